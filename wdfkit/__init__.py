@@ -1,0 +1,149 @@
+"""wdfkit: a compact, faithful simulation of the Windows and KMDF memory-buffer machinery.
+
+Every DDI the course uses is importable from here under its real name, with arguments in C
+order; ``None`` is NULL, and pure out-parameters come back after the return value as a tuple::
+
+    status, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, 'gaT1', 64)
+
+Sections: the machine; object DDIs and structures; memory DDIs and structures; pool, IRQL and
+Rtl routines; alignment; statuses and bug checks.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import kernel
+from .ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
+from .ddi.wdfmemory import (
+    WDF_MEMORY_DESCRIPTOR,
+    WDF_MEMORY_DESCRIPTOR_INIT_BUFFER,
+    WDF_MEMORY_DESCRIPTOR_INIT_HANDLE,
+    WDF_MEMORY_DESCRIPTOR_INIT_MDL,
+    WDFMEMORY_OFFSET,
+    WdfMemoryAssignBuffer,
+    WdfMemoryCopyFromBuffer,
+    WdfMemoryCopyToBuffer,
+    WdfMemoryCreate,
+    WdfMemoryCreatePreallocated,
+    WdfMemoryDescriptorTypeBuffer,
+    WdfMemoryDescriptorTypeHandle,
+    WdfMemoryDescriptorTypeInvalid,
+    WdfMemoryDescriptorTypeMdl,
+    WdfMemoryGetBuffer,
+)
+from .ddi.wdfobject import (
+    WDF_DECLARE_CONTEXT_TYPE,
+    WDF_DECLARE_CONTEXT_TYPE_WITH_NAME,
+    WDF_GET_CONTEXT_TYPE_INFO,
+    WDF_NO_CONTEXT,
+    WDF_NO_HANDLE,
+    WDF_NO_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES_INIT,
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE,
+    WDF_OBJECT_CONTEXT_TYPE_INFO,
+    WdfGetDriver,
+    WdfObjectCreate,
+    WdfObjectDelete,
+    WdfObjectDereference,
+    WdfObjectDereferenceWithTag,
+    WdfObjectGetTypedContext,
+    WdfObjectReference,
+    WdfObjectReferenceWithTag,
+    sizeof,
+)
+from .ddi.wdm import (
+    APC_LEVEL,
+    DISPATCH_LEVEL,
+    PASSIVE_LEVEL,
+    POOL_FLAG_CACHE_ALIGNED,
+    POOL_FLAG_NON_PAGED,
+    POOL_FLAG_NON_PAGED_EXECUTE,
+    POOL_FLAG_PAGED,
+    POOL_FLAG_UNINITIALIZED,
+    POOL_FLAG_USE_QUOTA,
+    ExAllocatePool2,
+    ExAllocatePoolWithTag,
+    ExFreePool,
+    ExFreePoolWithTag,
+    KeGetCurrentIrql,
+    KeLowerIrql,
+    KeRaiseIrql,
+    RtlCompareMemory,
+    RtlCopyMemory,
+    RtlFillMemory,
+    RtlZeroMemory,
+)
+from .fx.verifier import (
+    WdfExecutionLevelDispatch,
+    WdfExecutionLevelInheritFromParent,
+    WdfExecutionLevelInvalid,
+    WdfExecutionLevelPassive,
+    WdfSynchronizationScopeDevice,
+    WdfSynchronizationScopeInheritFromParent,
+    WdfSynchronizationScopeInvalid,
+    WdfSynchronizationScopeNone,
+    WdfSynchronizationScopeQueue,
+)
+from .kernel.bugcheck import (
+    BAD_POOL_CALLER,
+    DRIVER_VERIFIER_DETECTED_VIOLATION,
+    PAGE_FAULT_IN_NONPAGED_AREA,
+    WDF_BUGCHECK_CODES,
+    WDF_INVALID_HANDLE,
+    WDF_OBJECT_ERROR,
+    WDF_REQUIRED_PARAMETER_IS_NULL,
+    WDF_VIOLATION,
+    BugCheck,
+    MachineHalted,
+)
+from .kernel.ntstatus import *  # noqa: F403  (every STATUS_* name and NTSTATUS, NT_SUCCESS)
+from .kernel.ntstatus import NT_SUCCESS, NTSTATUS
+from .kernel.pointer import PVOID
+from .kernel.pool import (
+    PAGE_SIZE,
+    NonPagedPool,
+    NonPagedPoolCacheAligned,
+    NonPagedPoolExecute,
+    NonPagedPoolNx,
+    NonPagedPoolNxCacheAligned,
+    PagedPool,
+    PagedPoolCacheAligned,
+)
+from .machine import Machine, boot
+
+try:
+    __version__ = version("wdfkit")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+_SECTIONS = {
+    "machine": ["Machine", "boot", "PVOID", "PAGE_SIZE"],
+    "objects": [n for n in dir() if n.startswith(("WdfObject", "WDF_OBJECT", "WDF_DECLARE"))]
+    + ["WDF_GET_CONTEXT_TYPE_INFO", "WDF_NO_CONTEXT", "WDF_NO_HANDLE", "WDF_NO_OBJECT_ATTRIBUTES"]
+    + ["WdfGetDriver", "sizeof"]
+    + [n for n in dir() if n.startswith(("WdfExecutionLevel", "WdfSynchronizationScope"))],
+    "memory": [n for n in dir() if n.startswith(("WdfMemory", "WDF_MEMORY", "WDFMEMORY"))],
+    "pool": [n for n in dir() if n.startswith(("Ex", "Ke", "Rtl", "POOL_FLAG", "NonPaged"))]
+    + ["PagedPool", "PagedPoolCacheAligned", "PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL"],
+    "alignment": ["WDF_ALIGN_SIZE_DOWN", "WDF_ALIGN_SIZE_UP"],
+    "statuses": [n for n in dir() if n.startswith("STATUS_")] + ["NTSTATUS", "NT_SUCCESS"],
+    "bugchecks": [
+        "BugCheck",
+        "MachineHalted",
+        "WDF_VIOLATION",
+        "BAD_POOL_CALLER",
+        "DRIVER_VERIFIER_DETECTED_VIOLATION",
+        "PAGE_FAULT_IN_NONPAGED_AREA",
+        "WDF_BUGCHECK_CODES",
+        "WDF_INVALID_HANDLE",
+        "WDF_OBJECT_ERROR",
+        "WDF_REQUIRED_PARAMETER_IS_NULL",
+    ],
+}
+__all__ = sorted({name for names in _SECTIONS.values() for name in names})
+assert all(name in globals() for name in __all__), "a section names something not imported"
+del kernel
+
+from . import notebook as _notebook  # noqa: E402  (blue screens in IPython, if running there)
+
+_notebook.install()

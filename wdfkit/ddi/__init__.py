@@ -1,0 +1,1 @@
+"""The DDI facade: one module per WDK header, every function under its real name."""

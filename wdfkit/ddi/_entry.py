@@ -1,0 +1,87 @@
+"""What every DDI does on entry: find the machine, refuse if it stopped, catch its bug check.
+
+Also the Python-level argument checks: what C's types would not even compile (a string as a
+size, a negative size_t) is a ``TypeError``/``ValueError`` that names the DDI and parameter.
+"""
+
+import functools
+import inspect
+
+from ..kernel.bugcheck import BugCheck
+from ..kernel.pointer import PVOID
+from ..machine import current_machine
+
+SIZE_T_MAX = (1 << 64) - 1
+ULONG_MAX = (1 << 32) - 1
+
+
+def ddi(function):
+    """Decorate a DDI written as ``f(machine, *c_args)``; learners call ``f(*c_args)``."""
+    name = function.__name__
+    signature = inspect.signature(function)
+    params = list(signature.parameters.values())[1:]
+
+    @functools.wraps(function)
+    def entry(*args, **kwargs):
+        machine = current_machine(name)
+        machine.check_running(name)
+        try:
+            return function(machine, *args, **kwargs)
+        except BugCheck as bugcheck:
+            machine.crash(bugcheck, name)
+            raise
+
+    entry.__signature__ = signature.replace(parameters=params)
+    return entry
+
+
+def size_t(ddi_name: str, param: str, value, maximum: int = SIZE_T_MAX) -> int:
+    """An unsigned integer argument (size_t, ULONG): exact int in range, or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{ddi_name}: {param} must be an int, not {type(value).__name__}")
+    if not 0 <= value <= maximum:
+        kind = "size_t" if maximum == SIZE_T_MAX else "ULONG"
+        raise ValueError(f"{ddi_name}: {param} must fit a {kind} (0..{maximum:#x}), got {value}")
+    return value
+
+
+def ulong(ddi_name: str, param: str, value) -> int:
+    return size_t(ddi_name, param, value, ULONG_MAX)
+
+
+def pool_tag(ddi_name: str, param: str, value) -> int:
+    """A pool tag: the C multi-character literal as a str ('gaT1'), or its ULONG value.
+
+    As in C, ``'Tst1'`` is the number 0x54737431, stored little-endian, so a dump shows
+    "1tsT": write tags reversed in source to read them forwards in the debugger.
+    """
+    if isinstance(value, str):
+        if not 1 <= len(value) <= 4 or not all(0x20 <= ord(c) <= 0x7E for c in value):
+            raise ValueError(
+                f"{ddi_name}: {param} must be 1 to 4 printable ASCII characters, got {value!r}"
+            )
+        return int.from_bytes(value.encode("ascii"), "big")
+    return ulong(ddi_name, param, value)
+
+
+def pointer(ddi_name: str, param: str, value, machine) -> PVOID | None:
+    """A PVOID argument: ``None`` (NULL) or an address from this machine."""
+    if value is None:
+        return None
+    if not isinstance(value, PVOID):
+        raise TypeError(
+            f"{ddi_name}: {param} must be a PVOID (e.g. from ExAllocatePoolWithTag), "
+            f"not {type(value).__name__}"
+        )
+    if value._machine is not machine:
+        raise ValueError(f"{ddi_name}: {param} is an address on another simulated machine")
+    return value
+
+
+def irql_value(ddi_name: str, param: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2:
+        raise ValueError(
+            f"{ddi_name}: {param} must be PASSIVE_LEVEL, APC_LEVEL or DISPATCH_LEVEL "
+            "(wdfkit models IRQL 0 to 2)"
+        )
+    return value

@@ -1,0 +1,234 @@
+"""wdfobject.h: object attributes, contexts, references, deletion, general objects.
+
+Mirrors: fxobjectapi.cpp (WdfObjectDelete, WdfObjectReference/DereferenceActual,
+WdfObjectGetTypedContextWorker, WdfObjectCreate); kmdf-semantics.md §6.3 and §7.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, get_object
+from ..fx.object import FxObjectStateCreated, FxUserObject
+from ..fx.verifier import (
+    WDF_OBJECT_ATTRIBUTES_SIZE,
+    WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
+    WdfExecutionLevelInheritFromParent,
+    WdfSynchronizationScopeInheritFromParent,
+    null_bugcheck,
+    validate_object_attributes,
+)
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_CANNOT_DELETE,
+    STATUS_DELETE_PENDING,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_SUCCESS,
+)
+from ._entry import ddi
+
+WDF_NO_OBJECT_ATTRIBUTES = None
+WDF_NO_HANDLE = None
+WDF_NO_CONTEXT = None
+
+
+@dataclass
+class WDF_OBJECT_CONTEXT_TYPE_INFO:
+    """Describes a context type; made by ``WDF_DECLARE_CONTEXT_TYPE``."""
+
+    Size: int = 0
+    ContextName: str = ""
+    ContextSize: int = 0
+    ContextType: Any = None
+    """The Python class whose instance is the context (C: the struct type)."""
+
+
+@dataclass
+class WDF_OBJECT_ATTRIBUTES:
+    """Object attributes, fields in C order.  A bare ``WDF_OBJECT_ATTRIBUTES()`` is all zero,
+    like an uninitialised C struct would be after memset: call ``WDF_OBJECT_ATTRIBUTES_INIT``."""
+
+    Size: int = 0
+    EvtCleanupCallback: Any = None
+    EvtDestroyCallback: Any = None
+    ExecutionLevel: int = 0
+    SynchronizationScope: int = 0
+    ParentObject: WDFHANDLE | None = None
+    ContextSizeOverride: int = 0
+    ContextTypeInfo: WDF_OBJECT_CONTEXT_TYPE_INFO | None = None
+
+
+def WDF_OBJECT_ATTRIBUTES_INIT(Attributes: WDF_OBJECT_ATTRIBUTES) -> None:
+    """Zero the struct, set Size, and both enums to InheritFromParent."""
+    if not isinstance(Attributes, WDF_OBJECT_ATTRIBUTES):
+        raise TypeError("WDF_OBJECT_ATTRIBUTES_INIT: Attributes must be a WDF_OBJECT_ATTRIBUTES")
+    Attributes.__init__(
+        Size=WDF_OBJECT_ATTRIBUTES_SIZE,
+        ExecutionLevel=WdfExecutionLevelInheritFromParent,
+        SynchronizationScope=WdfSynchronizationScopeInheritFromParent,
+    )
+
+
+def WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType: type, CastingFunction: str):
+    """Declare *ContextType* as an object context; return the accessor named *CastingFunction*.
+
+    In C this macro defines the type-info structure and an accessor such as
+    ``GetDeviceContext(handle)``; here it returns the accessor.  The context is a fresh
+    ``ContextType()`` per object (C zero-fills it), alive exactly as long as the object.
+    """
+    if not isinstance(ContextType, type):
+        raise TypeError("WDF_DECLARE_CONTEXT_TYPE_WITH_NAME: ContextType must be a class")
+    ContextType._wdf_type_info_ = WDF_OBJECT_CONTEXT_TYPE_INFO(
+        Size=WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
+        ContextName=ContextType.__name__,
+        ContextSize=getattr(ContextType, "_size_", 8),
+        ContextType=ContextType,
+    )
+
+    def accessor(Handle):
+        return WdfObjectGetTypedContext(Handle, ContextType)
+
+    accessor.__name__ = accessor.__qualname__ = CastingFunction
+    accessor.__doc__ = f"The {ContextType.__name__} context of *Handle* (None if it has none)."
+    return accessor
+
+
+def WDF_DECLARE_CONTEXT_TYPE(ContextType: type):
+    """As ``WDF_DECLARE_CONTEXT_TYPE``: the accessor is named ``WdfObjectGet_<type>``."""
+    return WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType, f"WdfObjectGet_{ContextType.__name__}")
+
+
+def WDF_GET_CONTEXT_TYPE_INFO(ContextType: type) -> WDF_OBJECT_CONTEXT_TYPE_INFO:
+    info = getattr(ContextType, "_wdf_type_info_", None)
+    if info is None:
+        raise ValueError(
+            f"WDF_GET_CONTEXT_TYPE_INFO: {ContextType.__name__} was never declared with "
+            "WDF_DECLARE_CONTEXT_TYPE"
+        )
+    return info
+
+
+def WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(Attributes: WDF_OBJECT_ATTRIBUTES, ContextType: type):
+    """WDF_OBJECT_ATTRIBUTES_INIT, then attach the context type."""
+    WDF_OBJECT_ATTRIBUTES_INIT(Attributes)
+    Attributes.ContextTypeInfo = WDF_GET_CONTEXT_TYPE_INFO(ContextType)
+
+
+def sizeof(struct) -> int:
+    """sizeof() for the structures whose Size field KMDF checks (x64 values)."""
+    sizes = {
+        WDF_OBJECT_ATTRIBUTES: WDF_OBJECT_ATTRIBUTES_SIZE,
+        WDF_OBJECT_CONTEXT_TYPE_INFO: WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
+    }
+    kind = struct if isinstance(struct, type) else type(struct)
+    if kind not in sizes:
+        raise TypeError(f"sizeof: wdfkit does not know the size of {kind.__name__}")
+    return sizes[kind]
+
+
+def commit_parent(machine, attributes, ddi_name: str):
+    """The parent an object will get: ParentObject (checked) or the driver (FxObject::Commit)."""
+    if attributes is not None and not isinstance(attributes, WDF_OBJECT_ATTRIBUTES):
+        raise TypeError(f"{ddi_name}: Attributes must be a WDF_OBJECT_ATTRIBUTES or None")
+    if attributes is None or attributes.ParentObject is None:
+        return machine.driver
+    return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, ddi_name, "ParentObject")
+
+
+def parent_status(parent):
+    """AssignParentObject refuses a parent that is being deleted."""
+    return STATUS_SUCCESS if parent.state == FxObjectStateCreated else STATUS_DELETE_PENDING
+
+
+@ddi
+def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
+    """Create a general framework object, useful as a parent or to carry a context.
+
+    Args:
+        Attributes: optional attributes (parent, callbacks, context).
+
+    Returns:
+        ``(status, Object)``.  STATUS_SUCCESS; an attribute status (§1.0);
+        STATUS_DELETE_PENDING if the parent is being deleted; STATUS_INSUFFICIENT_RESOURCES.
+
+    Fidelity: kmdf-semantics.md §7 (default parent: the driver).
+    """
+    parent = commit_parent(machine, Attributes, "WdfObjectCreate")
+    status = validate_object_attributes(Attributes)
+    if NT_SUCCESS(status):
+        status = parent_status(parent)
+    if not NT_SUCCESS(status):
+        return status, None
+    block = FxUserObject.allocate_block(machine)
+    if block is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
+    obj = FxUserObject(machine, block)
+    obj.commit(Attributes, parent)
+    return STATUS_SUCCESS, obj.handle
+
+
+@ddi
+def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
+    """Delete an object and its descendants; destroy waits for outstanding references.
+
+    Returns nothing.  On an object the framework owns (WDFDRIVER, …) nothing happens:
+    KMDF traces STATUS_CANNOT_DELETE and makes a verifier debug break.
+
+    Bug checks: 0x10D / WDF_INVALID_HANDLE (0x5) for a NULL, stale or non-object handle.
+    Fidelity: kmdf-semantics.md §1.8, §6.3, §7.
+    """
+    obj = get_object(machine, Object, FX_TYPE_OBJECT, "WdfObjectDelete", "Object")
+    if obj.no_delete_ddi:
+        machine.trace(
+            f"WdfObjectDelete({obj.handle!r}): {STATUS_CANNOT_DELETE!r}, "
+            "the framework owns this object (verifier debug break)"
+        )
+        return
+    machine.trace(f"WdfObjectDelete({obj.handle!r})")
+    obj.delete_object()
+
+
+def _reference(machine, ddi_name, Handle, Tag, add: bool) -> None:
+    if Handle is None:
+        raise null_bugcheck(machine, "Handle")
+    obj = get_object(machine, Handle, FX_TYPE_OBJECT, ddi_name, "Handle")
+    if add:
+        obj.add_ref(Tag)
+    else:
+        obj.release(Tag)
+
+
+@ddi
+def WdfObjectReferenceWithTag(machine, Handle: WDFHANDLE, Tag=None) -> None:
+    """Add a reference, remembered under *Tag* by the tag tracker.  NULL: 0x10D/0x4."""
+    _reference(machine, "WdfObjectReferenceWithTag", Handle, Tag, True)
+
+
+@ddi
+def WdfObjectDereferenceWithTag(machine, Handle: WDFHANDLE, Tag=None) -> None:
+    """Drop a reference taken with *Tag*.  At zero on an undeleted, parented object: 0x10D/0x7."""
+    _reference(machine, "WdfObjectDereferenceWithTag", Handle, Tag, False)
+
+
+@ddi
+def WdfObjectReference(machine, Handle: WDFHANDLE) -> None:
+    """``WdfObjectReferenceWithTag(Handle, NULL)``."""
+    _reference(machine, "WdfObjectReference", Handle, None, True)
+
+
+@ddi
+def WdfObjectDereference(machine, Handle: WDFHANDLE) -> None:
+    """``WdfObjectDereferenceWithTag(Handle, NULL)``.  Only after a WdfObjectReference."""
+    _reference(machine, "WdfObjectDereference", Handle, None, False)
+
+
+@ddi
+def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
+    """The object's context of *ContextType*, or None if it was created without one."""
+    obj = get_object(machine, Handle, FX_TYPE_OBJECT, "WdfObjectGetTypedContext", "Handle")
+    return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
+
+
+@ddi
+def WdfGetDriver(machine) -> WDFHANDLE:
+    """The WDFDRIVER of the current machine."""
+    return machine.driver.handle

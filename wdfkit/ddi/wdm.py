@@ -1,0 +1,169 @@
+"""wdm.h: pool allocation, IRQL, and the Rtl memory routines.
+
+Mirrors: ExAllocatePoolWithTag, ExAllocatePool2, ExFreePoolWithTag, ExFreePool, KeRaiseIrql,
+KeLowerIrql, KeGetCurrentIrql, RtlCopyMemory, RtlZeroMemory, RtlFillMemory, RtlCompareMemory;
+kmdf-semantics.md §9.
+Simplified: IRQL 0 to 2 only; POOL_FLAG_RAISE_ON_FAILURE and quota charging are not modelled.
+"""
+
+from ..kernel.bugcheck import IRQL_NOT_GREATER_OR_EQUAL, BugCheck
+from ..kernel.pointer import PVOID
+from ..kernel.pool import DRIVER, NonPagedPoolExecute, NonPagedPoolNx, PagedPool
+from ._entry import ddi, irql_value, pointer, pool_tag, size_t, ulong
+
+POOL_FLAG_USE_QUOTA = 0x1
+POOL_FLAG_UNINITIALIZED = 0x2
+POOL_FLAG_CACHE_ALIGNED = 0x8
+POOL_FLAG_NON_PAGED = 0x40
+POOL_FLAG_NON_PAGED_EXECUTE = 0x80
+POOL_FLAG_PAGED = 0x100
+
+
+def _allocate(machine, pool_type: int, size: int, tag: int, zero: bool):
+    block = machine.pool.allocate(pool_type, size, tag, DRIVER, caller=machine.return_address)
+    if block is None:
+        machine.trace(f"pool allocation of {size:#x} bytes failed: NULL")
+        return None
+    if zero and size:
+        machine.pool.write(block.address, bytes(size), check=False)
+    return PVOID(block.address, machine)
+
+
+@ddi
+def ExAllocatePoolWithTag(machine, PoolType: int, NumberOfBytes: int, Tag) -> PVOID | None:
+    """Allocate *NumberOfBytes* of pool tagged *Tag*; the bytes are NOT zeroed.
+
+    Returns the address, or None (NULL) when the pool cannot satisfy the request.  Deprecated
+    since Windows 10 2004 in favour of ExAllocatePool2, which zeroes.
+
+    Bug checks: paged pool above APC_LEVEL (0xC2/0x08, or 0xC4/0x01 under Verifier); with
+    Driver Verifier, a zero size (0xC4/0x00) or a zero tag (0xC2/0x9B).
+
+    >>> from wdfkit import Machine, NonPagedPoolNx
+    >>> with Machine("Toaster"):
+    ...     p = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'gaT1')
+    >>> p
+    0xFFFFC28A400003C0
+    """
+    pool_type = ulong("ExAllocatePoolWithTag", "PoolType", PoolType)
+    size = size_t("ExAllocatePoolWithTag", "NumberOfBytes", NumberOfBytes)
+    tag = pool_tag("ExAllocatePoolWithTag", "Tag", Tag)
+    return _allocate(machine, pool_type, size, tag, zero=False)
+
+
+@ddi
+def ExAllocatePool2(machine, Flags: int, NumberOfBytes: int, Tag) -> PVOID | None:
+    """The modern allocator: POOL_FLAG_* instead of a pool type, and zeroed memory by default.
+
+    Exactly one of POOL_FLAG_NON_PAGED, POOL_FLAG_NON_PAGED_EXECUTE, POOL_FLAG_PAGED is
+    required; otherwise, or when pool is exhausted, it returns None (NULL).
+    """
+    flags = size_t("ExAllocatePool2", "Flags", Flags)
+    size = size_t("ExAllocatePool2", "NumberOfBytes", NumberOfBytes)
+    tag = pool_tag("ExAllocatePool2", "Tag", Tag)
+    kinds = {
+        POOL_FLAG_NON_PAGED: NonPagedPoolNx,
+        POOL_FLAG_NON_PAGED_EXECUTE: NonPagedPoolExecute,
+        POOL_FLAG_PAGED: PagedPool,
+    }
+    chosen = [pool for flag, pool in kinds.items() if flags & flag]
+    if len(chosen) != 1:
+        machine.trace("ExAllocatePool2: Flags must name exactly one pool: NULL")
+        return None
+    return _allocate(machine, chosen[0], size, tag, zero=not flags & POOL_FLAG_UNINITIALIZED)
+
+
+@ddi
+def ExFreePoolWithTag(machine, P: PVOID, Tag) -> None:
+    """Free pool; *Tag* must be the tag it was allocated with.
+
+    Bug checks: wrong tag 0xC2/0x0A (P2 address, P3 allocation tag, P4 tag given); already freed
+    0xC4/0x13 under Verifier, else 0xC2/0x07; not an allocation 0xC4/0x10, else 0xC2/0x99;
+    paged pool above APC_LEVEL 0xC4/0x11, else 0xC2/0x09.
+    """
+    p = pointer("ExFreePoolWithTag", "P", P, machine)
+    tag = pool_tag("ExFreePoolWithTag", "Tag", Tag)
+    machine.pool.free(0 if p is None else p.address, tag)
+
+
+@ddi
+def ExFreePool(machine, P: PVOID) -> None:
+    """Free pool without checking its tag (prefer ExFreePoolWithTag)."""
+    p = pointer("ExFreePool", "P", P, machine)
+    machine.pool.free(0 if p is None else p.address, None)
+
+
+PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL = 0, 1, 2
+
+
+@ddi
+def KeGetCurrentIrql(machine) -> int:
+    """The processor's current IRQL."""
+    return machine.irql
+
+
+@ddi
+def KeRaiseIrql(machine, NewIrql: int) -> int:
+    """Raise the IRQL; returns OldIrql (C's out-parameter).  Lowering with it: bug check 0x9."""
+    new = irql_value("KeRaiseIrql", "NewIrql", NewIrql)
+    old = machine.irql
+    if new < old:
+        raise BugCheck(
+            IRQL_NOT_GREATER_OR_EQUAL,
+            (old, new, 0, 0),
+            "KeRaiseIrql was asked for an IRQL lower than the current one.",
+        )
+    machine.irql = new
+    return old
+
+
+@ddi
+def KeLowerIrql(machine, NewIrql: int) -> None:
+    """Return to the IRQL that KeRaiseIrql reported."""
+    machine.irql = irql_value("KeLowerIrql", "NewIrql", NewIrql)
+
+
+def _target(ddi_name, param, value, machine):
+    p = pointer(ddi_name, param, value, machine)
+    return 0 if p is None else p.address
+
+
+@ddi
+def RtlCopyMemory(machine, Destination: PVOID, Source, Length: int) -> None:
+    """Copy *Length* bytes to *Destination* from *Source* (a PVOID, or Python bytes)."""
+    length = size_t("RtlCopyMemory", "Length", Length)
+    dest = _target("RtlCopyMemory", "Destination", Destination, machine)
+    if isinstance(Source, (bytes, bytearray)):
+        if len(Source) < length:
+            raise ValueError(f"RtlCopyMemory: Source holds {len(Source)} bytes, fewer than {length}")
+        data = bytes(Source[:length])
+    else:
+        data = machine.pool.read(_target("RtlCopyMemory", "Source", Source, machine), length)
+    machine.pool.write(dest, data)
+
+
+@ddi
+def RtlFillMemory(machine, Destination: PVOID, Length: int, Fill: int) -> None:
+    """Set *Length* bytes at *Destination* to the byte *Fill*."""
+    length = size_t("RtlFillMemory", "Length", Length)
+    fill = size_t("RtlFillMemory", "Fill", Fill, 0xFF)
+    machine.pool.write(_target("RtlFillMemory", "Destination", Destination, machine), bytes([fill]) * length)
+
+
+@ddi
+def RtlZeroMemory(machine, Destination: PVOID, Length: int) -> None:
+    """Set *Length* bytes at *Destination* to zero."""
+    length = size_t("RtlZeroMemory", "Length", Length)
+    machine.pool.write(_target("RtlZeroMemory", "Destination", Destination, machine), bytes(length))
+
+
+@ddi
+def RtlCompareMemory(machine, Source1: PVOID, Source2: PVOID, Length: int) -> int:
+    """How many leading bytes of the two blocks are equal (Length when all are)."""
+    length = size_t("RtlCompareMemory", "Length", Length)
+    a = machine.pool.read(_target("RtlCompareMemory", "Source1", Source1, machine), length)
+    b = machine.pool.read(_target("RtlCompareMemory", "Source2", Source2, machine), length)
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return length

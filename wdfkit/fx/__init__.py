@@ -1,0 +1,1 @@
+"""The framework's objects, in the spirit of KMDF's own classes (FxObject and its family)."""

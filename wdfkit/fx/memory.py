@@ -1,0 +1,148 @@
+"""Framework memory objects (WDFMEMORY): a buffer, its size, and who owns it.
+
+A memory object describes one buffer.  Whether deleting the object frees the buffer depends on
+where the buffer came from:
+
+* ``WdfMemoryCreate`` — the object **owns** its buffer.  Under a page, in nonpaged pool and
+  without Verifier's pool tracking, KMDF embeds the buffer right after the object
+  (``FxMemoryBuffer``, one pool block); otherwise the buffer is a pool block of its own
+  (``FxMemoryBufferFromPool``), freed when the object's reference count reaches zero.
+* ``WdfMemoryCreatePreallocated`` — the object only **points at** the caller's buffer
+  (``FxMemoryBufferPreallocated``); deleting it frees nothing, and the caller may point it
+  elsewhere with ``WdfMemoryAssignBuffer``.
+
+Mirrors: fxmemoryobject.cpp (FxMemoryObject::_Create, _CopyPtrToPtr), fxmemorybuffer.cpp,
+fxmemorybufferfrompool.cpp, fxmemorybufferpreallocated.cpp; kmdf-semantics.md §1.
+Simplified: object header sizes are representative, not measured.
+"""
+
+from ..kernel.ntstatus import (
+    STATUS_ACCESS_VIOLATION,
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_BUFFER_SIZE,
+    STATUS_INVALID_PARAMETER,
+    STATUS_SUCCESS,
+)
+from ..kernel.pointer import PVOID
+from ..kernel.pool import FRAMEWORK, PAGE_SIZE, is_paged, tag_text
+from .handles import FX_TYPE_MEMORY_PREALLOCATED, IFX_TYPE_MEMORY
+from .object import FxObject
+
+
+class FxMemoryObject(FxObject):
+    """Base of every WDFMEMORY: a buffer address and size, copy routines, ownership."""
+
+    HANDLE_NAME = "WDFMEMORY"
+    kind = "memory"
+    owns_buffer = True
+    read_only = False
+
+    def __init__(self, machine, block, buffer: int, size: int, tag: int) -> None:
+        super().__init__(machine, block)
+        self.buffer = buffer
+        self.size = size
+        self.pool_tag = tag
+
+    def answers(self, type_code: int) -> bool:
+        return type_code == IFX_TYPE_MEMORY or super().answers(type_code)
+
+    @staticmethod
+    def create(machine, pool_type: int, tag: int, size: int):
+        """FxMemoryObject::_Create: pick the representation, allocate; (status, object)."""
+        # As _Create: a page or more, Verifier pool tracking, or paged pool -> buffer apart
+        # from the object, so it is page aligned, overrun-checkable, or pageable.
+        if size >= PAGE_SIZE or machine.verifier or is_paged(pool_type):
+            return FxMemoryBufferFromPool.create(machine, pool_type, tag, size)
+        return FxMemoryBuffer.create(machine, pool_type, tag, size)
+
+    def pointer(self) -> PVOID | None:
+        return None if self.buffer is None else PVOID(self.buffer, self.machine)
+
+    def copy_to(self, offset: int, write_out, count: int):
+        """IFxMemory::CopyToPtr: read *count* bytes at *offset* and hand them to *write_out*."""
+        if count == 0 or self.buffer is None:
+            return STATUS_INVALID_PARAMETER
+        if (offset != 0 and offset >= self.size) or count > self.size - offset:
+            return STATUS_BUFFER_TOO_SMALL
+        write_out(self.machine.pool.read(self.buffer + offset, count))
+        return STATUS_SUCCESS
+
+    def copy_from(self, offset: int, data_in, count: int):
+        """IFxMemory::CopyFromPtr: write *count* bytes from *data_in* at *offset*."""
+        if count == 0 or self.buffer is None:
+            return STATUS_INVALID_PARAMETER
+        if self.read_only:
+            self.machine.trace(f"Verifier: {self.handle!r} is read-only (debug break)")
+            return STATUS_ACCESS_VIOLATION
+        if (offset != 0 and offset >= self.size) or count > self.size - offset:
+            return STATUS_INVALID_BUFFER_SIZE
+        self.machine.pool.write(self.buffer + offset, data_in(count))
+        return STATUS_SUCCESS
+
+    def describe(self) -> str:
+        owner = "owns" if self.owns_buffer else "points at"
+        return f"{self.kind}, {owner} buffer 0x{self.buffer:016X} ({self.size:#x} bytes)"
+
+
+class FxMemoryBuffer(FxMemoryObject):
+    """Buffer embedded right after the object: one pool block with the caller's tag."""
+
+    kind = "embedded"
+    HEADER = 0x70
+
+    @classmethod
+    def create(cls, machine, pool_type: int, tag: int, size: int):
+        block = machine.pool.allocate(pool_type, cls.HEADER + size, tag, FRAMEWORK)
+        if block is None:
+            return STATUS_INSUFFICIENT_RESOURCES, None
+        return STATUS_SUCCESS, cls(machine, block, block.address + cls.HEADER, size, tag)
+
+
+class FxMemoryBufferFromPool(FxMemoryObject):
+    """Buffer in a pool block of its own, freed by the destructor (reference count zero)."""
+
+    kind = "pool"
+    OBJECT_SIZE = 0x90
+
+    @classmethod
+    def create(cls, machine, pool_type: int, tag: int, size: int):
+        buffer = machine.pool.allocate(pool_type, size, tag, FRAMEWORK)
+        if buffer is None:
+            return STATUS_INSUFFICIENT_RESOURCES, None
+        block = cls.allocate_block(machine)
+        if block is None:
+            machine.pool.free(buffer.address, tag)
+            return STATUS_INSUFFICIENT_RESOURCES, None
+        obj = cls(machine, block, buffer.address, size, tag)
+        obj.buffer_block = buffer
+        return STATUS_SUCCESS, obj
+
+    def on_destroy(self) -> None:
+        self.machine.pool.free(self.buffer_block.address, self.buffer_block.tag)
+
+    def describe(self) -> str:
+        return super().describe() + f", tag '{tag_text(self.pool_tag)}'"
+
+
+class FxMemoryBufferPreallocated(FxMemoryObject):
+    """Points at a caller's buffer; never frees it.  The only kind AssignBuffer accepts."""
+
+    TYPE = FX_TYPE_MEMORY_PREALLOCATED
+    kind = "preallocated"
+    owns_buffer = False
+    OBJECT_SIZE = 0x88
+
+    @classmethod
+    def create(cls, machine, buffer: int, size: int):
+        block = cls.allocate_block(machine)
+        if block is None:
+            return STATUS_INSUFFICIENT_RESOURCES, None
+        return STATUS_SUCCESS, cls(machine, block, buffer, size, machine.tag)
+
+    def answers(self, type_code: int) -> bool:
+        return type_code == FX_TYPE_MEMORY_PREALLOCATED or super().answers(type_code)
+
+    def assign_buffer(self, buffer: int, size: int) -> None:
+        """The old buffer is not freed: it was never the object's."""
+        self.buffer, self.size = buffer, size

@@ -1,0 +1,186 @@
+"""FxObject: the reference-counted, parented base of every framework object.
+
+Every KMDF object starts with one reference, the *creation reference*, which its parent
+adopts.  Deleting an object (or its parent) first *disposes* the whole subtree — children's
+EvtCleanupCallback before the parent's — then drops each creation reference.  An object is
+*destroyed* (EvtDestroyCallback, then its memory freed) only when its count reaches zero, so a
+driver's extra ``WdfObjectReference`` keeps a deleted object's handle valid until the matching
+dereference.  For parent P and child C with no extra references the order is
+C.cleanup → P.cleanup → C.destroy → P.destroy.
+
+States (``FxObjectState`` names, as the IFR log prints them):
+``FxObjectStateCreated`` → ``FxObjectStateDisposed`` (cleaned up with its parent) →
+``FxObjectStateDeletedAndDisposed`` (deleted, maybe still referenced) → ``FxObjectStateDestroyed``.
+
+Mirrors: fxobject.cpp, fxobjectstatemachine.cpp, fxtagtracker.cpp; kmdf-semantics.md §7.
+Simplified: one thread, so the intermediate states KMDF uses to resolve races
+(DisposingEarly, DeferedDisposing, …) are never visible; the tag tracker keeps counts per tag,
+not stack traces.
+"""
+
+from collections import Counter
+
+from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
+from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
+from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, WDFHANDLE, handle_for_address
+
+FxObjectStateCreated = "FxObjectStateCreated"
+FxObjectStateDisposed = "FxObjectStateDisposed"
+FxObjectStateDeletedDisposing = "FxObjectStateDeletedDisposing"
+FxObjectStateDeletedAndDisposed = "FxObjectStateDeletedAndDisposed"
+FxObjectStateDestroyed = "FxObjectStateDestroyed"
+
+
+class FxObject:
+    """A framework object: handle, reference count, parent, children, callbacks, contexts.
+
+    Referenced by: its parent (the creation reference) and whoever called ``add_ref``.
+    References: its children (it owns their creation references).
+    """
+
+    TYPE = FX_TYPE_OBJECT
+    HANDLE_NAME = "WDFOBJECT"
+    OBJECT_SIZE = 0x80  # representative sizes of the C++ objects, not measured ones
+    no_delete_ddi = False
+
+    def __init__(self, machine, block) -> None:
+        self.machine = machine
+        self.block = block
+        """The pool block holding the object itself."""
+        self.address = block.address
+        self.handle = WDFHANDLE(handle_for_address(block.address), self.HANDLE_NAME, machine)
+        self.refcnt = 1
+        self.parent: FxObject | None = None
+        self.children: list[FxObject] = []
+        self.state = FxObjectStateCreated
+        self.cleanup_callback = None
+        self.destroy_callback = None
+        self.contexts: dict = {}
+        self.cleaned_up = False
+        self.tags: Counter = Counter({None: 1})
+        """Outstanding references per tag (the tag tracker, kept while Verifier is on)."""
+
+    @classmethod
+    def allocate_block(cls, machine, size: int | None = None, tag: int | None = None):
+        """Pool for the C++ object, tagged with the driver's tag as KMDF does; None if exhausted."""
+        return machine.pool.allocate(
+            NonPagedPoolNx, size or cls.OBJECT_SIZE, tag or machine.tag, FRAMEWORK
+        )
+
+    def answers(self, type_code: int) -> bool:
+        """QueryInterface: does this object answer to *type_code*?"""
+        return type_code in (FX_TYPE_OBJECT, self.TYPE)
+
+    # -- creation ---------------------------------------------------------------------------
+    def commit(self, attributes, parent: "FxObject") -> None:
+        """FxObject::Commit: take callbacks and contexts from *attributes*, link to *parent*."""
+        if attributes is not None:
+            self.cleanup_callback = attributes.EvtCleanupCallback
+            self.destroy_callback = attributes.EvtDestroyCallback
+            info = attributes.ContextTypeInfo
+            if info is not None:
+                self.contexts[info.ContextName] = info.ContextType()
+        self.parent = parent
+        parent.children.append(self)
+        self.machine.objects[self.handle.value] = self
+        self.machine.trace(f"{self.handle!r} created, parent {parent.handle!r}")
+
+    # -- references -------------------------------------------------------------------------
+    def add_ref(self, tag=None) -> None:
+        self.refcnt += 1
+        if self.machine.verifier:
+            self.tags[tag] += 1
+
+    def release(self, tag=None) -> None:
+        if self.machine.verifier:
+            if self.tags[tag] > 0:
+                self.tags[tag] -= 1
+            else:
+                self.machine.trace(
+                    f"Verifier: {self.handle!r} releasing tag {tag!r} that was not acquired "
+                    "(debug break)"
+                )
+        self.refcnt -= 1
+        if self.refcnt == 0:
+            self._final_release()
+
+    def _final_release(self) -> None:
+        if self.state == FxObjectStateCreated and self.parent is not None:
+            # ~FxObject finds a parent still linked: the driver dereferenced without deleting.
+            raise BugCheck(
+                WDF_VIOLATION,
+                (WDF_OBJECT_ERROR, self.handle.value, self.address, self.machine.driver_globals),
+                f"WDF_OBJECT_ERROR: the reference count of {self.handle!r} reached zero while "
+                "it still had a parent: a WdfObjectDereference without a matching "
+                "WdfObjectReference.",
+            )
+        self._destroy()
+
+    # -- deletion ---------------------------------------------------------------------------
+    def delete_object(self) -> None:
+        """FxObject::DeleteObject: dispose the subtree, then drop every creation reference."""
+        if self.state != FxObjectStateCreated:
+            self.machine.trace(f"{self.handle!r} is already deleted; delete ignored")
+            return
+        if self.parent is not None:
+            self.parent.children.remove(self)
+            self.parent = None
+        self._set_state(FxObjectStateDeletedDisposing)
+        self._dispose_subtree()
+        self._set_state(FxObjectStateDeletedAndDisposed)
+        self._destroy_children()
+        self.release()
+
+    def _dispose_subtree(self) -> None:
+        for child in list(self.children):
+            child._dispose_subtree()
+            child._set_state(FxObjectStateDisposed)
+        self.dispose()
+        if not self.cleaned_up:
+            self.cleaned_up = True
+            if self.cleanup_callback is not None:
+                self.machine.trace(f"EvtCleanupCallback({self.handle!r})")
+                self.cleanup_callback(self.handle)
+
+    def _destroy_children(self) -> None:
+        for child in list(self.children):  # ParentDeleteEvent, in insertion order
+            self.children.remove(child)
+            child.parent = None
+            child._set_state(FxObjectStateDeletedAndDisposed)
+            child._destroy_children()
+            child.release()
+
+    def dispose(self) -> None:
+        """Hook for subclasses: work KMDF does at dispose time (before cleanup callbacks)."""
+
+    def _destroy(self) -> None:
+        if not self.cleaned_up and self.cleanup_callback is not None:
+            self.cleaned_up = True
+            self.cleanup_callback(self.handle)
+        if self.destroy_callback is not None:
+            self.machine.trace(f"EvtDestroyCallback({self.handle!r})")
+            self.destroy_callback(self.handle)
+        self.on_destroy()
+        self.machine.pool.free(self.block.address, self.block.tag)
+        self._set_state(FxObjectStateDestroyed)
+        del self.machine.objects[self.handle.value]
+
+    def on_destroy(self) -> None:
+        """Hook for subclasses: what the C++ destructor frees besides the object itself."""
+
+    def _set_state(self, state: str) -> None:
+        if self.machine.verbose:
+            self.machine.trace(f"{self.handle!r} transitioning from {self.state} to {state}")
+        self.state = state
+
+    # -- views ------------------------------------------------------------------------------
+    def describe(self) -> str:
+        """A few words for the object tree: what this object holds."""
+        return ""
+
+
+class FxUserObject(FxObject):
+    """A general object from ``WdfObjectCreate``: no behaviour, just a parent and contexts."""
+
+    TYPE = FX_TYPE_USEROBJECT
+    HANDLE_NAME = "WDFOBJECT"

@@ -1,0 +1,77 @@
+"""Checks shared by many DDIs: object attributes, required pointers, IRQL limits.
+
+KMDF validates a driver's ``WDF_OBJECT_ATTRIBUTES`` the same way for every object it creates,
+bug-checks on a NULL where a pointer is required, and — with KMDF Verifier on — refuses a call
+made above the IRQL the DDI allows.
+
+Mirrors: fxvalidatefunctions.cpp (FxValidateObjectAttributes), fxverifierbugcheck.cpp
+(FxVerifierNullBugCheck), fxverifier.h (FxVerifierCheckIrqlLevel); kmdf-semantics.md §1.0.
+Simplified: the context-type checks look at the Python context class, not at C sizes.
+"""
+
+from ..kernel.bugcheck import WDF_REQUIRED_PARAMETER_IS_NULL, WDF_VIOLATION, BugCheck
+from ..kernel.ntstatus import (
+    STATUS_INFO_LENGTH_MISMATCH,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_SUCCESS,
+    STATUS_WDF_EXECUTION_LEVEL_INVALID,
+    STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
+    STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID,
+)
+
+WDF_OBJECT_ATTRIBUTES_SIZE = 0x38  # sizeof(WDF_OBJECT_ATTRIBUTES) on x64
+WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE = 0x28
+
+WdfExecutionLevelInvalid, WdfExecutionLevelInheritFromParent = 0, 1
+WdfExecutionLevelPassive, WdfExecutionLevelDispatch = 2, 3
+WdfSynchronizationScopeInvalid, WdfSynchronizationScopeInheritFromParent = 0, 1
+WdfSynchronizationScopeDevice, WdfSynchronizationScopeQueue = 2, 3
+WdfSynchronizationScopeNone = 4
+
+
+def validate_object_attributes(attributes):
+    """FxValidateObjectAttributes with the default flags (memory, lookaside, request objects)."""
+    if attributes is None:
+        return STATUS_SUCCESS
+    if attributes.Size != WDF_OBJECT_ATTRIBUTES_SIZE:
+        return STATUS_INFO_LENGTH_MISMATCH
+    info = attributes.ContextTypeInfo
+    if info is not None:
+        if info.Size != WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE:
+            return STATUS_INFO_LENGTH_MISMATCH
+        if info.ContextSize > 0 and not info.ContextName:
+            return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
+    if attributes.ContextSizeOverride:
+        if info is None or attributes.ContextSizeOverride < info.ContextSize:
+            return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
+    if not 0 < attributes.ExecutionLevel <= WdfExecutionLevelDispatch:
+        return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
+    if not 0 < attributes.SynchronizationScope <= WdfSynchronizationScopeNone:
+        return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
+    if attributes.SynchronizationScope not in (
+        WdfSynchronizationScopeInheritFromParent,
+        WdfSynchronizationScopeNone,
+    ):
+        return STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID
+    if attributes.ExecutionLevel != WdfExecutionLevelInheritFromParent:
+        return STATUS_WDF_EXECUTION_LEVEL_INVALID
+    return STATUS_SUCCESS
+
+
+def null_bugcheck(machine, what: str) -> BugCheck:
+    """FxVerifierNullBugCheck: 0x10D / WDF_REQUIRED_PARAMETER_IS_NULL, P3 the caller's address."""
+    return BugCheck(
+        WDF_VIOLATION,
+        (WDF_REQUIRED_PARAMETER_IS_NULL, 0, machine.return_address, machine.driver_globals),
+        f"WDF_REQUIRED_PARAMETER_IS_NULL: {what} is NULL but the DDI requires it.",
+    )
+
+
+def check_irql(machine, limit: int, ddi: str):
+    """FxVerifierCheckIrqlLevel: with KMDF Verifier on, refuse a call above *limit*."""
+    if machine.verifier and machine.irql > limit:
+        machine.trace(
+            f"Verifier: {ddi} called at IRQL {machine.irql}, above {limit} (debug break)"
+        )
+        return STATUS_INVALID_DEVICE_REQUEST
+    return STATUS_SUCCESS

@@ -1,0 +1,1 @@
+"""The Windows kernel pieces wdfkit needs: statuses, bug checks, virtual time, memory and pool."""

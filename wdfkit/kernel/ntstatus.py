@@ -1,0 +1,75 @@
+"""NTSTATUS values, as the kernel and KMDF return them.
+
+Every status is a 32-bit value whose two top bits give its severity: 0x0… success,
+0x4… informational, 0x8… warning, 0xC… error.  ``NT_SUCCESS`` is true for the first two.
+wdfkit returns statuses as :class:`NTSTATUS`, an ``int`` that prints its name, so a
+learner sees ``STATUS_INVALID_PARAMETER (0xC000000D)`` rather than ``3221225485``.
+
+Mirrors: ntstatus.h (values checked against WINE's copy) and KMDF's wdfstatus.h.
+Simplified: only the statuses the lessons meet are named; any other value prints in hex.
+"""
+
+_NAMES: dict[int, str] = {}
+
+
+class NTSTATUS(int):
+    """A status code: compares equal to its number, prints as ``NAME (0xXXXXXXXX)``."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: int) -> "NTSTATUS":
+        return super().__new__(cls, int(value) & 0xFFFFFFFF)
+
+    @property
+    def name(self) -> str:
+        """The symbolic name, or the hex value when the status has none."""
+        return _NAMES.get(int(self), f"0x{int(self):08X}")
+
+    def __repr__(self) -> str:
+        return f"{self.name} (0x{int(self):08X})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self) if not spec else format(int(self), spec)
+
+
+def _status(name: str, value: int) -> NTSTATUS:
+    _NAMES[value] = name
+    return NTSTATUS(value)
+
+
+def NT_SUCCESS(status: int) -> bool:
+    """True when *status* is a success or informational value (signed value ≥ 0)."""
+    return (int(status) & 0xFFFFFFFF) < 0x80000000
+
+
+STATUS_SUCCESS = _status("STATUS_SUCCESS", 0x00000000)
+STATUS_TIMEOUT = _status("STATUS_TIMEOUT", 0x00000102)
+STATUS_PENDING = _status("STATUS_PENDING", 0x00000103)
+STATUS_WDF_QUEUED = _status("STATUS_WDF_QUEUED", 0x40200000)
+STATUS_DEVICE_BUSY = _status("STATUS_DEVICE_BUSY", 0x80000011)
+STATUS_UNSUCCESSFUL = _status("STATUS_UNSUCCESSFUL", 0xC0000001)
+STATUS_INFO_LENGTH_MISMATCH = _status("STATUS_INFO_LENGTH_MISMATCH", 0xC0000004)
+STATUS_ACCESS_VIOLATION = _status("STATUS_ACCESS_VIOLATION", 0xC0000005)
+STATUS_INVALID_HANDLE = _status("STATUS_INVALID_HANDLE", 0xC0000008)
+STATUS_INVALID_PARAMETER = _status("STATUS_INVALID_PARAMETER", 0xC000000D)
+STATUS_INVALID_DEVICE_REQUEST = _status("STATUS_INVALID_DEVICE_REQUEST", 0xC0000010)
+STATUS_BUFFER_TOO_SMALL = _status("STATUS_BUFFER_TOO_SMALL", 0xC0000023)
+STATUS_DELETE_PENDING = _status("STATUS_DELETE_PENDING", 0xC0000056)
+STATUS_INTEGER_OVERFLOW = _status("STATUS_INTEGER_OVERFLOW", 0xC0000095)
+STATUS_INSUFFICIENT_RESOURCES = _status("STATUS_INSUFFICIENT_RESOURCES", 0xC000009A)
+STATUS_INTERNAL_ERROR = _status("STATUS_INTERNAL_ERROR", 0xC00000E5)
+STATUS_CANCELLED = _status("STATUS_CANCELLED", 0xC0000120)
+STATUS_CANNOT_DELETE = _status("STATUS_CANNOT_DELETE", 0xC0000121)
+STATUS_INVALID_DEVICE_STATE = _status("STATUS_INVALID_DEVICE_STATE", 0xC0000184)
+STATUS_INVALID_BUFFER_SIZE = _status("STATUS_INVALID_BUFFER_SIZE", 0xC0000206)
+STATUS_WDF_OBJECT_ATTRIBUTES_INVALID = _status(
+    "STATUS_WDF_OBJECT_ATTRIBUTES_INVALID", 0xC0200209
+)
+STATUS_WDF_PARENT_ALREADY_ASSIGNED = _status("STATUS_WDF_PARENT_ALREADY_ASSIGNED", 0xC020020D)
+STATUS_WDF_PARENT_IS_SELF = _status("STATUS_WDF_PARENT_IS_SELF", 0xC020020E)
+STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID = _status(
+    "STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID", 0xC0200210
+)
+STATUS_WDF_EXECUTION_LEVEL_INVALID = _status("STATUS_WDF_EXECUTION_LEVEL_INVALID", 0xC0200211)

@@ -1,0 +1,379 @@
+"""Kernel pool: tagged blocks at deterministic addresses, with the checks Windows makes.
+
+Drivers get kernel memory from *pool*: nonpaged pool stays in RAM and may be touched at any
+IRQL; paged pool may be paged out and needs IRQL ≤ APC_LEVEL.  Every block carries a four-byte
+*tag* that tools such as ``!poolused`` group by.  A block smaller than a page sits right after a
+16-byte pool header holding its size and tag, next to other blocks on the same page, so an
+overrun lands in the neighbour's header; a page or more gets whole pages of its own.
+
+Mirrors: ExAllocatePoolWithTag / ExFreePoolWithTag and the bug checks of the debugger reference
+(BAD_POOL_CALLER 0xC2, DRIVER_VERIFIER_DETECTED_VIOLATION 0xC4); kmdf-semantics.md §9.
+Simplified: addresses are never reused; a page whose blocks are all freed is unmapped (so a
+stale pointer into it faults, as Driver Verifier's special pool makes it); with Verifier on, any
+freed block faults when touched.  Special pool's guard pages are not modelled.  Bytes are backed
+lazily, one 4 KiB page at a time, so a huge allocation costs nothing until written.
+"""
+
+import bisect
+import random
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from .bugcheck import (
+    BAD_POOL_CALLER,
+    DRIVER_VERIFIER_DETECTED_VIOLATION,
+    PAGE_FAULT_IN_NONPAGED_AREA,
+    BugCheck,
+)
+
+PAGE_SIZE = 0x1000
+PAGE_SHIFT = 12
+POOL_HEADER_SIZE = 16
+POOL_ALIGNMENT = 16  # MEMORY_ALLOCATION_ALIGNMENT on x64
+
+PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL = 0, 1, 2
+
+# POOL_TYPE values (wdm.h) and their modifier bits.
+NonPagedPool = 0
+NonPagedPoolExecute = 0
+PagedPool = 1
+NonPagedPoolMustSucceed = 2
+NonPagedPoolCacheAligned = 4
+PagedPoolCacheAligned = 5
+NonPagedPoolNx = 512
+NonPagedPoolNxCacheAligned = 516
+POOL_COLD_ALLOCATION = 256
+POOL_NX_ALLOCATION = 512
+POOL_ZERO_ALLOCATION = 1024
+
+POOL_TYPE_NAMES = {
+    NonPagedPool: "NonPagedPool",
+    PagedPool: "PagedPool",
+    NonPagedPoolMustSucceed: "NonPagedPoolMustSucceed",
+    NonPagedPoolCacheAligned: "NonPagedPoolCacheAligned",
+    PagedPoolCacheAligned: "PagedPoolCacheAligned",
+    NonPagedPoolNx: "NonPagedPoolNx",
+    NonPagedPoolNxCacheAligned: "NonPagedPoolNxCacheAligned",
+}
+
+# Where each pool's blocks start: kernel-looking addresses, the same on every run.
+NONPAGED_BASE = 0xFFFFC28A40000000
+PAGED_BASE = 0xFFFFA58C20000000
+FREED_REMEMBERED = 4096  # recent frees kept to recognise a double free
+DRIVER, FRAMEWORK = "driver", "framework"
+
+
+def is_paged(pool_type: int) -> bool:
+    """As KMDF's FxIsPagedPoolType: PagedPool and PagedPoolCacheAligned, cold bit ignored."""
+    return (pool_type & ~POOL_COLD_ALLOCATION) in (PagedPool, PagedPoolCacheAligned)
+
+
+def tag_text(tag: int) -> str:
+    """The tag as a pool dump shows it: its four bytes in memory (little-endian) order."""
+    chars = ((tag >> (8 * i)) & 0xFF for i in range(4))
+    return "".join(chr(c) if 0x20 <= c <= 0x7E else " " for c in chars)
+
+
+@dataclass(eq=False)
+class PoolBlock:
+    """One allocation: where it is, how big, whose, and whether it is still allocated."""
+
+    address: int
+    size: int
+    tag: int
+    pool_type: int
+    owner: str
+    """``"driver"`` for the driver's own ExAllocatePool calls, ``"framework"`` for KMDF's."""
+    allocated: bool = True
+
+    @property
+    def end(self) -> int:
+        return self.address + self.size
+
+    @property
+    def large(self) -> bool:
+        return self.size + POOL_HEADER_SIZE > PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class TagUsage:
+    """One row of a ``!poolused`` listing."""
+
+    tag: str
+    paged: bool
+    allocs: int
+    frees: int
+    bytes_in_use: int
+
+
+class Pool:
+    """Both pools of one machine, and the bytes behind them.
+
+    *limit* is the number of bytes each pool can hand out at once; a request that would pass it
+    fails (returns ``None``).  *verifier* turns on Driver Verifier's pool checks.
+    """
+
+    def __init__(self, limit: int, verifier: bool, irql) -> None:
+        self.limit = limit
+        self.verifier = verifier
+        self._irql = irql  # a callable returning the current IRQL
+        self._cursor = {False: NONPAGED_BASE, True: PAGED_BASE}
+        self.in_use = {False: 0, True: 0}
+        self.peak = {False: 0, True: 0}
+        self._blocks: dict[int, PoolBlock] = {}  # live blocks by address
+        self._recently_freed: OrderedDict[int, PoolBlock] = OrderedDict()
+        self._page_blocks: dict[int, list[PoolBlock]] = {}  # small blocks by page
+        self._large: dict[int, PoolBlock] = {}  # live large blocks by address
+        self._large_starts: list[int] = []  # their addresses, sorted
+        self._bytes: dict[int, bytearray] = {}  # backing store, one page each
+        self.usage: dict[tuple[int, bool], list[int]] = {}  # (tag, paged) -> [allocs, frees, bytes]
+
+    # -- allocation ---------------------------------------------------------------------
+    def allocate(self, pool_type: int, size: int, tag: int, owner: str, caller: int = 0):
+        """ExAllocatePoolWithTag's core: a new block, or ``None`` when the pool is exhausted."""
+        paged = is_paged(pool_type)
+        irql = self._irql()
+        if paged and irql > APC_LEVEL:
+            if self.verifier:
+                raise BugCheck(
+                    DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    (0x01, irql, pool_type, size),
+                    "The driver allocated paged pool at IRQL > APC_LEVEL.",
+                )
+            raise BugCheck(
+                BAD_POOL_CALLER,
+                (0x08, irql, pool_type, size),
+                "The driver allocated paged pool at IRQL > APC_LEVEL.",
+            )
+        if size == 0 and self.verifier:
+            raise BugCheck(
+                DRIVER_VERIFIER_DETECTED_VIOLATION,
+                (0x00, irql, pool_type, 0),
+                "The driver asked for a zero-byte pool allocation.",
+            )
+        if tag == 0 and self.verifier:
+            raise BugCheck(
+                BAD_POOL_CALLER,
+                (0x9B, pool_type, size, caller),
+                "The driver allocated pool with a tag of 0.",
+            )
+        if self.in_use[paged] + size > self.limit:
+            return None
+        block = PoolBlock(self._place(paged, size), size, tag, pool_type, owner)
+        self._blocks[block.address] = block
+        self.in_use[paged] += size
+        self.peak[paged] = max(self.peak[paged], self.in_use[paged])
+        row = self.usage.setdefault((tag, paged), [0, 0, 0])
+        row[0] += 1
+        row[2] += size
+        if block.large:
+            self._large[block.address] = block
+            self._large_starts.append(block.address)  # addresses only grow: stays sorted
+        else:
+            self._write_header(block)
+        return block
+
+    def _place(self, paged: bool, size: int) -> int:
+        cursor = self._cursor[paged]
+        if size + POOL_HEADER_SIZE > PAGE_SIZE:  # a page or more: whole pages, page-aligned
+            address = (cursor + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+            pages = (size + PAGE_SIZE - 1) >> PAGE_SHIFT
+            self._cursor[paged] = address + (pages << PAGE_SHIFT)
+            return address
+        rounded = (size + POOL_ALIGNMENT - 1) & ~(POOL_ALIGNMENT - 1) or POOL_ALIGNMENT
+        if (cursor & (PAGE_SIZE - 1)) + POOL_HEADER_SIZE + rounded > PAGE_SIZE:
+            cursor = (cursor + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)  # never cross a page
+        self._cursor[paged] = cursor + POOL_HEADER_SIZE + rounded
+        return cursor + POOL_HEADER_SIZE
+
+    def _write_header(self, block: PoolBlock) -> None:
+        # Modelled on the x64 POOL_HEADER: sizes in 16-byte units, pool type (0 when free), tag.
+        units = (block.size + POOL_HEADER_SIZE + POOL_ALIGNMENT - 1) // POOL_ALIGNMENT
+        kind = ((block.pool_type & 1) + 1) | 0x4 if block.allocated else 0
+        header = bytes((0, 0, units & 0xFF, kind)) + block.tag.to_bytes(4, "little") + bytes(8)
+        self.write(block.address - POOL_HEADER_SIZE, header, check=False)
+        if block.allocated:
+            self._page_blocks.setdefault(block.address >> PAGE_SHIFT, []).append(block)
+
+    def header_value(self, block: PoolBlock) -> int:
+        """The first eight bytes of a block's pool header, as a bug check reports them."""
+        if block.large:
+            return 0
+        return int.from_bytes(self.read(block.address - POOL_HEADER_SIZE, 8, check=False), "little")
+
+    # -- free -----------------------------------------------------------------------------
+    def free(self, address: int, tag: int | None) -> PoolBlock:
+        """ExFreePool(WithTag)'s core: check the call, then release the block."""
+        block = self._blocks.get(address)
+        irql = self._irql()
+        if block is None:
+            freed = self._recently_freed.get(address)
+            if freed is not None:
+                header = self.header_value(freed)
+                if self.verifier:
+                    raise BugCheck(
+                        DRIVER_VERIFIER_DETECTED_VIOLATION,
+                        (0x13, 0, address - POOL_HEADER_SIZE, header),
+                        "The driver freed pool that was already freed.",
+                    )
+                raise BugCheck(
+                    BAD_POOL_CALLER,
+                    (0x07, 0, header, address),
+                    "The driver freed pool that was already freed.",
+                )
+            if self.verifier:
+                raise BugCheck(
+                    DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    (0x10, address, 0, 0),
+                    "The driver freed an address that no allocation returned.",
+                )
+            raise BugCheck(
+                BAD_POOL_CALLER,
+                (0x99, address, 0, 0),
+                "The driver freed an address that no allocation returned.",
+            )
+        paged = is_paged(block.pool_type)
+        if paged and irql > APC_LEVEL:
+            if self.verifier:
+                raise BugCheck(
+                    DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    (0x11, irql, block.pool_type, address),
+                    "The driver freed paged pool at IRQL > APC_LEVEL.",
+                )
+            raise BugCheck(
+                BAD_POOL_CALLER,
+                (0x09, irql, block.pool_type, address),
+                "The driver freed paged pool at IRQL > APC_LEVEL.",
+            )
+        if tag is not None and tag != block.tag:
+            raise BugCheck(
+                BAD_POOL_CALLER,
+                (0x0A, address, block.tag, tag),
+                f"ExFreePoolWithTag was given tag '{tag_text(tag)}', "
+                f"but the block was allocated with tag '{tag_text(block.tag)}'.",
+            )
+        self._release(block)
+        return block
+
+    def _release(self, block: PoolBlock) -> None:
+        paged = is_paged(block.pool_type)
+        block.allocated = False
+        del self._blocks[block.address]
+        self.in_use[paged] -= block.size
+        self.usage[(block.tag, paged)][1] += 1
+        self.usage[(block.tag, paged)][2] -= block.size
+        self._recently_freed[block.address] = block
+        if len(self._recently_freed) > FREED_REMEMBERED:
+            self._recently_freed.popitem(last=False)
+        if block.large:
+            del self._large[block.address]
+            self._large_starts.remove(block.address)
+            first = block.address >> PAGE_SHIFT
+            for page in range(first, first + ((block.size + PAGE_SIZE - 1) >> PAGE_SHIFT)):
+                self._bytes.pop(page, None)
+            return
+        self._write_header(block)
+        page = block.address >> PAGE_SHIFT
+        live = self._page_blocks.get(page)
+        if live is not None:
+            live.remove(block)
+            cursor_page = self._cursor[paged] >> PAGE_SHIFT
+            if not live and page != cursor_page:  # the whole page is free: unmap it
+                del self._page_blocks[page]
+                self._bytes.pop(page, None)
+
+    # -- bytes ----------------------------------------------------------------------------
+    def block_at(self, address: int) -> PoolBlock | None:
+        """The block (live or recently freed) whose header or bytes include *address*."""
+        for block in self._page_blocks.get(address >> PAGE_SHIFT, ()):
+            if block.address - POOL_HEADER_SIZE <= address < block.end:
+                return block
+        block = self._large_at(address)
+        if block is not None:
+            return block
+        for block in reversed(self._recently_freed.values()):
+            if block.address - POOL_HEADER_SIZE <= address < block.end:
+                return block
+        return None
+
+    def _large_at(self, address: int) -> PoolBlock | None:
+        i = bisect.bisect_right(self._large_starts, address) - 1
+        if i >= 0:
+            block = self._large[self._large_starts[i]]
+            if address < block.end:
+                return block
+        return None
+
+    def _mapped(self, page: int) -> bool:
+        if page in self._page_blocks:
+            return True
+        if page == self._cursor[False] >> PAGE_SHIFT or page == self._cursor[True] >> PAGE_SHIFT:
+            return True
+        return self._large_at(page << PAGE_SHIFT) is not None
+
+    def check_access(self, address: int, length: int, write: bool) -> None:
+        """Fault (0x50) if the range touches unmapped memory or, under Verifier, freed pool."""
+        if length <= 0:
+            return
+        first, last = address >> PAGE_SHIFT, (address + length - 1) >> PAGE_SHIFT
+        for page in range(first, last + 1):
+            if not self._mapped(page):
+                self._fault(max(address, page << PAGE_SHIFT), write)
+        if self.verifier:
+            for offset in (0, length - 1):
+                block = self.block_at(address + offset)
+                if block is not None and not block.allocated:
+                    self._fault(address + offset, write)
+
+    def _fault(self, address: int, write: bool) -> None:
+        raise BugCheck(
+            PAGE_FAULT_IN_NONPAGED_AREA,
+            (address, 2 if write else 0, 0, 0),
+            "The driver touched memory that is not valid: "
+            + ("pool it had already freed." if self.verifier else "an unmapped address."),
+        )
+
+    def _page(self, page: int) -> bytearray:
+        data = self._bytes.get(page)
+        if data is None:
+            # Fresh pool holds whatever was there before: deterministic garbage.
+            data = self._bytes[page] = bytearray(random.Random(page).randbytes(PAGE_SIZE))
+        return data
+
+    def read(self, address: int, length: int, check: bool = True) -> bytes:
+        """The bytes at *address*; with *check*, fault as a real access would."""
+        if check:
+            self.check_access(address, length, write=False)
+        out = bytearray()
+        while length > 0:
+            offset = address & (PAGE_SIZE - 1)
+            chunk = min(length, PAGE_SIZE - offset)
+            out += self._page(address >> PAGE_SHIFT)[offset : offset + chunk]
+            address += chunk
+            length -= chunk
+        return bytes(out)
+
+    def write(self, address: int, data: bytes, check: bool = True) -> None:
+        """Store *data* at *address*; with *check*, fault as a real access would."""
+        if check:
+            self.check_access(address, len(data), write=True)
+        view = memoryview(bytes(data))
+        while view:
+            offset = address & (PAGE_SIZE - 1)
+            chunk = min(len(view), PAGE_SIZE - offset)
+            self._page(address >> PAGE_SHIFT)[offset : offset + chunk] = view[:chunk]
+            address += chunk
+            view = view[chunk:]
+
+    # -- reports ----------------------------------------------------------------------------
+    def live_blocks(self) -> list[PoolBlock]:
+        """Every allocated block, in address order."""
+        return sorted(self._blocks.values(), key=lambda b: b.address)
+
+    def tag_usage(self) -> list[TagUsage]:
+        """Allocations, frees and bytes in use per tag and pool, sorted by tag."""
+        rows = [
+            TagUsage(tag_text(tag), paged, a, f, b)
+            for (tag, paged), (a, f, b) in self.usage.items()
+        ]
+        return sorted(rows, key=lambda r: (r.tag, r.paged))

@@ -1,0 +1,249 @@
+"""Machine: one simulated Windows computer with one KMDF driver loaded.
+
+All state lives here — virtual clock, IRQL, pool, framework objects, the framework's log, and
+whether the machine has stopped — so that machines are independent: a bug check stops only the
+machine it happened on.  DDIs act on the *current* machine: the one entered with ``with``, else
+the one made current with :meth:`Machine.activate` (``boot`` does both steps in one call).
+
+A new machine has KMDF Verifier and Driver Verifier (pool tracking and special pool) switched
+on, as a developer runs while developing; ``verifier=False`` shows what a customer's machine
+does with the same bug.
+
+Mirrors: FxDriverGlobals (the per-driver state KMDF keeps), WdfDriverCreate at DriverEntry, and
+the unload path (FxDriver deletion, FxPoolDestroy, Driver Verifier's leak check).
+Simplified: one processor, one driver, no devices until a lesson creates them.
+"""
+
+import random
+from collections import deque
+
+from .fx.driver import FX_TAG, FxDriver, driver_tag
+from .kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
+from .kernel.clock import TICKS_PER_SECOND, VirtualClock
+from .kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
+from .snapshot import BlockSnapshot, MachineSnapshot, ObjectSnapshot, TagSnapshot
+
+RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
+IMAGE_BASE = 0xFFFFF80612340000  # where the simulated driver image is loaded
+DRIVER_NAME_ADDRESS = IMAGE_BASE + 0x3040  # its name string, as 0xC4/0x62 reports it
+
+_entered: list["Machine"] = []
+_active: list["Machine"] = []
+
+
+def current_machine(ddi: str) -> "Machine":
+    """The machine a DDI acts on, or a clear error when there is none."""
+    if _entered:
+        return _entered[-1]
+    if _active:
+        return _active[-1]
+    raise RuntimeError(
+        f"{ddi}: no simulated machine is active; start one with boot() "
+        "or run the code inside 'with Machine():'"
+    )
+
+
+class Machine:
+    """A fresh, isolated, deterministic simulated machine.
+
+    *driver_name* is the driver's service name (it gives the default pool tag); *verifier*
+    switches KMDF Verifier and Driver Verifier on; *pool_limit* is how many bytes each pool can
+    hand out; *seed* seeds :attr:`rng`, the only source of randomness a lesson should use;
+    *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
+    state transition.
+    """
+
+    def __init__(
+        self,
+        driver_name: str = "Toaster",
+        *,
+        verifier: bool = True,
+        pool_limit: int = 1 << 30,
+        driver_pool_tag: int = 0,
+        seed: int = 0,
+        log_size: int = 200,
+        verbose: bool = False,
+    ) -> None:
+        if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
+            raise TypeError("Machine: driver_name must be a non-empty ASCII string")
+        if not isinstance(pool_limit, int) or pool_limit <= 0:
+            raise ValueError("Machine: pool_limit must be a positive number of bytes")
+        self.driver_name = driver_name
+        self.verifier = bool(verifier)
+        self.verbose = bool(verbose)
+        self.rng = random.Random(seed)
+        """The machine's random numbers: seeded, so every run is the same."""
+        self.clock = VirtualClock()
+        self.irql = 0
+        """Current IRQL: PASSIVE_LEVEL (0), APC_LEVEL (1) or DISPATCH_LEVEL (2)."""
+        self.pool = Pool(pool_limit, self.verifier, lambda: self.irql)
+        self.objects: dict[int, object] = {}
+        """Live framework objects by handle value."""
+        self.log: deque[tuple[int, int, str]] = deque(maxlen=log_size)
+        self.state = RUNNING
+        self.bugcheck: BugCheck | None = None
+        self.return_address = IMAGE_BASE + 0x1A2C
+        self.tag = driver_tag(driver_name, driver_pool_tag)
+        self._globals_block = self.pool.allocate(NonPagedPoolNx, 0x310, FX_TAG, FRAMEWORK)
+        self.driver_globals = self._globals_block.address
+        """Address of FX_DRIVER_GLOBALS: parameter 4 of every WDF_VIOLATION."""
+        self.driver = FxDriver.create(self)
+        self.trace(
+            f"DriverEntry: WdfDriverCreate -> {self.driver.handle!r}, "
+            f"pool tag '{tag_text(self.tag)}', verifier {'on' if self.verifier else 'off'}"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<Machine '{self.driver_name}': {self.state}, "
+            f"verifier {'on' if self.verifier else 'off'}, t={self.clock.seconds:.6f} s>"
+        )
+
+    # -- which machine the DDIs act on ----------------------------------------------------
+    def __enter__(self) -> "Machine":
+        _entered.append(self)
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        _entered.remove(self)
+        return False
+
+    def activate(self) -> "Machine":
+        """Make this the machine DDIs act on outside any ``with`` block; returns self."""
+        _active.clear()
+        _active.append(self)
+        return self
+
+    # -- running and stopping ---------------------------------------------------------------
+    def check_running(self, ddi: str) -> None:
+        """Refuse to run a DDI on a machine that has stopped, saying why."""
+        if self.state == CRASHED:
+            raise MachineHalted(
+                f"{ddi}: this machine stopped with bug check {self.bugcheck._summary()}; "
+                "create a new Machine to go on"
+            )
+        if self.state == UNLOADED:
+            raise MachineHalted(f"{ddi}: the driver has been unloaded from this machine")
+
+    def crash(self, bugcheck: BugCheck, ddi: str) -> None:
+        """KeBugCheckEx: record the bug check and stop the machine."""
+        if bugcheck.ddi is None:
+            bugcheck.ddi = ddi
+        self.state = CRASHED
+        self.bugcheck = bugcheck
+        self.trace(f"*** BUG CHECK {bugcheck._summary()} in {bugcheck.ddi}")
+
+    def access(self, action):
+        """Run a memory access; a fault stops the machine."""
+        try:
+            return action()
+        except BugCheck as bugcheck:
+            self.crash(bugcheck, "memory access")
+            raise
+
+    def trace(self, text: str) -> None:
+        """Append a line to the framework log (a bounded ring, like KMDF's IFR)."""
+        self.log.append((self.clock.ticks, self.irql, text))
+
+    def advance(self, seconds: float) -> None:
+        """Move virtual time forward, running whatever falls due on the way."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError("Machine.advance: seconds must be a number ≥ 0")
+        self.check_running("Machine.advance")
+        self.access(lambda: self.clock.advance(round(seconds * TICKS_PER_SECOND)))
+
+    def unload(self) -> None:
+        """Unload the driver as Windows does: delete WDFDRIVER and its tree, then check pool.
+
+        Objects still referenced are reported in the log (KMDF's FxPoolDump).  With Driver
+        Verifier's pool tracking on, pool the driver allocated itself and never freed stops the
+        machine with DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) / 0x62.
+        """
+        self.check_running("Machine.unload")
+        self.trace("Driver unload: deleting WDFDRIVER and its descendants")
+        try:
+            self.driver.delete_object()
+        except BugCheck as bugcheck:
+            self.crash(bugcheck, "driver unload")
+            raise
+        for obj in self.objects.values():
+            self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")
+        leaks = [b for b in self.pool.live_blocks() if b.owner == DRIVER]
+        for block in leaks:
+            self.trace(
+                f"Pool leak: 0x{block.address:016X} {block.size:#x} bytes tag '{tag_text(block.tag)}'"
+            )
+        if leaks and self.verifier:
+            paged = sum(1 for b in leaks if is_paged(b.pool_type))
+            bugcheck = BugCheck(
+                DRIVER_VERIFIER_DETECTED_VIOLATION,
+                (0x62, DRIVER_NAME_ADDRESS, 0, len(leaks)),
+                f"The driver is unloading without freeing its pool: {len(leaks)} "
+                f"allocation(s) ({paged} paged, {len(leaks) - paged} nonpaged).",
+            )
+            self.crash(bugcheck, "driver unload")
+            raise bugcheck
+        if not self.objects:
+            self.pool.free(self._globals_block.address, FX_TAG)
+        self.state = UNLOADED
+        self.trace("Driver unloaded")
+
+    # -- what the tools show ------------------------------------------------------------------
+    def snapshot(self) -> MachineSnapshot:
+        """A frozen copy of everything views and plots show."""
+        objects: list[ObjectSnapshot] = []
+
+        def walk(obj, depth):
+            objects.append(_object_snapshot(obj, depth))
+            for child in obj.children:
+                walk(child, depth + 1)
+
+        if self.driver.handle.value in self.objects:
+            walk(self.driver, 0)
+        listed = {o.handle for o in objects}
+        for obj in self.objects.values():  # deleted but still referenced: outside the tree
+            if repr(obj.handle) not in listed:
+                objects.append(_object_snapshot(obj, 0))
+        blocks = tuple(
+            BlockSnapshot(b.address, b.size, tag_text(b.tag), is_paged(b.pool_type), b.owner)
+            for b in self.pool.live_blocks()
+        )
+        tags = tuple(
+            TagSnapshot(u.tag, u.paged, u.allocs, u.frees, u.bytes_in_use)
+            for u in self.pool.tag_usage()
+        )
+        log = tuple(
+            f"[{ticks / TICKS_PER_SECOND:10.6f}s IRQL {irql}] {text}"
+            for ticks, irql, text in self.log
+        )
+        return MachineSnapshot(
+            driver_name=self.driver_name,
+            driver_tag=tag_text(self.tag),
+            verifier=self.verifier,
+            state=self.state,
+            seconds=self.clock.seconds,
+            irql=self.irql,
+            objects=tuple(objects),
+            blocks=blocks,
+            tags=tags,
+            log=log,
+            bugcheck=None if self.bugcheck is None else self.bugcheck.blue_screen(),
+        )
+
+
+def _object_snapshot(obj, depth: int) -> ObjectSnapshot:
+    return ObjectSnapshot(
+        handle=repr(obj.handle),
+        type_name=obj.HANDLE_NAME,
+        address=obj.address,
+        refcnt=obj.refcnt,
+        state=obj.state,
+        parent=None if obj.parent is None else repr(obj.parent.handle),
+        depth=depth,
+        description=obj.describe(),
+    )
+
+
+def boot(driver_name: str = "Toaster", **options) -> Machine:
+    """Start a fresh machine with the driver loaded and make it the current one."""
+    return Machine(driver_name, **options).activate()
