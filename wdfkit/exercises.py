@@ -1,0 +1,108 @@
+"""Check-yourself problems: seeded, printed with ``?`` marks, answered by the simulator.
+
+``make_problem(label, seed)`` builds a problem; ``problem.check(answer)`` returns feedback text;
+``problem.answer()`` shows the solution.  The answers are never hard-coded: each is computed by
+running the same DDIs on a fresh simulated machine (the OSTEP ``-s SEED`` / ``-c`` habit).
+"""
+
+import random
+from dataclasses import dataclass
+
+from .ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
+from .ddi.wdfmemory import WdfMemoryCreate
+from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from .kernel.bugcheck import BugCheck
+from .kernel.pool import NonPagedPoolNx, PagedPool
+from .machine import Machine
+
+
+@dataclass
+class Problem:
+    """A question with its computed answer."""
+
+    label: str
+    question: str
+    solution: object
+    explanation: str
+
+    def __repr__(self) -> str:
+        return f"[{self.label}] {self.question}"
+
+    def check(self, answer) -> str:
+        """Feedback on *answer*: right, or what to look at again."""
+        if answer == self.solution:
+            return f"Correct: {self.explanation}"
+        return f"Not quite: you answered {answer!r}. Run the calls again and look closely."
+
+    def answer(self) -> str:
+        return f"Answer: {self.solution!r}. {self.explanation}"
+
+
+def make_problem(label: str, seed: int = 0) -> Problem:
+    """The problem *label* ("00-ex1", "04-ex1", "05-ex1") drawn with *seed*."""
+    makers = {"00-ex1": _lesson00, "04-ex1": _lesson04, "05-ex1": _lesson05}
+    if label not in makers:
+        raise ValueError(f"make_problem: unknown label {label!r}; choose from {sorted(makers)}")
+    return makers[label](label, random.Random(seed))
+
+
+def _lesson00(label: str, rng: random.Random) -> Problem:
+    size = rng.choice([32, 200, 1000, 4096, 9000])
+    pool, pool_name = rng.choice([(NonPagedPoolNx, "NonPagedPoolNx"), (PagedPool, "PagedPool")])
+    verifier = rng.choice([True, False])
+    machine = Machine("Toaster", verifier=verifier)
+    with machine:
+        before = len(machine.pool.live_blocks())
+        WdfMemoryCreate(None, pool, "xEyM", size)
+        blocks = len(machine.pool.live_blocks()) - before
+    return Problem(
+        label,
+        f"With Verifier {'on' if verifier else 'off'}, WdfMemoryCreate(None, {pool_name}, "
+        f"'xEyM', {size}) allocates ? pool block(s). Call check(n).",
+        blocks,
+        "one block when KMDF embeds a small nonpaged buffer after the object, two when the "
+        "buffer gets a block of its own (a page or more, paged pool, or Verifier pool tracking).",
+    )
+
+
+def _lesson04(label: str, rng: random.Random) -> Problem:
+    machine = Machine("Toaster", verifier=True)
+    lines, live = [], []
+    with machine:
+        for _ in range(rng.randint(4, 7)):
+            if live and rng.random() < 0.4:
+                name, p, tag = live.pop(rng.randrange(len(live)))
+                ExFreePoolWithTag(p, tag)
+                lines.append(f"ExFreePoolWithTag({name}, '{tag}')")
+            else:
+                name, tag = f"p{len(lines)}", rng.choice(["1gaT", "2gaT"])
+                size = rng.choice([16, 48, 100, 256])
+                live.append((name, ExAllocatePoolWithTag(NonPagedPoolNx, size, tag), tag))
+                lines.append(f"{name} = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, '{tag}')")
+    try:
+        machine.unload()
+        outcome = 0
+    except BugCheck as bugcheck:
+        outcome = bugcheck.parameters[3]
+    listing = "\n    ".join(lines)
+    return Problem(
+        label,
+        "With Driver Verifier on, the driver runs:\n    "
+        + listing
+        + "\nthen unloads. Parameter 4 of the 0xC4/0x62 bug check (allocations not freed) is ?"
+        " (answer 0 if it unloads cleanly). Call check(n).",
+        outcome,
+        "Driver Verifier counts every allocation the driver made itself and did not free.",
+    )
+
+
+def _lesson05(label: str, rng: random.Random) -> Problem:
+    length = rng.randint(1, 500)
+    align = rng.choice([8, 16, 64, 4096])
+    return Problem(
+        label,
+        f"WDF_ALIGN_SIZE_UP({length}, {align}) = ?  and  WDF_ALIGN_SIZE_DOWN({length}, {align}) = ?"
+        "  Call check((up, down)).",
+        (WDF_ALIGN_SIZE_UP(length, align), WDF_ALIGN_SIZE_DOWN(length, align)),
+        "UP rounds to the next multiple of AlignTo (unless already one), DOWN to the previous.",
+    )

@@ -1,0 +1,139 @@
+"""Figures for the lessons, drawn from snapshots (never from live objects).
+
+Every function returns a matplotlib ``Figure`` with a title, labelled axes and units, made
+through pyplot so that a notebook cell can end with ``plt.show()``.  matplotlib is imported only
+when a plot is drawn, so ``import wdfkit`` stays fast.
+"""
+
+from .snapshot import MachineSnapshot
+
+TAG_COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3"]
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _colour(tags: list[str], tag: str) -> str:
+    return TAG_COLOURS[sorted(tags).index(tag) % len(TAG_COLOURS)]
+
+
+def _draw_tree(ax, snap: MachineSnapshot, title: str) -> None:
+    rows = [o for o in snap.objects]
+    for i, obj in enumerate(rows):
+        y = -i
+        x = obj.depth
+        kind = obj.type_name
+        deleted = "Created" not in obj.state
+        ax.text(
+            x,
+            y,
+            f"{kind}\n{obj.handle.split()[1]}\nrefs {obj.refcnt}",
+            ha="left",
+            va="center",
+            fontsize=8,
+            family="monospace",
+            bbox={
+                "boxstyle": "round",
+                "facecolor": "#f2d7d5" if deleted else "#d6eaf8",
+                "edgecolor": "#922b21" if deleted else "#1f618d",
+            },
+        )
+        if obj.parent is not None:
+            parent_row = next(j for j, o in enumerate(rows) if o.handle == obj.parent)
+            ax.plot([obj.depth - 0.85, obj.depth - 0.85, x - 0.05], [-parent_row - 0.3, y, y],
+                    color="#7f8c8d", linewidth=1)
+    ax.set_xlim(-0.2, max([o.depth for o in rows] + [0]) + 1.6)
+    ax.set_ylim(-max(len(rows), 1) + 0.3, 0.7)
+    ax.set_title(title)
+    ax.set_xlabel("depth below WDFDRIVER (parent → child)")
+    ax.set_yticks([])
+    ax.set_xticks(range(max([o.depth for o in rows] + [0]) + 1))
+
+
+def tree_before_after(before: MachineSnapshot, after: MachineSnapshot, action: str):
+    """The object tree before and after *action* (e.g. deleting a parent), side by side."""
+    plt = _plt()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    _draw_tree(left, before, "Before")
+    _draw_tree(right, after, f"After {action}")
+    fig.suptitle("Framework objects: the parent/child tree (red = deleted but still referenced)")
+    fig.tight_layout()
+    return fig
+
+
+def pool_by_tag(history: list[tuple[str, MachineSnapshot]], tags: list[str] | None = None):
+    """Bytes of pool in use per tag after each step of a sequence of calls."""
+    plt = _plt()
+    labels = [label for label, _ in history]
+    all_tags = sorted({r.tag for _, snap in history for r in snap.tags})
+    shown = [t for t in all_tags if tags is None or t in tags]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for tag in shown:
+        values = [snap.bytes_by_tag().get(tag, 0) for _, snap in history]
+        ax.step(range(len(history)), values, where="post", marker="o", label=f"'{tag}'",
+                color=_colour(all_tags, tag))
+    ax.set_xticks(range(len(history)))
+    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    ax.set_xlabel("step (DDI call)")
+    ax.set_ylabel("pool in use (bytes)")
+    ax.set_title("Pool in use by tag, after each call")
+    ax.grid(True, alpha=0.3)
+    if shown:
+        ax.legend(title="pool tag", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int):
+    """One allocation of *total* bytes carved into (name, offset, size) pieces, with padding."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(10, 2.8))
+    cursor = 0
+    for i, (name, offset, size) in enumerate(pieces):
+        if offset > cursor:
+            ax.barh(0, offset - cursor, left=cursor, color="white", edgecolor="#c0392b",
+                    hatch="///", height=0.5)
+        ax.barh(0, size, left=offset, color=TAG_COLOURS[i % len(TAG_COLOURS)],
+                edgecolor="black", height=0.5)
+        ax.text(offset + size / 2, 0, f"{name}\n{size} B @ {offset}", ha="center",
+                va="center", fontsize=8)
+        cursor = offset + size
+    if total > cursor:
+        ax.barh(0, total - cursor, left=cursor, color="white", edgecolor="#c0392b",
+                hatch="///", height=0.5)
+    for boundary in range(0, total + 1, alignment):
+        ax.axvline(boundary, color="#7f8c8d", linewidth=0.6, linestyle=":")
+    used = sum(size for _, _, size in pieces)
+    ax.set_xlim(0, max(total, 1))
+    ax.set_yticks([])
+    ax.set_xlabel(f"offset in the allocation (bytes); dotted lines every {alignment} bytes")
+    ax.set_title(
+        f"{len(pieces)} buffers carved from one {total}-byte allocation, aligned to "
+        f"{alignment}: {total - used} bytes of padding (hatched)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def pool_map(snap: MachineSnapshot, title: str = "Pool blocks"):
+    """Live pool blocks along the address axis, coloured by tag."""
+    plt = _plt()
+    blocks = list(snap.blocks)
+    tags = sorted({b.tag for b in blocks})
+    fig, ax = plt.subplots(figsize=(10, 2.6))
+    base = min((b.address for b in blocks), default=0)
+    for b in blocks:
+        ax.barh(0, b.size, left=b.address - base, color=_colour(tags, b.tag), edgecolor="black",
+                height=0.5, label=f"'{b.tag}'")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    if unique:
+        ax.legend(unique.values(), unique.keys(), title="tag", fontsize=8, loc="upper right")
+    ax.set_yticks([])
+    ax.set_xlabel(f"address − 0x{base:016X} (bytes)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,91 @@
+"""Text views in the style of the debugger: object tree, pool by tag, log, hex dump, bug check.
+
+Each view is a pure function from a machine (through its snapshot) to a string, so a notebook
+prints the same text on every run.  The layouts follow the tools driver developers use:
+``!wdfkd.wdfdriverinfo`` / ``!wdfhandle`` for objects, ``!poolused`` for pool, the IFR log,
+``db`` for bytes.
+"""
+
+from .snapshot import MachineSnapshot
+
+
+def _snap(machine) -> MachineSnapshot:
+    return machine if isinstance(machine, MachineSnapshot) else machine.snapshot()
+
+
+def object_tree(machine) -> str:
+    """Every live framework object under the driver, with reference count and state.
+
+    Objects deleted but still referenced have left the tree; they are listed after it.
+    """
+    snap = _snap(machine)
+    lines = [f"!wdfkd.wdfdriverinfo {snap.driver_name}   (pool tag '{snap.driver_tag}')"]
+    for obj in snap.objects:
+        indent = "    " * obj.depth
+        state = obj.state.replace("FxObjectState", "")
+        line = f"{indent}{obj.handle}  refs {obj.refcnt}  {state}"
+        if obj.description:
+            line += f"  [{obj.description}]"
+        if obj.depth == 0 and obj.type_name != "WDFDRIVER":
+            line = "(outside the tree) " + line
+        lines.append(line)
+    if not snap.objects:
+        lines.append("(no framework objects)")
+    return "\n".join(lines)
+
+
+def pool_usage(machine, tags: list[str] | None = None) -> str:
+    """Pool use by tag, like ``!poolused``: allocations, frees, and bytes still in use."""
+    snap = _snap(machine)
+    rows = [r for r in snap.tags if tags is None or r.tag in tags]
+    lines = [
+        " Tag  Pool        Allocs    Frees     Diff     Bytes",
+    ]
+    for r in rows:
+        pool = "Paged" if r.paged else "NonPaged"
+        diff = r.allocs - r.frees
+        lines.append(
+            f" {r.tag:4} {pool:9} {r.allocs:8} {r.frees:8} {diff:8} {r.bytes_in_use:9}"
+        )
+    if not rows:
+        lines.append(" (no allocations)")
+    return "\n".join(lines)
+
+
+def pool_blocks(machine, owner: str | None = None) -> str:
+    """Every live pool block in address order: address, size, tag, pool, who allocated it."""
+    snap = _snap(machine)
+    lines = [" Address             Size      Tag  Pool      Owner"]
+    for b in snap.blocks:
+        if owner is not None and b.owner != owner:
+            continue
+        pool = "Paged" if b.paged else "NonPaged"
+        lines.append(f" {b.address:016X}  {b.size:#8x}  {b.tag:4} {pool:9} {b.owner}")
+    return "\n".join(lines)
+
+
+def log(machine, last: int = 10) -> str:
+    """The last *last* lines of the framework log, with virtual time and IRQL."""
+    snap = _snap(machine)
+    return "\n".join(snap.log[-last:])
+
+
+def hexdump(pointer, length: int = 64) -> str:
+    """Bytes at *pointer* in WinDbg's ``db`` layout (reads as the driver would: may fault)."""
+    data = pointer.read(length)
+    lines = []
+    for row in range(0, length, 16):
+        address = pointer.address + row
+        chunk = data[row : row + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        if len(chunk) > 8:
+            hexes = hexes[:23] + "-" + hexes[24:]
+        text = "".join(chr(b) if 0x20 <= b <= 0x7E else "." for b in chunk)
+        lines.append(f"{address >> 32:08x}`{address & 0xFFFFFFFF:08x}  {hexes:<47}  {text}")
+    return "\n".join(lines)
+
+
+def bugcheck(machine) -> str:
+    """The blue screen of a stopped machine, or a line saying it is running."""
+    snap = _snap(machine)
+    return snap.bugcheck or f"(no bug check: the machine is {snap.state})"

@@ -1,0 +1,194 @@
+"""Widget labs: buttons that make DDI calls and sliders that redraw plots.
+
+The logic lives in plain methods (``allocate()``, ``update()``…) that pytest drives without a
+browser; the ipywidgets controls only call them.  Each lab owns its own simulated machine.
+"""
+
+import ipywidgets as W
+from IPython.display import clear_output
+
+from . import plots, views
+from .ddi.wdfcore import WDF_ALIGN_SIZE_UP
+from .ddi.wdfmemory import WdfMemoryCreate
+from .ddi.wdfobject import (
+    WDF_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES_INIT,
+    WdfObjectCreate,
+    WdfObjectDelete,
+)
+from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from .kernel.bugcheck import BugCheck
+from .kernel.pool import NonPagedPoolNx, PagedPool
+from .machine import Machine
+
+
+def _show(out: W.Output, figure, text: str = "") -> None:
+    import matplotlib.pyplot as plt
+
+    with out:
+        clear_output(wait=True)
+        plt.show()
+        if text:
+            print(text)
+    plt.close(figure)
+
+
+class PoolLab:
+    """Lesson 04: allocate and free tagged pool, parent memory objects, unload; watch pool."""
+
+    def __init__(self, verifier: bool = True) -> None:
+        self.verifier = verifier
+        self.tag = W.Dropdown(options=["1gaT", "2gaT"], description="Tag")
+        self.size = W.IntSlider(value=64, min=16, max=1024, step=16, description="Bytes")
+        self.buttons = {
+            "ExAllocatePoolWithTag": self.allocate,
+            "ExFreePoolWithTag (last)": self.free_last,
+            "WdfMemoryCreate (child of session)": self.create_child,
+            "WdfObjectDelete(session)": self.delete_parent,
+            "Unload driver": self.unload,
+            "New machine": self.reset,
+        }
+        controls = []
+        for label, action in self.buttons.items():
+            button = W.Button(description=label, layout=W.Layout(width="auto"))
+            button.on_click(lambda _b, action=action: action())
+            controls.append(button)
+        self.message = W.Label()
+        self.out = W.Output()
+        self.widget = W.VBox([W.HBox([self.tag, self.size]), W.HBox(controls[:3]),
+                              W.HBox(controls[3:]), self.message, self.out])
+        self.widget.add_class("wdfkit-pool-lab")
+        self.reset()
+
+    def reset(self) -> None:
+        """A fresh machine with one general object, "session", to parent memory objects."""
+        self.machine = Machine("Toaster", verifier=self.verifier)
+        with self.machine:
+            _, self.session = WdfObjectCreate(None)
+        self.allocations: list = []
+        self.figure = None
+        self.history = [("boot", self.machine.snapshot())]
+        self.message.value = "New machine: driver Toaster loaded, one WDFOBJECT 'session'."
+        self.redraw()
+
+    def _step(self, label: str, action) -> None:
+        if self.machine.state != "running":
+            self.message.value = f"The machine is {self.machine.state}: press 'New machine'."
+            return
+        try:
+            with self.machine:
+                result = action()
+            self.message.value = result or label
+        except BugCheck as bugcheck:
+            self.message.value = f"BUG CHECK {bugcheck._summary()}: {bugcheck.meaning}"
+        self.history.append((label, self.machine.snapshot()))
+        self.redraw()
+
+    def allocate(self) -> None:
+        def action():
+            p = ExAllocatePoolWithTag(NonPagedPoolNx, self.size.value, self.tag.value)
+            self.allocations.append((p, self.tag.value))
+            return f"ExAllocatePoolWithTag -> {p!r}"
+
+        self._step(f"alloc {self.size.value} '{self.tag.value[::-1]}'", action)
+
+    def free_last(self) -> None:
+        if not self.allocations:
+            self.message.value = "Nothing allocated to free."
+            return
+        p, tag = self.allocations.pop()
+        self._step(f"free '{tag[::-1]}'", lambda: ExFreePoolWithTag(p, tag))
+
+    def create_child(self) -> None:
+        def action():
+            attributes = WDF_OBJECT_ATTRIBUTES()
+            WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+            attributes.ParentObject = self.session
+            status, memory, _ = WdfMemoryCreate(attributes, NonPagedPoolNx, "meMS", self.size.value)
+            return f"WdfMemoryCreate -> {status!r}, {memory!r}"
+
+        self._step("WdfMemoryCreate", action)
+
+    def delete_parent(self) -> None:
+        self._step("delete session", lambda: WdfObjectDelete(self.session))
+
+    def unload(self) -> None:
+        self._step("unload", lambda: self.machine.unload() or "Driver unloaded cleanly.")
+
+    def redraw(self) -> None:
+        self.figure = plots.pool_by_tag(self.history, tags=["Tag1", "Tag2", "SMem"])
+        _show(self.out, self.figure, views.pool_usage(self.machine, tags=["Tag1", "Tag2", "SMem"]))
+
+
+def carve(sizes: list[int], alignment: int) -> tuple[int, list[tuple[str, int, int]]]:
+    """Offsets for buffers laid one after another, each starting on *alignment*.
+
+    Returns the total allocation size and (name, offset, size) for each buffer: what a driver
+    computes with WDF_ALIGN_SIZE_UP before one ExAllocatePoolWithTag for all of them.
+    """
+    pieces, offset = [], 0
+    for i, size in enumerate(sizes):
+        offset = WDF_ALIGN_SIZE_UP(offset, alignment)
+        pieces.append((f"buf{i}", offset, size))
+        offset += size
+    return WDF_ALIGN_SIZE_UP(offset, alignment), pieces
+
+
+class AlignmentLab:
+    """Lesson 05: choose three buffer sizes and an alignment; see offsets and padding."""
+
+    def __init__(self) -> None:
+        self.sizes = [
+            W.IntSlider(value=v, min=1, max=200, description=f"buf{i} bytes")
+            for i, v in enumerate((20, 50, 7))
+        ]
+        self.alignment = W.Dropdown(options=[8, 16, 32, 64], value=16, description="AlignTo")
+        self.summary = W.Label()
+        self.out = W.Output()
+        for control in [*self.sizes, self.alignment]:
+            control.observe(lambda _change: self.update(), names="value")
+        self.widget = W.VBox([*self.sizes, self.alignment, self.summary, self.out])
+        self.widget.add_class("wdfkit-alignment-lab")
+        self.update()
+
+    def update(self) -> None:
+        self.total, self.pieces = carve([s.value for s in self.sizes], self.alignment.value)
+        used = sum(size for _, _, size in self.pieces)
+        self.summary.value = (
+            f"offsets {[offset for _, offset, _ in self.pieces]}, total {self.total} bytes, "
+            f"padding {self.total - used} bytes"
+        )
+        self.figure = plots.buffer_layout(self.total, self.pieces, self.alignment.value)
+        _show(self.out, self.figure)
+
+
+class MemoryCreateLab:
+    """Lesson 00: one WdfMemoryCreate on a fresh machine; which blocks does KMDF allocate?"""
+
+    def __init__(self) -> None:
+        self.size = W.IntSlider(value=64, min=16, max=8192, step=16, description="BufferSize")
+        self.pool = W.Dropdown(options=[("NonPagedPoolNx", NonPagedPoolNx),
+                                        ("PagedPool", PagedPool)], description="PoolType")
+        self.verifier = W.Checkbox(value=True, description="Verifier on")
+        self.summary = W.Label()
+        self.out = W.Output()
+        for control in (self.size, self.pool, self.verifier):
+            control.observe(lambda _change: self.update(), names="value")
+        self.widget = W.VBox([self.size, self.pool, self.verifier, self.summary, self.out])
+        self.widget.add_class("wdfkit-memory-lab")
+        self.update()
+
+    def update(self) -> None:
+        machine = Machine("Toaster", verifier=self.verifier.value)
+        with machine:
+            _, memory, buffer = WdfMemoryCreate(None, self.pool.value, "gaTS", self.size.value)
+        obj = machine.objects[memory.value]
+        self.kind = obj.kind
+        self.snapshot = machine.snapshot()
+        blocks = [b for b in self.snapshot.blocks if b.tag in ("STag", "Toas")][1:]
+        self.summary.value = (
+            f"KMDF chose '{obj.kind}': {len(blocks)} pool block(s) for this memory object; "
+            f"buffer at {buffer!r}"
+        )
+        self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate")
+        _show(self.out, self.figure)
