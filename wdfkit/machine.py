@@ -170,9 +170,8 @@ class Machine:
             self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")
         leaks = [b for b in self.pool.live_blocks() if b.owner == DRIVER]
         for block in leaks:
-            self.trace(
-                f"Pool leak: 0x{block.address:016X} {block.size:#x} bytes tag '{tag_text(block.tag)}'"
-            )
+            tag = tag_text(block.tag)
+            self.trace(f"Pool leak: 0x{block.address:016X} {block.size:#x} bytes tag '{tag}'")
         if leaks and self.verifier:
             paged = sum(1 for b in leaks if is_paged(b.pool_type))
             bugcheck = BugCheck(

@@ -43,8 +43,12 @@ def _draw_tree(ax, snap: MachineSnapshot, title: str) -> None:
         )
         if obj.parent is not None:
             parent_row = next(j for j, o in enumerate(rows) if o.handle == obj.parent)
-            ax.plot([obj.depth - 0.85, obj.depth - 0.85, x - 0.05], [-parent_row - 0.3, y, y],
-                    color="#7f8c8d", linewidth=1)
+            ax.plot(
+                [obj.depth - 0.85, obj.depth - 0.85, x - 0.05],
+                [-parent_row - 0.3, y, y],
+                color="#7f8c8d",
+                linewidth=1,
+            )
     ax.set_xlim(-0.2, max([o.depth for o in rows] + [0]) + 1.6)
     ax.set_ylim(-max(len(rows), 1) + 0.3, 0.7)
     ax.set_title(title)
@@ -73,8 +77,14 @@ def pool_by_tag(history: list[tuple[str, MachineSnapshot]], tags: list[str] | No
     fig, ax = plt.subplots(figsize=(9, 4))
     for tag in shown:
         values = [snap.bytes_by_tag().get(tag, 0) for _, snap in history]
-        ax.step(range(len(history)), values, where="post", marker="o", label=f"'{tag}'",
-                color=_colour(all_tags, tag))
+        ax.step(
+            range(len(history)),
+            values,
+            where="post",
+            marker="o",
+            label=f"'{tag}'",
+            color=_colour(all_tags, tag),
+        )
     ax.set_xticks(range(len(history)))
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
     ax.set_xlabel("step (DDI call)")
@@ -94,16 +104,42 @@ def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int
     cursor = 0
     for i, (name, offset, size) in enumerate(pieces):
         if offset > cursor:
-            ax.barh(0, offset - cursor, left=cursor, color="white", edgecolor="#c0392b",
-                    hatch="///", height=0.5)
-        ax.barh(0, size, left=offset, color=TAG_COLOURS[i % len(TAG_COLOURS)],
-                edgecolor="black", height=0.5)
-        ax.text(offset + size / 2, 0, f"{name}\n{size} B @ {offset}", ha="center",
-                va="center", fontsize=8)
+            ax.barh(
+                0,
+                offset - cursor,
+                left=cursor,
+                color="white",
+                edgecolor="#c0392b",
+                hatch="///",
+                height=0.5,
+            )
+        ax.barh(
+            0,
+            size,
+            left=offset,
+            color=TAG_COLOURS[i % len(TAG_COLOURS)],
+            edgecolor="black",
+            height=0.5,
+        )
+        ax.text(
+            offset + size / 2,
+            0,
+            f"{name}\n{size} B @ {offset}",
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
         cursor = offset + size
     if total > cursor:
-        ax.barh(0, total - cursor, left=cursor, color="white", edgecolor="#c0392b",
-                hatch="///", height=0.5)
+        ax.barh(
+            0,
+            total - cursor,
+            left=cursor,
+            color="white",
+            edgecolor="#c0392b",
+            hatch="///",
+            height=0.5,
+        )
     for boundary in range(0, total + 1, alignment):
         ax.axvline(boundary, color="#7f8c8d", linewidth=0.6, linestyle=":")
     used = sum(size for _, _, size in pieces)
@@ -126,10 +162,17 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks"):
     fig, ax = plt.subplots(figsize=(10, 2.6))
     base = min((b.address for b in blocks), default=0)
     for b in blocks:
-        ax.barh(0, b.size, left=b.address - base, color=_colour(tags, b.tag), edgecolor="black",
-                height=0.5, label=f"'{b.tag}'")
+        ax.barh(
+            0,
+            b.size,
+            left=b.address - base,
+            color=_colour(tags, b.tag),
+            edgecolor="black",
+            height=0.5,
+            label=f"'{b.tag}'",
+        )
     handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles))
+    unique = dict(zip(labels, handles, strict=True))
     if unique:
         ax.legend(unique.values(), unique.keys(), title="tag", fontsize=8, loc="upper right")
     ax.set_yticks([])

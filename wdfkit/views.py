@@ -44,9 +44,7 @@ def pool_usage(machine, tags: list[str] | None = None) -> str:
     for r in rows:
         pool = "Paged" if r.paged else "NonPaged"
         diff = r.allocs - r.frees
-        lines.append(
-            f" {r.tag:4} {pool:9} {r.allocs:8} {r.frees:8} {diff:8} {r.bytes_in_use:9}"
-        )
+        lines.append(f" {r.tag:4} {pool:9} {r.allocs:8} {r.frees:8} {diff:8} {r.bytes_in_use:9}")
     if not rows:
         lines.append(" (no allocations)")
     return "\n".join(lines)

@@ -55,8 +55,15 @@ class PoolLab:
             controls.append(button)
         self.message = W.Label()
         self.out = W.Output()
-        self.widget = W.VBox([W.HBox([self.tag, self.size]), W.HBox(controls[:3]),
-                              W.HBox(controls[3:]), self.message, self.out])
+        self.widget = W.VBox(
+            [
+                W.HBox([self.tag, self.size]),
+                W.HBox(controls[:3]),
+                W.HBox(controls[3:]),
+                self.message,
+                self.out,
+            ]
+        )
         self.widget.add_class("wdfkit-pool-lab")
         self.reset()
 
@@ -167,8 +174,10 @@ class MemoryCreateLab:
 
     def __init__(self) -> None:
         self.size = W.IntSlider(value=64, min=16, max=8192, step=16, description="BufferSize")
-        self.pool = W.Dropdown(options=[("NonPagedPoolNx", NonPagedPoolNx),
-                                        ("PagedPool", PagedPool)], description="PoolType")
+        self.pool = W.Dropdown(
+            options=[("NonPagedPoolNx", NonPagedPoolNx), ("PagedPool", PagedPool)],
+            description="PoolType",
+        )
         self.verifier = W.Checkbox(value=True, description="Verifier on")
         self.summary = W.Label()
         self.out = W.Output()

@@ -49,7 +49,9 @@ def WdfMemoryCreate(
     PoolType = ulong("WdfMemoryCreate", "PoolType", PoolType)
     tag = pool_tag("WdfMemoryCreate", "PoolTag", PoolTag)
     size = size_t("WdfMemoryCreate", "BufferSize", BufferSize)
-    status = check_irql(machine, APC_LEVEL if is_paged(PoolType) else DISPATCH_LEVEL, "WdfMemoryCreate")
+    status = check_irql(
+        machine, APC_LEVEL if is_paged(PoolType) else DISPATCH_LEVEL, "WdfMemoryCreate"
+    )
     if not NT_SUCCESS(status):
         return status, None, None
     if size == 0:
@@ -167,7 +169,9 @@ def WdfMemoryCopyToBuffer(
             machine.pool.write(target.address, data)
         else:
             if len(target) < len(data):
-                raise ValueError(f"{name}: Buffer holds {len(target)} bytes, fewer than {len(data)}")
+                raise ValueError(
+                    f"{name}: Buffer holds {len(target)} bytes, fewer than {len(data)}"
+                )
             target[: len(data)] = data
 
     return memory.copy_to(offset, write_out, count)

@@ -43,7 +43,7 @@ def ExAllocatePoolWithTag(machine, PoolType: int, NumberOfBytes: int, Tag) -> PV
     >>> with Machine("Toaster"):
     ...     p = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'gaT1')
     >>> p
-    0xFFFFC28A400003C0
+    0xFFFFC28A400004E0
     """
     pool_type = ulong("ExAllocatePoolWithTag", "PoolType", PoolType)
     size = size_t("ExAllocatePoolWithTag", "NumberOfBytes", NumberOfBytes)
@@ -135,7 +135,9 @@ def RtlCopyMemory(machine, Destination: PVOID, Source, Length: int) -> None:
     dest = _target("RtlCopyMemory", "Destination", Destination, machine)
     if isinstance(Source, (bytes, bytearray)):
         if len(Source) < length:
-            raise ValueError(f"RtlCopyMemory: Source holds {len(Source)} bytes, fewer than {length}")
+            raise ValueError(
+                f"RtlCopyMemory: Source holds {len(Source)} bytes, fewer than {length}"
+            )
         data = bytes(Source[:length])
     else:
         data = machine.pool.read(_target("RtlCopyMemory", "Source", Source, machine), length)
@@ -147,7 +149,9 @@ def RtlFillMemory(machine, Destination: PVOID, Length: int, Fill: int) -> None:
     """Set *Length* bytes at *Destination* to the byte *Fill*."""
     length = size_t("RtlFillMemory", "Length", Length)
     fill = size_t("RtlFillMemory", "Fill", Fill, 0xFF)
-    machine.pool.write(_target("RtlFillMemory", "Destination", Destination, machine), bytes([fill]) * length)
+    machine.pool.write(
+        _target("RtlFillMemory", "Destination", Destination, machine), bytes([fill]) * length
+    )
 
 
 @ddi
@@ -163,7 +167,7 @@ def RtlCompareMemory(machine, Source1: PVOID, Source2: PVOID, Length: int) -> in
     length = size_t("RtlCompareMemory", "Length", Length)
     a = machine.pool.read(_target("RtlCompareMemory", "Source1", Source1, machine), length)
     b = machine.pool.read(_target("RtlCompareMemory", "Source2", Source2, machine), length)
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
         if x != y:
             return i
     return length

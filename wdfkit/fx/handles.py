@@ -69,7 +69,7 @@ def invalid_handle(machine, value: int, expected_type: int, why: str) -> BugChec
 
 
 def get_object(machine, handle, expected_type: int, ddi: str, param: str):
-    """FxObjectHandleGetPtr: the live object behind *handle*, of a type that answers *expected_type*."""
+    """FxObjectHandleGetPtr: the live object behind *handle*, answering *expected_type*."""
     if handle is None:
         raise invalid_handle(machine, 0, expected_type, f"{param} is NULL")
     if not isinstance(handle, WDFHANDLE):

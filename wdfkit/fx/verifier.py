@@ -70,8 +70,6 @@ def null_bugcheck(machine, what: str) -> BugCheck:
 def check_irql(machine, limit: int, ddi: str):
     """FxVerifierCheckIrqlLevel: with KMDF Verifier on, refuse a call above *limit*."""
     if machine.verifier and machine.irql > limit:
-        machine.trace(
-            f"Verifier: {ddi} called at IRQL {machine.irql}, above {limit} (debug break)"
-        )
+        machine.trace(f"Verifier: {ddi} called at IRQL {machine.irql}, above {limit} (debug break)")
         return STATUS_INVALID_DEVICE_REQUEST
     return STATUS_SUCCESS

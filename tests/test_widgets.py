@@ -1,0 +1,54 @@
+import matplotlib.pyplot as plt
+
+from wdfkit import widgets
+from wdfkit.widgets import carve
+
+
+def test_pool_lab_buttons_change_pool_and_plot():
+    lab = widgets.PoolLab()
+    lab.size.value = 128
+    lab.allocate()
+    assert lab.history[-1][1].bytes_by_tag()["Tag1"] == 128
+    line = lab.figure.axes[0].get_lines()[0]
+    assert list(line.get_ydata()) == [0, 128]
+    lab.tag.value = "2gaT"
+    lab.allocate()
+    lab.free_last()
+    assert lab.history[-1][1].bytes_by_tag()["Tag2"] == 0
+    lab.create_child()
+    assert lab.history[-1][1].bytes_by_tag()["SMem"] == 128
+    lab.delete_parent()
+    assert lab.history[-1][1].bytes_by_tag()["SMem"] == 0
+    lab.unload()
+    assert "0x62" in lab.message.value and lab.machine.state == "crashed"
+    lab.allocate()
+    assert "New machine" in lab.message.value
+    lab.reset()
+    assert lab.machine.state == "running" and len(lab.history) == 1
+    plt.close("all")
+
+
+def test_alignment_lab_redraws_on_slider_change():
+    lab = widgets.AlignmentLab()
+    assert [offset for _, offset, _ in lab.pieces] == [0, 32, 96]
+    lab.alignment.value = 64
+    assert [offset for _, offset, _ in lab.pieces] == [0, 64, 128]
+    assert lab.total == 192
+    assert "padding 115 bytes" in lab.summary.value
+    assert len(lab.figure.axes[0].patches) > 3
+    plt.close("all")
+
+
+def test_memory_lab_shows_kmdf_choice():
+    lab = widgets.MemoryCreateLab()
+    assert lab.kind == "pool"
+    lab.verifier.value = False
+    assert lab.kind == "embedded" and "1 pool block" in lab.summary.value
+    lab.size.value = 4096
+    assert lab.kind == "pool" and "2 pool block" in lab.summary.value
+    plt.close("all")
+
+
+def test_carve_aligns_every_offset():
+    total, pieces = carve([20, 50, 7], 16)
+    assert total == 112 and all(offset % 16 == 0 for _, offset, _ in pieces)
