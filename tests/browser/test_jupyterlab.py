@@ -1,0 +1,151 @@
+"""Open every lesson in JupyterLab in headless Chromium, run all cells, use a widget.
+
+Needs Debian's /usr/bin/chromium (Playwright's own browser download does not work offline).
+Screenshots go to build/screenshots/.  Run with ``make browser-test``.
+"""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "build" / "screenshots"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+# What to do with each lesson's widget, and the label text that proves it reacted.
+INTERACTIONS = {
+    "00_start_here.ipynb": (".wdfkit-memory-lab input[type=checkbox]", "check", "embedded"),
+    "04_local_buffers.ipynb": (
+        ".wdfkit-pool-lab button:has-text('ExAllocatePoolWithTag')",
+        "click",
+        "ExAllocatePoolWithTag ->",
+    ),
+    "05_aligning_buffers.ipynb": (
+        ".wdfkit-alignment-lab select",
+        "select:64",
+        "offsets [0, 64, 128]",
+    ),
+}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lab")
+    for nb in NOTEBOOKS:
+        shutil.copy(nb, work / nb.name)  # never let the browser save over the committed files
+    settings = work / "settings"
+    settings.mkdir()
+    shutil.copy(ROOT / "binder" / "overrides.json", settings / "overrides.json")
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--allow-root",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True",
+            f"--ServerApp.root_dir={work}",
+            f"--LabApp.user_settings_dir={work / 'user-settings'}",
+        ],
+        env={**__import__("os").environ, "JUPYTERLAB_SETTINGS_DIR": str(work / "user-settings")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    (work / "user-settings").mkdir(exist_ok=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/api/status", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("JupyterLab did not start")
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+def expected_errors(path: Path) -> int:
+    nb = json.loads(path.read_text())
+    return sum("raises-exception" in c["metadata"].get("tags", []) for c in nb["cells"])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_runs_and_widget_reacts(lab, browser, path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{lab}/lab/tree/{path.name}?reset")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+    page.click(".lm-MenuBar-itemLabel:text-is('Edit')")
+    page.locator(".lm-Menu-itemLabel", has_text="Clear Outputs of All Cells").first.click()
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    page.wait_for_function(
+        "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
+        " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
+        timeout=180_000,
+    )
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    page.screenshot(path=str(SHOTS / f"{path.stem}-ran.png"))
+    texts = [t[:120] for t in errors.all_inner_texts()]
+    assert errors.count() <= expected_errors(path), f"unexpected error output: {texts}"
+    selector, action, expected = INTERACTIONS[path.name]
+    control = panel.locator(selector).first
+    control.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{path.stem}-before.png"))
+    if action == "click":
+        control.click()
+    elif action == "check":
+        control.click()
+    else:
+        control.select_option(action.split(":", 1)[1])
+    label = page.locator(".widget-label", has_text=expected)
+    label.first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / f"{path.stem}-after.png"))
+    page.close()
