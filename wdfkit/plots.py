@@ -97,22 +97,21 @@ def pool_by_tag(history: list[tuple[str, MachineSnapshot]], tags: list[str] | No
     return fig
 
 
+def _padding(ax, start: int, end: int) -> None:
+    """Hatched bar for unused bytes between *start* and *end*, if any."""
+    if end > start:
+        ax.barh(
+            0, end - start, left=start, color="white", edgecolor="#c0392b", hatch="///", height=0.5
+        )
+
+
 def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int):
     """One allocation of *total* bytes carved into (name, offset, size) pieces, with padding."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(10, 2.8))
     cursor = 0
     for i, (name, offset, size) in enumerate(pieces):
-        if offset > cursor:
-            ax.barh(
-                0,
-                offset - cursor,
-                left=cursor,
-                color="white",
-                edgecolor="#c0392b",
-                hatch="///",
-                height=0.5,
-            )
+        _padding(ax, cursor, offset)
         ax.barh(
             0,
             size,
@@ -130,16 +129,7 @@ def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int
             fontsize=8,
         )
         cursor = offset + size
-    if total > cursor:
-        ax.barh(
-            0,
-            total - cursor,
-            left=cursor,
-            color="white",
-            edgecolor="#c0392b",
-            hatch="///",
-            height=0.5,
-        )
+    _padding(ax, cursor, total)
     for boundary in range(0, total + 1, alignment):
         ax.axvline(boundary, color="#7f8c8d", linewidth=0.6, linestyle=":")
     used = sum(size for _, _, size in pieces)

@@ -191,12 +191,12 @@ class MemoryCreateLab:
         machine = Machine("Toaster", verifier=self.verifier.value)
         with machine:
             _, memory, buffer = WdfMemoryCreate(None, self.pool.value, "gaTS", self.size.value)
-        obj = machine.objects[memory.value]
-        self.kind = obj.kind
         self.snapshot = machine.snapshot()
+        described = next(o for o in self.snapshot.objects if o.handle == repr(memory))
+        self.kind = described.description.split(",")[0]
         blocks = [b for b in self.snapshot.blocks if b.tag in ("STag", "Toas")][1:]
         self.summary.value = (
-            f"KMDF chose '{obj.kind}': {len(blocks)} pool block(s) for this memory object; "
+            f"KMDF chose '{self.kind}': {len(blocks)} pool block(s) for this memory object; "
             f"buffer at {buffer!r}"
         )
         self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate")
