@@ -79,7 +79,7 @@ def test_reference_null_is_0x10d_0x4(machine):
 def test_deleting_the_driver_is_refused_without_a_crash(machine):
     WdfObjectDelete(WdfGetDriver())
     assert machine.state == "running"
-    assert "STATUS_CANNOT_DELETE" in machine.log[-1][2]
+    assert "STATUS_CANNOT_DELETE" in machine.log_lines()[-1]
 
 
 def test_mismatched_tag_dereference_is_a_verifier_break_only(machine):
@@ -87,7 +87,7 @@ def test_mismatched_tag_dereference_is_a_verifier_break_only(machine):
     WdfObjectReferenceWithTag(obj, "A")
     WdfObjectDereferenceWithTag(obj, "B")
     assert machine.state == "running"
-    assert "not acquired" in machine.log[-1][2]
+    assert "not acquired" in machine.log_lines()[-1]
 
 
 def test_typed_context_lives_with_its_object(machine):

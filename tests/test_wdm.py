@@ -146,6 +146,21 @@ def test_use_after_free_faults_with_verifier_only():
         assert p.read(5) == b"stale"
 
 
+def test_pages_left_behind_empty_are_unmapped():
+    # Allocating and freeing at once leaves each page empty as the cursor moves on: the pages
+    # must be unmapped (a stale pointer faults) and the host memory behind them released.
+    with Machine(verifier=False) as machine:
+        pointers = []
+        for _ in range(5000):
+            pointers.append(ExAllocatePoolWithTag(NonPagedPoolNx, 200, "1gaT"))
+            ExFreePool(pointers[-1])
+        # Only the page with the driver's own objects and the cursor's page stay.
+        assert len(machine.pool._bytes) <= 2
+        with pytest.raises(BugCheck) as info:
+            pointers[100].read(1)
+        assert info.value.code == 0x50
+
+
 @pytest.mark.parametrize(
     "call, args, error",
     [

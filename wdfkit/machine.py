@@ -79,7 +79,8 @@ class Machine:
         self.pool = Pool(pool_limit, self.verifier, lambda: self.irql)
         self.objects: dict[int, object] = {}
         """Live framework objects by handle value."""
-        self.log: deque[tuple[int, int, str]] = deque(maxlen=log_size)
+        self.log: deque[tuple[int, int, str, tuple]] = deque(maxlen=log_size)
+        """The framework log: (ticks, IRQL, message, arguments); read it with log_lines()."""
         self.state = RUNNING
         self.bugcheck: BugCheck | None = None
         self.return_address = IMAGE_BASE + 0x1A2C
@@ -141,9 +142,20 @@ class Machine:
             self.crash(bugcheck, "memory access")
             raise
 
-    def trace(self, text: str) -> None:
-        """Append a line to the framework log (a bounded ring, like KMDF's IFR)."""
-        self.log.append((self.clock.ticks, self.irql, text))
+    def trace(self, text: str, *args) -> None:
+        """Append a line to the framework log (a bounded ring, like KMDF's IFR).
+
+        With *args*, *text* is a ``%`` format applied only when the log is read, as the IFR
+        stores a message's arguments and formats them in the debugger.
+        """
+        self.log.append((self.clock.ticks, self.irql, text, args))
+
+    def log_lines(self) -> list[str]:
+        """The framework log, oldest first, one formatted line per entry."""
+        return [
+            f"[{ticks / TICKS_PER_SECOND:10.6f}s IRQL {irql}] {text % args if args else text}"
+            for ticks, irql, text, args in self.log
+        ]
 
     def advance(self, seconds: float) -> None:
         """Move virtual time forward, running whatever falls due on the way."""
@@ -211,10 +223,7 @@ class Machine:
             TagSnapshot(u.tag, u.paged, u.allocs, u.frees, u.bytes_in_use)
             for u in self.pool.tag_usage()
         )
-        log = tuple(
-            f"[{ticks / TICKS_PER_SECOND:10.6f}s IRQL {irql}] {text}"
-            for ticks, irql, text in self.log
-        )
+        log = tuple(self.log_lines())
         return MachineSnapshot(
             driver_name=self.driver_name,
             driver_tag=tag_text(self.tag),

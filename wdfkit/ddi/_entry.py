@@ -9,10 +9,11 @@ import inspect
 
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pointer import PVOID
-from ..machine import current_machine
+from ..machine import RUNNING, _entered, current_machine
 
 SIZE_T_MAX = (1 << 64) - 1
 ULONG_MAX = (1 << 32) - 1
+_TAGS: dict[str, int] = {}  # tag literals already checked and converted
 
 
 def ddi(function):
@@ -23,8 +24,9 @@ def ddi(function):
 
     @functools.wraps(function)
     def entry(*args, **kwargs):
-        machine = current_machine(name)
-        machine.check_running(name)
+        machine = _entered[-1] if _entered else current_machine(name)
+        if machine.state is not RUNNING:
+            machine.check_running(name)
         try:
             return function(machine, *args, **kwargs)
         except BugCheck as bugcheck:
@@ -37,6 +39,8 @@ def ddi(function):
 
 def size_t(ddi_name: str, param: str, value, maximum: int = SIZE_T_MAX) -> int:
     """An unsigned integer argument (size_t, ULONG): exact int in range, or a clear error."""
+    if type(value) is int and 0 <= value <= maximum:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{ddi_name}: {param} must be an int, not {type(value).__name__}")
     if not 0 <= value <= maximum:
@@ -46,6 +50,8 @@ def size_t(ddi_name: str, param: str, value, maximum: int = SIZE_T_MAX) -> int:
 
 
 def ulong(ddi_name: str, param: str, value) -> int:
+    if type(value) is int and 0 <= value <= ULONG_MAX:
+        return value
     return size_t(ddi_name, param, value, ULONG_MAX)
 
 
@@ -56,11 +62,15 @@ def pool_tag(ddi_name: str, param: str, value) -> int:
     "1tsT": write tags reversed in source to read them forwards in the debugger.
     """
     if isinstance(value, str):
+        tag = _TAGS.get(value)
+        if tag is not None:
+            return tag
         if not 1 <= len(value) <= 4 or not all(0x20 <= ord(c) <= 0x7E for c in value):
             raise ValueError(
                 f"{ddi_name}: {param} must be 1 to 4 printable ASCII characters, got {value!r}"
             )
-        return int.from_bytes(value.encode("ascii"), "big")
+        tag = _TAGS[value] = int.from_bytes(value.encode("ascii"), "big")
+        return tag
     return ulong(ddi_name, param, value)
 
 

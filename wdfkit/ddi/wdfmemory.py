@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from ..fx.handles import FX_TYPE_MEMORY_PREALLOCATED, IFX_TYPE_MEMORY, WDFHANDLE, get_object
 from ..fx.memory import FxMemoryBufferPreallocated, FxMemoryObject
-from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
+from ..fx.verifier import check_irql, null_bugcheck
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_SUCCESS
 from ..kernel.pointer import PVOID
 from ..kernel.pool import APC_LEVEL, DISPATCH_LEVEL, is_paged
 from ._entry import ddi, pointer, pool_tag, size_t, ulong
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, parent_status
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, creation_status
 
 
 @ddi
@@ -49,16 +49,15 @@ def WdfMemoryCreate(
     PoolType = ulong("WdfMemoryCreate", "PoolType", PoolType)
     tag = pool_tag("WdfMemoryCreate", "PoolTag", PoolTag)
     size = size_t("WdfMemoryCreate", "BufferSize", BufferSize)
-    status = check_irql(
-        machine, APC_LEVEL if is_paged(PoolType) else DISPATCH_LEVEL, "WdfMemoryCreate"
-    )
-    if not NT_SUCCESS(status):
-        return status, None, None
+    if machine.irql > APC_LEVEL:  # paged pool needs ≤ APC_LEVEL, nonpaged ≤ DISPATCH_LEVEL
+        status = check_irql(
+            machine, APC_LEVEL if is_paged(PoolType) else DISPATCH_LEVEL, "WdfMemoryCreate"
+        )
+        if not NT_SUCCESS(status):
+            return status, None, None
     if size == 0:
         return STATUS_INVALID_PARAMETER, None, None
-    status = validate_object_attributes(Attributes)
-    if NT_SUCCESS(status):
-        status = parent_status(parent)
+    status = creation_status(Attributes, parent)
     if not NT_SUCCESS(status):
         return status, None, None
     status, memory = FxMemoryObject.create(machine, PoolType, tag or machine.tag, size)
@@ -89,9 +88,7 @@ def WdfMemoryCreatePreallocated(
         raise null_bugcheck(machine, "Buffer")
     if size == 0:
         return STATUS_INVALID_PARAMETER, None
-    status = validate_object_attributes(Attributes)
-    if NT_SUCCESS(status):
-        status = parent_status(parent)
+    status = creation_status(Attributes, parent)
     if not NT_SUCCESS(status):
         return status, None
     status, memory = FxMemoryBufferPreallocated.create(machine, buffer.address, size)

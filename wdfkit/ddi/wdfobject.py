@@ -134,8 +134,12 @@ def commit_parent(machine, attributes, ddi_name: str):
     return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, ddi_name, "ParentObject")
 
 
-def parent_status(parent):
-    """AssignParentObject refuses a parent that is being deleted."""
+def creation_status(attributes, parent):
+    """FxValidateObjectAttributes, then AssignParentObject's refusal of a parent being deleted."""
+    if attributes is not None:
+        status = validate_object_attributes(attributes)
+        if not NT_SUCCESS(status):
+            return status
     return STATUS_SUCCESS if parent.state == FxObjectStateCreated else STATUS_DELETE_PENDING
 
 
@@ -153,9 +157,7 @@ def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
     Fidelity: kmdf-semantics.md §7 (default parent: the driver).
     """
     parent = commit_parent(machine, Attributes, "WdfObjectCreate")
-    status = validate_object_attributes(Attributes)
-    if NT_SUCCESS(status):
-        status = parent_status(parent)
+    status = creation_status(Attributes, parent)
     if not NT_SUCCESS(status):
         return status, None
     block = FxUserObject.allocate_block(machine)
@@ -183,7 +185,7 @@ def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
             "the framework owns this object (verifier debug break)"
         )
         return
-    machine.trace(f"WdfObjectDelete({obj.handle!r})")
+    machine.trace("WdfObjectDelete(%r)", obj.handle)
     obj.delete_object()
 
 

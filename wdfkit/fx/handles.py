@@ -24,7 +24,7 @@ FX_TYPE_MEMORY_PREALLOCATED = 0x1022
 FX_TYPE_REQUEST_MEMORY = 0x1032
 FX_TYPE_IO_TARGET = 0x1200
 
-MASK64 = 0xFFFFFFFFFFFFFFFF
+MASK64 = 0xFFFFFFFFFFFFFFFF  # a handle is its object's address with every bit inverted
 
 
 class WDFHANDLE:
@@ -54,11 +54,6 @@ class WDFHANDLE:
         return self.value
 
 
-def handle_for_address(address: int) -> int:
-    """KMDF's handle encoding: the object address with every bit inverted."""
-    return ~address & MASK64
-
-
 def invalid_handle(machine, value: int, expected_type: int, why: str) -> BugCheck:
     """The bug check KMDF raises for a NULL, stale or wrongly typed handle."""
     return BugCheck(
@@ -70,6 +65,10 @@ def invalid_handle(machine, value: int, expected_type: int, why: str) -> BugChec
 
 def get_object(machine, handle, expected_type: int, ddi: str, param: str):
     """FxObjectHandleGetPtr: the live object behind *handle*, answering *expected_type*."""
+    if type(handle) is WDFHANDLE and handle.machine is machine:  # the usual case, quickly
+        obj = machine.objects.get(handle.value)
+        if obj is not None and (expected_type == FX_TYPE_OBJECT or obj.answers(expected_type)):
+            return obj
     if handle is None:
         raise invalid_handle(machine, 0, expected_type, f"{param} is NULL")
     if not isinstance(handle, WDFHANDLE):

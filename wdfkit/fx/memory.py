@@ -38,8 +38,8 @@ class FxMemoryObject(FxObject):
     owns_buffer = True
     read_only = False
 
-    def __init__(self, machine, block, buffer: int, size: int, tag: int) -> None:
-        super().__init__(machine, block)
+    def __init__(self, machine, block, buffer: int | None, size: int, tag: int) -> None:
+        FxObject.__init__(self, machine, block)
         self.buffer = buffer
         self.size = size
         self.pool_tag = tag

@@ -18,11 +18,9 @@ Simplified: one thread, so the intermediate states KMDF uses to resolve races
 not stack traces.
 """
 
-from collections import Counter
-
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
-from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, WDFHANDLE, handle_for_address
+from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, MASK64, WDFHANDLE
 
 FxObjectStateCreated = "FxObjectStateCreated"
 FxObjectStateDisposed = "FxObjectStateDisposed"
@@ -42,22 +40,24 @@ class FxObject:
     HANDLE_NAME = "WDFOBJECT"
     OBJECT_SIZE = 0x80  # representative sizes of the C++ objects, not measured ones
     no_delete_ddi = False
+    # Defaults an object overrides only when it has them (most objects never do).
+    cleanup_callback = None
+    destroy_callback = None
+    cleaned_up = False
+    contexts: dict = {}  # read-only default; commit() gives an object its own
 
     def __init__(self, machine, block) -> None:
         self.machine = machine
         self.block = block
         """The pool block holding the object itself."""
-        self.address = block.address
-        self.handle = WDFHANDLE(handle_for_address(block.address), self.HANDLE_NAME, machine)
+        self.address = address = block.address
+        self.handle = WDFHANDLE(~address & MASK64, self.HANDLE_NAME, machine)
         self.refcnt = 1
         self.parent: FxObject | None = None
-        self.children: list[FxObject] = []
+        self.children: dict[FxObject, None] = {}
+        """Children in creation order (a dict used as an ordered set)."""
         self.state = FxObjectStateCreated
-        self.cleanup_callback = None
-        self.destroy_callback = None
-        self.contexts: dict = {}
-        self.cleaned_up = False
-        self.tags: Counter = Counter({None: 1})
+        self.tags: dict = {None: 1}
         """Outstanding references per tag (the tag tracker, kept while Verifier is on)."""
 
     @classmethod
@@ -79,72 +79,73 @@ class FxObject:
             self.destroy_callback = attributes.EvtDestroyCallback
             info = attributes.ContextTypeInfo
             if info is not None:
-                self.contexts[info.ContextName] = info.ContextType()
+                self.contexts = {info.ContextName: info.ContextType()}
         self.parent = parent
-        parent.children.append(self)
+        parent.children[self] = None
         self.machine.objects[self.handle.value] = self
-        self.machine.trace(f"{self.handle!r} created, parent {parent.handle!r}")
+        self.machine.trace("%r created, parent %r", self.handle, parent.handle)
 
     # -- references -------------------------------------------------------------------------
     def add_ref(self, tag=None) -> None:
         self.refcnt += 1
         if self.machine.verifier:
-            self.tags[tag] += 1
+            self.tags[tag] = self.tags.get(tag, 0) + 1
 
     def release(self, tag=None) -> None:
-        if self.machine.verifier:
-            if self.tags[tag] > 0:
+        machine = self.machine
+        if machine.verifier:
+            if self.tags.get(tag, 0) > 0:
                 self.tags[tag] -= 1
             else:
-                self.machine.trace(
-                    f"Verifier: {self.handle!r} releasing tag {tag!r} that was not acquired "
-                    "(debug break)"
+                machine.trace(
+                    "Verifier: %r releasing tag %r that was not acquired (debug break)",
+                    self.handle,
+                    tag,
                 )
         self.refcnt -= 1
         if self.refcnt == 0:
-            self._final_release()
-
-    def _final_release(self) -> None:
-        if self.state == FxObjectStateCreated and self.parent is not None:
-            # ~FxObject finds a parent still linked: the driver dereferenced without deleting.
-            raise BugCheck(
-                WDF_VIOLATION,
-                (WDF_OBJECT_ERROR, self.handle.value, self.address, self.machine.driver_globals),
-                f"WDF_OBJECT_ERROR: the reference count of {self.handle!r} reached zero while "
-                "it still had a parent: a WdfObjectDereference without a matching "
-                "WdfObjectReference.",
-            )
-        self._destroy()
+            if self.state == FxObjectStateCreated and self.parent is not None:
+                # ~FxObject finds a parent still linked: dereferenced without a delete.
+                raise BugCheck(
+                    WDF_VIOLATION,
+                    (WDF_OBJECT_ERROR, self.handle.value, self.address, machine.driver_globals),
+                    f"WDF_OBJECT_ERROR: the reference count of {self.handle!r} reached zero "
+                    "while it still had a parent: a WdfObjectDereference without a matching "
+                    "WdfObjectReference.",
+                )
+            self._destroy()
 
     # -- deletion ---------------------------------------------------------------------------
     def delete_object(self) -> None:
         """FxObject::DeleteObject: dispose the subtree, then drop every creation reference."""
         if self.state != FxObjectStateCreated:
-            self.machine.trace(f"{self.handle!r} is already deleted; delete ignored")
+            self.machine.trace("%r is already deleted; delete ignored", self.handle)
             return
         if self.parent is not None:
-            self.parent.children.remove(self)
+            del self.parent.children[self]
             self.parent = None
         self._set_state(FxObjectStateDeletedDisposing)
         self._dispose_subtree()
         self._set_state(FxObjectStateDeletedAndDisposed)
-        self._destroy_children()
+        if self.children:
+            self._destroy_children()
         self.release()
 
     def _dispose_subtree(self) -> None:
-        for child in list(self.children):
-            child._dispose_subtree()
-            child._set_state(FxObjectStateDisposed)
+        if self.children:
+            for child in list(self.children):
+                child._dispose_subtree()
+                child._set_state(FxObjectStateDisposed)
         self.dispose()
         if not self.cleaned_up:
             self.cleaned_up = True
             if self.cleanup_callback is not None:
-                self.machine.trace(f"EvtCleanupCallback({self.handle!r})")
+                self.machine.trace("EvtCleanupCallback(%r)", self.handle)
                 self.cleanup_callback(self.handle)
 
     def _destroy_children(self) -> None:
         for child in list(self.children):  # ParentDeleteEvent, in insertion order
-            self.children.remove(child)
+            del self.children[child]
             child.parent = None
             child._set_state(FxObjectStateDeletedAndDisposed)
             child._destroy_children()
@@ -158,7 +159,7 @@ class FxObject:
             self.cleaned_up = True
             self.cleanup_callback(self.handle)
         if self.destroy_callback is not None:
-            self.machine.trace(f"EvtDestroyCallback({self.handle!r})")
+            self.machine.trace("EvtDestroyCallback(%r)", self.handle)
             self.destroy_callback(self.handle)
         self.on_destroy()
         self.machine.pool.free(self.block.address, self.block.tag)
@@ -170,7 +171,7 @@ class FxObject:
 
     def _set_state(self, state: str) -> None:
         if self.machine.verbose:
-            self.machine.trace(f"{self.handle!r} transitioning from {self.state} to {state}")
+            self.machine.trace("%r transitioning from %s to %s", self.handle, self.state, state)
         self.state = state
 
     # -- views ------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def _status(name: str, value: int) -> NTSTATUS:
 
 def NT_SUCCESS(status: int) -> bool:
     """True when *status* is a success or informational value (signed value ≥ 0)."""
-    return (int(status) & 0xFFFFFFFF) < 0x80000000
+    return (status & 0xFFFFFFFF) < 0x80000000
 
 
 STATUS_SUCCESS = _status("STATUS_SUCCESS", 0x00000000)

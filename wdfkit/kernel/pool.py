@@ -15,8 +15,9 @@ lazily, one 4 KiB page at a time, so a huge allocation costs nothing until writt
 """
 
 import bisect
+import itertools
 import random
-from collections import OrderedDict
+import struct
 from dataclasses import dataclass
 
 from .bugcheck import (
@@ -59,13 +60,27 @@ POOL_TYPE_NAMES = {
 # Where each pool's blocks start: kernel-looking addresses, the same on every run.
 NONPAGED_BASE = 0xFFFFC28A40000000
 PAGED_BASE = 0xFFFFA58C20000000
-FREED_REMEMBERED = 4096  # recent frees kept to recognise a double free
+FREED_REMEMBERED = 4096  # at least this many recent frees are kept to recognise a double free
 DRIVER, FRAMEWORK = "driver", "framework"
+_PAGED_TYPES = frozenset((PagedPool, PagedPoolCacheAligned))
+# x64 POOL_HEADER, simplified: two unused bytes; the block size in 16-byte units; the pool type
+# plus one with the "in use" bit 0x4 (zero once freed); the tag; eight spare bytes.  A small
+# block's header sits in the same page as the block: allocate never lets a block cross a page.
+_HEADER = struct.Struct("<xxBBI8x")
+
+
+def _units(size: int) -> int:
+    return ((size + POOL_HEADER_SIZE + POOL_ALIGNMENT - 1) // POOL_ALIGNMENT) & 0xFF
+
+
+# Leftover bytes a fresh page shows: a page-sized window into this, chosen by page number.
+_GARBAGE_SPAN = 1 << 16
+_GARBAGE = random.Random(0x9001).randbytes(_GARBAGE_SPAN + PAGE_SIZE)
 
 
 def is_paged(pool_type: int) -> bool:
     """As KMDF's FxIsPagedPoolType: PagedPool and PagedPoolCacheAligned, cold bit ignored."""
-    return (pool_type & ~POOL_COLD_ALLOCATION) in (PagedPool, PagedPoolCacheAligned)
+    return (pool_type & ~POOL_COLD_ALLOCATION) in _PAGED_TYPES
 
 
 def tag_text(tag: int) -> str:
@@ -74,17 +89,27 @@ def tag_text(tag: int) -> str:
     return "".join(chr(c) if 0x20 <= c <= 0x7E else " " for c in chars)
 
 
-@dataclass(eq=False)
 class PoolBlock:
-    """One allocation: where it is, how big, whose, and whether it is still allocated."""
+    """One allocation: where it is, how big, whose, and whether it is still allocated.
 
-    address: int
-    size: int
-    tag: int
-    pool_type: int
-    owner: str
-    """``"driver"`` for the driver's own ExAllocatePool calls, ``"framework"`` for KMDF's."""
-    allocated: bool = True
+    *owner* is ``"driver"`` for the driver's own ExAllocatePool calls, ``"framework"`` for KMDF's.
+    """
+
+    __slots__ = ("address", "size", "tag", "pool_type", "owner", "allocated", "paged", "usage")
+
+    def __init__(self, address, size, tag, pool_type, owner: str, paged: bool) -> None:
+        self.address = address
+        self.size = size
+        self.tag = tag
+        self.pool_type = pool_type
+        self.owner = owner
+        self.paged = paged
+        self.allocated = True
+        self.usage: list[int] = []  # its tag's [allocs, frees, bytes] row in Pool.usage
+
+    def __repr__(self) -> str:
+        state = "allocated" if self.allocated else "free"
+        return f"<PoolBlock 0x{self.address:016X} {self.size:#x} bytes {state}>"
 
     @property
     def end(self) -> int:
@@ -121,7 +146,7 @@ class Pool:
         self.in_use = {False: 0, True: 0}
         self.peak = {False: 0, True: 0}
         self._blocks: dict[int, PoolBlock] = {}  # live blocks by address
-        self._recently_freed: OrderedDict[int, PoolBlock] = OrderedDict()
+        self._recently_freed: dict[int, PoolBlock] = {}  # oldest first
         self._page_blocks: dict[int, list[PoolBlock]] = {}  # small blocks by page
         self._large: dict[int, PoolBlock] = {}  # live large blocks by address
         self._large_starts: list[int] = []  # their addresses, sorted
@@ -131,9 +156,52 @@ class Pool:
     # -- allocation ---------------------------------------------------------------------
     def allocate(self, pool_type: int, size: int, tag: int, owner: str, caller: int = 0):
         """ExAllocatePoolWithTag's core: a new block, or ``None`` when the pool is exhausted."""
-        paged = is_paged(pool_type)
+        paged = (pool_type & ~POOL_COLD_ALLOCATION) in _PAGED_TYPES
+        if (paged and self._irql() > APC_LEVEL) or (self.verifier and not (size and tag)):
+            self._refuse_allocation(pool_type, size, caller)
+        in_use = self.in_use[paged] + size
+        if in_use > self.limit:
+            return None
+        cursor = self._cursor[paged]
+        if size + POOL_HEADER_SIZE > PAGE_SIZE:  # a page or more: whole pages, page-aligned
+            address = (cursor + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+            if address != cursor:
+                self._leave_page(cursor >> PAGE_SHIFT)
+            self._cursor[paged] = address + ((size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+        else:  # after a 16-byte header, rounded to 16 bytes, never crossing a page
+            rounded = (size + POOL_ALIGNMENT - 1) & ~(POOL_ALIGNMENT - 1) or POOL_ALIGNMENT
+            if (cursor & (PAGE_SIZE - 1)) + POOL_HEADER_SIZE + rounded > PAGE_SIZE:
+                self._leave_page(cursor >> PAGE_SHIFT)
+                cursor = (cursor + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+            address = cursor + POOL_HEADER_SIZE
+            self._cursor[paged] = address + rounded
+        block = PoolBlock(address, size, tag, pool_type, owner, paged)
+        self._blocks[address] = block
+        self.in_use[paged] = in_use
+        if in_use > self.peak[paged]:
+            self.peak[paged] = in_use
+        row = block.usage = self.usage.get((tag, paged)) or self.usage.setdefault(
+            (tag, paged), [0, 0, 0]
+        )
+        row[0] += 1
+        row[2] += size
+        if size + POOL_HEADER_SIZE > PAGE_SIZE:
+            self._large[address] = block
+            self._large_starts.append(address)  # addresses only grow: stays sorted
+        else:
+            page = address >> PAGE_SHIFT
+            live = self._page_blocks.get(page)
+            if live is None:
+                live = self._page_blocks[page] = {}
+            live[address] = block
+            offset = (address - POOL_HEADER_SIZE) & (PAGE_SIZE - 1)  # the header: see _HEADER
+            data = self._bytes.get(page) or self._page(page)
+            _HEADER.pack_into(data, offset, _units(size), (pool_type & 1) + 5, tag)
+        return block
+
+    def _refuse_allocation(self, pool_type: int, size: int, caller: int) -> None:
         irql = self._irql()
-        if paged and irql > APC_LEVEL:
+        if irql > APC_LEVEL and is_paged(pool_type):
             if self.verifier:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
@@ -145,55 +213,23 @@ class Pool:
                 (0x08, irql, pool_type, size),
                 "The driver allocated paged pool at IRQL > APC_LEVEL.",
             )
-        if size == 0 and self.verifier:
+        if size == 0:
             raise BugCheck(
                 DRIVER_VERIFIER_DETECTED_VIOLATION,
                 (0x00, irql, pool_type, 0),
                 "The driver asked for a zero-byte pool allocation.",
             )
-        if tag == 0 and self.verifier:
-            raise BugCheck(
-                BAD_POOL_CALLER,
-                (0x9B, pool_type, size, caller),
-                "The driver allocated pool with a tag of 0.",
-            )
-        if self.in_use[paged] + size > self.limit:
-            return None
-        block = PoolBlock(self._place(paged, size), size, tag, pool_type, owner)
-        self._blocks[block.address] = block
-        self.in_use[paged] += size
-        self.peak[paged] = max(self.peak[paged], self.in_use[paged])
-        row = self.usage.setdefault((tag, paged), [0, 0, 0])
-        row[0] += 1
-        row[2] += size
-        if block.large:
-            self._large[block.address] = block
-            self._large_starts.append(block.address)  # addresses only grow: stays sorted
-        else:
-            self._write_header(block)
-        return block
+        raise BugCheck(
+            BAD_POOL_CALLER,
+            (0x9B, pool_type, size, caller),
+            "The driver allocated pool with a tag of 0.",
+        )
 
-    def _place(self, paged: bool, size: int) -> int:
-        cursor = self._cursor[paged]
-        if size + POOL_HEADER_SIZE > PAGE_SIZE:  # a page or more: whole pages, page-aligned
-            address = (cursor + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
-            pages = (size + PAGE_SIZE - 1) >> PAGE_SHIFT
-            self._cursor[paged] = address + (pages << PAGE_SHIFT)
-            return address
-        rounded = (size + POOL_ALIGNMENT - 1) & ~(POOL_ALIGNMENT - 1) or POOL_ALIGNMENT
-        if (cursor & (PAGE_SIZE - 1)) + POOL_HEADER_SIZE + rounded > PAGE_SIZE:
-            cursor = (cursor + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)  # never cross a page
-        self._cursor[paged] = cursor + POOL_HEADER_SIZE + rounded
-        return cursor + POOL_HEADER_SIZE
-
-    def _write_header(self, block: PoolBlock) -> None:
-        # Modelled on the x64 POOL_HEADER: sizes in 16-byte units, pool type (0 when free), tag.
-        units = (block.size + POOL_HEADER_SIZE + POOL_ALIGNMENT - 1) // POOL_ALIGNMENT
-        kind = ((block.pool_type & 1) + 1) | 0x4 if block.allocated else 0
-        header = bytes((0, 0, units & 0xFF, kind)) + block.tag.to_bytes(4, "little") + bytes(8)
-        self.write(block.address - POOL_HEADER_SIZE, header, check=False)
-        if block.allocated:
-            self._page_blocks.setdefault(block.address >> PAGE_SHIFT, []).append(block)
+    def _leave_page(self, page: int) -> None:
+        """The cursor moves past *page*: if every block on it is already free, unmap it."""
+        if not self._page_blocks.get(page):
+            self._page_blocks.pop(page, None)
+            self._bytes.pop(page, None)
 
     def header_value(self, block: PoolBlock) -> int:
         """The first eight bytes of a block's pool header, as a bug check reports them."""
@@ -205,7 +241,16 @@ class Pool:
     def free(self, address: int, tag: int | None) -> PoolBlock:
         """ExFreePool(WithTag)'s core: check the call, then release the block."""
         block = self._blocks.get(address)
-        irql = self._irql()
+        if (
+            block is None
+            or (block.paged and self._irql() > APC_LEVEL)
+            or (tag is not None and tag != block.tag)
+        ):
+            self._refuse_free(address, block, tag)
+        self._release(block)
+        return block
+
+    def _refuse_free(self, address: int, block: PoolBlock | None, tag: int | None) -> None:
         if block is None:
             freed = self._recently_freed.get(address)
             if freed is not None:
@@ -232,8 +277,8 @@ class Pool:
                 (0x99, address, 0, 0),
                 "The driver freed an address that no allocation returned.",
             )
-        paged = is_paged(block.pool_type)
-        if paged and irql > APC_LEVEL:
+        irql = self._irql()
+        if block.paged and irql > APC_LEVEL:
             if self.verifier:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
@@ -245,47 +290,45 @@ class Pool:
                 (0x09, irql, block.pool_type, address),
                 "The driver freed paged pool at IRQL > APC_LEVEL.",
             )
-        if tag is not None and tag != block.tag:
-            raise BugCheck(
-                BAD_POOL_CALLER,
-                (0x0A, address, block.tag, tag),
-                f"ExFreePoolWithTag was given tag '{tag_text(tag)}', "
-                f"but the block was allocated with tag '{tag_text(block.tag)}'.",
-            )
-        self._release(block)
-        return block
+        raise BugCheck(
+            BAD_POOL_CALLER,
+            (0x0A, address, block.tag, tag),
+            f"ExFreePoolWithTag was given tag '{tag_text(tag)}', "
+            f"but the block was allocated with tag '{tag_text(block.tag)}'.",
+        )
 
     def _release(self, block: PoolBlock) -> None:
-        paged = is_paged(block.pool_type)
         block.allocated = False
-        del self._blocks[block.address]
-        self.in_use[paged] -= block.size
-        self.usage[(block.tag, paged)][1] += 1
-        self.usage[(block.tag, paged)][2] -= block.size
-        self._recently_freed[block.address] = block
-        if len(self._recently_freed) > FREED_REMEMBERED:
-            self._recently_freed.popitem(last=False)
-        if block.large:
-            del self._large[block.address]
-            self._large_starts.remove(block.address)
-            first = block.address >> PAGE_SHIFT
+        address = block.address
+        del self._blocks[address]
+        self.in_use[block.paged] -= block.size
+        block.usage[1] += 1
+        block.usage[2] -= block.size
+        freed = self._recently_freed
+        freed[address] = block
+        if len(freed) >= 2 * FREED_REMEMBERED:  # forget the older half, in one go
+            self._recently_freed = dict(itertools.islice(freed.items(), FREED_REMEMBERED, None))
+        if block.size + POOL_HEADER_SIZE > PAGE_SIZE:
+            del self._large[address]
+            self._large_starts.remove(address)
+            first = address >> PAGE_SHIFT
             for page in range(first, first + ((block.size + PAGE_SIZE - 1) >> PAGE_SHIFT)):
                 self._bytes.pop(page, None)
             return
-        self._write_header(block)
-        page = block.address >> PAGE_SHIFT
-        live = self._page_blocks.get(page)
-        if live is not None:
-            live.remove(block)
-            cursor_page = self._cursor[paged] >> PAGE_SHIFT
-            if not live and page != cursor_page:  # the whole page is free: unmap it
-                del self._page_blocks[page]
-                self._bytes.pop(page, None)
+        page = address >> PAGE_SHIFT
+        data = self._bytes.get(page)
+        if data is not None:
+            data[(address - POOL_HEADER_SIZE) & (PAGE_SIZE - 1) | 3] = 0  # header: not in use
+        live = self._page_blocks[page]
+        del live[address]
+        if not live and page != self._cursor[block.paged] >> PAGE_SHIFT:
+            del self._page_blocks[page]  # the whole page is free: unmap it
+            self._bytes.pop(page, None)
 
     # -- bytes ----------------------------------------------------------------------------
     def block_at(self, address: int) -> PoolBlock | None:
         """The block (live or recently freed) whose header or bytes include *address*."""
-        for block in self._page_blocks.get(address >> PAGE_SHIFT, ()):
+        for block in self._page_blocks.get(address >> PAGE_SHIFT, {}).values():
             if block.address - POOL_HEADER_SIZE <= address < block.end:
                 return block
         block = self._large_at(address)
@@ -337,7 +380,8 @@ class Pool:
         data = self._bytes.get(page)
         if data is None:
             # Fresh pool holds whatever was there before: deterministic garbage.
-            data = self._bytes[page] = bytearray(random.Random(page).randbytes(PAGE_SIZE))
+            start = (page * 0x9E3779B1) & (_GARBAGE_SPAN - POOL_ALIGNMENT)
+            data = self._bytes[page] = bytearray(_GARBAGE[start : start + PAGE_SIZE])
         return data
 
     def read(self, address: int, length: int, check: bool = True) -> bytes:
