@@ -10,6 +10,8 @@ $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	mkdir -p $(VENV)/share/jupyter/lab/settings  # as binder/postBuild: no news pop-up
+	cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/
 	touch $(READY)
 
 lab: $(READY)   ## create the environment and open lesson 00 in JupyterLab

@@ -1,8 +1,10 @@
 """Figures for the lessons, drawn from snapshots (never from live objects).
 
 Every function returns a matplotlib ``Figure`` with a title, labelled axes and units, made
-through pyplot so that a notebook cell can end with ``plt.show()``.  matplotlib is imported only
-when a plot is drawn, so ``import wdfkit`` stays fast.
+through pyplot so that a notebook cell can end with ``plt.show()``.  Given ``ax=``, a function
+redraws into that (cleared) axes instead, keeping its figure's layout: how the widget labs
+redraw quickly.  matplotlib is imported only when a plot is drawn, so ``import wdfkit`` stays
+fast.
 """
 
 from .snapshot import MachineSnapshot
@@ -14,6 +16,33 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _axes(ax, figsize: tuple[float, float]):
+    """(figure, axes, new?): *ax* emptied for a redraw, or a new pyplot figure.
+
+    Emptying removes the data artists but keeps the axes and its ticks, which ``ax.clear()``
+    would rebuild at a cost a widget feels.
+    """
+    if ax is not None:
+        for artist in [*ax.patches, *ax.texts, *ax.lines, *ax.collections]:
+            artist.remove()
+        ax.containers.clear()
+        if ax.legend_ is not None:
+            ax.legend_.remove()
+        return ax.figure, ax, False
+    fig, ax = _plt().subplots(figsize=figsize)
+    return fig, ax, True
+
+
+def _finish(fig, ax, new: bool):
+    """Lay out a new figure; rescale a reused one to its new data."""
+    if new:
+        fig.tight_layout()
+    else:
+        ax.relim()
+        ax.autoscale_view()
+    return fig
 
 
 def _colour(tags: list[str], tag: str) -> str:
@@ -68,33 +97,40 @@ def tree_before_after(before: MachineSnapshot, after: MachineSnapshot, action: s
     return fig
 
 
-def pool_by_tag(history: list[tuple[str, MachineSnapshot]], tags: list[str] | None = None):
-    """Bytes of pool in use per tag after each step of a sequence of calls."""
-    plt = _plt()
-    labels = [label for label, _ in history]
+def pool_by_tag(
+    history: list[tuple[str, MachineSnapshot]],
+    tags: list[str] | None = None,
+    ax=None,
+    last: int | None = None,
+):
+    """Bytes of pool in use per tag after each step of a sequence of calls (the *last* ones)."""
+    first = max(len(history) - last, 0) if last else 0
+    steps = range(first, len(history))
     all_tags = sorted({r.tag for _, snap in history for r in snap.tags})
     shown = [t for t in all_tags if tags is None or t in tags]
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax, new = _axes(ax, (9, 4))
     for tag in shown:
-        values = [snap.bytes_by_tag().get(tag, 0) for _, snap in history]
+        values = [history[i][1].bytes_by_tag().get(tag, 0) for i in steps]
         ax.step(
-            range(len(history)),
+            steps,
             values,
             where="post",
             marker="o",
             label=f"'{tag}'",
             color=_colour(all_tags, tag),
         )
-    ax.set_xticks(range(len(history)))
-    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    ax.set_xticks(steps)
+    ax.set_xticklabels(
+        [f"{i}: {history[i][0]}" for i in steps], rotation=30, ha="right", fontsize=8
+    )
     ax.set_xlabel("step (DDI call)")
     ax.set_ylabel("pool in use (bytes)")
-    ax.set_title("Pool in use by tag, after each call")
+    shown_steps = f" (the last {len(steps)} of {len(history)})" if first else ""
+    ax.set_title(f"Pool in use by tag, after each call{shown_steps}")
     ax.grid(True, alpha=0.3)
     if shown:
         ax.legend(title="pool tag", fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, new)
 
 
 def _padding(ax, start: int, end: int) -> None:
@@ -105,10 +141,9 @@ def _padding(ax, start: int, end: int) -> None:
         )
 
 
-def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int):
+def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int, ax=None):
     """One allocation of *total* bytes carved into (name, offset, size) pieces, with padding."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(10, 2.8))
+    fig, ax, new = _axes(ax, (10, 2.8))
     cursor = 0
     for i, (name, offset, size) in enumerate(pieces):
         _padding(ax, cursor, offset)
@@ -140,16 +175,14 @@ def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int
         f"{len(pieces)} buffers carved from one {total}-byte allocation, aligned to "
         f"{alignment}: {total - used} bytes of padding (hatched)"
     )
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, new)
 
 
-def pool_map(snap: MachineSnapshot, title: str = "Pool blocks"):
+def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
     """Live pool blocks along the address axis, coloured by tag."""
-    plt = _plt()
     blocks = list(snap.blocks)
     tags = sorted({b.tag for b in blocks})
-    fig, ax = plt.subplots(figsize=(10, 2.6))
+    fig, ax, new = _axes(ax, (10, 2.6))
     base = min((b.address for b in blocks), default=0)
     for b in blocks:
         ax.barh(
@@ -164,9 +197,15 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks"):
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     if unique:
-        ax.legend(unique.values(), unique.keys(), title="tag", fontsize=8, loc="upper right")
+        ax.legend(
+            unique.values(),
+            unique.keys(),
+            title="tag",
+            fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+        )
     ax.set_yticks([])
     ax.set_xlabel(f"address − 0x{base:016X} (bytes)")
     ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, new)

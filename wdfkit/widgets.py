@@ -1,11 +1,14 @@
 """Widget labs: buttons that make DDI calls and sliders that redraw plots.
 
 The logic lives in plain methods (``allocate()``, ``update()``…) that pytest drives without a
-browser; the ipywidgets controls only call them.  Each lab owns its own simulated machine.
+browser; the ipywidgets controls only call them.  Each lab owns its own simulated machine and
+one figure that it redraws in place and shows as a PNG (no pyplot state, one render per change).
 """
 
+import io
+
 import ipywidgets as W
-from IPython.display import clear_output
+from IPython.display import Image, clear_output, display
 
 from . import plots, views
 from .ddi.wdfcore import WDF_ALIGN_SIZE_UP
@@ -22,15 +25,24 @@ from .kernel.pool import NonPagedPoolNx, PagedPool
 from .machine import Machine
 
 
-def _show(out: W.Output, figure, text: str = "") -> None:
-    import matplotlib.pyplot as plt
+def _axes(figsize: tuple[float, float], bottom: float, right: float = 0.98):
+    """A lab's own figure (outside pyplot) with fixed margins, so redraws need no re-layout."""
+    from matplotlib.figure import Figure
 
+    figure = Figure(figsize=figsize)
+    figure.subplots_adjust(left=0.08, right=right, top=0.88, bottom=bottom)
+    return figure.add_subplot()
+
+
+def _show(out: W.Output, figure, text: str = "") -> None:
+    """Render *figure* to PNG once and put it (and *text*) in *out*."""
+    png = io.BytesIO()
+    figure.savefig(png, format="png", pil_kwargs={"compress_level": 1})
     with out:
         clear_output(wait=True)
-        plt.show()
+        display(Image(data=png.getvalue(), format="png"))
         if text:
             print(text)
-    plt.close(figure)
 
 
 class PoolLab:
@@ -55,6 +67,7 @@ class PoolLab:
             controls.append(button)
         self.message = W.Label()
         self.out = W.Output()
+        self.ax = _axes((9, 4), bottom=0.3)
         self.widget = W.VBox(
             [
                 W.HBox([self.tag, self.size]),
@@ -123,7 +136,7 @@ class PoolLab:
         self._step("unload", lambda: self.machine.unload() or "Driver unloaded cleanly.")
 
     def redraw(self) -> None:
-        self.figure = plots.pool_by_tag(self.history, tags=["Tag1", "Tag2", "SMem"])
+        self.figure = plots.pool_by_tag(self.history, ["Tag1", "Tag2", "SMem"], self.ax, last=8)
         _show(self.out, self.figure, views.pool_usage(self.machine, tags=["Tag1", "Tag2", "SMem"]))
 
 
@@ -152,6 +165,7 @@ class AlignmentLab:
         self.alignment = W.Dropdown(options=[8, 16, 32, 64], value=16, description="AlignTo")
         self.summary = W.Label()
         self.out = W.Output()
+        self.ax = _axes((10, 2.8), bottom=0.2)
         for control in [*self.sizes, self.alignment]:
             control.observe(lambda _change: self.update(), names="value")
         self.widget = W.VBox([*self.sizes, self.alignment, self.summary, self.out])
@@ -165,7 +179,7 @@ class AlignmentLab:
             f"offsets {[offset for _, offset, _ in self.pieces]}, total {self.total} bytes, "
             f"padding {self.total - used} bytes"
         )
-        self.figure = plots.buffer_layout(self.total, self.pieces, self.alignment.value)
+        self.figure = plots.buffer_layout(self.total, self.pieces, self.alignment.value, self.ax)
         _show(self.out, self.figure)
 
 
@@ -181,6 +195,7 @@ class MemoryCreateLab:
         self.verifier = W.Checkbox(value=True, description="Verifier on")
         self.summary = W.Label()
         self.out = W.Output()
+        self.ax = _axes((10, 2.6), bottom=0.2, right=0.88)
         for control in (self.size, self.pool, self.verifier):
             control.observe(lambda _change: self.update(), names="value")
         self.widget = W.VBox([self.size, self.pool, self.verifier, self.summary, self.out])
@@ -199,5 +214,5 @@ class MemoryCreateLab:
             f"KMDF chose '{self.kind}': {len(blocks)} pool block(s) for this memory object; "
             f"buffer at {buffer!r}"
         )
-        self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate")
+        self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate", self.ax)
         _show(self.out, self.figure)

@@ -67,6 +67,7 @@ def lab(tmp_path_factory):
             "--ServerApp.disable_check_xsrf=True",
             f"--ServerApp.root_dir={work}",
             f"--LabApp.user_settings_dir={work / 'user-settings'}",
+            f"--LabApp.app_settings_dir={settings}",  # binder's overrides: no news pop-up
         ],
         env={**__import__("os").environ, "JUPYTERLAB_SETTINGS_DIR": str(work / "user-settings")},
         stdout=subprocess.DEVNULL,
@@ -138,6 +139,10 @@ def test_lesson_runs_and_widget_reacts(lab, browser, path):
     selector, action, expected = INTERACTIONS[path.name]
     control = panel.locator(selector).first
     control.scroll_into_view_if_needed()
+    lab_class = selector.split()[0]
+    plot = panel.locator(f"{lab_class} .widget-output img").first
+    plot.wait_for(timeout=30_000)
+    old_plot = plot.get_attribute("src")
     page.screenshot(path=str(SHOTS / f"{path.stem}-before.png"))
     if action == "click":
         control.click()
@@ -147,5 +152,11 @@ def test_lesson_runs_and_widget_reacts(lab, browser, path):
         control.select_option(action.split(":", 1)[1])
     label = page.locator(".widget-label", has_text=expected)
     label.first.wait_for(timeout=30_000)
+    page.wait_for_function(  # the plot is redrawn, not only the label
+        "([selector, old]) => { const img = document.querySelector(selector);"
+        " return img !== null && img.src !== old; }",
+        arg=[f".jp-NotebookPanel:not(.lm-mod-hidden) {lab_class} .widget-output img", old_plot],
+        timeout=30_000,
+    )
     page.screenshot(path=str(SHOTS / f"{path.stem}-after.png"))
     page.close()
