@@ -4,7 +4,8 @@ Usage: python tests/execute_notebooks.py notebooks/*.ipynb
 
 Cells tagged ``raises-exception`` may fail (they show a bug check on purpose).  Widget state,
 execution timing and other per-run metadata are dropped, and the kernelspec is normalised to
-``python3``, so running this twice leaves the files unchanged.
+``python3``, so running this twice leaves the files unchanged.  A widget's stored output (a
+random model id that no saved state backs) becomes a line asking the reader to run the cell.
 """
 
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_PLACEHOLDER = "An interactive lab: run this cell (Shift+Enter) to open it."
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -35,6 +38,9 @@ def execute(path: Path) -> None:
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            if WIDGET_VIEW in output.get("data", {}):
+                output["data"] = {"text/plain": WIDGET_PLACEHOLDER}
     nbformat.write(nb, path)
     print(f"executed {path}")
 

@@ -49,7 +49,8 @@ def _colour(tags: list[str], tag: str) -> str:
     return TAG_COLOURS[sorted(tags).index(tag) % len(TAG_COLOURS)]
 
 
-def _draw_tree(ax, snap: MachineSnapshot, title: str) -> None:
+def _draw_tree(ax, snap: MachineSnapshot, title: str, height: int) -> None:
+    """The tree as indented boxes, top-aligned in a panel *height* rows tall."""
     rows = [o for o in snap.objects]
     for i, obj in enumerate(rows):
         y = -i
@@ -79,7 +80,7 @@ def _draw_tree(ax, snap: MachineSnapshot, title: str) -> None:
                 linewidth=1,
             )
     ax.set_xlim(-0.2, max([o.depth for o in rows] + [0]) + 1.6)
-    ax.set_ylim(-max(len(rows), 1) + 0.3, 0.7)
+    ax.set_ylim(-max(height, 1) + 0.3, 0.7)
     ax.set_title(title)
     ax.set_xlabel("depth below WDFDRIVER (parent → child)")
     ax.set_yticks([])
@@ -90,8 +91,9 @@ def tree_before_after(before: MachineSnapshot, after: MachineSnapshot, action: s
     """The object tree before and after *action* (e.g. deleting a parent), side by side."""
     plt = _plt()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    _draw_tree(left, before, "Before")
-    _draw_tree(right, after, f"After {action}")
+    height = max(len(before.objects), len(after.objects))
+    _draw_tree(left, before, "Before", height)
+    _draw_tree(right, after, f"After {action}", height)
     fig.suptitle("Framework objects: the parent/child tree (red = deleted but still referenced)")
     fig.tight_layout()
     return fig
