@@ -5,14 +5,15 @@ order; ``None`` is NULL, and pure out-parameters come back after the return valu
 
     status, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, 'gaT1', 64)
 
-Sections: the machine; object DDIs and structures; memory DDIs and structures; pool, IRQL and
-Rtl routines; alignment; statuses and bug checks.
+Sections: the machine; object DDIs and structures; memory DDIs and structures; lookaside lists;
+pool, IRQL and Rtl routines; alignment; statuses and bug checks.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from . import kernel
 from .ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
+from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
 from .ddi.wdfmemory import (
     WDF_MEMORY_DESCRIPTOR,
     WDF_MEMORY_DESCRIPTOR_INIT_BUFFER,
@@ -73,6 +74,18 @@ from .ddi.wdm import (
     RtlFillMemory,
     RtlZeroMemory,
 )
+from .ddi.wdmlookaside import (
+    NPAGED_LOOKASIDE_LIST,
+    PAGED_LOOKASIDE_LIST,
+    ExAllocateFromNPagedLookasideList,
+    ExAllocateFromPagedLookasideList,
+    ExDeleteNPagedLookasideList,
+    ExDeletePagedLookasideList,
+    ExFreeToNPagedLookasideList,
+    ExFreeToPagedLookasideList,
+    ExInitializeNPagedLookasideList,
+    ExInitializePagedLookasideList,
+)
 from .fx.verifier import (
     WdfExecutionLevelDispatch,
     WdfExecutionLevelInheritFromParent,
@@ -101,6 +114,7 @@ from .kernel.ntstatus import NT_SUCCESS, NTSTATUS
 from .kernel.pointer import PVOID
 from .kernel.pool import (
     PAGE_SIZE,
+    POOL_NX_ALLOCATION,
     NonPagedPool,
     NonPagedPoolCacheAligned,
     NonPagedPoolExecute,
@@ -123,8 +137,11 @@ _SECTIONS = {
     + ["WdfGetDriver", "sizeof"]
     + [n for n in dir() if n.startswith(("WdfExecutionLevel", "WdfSynchronizationScope"))],
     "memory": [n for n in dir() if n.startswith(("WdfMemory", "WDF_MEMORY", "WDFMEMORY"))],
+    "lookaside": ["WdfLookasideListCreate", "NPAGED_LOOKASIDE_LIST", "PAGED_LOOKASIDE_LIST"]
+    + [n for n in dir() if "LookasideList" in n and n.startswith("Ex")],
     "pool": [n for n in dir() if n.startswith(("Ex", "Ke", "Rtl", "POOL_FLAG", "NonPaged"))]
-    + ["PagedPool", "PagedPoolCacheAligned", "PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL"],
+    + ["PagedPool", "PagedPoolCacheAligned", "PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL"]
+    + ["POOL_NX_ALLOCATION"],
     "alignment": ["WDF_ALIGN_SIZE_DOWN", "WDF_ALIGN_SIZE_UP"],
     "statuses": [n for n in dir() if n.startswith("STATUS_")] + ["NTSTATUS", "NT_SUCCESS"],
     "bugchecks": [

@@ -20,6 +20,7 @@ from collections import deque
 from .fx.driver import FX_TAG, FxDriver, driver_tag
 from .kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
 from .kernel.clock import TICKS_PER_SECOND, VirtualClock
+from .kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from .kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
 from .snapshot import BlockSnapshot, MachineSnapshot, ObjectSnapshot, TagSnapshot
 
@@ -50,7 +51,8 @@ class Machine:
     switches KMDF Verifier and Driver Verifier on; *pool_limit* is how many bytes each pool can
     hand out; *seed* seeds :attr:`rng`, the only source of randomness a lesson should use;
     *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
-    state transition.
+    state transition.  *scan_phase* and *scan_every_second* set up the balance-set manager that
+    re-tunes lookaside lists (see :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
     """
 
     def __init__(
@@ -63,6 +65,8 @@ class Machine:
         seed: int = 0,
         log_size: int = 200,
         verbose: bool = False,
+        scan_phase: int = PAGED_SLOT,
+        scan_every_second: bool = False,
     ) -> None:
         if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
             raise TypeError("Machine: driver_name must be a non-empty ASCII string")
@@ -79,6 +83,9 @@ class Machine:
         self.pool = Pool(pool_limit, self.verifier, lambda: self.irql)
         self.objects: dict[int, object] = {}
         """Live framework objects by handle value."""
+        self.balance = BalanceSetManager(scan_phase, scan_every_second)
+        """The kernel's once-a-second housekeeping: lookaside lists and their history."""
+        self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
         self.log: deque[tuple[int, int, str, tuple]] = deque(maxlen=log_size)
         """The framework log: (ticks, IRQL, message, arguments); read it with log_lines()."""
         self.state = RUNNING
@@ -156,6 +163,10 @@ class Machine:
             f"[{ticks / TICKS_PER_SECOND:10.6f}s IRQL {irql}] {text % args if args else text}"
             for ticks, irql, text, args in self.log
         ]
+
+    def _balance_tick(self) -> None:
+        self.balance.tick()
+        self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
 
     def advance(self, seconds: float) -> None:
         """Move virtual time forward, running whatever falls due on the way."""

@@ -162,12 +162,16 @@ class FxObject:
             self.machine.trace("EvtDestroyCallback(%r)", self.handle)
             self.destroy_callback(self.handle)
         self.on_destroy()
-        self.machine.pool.free(self.block.address, self.block.tag)
         self._set_state(FxObjectStateDestroyed)
         del self.machine.objects[self.handle.value]
+        self.free_storage()
 
     def on_destroy(self) -> None:
         """Hook for subclasses: what the C++ destructor frees besides the object itself."""
+
+    def free_storage(self) -> None:
+        """Give back the memory the object lives in: its pool block (operator delete)."""
+        self.machine.pool.free(self.block.address, self.block.tag)
 
     def _set_state(self, state: str) -> None:
         if self.machine.verbose:

@@ -1,0 +1,112 @@
+"""wdfmemory.h's lookaside DDIs: WdfLookasideListCreate and WdfMemoryCreateFromLookaside.
+
+Mirrors: fxlookasidelistapi.cpp; kmdf-semantics.md §1.7, §3.
+"""
+
+from ..fx.handles import FX_TYPE_LOOKASIDE, FX_TYPE_OBJECT, WDFHANDLE, get_object, invalid_handle
+from ..fx.lookaside import FxLookasideList, FxMemoryBufferFromLookaside
+from ..fx.object import FxObjectStateCreated
+from ..fx.verifier import check_irql
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_PARAMETER,
+    STATUS_SUCCESS,
+)
+from ..kernel.pool import PASSIVE_LEVEL, is_paged
+from ._entry import ddi, pool_tag, size_t, ulong
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, creation_status
+
+
+@ddi
+def WdfLookasideListCreate(
+    machine,
+    LookasideAttributes: WDF_OBJECT_ATTRIBUTES | None,
+    BufferSize: int,
+    PoolType: int,
+    MemoryAttributes: WDF_OBJECT_ATTRIBUTES | None,
+    PoolTag,
+):
+    """Create a lookaside list of *BufferSize*-byte buffers for WdfMemoryCreateFromLookaside.
+
+    Args:
+        LookasideAttributes: the list's own attributes (parent, callbacks); optional.
+        BufferSize: bytes per buffer, > 0.
+        PoolType: NonPagedPoolNx (or NonPagedPool) or PagedPool.
+        MemoryAttributes: attributes every memory object from the list gets (parent!); optional.
+        PoolTag: tag of the buffers; 0 means the driver's tag.
+
+    Returns:
+        ``(status, Lookaside)``.  STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero size; an
+        attribute status (§1.0); for a paged list with Verifier on above PASSIVE_LEVEL,
+        STATUS_INVALID_DEVICE_REQUEST; STATUS_INSUFFICIENT_RESOURCES.
+
+    Bug checks: 0x10D/0x5 for a bad ParentObject in either attribute set.
+    Fidelity: kmdf-semantics.md §3.1.
+    """
+    parent = commit_parent(machine, LookasideAttributes, "WdfLookasideListCreate")
+    if MemoryAttributes is not None:
+        commit_parent(machine, MemoryAttributes, "WdfLookasideListCreate")
+    size = size_t("WdfLookasideListCreate", "BufferSize", BufferSize)
+    pool_type = ulong("WdfLookasideListCreate", "PoolType", PoolType)
+    tag = pool_tag("WdfLookasideListCreate", "PoolTag", PoolTag) or machine.tag
+    if size == 0:
+        return STATUS_INVALID_PARAMETER, None
+    status = creation_status(LookasideAttributes, parent)
+    if NT_SUCCESS(status) and MemoryAttributes is not None:
+        status = creation_status(MemoryAttributes, machine.driver)
+    if not NT_SUCCESS(status):
+        return status, None
+    paged = is_paged(pool_type)
+    if paged:
+        status = check_irql(machine, PASSIVE_LEVEL, "WdfLookasideListCreate")
+        if not NT_SUCCESS(status):
+            return status, None
+    lookaside = FxLookasideList.create(machine, pool_type, paged, size, tag, MemoryAttributes)
+    if lookaside is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
+    lookaside.commit(LookasideAttributes, parent)
+    return STATUS_SUCCESS, lookaside.handle
+
+
+@ddi
+def WdfMemoryCreateFromLookaside(machine, Lookaside: WDFHANDLE):
+    """A memory object whose buffer comes from *Lookaside*; WdfObjectDelete gives it back.
+
+    The memory object gets the list's MemoryAttributes: its parent is their ParentObject, or the
+    driver — not the list.  It holds a reference on the list until it is deleted.
+
+    Returns:
+        ``(status, Memory)``.  STATUS_SUCCESS, or STATUS_INSUFFICIENT_RESOURCES when the list is
+        empty and pool cannot supply a block.
+
+    Bug checks: 0x10D/0x5 for a bad handle, including a list already deleted (the real
+    framework does not check; wdfkit stops there, as §3.4 allows).  A paged list above
+    APC_LEVEL bug-checks only when the allocation misses and reaches pool.
+    Fidelity: kmdf-semantics.md §1.7.
+    """
+    lookaside = get_object(
+        machine, Lookaside, FX_TYPE_LOOKASIDE, "WdfMemoryCreateFromLookaside", "Lookaside"
+    )
+    if lookaside.state != FxObjectStateCreated:
+        raise invalid_handle(
+            machine, Lookaside.value, FX_TYPE_LOOKASIDE, f"{Lookaside!r} has been deleted"
+        )
+    attributes = lookaside.memory_attributes
+    parent = machine.driver
+    if attributes is not None and attributes.ParentObject is not None:
+        parent = get_object(
+            machine,
+            attributes.ParentObject,
+            FX_TYPE_OBJECT,
+            "WdfMemoryCreateFromLookaside",
+            "MemoryAttributes.ParentObject",
+        )
+    status = creation_status(None, parent)
+    if not NT_SUCCESS(status):
+        return status, None
+    memory = FxMemoryBufferFromLookaside.create(machine, lookaside)
+    if memory is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
+    memory.commit(attributes, parent)
+    return STATUS_SUCCESS, memory.handle

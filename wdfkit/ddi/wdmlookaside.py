@@ -1,0 +1,160 @@
+"""wdm.h's lookaside lists: what a WDM driver calls, and what a WDFLOOKASIDE uses underneath.
+
+Mirrors: ExInitialize/ExDelete(N)PagedLookasideList and the inline ExAllocateFrom…/ExFreeTo…
+routines; lookaside-depth.md §2, §3, §6.
+Simplified: custom Allocate/Free routines are not modelled (pass None, as KMDF does); the
+Depth argument is ignored, as Windows ignores it; an Entry that is not a live pool block is
+refused the way a pool free would refuse it, where Windows would push it blindly.
+"""
+
+from ..kernel.lookaside import LookasideList
+from ..kernel.pointer import PVOID
+from ..kernel.pool import DRIVER, NonPagedPool, PagedPool
+from ._entry import ddi, pointer, pool_tag, ulong
+
+
+class NPAGED_LOOKASIDE_LIST:
+    """The list header a driver provides (usually in its device context).
+
+    ``L`` is the GENERAL_LOOKASIDE inside, with the fields the kernel keeps: Depth,
+    MaximumDepth, TotalAllocates, AllocateMisses, TotalFrees, FreeMisses, Size, Tag, Type.
+    """
+
+    paged = False
+
+    def __init__(self) -> None:
+        self.L: LookasideList | None = None
+
+    def __repr__(self) -> str:
+        if self.L is None:
+            return f"<{type(self).__name__}: not initialised>"
+        return f"<{type(self).__name__} Depth {self.L.Depth}, {len(self.L.held)} held>"
+
+
+class PAGED_LOOKASIDE_LIST(NPAGED_LOOKASIDE_LIST):
+    """The header of a list of paged-pool blocks (use at IRQL ≤ APC_LEVEL)."""
+
+    paged = True
+
+
+def _initialize(machine, ddi_name, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
+    kind = (
+        PAGED_LOOKASIDE_LIST
+        if ddi_name.startswith("ExInitializePaged")
+        else (NPAGED_LOOKASIDE_LIST)
+    )
+    if type(Lookaside) is not kind:
+        raise TypeError(f"{ddi_name}: Lookaside must be a {kind.__name__}()")
+    if Allocate is not None or Free is not None:
+        raise ValueError(f"{ddi_name}: wdfkit models only the default Allocate/Free (pass None)")
+    flags = ulong(ddi_name, "Flags", Flags)
+    size = ulong(ddi_name, "Size", Size)
+    tag = pool_tag(ddi_name, "Tag", Tag)
+    ulong(ddi_name, "Depth", Depth)  # reserved: ignored
+    pool_type = (PagedPool if kind.paged else NonPagedPool) | flags
+    Lookaside.L = LookasideList(
+        machine.pool, kind.paged, pool_type, size, tag, DRIVER, machine.verifier, ddi_name
+    )
+    machine.balance.register(Lookaside.L)
+
+
+def _live(ddi_name, Lookaside, kind) -> LookasideList:
+    if type(Lookaside) is not kind or Lookaside.L is None or Lookaside.L.deleted:
+        raise ValueError(f"{ddi_name}: Lookaside must be an initialised, undeleted {kind.__name__}")
+    return Lookaside.L
+
+
+def _allocate(machine, ddi_name, Lookaside, kind):
+    lookaside = _live(ddi_name, Lookaside, kind)
+    block = lookaside.allocate()
+    return None if block is None else PVOID(block.address, machine)
+
+
+def _free(machine, ddi_name, Lookaside, Entry, kind):
+    lookaside = _live(ddi_name, Lookaside, kind)
+    entry = pointer(ddi_name, "Entry", Entry, machine)
+    if entry is None:
+        raise ValueError(f"{ddi_name}: Entry is NULL")
+    block = machine.pool.block_at(entry.address)
+    if block is None or not block.allocated or block.address != entry.address:
+        machine.pool.free(entry.address, None)  # bug-checks as a bad pool free
+    lookaside.free(block)
+
+
+def _delete(machine, ddi_name, Lookaside, kind):
+    lookaside = _live(ddi_name, Lookaside, kind)
+    lookaside.delete()
+    machine.balance.unregister(lookaside)
+
+
+@ddi
+def ExInitializeNPagedLookasideList(machine, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
+    """Set up *Lookaside* for *Size*-byte nonpaged blocks tagged *Tag*.
+
+    Flags: e.g. POOL_NX_ALLOCATION.  Depth is reserved (pass 0): the list starts at Depth 4
+    (0 with Driver Verifier) and MaximumDepth 256, and the system tunes it from then on.
+    """
+    _initialize(
+        machine,
+        "ExInitializeNPagedLookasideList",
+        Lookaside,
+        Allocate,
+        Free,
+        Flags,
+        Size,
+        Tag,
+        Depth,
+    )
+
+
+@ddi
+def ExAllocateFromNPagedLookasideList(machine, Lookaside) -> PVOID | None:
+    """A block from the list, or from pool when it holds none (a miss); None if pool fails."""
+    return _allocate(machine, "ExAllocateFromNPagedLookasideList", Lookaside, NPAGED_LOOKASIDE_LIST)
+
+
+@ddi
+def ExFreeToNPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
+    """Return a block: kept on the list below Depth, otherwise freed to pool (a free miss)."""
+    _free(machine, "ExFreeToNPagedLookasideList", Lookaside, Entry, NPAGED_LOOKASIDE_LIST)
+
+
+@ddi
+def ExDeleteNPagedLookasideList(machine, Lookaside) -> None:
+    """Free every held block to pool and stop tuning the list.  Blocks still in use are
+    not tracked: return them with ExFreePool before unloading."""
+    _delete(machine, "ExDeleteNPagedLookasideList", Lookaside, NPAGED_LOOKASIDE_LIST)
+
+
+@ddi
+def ExInitializePagedLookasideList(machine, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
+    """As ExInitializeNPagedLookasideList, for paged blocks (IRQL ≤ APC_LEVEL)."""
+    _initialize(
+        machine,
+        "ExInitializePagedLookasideList",
+        Lookaside,
+        Allocate,
+        Free,
+        Flags,
+        Size,
+        Tag,
+        Depth,
+    )
+
+
+@ddi
+def ExAllocateFromPagedLookasideList(machine, Lookaside) -> PVOID | None:
+    """As ExAllocateFromNPagedLookasideList; a miss above APC_LEVEL bug-checks in pool."""
+    return _allocate(machine, "ExAllocateFromPagedLookasideList", Lookaside, PAGED_LOOKASIDE_LIST)
+
+
+@ddi
+def ExFreeToPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
+    """As ExFreeToNPagedLookasideList, for a paged list."""
+    _free(machine, "ExFreeToPagedLookasideList", Lookaside, Entry, PAGED_LOOKASIDE_LIST)
+
+
+@ddi
+def ExDeletePagedLookasideList(machine, Lookaside) -> None:
+    """As ExDeleteNPagedLookasideList, for a paged list."""
+    _delete(machine, "ExDeletePagedLookasideList", Lookaside, PAGED_LOOKASIDE_LIST)

@@ -1,0 +1,154 @@
+"""WDFLOOKASIDE: a framework object over one or two kernel lookaside lists.
+
+KMDF picks the shape from the pool type and the buffer size:
+
+* nonpaged, buffer under a page — ``FxNPagedLookasideList``: one kernel list whose entries hold
+  the memory object and its buffer together;
+* nonpaged, a page or more — ``FxNPagedLookasideListFromPool``: one list of objects, one of
+  buffers;
+* paged — ``FxPagedLookasideListFromPool``: a nonpaged list of objects, a paged list of buffers.
+
+Every memory object made from the list holds a reference on it, so ``WdfObjectDelete`` of the
+list with buffers outstanding only disposes it: the kernel lists are deleted (and their held
+blocks freed) when the last buffer is deleted.  A memory object's parent comes from the list's
+MemoryAttributes, else it is the driver — never the list.
+
+Mirrors: fxlookasidelistapi.cpp, fxnpagedlookasidelist(km).cpp, fxpagedlookasidelist.cpp,
+fxmemorybufferfromlookaside.cpp; kmdf-semantics.md §3, lookaside-depth.md §7.
+Simplified: object header sizes are representative; context memory is not counted in entries.
+"""
+
+from ..kernel.lookaside import LookasideList
+from ..kernel.pool import FRAMEWORK, PAGE_SIZE, NonPagedPoolNx, PagedPool, tag_text
+from .handles import FX_TYPE_LOOKASIDE
+from .memory import FxMemoryBuffer, FxMemoryObject
+from .object import FxObject
+
+MEMORY_OBJECT_SIZE = FxMemoryBuffer.HEADER  # the WDFMEMORY part of an entry
+
+
+class FxLookasideList(FxObject):
+    """A WDFLOOKASIDE: the kernel list(s), the buffer size and tag, the saved MemoryAttributes."""
+
+    TYPE = FX_TYPE_LOOKASIDE
+    HANDLE_NAME = "WDFLOOKASIDE"
+    OBJECT_SIZE = 0xC0
+    shape = "FxLookasideList"
+
+    @staticmethod
+    def create(machine, pool_type: int, paged: bool, size: int, tag: int, memory_attributes):
+        """The shape KMDF picks for *pool_type* and *size*; None if pool is exhausted."""
+        if paged:
+            cls = FxPagedLookasideListFromPool
+        elif size < PAGE_SIZE:
+            cls = FxNPagedLookasideList
+        else:
+            cls = FxNPagedLookasideListFromPool
+        block = cls.allocate_block(machine)
+        if block is None:
+            return None
+        obj = cls(machine, block)
+        obj.buffer_size, obj.pool_tag, obj.memory_attributes = size, tag, memory_attributes
+        obj.lists = obj.make_lists(size, tag)
+        for kernel_list in obj.lists:
+            machine.balance.register(kernel_list)
+        return obj
+
+    def _kernel_list(self, role: str, paged: bool, size: int, tag: int) -> LookasideList:
+        # ExInitialize(N)PagedLookasideList(…, NULL, NULL, POOL_NX_ALLOCATION, size, tag, 0)
+        return LookasideList(
+            self.machine.pool,
+            paged,
+            PagedPool if paged else NonPagedPoolNx,
+            size,
+            tag,
+            FRAMEWORK,
+            self.machine.verifier,
+            f"{self.handle!r} {role}",
+        )
+
+    def make_lists(self, size: int, tag: int) -> list[LookasideList]:
+        raise NotImplementedError
+
+    def on_destroy(self) -> None:
+        """The destructor: ExDelete(N)PagedLookasideList on each kernel list."""
+        for kernel_list in self.lists:
+            kernel_list.delete()
+            self.machine.balance.unregister(kernel_list)
+
+    def describe(self) -> str:
+        return (
+            f"{self.shape}, {self.buffer_size:#x}-byte buffers, tag '{tag_text(self.pool_tag)}', "
+            f"{len(self.lists)} kernel list(s)"
+        )
+
+
+class FxNPagedLookasideList(FxLookasideList):
+    """Nonpaged, under a page: one kernel list; an entry is the memory object + its buffer."""
+
+    shape = "FxNPagedLookasideList"
+
+    def make_lists(self, size, tag):
+        return [self._kernel_list("objects+buffers", False, MEMORY_OBJECT_SIZE + size, tag)]
+
+
+class FxNPagedLookasideListFromPool(FxLookasideList):
+    """Nonpaged, a page or more: a kernel list of memory objects and one of buffers."""
+
+    shape = "FxNPagedLookasideListFromPool"
+
+    def make_lists(self, size, tag):
+        return [
+            self._kernel_list("objects", False, MEMORY_OBJECT_SIZE, tag),
+            self._kernel_list("buffers", False, size, tag),
+        ]
+
+
+class FxPagedLookasideListFromPool(FxLookasideList):
+    """Paged: a nonpaged kernel list of memory objects and a paged list of buffers."""
+
+    shape = "FxPagedLookasideListFromPool"
+
+    def make_lists(self, size, tag):
+        return [
+            self._kernel_list("objects", False, MEMORY_OBJECT_SIZE, tag),
+            self._kernel_list("buffers", True, size, tag),
+        ]
+
+
+class FxMemoryBufferFromLookaside(FxMemoryObject):
+    """A WDFMEMORY living in lookaside entries; deleting it returns them to the list(s)."""
+
+    kind = "lookaside"
+
+    @classmethod
+    def create(cls, machine, lookaside: FxLookasideList):
+        """One allocate per kernel list; None when any of them cannot get pool."""
+        blocks = []
+        for kernel_list in lookaside.lists:
+            block = kernel_list.allocate()
+            if block is None:
+                for got, owner in zip(blocks, lookaside.lists, strict=False):
+                    owner.free(got)
+                return None
+            blocks.append(block)
+        if len(blocks) == 1:  # the buffer follows the object inside the one entry
+            buffer = blocks[0].address + MEMORY_OBJECT_SIZE
+        else:
+            buffer = blocks[1].address
+        obj = cls(machine, blocks[0], buffer, lookaside.buffer_size, lookaside.pool_tag)
+        obj.lookaside = lookaside
+        obj.entries = blocks
+        lookaside.add_ref()  # FxMemoryBufferFromLookaside::Init
+        return obj
+
+    def free_storage(self) -> None:
+        """SelfDestruct: the buffer entry, then the object entry, go back; then the reference."""
+        for kernel_list, block in reversed(
+            list(zip(self.lookaside.lists, self.entries, strict=True))
+        ):
+            kernel_list.free(block)
+        self.lookaside.release()
+
+    def describe(self) -> str:
+        return super().describe() + f", from {self.lookaside.handle!r}"

@@ -1,0 +1,216 @@
+"""Kernel lookaside lists, and the balance-set manager that re-tunes their Depth.
+
+A lookaside list is a LIFO stack of free, same-sized pool blocks with a soft cap, ``Depth``.
+Allocating pops a block, or on an empty stack counts a *miss* and takes a new block from pool.
+Freeing pushes the block back, unless the stack already holds ``Depth`` blocks: then it counts a
+*free miss* and returns the block to pool.  ``Depth`` is the only thing the system tunes.
+
+Once a virtual second the balance-set manager wakes up and visits one group in turn: nonpaged
+driver lists, paged driver lists, system lists.  So each driver list is re-tuned every third
+second, from the allocations (A) and misses (M) of that three-second window:
+
+* A < 75 (25 per second of window): Depth −10;
+* else, misses per thousand R = ⌊1000·M/A⌋ < 5: Depth −1;
+* else Depth + min(30, ⌊R·(MaximumDepth − Depth)/2000⌋ + 5);
+
+never below 4 nor above MaximumDepth (256).  A lowered Depth frees nothing: surplus blocks stay
+held until allocations drain them or the list is deleted.
+
+Mirrors: GENERAL_LOOKASIDE, ExAllocateFrom/ExFreeTo(N)PagedLookasideList, ExpScanGeneral-
+LookasideList + ExpComputeLookasideDepth, KeBalanceSetManager's 1 s period and its three-slot
+cycle; lookaside-depth.md.  With Driver Verifier on, lists start at Depth 0 and are never
+re-tuned (every allocation and free goes to pool), as Windows 11 does.
+Simplified: one processor, so ``held`` never overshoots Depth; system lists are not simulated.
+"""
+
+from dataclasses import dataclass
+
+MINIMUM_LOOKASIDE_DEPTH = 4
+MAXIMUM_LOOKASIDE_DEPTH = 256
+FIXED_DEPTH = 0xFFFF  # MaximumDepth meaning "never re-tune" (Driver Verifier's lists)
+ALLOCATION_THRESHOLD = 25  # allocations per second of window, below which Depth shrinks by 10
+SCAN_PERIOD = 3  # seconds between two scans of the same driver list
+NONPAGED_SLOT, PAGED_SLOT, SYSTEM_SLOT = 0, 1, 2
+U32 = 0xFFFFFFFF
+
+
+class LookasideList:
+    """One GENERAL_LOOKASIDE: the counters the scanner reads, and the held blocks (``held``).
+
+    *pool* supplies blocks on a miss and takes them back on a free miss; *owner* says whose they
+    are in the pool view (the driver's own Ex… list, or the framework's list behind a
+    WDFLOOKASIDE).
+    """
+
+    def __init__(
+        self,
+        pool,
+        paged: bool,
+        pool_type: int,
+        size: int,
+        tag: int,
+        owner: str,
+        verifier: bool,
+        name: str,
+    ) -> None:
+        self.pool = pool
+        self.paged = paged
+        self.name = name
+        """A label for views and plots (e.g. the WDFLOOKASIDE handle and the list's role)."""
+        self.Type = pool_type
+        self.Size = size
+        self.Tag = tag
+        self.owner = owner
+        self.Depth = 0 if verifier else MINIMUM_LOOKASIDE_DEPTH
+        self.MaximumDepth = FIXED_DEPTH if verifier else MAXIMUM_LOOKASIDE_DEPTH
+        self.TotalAllocates = self.AllocateMisses = self.TotalFrees = self.FreeMisses = 0
+        self.LastTotalAllocates = self.LastAllocateMisses = 0
+        self.held: list = []
+        """The free blocks on the list's stack (an SLIST), last pushed last."""
+        self.deleted = False
+
+    @property
+    def in_use(self) -> int:
+        """Blocks handed out and not yet returned (the list itself does not track them)."""
+        return (self.TotalAllocates - self.TotalFrees) & U32
+
+    def allocate(self):
+        """ExAllocateFromNPagedLookasideList: pop a held block, or miss and allocate pool."""
+        self.TotalAllocates = (self.TotalAllocates + 1) & U32
+        if self.held:
+            return self.held.pop()
+        self.AllocateMisses = (self.AllocateMisses + 1) & U32
+        return self.pool.allocate(self.Type, self.Size, self.Tag, self.owner)
+
+    def free(self, block) -> None:
+        """ExFreeToNPagedLookasideList: push the block, or free it to pool at Depth."""
+        self.TotalFrees = (self.TotalFrees + 1) & U32
+        if len(self.held) >= self.Depth:
+            self.FreeMisses = (self.FreeMisses + 1) & U32
+            self.pool.free(block.address, block.tag)
+        else:
+            self.held.append(block)
+
+    def adjust(self, scan_period: int) -> None:
+        """One scan (ExpScanGeneralLookasideList → ExpComputeLookasideDepth)."""
+        misses = (self.AllocateMisses - self.LastAllocateMisses) & U32
+        allocates = (self.TotalAllocates - self.LastTotalAllocates) & U32
+        self.LastAllocateMisses = self.AllocateMisses
+        self.LastTotalAllocates = self.TotalAllocates
+        if self.MaximumDepth == FIXED_DEPTH:
+            return
+        self.Depth = next_depth(self.Depth, self.MaximumDepth, allocates, misses, scan_period)
+
+    def delete(self) -> None:
+        """ExDelete(N)PagedLookasideList: leave the scan, set Depth 0, free every held block."""
+        self.deleted = True
+        self.Depth = 0
+        while self.held:
+            block = self.held.pop()
+            self.pool.free(block.address, block.tag)
+
+
+def next_depth(depth: int, maximum: int, allocates: int, misses: int, scan_period: int) -> int:
+    """The Depth a scan gives a list, from its window's allocations and misses."""
+    if allocates < ALLOCATION_THRESHOLD * scan_period:
+        return max(MINIMUM_LOOKASIDE_DEPTH, depth - 10)
+    permille = 1000 * misses // allocates
+    if permille < 5:
+        return max(MINIMUM_LOOKASIDE_DEPTH, depth - 1)
+    growth = min(30, permille * (maximum - depth) // 2000 + 5)
+    return min(maximum, depth + growth)
+
+
+@dataclass(frozen=True)
+class LookasideSecond:
+    """One list at the end of one virtual second, after that second's tick."""
+
+    second: int
+    name: str
+    scanned: bool
+    """Whether this tick re-tuned the list."""
+    depth: int
+    held: int
+    in_use: int
+    allocates: int
+    misses: int
+    frees: int
+    free_misses: int
+
+    @property
+    def owned(self) -> int:
+        """Pool blocks the list's traffic holds right now: held on the list plus in use."""
+        return self.held + self.in_use
+
+
+class BalanceSetManager:
+    """KeBalanceSetManager's lookaside work: one tick per virtual second.
+
+    *first_slot* is the group the first tick (t = 1 s) scans; the default 1 (paged lists) makes
+    nonpaged lists scan at t = 3, 6, 9 … — the phase of lookaside-depth.md's worked example.  The
+    real phase depends on when the list was created and no driver can see it.  *every_second* is
+    a teaching mode that is NOT what Windows does: every list is scanned every tick with a
+    one-second window (threshold 25).
+    """
+
+    def __init__(self, first_slot: int = PAGED_SLOT, every_second: bool = False) -> None:
+        if first_slot not in (NONPAGED_SLOT, PAGED_SLOT, SYSTEM_SLOT):
+            raise ValueError("BalanceSetManager: first_slot must be 0, 1 or 2")
+        self.slot = first_slot
+        self.every_second = every_second
+        self.lists: list[LookasideList] = []
+        """Every registered (not yet deleted) list: the kernel's global scan lists."""
+        self.history: list[LookasideSecond] = []
+        self.seconds = 0
+        self._last: dict[int, tuple[int, int, int, int]] = {}
+
+    def register(self, lookaside: LookasideList) -> None:
+        self.lists.append(lookaside)
+        self._last[id(lookaside)] = (0, 0, 0, 0)
+
+    def unregister(self, lookaside: LookasideList) -> None:
+        self.lists.remove(lookaside)
+        self._last.pop(id(lookaside), None)
+
+    def tick(self) -> None:
+        """One wake-up: scan this slot's group, then record every list's second."""
+        self.seconds += 1
+        scanned = set()
+        if self.every_second:
+            for lookaside in self.lists:
+                lookaside.adjust(1)
+                scanned.add(id(lookaside))
+        else:
+            for lookaside in self.lists:
+                if (lookaside.paged and self.slot == PAGED_SLOT) or (
+                    not lookaside.paged and self.slot == NONPAGED_SLOT
+                ):
+                    lookaside.adjust(SCAN_PERIOD)
+                    scanned.add(id(lookaside))
+            self.slot = (self.slot + 1) % 3
+        for lookaside in self.lists:
+            counters = (
+                lookaside.TotalAllocates,
+                lookaside.AllocateMisses,
+                lookaside.TotalFrees,
+                lookaside.FreeMisses,
+            )
+            before = self._last[id(lookaside)]
+            self._last[id(lookaside)] = counters
+            allocates, misses, frees, free_misses = (
+                (now - then) & U32 for now, then in zip(counters, before, strict=True)
+            )
+            self.history.append(
+                LookasideSecond(
+                    self.seconds,
+                    lookaside.name,
+                    id(lookaside) in scanned,
+                    lookaside.Depth,
+                    len(lookaside.held),
+                    lookaside.in_use,
+                    allocates,
+                    misses,
+                    frees,
+                    free_misses,
+                )
+            )
