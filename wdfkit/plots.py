@@ -211,3 +211,58 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
     ax.set_xlabel(f"address − 0x{base:016X} (bytes)")
     ax.set_title(title)
     return _finish(fig, ax, new)
+
+
+def lookaside_timeline(history, title: str = "A lookaside list, second by second", axes=None):
+    """One list's seconds: Depth and the blocks it holds; allocations, misses, pool frees.
+
+    *history* is the list's rows of ``machine.balance.history``.  Given *axes* (the two of an
+    earlier call's figure), redraws into them.
+    """
+    rows = list(history)
+    seconds = [r.second for r in rows]
+    if axes is None:
+        fig, axes = _plt().subplots(2, 1, figsize=(10, 6), sharex=True)
+        new = True
+    else:
+        for ax in axes:
+            _axes(ax, (0, 0))
+        fig, new = axes[0].figure, False
+    top, bottom = axes
+    # Second t's values hold from t to t+1: one StepPatch per series ("stairs"), fast to redraw.
+    edges = [*seconds, seconds[-1] + 1] if rows else [0]
+
+    def series(ax, values, label, colour, fill=True):
+        ax.stairs(values, edges, baseline=0 if fill else None, fill=fill, label=label, color=colour)
+
+    series(top, [r.held for r in rows], "blocks held by the list (idle, still pool)", "#a1c9f4")
+    series(top, [r.depth for r in rows], "Depth", "#c44e52", fill=False)
+    scans = [r.second for r in rows if r.scanned]
+    if scans:
+        top.vlines(
+            scans,
+            0,
+            1,
+            transform=top.get_xaxis_transform(),
+            colors="#7f8c8d",
+            linewidth=0.6,
+            linestyles=":",
+        )
+    top.set_ylabel("blocks")
+    top.set_title(f"{title}\n(dotted lines: the balance-set manager re-tunes Depth)")
+    top.legend(fontsize=8, loc="upper left")
+    series(bottom, [r.allocates for r in rows], "allocations", "#55a868")
+    series(bottom, [r.misses for r in rows], "misses: allocated from pool", "#dd8452")
+    series(bottom, [-r.free_misses for r in rows], "free misses: freed to pool (−)", "#8172b3")
+    bottom.set_ylabel("calls per second")
+    bottom.set_xlabel("virtual time (s)")
+    bottom.legend(fontsize=8, loc="lower right")
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    if new:
+        fig.tight_layout()
+    else:
+        for ax in axes:
+            ax.relim()
+            ax.autoscale_view()
+    return fig

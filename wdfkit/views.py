@@ -6,6 +6,7 @@ prints the same text on every run.  The layouts follow the tools driver develope
 ``db`` for bytes.
 """
 
+from .kernel.pool import tag_text
 from .snapshot import MachineSnapshot
 
 
@@ -87,3 +88,27 @@ def bugcheck(machine) -> str:
     """The blue screen of a stopped machine, or a line saying it is running."""
     snap = _snap(machine)
     return snap.bugcheck or f"(no bug check: the machine is {snap.state})"
+
+
+def lookaside(machine) -> str:
+    """Every kernel lookaside list the balance-set manager tunes, like ``!lookaside``.
+
+    Reads the live lists (not a snapshot): Depth, MaximumDepth, allocations and misses (with the
+    hit rate), frees and free misses, blocks held, block size, tag and pool type.
+    """
+    lines = []
+    for lst in machine.balance.lists:
+        hits = lst.TotalAllocates - lst.AllocateMisses
+        rate = f"{100 * hits / lst.TotalAllocates:5.1f}%" if lst.TotalAllocates else "  n/a"
+        pool = "Paged" if lst.paged else "NonPaged"
+        lines += [
+            f"Lookaside {lst.name}",
+            f"    Type     = {lst.Type:04x} {pool}    Tag = '{tag_text(lst.Tag)}'    "
+            f"Size = {lst.Size:#x}",
+            f"    Depth    = {lst.Depth:8}    MaximumDepth = {lst.MaximumDepth:8}    "
+            f"Held = {len(lst.held)}",
+            f"    Allocs   = {lst.TotalAllocates:8}    Misses       = {lst.AllocateMisses:8}    "
+            f"Hit rate = {rate}",
+            f"    Frees    = {lst.TotalFrees:8}    FreeMisses   = {lst.FreeMisses:8}",
+        ]
+    return "\n".join(lines) if lines else "(no lookaside lists)"

@@ -12,6 +12,7 @@ from IPython.display import Image, clear_output, display
 
 from . import plots, views
 from .ddi.wdfcore import WDF_ALIGN_SIZE_UP
+from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
 from .ddi.wdfmemory import WdfMemoryCreate
 from .ddi.wdfobject import (
     WDF_OBJECT_ATTRIBUTES,
@@ -215,4 +216,122 @@ class MemoryCreateLab:
             f"buffer at {buffer!r}"
         )
         self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate", self.ax)
+        _show(self.out, self.figure)
+
+
+class LookasideLab:
+    """Lesson 02: design a workload, or press the DDIs yourself; watch Depth follow."""
+
+    def __init__(self) -> None:
+        from . import workload
+
+        self._workload = workload
+        defaults = workload.EXAMPLE_A
+        self.rates = [
+            W.IntSlider(value=p.rate, min=0, max=600, step=10, description=f"phase {i + 1} /s")
+            for i, p in enumerate(defaults)
+        ]
+        self.durations = [
+            W.IntSlider(value=p.seconds, min=1, max=30, description="seconds") for p in defaults
+        ]
+        self.pattern = W.Dropdown(options=["burst", "steady"], description="pattern")
+        for control in [*self.rates, *self.durations, self.pattern]:
+            control.observe(lambda _change: self.simulate(), names="value")
+        self.buttons = {
+            "WdfMemoryCreateFromLookaside": self.take,
+            "WdfObjectDelete (last)": self.give_back,
+            "advance 1 s": lambda: self.advance(1),
+            "advance 3 s": lambda: self.advance(3),
+            "New machine": self.reset,
+        }
+        controls = []
+        for label, action in self.buttons.items():
+            button = W.Button(description=label, layout=W.Layout(width="auto"))
+            button.on_click(lambda _b, action=action: action())
+            controls.append(button)
+        self.summary = W.Label()
+        self.out = W.Output()
+        figure = _axes((10, 6), bottom=0.09).figure
+        figure.clear()
+        self.axes = figure.subplots(2, 1, sharex=True)
+        figure.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.09, hspace=0.12)
+        rows = [
+            W.HBox([rate, seconds])
+            for rate, seconds in zip(self.rates, self.durations, strict=True)
+        ]
+        self.widget = W.VBox(
+            [
+                W.HTML("<b>Workload designer</b> (re-runs the whole workload)"),
+                *rows,
+                self.pattern,
+                W.HTML("<b>Or press the DDIs yourself</b> (a machine of your own)"),
+                W.HBox(controls),
+                self.summary,
+                self.out,
+            ]
+        )
+        self.widget.add_class("wdfkit-lookaside-lab")
+        self.reset(redraw=False)
+        self.simulate()
+
+    # -- the workload designer ------------------------------------------------------------
+    def phases(self):
+        return [
+            self._workload.Phase(rate.value, seconds.value, self.pattern.value)
+            for rate, seconds in zip(self.rates, self.durations, strict=True)
+        ]
+
+    def simulate(self) -> None:
+        """Run the designed workload on a fresh machine, through the list and through pool."""
+        run = self._workload.run(self.phases(), via="kernel")
+        self.run = run
+        pool_only = sum(p.rate * p.seconds for p in self.phases())
+        lst = run.machine.balance.lists[0]
+        self.summary.value = (
+            f"after {run.machine.balance.seconds} s: Depth {lst.Depth}, held {len(lst.held)}; "
+            f"pool allocations {run.pool_allocations} (plain WdfMemoryCreate: {pool_only}), "
+            f"pool frees {run.pool_frees}"
+        )
+        self._draw(run.machine, "Your workload")
+
+    # -- the DDI buttons ------------------------------------------------------------------
+    def reset(self, redraw: bool = True) -> None:
+        self.machine = Machine("Toaster", verifier=False)
+        with self.machine:
+            _, self.lookaside = WdfLookasideListCreate(None, 256, NonPagedPoolNx, None, "kooL")
+        self.memories: list = []
+        if redraw:
+            self._manual("New machine with one WDFLOOKASIDE (256-byte buffers, tag 'Look').")
+
+    def take(self) -> None:
+        with self.machine:
+            status, memory = WdfMemoryCreateFromLookaside(self.lookaside)
+        self.memories.append(memory)
+        self._manual(f"WdfMemoryCreateFromLookaside -> {status!r}, {memory!r}")
+
+    def give_back(self) -> None:
+        if not self.memories:
+            self._manual("No memory object to delete.")
+            return
+        with self.machine:
+            WdfObjectDelete(self.memories.pop())
+        self._manual("WdfObjectDelete: the buffer went back to the list (or to pool at Depth).")
+
+    def advance(self, seconds: int) -> None:
+        self.machine.advance(seconds)
+        self._manual(f"advanced {seconds} s")
+
+    def _manual(self, what: str) -> None:
+        lst = self.machine.balance.lists[0]
+        self.summary.value = (
+            f"{what}  |  t={self.machine.balance.seconds} s, Depth {lst.Depth}, "
+            f"held {len(lst.held)}, in use {lst.in_use}, allocs {lst.TotalAllocates}, "
+            f"misses {lst.AllocateMisses}, free misses {lst.FreeMisses}"
+        )
+        self._draw(self.machine, "Your DDI calls")
+
+    def _draw(self, machine, title: str) -> None:
+        name = machine.balance.lists[0].name
+        rows = [r for r in machine.balance.history if r.name == name]
+        self.figure = plots.lookaside_timeline(rows, title, axes=self.axes)
         _show(self.out, self.figure)
