@@ -52,3 +52,22 @@ def test_memory_lab_shows_kmdf_choice():
 def test_carve_aligns_every_offset():
     total, pieces = carve([20, 50, 7], 16)
     assert total == 112 and all(offset % 16 == 0 for _, offset, _ in pieces)
+
+
+def test_lookaside_lab_simulates_and_drives_ddis():
+    lab = widgets.LookasideLab()
+    assert "Depth 109, held 169" in lab.summary.value  # the default is worked example A
+    lab.rates[2].value = 50
+    assert "Depth" in lab.summary.value and lab.run.machine.balance.seconds == 50
+    depth_line = lab.axes[0].patches
+    assert len(depth_line) == 2
+    lab.take()
+    lab.take()
+    lab.give_back()
+    lab.advance(3)
+    kernel_list = lab.machine.balance.lists[0]
+    assert (kernel_list.TotalAllocates, kernel_list.TotalFrees, len(kernel_list.held)) == (2, 1, 1)
+    assert "t=3 s" in lab.summary.value
+    lab.reset()
+    assert lab.machine.balance.lists[0].TotalAllocates == 0
+    plt.close("all")

@@ -39,8 +39,8 @@ class Problem:
 
 
 def make_problem(label: str, seed: int = 0) -> Problem:
-    """The problem *label* ("00-ex1", "04-ex1", "05-ex1") drawn with *seed*."""
-    makers = {"00-ex1": _lesson00, "04-ex1": _lesson04, "05-ex1": _lesson05}
+    """The problem *label* ("00-ex1", "02-ex1", "04-ex1", "05-ex1") drawn with *seed*."""
+    makers = {"00-ex1": _lesson00, "02-ex1": _lesson02, "04-ex1": _lesson04, "05-ex1": _lesson05}
     if label not in makers:
         raise ValueError(f"make_problem: unknown label {label!r}; choose from {sorted(makers)}")
     return makers[label](label, random.Random(seed))
@@ -62,6 +62,33 @@ def _lesson00(label: str, rng: random.Random) -> Problem:
         blocks,
         "one block when KMDF embeds a small nonpaged buffer after the object, two when the "
         "buffer gets a block of its own (a page or more, paged pool, or Verifier pool tracking).",
+    )
+
+
+def _lesson02(label: str, rng: random.Random) -> Problem:
+    from . import workload
+
+    phases = [
+        workload.Phase(rng.choice([40, 100, 200, 300]), rng.choice([3, 6, 9])),
+        workload.Phase(0, rng.choice([3, 6])),
+    ]
+    run = workload.run(phases)
+    depth = run.machine.balance.lists[0].Depth
+    described = ", then ".join(
+        f"{p.rate} buffers per second (burst) for {p.seconds} s"
+        if p.rate
+        else f"idle {p.seconds} s"
+        for p in phases
+    )
+    return Problem(
+        label,
+        f"A new WDFLOOKASIDE (nonpaged, 256-byte buffers, Driver Verifier off; nonpaged lists are "
+        f"re-tuned at t = 3, 6, 9 … s) sees {described}. Its Depth at the end is ?  "
+        "Call check(n).",
+        depth,
+        "each scan looks at the last 3 s: under 75 allocations, −10; misses under 5 per "
+        "thousand, −1; otherwise + min(30, misses-per-thousand × (256 − Depth) / 2000 + 5); "
+        "never below 4.",
     )
 
 

@@ -22,6 +22,11 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 # What to do with each lesson's widget, and the label text that proves it reacted.
 INTERACTIONS = {
+    "02_lookaside_lists.ipynb": (
+        ".wdfkit-lookaside-lab button:has-text('WdfMemoryCreateFromLookaside')",
+        "click",
+        "WdfMemoryCreateFromLookaside ->",
+    ),
     "00_start_here.ipynb": (".wdfkit-memory-lab input[type=checkbox]", "check", "embedded"),
     "04_local_buffers.ipynb": (
         ".wdfkit-pool-lab button:has-text('ExAllocatePoolWithTag')",
