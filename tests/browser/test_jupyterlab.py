@@ -134,7 +134,7 @@ def test_lesson_runs_and_widget_reacts(lab, browser, path):
     page.wait_for_function(
         "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
         " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
-        timeout=180_000,
+        timeout=420_000,  # a cold first kernel on a loaded CI machine is slow
     )
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
