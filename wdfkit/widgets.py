@@ -10,7 +10,7 @@ import io
 import ipywidgets as W
 from IPython.display import Image, clear_output, display
 
-from . import plots, views
+from . import plots, views, workload
 from .ddi.wdfcore import WDF_ALIGN_SIZE_UP
 from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
 from .ddi.wdfmemory import WdfMemoryCreate
@@ -26,13 +26,32 @@ from .kernel.pool import NonPagedPoolNx, PagedPool
 from .machine import Machine
 
 
-def _axes(figsize: tuple[float, float], bottom: float, right: float = 0.98):
-    """A lab's own figure (outside pyplot) with fixed margins, so redraws need no re-layout."""
+def _axes(
+    figsize: tuple[float, float],
+    bottom: float,
+    right: float = 0.98,
+    top: float = 0.88,
+    rows: int = 1,
+):
+    """A lab's own figure (outside pyplot) with fixed margins, so redraws need no re-layout.
+
+    One axes, or with *rows* > 1 that many stacked axes sharing the x axis.
+    """
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=figsize)
-    figure.subplots_adjust(left=0.08, right=right, top=0.88, bottom=bottom)
-    return figure.add_subplot()
+    figure.subplots_adjust(left=0.08, right=right, top=top, bottom=bottom, hspace=0.12)
+    return figure.subplots(rows, 1, sharex=True)
+
+
+def _buttons(actions: dict) -> list:
+    """A button per label in *actions*, each calling its action when clicked."""
+    buttons = []
+    for label, action in actions.items():
+        button = W.Button(description=label, layout=W.Layout(width="auto"))
+        button.on_click(lambda _b, action=action: action())
+        buttons.append(button)
+    return buttons
 
 
 def _show(out: W.Output, figure, text: str = "") -> None:
@@ -61,11 +80,7 @@ class PoolLab:
             "Unload driver": self.unload,
             "New machine": self.reset,
         }
-        controls = []
-        for label, action in self.buttons.items():
-            button = W.Button(description=label, layout=W.Layout(width="auto"))
-            button.on_click(lambda _b, action=action: action())
-            controls.append(button)
+        controls = _buttons(self.buttons)
         self.message = W.Label()
         self.out = W.Output()
         self.ax = _axes((9, 4), bottom=0.3)
@@ -223,9 +238,6 @@ class LookasideLab:
     """Lesson 02: design a workload, or press the DDIs yourself; watch Depth follow."""
 
     def __init__(self) -> None:
-        from . import workload
-
-        self._workload = workload
         defaults = workload.EXAMPLE_A
         self.rates = [
             W.IntSlider(value=p.rate, min=0, max=600, step=10, description=f"phase {i + 1} /s")
@@ -244,17 +256,10 @@ class LookasideLab:
             "advance 3 s": lambda: self.advance(3),
             "New machine": self.reset,
         }
-        controls = []
-        for label, action in self.buttons.items():
-            button = W.Button(description=label, layout=W.Layout(width="auto"))
-            button.on_click(lambda _b, action=action: action())
-            controls.append(button)
+        controls = _buttons(self.buttons)
         self.summary = W.Label()
         self.out = W.Output()
-        figure = _axes((10, 6), bottom=0.09).figure
-        figure.clear()
-        self.axes = figure.subplots(2, 1, sharex=True)
-        figure.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.09, hspace=0.12)
+        self.axes = _axes((10, 6), bottom=0.09, top=0.9, rows=2)
         rows = [
             W.HBox([rate, seconds])
             for rate, seconds in zip(self.rates, self.durations, strict=True)
@@ -277,13 +282,13 @@ class LookasideLab:
     # -- the workload designer ------------------------------------------------------------
     def phases(self):
         return [
-            self._workload.Phase(rate.value, seconds.value, self.pattern.value)
+            workload.Phase(rate.value, seconds.value, self.pattern.value)
             for rate, seconds in zip(self.rates, self.durations, strict=True)
         ]
 
     def simulate(self) -> None:
         """Run the designed workload on a fresh machine, through the list and through pool."""
-        run = self._workload.run(self.phases(), via="kernel")
+        run = workload.run(self.phases(), via="kernel")
         self.run = run
         pool_only = sum(p.rate * p.seconds for p in self.phases())
         lst = run.machine.balance.lists[0]
@@ -298,7 +303,9 @@ class LookasideLab:
     def reset(self, redraw: bool = True) -> None:
         self.machine = Machine("Toaster", verifier=False)
         with self.machine:
-            _, self.lookaside = WdfLookasideListCreate(None, 256, NonPagedPoolNx, None, "kooL")
+            _, self.lookaside = WdfLookasideListCreate(
+                None, workload.BUFFER_SIZE, NonPagedPoolNx, None, workload.TAG
+            )
         self.memories: list = []
         if redraw:
             self._manual("New machine with one WDFLOOKASIDE (256-byte buffers, tag 'Look').")

@@ -3,7 +3,7 @@
 Mirrors: fxlookasidelistapi.cpp; kmdf-semantics.md §1.7, §3.
 """
 
-from ..fx.handles import FX_TYPE_LOOKASIDE, FX_TYPE_OBJECT, WDFHANDLE, get_object, invalid_handle
+from ..fx.handles import FX_TYPE_LOOKASIDE, WDFHANDLE, get_object, invalid_handle
 from ..fx.lookaside import FxLookasideList, FxMemoryBufferFromLookaside
 from ..fx.object import FxObjectStateCreated
 from ..fx.verifier import check_irql
@@ -62,7 +62,7 @@ def WdfLookasideListCreate(
         status = check_irql(machine, PASSIVE_LEVEL, "WdfLookasideListCreate")
         if not NT_SUCCESS(status):
             return status, None
-    lookaside = FxLookasideList.create(machine, pool_type, paged, size, tag, MemoryAttributes)
+    lookaside = FxLookasideList.create(machine, paged, size, tag, MemoryAttributes)
     if lookaside is None:
         return STATUS_INSUFFICIENT_RESOURCES, None
     lookaside.commit(LookasideAttributes, parent)
@@ -92,16 +92,8 @@ def WdfMemoryCreateFromLookaside(machine, Lookaside: WDFHANDLE):
         raise invalid_handle(
             machine, Lookaside.value, FX_TYPE_LOOKASIDE, f"{Lookaside!r} has been deleted"
         )
-    attributes = lookaside.memory_attributes
-    parent = machine.driver
-    if attributes is not None and attributes.ParentObject is not None:
-        parent = get_object(
-            machine,
-            attributes.ParentObject,
-            FX_TYPE_OBJECT,
-            "WdfMemoryCreateFromLookaside",
-            "MemoryAttributes.ParentObject",
-        )
+    attributes = lookaside.memory_attributes  # the list's saved copy, not this call's
+    parent = commit_parent(machine, attributes, "WdfMemoryCreateFromLookaside")
     status = creation_status(None, parent)
     if not NT_SUCCESS(status):
         return status, None

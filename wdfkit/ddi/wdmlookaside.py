@@ -37,12 +37,7 @@ class PAGED_LOOKASIDE_LIST(NPAGED_LOOKASIDE_LIST):
     paged = True
 
 
-def _initialize(machine, ddi_name, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
-    kind = (
-        PAGED_LOOKASIDE_LIST
-        if ddi_name.startswith("ExInitializePaged")
-        else (NPAGED_LOOKASIDE_LIST)
-    )
+def _initialize(machine, ddi_name, kind, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
     if type(Lookaside) is not kind:
         raise TypeError(f"{ddi_name}: Lookaside must be a {kind.__name__}()")
     if Allocate is not None or Free is not None:
@@ -52,10 +47,7 @@ def _initialize(machine, ddi_name, Lookaside, Allocate, Free, Flags, Size, Tag, 
     tag = pool_tag(ddi_name, "Tag", Tag)
     ulong(ddi_name, "Depth", Depth)  # reserved: ignored
     pool_type = (PagedPool if kind.paged else NonPagedPool) | flags
-    Lookaside.L = LookasideList(
-        machine.pool, kind.paged, pool_type, size, tag, DRIVER, machine.verifier, ddi_name
-    )
-    machine.balance.register(Lookaside.L)
+    Lookaside.L = LookasideList(machine, pool_type, size, tag, DRIVER, ddi_name)
 
 
 def _live(ddi_name, Lookaside, kind) -> LookasideList:
@@ -81,12 +73,6 @@ def _free(machine, ddi_name, Lookaside, Entry, kind):
     lookaside.free(block)
 
 
-def _delete(machine, ddi_name, Lookaside, kind):
-    lookaside = _live(ddi_name, Lookaside, kind)
-    lookaside.delete()
-    machine.balance.unregister(lookaside)
-
-
 @ddi
 def ExInitializeNPagedLookasideList(machine, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
     """Set up *Lookaside* for *Size*-byte nonpaged blocks tagged *Tag*.
@@ -97,6 +83,7 @@ def ExInitializeNPagedLookasideList(machine, Lookaside, Allocate, Free, Flags, S
     _initialize(
         machine,
         "ExInitializeNPagedLookasideList",
+        NPAGED_LOOKASIDE_LIST,
         Lookaside,
         Allocate,
         Free,
@@ -123,7 +110,7 @@ def ExFreeToNPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
 def ExDeleteNPagedLookasideList(machine, Lookaside) -> None:
     """Free every held block to pool and stop tuning the list.  Blocks still in use are
     not tracked: return them with ExFreePool before unloading."""
-    _delete(machine, "ExDeleteNPagedLookasideList", Lookaside, NPAGED_LOOKASIDE_LIST)
+    _live("ExDeleteNPagedLookasideList", Lookaside, NPAGED_LOOKASIDE_LIST).delete()
 
 
 @ddi
@@ -132,6 +119,7 @@ def ExInitializePagedLookasideList(machine, Lookaside, Allocate, Free, Flags, Si
     _initialize(
         machine,
         "ExInitializePagedLookasideList",
+        PAGED_LOOKASIDE_LIST,
         Lookaside,
         Allocate,
         Free,
@@ -157,4 +145,4 @@ def ExFreeToPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
 @ddi
 def ExDeletePagedLookasideList(machine, Lookaside) -> None:
     """As ExDeleteNPagedLookasideList, for a paged list."""
-    _delete(machine, "ExDeletePagedLookasideList", Lookaside, PAGED_LOOKASIDE_LIST)
+    _live("ExDeletePagedLookasideList", Lookaside, PAGED_LOOKASIDE_LIST).delete()

@@ -36,8 +36,8 @@ class FxLookasideList(FxObject):
     shape = "FxLookasideList"
 
     @staticmethod
-    def create(machine, pool_type: int, paged: bool, size: int, tag: int, memory_attributes):
-        """The shape KMDF picks for *pool_type* and *size*; None if pool is exhausted."""
+    def create(machine, paged: bool, size: int, tag: int, memory_attributes):
+        """The shape KMDF picks for the pool (*paged*) and *size*; None if pool is exhausted."""
         if paged:
             cls = FxPagedLookasideListFromPool
         elif size < PAGE_SIZE:
@@ -49,32 +49,23 @@ class FxLookasideList(FxObject):
             return None
         obj = cls(machine, block)
         obj.buffer_size, obj.pool_tag, obj.memory_attributes = size, tag, memory_attributes
-        obj.lists = obj.make_lists(size, tag)
-        for kernel_list in obj.lists:
-            machine.balance.register(kernel_list)
+        obj.lists = [
+            LookasideList(
+                machine,
+                PagedPool if paged else NonPagedPoolNx,  # KMDF passes POOL_NX_ALLOCATION
+                MEMORY_OBJECT_SIZE * holds_object + size * holds_buffer,
+                tag,
+                FRAMEWORK,
+                f"{obj.handle!r} {role}",
+            )
+            for role, paged, holds_object, holds_buffer in cls.KERNEL_LISTS
+        ]
         return obj
-
-    def _kernel_list(self, role: str, paged: bool, size: int, tag: int) -> LookasideList:
-        # ExInitialize(N)PagedLookasideList(…, NULL, NULL, POOL_NX_ALLOCATION, size, tag, 0)
-        return LookasideList(
-            self.machine.pool,
-            paged,
-            PagedPool if paged else NonPagedPoolNx,
-            size,
-            tag,
-            FRAMEWORK,
-            self.machine.verifier,
-            f"{self.handle!r} {role}",
-        )
-
-    def make_lists(self, size: int, tag: int) -> list[LookasideList]:
-        raise NotImplementedError
 
     def on_destroy(self) -> None:
         """The destructor: ExDelete(N)PagedLookasideList on each kernel list."""
         for kernel_list in self.lists:
             kernel_list.delete()
-            self.machine.balance.unregister(kernel_list)
 
     def describe(self) -> str:
         return (
@@ -83,37 +74,26 @@ class FxLookasideList(FxObject):
         )
 
 
+# Each shape's kernel lists: (role, paged, entry holds the memory object, entry holds the buffer).
 class FxNPagedLookasideList(FxLookasideList):
     """Nonpaged, under a page: one kernel list; an entry is the memory object + its buffer."""
 
     shape = "FxNPagedLookasideList"
-
-    def make_lists(self, size, tag):
-        return [self._kernel_list("objects+buffers", False, MEMORY_OBJECT_SIZE + size, tag)]
+    KERNEL_LISTS = (("objects+buffers", False, True, True),)
 
 
 class FxNPagedLookasideListFromPool(FxLookasideList):
     """Nonpaged, a page or more: a kernel list of memory objects and one of buffers."""
 
     shape = "FxNPagedLookasideListFromPool"
-
-    def make_lists(self, size, tag):
-        return [
-            self._kernel_list("objects", False, MEMORY_OBJECT_SIZE, tag),
-            self._kernel_list("buffers", False, size, tag),
-        ]
+    KERNEL_LISTS = (("objects", False, True, False), ("buffers", False, False, True))
 
 
 class FxPagedLookasideListFromPool(FxLookasideList):
     """Paged: a nonpaged kernel list of memory objects and a paged list of buffers."""
 
     shape = "FxPagedLookasideListFromPool"
-
-    def make_lists(self, size, tag):
-        return [
-            self._kernel_list("objects", False, MEMORY_OBJECT_SIZE, tag),
-            self._kernel_list("buffers", True, size, tag),
-        ]
+    KERNEL_LISTS = (("objects", False, True, False), ("buffers", True, False, True))
 
 
 class FxMemoryBufferFromLookaside(FxMemoryObject):

@@ -25,6 +25,8 @@ Simplified: one processor, so ``held`` never overshoots Depth; system lists are 
 
 from dataclasses import dataclass
 
+from .pool import base_is_paged
+
 MINIMUM_LOOKASIDE_DEPTH = 4
 MAXIMUM_LOOKASIDE_DEPTH = 256
 FIXED_DEPTH = 0xFFFF  # MaximumDepth meaning "never re-tune" (Driver Verifier's lists)
@@ -37,24 +39,17 @@ U32 = 0xFFFFFFFF
 class LookasideList:
     """One GENERAL_LOOKASIDE: the counters the scanner reads, and the held blocks (``held``).
 
-    *pool* supplies blocks on a miss and takes them back on a free miss; *owner* says whose they
-    are in the pool view (the driver's own Ex… list, or the framework's list behind a
-    WDFLOOKASIDE).
+    Created on *machine*, it joins the balance-set manager's scan lists (as ExInitialize…
+    links it into the global list) until :meth:`delete`.  The machine's pool supplies blocks on
+    a miss and takes them back on a free miss; *owner* says whose they are in the pool view (the
+    driver's own Ex… list, or the framework's list behind a WDFLOOKASIDE).
     """
 
-    def __init__(
-        self,
-        pool,
-        paged: bool,
-        pool_type: int,
-        size: int,
-        tag: int,
-        owner: str,
-        verifier: bool,
-        name: str,
-    ) -> None:
-        self.pool = pool
-        self.paged = paged
+    def __init__(self, machine, pool_type: int, size: int, tag: int, owner: str, name: str) -> None:
+        verifier = machine.verifier
+        self.pool = machine.pool
+        self._scanner = machine.balance
+        self.paged = base_is_paged(pool_type)
         self.name = name
         """A label for views and plots (e.g. the WDFLOOKASIDE handle and the list's role)."""
         self.Type = pool_type
@@ -68,6 +63,7 @@ class LookasideList:
         self.held: list = []
         """The free blocks on the list's stack (an SLIST), last pushed last."""
         self.deleted = False
+        self._scanner.register(self)
 
     @property
     def in_use(self) -> int:
@@ -104,6 +100,7 @@ class LookasideList:
     def delete(self) -> None:
         """ExDelete(N)PagedLookasideList: leave the scan, set Depth 0, free every held block."""
         self.deleted = True
+        self._scanner.unregister(self)
         self.Depth = 0
         while self.held:
             block = self.held.pop()

@@ -78,6 +78,11 @@ _GARBAGE_SPAN = 1 << 16
 _GARBAGE = random.Random(0x9001).randbytes(_GARBAGE_SPAN + PAGE_SIZE)
 
 
+def base_is_paged(pool_type: int) -> bool:
+    """The kernel's rule: the pool type's low bit (BASE_POOL_TYPE_MASK); modifiers ignored."""
+    return pool_type & 1 == PagedPool
+
+
 def is_paged(pool_type: int) -> bool:
     """As KMDF's FxIsPagedPoolType: PagedPool and PagedPoolCacheAligned, cold bit ignored."""
     return (pool_type & ~POOL_COLD_ALLOCATION) in _PAGED_TYPES
@@ -156,7 +161,7 @@ class Pool:
     # -- allocation ---------------------------------------------------------------------
     def allocate(self, pool_type: int, size: int, tag: int, owner: str, caller: int = 0):
         """ExAllocatePoolWithTag's core: a new block, or ``None`` when the pool is exhausted."""
-        paged = (pool_type & ~POOL_COLD_ALLOCATION) in _PAGED_TYPES
+        paged = pool_type & 1 == PagedPool  # base_is_paged, inline: this is the hot path
         if (paged and self._irql() > APC_LEVEL) or (self.verifier and not (size and tag)):
             self._refuse_allocation(pool_type, size, caller)
         in_use = self.in_use[paged] + size
@@ -201,7 +206,7 @@ class Pool:
 
     def _refuse_allocation(self, pool_type: int, size: int, caller: int) -> None:
         irql = self._irql()
-        if irql > APC_LEVEL and is_paged(pool_type):
+        if irql > APC_LEVEL and base_is_paged(pool_type):
             if self.verifier:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
