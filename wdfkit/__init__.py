@@ -13,6 +13,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import kernel
 from .ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
+from .ddi.wdfdevice import *  # noqa: F403  (device, queue: see its __all__)
+from .ddi.wdfdevice import __all__ as _device_names
+from .ddi.wdfiotarget import *  # noqa: F403  (I/O targets: see its __all__)
+from .ddi.wdfiotarget import __all__ as _target_names
 from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
 from .ddi.wdfmemory import (
     WDF_MEMORY_DESCRIPTOR,
@@ -52,6 +56,8 @@ from .ddi.wdfobject import (
     WdfObjectReferenceWithTag,
     sizeof,
 )
+from .ddi.wdfrequest import *  # noqa: F403  (requests: see its __all__)
+from .ddi.wdfrequest import __all__ as _request_names
 from .ddi.wdm import (
     APC_LEVEL,
     DISPATCH_LEVEL,
@@ -100,6 +106,7 @@ from .fx.verifier import (
 from .kernel.bugcheck import (
     BAD_POOL_CALLER,
     DRIVER_VERIFIER_DETECTED_VIOLATION,
+    MULTIPLE_IRP_COMPLETE_REQUESTS,
     PAGE_FAULT_IN_NONPAGED_AREA,
     WDF_BUGCHECK_CODES,
     WDF_INVALID_HANDLE,
@@ -108,6 +115,24 @@ from .kernel.bugcheck import (
     WDF_VIOLATION,
     BugCheck,
     MachineHalted,
+)
+from .kernel.irp import (
+    CTL_CODE,
+    FILE_ANY_ACCESS,
+    FILE_DEVICE_UNKNOWN,
+    FILE_READ_ACCESS,
+    FILE_WRITE_ACCESS,
+    IO_STATUS_BLOCK,
+    IRP_MJ_DEVICE_CONTROL,
+    IRP_MJ_INTERNAL_DEVICE_CONTROL,
+    IRP_MJ_READ,
+    IRP_MJ_WRITE,
+    METHOD_BUFFERED,
+    METHOD_IN_DIRECT,
+    METHOD_NEITHER,
+    METHOD_OUT_DIRECT,
+    KernelMode,
+    UserMode,
 )
 from .kernel.ntstatus import *  # noqa: F403  (every STATUS_* name and NTSTATUS, NT_SUCCESS)
 from .kernel.ntstatus import NT_SUCCESS, NTSTATUS
@@ -143,6 +168,11 @@ _SECTIONS = {
     + ["PagedPool", "PagedPoolCacheAligned", "PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL"]
     + ["POOL_NX_ALLOCATION"],
     "alignment": ["WDF_ALIGN_SIZE_DOWN", "WDF_ALIGN_SIZE_UP"],
+    "devices and queues": list(_device_names),
+    "requests": list(_request_names),
+    "I/O targets": list(_target_names),
+    "the I/O manager": ["CTL_CODE", "IO_STATUS_BLOCK", "KernelMode", "UserMode"]
+    + [n for n in dir() if n.startswith(("IRP_MJ_", "METHOD_", "FILE_"))],
     "statuses": [n for n in dir() if n.startswith("STATUS_")] + ["NTSTATUS", "NT_SUCCESS"],
     "bugchecks": [
         "BugCheck",
@@ -155,11 +185,12 @@ _SECTIONS = {
         "WDF_INVALID_HANDLE",
         "WDF_OBJECT_ERROR",
         "WDF_REQUIRED_PARAMETER_IS_NULL",
+        "MULTIPLE_IRP_COMPLETE_REQUESTS",
     ],
 }
 __all__ = sorted({name for names in _SECTIONS.values() for name in names})
 assert all(name in globals() for name in __all__), "a section names something not imported"
-del kernel
+del kernel, _device_names, _request_names, _target_names
 
 from . import notebook as _notebook  # noqa: E402  (blue screens in IPython, if running there)
 

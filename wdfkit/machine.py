@@ -23,6 +23,7 @@ from .kernel.clock import TICKS_PER_SECOND, VirtualClock
 from .kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from .kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
 from .snapshot import BlockSnapshot, MachineSnapshot, ObjectSnapshot, TagSnapshot
+from .timeline import Timeline
 
 RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
 IMAGE_BASE = 0xFFFFF80612340000  # where the simulated driver image is loaded
@@ -51,8 +52,9 @@ class Machine:
     switches KMDF Verifier and Driver Verifier on; *pool_limit* is how many bytes each pool can
     hand out; *seed* seeds :attr:`rng`, the only source of randomness a lesson should use;
     *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
-    state transition.  *scan_phase* and *scan_every_second* set up the balance-set manager that
-    re-tunes lookaside lists (see :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
+    state transition; *timeline* records the lifetimes the life-cycle lessons draw (see
+    :mod:`wdfkit.timeline`).  *scan_phase* and *scan_every_second* set up the balance-set
+    manager that re-tunes lookaside lists (see :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class Machine:
         verbose: bool = False,
         scan_phase: int = PAGED_SLOT,
         scan_every_second: bool = False,
+        timeline: bool = False,
     ) -> None:
         if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
             raise TypeError("Machine: driver_name must be a non-empty ASCII string")
@@ -86,6 +89,10 @@ class Machine:
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
         """The kernel's once-a-second housekeeping: lookaside lists and their history."""
         self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
+        self.timeline = Timeline(self) if timeline else None
+        """The recorded lifetimes of requests, memory and buffers, or None when off."""
+        self.devices: list = []
+        self.user_cursor = 0  # where the next application buffer goes (see kernel.irp)
         self.log: deque[tuple[int, int, str, tuple]] = deque(maxlen=log_size)
         """The framework log: (ticks, IRQL, message, arguments); read it with log_lines()."""
         self.state = RUNNING
@@ -139,6 +146,8 @@ class Machine:
             bugcheck.ddi = ddi
         self.state = CRASHED
         self.bugcheck = bugcheck
+        if self.timeline is not None:
+            self.timeline.crash(f"{bugcheck._summary()} in {bugcheck.ddi}")
         self.trace(f"*** BUG CHECK {bugcheck._summary()} in {bugcheck.ddi}")
 
     def access(self, action):
@@ -174,6 +183,66 @@ class Machine:
             raise ValueError("Machine.advance: seconds must be a number ≥ 0")
         self.check_running("Machine.advance")
         self.access(lambda: self.clock.advance(round(seconds * TICKS_PER_SECOND)))
+
+    HANG_LIMIT = 60.0
+    """Virtual seconds a synchronous wait runs before it gives up (see :meth:`wait_for`)."""
+
+    def wait_for(self, finished, timeout_ticks: int | None, who: str) -> bool:
+        """Run virtual time until *finished()* or the timeout (default HANG_LIMIT); say which.
+
+        This is a thread blocking: whatever falls due meanwhile (lower-device completions, the
+        balance-set manager) runs.  False means the wait timed out.
+        """
+        clock = self.clock
+        limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
+        deadline = clock.ticks + round(limit)
+        try:
+            while not finished():
+                if not clock.run_next(deadline):
+                    clock.ticks = deadline
+                    break
+        except BugCheck as bugcheck:
+            if self.bugcheck is None:
+                self.crash(bugcheck, "a DPC")
+            raise
+        if not finished() and timeout_ticks is None:
+            self.trace(f"{who} is still waiting after {self.HANG_LIMIT:g} s: nothing completed it")
+        return finished()
+
+    # -- devices and I/O --------------------------------------------------------------------
+    def add_device(self, EvtDriverDeviceAdd):
+        """The PnP manager finds a device for this driver and calls *EvtDriverDeviceAdd*.
+
+        The callback is ``EvtDriverDeviceAdd(Driver, DeviceInit)`` returning an NTSTATUS, as
+        in C.  Returns that status.
+        """
+        from .fx.device import WDFDEVICE_INIT
+
+        self.check_running("Machine.add_device")
+        self.trace("PnP: calling EvtDriverDeviceAdd")
+        init = WDFDEVICE_INIT()
+        try:
+            return EvtDriverDeviceAdd(self.driver.handle, init)
+        except BugCheck as bugcheck:
+            if self.bugcheck is None:
+                self.crash(bugcheck, "EvtDriverDeviceAdd")
+            raise
+
+    def application(self, requestor_mode: int = 1):
+        """A process (UserMode, the default) or kernel client (0) with the device open."""
+        from .kernel.iomanager import Application
+
+        if not self.devices:
+            raise RuntimeError(
+                "Machine.application: the driver has no device yet; "
+                "call machine.add_device(EvtDriverDeviceAdd) first"
+            )
+        return Application(self, self.devices[0], requestor_mode)
+
+    @property
+    def lower_device(self):
+        """The device below the driver's first device: set its latency or make it fail."""
+        return self.devices[0].lower if self.devices else None
 
     def unload(self) -> None:
         """Unload the driver as Windows does: delete WDFDRIVER and its tree, then check pool.

@@ -27,6 +27,8 @@ def ddi(function):
         machine = _entered[-1] if _entered else current_machine(name)
         if machine.state is not RUNNING:
             machine.check_running(name)
+        if machine.timeline is not None:
+            machine.timeline.ddi(name, args)
         try:
             return function(machine, *args, **kwargs)
         except BugCheck as bugcheck:

@@ -37,6 +37,7 @@ class FxMemoryObject(FxObject):
     kind = "memory"
     owns_buffer = True
     read_only = False
+    TRACK = "memory"
 
     def __init__(self, machine, block, buffer: int | None, size: int, tag: int) -> None:
         FxObject.__init__(self, machine, block)
@@ -79,6 +80,9 @@ class FxMemoryObject(FxObject):
             return STATUS_INVALID_BUFFER_SIZE
         self.machine.pool.write(self.buffer + offset, data_in(count))
         return STATUS_SUCCESS
+
+    def timeline_label(self) -> str:
+        return f"{self.handle!r} ({self.kind})"
 
     def describe(self) -> str:
         owner = "owns" if self.owns_buffer else "points at"

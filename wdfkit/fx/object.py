@@ -44,6 +44,7 @@ class FxObject:
     cleanup_callback = None
     destroy_callback = None
     cleaned_up = False
+    TRACK: str | None = None  # the timeline row kind for this type, if it has one
     contexts: dict = {}  # read-only default; commit() gives an object its own
 
     def __init__(self, machine, block) -> None:
@@ -82,8 +83,14 @@ class FxObject:
                 self.contexts = {info.ContextName: info.ContextType()}
         self.parent = parent
         parent.children[self] = None
-        self.machine.objects[self.handle.value] = self
-        self.machine.trace("%r created, parent %r", self.handle, parent.handle)
+        machine = self.machine
+        machine.objects[self.handle.value] = self
+        machine.trace("%r created, parent %r", self.handle, parent.handle)
+        if machine.timeline is not None and self.TRACK is not None:
+            machine.timeline.begin(self.handle.value, self.timeline_label(), self.TRACK, "created")
+
+    def timeline_label(self) -> str:
+        return repr(self.handle)
 
     # -- references -------------------------------------------------------------------------
     def add_ref(self, tag=None) -> None:
@@ -164,6 +171,8 @@ class FxObject:
         self.on_destroy()
         self._set_state(FxObjectStateDestroyed)
         del self.machine.objects[self.handle.value]
+        if self.machine.timeline is not None:
+            self.machine.timeline.end(self.handle.value, "destroyed")
         self.free_storage()
 
     def on_destroy(self) -> None:

@@ -34,6 +34,15 @@ class VirtualClock:
         """Run *action* when the clock reaches now + *delay_ticks*."""
         heapq.heappush(self._queue, (self.ticks + delay_ticks, next(self._sequence), action))
 
+    def run_next(self, deadline: int) -> bool:
+        """Run the earliest waiting action if it falls due by *deadline*; False if none does."""
+        if not self._queue or self._queue[0][0] > deadline:
+            return False
+        when, _, action = heapq.heappop(self._queue)
+        self.ticks = max(self.ticks, when)
+        action()
+        return True
+
     def advance(self, ticks: int) -> None:
         """Move the clock forward by *ticks*, running every action that falls due."""
         end = self.ticks + ticks

@@ -1,0 +1,429 @@
+"""wdfiotarget.h: formatting requests for a target, sending synchronously, remote targets.
+
+Asynchronous formatting names buffers by WDFMEMORY handle, because only a memory object can
+keep a buffer alive until the I/O completes; the format takes a reference on it.  Synchronous
+sends name buffers by WDF_MEMORY_DESCRIPTOR and release whatever they referenced on return.
+
+Mirrors: fxiotargetapi.cpp (FxIoTargetFormatIo, FxIoTargetFormatIoctl, FxIoTargetSendIo,
+FxIoTargetSendIoctl), fxrequestbuffer.cpp (ValidateMemoryDescriptor), ifxmemory.hpp
+(ValidateMemoryOffsets); kmdf-semantics.md §2, §5.
+Simplified: an MDL descriptor is refused with a ValueError until wdfkit simulates MDLs.
+"""
+
+from ..fx.handles import (
+    FX_TYPE_DEVICE,
+    FX_TYPE_IO_TARGET,
+    FX_TYPE_OBJECT,
+    FX_TYPE_REQUEST,
+    IFX_TYPE_MEMORY,
+    WDFHANDLE,
+    get_object,
+)
+from ..fx.iotarget import (
+    WDF_REQUEST_SEND_OPTION_SYNCHRONOUS,
+    FxIoTarget,
+    WdfIoTargetClosed,
+    WdfIoTargetDeleted,
+    WdfIoTargetStarted,
+    WdfIoTargetStopped,
+)
+from ..fx.request import Format, FxRequest
+from ..fx.verifier import check_irql, null_bugcheck
+from ..kernel.irp import (
+    IRP_MJ_DEVICE_CONTROL,
+    IRP_MJ_INTERNAL_DEVICE_CONTROL,
+    IRP_MJ_READ,
+    IRP_MJ_WRITE,
+    Irp,
+    KernelMode,
+)
+from ..kernel.lowerdevice import LowerDevice
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    NTSTATUS,
+    STATUS_INFO_LENGTH_MISMATCH,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INTEGER_OVERFLOW,
+    STATUS_INVALID_DEVICE_STATE,
+    STATUS_INVALID_PARAMETER,
+    STATUS_SUCCESS,
+)
+from ..kernel.pool import DISPATCH_LEVEL, PASSIVE_LEVEL
+from ._entry import SIZE_T_MAX, ddi
+from .wdfmemory import (
+    WDF_MEMORY_DESCRIPTOR,
+    WDFMEMORY_OFFSET,
+    WdfMemoryDescriptorTypeBuffer,
+    WdfMemoryDescriptorTypeHandle,
+    WdfMemoryDescriptorTypeMdl,
+)
+from .wdfrequest import send_and_wait, send_options
+
+__all__ = [
+    "WDF_IO_TARGET_OPEN_PARAMS",
+    "WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME",
+    "WdfIoTargetClose",
+    "WdfIoTargetCreate",
+    "WdfIoTargetFormatRequestForInternalIoctl",
+    "WdfIoTargetFormatRequestForIoctl",
+    "WdfIoTargetFormatRequestForRead",
+    "WdfIoTargetFormatRequestForWrite",
+    "WdfIoTargetGetState",
+    "WdfIoTargetOpen",
+    "WdfIoTargetSendIoctlSynchronously",
+    "WdfIoTargetSendReadSynchronously",
+    "WdfIoTargetSendWriteSynchronously",
+    "WdfIoTargetStart",
+    "WdfIoTargetStop",
+    "WdfIoTargetStarted",
+    "WdfIoTargetStopped",
+    "WdfIoTargetClosed",
+    "WdfIoTargetDeleted",
+    "WdfIoTargetCancelSentIo",
+    "WdfIoTargetLeaveSentIoPending",
+    "WdfIoTargetWaitForSentIoToComplete",
+]
+
+
+def _window(memory, offsets, name: str):
+    """ValidateMemoryOffsets + GetBufferLength: ``(status, address, length, offset)``."""
+    if offsets is None:
+        return STATUS_SUCCESS, memory.buffer, memory.size, 0
+    if not isinstance(offsets, WDFMEMORY_OFFSET):
+        raise TypeError(f"{name}: offsets must be a WDFMEMORY_OFFSET or None")
+    start, length = offsets.BufferOffset, offsets.BufferLength
+    if start + length > SIZE_T_MAX or start + length > memory.size:
+        return STATUS_INTEGER_OVERFLOW, None, 0, 0
+    if length == 0:
+        length = memory.size - start
+    return STATUS_SUCCESS, memory.buffer + start, length, start
+
+
+def _memory(machine, handle, offsets, name: str, param: str):
+    """A WDFMEMORY argument (or None) and its window: ``(status, memory, window, offset)``."""
+    if handle is None:
+        return STATUS_SUCCESS, None, (None, 0), 0
+    memory = get_object(machine, handle, IFX_TYPE_MEMORY, name, param)
+    status, address, length, start = _window(memory, offsets, name)
+    return status, memory, (address, length), start
+
+
+def _format(machine, name, IoTarget, Request, major, code, inputs, outputs, device_offset):
+    target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, name, "IoTarget")
+    request = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
+    status = check_irql(machine, DISPATCH_LEVEL, name)
+    if not NT_SUCCESS(status):
+        return status
+    status, in_memory, in_window, in_off = _memory(machine, *inputs, name, "InputBuffer")
+    if NT_SUCCESS(status):
+        status, out_memory, out_window, out_off = _memory(machine, *outputs, name, "OutputBuffer")
+    if not NT_SUCCESS(status):
+        return status
+    request.release_context()  # ValidateTarget: a new format drops the old one's references
+    if target.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted):
+        return STATUS_INVALID_DEVICE_STATE
+    if in_memory is not None:
+        request.reference_memory(in_memory, "input")
+    if out_memory is not None:
+        request.reference_memory(out_memory, "output")
+    request.format = Format(
+        major,
+        code,
+        in_window,
+        out_window,
+        device_offset or 0,
+        None if in_memory is None else in_memory.handle,
+        in_off,
+        None if out_memory is None else out_memory.handle,
+        out_off,
+    )
+    if request.queue is None:
+        request.irp.major = major
+    return STATUS_SUCCESS
+
+
+def _device_offset(name, value):
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: DeviceOffset must be an int (LONGLONG) or None")
+    return value
+
+
+@ddi
+def WdfIoTargetFormatRequestForRead(
+    machine, IoTarget: WDFHANDLE, Request: WDFHANDLE, OutputBuffer, OutputBufferOffset, DeviceOffset
+):
+    """Format *Request* to read into *OutputBuffer* (a WDFMEMORY, or None); takes a reference.
+
+    Returns STATUS_SUCCESS; STATUS_INTEGER_OVERFLOW when the offsets run past the buffer (the
+    docs say INVALID_DEVICE_REQUEST; the source wins); STATUS_INVALID_DEVICE_STATE for a
+    closed target.  Reformatting, reuse, completion or deletion releases the reference.
+    """
+    name = "WdfIoTargetFormatRequestForRead"
+    offset = _device_offset(name, DeviceOffset)
+    return _format(
+        machine, name, IoTarget, Request, IRP_MJ_READ, 0, (None, None),
+        (OutputBuffer, OutputBufferOffset), offset,
+    )  # fmt: skip
+
+
+@ddi
+def WdfIoTargetFormatRequestForWrite(
+    machine, IoTarget: WDFHANDLE, Request: WDFHANDLE, InputBuffer, InputBufferOffset, DeviceOffset
+):
+    """Format *Request* to write *InputBuffer* (a WDFMEMORY, or None); takes a reference."""
+    name = "WdfIoTargetFormatRequestForWrite"
+    offset = _device_offset(name, DeviceOffset)
+    return _format(
+        machine, name, IoTarget, Request, IRP_MJ_WRITE, 0, (InputBuffer, InputBufferOffset),
+        (None, None), offset,
+    )  # fmt: skip
+
+
+def _ioctl_code(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"{name}: IoctlCode must be a ULONG (use CTL_CODE)")
+    return value
+
+
+@ddi
+def WdfIoTargetFormatRequestForIoctl(
+    machine, IoTarget, Request, IoctlCode, InputBuffer, InputBufferOffset, OutputBuffer,
+    OutputBufferOffset,
+):  # fmt: skip
+    """Format an IOCTL; each buffer named takes a reference (two when both are given)."""
+    name = "WdfIoTargetFormatRequestForIoctl"
+    code = _ioctl_code(name, IoctlCode)
+    return _format(
+        machine, name, IoTarget, Request, IRP_MJ_DEVICE_CONTROL, code,
+        (InputBuffer, InputBufferOffset), (OutputBuffer, OutputBufferOffset), 0,
+    )  # fmt: skip
+
+
+@ddi
+def WdfIoTargetFormatRequestForInternalIoctl(
+    machine, IoTarget, Request, IoctlCode, InputBuffer, InputBufferOffset, OutputBuffer,
+    OutputBufferOffset,
+):  # fmt: skip
+    """As WdfIoTargetFormatRequestForIoctl, for IRP_MJ_INTERNAL_DEVICE_CONTROL."""
+    name = "WdfIoTargetFormatRequestForInternalIoctl"
+    code = _ioctl_code(name, IoctlCode)
+    return _format(
+        machine, name, IoTarget, Request, IRP_MJ_INTERNAL_DEVICE_CONTROL, code,
+        (InputBuffer, InputBufferOffset), (OutputBuffer, OutputBufferOffset), 0,
+    )  # fmt: skip
+
+
+# -- synchronous sends (§5.6) ------------------------------------------------------------------
+def _descriptor(machine, desc, name: str):
+    """ValidateMemoryDescriptor: ``(status, memory or None, (address, length), offset)``."""
+    if desc is None:
+        return STATUS_SUCCESS, None, (None, 0), 0
+    if not isinstance(desc, WDF_MEMORY_DESCRIPTOR):
+        raise TypeError(f"{name}: a memory descriptor must be a WDF_MEMORY_DESCRIPTOR or None")
+    if desc.Type == WdfMemoryDescriptorTypeBuffer:
+        buffer = desc.u.BufferType.Buffer
+        if buffer is None:
+            return STATUS_INVALID_PARAMETER, None, (None, 0), 0
+        return STATUS_SUCCESS, None, (buffer.address, desc.u.BufferType.Length), 0
+    if desc.Type == WdfMemoryDescriptorTypeMdl:
+        if desc.u.MdlType.Mdl is None:
+            return STATUS_INVALID_PARAMETER, None, (None, 0), 0
+        raise ValueError(f"{name}: wdfkit does not simulate MDLs yet")
+    if desc.Type == WdfMemoryDescriptorTypeHandle:
+        handle = desc.u.HandleType.Memory
+        if handle is None:
+            return STATUS_INVALID_PARAMETER, None, (None, 0), 0
+        return _memory(machine, handle, desc.u.HandleType.Offsets, name, "Memory")
+    return STATUS_INVALID_PARAMETER, None, (None, 0), 0
+
+
+def _send_sync(machine, name, IoTarget, Request, major, code, in_desc, out_desc, offset, Options):
+    target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, name, "IoTarget")
+    given = None
+    if Request is not None:
+        given = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
+    status = check_irql(machine, PASSIVE_LEVEL, name)
+    if NT_SUCCESS(status) and Options is not None and getattr(Options, "Size", 0x10) != 0x10:
+        status = STATUS_INFO_LENGTH_MISMATCH  # the validator's own answer for a bad Size
+    if NT_SUCCESS(status):
+        status, flags, timeout = send_options(machine, Options, name)
+    if not NT_SUCCESS(status):
+        return status, 0
+    status, in_memory, in_window, in_off = _descriptor(machine, in_desc, name)
+    if NT_SUCCESS(status):
+        status, out_memory, out_window, out_off = _descriptor(machine, out_desc, name)
+    if not NT_SUCCESS(status):
+        return status, 0
+    request = given if given is not None else _stack_request(machine)
+    if request is None:
+        return STATUS_INSUFFICIENT_RESOURCES, 0
+    request.release_context()
+    for memory, role in ((in_memory, "input"), (out_memory, "output")):
+        if memory is not None:
+            request.reference_memory(memory, role)
+    handle = lambda m: None if m is None else m.handle  # noqa: E731
+    request.format = Format(
+        major, code, in_window, out_window, offset,
+        handle(in_memory), in_off, handle(out_memory), out_off,
+    )  # fmt: skip
+    if request.queue is None:
+        request.irp.major = major
+    flags |= WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
+    status = send_and_wait(machine, target, request, flags, timeout, name)
+    if status is None:
+        status, information = request.irp.IoStatus.Status, request.irp.IoStatus.Information
+    else:
+        information = 0
+    request.release_context()  # FxSyncRequest's cleanup: sync sends release on return
+    if given is None:
+        request.release()
+    return NTSTATUS(status), information
+
+
+def _stack_request(machine):
+    """The FxSyncRequest KMDF builds on its stack when the driver passes no request."""
+    block = FxRequest.allocate_block(machine)
+    if block is None:
+        return None
+    request = FxRequest(machine, block, Irp(machine, None, KernelMode, 0), None)
+    machine.objects[request.handle.value] = request
+    return request
+
+
+@ddi
+def WdfIoTargetSendReadSynchronously(
+    machine, IoTarget, Request, OutputBuffer, DeviceOffset, RequestOptions
+):
+    """Read into the buffer *OutputBuffer* describes, waiting: ``(status, BytesRead)``.
+
+    PASSIVE_LEVEL only (Verifier: STATUS_INVALID_DEVICE_REQUEST); bad options
+    STATUS_INFO_LENGTH_MISMATCH / STATUS_INVALID_PARAMETER; bad descriptor
+    STATUS_INVALID_PARAMETER / STATUS_INTEGER_OVERFLOW; timeout STATUS_IO_TIMEOUT.
+    """
+    name = "WdfIoTargetSendReadSynchronously"
+    return _send_sync(
+        machine, name, IoTarget, Request, IRP_MJ_READ, 0, None, OutputBuffer,
+        _device_offset(name, DeviceOffset), RequestOptions,
+    )  # fmt: skip
+
+
+@ddi
+def WdfIoTargetSendWriteSynchronously(
+    machine, IoTarget, Request, InputBuffer, DeviceOffset, RequestOptions
+):
+    """Write the buffer *InputBuffer* describes, waiting: ``(status, BytesWritten)``."""
+    name = "WdfIoTargetSendWriteSynchronously"
+    return _send_sync(
+        machine, name, IoTarget, Request, IRP_MJ_WRITE, 0, InputBuffer, None,
+        _device_offset(name, DeviceOffset), RequestOptions,
+    )  # fmt: skip
+
+
+@ddi
+def WdfIoTargetSendIoctlSynchronously(
+    machine, IoTarget, Request, IoctlCode, InputBuffer, OutputBuffer, RequestOptions
+):
+    """Send an IOCTL and wait: ``(status, BytesReturned)``."""
+    name = "WdfIoTargetSendIoctlSynchronously"
+    return _send_sync(
+        machine, name, IoTarget, Request, IRP_MJ_DEVICE_CONTROL, _ioctl_code(name, IoctlCode),
+        InputBuffer, OutputBuffer, 0, RequestOptions,
+    )  # fmt: skip
+
+
+# -- target state and remote targets -----------------------------------------------------------
+WdfIoTargetCancelSentIo = 1
+WdfIoTargetWaitForSentIoToComplete = 2
+WdfIoTargetLeaveSentIoPending = 3
+
+
+def _target(machine, handle, name) -> FxIoTarget:
+    return get_object(machine, handle, FX_TYPE_IO_TARGET, name, "IoTarget")
+
+
+@ddi
+def WdfIoTargetStart(machine, IoTarget: WDFHANDLE):
+    """Start the target; requests queued while it was stopped are sent now."""
+    target = _target(machine, IoTarget, "WdfIoTargetStart")
+    if target.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted):
+        return STATUS_INVALID_DEVICE_STATE
+    target.set_state(WdfIoTargetStarted)
+    return STATUS_SUCCESS
+
+
+@ddi
+def WdfIoTargetStop(machine, IoTarget: WDFHANDLE, Action: int) -> None:
+    """Stop the target: new requests wait in it.  Sent I/O is left pending (any *Action*)."""
+    target = _target(machine, IoTarget, "WdfIoTargetStop")
+    if Action not in (1, 2, 3):
+        raise ValueError("WdfIoTargetStop: Action must be a WDF_IO_TARGET_SENT_IO_ACTION value")
+    if target.target_state == WdfIoTargetStarted:
+        target.set_state(WdfIoTargetStopped)
+
+
+@ddi
+def WdfIoTargetGetState(machine, IoTarget: WDFHANDLE) -> int:
+    """WDF_IO_TARGET_STATE: WdfIoTargetStarted (1), Stopped (2), Closed (4), …"""
+    return _target(machine, IoTarget, "WdfIoTargetGetState").target_state
+
+
+@ddi
+def WdfIoTargetCreate(machine, Device: WDFHANDLE, IoTargetAttributes):
+    """Create a remote target, closed until WdfIoTargetOpen: ``(status, IoTarget)``."""
+    device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfIoTargetCreate", "Device")
+    block = FxIoTarget.allocate_block(machine)
+    if block is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
+    target = FxIoTarget(machine, block, None, remote=True)
+    parent = device
+    if IoTargetAttributes is not None and IoTargetAttributes.ParentObject is not None:
+        parent = get_object(
+            machine,
+            IoTargetAttributes.ParentObject,
+            FX_TYPE_OBJECT,
+            "WdfIoTargetCreate",
+            "ParentObject",
+        )
+    target.commit(IoTargetAttributes, parent)
+    return STATUS_SUCCESS, target.handle
+
+
+class WDF_IO_TARGET_OPEN_PARAMS:
+    """How to open a remote target; wdfkit opens by name only."""
+
+    def __init__(self) -> None:
+        self.Size = 0
+        self.Type = 0
+        self.TargetDeviceName = None
+        self.DesiredAccess = 0
+
+
+def WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME(Params, TargetDeviceName: str, DesiredAccess):
+    Params.__init__()
+    Params.Size, Params.Type = 0x60, 2  # WdfIoTargetOpenByName
+    Params.TargetDeviceName, Params.DesiredAccess = TargetDeviceName, DesiredAccess
+
+
+@ddi
+def WdfIoTargetOpen(machine, IoTarget: WDFHANDLE, OpenParams) -> int:
+    """Open a remote target by device name: it is then Started."""
+    target = _target(machine, IoTarget, "WdfIoTargetOpen")
+    if OpenParams is None:
+        raise null_bugcheck(machine, "OpenParams")
+    if not isinstance(OpenParams.TargetDeviceName, str):
+        return STATUS_INVALID_PARAMETER
+    target.lower = LowerDevice(machine, OpenParams.TargetDeviceName)
+    target.set_state(WdfIoTargetStarted)
+    return STATUS_SUCCESS
+
+
+@ddi
+def WdfIoTargetClose(machine, IoTarget: WDFHANDLE) -> None:
+    """Close a remote target: queued requests are cancelled, new sends are refused."""
+    target = _target(machine, IoTarget, "WdfIoTargetClose")
+    if not target.remote:
+        machine.trace("WdfIoTargetClose: %r is a default target (debug break)", target.handle)
+        return
+    target.set_state(WdfIoTargetClosed)

@@ -1,0 +1,444 @@
+"""wdfrequest.h: a request's memory, its completion, and requests the driver creates and reuses.
+
+Mirrors: fxrequestapi.cpp (Retrieve*, Complete*, GetParameters, Create, Reuse, Send,
+SetCompletionRoutine); kmdf-semantics.md §4–6.
+"""
+
+from dataclasses import dataclass, field
+
+from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_REQUEST, WDFHANDLE, get_object
+from ..fx.iotarget import (
+    WDF_REQUEST_COMPLETION_PARAMS,
+    WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE,
+    WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET,
+    WDF_REQUEST_SEND_OPTION_SYNCHRONOUS,
+    WDF_REQUEST_SEND_OPTION_TIMEOUT,
+    current_format,
+)
+from ..fx.request import FxRequest
+from ..fx.verifier import check_irql, null_bugcheck
+from ..kernel.clock import TICKS_PER_SECOND
+from ..kernel.irp import Irp, KernelMode
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    NTSTATUS,
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_PARAMETER,
+    STATUS_SUCCESS,
+    STATUS_WDF_REQUEST_INVALID_STATE,
+)
+from ..kernel.pool import PASSIVE_LEVEL
+from ._entry import ddi, size_t
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, creation_status
+
+__all__ = [
+    "WDF_NO_SEND_OPTIONS",
+    "WDF_REL_TIMEOUT_IN_MS",
+    "WDF_REL_TIMEOUT_IN_SEC",
+    "WDF_REQUEST_COMPLETION_PARAMS",
+    "WDF_REQUEST_PARAMETERS",
+    "WDF_REQUEST_PARAMETERS_INIT",
+    "WDF_REQUEST_REUSE_MUST_COMPLETE",
+    "WDF_REQUEST_REUSE_NO_FLAGS",
+    "WDF_REQUEST_REUSE_PARAMS",
+    "WDF_REQUEST_REUSE_PARAMS_INIT",
+    "WDF_REQUEST_REUSE_SET_NEW_IRP",
+    "WDF_REQUEST_SEND_OPTIONS",
+    "WDF_REQUEST_SEND_OPTIONS_INIT",
+    "WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT",
+    "WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE",
+    "WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET",
+    "WDF_REQUEST_SEND_OPTION_SYNCHRONOUS",
+    "WDF_REQUEST_SEND_OPTION_TIMEOUT",
+    "WdfRequestComplete",
+    "WdfRequestCompleteWithInformation",
+    "WdfRequestCreate",
+    "WdfRequestFormatRequestUsingCurrentType",
+    "WdfRequestGetInformation",
+    "WdfRequestGetParameters",
+    "WdfRequestGetStatus",
+    "WdfRequestRetrieveInputBuffer",
+    "WdfRequestRetrieveInputMemory",
+    "WdfRequestRetrieveOutputBuffer",
+    "WdfRequestRetrieveOutputMemory",
+    "WdfRequestReuse",
+    "WdfRequestSend",
+    "WdfRequestSetCompletionRoutine",
+    "WdfRequestSetInformation",
+]
+
+WDF_NO_SEND_OPTIONS = None
+
+
+def _request(machine, handle, ddi_name: str) -> FxRequest:
+    return get_object(machine, handle, FX_TYPE_REQUEST, ddi_name, "Request")
+
+
+# -- the request's own memory (§4.2) ---------------------------------------------------------
+@ddi
+def WdfRequestRetrieveInputMemory(machine, Request: WDFHANDLE):
+    """The request's input buffer as a WDFMEMORY: ``(status, Memory)``.
+
+    STATUS_INVALID_DEVICE_REQUEST for a read, a user-mode METHOD_NEITHER IOCTL or (Verifier) a
+    user-mode neither-I/O write; STATUS_BUFFER_TOO_SMALL for a zero-length input;
+    STATUS_INTERNAL_ERROR (Verifier) once completed.  The memory's parent is the request: it
+    dies when the request is completed.  A write's input memory is read-only.
+    """
+    status, memory = _request(machine, Request, "WdfRequestRetrieveInputMemory").memory("input")
+    return status, None if memory is None else memory.handle
+
+
+@ddi
+def WdfRequestRetrieveOutputMemory(machine, Request: WDFHANDLE):
+    """The request's output buffer as a WDFMEMORY: ``(status, Memory)``; statuses as for input
+    memory, with a write refused instead of a read."""
+    status, memory = _request(machine, Request, "WdfRequestRetrieveOutputMemory").memory("output")
+    return status, None if memory is None else memory.handle
+
+
+def _retrieve_buffer(machine, name, Request, MinimumRequiredSize, which):
+    request = _request(machine, Request, name)
+    required = size_t(name, "MinimumRequiredSize", MinimumRequiredSize)
+    status, memory = request.memory(which)
+    if not NT_SUCCESS(status):
+        return status, None, 0
+    if memory.size < required:
+        return STATUS_BUFFER_TOO_SMALL, None, 0
+    return STATUS_SUCCESS, memory.pointer(), memory.size
+
+
+@ddi
+def WdfRequestRetrieveInputBuffer(machine, Request: WDFHANDLE, MinimumRequiredSize: int):
+    """The input buffer's address and length: ``(status, Buffer, Length)``.
+
+    As WdfRequestRetrieveInputMemory, plus STATUS_BUFFER_TOO_SMALL (Buffer NULL, Length 0)
+    when the buffer is shorter than *MinimumRequiredSize*.
+    """
+    return _retrieve_buffer(
+        machine, "WdfRequestRetrieveInputBuffer", Request, MinimumRequiredSize, "input"
+    )
+
+
+@ddi
+def WdfRequestRetrieveOutputBuffer(machine, Request: WDFHANDLE, MinimumRequiredSize: int):
+    """The output buffer's address and length: ``(status, Buffer, Length)``."""
+    return _retrieve_buffer(
+        machine, "WdfRequestRetrieveOutputBuffer", Request, MinimumRequiredSize, "output"
+    )
+
+
+@dataclass
+class WDF_REQUEST_PARAMETERS_READ_WRITE:
+    Length: int = 0
+    Key: int = 0
+    DeviceOffset: int = 0
+
+
+@dataclass
+class WDF_REQUEST_PARAMETERS_IOCTL:
+    OutputBufferLength: int = 0
+    InputBufferLength: int = 0
+    IoControlCode: int = 0
+    Type3InputBuffer: object = None
+
+
+@dataclass
+class WDF_REQUEST_PARAMETERS_UNION:
+    Read: WDF_REQUEST_PARAMETERS_READ_WRITE = field(
+        default_factory=WDF_REQUEST_PARAMETERS_READ_WRITE
+    )
+    Write: WDF_REQUEST_PARAMETERS_READ_WRITE = field(
+        default_factory=WDF_REQUEST_PARAMETERS_READ_WRITE
+    )
+    DeviceIoControl: WDF_REQUEST_PARAMETERS_IOCTL = field(
+        default_factory=WDF_REQUEST_PARAMETERS_IOCTL
+    )
+
+
+@dataclass
+class WDF_REQUEST_PARAMETERS:
+    """A request's parameters: ``params.Parameters.Read.Length`` and so on."""
+
+    Size: int = 0
+    MinorFunction: int = 0
+    Type: int = 0  # WDF_REQUEST_TYPE, numerically the IRP major function
+    Parameters: WDF_REQUEST_PARAMETERS_UNION = field(default_factory=WDF_REQUEST_PARAMETERS_UNION)
+
+
+WDF_REQUEST_PARAMETERS_SIZE = 0x38
+
+
+def WDF_REQUEST_PARAMETERS_INIT(Parameters: WDF_REQUEST_PARAMETERS) -> None:
+    """Zero the structure and set Size."""
+    Parameters.__init__(Size=WDF_REQUEST_PARAMETERS_SIZE)
+
+
+@ddi
+def WdfRequestGetParameters(machine, Request: WDFHANDLE, Parameters: WDF_REQUEST_PARAMETERS):
+    """Fill *Parameters* (initialised with WDF_REQUEST_PARAMETERS_INIT) from the request."""
+    request = _request(machine, Request, "WdfRequestGetParameters")
+    if Parameters is None:
+        raise null_bugcheck(machine, "Parameters")
+    if not isinstance(Parameters, WDF_REQUEST_PARAMETERS):
+        raise TypeError("WdfRequestGetParameters: Parameters must be a WDF_REQUEST_PARAMETERS")
+    irp = request.irp
+    WDF_REQUEST_PARAMETERS_INIT(Parameters)
+    Parameters.Type = irp.major or 0
+    p = Parameters.Parameters
+    p.Read = WDF_REQUEST_PARAMETERS_READ_WRITE(irp.length, 0, irp.device_offset)
+    p.Write = WDF_REQUEST_PARAMETERS_READ_WRITE(irp.length, 0, irp.device_offset)
+    p.DeviceIoControl = WDF_REQUEST_PARAMETERS_IOCTL(
+        irp.output_length, irp.input_length, irp.ioctl_code
+    )
+
+
+# -- completion (§4.3) -------------------------------------------------------------------------
+@ddi
+def WdfRequestComplete(machine, Request: WDFHANDLE, Status: int) -> None:
+    """Complete a request the driver owns; its handle, memory handles and buffers die here.
+
+    Bug checks: 0x10D/0x3 (P3 = count) when references on its memory are still held; with
+    Verifier, 0x10D/0x6/0x4 when a successful read, write or user IOCTL reports more bytes
+    than its buffer holds.  A driver-created request, or one already completed: a Verifier
+    debug break, nothing done.
+    """
+    request = _request(machine, Request, "WdfRequestComplete")
+    request.complete(_ntstatus("WdfRequestComplete", Status))
+
+
+@ddi
+def WdfRequestCompleteWithInformation(
+    machine, Request: WDFHANDLE, Status: int, Information: int
+) -> None:
+    """``WdfRequestSetInformation`` then ``WdfRequestComplete``."""
+    request = _request(machine, Request, "WdfRequestCompleteWithInformation")
+    information = size_t("WdfRequestCompleteWithInformation", "Information", Information)
+    request.complete(_ntstatus("WdfRequestCompleteWithInformation", Status), information)
+
+
+@ddi
+def WdfRequestSetInformation(machine, Request: WDFHANDLE, Information: int) -> None:
+    """Set IoStatus.Information: how many bytes the request moved."""
+    request = _request(machine, Request, "WdfRequestSetInformation")
+    request.irp.IoStatus.Information = size_t(
+        "WdfRequestSetInformation", "Information", Information
+    )
+
+
+@ddi
+def WdfRequestGetInformation(machine, Request: WDFHANDLE) -> int:
+    """IoStatus.Information."""
+    return _request(machine, Request, "WdfRequestGetInformation").irp.IoStatus.Information
+
+
+@ddi
+def WdfRequestGetStatus(machine, Request: WDFHANDLE) -> NTSTATUS:
+    """IoStatus.Status: why a WdfRequestSend returned FALSE, or how a sent request ended."""
+    return NTSTATUS(_request(machine, Request, "WdfRequestGetStatus").irp.IoStatus.Status)
+
+
+def _ntstatus(name: str, value) -> NTSTATUS:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: Status must be an NTSTATUS, not {type(value).__name__}")
+    return NTSTATUS(value)
+
+
+# -- driver-created requests and reuse (§6) ----------------------------------------------------
+@ddi
+def WdfRequestCreate(machine, RequestAttributes: WDF_OBJECT_ATTRIBUTES | None, IoTarget):
+    """Create a request to send to a target: ``(status, Request)``.
+
+    The parent defaults to the driver.  Delete it with WdfObjectDelete; never complete it.
+    """
+    parent = commit_parent(machine, RequestAttributes, "WdfRequestCreate")
+    if IoTarget is not None:
+        get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "WdfRequestCreate", "IoTarget")
+    status = creation_status(RequestAttributes, parent)
+    if not NT_SUCCESS(status):
+        return status, None
+    block = FxRequest.allocate_block(machine)
+    if block is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
+    irp = Irp(machine, None, KernelMode, 0)  # IoAllocateIrp
+    request = FxRequest(machine, block, irp, None)
+    request.commit(RequestAttributes, parent)
+    return STATUS_SUCCESS, request.handle
+
+
+WDF_REQUEST_REUSE_NO_FLAGS = 0x0
+WDF_REQUEST_REUSE_SET_NEW_IRP = 0x1
+WDF_REQUEST_REUSE_MUST_COMPLETE = 0x2
+WDF_REQUEST_REUSE_PARAMS_SIZE = 0x18
+
+
+@dataclass
+class WDF_REQUEST_REUSE_PARAMS:
+    Size: int = 0
+    Flags: int = 0
+    Status: int = 0
+    NewIrp: object = None
+
+
+def WDF_REQUEST_REUSE_PARAMS_INIT(Params: WDF_REQUEST_REUSE_PARAMS, Flags: int, Status: int):
+    """Zero *Params*, set Size, Flags and the Status the reused request starts with."""
+    Params.__init__(Size=WDF_REQUEST_REUSE_PARAMS_SIZE, Flags=Flags, Status=Status)
+
+
+@ddi
+def WdfRequestReuse(machine, Request: WDFHANDLE, ReuseParams: WDF_REQUEST_REUSE_PARAMS):
+    """Make a request ready to send again: drop the format's references, clear the routine.
+
+    Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a bad Size or unknown flags;
+    STATUS_WDF_REQUEST_INVALID_STATE for SET_NEW_IRP on a request from a queue.
+    """
+    request = _request(machine, Request, "WdfRequestReuse")
+    if ReuseParams is None:
+        raise null_bugcheck(machine, "ReuseParams")
+    if not isinstance(ReuseParams, WDF_REQUEST_REUSE_PARAMS):
+        raise TypeError("WdfRequestReuse: ReuseParams must be a WDF_REQUEST_REUSE_PARAMS")
+    if ReuseParams.Size != WDF_REQUEST_REUSE_PARAMS_SIZE:
+        return STATUS_INVALID_PARAMETER
+    if ReuseParams.Flags & ~(WDF_REQUEST_REUSE_SET_NEW_IRP | WDF_REQUEST_REUSE_MUST_COMPLETE):
+        return STATUS_INVALID_PARAMETER
+    if ReuseParams.Flags & WDF_REQUEST_REUSE_SET_NEW_IRP:
+        if request.queue is not None:
+            return STATUS_WDF_REQUEST_INVALID_STATE
+        raise ValueError("WdfRequestReuse: wdfkit does not simulate supplying a new IRP")
+    if request.transfer is not None and machine.verifier:
+        machine.trace("Verifier: %r is reused while still sent to a target (debug break)", Request)
+    request.completion_routine = request.completion_context = None
+    request.release_context()
+    request.format = None
+    request.timed_out = False
+    request.irp.IoStatus.Status = NTSTATUS(ReuseParams.Status)
+    request.irp.IoStatus.Information = 0
+    if request.queue is None:
+        request.irp.major = None
+    return STATUS_SUCCESS
+
+
+@ddi
+def WdfRequestSetCompletionRoutine(
+    machine, Request: WDFHANDLE, CompletionRoutine, CompletionContext=None
+) -> None:
+    """Register ``CompletionRoutine(Request, Target, Params, Context)``; None removes it."""
+    request = _request(machine, Request, "WdfRequestSetCompletionRoutine")
+    if CompletionRoutine is not None and not callable(CompletionRoutine):
+        raise TypeError("WdfRequestSetCompletionRoutine: CompletionRoutine must be callable")
+    request.completion_routine = CompletionRoutine
+    request.completion_context = CompletionContext
+
+
+@ddi
+def WdfRequestFormatRequestUsingCurrentType(machine, Request: WDFHANDLE) -> None:
+    """Format a queue request to go down as it came in: same type, same buffers."""
+    request = _request(machine, Request, "WdfRequestFormatRequestUsingCurrentType")
+    request.release_context()
+    request.format = current_format(request)
+
+
+# -- sending (§5.5) ----------------------------------------------------------------------------
+WDF_REQUEST_SEND_OPTIONS_SIZE = 0x10
+_SEND_FLAGS = 0xF
+
+
+@dataclass
+class WDF_REQUEST_SEND_OPTIONS:
+    Size: int = 0
+    Flags: int = 0
+    Timeout: int = 0  # 100 ns units: negative relative, positive absolute
+
+
+def WDF_REQUEST_SEND_OPTIONS_INIT(Options: WDF_REQUEST_SEND_OPTIONS, Flags: int) -> None:
+    Options.__init__(Size=WDF_REQUEST_SEND_OPTIONS_SIZE, Flags=Flags)
+
+
+def WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(Options: WDF_REQUEST_SEND_OPTIONS, Timeout: int) -> None:
+    Options.Flags |= WDF_REQUEST_SEND_OPTION_TIMEOUT
+    Options.Timeout = Timeout
+
+
+def WDF_REL_TIMEOUT_IN_MS(Time: int) -> int:
+    return -Time * 10_000
+
+
+def WDF_REL_TIMEOUT_IN_SEC(Time: int) -> int:
+    return -Time * TICKS_PER_SECOND
+
+
+def send_options(machine, Options, name: str):
+    """Validate options: ``(status, flags, timeout_ticks or None)``."""
+    if Options is None:
+        return STATUS_SUCCESS, 0, None
+    if not isinstance(Options, WDF_REQUEST_SEND_OPTIONS):
+        raise TypeError(f"{name}: Options must be WDF_REQUEST_SEND_OPTIONS or None")
+    flags = Options.Flags
+    if Options.Size != WDF_REQUEST_SEND_OPTIONS_SIZE:
+        return STATUS_INVALID_PARAMETER, 0, None
+    if flags & ~_SEND_FLAGS or (
+        flags & WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET
+        and flags != WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET
+    ):
+        machine.trace("Verifier: %s: invalid send options (debug break)", name)
+        return STATUS_INVALID_PARAMETER, 0, None
+    timeout = None
+    if flags & WDF_REQUEST_SEND_OPTION_TIMEOUT and Options.Timeout:
+        t = Options.Timeout
+        timeout = -t if t < 0 else max(0, t - machine.clock.ticks)
+    return STATUS_SUCCESS, flags, timeout
+
+
+def send_and_wait(machine, target, request, flags: int, timeout, name: str):
+    """Submit, then (synchronous) run virtual time until done or timed out; status or None."""
+    synchronous = bool(flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS)
+    request.synchronous = synchronous
+    status = target.submit(request, flags)
+    if status is not None or request.completed:
+        return status
+    if not synchronous:
+        if timeout is not None:
+            transfer = request.transfer
+            machine.clock.schedule(
+                timeout, lambda: request.transfer is transfer and target.cancel(request)
+            )
+        return None
+    done = machine.wait_for(lambda: request.transfer is None, timeout, name)
+    if not done:
+        if timeout is None:
+            raise RuntimeError(
+                f"{name}: the synchronous send never completed; on a real machine this "
+                "thread would wait forever (is the target stopped?)"
+            )
+        target.cancel(request)
+    request.synchronous = False
+    return None
+
+
+@ddi
+def WdfRequestSend(machine, Request: WDFHANDLE, Target: WDFHANDLE, Options) -> bool:
+    """Send a formatted request to *Target*; TRUE if sent (or queued to a stopped target).
+
+    FALSE leaves the reason in WdfRequestGetStatus: STATUS_INVALID_PARAMETER (bad options),
+    STATUS_INVALID_DEVICE_REQUEST (a queue request sent asynchronously with no completion
+    routine, or send-and-forget after a format), STATUS_INVALID_DEVICE_STATE (target closed, or
+    send-and-forget of a driver-created request), STATUS_REQUEST_NOT_ACCEPTED (Verifier: not
+    formatted).  Synchronous: run until it completes; a timeout gives STATUS_IO_TIMEOUT.
+
+    Bug check: 0x10D/0x6/0x3 when the request is still outstanding on a target.
+    """
+    name = "WdfRequestSend"
+    request = _request(machine, Request, name)
+    target = get_object(machine, Target, FX_TYPE_IO_TARGET, name, "Target")
+    status, flags, timeout = send_options(machine, Options, name)
+    if NT_SUCCESS(status) and flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS:
+        status = check_irql(machine, PASSIVE_LEVEL, name)
+    if not NT_SUCCESS(status):
+        request.irp.IoStatus.Status = status
+        return False
+    machine.trace("WdfRequestSend(%r, %r)", request.handle, target.handle)
+    status = send_and_wait(machine, target, request, flags, timeout, name)
+    if status is not None:
+        request.irp.IoStatus.Status = NTSTATUS(status)
+        return False
+    return True

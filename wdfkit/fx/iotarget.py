@@ -1,0 +1,255 @@
+"""FxIoTarget (WDFIOTARGET): where a driver sends requests, and the rules for sending.
+
+Every device has a *default* (local) target: the driver below it in the stack, here a
+:class:`~wdfkit.kernel.lowerdevice.LowerDevice`.  A *remote* target is one the driver creates
+and opens itself.  A target is Started, Stopped (requests wait in it until it starts again) or
+Closed (requests are refused with STATUS_INVALID_DEVICE_STATE).
+
+Sending takes a reference on the request until the target completes it; the completion routine
+then runs — at DISPATCH_LEVEL when the lower device completes from its DPC — with the
+completion parameters filled in.  Asynchronous completion leaves the format's memory references
+in place: only reformatting, reuse, completion or deletion release them.
+
+Mirrors: fxiotarget.cpp (SubmitLocked, SubmitSync, CompleteRequest), fxrequestbase.cpp
+(CompleteSubmitted), fxiotargetapi.cpp; kmdf-semantics.md §5.
+Simplified: no stack-location counting, no purge, no query-remove; a synchronous send does
+not call the driver's completion routine; a timed-out request is cancelled at its deadline.
+"""
+
+from dataclasses import dataclass, field
+
+from ..kernel.bugcheck import (
+    WDF_REQUEST_FATAL_ERROR,
+    WDF_REQUEST_FATAL_ERROR_REQUEST_ALREADY_SENT,
+    WDF_VIOLATION,
+    BugCheck,
+)
+from ..kernel.irp import IO_STATUS_BLOCK, IRP_MJ_READ, IRP_MJ_WRITE
+from ..kernel.lowerdevice import Transfer
+from ..kernel.ntstatus import (
+    STATUS_CANCELLED,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_DEVICE_STATE,
+    STATUS_IO_TIMEOUT,
+    STATUS_REQUEST_NOT_ACCEPTED,
+)
+from .handles import FX_TYPE_IO_TARGET
+from .object import FxObject
+from .request import Format
+
+WdfIoTargetStateUndefined = 0
+WdfIoTargetStarted = 1
+WdfIoTargetStopped = 2
+WdfIoTargetClosedForQueryRemove = 3
+WdfIoTargetClosed = 4
+WdfIoTargetDeleted = 5
+STATE_NAMES = {1: "Started", 2: "Stopped", 3: "ClosedForQueryRemove", 4: "Closed", 5: "Deleted"}
+
+WDF_REQUEST_SEND_OPTION_TIMEOUT = 0x1
+WDF_REQUEST_SEND_OPTION_SYNCHRONOUS = 0x2
+WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE = 0x4
+WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET = 0x8
+
+
+@dataclass
+class WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE:
+    Buffer: object = None  # the WDFMEMORY that was formatted
+    Length: int = 0
+    Offset: int = 0
+
+
+@dataclass
+class WDF_REQUEST_COMPLETION_PARAMS_IOCTL_BUFFER:
+    Buffer: object = None
+    Offset: int = 0
+    Length: int = 0
+
+
+@dataclass
+class WDF_REQUEST_COMPLETION_PARAMS_IOCTL:
+    IoControlCode: int = 0
+    Input: WDF_REQUEST_COMPLETION_PARAMS_IOCTL_BUFFER = field(
+        default_factory=WDF_REQUEST_COMPLETION_PARAMS_IOCTL_BUFFER
+    )
+    Output: WDF_REQUEST_COMPLETION_PARAMS_IOCTL_BUFFER = field(
+        default_factory=WDF_REQUEST_COMPLETION_PARAMS_IOCTL_BUFFER
+    )
+
+
+@dataclass
+class WDF_REQUEST_COMPLETION_PARAMS_UNION:
+    Read: WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE = field(
+        default_factory=WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE
+    )
+    Write: WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE = field(
+        default_factory=WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE
+    )
+    Ioctl: WDF_REQUEST_COMPLETION_PARAMS_IOCTL = field(
+        default_factory=WDF_REQUEST_COMPLETION_PARAMS_IOCTL
+    )
+
+
+@dataclass
+class WDF_REQUEST_COMPLETION_PARAMS:
+    """What the completion routine is told: ``CompletionParams.IoStatus.Status`` and so on."""
+
+    Size: int = 0x48
+    Type: int = 0  # WDF_REQUEST_TYPE: the major function that was sent
+    IoStatus: IO_STATUS_BLOCK = field(default_factory=IO_STATUS_BLOCK)
+    Parameters: WDF_REQUEST_COMPLETION_PARAMS_UNION = field(
+        default_factory=WDF_REQUEST_COMPLETION_PARAMS_UNION
+    )
+
+
+def completion_params(fmt, status, information) -> WDF_REQUEST_COMPLETION_PARAMS:
+    params = WDF_REQUEST_COMPLETION_PARAMS(Type=fmt.major)
+    params.IoStatus = IO_STATUS_BLOCK(status, information)
+    if fmt.major == IRP_MJ_READ:
+        params.Parameters.Read = WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE(
+            fmt.output_memory, information, fmt.output_offset
+        )
+    elif fmt.major == IRP_MJ_WRITE:
+        params.Parameters.Write = WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE(
+            fmt.input_memory, information, fmt.input_offset
+        )
+    else:
+        ioctl = params.Parameters.Ioctl
+        ioctl.IoControlCode = fmt.ioctl_code
+        ioctl.Input.Buffer, ioctl.Input.Offset = fmt.input_memory, fmt.input_offset
+        ioctl.Output.Buffer, ioctl.Output.Offset = fmt.output_memory, fmt.output_offset
+        ioctl.Output.Length = information
+    return params
+
+
+class FxIoTarget(FxObject):
+    """A WDFIOTARGET in front of a lower device."""
+
+    TYPE = FX_TYPE_IO_TARGET
+    HANDLE_NAME = "WDFIOTARGET"
+    OBJECT_SIZE = 0x1C0
+
+    def __init__(self, machine, block, lower, remote: bool) -> None:
+        FxObject.__init__(self, machine, block)
+        self.lower = lower
+        self.remote = remote
+        self.no_delete_ddi = not remote  # the default target belongs to the device
+        self.target_state = WdfIoTargetStarted if lower is not None else WdfIoTargetClosed
+        self.waiting: list = []  # (request, flags) sent while Stopped
+
+    def set_state(self, state: int) -> None:
+        self.target_state = state
+        self.machine.trace("%r is now %s", self.handle, STATE_NAMES[state])
+        if state == WdfIoTargetStarted:
+            waiting, self.waiting = self.waiting, []
+            for request in waiting:
+                self._start(request, forget=False)
+        elif state in (WdfIoTargetClosed, WdfIoTargetDeleted):
+            waiting, self.waiting = self.waiting, []
+            for request in waiting:  # queued requests are cancelled when the target closes
+                request.transfer = Transfer(request.format.major, (None, 0), (None, 0), 0, None)
+                self._completed(request, STATUS_CANCELLED, 0)
+
+    # -- sending ----------------------------------------------------------------------------
+    def submit(self, request, flags: int) -> int | None:
+        """SubmitLocked: start *request*, or queue it; a status when it is refused instead."""
+        if request.transfer is not None:
+            raise BugCheck(
+                WDF_VIOLATION,
+                (
+                    WDF_REQUEST_FATAL_ERROR,
+                    WDF_REQUEST_FATAL_ERROR_REQUEST_ALREADY_SENT,
+                    request.handle.value,
+                    self.machine.driver_globals,
+                ),
+                f"REQUEST_ALREADY_SENT: {request.handle!r} is still outstanding on a target.",
+            )
+        machine = self.machine
+        forget = bool(flags & WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET)
+        if forget:
+            if request.queue is None:
+                return STATUS_INVALID_DEVICE_STATE
+            if request.format is not None:
+                return STATUS_INVALID_DEVICE_REQUEST
+        elif (
+            request.queue is not None
+            and not flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
+            and request.completion_routine is None
+        ):
+            machine.trace("%r: no completion routine and not send-and-forget", request.handle)
+            return STATUS_INVALID_DEVICE_REQUEST
+        if self.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted, 3):
+            return STATUS_INVALID_DEVICE_STATE
+        if request.format is None and not forget:
+            if machine.verifier:
+                machine.trace("Verifier: %r was not formatted (debug break)", request.handle)
+                return STATUS_REQUEST_NOT_ACCEPTED
+            request.format = current_format(request)  # the stack location as it stands
+        if self.target_state == WdfIoTargetStopped and not (
+            flags & WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE
+        ):
+            request.transfer = "queued"
+            request.sent_to = self
+            request.add_ref()
+            self.waiting.append(request)
+            machine.trace("%r queued: %r is stopped", request.handle, self.handle)
+            return None
+        request.add_ref()  # the target's reference on the request while it is sent
+        self._start(request, forget)
+        return None
+
+    def _start(self, request, forget: bool) -> None:
+        fmt = current_format(request) if forget else request.format
+        machine = self.machine
+        request.sent_to = self
+        if forget:
+            irp = request.irp
+            transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
+            transfer.done = lambda status, info: irp.complete(status, info)
+            machine.trace("WdfRequestSend(%r): sent and forgotten", request.handle)
+            request.forget()
+            request.release()
+            self.lower.start(transfer)
+            return
+        transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
+        transfer.done = lambda status, info: self._completed(request, status, info)
+        request.transfer = transfer
+        self.lower.start(transfer)
+
+    def _completed(self, request, status, information) -> None:
+        """CompleteSubmitted: fill the params, call the completion routine, drop our reference."""
+        machine = self.machine
+        if request.timed_out and status == STATUS_CANCELLED:
+            status = STATUS_IO_TIMEOUT
+        request.transfer = None
+        request.sent_to = None
+        request.irp.IoStatus = IO_STATUS_BLOCK(status, information)
+        params = request.completion_params = completion_params(request.format, status, information)
+        routine = None if request.synchronous else request.completion_routine
+        timeline = machine.timeline
+        if timeline is not None:
+            timeline.mark(request.handle.value, f"target completes it: {status.name}")
+        if routine is not None:
+            machine.trace("completion routine for %r: %s", request.handle, status)
+            routine(request.handle, self.handle, params, request.completion_context)
+        request.release()
+
+    def cancel(self, request) -> None:
+        """Cancel a sent request (its timeout expired)."""
+        request.timed_out = True
+        if request.transfer == "queued":
+            self.waiting.remove(request)
+            request.transfer = Transfer(request.format.major, (None, 0), (None, 0), 0, None)
+            self._completed(request, STATUS_CANCELLED, 0)
+        elif request.transfer is not None:
+            self.lower.cancel(request.transfer)
+
+    def describe(self) -> str:
+        kind = "remote" if self.remote else "default"
+        name = self.lower.name if self.lower is not None else "nothing"
+        return f"{kind} I/O target, {STATE_NAMES[self.target_state]}, sends to {name}"
+
+
+def current_format(request):
+    """The request's own buffers as they stand (send-and-forget, or 'using current type')."""
+    irp = request.irp
+    return Format(irp.major, irp.ioctl_code, irp.input, irp.output, irp.device_offset)

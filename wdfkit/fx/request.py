@@ -1,0 +1,318 @@
+"""FxRequest (WDFREQUEST): one I/O request, its memory objects, and what a format left on it.
+
+A request the framework presents from a queue wraps the application's IRP.  Its input and
+output WDFMEMORY are *embedded* in the request: they have no reference count of their own —
+``WdfObjectReference`` on them, and the reference an I/O target takes when the request's memory
+is formatted into another request, count against the request's **IRP reference count** — and
+they die when the request is completed.  Completing a request whose IRP references are not all
+released is WDF_VIOLATION 0x10D / 0x3 with the count in parameter 3, Verifier or not.
+
+A request the driver creates (``WdfRequestCreate``) has its own IRP, is parented to the driver,
+must be deleted rather than completed, and can be reused.
+
+Formatting a request for a target stores a description of the transfer and takes a reference
+on each memory object it names; reformatting, ``WdfRequestReuse``, completing or deleting the
+request releases them — asynchronous completion does **not**.
+
+Mirrors: fxrequest.cpp (CompleteInternal, Reuse, GetMemoryObject), fxrequestbase.cpp,
+fxrequestsystembuffer.cpp / fxrequestoutputbuffer.cpp (flags, AddRef → AddIrpReference),
+fxrequestcontext.cpp (StoreAndReferenceMemory, ReleaseAndRestore); kmdf-semantics.md §4–6.
+Simplified: no cancellation routines, no requeueing, one queue per device.
+"""
+
+from dataclasses import dataclass
+
+from ..kernel.bugcheck import (
+    WDF_REQUEST_FATAL_ERROR,
+    WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH,
+    WDF_VERIFIER_FATAL_ERROR,
+    WDF_VIOLATION,
+    BugCheck,
+)
+from ..kernel.irp import (
+    IRP_MJ_DEVICE_CONTROL,
+    IRP_MJ_INTERNAL_DEVICE_CONTROL,
+    IRP_MJ_READ,
+    IRP_MJ_WRITE,
+    IRP_TAG,
+    METHOD_IN_DIRECT,
+    METHOD_NEITHER,
+    METHOD_OUT_DIRECT,
+    UserMode,
+    WdfDeviceIoNeither,
+)
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_DEVICE_BUSY,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INTERNAL_ERROR,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_SUCCESS,
+    STATUS_WDF_BUSY,
+    STATUS_WDF_INTERNAL_ERROR,
+    STATUS_WDF_PAUSED,
+)
+from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, MASK64, WDFHANDLE
+from .memory import FxMemoryObject
+from .object import FxObject, FxObjectStateDestroyed
+
+_IOCTLS = (IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL)
+INPUT_MEMORY_OFFSET, OUTPUT_MEMORY_OFFSET = 0x100, 0x148  # where they sit inside the request
+
+
+@dataclass
+class Format:
+    """What a format left for the next driver: the transfer and the memory it names."""
+
+    major: int
+    ioctl_code: int
+    input: tuple  # (address, length) the target consumes
+    output: tuple  # (address, length) the target fills
+    device_offset: int
+    input_memory: object = None  # the WDFMEMORY handles, for the completion params
+    input_offset: int = 0
+    output_memory: object = None
+    output_offset: int = 0
+
+
+class FxRequestMemory(FxMemoryObject):
+    """A request's embedded input or output WDFMEMORY: no count of its own, dies at completion."""
+
+    TYPE = FX_TYPE_REQUEST_MEMORY
+    kind = "request"
+    owns_buffer = False
+    no_delete_ddi = True  # KMDF has no guard here; wdfkit refuses the delete (§6.3)
+    TRACK = None
+
+    def __init__(self, request: "FxRequest", which: str, address, size: int, read_only: bool):
+        machine = self.machine = request.machine
+        self.block = None
+        self.request = request
+        self.which = which
+        offset = INPUT_MEMORY_OFFSET if which == "input" else OUTPUT_MEMORY_OFFSET
+        self.address = request.address + offset
+        self.handle = WDFHANDLE(~self.address & MASK64, "WDFMEMORY", machine)
+        self.refcnt = 1
+        self.parent = request
+        self.children = {}
+        self.state = request.state
+        self.tags = {None: 1}
+        self.buffer, self.size, self.pool_tag = address, size, 0
+        self.read_only = read_only
+        machine.objects[self.handle.value] = self
+        if machine.timeline is not None:
+            machine.timeline.begin(
+                self.handle.value, f"{which} memory {self.handle!r}", "memory", "retrieved"
+            )
+
+    def add_ref(self, tag=None) -> None:
+        self.request.irp_refs += 1
+
+    def release(self, tag=None) -> None:
+        self.request.irp_refs -= 1
+
+    def invalidate(self) -> None:
+        """Completion: the handle and the buffer pointer stop being valid."""
+        self.state = FxObjectStateDestroyed
+        del self.machine.objects[self.handle.value]
+        if self.machine.timeline is not None:
+            self.machine.timeline.end(self.handle.value, "invalid: request completed")
+
+    def describe(self) -> str:
+        where = "no buffer" if self.buffer is None else f"0x{self.buffer:016X}"
+        access = ", read-only" if self.read_only else ""
+        return (
+            f"{self.which} memory of the request, points at {where} ({self.size:#x} bytes{access})"
+        )
+
+
+class FxRequest(FxObject):
+    """A WDFREQUEST: from a queue (wrapping the caller's IRP) or created by the driver."""
+
+    TYPE = FX_TYPE_REQUEST
+    HANDLE_NAME = "WDFREQUEST"
+    OBJECT_SIZE = 0x1B0
+    TRACK = "request"
+
+    def __init__(self, machine, block, irp, queue) -> None:
+        FxObject.__init__(self, machine, block)
+        self.irp = irp
+        self.queue = queue
+        """The queue that presented it; None for a request the driver created."""
+        self.irp_refs = 0
+        self.memories: dict[str, FxRequestMemory] = {}
+        self.refs: list = []  # memory objects the last format referenced
+        self.format: Format | None = None
+        self.completion_routine = None
+        self.completion_context = None
+        self.completion_params = None
+        self.transfer = None  # the transfer in flight on a target, if sent
+        self.sent_to = None
+        self.completed = False
+        self.owned = queue is not None  # the driver owns it (a presented queue request)
+        self.synchronous = False  # sent with WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
+        self.timed_out = False
+
+    # -- memory ---------------------------------------------------------------------------
+    def memory(self, which: str):
+        """GetMemoryObject / GetDeviceControlOutputMemoryObject: ``(status, memory)``."""
+        machine, irp = self.machine, self.irp
+        if machine.verifier and self.completed:
+            machine.trace("Verifier: %r is already completed (debug break)", self.handle)
+            return STATUS_INTERNAL_ERROR, None
+        major = irp.major
+        refused = IRP_MJ_READ if which == "input" else IRP_MJ_WRITE
+        if major == refused or major not in (IRP_MJ_READ, IRP_MJ_WRITE, *_IOCTLS):
+            return STATUS_INVALID_DEVICE_REQUEST, None
+        user = irp.requestor_mode == UserMode
+        if major == IRP_MJ_DEVICE_CONTROL and irp.method == METHOD_NEITHER and user:
+            return STATUS_INVALID_DEVICE_REQUEST, None
+        if major in (IRP_MJ_READ, IRP_MJ_WRITE) and irp.io_type == WdfDeviceIoNeither and user:
+            if machine.verifier:
+                machine.trace("Verifier: neither-I/O buffer from user mode (debug break)")
+                return STATUS_INVALID_DEVICE_REQUEST, None
+        address, length = irp.input if which == "input" else irp.output
+        if length == 0 or address is None:
+            return STATUS_BUFFER_TOO_SMALL, None
+        memory = self.memories.get(which)
+        if memory is None:
+            if which == "input":
+                read_only = major == IRP_MJ_WRITE or (
+                    major in _IOCTLS and irp.method in (METHOD_IN_DIRECT, METHOD_OUT_DIRECT)
+                )
+            else:
+                read_only = major in _IOCTLS and irp.method == METHOD_IN_DIRECT
+            memory = self.memories[which] = FxRequestMemory(self, which, address, length, read_only)
+        return STATUS_SUCCESS, memory
+
+    # -- what a format leaves --------------------------------------------------------------
+    def reference_memory(self, memory, role: str) -> None:
+        """StoreAndReferenceMemory: the target's reference, kept until release_context."""
+        memory.add_ref()
+        self.refs.append(memory)
+        timeline = self.machine.timeline
+        if timeline is not None:
+            key = ("ref", self.handle.value, memory.handle.value)
+            text = f"formatted as {role} of {self.handle!r}"
+            timeline.begin(key, f"target's reference on {memory.handle!r}", "reference", text)
+
+    def release_context(self) -> None:
+        """FxRequestContext::ReleaseAndRestore: drop every reference the last format took."""
+        refs, self.refs = self.refs, []
+        timeline = self.machine.timeline
+        for memory in refs:
+            memory.release()
+            if timeline is not None:
+                timeline.end(("ref", self.handle.value, memory.handle.value), "released")
+
+    def dispose(self) -> None:
+        self.release_context()  # deleting a request releases its format's references (≥ 1.11)
+
+    # -- completion ------------------------------------------------------------------------
+    def complete(self, status: int, information: int | None = None) -> None:
+        """FxRequest::CompleteInternal, step by step as kmdf-semantics.md §4.3 lists them."""
+        machine, irp = self.machine, self.irp
+        if not self.owned or self.completed:
+            why = "created by the driver" if self.queue is None else "already completed"
+            machine.trace(
+                "Verifier: %r is %s and cannot be completed: STATUS_INVALID_DEVICE_REQUEST "
+                "(debug break)",
+                self.handle,
+                why,
+            )
+            return
+        status = _completion_status(status)
+        if information is not None:
+            irp.IoStatus.Information = information
+        information = irp.IoStatus.Information
+        if machine.verifier and NT_SUCCESS(status):
+            self._check_information(information)
+        self.release_context()
+        self.completed = True
+        self.owned = False
+        self._set_state("FxObjectStateDeletedDisposing")
+        self._dispose_subtree()
+        self._set_state("FxObjectStateDeletedAndDisposed")
+        if self.children:
+            self._destroy_children()
+        if self.irp_refs != 0:
+            raise BugCheck(
+                WDF_VIOLATION,
+                (
+                    WDF_VERIFIER_FATAL_ERROR,
+                    self.handle.value,
+                    self.irp_refs,
+                    machine.driver_globals,
+                ),
+                f"WDF_VERIFIER_FATAL_ERROR: {self.handle!r} was completed while "
+                f"{self.irp_refs} reference(s) on its memory were still held (an I/O target's "
+                "reference from a format, or a WdfObjectReference).",
+            )
+        if machine.timeline is not None:
+            machine.timeline.end(self.handle.value, "completed: handle invalid")
+        for memory in self.memories.values():
+            memory.invalidate()
+        machine.trace("WdfRequestComplete(%r, %s)", self.handle, status)
+        irp.complete(status, information)
+        queue = self.queue
+        self.release()
+        queue.request_done(self)
+
+    def _check_information(self, information: int) -> None:
+        irp = self.irp
+        if irp.major in (IRP_MJ_READ, IRP_MJ_WRITE):
+            length = irp.length
+        elif irp.major == IRP_MJ_DEVICE_CONTROL and irp.requestor_mode == UserMode:
+            length = irp.output_length
+        else:
+            return
+        if information > length:
+            raise BugCheck(
+                WDF_VIOLATION,
+                (
+                    WDF_REQUEST_FATAL_ERROR,
+                    WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH,
+                    self.address + 0x1A0,
+                    self.machine.driver_globals,
+                ),
+                f"INFORMATION_LENGTH_MISMATCH: {self.handle!r} completed with Information "
+                f"{information}, more than the {length}-byte buffer.",
+            )
+
+    def forget(self) -> None:
+        """Send-and-forget: the IRP now belongs to the target; the request object goes away."""
+        self.completed, self.owned = True, False
+        self._set_state("FxObjectStateDeletedDisposing")
+        self._dispose_subtree()
+        self._set_state("FxObjectStateDeletedAndDisposed")
+        if self.children:
+            self._destroy_children()
+        for memory in self.memories.values():
+            memory.invalidate()
+        queue = self.queue
+        self.release()
+        queue.request_done(self)
+
+    def on_destroy(self) -> None:
+        irp = self.irp
+        if self.queue is None and irp.block is not None and not irp.completed:
+            self.machine.pool.free(irp.block.address, IRP_TAG)  # IoFreeIrp
+
+    def describe(self) -> str:
+        origin = "from the queue" if self.queue is not None else "created by the driver"
+        major = self.irp.major_name if self.irp.major is not None else "not formatted"
+        return f"request {origin}, {major}, {self.irp_refs} IRP reference(s)"
+
+
+def _completion_status(status: int) -> int:
+    """A WDF-facility status is not meant for the I/O manager: CompleteInternal maps it."""
+    if (status & 0xFFFF0000) != 0xC0200000:
+        return status
+    if status in (STATUS_WDF_PAUSED, STATUS_WDF_BUSY):
+        return STATUS_DEVICE_BUSY
+    if status == STATUS_WDF_INTERNAL_ERROR:
+        return STATUS_INTERNAL_ERROR
+    if status == 0xC020020B:  # STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS
+        return STATUS_INSUFFICIENT_RESOURCES
+    return STATUS_INVALID_DEVICE_REQUEST

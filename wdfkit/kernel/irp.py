@@ -1,0 +1,230 @@
+"""IRPs and the I/O manager's side of a request: buffers in, results out.
+
+An application's ``ReadFile``, ``WriteFile`` or ``DeviceIoControl`` becomes an IRP.  Before the
+driver sees it, the I/O manager decides how the driver will reach the caller's bytes, from the
+device's buffering method (reads and writes) or the IOCTL code's transfer method:
+
+* **buffered** (``METHOD_BUFFERED``): a *system buffer* in nonpaged pool; the caller's input is
+  copied in first, and on completion ``Information`` bytes are copied back out, then it is freed;
+* **direct** (``METHOD_IN_DIRECT`` / ``METHOD_OUT_DIRECT``): the caller's pages are locked and
+  described by an MDL, which the driver maps into system space; writes land in the caller's
+  pages themselves;
+* **neither** (``METHOD_NEITHER``): the caller's own addresses, valid only in its process.
+
+``IoCompleteRequest`` copies back, frees what the I/O manager allocated and tells the caller;
+completing an IRP twice is MULTIPLE_IRP_COMPLETE_REQUESTS (0x44).
+
+Mirrors: IopXxxControlFile / NtReadFile buffer set-up, IoCompleteRequest, IO_STACK_LOCATION.
+Simplified: one stack location per driver and no file objects; the system-space mapping of
+locked pages is a nonpaged block whose bytes are copied to the caller's pages at completion
+(the caller is blocked meanwhile, so nobody can tell the difference); tags 'Irp ' and 'SysB'
+label what the I/O manager allocates.
+"""
+
+from dataclasses import dataclass
+
+from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
+from .ntstatus import NT_SUCCESS, NTSTATUS, STATUS_PENDING
+from .pool import NonPagedPoolNx
+
+IRP_MJ_CREATE = 0x00
+IRP_MJ_CLOSE = 0x02
+IRP_MJ_READ = 0x03
+IRP_MJ_WRITE = 0x04
+IRP_MJ_DEVICE_CONTROL = 0x0E
+IRP_MJ_INTERNAL_DEVICE_CONTROL = 0x0F
+MAJOR_NAMES = {
+    IRP_MJ_READ: "IRP_MJ_READ",
+    IRP_MJ_WRITE: "IRP_MJ_WRITE",
+    IRP_MJ_DEVICE_CONTROL: "IRP_MJ_DEVICE_CONTROL",
+    IRP_MJ_INTERNAL_DEVICE_CONTROL: "IRP_MJ_INTERNAL_DEVICE_CONTROL",
+}
+
+METHOD_BUFFERED = 0
+METHOD_IN_DIRECT = 1
+METHOD_OUT_DIRECT = 2
+METHOD_NEITHER = 3
+FILE_ANY_ACCESS = 0
+FILE_READ_ACCESS = 1
+FILE_WRITE_ACCESS = 2
+FILE_DEVICE_UNKNOWN = 0x22
+
+KernelMode = 0
+UserMode = 1
+
+# How reads and writes reach the driver: WDF_DEVICE_IO_TYPE (wdfdevice.h).
+WdfDeviceIoBuffered = 1
+WdfDeviceIoDirect = 3
+WdfDeviceIoNeither = 2
+
+SYSTEM = "system"  # owner of pool the I/O manager allocates (see pool.PoolBlock.owner)
+IRP_TAG = int.from_bytes(b"Irp ", "little")
+SYSTEM_BUFFER_TAG = int.from_bytes(b"SysB", "little")
+IRP_SIZE = 0x118  # an IRP with two stack locations on x64, near enough
+USER_BASE = 0x000001C0_00000000  # where the simulated application's buffers live
+
+
+def CTL_CODE(DeviceType: int, Function: int, Method: int, Access: int) -> int:
+    """The IOCTL code macro of devioctl.h: device type, access, function and transfer method."""
+    return (DeviceType << 16) | (Access << 14) | (Function << 2) | Method
+
+
+def METHOD_FROM_CTL_CODE(code: int) -> int:
+    return code & 3
+
+
+@dataclass
+class IO_STATUS_BLOCK:
+    """What a caller gets back: the completion status and ``Information`` (bytes moved)."""
+
+    Status: NTSTATUS = STATUS_PENDING
+    Information: int = 0
+
+
+class Irp:
+    """One I/O request packet and the buffers the I/O manager set up for it.
+
+    ``input`` and ``output`` are ``(address, length)`` of what the driver may touch (address
+    ``None`` when there is no buffer); ``user_*`` are the caller's own bytearrays.
+    """
+
+    def __init__(self, machine, major: int, requestor_mode: int, io_type: int, code: int = 0):
+        self.machine = machine
+        self.major = major
+        self.requestor_mode = requestor_mode
+        self.io_type = io_type
+        self.ioctl_code = code
+        self.method = code & 3 if major in (0x0E, 0x0F) else None
+        self.block = machine.pool.allocate(NonPagedPoolNx, IRP_SIZE, IRP_TAG, SYSTEM)
+        self.address = self.block.address if self.block is not None else 0
+        self.IoStatus = IO_STATUS_BLOCK(NTSTATUS(0), 0)
+        self.completed = False
+        self.input = (None, 0)
+        self.output = (None, 0)
+        self.length = 0  # Parameters.Read.Length / Write.Length
+        self.input_length = 0  # Parameters.DeviceIoControl.InputBufferLength
+        self.output_length = 0  # Parameters.DeviceIoControl.OutputBufferLength
+        self.device_offset = 0
+        self.system_blocks: list = []  # pool the I/O manager allocated for this IRP
+        self.copy_back: list = []  # (kernel address, caller's bytearray, whole?) at completion
+        self.on_complete = None  # the requestor's notification
+
+    @property
+    def major_name(self) -> str:
+        if self.major is None:
+            return "not formatted"
+        return MAJOR_NAMES.get(self.major, f"IRP_MJ_{self.major:#x}")
+
+    # -- how the I/O manager sets up buffers ------------------------------------------------
+    def _system_block(self, size: int, label: str):
+        block = self.machine.pool.allocate(NonPagedPoolNx, size, SYSTEM_BUFFER_TAG, SYSTEM)
+        self.system_blocks.append(block)
+        timeline = self.machine.timeline
+        if timeline is not None:
+            timeline.begin(block, f"{label} 0x{block.address:X}", "buffer", "I/O manager allocates")
+        return block
+
+    def _user_address(self, data: bytearray) -> int:
+        self.machine.user_cursor += (len(data) + 0xFFF) & ~0xFFF or 0x1000
+        return USER_BASE + self.machine.user_cursor
+
+    def set_buffers(self, in_data, out_data) -> None:
+        """Lay out the caller's buffers for the driver, by buffering or transfer method."""
+        write = self.machine.pool.write
+        if self.major in (IRP_MJ_READ, IRP_MJ_WRITE):
+            data = out_data if self.major == IRP_MJ_READ else in_data
+            self.length = n = len(data)
+            if n == 0:
+                where = None
+            elif self.io_type == WdfDeviceIoBuffered:
+                block = self._system_block(n, "system buffer")
+                where = block.address
+                if self.major == IRP_MJ_WRITE:
+                    write(where, bytes(data))
+                else:
+                    self.copy_back.append((where, data, False))
+            elif self.io_type == WdfDeviceIoDirect:
+                block = self._system_block(n, "locked pages mapped at")
+                where = block.address
+                write(where, bytes(data))
+                self.copy_back.append((where, data, True))
+            else:
+                where = self._neither_address(data)
+            if self.major == IRP_MJ_READ:
+                self.output = (where, n)
+            else:
+                self.input = (where, n)
+            return
+        self.input_length = n_in = len(in_data)
+        self.output_length = n_out = len(out_data)
+        if self.method == METHOD_BUFFERED:
+            size = max(n_in, n_out)
+            where = None
+            if size:
+                block = self._system_block(size, "system buffer")
+                where = block.address
+                if n_in:
+                    write(where, bytes(in_data))
+                if n_out:
+                    self.copy_back.append((where, out_data, False))
+            self.input = (where if n_in else None, n_in)
+            self.output = (where if n_out else None, n_out)
+        elif self.method in (METHOD_IN_DIRECT, METHOD_OUT_DIRECT):
+            where = None
+            if n_in:
+                where = self._system_block(n_in, "system buffer").address
+                write(where, bytes(in_data))
+            self.input = (where, n_in)
+            where = None
+            if n_out:
+                where = self._system_block(n_out, "locked pages mapped at").address
+                write(where, bytes(out_data))
+                self.copy_back.append((where, out_data, True))
+            self.output = (where, n_out)
+        else:
+            self.input = (self._neither_address(in_data) if n_in else None, n_in)
+            self.output = (self._neither_address(out_data) if n_out else None, n_out)
+
+    def _neither_address(self, data: bytearray) -> int:
+        """METHOD_NEITHER: a kernel caller's buffer is kernel memory; a user caller's is not."""
+        if self.requestor_mode == UserMode:
+            return self._user_address(data)
+        block = self._system_block(len(data), "caller's kernel buffer")
+        self.machine.pool.write(block.address, bytes(data))
+        self.copy_back.append((block.address, data, True))
+        return block.address
+
+    # -- completion --------------------------------------------------------------------------
+    def complete(self, status: int, information: int) -> None:
+        """IoCompleteRequest: copy results back, free the I/O manager's pool, tell the caller."""
+        machine = self.machine
+        if self.completed:
+            raise BugCheck(
+                MULTIPLE_IRP_COMPLETE_REQUESTS,
+                (self.address, 0, 0, 0),
+                "An IRP was completed twice: the second IoCompleteRequest found it already done.",
+            )
+        self.completed = True
+        self.IoStatus.Status = NTSTATUS(status)
+        self.IoStatus.Information = information
+        pool = machine.pool
+        for address, data, whole in self.copy_back:
+            count = len(data) if whole else min(information, len(data))
+            if NT_SUCCESS(status) or whole:
+                data[:count] = pool.read(address, count, check=False)
+        timeline = machine.timeline
+        for block in self.system_blocks:
+            pool.free(block.address, SYSTEM_BUFFER_TAG)
+            if timeline is not None:
+                timeline.end(block, "freed by IoCompleteRequest")
+        if self.block is not None:
+            pool.free(self.block.address, IRP_TAG)
+        machine.trace(
+            "IoCompleteRequest(IRP 0x%X, %s): %s, Information %d",
+            self.address,
+            self.major_name,
+            self.IoStatus.Status,
+            information,
+        )
+        if self.on_complete is not None:
+            self.on_complete(self)

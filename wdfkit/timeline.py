@@ -1,0 +1,95 @@
+"""The lifetime timeline: when each request, memory object, buffer and reference lived.
+
+Switched on per machine (``Machine(timeline=True)``), it records one *row* per thing whose life
+the life-cycle lessons follow — a request, its input and output memory, the buffers under
+them, driver-created memory and requests, and each reference an I/O target holds — with the
+step it began, the DDI calls that touched it, and the step it ended (deleted, freed, released
+or made invalid by completion).  A bug check is recorded where it happened.
+
+Steps count events in order (DDI calls, framework actions), because most of them happen at the
+same virtual instant; each event also keeps its virtual time.  The history is bounded
+(*limit* events); past it, recording stops and says so.
+"""
+
+from dataclasses import dataclass, field
+
+from .kernel.clock import TICKS_PER_SECOND
+
+
+@dataclass
+class Row:
+    """One lifetime: a label, a kind (request, memory, buffer, reference), start and end."""
+
+    label: str
+    kind: str
+    start: int
+    end: int | None = None
+    end_text: str = ""
+    marks: list[tuple[int, str]] = field(default_factory=list)
+
+
+class Timeline:
+    """The recorded lifetimes of one machine; ``text()`` and ``plots.lifetime_timeline`` read it."""
+
+    def __init__(self, machine, limit: int = 2000) -> None:
+        self.machine = machine
+        self.limit = limit
+        self.rows: dict[object, Row] = {}
+        self.events: list[tuple[int, float, str, str]] = []  # (step, seconds, row label, text)
+        self.crash_step: int | None = None
+        self.crash_text = ""
+        self.full = False
+
+    def _event(self, row: Row | None, text: str) -> int | None:
+        if len(self.events) >= self.limit:
+            self.full = True
+            return None
+        step = len(self.events)
+        label = row.label if row is not None else "machine"
+        self.events.append((step, self.machine.clock.ticks / TICKS_PER_SECOND, label, text))
+        return step
+
+    def begin(self, key, label: str, kind: str, text: str) -> None:
+        """A new lifetime starts (ignored if *key* is already open)."""
+        if key in self.rows and self.rows[key].end is None:
+            return
+        row = Row(label, kind, len(self.events))
+        if self._event(row, text) is not None:
+            self.rows[key] = row
+
+    def mark(self, key, text: str) -> None:
+        """Something happened to a live row (a DDI call naming it, a reference taken)."""
+        row = self.rows.get(key)
+        if row is not None:
+            step = self._event(row, text)
+            if step is not None:
+                row.marks.append((step, text))
+
+    def end(self, key, text: str) -> None:
+        """A lifetime ends: deleted, freed, released or invalidated."""
+        row = self.rows.get(key)
+        if row is not None and row.end is None:
+            step = self._event(row, text)
+            if step is not None:
+                row.end, row.end_text = step, text
+
+    def ddi(self, name: str, args: tuple) -> None:
+        """A DDI was called: mark the first live row among its handle arguments."""
+        for arg in args:
+            row = self.rows.get(getattr(arg, "value", None))
+            if row is not None and row.end is None:
+                self.mark(arg.value, name)
+                return
+
+    def crash(self, summary: str) -> None:
+        self.crash_text = summary
+        self.crash_step = self._event(None, f"*** BUG CHECK {summary}")
+
+    def text(self) -> str:
+        """The history as lines: step, virtual time, row, what happened."""
+        lines = [f"{'step':>4}  {'time (s)':>9}  {'object':<40} event"]
+        for step, seconds, label, text in self.events:
+            lines.append(f"{step:>4}  {seconds:9.6f}  {label:<40} {text}")
+        if self.full:
+            lines.append(f"(recording stopped after {self.limit} events)")
+        return "\n".join(lines)
