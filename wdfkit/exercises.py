@@ -41,6 +41,7 @@ class Problem:
 def make_problem(label: str, seed: int = 0) -> Problem:
     """The problem *label* ("00-ex1", "02-ex1", "04-ex1", "05-ex1") drawn with *seed*."""
     makers = {"00-ex1": _lesson00, "02-ex1": _lesson02, "04-ex1": _lesson04, "05-ex1": _lesson05}
+    makers.update({f"{n:02d}-ex1": _life_cycle for n in range(6, 12)})
     if label not in makers:
         raise ValueError(f"make_problem: unknown label {label!r}; choose from {sorted(makers)}")
     return makers[label](label, random.Random(seed))
@@ -133,3 +134,56 @@ def _lesson05(label: str, rng: random.Random) -> Problem:
         (WDF_ALIGN_SIZE_UP(length, align), WDF_ALIGN_SIZE_DOWN(length, align)),
         "UP rounds to the next multiple of AlignTo (unless already one), DOWN to the previous.",
     )
+
+
+def _life_cycle(label: str, rng: random.Random) -> Problem:
+    """Lessons 06-11: predict how a scenario ends; the scenario itself gives the answer."""
+    from . import scenarios
+
+    cases = {
+        "06-ex1": (
+            lambda: scenarios.scenario1(after_complete="memory handle"),
+            "A driver completes a read, then calls WdfMemoryGetBuffer on the output memory "
+            "handle it retrieved. Give (bug-check code, parameter 1).",
+        ),
+        "07-ex1": (
+            lambda: scenarios.scenario1(buffering="direct", after_complete="buffer pointer"),
+            "With direct I/O, a driver completes a read, then writes through the buffer pointer "
+            "it kept. Give the bug-check code.",
+        ),
+        "08-ex1": (
+            lambda: scenarios.scenario2(completion_routine=False),
+            "The forwarding EvtIoRead leaves out WdfRequestSetCompletionRoutine. What status "
+            "does the application get? Give the number, e.g. 0xC0000010.",
+        ),
+        "09-ex1": (
+            lambda: scenarios.scenario3(reuse_first=False, ioctl=True),
+            "Scenario 3 with an IOCTL (input and output memory both formatted into the new "
+            "request), and no WdfRequestReuse before completing the original. Give "
+            "(bug-check code, parameter 1, parameter 3).",
+        ),
+        "10-ex1": (
+            lambda: scenarios.scenario4(kind="preallocated", free_early=True),
+            "Scenario 4 with a preallocated buffer freed right after WdfRequestSend. Give the "
+            "bug-check code.",
+        ),
+        "11-ex1": (
+            lambda: scenarios.scenario5(overlap=True),
+            "Scenario 5 with two reads arriving together on a parallel queue, so the one reused "
+            "request is sent again while still outstanding. Give (parameter 1, parameter 2).",
+        ),
+    }
+    run_it, question = cases[label]
+    run = run_it()
+    b = run.bugcheck
+    if label == "08-ex1":
+        solution = int(run.io_status.Status)
+    elif label in ("07-ex1", "10-ex1"):
+        solution = b.code
+    elif label == "06-ex1":
+        solution = (b.code, b.parameters[0])
+    elif label == "09-ex1":
+        solution = (b.code, b.parameters[0], b.parameters[2])
+    else:
+        solution = (b.parameters[0], b.parameters[1])
+    return Problem(label, question, solution, f"The simulator's run ended: {run.outcome}.")

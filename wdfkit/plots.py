@@ -266,3 +266,64 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
             ax.relim()
             ax.autoscale_view()
     return fig
+
+
+KIND_COLOURS = {
+    "request": "#4c72b0",
+    "memory": "#55a868",
+    "buffer": "#dd8452",
+    "reference": "#8172b3",
+}
+
+
+def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
+    """One bar per request, memory object, buffer and target reference, from birth to end.
+
+    Dots mark the DDI calls and events that touched a row; a red line marks a bug check.  The
+    x axis counts events in order (most happen at the same virtual instant).
+    """
+    from .timeline import short
+
+    rows = list(timeline.rows.values())
+    last = max(len(timeline.events) - 1, 1)
+    if timeline.crash_step is not None:
+        last = timeline.crash_step - 0.5
+    fig, ax, new = _axes(ax, (11, 1.6 + 0.62 * max(len(rows), 3)))
+    alive = " alive at the crash" if timeline.crash_step is not None else " still alive"
+    for i, row in enumerate(rows):
+        end = row.end if row.end is not None else last + 0.5
+        colour = KIND_COLOURS.get(row.kind, "#7f7f7f")
+        ax.barh(i, end - row.start, left=row.start, height=0.5, color=colour, alpha=0.35)
+        ax.plot([row.start], [i], marker="o", color=colour, markersize=5)
+        for k, (step, text) in enumerate(row.marks):
+            ax.plot([step], [i], marker="|", color=colour, markersize=12)
+            name = short(text).replace("WdfRequest", "…").replace("WdfIoTarget", "…")
+            ax.text(step, i - 0.3, name, fontsize=6.5, rotation=22, ha="left", va="bottom")
+        if row.end is not None:
+            ax.plot([row.end], [i], marker="x", color=colour, markersize=7)
+            ax.text(row.end + 0.15, i + 0.08, short(row.end_text), fontsize=7, va="center")
+        else:
+            ax.text(end, i + 0.08, alive, fontsize=7, va="center", style="italic")
+    if timeline.crash_step is not None:
+        ax.axvline(timeline.crash_step, color="#c0392b", linewidth=2)
+        ax.text(
+            timeline.crash_step,
+            -0.9,
+            timeline.crash_text.split(" (")[0],
+            color="#c0392b",
+            fontsize=8,
+            ha="right",
+        )
+    ax.set_yticks(range(len(rows)), [short(r.label) for r in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.4, -1.4)
+    ax.set_xlim(-0.5, last + 4)
+    ax.set_xlabel("step (events in the order they happened)")
+    ax.set_title(
+        f"{title}\nbars: alive (o created, | DDI call or event, x ended); blue request, "
+        "green memory object, orange buffer, purple target's reference",
+        fontsize=9,
+    )
+    ax.grid(True, axis="x", alpha=0.3)
+    if new:
+        fig.tight_layout()
+    return fig

@@ -11,9 +11,18 @@ same virtual instant; each event also keeps its virtual time.  The history is bo
 (*limit* events); past it, recording stops and says so.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from .kernel.clock import TICKS_PER_SECOND
+
+
+_LONG_HEX = re.compile(r"0x[0-9A-Fa-f]{8,}")
+
+
+def short(label: str) -> str:
+    """Long addresses and handles cut to their last four digits: 'WDFREQUEST …f23f'."""
+    return _LONG_HEX.sub(lambda m: "…" + m.group(0)[-4:], label)
 
 
 @dataclass
@@ -87,9 +96,9 @@ class Timeline:
 
     def text(self) -> str:
         """The history as lines: step, virtual time, row, what happened."""
-        lines = [f"{'step':>4}  {'time (s)':>9}  {'object':<40} event"]
+        lines = [f"{'step':>4}  {'time (s)':>9}  {'object':<38} event"]
         for step, seconds, label, text in self.events:
-            lines.append(f"{step:>4}  {seconds:9.6f}  {label:<40} {text}")
+            lines.append(f"{step:>4}  {seconds:9.6f}  {short(label):<38} {short(text)}")
         if self.full:
             lines.append(f"(recording stopped after {self.limit} events)")
         return "\n".join(lines)

@@ -112,3 +112,10 @@ def lookaside(machine) -> str:
             f"    Frees    = {lst.TotalFrees:8}    FreeMisses   = {lst.FreeMisses:8}",
         ]
     return "\n".join(lines) if lines else "(no lookaside lists)"
+
+
+def timeline(machine) -> str:
+    """The lifetime history recorded with ``Machine(timeline=True)``, one event per line."""
+    if machine.timeline is None:
+        return "(no timeline: create the machine with Machine(timeline=True))"
+    return machine.timeline.text()

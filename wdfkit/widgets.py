@@ -342,3 +342,43 @@ class LookasideLab:
         rows = [r for r in machine.balance.history if r.name == name]
         self.figure = plots.lookaside_timeline(rows, title, axes=self.axes)
         _show(self.out, self.figure)
+
+
+class ScenarioLab:
+    """Lessons 07-11: choose the driver's moves, run the scenario, see the timeline and outcome.
+
+    *scenario* is one of :mod:`wdfkit.scenarios`' functions; *choices* maps each keyword to its
+    options (a tuple of values: a dropdown; a bool: a checkbox).
+    """
+
+    def __init__(self, scenario, choices: dict, title: str) -> None:
+        self.scenario = scenario
+        self.title = title
+        self.controls = {}
+        for name, options in choices.items():
+            label = name.replace("_", " ")
+            if isinstance(options, bool):
+                control = W.Checkbox(value=options, description=label, indent=False)
+            else:
+                control = W.Dropdown(options=list(options), description=label)
+            control.observe(lambda _change: self.update(), names="value")
+            self.controls[name] = control
+        self.out = W.Output()
+        self.run = None
+        self.update()
+        self.widget = W.VBox([W.HBox(list(self.controls.values())), self.out])
+        self.widget.add_class("wdfkit-scenario-lab")
+
+    def update(self) -> None:
+        """Run the scenario with the chosen moves; redraw the timeline and the outcome."""
+        from matplotlib.figure import Figure
+
+        self.run = self.scenario(**{name: c.value for name, c in self.controls.items()})
+        figure = Figure()
+        plots.lifetime_timeline(self.run.machine.timeline, self.title, ax=figure.subplots())
+        figure.set_size_inches(11, 1.6 + 0.62 * max(len(self.run.machine.timeline.rows), 3))
+        figure.tight_layout()
+        _show(self.out, figure, "Outcome: " + self.run.outcome)
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)

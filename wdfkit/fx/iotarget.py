@@ -27,6 +27,7 @@ from ..kernel.bugcheck import (
 from ..kernel.irp import IO_STATUS_BLOCK, IRP_MJ_READ, IRP_MJ_WRITE
 from ..kernel.lowerdevice import Transfer
 from ..kernel.ntstatus import (
+    NTSTATUS,
     STATUS_CANCELLED,
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_INVALID_DEVICE_STATE,
@@ -218,6 +219,7 @@ class FxIoTarget(FxObject):
     def _completed(self, request, status, information) -> None:
         """CompleteSubmitted: fill the params, call the completion routine, drop our reference."""
         machine = self.machine
+        status = NTSTATUS(status)
         if request.timed_out and status == STATUS_CANCELLED:
             status = STATUS_IO_TIMEOUT
         request.transfer = None

@@ -1,0 +1,364 @@
+"""The five buffer life-cycle scenarios, as small drivers the lessons and labs run.
+
+Each ``scenarioN(**choices)`` loads a driver on a fresh machine with the timeline on, lets the
+application send it one request (scenario 5: several), and returns a :class:`Run`: the machine
+(its timeline, log and bug check), what the application got back, and the bytes it read.
+The choices are the driver's moves — the right one by default, the wrong ones on purpose —
+and a bug check is caught and kept in the run, never raised.
+
+The driver code is written the way the documentation's C is, DDI for DDI; the lessons print
+it with ``inspect.getsource`` so what runs is what the learner reads.
+"""
+
+from dataclasses import dataclass
+
+from .ddi.wdfdevice import (
+    WDF_IO_QUEUE_CONFIG,
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
+    WdfDeviceCreate,
+    WdfDeviceGetIoTarget,
+    WdfDeviceInitSetIoType,
+    WdfIoQueueCreate,
+    WdfIoQueueDispatchParallel,
+    WdfIoQueueDispatchSequential,
+    WdfIoQueueGetDevice,
+)
+from .ddi.wdfiotarget import (
+    WdfIoTargetFormatRequestForIoctl,
+    WdfIoTargetFormatRequestForRead,
+)
+from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
+from .ddi.wdfmemory import (
+    WdfMemoryCopyFromBuffer,
+    WdfMemoryCreate,
+    WdfMemoryCreatePreallocated,
+    WdfMemoryGetBuffer,
+)
+from .ddi.wdfobject import WDF_NO_CONTEXT, WDF_NO_OBJECT_ATTRIBUTES, WdfObjectDelete
+from .ddi.wdfrequest import (
+    WDF_NO_SEND_OPTIONS,
+    WDF_REQUEST_REUSE_NO_FLAGS,
+    WDF_REQUEST_REUSE_PARAMS,
+    WDF_REQUEST_REUSE_PARAMS_INIT,
+    WdfRequestComplete,
+    WdfRequestCompleteWithInformation,
+    WdfRequestCreate,
+    WdfRequestGetStatus,
+    WdfRequestRetrieveInputMemory,
+    WdfRequestRetrieveOutputMemory,
+    WdfRequestReuse,
+    WdfRequestSend,
+    WdfRequestSetCompletionRoutine,
+)
+from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from .kernel.bugcheck import BugCheck
+from .kernel.irp import (
+    CTL_CODE,
+    FILE_ANY_ACCESS,
+    FILE_DEVICE_UNKNOWN,
+    METHOD_BUFFERED,
+    WdfDeviceIoBuffered,
+    WdfDeviceIoDirect,
+)
+from .kernel.ntstatus import NT_SUCCESS, STATUS_IO_DEVICE_ERROR, STATUS_SUCCESS
+from .kernel.pool import NonPagedPoolNx
+from .machine import Machine
+
+IOCTL_TOASTER_GET_DATA = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
+READ_LENGTH = 16
+BUFFERINGS = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
+
+
+@dataclass
+class Run:
+    """One scenario run: the machine, the application's result and bytes, any bug check."""
+
+    machine: Machine
+    io_status: object = None
+    data: bytes = b""
+    bugcheck: BugCheck | None = None
+
+    @property
+    def outcome(self) -> str:
+        """One line: how the run ended."""
+        if self.bugcheck is not None:
+            return f"bug check {self.bugcheck._summary()} in {self.bugcheck.ddi}"
+        s = self.io_status
+        return f"the application got {s.Status} with Information {s.Information}"
+
+
+def _machine(io_type: int, read=None, ioctl=None, parallel: bool = False) -> Machine:
+    """A machine whose driver has a device, a sequential default queue and these callbacks."""
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceInitSetIoType(DeviceInit, io_type)
+        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
+        if not NT_SUCCESS(status):
+            return status
+        config = WDF_IO_QUEUE_CONFIG()
+        dispatch = WdfIoQueueDispatchParallel if parallel else WdfIoQueueDispatchSequential
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, dispatch)
+        config.EvtIoRead = read
+        config.EvtIoDeviceControl = ioctl
+        status, queue = WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)
+        return status
+
+    machine = Machine("Toaster", timeline=True)
+    with machine:
+        machine.add_device(EvtDriverDeviceAdd)
+    return machine
+
+
+def _read(machine: Machine, steps=None, length: int = READ_LENGTH) -> Run:
+    """The application reads *length* bytes; then *steps* (driver code after the fact) run."""
+    run = Run(machine)
+    buffer = bytearray(length)
+    try:
+        with machine:
+            run.io_status = machine.application().ReadFile(buffer)
+            if steps is not None:
+                steps()
+    except BugCheck as bugcheck:
+        run.bugcheck = bugcheck
+    run.data = bytes(buffer)
+    return run
+
+
+# -- scenario 1: receive, handle, complete -----------------------------------------------------
+def scenario1(buffering: str = "buffered", after_complete: str = "nothing") -> Run:
+    """The driver fills the read itself and completes it.
+
+    *after_complete*: "nothing" (right), "memory handle" (call WdfMemoryGetBuffer on the
+    request's memory afterwards) or "buffer pointer" (write through the saved pointer).
+    """
+    kept = {}
+
+    def EvtIoRead(Queue, Request, Length):
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if not NT_SUCCESS(status):
+            WdfRequestComplete(Request, status)
+            return
+        data = bytes(range(0xA0, 0xA0 + Length))  # what the device "read"
+        status = WdfMemoryCopyFromBuffer(memory, 0, data, Length)
+        kept["memory"], kept["buffer"] = memory, WdfMemoryGetBuffer(memory)[0]
+        WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+    def later():
+        if after_complete == "memory handle":
+            WdfMemoryGetBuffer(kept["memory"])
+        elif after_complete == "buffer pointer":
+            kept["buffer"].write(b"late")
+
+    return _read(_machine(BUFFERINGS[buffering], read=EvtIoRead), later)
+
+
+# -- scenario 2: forward to the I/O target -----------------------------------------------------
+def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
+    WdfRequestComplete(Request, CompletionParams.IoStatus.Status)
+
+
+def scenario2(completion_routine: bool = True, lower_fails: bool = False) -> Run:
+    """The documentation's EvtIoRead: retrieve, format, set the routine, send, complete there.
+
+    *completion_routine* False leaves out WdfRequestSetCompletionRoutine; *lower_fails* makes
+    the lower device fail the read.
+    """
+
+    def EvtIoRead(Queue, Request, Length):
+        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if NT_SUCCESS(status):
+            status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
+        if NT_SUCCESS(status):
+            if completion_routine:
+                WdfRequestSetCompletionRoutine(Request, RequestCompletionRoutine, WDF_NO_CONTEXT)
+            if WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS):
+                return
+            status = WdfRequestGetStatus(Request)
+        WdfRequestComplete(Request, status)
+
+    machine = _machine(WdfDeviceIoBuffered, read=EvtIoRead)
+    if lower_fails:
+        machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
+    return _read(machine)
+
+
+# -- scenario 3: a new request that uses the original request's memory -------------------------
+def scenario3(reuse_first: bool = True, ioctl: bool = False) -> Run:
+    """The driver sends its own request with the original's memory, then completes the original.
+
+    *reuse_first* False leaves out WdfRequestReuse in the completion routine: the target's
+    reference on the original's memory is still held (two with *ioctl*, which formats both
+    the input and the output memory).
+    """
+    created = {}
+
+    def EvtDriverCreatedRequestCompletion(Request, Target, Params, Context):
+        original = Context
+        if reuse_first:
+            params = WDF_REQUEST_REUSE_PARAMS()
+            WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+            WdfRequestReuse(Request, params)
+        information = Params.IoStatus.Information
+        WdfRequestCompleteWithInformation(original, Params.IoStatus.Status, information)
+
+    def send_copy(Queue, Request, make_format):
+        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        if "request" not in created:
+            status, created["request"] = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
+        newRequest = created["request"]
+        status = make_format(ioTarget, newRequest)
+        if NT_SUCCESS(status):
+            WdfRequestSetCompletionRoutine(newRequest, EvtDriverCreatedRequestCompletion, Request)
+            if WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS):
+                return
+            status = WdfRequestGetStatus(newRequest)
+        WdfRequestComplete(Request, status)
+
+    def EvtIoRead(Queue, Request, Length):
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if not NT_SUCCESS(status):
+            WdfRequestComplete(Request, status)
+            return
+        send_copy(
+            Queue,
+            Request,
+            lambda target, new: WdfIoTargetFormatRequestForRead(target, new, memory, None, None),
+        )
+
+    def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+        status, inMemory = WdfRequestRetrieveInputMemory(Request)
+        if NT_SUCCESS(status):
+            status, outMemory = WdfRequestRetrieveOutputMemory(Request)
+        if not NT_SUCCESS(status):
+            WdfRequestComplete(Request, status)
+            return
+        send_copy(
+            Queue,
+            Request,
+            lambda target, new: WdfIoTargetFormatRequestForIoctl(
+                target, new, IoControlCode, inMemory, None, outMemory, None
+            ),
+        )
+
+    machine = _machine(WdfDeviceIoBuffered, read=EvtIoRead, ioctl=EvtIoDeviceControl)
+    if not ioctl:
+        return _read(machine)
+    run = Run(machine)
+    out = bytearray(READ_LENGTH)
+    try:
+        with machine:
+            app = machine.application()
+            run.io_status = app.DeviceIoControl(IOCTL_TOASTER_GET_DATA, b"query", out)
+    except BugCheck as bugcheck:
+        run.bugcheck = bugcheck
+    run.data = bytes(out)
+    return run
+
+
+# -- scenario 4: a new request with new memory -------------------------------------------------
+MEMORY_KINDS = ("WdfMemoryCreate", "lookaside", "preallocated")
+
+
+def scenario4(kind: str = "WdfMemoryCreate", free_early: bool = False) -> Run:
+    """The driver reads from the lower device into memory of its own, asynchronously.
+
+    *kind* is where the buffer comes from.  *free_early* lets go of it right after sending:
+    WdfObjectDelete on the memory for the first two kinds (safe: the target's reference keeps
+    the buffer), ExFreePoolWithTag on the preallocated buffer (the lower device then writes
+    into freed pool).
+    """
+    if kind not in MEMORY_KINDS:
+        raise ValueError(f"scenario4: kind must be one of {MEMORY_KINDS}")
+    state = {}
+    tag = "1buB"
+
+    def EvtReadDone(Request, Target, Params, Context):
+        original = Context
+        buffer, size = WdfMemoryGetBuffer(state["memory"])  # alive: the format's reference
+        status, outMemory = WdfRequestRetrieveOutputMemory(original)
+        WdfMemoryCopyFromBuffer(outMemory, 0, buffer, READ_LENGTH)
+        if not free_early:
+            if kind == "preallocated":
+                WdfObjectDelete(state["memory"])
+                ExFreePoolWithTag(state["buffer"], tag)
+            else:
+                WdfObjectDelete(state["memory"])
+        WdfObjectDelete(Request)  # releases the target's reference on the memory
+        WdfRequestCompleteWithInformation(original, Params.IoStatus.Status, READ_LENGTH)
+
+    def EvtIoRead(Queue, Request, Length):
+        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        if kind == "WdfMemoryCreate":
+            status, memory, _ = WdfMemoryCreate(WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, tag, 64)
+        elif kind == "lookaside":
+            status, lookaside = WdfLookasideListCreate(
+                WDF_NO_OBJECT_ATTRIBUTES, 64, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, tag
+            )
+            status, memory = WdfMemoryCreateFromLookaside(lookaside)
+        else:
+            state["buffer"] = ExAllocatePoolWithTag(NonPagedPoolNx, 64, tag)
+            status, memory = WdfMemoryCreatePreallocated(
+                WDF_NO_OBJECT_ATTRIBUTES, state["buffer"], 64
+            )
+        state["memory"] = memory
+        status, newRequest = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
+        WdfIoTargetFormatRequestForRead(ioTarget, newRequest, memory, None, None)
+        WdfRequestSetCompletionRoutine(newRequest, EvtReadDone, Request)
+        WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS)
+        if free_early:
+            if kind == "preallocated":
+                ExFreePoolWithTag(state["buffer"], tag)  # the memory object lives on
+            else:
+                WdfObjectDelete(memory)  # the target's reference keeps the buffer
+
+    return _read(_machine(WdfDeviceIoBuffered, read=EvtIoRead))
+
+
+# -- scenario 5: one driver-created request, reused ---------------------------------------------
+def scenario5(sends: int = 4, reuse: bool = True, overlap: bool = False) -> Run:
+    """The driver creates one request at start-up and sends it once per application read.
+
+    *reuse* False skips WdfRequestReuse before each new send; *overlap* lets two application
+    reads arrive together on a parallel path, so the second send finds the request still
+    outstanding.
+    """
+    shared = {}
+
+    def EvtReusedDone(Request, Target, Params, Context):
+        WdfRequestCompleteWithInformation(Context, Params.IoStatus.Status, 0)
+
+    def EvtIoRead(Queue, Request, Length):
+        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        if "request" not in shared:
+            status, shared["request"] = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
+            status, shared["memory"], _ = WdfMemoryCreate(
+                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "1buB", 64
+            )
+        reused = shared["request"]
+        if reuse:
+            params = WDF_REQUEST_REUSE_PARAMS()
+            WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+            WdfRequestReuse(reused, params)
+        WdfIoTargetFormatRequestForRead(ioTarget, reused, shared["memory"], None, None)
+        WdfRequestSetCompletionRoutine(reused, EvtReusedDone, Request)
+        if not WdfRequestSend(reused, ioTarget, WDF_NO_SEND_OPTIONS):
+            WdfRequestComplete(Request, WdfRequestGetStatus(reused))
+
+    machine = _machine(WdfDeviceIoBuffered, read=EvtIoRead, parallel=overlap)
+    run = Run(machine)
+    try:
+        with machine:
+            app = machine.application()
+            pending = []
+            for _ in range(sends):
+                io = app.ReadFile(bytearray(READ_LENGTH), overlapped=overlap)
+                pending.append(io)
+            if overlap:
+                machine.advance(0.01)
+                run.io_status = pending[-1].IoStatus
+            else:
+                run.io_status = pending[-1]
+    except BugCheck as bugcheck:
+        run.bugcheck = bugcheck
+    return run
