@@ -71,3 +71,15 @@ def test_lookaside_lab_simulates_and_drives_ddis():
     lab.reset()
     assert lab.machine.balance.lists[0].TotalAllocates == 0
     plt.close("all")
+
+
+def test_scenario_lab_reruns_on_each_choice():
+    from wdfkit import scenarios
+
+    lab = widgets.ScenarioLab(scenarios.scenario3, {"reuse_first": True, "ioctl": False}, "S3")
+    assert "the application got STATUS_SUCCESS" in lab.message.value
+    lab.controls["reuse_first"].value = False
+    assert "0x10D" in lab.message.value and lab.run.bugcheck.parameters[2] == 1
+    lab.controls["ioctl"].value = True
+    assert lab.run.bugcheck.parameters[2] == 2
+    assert lab.run.machine.timeline.crash_step is not None

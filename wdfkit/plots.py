@@ -295,7 +295,7 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
         colour = KIND_COLOURS.get(row.kind, "#7f7f7f")
         ax.barh(i, end - row.start, left=row.start, height=0.5, color=colour, alpha=0.35)
         ax.plot([row.start], [i], marker="o", color=colour, markersize=5)
-        for k, (step, text) in enumerate(row.marks):
+        for step, text in row.marks:
             ax.plot([step], [i], marker="|", color=colour, markersize=12)
             name = short(text).replace("WdfRequest", "…").replace("WdfIoTarget", "…")
             ax.text(step, i - 0.3, name, fontsize=6.5, rotation=22, ha="left", va="bottom")

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from .kernel.clock import TICKS_PER_SECOND
 
-
 _LONG_HEX = re.compile(r"0x[0-9A-Fa-f]{8,}")
 
 

@@ -364,9 +364,10 @@ class ScenarioLab:
             control.observe(lambda _change: self.update(), names="value")
             self.controls[name] = control
         self.out = W.Output()
+        self.message = W.Label()
         self.run = None
         self.update()
-        self.widget = W.VBox([W.HBox(list(self.controls.values())), self.out])
+        self.widget = W.VBox([W.HBox(list(self.controls.values())), self.message, self.out])
         self.widget.add_class("wdfkit-scenario-lab")
 
     def update(self) -> None:
@@ -378,7 +379,8 @@ class ScenarioLab:
         plots.lifetime_timeline(self.run.machine.timeline, self.title, ax=figure.subplots())
         figure.set_size_inches(11, 1.6 + 0.62 * max(len(self.run.machine.timeline.rows), 3))
         figure.tight_layout()
-        _show(self.out, figure, "Outcome: " + self.run.outcome)
+        self.message.value = "Outcome: " + self.run.outcome
+        _show(self.out, figure)
 
     def _ipython_display_(self) -> None:
         display(self.widget)

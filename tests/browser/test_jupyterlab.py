@@ -33,6 +33,28 @@ INTERACTIONS = {
         "click",
         "ExAllocatePoolWithTag ->",
     ),
+    "06_buffer_life_cycle.ipynb": (".wdfkit-scenario-lab select", "select:direct", "Outcome:"),
+    "07_scenario1_complete.ipynb": (".wdfkit-scenario-lab select", "select:direct", "Outcome:"),
+    "08_scenario2_forward.ipynb": (
+        ".wdfkit-scenario-lab input[type=checkbox]",
+        "check",
+        "STATUS_INVALID_DEVICE_REQUEST",
+    ),
+    "09_scenario3_existing_memory.ipynb": (
+        ".wdfkit-scenario-lab input[type=checkbox]",
+        "check",
+        "bug check 0x10D",
+    ),
+    "10_scenario4_new_memory.ipynb": (
+        ".wdfkit-scenario-lab select",
+        "select:preallocated",
+        "Outcome:",
+    ),
+    "11_scenario5_reuse_request.ipynb": (
+        ".wdfkit-scenario-lab input[type=checkbox]",
+        "check",
+        "Outcome:",
+    ),
     "05_aligning_buffers.ipynb": (
         ".wdfkit-alignment-lab select",
         "select:64",

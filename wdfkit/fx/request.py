@@ -122,9 +122,7 @@ class FxRequestMemory(FxMemoryObject):
     def describe(self) -> str:
         where = "no buffer" if self.buffer is None else f"0x{self.buffer:016X}"
         access = ", read-only" if self.read_only else ""
-        return (
-            f"{self.which} memory of the request, points at {where} ({self.size:#x} bytes{access})"
-        )
+        return f"{self.which} memory of the request, buffer {where} ({self.size:#x} bytes{access})"
 
 
 class FxRequest(FxObject):

@@ -191,7 +191,8 @@ class Irp:
             return self._user_address(data)
         block = self._system_block(len(data), "caller's kernel buffer")
         self.machine.pool.write(block.address, bytes(data))
-        self.copy_back.append((block.address, data, True))
+        if isinstance(data, memoryview):  # an output buffer: the caller sees what lands there
+            self.copy_back.append((block.address, data, True))
         return block.address
 
     # -- completion --------------------------------------------------------------------------

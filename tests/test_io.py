@@ -1,0 +1,365 @@
+"""The I/O path: requests, their memory, completion, I/O targets, reuse (kmdf-semantics.md §4-6)."""
+# ruff: noqa: F403, F405  (the tests use the DDI names exactly as a driver would)
+
+import pytest
+
+from wdfkit import *
+from wdfkit import scenarios
+from wdfkit.ddi.wdfiotarget import WDF_IO_TARGET_OPEN_PARAMS
+
+IOCTL_BUFFERED = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
+IOCTL_NEITHER = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_NEITHER, FILE_ANY_ACCESS)
+IOCTL_IN_DIRECT = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x802, METHOD_IN_DIRECT, FILE_ANY_ACCESS)
+
+
+def driver(io_type=WdfDeviceIoBuffered, parallel=False, **callbacks):
+    """A machine whose default queue calls *callbacks* (EvtIoRead=..., ...)."""
+
+    def add(Driver, DeviceInit):
+        WdfDeviceInitSetIoType(DeviceInit, io_type)
+        status, device = WdfDeviceCreate(DeviceInit, None)
+        config = WDF_IO_QUEUE_CONFIG()
+        kind = WdfIoQueueDispatchParallel if parallel else WdfIoQueueDispatchSequential
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, kind)
+        for name, callback in callbacks.items():
+            setattr(config, name, callback)
+        return WdfIoQueueCreate(device, config, None)[0]
+
+    machine = boot("Toaster")
+    assert machine.add_device(add) == STATUS_SUCCESS
+    return machine
+
+
+def retrieve_all(seen):
+    def callback(Queue, Request, *lengths):
+        seen["in"] = WdfRequestRetrieveInputMemory(Request)[0]
+        seen["out"] = WdfRequestRetrieveOutputMemory(Request)[0]
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    return callback
+
+
+@pytest.mark.parametrize(
+    "call, expected_in, expected_out",
+    [
+        ("read", STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS),
+        ("write", STATUS_SUCCESS, STATUS_INVALID_DEVICE_REQUEST),
+        ("ioctl", STATUS_SUCCESS, STATUS_SUCCESS),
+        ("ioctl-no-out", STATUS_SUCCESS, STATUS_BUFFER_TOO_SMALL),
+        ("ioctl-neither", STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_REQUEST),
+    ],
+)
+def test_retrieve_statuses_per_major_function(call, expected_in, expected_out):
+    seen = {}
+    cb = retrieve_all(seen)
+    machine = driver(EvtIoRead=cb, EvtIoWrite=cb, EvtIoDeviceControl=cb)
+    app = machine.application()
+    if call == "read":
+        app.ReadFile(bytearray(8))
+    elif call == "write":
+        app.WriteFile(b"12345678")
+    elif call == "ioctl":
+        app.DeviceIoControl(IOCTL_BUFFERED, b"in", bytearray(4))
+    elif call == "ioctl-no-out":
+        app.DeviceIoControl(IOCTL_BUFFERED, b"in", None)
+    else:
+        app.DeviceIoControl(IOCTL_NEITHER, b"in", bytearray(4))
+    assert (seen["in"], seen["out"]) == (expected_in, expected_out)
+
+
+def test_method_neither_allowed_for_kernel_mode_requestor():
+    seen = {}
+    machine = driver(EvtIoDeviceControl=retrieve_all(seen))
+    machine.application(KernelMode).DeviceIoControl(IOCTL_NEITHER, b"in", bytearray(4))
+    assert seen == {"in": STATUS_SUCCESS, "out": STATUS_SUCCESS}
+
+
+def test_retrieve_buffer_minimum_length_and_read_only_memory():
+    seen = {}
+
+    def EvtIoDeviceControl(Queue, Request, OutLen, InLen, Code):
+        seen["small"] = WdfRequestRetrieveOutputBuffer(Request, 5)
+        seen["ok"] = WdfRequestRetrieveOutputBuffer(Request, 4)[0]
+        status, memory = WdfRequestRetrieveInputMemory(Request)
+        seen["write-in"] = WdfMemoryCopyFromBuffer(memory, 0, b"x", 1)
+        WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 4)
+
+    machine = driver(EvtIoDeviceControl=EvtIoDeviceControl)
+    machine.application().DeviceIoControl(IOCTL_IN_DIRECT, b"in", bytearray(4))
+    assert seen["small"] == (STATUS_BUFFER_TOO_SMALL, None, 0)
+    assert seen["ok"] == STATUS_SUCCESS
+    assert seen["write-in"] == STATUS_ACCESS_VIOLATION  # IN_DIRECT input memory is read-only
+
+
+def test_zero_length_read_is_completed_by_the_framework():
+    called = []
+    machine = driver(EvtIoRead=lambda q, r, n: called.append(n))
+    result = machine.application().ReadFile(bytearray(0))
+    assert (result.Status, result.Information, called) == (STATUS_SUCCESS, 0, [])
+
+
+def test_missing_callback_gives_invalid_device_request():
+    machine = driver(EvtIoRead=lambda q, r, n: None)
+    assert machine.application().WriteFile(b"abc").Status == STATUS_INVALID_DEVICE_REQUEST
+
+
+def test_buffered_read_copies_information_bytes_back():
+    def EvtIoRead(Queue, Request, Length):
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        WdfMemoryCopyFromBuffer(memory, 0, b"ABCDEFGH", 8)
+        WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 3)
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    buffer = bytearray(8)
+    assert machine.application().ReadFile(buffer).Information == 3
+    assert bytes(buffer) == b"ABC\x00\x00\x00\x00\x00"
+
+
+def test_information_larger_than_buffer_is_0x10d_6_4_with_verifier():
+    def EvtIoRead(Queue, Request, Length):
+        WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length + 1)
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    with pytest.raises(BugCheck) as crash:
+        machine.application().ReadFile(bytearray(8))
+    assert (crash.value.code, *crash.value.parameters[:2]) == (0x10D, 0x6, 0x4)
+
+
+def test_completed_request_handle_and_memory_are_invalid():
+    kept = {}
+
+    def EvtIoRead(Queue, Request, Length):
+        kept["request"] = Request
+        kept["memory"] = WdfRequestRetrieveOutputMemory(Request)[1]
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    machine.application().ReadFile(bytearray(8))
+    with pytest.raises(BugCheck) as crash:
+        WdfRequestGetStatus(kept["request"])
+    assert crash.value.parameters[:2] == (0x5, kept["request"].value)
+    assert machine.state == "crashed"
+
+
+def test_reference_on_request_memory_blocks_completion_with_count():
+    def EvtIoRead(Queue, Request, Length):
+        memory = WdfRequestRetrieveOutputMemory(Request)[1]
+        WdfObjectReference(memory)
+        WdfObjectReference(memory)
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    with pytest.raises(BugCheck) as crash:
+        machine.application().ReadFile(bytearray(8))
+    assert crash.value.parameters[0] == 0x3 and crash.value.parameters[2] == 2
+
+
+def test_completing_a_driver_created_request_is_refused():
+    machine = boot("Toaster")
+    status, request = WdfRequestCreate(None, None)
+    WdfRequestComplete(request, STATUS_SUCCESS)
+    assert "cannot be completed" in machine.log_lines()[-1]
+    WdfObjectDelete(request)
+    machine.unload()
+
+
+def test_format_offsets_past_the_buffer_give_integer_overflow():
+    def EvtIoRead(Queue, Request, Length):
+        target = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        memory = WdfRequestRetrieveOutputMemory(Request)[1]
+        results.append(
+            WdfIoTargetFormatRequestForRead(target, Request, memory, WDFMEMORY_OFFSET(4, 5), None)
+        )
+        results.append(
+            WdfIoTargetFormatRequestForRead(target, Request, memory, WDFMEMORY_OFFSET(4, 4), None)
+        )
+        WdfRequestFormatRequestUsingCurrentType(Request)  # releases the format's reference
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    results = []
+    machine = driver(EvtIoRead=EvtIoRead)
+    assert machine.application().ReadFile(bytearray(8)).Status == STATUS_SUCCESS
+    assert results == [STATUS_INTEGER_OVERFLOW, STATUS_SUCCESS]
+
+
+def test_send_failures_return_false_with_the_status():
+    machine = boot("Toaster")
+    target = None
+
+    def add(Driver, DeviceInit):
+        nonlocal target
+        status, device = WdfDeviceCreate(DeviceInit, None)
+        target = WdfDeviceGetIoTarget(device)
+        return status
+
+    machine.add_device(add)
+    status, request = WdfRequestCreate(None, target)
+    assert WdfRequestSend(request, target, None) is False  # Verifier: not formatted
+    assert WdfRequestGetStatus(request) == STATUS_REQUEST_NOT_ACCEPTED
+    options = WDF_REQUEST_SEND_OPTIONS()
+    WDF_REQUEST_SEND_OPTIONS_INIT(options, WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET)
+    assert WdfRequestSend(request, target, options) is False
+    assert WdfRequestGetStatus(request) == STATUS_INVALID_DEVICE_STATE
+    options.Size = 4
+    assert WdfRequestSend(request, target, options) is False
+    assert WdfRequestGetStatus(request) == STATUS_INVALID_PARAMETER
+
+
+def test_sync_read_with_timeout_and_stopped_target():
+    machine = boot("Toaster")
+    holder = {}
+
+    def add(Driver, DeviceInit):
+        status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
+        return status
+
+    machine.add_device(add)
+    target = WdfDeviceGetIoTarget(holder["device"])
+    status, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 32)
+    desc = WDF_MEMORY_DESCRIPTOR()
+    WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(desc, memory, None)
+    assert WdfIoTargetSendReadSynchronously(target, None, desc, None, None) == (STATUS_SUCCESS, 32)
+    assert buffer.read(4) == bytes([0, 1, 2, 3])
+    machine.lower_device.latency = 5.0
+    options = WDF_REQUEST_SEND_OPTIONS()
+    WDF_REQUEST_SEND_OPTIONS_INIT(options, 0)
+    WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(options, WDF_REL_TIMEOUT_IN_MS(100))
+    result = WdfIoTargetSendReadSynchronously(target, None, desc, None, options)
+    assert result == (STATUS_IO_TIMEOUT, 0)
+    bad = WDF_MEMORY_DESCRIPTOR()
+    WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(bad, memory, WDFMEMORY_OFFSET(30, 4))
+    assert WdfIoTargetSendReadSynchronously(target, None, bad, None, None)[0] == (
+        STATUS_INTEGER_OVERFLOW
+    )
+    WdfObjectDelete(memory)
+    machine.unload()
+
+
+def test_remote_target_states():
+    machine = boot("Toaster")
+    holder = {}
+
+    def add(Driver, DeviceInit):
+        status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
+        return status
+
+    machine.add_device(add)
+    status, target = WdfIoTargetCreate(holder["device"], None)
+    status, request = WdfRequestCreate(None, None)
+    status, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 8)
+    assert WdfIoTargetFormatRequestForRead(target, request, memory, None, None) == (
+        STATUS_INVALID_DEVICE_STATE
+    )
+    params = WDF_IO_TARGET_OPEN_PARAMS()
+    WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME(params, r"\Device\Other", 0)
+    assert WdfIoTargetOpen(target, params) == STATUS_SUCCESS
+    WdfIoTargetStop(target, WdfIoTargetLeaveSentIoPending)
+    assert WdfIoTargetFormatRequestForRead(target, request, memory, None, None) == STATUS_SUCCESS
+    assert WdfRequestSend(request, target, None) is True  # queued while stopped
+    machine.advance(1)
+    assert WdfIoTargetGetState(target) == WdfIoTargetStopped
+    assert WdfIoTargetStart(target) == STATUS_SUCCESS
+    machine.advance(1)
+    assert WdfRequestGetStatus(request) == STATUS_SUCCESS
+    WdfIoTargetClose(target)
+    assert WdfRequestSend(request, target, None) is False
+    assert WdfRequestGetStatus(request) == STATUS_INVALID_DEVICE_STATE
+
+
+def test_reuse_statuses():
+    boot("Toaster")
+    status, request = WdfRequestCreate(None, None)
+    params = WDF_REQUEST_REUSE_PARAMS()
+    WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_CANCELLED)
+    assert WdfRequestReuse(request, params) == STATUS_SUCCESS
+    assert WdfRequestGetStatus(request) == STATUS_CANCELLED
+    params.Size = 0x10
+    assert WdfRequestReuse(request, params) == STATUS_INVALID_PARAMETER
+    WDF_REQUEST_REUSE_PARAMS_INIT(params, 0x4, STATUS_SUCCESS)
+    assert WdfRequestReuse(request, params) == STATUS_INVALID_PARAMETER
+
+
+def test_reuse_with_new_irp_on_a_queue_request_is_invalid_state():
+    seen = []
+
+    def EvtIoRead(Queue, Request, Length):
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_SET_NEW_IRP, STATUS_SUCCESS)
+        seen.append(WdfRequestReuse(Request, params))
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    driver(EvtIoRead=EvtIoRead).application().ReadFile(bytearray(4))
+    assert seen == [STATUS_WDF_REQUEST_INVALID_STATE]
+
+
+def test_sequential_queue_presents_one_request_at_a_time():
+    presented = []
+
+    def EvtIoRead(Queue, Request, Length):
+        presented.append(Request)
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    app = machine.application()
+    first = app.ReadFile(bytearray(4), overlapped=True)
+    app.ReadFile(bytearray(4), overlapped=True)
+    assert len(presented) == 1 and not first.done
+    WdfRequestComplete(presented[0], STATUS_SUCCESS)
+    assert len(presented) == 2 and first.done
+
+
+def test_unanswered_read_leaves_the_application_waiting():
+    machine = driver(EvtIoRead=lambda q, r, n: None)
+    assert machine.application().ReadFile(bytearray(4)).Status == STATUS_PENDING
+    assert "still waiting" in machine.log_lines()[-1]
+
+
+# -- the five scenarios, right and broken ----------------------------------------------------
+def test_scenario1_right_and_broken():
+    assert scenarios.scenario1().bugcheck is None
+    assert scenarios.scenario1(after_complete="memory handle").bugcheck.parameters[0] == 0x5
+    assert scenarios.scenario1(after_complete="buffer pointer").bugcheck.code == 0x50
+
+
+def test_scenario2_forwarding_reaches_the_application_at_dispatch_level():
+    run = scenarios.scenario2()
+    assert run.io_status.Status == STATUS_SUCCESS and run.data == bytes(range(16))
+    assert any("IRQL 2] completion routine" in line for line in run.machine.log_lines())
+    assert scenarios.scenario2(completion_routine=False).io_status.Status == (
+        STATUS_INVALID_DEVICE_REQUEST
+    )
+    assert scenarios.scenario2(lower_fails=True).io_status.Status == STATUS_IO_DEVICE_ERROR
+
+
+@pytest.mark.parametrize("ioctl, count", [(False, 1), (True, 2)])
+def test_scenario3_without_reuse_is_0x10d_3_with_the_count(ioctl, count):
+    assert scenarios.scenario3(ioctl=ioctl).bugcheck is None
+    crash = scenarios.scenario3(reuse_first=False, ioctl=ioctl).bugcheck
+    assert (crash.code, crash.parameters[0], crash.parameters[2]) == (0x10D, 0x3, count)
+
+
+@pytest.mark.parametrize("kind", scenarios.MEMORY_KINDS)
+def test_scenario4_only_the_preallocated_buffer_dies_early(kind):
+    assert scenarios.scenario4(kind=kind).bugcheck is None
+    early = scenarios.scenario4(kind=kind, free_early=True)
+    if kind == "preallocated":
+        assert early.bugcheck.code == 0x50
+    else:
+        assert early.bugcheck is None and early.data == bytes(range(16))
+
+
+def test_scenario5_reuse_and_overlap():
+    assert scenarios.scenario5(sends=4).bugcheck is None
+    crash = scenarios.scenario5(sends=2, overlap=True).bugcheck
+    assert crash.parameters[:2] == (0x6, 0x3)
+
+
+def test_timeline_marks_the_crash_and_stays_bounded():
+    run = scenarios.scenario3(reuse_first=False)
+    timeline = run.machine.timeline
+    assert timeline.crash_step == len(timeline.events) - 1
+    assert "0x10D" in timeline.text().splitlines()[-1]
+    machine = driver(EvtIoRead=lambda q, r, n: WdfRequestComplete(r, STATUS_SUCCESS))
+    machine.timeline = type(timeline)(machine, limit=10)
+    for _ in range(5):
+        machine.application().ReadFile(bytearray(4))
+    assert len(machine.timeline.events) == 10 and machine.timeline.full
