@@ -30,6 +30,19 @@ def driver(io_type=WdfDeviceIoBuffered, parallel=False, **callbacks):
     return machine
 
 
+def device_machine():
+    """A machine whose driver has a device and no queue: ``(machine, device)``."""
+    holder = {}
+
+    def add(Driver, DeviceInit):
+        status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
+        return status
+
+    machine = boot("Toaster")
+    machine.add_device(add)
+    return machine, holder["device"]
+
+
 def retrieve_all(seen):
     def callback(Queue, Request, *lengths):
         seen["in"] = WdfRequestRetrieveInputMemory(Request)[0]
@@ -183,16 +196,8 @@ def test_format_offsets_past_the_buffer_give_integer_overflow():
 
 
 def test_send_failures_return_false_with_the_status():
-    machine = boot("Toaster")
-    target = None
-
-    def add(Driver, DeviceInit):
-        nonlocal target
-        status, device = WdfDeviceCreate(DeviceInit, None)
-        target = WdfDeviceGetIoTarget(device)
-        return status
-
-    machine.add_device(add)
+    machine, device = device_machine()
+    target = WdfDeviceGetIoTarget(device)
     status, request = WdfRequestCreate(None, target)
     assert WdfRequestSend(request, target, None) is False  # Verifier: not formatted
     assert WdfRequestGetStatus(request) == STATUS_REQUEST_NOT_ACCEPTED
@@ -206,15 +211,8 @@ def test_send_failures_return_false_with_the_status():
 
 
 def test_sync_read_with_timeout_and_stopped_target():
-    machine = boot("Toaster")
-    holder = {}
-
-    def add(Driver, DeviceInit):
-        status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
-        return status
-
-    machine.add_device(add)
-    target = WdfDeviceGetIoTarget(holder["device"])
+    machine, device = device_machine()
+    target = WdfDeviceGetIoTarget(device)
     status, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 32)
     desc = WDF_MEMORY_DESCRIPTOR()
     WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(desc, memory, None)
@@ -236,15 +234,8 @@ def test_sync_read_with_timeout_and_stopped_target():
 
 
 def test_remote_target_states():
-    machine = boot("Toaster")
-    holder = {}
-
-    def add(Driver, DeviceInit):
-        status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
-        return status
-
-    machine.add_device(add)
-    status, target = WdfIoTargetCreate(holder["device"], None)
+    machine, device = device_machine()
+    status, target = WdfIoTargetCreate(device, None)
     status, request = WdfRequestCreate(None, None)
     status, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 8)
     assert WdfIoTargetFormatRequestForRead(target, request, memory, None, None) == (

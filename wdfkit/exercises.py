@@ -137,7 +137,14 @@ def _lesson05(label: str, rng: random.Random) -> Problem:
 
 
 def _life_cycle(label: str, rng: random.Random) -> Problem:
-    """Lessons 06-11: predict how a scenario ends; the scenario itself gives the answer."""
+    (
+        """Lessons 06-11: predict how a scenario ends; the scenario itself gives the answer.
+
+    Each case: the run, the question, and how to read the answer off its bug check (None: the
+    answer is the status the application got).
+    """
+        ""
+    )
     from . import scenarios
 
     cases = {
@@ -145,45 +152,44 @@ def _life_cycle(label: str, rng: random.Random) -> Problem:
             lambda: scenarios.scenario1(after_complete="memory handle"),
             "A driver completes a read, then calls WdfMemoryGetBuffer on the output memory "
             "handle it retrieved. Give (bug-check code, parameter 1).",
+            lambda b: (b.code, b.parameters[0]),
         ),
         "07-ex1": (
             lambda: scenarios.scenario1(buffering="direct", after_complete="buffer pointer"),
             "With direct I/O, a driver completes a read, then writes through the buffer pointer "
             "it kept. Give the bug-check code.",
+            lambda b: b.code,
         ),
         "08-ex1": (
             lambda: scenarios.scenario2(completion_routine=False),
             "The forwarding EvtIoRead leaves out WdfRequestSetCompletionRoutine. What status "
             "does the application get? Give the number, e.g. 0xC0000010.",
+            None,
         ),
         "09-ex1": (
             lambda: scenarios.scenario3(reuse_first=False, ioctl=True),
             "Scenario 3 with an IOCTL (input and output memory both formatted into the new "
             "request), and no WdfRequestReuse before completing the original. Give "
             "(bug-check code, parameter 1, parameter 3).",
+            lambda b: (b.code, b.parameters[0], b.parameters[2]),
         ),
         "10-ex1": (
             lambda: scenarios.scenario4(kind="preallocated", free_early=True),
             "Scenario 4 with a preallocated buffer freed right after WdfRequestSend. Give the "
             "bug-check code.",
+            lambda b: b.code,
         ),
         "11-ex1": (
             lambda: scenarios.scenario5(overlap=True),
             "Scenario 5 with two reads arriving together on a parallel queue, so the one reused "
             "request is sent again while still outstanding. Give (parameter 1, parameter 2).",
+            lambda b: b.parameters[:2],
         ),
     }
-    run_it, question = cases[label]
+    run_it, question, from_bugcheck = cases[label]
     run = run_it()
-    b = run.bugcheck
-    if label == "08-ex1":
+    if from_bugcheck is None:  # the question is about the status the application got
         solution = int(run.io_status.Status)
-    elif label in ("07-ex1", "10-ex1"):
-        solution = b.code
-    elif label == "06-ex1":
-        solution = (b.code, b.parameters[0])
-    elif label == "09-ex1":
-        solution = (b.code, b.parameters[0], b.parameters[2])
     else:
-        solution = (b.parameters[0], b.parameters[1])
+        solution = from_bugcheck(run.bugcheck)
     return Problem(label, question, solution, f"The simulator's run ended: {run.outcome}.")

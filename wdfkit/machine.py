@@ -228,16 +228,17 @@ class Machine:
                 self.crash(bugcheck, "EvtDriverDeviceAdd")
             raise
 
-    def application(self, requestor_mode: int = 1):
-        """A process (UserMode, the default) or kernel client (0) with the device open."""
-        from .kernel.iomanager import Application
+    def application(self, requestor_mode: int | None = None):
+        """A process (UserMode, the default) or a KernelMode client with the device open."""
+        from .kernel.iomanager import Application, UserMode
 
         if not self.devices:
             raise RuntimeError(
                 "Machine.application: the driver has no device yet; "
                 "call machine.add_device(EvtDriverDeviceAdd) first"
             )
-        return Application(self, self.devices[0], requestor_mode)
+        mode = UserMode if requestor_mode is None else requestor_mode
+        return Application(self, self.devices[0], mode)
 
     @property
     def lower_device(self):

@@ -109,19 +109,32 @@ def _machine(io_type: int, read=None, ioctl=None, parallel: bool = False) -> Mac
     return machine
 
 
-def _read(machine: Machine, steps=None, length: int = READ_LENGTH) -> Run:
-    """The application reads *length* bytes; then *steps* (driver code after the fact) run."""
+def _run(machine: Machine, application, buffer: bytearray | None = None) -> Run:
+    """Let *application(app)* make its calls and return its last result; keep any bug check.
+
+    *buffer* is the application's buffer whose bytes the run reports.
+    """
     run = Run(machine)
-    buffer = bytearray(length)
     try:
         with machine:
-            run.io_status = machine.application().ReadFile(buffer)
-            if steps is not None:
-                steps()
+            run.io_status = application(machine.application())
     except BugCheck as bugcheck:
         run.bugcheck = bugcheck
-    run.data = bytes(buffer)
+    run.data = b"" if buffer is None else bytes(buffer)
     return run
+
+
+def _read(machine: Machine, steps=None) -> Run:
+    """The application reads READ_LENGTH bytes; then *steps* (driver code after the fact) run."""
+    buffer = bytearray(READ_LENGTH)
+
+    def application(app):
+        result = app.ReadFile(buffer)
+        if steps is not None:
+            steps()
+        return result
+
+    return _run(machine, application, buffer)
 
 
 # -- scenario 1: receive, handle, complete -----------------------------------------------------
@@ -244,16 +257,10 @@ def scenario3(reuse_first: bool = True, ioctl: bool = False) -> Run:
     machine = _machine(WdfDeviceIoBuffered, read=EvtIoRead, ioctl=EvtIoDeviceControl)
     if not ioctl:
         return _read(machine)
-    run = Run(machine)
     out = bytearray(READ_LENGTH)
-    try:
-        with machine:
-            app = machine.application()
-            run.io_status = app.DeviceIoControl(IOCTL_TOASTER_GET_DATA, b"query", out)
-    except BugCheck as bugcheck:
-        run.bugcheck = bugcheck
-    run.data = bytes(out)
-    return run
+    return _run(
+        machine, lambda app: app.DeviceIoControl(IOCTL_TOASTER_GET_DATA, b"query", out), out
+    )
 
 
 # -- scenario 4: a new request with new memory -------------------------------------------------
@@ -346,19 +353,12 @@ def scenario5(sends: int = 4, reuse: bool = True, overlap: bool = False) -> Run:
             WdfRequestComplete(Request, WdfRequestGetStatus(reused))
 
     machine = _machine(WdfDeviceIoBuffered, read=EvtIoRead, parallel=overlap)
-    run = Run(machine)
-    try:
-        with machine:
-            app = machine.application()
-            pending = []
-            for _ in range(sends):
-                io = app.ReadFile(bytearray(READ_LENGTH), overlapped=overlap)
-                pending.append(io)
-            if overlap:
-                machine.advance(0.01)
-                run.io_status = pending[-1].IoStatus
-            else:
-                run.io_status = pending[-1]
-    except BugCheck as bugcheck:
-        run.bugcheck = bugcheck
-    return run
+
+    def application(app):
+        results = [app.ReadFile(bytearray(READ_LENGTH), overlapped=overlap) for _ in range(sends)]
+        if not overlap:
+            return results[-1]
+        machine.advance(0.01)
+        return results[-1].IoStatus
+
+    return _run(machine, application)

@@ -27,7 +27,7 @@ from ..fx.iotarget import (
     WdfIoTargetStarted,
     WdfIoTargetStopped,
 )
-from ..fx.request import Format, FxRequest
+from ..fx.request import FxRequest
 from ..fx.verifier import check_irql, null_bugcheck
 from ..kernel.irp import (
     IRP_MJ_DEVICE_CONTROL,
@@ -57,7 +57,7 @@ from .wdfmemory import (
     WdfMemoryDescriptorTypeHandle,
     WdfMemoryDescriptorTypeMdl,
 )
-from .wdfrequest import send_and_wait, send_options
+from .wdfrequest import send_options
 
 __all__ = [
     "WDF_IO_TARGET_OPEN_PARAMS",
@@ -99,13 +99,16 @@ def _window(memory, offsets, name: str):
     return STATUS_SUCCESS, memory.buffer + start, length, start
 
 
+NO_BUFFER = (None, (None, 0), 0)  # (memory, (address, length), offset) when none is named
+
+
 def _memory(machine, handle, offsets, name: str, param: str):
-    """A WDFMEMORY argument (or None) and its window: ``(status, memory, window, offset)``."""
+    """A WDFMEMORY argument (or None) and its window: ``(status, (memory, window, offset))``."""
     if handle is None:
-        return STATUS_SUCCESS, None, (None, 0), 0
+        return STATUS_SUCCESS, NO_BUFFER
     memory = get_object(machine, handle, IFX_TYPE_MEMORY, name, param)
     status, address, length, start = _window(memory, offsets, name)
-    return status, memory, (address, length), start
+    return status, (memory, (address, length), start)
 
 
 def _format(machine, name, IoTarget, Request, major, code, inputs, outputs, device_offset):
@@ -114,31 +117,15 @@ def _format(machine, name, IoTarget, Request, major, code, inputs, outputs, devi
     status = check_irql(machine, DISPATCH_LEVEL, name)
     if not NT_SUCCESS(status):
         return status
-    status, in_memory, in_window, in_off = _memory(machine, *inputs, name, "InputBuffer")
+    status, in_buffer = _memory(machine, *inputs, name, "InputBuffer")
     if NT_SUCCESS(status):
-        status, out_memory, out_window, out_off = _memory(machine, *outputs, name, "OutputBuffer")
+        status, out_buffer = _memory(machine, *outputs, name, "OutputBuffer")
     if not NT_SUCCESS(status):
         return status
     request.release_context()  # ValidateTarget: a new format drops the old one's references
     if target.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted):
         return STATUS_INVALID_DEVICE_STATE
-    if in_memory is not None:
-        request.reference_memory(in_memory, "input")
-    if out_memory is not None:
-        request.reference_memory(out_memory, "output")
-    request.format = Format(
-        major,
-        code,
-        in_window,
-        out_window,
-        device_offset or 0,
-        None if in_memory is None else in_memory.handle,
-        in_off,
-        None if out_memory is None else out_memory.handle,
-        out_off,
-    )
-    if request.queue is None:
-        request.irp.major = major
+    request.set_format(major, code, in_buffer, out_buffer, device_offset)
     return STATUS_SUCCESS
 
 
@@ -187,17 +174,21 @@ def _ioctl_code(name, value):
     return value
 
 
+def _format_ioctl(machine, name, major, IoTarget, Request, IoctlCode, inputs, outputs):
+    return _format(
+        machine, name, IoTarget, Request, major, _ioctl_code(name, IoctlCode), inputs, outputs, 0
+    )
+
+
 @ddi
 def WdfIoTargetFormatRequestForIoctl(
     machine, IoTarget, Request, IoctlCode, InputBuffer, InputBufferOffset, OutputBuffer,
     OutputBufferOffset,
 ):  # fmt: skip
     """Format an IOCTL; each buffer named takes a reference (two when both are given)."""
-    name = "WdfIoTargetFormatRequestForIoctl"
-    code = _ioctl_code(name, IoctlCode)
-    return _format(
-        machine, name, IoTarget, Request, IRP_MJ_DEVICE_CONTROL, code,
-        (InputBuffer, InputBufferOffset), (OutputBuffer, OutputBufferOffset), 0,
+    return _format_ioctl(
+        machine, "WdfIoTargetFormatRequestForIoctl", IRP_MJ_DEVICE_CONTROL, IoTarget, Request,
+        IoctlCode, (InputBuffer, InputBufferOffset), (OutputBuffer, OutputBufferOffset),
     )  # fmt: skip
 
 
@@ -207,36 +198,35 @@ def WdfIoTargetFormatRequestForInternalIoctl(
     OutputBufferOffset,
 ):  # fmt: skip
     """As WdfIoTargetFormatRequestForIoctl, for IRP_MJ_INTERNAL_DEVICE_CONTROL."""
-    name = "WdfIoTargetFormatRequestForInternalIoctl"
-    code = _ioctl_code(name, IoctlCode)
-    return _format(
-        machine, name, IoTarget, Request, IRP_MJ_INTERNAL_DEVICE_CONTROL, code,
-        (InputBuffer, InputBufferOffset), (OutputBuffer, OutputBufferOffset), 0,
+    return _format_ioctl(
+        machine, "WdfIoTargetFormatRequestForInternalIoctl", IRP_MJ_INTERNAL_DEVICE_CONTROL,
+        IoTarget, Request, IoctlCode, (InputBuffer, InputBufferOffset),
+        (OutputBuffer, OutputBufferOffset),
     )  # fmt: skip
 
 
 # -- synchronous sends (§5.6) ------------------------------------------------------------------
 def _descriptor(machine, desc, name: str):
-    """ValidateMemoryDescriptor: ``(status, memory or None, (address, length), offset)``."""
+    """ValidateMemoryDescriptor: ``(status, (memory or None, (address, length), offset))``."""
     if desc is None:
-        return STATUS_SUCCESS, None, (None, 0), 0
+        return STATUS_SUCCESS, NO_BUFFER
     if not isinstance(desc, WDF_MEMORY_DESCRIPTOR):
         raise TypeError(f"{name}: a memory descriptor must be a WDF_MEMORY_DESCRIPTOR or None")
     if desc.Type == WdfMemoryDescriptorTypeBuffer:
         buffer = desc.u.BufferType.Buffer
         if buffer is None:
-            return STATUS_INVALID_PARAMETER, None, (None, 0), 0
-        return STATUS_SUCCESS, None, (buffer.address, desc.u.BufferType.Length), 0
+            return STATUS_INVALID_PARAMETER, NO_BUFFER
+        return STATUS_SUCCESS, (None, (buffer.address, desc.u.BufferType.Length), 0)
     if desc.Type == WdfMemoryDescriptorTypeMdl:
         if desc.u.MdlType.Mdl is None:
-            return STATUS_INVALID_PARAMETER, None, (None, 0), 0
+            return STATUS_INVALID_PARAMETER, NO_BUFFER
         raise ValueError(f"{name}: wdfkit does not simulate MDLs yet")
     if desc.Type == WdfMemoryDescriptorTypeHandle:
         handle = desc.u.HandleType.Memory
         if handle is None:
-            return STATUS_INVALID_PARAMETER, None, (None, 0), 0
+            return STATUS_INVALID_PARAMETER, NO_BUFFER
         return _memory(machine, handle, desc.u.HandleType.Offsets, name, "Memory")
-    return STATUS_INVALID_PARAMETER, None, (None, 0), 0
+    return STATUS_INVALID_PARAMETER, NO_BUFFER
 
 
 def _send_sync(machine, name, IoTarget, Request, major, code, in_desc, out_desc, offset, Options):
@@ -245,33 +235,21 @@ def _send_sync(machine, name, IoTarget, Request, major, code, in_desc, out_desc,
     if Request is not None:
         given = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
     status = check_irql(machine, PASSIVE_LEVEL, name)
-    if NT_SUCCESS(status) and Options is not None and getattr(Options, "Size", 0x10) != 0x10:
-        status = STATUS_INFO_LENGTH_MISMATCH  # the validator's own answer for a bad Size
     if NT_SUCCESS(status):
-        status, flags, timeout = send_options(machine, Options, name)
+        status, flags, timeout = send_options(machine, Options, name, STATUS_INFO_LENGTH_MISMATCH)
     if not NT_SUCCESS(status):
         return status, 0
-    status, in_memory, in_window, in_off = _descriptor(machine, in_desc, name)
+    status, in_buffer = _descriptor(machine, in_desc, name)
     if NT_SUCCESS(status):
-        status, out_memory, out_window, out_off = _descriptor(machine, out_desc, name)
+        status, out_buffer = _descriptor(machine, out_desc, name)
     if not NT_SUCCESS(status):
         return status, 0
     request = given if given is not None else _stack_request(machine)
     if request is None:
         return STATUS_INSUFFICIENT_RESOURCES, 0
     request.release_context()
-    for memory, role in ((in_memory, "input"), (out_memory, "output")):
-        if memory is not None:
-            request.reference_memory(memory, role)
-    handle = lambda m: None if m is None else m.handle  # noqa: E731
-    request.format = Format(
-        major, code, in_window, out_window, offset,
-        handle(in_memory), in_off, handle(out_memory), out_off,
-    )  # fmt: skip
-    if request.queue is None:
-        request.irp.major = major
-    flags |= WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
-    status = send_and_wait(machine, target, request, flags, timeout, name)
+    request.set_format(major, code, in_buffer, out_buffer, offset)
+    status = target.send(request, flags | WDF_REQUEST_SEND_OPTION_SYNCHRONOUS, timeout, name)
     if status is None:
         status, information = request.irp.IoStatus.Status, request.irp.IoStatus.Information
     else:

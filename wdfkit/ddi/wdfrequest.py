@@ -13,7 +13,6 @@ from ..fx.iotarget import (
     WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET,
     WDF_REQUEST_SEND_OPTION_SYNCHRONOUS,
     WDF_REQUEST_SEND_OPTION_TIMEOUT,
-    current_format,
 )
 from ..fx.request import FxRequest
 from ..fx.verifier import check_irql, null_bugcheck
@@ -305,16 +304,7 @@ def WdfRequestReuse(machine, Request: WDFHANDLE, ReuseParams: WDF_REQUEST_REUSE_
         if request.queue is not None:
             return STATUS_WDF_REQUEST_INVALID_STATE
         raise ValueError("WdfRequestReuse: wdfkit does not simulate supplying a new IRP")
-    if request.transfer is not None and machine.verifier:
-        machine.trace("Verifier: %r is reused while still sent to a target (debug break)", Request)
-    request.completion_routine = request.completion_context = None
-    request.release_context()
-    request.format = None
-    request.timed_out = False
-    request.irp.IoStatus.Status = NTSTATUS(ReuseParams.Status)
-    request.irp.IoStatus.Information = 0
-    if request.queue is None:
-        request.irp.major = None
+    request.reuse(ReuseParams.Status)
     return STATUS_SUCCESS
 
 
@@ -335,7 +325,7 @@ def WdfRequestFormatRequestUsingCurrentType(machine, Request: WDFHANDLE) -> None
     """Format a queue request to go down as it came in: same type, same buffers."""
     request = _request(machine, Request, "WdfRequestFormatRequestUsingCurrentType")
     request.release_context()
-    request.format = current_format(request)
+    request.format = request.current_format()
 
 
 # -- sending (§5.5) ----------------------------------------------------------------------------
@@ -367,15 +357,19 @@ def WDF_REL_TIMEOUT_IN_SEC(Time: int) -> int:
     return -Time * TICKS_PER_SECOND
 
 
-def send_options(machine, Options, name: str):
-    """Validate options: ``(status, flags, timeout_ticks or None)``."""
+def send_options(machine, Options, name: str, bad_size=STATUS_INVALID_PARAMETER):
+    """Validate options: ``(status, flags, timeout_ticks or None)``.
+
+    A wrong Size gives *bad_size*: WdfRequestSend stores STATUS_INVALID_PARAMETER, the
+    synchronous target methods return the validator's STATUS_INFO_LENGTH_MISMATCH.
+    """
     if Options is None:
         return STATUS_SUCCESS, 0, None
     if not isinstance(Options, WDF_REQUEST_SEND_OPTIONS):
         raise TypeError(f"{name}: Options must be WDF_REQUEST_SEND_OPTIONS or None")
     flags = Options.Flags
     if Options.Size != WDF_REQUEST_SEND_OPTIONS_SIZE:
-        return STATUS_INVALID_PARAMETER, 0, None
+        return bad_size, 0, None
     if flags & ~_SEND_FLAGS or (
         flags & WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET
         and flags != WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET
@@ -387,32 +381,6 @@ def send_options(machine, Options, name: str):
         t = Options.Timeout
         timeout = -t if t < 0 else max(0, t - machine.clock.ticks)
     return STATUS_SUCCESS, flags, timeout
-
-
-def send_and_wait(machine, target, request, flags: int, timeout, name: str):
-    """Submit, then (synchronous) run virtual time until done or timed out; status or None."""
-    synchronous = bool(flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS)
-    request.synchronous = synchronous
-    status = target.submit(request, flags)
-    if status is not None or request.completed:
-        return status
-    if not synchronous:
-        if timeout is not None:
-            transfer = request.transfer
-            machine.clock.schedule(
-                timeout, lambda: request.transfer is transfer and target.cancel(request)
-            )
-        return None
-    done = machine.wait_for(lambda: request.transfer is None, timeout, name)
-    if not done:
-        if timeout is None:
-            raise RuntimeError(
-                f"{name}: the synchronous send never completed; on a real machine this "
-                "thread would wait forever (is the target stopped?)"
-            )
-        target.cancel(request)
-    request.synchronous = False
-    return None
 
 
 @ddi
@@ -437,7 +405,7 @@ def WdfRequestSend(machine, Request: WDFHANDLE, Target: WDFHANDLE, Options) -> b
         request.irp.IoStatus.Status = status
         return False
     machine.trace("WdfRequestSend(%r, %r)", request.handle, target.handle)
-    status = send_and_wait(machine, target, request, flags, timeout, name)
+    status = target.send(request, flags, timeout, name)
     if status is not None:
         request.irp.IoStatus.Status = NTSTATUS(status)
         return False

@@ -36,7 +36,6 @@ from ..kernel.ntstatus import (
 )
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject
-from .request import Format
 
 WdfIoTargetStateUndefined = 0
 WdfIoTargetStarted = 1
@@ -140,17 +139,42 @@ class FxIoTarget(FxObject):
     def set_state(self, state: int) -> None:
         self.target_state = state
         self.machine.trace("%r is now %s", self.handle, STATE_NAMES[state])
+        waiting, self.waiting = self.waiting, []
         if state == WdfIoTargetStarted:
-            waiting, self.waiting = self.waiting, []
             for request in waiting:
-                self._start(request, forget=False)
+                self.lower.start(request.transfer)
         elif state in (WdfIoTargetClosed, WdfIoTargetDeleted):
-            waiting, self.waiting = self.waiting, []
             for request in waiting:  # queued requests are cancelled when the target closes
-                request.transfer = Transfer(request.format.major, (None, 0), (None, 0), 0, None)
                 self._completed(request, STATUS_CANCELLED, 0)
+        else:
+            self.waiting = waiting
 
     # -- sending ----------------------------------------------------------------------------
+    def send(self, request, flags: int, timeout: int | None, who: str) -> int | None:
+        """Submit *request*; a synchronous send runs virtual time until it is done or times
+        out (then it is cancelled).  A status when the send is refused, else None."""
+        synchronous = bool(flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS)
+        request.synchronous = synchronous
+        status = self.submit(request, flags)
+        if status is not None or request.completed:
+            return status
+        if not synchronous:
+            if timeout is not None:
+                transfer = request.transfer
+                self.machine.clock.schedule(
+                    timeout, lambda: request.transfer is transfer and self.cancel(request)
+                )
+            return None
+        if not self.machine.wait_for(lambda: request.transfer is None, timeout, who):
+            if timeout is None:
+                raise RuntimeError(
+                    f"{who}: the synchronous send never completed; on a real machine this "
+                    "thread would wait forever (is the target stopped?)"
+                )
+            self.cancel(request)
+        request.synchronous = False
+        return None
+
     def submit(self, request, flags: int) -> int | None:
         """SubmitLocked: start *request*, or queue it; a status when it is refused instead."""
         if request.transfer is not None:
@@ -184,36 +208,31 @@ class FxIoTarget(FxObject):
             if machine.verifier:
                 machine.trace("Verifier: %r was not formatted (debug break)", request.handle)
                 return STATUS_REQUEST_NOT_ACCEPTED
-            request.format = current_format(request)  # the stack location as it stands
-        if self.target_state == WdfIoTargetStopped and not (
-            flags & WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE
-        ):
-            request.transfer = "queued"
-            request.sent_to = self
-            request.add_ref()
-            self.waiting.append(request)
-            machine.trace("%r queued: %r is stopped", request.handle, self.handle)
+            request.format = request.current_format()  # the stack location as it stands
+        if forget:
+            self._forget(request)
             return None
         request.add_ref()  # the target's reference on the request while it is sent
-        self._start(request, forget)
-        return None
-
-    def _start(self, request, forget: bool) -> None:
-        fmt = current_format(request) if forget else request.format
-        machine = self.machine
-        request.sent_to = self
-        if forget:
-            irp = request.irp
-            transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
-            transfer.done = lambda status, info: irp.complete(status, info)
-            machine.trace("WdfRequestSend(%r): sent and forgotten", request.handle)
-            request.forget()
-            request.release()
-            self.lower.start(transfer)
-            return
+        fmt = request.format
         transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
         transfer.done = lambda status, info: self._completed(request, status, info)
         request.transfer = transfer
+        if self.target_state == WdfIoTargetStopped and not (
+            flags & WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE
+        ):
+            self.waiting.append(request)
+            machine.trace("%r queued: %r is stopped", request.handle, self.handle)
+        else:
+            self.lower.start(transfer)
+        return None
+
+    def _forget(self, request) -> None:
+        """Send-and-forget: the IRP goes down as it is and completes straight to its caller."""
+        fmt, irp = request.current_format(), request.irp
+        transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
+        transfer.done = lambda status, info: irp.complete(status, info)
+        self.machine.trace("WdfRequestSend(%r): sent and forgotten", request.handle)
+        request.forget()
         self.lower.start(transfer)
 
     def _completed(self, request, status, information) -> None:
@@ -223,7 +242,6 @@ class FxIoTarget(FxObject):
         if request.timed_out and status == STATUS_CANCELLED:
             status = STATUS_IO_TIMEOUT
         request.transfer = None
-        request.sent_to = None
         request.irp.IoStatus = IO_STATUS_BLOCK(status, information)
         params = request.completion_params = completion_params(request.format, status, information)
         routine = None if request.synchronous else request.completion_routine
@@ -238,9 +256,8 @@ class FxIoTarget(FxObject):
     def cancel(self, request) -> None:
         """Cancel a sent request (its timeout expired)."""
         request.timed_out = True
-        if request.transfer == "queued":
+        if request in self.waiting:
             self.waiting.remove(request)
-            request.transfer = Transfer(request.format.major, (None, 0), (None, 0), 0, None)
             self._completed(request, STATUS_CANCELLED, 0)
         elif request.transfer is not None:
             self.lower.cancel(request.transfer)
@@ -249,9 +266,3 @@ class FxIoTarget(FxObject):
         kind = "remote" if self.remote else "default"
         name = self.lower.name if self.lower is not None else "nothing"
         return f"{kind} I/O target, {STATE_NAMES[self.target_state]}, sends to {name}"
-
-
-def current_format(request):
-    """The request's own buffers as they stand (send-and-forget, or 'using current type')."""
-    irp = request.irp
-    return Format(irp.major, irp.ioctl_code, irp.input, irp.output, irp.device_offset)

@@ -131,12 +131,16 @@ class FxObject:
         if self.parent is not None:
             del self.parent.children[self]
             self.parent = None
+        self.dispose_and_destroy_children()
+        self.release()
+
+    def dispose_and_destroy_children(self) -> None:
+        """Dispose the subtree (cleanup callbacks), then drop each child's creation reference."""
         self._set_state(FxObjectStateDeletedDisposing)
         self._dispose_subtree()
         self._set_state(FxObjectStateDeletedAndDisposed)
         if self.children:
             self._destroy_children()
-        self.release()
 
     def _dispose_subtree(self) -> None:
         if self.children:

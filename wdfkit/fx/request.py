@@ -43,6 +43,7 @@ from ..kernel.irp import (
 )
 from ..kernel.ntstatus import (
     NT_SUCCESS,
+    NTSTATUS,
     STATUS_BUFFER_TOO_SMALL,
     STATUS_DEVICE_BUSY,
     STATUS_INSUFFICIENT_RESOURCES,
@@ -145,8 +146,7 @@ class FxRequest(FxObject):
         self.completion_routine = None
         self.completion_context = None
         self.completion_params = None
-        self.transfer = None  # the transfer in flight on a target, if sent
-        self.sent_to = None
+        self.transfer = None  # the transfer in flight on (or queued in) a target, if sent
         self.completed = False
         self.owned = queue is not None  # the driver owns it (a presented queue request)
         self.synchronous = False  # sent with WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
@@ -185,6 +185,50 @@ class FxRequest(FxObject):
         return STATUS_SUCCESS, memory
 
     # -- what a format leaves --------------------------------------------------------------
+    def set_format(self, major: int, code: int, inputs, outputs, device_offset: int) -> None:
+        """StoreAndReferenceMemory for each buffer, then remember the transfer.
+
+        *inputs* and *outputs* are ``(memory or None, (address, length), offset)``.
+        """
+        (in_memory, in_window, in_offset), (out_memory, out_window, out_offset) = inputs, outputs
+        if in_memory is not None:
+            self.reference_memory(in_memory, "input")
+        if out_memory is not None:
+            self.reference_memory(out_memory, "output")
+        self.format = Format(
+            major,
+            code,
+            in_window,
+            out_window,
+            device_offset,
+            None if in_memory is None else in_memory.handle,
+            in_offset,
+            None if out_memory is None else out_memory.handle,
+            out_offset,
+        )
+        if self.queue is None:
+            self.irp.major = major
+
+    def current_format(self) -> Format:
+        """The request's own buffers as they stand (send-and-forget, 'using current type')."""
+        irp = self.irp
+        return Format(irp.major, irp.ioctl_code, irp.input, irp.output, irp.device_offset)
+
+    def reuse(self, status: int) -> None:
+        """FxRequest::Reuse: drop the routine and the format's references, restart the status."""
+        if self.transfer is not None and self.machine.verifier:
+            self.machine.trace(
+                "Verifier: %r is reused while still sent to a target (debug break)", self.handle
+            )
+        self.completion_routine = self.completion_context = None
+        self.release_context()
+        self.format = None
+        self.timed_out = False
+        self.irp.IoStatus.Status = NTSTATUS(status)
+        self.irp.IoStatus.Information = 0
+        if self.queue is None:
+            self.irp.major = None
+
     def reference_memory(self, memory, role: str) -> None:
         """StoreAndReferenceMemory: the target's reference, kept until release_context."""
         memory.add_ref()
@@ -227,13 +271,8 @@ class FxRequest(FxObject):
         if machine.verifier and NT_SUCCESS(status):
             self._check_information(information)
         self.release_context()
-        self.completed = True
-        self.owned = False
-        self._set_state("FxObjectStateDeletedDisposing")
-        self._dispose_subtree()
-        self._set_state("FxObjectStateDeletedAndDisposed")
-        if self.children:
-            self._destroy_children()
+        self.completed, self.owned = True, False
+        self.dispose_and_destroy_children()
         if self.irp_refs != 0:
             raise BugCheck(
                 WDF_VIOLATION,
@@ -253,6 +292,10 @@ class FxRequest(FxObject):
             memory.invalidate()
         machine.trace("WdfRequestComplete(%r, %s)", self.handle, status)
         irp.complete(status, information)
+        self._leave_queue()
+
+    def _leave_queue(self) -> None:
+        """Drop the creation reference and let the queue present its next request."""
         queue = self.queue
         self.release()
         queue.request_done(self)
@@ -281,16 +324,10 @@ class FxRequest(FxObject):
     def forget(self) -> None:
         """Send-and-forget: the IRP now belongs to the target; the request object goes away."""
         self.completed, self.owned = True, False
-        self._set_state("FxObjectStateDeletedDisposing")
-        self._dispose_subtree()
-        self._set_state("FxObjectStateDeletedAndDisposed")
-        if self.children:
-            self._destroy_children()
+        self.dispose_and_destroy_children()
         for memory in self.memories.values():
             memory.invalidate()
-        queue = self.queue
-        self.release()
-        queue.request_done(self)
+        self._leave_queue()
 
     def on_destroy(self) -> None:
         irp = self.irp

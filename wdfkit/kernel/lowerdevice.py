@@ -47,17 +47,13 @@ class LowerDevice:
         """Seconds between a transfer's arrival and its completion."""
         self.fail_status = None
         """An error status to complete every transfer with, or None to succeed."""
-        self.transfers = 0
-        self.in_flight: list[Transfer] = []
 
     def start(self, transfer: Transfer) -> None:
         """IoCallDriver: accept *transfer*; it completes later (or now, with no latency)."""
-        self.transfers += 1
         ticks = round(self.latency * TICKS_PER_SECOND)
         if ticks == 0:
             self._finish(transfer)
             return
-        self.in_flight.append(transfer)
         self.machine.clock.schedule(ticks, lambda: self._dpc(transfer))
 
     def cancel(self, transfer: Transfer) -> None:
@@ -78,8 +74,6 @@ class LowerDevice:
 
     def _finish(self, transfer: Transfer) -> None:
         transfer.finished = True
-        if transfer in self.in_flight:
-            self.in_flight.remove(transfer)
         if transfer.cancelled:
             transfer.done(STATUS_CANCELLED, 0)
             return
