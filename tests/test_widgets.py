@@ -1,7 +1,7 @@
 import matplotlib.pyplot as plt
 
 from wdfkit import widgets
-from wdfkit.widgets import carve
+from wdfkit.widgets import CopyLab, carve
 
 
 def test_pool_lab_buttons_change_pool_and_plot():
@@ -83,3 +83,22 @@ def test_scenario_lab_reruns_on_each_choice():
     lab.controls["ioctl"].value = True
     assert lab.run.bugcheck.parameters[2] == 2
     assert lab.run.machine.timeline.crash_step is not None
+
+
+def test_copy_lab_outlines_the_window_and_reports_the_status():
+    lab = widgets.CopyLab()
+    lab.offset.value, lab.count.value = 12, 4  # exactly up to the end: allowed
+    assert lab.status == 0 and lab.contents == b"abcdefghijklABCD"
+    window = lab.figure.axes[0].patches[-1]
+    assert (window.get_x(), window.get_width()) == (12, 4)
+    assert window.get_edgecolor()[:3] == (0x27 / 255, 0xAE / 255, 0x60 / 255)  # green
+    lab.count.value = 5  # one byte past the end: refused whole, nothing written
+    assert lab.status == 0xC0000206 and lab.contents == CopyLab.INITIAL
+    assert "STATUS_INVALID_BUFFER_SIZE" in lab.message.value
+    lab.ddi.value = "WdfMemoryCopyToBuffer"
+    assert lab.status == 0xC0000023 and "nothing copied" in lab.message.value
+    lab.offset.value, lab.count.value = 2, 3
+    assert "the local array holds 'cde....." in lab.message.value
+    lab.count.value = 0
+    assert lab.status == 0xC000000D
+    plt.close("all")

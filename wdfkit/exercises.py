@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 
 from .ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
-from .ddi.wdfmemory import WdfMemoryCreate
+from .ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
 from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from .kernel.bugcheck import BugCheck
 from .kernel.pool import NonPagedPoolNx, PagedPool
@@ -40,7 +40,13 @@ class Problem:
 
 def make_problem(label: str, seed: int = 0) -> Problem:
     """The problem *label* ("00-ex1", "02-ex1", "04-ex1", "05-ex1") drawn with *seed*."""
-    makers = {"00-ex1": _lesson00, "02-ex1": _lesson02, "04-ex1": _lesson04, "05-ex1": _lesson05}
+    makers = {
+        "00-ex1": _lesson00,
+        "01-ex1": _lesson01,
+        "02-ex1": _lesson02,
+        "04-ex1": _lesson04,
+        "05-ex1": _lesson05,
+    }
     makers.update({f"{n:02d}-ex1": _life_cycle for n in range(6, 12)})
     if label not in makers:
         raise ValueError(f"make_problem: unknown label {label!r}; choose from {sorted(makers)}")
@@ -63,6 +69,30 @@ def _lesson00(label: str, rng: random.Random) -> Problem:
         blocks,
         "one block when KMDF embeds a small nonpaged buffer after the object, two when the "
         "buffer gets a block of its own (a page or more, paged pool, or Verifier pool tracking).",
+    )
+
+
+def _lesson01(label: str, rng: random.Random) -> Problem:
+    size = rng.choice([16, 32, 64])
+    offset = rng.choice([0, size // 2, size - 4, size])
+    count = rng.choice([0, 4, size // 2, size])
+    copy_in = rng.choice([True, False])
+    ddi = "WdfMemoryCopyFromBuffer" if copy_in else "WdfMemoryCopyToBuffer"
+    with Machine("Toaster"):
+        _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "xEyM", size)
+        local = bytearray(size)
+        if copy_in:
+            status = WdfMemoryCopyFromBuffer(memory, offset, bytes(size), count)
+        else:
+            status = WdfMemoryCopyToBuffer(memory, offset, local, count)
+    return Problem(
+        label,
+        f"A memory object has a {size}-byte buffer. {ddi}(memory, {offset}, localArray, "
+        f"{count}) returns which status? Give the number, e.g. 0xC0000023.",
+        status,
+        "Zero bytes is STATUS_INVALID_PARAMETER; a copy that would cross the end "
+        "is refused whole: STATUS_INVALID_BUFFER_SIZE into the object, STATUS_BUFFER_TOO_SMALL "
+        "out of it.",
     )
 
 

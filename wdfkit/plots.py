@@ -327,3 +327,48 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
     if new:
         fig.tight_layout()
     return fig
+
+
+def copy_map(
+    size: int, offset: int, count: int, contents: bytes, outcome: str, ddi: str = "copy", ax=None
+):
+    """A memory object's *size*-byte buffer, cell by cell, with the window a copy asked for.
+
+    *contents* are the buffer's bytes after the copy (shown as characters); cells past the end
+    are hatched.  The window [offset, offset + count) is outlined green when the copy was
+    allowed and red when it was refused: a refused copy touches no byte at all.
+    """
+    from matplotlib.patches import Rectangle
+
+    fig, ax, new = _axes(ax, (10, 2.4))
+    end = max(size, offset + count)
+    for i in range(end):
+        inside = i < size
+        ax.add_patch(
+            Rectangle(
+                (i, 0),
+                1,
+                1,
+                facecolor="#dfe8f5" if inside else "white",
+                edgecolor="#7f8c8d",
+                hatch=None if inside else "///",
+            )
+        )
+        if inside:
+            ax.text(i + 0.5, 0.5, chr(contents[i]), ha="center", va="center", fontsize=9)
+    allowed = outcome.startswith("STATUS_SUCCESS")
+    colour = "#27ae60" if allowed else "#c0392b"
+    if count:
+        ax.add_patch(
+            Rectangle((offset, -0.08), count, 1.16, fill=False, edgecolor=colour, linewidth=2.5)
+        )
+    ax.axvline(size, color="black", linewidth=1.5)
+    ax.text(size, 1.25, " end of buffer", fontsize=8, va="bottom")
+    ax.set_xlim(0, end + 0.5)
+    ax.set_ylim(-0.3, 1.6)
+    ax.set_yticks([])
+    ax.set_xticks(range(0, end + 1, 4 if end > 24 else 2))
+    ax.set_xlabel("offset in the memory object's buffer (bytes); hatched: past its end")
+    window = f"bytes {offset} to {offset + count - 1}" if count else "0 bytes"
+    ax.set_title(f"{ddi} at offset {offset}, {window} (outlined): {outcome}", fontsize=10)
+    return _finish(fig, ax, new)

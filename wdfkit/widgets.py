@@ -13,14 +13,14 @@ from IPython.display import Image, clear_output, display
 from . import plots, views, workload
 from .ddi.wdfcore import WDF_ALIGN_SIZE_UP
 from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
-from .ddi.wdfmemory import WdfMemoryCreate
+from .ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
 from .ddi.wdfobject import (
     WDF_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES_INIT,
     WdfObjectCreate,
     WdfObjectDelete,
 )
-from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
 from .kernel.bugcheck import BugCheck
 from .kernel.pool import NonPagedPoolNx, PagedPool
 from .machine import Machine
@@ -231,6 +231,55 @@ class MemoryCreateLab:
             f"buffer at {buffer!r}"
         )
         self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate", self.ax)
+        _show(self.out, self.figure)
+
+
+class CopyLab:
+    """Lesson 01: copy into or out of a 16-byte memory object at an offset; see what is refused."""
+
+    SIZE = 16
+    INITIAL = b"abcdefghijklmnop"  # what the memory object's buffer holds before each copy
+    SOURCE = bytes(range(ord("A"), ord("A") + 32))  # the driver's local array for CopyFrom
+
+    def __init__(self) -> None:
+        self.ddi = W.Dropdown(
+            options=["WdfMemoryCopyFromBuffer", "WdfMemoryCopyToBuffer"], description="DDI"
+        )
+        self.offset = W.IntSlider(value=4, min=0, max=24, description="offset")
+        self.count = W.IntSlider(value=8, min=0, max=24, description="bytes")
+        self.message = W.Label()
+        self.out = W.Output()
+        self.ax = _axes((10, 2.4), bottom=0.25, top=0.85)
+        for control in (self.ddi, self.offset, self.count):
+            control.observe(lambda _change: self.update(), names="value")
+        self.widget = W.VBox([self.ddi, self.offset, self.count, self.message, self.out])
+        self.widget.add_class("wdfkit-copy-lab")
+        self.update()
+
+    @classmethod
+    def copy(cls, ddi: str, offset: int, count: int):
+        """Run *ddi* on a fresh 16-byte memory object: (status, buffer after, local array)."""
+        with Machine("Toaster"):
+            _, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, "ypoC", cls.SIZE)
+            RtlCopyMemory(buffer, cls.INITIAL, cls.SIZE)
+            local = bytearray(b"." * 24)
+            if ddi == "WdfMemoryCopyFromBuffer":
+                status = WdfMemoryCopyFromBuffer(memory, offset, cls.SOURCE, count)
+            else:
+                status = WdfMemoryCopyToBuffer(memory, offset, local, count)
+            return status, buffer.read(cls.SIZE), bytes(local)
+
+    def update(self) -> None:
+        ddi, offset, count = self.ddi.value, self.offset.value, self.count.value
+        self.status, self.contents, local = self.copy(ddi, offset, count)
+        done = "copied" if self.status == 0 else "nothing copied"
+        if ddi == "WdfMemoryCopyToBuffer":
+            done += f"; the local array holds {local.decode()!r}"
+        self.message.value = f"Outcome: {ddi}(offset {offset}, {count} bytes) -> "
+        self.message.value += f"{self.status!r}: {done}"
+        self.figure = plots.copy_map(
+            self.SIZE, offset, count, self.contents, repr(self.status), ddi, self.ax
+        )
         _show(self.out, self.figure)
 
 

@@ -28,6 +28,11 @@ INTERACTIONS = {
         "WdfMemoryCreateFromLookaside ->",
     ),
     "00_start_here.ipynb": (".wdfkit-memory-lab input[type=checkbox]", "check", "embedded"),
+    "01_memory_objects.ipynb": (
+        ".wdfkit-copy-lab select",
+        "select:WdfMemoryCopyToBuffer",
+        "the local array holds",
+    ),
     "04_local_buffers.ipynb": (
         ".wdfkit-pool-lab button:has-text('ExAllocatePoolWithTag')",
         "click",

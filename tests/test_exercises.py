@@ -1,0 +1,26 @@
+"""Every check-yourself problem is answerable: its own solution passes its check."""
+
+import pytest
+
+from wdfkit import exercises
+
+LABELS = ["00-ex1", "01-ex1", "02-ex1", "04-ex1", "05-ex1"] + [f"{n:02d}-ex1" for n in range(6, 12)]
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_solution_passes_its_check(label):
+    for seed in range(3):
+        problem = exercises.make_problem(label, seed)
+        assert problem.question and problem.solution is not None
+        assert problem.check(problem.solution).startswith("Correct")
+        assert problem.check("not an answer").startswith("Not quite")
+
+
+def test_copy_problem_varies_with_the_seed():
+    answers = {exercises.make_problem("01-ex1", seed).solution for seed in range(40)}
+    assert {0, 0xC000000D, 0xC0000206, 0xC0000023} <= answers
+
+
+def test_unknown_label_names_the_choices():
+    with pytest.raises(ValueError, match="01-ex1"):
+        exercises.make_problem("99-ex1")
