@@ -5,24 +5,63 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from wdfkit import (
+    CTL_CODE,
+    FILE_ANY_ACCESS,
+    FILE_DEVICE_UNKNOWN,
+    METHOD_BUFFERED,
+    NT_SUCCESS,
+    STATUS_SUCCESS,
+    WDF_IO_QUEUE_CONFIG,
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
     WDF_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES_INIT,
+    WDF_REQUEST_REUSE_NO_FLAGS,
+    WDF_REQUEST_REUSE_PARAMS,
+    WDF_REQUEST_REUSE_PARAMS_INIT,
+    WDF_REQUEST_SEND_OPTION_SYNCHRONOUS,
+    WDF_REQUEST_SEND_OPTIONS,
+    WDF_REQUEST_SEND_OPTIONS_INIT,
     BugCheck,
     ExAllocatePoolWithTag,
     ExFreePoolWithTag,
     Machine,
     NonPagedPoolNx,
     PagedPool,
+    WdfDeviceCreate,
+    WdfDeviceGetIoTarget,
+    WdfIoQueueCreate,
+    WdfIoQueueDispatchParallel,
+    WdfIoTargetFormatRequestForRead,
+    WdfIoTargetFormatRequestForWrite,
     WdfMemoryCopyFromBuffer,
     WdfMemoryCreate,
     WdfObjectCreate,
     WdfObjectDelete,
     WdfObjectDereference,
     WdfObjectReference,
+    WdfRequestCompleteWithInformation,
+    WdfRequestCreate,
+    WdfRequestRetrieveInputMemory,
+    WdfRequestRetrieveOutputMemory,
+    WdfRequestReuse,
+    WdfRequestSend,
+    WdfRequestSetCompletionRoutine,
 )
 from wdfkit.fx.object import FxObjectStateDestroyed
 
 BUGCHECK_CODES = {0x10D, 0xC2, 0xC4, 0x50}
+STALE = st.sampled_from([False] * 7 + [True])  # how often a rule may use a dead handle
+IOCTL = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+
+def named_for_requests(bugcheck) -> bool:
+    """A bug check the reference names for the request path: 0x10D with P1 0x3 (references
+    left at completion), 0x4 (NULL parameter), 0x5 (invalid handle) or 0x6 (already sent,
+    Information too big); 0x50 (a freed buffer or object touched); 0x44 (an IRP completed
+    twice)."""
+    if bugcheck.code == 0x10D:
+        return bugcheck.parameters[0] in {0x3, 0x4, 0x5, 0x6}
+    return bugcheck.code in {0x50, 0x44}
 
 
 class DriverModel(RuleBasedStateMachine):
@@ -148,3 +187,163 @@ class DriverModel(RuleBasedStateMachine):
 
 TestDriverModel = DriverModel.TestCase
 TestDriverModel.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+
+
+class RequestModel(RuleBasedStateMachine):
+    """Random I/O: the application sends, the driver retrieves, formats, sends, reuses, completes
+    and deletes requests in any order, while virtual time runs the lower driver."""
+
+    def __init__(self):
+        super().__init__()
+        self.machine = Machine(verifier=True)
+        self.requests = []  # queue requests presented to the driver, then driver-created ones
+        self.memories = []  # request memory and the driver's own memory objects
+        self.destroyed = []
+        self.io = []
+
+        def present(Queue, Request, *lengths):
+            self.requests.append(Request)
+            self._track(Request)
+
+        def add(Driver, DeviceInit):
+            status, self.device = WdfDeviceCreate(DeviceInit, None)
+            config = WDF_IO_QUEUE_CONFIG()
+            WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchParallel)
+            config.EvtIoRead = config.EvtIoWrite = config.EvtIoDeviceControl = present
+            return WdfIoQueueCreate(self.device, config, None)[0]
+
+        with self.machine:
+            self.machine.add_device(add)
+            self.target = WdfDeviceGetIoTarget(self.device)
+            self.app = self.machine.application()
+
+    def call(self, function, *args, **kwargs):
+        if self.machine.state != "running":
+            return None
+        try:
+            with self.machine:
+                return function(*args, **kwargs)
+        except BugCheck as bugcheck:
+            assert named_for_requests(bugcheck), bugcheck
+            return None
+
+    def call_on(self, handle, function, *args):
+        """``function(handle, *args)``, unless no handle could be picked."""
+        return None if handle is None else self.call(function, handle, *args)
+
+    def _track(self, handle):
+        obj = self.machine.objects.get(handle.value)
+        if obj is None:
+            return
+        original = obj._destroy
+
+        def destroy():
+            self.destroyed.append(handle.value)
+            original()
+
+        obj._destroy = destroy
+
+    def _pick(self, handles, i, stale):
+        """Mostly a live handle; with *stale*, any handle ever seen (perhaps a dead one)."""
+        if not stale:
+            handles = [h for h in handles if h.value in self.machine.objects]
+        return handles[i % len(handles)] if handles else None
+
+    def _request(self, i, stale=False):
+        return self._pick(self.requests, i, stale)
+
+    @rule(kind=st.sampled_from(["read", "write", "ioctl"]), length=st.integers(0, 64))
+    def application_sends(self, kind, length):
+        if kind == "read":
+            io = self.call(self.app.ReadFile, bytearray(length), overlapped=True)
+        elif kind == "write":
+            io = self.call(self.app.WriteFile, bytes(length), overlapped=True)
+        else:
+            io = self.call(
+                self.app.DeviceIoControl, IOCTL, bytes(length), bytearray(8), overlapped=True
+            )
+        self.io.append(io)
+
+    @rule()
+    def create_request(self):
+        result = self.call(WdfRequestCreate, None, self.target)
+        if result and result[1] is not None:
+            self.requests.append(result[1])
+            self._track(result[1])
+
+    @rule(size=st.integers(1, 128))
+    def create_memory(self, size):
+        result = self.call(WdfMemoryCreate, None, NonPagedPoolNx, "1gaT", size)
+        if result and result[1] is not None:
+            self.memories.append(result[1])
+            self._track(result[1])
+
+    @precondition(lambda self: self.requests)
+    @rule(i=st.integers(0, 50), output=st.booleans(), stale=STALE)
+    def retrieve(self, i, output, stale):
+        ddi = WdfRequestRetrieveOutputMemory if output else WdfRequestRetrieveInputMemory
+        result = self.call_on(self._request(i, stale), ddi)
+        if result and NT_SUCCESS(result[0]):
+            self.memories.append(result[1])
+
+    @precondition(lambda self: self.requests and self.memories)
+    @rule(i=st.integers(0, 50), m=st.integers(0, 50), read=st.booleans(), stale=STALE)
+    def format(self, i, m, read, stale):
+        ddi = WdfIoTargetFormatRequestForRead if read else WdfIoTargetFormatRequestForWrite
+        memory = self._pick(self.memories, m, stale)
+        request = self._request(i, stale)
+        if request is not None and memory is not None:
+            self.call(ddi, self.target, request, memory, None, None)
+
+    @precondition(lambda self: self.requests)
+    @rule(i=st.integers(0, 50), routine=st.booleans(), synchronous=st.booleans(), stale=STALE)
+    def send(self, i, routine, synchronous, stale):
+        request = self._request(i, stale)
+        if request is None:
+            return
+        if routine:
+            self.call(WdfRequestSetCompletionRoutine, request, lambda *args: None, None)
+        options = None
+        if synchronous:
+            options = WDF_REQUEST_SEND_OPTIONS()
+            WDF_REQUEST_SEND_OPTIONS_INIT(options, WDF_REQUEST_SEND_OPTION_SYNCHRONOUS)
+        self.call(WdfRequestSend, request, self.target, options)
+
+    @precondition(lambda self: self.requests)
+    @rule(i=st.integers(0, 50), stale=STALE)
+    def reuse(self, i, stale):
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+        self.call_on(self._request(i, stale), WdfRequestReuse, params)
+
+    @precondition(lambda self: self.requests)
+    @rule(i=st.integers(0, 50), information=st.integers(0, 16), stale=STALE)
+    def complete(self, i, information, stale):
+        request = self._request(i, stale)
+        self.call_on(request, WdfRequestCompleteWithInformation, STATUS_SUCCESS, information)
+
+    @precondition(lambda self: self.requests or self.memories)
+    @rule(i=st.integers(0, 100), stale=STALE)
+    def delete(self, i, stale):
+        self.call_on(self._pick(self.requests + self.memories, i, stale), WdfObjectDelete)
+
+    @rule(milliseconds=st.integers(0, 5))
+    def advance(self, milliseconds):
+        self.call(self.machine.advance, milliseconds / 1000)
+
+    @invariant()
+    def counts_are_sane(self):
+        for obj in self.machine.objects.values():
+            assert obj.refcnt >= 1
+            assert obj.state != FxObjectStateDestroyed
+            assert getattr(obj, "irp_refs", 0) >= 0
+        assert len(self.destroyed) == len(set(self.destroyed)), "an object destroyed twice"
+        for paged in (False, True):
+            in_use = sum(
+                b.size for b in self.machine.pool.live_blocks() if (b.pool_type & 1) == paged
+            )
+            assert in_use == self.machine.pool.in_use[paged]
+
+
+TestRequestModel = RequestModel.TestCase
+TestRequestModel.settings = settings(max_examples=80, stateful_step_count=40, deadline=None)

@@ -145,7 +145,7 @@ class FxIoTarget(FxObject):
                 self.lower.start(request.transfer)
         elif state in (WdfIoTargetClosed, WdfIoTargetDeleted):
             for request in waiting:  # queued requests are cancelled when the target closes
-                self._completed(request, STATUS_CANCELLED, 0)
+                request.transfer.done(STATUS_CANCELLED, 0)
         else:
             self.waiting = waiting
 
@@ -215,7 +215,7 @@ class FxIoTarget(FxObject):
         request.add_ref()  # the target's reference on the request while it is sent
         fmt = request.format
         transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
-        transfer.done = lambda status, info: self._completed(request, status, info)
+        transfer.done = lambda status, info: self._completed(request, status, info, fmt)
         request.transfer = transfer
         if self.target_state == WdfIoTargetStopped and not (
             flags & WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE
@@ -235,15 +235,19 @@ class FxIoTarget(FxObject):
         request.forget()
         self.lower.start(transfer)
 
-    def _completed(self, request, status, information) -> None:
-        """CompleteSubmitted: fill the params, call the completion routine, drop our reference."""
+    def _completed(self, request, status, information, fmt) -> None:
+        """CompleteSubmitted: fill the params, call the completion routine, drop our reference.
+
+        *fmt* is the format the request was sent with (a reuse while it is out cannot change
+        what was sent).
+        """
         machine = self.machine
         status = NTSTATUS(status)
         if request.timed_out and status == STATUS_CANCELLED:
             status = STATUS_IO_TIMEOUT
         request.transfer = None
         request.irp.IoStatus = IO_STATUS_BLOCK(status, information)
-        params = request.completion_params = completion_params(request.format, status, information)
+        params = request.completion_params = completion_params(fmt, status, information)
         routine = None if request.synchronous else request.completion_routine
         timeline = machine.timeline
         if timeline is not None:
@@ -258,7 +262,7 @@ class FxIoTarget(FxObject):
         request.timed_out = True
         if request in self.waiting:
             self.waiting.remove(request)
-            self._completed(request, STATUS_CANCELLED, 0)
+            request.transfer.done(STATUS_CANCELLED, 0)
         elif request.transfer is not None:
             self.lower.cancel(request.transfer)
 

@@ -20,7 +20,7 @@ not stack traces.
 
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
-from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, MASK64, WDFHANDLE
+from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, MASK64, WDFHANDLE, invalid_handle
 
 FxObjectStateCreated = "FxObjectStateCreated"
 FxObjectStateDisposed = "FxObjectStateDisposed"
@@ -94,9 +94,20 @@ class FxObject:
 
     # -- references -------------------------------------------------------------------------
     def add_ref(self, tag=None) -> None:
+        if self.state == FxObjectStateDestroyed:
+            self._touched_after_free()
         self.refcnt += 1
         if self.machine.verifier:
             self.tags[tag] = self.tags.get(tag, 0) + 1
+
+    def _touched_after_free(self) -> None:
+        """A reference taken through a handle whose object was freed meanwhile (a driver bug:
+        it deleted the object and kept using the handle).  Verifier's special pool faults on
+        the write; without it, the stale handle gets the 0x10D/0x5 of kmdf-semantics §6.3."""
+        self.machine.pool.check_access(self.address, 8, write=True)
+        raise invalid_handle(
+            self.machine, self.handle.value, self.TYPE, f"{self.handle!r} was already freed"
+        )
 
     def release(self, tag=None) -> None:
         machine = self.machine
