@@ -15,6 +15,8 @@ from . import kernel
 from .ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
 from .ddi.wdfdevice import *  # noqa: F403  (device, queue: see its __all__)
 from .ddi.wdfdevice import __all__ as _device_names
+from .ddi.wdfdma import *  # noqa: F403  (DMA enablers and transactions: see its __all__)
+from .ddi.wdfdma import __all__ as _dma_names
 from .ddi.wdfiotarget import *  # noqa: F403  (I/O targets: see its __all__)
 from .ddi.wdfiotarget import __all__ as _target_names
 from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
@@ -92,6 +94,8 @@ from .ddi.wdmlookaside import (
     ExInitializeNPagedLookasideList,
     ExInitializePagedLookasideList,
 )
+from .ddi.wdmmdl import *  # noqa: F403  (MDLs and page macros: see its __all__)
+from .ddi.wdmmdl import __all__ as _mdl_names
 from .fx.verifier import (
     WdfExecutionLevelDispatch,
     WdfExecutionLevelInheritFromParent,
@@ -109,6 +113,7 @@ from .kernel.bugcheck import (
     MULTIPLE_IRP_COMPLETE_REQUESTS,
     PAGE_FAULT_IN_NONPAGED_AREA,
     WDF_BUGCHECK_CODES,
+    WDF_DMA_FATAL_ERROR,
     WDF_INVALID_HANDLE,
     WDF_OBJECT_ERROR,
     WDF_REQUIRED_PARAMETER_IS_NULL,
@@ -156,7 +161,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 _SECTIONS = {
-    "machine": ["Machine", "boot", "PVOID", "PAGE_SIZE"],
+    "machine": ["Machine", "boot", "PVOID"],
     "objects": [n for n in dir() if n.startswith(("WdfObject", "WDF_OBJECT", "WDF_DECLARE"))]
     + ["WDF_GET_CONTEXT_TYPE_INFO", "WDF_NO_CONTEXT", "WDF_NO_HANDLE", "WDF_NO_OBJECT_ATTRIBUTES"]
     + ["WdfGetDriver", "sizeof"]
@@ -171,6 +176,8 @@ _SECTIONS = {
     "devices and queues": list(_device_names),
     "requests": list(_request_names),
     "I/O targets": list(_target_names),
+    "MDLs and pages": list(_mdl_names),
+    "DMA": list(_dma_names),
     "the I/O manager": ["CTL_CODE", "IO_STATUS_BLOCK", "KernelMode", "UserMode"]
     + [n for n in dir() if n.startswith(("IRP_MJ_", "METHOD_", "FILE_"))],
     "statuses": [n for n in dir() if n.startswith("STATUS_")] + ["NTSTATUS", "NT_SUCCESS"],
@@ -186,11 +193,12 @@ _SECTIONS = {
         "WDF_OBJECT_ERROR",
         "WDF_REQUIRED_PARAMETER_IS_NULL",
         "MULTIPLE_IRP_COMPLETE_REQUESTS",
+        "WDF_DMA_FATAL_ERROR",
     ],
 }
 __all__ = sorted({name for names in _SECTIONS.values() for name in names})
 assert all(name in globals() for name in __all__), "a section names something not imported"
-del kernel, _device_names, _request_names, _target_names
+del kernel, _device_names, _request_names, _target_names, _mdl_names, _dma_names
 
 from . import notebook as _notebook  # noqa: E402  (blue screens in IPython, if running there)
 

@@ -21,6 +21,7 @@ from .fx.driver import FX_TAG, FxDriver, driver_tag
 from .kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
 from .kernel.clock import TICKS_PER_SECOND, VirtualClock
 from .kernel.lookaside import PAGED_SLOT, BalanceSetManager
+from .kernel.physical import PhysicalMemory
 from .kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
 from .snapshot import BlockSnapshot, MachineSnapshot, ObjectSnapshot, TagSnapshot
 from .timeline import Timeline
@@ -92,6 +93,7 @@ class Machine:
         self.timeline = Timeline(self) if timeline else None
         """The recorded lifetimes of requests, memory and buffers, or None when off."""
         self.devices: list = []
+        self.physical = PhysicalMemory()
         self.user_cursor = 0  # where the next application buffer goes (see kernel.irp)
         self.log: deque[tuple[int, int, str, tuple]] = deque(maxlen=log_size)
         """The framework log: (ticks, IRQL, message, arguments); read it with log_lines()."""

@@ -372,3 +372,111 @@ def copy_map(
     window = f"bytes {offset} to {offset + count - 1}" if count else "0 bytes"
     ax.set_title(f"{ddi} at offset {offset}, {window} (outlined): {outcome}", fontsize=10)
     return _finish(fig, ax, new)
+
+
+TRANSFER_COLOURS = ["#2e86c1", "#e67e22", "#27ae60", "#8e44ad", "#c0392b", "#16a085"]
+
+
+def _frame_positions(pfns) -> dict[int, float]:
+    """x position of each frame on the physical row: ascending, adjacent frames touching."""
+    positions, x, previous = {}, 0.0, None
+    for pfn in sorted(set(pfns)):
+        if previous is not None:
+            x += 1.0 if pfn == previous + 1 else 1.6
+        positions[pfn] = x
+        previous = pfn
+    return positions
+
+
+def _draw_transfers(ax, transfers, frames: dict[int, float], y: float) -> None:
+    """Each scatter/gather element as bars on the frames it covers, coloured by transfer."""
+    from matplotlib.patches import Rectangle
+
+    from .kernel.pool import PAGE_SHIFT, PAGE_SIZE
+
+    for t, sg_list in enumerate(transfers):
+        colour = TRANSFER_COLOURS[t % len(TRANSFER_COLOURS)]
+        for e, element in enumerate(sg_list.Elements):
+            address, remaining = element.Address.QuadPart, element.Length
+            while remaining > 0:  # one frame at a time
+                offset = address & (PAGE_SIZE - 1)
+                piece = min(remaining, PAGE_SIZE - offset)
+                x = frames[address >> PAGE_SHIFT] + offset / PAGE_SIZE
+                ax.add_patch(Rectangle((x, y), piece / PAGE_SIZE, 0.5, color=colour, alpha=0.75))
+                address, remaining = address + piece, remaining - piece
+            first = element.Address.QuadPart
+            label_x = frames[first >> PAGE_SHIFT] + (first & (PAGE_SIZE - 1)) / PAGE_SIZE
+            if element.Length >= PAGE_SIZE // 6:  # room for the label
+                ax.text(
+                    label_x + 0.04, y + 0.25, f"T{t + 1}.{e + 1}", fontsize=7,
+                    va="center", color="white", weight="bold",
+                )  # fmt: skip
+
+
+def mdl_pages(snap, transfers=None, title: str | None = None, ax=None):
+    """An MDL drawn over its pages: the buffer in its virtual pages (top), each page's frame
+    in physical memory (bottom), StartVa, ByteOffset, ByteCount and the PFNs labelled.
+
+    *transfers* (optional) are scatter/gather lists: each element is drawn on the frames it
+    covers, coloured by transfer.
+    """
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    from .kernel.pool import PAGE_SIZE
+
+    pages = len(snap.pfns)
+    frames = _frame_positions(snap.pfns)
+    width = max(pages, max(frames.values(), default=0) + 1)
+    fig, ax, new = _axes(ax, (11, 4.2))
+    top, bottom = 2.2, 0.0
+    for i in range(pages):  # the virtual pages, and the buffer's bytes in them
+        ax.add_patch(Rectangle((i, top), 1, 0.8, facecolor="#f4f6f7", edgecolor="#566573"))
+        ax.text(
+            i + 0.5, top + 0.88, f"0x{snap.start_va + i * PAGE_SIZE:X}", ha="center", fontsize=7
+        )
+    start = snap.byte_offset / PAGE_SIZE
+    length = snap.byte_count / PAGE_SIZE
+    ax.add_patch(
+        Rectangle((start, top + 0.15), length, 0.5, facecolor="#aed6f1", edgecolor="#1b4f72")
+    )
+    ax.text(
+        start + length / 2, top + 0.4, f"ByteCount 0x{snap.byte_count:X}", ha="center", fontsize=8
+    )
+    if snap.byte_offset:
+        ax.annotate(
+            "", (start, top + 0.1), (0, top + 0.1), arrowprops={"arrowstyle": "<->", "lw": 0.8}
+        )
+        ax.text(
+            start / 2,
+            top - 0.08,
+            f"ByteOffset 0x{snap.byte_offset:X}",
+            ha="center",
+            fontsize=7,
+            va="top",
+        )
+    for pfn, x in frames.items():  # the frames
+        ax.add_patch(Rectangle((x, bottom), 1, 0.8, facecolor="#fdebd0", edgecolor="#7e5109"))
+        ax.text(x + 0.5, bottom - 0.12, f"PFN 0x{pfn:X}", ha="center", va="top", fontsize=7)
+    for i, pfn in enumerate(snap.pfns):  # page i -> its frame
+        ax.add_patch(
+            FancyArrowPatch(
+                (i + 0.5, top), (frames[pfn] + 0.5, bottom + 0.8), arrowstyle="-|>",
+                mutation_scale=9, color="#7f8c8d", linewidth=0.8,
+            )
+        )  # fmt: skip
+    _draw_transfers(ax, transfers or [], frames, bottom + 0.15)
+    ax.text(-0.1, top + 0.4, "virtual\npages", ha="right", va="center", fontsize=8)
+    ax.text(-0.1, bottom + 0.4, "physical\nframes", ha="right", va="center", fontsize=8)
+    ax.set_xlim(-0.9, width + 0.1)
+    ax.set_ylim(-0.6, top + 1.3)
+    ax.set_yticks([])
+    ax.set_xlabel("pages (each 4 KB): virtual pages in address order, frames in PFN order")
+    if title is None:
+        title = (
+            f"MDL: StartVa 0x{snap.start_va:X}, ByteOffset 0x{snap.byte_offset:X}, "
+            f"ByteCount 0x{snap.byte_count:X} -> {pages} page(s), {len(frames)} frame(s)"
+        )
+        if transfers:
+            title += f"\n{len(transfers)} DMA transfer(s), coloured; Tn.e = transfer n, element e"
+    ax.set_title(title, fontsize=10)
+    return _finish(fig, ax, new)

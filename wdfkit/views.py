@@ -119,3 +119,28 @@ def timeline(machine) -> str:
     if machine.timeline is None:
         return "(no timeline: create the machine with Machine(timeline=True))"
     return machine.timeline.text()
+
+
+def mdl(pmdl) -> str:
+    """An MDL's header and PFN array, like ``dt nt!_MDL`` followed by the PFNs."""
+    from .kernel.mdl import snapshot
+
+    s = snapshot(pmdl)
+
+    def va(value: int) -> str:
+        return "(null)" if value == 0 else f"0x{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"
+
+    pfns = " ".join(f"{pfn:x}" for pfn in s.pfns)
+    return "\n".join(
+        [
+            f"dt nt!_MDL {va(s.address)}",
+            f"   +0x000 Next             : {va(s.next)}",
+            f"   +0x008 Size             : 0x{s.size:x}",
+            f"   +0x00a MdlFlags         : 0x{s.flags:x} ({s.flag_names})",
+            f"   +0x018 MappedSystemVa   : {va(s.mapped_system_va)}",
+            f"   +0x020 StartVa          : {va(s.start_va)}",
+            f"   +0x028 ByteCount        : 0x{s.byte_count:x}",
+            f"   +0x02c ByteOffset       : 0x{s.byte_offset:x}",
+            f"   PFN array ({len(s.pfns)} page(s)) : {pfns}",
+        ]
+    )

@@ -283,6 +283,51 @@ class CopyLab:
         _show(self.out, self.figure)
 
 
+class MdlLab:
+    """Lesson 03: place a buffer in its pages; see its MDL and the DMA transfers it becomes."""
+
+    def __init__(self) -> None:
+        self.offset = W.IntSlider(
+            value=0x2A0, min=0, max=0xFF0, step=0x10, description="ByteOffset"
+        )
+        self.length = W.IntSlider(
+            value=0x2800, min=0x10, max=0x4000, step=0x10, description="ByteCount"
+        )
+        self.profile = W.Dropdown(options=["scatter/gather", "packet"], description="DMA profile")
+        self.maximum = W.Dropdown(
+            options=[("0x1000", 0x1000), ("0x2000", 0x2000), ("0x4000", 0x4000)],
+            value=0x2000,
+            description="MaximumLength",
+        )
+        self.message = W.Label()
+        self.out = W.Output()
+        self.ax = _axes((11, 4.2), bottom=0.14, top=0.9, right=0.99)
+        for control in (self.offset, self.length, self.profile, self.maximum):
+            control.observe(lambda _change: self.update(), names="value")
+        controls = W.HBox(
+            [W.VBox([self.offset, self.length]), W.VBox([self.profile, self.maximum])]
+        )
+        self.widget = W.VBox([controls, self.message, self.out])
+        self.widget.add_class("wdfkit-mdl-lab")
+        self.update()
+
+    def update(self) -> None:
+        from .dma_examples import pool_buffer_dma
+
+        self.run = run = pool_buffer_dma(
+            self.offset.value, self.length.value, self.profile.value, self.maximum.value
+        )
+        mdl = run.mdl
+        elements = sum(sg.NumberOfElements for sg in run.transfers)
+        self.message.value = (
+            f"Outcome: ByteOffset 0x{mdl.byte_offset:X}, ByteCount 0x{mdl.byte_count:X} -> "
+            f"{len(mdl.pfns)} page(s), {len(mdl.pfns)} PFN(s); DMA: {len(run.transfers)} "
+            f"transfer(s), {elements} scatter/gather element(s)"
+        )
+        self.figure = plots.mdl_pages(mdl, run.transfers, ax=self.ax)
+        _show(self.out, self.figure)
+
+
 class LookasideLab:
     """Lesson 02: design a workload, or press the DDIs yourself; watch Depth follow."""
 

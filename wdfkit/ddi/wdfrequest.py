@@ -59,8 +59,10 @@ __all__ = [
     "WdfRequestGetStatus",
     "WdfRequestRetrieveInputBuffer",
     "WdfRequestRetrieveInputMemory",
+    "WdfRequestRetrieveInputWdmMdl",
     "WdfRequestRetrieveOutputBuffer",
     "WdfRequestRetrieveOutputMemory",
+    "WdfRequestRetrieveOutputWdmMdl",
     "WdfRequestReuse",
     "WdfRequestSend",
     "WdfRequestSetCompletionRoutine",
@@ -94,6 +96,32 @@ def WdfRequestRetrieveOutputMemory(machine, Request: WDFHANDLE):
     memory, with a write refused instead of a read."""
     status, memory = _request(machine, Request, "WdfRequestRetrieveOutputMemory").memory("output")
     return status, None if memory is None else memory.handle
+
+
+@ddi
+def WdfRequestRetrieveInputWdmMdl(machine, Request: WDFHANDLE):
+    """The MDL describing the input buffer: ``(status, Mdl)``.
+
+    Buffered I/O (and an IOCTL's input): an MDL the framework builds for the system buffer and
+    frees at completion.  Direct I/O write: the I/O manager's MDL.  STATUS_INVALID_DEVICE_REQUEST
+    for a read, METHOD_NEITHER or neither I/O; STATUS_BUFFER_TOO_SMALL for no buffer.
+    Fidelity: kmdf-semantics.md §4.2 (FxRequest::GetMdl).
+    """
+    request = _request(machine, Request, "WdfRequestRetrieveInputWdmMdl")
+    return request.wdm_mdl("input")
+
+
+@ddi
+def WdfRequestRetrieveOutputWdmMdl(machine, Request: WDFHANDLE):
+    """The MDL describing the output buffer: ``(status, Mdl)``.
+
+    Direct I/O read, METHOD_IN_DIRECT / METHOD_OUT_DIRECT IOCTL: the I/O manager's MDL (not yet
+    mapped).  Buffered: an MDL built for the system buffer.  STATUS_INVALID_DEVICE_REQUEST for a
+    write, METHOD_NEITHER or neither I/O; STATUS_BUFFER_TOO_SMALL for no buffer.
+    Fidelity: kmdf-semantics.md §4.2 (GetMdl, GetDeviceControlOutputMdl).
+    """
+    request = _request(machine, Request, "WdfRequestRetrieveOutputWdmMdl")
+    return request.wdm_mdl("output")
 
 
 def _retrieve_buffer(machine, name, Request, MinimumRequiredSize, which):

@@ -22,6 +22,7 @@ Simplified: no cancellation routines, no requeueing, one queue per device.
 
 from dataclasses import dataclass
 
+from ..kernel import mdl as mdls
 from ..kernel.bugcheck import (
     WDF_REQUEST_FATAL_ERROR,
     WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH,
@@ -35,10 +36,13 @@ from ..kernel.irp import (
     IRP_MJ_READ,
     IRP_MJ_WRITE,
     IRP_TAG,
+    METHOD_BUFFERED,
     METHOD_IN_DIRECT,
     METHOD_NEITHER,
     METHOD_OUT_DIRECT,
     UserMode,
+    WdfDeviceIoBuffered,
+    WdfDeviceIoDirect,
     WdfDeviceIoNeither,
 )
 from ..kernel.ntstatus import (
@@ -49,11 +53,13 @@ from ..kernel.ntstatus import (
     STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INTERNAL_ERROR,
     STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
     STATUS_WDF_BUSY,
     STATUS_WDF_INTERNAL_ERROR,
     STATUS_WDF_PAUSED,
 )
+from ..kernel.pool import FRAMEWORK
 from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, MASK64, WDFHANDLE
 from .memory import FxMemoryObject
 from .object import FxObject, FxObjectStateDestroyed
@@ -151,6 +157,7 @@ class FxRequest(FxObject):
         self.owned = queue is not None  # the driver owns it (a presented queue request)
         self.synchronous = False  # sent with WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
         self.timed_out = False
+        self.allocated_mdl = None  # the MDL built for a system buffer (m_AllocatedMdl)
 
     # -- memory ---------------------------------------------------------------------------
     def memory(self, which: str):
@@ -173,6 +180,8 @@ class FxRequest(FxObject):
         address, length = irp.input if which == "input" else irp.output
         if length == 0 or address is None:
             return STATUS_BUFFER_TOO_SMALL, None
+        if address == irp.direct_mapping:  # KMDF maps a direct-I/O MDL to reach its buffer
+            mdls.system_address(irp.MdlAddress)
         memory = self.memories.get(which)
         if memory is None:
             if which == "input":
@@ -183,6 +192,77 @@ class FxRequest(FxObject):
                 read_only = major in _IOCTLS and irp.method == METHOD_IN_DIRECT
             memory = self.memories[which] = FxRequestMemory(self, which, address, length, read_only)
         return STATUS_SUCCESS, memory
+
+    def wdm_mdl(self, which: str):
+        """RetrieveInputWdmMdl / RetrieveOutputWdmMdl: ``(status, PMDL)``.
+
+        Direct I/O gives the I/O manager's MDL; a system buffer gets an MDL built once and
+        kept until completion; METHOD_NEITHER and neither I/O have none.
+        """
+        major = self.irp.major
+        if major == (IRP_MJ_READ if which == "input" else IRP_MJ_WRITE):
+            return STATUS_INVALID_DEVICE_REQUEST, None
+        if which == "output" and major in _IOCTLS:
+            return self.device_control_output_mdl()
+        return self.get_mdl()
+
+    def _completed_check(self):
+        if self.machine.verifier and self.completed:
+            self.machine.trace("Verifier: %r is already completed (debug break)", self.handle)
+            return STATUS_INTERNAL_ERROR
+        return STATUS_SUCCESS
+
+    def get_mdl(self):
+        """FxRequest::GetMdl: the MDL of a read or write's buffer, or of an IOCTL's input."""
+        irp = self.irp
+        status = self._completed_check()
+        if not NT_SUCCESS(status):
+            return status, None
+        if irp.major in _IOCTLS:
+            if irp.method == METHOD_NEITHER:
+                return STATUS_INVALID_DEVICE_REQUEST, None
+            return self._system_buffer_mdl(*irp.input)  # every other method: SystemBuffer
+        if irp.io_type == WdfDeviceIoDirect:
+            return self._irp_mdl()
+        if irp.io_type == WdfDeviceIoBuffered:
+            if irp.major not in (IRP_MJ_READ, IRP_MJ_WRITE):
+                return STATUS_INVALID_PARAMETER, None
+            return self._system_buffer_mdl(*(irp.output if irp.major == IRP_MJ_READ else irp.input))
+        self.machine.trace("%r: neither I/O has no MDL (debug break)", self.handle)
+        return STATUS_INVALID_DEVICE_REQUEST, None
+
+    def device_control_output_mdl(self):
+        """FxRequest::GetDeviceControlOutputMdl: the MDL of an IOCTL's output buffer."""
+        irp = self.irp
+        status = self._completed_check()
+        if not NT_SUCCESS(status):
+            return status, None
+        if irp.major not in _IOCTLS or irp.method == METHOD_NEITHER:
+            return STATUS_INVALID_DEVICE_REQUEST, None
+        if irp.method == METHOD_BUFFERED:
+            return self._system_buffer_mdl(*irp.output)
+        return self._irp_mdl()
+
+    def _system_buffer_mdl(self, buffer, length):
+        """One MDL per request for its system buffer (m_AllocatedMdl), whichever DDI built it."""
+        if buffer is None or length == 0:
+            return STATUS_BUFFER_TOO_SMALL, None
+        if self.allocated_mdl is None:
+            mdl = mdls.allocate(self.machine, buffer, length, FRAMEWORK)
+            if mdl is None:
+                return STATUS_INSUFFICIENT_RESOURCES, None
+            mdls.build_for_nonpaged_pool(mdl)
+            self.allocated_mdl = mdl
+        return STATUS_SUCCESS, self.allocated_mdl
+
+    def _irp_mdl(self):
+        mdl = self.irp.MdlAddress
+        return (STATUS_BUFFER_TOO_SMALL, None) if mdl is None else (STATUS_SUCCESS, mdl)
+
+    def _free_allocated_mdl(self) -> None:
+        if self.allocated_mdl is not None:
+            mdls.free(self.allocated_mdl)
+            self.allocated_mdl = None
 
     # -- what a format leaves --------------------------------------------------------------
     def set_format(self, major: int, code: int, inputs, outputs, device_offset: int) -> None:
@@ -290,6 +370,7 @@ class FxRequest(FxObject):
             machine.timeline.end(self.handle.value, "completed: handle invalid")
         for memory in self.memories.values():
             memory.invalidate()
+        self._free_allocated_mdl()
         machine.trace("WdfRequestComplete(%r, %s)", self.handle, status)
         irp.complete(status, information)
         self._leave_queue()
@@ -327,6 +408,7 @@ class FxRequest(FxObject):
         self.dispose_and_destroy_children()
         for memory in self.memories.values():
             memory.invalidate()
+        self._free_allocated_mdl()
         self._leave_queue()
 
     def on_destroy(self) -> None:

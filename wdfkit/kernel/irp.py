@@ -23,6 +23,7 @@ label what the I/O manager allocates.
 
 from dataclasses import dataclass
 
+from . import mdl as mdls
 from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
 from .ntstatus import NT_SUCCESS, NTSTATUS, STATUS_PENDING
 from .pool import NonPagedPoolNx
@@ -62,6 +63,7 @@ IRP_TAG = int.from_bytes(b"Irp ", "little")
 SYSTEM_BUFFER_TAG = int.from_bytes(b"SysB", "little")
 IRP_SIZE = 0x118  # an IRP with two stack locations on x64, near enough
 USER_BASE = 0x000001C0_00000000  # where the simulated application's buffers live
+USER_BYTE_OFFSET = 0x2A0  # where in its first page each application buffer starts (a heap's)
 
 
 def CTL_CODE(DeviceType: int, Function: int, Method: int, Access: int) -> int:
@@ -107,6 +109,8 @@ class Irp:
         self.device_offset = 0
         self.system_blocks: list = []  # pool the I/O manager allocated for this IRP
         self.copy_back: list = []  # (kernel address, caller's bytearray, whole?) at completion
+        self.MdlAddress = None  # the first MDL of the IRP's chain (direct I/O)
+        self.direct_mapping = None  # where the locked pages are mapped in system space
         self.on_complete = None  # the requestor's notification
 
     @property
@@ -124,9 +128,29 @@ class Irp:
             timeline.begin(block, f"{label} 0x{block.address:X}", "buffer", "I/O manager allocates")
         return block
 
-    def _user_address(self, data: bytearray) -> int:
-        self.machine.user_cursor += (len(data) + 0xFFF) & ~0xFFF or 0x1000
-        return USER_BASE + self.machine.user_cursor
+    def _user_address(self, size: int) -> int:
+        """Where the application's buffer of *size* bytes lives in its address space."""
+        machine = self.machine
+        address = USER_BASE + machine.user_cursor + USER_BYTE_OFFSET
+        machine.user_cursor += mdls.ROUND_TO_PAGES(USER_BYTE_OFFSET + size)
+        return address
+
+    def _direct(self, data) -> int:
+        """Direct I/O: an MDL for the caller's pages, locked, and their system-space mapping.
+
+        Returns the mapping's address (what MmGetSystemAddressForMdlSafe will give).
+        """
+        user = self._user_address(len(data))
+        pages = mdls.ADDRESS_AND_SIZE_TO_SPAN_PAGES(user, len(data))
+        block = self._system_block(pages * mdls.PAGE_SIZE, "locked pages mapped at")  # aligned
+        mapping = block.address + mdls.BYTE_OFFSET(user)
+        self.machine.pool.write(mapping, bytes(data))
+        if isinstance(data, memoryview):  # the caller's pages are the buffer: it sees writes
+            self.copy_back.append((mapping, data, True))
+        mdl = mdls.allocate(self.machine, user, len(data), SYSTEM)
+        mdls.lock_for_io(mdl, mapping)
+        self.MdlAddress, self.direct_mapping = mdl, mapping
+        return mapping
 
     def set_buffers(self, in_data, out_data) -> None:
         """Lay out the caller's buffers for the driver, by buffering or transfer method."""
@@ -144,10 +168,7 @@ class Irp:
                 else:
                     self.copy_back.append((where, data, False))
             elif self.io_type == WdfDeviceIoDirect:
-                block = self._system_block(n, "locked pages mapped at")
-                where = block.address
-                write(where, bytes(data))
-                self.copy_back.append((where, data, True))
+                where = self._direct(data)
             else:
                 where = self._neither_address(data)
             if self.major == IRP_MJ_READ:
@@ -175,12 +196,7 @@ class Irp:
                 where = self._system_block(n_in, "system buffer").address
                 write(where, bytes(in_data))
             self.input = (where, n_in)
-            where = None
-            if n_out:
-                where = self._system_block(n_out, "locked pages mapped at").address
-                write(where, bytes(out_data))
-                self.copy_back.append((where, out_data, True))
-            self.output = (where, n_out)
+            self.output = (self._direct(out_data) if n_out else None, n_out)
         else:
             self.input = (self._neither_address(in_data) if n_in else None, n_in)
             self.output = (self._neither_address(out_data) if n_out else None, n_out)
@@ -188,7 +204,7 @@ class Irp:
     def _neither_address(self, data: bytearray) -> int:
         """METHOD_NEITHER: a kernel caller's buffer is kernel memory; a user caller's is not."""
         if self.requestor_mode == UserMode:
-            return self._user_address(data)
+            return self._user_address(len(data))
         block = self._system_block(len(data), "caller's kernel buffer")
         self.machine.pool.write(block.address, bytes(data))
         if isinstance(data, memoryview):  # an output buffer: the caller sees what lands there
@@ -213,6 +229,12 @@ class Irp:
             count = len(data) if whole else min(information, len(data))
             if NT_SUCCESS(status) or whole:
                 data[:count] = pool.read(address, count, check=False)
+        mdl = self.MdlAddress
+        while mdl is not None:  # unlock and free every MDL of the chain
+            next_mdl = mdl.Next
+            mdls.free(mdl)
+            mdl = next_mdl
+        self.MdlAddress = None
         timeline = machine.timeline
         for block in self.system_blocks:
             pool.free(block.address, SYSTEM_BUFFER_TAG)

@@ -1,0 +1,311 @@
+"""wdfdmaenabler.h, wdfdmatransaction.h: DMA enablers and transactions.
+
+Mirrors: fxdmaenablerapi.cpp (WdfDmaEnablerCreate) and fxdmatransactionapi.cpp (Create,
+Initialize, InitializeUsingRequest, Execute, DmaCompleted, Release, GetBytesTransferred);
+kmdf-semantics.md §10.  Simplified: see wdfkit.fx.dma.
+"""
+
+from dataclasses import dataclass
+
+from ..fx.dma import (
+    PACKET_PROFILES,
+    PHYSICAL_ADDRESS,
+    SCATTER_GATHER_ELEMENT,
+    SCATTER_GATHER_LIST,
+    SCATTER_GATHER_PROFILES,
+    FxDmaEnabler,
+    FxDmaTransaction,
+    WdfDmaDirectionReadFromDevice,
+    WdfDmaDirectionWriteToDevice,
+    WdfDmaProfilePacket,
+    WdfDmaProfilePacket64,
+    WdfDmaProfileScatterGather,
+    WdfDmaProfileScatterGather64,
+    WdfDmaProfileScatterGather64Duplex,
+    WdfDmaProfileScatterGatherDuplex,
+)
+from ..fx.handles import (
+    FX_TYPE_DEVICE,
+    FX_TYPE_DMA_ENABLER,
+    FX_TYPE_DMA_TRANSACTION,
+    FX_TYPE_OBJECT,
+    FX_TYPE_REQUEST,
+    get_object,
+)
+from ..fx.verifier import check_irql, null_bugcheck
+from ..kernel.irp import (
+    IRP_MJ_DEVICE_CONTROL,
+    IRP_MJ_INTERNAL_DEVICE_CONTROL,
+    IRP_MJ_READ,
+    IRP_MJ_WRITE,
+    METHOD_BUFFERED,
+    METHOD_IN_DIRECT,
+    METHOD_OUT_DIRECT,
+)
+from ..kernel.mdl import PMDL
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_INFO_LENGTH_MISMATCH,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER,
+    STATUS_SUCCESS,
+    STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
+    STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED,
+)
+from ..kernel.pool import PASSIVE_LEVEL
+from ._entry import ddi, pointer, size_t
+from .wdfobject import creation_status
+
+__all__ = [
+    "PHYSICAL_ADDRESS",
+    "SCATTER_GATHER_ELEMENT",
+    "SCATTER_GATHER_LIST",
+    "WDF_DMA_ENABLER_CONFIG",
+    "WDF_DMA_ENABLER_CONFIG_INIT",
+    "WdfDmaDirectionReadFromDevice",
+    "WdfDmaDirectionWriteToDevice",
+    "WdfDmaEnablerCreate",
+    "WdfDmaEnablerGetMaximumLength",
+    "WdfDmaProfilePacket",
+    "WdfDmaProfilePacket64",
+    "WdfDmaProfileScatterGather",
+    "WdfDmaProfileScatterGather64",
+    "WdfDmaProfileScatterGather64Duplex",
+    "WdfDmaProfileScatterGatherDuplex",
+    "WdfDmaTransactionCreate",
+    "WdfDmaTransactionDmaCompleted",
+    "WdfDmaTransactionExecute",
+    "WdfDmaTransactionGetBytesTransferred",
+    "WdfDmaTransactionGetCurrentDmaTransferLength",
+    "WdfDmaTransactionInitialize",
+    "WdfDmaTransactionInitializeUsingRequest",
+    "WdfDmaTransactionRelease",
+]
+
+WDF_DMA_ENABLER_CONFIG_SIZE = 0x50  # sizeof(WDF_DMA_ENABLER_CONFIG) on x64, KMDF 1.11+
+
+
+@dataclass
+class WDF_DMA_ENABLER_CONFIG:
+    """The device's DMA abilities.  ``WdmDmaVersionOverride = 3`` lets packet DMA chain MDLs."""
+
+    Size: int = 0
+    Profile: int = 0
+    MaximumLength: int = 0
+    AddressWidthOverride: int = 0
+    WdmDmaVersionOverride: int = 0
+    Flags: int = 0
+
+
+def WDF_DMA_ENABLER_CONFIG_INIT(Config: WDF_DMA_ENABLER_CONFIG, Profile: int, MaximumLength: int):
+    """Zero *Config*, then set its Size, *Profile* and *MaximumLength* (bytes per transfer)."""
+    Config.__init__(Size=WDF_DMA_ENABLER_CONFIG_SIZE, Profile=Profile, MaximumLength=MaximumLength)
+
+
+@ddi
+def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attributes):
+    """Create the device's DMA enabler: ``(status, DmaEnabler)``.
+
+    STATUS_INFO_LENGTH_MISMATCH for a bad Config.Size; STATUS_INVALID_PARAMETER for an unknown
+    profile or a zero MaximumLength; STATUS_WDF_OBJECT_ATTRIBUTES_INVALID for a parent that is
+    not under this device; STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier).
+    Bug checks: 0x10D/0x4 for a NULL Config; 0x10D/0x5 for a bad Device.
+    """
+    name = "WdfDmaEnablerCreate"
+    device = get_object(machine, Device, FX_TYPE_DEVICE, name, "Device")
+    status = check_irql(machine, PASSIVE_LEVEL, name)
+    if not NT_SUCCESS(status):
+        return status, None
+    if Config is None:
+        raise null_bugcheck(machine, "Config")
+    parent = device
+    if Attributes is not None and Attributes.ParentObject is not None:
+        parent = get_object(machine, Attributes.ParentObject, FX_TYPE_OBJECT, name, "ParentObject")
+        ancestor = parent
+        while ancestor is not None and ancestor is not device:
+            ancestor = ancestor.parent
+        if ancestor is None:
+            return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID, None
+    status = creation_status(Attributes, parent)
+    if not NT_SUCCESS(status):
+        return status, None
+    if Config.Size != WDF_DMA_ENABLER_CONFIG_SIZE:
+        return STATUS_INFO_LENGTH_MISMATCH, None
+    if Config.Profile not in PACKET_PROFILES + SCATTER_GATHER_PROFILES:
+        if Config.Profile in (7, 8):
+            raise ValueError(f"{name}: the system DMA profiles are not modelled by wdfkit")
+        return STATUS_INVALID_PARAMETER, None
+    maximum = size_t(name, "Config.MaximumLength", Config.MaximumLength)
+    if maximum == 0:
+        return STATUS_INVALID_PARAMETER, None
+    block = FxDmaEnabler.allocate_block(machine)
+    if block is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
+    v3 = Config.WdmDmaVersionOverride == 3
+    enabler = FxDmaEnabler(machine, block, device, Config.Profile, maximum, v3)
+    enabler.commit(Attributes, parent)
+    return STATUS_SUCCESS, enabler.handle
+
+
+@ddi
+def WdfDmaEnablerGetMaximumLength(machine, DmaEnabler) -> int:
+    """The most bytes one transfer can move."""
+    enabler = get_object(
+        machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "WdfDmaEnablerGetMaximumLength", "DmaEnabler"
+    )
+    return enabler.maximum_length
+
+
+@ddi
+def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
+    """Create a transaction, parented to the enabler: ``(status, DmaTransaction)``.
+
+    STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED if the attributes name a parent.
+    """
+    name = "WdfDmaTransactionCreate"
+    enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, name, "DmaEnabler")
+    if Attributes is not None and Attributes.ParentObject is not None:
+        return STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED, None
+    status = creation_status(Attributes, enabler)
+    if not NT_SUCCESS(status):
+        return status, None
+    block = FxDmaTransaction.allocate_block(machine)
+    if block is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
+    transaction = FxDmaTransaction(machine, block, enabler)
+    transaction.commit(Attributes, enabler)
+    return STATUS_SUCCESS, transaction.handle
+
+
+def _transaction(machine, handle, name: str) -> FxDmaTransaction:
+    return get_object(machine, handle, FX_TYPE_DMA_TRANSACTION, name, "DmaTransaction")
+
+
+def _direction_ok(direction) -> bool:
+    return direction in (WdfDmaDirectionReadFromDevice, WdfDmaDirectionWriteToDevice)
+
+
+@ddi
+def WdfDmaTransactionInitialize(
+    machine, DmaTransaction, EvtProgramDma, DmaDirection, Mdl, VirtualAddress, Length: int
+):
+    """Describe the buffer to move: *Length* bytes at *VirtualAddress*, inside *Mdl*.
+
+    STATUS_INVALID_PARAMETER for a zero Length, a bad direction, a VirtualAddress outside the
+    first MDL, or a range past its end when the enabler cannot chain MDLs.
+    Bug checks: 0x10D/0x4 for a NULL EvtProgramDma or Mdl; 0x10D/0x8 (DMA fatal error) when
+    the transaction is not Created or Released.
+    """
+    name = "WdfDmaTransactionInitialize"
+    transaction = _transaction(machine, DmaTransaction, name)
+    if EvtProgramDma is None:
+        raise null_bugcheck(machine, "EvtProgramDma")
+    if Mdl is None:
+        raise null_bugcheck(machine, "Mdl")
+    if not isinstance(Mdl, PMDL):
+        raise TypeError(f"{name}: Mdl must be a PMDL, not {type(Mdl).__name__}")
+    va = pointer(name, "VirtualAddress", VirtualAddress, machine)
+    length = size_t(name, "Length", Length)
+    if length == 0 or not _direction_ok(DmaDirection):
+        return STATUS_INVALID_PARAMETER
+    start = Mdl.StartVa + Mdl.ByteOffset
+    end = start + Mdl.ByteCount
+    address = 0 if va is None else va.address
+    if not start <= address < end:
+        machine.trace("%s: VirtualAddress 0x%X is not within the MDL", name, address)
+        return STATUS_INVALID_PARAMETER
+    if not transaction.enabler.chained_mdls and address + length > end:
+        machine.trace("%s: VA + Length is past the MDL: possibly a chained MDL", name)
+        return STATUS_INVALID_PARAMETER
+    transaction.initialize(EvtProgramDma, DmaDirection, Mdl, address - start, length)
+    return STATUS_SUCCESS
+
+
+@ddi
+def WdfDmaTransactionInitializeUsingRequest(
+    machine, DmaTransaction, Request, EvtProgramDma, DmaDirection
+):
+    """Initialize from a request's MDL and length (direct I/O or buffered).
+
+    STATUS_INVALID_PARAMETER for a bad direction, or a request longer than its MDL without
+    chained-MDL support; STATUS_INVALID_DEVICE_REQUEST for a direction that does not match the
+    request, METHOD_NEITHER, another major function or a zero length; the request's MDL status.
+    """
+    name = "WdfDmaTransactionInitializeUsingRequest"
+    transaction = _transaction(machine, DmaTransaction, name)
+    if EvtProgramDma is None:
+        raise null_bugcheck(machine, "EvtProgramDma")
+    if not _direction_ok(DmaDirection):
+        return STATUS_INVALID_PARAMETER
+    request = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
+    irp = request.irp
+    to_device = DmaDirection == WdfDmaDirectionWriteToDevice
+    if irp.major in (IRP_MJ_READ, IRP_MJ_WRITE):
+        if to_device != (irp.major == IRP_MJ_WRITE):
+            return STATUS_INVALID_DEVICE_REQUEST
+        length = irp.length
+        status, mdl = request.get_mdl()
+    elif irp.major in (IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL):
+        if irp.method == METHOD_BUFFERED:
+            length = irp.input_length if to_device else irp.output_length
+            status, mdl = request.get_mdl()
+        elif irp.method in (METHOD_IN_DIRECT, METHOD_OUT_DIRECT):
+            if to_device != (irp.method == METHOD_IN_DIRECT):
+                return STATUS_INVALID_DEVICE_REQUEST
+            length = irp.output_length
+            status, mdl = request.device_control_output_mdl()
+        else:
+            return STATUS_INVALID_DEVICE_REQUEST
+    else:
+        return STATUS_INVALID_DEVICE_REQUEST
+    if not NT_SUCCESS(status):
+        return status
+    if length == 0:
+        return STATUS_INVALID_DEVICE_REQUEST
+    if not transaction.enabler.chained_mdls and length > mdl.ByteCount:
+        return STATUS_INVALID_PARAMETER
+    transaction.initialize(EvtProgramDma, DmaDirection, mdl, 0, length)
+    transaction.request = request
+    return STATUS_SUCCESS
+
+
+@ddi
+def WdfDmaTransactionExecute(machine, DmaTransaction, Context=None):
+    """Start the transaction: EvtProgramDma is called with the first scatter/gather list.
+
+    Bug checks: 0x10D/0x8 if the transaction is not Initialized.
+    """
+    _transaction(machine, DmaTransaction, "WdfDmaTransactionExecute").execute(Context)
+    return STATUS_SUCCESS
+
+
+@ddi
+def WdfDmaTransactionDmaCompleted(machine, DmaTransaction):
+    """The device finished the current transfer: ``(TRUE, status)`` when the transaction is
+    done, ``(FALSE, STATUS_MORE_PROCESSING_REQUIRED)`` when the next transfer was programmed.
+
+    Bug checks: 0x10D/0x8 if no transfer is running.
+    """
+    return _transaction(machine, DmaTransaction, "WdfDmaTransactionDmaCompleted").dma_completed()
+
+
+@ddi
+def WdfDmaTransactionRelease(machine, DmaTransaction):
+    """Make the transaction reusable (Initialize again).  Bug check 0x10D/0x8 under Verifier
+    if a transfer is still running."""
+    _transaction(machine, DmaTransaction, "WdfDmaTransactionRelease").release()
+    return STATUS_SUCCESS
+
+
+@ddi
+def WdfDmaTransactionGetBytesTransferred(machine, DmaTransaction) -> int:
+    """Bytes moved by the transfers completed so far."""
+    return _transaction(machine, DmaTransaction, "WdfDmaTransactionGetBytesTransferred").transferred
+
+
+@ddi
+def WdfDmaTransactionGetCurrentDmaTransferLength(machine, DmaTransaction) -> int:
+    """Bytes in the transfer the device is programmed with now."""
+    name = "WdfDmaTransactionGetCurrentDmaTransferLength"
+    return _transaction(machine, DmaTransaction, name).fragment

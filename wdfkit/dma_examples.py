@@ -1,0 +1,230 @@
+"""Lesson 03's drivers: what each buffering method gives as an MDL, and DMA from an MDL.
+
+``retrieve_mdl_table()`` sends one request of every kind to a driver that calls both retrieve
+DDIs, and tabulates what came back.  ``dma_write(...)`` is a DMA driver: its EvtIoWrite hands
+a direct-I/O write to a DMA transaction; the simulated device completes each transfer.
+``pool_buffer_dma(...)`` builds an MDL for a pool buffer at any offset and, optionally, runs
+it through a DMA transaction: what the lesson's lab draws.  Each returns plain data (MDL
+snapshots, scatter/gather lists), and a bug check is kept, never raised.
+"""
+
+from dataclasses import dataclass, field
+
+from .ddi.wdfdevice import (
+    WDF_IO_QUEUE_CONFIG,
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
+    WdfDeviceCreate,
+    WdfDeviceInitSetIoType,
+    WdfIoQueueCreate,
+    WdfIoQueueDispatchSequential,
+)
+from .ddi.wdfdma import (
+    WDF_DMA_ENABLER_CONFIG,
+    WDF_DMA_ENABLER_CONFIG_INIT,
+    WdfDmaDirectionWriteToDevice,
+    WdfDmaEnablerCreate,
+    WdfDmaProfilePacket64,
+    WdfDmaProfileScatterGather64,
+    WdfDmaTransactionCreate,
+    WdfDmaTransactionDmaCompleted,
+    WdfDmaTransactionExecute,
+    WdfDmaTransactionInitialize,
+    WdfDmaTransactionInitializeUsingRequest,
+    WdfDmaTransactionRelease,
+)
+from .ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
+from .ddi.wdfrequest import (
+    WdfRequestComplete,
+    WdfRequestCompleteWithInformation,
+    WdfRequestRetrieveInputWdmMdl,
+    WdfRequestRetrieveOutputWdmMdl,
+)
+from .ddi.wdm import ExAllocatePoolWithTag
+from .ddi.wdmmdl import IoAllocateMdl, MmBuildMdlForNonPagedPool
+from .kernel.bugcheck import BugCheck
+from .kernel.irp import (
+    CTL_CODE,
+    FILE_ANY_ACCESS,
+    FILE_DEVICE_UNKNOWN,
+    METHOD_BUFFERED,
+    METHOD_IN_DIRECT,
+    METHOD_NEITHER,
+    METHOD_OUT_DIRECT,
+    WdfDeviceIoBuffered,
+    WdfDeviceIoDirect,
+    WdfDeviceIoNeither,
+)
+from .kernel.mdl import snapshot
+from .kernel.ntstatus import NT_SUCCESS, STATUS_SUCCESS
+from .kernel.pool import NonPagedPoolNx
+from .machine import Machine
+
+PROFILES = {"scatter/gather": WdfDmaProfileScatterGather64, "packet": WdfDmaProfilePacket64}
+IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
+IO_TYPES["neither"] = WdfDeviceIoNeither
+METHODS = {
+    "METHOD_BUFFERED": METHOD_BUFFERED,
+    "METHOD_IN_DIRECT": METHOD_IN_DIRECT,
+    "METHOD_OUT_DIRECT": METHOD_OUT_DIRECT,
+    "METHOD_NEITHER": METHOD_NEITHER,
+}
+
+
+def _queue_driver(io_type: int, callbacks: dict, setup=None):
+    """EvtDriverDeviceAdd for a device with *io_type* and a default queue with *callbacks*."""
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceInitSetIoType(DeviceInit, io_type)
+        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
+        if setup is not None:
+            setup(device)
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
+        for name, callback in callbacks.items():
+            setattr(config, name, callback)
+        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
+
+    return EvtDriverDeviceAdd
+
+
+def _describe(status, mdl) -> str:
+    if not NT_SUCCESS(status):
+        return status.name
+    s = snapshot(mdl)
+    return f"MDL, 0x{s.byte_count:X} bytes, {len(s.pfns)} page(s), {s.flag_names}"
+
+
+def retrieve_mdl_table(length: int = 0x1800) -> list[tuple[str, str, str]]:
+    """(request, RetrieveInputWdmMdl, RetrieveOutputWdmMdl) for every buffering method."""
+    rows = []
+
+    def record(label):
+        def callback(Queue, Request, *lengths):
+            got_in = _describe(*WdfRequestRetrieveInputWdmMdl(Request))
+            got_out = _describe(*WdfRequestRetrieveOutputWdmMdl(Request))
+            rows.append((label, got_in, got_out))
+            WdfRequestComplete(Request, STATUS_SUCCESS)
+
+        return callback
+
+    for io_name, io_type in IO_TYPES.items():
+        for major in ("read", "write"):
+            label = f"{io_name} I/O, {major}"
+            callbacks = {"EvtIoRead": record(label), "EvtIoWrite": record(label)}
+            machine = Machine("Toaster")
+            with machine:
+                machine.add_device(_queue_driver(io_type, callbacks))
+                app = machine.application()
+                if major == "read":
+                    app.ReadFile(bytearray(length))
+                else:
+                    app.WriteFile(bytes(length))
+    for method_name, method in METHODS.items():
+        label = f"IOCTL, {method_name}"
+        machine = Machine("Toaster")
+        with machine:
+            machine.add_device(_queue_driver(1, {"EvtIoDeviceControl": record(label)}))
+            code = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, method, FILE_ANY_ACCESS)
+            machine.application().DeviceIoControl(code, bytes(0x40), bytearray(length))
+    return rows
+
+
+@dataclass
+class DmaRun:
+    """What a DMA run left: the MDL, each transfer's scatter/gather list, the outcome."""
+
+    machine: Machine
+    mdl: object = None  # an MdlSnapshot
+    transfers: list = field(default_factory=list)
+    statuses: list = field(default_factory=list)  # what each DmaCompleted returned
+    status: object = None  # the application's IO_STATUS_BLOCK, or the Initialize status
+    bugcheck: BugCheck | None = None
+
+
+def _enabler(device, profile: int, maximum_length: int):
+    config = WDF_DMA_ENABLER_CONFIG()
+    WDF_DMA_ENABLER_CONFIG_INIT(config, profile, maximum_length)
+    status, enabler = WdfDmaEnablerCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)
+    return WdfDmaTransactionCreate(enabler, WDF_NO_OBJECT_ATTRIBUTES)[1]
+
+
+def dma_write(
+    length: int = 0x2800, profile: str = "scatter/gather", maximum_length: int = 0x2000
+) -> DmaRun:
+    """An application writes *length* bytes to a direct-I/O device whose driver does DMA."""
+    run = DmaRun(Machine("Toaster"))
+    holder = {}
+
+    def EvtProgramDma(Transaction, Device, Context, Direction, SgList):
+        run.transfers.append(SgList)  # a real driver writes these into the device's registers
+        return True
+
+    def EvtIoWrite(Queue, Request, Length):
+        status, mdl = WdfRequestRetrieveInputWdmMdl(Request)
+        run.mdl = snapshot(mdl)
+        transaction = holder["transaction"]
+        status = WdfDmaTransactionInitializeUsingRequest(
+            transaction, Request, EvtProgramDma, WdfDmaDirectionWriteToDevice
+        )
+        if not NT_SUCCESS(status):
+            WdfRequestComplete(Request, status)
+            return
+        WdfDmaTransactionExecute(transaction, None)
+        done = False
+        while not done:  # the device's interrupt DPC, once per transfer
+            done, status = WdfDmaTransactionDmaCompleted(transaction)
+            run.statuses.append(status)
+        WdfDmaTransactionRelease(transaction)
+        WdfRequestCompleteWithInformation(Request, status, Length)
+
+    def setup(device):
+        holder["transaction"] = _enabler(device, PROFILES[profile], maximum_length)
+
+    with run.machine as machine:
+        machine.add_device(_queue_driver(WdfDeviceIoDirect, {"EvtIoWrite": EvtIoWrite}, setup))
+        try:
+            run.status = machine.application().WriteFile(bytes(length))
+        except BugCheck as bugcheck:
+            run.bugcheck = bugcheck
+    return run
+
+
+def pool_buffer_dma(
+    byte_offset: int,
+    length: int,
+    profile: str = "scatter/gather",
+    maximum_length: int = 0x2000,
+    dma: bool = True,
+) -> DmaRun:
+    """An MDL for *length* bytes at *byte_offset* into a page-aligned pool buffer; with *dma*,
+    the transfers a DMA transaction cuts it into."""
+    run = DmaRun(Machine("Toaster"))
+    holder = {}
+
+    def EvtProgramDma(Transaction, Device, Context, Direction, SgList):
+        run.transfers.append(SgList)
+        return True
+
+    def setup(device):
+        holder["transaction"] = _enabler(device, PROFILES[profile], maximum_length)
+
+    with run.machine as machine:
+        machine.add_device(_queue_driver(WdfDeviceIoDirect, {}, setup))
+        pages = (byte_offset + length + 0xFFF) // 0x1000
+        buffer = ExAllocatePoolWithTag(NonPagedPoolNx, pages * 0x1000, "afuB")
+        va = buffer + byte_offset
+        mdl = IoAllocateMdl(va, length, False, False, None)
+        MmBuildMdlForNonPagedPool(mdl)
+        run.mdl = snapshot(mdl)
+        if dma:
+            transaction = holder["transaction"]
+            run.status = WdfDmaTransactionInitialize(
+                transaction, EvtProgramDma, WdfDmaDirectionWriteToDevice, mdl, va, length
+            )
+            if NT_SUCCESS(run.status):
+                WdfDmaTransactionExecute(transaction, None)
+                done = False
+                while not done:
+                    done, status = WdfDmaTransactionDmaCompleted(transaction)
+                    run.statuses.append(status)
+    return run

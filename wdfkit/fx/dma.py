@@ -1,0 +1,261 @@
+"""FxDmaEnabler and FxDmaTransaction: how a DMA driver turns an MDL into transfers.
+
+A **DMA enabler** (WDFDMAENABLER) describes what the device can do: its *profile* (packet:
+one physically contiguous piece per transfer; scatter/gather: a list of pieces) and the
+*maximum length* of one transfer.  A **DMA transaction** (WDFDMATRANSACTION) is one buffer to
+move, given as an MDL (or taken from a request).  ``Execute`` cuts the buffer into transfers of
+at most the maximum length and, for each, calls the driver's EvtProgramDma with a
+**scatter/gather list**: the physical address and length of each piece, where pages whose
+frames are physically adjacent merge into one element.  When the device has finished a
+transfer, the driver calls ``DmaCompleted``; the framework stages the next transfer, or says
+the transaction is done.
+
+Mirrors: fxdmaenabler.cpp, fxdmatransactionbase.cpp (Initialize, Execute, DmaCompleted,
+ReleaseForReuse), fxdmatransactionscattergather.cpp / fxdmatransactionpacket.cpp (staging);
+kmdf-semantics.md §10.
+Simplified: no adapter objects, map registers or common buffers; the system profiles are not
+modelled; a packet transfer is one physically contiguous piece (the HAL could stretch it with
+map registers); EvtProgramDma's return value is not interpreted.
+"""
+
+from dataclasses import dataclass, field
+
+from ..kernel.bugcheck import WDF_DMA_FATAL_ERROR, WDF_VIOLATION, BugCheck
+from ..kernel.pool import PAGE_SHIFT, PAGE_SIZE
+from .handles import FX_TYPE_DMA_ENABLER, FX_TYPE_DMA_TRANSACTION
+from .object import FxObject
+
+WdfDmaProfileInvalid = 0
+WdfDmaProfilePacket = 1
+WdfDmaProfileScatterGather = 2
+WdfDmaProfilePacket64 = 3
+WdfDmaProfileScatterGather64 = 4
+WdfDmaProfileScatterGatherDuplex = 5
+WdfDmaProfileScatterGather64Duplex = 6
+WdfDmaProfileSystem = 7
+WdfDmaProfileSystemDuplex = 8
+PACKET_PROFILES = (WdfDmaProfilePacket, WdfDmaProfilePacket64)
+SCATTER_GATHER_PROFILES = (
+    WdfDmaProfileScatterGather,
+    WdfDmaProfileScatterGather64,
+    WdfDmaProfileScatterGatherDuplex,
+    WdfDmaProfileScatterGather64Duplex,
+)
+WdfDmaDirectionReadFromDevice = 0
+WdfDmaDirectionWriteToDevice = 1
+
+# FxDmaTransactionState, as KMDF numbers it (bug-check parameter 3 shows it).
+STATE_NAMES = [
+    "Invalid",
+    "Created",
+    "Reserved",
+    "Initialized",
+    "Transfer",
+    "TransferCompleted",
+    "TransferFailed",
+    "Released",
+    "Deleted",
+]
+(CREATED, RESERVED, INITIALIZED, TRANSFER, TRANSFER_COMPLETED) = range(1, 6)
+RELEASED, DELETED = 7, 8
+
+
+@dataclass
+class PHYSICAL_ADDRESS:
+    """A LARGE_INTEGER holding a physical address: ``.QuadPart`` (or Low/HighPart)."""
+
+    QuadPart: int = 0
+
+    @property
+    def LowPart(self) -> int:
+        return self.QuadPart & 0xFFFFFFFF
+
+    @property
+    def HighPart(self) -> int:
+        return self.QuadPart >> 32
+
+    def __repr__(self) -> str:
+        return f"0x{self.QuadPart:09X}"
+
+
+@dataclass
+class SCATTER_GATHER_ELEMENT:
+    Address: PHYSICAL_ADDRESS
+    Length: int
+    Reserved: int = 0
+
+
+@dataclass
+class SCATTER_GATHER_LIST:
+    """What EvtProgramDma receives: ``NumberOfElements`` and ``Elements[i].Address/Length``."""
+
+    NumberOfElements: int = 0
+    Reserved: int = 0
+    Elements: list[SCATTER_GATHER_ELEMENT] = field(default_factory=list)
+
+
+class FxDmaEnabler(FxObject):
+    """A WDFDMAENABLER: profile, maximum transfer length, chained-MDL support."""
+
+    TYPE = FX_TYPE_DMA_ENABLER
+    HANDLE_NAME = "WDFDMAENABLER"
+    OBJECT_SIZE = 0x1F0
+
+    def __init__(self, machine, block, device, profile: int, maximum_length: int, v3: bool):
+        FxObject.__init__(self, machine, block)
+        self.device = device
+        self.profile = profile
+        self.maximum_length = maximum_length
+        self.scatter_gather = profile in SCATTER_GATHER_PROFILES
+        # SupportsChainedMdls: scatter/gather, or any profile on DMA version 3.
+        self.chained_mdls = self.scatter_gather or v3
+
+    def describe(self) -> str:
+        kind = "scatter/gather" if self.scatter_gather else "packet"
+        chained = "chained MDLs" if self.chained_mdls else "no chained MDLs"
+        return f"{kind} DMA, transfers up to {self.maximum_length:#x} bytes, {chained}"
+
+
+class FxDmaTransaction(FxObject):
+    """A WDFDMATRANSACTION: one buffer, cut into transfers the device is programmed with."""
+
+    TYPE = FX_TYPE_DMA_TRANSACTION
+    HANDLE_NAME = "WDFDMATRANSACTION"
+    OBJECT_SIZE = 0x1C0
+
+    def __init__(self, machine, block, enabler: FxDmaEnabler) -> None:
+        FxObject.__init__(self, machine, block)
+        self.enabler = enabler
+        self.dma_state = CREATED  # FxDmaTransactionState (FxObject's .state is its life)
+        self.request = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.program_dma = None
+        self.direction = WdfDmaDirectionReadFromDevice
+        self.mdl, self.offset = None, 0  # where the next transfer starts
+        self.length = self.remaining = self.transferred = self.fragment = 0
+        self.context = None
+        self.transfers: list[SCATTER_GATHER_LIST] = []  # every list programmed, for the lesson
+
+    def _require(self, *states: int) -> None:
+        if self.dma_state not in states:
+            self._fatal()
+
+    def _fatal(self) -> None:
+        """FxVerifierBugCheck(WDF_DMA_FATAL_ERROR, transaction, state)."""
+        raise BugCheck(
+            WDF_VIOLATION,
+            (
+                WDF_DMA_FATAL_ERROR,
+                self.handle.value,
+                self.dma_state,
+                self.machine.driver_globals,
+            ),
+            f"WDF_DMA_FATAL_ERROR: {self.handle!r} is in state "
+            f"FxDmaTransactionState{STATE_NAMES[self.dma_state]}, where this call is not "
+            "allowed.",
+        )
+
+    def initialize(self, program_dma, direction: int, mdl, offset: int, length: int) -> None:
+        """FxDmaTransactionBase::Initialize (the DDI has checked the arguments)."""
+        self._require(CREATED, RESERVED, RELEASED)
+        self.program_dma, self.direction = program_dma, direction
+        self.mdl, self.offset = mdl, offset
+        self.length = self.remaining = length
+        self.dma_state = INITIALIZED
+
+    def execute(self, context) -> None:
+        """Start: reference the request, stage the first transfer (EvtProgramDma runs)."""
+        self._require(INITIALIZED)
+        if self.request is not None:
+            self.request.add_ref()
+        self.dma_state = TRANSFER
+        self.context = context
+        self._stage()
+
+    def dma_completed(self):
+        """The device finished the current transfer: ``(done, status)``; stages the next one."""
+        from ..kernel.ntstatus import STATUS_MORE_PROCESSING_REQUIRED, STATUS_SUCCESS
+
+        self._require(TRANSFER)
+        self.transferred += self.fragment
+        self.fragment = 0
+        if self.remaining == 0:
+            self.dma_state = TRANSFER_COMPLETED
+            if self.request is not None:
+                self.request.release()
+            return True, STATUS_SUCCESS
+        self._stage()
+        return False, STATUS_MORE_PROCESSING_REQUIRED
+
+    def release(self) -> None:
+        """ReleaseForReuse: ready for another Initialize (not while a transfer is running)."""
+        if self.dma_state == RELEASED:
+            return
+        if self.dma_state == TRANSFER and self.machine.verifier:
+            self._fatal()  # released while the device may still be using the pages
+        if self.dma_state == TRANSFER and self.request is not None:
+            self.request.release()
+        self.dma_state = RELEASED
+        self._reset()
+        self.request = None
+
+    def dispose(self) -> None:
+        """Deleted while transferring: Verifier stops the machine; either way, state Deleted."""
+        if self.dma_state == TRANSFER and self.machine.verifier:
+            self._fatal()
+        self.dma_state = DELETED
+
+    # -- staging -------------------------------------------------------------------------
+    def _stage(self) -> None:
+        """Build the next transfer's scatter/gather list and hand it to EvtProgramDma."""
+        limit = min(self.remaining, self.enabler.maximum_length)
+        elements, length = [], 0
+        for address, piece in self._pieces(limit):
+            if elements and elements[-1].Address.QuadPart + elements[-1].Length == address:
+                elements[-1].Length += piece  # physically adjacent: one element
+            elif elements and not self.enabler.scatter_gather:
+                break  # a packet transfer is one contiguous piece
+            else:
+                elements.append(SCATTER_GATHER_ELEMENT(PHYSICAL_ADDRESS(address), piece))
+            length += piece
+        sg_list = SCATTER_GATHER_LIST(len(elements), 0, elements)
+        self.fragment = length
+        self.remaining -= length
+        self._advance(length)
+        self.transfers.append(sg_list)
+        self.machine.trace(
+            "EvtProgramDma(%r): %d byte(s) in %d element(s)", self.handle, length, len(elements)
+        )
+        self.program_dma(
+            self.handle, self.enabler.device.handle, self.context, self.direction, sg_list
+        )
+
+    def _pieces(self, length: int):
+        """(physical address, bytes) for each page piece of the next *length* bytes."""
+        mdl, offset = self.mdl, self.offset
+        while length > 0 and mdl is not None:
+            count = mdl.ByteCount
+            if offset >= count:
+                mdl, offset = mdl.Next, offset - count
+                continue
+            pfns, position = mdl.pfn_array(), mdl.ByteOffset + offset
+            piece = min(length, count - offset, PAGE_SIZE - (position & (PAGE_SIZE - 1)))
+            yield (pfns[position >> PAGE_SHIFT] << PAGE_SHIFT) | (position & (PAGE_SIZE - 1)), piece
+            offset += piece
+            length -= piece
+
+    def _advance(self, length: int) -> None:
+        """_ComputeNextTransferAddress: move (mdl, offset) past *length* bytes."""
+        mdl, offset = self.mdl, self.offset + length
+        while mdl is not None and offset >= mdl.ByteCount and mdl.Next is not None:
+            offset -= mdl.ByteCount
+            mdl = mdl.Next
+        self.mdl, self.offset = mdl, offset
+
+    def describe(self) -> str:
+        return (
+            f"DMA transaction, {STATE_NAMES[self.dma_state]}, {self.transferred:#x} of "
+            f"{self.length:#x} bytes transferred"
+        )

@@ -1,0 +1,276 @@
+"""MDLs: memory descriptor lists, the kernel's description of a buffer's physical pages.
+
+An MDL is a small header followed by an array of PFNs, one per page the buffer touches:
+
+    Next            next MDL of a chain (or NULL)
+    Size            bytes of header + PFN array
+    MdlFlags        MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_MAPPED_TO_SYSTEM_VA, ...
+    MappedSystemVa  where the pages are mapped in system space, once they are
+    StartVa         the page-aligned virtual address of the first page
+    ByteCount       the buffer's length
+    ByteOffset      where the buffer starts inside the first page
+    PFN array       ADDRESS_AND_SIZE_TO_SPAN_PAGES(StartVa + ByteOffset, ByteCount) entries
+
+The header lives in pool like the real one (x64 layout, 0x30 bytes), so a freed MDL is freed
+memory: touching it faults under Driver Verifier (0x50).
+
+Mirrors: the MDL structure of wdm.h, the page macros, MmInitializeMdl, IoAllocateMdl/IoFreeMdl,
+MmBuildMdlForNonPagedPool, MmGetSystemAddressForMdlSafe; kmdf-semantics.md §10.
+Simplified: pages of an application buffer are "locked" by the I/O manager only (no
+MmProbeAndLockPages); a second system mapping of pages is not made, the simulator can map only
+pages it already maps (nonpaged pool, or a direct-I/O buffer's reserved mapping).
+"""
+
+import struct
+from dataclasses import dataclass
+
+from .pointer import PVOID
+from .pool import PAGE_SHIFT, PAGE_SIZE, NonPagedPoolNx
+
+SIZE_T_MASK = (1 << 64) - 1
+MDL_SIZE = 0x30  # sizeof(MDL) on x64; the PFN array follows
+MDL_TAG = int.from_bytes(b"Mdl ", "little")
+MAX_MDL_LENGTH = (1 << 32) - PAGE_SIZE  # IoAllocateMdl's largest buffer (Windows 7 and later)
+
+MDL_MAPPED_TO_SYSTEM_VA = 0x0001
+MDL_PAGES_LOCKED = 0x0002
+MDL_SOURCE_IS_NONPAGED_POOL = 0x0004
+MDL_ALLOCATED_FIXED_SIZE = 0x0008
+MDL_PARTIAL = 0x0010
+MDL_FLAG_NAMES = {
+    MDL_MAPPED_TO_SYSTEM_VA: "MDL_MAPPED_TO_SYSTEM_VA",
+    MDL_PAGES_LOCKED: "MDL_PAGES_LOCKED",
+    MDL_SOURCE_IS_NONPAGED_POOL: "MDL_SOURCE_IS_NONPAGED_POOL",
+    MDL_ALLOCATED_FIXED_SIZE: "MDL_ALLOCATED_FIXED_SIZE",
+    MDL_PARTIAL: "MDL_PARTIAL",
+}
+
+_HEADER = struct.Struct("<QhhHHQQQII")  # Next Size MdlFlags ProcNumber Reserved Process
+#                                         MappedSystemVa StartVa ByteCount ByteOffset
+
+
+# -- page arithmetic (wdm.h macros): plain size_t arithmetic, which wraps -----------------------
+def _va(value) -> int:
+    return value.address if isinstance(value, PVOID) else value
+
+
+def BYTE_OFFSET(Va) -> int:
+    """The offset of *Va* inside its page: ``Va & (PAGE_SIZE - 1)``."""
+    return _va(Va) & (PAGE_SIZE - 1)
+
+
+def PAGE_ALIGN(Va):
+    """The start of the page holding *Va* (a PVOID stays a PVOID)."""
+    aligned = _va(Va) & ~(PAGE_SIZE - 1) & SIZE_T_MASK
+    return PVOID(aligned, Va._machine) if isinstance(Va, PVOID) else aligned
+
+
+def ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size: int) -> int:
+    """How many pages a buffer of *Size* bytes at *Va* touches (wraps on overflow, as in C)."""
+    return ((BYTE_OFFSET(Va) + Size + PAGE_SIZE - 1) & SIZE_T_MASK) >> PAGE_SHIFT
+
+
+def BYTES_TO_PAGES(Size: int) -> int:
+    """Pages needed for *Size* bytes starting on a page boundary."""
+    return (Size >> PAGE_SHIFT) + (1 if Size & (PAGE_SIZE - 1) else 0)
+
+
+def ROUND_TO_PAGES(Size: int) -> int:
+    """*Size* rounded up to whole pages (wraps to a small number on overflow, as in C)."""
+    return (Size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & SIZE_T_MASK
+
+
+def MmSizeOfMdl(Base, Length: int) -> int:
+    """Bytes an MDL for *Length* bytes at *Base* needs: header plus one PFN per page."""
+    return MDL_SIZE + 8 * ADDRESS_AND_SIZE_TO_SPAN_PAGES(Base, Length)
+
+
+class PPFN_NUMBER(PVOID):
+    """A pointer to an MDL's PFN array: ``pfns[i]`` reads entry *i* (checked like any access)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index: int) -> int:
+        data = self._machine.pool.read(self.address + 8 * index, 8)
+        return int.from_bytes(data, "little")
+
+    def __setitem__(self, index: int, pfn: int) -> None:
+        self._machine.pool.write(self.address + 8 * index, pfn.to_bytes(8, "little"))
+
+
+class PMDL(PVOID):
+    """A pointer to an MDL.  ``PMDL(pointer)`` is the C cast of a PVOID to PMDL.
+
+    Read the fields with the macros (``MmGetMdlByteCount(mdl)``…); only ``Next`` and
+    ``MdlFlags`` may be used directly, as the documentation says.  Every field access reads the
+    MDL's bytes in pool, so a freed MDL faults under Verifier.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, address, machine=None) -> None:
+        if isinstance(address, PVOID):  # the cast
+            address, machine = address.address, address._machine
+        super().__init__(address, machine)
+
+    def __repr__(self) -> str:
+        return f"MDL 0x{self.address:016X}"
+
+    def _fields(self) -> tuple:
+        return _HEADER.unpack(self._machine.pool.read(self.address, MDL_SIZE))
+
+    def _set(self, index: int, value: int) -> None:
+        fields = list(self._fields())
+        fields[index] = value
+        self._machine.pool.write(self.address, _HEADER.pack(*fields))
+
+    @property
+    def Next(self):
+        address = self._fields()[0]
+        return PMDL(address, self._machine) if address else None
+
+    @Next.setter
+    def Next(self, mdl) -> None:
+        self._set(0, 0 if mdl is None else mdl.address)
+
+    @property
+    def MdlFlags(self) -> int:
+        return self._fields()[2] & 0xFFFF
+
+    @MdlFlags.setter
+    def MdlFlags(self, flags: int) -> None:
+        self._set(2, _cshort(flags))
+
+    @property
+    def Size(self) -> int:
+        return self._fields()[1]
+
+    @property
+    def MappedSystemVa(self) -> int:
+        return self._fields()[6]
+
+    @property
+    def StartVa(self) -> int:
+        return self._fields()[7]
+
+    @property
+    def ByteCount(self) -> int:
+        return self._fields()[8]
+
+    @property
+    def ByteOffset(self) -> int:
+        return self._fields()[9]
+
+    def pfn_array(self) -> PPFN_NUMBER:
+        return PPFN_NUMBER(self.address + MDL_SIZE, self._machine)
+
+    def pages(self) -> int:
+        return ADDRESS_AND_SIZE_TO_SPAN_PAGES(self.StartVa + self.ByteOffset, self.ByteCount)
+
+
+def _cshort(value: int) -> int:
+    value &= 0xFFFF
+    return value - 0x10000 if value & 0x8000 else value
+
+
+# -- what the memory manager and I/O manager do -------------------------------------------------
+def initialize(mdl: PMDL, base: int, length: int) -> None:
+    """MmInitializeMdl: the header for *length* bytes at *base*; the PFNs are left as they are."""
+    size = MmSizeOfMdl(base, length)
+    header = _HEADER.pack(
+        0, _cshort(size), 0, 0, 0, 0, 0, PAGE_ALIGN(base), length, BYTE_OFFSET(base)
+    )
+    mdl._machine.pool.write(mdl.address, header)
+
+
+def allocate(machine, base: int, length: int, owner: str) -> PMDL | None:
+    """IoAllocateMdl's core: pool for header + PFNs (tag 'Mdl '), initialised; None if none."""
+    block = machine.pool.allocate(NonPagedPoolNx, MmSizeOfMdl(base, length), MDL_TAG, owner)
+    if block is None:
+        return None
+    mdl = PMDL(block.address, machine)
+    initialize(mdl, base, length)
+    return mdl
+
+
+def free(mdl: PMDL) -> None:
+    """IoFreeMdl's core: give the MDL's pool back (a second free is the pool's double free)."""
+    machine = mdl._machine
+    machine.pool.free(mdl.address, MDL_TAG)
+    machine.physical.reserved_mappings.pop(mdl.address, None)
+
+
+def fill_pfns(mdl: PMDL, backing: int) -> None:
+    """Write the PFN of each page, as mapped at system address *backing* (the buffer's start)."""
+    machine = mdl._machine
+    pfns, first = mdl.pfn_array(), backing >> PAGE_SHIFT
+    for i in range(mdl.pages()):
+        pfns[i] = machine.physical.pfn(first + i)
+
+
+def build_for_nonpaged_pool(mdl: PMDL) -> None:
+    """MmBuildMdlForNonPagedPool: PFNs from the page tables; the buffer is its own mapping."""
+    va = mdl.StartVa + mdl.ByteOffset
+    mdl._machine.pool.check_access(va, mdl.ByteCount, write=False)  # it must be mapped
+    fill_pfns(mdl, va)
+    mdl._set(6, va)
+    mdl.MdlFlags = mdl.MdlFlags | MDL_SOURCE_IS_NONPAGED_POOL
+
+
+def lock_for_io(mdl: PMDL, mapping: int) -> None:
+    """What the I/O manager does for direct I/O: lock the caller's pages (their frames are the
+    ones *mapping* shows in system space) and keep that mapping for MmGetSystemAddressForMdlSafe.
+    """
+    fill_pfns(mdl, mapping)
+    mdl.MdlFlags = mdl.MdlFlags | MDL_PAGES_LOCKED
+    mdl._machine.physical.reserved_mappings[mdl.address] = mapping
+
+
+def system_address(mdl: PMDL) -> int | None:
+    """MmGetSystemAddressForMdlSafe's core: the system mapping, made on first use; None if the
+    simulator cannot map these pages (see the module's Simplified note)."""
+    flags = mdl.MdlFlags
+    if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL):
+        return mdl.MappedSystemVa
+    mapping = mdl._machine.physical.reserved_mappings.get(mdl.address)
+    if mapping is None or not flags & MDL_PAGES_LOCKED:
+        return None
+    mdl._set(6, mapping)
+    mdl.MdlFlags = flags | MDL_MAPPED_TO_SYSTEM_VA
+    return mapping
+
+
+@dataclass(frozen=True)
+class MdlSnapshot:
+    """An MDL's fields, read once: what views and plots draw."""
+
+    address: int
+    next: int
+    size: int
+    start_va: int
+    byte_offset: int
+    byte_count: int
+    flags: int
+    mapped_system_va: int
+    pfns: tuple[int, ...]
+
+    @property
+    def flag_names(self) -> str:
+        names = [name for bit, name in MDL_FLAG_NAMES.items() if self.flags & bit]
+        return " | ".join(names) or "0"
+
+
+def snapshot(mdl: PMDL) -> MdlSnapshot:
+    pfns = mdl.pfn_array()
+    fields = mdl._fields()
+    return MdlSnapshot(
+        mdl.address,
+        fields[0],
+        fields[1],
+        mdl.StartVa,
+        mdl.ByteOffset,
+        mdl.ByteCount,
+        mdl.MdlFlags,
+        mdl.MappedSystemVa,
+        tuple(pfns[i] for i in range(mdl.pages())),
+    )
