@@ -2,13 +2,20 @@
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from wdfkit import (
     CTL_CODE,
     FILE_ANY_ACCESS,
     FILE_DEVICE_UNKNOWN,
     METHOD_BUFFERED,
+    METHOD_OUT_DIRECT,
     NT_SUCCESS,
     STATUS_SUCCESS,
     WDF_IO_QUEUE_CONFIG,
@@ -25,10 +32,14 @@ from wdfkit import (
     ExAllocatePoolWithTag,
     ExFreePoolWithTag,
     Machine,
+    MmGetMdlByteCount,
     NonPagedPoolNx,
     PagedPool,
     WdfDeviceCreate,
     WdfDeviceGetIoTarget,
+    WdfDeviceInitSetIoType,
+    WdfDeviceIoBuffered,
+    WdfDeviceIoDirect,
     WdfIoQueueCreate,
     WdfIoQueueDispatchParallel,
     WdfIoTargetFormatRequestForRead,
@@ -42,7 +53,9 @@ from wdfkit import (
     WdfRequestCompleteWithInformation,
     WdfRequestCreate,
     WdfRequestRetrieveInputMemory,
+    WdfRequestRetrieveInputWdmMdl,
     WdfRequestRetrieveOutputMemory,
+    WdfRequestRetrieveOutputWdmMdl,
     WdfRequestReuse,
     WdfRequestSend,
     WdfRequestSetCompletionRoutine,
@@ -52,6 +65,7 @@ from wdfkit.fx.object import FxObjectStateDestroyed
 BUGCHECK_CODES = {0x10D, 0xC2, 0xC4, 0x50}
 STALE = st.sampled_from([False] * 7 + [True])  # how often a rule may use a dead handle
 IOCTL = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
+IOCTL_DIRECT = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_OUT_DIRECT, FILE_ANY_ACCESS)
 
 
 def named_for_requests(bugcheck) -> bool:
@@ -200,12 +214,16 @@ class RequestModel(RuleBasedStateMachine):
         self.memories = []  # request memory and the driver's own memory objects
         self.destroyed = []
         self.io = []
+        self.mdls = []  # MDLs retrieved from requests (they die with their request)
 
+    @initialize(io_type=st.sampled_from([WdfDeviceIoBuffered, WdfDeviceIoDirect]))
+    def add_device(self, io_type):
         def present(Queue, Request, *lengths):
             self.requests.append(Request)
             self._track(Request)
 
         def add(Driver, DeviceInit):
+            WdfDeviceInitSetIoType(DeviceInit, io_type)
             status, self.device = WdfDeviceCreate(DeviceInit, None)
             config = WDF_IO_QUEUE_CONFIG()
             WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchParallel)
@@ -252,15 +270,19 @@ class RequestModel(RuleBasedStateMachine):
     def _request(self, i, stale=False):
         return self._pick(self.requests, i, stale)
 
-    @rule(kind=st.sampled_from(["read", "write", "ioctl"]), length=st.integers(0, 64))
+    @rule(
+        kind=st.sampled_from(["read", "write", "ioctl", "direct ioctl"]),
+        length=st.integers(0, 5000),
+    )
     def application_sends(self, kind, length):
         if kind == "read":
             io = self.call(self.app.ReadFile, bytearray(length), overlapped=True)
         elif kind == "write":
             io = self.call(self.app.WriteFile, bytes(length), overlapped=True)
         else:
+            code = IOCTL if kind == "ioctl" else IOCTL_DIRECT
             io = self.call(
-                self.app.DeviceIoControl, IOCTL, bytes(length), bytearray(8), overlapped=True
+                self.app.DeviceIoControl, code, bytes(length), bytearray(length), overlapped=True
             )
         self.io.append(io)
 
@@ -285,6 +307,21 @@ class RequestModel(RuleBasedStateMachine):
         result = self.call_on(self._request(i, stale), ddi)
         if result and NT_SUCCESS(result[0]):
             self.memories.append(result[1])
+
+    @precondition(lambda self: self.requests)
+    @rule(i=st.integers(0, 50), output=st.booleans(), stale=STALE)
+    def retrieve_mdl(self, i, output, stale):
+        ddi = WdfRequestRetrieveOutputWdmMdl if output else WdfRequestRetrieveInputWdmMdl
+        result = self.call_on(self._request(i, stale), ddi)
+        if result and NT_SUCCESS(result[0]):
+            self.mdls.append(result[1])
+
+    @precondition(lambda self: self.mdls)
+    @rule(j=st.integers(0, 50))
+    def read_mdl(self, j):
+        mdl = self.mdls[j % len(self.mdls)]
+        count = self.call(MmGetMdlByteCount, mdl)
+        assert count is None or count > 0
 
     @precondition(lambda self: self.requests and self.memories)
     @rule(i=st.integers(0, 50), m=st.integers(0, 50), read=st.booleans(), stale=STALE)
@@ -337,6 +374,9 @@ class RequestModel(RuleBasedStateMachine):
             assert obj.refcnt >= 1
             assert obj.state != FxObjectStateDestroyed
             assert getattr(obj, "irp_refs", 0) >= 0
+            mdl = getattr(obj, "allocated_mdl", None)
+            if mdl is not None:  # a live request's MDL is live pool
+                assert self.machine.pool.block_at(mdl.address).allocated
         assert len(self.destroyed) == len(set(self.destroyed)), "an object destroyed twice"
         for paged in (False, True):
             in_use = sum(
