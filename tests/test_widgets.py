@@ -1,4 +1,5 @@
 import matplotlib.pyplot as plt
+from matplotlib.patches import Rectangle
 
 from wdfkit import widgets
 from wdfkit.widgets import CopyLab, carve
@@ -101,4 +102,20 @@ def test_copy_lab_outlines_the_window_and_reports_the_status():
     assert "the local array holds 'cde....." in lab.message.value
     lab.count.value = 0
     assert lab.status == 0xC000000D
+    plt.close("all")
+
+
+def test_mdl_lab_redraws_pages_and_transfers():
+    lab = widgets.MdlLab()
+    assert "3 page(s)" in lab.message.value and "2 transfer(s)" in lab.message.value
+    lab.offset.value = 0xF00  # the same length now touches one more page
+    assert "4 page(s)" in lab.message.value
+    assert len(lab.run.mdl.pfns) == 4
+    lab.profile.value = "packet"
+    assert all(sg.NumberOfElements == 1 for sg in lab.run.transfers)
+    lab.maximum.value = 0x1000
+    assert all(sum(e.Length for e in sg.Elements) <= 0x1000 for sg in lab.run.transfers)
+    boxes = [p for p in lab.figure.axes[0].patches if isinstance(p, Rectangle)]
+    frames = [p for p in boxes if p.get_width() == 1 and p.get_y() == 0]
+    assert len(frames) == 4  # one box per frame on the physical row
     plt.close("all")

@@ -161,8 +161,8 @@ def dma_write(
 
     def EvtIoWrite(Queue, Request, Length):
         status, mdl = WdfRequestRetrieveInputWdmMdl(Request)
-        run.mdl = snapshot(mdl)
-        transaction = holder["transaction"]
+        run.mdl = snapshot(mdl)  # (for the lesson: what the MDL held)
+        transaction = holder["transaction"]  # created with the device, one per request at a time
         status = WdfDmaTransactionInitializeUsingRequest(
             transaction, Request, EvtProgramDma, WdfDmaDirectionWriteToDevice
         )

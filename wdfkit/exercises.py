@@ -44,6 +44,7 @@ def make_problem(label: str, seed: int = 0) -> Problem:
         "00-ex1": _lesson00,
         "01-ex1": _lesson01,
         "02-ex1": _lesson02,
+        "03-ex1": _lesson03,
         "04-ex1": _lesson04,
         "05-ex1": _lesson05,
     }
@@ -120,6 +121,25 @@ def _lesson02(label: str, rng: random.Random) -> Problem:
         "each scan looks at the last 3 s: under 75 allocations, −10; misses under 5 per "
         "thousand, −1; otherwise + min(30, misses-per-thousand × (256 − Depth) / 2000 + 5); "
         "never below 4.",
+    )
+
+
+def _lesson03(label: str, rng: random.Random) -> Problem:
+    from .dma_examples import pool_buffer_dma
+
+    offset = rng.choice([0, 0x2A0, 0x800, 0xFF0])
+    length = rng.choice([0x10, 0x1000, 0x1800, 0x2800, 0x3010])
+    maximum = rng.choice([0x1000, 0x2000])
+    run = pool_buffer_dma(offset, length, "scatter/gather", maximum)
+    return Problem(
+        label,
+        f"A buffer starts 0x{offset:X} bytes into a page and is 0x{length:X} bytes long. How "
+        f"many PFNs does its MDL hold, and into how many transfers does a scatter/gather DMA "
+        f"enabler with MaximumLength 0x{maximum:X} cut it? Call check((pfns, transfers)).",
+        (len(run.mdl.pfns), len(run.transfers)),
+        "PFNs = ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, length): count the pages the bytes touch, "
+        "including a partial first and last page; transfers = length / MaximumLength, rounded "
+        "up (physical scattering changes the elements per transfer, not the transfer count).",
     )
 
 

@@ -33,6 +33,7 @@ INTERACTIONS = {
         "select:WdfMemoryCopyToBuffer",
         "the local array holds",
     ),
+    "03_mdls.ipynb": (".wdfkit-mdl-lab select", "select:packet", "Outcome:"),
     "04_local_buffers.ipynb": (
         ".wdfkit-pool-lab button:has-text('ExAllocatePoolWithTag')",
         "click",
