@@ -364,7 +364,7 @@ def copy_map(
         )
     ax.axvline(size, color="black", linewidth=1.5)
     ax.text(size, 1.25, " end of buffer", fontsize=8, va="bottom")
-    ax.set_xlim(0, end + 0.5)
+    ax.set_xlim(0, max(end, size + 3) + 0.5)  # room for the "end of buffer" label
     ax.set_ylim(-0.3, 1.6)
     ax.set_yticks([])
     ax.set_xticks(range(0, end + 1, 4 if end > 24 else 2))

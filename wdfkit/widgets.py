@@ -287,17 +287,18 @@ class MdlLab:
     """Lesson 03: place a buffer in its pages; see its MDL and the DMA transfers it becomes."""
 
     def __init__(self) -> None:
-        self.offset = W.IntSlider(
-            value=0x2A0, min=0, max=0xFF0, step=0x10, description="ByteOffset"
+        wide = {"description_width": "initial"}
+        hexadecimal = {"readout_format": "#x", "style": wide, "step": 0x10}
+        self.offset = W.IntSlider(0x2A0, 0, 0xFF0, description="ByteOffset", **hexadecimal)
+        self.length = W.IntSlider(0x2800, 0x10, 0x4000, description="ByteCount", **hexadecimal)
+        self.profile = W.Dropdown(
+            options=["scatter/gather", "packet"], description="DMA profile", style=wide
         )
-        self.length = W.IntSlider(
-            value=0x2800, min=0x10, max=0x4000, step=0x10, description="ByteCount"
-        )
-        self.profile = W.Dropdown(options=["scatter/gather", "packet"], description="DMA profile")
         self.maximum = W.Dropdown(
             options=[("0x1000", 0x1000), ("0x2000", 0x2000), ("0x4000", 0x4000)],
             value=0x2000,
             description="MaximumLength",
+            style=wide,
         )
         self.message = W.Label()
         self.out = W.Output()

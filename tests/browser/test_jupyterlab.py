@@ -191,5 +191,6 @@ def test_lesson_runs_and_widget_reacts(lab, browser, path):
         arg=[f".jp-NotebookPanel:not(.lm-mod-hidden) {lab_class} .widget-output img", old_plot],
         timeout=30_000,
     )
+    panel.locator(lab_class).first.scroll_into_view_if_needed()  # show the whole lab
     page.screenshot(path=str(SHOTS / f"{path.stem}-after.png"))
     page.close()
