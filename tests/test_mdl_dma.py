@@ -343,3 +343,18 @@ def test_enabler_and_transaction_creation_statuses():
     with pytest.raises(BugCheck) as caught:
         WdfDmaEnablerCreate(holder["device"], None, None)
     assert caught.value.parameters[0] == 0x4
+
+
+def test_a_transaction_is_deleted_like_any_object_but_not_mid_transfer():
+    machine, holder, va, mdl = _transaction()
+    t = holder["transaction"]
+    WdfDmaTransactionInitialize(t, program, 1, mdl, va, 0x100)
+    WdfDmaTransactionRelease(t)
+    WdfObjectDelete(t)
+    assert t.value not in machine.objects  # destroyed: the DMA release is not the object's
+    machine, holder, va, mdl = _transaction()
+    WdfDmaTransactionInitialize(holder["transaction"], program, 1, mdl, va, 0x100)
+    WdfDmaTransactionExecute(holder["transaction"], None)
+    with pytest.raises(BugCheck) as caught:  # Verifier: deleted while transferring
+        WdfObjectDelete(holder["transaction"])
+    assert caught.value.parameters[:3] == (0x8, holder["transaction"].value, 4)

@@ -1,4 +1,5 @@
-"""Random sequences of object, memory and pool calls; invariants checked after every step."""
+"""Random sequences of DDI calls (objects, memory, pool; requests, targets, MDLs); invariants
+checked after every step."""
 
 from hypothesis import settings
 from hypothesis import strategies as st

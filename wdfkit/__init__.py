@@ -5,8 +5,9 @@ order; ``None`` is NULL, and pure out-parameters come back after the return valu
 
     status, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, 'gaT1', 64)
 
-Sections: the machine; object DDIs and structures; memory DDIs and structures; lookaside lists;
-pool, IRQL and Rtl routines; alignment; statuses and bug checks.
+Sections: the machine; objects; memory; lookaside lists; pool, IRQL and Rtl routines;
+alignment; devices and queues; requests; I/O targets; the I/O manager; MDLs and pages; DMA;
+statuses and bug checks.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -294,7 +294,7 @@ def WdfDmaTransactionDmaCompleted(machine, DmaTransaction):
 def WdfDmaTransactionRelease(machine, DmaTransaction):
     """Make the transaction reusable (Initialize again).  Bug check 0x10D/0x8 under Verifier
     if a transfer is still running."""
-    _transaction(machine, DmaTransaction, "WdfDmaTransactionRelease").release()
+    _transaction(machine, DmaTransaction, "WdfDmaTransactionRelease").release_for_reuse()
     return STATUS_SUCCESS
 
 

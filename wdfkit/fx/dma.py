@@ -21,6 +21,7 @@ map registers); EvtProgramDma's return value is not interpreted.
 from dataclasses import dataclass, field
 
 from ..kernel.bugcheck import WDF_DMA_FATAL_ERROR, WDF_VIOLATION, BugCheck
+from ..kernel.ntstatus import STATUS_MORE_PROCESSING_REQUIRED, STATUS_SUCCESS
 from ..kernel.pool import PAGE_SHIFT, PAGE_SIZE
 from .handles import FX_TYPE_DMA_ENABLER, FX_TYPE_DMA_TRANSACTION
 from .object import FxObject
@@ -136,7 +137,6 @@ class FxDmaTransaction(FxObject):
         self.mdl, self.offset = None, 0  # where the next transfer starts
         self.length = self.remaining = self.transferred = self.fragment = 0
         self.context = None
-        self.transfers: list[SCATTER_GATHER_LIST] = []  # every list programmed, for the lesson
 
     def _require(self, *states: int) -> None:
         if self.dma_state not in states:
@@ -176,8 +176,6 @@ class FxDmaTransaction(FxObject):
 
     def dma_completed(self):
         """The device finished the current transfer: ``(done, status)``; stages the next one."""
-        from ..kernel.ntstatus import STATUS_MORE_PROCESSING_REQUIRED, STATUS_SUCCESS
-
         self._require(TRANSFER)
         self.transferred += self.fragment
         self.fragment = 0
@@ -189,7 +187,7 @@ class FxDmaTransaction(FxObject):
         self._stage()
         return False, STATUS_MORE_PROCESSING_REQUIRED
 
-    def release(self) -> None:
+    def release_for_reuse(self) -> None:
         """ReleaseForReuse: ready for another Initialize (not while a transfer is running)."""
         if self.dma_state == RELEASED:
             return
@@ -224,7 +222,6 @@ class FxDmaTransaction(FxObject):
         self.fragment = length
         self.remaining -= length
         self._advance(length)
-        self.transfers.append(sg_list)
         self.machine.trace(
             "EvtProgramDma(%r): %d byte(s) in %d element(s)", self.handle, length, len(elements)
         )

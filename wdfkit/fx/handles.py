@@ -69,7 +69,11 @@ def get_object(machine, handle, expected_type: int, ddi: str, param: str):
     """FxObjectHandleGetPtr: the live object behind *handle*, answering *expected_type*."""
     if type(handle) is WDFHANDLE and handle.machine is machine:  # the usual case, quickly
         obj = machine.objects.get(handle.value)
-        if obj is not None and (expected_type == FX_TYPE_OBJECT or obj.answers(expected_type)):
+        if obj is not None and (
+            expected_type == FX_TYPE_OBJECT
+            or expected_type == obj.TYPE
+            or obj.answers(expected_type)
+        ):
             return obj
     if handle is None:
         raise invalid_handle(machine, 0, expected_type, f"{param} is NULL")

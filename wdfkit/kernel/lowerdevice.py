@@ -16,10 +16,15 @@ from .irp import IRP_MJ_READ, IRP_MJ_WRITE
 from .ntstatus import STATUS_CANCELLED, STATUS_SUCCESS
 from .pool import DISPATCH_LEVEL
 
+_CYCLE = bytes(range(256)) * 2
+
 
 def pattern(length: int, offset: int = 0) -> bytes:
     """The bytes the lower device 'reads from hardware': 0x00, 0x01, … from *offset*."""
-    return bytes((offset + i) & 0xFF for i in range(length))
+    start = offset & 0xFF
+    if start + length <= len(_CYCLE):
+        return _CYCLE[start : start + length]
+    return (_CYCLE[start:256] + _CYCLE[:256] * (length // 256 + 1))[:length]
 
 
 class Transfer:

@@ -111,6 +111,8 @@ class PMDL(PVOID):
     def __init__(self, address, machine=None) -> None:
         if isinstance(address, PVOID):  # the cast
             address, machine = address.address, address._machine
+        elif machine is None:
+            raise TypeError("PMDL: cast a PVOID (e.g. from ExAllocatePoolWithTag), not a number")
         super().__init__(address, machine)
 
     def __repr__(self) -> str:
