@@ -289,7 +289,6 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
     if timeline.crash_step is not None:
         last = timeline.crash_step - 0.5
     fig, ax, new = _axes(ax, (11, 1.6 + 0.62 * max(len(rows), 3)))
-    alive = " alive at the crash" if timeline.crash_step is not None else " still alive"
     for i, row in enumerate(rows):
         end = row.end if row.end is not None else last + 0.5
         colour = KIND_COLOURS.get(row.kind, "#7f7f7f")
@@ -302,14 +301,14 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
         if row.end is not None:
             ax.plot([row.end], [i], marker="x", color=colour, markersize=7)
             ax.text(row.end + 0.15, i + 0.08, short(row.end_text), fontsize=7, va="center")
-        else:
-            ax.text(end, i + 0.08, alive, fontsize=7, va="center", style="italic")
+        elif timeline.crash_step is None:  # (at a crash, the red line's label says it once)
+            ax.text(end, i + 0.08, " still alive", fontsize=7, va="center", style="italic")
     if timeline.crash_step is not None:
         ax.axvline(timeline.crash_step, color="#c0392b", linewidth=2)
         ax.text(
             timeline.crash_step,
             -0.9,
-            timeline.crash_text.split(" (")[0],
+            timeline.crash_text.split(" (")[0] + ": bars reaching this line were alive  ",
             color="#c0392b",
             fontsize=8,
             ha="right",
