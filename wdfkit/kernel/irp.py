@@ -7,11 +7,12 @@ device's buffering method (reads and writes) or the IOCTL code's transfer method
 * **buffered** (``METHOD_BUFFERED``): a *system buffer* in nonpaged pool; the caller's input is
   copied in first, and on completion ``Information`` bytes are copied back out, then it is freed;
 * **direct** (``METHOD_IN_DIRECT`` / ``METHOD_OUT_DIRECT``): the caller's pages are locked and
-  described by an MDL, which the driver maps into system space; writes land in the caller's
-  pages themselves;
+  described by an MDL (``Irp.MdlAddress``), which the driver maps into system space; writes land
+  in the caller's pages themselves;
 * **neither** (``METHOD_NEITHER``): the caller's own addresses, valid only in its process.
 
-``IoCompleteRequest`` copies back, frees what the I/O manager allocated and tells the caller;
+``IoCompleteRequest`` copies back, frees the IRP's MDLs and what the I/O manager allocated, and
+tells the caller;
 completing an IRP twice is MULTIPLE_IRP_COMPLETE_REQUESTS (0x44).
 
 Mirrors: IopXxxControlFile / NtReadFile buffer set-up, IoCompleteRequest, IO_STACK_LOCATION.
