@@ -12,8 +12,7 @@ device's buffering method (reads and writes) or the IOCTL code's transfer method
 * **neither** (``METHOD_NEITHER``): the caller's own addresses, valid only in its process.
 
 ``IoCompleteRequest`` copies back, frees the IRP's MDLs and what the I/O manager allocated, and
-tells the caller;
-completing an IRP twice is MULTIPLE_IRP_COMPLETE_REQUESTS (0x44).
+tells the caller; completing an IRP twice is MULTIPLE_IRP_COMPLETE_REQUESTS (0x44).
 
 Mirrors: IopXxxControlFile / NtReadFile buffer set-up, IoCompleteRequest, IO_STACK_LOCATION.
 Simplified: one stack location per driver and no file objects; the system-space mapping of
