@@ -358,3 +358,31 @@ def test_a_transaction_is_deleted_like_any_object_but_not_mid_transfer():
     with pytest.raises(BugCheck) as caught:  # Verifier: deleted while transferring
         WdfObjectDelete(holder["transaction"])
     assert caught.value.parameters[:3] == (0x8, holder["transaction"].value, 4)
+
+
+def test_synchronous_send_with_an_mdl_descriptor():
+    holder = {}
+
+    def setup(device):
+        holder["target"] = WdfDeviceGetIoTarget(device)
+
+    machine = boot("Toaster")
+    machine.add_device(dma_examples._queue_driver(WdfDeviceIoBuffered, {}, setup))
+    buffer = ExAllocatePoolWithTag(NonPagedPoolNx, 0x40, "tseT")
+    RtlZeroMemory(buffer, 0x40)
+    mdl = IoAllocateMdl(buffer, 0x40, False, False, None)
+    MmBuildMdlForNonPagedPool(mdl)
+    descriptor = WDF_MEMORY_DESCRIPTOR()
+    WDF_MEMORY_DESCRIPTOR_INIT_MDL(descriptor, mdl, 0x10)
+    result = WdfIoTargetSendReadSynchronously(holder["target"], None, descriptor, None, None)
+    assert result == (STATUS_SUCCESS, 0x10)
+    assert buffer.read(0x11) == bytes(range(16)) + b"\0"  # exactly BufferLength bytes
+    WDF_MEMORY_DESCRIPTOR_INIT_MDL(descriptor, None, 0x10)
+    assert WdfIoTargetSendReadSynchronously(holder["target"], None, descriptor, None, None) == (
+        STATUS_INVALID_PARAMETER,
+        0,
+    )
+    unmapped = IoAllocateMdl(0x1C0_00000000, 0x10, False, False, None)  # never locked
+    WDF_MEMORY_DESCRIPTOR_INIT_MDL(descriptor, unmapped, 0x10)
+    status, _ = WdfIoTargetSendReadSynchronously(holder["target"], None, descriptor, None, None)
+    assert status == STATUS_INSUFFICIENT_RESOURCES

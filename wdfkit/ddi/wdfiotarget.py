@@ -7,7 +7,8 @@ sends name buffers by WDF_MEMORY_DESCRIPTOR and release whatever they referenced
 Mirrors: fxiotargetapi.cpp (FxIoTargetFormatIo, FxIoTargetFormatIoctl, FxIoTargetSendIo,
 FxIoTargetSendIoctl), fxrequestbuffer.cpp (ValidateMemoryDescriptor), ifxmemory.hpp
 (ValidateMemoryOffsets); kmdf-semantics.md §2, §5.
-Simplified: an MDL descriptor is refused with a ValueError until wdfkit simulates MDLs.
+Simplified: the lower device is handed an MDL descriptor's buffer through the MDL's system
+mapping (the simulated lower device works on addresses, not on MDLs).
 """
 
 from ..fx.handles import (
@@ -29,6 +30,7 @@ from ..fx.iotarget import (
 )
 from ..fx.request import FxRequest
 from ..fx.verifier import check_irql, null_bugcheck
+from ..kernel import mdl as mdls
 from ..kernel.irp import (
     IRP_MJ_DEVICE_CONTROL,
     IRP_MJ_INTERNAL_DEVICE_CONTROL,
@@ -38,6 +40,7 @@ from ..kernel.irp import (
     KernelMode,
 )
 from ..kernel.lowerdevice import LowerDevice
+from ..kernel.mdl import PMDL
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     NTSTATUS,
@@ -218,9 +221,15 @@ def _descriptor(machine, desc, name: str):
             return STATUS_INVALID_PARAMETER, NO_BUFFER
         return STATUS_SUCCESS, (None, (buffer.address, desc.u.BufferType.Length), 0)
     if desc.Type == WdfMemoryDescriptorTypeMdl:
-        if desc.u.MdlType.Mdl is None:
+        mdl = desc.u.MdlType.Mdl
+        if mdl is None:
             return STATUS_INVALID_PARAMETER, NO_BUFFER
-        raise ValueError(f"{name}: wdfkit does not simulate MDLs yet")
+        if not isinstance(mdl, PMDL):
+            raise TypeError(f"{name}: MdlType.Mdl must be a PMDL, not {type(mdl).__name__}")
+        address = mdls.system_address(mdl)
+        if address is None:
+            return STATUS_INSUFFICIENT_RESOURCES, NO_BUFFER
+        return STATUS_SUCCESS, (None, (address, desc.u.MdlType.BufferLength), 0)
     if desc.Type == WdfMemoryDescriptorTypeHandle:
         handle = desc.u.HandleType.Memory
         if handle is None:
