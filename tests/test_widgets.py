@@ -60,8 +60,9 @@ def test_lookaside_lab_simulates_and_drives_ddis():
     assert "Depth 109, held 169" in lab.summary.value  # the default is worked example A
     lab.rates[2].value = 50
     assert "Depth" in lab.summary.value and lab.run.machine.balance.seconds == 50
-    depth_line = lab.axes[0].patches
-    assert len(depth_line) == 2
+    (depth_line,) = lab.axes[0].get_lines()  # the Depth steps; the held blocks are a fill
+    assert depth_line.get_label() == "Depth"
+    assert depth_line.get_ydata()[-1] == lab.run.machine.balance.lists[0].Depth
     lab.take()
     lab.take()
     lab.give_back()

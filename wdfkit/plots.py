@@ -229,11 +229,16 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
             _axes(ax, (0, 0))
         fig, new = axes[0].figure, False
     top, bottom = axes
-    # Second t's values hold from t to t+1: one StepPatch per series ("stairs"), fast to redraw.
+    # Second t's values hold from t to t+1: a step line (filled down to 0 for counts).  Lines and
+    # fills rather than step patches: matplotlib finds their data limits far faster on a redraw.
     edges = [*seconds, seconds[-1] + 1] if rows else [0]
 
     def series(ax, values, label, colour, fill=True):
-        ax.stairs(values, edges, baseline=0 if fill else None, fill=fill, label=label, color=colour)
+        values = [*values, values[-1]] if values else [0]
+        if fill:
+            ax.fill_between(edges, values, step="post", label=label, color=colour, linewidth=0)
+        else:
+            ax.step(edges, values, where="post", label=label, color=colour)
 
     series(top, [r.held for r in rows], "blocks held by the list (idle, still pool)", "#a1c9f4")
     series(top, [r.depth for r in rows], "Depth", "#c44e52", fill=False)
