@@ -124,9 +124,8 @@ class FxMemoryBufferFromLookaside(FxMemoryObject):
 
     def free_storage(self) -> None:
         """SelfDestruct: the buffer entry, then the object entry, go back; then the reference."""
-        for kernel_list, block in reversed(
-            list(zip(self.lookaside.lists, self.entries, strict=True))
-        ):
+        lists, entries = reversed(self.lookaside.lists), reversed(self.entries)
+        for kernel_list, block in zip(lists, entries, strict=True):
             kernel_list.free(block)
         self.lookaside.release()
 
