@@ -45,8 +45,10 @@ from wdfkit import (
     WdfIoQueueDispatchParallel,
     WdfIoTargetFormatRequestForRead,
     WdfIoTargetFormatRequestForWrite,
+    WdfLookasideListCreate,
     WdfMemoryCopyFromBuffer,
     WdfMemoryCreate,
+    WdfMemoryCreateFromLookaside,
     WdfObjectCreate,
     WdfObjectDelete,
     WdfObjectDereference,
@@ -87,6 +89,11 @@ class DriverModel(RuleBasedStateMachine):
         self.extra_refs = {}
         self.pool = []
         self.destroyed = []
+        self.lookasides = []
+
+    @initialize(verifier=st.booleans())
+    def boot(self, verifier):
+        self.machine = Machine(verifier=verifier)  # without Verifier, lookaside lists hold blocks
 
     def call(self, function, *args):
         if self.machine.state != "running":
@@ -103,7 +110,7 @@ class DriverModel(RuleBasedStateMachine):
         original = obj._destroy
 
         def destroy():
-            self.destroyed.append(handle.value)
+            self.destroyed.append(obj)  # the object: a reused address repeats a handle
             original()
 
         obj._destroy = destroy
@@ -131,6 +138,28 @@ class DriverModel(RuleBasedStateMachine):
         result = self.call(WdfObjectCreate, None)
         if result and result[1] is not None:
             self._track(result[1])
+
+    @rule(size=st.integers(1, 5000), paged=st.booleans())
+    def create_lookaside(self, size, paged):
+        result = self.call(
+            WdfLookasideListCreate, None, size, PagedPool if paged else NonPagedPoolNx, None, "3gaT"
+        )
+        if result and result[1] is not None:
+            self._track(result[1])
+            self.lookasides.append(result[1])
+
+    @precondition(lambda self: self.lookasides)
+    @rule(i=st.integers(0, 50), count=st.integers(1, 20))
+    def create_from_lookaside(self, i, count):
+        lookaside = self.lookasides[i % len(self.lookasides)]
+        for _ in range(count):
+            result = self.call(WdfMemoryCreateFromLookaside, lookaside)
+            if result and result[1] is not None:
+                self._track(result[1])
+
+    @rule(seconds=st.integers(1, 8))
+    def advance(self, seconds):
+        self.call(self.machine.advance, seconds)  # the balance-set manager re-tunes Depth
 
     @precondition(lambda self: self.handles)
     @rule(i=st.integers(0, 50), add=st.booleans())
@@ -183,21 +212,27 @@ class DriverModel(RuleBasedStateMachine):
                 assert (bugcheck.code, bugcheck.parameters[0]) == (0xC4, 0x62)
                 assert bugcheck.parameters[3] == len(self.pool)
                 return
-            assert not self.pool, "a leak must stop a Verifier machine"
+            assert not (self.pool and self.machine.verifier), "a leak must stop a Verifier machine"
             assert self.machine.objects == {}
-            assert self.machine.pool.live_blocks() == []
+            live = {b.address for b in self.machine.pool.live_blocks()}
+            assert live == {p.address for p in self.pool}, "only the driver's own leak is left"
 
     @invariant()
     def counts_are_sane(self):
         for obj in self.machine.objects.values():
             assert obj.refcnt >= 1
             assert obj.state != FxObjectStateDestroyed
-        assert len(self.destroyed) == len(set(self.destroyed)), "an object destroyed twice"
+        assert len(self.destroyed) == len({id(o) for o in self.destroyed}), "destroyed twice"
         for paged in (False, True):
             in_use = sum(
                 b.size for b in self.machine.pool.live_blocks() if (b.pool_type & 1) == paged
             )
             assert in_use == self.machine.pool.in_use[paged]
+        held = [b for lst in self.machine.balance.lists for b in lst.held]
+        assert len(held) == len({b.address for b in held}), "a block held twice"
+        assert all(b.allocated for b in held), "a held block went back to pool"
+        used = {b.address for o in self.machine.objects.values() for b in getattr(o, "entries", ())}
+        assert not used & {b.address for b in held}, "a block both held and in use"
 
 
 TestDriverModel = DriverModel.TestCase
@@ -257,7 +292,7 @@ class RequestModel(RuleBasedStateMachine):
         original = obj._destroy
 
         def destroy():
-            self.destroyed.append(handle.value)
+            self.destroyed.append(obj)  # the object: a reused address repeats a handle
             original()
 
         obj._destroy = destroy
@@ -378,7 +413,7 @@ class RequestModel(RuleBasedStateMachine):
             mdl = getattr(obj, "allocated_mdl", None)
             if mdl is not None:  # a live request's MDL is live pool
                 assert self.machine.pool.block_at(mdl.address).allocated
-        assert len(self.destroyed) == len(set(self.destroyed)), "an object destroyed twice"
+        assert len(self.destroyed) == len({id(o) for o in self.destroyed}), "destroyed twice"
         for paged in (False, True):
             in_use = sum(
                 b.size for b in self.machine.pool.live_blocks() if (b.pool_type & 1) == paged
