@@ -14,18 +14,8 @@ IOCTL_IN_DIRECT = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x802, METHOD_IN_DIRECT, FILE_AN
 
 def driver(io_type=WdfDeviceIoBuffered, parallel=False, **callbacks):
     """A machine whose default queue calls *callbacks* (EvtIoRead=..., ...)."""
-
-    def add(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, io_type)
-        status, device = WdfDeviceCreate(DeviceInit, None)
-        config = WDF_IO_QUEUE_CONFIG()
-        kind = WdfIoQueueDispatchParallel if parallel else WdfIoQueueDispatchSequential
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, kind)
-        for name, callback in callbacks.items():
-            setattr(config, name, callback)
-        return WdfIoQueueCreate(device, config, None)[0]
-
     machine = boot("Toaster")
+    add = scenarios.queue_driver(io_type, callbacks, parallel=parallel)
     assert machine.add_device(add) == STATUS_SUCCESS
     return machine
 

@@ -4,7 +4,7 @@
 import pytest
 
 from wdfkit import *
-from wdfkit import dma_examples
+from wdfkit import dma_examples, scenarios
 from wdfkit.kernel.mdl import snapshot
 
 SIZE_T_MAX = 2**64 - 1
@@ -119,7 +119,7 @@ def test_retrieve_wdm_mdl_for_every_buffering_method():
 
 def _io_machine(io_type, **callbacks):
     machine = boot("Toaster")
-    machine.add_device(dma_examples._queue_driver(io_type, callbacks))
+    machine.add_device(scenarios.queue_driver(io_type, callbacks))
     return machine
 
 
@@ -174,7 +174,7 @@ def _transaction(profile=WdfDmaProfileScatterGather64, maximum=0x2000):
         holder["device"] = device
 
     machine = boot("Toaster")
-    machine.add_device(dma_examples._queue_driver(WdfDeviceIoDirect, {}, setup))
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoDirect, {}, setup))
     buffer = ExAllocatePoolWithTag(NonPagedPoolNx, 0x4000, "tseT")
     mdl = IoAllocateMdl(buffer + 0x100, 0x2000, False, False, None)
     MmBuildMdlForNonPagedPool(mdl)
@@ -309,9 +309,7 @@ def test_dma_from_a_direct_io_write_and_direction_checks():
         seen["transaction"] = dma_examples._enabler(device, WdfDmaProfileScatterGather64, 0x1000)
 
     machine = boot("Toaster")
-    machine.add_device(
-        dma_examples._queue_driver(WdfDeviceIoDirect, {"EvtIoRead": EvtIoRead}, setup)
-    )
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoDirect, {"EvtIoRead": EvtIoRead}, setup))
     machine.application().ReadFile(bytearray(16))
     assert seen["wrong"] == STATUS_INVALID_DEVICE_REQUEST
 
@@ -323,7 +321,7 @@ def test_enabler_and_transaction_creation_statuses():
         holder["device"] = device
 
     machine = boot("Toaster")
-    machine.add_device(dma_examples._queue_driver(WdfDeviceIoDirect, {}, setup))
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoDirect, {}, setup))
     config = WDF_DMA_ENABLER_CONFIG()
     WDF_DMA_ENABLER_CONFIG_INIT(config, WdfDmaProfileScatterGather64, 0)
     assert WdfDmaEnablerCreate(holder["device"], config, None)[0] == STATUS_INVALID_PARAMETER
@@ -367,7 +365,7 @@ def test_synchronous_send_with_an_mdl_descriptor():
         holder["target"] = WdfDeviceGetIoTarget(device)
 
     machine = boot("Toaster")
-    machine.add_device(dma_examples._queue_driver(WdfDeviceIoBuffered, {}, setup))
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoBuffered, {}, setup))
     buffer = ExAllocatePoolWithTag(NonPagedPoolNx, 0x40, "tseT")
     RtlZeroMemory(buffer, 0x40)
     mdl = IoAllocateMdl(buffer, 0x40, False, False, None)

@@ -19,8 +19,6 @@ from wdfkit import (
     METHOD_OUT_DIRECT,
     NT_SUCCESS,
     STATUS_SUCCESS,
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
     WDF_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES_INIT,
     WDF_REQUEST_REUSE_NO_FLAGS,
@@ -36,13 +34,9 @@ from wdfkit import (
     MmGetMdlByteCount,
     NonPagedPoolNx,
     PagedPool,
-    WdfDeviceCreate,
     WdfDeviceGetIoTarget,
-    WdfDeviceInitSetIoType,
     WdfDeviceIoBuffered,
     WdfDeviceIoDirect,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchParallel,
     WdfIoTargetFormatRequestForRead,
     WdfIoTargetFormatRequestForWrite,
     WdfLookasideListCreate,
@@ -64,6 +58,7 @@ from wdfkit import (
     WdfRequestSetCompletionRoutine,
 )
 from wdfkit.fx.object import FxObjectStateDestroyed
+from wdfkit.scenarios import queue_driver
 
 BUGCHECK_CODES = {0x10D, 0xC2, 0xC4, 0x50}
 STALE = st.sampled_from([False] * 7 + [True])  # how often a rule may use a dead handle
@@ -84,7 +79,7 @@ def named_for_requests(bugcheck) -> bool:
 class DriverModel(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
-        self.machine = Machine(verifier=True)
+        self.machine = None  # booted by boot(), with or without Verifier
         self.handles = []
         self.extra_refs = {}
         self.pool = []
@@ -258,16 +253,12 @@ class RequestModel(RuleBasedStateMachine):
             self.requests.append(Request)
             self._track(Request)
 
-        def add(Driver, DeviceInit):
-            WdfDeviceInitSetIoType(DeviceInit, io_type)
-            status, self.device = WdfDeviceCreate(DeviceInit, None)
-            config = WDF_IO_QUEUE_CONFIG()
-            WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchParallel)
-            config.EvtIoRead = config.EvtIoWrite = config.EvtIoDeviceControl = present
-            return WdfIoQueueCreate(self.device, config, None)[0]
+        def keep(device):
+            self.device = device
 
+        callbacks = dict.fromkeys(("EvtIoRead", "EvtIoWrite", "EvtIoDeviceControl"), present)
         with self.machine:
-            self.machine.add_device(add)
+            self.machine.add_device(queue_driver(io_type, callbacks, keep, parallel=True))
             self.target = WdfDeviceGetIoTarget(self.device)
             self.app = self.machine.application()
 

@@ -10,14 +10,6 @@ snapshots, scatter/gather lists), and a bug check is kept, never raised.
 
 from dataclasses import dataclass, field
 
-from .ddi.wdfdevice import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WdfDeviceCreate,
-    WdfDeviceInitSetIoType,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchSequential,
-)
 from .ddi.wdfdma import (
     WDF_DMA_ENABLER_CONFIG,
     WDF_DMA_ENABLER_CONFIG_INIT,
@@ -58,6 +50,7 @@ from .kernel.mdl import snapshot
 from .kernel.ntstatus import NT_SUCCESS, STATUS_SUCCESS
 from .kernel.pool import NonPagedPoolNx
 from .machine import Machine
+from .scenarios import queue_driver
 
 PROFILES = {"scatter/gather": WdfDmaProfileScatterGather64, "packet": WdfDmaProfilePacket64}
 IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
@@ -68,23 +61,6 @@ METHODS = {
     "METHOD_OUT_DIRECT": METHOD_OUT_DIRECT,
     "METHOD_NEITHER": METHOD_NEITHER,
 }
-
-
-def _queue_driver(io_type: int, callbacks: dict, setup=None):
-    """EvtDriverDeviceAdd for a device with *io_type* and a default queue with *callbacks*."""
-
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, io_type)
-        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
-        if setup is not None:
-            setup(device)
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        for name, callback in callbacks.items():
-            setattr(config, name, callback)
-        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
-
-    return EvtDriverDeviceAdd
 
 
 def _describe(status, mdl) -> str:
@@ -113,7 +89,7 @@ def retrieve_mdl_table(length: int = 0x1800) -> list[tuple[str, str, str]]:
             callbacks = {"EvtIoRead": record(label), "EvtIoWrite": record(label)}
             machine = Machine("Toaster")
             with machine:
-                machine.add_device(_queue_driver(io_type, callbacks))
+                machine.add_device(queue_driver(io_type, callbacks))
                 app = machine.application()
                 if major == "read":
                     app.ReadFile(bytearray(length))
@@ -123,7 +99,9 @@ def retrieve_mdl_table(length: int = 0x1800) -> list[tuple[str, str, str]]:
         label = f"IOCTL, {method_name}"
         machine = Machine("Toaster")
         with machine:
-            machine.add_device(_queue_driver(1, {"EvtIoDeviceControl": record(label)}))
+            machine.add_device(
+                queue_driver(WdfDeviceIoBuffered, {"EvtIoDeviceControl": record(label)})
+            )
             code = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, method, FILE_ANY_ACCESS)
             machine.application().DeviceIoControl(code, bytes(0x40), bytearray(length))
     return rows
@@ -181,7 +159,7 @@ def dma_write(
         holder["transaction"] = _enabler(device, PROFILES[profile], maximum_length)
 
     with run.machine as machine:
-        machine.add_device(_queue_driver(WdfDeviceIoDirect, {"EvtIoWrite": EvtIoWrite}, setup))
+        machine.add_device(queue_driver(WdfDeviceIoDirect, {"EvtIoWrite": EvtIoWrite}, setup))
         try:
             run.status = machine.application().WriteFile(bytes(length))
         except BugCheck as bugcheck:
@@ -209,7 +187,7 @@ def pool_buffer_dma(
         holder["transaction"] = _enabler(device, PROFILES[profile], maximum_length)
 
     with run.machine as machine:
-        machine.add_device(_queue_driver(WdfDeviceIoDirect, {}, setup))
+        machine.add_device(queue_driver(WdfDeviceIoDirect, {}, setup))
         pages = (byte_offset + length + 0xFFF) // 0x1000
         buffer = ExAllocatePoolWithTag(NonPagedPoolNx, pages * 0x1000, "afuB")
         va = buffer + byte_offset

@@ -7,6 +7,7 @@ redraw quickly.  matplotlib is imported only when a plot is drawn, so ``import w
 fast.
 """
 
+from .kernel.pool import PAGE_SHIFT, PAGE_SIZE
 from .snapshot import MachineSnapshot
 
 TAG_COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3"]
@@ -396,8 +397,6 @@ def _draw_transfers(ax, transfers, frames: dict[int, float], y: float) -> None:
     """Each scatter/gather element as bars on the frames it covers, coloured by transfer."""
     from matplotlib.patches import Rectangle
 
-    from .kernel.pool import PAGE_SHIFT, PAGE_SIZE
-
     for t, sg_list in enumerate(transfers):
         colour = TRANSFER_COLOURS[t % len(TRANSFER_COLOURS)]
         for e, element in enumerate(sg_list.Elements):
@@ -425,8 +424,6 @@ def mdl_pages(snap, transfers=None, title: str | None = None, ax=None):
     covers, coloured by transfer.
     """
     from matplotlib.patches import FancyArrowPatch, Rectangle
-
-    from .kernel.pool import PAGE_SIZE
 
     pages = len(snap.pfns)
     frames = _frame_positions(snap.pfns)

@@ -87,25 +87,34 @@ class Run:
         return f"the application got {s.Status} with Information {s.Information}"
 
 
-def _machine(io_type: int, read=None, ioctl=None, parallel: bool = False) -> Machine:
-    """A machine whose driver has a device, a sequential default queue and these callbacks."""
+def queue_driver(io_type: int, callbacks: dict, setup=None, parallel: bool = False):
+    """EvtDriverDeviceAdd for a device with *io_type* and a default queue with *callbacks*
+    (``{"EvtIoRead": ..., ...}``); *setup(device)*, if given, runs once the device exists."""
 
     def EvtDriverDeviceAdd(Driver, DeviceInit):
         WdfDeviceInitSetIoType(DeviceInit, io_type)
         status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
         if not NT_SUCCESS(status):
             return status
+        if setup is not None:
+            setup(device)
         config = WDF_IO_QUEUE_CONFIG()
         dispatch = WdfIoQueueDispatchParallel if parallel else WdfIoQueueDispatchSequential
         WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, dispatch)
-        config.EvtIoRead = read
-        config.EvtIoDeviceControl = ioctl
+        for name, callback in callbacks.items():
+            setattr(config, name, callback)
         status, queue = WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)
         return status
 
+    return EvtDriverDeviceAdd
+
+
+def _machine(io_type: int, read=None, ioctl=None, parallel: bool = False) -> Machine:
+    """A machine whose driver has a device, a default queue and these callbacks."""
+    callbacks = {"EvtIoRead": read, "EvtIoDeviceControl": ioctl}
     machine = Machine("Toaster", timeline=True)
     with machine:
-        machine.add_device(EvtDriverDeviceAdd)
+        machine.add_device(queue_driver(io_type, callbacks, parallel=parallel))
     return machine
 
 

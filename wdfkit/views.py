@@ -6,6 +6,7 @@ prints the same text on every run.  The layouts follow the tools driver develope
 ``db`` for bytes.
 """
 
+from .kernel.mdl import snapshot as mdl_snapshot
 from .kernel.pool import tag_text
 from .snapshot import MachineSnapshot
 
@@ -123,9 +124,7 @@ def timeline(machine) -> str:
 
 def mdl(pmdl) -> str:
     """An MDL's header and PFN array, like ``dt nt!_MDL`` followed by the PFNs."""
-    from .kernel.mdl import snapshot
-
-    s = snapshot(pmdl)
+    s = mdl_snapshot(pmdl)
 
     def va(value: int) -> str:
         return "(null)" if value == 0 else f"0x{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"

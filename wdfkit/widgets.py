@@ -21,6 +21,7 @@ from .ddi.wdfobject import (
     WdfObjectDelete,
 )
 from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
+from .dma_examples import pool_buffer_dma
 from .kernel.bugcheck import BugCheck
 from .kernel.pool import NonPagedPoolNx, PagedPool
 from .machine import Machine
@@ -52,6 +53,12 @@ def _buttons(actions: dict) -> list:
         button.on_click(lambda _b, action=action: action())
         buttons.append(button)
     return buttons
+
+
+def _on_change(controls, action) -> None:
+    """Call *action()* whenever any of *controls* changes value."""
+    for control in controls:
+        control.observe(lambda _change: action(), names="value")
 
 
 def _show(out: W.Output, figure, text: str = "") -> None:
@@ -182,8 +189,7 @@ class AlignmentLab:
         self.summary = W.Label()
         self.out = W.Output()
         self.ax = _axes((10, 2.8), bottom=0.2)
-        for control in [*self.sizes, self.alignment]:
-            control.observe(lambda _change: self.update(), names="value")
+        _on_change([*self.sizes, self.alignment], self.update)
         self.widget = W.VBox([*self.sizes, self.alignment, self.summary, self.out])
         self.widget.add_class("wdfkit-alignment-lab")
         self.update()
@@ -212,8 +218,7 @@ class MemoryCreateLab:
         self.summary = W.Label()
         self.out = W.Output()
         self.ax = _axes((10, 2.6), bottom=0.2, right=0.88)
-        for control in (self.size, self.pool, self.verifier):
-            control.observe(lambda _change: self.update(), names="value")
+        _on_change((self.size, self.pool, self.verifier), self.update)
         self.widget = W.VBox([self.size, self.pool, self.verifier, self.summary, self.out])
         self.widget.add_class("wdfkit-memory-lab")
         self.update()
@@ -250,8 +255,7 @@ class CopyLab:
         self.message = W.Label()
         self.out = W.Output()
         self.ax = _axes((10, 2.4), bottom=0.25, top=0.85)
-        for control in (self.ddi, self.offset, self.count):
-            control.observe(lambda _change: self.update(), names="value")
+        _on_change((self.ddi, self.offset, self.count), self.update)
         self.widget = W.VBox([self.ddi, self.offset, self.count, self.message, self.out])
         self.widget.add_class("wdfkit-copy-lab")
         self.update()
@@ -303,8 +307,7 @@ class MdlLab:
         self.message = W.Label()
         self.out = W.Output()
         self.ax = _axes((11, 4.2), bottom=0.14, top=0.9, right=0.99)
-        for control in (self.offset, self.length, self.profile, self.maximum):
-            control.observe(lambda _change: self.update(), names="value")
+        _on_change((self.offset, self.length, self.profile, self.maximum), self.update)
         controls = W.HBox(
             [W.VBox([self.offset, self.length]), W.VBox([self.profile, self.maximum])]
         )
@@ -313,8 +316,6 @@ class MdlLab:
         self.update()
 
     def update(self) -> None:
-        from .dma_examples import pool_buffer_dma
-
         self.run = run = pool_buffer_dma(
             self.offset.value, self.length.value, self.profile.value, self.maximum.value
         )
@@ -342,8 +343,7 @@ class LookasideLab:
             W.IntSlider(value=p.seconds, min=1, max=30, description="seconds") for p in defaults
         ]
         self.pattern = W.Dropdown(options=["burst", "steady"], description="pattern")
-        for control in [*self.rates, *self.durations, self.pattern]:
-            control.observe(lambda _change: self.simulate(), names="value")
+        _on_change([*self.rates, *self.durations, self.pattern], self.simulate)
         self.buttons = {
             "WdfMemoryCreateFromLookaside": self.take,
             "WdfObjectDelete (last)": self.give_back,
@@ -456,8 +456,8 @@ class ScenarioLab:
                 control = W.Checkbox(value=options, description=label, indent=False)
             else:
                 control = W.Dropdown(options=list(options), description=label)
-            control.observe(lambda _change: self.update(), names="value")
             self.controls[name] = control
+        _on_change(self.controls.values(), self.update)
         self.out = W.Output()
         self.message = W.Label()
         self.run = None

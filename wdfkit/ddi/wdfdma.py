@@ -33,15 +33,6 @@ from ..fx.handles import (
     get_object,
 )
 from ..fx.verifier import check_irql, null_bugcheck
-from ..kernel.irp import (
-    IRP_MJ_DEVICE_CONTROL,
-    IRP_MJ_INTERNAL_DEVICE_CONTROL,
-    IRP_MJ_READ,
-    IRP_MJ_WRITE,
-    METHOD_BUFFERED,
-    METHOD_IN_DIRECT,
-    METHOD_OUT_DIRECT,
-)
 from ..kernel.mdl import PMDL
 from ..kernel.ntstatus import (
     NT_SUCCESS,
@@ -122,10 +113,7 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     parent = device
     if Attributes is not None and Attributes.ParentObject is not None:
         parent = get_object(machine, Attributes.ParentObject, FX_TYPE_OBJECT, name, "ParentObject")
-        ancestor = parent
-        while ancestor is not None and ancestor is not device:
-            ancestor = ancestor.parent
-        if ancestor is None:
+        if not parent.descends_from(device):
             return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID, None
     status = creation_status(Attributes, parent)
     if not NT_SUCCESS(status):
@@ -239,26 +227,7 @@ def WdfDmaTransactionInitializeUsingRequest(
     if not _direction_ok(DmaDirection):
         return STATUS_INVALID_PARAMETER
     request = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
-    irp = request.irp
-    to_device = DmaDirection == WdfDmaDirectionWriteToDevice
-    if irp.major in (IRP_MJ_READ, IRP_MJ_WRITE):
-        if to_device != (irp.major == IRP_MJ_WRITE):
-            return STATUS_INVALID_DEVICE_REQUEST
-        length = irp.length
-        status, mdl = request.get_mdl()
-    elif irp.major in (IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL):
-        if irp.method == METHOD_BUFFERED:
-            length = irp.input_length if to_device else irp.output_length
-            status, mdl = request.get_mdl()
-        elif irp.method in (METHOD_IN_DIRECT, METHOD_OUT_DIRECT):
-            if to_device != (irp.method == METHOD_IN_DIRECT):
-                return STATUS_INVALID_DEVICE_REQUEST
-            length = irp.output_length
-            status, mdl = request.device_control_output_mdl()
-        else:
-            return STATUS_INVALID_DEVICE_REQUEST
-    else:
-        return STATUS_INVALID_DEVICE_REQUEST
+    status, mdl, length = request.dma_buffer(DmaDirection == WdfDmaDirectionWriteToDevice)
     if not NT_SUCCESS(status):
         return status
     if length == 0:

@@ -39,8 +39,6 @@ from ..kernel.irp import (
     Irp,
     KernelMode,
 )
-from ..kernel.lowerdevice import LowerDevice
-from ..kernel.mdl import PMDL
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     NTSTATUS,
@@ -126,7 +124,7 @@ def _format(machine, name, IoTarget, Request, major, code, inputs, outputs, devi
     if not NT_SUCCESS(status):
         return status
     request.release_context()  # ValidateTarget: a new format drops the old one's references
-    if target.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted):
+    if target.closed:
         return STATUS_INVALID_DEVICE_STATE
     request.set_format(major, code, in_buffer, out_buffer, device_offset)
     return STATUS_SUCCESS
@@ -224,7 +222,7 @@ def _descriptor(machine, desc, name: str):
         mdl = desc.u.MdlType.Mdl
         if mdl is None:
             return STATUS_INVALID_PARAMETER, NO_BUFFER
-        if not isinstance(mdl, PMDL):
+        if not isinstance(mdl, mdls.PMDL):
             raise TypeError(f"{name}: MdlType.Mdl must be a PMDL, not {type(mdl).__name__}")
         address = mdls.system_address(mdl)
         if address is None:
@@ -333,11 +331,7 @@ def _target(machine, handle, name) -> FxIoTarget:
 @ddi
 def WdfIoTargetStart(machine, IoTarget: WDFHANDLE):
     """Start the target; requests queued while it was stopped are sent now."""
-    target = _target(machine, IoTarget, "WdfIoTargetStart")
-    if target.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted):
-        return STATUS_INVALID_DEVICE_STATE
-    target.set_state(WdfIoTargetStarted)
-    return STATUS_SUCCESS
+    return _target(machine, IoTarget, "WdfIoTargetStart").start()
 
 
 @ddi
@@ -346,8 +340,7 @@ def WdfIoTargetStop(machine, IoTarget: WDFHANDLE, Action: int) -> None:
     target = _target(machine, IoTarget, "WdfIoTargetStop")
     if Action not in (1, 2, 3):
         raise ValueError("WdfIoTargetStop: Action must be a WDF_IO_TARGET_SENT_IO_ACTION value")
-    if target.target_state == WdfIoTargetStarted:
-        target.set_state(WdfIoTargetStopped)
+    target.stop()
 
 
 @ddi
@@ -401,16 +394,11 @@ def WdfIoTargetOpen(machine, IoTarget: WDFHANDLE, OpenParams) -> int:
         raise null_bugcheck(machine, "OpenParams")
     if not isinstance(OpenParams.TargetDeviceName, str):
         return STATUS_INVALID_PARAMETER
-    target.lower = LowerDevice(machine, OpenParams.TargetDeviceName)
-    target.set_state(WdfIoTargetStarted)
+    target.open(OpenParams.TargetDeviceName)
     return STATUS_SUCCESS
 
 
 @ddi
 def WdfIoTargetClose(machine, IoTarget: WDFHANDLE) -> None:
     """Close a remote target: queued requests are cancelled, new sends are refused."""
-    target = _target(machine, IoTarget, "WdfIoTargetClose")
-    if not target.remote:
-        machine.trace("WdfIoTargetClose: %r is a default target (debug break)", target.handle)
-        return
-    target.set_state(WdfIoTargetClosed)
+    _target(machine, IoTarget, "WdfIoTargetClose").close()

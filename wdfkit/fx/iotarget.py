@@ -25,7 +25,7 @@ from ..kernel.bugcheck import (
     BugCheck,
 )
 from ..kernel.irp import IO_STATUS_BLOCK, IRP_MJ_READ, IRP_MJ_WRITE
-from ..kernel.lowerdevice import Transfer
+from ..kernel.lowerdevice import LowerDevice, Transfer
 from ..kernel.ntstatus import (
     NTSTATUS,
     STATUS_CANCELLED,
@@ -33,6 +33,7 @@ from ..kernel.ntstatus import (
     STATUS_INVALID_DEVICE_STATE,
     STATUS_IO_TIMEOUT,
     STATUS_REQUEST_NOT_ACCEPTED,
+    STATUS_SUCCESS,
 )
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject
@@ -136,7 +137,39 @@ class FxIoTarget(FxObject):
         self.target_state = WdfIoTargetStarted if lower is not None else WdfIoTargetClosed
         self.waiting: list = []  # (request, flags) sent while Stopped
 
-    def set_state(self, state: int) -> None:
+    # -- state (WdfIoTargetStart / Stop / Open / Close) ---------------------------------------
+    @property
+    def closed(self) -> bool:
+        """Closed or deleted: nothing can be formatted for it or sent to it."""
+        return self.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted)
+
+    def start(self):
+        """Requests queued while stopped go down now; a closed target cannot start."""
+        if self.closed:
+            return STATUS_INVALID_DEVICE_STATE
+        self._change_state(WdfIoTargetStarted)
+        return STATUS_SUCCESS
+
+    def stop(self) -> None:
+        """New requests wait in the target (sent I/O is left pending, whatever the action)."""
+        if self.target_state == WdfIoTargetStarted:
+            self._change_state(WdfIoTargetStopped)
+
+    def open(self, device_name: str) -> None:
+        """A remote target opened by name is Started, in front of that device."""
+        self.lower = LowerDevice(self.machine, device_name)
+        self._change_state(WdfIoTargetStarted)
+
+    def close(self) -> None:
+        """Queued requests are cancelled and new sends refused; a default target stays open."""
+        if not self.remote:
+            self.machine.trace(
+                "WdfIoTargetClose: %r is a default target (debug break)", self.handle
+            )
+            return
+        self._change_state(WdfIoTargetClosed)
+
+    def _change_state(self, state: int) -> None:
         self.target_state = state
         self.machine.trace("%r is now %s", self.handle, STATE_NAMES[state])
         waiting, self.waiting = self.waiting, []
@@ -202,7 +235,7 @@ class FxIoTarget(FxObject):
         ):
             machine.trace("%r: no completion routine and not send-and-forget", request.handle)
             return STATUS_INVALID_DEVICE_REQUEST
-        if self.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted, 3):
+        if self.closed or self.target_state == WdfIoTargetClosedForQueryRemove:
             return STATUS_INVALID_DEVICE_STATE
         if request.format is None and not forget:
             if machine.verifier:

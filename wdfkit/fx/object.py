@@ -92,6 +92,13 @@ class FxObject:
     def timeline_label(self) -> str:
         return repr(self.handle)
 
+    def descends_from(self, ancestor: "FxObject") -> bool:
+        """Is *ancestor* this object or one of its parents (FxDeviceBase::_SearchForDevice)?"""
+        obj = self
+        while obj is not None and obj is not ancestor:
+            obj = obj.parent
+        return obj is not None
+
     # -- references -------------------------------------------------------------------------
     def add_ref(self, tag=None) -> None:
         if self.state == FxObjectStateDestroyed:

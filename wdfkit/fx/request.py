@@ -163,9 +163,9 @@ class FxRequest(FxObject):
     def memory(self, which: str):
         """GetMemoryObject / GetDeviceControlOutputMemoryObject: ``(status, memory)``."""
         machine, irp = self.machine, self.irp
-        if machine.verifier and self.completed:
-            machine.trace("Verifier: %r is already completed (debug break)", self.handle)
-            return STATUS_INTERNAL_ERROR, None
+        status = self._completed_check()
+        if not NT_SUCCESS(status):
+            return status, None
         major = irp.major
         refused = IRP_MJ_READ if which == "input" else IRP_MJ_WRITE
         if major == refused or major not in (IRP_MJ_READ, IRP_MJ_WRITE, *_IOCTLS):
@@ -205,6 +205,23 @@ class FxRequest(FxObject):
         if which == "output" and major in _IOCTLS:
             return self.device_control_output_mdl()
         return self.get_mdl()
+
+    def dma_buffer(self, to_device: bool):
+        """The MDL and length a DMA transaction takes from this request: ``(status, mdl,
+        length)``.  InitializeUsingRequest's table: the direction must match a read or write,
+        or a direct IOCTL's output; a buffered IOCTL's one system buffer serves either way."""
+        irp = self.irp
+        if irp.major in (IRP_MJ_READ, IRP_MJ_WRITE):
+            if to_device != (irp.major == IRP_MJ_WRITE):
+                return STATUS_INVALID_DEVICE_REQUEST, None, 0
+            return (*self.get_mdl(), irp.length)
+        if irp.major not in _IOCTLS:
+            return STATUS_INVALID_DEVICE_REQUEST, None, 0
+        if irp.method == METHOD_BUFFERED:
+            return (*self.get_mdl(), irp.input_length if to_device else irp.output_length)
+        if irp.method == METHOD_NEITHER or to_device != (irp.method == METHOD_IN_DIRECT):
+            return STATUS_INVALID_DEVICE_REQUEST, None, 0
+        return (*self.device_control_output_mdl(), irp.output_length)
 
     def _completed_check(self):
         if self.machine.verifier and self.completed:

@@ -110,8 +110,14 @@ class Irp:
         self.system_blocks: list = []  # pool the I/O manager allocated for this IRP
         self.copy_back: list = []  # (kernel address, caller's bytearray, whole?) at completion
         self.MdlAddress = None  # the first MDL of the IRP's chain (direct I/O)
-        self.direct_mapping = None  # where the locked pages are mapped in system space
         self.on_complete = None  # the requestor's notification
+
+    @property
+    def direct_mapping(self) -> int | None:
+        """Where direct I/O's locked pages are mapped in system space (None without an MDL)."""
+        if self.MdlAddress is None:
+            return None
+        return self.machine.physical.reserved_mappings.get(self.MdlAddress.address)
 
     @property
     def major_name(self) -> str:
@@ -149,7 +155,7 @@ class Irp:
             self.copy_back.append((mapping, data, True))
         mdl = mdls.allocate(self.machine, user, len(data), SYSTEM)
         mdls.lock_for_io(mdl, mapping)
-        self.MdlAddress, self.direct_mapping = mdl, mapping
+        self.MdlAddress = mdl
         return mapping
 
     def set_buffers(self, in_data, out_data) -> None:

@@ -263,16 +263,20 @@ class MdlSnapshot:
 
 
 def snapshot(mdl: PMDL) -> MdlSnapshot:
-    pfns = mdl.pfn_array()
-    fields = mdl._fields()
+    """Read the header once, then the PFN array."""
+    next_mdl, size, flags, _, _, _, mapped, start_va, byte_count, byte_offset = mdl._fields()
+    pfns, pages = (
+        mdl.pfn_array(),
+        ADDRESS_AND_SIZE_TO_SPAN_PAGES(start_va + byte_offset, byte_count),
+    )
     return MdlSnapshot(
         mdl.address,
-        fields[0],
-        fields[1],
-        mdl.StartVa,
-        mdl.ByteOffset,
-        mdl.ByteCount,
-        mdl.MdlFlags,
-        mdl.MappedSystemVa,
-        tuple(pfns[i] for i in range(mdl.pages())),
+        next_mdl,
+        size,
+        start_va,
+        byte_offset,
+        byte_count,
+        flags & 0xFFFF,
+        mapped,
+        tuple(pfns[i] for i in range(pages)),
     )
