@@ -271,6 +271,19 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
         for ax in axes:
             ax.relim()
             ax.autoscale_view()
+    if not rows:  # before the first tick there is nothing to draw: say so, on sensible axes
+        top.text(
+            0.5,
+            0.5,
+            "no second recorded yet: the counters are sampled at each tick (advance 1 s)",
+            transform=top.transAxes,
+            ha="center",
+            fontsize=9,
+            style="italic",
+        )
+        for ax in axes:
+            ax.set_xlim(0, 1, auto=None)  # (auto=None: the next redraw rescales)
+            ax.set_ylim(0, 1, auto=None)
     return fig
 
 
