@@ -253,9 +253,10 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
             colors="#7f8c8d",
             linewidth=0.6,
             linestyles=":",
+            label="the balance-set manager re-tunes Depth",
         )
     top.set_ylabel("blocks")
-    top.set_title(f"{title}\n(dotted lines: the balance-set manager re-tunes Depth)")
+    top.set_title(title)
     top.legend(fontsize=8, loc="upper left")
     series(bottom, [r.allocates for r in rows], "allocations", "#55a868")
     series(bottom, [r.misses for r in rows], "misses: allocated from pool", "#dd8452")

@@ -38,11 +38,17 @@ def _axes(
 
     One axes, or with *rows* > 1 that many stacked axes sharing the x axis.
     """
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=figsize)
+    figure = _figure(figsize)
     figure.subplots_adjust(left=0.08, right=right, top=top, bottom=bottom, hspace=0.12)
     return figure.subplots(rows, 1, sharex=True)
+
+
+def _figure(figsize=None):
+    """A figure with its own Agg canvas, whose renderer keeps text sizes from redraw to redraw."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    return FigureCanvasAgg(Figure(figsize=figsize)).figure
 
 
 def _buttons(actions: dict) -> list:
@@ -63,8 +69,13 @@ def _on_change(controls, action) -> None:
 
 def _show(out: W.Output, figure, text: str = "") -> None:
     """Render *figure* to PNG once and put it (and *text*) in *out*."""
+    from PIL import Image as PILImage  # (Pillow comes with matplotlib)
+
+    canvas = figure.canvas
+    canvas.draw()
+    rgba = PILImage.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
     png = io.BytesIO()
-    figure.savefig(png, format="png", pil_kwargs={"compress_level": 1})
+    rgba.convert("RGB").save(png, format="png", compress_level=1)  # opaque: drop the alpha
     with out:
         clear_output(wait=True)
         display(Image(data=png.getvalue(), format="png"))
@@ -355,6 +366,11 @@ class LookasideLab:
         self.summary = W.Label()
         self.out = W.Output()
         self.axes = _axes((10, 6), bottom=0.09, top=0.9, rows=2)
+        # Axis labels at fixed places: matplotlib need not re-measure the tick labels (of both
+        # axes, since they share x) to place them on every redraw.
+        for ax in self.axes:
+            ax.yaxis.set_label_coords(-0.06, 0.5)
+        self.axes[1].xaxis.set_label_coords(0.5, -0.13)
         rows = [
             W.HBox([rate, seconds])
             for rate, seconds in zip(self.rates, self.durations, strict=True)
@@ -467,10 +483,8 @@ class ScenarioLab:
 
     def update(self) -> None:
         """Run the scenario with the chosen moves; redraw the timeline and the outcome."""
-        from matplotlib.figure import Figure
-
         self.run = self.scenario(**{name: c.value for name, c in self.controls.items()})
-        figure = Figure()
+        figure = _figure()
         plots.lifetime_timeline(self.run.machine.timeline, self.title, ax=figure.subplots())
         figure.set_size_inches(11, 1.6 + 0.62 * max(len(self.run.machine.timeline.rows), 3))
         figure.tight_layout()
