@@ -57,9 +57,10 @@ def test_carve_aligns_every_offset():
 
 def test_lookaside_lab_simulates_and_drives_ddis():
     lab = widgets.LookasideLab()
-    assert "Depth 109, held 169" in lab.summary.value  # the default is worked example A
+    assert "t=50 s: Depth 109, held 169" in lab.counters.value  # default: worked example A
+    assert "pool allocations" in lab.summary.value
     lab.rates[2].value = 50
-    assert "Depth" in lab.summary.value and lab.run.machine.balance.seconds == 50
+    assert "t=50 s" in lab.counters.value and lab.run.machine.balance.seconds == 50
     (depth_line,) = lab.axes[0].get_lines()  # the Depth steps; the held blocks are a fill
     assert depth_line.get_label() == "Depth"
     assert depth_line.get_ydata()[-1] == lab.run.machine.balance.lists[0].Depth
@@ -69,7 +70,8 @@ def test_lookaside_lab_simulates_and_drives_ddis():
     lab.advance(3)
     kernel_list = lab.machine.balance.lists[0]
     assert (kernel_list.TotalAllocates, kernel_list.TotalFrees, len(kernel_list.held)) == (2, 1, 1)
-    assert "t=3 s" in lab.summary.value
+    assert lab.summary.value == "advanced 3 s"
+    assert "t=3 s: Depth 4, held 1, in use 1, allocations 2, misses 2" in lab.counters.value
     lab.reset()
     assert lab.machine.balance.lists[0].TotalAllocates == 0
     plt.close("all")

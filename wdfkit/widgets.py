@@ -363,7 +363,8 @@ class LookasideLab:
             "New machine": self.reset,
         }
         controls = _buttons(self.buttons)
-        self.summary = W.Label()
+        self.summary = W.Label()  # what the last change or click did
+        self.counters = W.Label()  # the list's counters after it
         self.out = W.Output()
         self.axes = _axes((10, 6), bottom=0.09, top=0.9, rows=2)
         # Axis labels at fixed places: matplotlib need not re-measure the tick labels (of both
@@ -383,6 +384,7 @@ class LookasideLab:
                 W.HTML("<b>Or press the DDIs yourself</b> (a machine of your own)"),
                 W.HBox(controls),
                 self.summary,
+                self.counters,
                 self.out,
             ]
         )
@@ -402,11 +404,9 @@ class LookasideLab:
         run = workload.run(self.phases(), via="kernel")
         self.run = run
         pool_only = sum(p.rate * p.seconds for p in self.phases())
-        lst = run.machine.balance.lists[0]
         self.summary.value = (
-            f"after {run.machine.balance.seconds} s: Depth {lst.Depth}, held {len(lst.held)}; "
-            f"pool allocations {run.pool_allocations} (plain WdfMemoryCreate: {pool_only}), "
-            f"pool frees {run.pool_frees}"
+            f"Your workload: pool allocations {run.pool_allocations} (plain WdfMemoryCreate: "
+            f"{pool_only}), pool frees {run.pool_frees}"
         )
         self._draw(run.machine, "Your workload")
 
@@ -440,16 +440,18 @@ class LookasideLab:
         self._manual(f"advanced {seconds} s")
 
     def _manual(self, what: str) -> None:
-        lst = self.machine.balance.lists[0]
-        self.summary.value = (
-            f"{what}  |  t={self.machine.balance.seconds} s, Depth {lst.Depth}, "
-            f"held {len(lst.held)}, in use {lst.in_use}, allocs {lst.TotalAllocates}, "
-            f"misses {lst.AllocateMisses}, free misses {lst.FreeMisses}"
-        )
+        self.summary.value = what
         self._draw(self.machine, "Your DDI calls")
 
     def _draw(self, machine, title: str) -> None:
-        name = machine.balance.lists[0].name
+        """Show the list's counters now (second line) and its seconds so far (the plot)."""
+        lst = machine.balance.lists[0]
+        self.counters.value = (
+            f"t={machine.balance.seconds} s: Depth {lst.Depth}, held {len(lst.held)}, "
+            f"in use {lst.in_use}, allocations {lst.TotalAllocates}, misses "
+            f"{lst.AllocateMisses}, frees {lst.TotalFrees}, free misses {lst.FreeMisses}"
+        )
+        name = lst.name
         rows = [r for r in machine.balance.history if r.name == name]
         self.figure = plots.lookaside_timeline(rows, title, axes=self.axes)
         _show(self.out, self.figure)
