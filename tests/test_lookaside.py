@@ -51,6 +51,23 @@ def test_worked_example_a_exactly(via):
     misses = [by_second[t].misses for t in range(1, 21)]
     assert misses[:10] == [50, 46, 46, 46, 16, 16, 16, 0, 0, 0]
     assert misses[10:] == [450, 421, 421, 391, 391, 391, 361, 361, 361, 331]
+    # A burst has all its buffers in use at once; idle seconds none.
+    assert [by_second[t].peak_in_use for t in (1, 10, 11, 20, 21, 50)] == [50, 50, 500, 500, 0, 0]
+
+
+def test_peak_in_use_counts_buffers_held_across_a_tick():
+    machine = Machine(verifier=False)
+    with machine:
+        _, lookaside = WdfLookasideListCreate(None, 64, NonPagedPoolNx, None, "1gaT")
+        memories = [WdfMemoryCreateFromLookaside(lookaside)[1] for _ in range(3)]
+        WdfObjectDelete(memories.pop())
+        machine.advance(1)  # second 1: 3 at once; 2 still out at the tick
+        for _ in range(4):  # one at a time: never more than the 2 already out + 1
+            WdfObjectDelete(WdfMemoryCreateFromLookaside(lookaside)[1])
+        machine.advance(1)
+    (list_row_1, list_row_2) = machine.balance.history
+    assert (list_row_1.peak_in_use, list_row_1.in_use) == (3, 2)
+    assert (list_row_2.peak_in_use, list_row_2.in_use) == (3, 2)
 
 
 def test_plain_wdfmemorycreate_goes_to_pool_every_time():

@@ -61,9 +61,10 @@ def test_lookaside_lab_simulates_and_drives_ddis():
     assert "pool allocations" in lab.summary.value
     lab.rates[2].value = 50
     assert "t=50 s" in lab.counters.value and lab.run.machine.balance.seconds == 50
-    (depth_line,) = lab.axes[0].get_lines()  # the Depth steps; the held blocks are a fill
+    depth_line, in_use_line = lab.axes[0].get_lines()  # steps; the held blocks are a fill
     assert depth_line.get_label() == "Depth"
     assert depth_line.get_ydata()[-1] == lab.run.machine.balance.lists[0].Depth
+    assert max(in_use_line.get_ydata()) == 500  # phase 2's burst: 500 buffers out at once
     lab.take()
     lab.take()
     lab.give_back()

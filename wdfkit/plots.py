@@ -215,7 +215,8 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
 
 
 def lookaside_timeline(history, title: str = "A lookaside list, second by second", axes=None):
-    """One list's seconds: Depth and the blocks it holds; allocations, misses, pool frees.
+    """One list's seconds: Depth, the pool blocks it holds idle and the most the driver had in
+    use at once; below, allocations, misses (new pool blocks) and free misses (blocks freed).
 
     *history* is the list's rows of ``machine.balance.history``.  Given *axes* (the two of an
     earlier call's figure), redraws into them.
@@ -243,6 +244,8 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
 
     series(top, [r.held for r in rows], "blocks held by the list (idle, still pool)", "#a1c9f4")
     series(top, [r.depth for r in rows], "Depth", "#c44e52", fill=False)
+    in_use = [r.peak_in_use for r in rows]
+    series(top, in_use, "blocks in use by the driver (most at once)", "#2d3436", fill=False)
     scans = [r.second for r in rows if r.scanned]
     if scans:
         top.vlines(

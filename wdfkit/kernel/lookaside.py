@@ -62,6 +62,8 @@ class LookasideList:
         self.LastTotalAllocates = self.LastAllocateMisses = 0
         self.held: list = []
         """The free blocks on the list's stack (an SLIST), last pushed last."""
+        self.peak_in_use = 0
+        """Most blocks handed out at once since the last tick (wdfkit's, for the plots)."""
         self.deleted = False
         self._scanner.register(self)
 
@@ -73,6 +75,9 @@ class LookasideList:
     def allocate(self):
         """ExAllocateFromNPagedLookasideList: pop a held block, or miss and allocate pool."""
         self.TotalAllocates = (self.TotalAllocates + 1) & U32
+        in_use = (self.TotalAllocates - self.TotalFrees) & U32
+        if in_use > self.peak_in_use:
+            self.peak_in_use = in_use
         if self.held:
             return self.held.pop()
         self.AllocateMisses = (self.AllocateMisses + 1) & U32
@@ -133,11 +138,8 @@ class LookasideSecond:
     misses: int
     frees: int
     free_misses: int
-
-    @property
-    def owned(self) -> int:
-        """Pool blocks the list's traffic holds right now: held on the list plus in use."""
-        return self.held + self.in_use
+    peak_in_use: int
+    """Most blocks the driver had at once during the second (a burst's size)."""
 
 
 class BalanceSetManager:
@@ -209,5 +211,7 @@ class BalanceSetManager:
                     misses,
                     frees,
                     free_misses,
+                    lookaside.peak_in_use,
                 )
             )
+            lookaside.peak_in_use = lookaside.in_use
