@@ -26,3 +26,17 @@ def test_copy_problem_varies_with_the_seed():
 def test_unknown_label_names_the_choices():
     with pytest.raises(ValueError, match="01-ex1"):
         exercises.make_problem("99-ex1")
+
+
+@pytest.mark.parametrize(
+    "label, shown",
+    [("06-ex1", "Answer: (0x10D, 0x5)."), ("07-ex1", "Answer: 0x50."), ("08-ex1", "0xC0000010.")],
+)
+def test_codes_and_statuses_are_answered_in_hex(label, shown):
+    assert shown in exercises.make_problem(label).answer()
+
+
+def test_a_wrong_code_is_echoed_in_hex():
+    problem = exercises.make_problem("07-ex1")
+    assert "you answered 0xD1." in problem.check(0xD1)
+    assert "you answered 'x'." in problem.check("x")

@@ -24,6 +24,8 @@ class Problem:
     question: str
     solution: object
     explanation: str
+    in_hex: bool = False
+    """Show the solution's numbers in hex, as a debugger shows codes and statuses."""
 
     def __repr__(self) -> str:
         return f"[{self.label}] {self.question}"
@@ -32,10 +34,20 @@ class Problem:
         """Feedback on *answer*: right, or what to look at again."""
         if answer == self.solution:
             return f"Correct: {self.explanation}"
-        return f"Not quite: you answered {answer!r}. Run the calls again and look closely."
+        return (
+            f"Not quite: you answered {self._shown(answer)}. Run the calls again and look closely."
+        )
 
     def answer(self) -> str:
-        return f"Answer: {self.solution!r}. {self.explanation}"
+        return f"Answer: {self._shown(self.solution)}. {self.explanation}"
+
+    def _shown(self, value) -> str:
+        """*value* as the question asks for it: codes in hex ((0x10D, 0x5), not (269, 5))."""
+        numbers = value if isinstance(value, tuple) else (value,)
+        if not self.in_hex or not all(type(n) is int for n in numbers):
+            return repr(value)
+        shown = ", ".join(f"0x{n:X}" for n in numbers)
+        return f"({shown})" if isinstance(value, tuple) else shown
 
 
 def make_problem(label: str, seed: int = 0) -> Problem:
@@ -242,4 +254,5 @@ def _life_cycle(label: str, rng: random.Random) -> Problem:
         solution = int(run.io_status.Status)
     else:
         solution = from_bugcheck(run.bugcheck)
-    return Problem(label, question, solution, f"The simulator's run ended: {run.outcome}.")
+    explanation = f"The simulator's run ended: {run.outcome}."
+    return Problem(label, question, solution, explanation, in_hex=True)
