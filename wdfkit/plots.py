@@ -260,21 +260,24 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
         )
     top.set_ylabel("blocks")
     top.set_title(title)
-    top.legend(fontsize=8, loc="upper left")
+    top.legend(fontsize=8, loc="upper left", ncol=2)
     series(bottom, [r.allocates for r in rows], "allocations", "#55a868")
     series(bottom, [r.misses for r in rows], "misses: allocated from pool", "#dd8452")
     series(bottom, [-r.free_misses for r in rows], "free misses: freed to pool (−)", "#8172b3")
     bottom.set_ylabel("calls per second")
     bottom.set_xlabel("virtual time (s)")
-    bottom.legend(fontsize=8, loc="lower right")
+    bottom.legend(fontsize=8, loc="lower right", ncol=3)
     for ax in axes:
         ax.grid(True, alpha=0.3)
+        if not new:
+            ax.relim()
+        ax.autoscale_view()
     if new:
         fig.tight_layout()
-    else:
-        for ax in axes:
-            ax.relim()
-            ax.autoscale_view()
+    # Room for each legend above (below) the data, so that it hides none of it.
+    for ax, above, below in ((top, 0.3, 0), (bottom, 0, 0.25)):
+        low, high = ax.get_ylim()
+        ax.set_ylim(low - below * (high - low), high + above * (high - low), auto=None)
     if not rows:  # before the first tick there is nothing to draw: say so, on sensible axes
         top.text(
             0.5,
