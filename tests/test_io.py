@@ -223,6 +223,36 @@ def test_sync_read_with_timeout_and_stopped_target():
     machine.unload()
 
 
+def test_synchronous_wdfrequestsend_calls_the_routine_but_send_synchronously_does_not():
+    """SubmitSync calls the driver's routine only for WdfRequestSend (SubmitSyncCallCompletion)."""
+    machine, device = device_machine()
+    target = WdfDeviceGetIoTarget(device)
+    status, request = WdfRequestCreate(None, target)
+    status, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 8)
+    calls = []
+
+    def routine(Request, Target, Params, Context):
+        calls.append((Params.IoStatus.Status, Params.IoStatus.Information, Context))
+
+    WdfRequestSetCompletionRoutine(request, routine, "ctx")
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    options = WDF_REQUEST_SEND_OPTIONS()
+    WDF_REQUEST_SEND_OPTIONS_INIT(options, WDF_REQUEST_SEND_OPTION_SYNCHRONOUS)
+    assert WdfRequestSend(request, target, options) is True
+    assert calls == [(STATUS_SUCCESS, 8, "ctx")]  # before WdfRequestSend returned
+    desc = WDF_MEMORY_DESCRIPTOR()
+    WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(desc, memory, None)
+    assert WdfIoTargetSendReadSynchronously(target, request, desc, None, None) == (
+        STATUS_SUCCESS,
+        8,
+    )
+    assert len(calls) == 1  # the routine stays set but is not called
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    assert WdfRequestSend(request, target, None) is True
+    machine.advance(1)
+    assert len(calls) == 2  # asynchronous sends call it again
+
+
 def test_remote_target_states():
     machine, device = device_machine()
     status, target = WdfIoTargetCreate(device, None)

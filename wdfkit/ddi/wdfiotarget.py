@@ -256,7 +256,8 @@ def _send_sync(machine, name, IoTarget, Request, major, code, in_desc, out_desc,
         return STATUS_INSUFFICIENT_RESOURCES, 0
     request.release_context()
     request.set_format(major, code, in_buffer, out_buffer, offset)
-    status = target.send(request, flags | WDF_REQUEST_SEND_OPTION_SYNCHRONOUS, timeout, name)
+    synchronous = flags | WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
+    status = target.send(request, synchronous, timeout, name, call_routine=False)
     if status is None:
         status, information = request.irp.IoStatus.Status, request.irp.IoStatus.Information
     else:

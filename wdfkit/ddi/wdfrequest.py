@@ -419,7 +419,8 @@ def WdfRequestSend(machine, Request: WDFHANDLE, Target: WDFHANDLE, Options) -> b
     STATUS_INVALID_DEVICE_REQUEST (a queue request sent asynchronously with no completion
     routine, or send-and-forget after a format), STATUS_INVALID_DEVICE_STATE (target closed, or
     send-and-forget of a driver-created request), STATUS_REQUEST_NOT_ACCEPTED (Verifier: not
-    formatted).  Synchronous: run until it completes; a timeout gives STATUS_IO_TIMEOUT.
+    formatted).  Synchronous: run until it completes, calling the completion routine (if set)
+    before returning, as KMDF does for this DDI; a timeout gives STATUS_IO_TIMEOUT.
 
     Bug check: 0x10D/0x6/0x3 when the request is still outstanding on a target.
     """

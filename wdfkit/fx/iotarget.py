@@ -12,8 +12,10 @@ in place: only reformatting, reuse, completion or deletion release them.
 
 Mirrors: fxiotarget.cpp (SubmitLocked, SubmitSync, CompleteRequest), fxrequestbase.cpp
 (CompleteSubmitted), fxiotargetapi.cpp; kmdf-semantics.md §5.
-Simplified: no stack-location counting, no purge, no query-remove; a synchronous send does
-not call the driver's completion routine; a timed-out request is cancelled at its deadline.
+A synchronous ``WdfRequestSend`` still calls the driver's completion routine (SubmitSync with
+SubmitSyncCallCompletion) before it returns; the ``WdfIoTargetSend…Synchronously`` methods do not.
+Simplified: no stack-location counting, no purge, no query-remove; a timed-out request is
+cancelled at its deadline.
 """
 
 from dataclasses import dataclass, field
@@ -183,13 +185,19 @@ class FxIoTarget(FxObject):
             self.waiting = waiting
 
     # -- sending ----------------------------------------------------------------------------
-    def send(self, request, flags: int, timeout: int | None, who: str) -> int | None:
+    def send(
+        self, request, flags: int, timeout: int | None, who: str, call_routine: bool = True
+    ) -> int | None:
         """Submit *request*; a synchronous send runs virtual time until it is done or times
-        out (then it is cancelled).  A status when the send is refused, else None."""
+        out (then it is cancelled).  A status when the send is refused, else None.
+
+        *call_routine* False: the driver's completion routine is not called for this send.
+        """
         synchronous = bool(flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS)
-        request.synchronous = synchronous
+        request.call_routine = call_routine
         status = self.submit(request, flags)
         if status is not None or request.completed:
+            request.call_routine = True
             return status
         if not synchronous:
             if timeout is not None:
@@ -205,7 +213,7 @@ class FxIoTarget(FxObject):
                     "thread would wait forever (is the target stopped?)"
                 )
             self.cancel(request)
-        request.synchronous = False
+        request.call_routine = True
         return None
 
     def submit(self, request, flags: int) -> int | None:
@@ -281,7 +289,7 @@ class FxIoTarget(FxObject):
         request.transfer = None
         request.irp.IoStatus = IO_STATUS_BLOCK(status, information)
         params = request.completion_params = completion_params(fmt, status, information)
-        routine = None if request.synchronous else request.completion_routine
+        routine = request.completion_routine if request.call_routine else None
         timeline = machine.timeline
         if timeline is not None:
             timeline.mark(request.handle.value, f"target completes it: {status.name}")

@@ -155,7 +155,7 @@ class FxRequest(FxObject):
         self.transfer = None  # the transfer in flight on (or queued in) a target, if sent
         self.completed = False
         self.owned = queue is not None  # the driver owns it (a presented queue request)
-        self.synchronous = False  # sent with WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
+        self.call_routine = True  # False during a WdfIoTargetSend…Synchronously
         self.timed_out = False
         self.allocated_mdl = None  # the MDL built for a system buffer (m_AllocatedMdl)
 
