@@ -20,13 +20,11 @@ from ..fx.iotarget import FxIoTarget
 from ..fx.verifier import null_bugcheck
 from ..kernel.irp import WdfDeviceIoBuffered, WdfDeviceIoDirect, WdfDeviceIoNeither
 from ..kernel.ntstatus import (
-    NT_SUCCESS,
-    STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
 from ._entry import ddi
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, creation_status
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, create_object
 
 __all__ = [
     "WDFDEVICE_INIT",
@@ -70,16 +68,13 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
         raise TypeError("WdfDeviceCreate: DeviceInit must be the WDFDEVICE_INIT you got")
     if DeviceInit.used:
         return STATUS_INVALID_PARAMETER, None
-    status = creation_status(DeviceAttributes, machine.driver)
-    if not NT_SUCCESS(status):
+    status, device = create_object(
+        DeviceAttributes, machine.driver, lambda: FxDevice.new(machine, DeviceInit.IoType)
+    )
+    if device is None:
         return status, None
-    block = FxDevice.allocate_block(machine)
-    if block is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
     DeviceInit.used = True
-    device = FxDevice(machine, block, DeviceInit.IoType)
-    device.commit(DeviceAttributes, machine.driver)
-    target = FxIoTarget(machine, FxIoTarget.allocate_block(machine), device.lower, remote=False)
+    target = FxIoTarget.new(machine, device.lower, remote=False)
     target.commit(None, device)
     device.target = target
     machine.devices.append(device)
@@ -147,17 +142,14 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
         return STATUS_INVALID_PARAMETER, None
     if QueueAttributes is not None and not isinstance(QueueAttributes, WDF_OBJECT_ATTRIBUTES):
         raise TypeError("WdfIoQueueCreate: QueueAttributes must be WDF_OBJECT_ATTRIBUTES or None")
-    status = creation_status(QueueAttributes, device)
-    if not NT_SUCCESS(status):
+    status, queue = create_object(
+        QueueAttributes, device, lambda: FxIoQueue.new(machine, device, Config)
+    )
+    if queue is None:
         return status, None
-    block = FxIoQueue.allocate_block(machine)
-    if block is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
-    queue = FxIoQueue(machine, block, device, Config)
-    queue.commit(QueueAttributes, device)
     if Config.DefaultQueue:
         device.default_queue = queue
-    return STATUS_SUCCESS, queue.handle
+    return status, queue.handle
 
 
 @ddi

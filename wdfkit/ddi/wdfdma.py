@@ -28,7 +28,6 @@ from ..fx.handles import (
     FX_TYPE_DEVICE,
     FX_TYPE_DMA_ENABLER,
     FX_TYPE_DMA_TRANSACTION,
-    FX_TYPE_OBJECT,
     FX_TYPE_REQUEST,
     get_object,
 )
@@ -46,7 +45,7 @@ from ..kernel.ntstatus import (
 )
 from ..kernel.pool import PASSIVE_LEVEL
 from ._entry import ddi, pointer, size_t
-from .wdfobject import creation_status
+from .wdfobject import commit_parent, create_object, creation_status
 
 __all__ = [
     "PHYSICAL_ADDRESS",
@@ -110,11 +109,9 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
         return status, None
     if Config is None:
         raise null_bugcheck(machine, "Config")
-    parent = device
-    if Attributes is not None and Attributes.ParentObject is not None:
-        parent = get_object(machine, Attributes.ParentObject, FX_TYPE_OBJECT, name, "ParentObject")
-        if not parent.descends_from(device):
-            return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID, None
+    parent = commit_parent(machine, Attributes, name, default=device)
+    if not parent.descends_from(device):
+        return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID, None
     status = creation_status(Attributes, parent)
     if not NT_SUCCESS(status):
         return status, None
@@ -127,11 +124,10 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     maximum = size_t(name, "Config.MaximumLength", Config.MaximumLength)
     if maximum == 0:
         return STATUS_INVALID_PARAMETER, None
-    block = FxDmaEnabler.allocate_block(machine)
-    if block is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
     v3 = Config.WdmDmaVersionOverride == 3
-    enabler = FxDmaEnabler(machine, block, device, Config.Profile, maximum, v3)
+    enabler = FxDmaEnabler.new(machine, device, Config.Profile, maximum, v3)
+    if enabler is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
     enabler.commit(Attributes, parent)
     return STATUS_SUCCESS, enabler.handle
 
@@ -155,15 +151,10 @@ def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
     enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, name, "DmaEnabler")
     if Attributes is not None and Attributes.ParentObject is not None:
         return STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED, None
-    status = creation_status(Attributes, enabler)
-    if not NT_SUCCESS(status):
-        return status, None
-    block = FxDmaTransaction.allocate_block(machine)
-    if block is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
-    transaction = FxDmaTransaction(machine, block, enabler)
-    transaction.commit(Attributes, enabler)
-    return STATUS_SUCCESS, transaction.handle
+    status, transaction = create_object(
+        Attributes, enabler, lambda: FxDmaTransaction.new(machine, enabler)
+    )
+    return status, transaction and transaction.handle
 
 
 def _transaction(machine, handle, name: str) -> FxDmaTransaction:

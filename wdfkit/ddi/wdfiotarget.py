@@ -14,7 +14,6 @@ mapping (the simulated lower device works on addresses, not on MDLs).
 from ..fx.handles import (
     FX_TYPE_DEVICE,
     FX_TYPE_IO_TARGET,
-    FX_TYPE_OBJECT,
     FX_TYPE_REQUEST,
     IFX_TYPE_MEMORY,
     WDFHANDLE,
@@ -36,8 +35,6 @@ from ..kernel.irp import (
     IRP_MJ_INTERNAL_DEVICE_CONTROL,
     IRP_MJ_READ,
     IRP_MJ_WRITE,
-    Irp,
-    KernelMode,
 )
 from ..kernel.ntstatus import (
     NT_SUCCESS,
@@ -58,6 +55,7 @@ from .wdfmemory import (
     WdfMemoryDescriptorTypeHandle,
     WdfMemoryDescriptorTypeMdl,
 )
+from .wdfobject import commit_parent
 from .wdfrequest import send_options
 
 __all__ = [
@@ -270,11 +268,9 @@ def _send_sync(machine, name, IoTarget, Request, major, code, in_desc, out_desc,
 
 def _stack_request(machine):
     """The FxSyncRequest KMDF builds on its stack when the driver passes no request."""
-    block = FxRequest.allocate_block(machine)
-    if block is None:
-        return None
-    request = FxRequest(machine, block, Irp(machine, None, KernelMode, 0), None)
-    machine.objects[request.handle.value] = request
+    request = FxRequest.new(machine, irp=None, queue=None)
+    if request is not None:
+        machine.objects[request.handle.value] = request
     return request
 
 
@@ -354,19 +350,10 @@ def WdfIoTargetGetState(machine, IoTarget: WDFHANDLE) -> int:
 def WdfIoTargetCreate(machine, Device: WDFHANDLE, IoTargetAttributes):
     """Create a remote target, closed until WdfIoTargetOpen: ``(status, IoTarget)``."""
     device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfIoTargetCreate", "Device")
-    block = FxIoTarget.allocate_block(machine)
-    if block is None:
+    target = FxIoTarget.new(machine, None, remote=True)
+    if target is None:
         return STATUS_INSUFFICIENT_RESOURCES, None
-    target = FxIoTarget(machine, block, None, remote=True)
-    parent = device
-    if IoTargetAttributes is not None and IoTargetAttributes.ParentObject is not None:
-        parent = get_object(
-            machine,
-            IoTargetAttributes.ParentObject,
-            FX_TYPE_OBJECT,
-            "WdfIoTargetCreate",
-            "ParentObject",
-        )
+    parent = commit_parent(machine, IoTargetAttributes, "WdfIoTargetCreate", default=device)
     target.commit(IoTargetAttributes, parent)
     return STATUS_SUCCESS, target.handle
 

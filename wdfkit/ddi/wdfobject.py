@@ -125,12 +125,13 @@ def sizeof(struct) -> int:
     return sizes[kind]
 
 
-def commit_parent(machine, attributes, ddi_name: str):
-    """The parent an object will get: ParentObject (checked) or the driver (FxObject::Commit)."""
+def commit_parent(machine, attributes, ddi_name: str, default=None):
+    """The parent an object will get: ParentObject (checked), else *default* (an object the
+    DDI names, e.g. the device), else the driver (FxObject::Commit)."""
     if attributes is not None and not isinstance(attributes, WDF_OBJECT_ATTRIBUTES):
         raise TypeError(f"{ddi_name}: Attributes must be a WDF_OBJECT_ATTRIBUTES or None")
     if attributes is None or attributes.ParentObject is None:
-        return machine.driver
+        return machine.driver if default is None else default
     return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, ddi_name, "ParentObject")
 
 
@@ -141,6 +142,22 @@ def creation_status(attributes, parent):
         if not NT_SUCCESS(status):
             return status
     return STATUS_SUCCESS if parent.state == FxObjectStateCreated else STATUS_DELETE_PENDING
+
+
+def create_object(attributes, parent, make):
+    """How a Wdf…Create ends: check the attributes and *parent*, build the object with
+    ``make()`` (None: pool is exhausted), then commit it under *parent*.
+
+    Returns ``(status, object)``; the object is None unless the status is STATUS_SUCCESS.
+    """
+    status = creation_status(attributes, parent)
+    if not NT_SUCCESS(status):
+        return status, None
+    obj = make()
+    if obj is None:
+        return STATUS_INSUFFICIENT_RESOURCES, None
+    obj.commit(attributes, parent)
+    return STATUS_SUCCESS, obj
 
 
 @ddi
@@ -157,15 +174,8 @@ def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
     Fidelity: kmdf-semantics.md §7 (default parent: the driver).
     """
     parent = commit_parent(machine, Attributes, "WdfObjectCreate")
-    status = creation_status(Attributes, parent)
-    if not NT_SUCCESS(status):
-        return status, None
-    block = FxUserObject.allocate_block(machine)
-    if block is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
-    obj = FxUserObject(machine, block)
-    obj.commit(Attributes, parent)
-    return STATUS_SUCCESS, obj.handle
+    status, obj = create_object(Attributes, parent, lambda: FxUserObject.new(machine))
+    return status, obj and obj.handle
 
 
 @ddi

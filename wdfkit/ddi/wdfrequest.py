@@ -17,19 +17,17 @@ from ..fx.iotarget import (
 from ..fx.request import FxRequest
 from ..fx.verifier import check_irql, null_bugcheck
 from ..kernel.clock import TICKS_PER_SECOND
-from ..kernel.irp import Irp, KernelMode
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     NTSTATUS,
     STATUS_BUFFER_TOO_SMALL,
-    STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
     STATUS_WDF_REQUEST_INVALID_STATE,
 )
 from ..kernel.pool import PASSIVE_LEVEL
 from ._entry import ddi, size_t
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, creation_status
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, create_object
 
 __all__ = [
     "WDF_NO_SEND_OPTIONS",
@@ -281,16 +279,10 @@ def WdfRequestCreate(machine, RequestAttributes: WDF_OBJECT_ATTRIBUTES | None, I
     parent = commit_parent(machine, RequestAttributes, "WdfRequestCreate")
     if IoTarget is not None:
         get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "WdfRequestCreate", "IoTarget")
-    status = creation_status(RequestAttributes, parent)
-    if not NT_SUCCESS(status):
-        return status, None
-    block = FxRequest.allocate_block(machine)
-    if block is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
-    irp = Irp(machine, None, KernelMode, 0)  # IoAllocateIrp
-    request = FxRequest(machine, block, irp, None)
-    request.commit(RequestAttributes, parent)
-    return STATUS_SUCCESS, request.handle
+    status, request = create_object(
+        RequestAttributes, parent, lambda: FxRequest.new(machine, irp=None, queue=None)
+    )
+    return status, request and request.handle
 
 
 WDF_REQUEST_REUSE_NO_FLAGS = 0x0

@@ -93,11 +93,10 @@ class FxIoQueue(FxObject):
     def receive(self, irp) -> None:
         """A new IRP: wrap it in a request and dispatch."""
         machine = self.machine
-        block = FxRequest.allocate_block(machine)
-        if block is None:
+        request = FxRequest.new(machine, irp, self)
+        if request is None:
             irp.complete(STATUS_INSUFFICIENT_RESOURCES, 0)
             return
-        request = FxRequest(machine, block, irp, self)
         machine.objects[request.handle.value] = request
         self.requests_seen += 1
         self.waiting.append(request)

@@ -44,10 +44,9 @@ class FxLookasideList(FxObject):
             cls = FxNPagedLookasideList
         else:
             cls = FxNPagedLookasideListFromPool
-        block = cls.allocate_block(machine)
-        if block is None:
+        obj = cls.new(machine)
+        if obj is None:
             return None
-        obj = cls(machine, block)
         obj.buffer_size, obj.pool_tag, obj.memory_attributes = size, tag, memory_attributes
         obj.lists = [
             LookasideList(

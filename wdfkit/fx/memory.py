@@ -139,10 +139,10 @@ class FxMemoryBufferPreallocated(FxMemoryObject):
 
     @classmethod
     def create(cls, machine, buffer: int, size: int):
-        block = cls.allocate_block(machine)
-        if block is None:
+        obj = cls.new(machine, buffer, size, machine.tag)
+        if obj is None:
             return STATUS_INSUFFICIENT_RESOURCES, None
-        return STATUS_SUCCESS, cls(machine, block, buffer, size, machine.tag)
+        return STATUS_SUCCESS, obj
 
     def answers(self, type_code: int) -> bool:
         return type_code == FX_TYPE_MEMORY_PREALLOCATED or super().answers(type_code)

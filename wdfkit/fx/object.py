@@ -68,6 +68,12 @@ class FxObject:
             NonPagedPoolNx, size or cls.OBJECT_SIZE, tag or machine.tag, FRAMEWORK
         )
 
+    @classmethod
+    def new(cls, machine, *args, **kwargs):
+        """Allocate the object's pool block and build it there; None when pool is exhausted."""
+        block = cls.allocate_block(machine)
+        return None if block is None else cls(machine, block, *args, **kwargs)
+
     def answers(self, type_code: int) -> bool:
         """QueryInterface: does this object answer to *type_code*?"""
         return type_code in (FX_TYPE_OBJECT, self.TYPE)

@@ -40,6 +40,8 @@ from ..kernel.irp import (
     METHOD_IN_DIRECT,
     METHOD_NEITHER,
     METHOD_OUT_DIRECT,
+    Irp,
+    KernelMode,
     UserMode,
     WdfDeviceIoBuffered,
     WdfDeviceIoDirect,
@@ -142,7 +144,8 @@ class FxRequest(FxObject):
 
     def __init__(self, machine, block, irp, queue) -> None:
         FxObject.__init__(self, machine, block)
-        self.irp = irp
+        self.irp = irp if irp is not None else Irp(machine, None, KernelMode, 0)  # IoAllocateIrp
+        """The caller's IRP for a queue request; the framework's own for a driver-created one."""
         self.queue = queue
         """The queue that presented it; None for a request the driver created."""
         self.irp_refs = 0
