@@ -136,7 +136,7 @@ class Machine:
         """Refuse to run a DDI on a machine that has stopped, saying why."""
         if self.state == CRASHED:
             raise MachineHalted(
-                f"{ddi}: this machine stopped with bug check {self.bugcheck._summary()}; "
+                f"{ddi}: this machine stopped with bug check {self.bugcheck.summary()}; "
                 "create a new Machine to go on"
             )
         if self.state == UNLOADED:
@@ -149,8 +149,8 @@ class Machine:
         self.state = CRASHED
         self.bugcheck = bugcheck
         if self.timeline is not None:
-            self.timeline.crash(f"{bugcheck._summary()} in {bugcheck.ddi}")
-        self.trace(f"*** BUG CHECK {bugcheck._summary()} in {bugcheck.ddi}")
+            self.timeline.crash(f"{bugcheck.summary()} in {bugcheck.ddi}")
+        self.trace(f"*** BUG CHECK {bugcheck.summary()} in {bugcheck.ddi}")
 
     def access(self, action):
         """Run a memory access; a fault stops the machine."""

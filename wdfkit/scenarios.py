@@ -82,7 +82,7 @@ class Run:
     def outcome(self) -> str:
         """One line: how the run ended."""
         if self.bugcheck is not None:
-            return f"bug check {self.bugcheck._summary()} in {self.bugcheck.ddi}"
+            return f"bug check {self.bugcheck.summary()} in {self.bugcheck.ddi}"
         s = self.io_status
         return f"the application got {s.Status} with Information {s.Information}"
 

@@ -136,7 +136,7 @@ class PoolLab:
                 result = action()
             self.message.value = result or label
         except BugCheck as bugcheck:
-            self.message.value = f"BUG CHECK {bugcheck._summary()}: {bugcheck.meaning}"
+            self.message.value = f"BUG CHECK {bugcheck.summary()}: {bugcheck.meaning}"
         self.history.append((label, self.machine.snapshot()))
         self.redraw()
 

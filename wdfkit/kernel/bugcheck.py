@@ -65,15 +65,16 @@ class BugCheck(Exception):
         self.parameters = tuple(int(p) & 0xFFFFFFFFFFFFFFFF for p in parameters)
         self.meaning = meaning
         self.ddi: str | None = None
-        super().__init__(self._summary())
+        super().__init__(self.summary())
 
-    def _summary(self) -> str:
+    def summary(self) -> str:
+        """One line: code, name and the four parameters, e.g. ``0xC4 DRIVER_VERIFIER_… (…)``."""
         params = ", ".join(f"0x{p:X}" for p in self.parameters)
         return f"0x{self.code:X} {self.name} ({params})"
 
     def __str__(self) -> str:
         where = f" in {self.ddi}" if self.ddi else ""
-        return f"{self._summary()}{where}: {self.meaning}"
+        return f"{self.summary()}{where}: {self.meaning}"
 
     def blue_screen(self) -> str:
         """The compact 'blue screen' a notebook shows instead of a long traceback."""
