@@ -264,9 +264,11 @@ def nbval_per_lesson() -> None:
         empty.write_text(json.dumps(_empty_notebook()))
         floor = min(seconds(empty) for _ in range(2))
     print(f"pytest --nbval, seconds per lesson (floor: an empty notebook, {floor:.1f} s):")
-    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    width = max(len(notebook.name) for notebook in notebooks)
+    for notebook in notebooks:
         taken = seconds(notebook)
-        print(f"  {notebook.name:28} {taken:5.1f} s  ({taken - floor:+.1f} s over the floor)")
+        print(f"  {notebook.name:{width}} {taken:5.1f} s  ({taken - floor:+.1f} s over the floor)")
 
 
 def _empty_notebook() -> dict:
