@@ -6,6 +6,7 @@ import pytest
 from wdfkit import *
 from wdfkit import scenarios
 from wdfkit.ddi.wdfiotarget import WDF_IO_TARGET_OPEN_PARAMS
+from wdfkit.timeline import short
 
 IOCTL_BUFFERED = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
 IOCTL_NEITHER = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_NEITHER, FILE_ANY_ACCESS)
@@ -362,6 +363,33 @@ def test_scenario5_reuse_and_overlap():
     assert scenarios.scenario5(sends=4).bugcheck is None
     crash = scenarios.scenario5(sends=2, overlap=True).bugcheck
     assert crash.parameters[:2] == (0x6, 0x3)
+
+
+def test_timeline_keeps_every_lifetime_of_a_reused_reference():
+    timeline = scenarios.scenario5(sends=4).machine.timeline
+    references = [row for row in timeline.rows if row.kind == "reference"]
+    assert len(references) == 4  # one per format of the reused request
+    assert len({row.line for row in references}) == 1  # drawn on one line
+    assert [row.end_text for row in references] == ["released"] * 3 + [""]
+    assert all(a.end < b.start for a, b in zip(references, references[1:], strict=False))
+    assert len(timeline.lines) == len({row.line for row in timeline.rows})
+
+
+def test_timeline_plot_names_a_repeated_event_once_per_line():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from wdfkit import plots
+
+    timeline = scenarios.scenario5(sends=4).machine.timeline
+    figure = plots.lifetime_timeline(timeline, "Scenario 5")
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert texts.count("…Reuse") == 1  # four reuses: four ticks, one name
+    assert texts.count("released") == 3
+    assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == [
+        short(label) for label in timeline.lines
+    ]
+    matplotlib.pyplot.close(figure)
 
 
 def test_timeline_marks_the_crash_and_stays_bounded():

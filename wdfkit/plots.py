@@ -9,6 +9,7 @@ fast.
 
 from .kernel.pool import PAGE_SHIFT, PAGE_SIZE
 from .snapshot import MachineSnapshot
+from .timeline import short
 
 TAG_COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3"]
 
@@ -302,46 +303,114 @@ KIND_COLOURS = {
 }
 
 
-def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
-    """One bar per request, memory object, buffer and target reference, from birth to end.
+_MARK_CHAR_IN = 0.6 * 6.5 / 72  # average width of a mark label's character (6.5 pt), inches
+_LEVEL_IN = 0.13  # height of one level of mark labels, inches
+_BAR_IN = 0.3  # height of a lifetime bar, inches
 
-    Dots mark the DDI calls and events that touched a row; a red line marks a bug check.  The
-    x axis counts events in order (most happen at the same virtual instant).
+
+def _mark_name(text: str) -> str:
+    return short(text).replace("WdfRequest", "…").replace("WdfIoTarget", "…")
+
+
+def _timeline_layout(timeline):
+    """Where a lifetime timeline puts things, with the y axis in inches from the top.
+
+    Mark labels are horizontal, stacked above their bar in as few levels as keep them apart;
+    a repeated event on a line (a reused request's next send) gets a tick but no second label.
+    Returns ``(line centres, labels as (step, y, text), height of all lines)``.
     """
-    from .timeline import short
+    last = _timeline_last_step(timeline)
+    widest = max((len(short(label)) for label in timeline.lines), default=10)
+    axes_inches = 11 - 0.5 - 0.075 * widest  # the figure less the 8 pt line labels
+    steps_per_inch = (last + 4.5) / axes_inches
+    levels: list[list[float]] = [[] for _ in timeline.lines]  # per line: where each level ends
+    placed = []  # (line, level, step, text)
+    named: set[tuple[int, str]] = set()
+    for row in timeline.rows:
+        ends = levels[row.line]
+        for step, text in row.marks:
+            if (row.line, text) in named:
+                continue
+            named.add((row.line, text))
+            name = _mark_name(text)
+            level = next((k for k, end in enumerate(ends) if step >= end), len(ends))
+            if level == len(ends):
+                ends.append(0.0)
+            ends[level] = step + (len(name) + 1) * _MARK_CHAR_IN * steps_per_inch
+            placed.append((row.line, level, step, name))
+    centres, y = [], 0.0
+    for ends in levels:
+        y += len(ends) * _LEVEL_IN + 0.06 + _BAR_IN / 2
+        centres.append(y)
+        y += _BAR_IN / 2 + 0.12
+    labels = [
+        (step, centres[line] - _BAR_IN / 2 - 0.02 - level * _LEVEL_IN, name)
+        for line, level, step, name in placed
+    ]
+    return centres, labels, y
 
-    rows = list(timeline.rows.values())
-    last = max(len(timeline.events) - 1, 1)
+
+def _timeline_last_step(timeline) -> float:
     if timeline.crash_step is not None:
-        last = timeline.crash_step - 0.5
-    fig, ax, new = _axes(ax, (11, 1.6 + 0.62 * max(len(rows), 3)))
-    for i, row in enumerate(rows):
+        return timeline.crash_step - 0.5
+    return max(len(timeline.events) - 1, 1)
+
+
+def timeline_height(timeline) -> float:
+    """Inches a lifetime timeline needs: its lines plus title, axis and margins."""
+    return 1.5 + max(_timeline_layout(timeline)[2], 1.2)
+
+
+def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
+    """One line per request, memory object, buffer and target reference, with a bar for each
+    of its lifetimes (a reference taken again at each format has several).
+
+    Ticks mark the DDI calls and events that touched a bar, each named once per line; a red
+    line marks a bug check.  The x axis counts events in order (most happen at the same
+    virtual instant).
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    last = _timeline_last_step(timeline)
+    centres, labels, height = _timeline_layout(timeline)
+    fig, ax, new = _axes(ax, (11, timeline_height(timeline)))
+    for row in timeline.rows:
+        y = centres[row.line]
         end = row.end if row.end is not None else last + 0.5
         colour = KIND_COLOURS.get(row.kind, "#7f7f7f")
-        ax.barh(i, end - row.start, left=row.start, height=0.5, color=colour, alpha=0.35)
-        ax.plot([row.start], [i], marker="o", color=colour, markersize=5)
-        for step, text in row.marks:
-            ax.plot([step], [i], marker="|", color=colour, markersize=12)
-            name = short(text).replace("WdfRequest", "…").replace("WdfIoTarget", "…")
-            ax.text(step, i - 0.3, name, fontsize=6.5, rotation=22, ha="left", va="bottom")
+        ax.barh(y, end - row.start, left=row.start, height=_BAR_IN, color=colour, alpha=0.35)
+        ax.plot([row.start], [y], marker="o", color=colour, markersize=5)
+        for step, _ in row.marks:
+            ax.plot([step], [y], marker="|", color=colour, markersize=12)
         if row.end is not None:
-            ax.plot([row.end], [i], marker="x", color=colour, markersize=7)
-            ax.text(row.end + 0.15, i + 0.08, short(row.end_text), fontsize=7, va="center")
+            ax.plot([row.end], [y], marker="x", color=colour, markersize=7)
+            ax.annotate(
+                short(row.end_text),
+                (row.end, y),
+                (5, 0),
+                "data",
+                "offset points",
+                fontsize=7,
+                va="center",
+            )
         elif timeline.crash_step is None:  # (at a crash, the red line's label says it once)
-            ax.text(end, i + 0.08, " still alive", fontsize=7, va="center", style="italic")
+            ax.text(end, y, " still alive", fontsize=7, va="center", style="italic")
+    for step, y, name in labels:
+        ax.text(step, y, name, fontsize=6.5, va="bottom")
     if timeline.crash_step is not None:
         ax.axvline(timeline.crash_step, color="#c0392b", linewidth=2)
         ax.text(
             timeline.crash_step,
-            -0.9,
+            -0.08,
             timeline.crash_text.split(" (")[0] + ": bars reaching this line were alive  ",
             color="#c0392b",
             fontsize=8,
             ha="right",
         )
-    ax.set_yticks(range(len(rows)), [short(r.label) for r in rows], fontsize=8)
-    ax.set_ylim(len(rows) - 0.4, -1.4)
+    ax.set_yticks(centres, [short(label) for label in timeline.lines], fontsize=8)
+    ax.set_ylim(height + 0.05, -0.35)
     ax.set_xlim(-0.5, last + 4)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("step (events in the order they happened)")
     ax.set_title(
         f"{title}\nbars: alive (o created, | DDI call or event, x ended); blue request, "

@@ -26,11 +26,16 @@ def short(label: str) -> str:
 
 @dataclass
 class Row:
-    """One lifetime: a label, a kind (request, memory, buffer, reference), start and end."""
+    """One lifetime: a label, a kind (request, memory, buffer, reference), start and end.
+
+    *line* is where the picture draws it: every lifetime of one thing (the target's reference
+    on a memory object, taken again at each format) shares that thing's line.
+    """
 
     label: str
     kind: str
     start: int
+    line: int
     end: int | None = None
     end_text: str = ""
     marks: list[tuple[int, str]] = field(default_factory=list)
@@ -42,7 +47,12 @@ class Timeline:
     def __init__(self, machine, limit: int = 2000) -> None:
         self.machine = machine
         self.limit = limit
-        self.rows: dict[object, Row] = {}
+        self.rows: list[Row] = []
+        """Every lifetime, in the order they began."""
+        self.lines: list[str] = []
+        """The picture's line labels, one per thing (a key), in the order each first began."""
+        self._latest: dict[object, Row] = {}  # each key's most recent lifetime
+        self._line_of: dict[object, int] = {}
         self.events: list[tuple[int, float, str, str]] = []  # (step, seconds, row label, text)
         self.crash_step: int | None = None
         self.crash_text = ""
@@ -58,16 +68,22 @@ class Timeline:
         return step
 
     def begin(self, key, label: str, kind: str, text: str) -> None:
-        """A new lifetime starts (ignored if *key* is already open)."""
-        if key in self.rows and self.rows[key].end is None:
+        """A new lifetime of *key* starts (ignored while its last one is still open)."""
+        latest = self._latest.get(key)
+        if latest is not None and latest.end is None:
             return
-        row = Row(label, kind, len(self.events))
+        line = self._line_of.get(key, len(self.lines))
+        row = Row(label, kind, len(self.events), line)
         if self._event(row, text) is not None:
-            self.rows[key] = row
+            if line == len(self.lines):
+                self._line_of[key] = line
+                self.lines.append(label)
+            self._latest[key] = row
+            self.rows.append(row)
 
     def mark(self, key, text: str) -> None:
         """Something happened to a live row (a DDI call naming it, a reference taken)."""
-        row = self.rows.get(key)
+        row = self._latest.get(key)
         if row is not None:
             step = self._event(row, text)
             if step is not None:
@@ -75,7 +91,7 @@ class Timeline:
 
     def end(self, key, text: str) -> None:
         """A lifetime ends: deleted, freed, released or invalidated."""
-        row = self.rows.get(key)
+        row = self._latest.get(key)
         if row is not None and row.end is None:
             step = self._event(row, text)
             if step is not None:
@@ -84,7 +100,7 @@ class Timeline:
     def ddi(self, name: str, args: tuple) -> None:
         """A DDI was called: mark the first live row among its handle arguments."""
         for arg in args:
-            row = self.rows.get(getattr(arg, "value", None))
+            row = self._latest.get(getattr(arg, "value", None))
             if row is not None and row.end is None:
                 self.mark(arg.value, name)
                 return

@@ -490,7 +490,7 @@ class ScenarioLab:
         self.run = self.scenario(**{name: c.value for name, c in self.controls.items()})
         figure = _figure()
         plots.lifetime_timeline(self.run.machine.timeline, self.title, ax=figure.subplots())
-        figure.set_size_inches(11, 1.6 + 0.62 * max(len(self.run.machine.timeline.rows), 3))
+        figure.set_size_inches(11, plots.timeline_height(self.run.machine.timeline))
         figure.tight_layout()
         self.message.value = "Outcome: " + self.run.outcome
         _show(self.out, figure)
