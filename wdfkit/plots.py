@@ -133,7 +133,8 @@ def pool_by_tag(
     ax.set_title(f"Pool in use by tag, after each call{shown_steps}")
     ax.grid(True, alpha=0.3)
     if shown:
-        ax.legend(title="pool tag", fontsize=8)
+        # Outside the axes, on the right: a tag's line may run anywhere inside.
+        ax.legend(title="pool tag", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return _finish(fig, ax, new)
 
 

@@ -103,7 +103,7 @@ class PoolLab:
         controls = _buttons(self.buttons)
         self.message = W.Label()
         self.out = W.Output()
-        self.ax = _axes((9, 4), bottom=0.3)
+        self.ax = _axes((9, 4), bottom=0.3, right=0.86)  # room for the legend on the right
         self.widget = W.VBox(
             [
                 W.HBox([self.tag, self.size]),
