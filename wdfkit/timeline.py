@@ -4,7 +4,9 @@ Switched on per machine (``Machine(timeline=True)``), it records one *row* per t
 the life-cycle lessons follow — a request, its input and output memory, the buffers under
 them, driver-created memory and requests, and each reference an I/O target holds — with the
 step it began, the DDI calls that touched it, and the step it ended (deleted, freed, released
-or made invalid by completion).  A bug check is recorded where it happened.
+or made invalid by completion).  A thing that lives more than once (the target's reference on a
+memory object, taken again at each format of a reused request) gets a row per lifetime, all on
+its one line of the picture.  A bug check is recorded where it happened.
 
 Steps count events in order (DDI calls, framework actions), because most of them happen at the
 same virtual instant; each event also keeps its virtual time.  The history is bounded
