@@ -112,6 +112,7 @@ def pool_by_tag(
     steps = range(first, len(history))
     all_tags = sorted({r.tag for _, snap in history for r in snap.tags})
     shown = [t for t in all_tags if tags is None or t in tags]
+    palette = all_tags if tags is None else tags  # a chosen tag keeps its colour as others come
     fig, ax, new = _axes(ax, (9, 4))
     for tag in shown:
         values = [history[i][1].bytes_by_tag().get(tag, 0) for i in steps]
@@ -121,7 +122,7 @@ def pool_by_tag(
             where="post",
             marker="o",
             label=f"'{tag}'",
-            color=_colour(all_tags, tag),
+            color=_colour(palette, tag),
         )
     ax.set_xticks(steps)
     ax.set_xticklabels(
