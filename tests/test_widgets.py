@@ -1,7 +1,8 @@
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
-from wdfkit import widgets
+from wdfkit import PagedPool, widgets
+from wdfkit.kernel.pool import PAGE_SIZE
 from wdfkit.widgets import CopyLab, carve
 
 
@@ -122,4 +123,18 @@ def test_mdl_lab_redraws_pages_and_transfers():
     boxes = [p for p in lab.figure.axes[0].patches if isinstance(p, Rectangle)]
     frames = [p for p in boxes if p.get_width() == 1 and p.get_y() == 0]
     assert len(frames) == 4  # one box per frame on the physical row
+    plt.close("all")
+
+
+def test_pool_map_names_blocks_and_gives_paged_pool_its_own_row():
+    lab = widgets.MemoryCreateLab()  # Verifier on: object and buffer in two blocks
+    names = [text.get_text() for text in lab.ax.texts]
+    assert names == ["driver\nglobals", "WDFDRIVER", "buffer", "WDFMEMORY"]
+    lab.verifier.value = False
+    assert [text.get_text() for text in lab.ax.texts][-1] == "WDFMEMORY\n+ buffer"
+    lab.verifier.value = True
+    lab.pool.value = PagedPool  # the buffer is far away, in paged pool: a row of its own
+    rows = [label.get_text() for label in lab.ax.get_yticklabels()]
+    assert rows == ["nonpaged pool", "paged pool"]
+    assert lab.ax.get_xlim()[1] < 2 * PAGE_SIZE  # offsets within each pool, not 0x1C... apart
     plt.close("all")

@@ -298,8 +298,18 @@ class Machine:
         for obj in self.objects.values():  # deleted but still referenced: outside the tree
             if repr(obj.handle) not in listed:
                 objects.append(_object_snapshot(obj, 0))
+        holds = {self.driver_globals: "driver\nglobals"}
+        for obj in self.objects.values():
+            holds.update(obj.pool_blocks())
         blocks = tuple(
-            BlockSnapshot(b.address, b.size, tag_text(b.tag), is_paged(b.pool_type), b.owner)
+            BlockSnapshot(
+                b.address,
+                b.size,
+                tag_text(b.tag),
+                b.paged,
+                b.owner,
+                holds.get(b.address, ""),
+            )
             for b in self.pool.live_blocks()
         )
         tags = tuple(

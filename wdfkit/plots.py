@@ -7,7 +7,7 @@ redraw quickly.  matplotlib is imported only when a plot is drawn, so ``import w
 fast.
 """
 
-from .kernel.pool import PAGE_SHIFT, PAGE_SIZE
+from .kernel.pool import NONPAGED_BASE, PAGE_SHIFT, PAGE_SIZE, PAGED_BASE
 from .snapshot import MachineSnapshot
 from .timeline import short
 
@@ -185,21 +185,25 @@ def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int
 
 
 def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
-    """Live pool blocks along the address axis, coloured by tag."""
+    """Live pool blocks at their offset in their pool (a row for nonpaged pool, another for
+    paged pool when it has any), coloured by tag and named by what they hold."""
     blocks = list(snap.blocks)
     tags = sorted({b.tag for b in blocks})
+    pools = [("nonpaged pool", NONPAGED_BASE, False)]
+    if any(b.paged for b in blocks):
+        pools.append(("paged pool", PAGED_BASE, True))
     fig, ax, new = _axes(ax, (10, 2.6))
-    base = min((b.address for b in blocks), default=0)
-    for b in blocks:
-        ax.barh(
-            0,
-            b.size,
-            left=b.address - base,
-            color=_colour(tags, b.tag),
-            edgecolor="black",
-            height=0.5,
-            label=f"'{b.tag}'",
-        )
+    ends = [b.address + b.size - (PAGED_BASE if b.paged else NONPAGED_BASE) for b in blocks]
+    span = max(ends, default=PAGE_SIZE)
+    inches_per_byte = 8.0 / (span * 1.05)  # the plot area is about 8 inches wide
+    height = 0.6
+    for row, (_, base, paged) in enumerate(pools):
+        for b in blocks:
+            if b.paged != paged:
+                continue
+            left, colour = b.address - base, _colour(tags, b.tag)
+            ax.barh(row, b.size, left=left, color=colour, edgecolor="black", label=f"'{b.tag}'")
+            _name_block(ax, b, left + b.size / 2, row, inches_per_byte)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     if unique:
@@ -211,10 +215,39 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
             loc="upper left",
             bbox_to_anchor=(1.01, 1.0),
         )
-    ax.set_yticks([])
-    ax.set_xlabel(f"address − 0x{base:016X} (bytes)")
+    ax.set_yticks(range(len(pools)), [name for name, _, _ in pools], fontsize=8)
+    ax.set_ylim(len(pools) - 1 + height, -height)
+    ax.set_xlim(0, span * 1.05)
+    starts = ", ".join(f"{name} 0x{base:016X}" for name, base, _ in pools)
+    ax.set_xlabel(f"offset in the pool (bytes from its start: {starts})")
     ax.set_title(title)
     return _finish(fig, ax, new)
+
+
+def _name_block(ax, block, x: float, y: float, inches_per_byte: float) -> None:
+    """Write what *block* holds across it, or up it when narrow; nothing when it cannot fit."""
+    if not block.holds:
+        return
+    lines = block.holds.splitlines()
+    text_inches = max(len(line) for line in lines) * 0.7 * 7 / 72  # 7 pt bold characters
+    width = block.size * inches_per_byte
+    if text_inches + 0.15 <= width:
+        rotation = 0
+    elif width >= 0.12 * len(lines):
+        rotation = 90
+    else:
+        return
+    ax.text(
+        x,
+        y,
+        block.holds,
+        rotation=rotation,
+        ha="center",
+        va="center",
+        fontsize=7,
+        color="white",
+        fontweight="bold",
+    )
 
 
 def lookaside_timeline(history, title: str = "A lookaside list, second by second", axes=None):

@@ -23,13 +23,14 @@ class ObjectSnapshot:
 
 @dataclass(frozen=True)
 class BlockSnapshot:
-    """One live pool block."""
+    """One live pool block; *holds* names what is in it, when a framework object says so."""
 
     address: int
     size: int
     tag: str
     paged: bool
     owner: str
+    holds: str = ""
 
 
 @dataclass(frozen=True)

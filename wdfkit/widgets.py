@@ -33,13 +33,14 @@ def _axes(
     right: float = 0.98,
     top: float = 0.88,
     rows: int = 1,
+    left: float = 0.08,
 ):
     """A lab's own figure (outside pyplot) with fixed margins, so redraws need no re-layout.
 
     One axes, or with *rows* > 1 that many stacked axes sharing the x axis.
     """
     figure = _figure(figsize)
-    figure.subplots_adjust(left=0.08, right=right, top=top, bottom=bottom, hspace=0.12)
+    figure.subplots_adjust(left=left, right=right, top=top, bottom=bottom, hspace=0.12)
     return figure.subplots(rows, 1, sharex=True)
 
 
@@ -230,7 +231,7 @@ class MemoryCreateLab:
         self.verifier = W.Checkbox(value=True, description="Verifier on")
         self.summary = W.Label()
         self.out = W.Output()
-        self.ax = _axes((10, 2.6), bottom=0.2, right=0.88)
+        self.ax = _axes((10, 2.6), bottom=0.2, right=0.88, left=0.11)  # room for "nonpaged pool"
         _on_change((self.size, self.pool, self.verifier), self.update)
         self.widget = W.VBox([self.size, self.pool, self.verifier, self.summary, self.out])
         self.widget.add_class("wdfkit-memory-lab")

@@ -95,6 +95,9 @@ class FxMemoryBuffer(FxMemoryObject):
     kind = "embedded"
     HEADER = 0x70
 
+    def pool_blocks(self) -> dict[int, str]:
+        return {self.address: f"{self.HANDLE_NAME}\n+ buffer"}
+
     @classmethod
     def create(cls, machine, pool_type: int, tag: int, size: int):
         block = machine.pool.allocate(pool_type, cls.HEADER + size, tag, FRAMEWORK)
@@ -124,6 +127,9 @@ class FxMemoryBufferFromPool(FxMemoryObject):
 
     def on_destroy(self) -> None:
         self.machine.pool.free(self.buffer_block.address, self.buffer_block.tag)
+
+    def pool_blocks(self) -> dict[int, str]:
+        return {self.address: self.HANDLE_NAME, self.buffer_block.address: "buffer"}
 
     def describe(self) -> str:
         return super().describe() + f", tag '{tag_text(self.pool_tag)}'"

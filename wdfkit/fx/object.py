@@ -220,6 +220,11 @@ class FxObject:
         """A few words for the object tree: what this object holds."""
         return ""
 
+    def pool_blocks(self) -> dict[int, str]:
+        """For pool maps: the blocks this object lives in or owns, by address, and what each
+        holds."""
+        return {self.address: self.HANDLE_NAME}
+
 
 class FxUserObject(FxObject):
     """A general object from ``WdfObjectCreate``: no behaviour, just a parent and contexts."""
