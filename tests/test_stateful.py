@@ -60,7 +60,7 @@ from wdfkit import (
 from wdfkit.fx.object import FxObjectStateDestroyed
 from wdfkit.scenarios import queue_driver
 
-BUGCHECK_CODES = {0x10D, 0xC2, 0xC4, 0x50}
+BUGCHECK_CODES = {0x10D, 0xC2, 0xC4, 0x50, 0xD5}
 STALE = st.sampled_from([False] * 7 + [True])  # how often a rule may use a dead handle
 IOCTL = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
 IOCTL_DIRECT = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_OUT_DIRECT, FILE_ANY_ACCESS)

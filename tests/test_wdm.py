@@ -3,6 +3,7 @@ import pytest
 from wdfkit import (
     APC_LEVEL,
     DISPATCH_LEVEL,
+    DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
     POOL_FLAG_NON_PAGED,
     POOL_FLAG_PAGED,
     WDF_ALIGN_SIZE_DOWN,
@@ -137,7 +138,9 @@ def test_use_after_free_faults_with_verifier_only():
         ExFreePool(p)
         with pytest.raises(BugCheck) as info:
             p.write(b"x")
-        assert info.value.parameters[:2] == (p.address, 2)
+        # Special pool: the page fault is reported as 0xD5, P2 = 1 for a write.
+        assert info.value.code == DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL
+        assert info.value.parameters[:2] == (p.address, 1)
     with Machine(verifier=False):
         p = ExAllocatePoolWithTag(NonPagedPoolNx, 16, "1gaT")
         ExAllocatePoolWithTag(NonPagedPoolNx, 16, "1gaT")
@@ -221,3 +224,17 @@ def test_machines_are_deterministic():
             return repr(mem), repr(buf), repr(p), p.read(16), m.snapshot()
 
     assert run() == run()
+
+
+def test_blue_screen_names_the_ddi_or_the_context():
+    with Machine() as machine:
+        p = ExAllocatePoolWithTag(NonPagedPoolNx, 16, "1gaT")
+        ExFreePool(p)
+        with pytest.raises(BugCheck):
+            p.read(1)
+    assert "    in a memory access" in machine.bugcheck.blue_screen()
+    with Machine() as machine:
+        p = ExAllocatePoolWithTag(NonPagedPoolNx, 16, "1gaT")
+        with pytest.raises(BugCheck):
+            ExFreePoolWithTag(p, "2gaT")
+    assert "    while calling ExFreePoolWithTag" in machine.bugcheck.blue_screen()

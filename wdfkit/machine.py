@@ -157,7 +157,7 @@ class Machine:
         try:
             return action()
         except BugCheck as bugcheck:
-            self.crash(bugcheck, "memory access")
+            self.crash(bugcheck, "a memory access")
             raise
 
     def trace(self, text: str, *args) -> None:

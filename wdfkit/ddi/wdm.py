@@ -20,7 +20,9 @@ POOL_FLAG_PAGED = 0x100
 
 
 def _allocate(machine, pool_type: int, size: int, tag: int, zero: bool):
-    block = machine.pool.allocate(pool_type, size, tag, DRIVER, caller=machine.return_address)
+    block = machine.pool.allocate(
+        pool_type, size, tag, DRIVER, caller=machine.return_address, special=True
+    )
     if block is None:
         machine.trace(f"pool allocation of {size:#x} bytes failed: NULL")
         return None

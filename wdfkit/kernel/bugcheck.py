@@ -14,6 +14,7 @@ WDF_VIOLATION = 0x10D
 BAD_POOL_CALLER = 0xC2
 DRIVER_VERIFIER_DETECTED_VIOLATION = 0xC4
 PAGE_FAULT_IN_NONPAGED_AREA = 0x50
+DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL = 0xD5
 IRQL_NOT_GREATER_OR_EQUAL = 0x09
 MULTIPLE_IRP_COMPLETE_REQUESTS = 0x44
 
@@ -22,6 +23,7 @@ BUGCHECK_NAMES = {
     BAD_POOL_CALLER: "BAD_POOL_CALLER",
     DRIVER_VERIFIER_DETECTED_VIOLATION: "DRIVER_VERIFIER_DETECTED_VIOLATION",
     PAGE_FAULT_IN_NONPAGED_AREA: "PAGE_FAULT_IN_NONPAGED_AREA",
+    DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL: "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL",
     IRQL_NOT_GREATER_OR_EQUAL: "IRQL_NOT_GREATER_OR_EQUAL",
     MULTIPLE_IRP_COMPLETE_REQUESTS: "MULTIPLE_IRP_COMPLETE_REQUESTS",
 }
@@ -84,7 +86,8 @@ class BugCheck(Exception):
         for i, p in enumerate(self.parameters, 1):
             lines.append(f"    Arg{i}: {p:016x}")
         if self.ddi:
-            lines.append(f"    while calling {self.ddi}")
+            called = self.ddi.isidentifier() and not self.ddi.startswith("Evt")
+            lines.append(f"    {'while calling' if called else 'in'} {self.ddi}")
         lines.append(f"    {self.meaning}")
         lines.append("    This simulated machine has stopped; create a new Machine to go on.")
         return "\n".join(lines)

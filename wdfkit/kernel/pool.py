@@ -10,7 +10,9 @@ Mirrors: ExAllocatePoolWithTag / ExFreePoolWithTag and the bug checks of the deb
 (BAD_POOL_CALLER 0xC2, DRIVER_VERIFIER_DETECTED_VIOLATION 0xC4); kmdf-semantics.md §9.
 Simplified: addresses are never reused; a page whose blocks are all freed is unmapped (so a
 stale pointer into it faults, as Driver Verifier's special pool makes it); with Verifier on, any
-freed block faults when touched.  Special pool's guard pages are not modelled.  Bytes are backed
+freed block faults when touched: 0xD5 for the driver's own allocations (special pool), 0x50 for
+the framework's and the I/O manager's (a real machine may not notice those at all).  Special
+pool's guard pages are not modelled.  Bytes are backed
 lazily, one 4 KiB page at a time, so a huge allocation costs nothing until written.
 """
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from .bugcheck import (
     BAD_POOL_CALLER,
+    DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
     DRIVER_VERIFIER_DETECTED_VIOLATION,
     PAGE_FAULT_IN_NONPAGED_AREA,
     BugCheck,
@@ -97,18 +100,31 @@ def tag_text(tag: int) -> str:
 class PoolBlock:
     """One allocation: where it is, how big, whose, and whether it is still allocated.
 
-    *owner* is ``"driver"`` for the driver's own ExAllocatePool calls, ``"framework"`` for KMDF's.
+    *owner* is ``"driver"`` for what is charged to the driver, ``"framework"`` for KMDF's.
+    *special* marks the driver's own ExAllocatePool calls, which Driver Verifier serves from
+    special pool.
     """
 
-    __slots__ = ("address", "size", "tag", "pool_type", "owner", "allocated", "paged", "usage")
+    __slots__ = (
+        "address",
+        "size",
+        "tag",
+        "pool_type",
+        "owner",
+        "allocated",
+        "paged",
+        "usage",
+        "special",
+    )
 
-    def __init__(self, address, size, tag, pool_type, owner: str, paged: bool) -> None:
+    def __init__(self, address, size, tag, pool_type, owner: str, paged: bool, special: bool):
         self.address = address
         self.size = size
         self.tag = tag
         self.pool_type = pool_type
         self.owner = owner
         self.paged = paged
+        self.special = special
         self.allocated = True
         self.usage: list[int] = []  # its tag's [allocs, frees, bytes] row in Pool.usage
 
@@ -159,8 +175,13 @@ class Pool:
         self.usage: dict[tuple[int, bool], list[int]] = {}  # (tag, paged) -> [allocs, frees, bytes]
 
     # -- allocation ---------------------------------------------------------------------
-    def allocate(self, pool_type: int, size: int, tag: int, owner: str, caller: int = 0):
-        """ExAllocatePoolWithTag's core: a new block, or ``None`` when the pool is exhausted."""
+    def allocate(
+        self, pool_type: int, size: int, tag: int, owner: str, caller: int = 0, special=False
+    ):
+        """ExAllocatePoolWithTag's core: a new block, or ``None`` when the pool is exhausted.
+
+        *caller* is the driver's return address (for 0xC2/0x9B); *special*: the driver asked.
+        """
         paged = pool_type & 1 == PagedPool  # base_is_paged, inline: this is the hot path
         if (paged and self._irql() > APC_LEVEL) or (self.verifier and not (size and tag)):
             self._refuse_allocation(pool_type, size, caller)
@@ -180,7 +201,7 @@ class Pool:
                 cursor = (cursor + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
             address = cursor + POOL_HEADER_SIZE
             self._cursor[paged] = address + rounded
-        block = PoolBlock(address, size, tag, pool_type, owner, paged)
+        block = PoolBlock(address, size, tag, pool_type, owner, paged, special)
         self._blocks[address] = block
         self.in_use[paged] = in_use
         if in_use > self.peak[paged]:
@@ -374,11 +395,21 @@ class Pool:
                     self._fault(address + offset, write)
 
     def _fault(self, address: int, write: bool) -> None:
+        """The page fault (0x50).  In a freed block the driver allocated itself, which Driver
+        Verifier serves from special pool, KeBugCheck2 renames it 0xD5."""
+        block = self.block_at(address) if self.verifier else None
+        if block is not None and not block.allocated and block.special:
+            raise BugCheck(
+                DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
+                (address, 1 if write else 0, 0, 0),
+                "Driver Verifier's special pool caught an access to pool the driver had "
+                "already freed.",
+            )
         raise BugCheck(
             PAGE_FAULT_IN_NONPAGED_AREA,
             (address, 2 if write else 0, 0, 0),
             "The driver touched memory that is not valid: "
-            + ("pool it had already freed." if self.verifier else "an unmapped address."),
+            + ("pool that was already freed." if block is not None else "an unmapped address."),
         )
 
     def _page(self, page: int) -> bytearray:
