@@ -419,12 +419,11 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
             ax.plot([step], [y], marker="|", color=colour, markersize=12)
         if row.end is not None:
             ax.plot([row.end], [y], marker="x", color=colour, markersize=7)
-            ax.annotate(
+            ax.annotate(  # 5 points right of the x, however wide a step is
                 short(row.end_text),
                 (row.end, y),
-                (5, 0),
-                "data",
-                "offset points",
+                xytext=(5, 0),
+                textcoords="offset points",
                 fontsize=7,
                 va="center",
             )
