@@ -330,6 +330,10 @@ def test_scenario1_right_and_broken():
     assert scenarios.scenario1().bugcheck is None
     assert scenarios.scenario1(after_complete="memory handle").bugcheck.parameters[0] == 0x5
     assert scenarios.scenario1(after_complete="buffer pointer").bugcheck.code == 0x50
+    # Completion frees a system buffer, and unmaps (and unlocks) direct I/O's pages.
+    assert "freed by IoCompleteRequest" in scenarios.scenario1().machine.timeline.text()
+    direct = scenarios.scenario1(buffering="direct").machine.timeline.text()
+    assert "unmapped by IoCompleteRequest" in direct and "freed by" not in direct
 
 
 def test_scenario2_forwarding_reaches_the_application_at_dispatch_level():

@@ -61,6 +61,7 @@ WdfDeviceIoNeither = 2
 SYSTEM = "system"  # owner of pool the I/O manager allocates (see pool.PoolBlock.owner)
 IRP_TAG = int.from_bytes(b"Irp ", "little")
 SYSTEM_BUFFER_TAG = int.from_bytes(b"SysB", "little")
+DIRECT_MAPPING = "locked pages mapped at"  # the timeline label of a direct-I/O mapping
 IRP_SIZE = 0x118  # an IRP with two stack locations on x64, near enough
 USER_BASE = 0x000001C0_00000000  # where the simulated application's buffers live
 USER_BYTE_OFFSET = 0x2A0  # where in its first page each application buffer starts (a heap's)
@@ -107,7 +108,7 @@ class Irp:
         self.input_length = 0  # Parameters.DeviceIoControl.InputBufferLength
         self.output_length = 0  # Parameters.DeviceIoControl.OutputBufferLength
         self.device_offset = 0
-        self.system_blocks: list = []  # pool the I/O manager allocated for this IRP
+        self.system_blocks: list = []  # (block, what it is): pool the I/O manager allocated
         self.copy_back: list = []  # (kernel address, caller's bytearray, whole?) at completion
         self.MdlAddress = None  # the first MDL of the IRP's chain (direct I/O)
         self.on_complete = None  # the requestor's notification
@@ -128,7 +129,7 @@ class Irp:
     # -- how the I/O manager sets up buffers ------------------------------------------------
     def _system_block(self, size: int, label: str):
         block = self.machine.pool.allocate(NonPagedPoolNx, size, SYSTEM_BUFFER_TAG, SYSTEM)
-        self.system_blocks.append(block)
+        self.system_blocks.append((block, label))
         timeline = self.machine.timeline
         if timeline is not None:
             timeline.begin(block, f"{label} 0x{block.address:X}", "buffer", "I/O manager allocates")
@@ -148,7 +149,7 @@ class Irp:
         """
         user = self._user_address(len(data))
         pages = mdls.ADDRESS_AND_SIZE_TO_SPAN_PAGES(user, len(data))
-        block = self._system_block(pages * mdls.PAGE_SIZE, "locked pages mapped at")  # aligned
+        block = self._system_block(pages * mdls.PAGE_SIZE, DIRECT_MAPPING)  # page-aligned
         mapping = block.address + mdls.BYTE_OFFSET(user)
         self.machine.pool.write(mapping, bytes(data))
         if isinstance(data, memoryview):  # the caller's pages are the buffer: it sees writes
@@ -242,10 +243,11 @@ class Irp:
             mdl = next_mdl
         self.MdlAddress = None
         timeline = machine.timeline
-        for block in self.system_blocks:
+        for block, label in self.system_blocks:
             pool.free(block.address, SYSTEM_BUFFER_TAG)
             if timeline is not None:
-                timeline.end(block, "freed by IoCompleteRequest")
+                mapping = label == DIRECT_MAPPING
+                timeline.end(block, f"{'unmapped' if mapping else 'freed'} by IoCompleteRequest")
         if self.block is not None:
             pool.free(self.block.address, IRP_TAG)
         machine.trace(
