@@ -199,14 +199,11 @@ def _lesson05(label: str, rng: random.Random) -> Problem:
 
 
 def _life_cycle(label: str, rng: random.Random) -> Problem:
-    (
-        """Lessons 06-11: predict how a scenario ends; the scenario itself gives the answer.
+    """Lessons 06-11: predict how a scenario ends; the scenario itself gives the answer.
 
     Each case: the run, the question, and how to read the answer off its bug check (None: the
     answer is the status the application got).
     """
-        ""
-    )
     from . import scenarios
 
     cases = {

@@ -393,7 +393,11 @@ def _timeline_last_step(timeline) -> float:
 
 def timeline_height(timeline) -> float:
     """Inches a lifetime timeline needs: its lines plus title, axis and margins."""
-    return 1.5 + max(_timeline_layout(timeline)[2], 1.2)
+    return _figure_inches(_timeline_layout(timeline)[2])
+
+
+def _figure_inches(lines_height: float) -> float:
+    return 1.5 + max(lines_height, 1.2)
 
 
 def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
@@ -408,7 +412,7 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
 
     last = _timeline_last_step(timeline)
     centres, labels, height = _timeline_layout(timeline)
-    fig, ax, new = _axes(ax, (11, timeline_height(timeline)))
+    fig, ax, new = _axes(ax, (11, _figure_inches(height)))
     for row in timeline.rows:
         y = centres[row.line]
         end = row.end if row.end is not None else last + 0.5

@@ -54,7 +54,6 @@ class Timeline:
         self.lines: list[str] = []
         """The picture's line labels, one per thing (a key), in the order each first began."""
         self._latest: dict[object, Row] = {}  # each key's most recent lifetime
-        self._line_of: dict[object, int] = {}
         self.events: list[tuple[int, float, str, str]] = []  # (step, seconds, row label, text)
         self.crash_step: int | None = None
         self.crash_text = ""
@@ -74,11 +73,10 @@ class Timeline:
         latest = self._latest.get(key)
         if latest is not None and latest.end is None:
             return
-        line = self._line_of.get(key, len(self.lines))
+        line = len(self.lines) if latest is None else latest.line
         row = Row(label, kind, len(self.events), line)
         if self._event(row, text) is not None:
-            if line == len(self.lines):
-                self._line_of[key] = line
+            if latest is None:
                 self.lines.append(label)
             self._latest[key] = row
             self.rows.append(row)

@@ -130,8 +130,3 @@ class FxMemoryBufferFromLookaside(FxMemoryObject):
 
     def describe(self) -> str:
         return super().describe() + f", from {self.lookaside.handle!r}"
-
-    def pool_blocks(self) -> dict[int, str]:
-        if len(self.entries) == 1:
-            return {self.address: f"{self.HANDLE_NAME}\n+ buffer"}
-        return {self.address: self.HANDLE_NAME, self.entries[1].address: "buffer"}

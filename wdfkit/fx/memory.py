@@ -84,6 +84,18 @@ class FxMemoryObject(FxObject):
     def timeline_label(self) -> str:
         return f"{self.handle!r} ({self.kind})"
 
+    def pool_blocks(self) -> dict[int, str]:
+        """The object's block, holding the buffer too when it is embedded; else the buffer's
+        own block, when the object owns it."""
+        if self.block is None:
+            return {}
+        if self.buffer is not None and self.block.address <= self.buffer < self.block.end:
+            return {self.address: f"{self.HANDLE_NAME}\n+ buffer"}
+        blocks = {self.address: self.HANDLE_NAME}
+        if self.owns_buffer:
+            blocks[self.buffer] = "buffer"
+        return blocks
+
     def describe(self) -> str:
         owner = "owns" if self.owns_buffer else "points at"
         return f"{self.kind}, {owner} buffer 0x{self.buffer:016X} ({self.size:#x} bytes)"
@@ -94,9 +106,6 @@ class FxMemoryBuffer(FxMemoryObject):
 
     kind = "embedded"
     HEADER = 0x70
-
-    def pool_blocks(self) -> dict[int, str]:
-        return {self.address: f"{self.HANDLE_NAME}\n+ buffer"}
 
     @classmethod
     def create(cls, machine, pool_type: int, tag: int, size: int):
@@ -127,9 +136,6 @@ class FxMemoryBufferFromPool(FxMemoryObject):
 
     def on_destroy(self) -> None:
         self.machine.pool.free(self.buffer_block.address, self.buffer_block.tag)
-
-    def pool_blocks(self) -> dict[int, str]:
-        return {self.address: self.HANDLE_NAME, self.buffer_block.address: "buffer"}
 
     def describe(self) -> str:
         return super().describe() + f", tag '{tag_text(self.pool_tag)}'"

@@ -115,8 +115,8 @@ class FxObject:
 
     def _touched_after_free(self) -> None:
         """A reference taken through a handle whose object was freed meanwhile (a driver bug:
-        it deleted the object and kept using the handle).  Verifier's special pool faults on
-        the write; without it, the stale handle gets the 0x10D/0x5 of kmdf-semantics §6.3."""
+        it deleted the object and kept using the handle).  With Verifier the freed block faults
+        on the write (0x50); without it, the stale handle gets the 0x10D/0x5 of §6.3."""
         self.machine.pool.check_access(self.address, 8, write=True)
         raise invalid_handle(
             self.machine, self.handle.value, self.TYPE, f"{self.handle!r} was already freed"
@@ -222,8 +222,8 @@ class FxObject:
 
     def pool_blocks(self) -> dict[int, str]:
         """For pool maps: the blocks this object lives in or owns, by address, and what each
-        holds."""
-        return {self.address: self.HANDLE_NAME}
+        holds (nothing for an object embedded in another's block)."""
+        return {} if self.block is None else {self.address: self.HANDLE_NAME}
 
 
 class FxUserObject(FxObject):

@@ -133,9 +133,6 @@ class FxRequestMemory(FxMemoryObject):
         access = ", read-only" if self.read_only else ""
         return f"{self.which} memory of the request, buffer {where} ({self.size:#x} bytes{access})"
 
-    def pool_blocks(self) -> dict[int, str]:
-        return {}  # it lives inside the request's block
-
 
 class FxRequest(FxObject):
     """A WDFREQUEST: from a queue (wrapping the caller's IRP) or created by the driver."""

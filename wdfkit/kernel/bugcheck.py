@@ -86,6 +86,8 @@ class BugCheck(Exception):
         for i, p in enumerate(self.parameters, 1):
             lines.append(f"    Arg{i}: {p:016x}")
         if self.ddi:
+            # A DDI name ("WdfRequestSend") was being called; a context ("a DPC", "driver
+            # unload", the framework calling "EvtDriverDeviceAdd") is where it happened.
             called = self.ddi.isidentifier() and not self.ddi.startswith("Evt")
             lines.append(f"    {'while calling' if called else 'in'} {self.ddi}")
         lines.append(f"    {self.meaning}")
