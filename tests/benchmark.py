@@ -130,7 +130,7 @@ def lookaside_pairs() -> None:
 
 
 def lookaside_lab() -> None:
-    from wdfkit.widgets import LookasideLab
+    from wdfkit.show.widgets import LookasideLab
 
     with contextlib.redirect_stdout(io.StringIO()):
         lab = LookasideLab()
@@ -146,7 +146,7 @@ def lookaside_lab() -> None:
 
 def forwarding_machine(verifier: bool, timeline: bool = False):
     """A machine whose driver forwards every read to its lower device (lesson 08's EvtIoRead)."""
-    from wdfkit import scenarios
+    from wdfkit.course import scenarios
     from wdfkit.ddi.wdfdevice import (
         WDF_IO_QUEUE_CONFIG,
         WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
@@ -226,7 +226,7 @@ def widget_interaction() -> None:
     """A slider move / button click: the callback, the redraw and the PNG it sends."""
     from matplotlib.figure import Figure
 
-    from wdfkit.widgets import AlignmentLab, PoolLab
+    from wdfkit.show.widgets import AlignmentLab, PoolLab
 
     def empty_axes_png(_):
         figure = Figure(figsize=(10, 2.8))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from wdfkit import exercises
+from wdfkit.course import exercises
 
 LABELS = ["00-ex1", "01-ex1", "02-ex1", "03-ex1", "04-ex1", "05-ex1"] + [
     f"{n:02d}-ex1" for n in range(6, 12)

@@ -4,9 +4,9 @@
 import pytest
 
 from wdfkit import *
-from wdfkit import scenarios
+from wdfkit.course import scenarios
 from wdfkit.ddi.wdfiotarget import WDF_IO_TARGET_OPEN_PARAMS
-from wdfkit.timeline import short
+from wdfkit.sim.timeline import short
 
 IOCTL_BUFFERED = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
 IOCTL_NEITHER = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_NEITHER, FILE_ANY_ACCESS)
@@ -383,7 +383,7 @@ def test_timeline_plot_names_a_repeated_event_once_per_line():
     import matplotlib
 
     matplotlib.use("Agg")
-    from wdfkit import plots
+    from wdfkit.show import plots
 
     timeline = scenarios.scenario5(sends=4).machine.timeline
     figure = plots.lifetime_timeline(timeline, "Scenario 5")

@@ -22,10 +22,10 @@ from wdfkit import (
     WdfMemoryCreateFromLookaside,
     WdfObjectCreate,
     WdfObjectDelete,
-    views,
-    workload,
 )
+from wdfkit.course import workload
 from wdfkit.kernel.lookaside import next_depth
+from wdfkit.show import views
 
 # lookaside-depth.md §9, example A: (second, Depth, held) after each tick, t = 1..21, then scans.
 EXAMPLE_A = [

@@ -4,7 +4,7 @@
 import pytest
 
 from wdfkit import *
-from wdfkit import dma_examples, scenarios
+from wdfkit.course import dma_examples, scenarios
 from wdfkit.kernel.mdl import snapshot
 
 SIZE_T_MAX = 2**64 - 1

@@ -57,8 +57,8 @@ from wdfkit import (
     WdfRequestSend,
     WdfRequestSetCompletionRoutine,
 )
+from wdfkit.course.scenarios import queue_driver
 from wdfkit.fx.object import FxObjectStateDestroyed
-from wdfkit.scenarios import queue_driver
 
 BUGCHECK_CODES = {0x10D, 0xC2, 0xC4, 0x50, 0xD5}
 STALE = st.sampled_from([False] * 7 + [True])  # how often a rule may use a dead handle

@@ -197,7 +197,7 @@ def test_handles_and_pointers_from_another_machine_are_refused(machine):
 
 def test_ddi_without_a_machine_says_so():
     with pytest.raises(RuntimeError, match="no simulated machine"):
-        import wdfkit.machine as machine_module
+        import wdfkit.sim.machine as machine_module
 
         saved = list(machine_module._active)
         machine_module._active.clear()

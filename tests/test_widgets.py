@@ -1,9 +1,10 @@
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
-from wdfkit import PagedPool, widgets
+from wdfkit import PagedPool
 from wdfkit.kernel.pool import PAGE_SIZE
-from wdfkit.widgets import CopyLab, carve
+from wdfkit.show import widgets
+from wdfkit.show.widgets import CopyLab, carve
 
 
 def test_pool_lab_buttons_change_pool_and_plot():
@@ -80,7 +81,7 @@ def test_lookaside_lab_simulates_and_drives_ddis():
 
 
 def test_scenario_lab_reruns_on_each_choice():
-    from wdfkit import scenarios
+    from wdfkit.course import scenarios
 
     lab = widgets.ScenarioLab(scenarios.scenario3, {"reuse_first": True, "ioctl": False}, "S3")
     assert "the application got STATUS_SUCCESS" in lab.message.value

@@ -155,7 +155,7 @@ from .kernel.pool import (
     PagedPool,
     PagedPoolCacheAligned,
 )
-from .machine import Machine, boot
+from .sim.machine import Machine, boot
 
 try:
     __version__ = version("wdfkit")
@@ -203,6 +203,6 @@ __all__ = sorted({name for names in _SECTIONS.values() for name in names})
 assert all(name in globals() for name in __all__), "a section names something not imported"
 del kernel, _device_names, _request_names, _target_names, _mdl_names, _dma_names
 
-from . import notebook as _notebook  # noqa: E402  (blue screens in IPython, if running there)
+from .show import notebook as _notebook  # noqa: E402  (blue screens in IPython, if running there)
 
 _notebook.install()

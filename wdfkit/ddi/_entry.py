@@ -9,7 +9,7 @@ import inspect
 
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pointer import PVOID
-from ..machine import RUNNING, _entered, current_machine
+from ..sim.machine import RUNNING, _entered, current_machine
 
 SIZE_T_MAX = (1 << 64) - 1
 ULONG_MAX = (1 << 32) - 1

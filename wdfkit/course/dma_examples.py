@@ -10,7 +10,7 @@ snapshots, scatter/gather lists), and a bug check is kept, never raised.
 
 from dataclasses import dataclass, field
 
-from .ddi.wdfdma import (
+from ..ddi.wdfdma import (
     WDF_DMA_ENABLER_CONFIG,
     WDF_DMA_ENABLER_CONFIG_INIT,
     WdfDmaDirectionWriteToDevice,
@@ -24,17 +24,17 @@ from .ddi.wdfdma import (
     WdfDmaTransactionInitializeUsingRequest,
     WdfDmaTransactionRelease,
 )
-from .ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
-from .ddi.wdfrequest import (
+from ..ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
+from ..ddi.wdfrequest import (
     WdfRequestComplete,
     WdfRequestCompleteWithInformation,
     WdfRequestRetrieveInputWdmMdl,
     WdfRequestRetrieveOutputWdmMdl,
 )
-from .ddi.wdm import ExAllocatePoolWithTag
-from .ddi.wdmmdl import IoAllocateMdl, MmBuildMdlForNonPagedPool
-from .kernel.bugcheck import BugCheck
-from .kernel.irp import (
+from ..ddi.wdm import ExAllocatePoolWithTag
+from ..ddi.wdmmdl import IoAllocateMdl, MmBuildMdlForNonPagedPool
+from ..kernel.bugcheck import BugCheck
+from ..kernel.irp import (
     CTL_CODE,
     FILE_ANY_ACCESS,
     FILE_DEVICE_UNKNOWN,
@@ -46,10 +46,10 @@ from .kernel.irp import (
     WdfDeviceIoDirect,
     WdfDeviceIoNeither,
 )
-from .kernel.mdl import snapshot
-from .kernel.ntstatus import NT_SUCCESS, STATUS_SUCCESS
-from .kernel.pool import NonPagedPoolNx
-from .machine import Machine
+from ..kernel.mdl import snapshot
+from ..kernel.ntstatus import NT_SUCCESS, STATUS_SUCCESS
+from ..kernel.pool import NonPagedPoolNx
+from ..sim.machine import Machine
 from .scenarios import queue_driver
 
 PROFILES = {"scatter/gather": WdfDmaProfileScatterGather64, "packet": WdfDmaProfilePacket64}

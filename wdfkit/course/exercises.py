@@ -8,12 +8,12 @@ running the same DDIs on a fresh simulated machine (the OSTEP ``-s SEED`` / ``-c
 import random
 from dataclasses import dataclass
 
-from .ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
-from .ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
-from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
-from .kernel.bugcheck import BugCheck
-from .kernel.pool import NonPagedPoolNx, PagedPool
-from .machine import Machine
+from ..ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
+from ..ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
+from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from ..kernel.bugcheck import BugCheck
+from ..kernel.pool import NonPagedPoolNx, PagedPool
+from ..sim.machine import Machine
 
 
 @dataclass

@@ -6,9 +6,9 @@ prints the same text on every run.  The layouts follow the tools driver develope
 ``db`` for bytes.
 """
 
-from .kernel.mdl import snapshot as mdl_snapshot
-from .kernel.pool import tag_text
-from .snapshot import MachineSnapshot
+from ..kernel.mdl import snapshot as mdl_snapshot
+from ..kernel.pool import tag_text
+from ..sim.snapshot import MachineSnapshot
 
 
 def _snap(machine) -> MachineSnapshot:

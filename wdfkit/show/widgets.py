@@ -10,21 +10,22 @@ import io
 import ipywidgets as W
 from IPython.display import Image, clear_output, display
 
-from . import plots, views, workload
-from .ddi.wdfcore import WDF_ALIGN_SIZE_UP
-from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
-from .ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
-from .ddi.wdfobject import (
+from ..course import workload
+from ..course.dma_examples import pool_buffer_dma
+from ..ddi.wdfcore import WDF_ALIGN_SIZE_UP
+from ..ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
+from ..ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
+from ..ddi.wdfobject import (
     WDF_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES_INIT,
     WdfObjectCreate,
     WdfObjectDelete,
 )
-from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
-from .dma_examples import pool_buffer_dma
-from .kernel.bugcheck import BugCheck
-from .kernel.pool import NonPagedPoolNx, PagedPool
-from .machine import Machine
+from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
+from ..kernel.bugcheck import BugCheck
+from ..kernel.pool import NonPagedPoolNx, PagedPool
+from ..sim.machine import Machine
+from . import plots, views
 
 
 def _axes(
@@ -463,8 +464,8 @@ class LookasideLab:
 class ScenarioLab:
     """Lessons 07-11: choose the driver's moves, run the scenario, see the timeline and outcome.
 
-    *scenario* is one of :mod:`wdfkit.scenarios`' functions; *choices* maps each keyword to its
-    options (a tuple of values: a dropdown; a bool: a checkbox).
+    *scenario* is one of :mod:`wdfkit.course.scenarios`' functions; *choices* maps each keyword
+    to its options (a tuple of values: a dropdown; a bool: a checkbox).
     """
 
     def __init__(self, scenario, choices: dict, title: str) -> None:

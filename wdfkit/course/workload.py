@@ -14,13 +14,13 @@ machine, whose ``balance.history`` and pool counters the plots read.
 
 from dataclasses import dataclass
 
-from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
-from .ddi.wdfmemory import WdfMemoryCreate
-from .ddi.wdfobject import WdfObjectDelete
-from .ddi.wdmlookaside import NPAGED_LOOKASIDE_LIST, ExInitializeNPagedLookasideList
-from .fx.lookaside import MEMORY_OBJECT_SIZE
-from .kernel.pool import POOL_NX_ALLOCATION, NonPagedPoolNx
-from .machine import Machine
+from ..ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
+from ..ddi.wdfmemory import WdfMemoryCreate
+from ..ddi.wdfobject import WdfObjectDelete
+from ..ddi.wdmlookaside import NPAGED_LOOKASIDE_LIST, ExInitializeNPagedLookasideList
+from ..fx.lookaside import MEMORY_OBJECT_SIZE
+from ..kernel.pool import POOL_NX_ALLOCATION, NonPagedPoolNx
+from ..sim.machine import Machine
 
 BUFFER_SIZE = 256
 TAG = "kooL"  # shows as 'Look' in pool views

@@ -17,12 +17,12 @@ Simplified: one processor, one driver, no devices until a lesson creates them.
 import random
 from collections import deque
 
-from .fx.driver import FX_TAG, FxDriver, driver_tag
-from .kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
-from .kernel.clock import TICKS_PER_SECOND, VirtualClock
-from .kernel.lookaside import PAGED_SLOT, BalanceSetManager
-from .kernel.physical import PhysicalMemory
-from .kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
+from ..fx.driver import FX_TAG, FxDriver, driver_tag
+from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
+from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
+from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
+from ..kernel.physical import PhysicalMemory
+from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
 from .snapshot import BlockSnapshot, MachineSnapshot, ObjectSnapshot, TagSnapshot
 from .timeline import Timeline
 
@@ -54,7 +54,7 @@ class Machine:
     hand out; *seed* seeds :attr:`rng`, the only source of randomness a lesson should use;
     *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
     state transition; *timeline* records the lifetimes the life-cycle lessons draw (see
-    :mod:`wdfkit.timeline`).  *scan_phase* and *scan_every_second* set up the balance-set
+    :mod:`wdfkit.sim.timeline`).  *scan_phase* and *scan_every_second* set up the balance-set
     manager that re-tunes lookaside lists (see :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
     """
 
@@ -218,7 +218,7 @@ class Machine:
         The callback is ``EvtDriverDeviceAdd(Driver, DeviceInit)`` returning an NTSTATUS, as
         in C.  Returns that status.
         """
-        from .fx.device import WDFDEVICE_INIT
+        from ..fx.device import WDFDEVICE_INIT
 
         self.check_running("Machine.add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
@@ -232,7 +232,7 @@ class Machine:
 
     def application(self, requestor_mode: int | None = None):
         """A process (UserMode, the default) or a KernelMode client with the device open."""
-        from .kernel.iomanager import Application, UserMode
+        from ..kernel.iomanager import Application, UserMode
 
         if not self.devices:
             raise RuntimeError(

@@ -7,9 +7,9 @@ redraw quickly.  matplotlib is imported only when a plot is drawn, so ``import w
 fast.
 """
 
-from .kernel.pool import NONPAGED_BASE, PAGE_SHIFT, PAGE_SIZE, PAGED_BASE
-from .snapshot import MachineSnapshot
-from .timeline import short
+from ..kernel.pool import NONPAGED_BASE, PAGE_SHIFT, PAGE_SIZE, PAGED_BASE
+from ..sim.snapshot import MachineSnapshot
+from ..sim.timeline import short
 
 TAG_COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3"]
 

@@ -13,7 +13,7 @@ def install() -> None:
     shell = ipython_module.get_ipython() if ipython_module else None
     if shell is None:
         return
-    from .kernel.bugcheck import BugCheck, MachineHalted
+    from ..kernel.bugcheck import BugCheck, MachineHalted
 
     def show(shell, etype, value, tb, tb_offset=None):
         text = value.blue_screen() if isinstance(value, BugCheck) else f"MachineHalted: {value}"

@@ -16,7 +16,7 @@ same virtual instant; each event also keeps its virtual time.  The history is bo
 import re
 from dataclasses import dataclass, field
 
-from .kernel.clock import TICKS_PER_SECOND
+from ..kernel.clock import TICKS_PER_SECOND
 
 _LONG_HEX = re.compile(r"0x[0-9A-Fa-f]{8,}")
 

@@ -12,7 +12,7 @@ it with ``inspect.getsource`` so what runs is what the learner reads.
 
 from dataclasses import dataclass
 
-from .ddi.wdfdevice import (
+from ..ddi.wdfdevice import (
     WDF_IO_QUEUE_CONFIG,
     WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
     WdfDeviceCreate,
@@ -23,19 +23,19 @@ from .ddi.wdfdevice import (
     WdfIoQueueDispatchSequential,
     WdfIoQueueGetDevice,
 )
-from .ddi.wdfiotarget import (
+from ..ddi.wdfiotarget import (
     WdfIoTargetFormatRequestForIoctl,
     WdfIoTargetFormatRequestForRead,
 )
-from .ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
-from .ddi.wdfmemory import (
+from ..ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
+from ..ddi.wdfmemory import (
     WdfMemoryCopyFromBuffer,
     WdfMemoryCreate,
     WdfMemoryCreatePreallocated,
     WdfMemoryGetBuffer,
 )
-from .ddi.wdfobject import WDF_NO_CONTEXT, WDF_NO_OBJECT_ATTRIBUTES, WdfObjectDelete
-from .ddi.wdfrequest import (
+from ..ddi.wdfobject import WDF_NO_CONTEXT, WDF_NO_OBJECT_ATTRIBUTES, WdfObjectDelete
+from ..ddi.wdfrequest import (
     WDF_NO_SEND_OPTIONS,
     WDF_REQUEST_REUSE_NO_FLAGS,
     WDF_REQUEST_REUSE_PARAMS,
@@ -50,9 +50,9 @@ from .ddi.wdfrequest import (
     WdfRequestSend,
     WdfRequestSetCompletionRoutine,
 )
-from .ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
-from .kernel.bugcheck import BugCheck
-from .kernel.irp import (
+from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from ..kernel.bugcheck import BugCheck
+from ..kernel.irp import (
     CTL_CODE,
     FILE_ANY_ACCESS,
     FILE_DEVICE_UNKNOWN,
@@ -60,9 +60,9 @@ from .kernel.irp import (
     WdfDeviceIoBuffered,
     WdfDeviceIoDirect,
 )
-from .kernel.ntstatus import NT_SUCCESS, STATUS_IO_DEVICE_ERROR, STATUS_SUCCESS
-from .kernel.pool import NonPagedPoolNx
-from .machine import Machine
+from ..kernel.ntstatus import NT_SUCCESS, STATUS_IO_DEVICE_ERROR, STATUS_SUCCESS
+from ..kernel.pool import NonPagedPoolNx
+from ..sim.machine import Machine
 
 IOCTL_TOASTER_GET_DATA = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
 READ_LENGTH = 16

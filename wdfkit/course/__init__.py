@@ -1,0 +1,5 @@
+"""Course material: the scenario drivers, workloads, DMA examples and check-yourself problems.
+
+Everything here is a driver or a client written against the DDI facade, as a learner would
+write one; the tests share the same harness drivers (:func:`wdfkit.course.scenarios.queue_driver`).
+"""
