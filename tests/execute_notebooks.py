@@ -3,8 +3,10 @@
 Usage: python tests/execute_notebooks.py notebooks/*.ipynb
 
 Cells tagged ``raises-exception`` may fail (they show a bug check on purpose).  Widget state,
-execution timing and other per-run metadata are dropped, and the kernelspec is normalised to
-``python3``, so running this twice leaves the files unchanged.  A widget's stored output (a
+execution timing and other per-run metadata are dropped, the kernelspec is normalised to
+``python3``, and consecutive stream outputs of one cell are joined (how the kernel splits a
+cell's printing into messages depends on how busy the machine is), so running this twice leaves
+the files unchanged.  A widget's stored output (a
 random model id that no saved state backs) becomes a line asking the reader to run the cell.
 """
 
@@ -38,11 +40,30 @@ def execute(path: Path) -> None:
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if "outputs" in cell:
+            cell.outputs = join_streams(cell.outputs)
         for output in cell.get("outputs", []):
             if WIDGET_VIEW in output.get("data", {}):
                 output["data"] = {"text/plain": WIDGET_PLACEHOLDER}
     nbformat.write(nb, path)
     print(f"executed {path}")
+
+
+def join_streams(outputs: list) -> list:
+    """Consecutive stdout (or stderr) outputs as one, as the learner sees them."""
+    joined: list = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] += output["text"]
+        else:
+            joined.append(output)
+    return joined
 
 
 if __name__ == "__main__":

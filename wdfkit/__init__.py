@@ -203,6 +203,16 @@ __all__ = sorted({name for names in _SECTIONS.values() for name in names})
 assert all(name in globals() for name in __all__), "a section names something not imported"
 del kernel, _device_names, _request_names, _target_names, _mdl_names, _dma_names
 
-from .show import notebook as _notebook  # noqa: E402  (blue screens in IPython, if running there)
 
-_notebook.install()
+def load_ipython_extension(shell) -> None:
+    """``%load_ext wdfkit``: show bug checks as blue screens (see :mod:`wdfkit.show.extension`)."""
+    from .show.extension import load_ipython_extension
+
+    load_ipython_extension(shell)
+
+
+def unload_ipython_extension(shell) -> None:
+    """``%unload_ext wdfkit``: ordinary tracebacks again."""
+    from .show.extension import unload_ipython_extension
+
+    unload_ipython_extension(shell)
