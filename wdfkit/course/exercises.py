@@ -117,7 +117,7 @@ def _lesson02(label: str, rng: random.Random) -> Problem:
         workload.Phase(0, rng.choice([3, 6])),
     ]
     run = workload.run(phases)
-    depth = run.machine.balance.lists[0].Depth
+    depth = run.machine.snapshot().balance.lists[0].depth
     described = ", then ".join(
         f"{p.rate} buffers per second (burst) for {p.seconds} s"
         if p.rate

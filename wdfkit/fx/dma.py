@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ..kernel.bugcheck import WDF_DMA_FATAL_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.ntstatus import STATUS_MORE_PROCESSING_REQUIRED, STATUS_SUCCESS
 from ..kernel.pool import PAGE_SHIFT, PAGE_SIZE
+from ..sim.snapshot import DmaEnablerDetail, DmaTransactionDetail, DmaTransactionState
 from .handles import FX_TYPE_DMA_ENABLER, FX_TYPE_DMA_TRANSACTION
 from .object import FxObject
 
@@ -111,10 +112,8 @@ class FxDmaEnabler(FxObject):
         # SupportsChainedMdls: scatter/gather, or any profile on DMA version 3.
         self.chained_mdls = self.scatter_gather or v3
 
-    def describe(self) -> str:
-        kind = "scatter/gather" if self.scatter_gather else "packet"
-        chained = "chained MDLs" if self.chained_mdls else "no chained MDLs"
-        return f"{kind} DMA, transfers up to {self.maximum_length:#x} bytes, {chained}"
+    def detail(self) -> DmaEnablerDetail:
+        return DmaEnablerDetail(self.scatter_gather, self.maximum_length, self.chained_mdls)
 
 
 class FxDmaTransaction(FxObject):
@@ -251,8 +250,7 @@ class FxDmaTransaction(FxObject):
             mdl = mdl.Next
         self.mdl, self.offset = mdl, offset
 
-    def describe(self) -> str:
-        return (
-            f"DMA transaction, {STATE_NAMES[self.dma_state]}, {self.transferred:#x} of "
-            f"{self.length:#x} bytes transferred"
+    def detail(self) -> DmaTransactionDetail:
+        return DmaTransactionDetail(
+            DmaTransactionState(self.dma_state), self.transferred, self.length
         )

@@ -37,6 +37,7 @@ from ..kernel.ntstatus import (
     STATUS_REQUEST_NOT_ACCEPTED,
     STATUS_SUCCESS,
 )
+from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject
 
@@ -307,7 +308,6 @@ class FxIoTarget(FxObject):
         elif request.transfer is not None:
             self.lower.cancel(request.transfer)
 
-    def describe(self) -> str:
-        kind = "remote" if self.remote else "default"
-        name = self.lower.name if self.lower is not None else "nothing"
-        return f"{kind} I/O target, {STATE_NAMES[self.target_state]}, sends to {name}"
+    def detail(self) -> IoTargetDetail:
+        lower = self.lower.name if self.lower is not None else None
+        return IoTargetDetail(self.remote, IoTargetState(self.target_state), lower)
