@@ -72,9 +72,9 @@ def _lesson00(label: str, rng: random.Random) -> Problem:
     verifier = rng.choice([True, False])
     machine = Machine("Toaster", verifier=verifier)
     with machine:
-        before = len(machine.pool.live_blocks())
+        before = len(machine.snapshot().blocks)
         WdfMemoryCreate(None, pool, "xEyM", size)
-        blocks = len(machine.pool.live_blocks()) - before
+        blocks = len(machine.snapshot().blocks) - before
     return Problem(
         label,
         f"With Verifier {'on' if verifier else 'off'}, WdfMemoryCreate(None, {pool_name}, "

@@ -25,6 +25,7 @@ from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pool import NonPagedPoolNx, PagedPool
 from ..sim.machine import Machine
+from ..sim.snapshot import MachineState
 from . import plots, views
 
 
@@ -130,8 +131,9 @@ class PoolLab:
         self.redraw()
 
     def _step(self, label: str, action) -> None:
-        if self.machine.state != "running":
-            self.message.value = f"The machine is {self.machine.state}: press 'New machine'."
+        state = self.history[-1][1].state  # (the snapshot after the last step)
+        if state is not MachineState.RUNNING:
+            self.message.value = f"The machine is {state.value}: press 'New machine'."
             return
         try:
             with self.machine:
