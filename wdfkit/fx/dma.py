@@ -46,18 +46,8 @@ SCATTER_GATHER_PROFILES = (
 WdfDmaDirectionReadFromDevice = 0
 WdfDmaDirectionWriteToDevice = 1
 
-# FxDmaTransactionState, as KMDF numbers it (bug-check parameter 3 shows it).
-STATE_NAMES = [
-    "Invalid",
-    "Created",
-    "Reserved",
-    "Initialized",
-    "Transfer",
-    "TransferCompleted",
-    "TransferFailed",
-    "Released",
-    "Deleted",
-]
+# FxDmaTransactionState, as KMDF numbers it (bug-check parameter 3 shows it; the names are
+# DmaTransactionState's).
 (CREATED, RESERVED, INITIALIZED, TRANSFER, TRANSFER_COMPLETED) = range(1, 6)
 RELEASED, DELETED = 7, 8
 
@@ -151,9 +141,8 @@ class FxDmaTransaction(FxObject):
                 self.dma_state,
                 self.machine.driver_globals,
             ),
-            f"WDF_DMA_FATAL_ERROR: {self.handle!r} is in state "
-            f"FxDmaTransactionState{STATE_NAMES[self.dma_state]}, where this call is not "
-            "allowed.",
+            f"WDF_DMA_FATAL_ERROR: {self.handle!r} is in state FxDmaTransactionState"
+            f"{DmaTransactionState(self.dma_state).name}, where this call is not allowed.",
         )
 
     def initialize(self, program_dma, direction: int, mdl, offset: int, length: int) -> None:

@@ -47,7 +47,6 @@ WdfIoTargetStopped = 2
 WdfIoTargetClosedForQueryRemove = 3
 WdfIoTargetClosed = 4
 WdfIoTargetDeleted = 5
-STATE_NAMES = {1: "Started", 2: "Stopped", 3: "ClosedForQueryRemove", 4: "Closed", 5: "Deleted"}
 
 WDF_REQUEST_SEND_OPTION_TIMEOUT = 0x1
 WDF_REQUEST_SEND_OPTION_SYNCHRONOUS = 0x2
@@ -174,7 +173,7 @@ class FxIoTarget(FxObject):
 
     def _change_state(self, state: int) -> None:
         self.target_state = state
-        self.machine.trace("%r is now %s", self.handle, STATE_NAMES[state])
+        self.machine.trace("%r is now %s", self.handle, IoTargetState(state).name)
         waiting, self.waiting = self.waiting, []
         if state == WdfIoTargetStarted:
             for request in waiting:
