@@ -377,9 +377,9 @@ class TimelineEvent:
 class TimelineSnapshot:
     """The recorded lifetimes of one machine.
 
-    *lines* are the picture's line labels, one per thing followed; *crash_step* the step of
-    the bug check (None: none), *crash_code* its code; *full* whether recording stopped after
-    *limit* events.
+    *lines* are the picture's line labels, one per thing followed; *crash_step* is the step of
+    the bug check (None: none), *crash_code* and *crash_name* its code and name; *full* says
+    whether recording stopped after *limit* events.
     """
 
     rows: tuple[LifetimeSnapshot, ...]
