@@ -16,6 +16,7 @@ from ..sim.snapshot import (
     IoTargetDetail,
     LookasideDetail,
     MachineSnapshot,
+    MdlSnapshot,
     MemoryDetail,
     MemoryKind,
     ObjectDetail,
@@ -31,7 +32,7 @@ def _snap(machine) -> MachineSnapshot:
     return machine if isinstance(machine, MachineSnapshot) else machine.snapshot()
 
 
-def handle_text(type_name: str, value: int) -> str:
+def _handle(type_name: str, value: int) -> str:
     """A handle as the debugger prints it: ``WDFMEMORY 0x00003d75bffff9bf``."""
     return f"{type_name} 0x{value:016x}"
 
@@ -42,7 +43,7 @@ def _major(major: int | None) -> str:
     return MAJOR_NAMES.get(major, f"IRP_MJ_{major:#x}")
 
 
-def describe(detail: ObjectDetail) -> str:
+def _describe(detail: ObjectDetail) -> str:
     """A few words for the object tree on what an object holds (its kind's detail)."""
     match detail:
         case DriverDetail(name):
@@ -62,10 +63,10 @@ def describe(detail: ObjectDetail) -> str:
         case MemoryDetail(kind, owns_buffer, buffer, size, tag, lookaside):
             owner = "owns" if owns_buffer else "points at"
             text = f"{kind.value}, {owner} buffer 0x{buffer:016X} ({size:#x} bytes)"
-            if kind is MemoryKind.POOL:
+            if kind is MemoryKind.POOL:  # (the buffer's own block carries the caller's tag)
                 text += f", tag '{tag}'"
             if lookaside is not None:
-                text += f", from {handle_text('WDFLOOKASIDE', lookaside)}"
+                text += f", from {_handle('WDFLOOKASIDE', lookaside)}"
             return text
         case LookasideDetail(shape, buffer_size, tag, kernel_lists):
             return (
@@ -83,7 +84,7 @@ def describe(detail: ObjectDetail) -> str:
             return (
                 f"DMA transaction, {state.name}, {transferred:#x} of {length:#x} bytes transferred"
             )
-    raise TypeError(f"describe: no words for {detail!r}")
+    raise TypeError(f"object_tree: no words for {detail!r}")
 
 
 def object_tree(machine) -> str:
@@ -95,10 +96,10 @@ def object_tree(machine) -> str:
     lines = [f"!wdfkd.wdfdriverinfo {snap.driver_name}   (pool tag '{snap.driver_tag}')"]
     for obj in snap.objects:
         indent = "    " * obj.depth
-        handle = handle_text(obj.type_name, obj.handle)
+        handle = _handle(obj.type_name, obj.handle)
         line = f"{indent}{handle}  refs {obj.refcnt}  {obj.state.name}"
         if obj.detail is not None:
-            line += f"  [{describe(obj.detail)}]"
+            line += f"  [{_describe(obj.detail)}]"
         if obj.depth == 0 and obj.type_name != "WDFDRIVER":
             line = "(outside the tree) " + line
         lines.append(line)
@@ -205,8 +206,11 @@ def timeline(machine) -> str:
 
 
 def mdl(pmdl) -> str:
-    """An MDL's header and PFN array, like ``dt nt!_MDL`` followed by the PFNs."""
-    s = mdl_snapshot(pmdl)
+    """An MDL's header and PFN array, like ``dt nt!_MDL`` followed by the PFNs.
+
+    *pmdl* is an MDL, or its :class:`~wdfkit.sim.snapshot.MdlSnapshot`.
+    """
+    s = pmdl if isinstance(pmdl, MdlSnapshot) else mdl_snapshot(pmdl)
 
     def va(value: int) -> str:
         return "(null)" if value == 0 else f"0x{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"
