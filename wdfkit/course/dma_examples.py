@@ -67,7 +67,9 @@ def _describe(status, mdl) -> str:
     if not NT_SUCCESS(status):
         return status.name
     s = snapshot(mdl)
-    return f"MDL, 0x{s.byte_count:X} bytes, {len(s.pfns)} page(s), {s.flag_names}"
+    return (
+        f"MDL, 0x{s.byte_count:X} bytes, {len(s.pfns)} page(s), {' | '.join(s.flag_names) or '0'}"
+    )
 
 
 def retrieve_mdl_table(length: int = 0x1800) -> list[tuple[str, str, str]]:

@@ -72,9 +72,9 @@ def _lesson00(label: str, rng: random.Random) -> Problem:
     verifier = rng.choice([True, False])
     machine = Machine("Toaster", verifier=verifier)
     with machine:
-        before = len(machine.pool.live_blocks())
+        before = len(machine.snapshot().blocks)
         WdfMemoryCreate(None, pool, "xEyM", size)
-        blocks = len(machine.pool.live_blocks()) - before
+        blocks = len(machine.snapshot().blocks) - before
     return Problem(
         label,
         f"With Verifier {'on' if verifier else 'off'}, WdfMemoryCreate(None, {pool_name}, "
@@ -117,7 +117,7 @@ def _lesson02(label: str, rng: random.Random) -> Problem:
         workload.Phase(0, rng.choice([3, 6])),
     ]
     run = workload.run(phases)
-    depth = run.machine.balance.lists[0].Depth
+    depth = run.machine.snapshot().balance.lists[0].depth
     described = ", then ".join(
         f"{p.rate} buffers per second (burst) for {p.seconds} s"
         if p.rate

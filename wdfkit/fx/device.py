@@ -28,6 +28,7 @@ from ..kernel.ntstatus import (
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_SUCCESS,
 )
+from ..sim.snapshot import DeviceDetail, DeviceIoType, QueueDetail, QueueDispatch
 from .handles import FX_TYPE_DEVICE, FX_TYPE_QUEUE
 from .iotarget import FxIoTarget
 from .object import FxObject
@@ -68,9 +69,8 @@ class FxDevice(FxObject):
             return
         self.default_queue.receive(irp)
 
-    def describe(self) -> str:
-        kinds = {1: "buffered", 2: "neither", 3: "direct"}
-        return f"device, {kinds[self.io_type]} I/O for reads and writes"
+    def detail(self) -> DeviceDetail:
+        return DeviceDetail(DeviceIoType(self.io_type))
 
 
 class FxIoQueue(FxObject):
@@ -160,7 +160,9 @@ class FxIoQueue(FxObject):
         self.presented.pop(request, None)
         self._dispatch()
 
-    def describe(self) -> str:
-        kind = {1: "sequential", 2: "parallel", 3: "manual"}[self.config.DispatchType]
-        default = "default " if self.config.DefaultQueue else ""
-        return f"{default}queue, {kind}, {len(self.presented)} request(s) with the driver"
+    def detail(self) -> QueueDetail:
+        return QueueDetail(
+            QueueDispatch(self.config.DispatchType),
+            bool(self.config.DefaultQueue),
+            len(self.presented),
+        )

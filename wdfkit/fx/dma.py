@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ..kernel.bugcheck import WDF_DMA_FATAL_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.ntstatus import STATUS_MORE_PROCESSING_REQUIRED, STATUS_SUCCESS
 from ..kernel.pool import PAGE_SHIFT, PAGE_SIZE
+from ..sim.snapshot import DmaEnablerDetail, DmaTransactionDetail, DmaTransactionState
 from .handles import FX_TYPE_DMA_ENABLER, FX_TYPE_DMA_TRANSACTION
 from .object import FxObject
 
@@ -45,18 +46,8 @@ SCATTER_GATHER_PROFILES = (
 WdfDmaDirectionReadFromDevice = 0
 WdfDmaDirectionWriteToDevice = 1
 
-# FxDmaTransactionState, as KMDF numbers it (bug-check parameter 3 shows it).
-STATE_NAMES = [
-    "Invalid",
-    "Created",
-    "Reserved",
-    "Initialized",
-    "Transfer",
-    "TransferCompleted",
-    "TransferFailed",
-    "Released",
-    "Deleted",
-]
+# FxDmaTransactionState, as KMDF numbers it (bug-check parameter 3 shows it; the names are
+# DmaTransactionState's).
 (CREATED, RESERVED, INITIALIZED, TRANSFER, TRANSFER_COMPLETED) = range(1, 6)
 RELEASED, DELETED = 7, 8
 
@@ -111,10 +102,8 @@ class FxDmaEnabler(FxObject):
         # SupportsChainedMdls: scatter/gather, or any profile on DMA version 3.
         self.chained_mdls = self.scatter_gather or v3
 
-    def describe(self) -> str:
-        kind = "scatter/gather" if self.scatter_gather else "packet"
-        chained = "chained MDLs" if self.chained_mdls else "no chained MDLs"
-        return f"{kind} DMA, transfers up to {self.maximum_length:#x} bytes, {chained}"
+    def detail(self) -> DmaEnablerDetail:
+        return DmaEnablerDetail(self.scatter_gather, self.maximum_length, self.chained_mdls)
 
 
 class FxDmaTransaction(FxObject):
@@ -152,9 +141,8 @@ class FxDmaTransaction(FxObject):
                 self.dma_state,
                 self.machine.driver_globals,
             ),
-            f"WDF_DMA_FATAL_ERROR: {self.handle!r} is in state "
-            f"FxDmaTransactionState{STATE_NAMES[self.dma_state]}, where this call is not "
-            "allowed.",
+            f"WDF_DMA_FATAL_ERROR: {self.handle!r} is in state FxDmaTransactionState"
+            f"{DmaTransactionState(self.dma_state).name}, where this call is not allowed.",
         )
 
     def initialize(self, program_dma, direction: int, mdl, offset: int, length: int) -> None:
@@ -251,8 +239,7 @@ class FxDmaTransaction(FxObject):
             mdl = mdl.Next
         self.mdl, self.offset = mdl, offset
 
-    def describe(self) -> str:
-        return (
-            f"DMA transaction, {STATE_NAMES[self.dma_state]}, {self.transferred:#x} of "
-            f"{self.length:#x} bytes transferred"
+    def detail(self) -> DmaTransactionDetail:
+        return DmaTransactionDetail(
+            DmaTransactionState(self.dma_state), self.transferred, self.length
         )

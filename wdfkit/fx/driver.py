@@ -9,6 +9,7 @@ Mirrors: fxdriver.cpp (FxDriver::_InitializeTag, MarkNoDeleteDDI), fxdriverapi.c
 Simplified: no registry path, no device-add callback (lessons create objects directly).
 """
 
+from ..sim.snapshot import DriverDetail
 from .handles import FX_TYPE_DRIVER
 from .object import FxObject
 
@@ -46,5 +47,5 @@ class FxDriver(FxObject):
         machine.objects[driver.handle.value] = driver
         return driver
 
-    def describe(self) -> str:
-        return f"driver '{self.machine.driver_name}'"
+    def detail(self) -> DriverDetail:
+        return DriverDetail(self.machine.driver_name)

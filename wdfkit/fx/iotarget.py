@@ -37,6 +37,7 @@ from ..kernel.ntstatus import (
     STATUS_REQUEST_NOT_ACCEPTED,
     STATUS_SUCCESS,
 )
+from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject
 
@@ -46,7 +47,6 @@ WdfIoTargetStopped = 2
 WdfIoTargetClosedForQueryRemove = 3
 WdfIoTargetClosed = 4
 WdfIoTargetDeleted = 5
-STATE_NAMES = {1: "Started", 2: "Stopped", 3: "ClosedForQueryRemove", 4: "Closed", 5: "Deleted"}
 
 WDF_REQUEST_SEND_OPTION_TIMEOUT = 0x1
 WDF_REQUEST_SEND_OPTION_SYNCHRONOUS = 0x2
@@ -173,7 +173,7 @@ class FxIoTarget(FxObject):
 
     def _change_state(self, state: int) -> None:
         self.target_state = state
-        self.machine.trace("%r is now %s", self.handle, STATE_NAMES[state])
+        self.machine.trace("%r is now %s", self.handle, IoTargetState(state).name)
         waiting, self.waiting = self.waiting, []
         if state == WdfIoTargetStarted:
             for request in waiting:
@@ -307,7 +307,6 @@ class FxIoTarget(FxObject):
         elif request.transfer is not None:
             self.lower.cancel(request.transfer)
 
-    def describe(self) -> str:
-        kind = "remote" if self.remote else "default"
-        name = self.lower.name if self.lower is not None else "nothing"
-        return f"{kind} I/O target, {STATE_NAMES[self.target_state]}, sends to {name}"
+    def detail(self) -> IoTargetDetail:
+        lower = self.lower.name if self.lower is not None else None
+        return IoTargetDetail(self.remote, IoTargetState(self.target_state), lower)

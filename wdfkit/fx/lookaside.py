@@ -18,8 +18,11 @@ fxmemorybufferfromlookaside.cpp; kmdf-semantics.md §3, lookaside-depth.md §7.
 Simplified: object header sizes are representative; context memory is not counted in entries.
 """
 
+from dataclasses import replace
+
 from ..kernel.lookaside import LookasideList
 from ..kernel.pool import FRAMEWORK, PAGE_SIZE, NonPagedPoolNx, PagedPool, tag_text
+from ..sim.snapshot import LookasideDetail, LookasideShape, MemoryDetail
 from .handles import FX_TYPE_LOOKASIDE
 from .memory import FxMemoryBuffer, FxMemoryObject
 from .object import FxObject
@@ -66,10 +69,9 @@ class FxLookasideList(FxObject):
         for kernel_list in self.lists:
             kernel_list.delete()
 
-    def describe(self) -> str:
-        return (
-            f"{self.shape}, {self.buffer_size:#x}-byte buffers, tag '{tag_text(self.pool_tag)}', "
-            f"{len(self.lists)} kernel list(s)"
+    def detail(self) -> LookasideDetail:
+        return LookasideDetail(
+            LookasideShape(self.shape), self.buffer_size, tag_text(self.pool_tag), len(self.lists)
         )
 
 
@@ -128,5 +130,5 @@ class FxMemoryBufferFromLookaside(FxMemoryObject):
             kernel_list.free(block)
         self.lookaside.release()
 
-    def describe(self) -> str:
-        return super().describe() + f", from {self.lookaside.handle!r}"
+    def detail(self) -> MemoryDetail:
+        return replace(super().detail(), lookaside=self.lookaside.handle.value)

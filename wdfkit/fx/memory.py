@@ -26,6 +26,7 @@ from ..kernel.ntstatus import (
 )
 from ..kernel.pointer import PVOID
 from ..kernel.pool import FRAMEWORK, PAGE_SIZE, is_paged, tag_text
+from ..sim.snapshot import BlockHolds, MemoryDetail, MemoryKind
 from .handles import FX_TYPE_MEMORY_PREALLOCATED, IFX_TYPE_MEMORY
 from .object import FxObject
 
@@ -84,21 +85,26 @@ class FxMemoryObject(FxObject):
     def timeline_label(self) -> str:
         return f"{self.handle!r} ({self.kind})"
 
-    def pool_blocks(self) -> dict[int, str]:
+    def pool_blocks(self) -> dict[int, BlockHolds]:
         """The object's block, holding the buffer too when it is embedded; else the buffer's
         own block, when the object owns it."""
         if self.block is None:
             return {}
         if self.buffer is not None and self.block.address <= self.buffer < self.block.end:
-            return {self.address: f"{self.HANDLE_NAME}\n+ buffer"}
-        blocks = {self.address: self.HANDLE_NAME}
+            return {self.address: BlockHolds.OBJECT_AND_BUFFER}
+        blocks = {self.address: BlockHolds.OBJECT}
         if self.owns_buffer:
-            blocks[self.buffer] = "buffer"
+            blocks[self.buffer] = BlockHolds.BUFFER
         return blocks
 
-    def describe(self) -> str:
-        owner = "owns" if self.owns_buffer else "points at"
-        return f"{self.kind}, {owner} buffer 0x{self.buffer:016X} ({self.size:#x} bytes)"
+    def detail(self) -> MemoryDetail:
+        return MemoryDetail(
+            MemoryKind(self.kind),
+            self.owns_buffer,
+            self.buffer,
+            self.size,
+            tag_text(self.pool_tag),
+        )
 
 
 class FxMemoryBuffer(FxMemoryObject):
@@ -136,9 +142,6 @@ class FxMemoryBufferFromPool(FxMemoryObject):
 
     def on_destroy(self) -> None:
         self.machine.pool.free(self.buffer_block.address, self.buffer_block.tag)
-
-    def describe(self) -> str:
-        return super().describe() + f", tag '{tag_text(self.pool_tag)}'"
 
 
 class FxMemoryBufferPreallocated(FxMemoryObject):

@@ -20,6 +20,7 @@ not stack traces.
 
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
+from ..sim.snapshot import BlockHolds, ObjectDetail
 from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, MASK64, WDFHANDLE, invalid_handle
 
 FxObjectStateCreated = "FxObjectStateCreated"
@@ -216,14 +217,14 @@ class FxObject:
         self.state = state
 
     # -- views ------------------------------------------------------------------------------
-    def describe(self) -> str:
-        """A few words for the object tree: what this object holds."""
-        return ""
+    def detail(self) -> ObjectDetail | None:
+        """For the object tree: what this kind of object holds (None: nothing to add)."""
+        return None
 
-    def pool_blocks(self) -> dict[int, str]:
+    def pool_blocks(self) -> dict[int, BlockHolds]:
         """For pool maps: the blocks this object lives in or owns, by address, and what each
         holds (nothing for an object embedded in another's block)."""
-        return {} if self.block is None else {self.address: self.HANDLE_NAME}
+        return {} if self.block is None else {self.address: BlockHolds.OBJECT}
 
 
 class FxUserObject(FxObject):

@@ -62,6 +62,7 @@ from ..kernel.ntstatus import (
     STATUS_WDF_PAUSED,
 )
 from ..kernel.pool import FRAMEWORK
+from ..sim.snapshot import RequestBuffer, RequestDetail, RequestMemoryDetail
 from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, MASK64, WDFHANDLE
 from .memory import FxMemoryObject
 from .object import FxObject, FxObjectStateDestroyed
@@ -128,10 +129,10 @@ class FxRequestMemory(FxMemoryObject):
         if self.machine.timeline is not None:
             self.machine.timeline.end(self.handle.value, "invalid: request completed")
 
-    def describe(self) -> str:
-        where = "no buffer" if self.buffer is None else f"0x{self.buffer:016X}"
-        access = ", read-only" if self.read_only else ""
-        return f"{self.which} memory of the request, buffer {where} ({self.size:#x} bytes{access})"
+    def detail(self) -> RequestMemoryDetail:
+        return RequestMemoryDetail(
+            RequestBuffer(self.which), self.buffer, self.size, self.read_only
+        )
 
 
 class FxRequest(FxObject):
@@ -436,10 +437,8 @@ class FxRequest(FxObject):
         if self.queue is None and irp.block is not None and not irp.completed:
             self.machine.pool.free(irp.block.address, IRP_TAG)  # IoFreeIrp
 
-    def describe(self) -> str:
-        origin = "from the queue" if self.queue is not None else "created by the driver"
-        major = self.irp.major_name if self.irp.major is not None else "not formatted"
-        return f"request {origin}, {major}, {self.irp_refs} IRP reference(s)"
+    def detail(self) -> RequestDetail:
+        return RequestDetail(self.queue is not None, self.irp.major, self.irp_refs)
 
 
 def _completion_status(status: int) -> int:

@@ -23,9 +23,8 @@ re-tuned (every allocation and free goes to pool), as Windows 11 does.
 Simplified: one processor, so ``held`` never overshoots Depth; system lists are not simulated.
 """
 
-from dataclasses import dataclass
-
-from .pool import base_is_paged
+from ..sim.snapshot import BalanceSnapshot, LookasideSecond, LookasideSnapshot
+from .pool import base_is_paged, tag_text
 
 MINIMUM_LOOKASIDE_DEPTH = 4
 MAXIMUM_LOOKASIDE_DEPTH = 256
@@ -102,6 +101,24 @@ class LookasideList:
             return
         self.Depth = next_depth(self.Depth, self.MaximumDepth, allocates, misses, scan_period)
 
+    def snapshot(self) -> LookasideSnapshot:
+        """The counters ``!lookaside`` shows, read once."""
+        return LookasideSnapshot(
+            self.name,
+            self.Type,
+            self.paged,
+            tag_text(self.Tag),
+            self.Size,
+            self.Depth,
+            self.MaximumDepth,
+            len(self.held),
+            self.in_use,
+            self.TotalAllocates,
+            self.AllocateMisses,
+            self.TotalFrees,
+            self.FreeMisses,
+        )
+
     def delete(self) -> None:
         """ExDelete(N)PagedLookasideList: leave the scan, set Depth 0, free every held block."""
         self.deleted = True
@@ -123,25 +140,6 @@ def next_depth(depth: int, maximum: int, allocates: int, misses: int, scan_perio
     return min(maximum, depth + growth)
 
 
-@dataclass(frozen=True)
-class LookasideSecond:
-    """One list at the end of one virtual second, after that second's tick."""
-
-    second: int
-    name: str
-    scanned: bool
-    """Whether this tick re-tuned the list."""
-    depth: int
-    held: int
-    in_use: int
-    allocates: int
-    misses: int
-    frees: int
-    free_misses: int
-    peak_in_use: int
-    """Most blocks the driver had at once during the second (a burst's size)."""
-
-
 class BalanceSetManager:
     """KeBalanceSetManager's lookaside work: one tick per virtual second.
 
@@ -160,6 +158,7 @@ class BalanceSetManager:
         self.lists: list[LookasideList] = []
         """Every registered (not yet deleted) list: the kernel's global scan lists."""
         self.history: list[LookasideSecond] = []
+        """Every list's counters at the end of each second, oldest first (append-only)."""
         self.seconds = 0
         self._last: dict[int, tuple[int, int, int, int]] = {}
 
@@ -170,6 +169,14 @@ class BalanceSetManager:
     def unregister(self, lookaside: LookasideList) -> None:
         self.lists.remove(lookaside)
         self._last.pop(id(lookaside), None)
+
+    def snapshot(self) -> BalanceSnapshot:
+        """The lists now and every second so far (the history's records are already frozen)."""
+        return BalanceSnapshot(
+            self.seconds,
+            tuple(lookaside.snapshot() for lookaside in self.lists),
+            tuple(self.history),
+        )
 
     def tick(self) -> None:
         """One wake-up: scan this slot's group, then record every list's second."""

@@ -22,8 +22,8 @@ pages it already maps (nonpaged pool, or a direct-I/O buffer's reserved mapping)
 """
 
 import struct
-from dataclasses import dataclass
 
+from ..sim.snapshot import MdlSnapshot
 from .pointer import PVOID
 from .pool import PAGE_SHIFT, PAGE_SIZE, NonPagedPoolNx
 
@@ -242,26 +242,6 @@ def system_address(mdl: PMDL) -> int | None:
     return mapping
 
 
-@dataclass(frozen=True)
-class MdlSnapshot:
-    """An MDL's fields, read once: what views and plots draw."""
-
-    address: int
-    next: int
-    size: int
-    start_va: int
-    byte_offset: int
-    byte_count: int
-    flags: int
-    mapped_system_va: int
-    pfns: tuple[int, ...]
-
-    @property
-    def flag_names(self) -> str:
-        names = [name for bit, name in MDL_FLAG_NAMES.items() if self.flags & bit]
-        return " | ".join(names) or "0"
-
-
 def snapshot(mdl: PMDL) -> MdlSnapshot:
     """Read the header once, then the PFN array."""
     next_mdl, size, flags, _, _, _, mapped, start_va, byte_count, byte_offset = mdl._fields()
@@ -277,6 +257,7 @@ def snapshot(mdl: PMDL) -> MdlSnapshot:
         byte_offset,
         byte_count,
         flags & 0xFFFF,
+        tuple(name for bit, name in MDL_FLAG_NAMES.items() if flags & bit),
         mapped,
         tuple(pfns[i] for i in range(pages)),
     )

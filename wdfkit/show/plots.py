@@ -8,7 +8,14 @@ fast.
 """
 
 from ..kernel.pool import NONPAGED_BASE, PAGE_SHIFT, PAGE_SIZE, PAGED_BASE
-from ..sim.snapshot import MachineSnapshot
+from ..sim.snapshot import (
+    BlockHolds,
+    BlockSnapshot,
+    LifetimeKind,
+    MachineSnapshot,
+    ObjectState,
+    TimelineSnapshot,
+)
 from ..sim.timeline import short
 
 TAG_COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3"]
@@ -57,12 +64,11 @@ def _draw_tree(ax, snap: MachineSnapshot, title: str, height: int) -> None:
     for i, obj in enumerate(rows):
         y = -i
         x = obj.depth
-        kind = obj.type_name
-        deleted = "Created" not in obj.state
+        deleted = obj.state is not ObjectState.Created
         ax.text(
             x,
             y,
-            f"{kind}\n{obj.handle.split()[1]}\nrefs {obj.refcnt}",
+            f"{obj.type_name}\n0x{obj.handle:016x}\nrefs {obj.refcnt}",
             ha="left",
             va="center",
             fontsize=8,
@@ -224,11 +230,26 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
     return _finish(fig, ax, new)
 
 
+def _holds_text(block: BlockSnapshot) -> str:
+    """What *block* holds, in words for the pool map ("" when no framework object says)."""
+    match block.holds:
+        case BlockHolds.DRIVER_GLOBALS:
+            return "driver\nglobals"
+        case BlockHolds.OBJECT:
+            return block.object_type
+        case BlockHolds.OBJECT_AND_BUFFER:
+            return f"{block.object_type}\n+ buffer"
+        case BlockHolds.BUFFER:
+            return "buffer"
+    return ""
+
+
 def _name_block(ax, block, x: float, y: float, inches_per_byte: float) -> None:
     """Write what *block* holds across it, or up it when narrow; nothing when it cannot fit."""
-    if not block.holds:
+    text = _holds_text(block)
+    if not text:
         return
-    lines = block.holds.splitlines()
+    lines = text.splitlines()
     text_inches = max(len(line) for line in lines) * 0.7 * 7 / 72  # 7 pt bold characters
     width = block.size * inches_per_byte
     if text_inches + 0.15 <= width:
@@ -240,7 +261,7 @@ def _name_block(ax, block, x: float, y: float, inches_per_byte: float) -> None:
     ax.text(
         x,
         y,
-        block.holds,
+        text,
         rotation=rotation,
         ha="center",
         va="center",
@@ -254,8 +275,9 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
     """One list's seconds: Depth, the pool blocks it holds idle and the most the driver had in
     use at once; below, allocations, misses (new pool blocks) and free misses (blocks freed).
 
-    *history* is the list's rows of ``machine.balance.history``.  Given *axes* (the two of an
-    earlier call's figure), redraws into them.
+    *history* is the list's :class:`~wdfkit.sim.snapshot.LookasideSecond` records, e.g. a
+    balance snapshot's ``seconds_of(name)``.  Given *axes* (the two of an earlier call's figure),
+    redraws into them.
     """
     rows = list(history)
     seconds = [r.second for r in rows]
@@ -331,10 +353,10 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
 
 
 KIND_COLOURS = {
-    "request": "#4c72b0",
-    "memory": "#55a868",
-    "buffer": "#dd8452",
-    "reference": "#8172b3",
+    LifetimeKind.REQUEST: "#4c72b0",
+    LifetimeKind.MEMORY: "#55a868",
+    LifetimeKind.BUFFER: "#dd8452",
+    LifetimeKind.REFERENCE: "#8172b3",
 }
 
 
@@ -393,7 +415,12 @@ def _timeline_last_step(timeline) -> float:
 
 def timeline_height(timeline) -> float:
     """Inches a lifetime timeline needs: its lines plus title, axis and margins."""
-    return _figure_inches(_timeline_layout(timeline)[2])
+    return _figure_inches(_timeline_layout(_recorded(timeline))[2])
+
+
+def _recorded(timeline) -> TimelineSnapshot:
+    """*timeline* itself when it is a snapshot, else a snapshot of it (a machine's timeline)."""
+    return timeline if isinstance(timeline, TimelineSnapshot) else timeline.snapshot()
 
 
 def _figure_inches(lines_height: float) -> float:
@@ -406,17 +433,19 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
 
     Ticks mark the DDI calls and events that touched a bar, each named once per line; a red
     line marks a bug check.  The x axis counts events in order (most happen at the same
-    virtual instant).
+    virtual instant).  *timeline* is a :class:`~wdfkit.sim.snapshot.TimelineSnapshot`, or a
+    machine's ``timeline``, which is snapshotted first.
     """
     from matplotlib.ticker import MaxNLocator
 
+    timeline = _recorded(timeline)
     last = _timeline_last_step(timeline)
     centres, labels, height = _timeline_layout(timeline)
     fig, ax, new = _axes(ax, (11, _figure_inches(height)))
     for row in timeline.rows:
         y = centres[row.line]
         end = row.end if row.end is not None else last + 0.5
-        colour = KIND_COLOURS.get(row.kind, "#7f7f7f")
+        colour = KIND_COLOURS[row.kind]
         ax.barh(y, end - row.start, left=row.start, height=_BAR_IN, color=colour, alpha=0.35)
         ax.plot([row.start], [y], marker="o", color=colour, markersize=5)
         for step, _ in row.marks:
@@ -440,7 +469,8 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
         ax.text(
             timeline.crash_step,
             -0.08,
-            timeline.crash_text.split(" (")[0] + ": bars reaching this line were alive  ",
+            f"0x{timeline.crash_code:X} {timeline.crash_name}: "
+            "bars reaching this line were alive  ",
             color="#c0392b",
             fontsize=8,
             ha="right",

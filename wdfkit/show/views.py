@@ -6,13 +6,85 @@ prints the same text on every run.  The layouts follow the tools driver develope
 ``db`` for bytes.
 """
 
+from ..kernel.irp import MAJOR_NAMES
 from ..kernel.mdl import snapshot as mdl_snapshot
-from ..kernel.pool import tag_text
-from ..sim.snapshot import MachineSnapshot
+from ..sim.snapshot import (
+    DeviceDetail,
+    DmaEnablerDetail,
+    DmaTransactionDetail,
+    DriverDetail,
+    IoTargetDetail,
+    LookasideDetail,
+    MachineSnapshot,
+    MdlSnapshot,
+    MemoryDetail,
+    MemoryKind,
+    ObjectDetail,
+    QueueDetail,
+    RequestDetail,
+    RequestMemoryDetail,
+)
+from ..sim.timeline import short
 
 
 def _snap(machine) -> MachineSnapshot:
+    """The snapshot to show: *machine* itself when it is one, else a new one of it."""
     return machine if isinstance(machine, MachineSnapshot) else machine.snapshot()
+
+
+def _handle(type_name: str, value: int) -> str:
+    """A handle as the debugger prints it: ``WDFMEMORY 0x00003d75bffff9bf``."""
+    return f"{type_name} 0x{value:016x}"
+
+
+def _major(major: int | None) -> str:
+    if major is None:
+        return "not formatted"
+    return MAJOR_NAMES.get(major, f"IRP_MJ_{major:#x}")
+
+
+def _describe(detail: ObjectDetail) -> str:
+    """A few words for the object tree on what an object holds (its kind's detail)."""
+    match detail:
+        case DriverDetail(name):
+            return f"driver '{name}'"
+        case DeviceDetail(io_type):
+            return f"device, {io_type.name.lower()} I/O for reads and writes"
+        case QueueDetail(dispatch, default, presented):
+            kind = f"{'default ' if default else ''}queue, {dispatch.name.lower()}"
+            return f"{kind}, {presented} request(s) with the driver"
+        case RequestDetail(from_queue, major, irp_refs):
+            origin = "from the queue" if from_queue else "created by the driver"
+            return f"request {origin}, {_major(major)}, {irp_refs} IRP reference(s)"
+        case RequestMemoryDetail(which, buffer, size, read_only):
+            where = "no buffer" if buffer is None else f"0x{buffer:016X}"
+            access = ", read-only" if read_only else ""
+            return f"{which.value} memory of the request, buffer {where} ({size:#x} bytes{access})"
+        case MemoryDetail(kind, owns_buffer, buffer, size, tag, lookaside):
+            owner = "owns" if owns_buffer else "points at"
+            text = f"{kind.value}, {owner} buffer 0x{buffer:016X} ({size:#x} bytes)"
+            if kind is MemoryKind.POOL:  # (the buffer's own block carries the caller's tag)
+                text += f", tag '{tag}'"
+            if lookaside is not None:
+                text += f", from {_handle('WDFLOOKASIDE', lookaside)}"
+            return text
+        case LookasideDetail(shape, buffer_size, tag, kernel_lists):
+            return (
+                f"{shape.value}, {buffer_size:#x}-byte buffers, tag '{tag}', "
+                f"{kernel_lists} kernel list(s)"
+            )
+        case IoTargetDetail(remote, state, sends_to):
+            kind = "remote" if remote else "default"
+            return f"{kind} I/O target, {state.name}, sends to {sends_to or 'nothing'}"
+        case DmaEnablerDetail(scatter_gather, maximum_length, chained_mdls):
+            kind = "scatter/gather" if scatter_gather else "packet"
+            chained = "chained MDLs" if chained_mdls else "no chained MDLs"
+            return f"{kind} DMA, transfers up to {maximum_length:#x} bytes, {chained}"
+        case DmaTransactionDetail(state, transferred, length):
+            return (
+                f"DMA transaction, {state.name}, {transferred:#x} of {length:#x} bytes transferred"
+            )
+    raise TypeError(f"object_tree: no words for {detail!r}")
 
 
 def object_tree(machine) -> str:
@@ -24,10 +96,10 @@ def object_tree(machine) -> str:
     lines = [f"!wdfkd.wdfdriverinfo {snap.driver_name}   (pool tag '{snap.driver_tag}')"]
     for obj in snap.objects:
         indent = "    " * obj.depth
-        state = obj.state.replace("FxObjectState", "")
-        line = f"{indent}{obj.handle}  refs {obj.refcnt}  {state}"
-        if obj.description:
-            line += f"  [{obj.description}]"
+        handle = _handle(obj.type_name, obj.handle)
+        line = f"{indent}{handle}  refs {obj.refcnt}  {obj.state.name}"
+        if obj.detail is not None:
+            line += f"  [{_describe(obj.detail)}]"
         if obj.depth == 0 and obj.type_name != "WDFDRIVER":
             line = "(outside the tree) " + line
         lines.append(line)
@@ -66,8 +138,10 @@ def pool_blocks(machine, owner: str | None = None) -> str:
 
 def log(machine, last: int = 10) -> str:
     """The last *last* lines of the framework log, with virtual time and IRQL."""
-    snap = _snap(machine)
-    return "\n".join(snap.log[-last:])
+    entries = _snap(machine).log[-last:]
+    return "\n".join(
+        f"[{entry.seconds:10.6f}s IRQL {entry.irql}] {entry.message}" for entry in entries
+    )
 
 
 def hexdump(pointer, length: int = 64) -> str:
@@ -88,43 +162,55 @@ def hexdump(pointer, length: int = 64) -> str:
 def bugcheck(machine) -> str:
     """The blue screen of a stopped machine, or a line saying it is running."""
     snap = _snap(machine)
-    return snap.bugcheck or f"(no bug check: the machine is {snap.state})"
+    return snap.bugcheck or f"(no bug check: the machine is {snap.state.value})"
 
 
 def lookaside(machine) -> str:
     """Every kernel lookaside list the balance-set manager tunes, like ``!lookaside``.
 
-    Reads the live lists (not a snapshot): Depth, MaximumDepth, allocations and misses (with the
-    hit rate), frees and free misses, blocks held, block size, tag and pool type.
+    Depth, MaximumDepth, allocations and misses (with the hit rate), frees and free misses,
+    blocks held, block size, tag and pool type.
     """
     lines = []
-    for lst in machine.balance.lists:
-        hits = lst.TotalAllocates - lst.AllocateMisses
-        rate = f"{100 * hits / lst.TotalAllocates:5.1f}%" if lst.TotalAllocates else "  n/a"
+    for lst in _snap(machine).balance.lists:
+        hits = lst.total_allocates - lst.allocate_misses
+        rate = f"{100 * hits / lst.total_allocates:5.1f}%" if lst.total_allocates else "  n/a"
         pool = "Paged" if lst.paged else "NonPaged"
         lines += [
             f"Lookaside {lst.name}",
-            f"    Type     = {lst.Type:04x} {pool}    Tag = '{tag_text(lst.Tag)}'    "
-            f"Size = {lst.Size:#x}",
-            f"    Depth    = {lst.Depth:8}    MaximumDepth = {lst.MaximumDepth:8}    "
-            f"Held = {len(lst.held)}",
-            f"    Allocs   = {lst.TotalAllocates:8}    Misses       = {lst.AllocateMisses:8}    "
+            f"    Type     = {lst.pool_type:04x} {pool}    Tag = '{lst.tag}'    "
+            f"Size = {lst.size:#x}",
+            f"    Depth    = {lst.depth:8}    MaximumDepth = {lst.maximum_depth:8}    "
+            f"Held = {lst.held}",
+            f"    Allocs   = {lst.total_allocates:8}    Misses       = {lst.allocate_misses:8}    "
             f"Hit rate = {rate}",
-            f"    Frees    = {lst.TotalFrees:8}    FreeMisses   = {lst.FreeMisses:8}",
+            f"    Frees    = {lst.total_frees:8}    FreeMisses   = {lst.free_misses:8}",
         ]
     return "\n".join(lines) if lines else "(no lookaside lists)"
 
 
 def timeline(machine) -> str:
-    """The lifetime history recorded with ``Machine(timeline=True)``, one event per line."""
-    if machine.timeline is None:
+    """The lifetime history recorded with ``Machine(timeline=True)``, one event per line:
+    step, virtual time, row, what happened."""
+    recorded = _snap(machine).timeline
+    if recorded is None:
         return "(no timeline: create the machine with Machine(timeline=True))"
-    return machine.timeline.text()
+    lines = [f"{'step':>4}  {'time (s)':>9}  {'object':<38} event"]
+    for event in recorded.events:
+        lines.append(
+            f"{event.step:>4}  {event.seconds:9.6f}  {short(event.label):<38} {short(event.text)}"
+        )
+    if recorded.full:
+        lines.append(f"(recording stopped after {recorded.limit} events)")
+    return "\n".join(lines)
 
 
 def mdl(pmdl) -> str:
-    """An MDL's header and PFN array, like ``dt nt!_MDL`` followed by the PFNs."""
-    s = mdl_snapshot(pmdl)
+    """An MDL's header and PFN array, like ``dt nt!_MDL`` followed by the PFNs.
+
+    *pmdl* is an MDL, or its :class:`~wdfkit.sim.snapshot.MdlSnapshot`.
+    """
+    s = pmdl if isinstance(pmdl, MdlSnapshot) else mdl_snapshot(pmdl)
 
     def va(value: int) -> str:
         return "(null)" if value == 0 else f"0x{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"
@@ -135,7 +221,7 @@ def mdl(pmdl) -> str:
             f"dt nt!_MDL {va(s.address)}",
             f"   +0x000 Next             : {va(s.next)}",
             f"   +0x008 Size             : 0x{s.size:x}",
-            f"   +0x00a MdlFlags         : 0x{s.flags:x} ({s.flag_names})",
+            f"   +0x00a MdlFlags         : 0x{s.flags:x} ({' | '.join(s.flag_names) or '0'})",
             f"   +0x018 MappedSystemVa   : {va(s.mapped_system_va)}",
             f"   +0x020 StartVa          : {va(s.start_va)}",
             f"   +0x028 ByteCount        : 0x{s.byte_count:x}",

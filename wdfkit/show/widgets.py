@@ -25,6 +25,7 @@ from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pool import NonPagedPoolNx, PagedPool
 from ..sim.machine import Machine
+from ..sim.snapshot import MachineState
 from . import plots, views
 
 
@@ -130,8 +131,9 @@ class PoolLab:
         self.redraw()
 
     def _step(self, label: str, action) -> None:
-        if self.machine.state != "running":
-            self.message.value = f"The machine is {self.machine.state}: press 'New machine'."
+        state = self.history[-1][1].state  # (the snapshot after the last step)
+        if state is not MachineState.RUNNING:
+            self.message.value = f"The machine is {state.value}: press 'New machine'."
             return
         try:
             with self.machine:
@@ -243,8 +245,8 @@ class MemoryCreateLab:
         with machine:
             _, memory, buffer = WdfMemoryCreate(None, self.pool.value, "gaTS", self.size.value)
         self.snapshot = machine.snapshot()
-        described = next(o for o in self.snapshot.objects if o.handle == repr(memory))
-        self.kind = described.description.split(",")[0]
+        described = next(o for o in self.snapshot.objects if o.handle == memory.value)
+        self.kind = described.detail.kind.value
         blocks = [b for b in self.snapshot.blocks if b.tag in ("STag", "Toas")][1:]
         self.summary.value = (
             f"KMDF chose '{self.kind}': {len(blocks)} pool block(s) for this memory object; "
@@ -449,14 +451,14 @@ class LookasideLab:
 
     def _draw(self, machine, title: str) -> None:
         """Show the list's counters now (second line) and its seconds so far (the plot)."""
-        lst = machine.balance.lists[0]
+        balance = machine.snapshot().balance
+        lst = balance.lists[0]
         self.counters.value = (
-            f"t={machine.balance.seconds} s: Depth {lst.Depth}, held {len(lst.held)}, "
-            f"in use {lst.in_use}, allocations {lst.TotalAllocates}, misses "
-            f"{lst.AllocateMisses}, frees {lst.TotalFrees}, free misses {lst.FreeMisses}"
+            f"t={balance.seconds} s: Depth {lst.depth}, held {lst.held}, "
+            f"in use {lst.in_use}, allocations {lst.total_allocates}, misses "
+            f"{lst.allocate_misses}, frees {lst.total_frees}, free misses {lst.free_misses}"
         )
-        name = lst.name
-        rows = [r for r in machine.balance.history if r.name == name]
+        rows = balance.seconds_of(lst.name)
         self.figure = plots.lookaside_timeline(rows, title, axes=self.axes)
         _show(self.out, self.figure)
 
@@ -490,9 +492,10 @@ class ScenarioLab:
     def update(self) -> None:
         """Run the scenario with the chosen moves; redraw the timeline and the outcome."""
         self.run = self.scenario(**{name: c.value for name, c in self.controls.items()})
+        timeline = self.run.machine.snapshot().timeline
         figure = _figure()
-        plots.lifetime_timeline(self.run.machine.timeline, self.title, ax=figure.subplots())
-        figure.set_size_inches(11, plots.timeline_height(self.run.machine.timeline))
+        plots.lifetime_timeline(timeline, self.title, ax=figure.subplots())
+        figure.set_size_inches(11, plots.timeline_height(timeline))
         figure.tight_layout()
         self.message.value = "Outcome: " + self.run.outcome
         _show(self.out, figure)

@@ -23,7 +23,16 @@ from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
 from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
-from .snapshot import BlockSnapshot, MachineSnapshot, ObjectSnapshot, TagSnapshot
+from .snapshot import (
+    BlockHolds,
+    BlockSnapshot,
+    LogEntry,
+    MachineSnapshot,
+    MachineState,
+    ObjectSnapshot,
+    ObjectState,
+    TagSnapshot,
+)
 from .timeline import Timeline
 
 RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
@@ -284,7 +293,7 @@ class Machine:
 
     # -- what the tools show ------------------------------------------------------------------
     def snapshot(self) -> MachineSnapshot:
-        """A frozen copy of everything views and plots show."""
+        """A frozen copy of everything views, plots and widgets show."""
         objects: list[ObjectSnapshot] = []
 
         def walk(obj, depth):
@@ -295,12 +304,14 @@ class Machine:
         if self.driver.handle.value in self.objects:
             walk(self.driver, 0)
         listed = {o.handle for o in objects}
-        for obj in self.objects.values():  # deleted but still referenced: outside the tree
-            if repr(obj.handle) not in listed:
+        for value, obj in self.objects.items():  # deleted but still referenced: outside the tree
+            if value not in listed:
                 objects.append(_object_snapshot(obj, 0))
-        holds = {self.driver_globals: "driver\nglobals"}
+        holds = {self.driver_globals: (BlockHolds.DRIVER_GLOBALS, None)}
         for obj in self.objects.values():
-            holds.update(obj.pool_blocks())
+            for address, held in obj.pool_blocks().items():
+                holds[address] = (held, obj.HANDLE_NAME)
+        unclaimed = (BlockHolds.UNKNOWN, None)
         blocks = tuple(
             BlockSnapshot(
                 b.address,
@@ -308,7 +319,7 @@ class Machine:
                 tag_text(b.tag),
                 b.paged,
                 b.owner,
-                holds.get(b.address, ""),
+                *holds.get(b.address, unclaimed),
             )
             for b in self.pool.live_blocks()
         )
@@ -316,32 +327,37 @@ class Machine:
             TagSnapshot(u.tag, u.paged, u.allocs, u.frees, u.bytes_in_use)
             for u in self.pool.tag_usage()
         )
-        log = tuple(self.log_lines())
+        log = tuple(
+            LogEntry(ticks / TICKS_PER_SECOND, irql, text % args if args else text)
+            for ticks, irql, text, args in self.log
+        )
         return MachineSnapshot(
             driver_name=self.driver_name,
             driver_tag=tag_text(self.tag),
             verifier=self.verifier,
-            state=self.state,
+            state=MachineState(self.state),
             seconds=self.clock.seconds,
             irql=self.irql,
             objects=tuple(objects),
             blocks=blocks,
             tags=tags,
+            balance=self.balance.snapshot(),
             log=log,
             bugcheck=None if self.bugcheck is None else self.bugcheck.blue_screen(),
+            timeline=None if self.timeline is None else self.timeline.snapshot(),
         )
 
 
 def _object_snapshot(obj, depth: int) -> ObjectSnapshot:
     return ObjectSnapshot(
-        handle=repr(obj.handle),
+        handle=obj.handle.value,
         type_name=obj.HANDLE_NAME,
         address=obj.address,
         refcnt=obj.refcnt,
-        state=obj.state,
-        parent=None if obj.parent is None else repr(obj.parent.handle),
+        state=ObjectState(obj.state),
+        parent=None if obj.parent is None else obj.parent.handle.value,
         depth=depth,
-        description=obj.describe(),
+        detail=obj.detail(),
     )
 
 

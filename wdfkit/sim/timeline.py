@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..kernel.clock import TICKS_PER_SECOND
+from .snapshot import LifetimeKind, LifetimeSnapshot, TimelineEvent, TimelineSnapshot
 
 _LONG_HEX = re.compile(r"0x[0-9A-Fa-f]{8,}")
 
@@ -108,6 +109,31 @@ class Timeline:
     def crash(self, summary: str) -> None:
         self.crash_text = summary
         self.crash_step = self._event(None, f"*** BUG CHECK {summary}")
+
+    def snapshot(self) -> TimelineSnapshot:
+        """A frozen copy of the lifetimes and events, for views and plots."""
+        bugcheck = self.machine.bugcheck if self.crash_step is not None else None
+        return TimelineSnapshot(
+            rows=tuple(
+                LifetimeSnapshot(
+                    row.label,
+                    LifetimeKind(row.kind),
+                    row.start,
+                    row.line,
+                    row.end,
+                    row.end_text,
+                    tuple(row.marks),
+                )
+                for row in self.rows
+            ),
+            lines=tuple(self.lines),
+            events=tuple(TimelineEvent(*event) for event in self.events),
+            crash_step=self.crash_step,
+            crash_code=None if bugcheck is None else bugcheck.code,
+            crash_name="" if bugcheck is None else bugcheck.name,
+            full=self.full,
+            limit=self.limit,
+        )
 
     def text(self) -> str:
         """The history as lines: step, virtual time, row, what happened."""
