@@ -8,8 +8,9 @@ driver completes the current one) or all at once (parallel).  A type with no cal
 completed with STATUS_INVALID_DEVICE_REQUEST; a zero-length read or write is completed with
 STATUS_SUCCESS unless the queue allows zero-length requests.
 
-Mirrors: fxdevice.cpp, fxioqueue.cpp (DispatchEvents, the presented and driver-owned lists),
-fxpkgio.cpp (Dispatch), fxdeviceinit.cpp.
+Mirrors: fxdevice.cpp (FxDevice::_Create), fxioqueue.cpp (DispatchEvents, the presented and
+driver-owned lists), fxpkgio.cpp (Dispatch, CreateQueue, InitializeDefaultQueue),
+fxdeviceinit.cpp.
 Simplified: one device, one default queue, no power management, no locking (one thread).
 """
 

@@ -11,7 +11,8 @@ completion parameters filled in.  Asynchronous completion leaves the format's me
 in place: only reformatting, reuse, completion or deletion release them.
 
 Mirrors: fxiotarget.cpp (SubmitLocked, SubmitSync, CompleteRequest), fxrequestbase.cpp
-(CompleteSubmitted), fxiotargetapi.cpp; kmdf-semantics.md §5.
+(CompleteSubmitted), fxiotargetremote.cpp (FxIoTargetRemote::_Create), fxdevicebase.cpp
+(AllocateTarget), fxiotargetapi.cpp; kmdf-semantics.md §5.
 A synchronous ``WdfRequestSend`` still calls the driver's completion routine (SubmitSync with
 SubmitSyncCallCompletion) before it returns; the ``WdfIoTargetSend…Synchronously`` methods do not.
 Simplified: no stack-location counting, no purge, no query-remove; a timed-out request is
