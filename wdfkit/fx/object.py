@@ -67,6 +67,11 @@ class FxObject:
         self.tags: dict = {None: 1}
         """Outstanding references per tag (the tag tracker, kept while Verifier is on)."""
 
+    def answers(self, type_code: int) -> bool:
+        """QueryInterface: does this object answer to *type_code*?"""
+        return type_code in (FX_TYPE_OBJECT, self.TYPE)
+
+    # -- creation ---------------------------------------------------------------------------
     @classmethod
     def allocate_block(cls, machine, size: int | None = None, tag: int | None = None):
         """Pool for the C++ object, tagged with the driver's tag as KMDF does; None if exhausted."""
@@ -107,11 +112,6 @@ class FxObject:
         obj.commit(attributes, parent)
         return STATUS_SUCCESS, obj
 
-    def answers(self, type_code: int) -> bool:
-        """QueryInterface: does this object answer to *type_code*?"""
-        return type_code in (FX_TYPE_OBJECT, self.TYPE)
-
-    # -- creation ---------------------------------------------------------------------------
     def commit(self, attributes, parent: "FxObject") -> None:
         """FxObject::Commit: take callbacks and contexts from *attributes*, link to *parent*,
         make the handle valid.  The second half of :meth:`create`."""
