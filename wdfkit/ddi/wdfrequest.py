@@ -426,11 +426,11 @@ def WdfRequestSend(machine, Request: WDFHANDLE, Target: WDFHANDLE, Options) -> b
     if NT_SUCCESS(status) and flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS:
         status = check_irql(machine, PASSIVE_LEVEL, name)
     if not NT_SUCCESS(status):
-        request.irp.IoStatus.Status = status
+        request.set_status(status)
         return False
     machine.trace("WdfRequestSend(%r, %r)", request.handle, target.handle)
     status = target.send(request, flags, timeout, name)
     if status is not None:
-        request.irp.IoStatus.Status = NTSTATUS(status)
+        request.set_status(status)
         return False
     return True

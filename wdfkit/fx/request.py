@@ -174,6 +174,10 @@ class FxRequest(FxObject):
         machine.objects[request.handle.value] = request
         return STATUS_SUCCESS, request
 
+    def set_status(self, status: int) -> None:
+        """FxRequest::SetStatus: IoStatus.Status, what WdfRequestGetStatus reports."""
+        self.irp.IoStatus.Status = NTSTATUS(status)
+
     def set_information(self, information: int) -> None:
         """FxRequest::SetInformation: IoStatus.Information, the bytes the request moved.
         Simplified: KMDF's Verifier also refuses it on a completed request; wdfkit does not."""
