@@ -406,3 +406,95 @@ def test_timeline_marks_the_crash_and_stays_bounded():
     for _ in range(5):
         machine.application().ReadFile(bytearray(4))
     assert len(machine.timeline.events) == 10 and machine.timeline.full
+
+
+def test_wdfiotargetcreate_validates_its_attributes_as_kmdf_does():
+    """WdfIoTargetCreate runs FxValidateObjectAttributes: an uninitialised struct (Size 0) is
+    STATUS_INFO_LENGTH_MISMATCH, and nothing is allocated."""
+    machine, device = device_machine()
+    in_use = machine.pool.in_use[False]
+    assert WdfIoTargetCreate(device, WDF_OBJECT_ATTRIBUTES()) == (
+        STATUS_INFO_LENGTH_MISMATCH,
+        None,
+    )
+    assert machine.pool.in_use[False] == in_use
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+    status, target = WdfIoTargetCreate(device, attributes)
+    assert status == STATUS_SUCCESS and WdfIoTargetGetState(target) == WdfIoTargetClosed
+
+
+def test_a_remote_target_is_parented_under_its_device():
+    """FxIoTargetRemote::_Create: ParentObject must be the device or under it."""
+    machine, device = device_machine()
+    _, outsider = WdfObjectCreate(None)  # parented to the driver
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+    attributes.ParentObject = outsider
+    assert WdfIoTargetCreate(device, attributes) == (STATUS_INVALID_DEVICE_REQUEST, None)
+    _, inside = WdfIoTargetCreate(device, None)
+    attributes.ParentObject = inside
+    status, target = WdfIoTargetCreate(device, attributes)
+    assert status == STATUS_SUCCESS
+    WdfObjectDelete(inside)
+    with pytest.raises(BugCheck):  # deleted with its parent
+        WdfIoTargetGetState(target)
+
+
+def test_wdfdevicecreate_allows_no_parent_but_execution_level_and_scope():
+    """fxdeviceapi.cpp validates with PARENT_NOT_ALLOWED, EXECUTION_LEVEL_ALLOWED and
+    SYNCHRONIZATION_SCOPE_ALLOWED."""
+    seen = {}
+
+    def add(Driver, DeviceInit):
+        _, other = WdfObjectCreate(None)
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+        attributes.ParentObject = other
+        seen["parent"] = WdfDeviceCreate(DeviceInit, attributes)
+        attributes.ParentObject = None
+        attributes.ExecutionLevel = WdfExecutionLevelPassive
+        attributes.SynchronizationScope = WdfSynchronizationScopeDevice
+        status, seen["device"] = WdfDeviceCreate(DeviceInit, attributes)
+        return status
+
+    machine = boot("Toaster")
+    assert machine.add_device(add) == STATUS_SUCCESS
+    assert seen["parent"] == (STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED, None)
+    assert WdfIoTargetGetState(WdfDeviceGetIoTarget(seen["device"])) == WdfIoTargetStarted
+
+
+def test_a_device_whose_default_target_gets_no_pool_is_not_created():
+    """FxDevice::_Create fails as a whole: the device is deleted again without its callbacks."""
+    seen = {"cleanup": 0}
+
+    def add(Driver, DeviceInit):
+        machine.pool.limit = machine.pool.in_use[False] + 0x300  # the device, not its target
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+        attributes.EvtCleanupCallback = lambda handle: seen.__setitem__("cleanup", 1)
+        status, seen["device"] = WdfDeviceCreate(DeviceInit, attributes)
+        return status
+
+    machine = boot("Toaster")
+    objects = dict(machine.objects)
+    assert machine.add_device(add) == STATUS_INSUFFICIENT_RESOURCES
+    assert seen == {"cleanup": 0, "device": None}
+    assert machine.objects == objects
+
+
+def test_wdfioqueuecreate_allows_a_scope_and_a_parent_under_the_device():
+    """fxioqueueapi.cpp / FxPkgIo::CreateQueue: execution level and scope allowed; the parent
+    must be the device or under it."""
+    machine, device = device_machine()
+    config = WDF_IO_QUEUE_CONFIG()
+    WDF_IO_QUEUE_CONFIG_INIT(config, WdfIoQueueDispatchSequential)
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+    attributes.SynchronizationScope = WdfSynchronizationScopeQueue
+    _, outsider = WdfObjectCreate(None)
+    attributes.ParentObject = outsider
+    assert WdfIoQueueCreate(device, config, attributes) == (STATUS_INVALID_DEVICE_REQUEST, None)
+    attributes.ParentObject = WdfDeviceGetIoTarget(device)
+    status, queue = WdfIoQueueCreate(device, config, attributes)
+    assert status == STATUS_SUCCESS and WdfIoQueueGetDevice(queue) == device

@@ -343,6 +343,23 @@ def test_enabler_and_transaction_creation_statuses():
     assert caught.value.parameters[0] == 0x4
 
 
+def test_transaction_attributes_are_checked_in_fxvalidateobjectattributes_order():
+    """Size before FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED (fxvalidatefunctions.cpp)."""
+    holder = {}
+
+    def setup(device):
+        holder["device"] = device
+
+    machine = boot("Toaster")
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoDirect, {}, setup))
+    config = WDF_DMA_ENABLER_CONFIG()
+    WDF_DMA_ENABLER_CONFIG_INIT(config, WdfDmaProfilePacket, 0x1000)
+    _, enabler = WdfDmaEnablerCreate(holder["device"], config, None)
+    attributes = WDF_OBJECT_ATTRIBUTES()  # Size 0: never initialised
+    attributes.ParentObject = holder["device"]
+    assert WdfDmaTransactionCreate(enabler, attributes) == (STATUS_INFO_LENGTH_MISMATCH, None)
+
+
 def test_a_transaction_is_deleted_like_any_object_but_not_mid_transfer():
     machine, holder, va, mdl = _transaction()
     t = holder["transaction"]

@@ -3,7 +3,9 @@ import dataclasses
 import pytest
 
 from wdfkit import (
+    STATUS_DELETE_PENDING,
     STATUS_SUCCESS,
+    STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID,
     WDF_DECLARE_CONTEXT_TYPE_WITH_NAME,
     WDF_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES_INIT,
@@ -11,6 +13,7 @@ from wdfkit import (
     BugCheck,
     Machine,
     NonPagedPoolNx,
+    WdfExecutionLevelPassive,
     WdfGetDriver,
     WdfMemoryCreate,
     WdfMemoryGetBuffer,
@@ -20,6 +23,7 @@ from wdfkit import (
     WdfObjectDereferenceWithTag,
     WdfObjectReference,
     WdfObjectReferenceWithTag,
+    WdfSynchronizationScopeDevice,
 )
 
 
@@ -113,3 +117,38 @@ def test_unload_deletes_every_object_and_frees_framework_pool():
         WdfMemoryCreate(child_attributes(parent, [], "M"), NonPagedPoolNx, 0, 100)
     m.unload()
     assert m.objects == {} and m.pool.live_blocks() == []
+
+
+def test_wdfobjectcreate_allows_an_execution_level(machine):
+    """fxuserobjectapi.cpp validates with FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED only."""
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+    attributes.ExecutionLevel = WdfExecutionLevelPassive
+    assert WdfObjectCreate(attributes)[0] == STATUS_SUCCESS
+    attributes.SynchronizationScope = WdfSynchronizationScopeDevice
+    assert WdfObjectCreate(attributes) == (STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID, None)
+
+
+def test_a_parent_being_deleted_refuses_new_children(machine):
+    """FxObject::Commit (AssignParentObject): STATUS_DELETE_PENDING, and no pool is used."""
+    seen = {}
+
+    def cleanup(handle):
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+        attributes.ParentObject = handle
+        in_use = machine.pool.in_use[False]
+        seen["object"] = WdfObjectCreate(attributes)
+        seen["memory"] = WdfMemoryCreate(attributes, NonPagedPoolNx, 0, 16)
+        seen["pool unchanged"] = machine.pool.in_use[False] == in_use
+
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+    attributes.EvtCleanupCallback = cleanup
+    _, parent = WdfObjectCreate(attributes)
+    WdfObjectDelete(parent)
+    assert seen == {
+        "object": (STATUS_DELETE_PENDING, None),
+        "memory": (STATUS_DELETE_PENDING, None, None),
+        "pool unchanged": True,
+    }

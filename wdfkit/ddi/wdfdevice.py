@@ -10,21 +10,22 @@ from typing import Any
 from ..fx.device import (
     WDFDEVICE_INIT,
     FxDevice,
-    FxIoQueue,
     WdfIoQueueDispatchManual,
     WdfIoQueueDispatchParallel,
     WdfIoQueueDispatchSequential,
 )
 from ..fx.handles import FX_TYPE_DEVICE, FX_TYPE_QUEUE, WDFHANDLE, get_object
-from ..fx.iotarget import FxIoTarget
-from ..fx.verifier import null_bugcheck
-from ..kernel.irp import WdfDeviceIoBuffered, WdfDeviceIoDirect, WdfDeviceIoNeither
-from ..kernel.ntstatus import (
-    STATUS_INVALID_PARAMETER,
-    STATUS_SUCCESS,
+from ..fx.verifier import (
+    FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
+    FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
+    FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED,
+    null_bugcheck,
+    validate_object_attributes,
 )
+from ..kernel.irp import WdfDeviceIoBuffered, WdfDeviceIoDirect, WdfDeviceIoNeither
+from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER
 from ._entry import ddi
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, create_object
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
 
 __all__ = [
     "WDFDEVICE_INIT",
@@ -60,25 +61,33 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
     """Create the device from *DeviceInit* (C passes ``&DeviceInit``; it is used up).
 
     Returns ``(status, Device)``.  The device's parent is the driver; it has a default I/O
-    target, the driver below it.  Bug check 0x10D/0x4 for a NULL DeviceInit.
+    target, the driver below it.  An attribute status (§1.0): an execution level and a
+    synchronization scope are allowed, a ParentObject is STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED;
+    STATUS_INVALID_PARAMETER when *DeviceInit* was used already (KMDF:
+    STATUS_INVALID_DEVICE_STATE).  Bug check 0x10D/0x4 for a NULL DeviceInit.
+
+    Fidelity: fxdeviceapi.cpp (WdfDeviceCreate: FxValidateObjectAttributes with
+    FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED, _EXECUTION_LEVEL_ALLOWED and
+    _SYNCHRONIZATION_SCOPE_ALLOWED, then FxDevice::_Create).
     """
     if DeviceInit is None:
         raise null_bugcheck(machine, "DeviceInit")
     if not isinstance(DeviceInit, WDFDEVICE_INIT):
         raise TypeError("WdfDeviceCreate: DeviceInit must be the WDFDEVICE_INIT you got")
+    if DeviceAttributes is not None and not isinstance(DeviceAttributes, WDF_OBJECT_ATTRIBUTES):
+        raise TypeError("WdfDeviceCreate: DeviceAttributes must be WDF_OBJECT_ATTRIBUTES or None")
+    status = validate_object_attributes(
+        DeviceAttributes,
+        FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED
+        | FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED
+        | FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED,
+    )
+    if not NT_SUCCESS(status):
+        return status, None
     if DeviceInit.used:
         return STATUS_INVALID_PARAMETER, None
-    status, device = create_object(
-        DeviceAttributes, machine.driver, lambda: FxDevice.new(machine, DeviceInit.IoType)
-    )
-    if device is None:
-        return status, None
-    DeviceInit.used = True
-    target = FxIoTarget.new(machine, device.lower, remote=False)
-    target.commit(None, device)
-    device.target = target
-    machine.devices.append(device)
-    return STATUS_SUCCESS, device.handle
+    status, device = FxDevice.create(machine, DeviceAttributes, DeviceInit)
+    return status, device and device.handle
 
 
 @ddi
@@ -124,32 +133,37 @@ def WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(Config: WDF_IO_QUEUE_CONFIG, Dispatch
 def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, QueueAttributes):
     """Create a queue for *Device*: ``(status, Queue)``.
 
-    STATUS_INVALID_PARAMETER for a bad Size or dispatch type, or a second default queue.
+    An attribute status (§1.0; an execution level and a synchronization scope are allowed);
+    STATUS_INVALID_PARAMETER for a bad Size (KMDF: STATUS_INFO_LENGTH_MISMATCH) or dispatch
+    type, or a second default queue; STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is
+    not the device or under it (the parent defaults to the device).
     wdfkit simulates sequential and parallel dispatch; a manual queue is a ValueError.
+
+    Fidelity: fxioqueueapi.cpp (WdfIoQueueCreate: FxValidateObjectAttributes with
+    FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED and _SYNCHRONIZATION_SCOPE_ALLOWED, then
+    FxPkgIo::CreateQueue and InitializeDefaultQueue).
     """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfIoQueueCreate", "Device")
     if Config is None:
         raise null_bugcheck(machine, "Config")
     if not isinstance(Config, WDF_IO_QUEUE_CONFIG):
         raise TypeError("WdfIoQueueCreate: Config must be a WDF_IO_QUEUE_CONFIG")
+    if QueueAttributes is not None and not isinstance(QueueAttributes, WDF_OBJECT_ATTRIBUTES):
+        raise TypeError("WdfIoQueueCreate: QueueAttributes must be WDF_OBJECT_ATTRIBUTES or None")
+    allowed = FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED
+    allowed |= FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED
+    status = validate_object_attributes(QueueAttributes, allowed)
+    if not NT_SUCCESS(status):
+        return status, None
     if Config.Size != WDF_IO_QUEUE_CONFIG_SIZE:
         return STATUS_INVALID_PARAMETER, None
     if Config.DispatchType == WdfIoQueueDispatchManual:
         raise ValueError("WdfIoQueueCreate: wdfkit does not simulate manual queues")
     if Config.DispatchType not in (WdfIoQueueDispatchSequential, WdfIoQueueDispatchParallel):
         return STATUS_INVALID_PARAMETER, None
-    if Config.DefaultQueue and device.default_queue is not None:
-        return STATUS_INVALID_PARAMETER, None
-    if QueueAttributes is not None and not isinstance(QueueAttributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError("WdfIoQueueCreate: QueueAttributes must be WDF_OBJECT_ATTRIBUTES or None")
-    status, queue = create_object(
-        QueueAttributes, device, lambda: FxIoQueue.new(machine, device, Config)
-    )
-    if queue is None:
-        return status, None
-    if Config.DefaultQueue:
-        device.default_queue = queue
-    return status, queue.handle
+    parent = commit_parent(machine, QueueAttributes, "WdfIoQueueCreate", default=device)
+    status, queue = device.create_queue(QueueAttributes, parent, Config)
+    return status, queue and queue.handle
 
 
 @ddi

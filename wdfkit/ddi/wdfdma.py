@@ -31,21 +31,24 @@ from ..fx.handles import (
     FX_TYPE_REQUEST,
     get_object,
 )
-from ..fx.verifier import check_irql, null_bugcheck
+from ..fx.verifier import (
+    FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
+    check_irql,
+    null_bugcheck,
+    validate_object_attributes,
+)
 from ..kernel.mdl import PMDL
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     STATUS_INFO_LENGTH_MISMATCH,
-    STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
     STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
-    STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED,
 )
 from ..kernel.pool import PASSIVE_LEVEL
 from ._entry import ddi, pointer, size_t
-from .wdfobject import commit_parent, create_object, creation_status
+from .wdfobject import commit_parent
 
 __all__ = [
     "PHYSICAL_ADDRESS",
@@ -98,9 +101,12 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     """Create the device's DMA enabler: ``(status, DmaEnabler)``.
 
     STATUS_INFO_LENGTH_MISMATCH for a bad Config.Size; STATUS_INVALID_PARAMETER for an unknown
-    profile or a zero MaximumLength; STATUS_WDF_OBJECT_ATTRIBUTES_INVALID for a parent that is
-    not under this device; STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier).
+    profile or a zero MaximumLength; an attribute status (§1.0);
+    STATUS_WDF_OBJECT_ATTRIBUTES_INVALID for a parent that is not under this device;
+    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier).
     Bug checks: 0x10D/0x4 for a NULL Config; 0x10D/0x5 for a bad Device.
+    Fidelity: fxdmaenablerapi.cpp (WdfDmaEnablerCreate: FxValidateObjectAttributes with no
+    options, the parent's device ancestor, then Commit under that parent).
     """
     name = "WdfDmaEnablerCreate"
     device = get_object(machine, Device, FX_TYPE_DEVICE, name, "Device")
@@ -110,11 +116,11 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     if Config is None:
         raise null_bugcheck(machine, "Config")
     parent = commit_parent(machine, Attributes, name, default=device)
-    if not parent.descends_from(device):
-        return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID, None
-    status = creation_status(Attributes, parent)
+    status = validate_object_attributes(Attributes)
     if not NT_SUCCESS(status):
         return status, None
+    if not parent.descends_from(device):
+        return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID, None
     if Config.Size != WDF_DMA_ENABLER_CONFIG_SIZE:
         return STATUS_INFO_LENGTH_MISMATCH, None
     if Config.Profile not in PACKET_PROFILES + SCATTER_GATHER_PROFILES:
@@ -125,11 +131,10 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     if maximum == 0:
         return STATUS_INVALID_PARAMETER, None
     v3 = Config.WdmDmaVersionOverride == 3
-    enabler = FxDmaEnabler.new(machine, device, Config.Profile, maximum, v3)
-    if enabler is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
-    enabler.commit(Attributes, parent)
-    return STATUS_SUCCESS, enabler.handle
+    status, enabler = FxDmaEnabler.create(
+        machine, Attributes, parent, device, Config.Profile, maximum, v3
+    )
+    return status, enabler and enabler.handle
 
 
 @ddi
@@ -145,15 +150,18 @@ def WdfDmaEnablerGetMaximumLength(machine, DmaEnabler) -> int:
 def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
     """Create a transaction, parented to the enabler: ``(status, DmaTransaction)``.
 
-    STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED if the attributes name a parent.
+    An attribute status (§1.0): STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED if the attributes
+    name a parent.
+    Fidelity: fxdmatransactionapi.cpp (WdfDmaTransactionCreate: FxValidateObjectAttributes
+    with FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED, then the profile's _Create, which commits the
+    transaction under the enabler).
     """
     name = "WdfDmaTransactionCreate"
     enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, name, "DmaEnabler")
-    if Attributes is not None and Attributes.ParentObject is not None:
-        return STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED, None
-    status, transaction = create_object(
-        Attributes, enabler, lambda: FxDmaTransaction.new(machine, enabler)
-    )
+    status = validate_object_attributes(Attributes, FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED)
+    if not NT_SUCCESS(status):
+        return status, None
+    status, transaction = FxDmaTransaction.create(machine, Attributes, enabler, enabler)
     return status, transaction and transaction.handle
 
 

@@ -20,15 +20,14 @@ from ..fx.handles import (
     get_object,
 )
 from ..fx.iotarget import (
-    WDF_REQUEST_SEND_OPTION_SYNCHRONOUS,
     FxIoTarget,
+    FxIoTargetRemote,
     WdfIoTargetClosed,
     WdfIoTargetDeleted,
     WdfIoTargetStarted,
     WdfIoTargetStopped,
 )
-from ..fx.request import FxRequest
-from ..fx.verifier import check_irql, null_bugcheck
+from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel import mdl as mdls
 from ..kernel.irp import (
     IRP_MJ_DEVICE_CONTROL,
@@ -38,7 +37,6 @@ from ..kernel.irp import (
 )
 from ..kernel.ntstatus import (
     NT_SUCCESS,
-    NTSTATUS,
     STATUS_INFO_LENGTH_MISMATCH,
     STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INTEGER_OVERFLOW,
@@ -236,9 +234,9 @@ def _descriptor(machine, desc, name: str):
 
 def _send_sync(machine, name, IoTarget, Request, major, code, in_desc, out_desc, offset, Options):
     target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, name, "IoTarget")
-    given = None
+    request = None
     if Request is not None:
-        given = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
+        request = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
     status = check_irql(machine, PASSIVE_LEVEL, name)
     if NT_SUCCESS(status):
         status, flags, timeout = send_options(machine, Options, name, STATUS_INFO_LENGTH_MISMATCH)
@@ -249,29 +247,9 @@ def _send_sync(machine, name, IoTarget, Request, major, code, in_desc, out_desc,
         status, out_buffer = _descriptor(machine, out_desc, name)
     if not NT_SUCCESS(status):
         return status, 0
-    request = given if given is not None else _stack_request(machine)
-    if request is None:
-        return STATUS_INSUFFICIENT_RESOURCES, 0
-    request.release_context()
-    request.set_format(major, code, in_buffer, out_buffer, offset)
-    synchronous = flags | WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
-    status = target.send(request, synchronous, timeout, name, call_routine=False)
-    if status is None:
-        status, information = request.irp.IoStatus.Status, request.irp.IoStatus.Information
-    else:
-        information = 0
-    request.release_context()  # FxSyncRequest's cleanup: sync sends release on return
-    if given is None:
-        request.release()
-    return NTSTATUS(status), information
-
-
-def _stack_request(machine):
-    """The FxSyncRequest KMDF builds on its stack when the driver passes no request."""
-    request = FxRequest.new(machine, irp=None, queue=None)
-    if request is not None:
-        machine.objects[request.handle.value] = request
-    return request
+    return target.send_synchronously(
+        request, major, code, in_buffer, out_buffer, offset, flags, timeout, name
+    )
 
 
 @ddi
@@ -348,14 +326,24 @@ def WdfIoTargetGetState(machine, IoTarget: WDFHANDLE) -> int:
 
 @ddi
 def WdfIoTargetCreate(machine, Device: WDFHANDLE, IoTargetAttributes):
-    """Create a remote target, closed until WdfIoTargetOpen: ``(status, IoTarget)``."""
+    """Create a remote target, closed until WdfIoTargetOpen: ``(status, IoTarget)``.
+
+    An attribute status (§1.0), e.g. STATUS_INFO_LENGTH_MISMATCH for an uninitialised
+    ``WDF_OBJECT_ATTRIBUTES()``; STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is not
+    *Device* or under it (the parent defaults to the device); STATUS_DELETE_PENDING;
+    STATUS_INSUFFICIENT_RESOURCES.  Bug check 0x10D/0x5 for a bad Device or ParentObject.
+
+    Fidelity: fxiotargetapi.cpp (WdfIoTargetCreate: FxValidateObjectAttributes with no
+    options), fxiotargetremote.cpp (FxIoTargetRemote::_Create).  Simplified: KMDF's Verifier
+    also refuses a call above PASSIVE_LEVEL; wdfkit does not check the IRQL here.
+    """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfIoTargetCreate", "Device")
-    target = FxIoTarget.new(machine, None, remote=True)
-    if target is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
     parent = commit_parent(machine, IoTargetAttributes, "WdfIoTargetCreate", default=device)
-    target.commit(IoTargetAttributes, parent)
-    return STATUS_SUCCESS, target.handle
+    status = validate_object_attributes(IoTargetAttributes)
+    if not NT_SUCCESS(status):
+        return status, None
+    status, target = FxIoTargetRemote.create(machine, IoTargetAttributes, parent, device)
+    return status, target and target.handle
 
 
 class WDF_IO_TARGET_OPEN_PARAMS:

@@ -6,16 +6,14 @@ Mirrors: fxlookasidelistapi.cpp; kmdf-semantics.md §1.7, §3.
 from ..fx.handles import FX_TYPE_LOOKASIDE, WDFHANDLE, get_object, invalid_handle
 from ..fx.lookaside import FxLookasideList, FxMemoryBufferFromLookaside
 from ..fx.object import FxObjectStateCreated
-from ..fx.verifier import check_irql
+from ..fx.verifier import check_irql, validate_object_attributes
 from ..kernel.ntstatus import (
     NT_SUCCESS,
-    STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_PARAMETER,
-    STATUS_SUCCESS,
 )
 from ..kernel.pool import PASSIVE_LEVEL, is_paged
 from ._entry import ddi, pool_tag, size_t, ulong
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, creation_status
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
 
 
 @ddi
@@ -42,7 +40,8 @@ def WdfLookasideListCreate(
         STATUS_INVALID_DEVICE_REQUEST; STATUS_INSUFFICIENT_RESOURCES.
 
     Bug checks: 0x10D/0x5 for a bad ParentObject in either attribute set.
-    Fidelity: kmdf-semantics.md §3.1.
+    Fidelity: kmdf-semantics.md §3.1; fxlookasidelistapi.cpp (WdfLookasideListCreate:
+    FxValidateObjectAttributes with no options on both attribute sets, then Commit).
     """
     parent = commit_parent(machine, LookasideAttributes, "WdfLookasideListCreate")
     if MemoryAttributes is not None:
@@ -52,9 +51,9 @@ def WdfLookasideListCreate(
     tag = pool_tag("WdfLookasideListCreate", "PoolTag", PoolTag) or machine.tag
     if size == 0:
         return STATUS_INVALID_PARAMETER, None
-    status = creation_status(LookasideAttributes, parent)
-    if NT_SUCCESS(status) and MemoryAttributes is not None:
-        status = creation_status(MemoryAttributes, machine.driver)
+    status = validate_object_attributes(LookasideAttributes)
+    if NT_SUCCESS(status):
+        status = validate_object_attributes(MemoryAttributes)
     if not NT_SUCCESS(status):
         return status, None
     paged = is_paged(pool_type)
@@ -62,11 +61,10 @@ def WdfLookasideListCreate(
         status = check_irql(machine, PASSIVE_LEVEL, "WdfLookasideListCreate")
         if not NT_SUCCESS(status):
             return status, None
-    lookaside = FxLookasideList.create(machine, paged, size, tag, MemoryAttributes)
-    if lookaside is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
-    lookaside.commit(LookasideAttributes, parent)
-    return STATUS_SUCCESS, lookaside.handle
+    status, lookaside = FxLookasideList.create(
+        machine, LookasideAttributes, parent, paged, size, tag, MemoryAttributes
+    )
+    return status, lookaside and lookaside.handle
 
 
 @ddi
@@ -83,7 +81,8 @@ def WdfMemoryCreateFromLookaside(machine, Lookaside: WDFHANDLE):
     Bug checks: 0x10D/0x5 for a bad handle, including a list already deleted (the real
     framework does not check; wdfkit stops there, as §3.4 allows).  A paged list above
     APC_LEVEL bug-checks only when the allocation misses and reaches pool.
-    Fidelity: kmdf-semantics.md §1.7.
+    Fidelity: kmdf-semantics.md §1.7; fxlookasidelistapi.cpp (WdfMemoryCreateFromLookaside:
+    FxLookasideList::Allocate, then Commit with the list's MemoryAttributes).
     """
     lookaside = get_object(
         machine, Lookaside, FX_TYPE_LOOKASIDE, "WdfMemoryCreateFromLookaside", "Lookaside"
@@ -92,13 +91,7 @@ def WdfMemoryCreateFromLookaside(machine, Lookaside: WDFHANDLE):
         raise invalid_handle(
             machine, Lookaside.value, FX_TYPE_LOOKASIDE, f"{Lookaside!r} has been deleted"
         )
-    attributes = lookaside.memory_attributes  # the list's saved copy, not this call's
+    attributes = lookaside.memory_attributes  # the list's saved copy, validated at its creation
     parent = commit_parent(machine, attributes, "WdfMemoryCreateFromLookaside")
-    status = creation_status(None, parent)
-    if not NT_SUCCESS(status):
-        return status, None
-    memory = FxMemoryBufferFromLookaside.create(machine, lookaside)
-    if memory is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
-    memory.commit(attributes, parent)
-    return STATUS_SUCCESS, memory.handle
+    status, memory = FxMemoryBufferFromLookaside.create(machine, attributes, parent, lookaside)
+    return status, memory and memory.handle

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from ..fx.handles import FX_TYPE_MEMORY_PREALLOCATED, IFX_TYPE_MEMORY, WDFHANDLE, get_object
 from ..fx.memory import FxMemoryBufferPreallocated, FxMemoryObject
-from ..fx.verifier import check_irql, null_bugcheck
+from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_SUCCESS
 from ..kernel.pointer import PVOID
 from ..kernel.pool import APC_LEVEL, DISPATCH_LEVEL, is_paged
 from ._entry import ddi, pointer, pool_tag, size_t, ulong
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, creation_status
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
 
 
 @ddi
@@ -37,7 +37,8 @@ def WdfMemoryCreate(
         STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
 
     Bug checks: 0x10D/0x5 for a bad ParentObject handle.
-    Fidelity: kmdf-semantics.md §1.1.
+    Fidelity: kmdf-semantics.md §1.1; fxmemorybufferapi.cpp (WdfMemoryCreate:
+    FxValidateObjectAttributes with no options, FxMemoryObject::_Create, Commit).
 
     >>> from wdfkit import Machine, NonPagedPoolNx
     >>> with Machine("Toaster"):
@@ -57,14 +58,15 @@ def WdfMemoryCreate(
             return status, None, None
     if size == 0:
         return STATUS_INVALID_PARAMETER, None, None
-    status = creation_status(Attributes, parent)
+    status = validate_object_attributes(Attributes)
     if not NT_SUCCESS(status):
         return status, None, None
-    status, memory = FxMemoryObject.create(machine, PoolType, tag or machine.tag, size)
-    if not NT_SUCCESS(status):
+    status, memory = FxMemoryObject.create(
+        machine, Attributes, parent, PoolType, tag or machine.tag, size
+    )
+    if memory is None:
         return status, None, None
-    memory.commit(Attributes, parent)
-    return STATUS_SUCCESS, memory.handle, memory.pointer()
+    return status, memory.handle, memory.pointer()
 
 
 @ddi
@@ -79,7 +81,8 @@ def WdfMemoryCreatePreallocated(
 
     Bug checks: 0x10D/0x4 for a NULL *Buffer* (the docs say STATUS_INVALID_PARAMETER; the source
     bug-checks, and wdfkit follows the source).
-    Fidelity: kmdf-semantics.md §1.2.
+    Fidelity: kmdf-semantics.md §1.2; fxmemorybufferpreallocatedapi.cpp
+    (WdfMemoryCreatePreallocated: FxValidateObjectAttributes with no options, then Commit).
     """
     parent = commit_parent(machine, Attributes, "WdfMemoryCreatePreallocated")
     buffer = pointer("WdfMemoryCreatePreallocated", "Buffer", Buffer, machine)
@@ -88,14 +91,13 @@ def WdfMemoryCreatePreallocated(
         raise null_bugcheck(machine, "Buffer")
     if size == 0:
         return STATUS_INVALID_PARAMETER, None
-    status = creation_status(Attributes, parent)
+    status = validate_object_attributes(Attributes)
     if not NT_SUCCESS(status):
         return status, None
-    status, memory = FxMemoryBufferPreallocated.create(machine, buffer.address, size)
-    if not NT_SUCCESS(status):
-        return status, None
-    memory.commit(Attributes, parent)
-    return STATUS_SUCCESS, memory.handle
+    status, memory = FxMemoryBufferPreallocated.create(
+        machine, Attributes, parent, buffer.address, size
+    )
+    return status, memory and memory.handle
 
 
 @ddi

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, get_object
-from ..fx.object import FxObjectStateCreated, FxUserObject
+from ..fx.object import FxUserObject
 from ..fx.verifier import (
+    FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     WDF_OBJECT_ATTRIBUTES_SIZE,
     WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
     WdfExecutionLevelInheritFromParent,
@@ -17,13 +18,7 @@ from ..fx.verifier import (
     null_bugcheck,
     validate_object_attributes,
 )
-from ..kernel.ntstatus import (
-    NT_SUCCESS,
-    STATUS_CANNOT_DELETE,
-    STATUS_DELETE_PENDING,
-    STATUS_INSUFFICIENT_RESOURCES,
-    STATUS_SUCCESS,
-)
+from ..kernel.ntstatus import NT_SUCCESS, STATUS_CANNOT_DELETE
 from ._entry import ddi
 
 WDF_NO_OBJECT_ATTRIBUTES = None
@@ -135,31 +130,6 @@ def commit_parent(machine, attributes, ddi_name: str, default=None):
     return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, ddi_name, "ParentObject")
 
 
-def creation_status(attributes, parent):
-    """FxValidateObjectAttributes, then AssignParentObject's refusal of a parent being deleted."""
-    if attributes is not None:
-        status = validate_object_attributes(attributes)
-        if not NT_SUCCESS(status):
-            return status
-    return STATUS_SUCCESS if parent.state == FxObjectStateCreated else STATUS_DELETE_PENDING
-
-
-def create_object(attributes, parent, make):
-    """How a Wdf…Create ends: check the attributes and *parent*, build the object with
-    ``make()`` (None: pool is exhausted), then commit it under *parent*.
-
-    Returns ``(status, object)``; the object is None unless the status is STATUS_SUCCESS.
-    """
-    status = creation_status(attributes, parent)
-    if not NT_SUCCESS(status):
-        return status, None
-    obj = make()
-    if obj is None:
-        return STATUS_INSUFFICIENT_RESOURCES, None
-    obj.commit(attributes, parent)
-    return STATUS_SUCCESS, obj
-
-
 @ddi
 def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
     """Create a general framework object, useful as a parent or to carry a context.
@@ -168,13 +138,18 @@ def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
         Attributes: optional attributes (parent, callbacks, context).
 
     Returns:
-        ``(status, Object)``.  STATUS_SUCCESS; an attribute status (§1.0);
-        STATUS_DELETE_PENDING if the parent is being deleted; STATUS_INSUFFICIENT_RESOURCES.
+        ``(status, Object)``.  STATUS_SUCCESS; an attribute status (§1.0; an execution level is
+        allowed here); STATUS_DELETE_PENDING if the parent is being deleted;
+        STATUS_INSUFFICIENT_RESOURCES.
 
-    Fidelity: kmdf-semantics.md §7 (default parent: the driver).
+    Fidelity: kmdf-semantics.md §7 (default parent: the driver); fxuserobjectapi.cpp
+    (WdfObjectCreate: FxValidateObjectAttributes with FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED).
     """
     parent = commit_parent(machine, Attributes, "WdfObjectCreate")
-    status, obj = create_object(Attributes, parent, lambda: FxUserObject.new(machine))
+    status = validate_object_attributes(Attributes, FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED)
+    if not NT_SUCCESS(status):
+        return status, None
+    status, obj = FxUserObject.create(machine, Attributes, parent)
     return status, obj and obj.handle
 
 

@@ -15,7 +15,7 @@ from ..fx.iotarget import (
     WDF_REQUEST_SEND_OPTION_TIMEOUT,
 )
 from ..fx.request import FxRequest
-from ..fx.verifier import check_irql, null_bugcheck
+from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel.clock import TICKS_PER_SECOND
 from ..kernel.ntstatus import (
     NT_SUCCESS,
@@ -27,7 +27,7 @@ from ..kernel.ntstatus import (
 )
 from ..kernel.pool import PASSIVE_LEVEL
 from ._entry import ddi, size_t
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, create_object
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
 
 __all__ = [
     "WDF_NO_SEND_OPTIONS",
@@ -246,9 +246,7 @@ def WdfRequestCompleteWithInformation(
 def WdfRequestSetInformation(machine, Request: WDFHANDLE, Information: int) -> None:
     """Set IoStatus.Information: how many bytes the request moved."""
     request = _request(machine, Request, "WdfRequestSetInformation")
-    request.irp.IoStatus.Information = size_t(
-        "WdfRequestSetInformation", "Information", Information
-    )
+    request.set_information(size_t("WdfRequestSetInformation", "Information", Information))
 
 
 @ddi
@@ -275,13 +273,18 @@ def WdfRequestCreate(machine, RequestAttributes: WDF_OBJECT_ATTRIBUTES | None, I
     """Create a request to send to a target: ``(status, Request)``.
 
     The parent defaults to the driver.  Delete it with WdfObjectDelete; never complete it.
+    An attribute status (§1.0); STATUS_DELETE_PENDING; STATUS_INSUFFICIENT_RESOURCES.
+
+    Fidelity: fxrequestapi.cpp (WdfRequestCreate), fxrequest.cpp (FxRequest::_Create:
+    FxValidateObjectAttributes with no options, then Commit with the driver as default parent).
     """
     parent = commit_parent(machine, RequestAttributes, "WdfRequestCreate")
     if IoTarget is not None:
         get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "WdfRequestCreate", "IoTarget")
-    status, request = create_object(
-        RequestAttributes, parent, lambda: FxRequest.new(machine, irp=None, queue=None)
-    )
+    status = validate_object_attributes(RequestAttributes)
+    if not NT_SUCCESS(status):
+        return status, None
+    status, request = FxRequest.create(machine, RequestAttributes, parent, None, None)
     return status, request and request.handle
 
 
@@ -423,11 +426,11 @@ def WdfRequestSend(machine, Request: WDFHANDLE, Target: WDFHANDLE, Options) -> b
     if NT_SUCCESS(status) and flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS:
         status = check_irql(machine, PASSIVE_LEVEL, name)
     if not NT_SUCCESS(status):
-        request.irp.IoStatus.Status = status
+        request.set_status(status)
         return False
     machine.trace("WdfRequestSend(%r, %r)", request.handle, target.handle)
     status = target.send(request, flags, timeout, name)
     if status is not None:
-        request.irp.IoStatus.Status = NTSTATUS(status)
+        request.set_status(status)
         return False
     return True

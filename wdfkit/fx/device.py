@@ -8,8 +8,9 @@ driver completes the current one) or all at once (parallel).  A type with no cal
 completed with STATUS_INVALID_DEVICE_REQUEST; a zero-length read or write is completed with
 STATUS_SUCCESS unless the queue allows zero-length requests.
 
-Mirrors: fxdevice.cpp, fxioqueue.cpp (DispatchEvents, the presented and driver-owned lists),
-fxpkgio.cpp (Dispatch), fxdeviceinit.cpp.
+Mirrors: fxdevice.cpp (FxDevice::_Create), fxioqueue.cpp (DispatchEvents, the presented and
+driver-owned lists), fxpkgio.cpp (Dispatch, CreateQueue, InitializeDefaultQueue),
+fxdeviceinit.cpp.
 Simplified: one device, one default queue, no power management, no locking (one thread).
 """
 
@@ -24,8 +25,8 @@ from ..kernel.irp import (
 )
 from ..kernel.lowerdevice import LowerDevice
 from ..kernel.ntstatus import (
-    STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
 from ..sim.snapshot import DeviceDetail, DeviceIoType, QueueDetail, QueueDispatch
@@ -62,6 +63,40 @@ class FxDevice(FxObject):
         self.lower = LowerDevice(machine)
         self.target: FxIoTarget | None = None
 
+    @classmethod
+    def create(cls, machine, attributes, device_init: WDFDEVICE_INIT):
+        """FxDevice::_Create: construct the device and commit it under the driver, then give
+        it its default I/O target (FxPkgFdo::PostCreateDeviceInitialize), the driver below it.
+        *device_init* is used up.  ``(status, device)``.  Mirrors fxdevice.cpp."""
+        status, device = super().create(machine, attributes, machine.driver, device_init.IoType)
+        if device is None:
+            return status, None
+        status, device.target = FxIoTarget.create_default(device)
+        if device.target is None:
+            device.delete_from_failed_create()
+            return status, None
+        device_init.used = True
+        machine.devices.append(device)
+        return status, device
+
+    def create_queue(self, attributes, parent: FxObject, config):
+        """FxPkgIo::CreateQueue, then InitializeDefaultQueue for a default queue:
+        ``(status, queue)``.
+
+        The parent must be this device or one of its descendants (STATUS_INVALID_DEVICE_REQUEST
+        otherwise).  A second default queue: KMDF creates the queue, then
+        InitializeDefaultQueue refuses it with STATUS_UNSUCCESSFUL and deletes it; wdfkit
+        refuses it first, with STATUS_INVALID_PARAMETER.  Mirrors fxpkgio.cpp.
+        """
+        if config.DefaultQueue and self.default_queue is not None:
+            return STATUS_INVALID_PARAMETER, None
+        if not parent.descends_from(self):
+            return STATUS_INVALID_DEVICE_REQUEST, None
+        status, queue = FxIoQueue.create(self.machine, attributes, parent, self, config)
+        if queue is not None and config.DefaultQueue:
+            self.default_queue = queue
+        return status, queue
+
     def dispatch(self, irp) -> None:
         """FxPkgIo::Dispatch: hand the IRP to the default queue, or refuse it."""
         if self.default_queue is None:
@@ -92,12 +127,10 @@ class FxIoQueue(FxObject):
 
     def receive(self, irp) -> None:
         """A new IRP: wrap it in a request and dispatch."""
-        machine = self.machine
-        request = FxRequest.new(machine, irp, self)
+        status, request = FxRequest.create_internal(self.machine, irp, self)
         if request is None:
-            irp.complete(STATUS_INSUFFICIENT_RESOURCES, 0)
+            irp.complete(status, 0)
             return
-        machine.objects[request.handle.value] = request
         self.requests_seen += 1
         self.waiting.append(request)
         self._dispatch()

@@ -11,7 +11,8 @@ completion parameters filled in.  Asynchronous completion leaves the format's me
 in place: only reformatting, reuse, completion or deletion release them.
 
 Mirrors: fxiotarget.cpp (SubmitLocked, SubmitSync, CompleteRequest), fxrequestbase.cpp
-(CompleteSubmitted), fxiotargetapi.cpp; kmdf-semantics.md §5.
+(CompleteSubmitted), fxiotargetremote.cpp (FxIoTargetRemote::_Create), fxdevicebase.cpp
+(AllocateTarget), fxiotargetapi.cpp; kmdf-semantics.md §5.
 A synchronous ``WdfRequestSend`` still calls the driver's completion routine (SubmitSync with
 SubmitSyncCallCompletion) before it returns; the ``WdfIoTargetSend…Synchronously`` methods do not.
 Simplified: no stack-location counting, no purge, no query-remove; a timed-out request is
@@ -40,6 +41,7 @@ from ..kernel.ntstatus import (
 from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject
+from .request import FxRequest
 
 WdfIoTargetStateUndefined = 0
 WdfIoTargetStarted = 1
@@ -125,19 +127,25 @@ def completion_params(fmt, status, information) -> WDF_REQUEST_COMPLETION_PARAMS
 
 
 class FxIoTarget(FxObject):
-    """A WDFIOTARGET in front of a lower device."""
+    """A WDFIOTARGET in front of a lower device: as made, a device's default target."""
 
     TYPE = FX_TYPE_IO_TARGET
     HANDLE_NAME = "WDFIOTARGET"
     OBJECT_SIZE = 0x1C0
+    remote = False
+    no_delete_ddi = True  # the default target belongs to the device
 
-    def __init__(self, machine, block, lower, remote: bool) -> None:
+    def __init__(self, machine, block, lower=None) -> None:
         FxObject.__init__(self, machine, block)
         self.lower = lower
-        self.remote = remote
-        self.no_delete_ddi = not remote  # the default target belongs to the device
         self.target_state = WdfIoTargetStarted if lower is not None else WdfIoTargetClosed
         self.waiting: list = []  # (request, flags) sent while Stopped
+
+    @classmethod
+    def create_default(cls, device):
+        """FxDeviceBase::AllocateTarget: the device's default target, in front of the driver
+        below it, parented to the device; ``(status, target)``."""
+        return cls.create(device.machine, None, device, device.lower)
 
     # -- state (WdfIoTargetStart / Stop / Open / Close) ---------------------------------------
     @property
@@ -215,6 +223,37 @@ class FxIoTarget(FxObject):
             self.cancel(request)
         request.call_routine = True
         return None
+
+    def send_synchronously(
+        self, request, major: int, code: int, inputs, outputs, device_offset: int, flags: int,
+        timeout: int | None, who: str,
+    ):  # fmt: skip
+        """The WdfIoTargetSend…Synchronously methods once their arguments are checked: format
+        *request* — or, when the driver passed none, the FxSyncRequest KMDF builds on its
+        stack — send it, wait for it; ``(status, information)``.
+
+        *inputs* and *outputs* are ``(memory or None, (address, length), offset)``.  The
+        driver's completion routine is not called, and the format's references are released
+        on return (FxSyncRequest's cleanup).  Mirrors fxiotargetapi.cpp (FxIoTargetSendIo,
+        FxIoTargetSendIoctl) and fxiotarget.cpp (SubmitSync).
+        """
+        stack_request = request is None
+        if stack_request:
+            status, request = FxRequest.create_internal(self.machine, irp=None, queue=None)
+            if request is None:
+                return status, 0
+        request.release_context()
+        request.set_format(major, code, inputs, outputs, device_offset)
+        synchronous = flags | WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
+        status = self.send(request, synchronous, timeout, who, call_routine=False)
+        if status is None:
+            status, information = request.irp.IoStatus.Status, request.irp.IoStatus.Information
+        else:
+            information = 0
+        request.release_context()
+        if stack_request:
+            request.release()
+        return NTSTATUS(status), information
 
     def submit(self, request, flags: int) -> int | None:
         """SubmitLocked: start *request*, or queue it; a status when it is refused instead."""
@@ -310,3 +349,20 @@ class FxIoTarget(FxObject):
     def detail(self) -> IoTargetDetail:
         lower = self.lower.name if self.lower is not None else None
         return IoTargetDetail(self.remote, IoTargetState(self.target_state), lower)
+
+
+class FxIoTargetRemote(FxIoTarget):
+    """A WDFIOTARGET the driver creates (WdfIoTargetCreate): Closed until it is opened, and
+    the driver's to delete."""
+
+    remote = True
+    no_delete_ddi = False
+
+    @classmethod
+    def create(cls, machine, attributes, parent: FxObject, device):
+        """FxIoTargetRemote::_Create: the parent must be *device* or one of its descendants
+        (STATUS_INVALID_DEVICE_REQUEST otherwise); then construct and commit.
+        ``(status, target)``.  Mirrors fxiotargetremote.cpp."""
+        if not parent.descends_from(device):
+            return STATUS_INVALID_DEVICE_REQUEST, None
+        return super().create(machine, attributes, parent)

@@ -38,18 +38,20 @@ class FxLookasideList(FxObject):
     OBJECT_SIZE = 0xC0
     shape = "FxLookasideList"
 
-    @staticmethod
-    def create(machine, paged: bool, size: int, tag: int, memory_attributes):
-        """The shape KMDF picks for the pool (*paged*) and *size*; None if pool is exhausted."""
+    @classmethod
+    def construct(cls, machine, paged: bool, size: int, tag: int, memory_attributes):
+        """The shape KMDF picks for the pool (*paged*) and *size*, with its kernel lists
+        (WdfLookasideListCreate's ``new``, then Initialize); None if pool is exhausted."""
         if paged:
-            cls = FxPagedLookasideListFromPool
+            shape = FxPagedLookasideListFromPool
         elif size < PAGE_SIZE:
-            cls = FxNPagedLookasideList
+            shape = FxNPagedLookasideList
         else:
-            cls = FxNPagedLookasideListFromPool
-        obj = cls.new(machine)
-        if obj is None:
+            shape = FxNPagedLookasideListFromPool
+        block = shape.allocate_block(machine)
+        if block is None:
             return None
+        obj = shape(machine, block)
         obj.buffer_size, obj.pool_tag, obj.memory_attributes = size, tag, memory_attributes
         obj.lists = [
             LookasideList(
@@ -60,7 +62,7 @@ class FxLookasideList(FxObject):
                 FRAMEWORK,
                 f"{obj.handle!r} {role}",
             )
-            for role, paged, holds_object, holds_buffer in cls.KERNEL_LISTS
+            for role, paged, holds_object, holds_buffer in shape.KERNEL_LISTS
         ]
         return obj
 
@@ -103,8 +105,9 @@ class FxMemoryBufferFromLookaside(FxMemoryObject):
     kind = "lookaside"
 
     @classmethod
-    def create(cls, machine, lookaside: FxLookasideList):
-        """One allocate per kernel list; None when any of them cannot get pool."""
+    def construct(cls, machine, lookaside: FxLookasideList):
+        """FxLookasideList::Allocate: one allocate per kernel list; None when any of them
+        cannot get pool."""
         blocks = []
         for kernel_list in lookaside.lists:
             block = kernel_list.allocate()

@@ -19,7 +19,6 @@ Simplified: object header sizes are representative, not measured.
 from ..kernel.ntstatus import (
     STATUS_ACCESS_VIOLATION,
     STATUS_BUFFER_TOO_SMALL,
-    STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_BUFFER_SIZE,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
@@ -49,14 +48,15 @@ class FxMemoryObject(FxObject):
     def answers(self, type_code: int) -> bool:
         return type_code == IFX_TYPE_MEMORY or super().answers(type_code)
 
-    @staticmethod
-    def create(machine, pool_type: int, tag: int, size: int):
-        """FxMemoryObject::_Create: pick the representation, allocate; (status, object)."""
+    @classmethod
+    def construct(cls, machine, pool_type: int, tag: int, size: int):
+        """FxMemoryObject::_Create: pick the representation and allocate; None if pool is
+        exhausted."""
         # As _Create: a page or more, Verifier pool tracking, or paged pool -> buffer apart
         # from the object, so it is page aligned, overrun-checkable, or pageable.
         if size >= PAGE_SIZE or machine.verifier or is_paged(pool_type):
-            return FxMemoryBufferFromPool.create(machine, pool_type, tag, size)
-        return FxMemoryBuffer.create(machine, pool_type, tag, size)
+            return FxMemoryBufferFromPool.construct(machine, pool_type, tag, size)
+        return FxMemoryBuffer.construct(machine, pool_type, tag, size)
 
     def pointer(self) -> PVOID | None:
         return None if self.buffer is None else PVOID(self.buffer, self.machine)
@@ -114,11 +114,11 @@ class FxMemoryBuffer(FxMemoryObject):
     HEADER = 0x70
 
     @classmethod
-    def create(cls, machine, pool_type: int, tag: int, size: int):
+    def construct(cls, machine, pool_type: int, tag: int, size: int):
         block = machine.pool.allocate(pool_type, cls.HEADER + size, tag, FRAMEWORK)
         if block is None:
-            return STATUS_INSUFFICIENT_RESOURCES, None
-        return STATUS_SUCCESS, cls(machine, block, block.address + cls.HEADER, size, tag)
+            return None
+        return cls(machine, block, block.address + cls.HEADER, size, tag)
 
 
 class FxMemoryBufferFromPool(FxMemoryObject):
@@ -128,17 +128,17 @@ class FxMemoryBufferFromPool(FxMemoryObject):
     OBJECT_SIZE = 0x90
 
     @classmethod
-    def create(cls, machine, pool_type: int, tag: int, size: int):
+    def construct(cls, machine, pool_type: int, tag: int, size: int):
         buffer = machine.pool.allocate(pool_type, size, tag, FRAMEWORK)
         if buffer is None:
-            return STATUS_INSUFFICIENT_RESOURCES, None
+            return None
         block = cls.allocate_block(machine)
         if block is None:
             machine.pool.free(buffer.address, tag)
-            return STATUS_INSUFFICIENT_RESOURCES, None
+            return None
         obj = cls(machine, block, buffer.address, size, tag)
         obj.buffer_block = buffer
-        return STATUS_SUCCESS, obj
+        return obj
 
     def on_destroy(self) -> None:
         self.machine.pool.free(self.buffer_block.address, self.buffer_block.tag)
@@ -153,11 +153,9 @@ class FxMemoryBufferPreallocated(FxMemoryObject):
     OBJECT_SIZE = 0x88
 
     @classmethod
-    def create(cls, machine, buffer: int, size: int):
-        obj = cls.new(machine, buffer, size, machine.tag)
-        if obj is None:
-            return STATUS_INSUFFICIENT_RESOURCES, None
-        return STATUS_SUCCESS, obj
+    def construct(cls, machine, buffer: int, size: int):
+        block = cls.allocate_block(machine)
+        return None if block is None else cls(machine, block, buffer, size, machine.tag)
 
     def answers(self, type_code: int) -> bool:
         return type_code == FX_TYPE_MEMORY_PREALLOCATED or super().answers(type_code)

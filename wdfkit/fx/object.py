@@ -8,6 +8,11 @@ driver's extra ``WdfObjectReference`` keeps a deleted object's handle valid unti
 dereference.  For parent P and child C with no extra references the order is
 C.cleanup → P.cleanup → C.destroy → P.destroy.
 
+Every object is created in two halves, as KMDF's ``*api.cpp`` do it: *constructed* (its pool
+allocated and the C++ object built there) and then *committed* (``FxObject::Commit``: the
+attributes' cleanup and destroy callbacks and context, the parent, a valid handle).
+``FxObject.create`` does both for every ``Wdf…Create`` and returns ``(status, object)``.
+
 States (``FxObjectState`` names, as the IFR log prints them):
 ``FxObjectStateCreated`` → ``FxObjectStateDisposed`` (cleaned up with its parent) →
 ``FxObjectStateDeletedAndDisposed`` (deleted, maybe still referenced) → ``FxObjectStateDestroyed``.
@@ -19,6 +24,7 @@ not stack traces.
 """
 
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
+from ..kernel.ntstatus import STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
 from ..sim.snapshot import BlockHolds, ObjectDetail
 from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, MASK64, WDFHANDLE, invalid_handle
@@ -62,6 +68,11 @@ class FxObject:
         self.tags: dict = {None: 1}
         """Outstanding references per tag (the tag tracker, kept while Verifier is on)."""
 
+    def answers(self, type_code: int) -> bool:
+        """QueryInterface: does this object answer to *type_code*?"""
+        return type_code in (FX_TYPE_OBJECT, self.TYPE)
+
+    # -- creation ---------------------------------------------------------------------------
     @classmethod
     def allocate_block(cls, machine, size: int | None = None, tag: int | None = None):
         """Pool for the C++ object, tagged with the driver's tag as KMDF does; None if exhausted."""
@@ -70,18 +81,41 @@ class FxObject:
         )
 
     @classmethod
-    def new(cls, machine, *args, **kwargs):
-        """Allocate the object's pool block and build it there; None when pool is exhausted."""
+    def construct(cls, machine, *args):
+        """Allocate the object's pool block and build it there; None when pool is exhausted.
+
+        The first half of every creation: KMDF's ``new (FxDriverGlobals, Attributes) FxXxx(…)``
+        (or the ``_Create`` that picks a representation, e.g. FxMemoryObject::_Create).  A type
+        whose storage is not one block of its own overrides this.
+        """
         block = cls.allocate_block(machine)
-        return None if block is None else cls(machine, block, *args, **kwargs)
+        return None if block is None else cls(machine, block, *args)
 
-    def answers(self, type_code: int) -> bool:
-        """QueryInterface: does this object answer to *type_code*?"""
-        return type_code in (FX_TYPE_OBJECT, self.TYPE)
+    @classmethod
+    def create(cls, machine, attributes, parent: "FxObject", *args):
+        """Create a committed object, as every Wdf…Create does once its DDI has validated the
+        arguments and *attributes*: construct it (with *args*), then commit it under *parent*.
 
-    # -- creation ---------------------------------------------------------------------------
+        Returns ``(status, object)``; the object is None unless the status is STATUS_SUCCESS:
+        STATUS_DELETE_PENDING when *parent* is being deleted (FxObject::AssignParentObject),
+        STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
+
+        Mirrors the ``_Create`` → FxObject::Commit sequence of the ``*api.cpp`` DDIs
+        (fxobject.cpp).  KMDF allocates first and, when Commit refuses the parent, frees the
+        object again (DeleteFromFailedCreate); wdfkit asks the parent first, so a refused
+        creation leaves pool untouched.
+        """
+        if parent.state != FxObjectStateCreated:
+            return STATUS_DELETE_PENDING, None
+        obj = cls.construct(machine, *args)
+        if obj is None:
+            return STATUS_INSUFFICIENT_RESOURCES, None
+        obj.commit(attributes, parent)
+        return STATUS_SUCCESS, obj
+
     def commit(self, attributes, parent: "FxObject") -> None:
-        """FxObject::Commit: take callbacks and contexts from *attributes*, link to *parent*."""
+        """FxObject::Commit: take callbacks and contexts from *attributes*, link to *parent*,
+        make the handle valid.  The second half of :meth:`create`."""
         if attributes is not None:
             self.cleanup_callback = attributes.EvtCleanupCallback
             self.destroy_callback = attributes.EvtDestroyCallback
@@ -158,6 +192,12 @@ class FxObject:
             self.parent = None
         self.dispose_and_destroy_children()
         self.release()
+
+    def delete_from_failed_create(self) -> None:
+        """FxObject::DeleteFromFailedCreate: forget the driver's callbacks (it never got the
+        handle), then delete the object."""
+        self.cleanup_callback = self.destroy_callback = None
+        self.delete_object()
 
     def dispose_and_destroy_children(self) -> None:
         """Dispose the subtree (cleanup callbacks), then drop each child's creation reference."""

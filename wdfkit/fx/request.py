@@ -163,6 +163,27 @@ class FxRequest(FxObject):
         self.timed_out = False
         self.allocated_mdl = None  # the MDL built for a system buffer (m_AllocatedMdl)
 
+    @classmethod
+    def create_internal(cls, machine, irp, queue):
+        """A request the framework makes for itself: for a queue's IRP (FxRequest::
+        _CreateForPackage) or for a synchronous send the driver gave no request (FxSyncRequest).
+        No attributes and no parent (KMDF's request-parent optimisation), but a handle the DDIs
+        accept.  ``(status, request)``, as :meth:`FxObject.create`."""
+        request = cls.construct(machine, irp, queue)
+        if request is None:
+            return STATUS_INSUFFICIENT_RESOURCES, None
+        machine.objects[request.handle.value] = request
+        return STATUS_SUCCESS, request
+
+    def set_status(self, status: int) -> None:
+        """FxRequest::SetStatus: IoStatus.Status, what WdfRequestGetStatus reports."""
+        self.irp.IoStatus.Status = NTSTATUS(status)
+
+    def set_information(self, information: int) -> None:
+        """FxRequest::SetInformation: IoStatus.Information, the bytes the request moved.
+        Simplified: KMDF's Verifier also refuses it on a completed request; wdfkit does not."""
+        self.irp.IoStatus.Information = information
+
     # -- memory ---------------------------------------------------------------------------
     def memory(self, which: str):
         """GetMemoryObject / GetDeviceControlOutputMemoryObject: ``(status, memory)``."""

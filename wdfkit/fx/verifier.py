@@ -1,8 +1,9 @@
 """Checks shared by many DDIs: object attributes, required pointers, IRQL limits.
 
-KMDF validates a driver's ``WDF_OBJECT_ATTRIBUTES`` the same way for every object it creates,
-bug-checks on a NULL where a pointer is required, and — with KMDF Verifier on — refuses a call
-made above the IRQL the DDI allows.
+KMDF validates a driver's ``WDF_OBJECT_ATTRIBUTES`` for every object it creates (each type
+saying whether it allows a parent, an execution level, a synchronization scope), bug-checks on
+a NULL where a pointer is required, and — with KMDF Verifier on — refuses a call made above the
+IRQL the DDI allows.
 
 Mirrors: fxvalidatefunctions.cpp (FxValidateObjectAttributes), fxverifierbugcheck.cpp
 (FxVerifierNullBugCheck), fxverifier.h (FxVerifierCheckIrqlLevel); kmdf-semantics.md §1.0.
@@ -16,6 +17,7 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
     STATUS_WDF_EXECUTION_LEVEL_INVALID,
     STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
+    STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED,
     STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID,
 )
 
@@ -29,8 +31,22 @@ WdfSynchronizationScopeDevice, WdfSynchronizationScopeQueue = 2, 3
 WdfSynchronizationScopeNone = 4
 
 
-def validate_object_attributes(attributes):
-    """FxValidateObjectAttributes with the default flags (memory, lookaside, request objects)."""
+# FX_VALIDATE_FUNCTIONS_FLAGS (fxvalidatefunctions.hpp): what an object type allows its attributes.
+FX_VALIDATE_OPTION_NONE_SPECIFIED = 0x0
+FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED = 0x1
+FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED = 0x2
+FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED = 0x4
+
+
+def validate_object_attributes(attributes, flags: int = FX_VALIDATE_OPTION_NONE_SPECIFIED):
+    """FxValidateObjectAttributes: the status a Wdf…Create returns for its attributes.
+
+    Every object type checks Size, the context type and the enums' ranges; *flags* say what
+    the type allows besides: memory, lookaside lists, requests, I/O targets and DMA enablers
+    pass none, WdfObjectCreate an execution level, WdfIoQueueCreate an execution level and a
+    synchronization scope, WdfDeviceCreate both but no parent, WdfDmaTransactionCreate no
+    parent.  Mirrors fxvalidatefunctions.cpp (FxValidateObjectAttributes).
+    """
     if attributes is None:
         return STATUS_SUCCESS
     if attributes.Size != WDF_OBJECT_ATTRIBUTES_SIZE:
@@ -44,16 +60,21 @@ def validate_object_attributes(attributes):
     if attributes.ContextSizeOverride:
         if info is None or attributes.ContextSizeOverride < info.ContextSize:
             return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
+    if flags & FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED and attributes.ParentObject is not None:
+        return STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED
     if not 0 < attributes.ExecutionLevel <= WdfExecutionLevelDispatch:
         return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
     if not 0 < attributes.SynchronizationScope <= WdfSynchronizationScopeNone:
         return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
-    if attributes.SynchronizationScope not in (
-        WdfSynchronizationScopeInheritFromParent,
-        WdfSynchronizationScopeNone,
+    if not flags & FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED and (
+        attributes.SynchronizationScope
+        not in (WdfSynchronizationScopeInheritFromParent, WdfSynchronizationScopeNone)
     ):
         return STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID
-    if attributes.ExecutionLevel != WdfExecutionLevelInheritFromParent:
+    if (
+        not flags & FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED
+        and attributes.ExecutionLevel != WdfExecutionLevelInheritFromParent
+    ):
         return STATUS_WDF_EXECUTION_LEVEL_INVALID
     return STATUS_SUCCESS
 
