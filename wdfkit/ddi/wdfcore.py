@@ -10,6 +10,8 @@ Mirrors: wdfcore.h (KMDF 1.33); kmdf-semantics.md §8.
 
 from ._entry import size_t
 
+__all__ = ["WDF_ALIGN_SIZE_DOWN", "WDF_ALIGN_SIZE_UP"]
+
 _SIZE_T = (1 << 64) - 1
 
 

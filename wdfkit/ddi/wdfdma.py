@@ -9,20 +9,10 @@ from dataclasses import dataclass
 
 from ..fx.dma import (
     PACKET_PROFILES,
-    PHYSICAL_ADDRESS,
-    SCATTER_GATHER_ELEMENT,
-    SCATTER_GATHER_LIST,
     SCATTER_GATHER_PROFILES,
+    SYSTEM_PROFILES,
     FxDmaEnabler,
     FxDmaTransaction,
-    WdfDmaDirectionReadFromDevice,
-    WdfDmaDirectionWriteToDevice,
-    WdfDmaProfilePacket,
-    WdfDmaProfilePacket64,
-    WdfDmaProfileScatterGather,
-    WdfDmaProfileScatterGather64,
-    WdfDmaProfileScatterGather64Duplex,
-    WdfDmaProfileScatterGatherDuplex,
 )
 from ..fx.handles import (
     FX_TYPE_DEVICE,
@@ -48,21 +38,21 @@ from ._entry import ddi, pointer, size_t
 from .wdfobject import commit_parent, create_object, creation_status
 
 __all__ = [
-    "PHYSICAL_ADDRESS",
-    "SCATTER_GATHER_ELEMENT",
-    "SCATTER_GATHER_LIST",
     "WDF_DMA_ENABLER_CONFIG",
     "WDF_DMA_ENABLER_CONFIG_INIT",
     "WdfDmaDirectionReadFromDevice",
     "WdfDmaDirectionWriteToDevice",
     "WdfDmaEnablerCreate",
     "WdfDmaEnablerGetMaximumLength",
+    "WdfDmaProfileInvalid",
     "WdfDmaProfilePacket",
     "WdfDmaProfilePacket64",
     "WdfDmaProfileScatterGather",
     "WdfDmaProfileScatterGather64",
     "WdfDmaProfileScatterGather64Duplex",
     "WdfDmaProfileScatterGatherDuplex",
+    "WdfDmaProfileSystem",
+    "WdfDmaProfileSystemDuplex",
     "WdfDmaTransactionCreate",
     "WdfDmaTransactionDmaCompleted",
     "WdfDmaTransactionExecute",
@@ -72,6 +62,21 @@ __all__ = [
     "WdfDmaTransactionInitializeUsingRequest",
     "WdfDmaTransactionRelease",
 ]
+
+# WDF_DMA_PROFILE (wdfdmaenabler.h): what kind of DMA the device does.
+WdfDmaProfileInvalid = 0
+WdfDmaProfilePacket = 1
+WdfDmaProfileScatterGather = 2
+WdfDmaProfilePacket64 = 3
+WdfDmaProfileScatterGather64 = 4
+WdfDmaProfileScatterGatherDuplex = 5
+WdfDmaProfileScatterGather64Duplex = 6
+WdfDmaProfileSystem = 7
+WdfDmaProfileSystemDuplex = 8
+
+# WDF_DMA_DIRECTION (wdfdmaenabler.h)
+WdfDmaDirectionReadFromDevice = 0
+WdfDmaDirectionWriteToDevice = 1
 
 WDF_DMA_ENABLER_CONFIG_SIZE = 0x50  # sizeof(WDF_DMA_ENABLER_CONFIG) on x64, KMDF 1.11+
 
@@ -118,7 +123,7 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     if Config.Size != WDF_DMA_ENABLER_CONFIG_SIZE:
         return STATUS_INFO_LENGTH_MISMATCH, None
     if Config.Profile not in PACKET_PROFILES + SCATTER_GATHER_PROFILES:
-        if Config.Profile in (7, 8):
+        if Config.Profile in SYSTEM_PROFILES:
             raise ValueError(f"{name}: the system DMA profiles are not modelled by wdfkit")
         return STATUS_INVALID_PARAMETER, None
     maximum = size_t(name, "Config.MaximumLength", Config.MaximumLength)

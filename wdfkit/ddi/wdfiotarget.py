@@ -19,14 +19,7 @@ from ..fx.handles import (
     WDFHANDLE,
     get_object,
 )
-from ..fx.iotarget import (
-    WDF_REQUEST_SEND_OPTION_SYNCHRONOUS,
-    FxIoTarget,
-    WdfIoTargetClosed,
-    WdfIoTargetDeleted,
-    WdfIoTargetStarted,
-    WdfIoTargetStopped,
-)
+from ..fx.iotarget import FxIoTarget
 from ..fx.request import FxRequest
 from ..fx.verifier import check_irql, null_bugcheck
 from ..kernel import mdl as mdls
@@ -56,7 +49,7 @@ from .wdfmemory import (
     WdfMemoryDescriptorTypeMdl,
 )
 from .wdfobject import commit_parent
-from .wdfrequest import send_options
+from .wdfrequest import WDF_REQUEST_SEND_OPTION_SYNCHRONOUS, send_options
 
 __all__ = [
     "WDF_IO_TARGET_OPEN_PARAMS",
@@ -74,14 +67,31 @@ __all__ = [
     "WdfIoTargetSendWriteSynchronously",
     "WdfIoTargetStart",
     "WdfIoTargetStop",
+    "WdfIoTargetStateUndefined",
     "WdfIoTargetStarted",
     "WdfIoTargetStopped",
+    "WdfIoTargetClosedForQueryRemove",
     "WdfIoTargetClosed",
     "WdfIoTargetDeleted",
+    "WdfIoTargetSentIoUndefined",
     "WdfIoTargetCancelSentIo",
-    "WdfIoTargetLeaveSentIoPending",
     "WdfIoTargetWaitForSentIoToComplete",
+    "WdfIoTargetLeaveSentIoPending",
 ]
+
+# WDF_IO_TARGET_STATE: what WdfIoTargetGetState answers.
+WdfIoTargetStateUndefined = 0
+WdfIoTargetStarted = 1
+WdfIoTargetStopped = 2
+WdfIoTargetClosedForQueryRemove = 3
+WdfIoTargetClosed = 4
+WdfIoTargetDeleted = 5
+
+# WDF_IO_TARGET_SENT_IO_ACTION: what WdfIoTargetStop does with requests already sent.
+WdfIoTargetSentIoUndefined = 0
+WdfIoTargetCancelSentIo = 1
+WdfIoTargetWaitForSentIoToComplete = 2
+WdfIoTargetLeaveSentIoPending = 3
 
 
 def _window(memory, offsets, name: str):
@@ -316,9 +326,6 @@ def WdfIoTargetSendIoctlSynchronously(
 
 
 # -- target state and remote targets -----------------------------------------------------------
-WdfIoTargetCancelSentIo = 1
-WdfIoTargetWaitForSentIoToComplete = 2
-WdfIoTargetLeaveSentIoPending = 3
 
 
 def _target(machine, handle, name) -> FxIoTarget:
@@ -335,7 +342,11 @@ def WdfIoTargetStart(machine, IoTarget: WDFHANDLE):
 def WdfIoTargetStop(machine, IoTarget: WDFHANDLE, Action: int) -> None:
     """Stop the target: new requests wait in it.  Sent I/O is left pending (any *Action*)."""
     target = _target(machine, IoTarget, "WdfIoTargetStop")
-    if Action not in (1, 2, 3):
+    if Action not in (
+        WdfIoTargetCancelSentIo,
+        WdfIoTargetWaitForSentIoToComplete,
+        WdfIoTargetLeaveSentIoPending,
+    ):
         raise ValueError("WdfIoTargetStop: Action must be a WDF_IO_TARGET_SENT_IO_ACTION value")
     target.stop()
 

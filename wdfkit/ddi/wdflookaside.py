@@ -17,6 +17,8 @@ from ..kernel.pool import PASSIVE_LEVEL, is_paged
 from ._entry import ddi, pool_tag, size_t, ulong
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, creation_status
 
+__all__ = ["WdfLookasideListCreate", "WdfMemoryCreateFromLookaside"]
+
 
 @ddi
 def WdfLookasideListCreate(

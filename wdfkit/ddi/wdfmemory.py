@@ -14,6 +14,24 @@ from ..kernel.pool import APC_LEVEL, DISPATCH_LEVEL, is_paged
 from ._entry import ddi, pointer, pool_tag, size_t, ulong
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent, creation_status
 
+__all__ = [
+    "WDF_MEMORY_DESCRIPTOR",
+    "WDF_MEMORY_DESCRIPTOR_INIT_BUFFER",
+    "WDF_MEMORY_DESCRIPTOR_INIT_HANDLE",
+    "WDF_MEMORY_DESCRIPTOR_INIT_MDL",
+    "WDFMEMORY_OFFSET",
+    "WdfMemoryAssignBuffer",
+    "WdfMemoryCopyFromBuffer",
+    "WdfMemoryCopyToBuffer",
+    "WdfMemoryCreate",
+    "WdfMemoryCreatePreallocated",
+    "WdfMemoryDescriptorTypeBuffer",
+    "WdfMemoryDescriptorTypeHandle",
+    "WdfMemoryDescriptorTypeInvalid",
+    "WdfMemoryDescriptorTypeMdl",
+    "WdfMemoryGetBuffer",
+]
+
 
 @ddi
 def WdfMemoryCreate(

@@ -12,8 +12,6 @@ from ..fx.object import FxObjectStateCreated, FxUserObject
 from ..fx.verifier import (
     WDF_OBJECT_ATTRIBUTES_SIZE,
     WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
-    WdfExecutionLevelInheritFromParent,
-    WdfSynchronizationScopeInheritFromParent,
     null_bugcheck,
     validate_object_attributes,
 )
@@ -26,9 +24,53 @@ from ..kernel.ntstatus import (
 )
 from ._entry import ddi
 
+__all__ = [
+    "WDF_DECLARE_CONTEXT_TYPE",
+    "WDF_DECLARE_CONTEXT_TYPE_WITH_NAME",
+    "WDF_GET_CONTEXT_TYPE_INFO",
+    "WDF_NO_CONTEXT",
+    "WDF_NO_HANDLE",
+    "WDF_NO_OBJECT_ATTRIBUTES",
+    "WDF_OBJECT_ATTRIBUTES",
+    "WDF_OBJECT_ATTRIBUTES_INIT",
+    "WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE",
+    "WDF_OBJECT_CONTEXT_TYPE_INFO",
+    "WdfExecutionLevelDispatch",
+    "WdfExecutionLevelInheritFromParent",
+    "WdfExecutionLevelInvalid",
+    "WdfExecutionLevelPassive",
+    "WdfGetDriver",
+    "WdfObjectCreate",
+    "WdfObjectDelete",
+    "WdfObjectDereference",
+    "WdfObjectDereferenceWithTag",
+    "WdfObjectGetTypedContext",
+    "WdfObjectReference",
+    "WdfObjectReferenceWithTag",
+    "WdfSynchronizationScopeDevice",
+    "WdfSynchronizationScopeInheritFromParent",
+    "WdfSynchronizationScopeInvalid",
+    "WdfSynchronizationScopeNone",
+    "WdfSynchronizationScopeQueue",
+    "sizeof",
+]
+
 WDF_NO_OBJECT_ATTRIBUTES = None
 WDF_NO_HANDLE = None
 WDF_NO_CONTEXT = None
+
+# WDF_EXECUTION_LEVEL: the highest IRQL at which the framework calls an object's callbacks.
+WdfExecutionLevelInvalid = 0
+WdfExecutionLevelInheritFromParent = 1
+WdfExecutionLevelPassive = 2
+WdfExecutionLevelDispatch = 3
+
+# WDF_SYNCHRONIZATION_SCOPE: which of an object's callbacks the framework serialises.
+WdfSynchronizationScopeInvalid = 0
+WdfSynchronizationScopeInheritFromParent = 1
+WdfSynchronizationScopeDevice = 2
+WdfSynchronizationScopeQueue = 3
+WdfSynchronizationScopeNone = 4
 
 
 @dataclass

@@ -7,13 +7,7 @@ SetCompletionRoutine); kmdf-semantics.md §4–6.
 from dataclasses import dataclass, field
 
 from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_REQUEST, WDFHANDLE, get_object
-from ..fx.iotarget import (
-    WDF_REQUEST_COMPLETION_PARAMS,
-    WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE,
-    WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET,
-    WDF_REQUEST_SEND_OPTION_SYNCHRONOUS,
-    WDF_REQUEST_SEND_OPTION_TIMEOUT,
-)
+from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS
 from ..fx.request import FxRequest
 from ..fx.verifier import check_irql, null_bugcheck
 from ..kernel.clock import TICKS_PER_SECOND
@@ -349,6 +343,11 @@ def WdfRequestFormatRequestUsingCurrentType(machine, Request: WDFHANDLE) -> None
 
 
 # -- sending (§5.5) ----------------------------------------------------------------------------
+# WDF_REQUEST_SEND_OPTIONS_FLAGS
+WDF_REQUEST_SEND_OPTION_TIMEOUT = 0x1
+WDF_REQUEST_SEND_OPTION_SYNCHRONOUS = 0x2
+WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE = 0x4
+WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET = 0x8
 WDF_REQUEST_SEND_OPTIONS_SIZE = 0x10
 _SEND_FLAGS = 0xF
 

@@ -1,15 +1,115 @@
-"""wdm.h: pool allocation, IRQL, and the Rtl memory routines.
+"""wdm.h: pool allocation, IRQL, the Rtl memory routines, and the I/O manager's numbers.
 
 Mirrors: ExAllocatePoolWithTag, ExAllocatePool2, ExFreePoolWithTag, ExFreePool, KeRaiseIrql,
 KeLowerIrql, KeGetCurrentIrql, RtlCopyMemory, RtlZeroMemory, RtlFillMemory, RtlCompareMemory;
-kmdf-semantics.md §9.
+CTL_CODE and its FILE_* arguments (devioctl.h, which wdm.h includes); kmdf-semantics.md §9.
 Simplified: IRQL 0 to 2 only; POOL_FLAG_RAISE_ON_FAILURE and quota charging are not modelled.
+
+The kernel's own structures and numbers (IRQLs, pool types, IRP major functions, transfer
+methods, IO_STATUS_BLOCK, the processor modes, device-object flags, PVOID) and the DMA
+structures (PHYSICAL_ADDRESS, SCATTER_GATHER_LIST) are defined by the simulation that uses them,
+in wdfkit.kernel and wdfkit.fx.dma, and re-exported here under their wdm.h names.  MDLs and the
+page macros are in wdfkit.ddi.wdmmdl, lookaside lists in wdfkit.ddi.wdmlookaside.
 """
 
+from ..fx.dma import PHYSICAL_ADDRESS, SCATTER_GATHER_ELEMENT, SCATTER_GATHER_LIST
 from ..kernel.bugcheck import IRQL_NOT_GREATER_OR_EQUAL, BugCheck
+from ..kernel.irp import (
+    DO_BUFFERED_IO,
+    DO_DIRECT_IO,
+    IO_STATUS_BLOCK,
+    IRP_MJ_DEVICE_CONTROL,
+    IRP_MJ_INTERNAL_DEVICE_CONTROL,
+    IRP_MJ_READ,
+    IRP_MJ_WRITE,
+    METHOD_BUFFERED,
+    METHOD_IN_DIRECT,
+    METHOD_NEITHER,
+    METHOD_OUT_DIRECT,
+    KernelMode,
+    UserMode,
+)
 from ..kernel.pointer import PVOID
-from ..kernel.pool import DRIVER, NonPagedPoolExecute, NonPagedPoolNx, PagedPool
+from ..kernel.pool import (
+    APC_LEVEL,
+    DISPATCH_LEVEL,
+    DRIVER,
+    PASSIVE_LEVEL,
+    POOL_NX_ALLOCATION,
+    NonPagedPool,
+    NonPagedPoolCacheAligned,
+    NonPagedPoolExecute,
+    NonPagedPoolNx,
+    NonPagedPoolNxCacheAligned,
+    PagedPool,
+    PagedPoolCacheAligned,
+)
 from ._entry import ddi, irql_value, pointer, pool_tag, size_t, ulong
+
+__all__ = [
+    "APC_LEVEL",
+    "CTL_CODE",
+    "DISPATCH_LEVEL",
+    "DO_BUFFERED_IO",
+    "DO_DIRECT_IO",
+    "ExAllocatePool2",
+    "ExAllocatePoolWithTag",
+    "ExFreePool",
+    "ExFreePoolWithTag",
+    "FILE_ANY_ACCESS",
+    "FILE_DEVICE_UNKNOWN",
+    "FILE_READ_ACCESS",
+    "FILE_WRITE_ACCESS",
+    "IO_STATUS_BLOCK",
+    "IRP_MJ_DEVICE_CONTROL",
+    "IRP_MJ_INTERNAL_DEVICE_CONTROL",
+    "IRP_MJ_READ",
+    "IRP_MJ_WRITE",
+    "KeGetCurrentIrql",
+    "KeLowerIrql",
+    "KeRaiseIrql",
+    "KernelMode",
+    "METHOD_BUFFERED",
+    "METHOD_IN_DIRECT",
+    "METHOD_NEITHER",
+    "METHOD_OUT_DIRECT",
+    "NonPagedPool",
+    "NonPagedPoolCacheAligned",
+    "NonPagedPoolExecute",
+    "NonPagedPoolNx",
+    "NonPagedPoolNxCacheAligned",
+    "PASSIVE_LEVEL",
+    "PHYSICAL_ADDRESS",
+    "POOL_FLAG_CACHE_ALIGNED",
+    "POOL_FLAG_NON_PAGED",
+    "POOL_FLAG_NON_PAGED_EXECUTE",
+    "POOL_FLAG_PAGED",
+    "POOL_FLAG_UNINITIALIZED",
+    "POOL_FLAG_USE_QUOTA",
+    "POOL_NX_ALLOCATION",
+    "PVOID",
+    "PagedPool",
+    "PagedPoolCacheAligned",
+    "RtlCompareMemory",
+    "RtlCopyMemory",
+    "RtlFillMemory",
+    "RtlZeroMemory",
+    "SCATTER_GATHER_ELEMENT",
+    "SCATTER_GATHER_LIST",
+    "UserMode",
+]
+
+# The IOCTL code macro and its arguments (devioctl.h).
+FILE_ANY_ACCESS = 0
+FILE_READ_ACCESS = 1
+FILE_WRITE_ACCESS = 2
+FILE_DEVICE_UNKNOWN = 0x22
+
+
+def CTL_CODE(DeviceType: int, Function: int, Method: int, Access: int) -> int:
+    """An IOCTL code: device type, required access, function number and transfer method."""
+    return (DeviceType << 16) | (Access << 14) | (Function << 2) | Method
+
 
 POOL_FLAG_USE_QUOTA = 0x1
 POOL_FLAG_UNINITIALIZED = 0x2
@@ -93,9 +193,6 @@ def ExFreePool(machine, P: PVOID) -> None:
     """Free pool without checking its tag (prefer ExFreePoolWithTag)."""
     p = pointer("ExFreePool", "P", P, machine)
     machine.pool.free(0 if p is None else p.address, None)
-
-
-PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL = 0, 1, 2
 
 
 @ddi

@@ -12,6 +12,19 @@ from ..kernel.pointer import PVOID
 from ..kernel.pool import DRIVER, NonPagedPool, PagedPool
 from ._entry import ddi, pointer, pool_tag, ulong
 
+__all__ = [
+    "NPAGED_LOOKASIDE_LIST",
+    "PAGED_LOOKASIDE_LIST",
+    "ExAllocateFromNPagedLookasideList",
+    "ExAllocateFromPagedLookasideList",
+    "ExDeleteNPagedLookasideList",
+    "ExDeletePagedLookasideList",
+    "ExFreeToNPagedLookasideList",
+    "ExFreeToPagedLookasideList",
+    "ExInitializeNPagedLookasideList",
+    "ExInitializePagedLookasideList",
+]
+
 
 class NPAGED_LOOKASIDE_LIST:
     """The list header a driver provides (usually in its device context).

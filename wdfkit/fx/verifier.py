@@ -22,11 +22,11 @@ from ..kernel.ntstatus import (
 WDF_OBJECT_ATTRIBUTES_SIZE = 0x38  # sizeof(WDF_OBJECT_ATTRIBUTES) on x64
 WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE = 0x28
 
-WdfExecutionLevelInvalid, WdfExecutionLevelInheritFromParent = 0, 1
-WdfExecutionLevelPassive, WdfExecutionLevelDispatch = 2, 3
-WdfSynchronizationScopeInvalid, WdfSynchronizationScopeInheritFromParent = 0, 1
-WdfSynchronizationScopeDevice, WdfSynchronizationScopeQueue = 2, 3
-WdfSynchronizationScopeNone = 4
+# WDF_EXECUTION_LEVEL and WDF_SYNCHRONIZATION_SCOPE values the check compares with (wdfobject.h;
+# a driver's names, WdfExecutionLevel… and WdfSynchronizationScope…, are in wdfkit.ddi.wdfobject).
+INHERIT_FROM_PARENT = 1  # WdfExecutionLevelInheritFromParent, WdfSynchronizationScope…
+EXECUTION_LEVEL_DISPATCH = 3  # WdfExecutionLevelDispatch, the highest level
+SYNCHRONIZATION_SCOPE_NONE = 4  # WdfSynchronizationScopeNone, the highest scope
 
 
 def validate_object_attributes(attributes):
@@ -44,16 +44,13 @@ def validate_object_attributes(attributes):
     if attributes.ContextSizeOverride:
         if info is None or attributes.ContextSizeOverride < info.ContextSize:
             return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
-    if not 0 < attributes.ExecutionLevel <= WdfExecutionLevelDispatch:
+    if not 0 < attributes.ExecutionLevel <= EXECUTION_LEVEL_DISPATCH:
         return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
-    if not 0 < attributes.SynchronizationScope <= WdfSynchronizationScopeNone:
+    if not 0 < attributes.SynchronizationScope <= SYNCHRONIZATION_SCOPE_NONE:
         return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
-    if attributes.SynchronizationScope not in (
-        WdfSynchronizationScopeInheritFromParent,
-        WdfSynchronizationScopeNone,
-    ):
+    if attributes.SynchronizationScope not in (INHERIT_FROM_PARENT, SYNCHRONIZATION_SCOPE_NONE):
         return STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID
-    if attributes.ExecutionLevel != WdfExecutionLevelInheritFromParent:
+    if attributes.ExecutionLevel != INHERIT_FROM_PARENT:
         return STATUS_WDF_EXECUTION_LEVEL_INVALID
     return STATUS_SUCCESS
 
