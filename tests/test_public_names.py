@@ -11,8 +11,11 @@ import inspect
 import pkgutil
 import re
 
+import pytest
+
 import wdfkit
 import wdfkit.ddi
+from wdfkit.fx.call import call
 
 _SOURCE = ast.parse(inspect.getsource(wdfkit))
 _PRESENTATION = {"show"}  # the IPython hook the package installs: not a re-export
@@ -117,3 +120,17 @@ def test_every_status_is_exported():
 
     statuses = {name for name in vars(ntstatus) if name.startswith("STATUS_")}
     assert statuses <= set(wdfkit.__all__)
+
+
+def test_argument_errors_name_the_ddi_from_its_call():
+    """Checks get only the parameter's name; ``@ddi`` and ``@macro`` supply the DDI's, and put
+    the caller's back when they return, even by an exception."""
+    with wdfkit.Machine():
+        with pytest.raises(TypeError, match=r"^WdfMemoryCreate: BufferSize must be an int"):
+            wdfkit.WdfMemoryCreate(None, wdfkit.NonPagedPoolNx, "gaT1", "64")
+        assert call.ddi == "wdfkit"
+        with pytest.raises(ValueError, match=r"^WDF_ALIGN_SIZE_UP: AlignTo must fit a size_t"):
+            wdfkit.WDF_ALIGN_SIZE_UP(100, -1)
+        with pytest.raises(TypeError, match=r"^WdfObjectDelete: Object must be a WDF handle"):
+            wdfkit.WdfObjectDelete(42)
+    assert call.ddi == "wdfkit"

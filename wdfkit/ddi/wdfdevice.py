@@ -4,6 +4,7 @@ Mirrors: fxdeviceapi.cpp (WdfDeviceCreate, WdfDeviceGetIoTarget), fxdeviceinitap
 (WdfDeviceInitSetIoType).  Queues (wdfio.h) are in wdfkit.ddi.wdfio.
 """
 
+from ..fx.call import named
 from ..fx.device import WDFDEVICE_INIT, FxDevice
 from ..fx.handles import FX_TYPE_DEVICE, WDFHANDLE, get_object
 from ..fx.iotarget import FxIoTarget
@@ -37,9 +38,9 @@ WdfDeviceIoDirect = 3
 def WdfDeviceInitSetIoType(machine, DeviceInit: WDFDEVICE_INIT, IoType: int) -> None:
     """Choose how reads and writes reach the driver: buffered (default), direct or neither."""
     if not isinstance(DeviceInit, WDFDEVICE_INIT):
-        raise TypeError("WdfDeviceInitSetIoType: DeviceInit must be the WDFDEVICE_INIT you got")
+        raise TypeError(named("DeviceInit must be the WDFDEVICE_INIT you got"))
     if IoType not in (WdfDeviceIoBuffered, WdfDeviceIoDirect, WdfDeviceIoNeither):
-        raise ValueError("WdfDeviceInitSetIoType: IoType must be a WDF_DEVICE_IO_TYPE value")
+        raise ValueError(named("IoType must be a WDF_DEVICE_IO_TYPE value"))
     DeviceInit.IoType = IoType
 
 
@@ -53,7 +54,7 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
     if DeviceInit is None:
         raise null_bugcheck(machine, "DeviceInit")
     if not isinstance(DeviceInit, WDFDEVICE_INIT):
-        raise TypeError("WdfDeviceCreate: DeviceInit must be the WDFDEVICE_INIT you got")
+        raise TypeError(named("DeviceInit must be the WDFDEVICE_INIT you got"))
     if DeviceInit.used:
         return STATUS_INVALID_PARAMETER, None
     status, device = create_object(
@@ -72,5 +73,5 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
 @ddi
 def WdfDeviceGetIoTarget(machine, Device: WDFHANDLE) -> WDFHANDLE:
     """The device's default I/O target: the next-lower driver in its stack."""
-    device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfDeviceGetIoTarget", "Device")
+    device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     return device.target.handle

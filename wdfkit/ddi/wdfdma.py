@@ -7,6 +7,7 @@ kmdf-semantics.md §10.  Simplified: see wdfkit.fx.dma.
 
 from dataclasses import dataclass
 
+from ..fx.call import call, named
 from ..fx.dma import (
     PACKET_PROFILES,
     SCATTER_GATHER_PROFILES,
@@ -107,14 +108,13 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     not under this device; STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier).
     Bug checks: 0x10D/0x4 for a NULL Config; 0x10D/0x5 for a bad Device.
     """
-    name = "WdfDmaEnablerCreate"
-    device = get_object(machine, Device, FX_TYPE_DEVICE, name, "Device")
-    status = check_irql(machine, PASSIVE_LEVEL, name)
+    device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
+    status = check_irql(machine, PASSIVE_LEVEL)
     if not NT_SUCCESS(status):
         return status, None
     if Config is None:
         raise null_bugcheck(machine, "Config")
-    parent = commit_parent(machine, Attributes, name, default=device)
+    parent = commit_parent(machine, Attributes, default=device)
     if not parent.descends_from(device):
         return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID, None
     status = creation_status(Attributes, parent)
@@ -124,9 +124,9 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
         return STATUS_INFO_LENGTH_MISMATCH, None
     if Config.Profile not in PACKET_PROFILES + SCATTER_GATHER_PROFILES:
         if Config.Profile in SYSTEM_PROFILES:
-            raise ValueError(f"{name}: the system DMA profiles are not modelled by wdfkit")
+            raise ValueError(named("the system DMA profiles are not modelled by wdfkit"))
         return STATUS_INVALID_PARAMETER, None
-    maximum = size_t(name, "Config.MaximumLength", Config.MaximumLength)
+    maximum = size_t("Config.MaximumLength", Config.MaximumLength)
     if maximum == 0:
         return STATUS_INVALID_PARAMETER, None
     v3 = Config.WdmDmaVersionOverride == 3
@@ -140,9 +140,7 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
 @ddi
 def WdfDmaEnablerGetMaximumLength(machine, DmaEnabler) -> int:
     """The most bytes one transfer can move."""
-    enabler = get_object(
-        machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "WdfDmaEnablerGetMaximumLength", "DmaEnabler"
-    )
+    enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "DmaEnabler")
     return enabler.maximum_length
 
 
@@ -152,8 +150,7 @@ def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
 
     STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED if the attributes name a parent.
     """
-    name = "WdfDmaTransactionCreate"
-    enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, name, "DmaEnabler")
+    enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "DmaEnabler")
     if Attributes is not None and Attributes.ParentObject is not None:
         return STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED, None
     status, transaction = create_object(
@@ -162,8 +159,8 @@ def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
     return status, transaction and transaction.handle
 
 
-def _transaction(machine, handle, name: str) -> FxDmaTransaction:
-    return get_object(machine, handle, FX_TYPE_DMA_TRANSACTION, name, "DmaTransaction")
+def _transaction(machine, handle) -> FxDmaTransaction:
+    return get_object(machine, handle, FX_TYPE_DMA_TRANSACTION, "DmaTransaction")
 
 
 def _direction_ok(direction) -> bool:
@@ -181,26 +178,25 @@ def WdfDmaTransactionInitialize(
     Bug checks: 0x10D/0x4 for a NULL EvtProgramDma or Mdl; 0x10D/0x8 (DMA fatal error) when
     the transaction is not Created or Released.
     """
-    name = "WdfDmaTransactionInitialize"
-    transaction = _transaction(machine, DmaTransaction, name)
+    transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
         raise null_bugcheck(machine, "EvtProgramDma")
     if Mdl is None:
         raise null_bugcheck(machine, "Mdl")
     if not isinstance(Mdl, PMDL):
-        raise TypeError(f"{name}: Mdl must be a PMDL, not {type(Mdl).__name__}")
-    va = pointer(name, "VirtualAddress", VirtualAddress, machine)
-    length = size_t(name, "Length", Length)
+        raise TypeError(named(f"Mdl must be a PMDL, not {type(Mdl).__name__}"))
+    va = pointer("VirtualAddress", VirtualAddress, machine)
+    length = size_t("Length", Length)
     if length == 0 or not _direction_ok(DmaDirection):
         return STATUS_INVALID_PARAMETER
     start = Mdl.StartVa + Mdl.ByteOffset
     end = start + Mdl.ByteCount
     address = 0 if va is None else va.address
     if not start <= address < end:
-        machine.trace("%s: VirtualAddress 0x%X is not within the MDL", name, address)
+        machine.trace("%s: VirtualAddress 0x%X is not within the MDL", call.ddi, address)
         return STATUS_INVALID_PARAMETER
     if not transaction.enabler.chained_mdls and address + length > end:
-        machine.trace("%s: VA + Length is past the MDL: possibly a chained MDL", name)
+        machine.trace("%s: VA + Length is past the MDL: possibly a chained MDL", call.ddi)
         return STATUS_INVALID_PARAMETER
     transaction.initialize(EvtProgramDma, DmaDirection, Mdl, address - start, length)
     return STATUS_SUCCESS
@@ -216,13 +212,12 @@ def WdfDmaTransactionInitializeUsingRequest(
     chained-MDL support; STATUS_INVALID_DEVICE_REQUEST for a direction that does not match the
     request, METHOD_NEITHER, another major function or a zero length; the request's MDL status.
     """
-    name = "WdfDmaTransactionInitializeUsingRequest"
-    transaction = _transaction(machine, DmaTransaction, name)
+    transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
         raise null_bugcheck(machine, "EvtProgramDma")
     if not _direction_ok(DmaDirection):
         return STATUS_INVALID_PARAMETER
-    request = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
+    request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")
     status, mdl, length = request.dma_buffer(DmaDirection == WdfDmaDirectionWriteToDevice)
     if not NT_SUCCESS(status):
         return status
@@ -241,7 +236,7 @@ def WdfDmaTransactionExecute(machine, DmaTransaction, Context=None):
 
     Bug checks: 0x10D/0x8 if the transaction is not Initialized.
     """
-    _transaction(machine, DmaTransaction, "WdfDmaTransactionExecute").execute(Context)
+    _transaction(machine, DmaTransaction).execute(Context)
     return STATUS_SUCCESS
 
 
@@ -252,25 +247,24 @@ def WdfDmaTransactionDmaCompleted(machine, DmaTransaction):
 
     Bug checks: 0x10D/0x8 if no transfer is running.
     """
-    return _transaction(machine, DmaTransaction, "WdfDmaTransactionDmaCompleted").dma_completed()
+    return _transaction(machine, DmaTransaction).dma_completed()
 
 
 @ddi
 def WdfDmaTransactionRelease(machine, DmaTransaction):
     """Make the transaction reusable (Initialize again).  Bug check 0x10D/0x8 under Verifier
     if a transfer is still running."""
-    _transaction(machine, DmaTransaction, "WdfDmaTransactionRelease").release_for_reuse()
+    _transaction(machine, DmaTransaction).release_for_reuse()
     return STATUS_SUCCESS
 
 
 @ddi
 def WdfDmaTransactionGetBytesTransferred(machine, DmaTransaction) -> int:
     """Bytes moved by the transfers completed so far."""
-    return _transaction(machine, DmaTransaction, "WdfDmaTransactionGetBytesTransferred").transferred
+    return _transaction(machine, DmaTransaction).transferred
 
 
 @ddi
 def WdfDmaTransactionGetCurrentDmaTransferLength(machine, DmaTransaction) -> int:
     """Bytes in the transfer the device is programmed with now."""
-    name = "WdfDmaTransactionGetCurrentDmaTransferLength"
-    return _transaction(machine, DmaTransaction, name).fragment
+    return _transaction(machine, DmaTransaction).fragment

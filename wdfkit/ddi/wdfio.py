@@ -6,11 +6,12 @@ Mirrors: fxioqueueapi.cpp (WdfIoQueueCreate, WdfIoQueueGetDevice).
 from dataclasses import dataclass
 from typing import Any
 
+from ..fx.call import named
 from ..fx.device import FxIoQueue
 from ..fx.handles import FX_TYPE_DEVICE, FX_TYPE_QUEUE, WDFHANDLE, get_object
 from ..fx.verifier import null_bugcheck
 from ..kernel.ntstatus import STATUS_INVALID_PARAMETER
-from ._entry import ddi
+from ._entry import ddi, macro
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, create_object
 
 __all__ = [
@@ -51,10 +52,11 @@ class WDF_IO_QUEUE_CONFIG:
 WDF_IO_QUEUE_CONFIG_SIZE = 0x80
 
 
+@macro
 def WDF_IO_QUEUE_CONFIG_INIT(Config: WDF_IO_QUEUE_CONFIG, DispatchType: int) -> None:
     """Zero *Config*, set Size and the dispatch type."""
     if not isinstance(Config, WDF_IO_QUEUE_CONFIG):
-        raise TypeError("WDF_IO_QUEUE_CONFIG_INIT: Config must be a WDF_IO_QUEUE_CONFIG")
+        raise TypeError(named("Config must be a WDF_IO_QUEUE_CONFIG"))
     Config.__init__(Size=WDF_IO_QUEUE_CONFIG_SIZE, DispatchType=DispatchType)
 
 
@@ -71,21 +73,21 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
     STATUS_INVALID_PARAMETER for a bad Size or dispatch type, or a second default queue.
     wdfkit simulates sequential and parallel dispatch; a manual queue is a ValueError.
     """
-    device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfIoQueueCreate", "Device")
+    device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     if Config is None:
         raise null_bugcheck(machine, "Config")
     if not isinstance(Config, WDF_IO_QUEUE_CONFIG):
-        raise TypeError("WdfIoQueueCreate: Config must be a WDF_IO_QUEUE_CONFIG")
+        raise TypeError(named("Config must be a WDF_IO_QUEUE_CONFIG"))
     if Config.Size != WDF_IO_QUEUE_CONFIG_SIZE:
         return STATUS_INVALID_PARAMETER, None
     if Config.DispatchType == WdfIoQueueDispatchManual:
-        raise ValueError("WdfIoQueueCreate: wdfkit does not simulate manual queues")
+        raise ValueError(named("wdfkit does not simulate manual queues"))
     if Config.DispatchType not in (WdfIoQueueDispatchSequential, WdfIoQueueDispatchParallel):
         return STATUS_INVALID_PARAMETER, None
     if Config.DefaultQueue and device.default_queue is not None:
         return STATUS_INVALID_PARAMETER, None
     if QueueAttributes is not None and not isinstance(QueueAttributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError("WdfIoQueueCreate: QueueAttributes must be WDF_OBJECT_ATTRIBUTES or None")
+        raise TypeError(named("QueueAttributes must be WDF_OBJECT_ATTRIBUTES or None"))
     status, queue = create_object(
         QueueAttributes, device, lambda: FxIoQueue.new(machine, device, Config)
     )
@@ -99,5 +101,5 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
 @ddi
 def WdfIoQueueGetDevice(machine, Queue: WDFHANDLE) -> WDFHANDLE:
     """The device a queue belongs to."""
-    queue = get_object(machine, Queue, FX_TYPE_QUEUE, "WdfIoQueueGetDevice", "Queue")
+    queue = get_object(machine, Queue, FX_TYPE_QUEUE, "Queue")
     return queue.device.handle

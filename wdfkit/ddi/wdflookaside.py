@@ -46,12 +46,12 @@ def WdfLookasideListCreate(
     Bug checks: 0x10D/0x5 for a bad ParentObject in either attribute set.
     Fidelity: kmdf-semantics.md §3.1.
     """
-    parent = commit_parent(machine, LookasideAttributes, "WdfLookasideListCreate")
+    parent = commit_parent(machine, LookasideAttributes)
     if MemoryAttributes is not None:
-        commit_parent(machine, MemoryAttributes, "WdfLookasideListCreate")
-    size = size_t("WdfLookasideListCreate", "BufferSize", BufferSize)
-    pool_type = ulong("WdfLookasideListCreate", "PoolType", PoolType)
-    tag = pool_tag("WdfLookasideListCreate", "PoolTag", PoolTag) or machine.tag
+        commit_parent(machine, MemoryAttributes)
+    size = size_t("BufferSize", BufferSize)
+    pool_type = ulong("PoolType", PoolType)
+    tag = pool_tag("PoolTag", PoolTag) or machine.tag
     if size == 0:
         return STATUS_INVALID_PARAMETER, None
     status = creation_status(LookasideAttributes, parent)
@@ -61,7 +61,7 @@ def WdfLookasideListCreate(
         return status, None
     paged = is_paged(pool_type)
     if paged:
-        status = check_irql(machine, PASSIVE_LEVEL, "WdfLookasideListCreate")
+        status = check_irql(machine, PASSIVE_LEVEL)
         if not NT_SUCCESS(status):
             return status, None
     lookaside = FxLookasideList.create(machine, paged, size, tag, MemoryAttributes)
@@ -87,15 +87,13 @@ def WdfMemoryCreateFromLookaside(machine, Lookaside: WDFHANDLE):
     APC_LEVEL bug-checks only when the allocation misses and reaches pool.
     Fidelity: kmdf-semantics.md §1.7.
     """
-    lookaside = get_object(
-        machine, Lookaside, FX_TYPE_LOOKASIDE, "WdfMemoryCreateFromLookaside", "Lookaside"
-    )
+    lookaside = get_object(machine, Lookaside, FX_TYPE_LOOKASIDE, "Lookaside")
     if lookaside.state != FxObjectStateCreated:
         raise invalid_handle(
             machine, Lookaside.value, FX_TYPE_LOOKASIDE, f"{Lookaside!r} has been deleted"
         )
     attributes = lookaside.memory_attributes  # the list's saved copy, not this call's
-    parent = commit_parent(machine, attributes, "WdfMemoryCreateFromLookaside")
+    parent = commit_parent(machine, attributes)
     status = creation_status(None, parent)
     if not NT_SUCCESS(status):
         return status, None

@@ -7,6 +7,7 @@ WdfObjectGetTypedContextWorker, WdfObjectCreate); kmdf-semantics.md §6.3 and §
 from dataclasses import dataclass
 from typing import Any
 
+from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, get_object
 from ..fx.object import FxObjectStateCreated, FxUserObject
 from ..fx.verifier import (
@@ -22,7 +23,7 @@ from ..kernel.ntstatus import (
     STATUS_INSUFFICIENT_RESOURCES,
     STATUS_SUCCESS,
 )
-from ._entry import ddi
+from ._entry import ddi, macro
 
 __all__ = [
     "WDF_DECLARE_CONTEXT_TYPE",
@@ -99,10 +100,11 @@ class WDF_OBJECT_ATTRIBUTES:
     ContextTypeInfo: WDF_OBJECT_CONTEXT_TYPE_INFO | None = None
 
 
+@macro
 def WDF_OBJECT_ATTRIBUTES_INIT(Attributes: WDF_OBJECT_ATTRIBUTES) -> None:
     """Zero the struct, set Size, and both enums to InheritFromParent."""
     if not isinstance(Attributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError("WDF_OBJECT_ATTRIBUTES_INIT: Attributes must be a WDF_OBJECT_ATTRIBUTES")
+        raise TypeError(named("Attributes must be a WDF_OBJECT_ATTRIBUTES"))
     Attributes.__init__(
         Size=WDF_OBJECT_ATTRIBUTES_SIZE,
         ExecutionLevel=WdfExecutionLevelInheritFromParent,
@@ -110,6 +112,7 @@ def WDF_OBJECT_ATTRIBUTES_INIT(Attributes: WDF_OBJECT_ATTRIBUTES) -> None:
     )
 
 
+@macro
 def WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType: type, CastingFunction: str):
     """Declare *ContextType* as an object context; return the accessor named *CastingFunction*.
 
@@ -118,7 +121,7 @@ def WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType: type, CastingFunction: str):
     ``ContextType()`` per object (C zero-fills it), alive exactly as long as the object.
     """
     if not isinstance(ContextType, type):
-        raise TypeError("WDF_DECLARE_CONTEXT_TYPE_WITH_NAME: ContextType must be a class")
+        raise TypeError(named("ContextType must be a class"))
     ContextType._wdf_type_info_ = WDF_OBJECT_CONTEXT_TYPE_INFO(
         Size=WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
         ContextName=ContextType.__name__,
@@ -139,12 +142,12 @@ def WDF_DECLARE_CONTEXT_TYPE(ContextType: type):
     return WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType, f"WdfObjectGet_{ContextType.__name__}")
 
 
+@macro
 def WDF_GET_CONTEXT_TYPE_INFO(ContextType: type) -> WDF_OBJECT_CONTEXT_TYPE_INFO:
     info = getattr(ContextType, "_wdf_type_info_", None)
     if info is None:
         raise ValueError(
-            f"WDF_GET_CONTEXT_TYPE_INFO: {ContextType.__name__} was never declared with "
-            "WDF_DECLARE_CONTEXT_TYPE"
+            named(f"{ContextType.__name__} was never declared with WDF_DECLARE_CONTEXT_TYPE")
         )
     return info
 
@@ -155,6 +158,7 @@ def WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(Attributes: WDF_OBJECT_ATTRIBUTES, C
     Attributes.ContextTypeInfo = WDF_GET_CONTEXT_TYPE_INFO(ContextType)
 
 
+@macro
 def sizeof(struct) -> int:
     """sizeof() for the structures whose Size field KMDF checks (x64 values)."""
     sizes = {
@@ -163,18 +167,18 @@ def sizeof(struct) -> int:
     }
     kind = struct if isinstance(struct, type) else type(struct)
     if kind not in sizes:
-        raise TypeError(f"sizeof: wdfkit does not know the size of {kind.__name__}")
+        raise TypeError(named(f"wdfkit does not know the size of {kind.__name__}"))
     return sizes[kind]
 
 
-def commit_parent(machine, attributes, ddi_name: str, default=None):
+def commit_parent(machine, attributes, default=None):
     """The parent an object will get: ParentObject (checked), else *default* (an object the
     DDI names, e.g. the device), else the driver (FxObject::Commit)."""
     if attributes is not None and not isinstance(attributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError(f"{ddi_name}: Attributes must be a WDF_OBJECT_ATTRIBUTES or None")
+        raise TypeError(named("Attributes must be a WDF_OBJECT_ATTRIBUTES or None"))
     if attributes is None or attributes.ParentObject is None:
         return machine.driver if default is None else default
-    return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, ddi_name, "ParentObject")
+    return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, "ParentObject")
 
 
 def creation_status(attributes, parent):
@@ -215,7 +219,7 @@ def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
 
     Fidelity: kmdf-semantics.md §7 (default parent: the driver).
     """
-    parent = commit_parent(machine, Attributes, "WdfObjectCreate")
+    parent = commit_parent(machine, Attributes)
     status, obj = create_object(Attributes, parent, lambda: FxUserObject.new(machine))
     return status, obj and obj.handle
 
@@ -230,21 +234,21 @@ def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
     Bug checks: 0x10D / WDF_INVALID_HANDLE (0x5) for a NULL, stale or non-object handle.
     Fidelity: kmdf-semantics.md §1.8, §6.3, §7.
     """
-    obj = get_object(machine, Object, FX_TYPE_OBJECT, "WdfObjectDelete", "Object")
+    obj = get_object(machine, Object, FX_TYPE_OBJECT, "Object")
     if obj.no_delete_ddi:
         machine.trace(
-            f"WdfObjectDelete({obj.handle!r}): {STATUS_CANNOT_DELETE!r}, "
+            f"{call.ddi}({obj.handle!r}): {STATUS_CANNOT_DELETE!r}, "
             "the framework owns this object (verifier debug break)"
         )
         return
-    machine.trace("WdfObjectDelete(%r)", obj.handle)
+    machine.trace("%s(%r)", call.ddi, obj.handle)
     obj.delete_object()
 
 
-def _reference(machine, ddi_name, Handle, Tag, add: bool) -> None:
+def _reference(machine, Handle, Tag, add: bool) -> None:
     if Handle is None:
         raise null_bugcheck(machine, "Handle")
-    obj = get_object(machine, Handle, FX_TYPE_OBJECT, ddi_name, "Handle")
+    obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
     if add:
         obj.add_ref(Tag)
     else:
@@ -254,31 +258,31 @@ def _reference(machine, ddi_name, Handle, Tag, add: bool) -> None:
 @ddi
 def WdfObjectReferenceWithTag(machine, Handle: WDFHANDLE, Tag=None) -> None:
     """Add a reference, remembered under *Tag* by the tag tracker.  NULL: 0x10D/0x4."""
-    _reference(machine, "WdfObjectReferenceWithTag", Handle, Tag, True)
+    _reference(machine, Handle, Tag, True)
 
 
 @ddi
 def WdfObjectDereferenceWithTag(machine, Handle: WDFHANDLE, Tag=None) -> None:
     """Drop a reference taken with *Tag*.  At zero on an undeleted, parented object: 0x10D/0x7."""
-    _reference(machine, "WdfObjectDereferenceWithTag", Handle, Tag, False)
+    _reference(machine, Handle, Tag, False)
 
 
 @ddi
 def WdfObjectReference(machine, Handle: WDFHANDLE) -> None:
     """``WdfObjectReferenceWithTag(Handle, NULL)``."""
-    _reference(machine, "WdfObjectReference", Handle, None, True)
+    _reference(machine, Handle, None, True)
 
 
 @ddi
 def WdfObjectDereference(machine, Handle: WDFHANDLE) -> None:
     """``WdfObjectDereferenceWithTag(Handle, NULL)``.  Only after a WdfObjectReference."""
-    _reference(machine, "WdfObjectDereference", Handle, None, False)
+    _reference(machine, Handle, None, False)
 
 
 @ddi
 def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
     """The object's context of *ContextType*, or None if it was created without one."""
-    obj = get_object(machine, Handle, FX_TYPE_OBJECT, "WdfObjectGetTypedContext", "Handle")
+    obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
     return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
 
 

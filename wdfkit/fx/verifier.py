@@ -18,6 +18,7 @@ from ..kernel.ntstatus import (
     STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
     STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID,
 )
+from .call import call
 
 WDF_OBJECT_ATTRIBUTES_SIZE = 0x38  # sizeof(WDF_OBJECT_ATTRIBUTES) on x64
 WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE = 0x28
@@ -64,9 +65,11 @@ def null_bugcheck(machine, what: str) -> BugCheck:
     )
 
 
-def check_irql(machine, limit: int, ddi: str):
+def check_irql(machine, limit: int):
     """FxVerifierCheckIrqlLevel: with KMDF Verifier on, refuse a call above *limit*."""
     if machine.verifier and machine.irql > limit:
-        machine.trace(f"Verifier: {ddi} called at IRQL {machine.irql}, above {limit} (debug break)")
+        machine.trace(
+            f"Verifier: {call.ddi} called at IRQL {machine.irql}, above {limit} (debug break)"
+        )
         return STATUS_INVALID_DEVICE_REQUEST
     return STATUS_SUCCESS
