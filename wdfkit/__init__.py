@@ -8,25 +8,27 @@ order; ``None`` is NULL, and pure out-parameters come back after the return valu
 Every name lives in the module named after the WDK header that declares it; this module
 re-exports them all, one section per module:
 
-    the machine                         wdfkit.sim.machine       Machine, boot
-    wdfobject.h                         wdfkit.ddi.wdfobject     attributes, contexts, deletion
-    wdfmemory.h                         wdfkit.ddi.wdfmemory     memory objects, descriptors
-    wdfmemory.h                         wdfkit.ddi.wdflookaside  lookaside lists of memory
-    wdfcore.h                           wdfkit.ddi.wdfcore       WDF_ALIGN_SIZE_UP / _DOWN
-    wdfdevice.h                         wdfkit.ddi.wdfdevice     the device, its I/O type
-    wdfio.h                             wdfkit.ddi.wdfio         queues
-    wdfrequest.h                        wdfkit.ddi.wdfrequest    requests, send options
-    wdfiotarget.h                       wdfkit.ddi.wdfiotarget   I/O targets
-    wdfdmaenabler.h, wdfdmatransaction.h  wdfkit.ddi.wdfdma      DMA enablers, transactions
-    wdm.h                               wdfkit.ddi.wdm           pool, IRQL, Rtl, IRP numbers
-    wdm.h                               wdfkit.ddi.wdmlookaside  lookaside lists
-    wdm.h                               wdfkit.ddi.wdmmdl        MDLs and pages
-    ntstatus.h                          wdfkit.kernel.ntstatus   STATUS_*, NT_SUCCESS
-    bugcodes.h, wdfbugcodes.h           wdfkit.kernel.bugcheck   bug check codes, BugCheck
+    the machine                           wdfkit.sim.machine       Machine, boot
+    wdfobject.h                           wdfkit.ddi.wdfobject     attributes, contexts, deletion
+    wdfmemory.h                           wdfkit.ddi.wdfmemory     memory objects, descriptors
+    wdfmemory.h                           wdfkit.ddi.wdflookaside  lookaside lists of memory
+    wdfcore.h                             wdfkit.ddi.wdfcore       WDF_ALIGN_SIZE_UP / _DOWN
+    wdfdevice.h                           wdfkit.ddi.wdfdevice     the device, its I/O type
+    wdfio.h                               wdfkit.ddi.wdfio         queues
+    wdfrequest.h                          wdfkit.ddi.wdfrequest    requests, send options
+    wdfiotarget.h                         wdfkit.ddi.wdfiotarget   I/O targets
+    wdfdmaenabler.h, wdfdmatransaction.h  wdfkit.ddi.wdfdma        DMA enablers, transactions
+    wdm.h                                 wdfkit.ddi.wdm           pool, IRQL, Rtl, IRP numbers
+    wdm.h                                 wdfkit.ddi.wdmlookaside  lookaside lists
+    wdm.h                                 wdfkit.ddi.wdmmdl        MDLs and pages
+    ntstatus.h                            wdfkit.kernel.ntstatus   STATUS_*, NT_SUCCESS
+    bugcodes.h, wdfbugcodes.h             wdfkit.kernel.bugcheck   bug check codes, BugCheck
 
 Statuses and bug check codes are the kernel's own numbers, so they live in the kernel's modules;
 a name the simulation itself uses (an IRQL, a pool type, IO_STATUS_BLOCK) is defined where it
-is used and re-exported by its header's module.
+is used and re-exported by its header's module.  Three small headers have no module of their
+own: WdfGetDriver (wdfdriver.h) and WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_HANDLE, WDF_NO_CONTEXT
+(wdftypes.h) are in wdfkit.ddi.wdfobject, WDF_NO_SEND_OPTIONS in wdfkit.ddi.wdfrequest.
 """
 
 from importlib.metadata import PackageNotFoundError, version
