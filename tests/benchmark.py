@@ -195,11 +195,10 @@ def widget_interaction() -> None:
 def forwarding_machine(verifier: bool, timeline: bool = False):
     """A machine whose driver forwards every read to its lower device (lesson 08's EvtIoRead)."""
     from wdfkit.course import scenarios
-    from wdfkit.ddi.wdfdevice import (
+    from wdfkit.ddi.wdfdevice import WdfDeviceCreate, WdfDeviceGetIoTarget
+    from wdfkit.ddi.wdfio import (
         WDF_IO_QUEUE_CONFIG,
         WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-        WdfDeviceCreate,
-        WdfDeviceGetIoTarget,
         WdfIoQueueCreate,
         WdfIoQueueDispatchParallel,
         WdfIoQueueGetDevice,

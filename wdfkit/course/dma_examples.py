@@ -10,6 +10,7 @@ snapshots, scatter/gather lists), and a bug check is kept, never raised.
 
 from dataclasses import dataclass, field
 
+from ..ddi.wdfdevice import WdfDeviceIoBuffered, WdfDeviceIoDirect, WdfDeviceIoNeither
 from ..ddi.wdfdma import (
     WDF_DMA_ENABLER_CONFIG,
     WDF_DMA_ENABLER_CONFIG_INIT,
@@ -31,10 +32,7 @@ from ..ddi.wdfrequest import (
     WdfRequestRetrieveInputWdmMdl,
     WdfRequestRetrieveOutputWdmMdl,
 )
-from ..ddi.wdm import ExAllocatePoolWithTag
-from ..ddi.wdmmdl import IoAllocateMdl, MmBuildMdlForNonPagedPool
-from ..kernel.bugcheck import BugCheck
-from ..kernel.irp import (
+from ..ddi.wdm import (
     CTL_CODE,
     FILE_ANY_ACCESS,
     FILE_DEVICE_UNKNOWN,
@@ -42,10 +40,10 @@ from ..kernel.irp import (
     METHOD_IN_DIRECT,
     METHOD_NEITHER,
     METHOD_OUT_DIRECT,
-    WdfDeviceIoBuffered,
-    WdfDeviceIoDirect,
-    WdfDeviceIoNeither,
+    ExAllocatePoolWithTag,
 )
+from ..ddi.wdmmdl import IoAllocateMdl, MmBuildMdlForNonPagedPool
+from ..kernel.bugcheck import BugCheck
 from ..kernel.mdl import snapshot
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_SUCCESS
 from ..kernel.pool import NonPagedPoolNx

@@ -13,11 +13,15 @@ it with ``inspect.getsource`` so what runs is what the learner reads.
 from dataclasses import dataclass
 
 from ..ddi.wdfdevice import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
     WdfDeviceCreate,
     WdfDeviceGetIoTarget,
     WdfDeviceInitSetIoType,
+    WdfDeviceIoBuffered,
+    WdfDeviceIoDirect,
+)
+from ..ddi.wdfio import (
+    WDF_IO_QUEUE_CONFIG,
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
     WdfIoQueueCreate,
     WdfIoQueueDispatchParallel,
     WdfIoQueueDispatchSequential,
@@ -50,16 +54,15 @@ from ..ddi.wdfrequest import (
     WdfRequestSend,
     WdfRequestSetCompletionRoutine,
 )
-from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
-from ..kernel.bugcheck import BugCheck
-from ..kernel.irp import (
+from ..ddi.wdm import (
     CTL_CODE,
     FILE_ANY_ACCESS,
     FILE_DEVICE_UNKNOWN,
     METHOD_BUFFERED,
-    WdfDeviceIoBuffered,
-    WdfDeviceIoDirect,
+    ExAllocatePoolWithTag,
+    ExFreePoolWithTag,
 )
+from ..kernel.bugcheck import BugCheck
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_IO_DEVICE_ERROR, STATUS_SUCCESS
 from ..kernel.pool import NonPagedPoolNx
 from ..sim.machine import Machine

@@ -1,12 +1,16 @@
-"""What every DDI does on entry: find the machine, refuse if it stopped, catch its bug check.
+"""What every DDI does on entry: find the machine, refuse if it stopped, say which DDI is
+running (``call.ddi``, see wdfkit.fx.call), catch its bug check.
 
 Also the Python-level argument checks: what C's types would not even compile (a string as a
 size, a negative size_t) is a ``TypeError``/``ValueError`` that names the DDI and parameter.
+A check is given only the parameter's name; the DDI's name comes from the call.  Header macros
+that check arguments (``WDF_ALIGN_SIZE_UP``, …) are marked ``@macro`` to name themselves too.
 """
 
 import functools
 import inspect
 
+from ..fx.call import call, named
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pointer import PVOID
 from ..sim.machine import RUNNING, _entered, current_machine
@@ -29,35 +33,53 @@ def ddi(function):
             machine.check_running(name)
         if machine.timeline is not None:
             machine.timeline.ddi(name, args)
+        caller, call.ddi = call.ddi, name
         try:
             return function(machine, *args, **kwargs)
         except BugCheck as bugcheck:
             machine.crash(bugcheck, name)
             raise
+        finally:
+            call.ddi = caller
 
     entry.__signature__ = signature.replace(parameters=params)
     return entry
 
 
-def size_t(ddi_name: str, param: str, value, maximum: int = SIZE_T_MAX) -> int:
+def macro(function):
+    """Mark a header macro or inline function (no machine needed) so its checks name it."""
+    name = function.__name__
+
+    @functools.wraps(function)
+    def expand(*args, **kwargs):
+        caller, call.ddi = call.ddi, name
+        try:
+            return function(*args, **kwargs)
+        finally:
+            call.ddi = caller
+
+    return expand
+
+
+def size_t(param: str, value, maximum: int = SIZE_T_MAX) -> int:
     """An unsigned integer argument (size_t, ULONG): exact int in range, or a clear error."""
     if type(value) is int and 0 <= value <= maximum:
         return value
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{ddi_name}: {param} must be an int, not {type(value).__name__}")
+        raise TypeError(named(f"{param} must be an int, not {type(value).__name__}"))
     if not 0 <= value <= maximum:
         kind = "size_t" if maximum == SIZE_T_MAX else "ULONG"
-        raise ValueError(f"{ddi_name}: {param} must fit a {kind} (0..{maximum:#x}), got {value}")
+        raise ValueError(named(f"{param} must fit a {kind} (0..{maximum:#x}), got {value}"))
     return value
 
 
-def ulong(ddi_name: str, param: str, value) -> int:
+def ulong(param: str, value) -> int:
     if type(value) is int and 0 <= value <= ULONG_MAX:
         return value
-    return size_t(ddi_name, param, value, ULONG_MAX)
+    return size_t(param, value, ULONG_MAX)
 
 
-def pool_tag(ddi_name: str, param: str, value) -> int:
+def pool_tag(param: str, value) -> int:
     """A pool tag: the C multi-character literal as a str ('gaT1'), or its ULONG value.
 
     As in C, ``'Tst1'`` is the number 0x54737431, stored little-endian, so a dump shows
@@ -69,31 +91,35 @@ def pool_tag(ddi_name: str, param: str, value) -> int:
             return tag
         if not 1 <= len(value) <= 4 or not all(0x20 <= ord(c) <= 0x7E for c in value):
             raise ValueError(
-                f"{ddi_name}: {param} must be 1 to 4 printable ASCII characters, got {value!r}"
+                named(f"{param} must be 1 to 4 printable ASCII characters, got {value!r}")
             )
         tag = _TAGS[value] = int.from_bytes(value.encode("ascii"), "big")
         return tag
-    return ulong(ddi_name, param, value)
+    return ulong(param, value)
 
 
-def pointer(ddi_name: str, param: str, value, machine) -> PVOID | None:
+def pointer(param: str, value, machine) -> PVOID | None:
     """A PVOID argument: ``None`` (NULL) or an address from this machine."""
     if value is None:
         return None
     if not isinstance(value, PVOID):
         raise TypeError(
-            f"{ddi_name}: {param} must be a PVOID (e.g. from ExAllocatePoolWithTag), "
-            f"not {type(value).__name__}"
+            named(
+                f"{param} must be a PVOID (e.g. from ExAllocatePoolWithTag), "
+                f"not {type(value).__name__}"
+            )
         )
     if value._machine is not machine:
-        raise ValueError(f"{ddi_name}: {param} is an address on another simulated machine")
+        raise ValueError(named(f"{param} is an address on another simulated machine"))
     return value
 
 
-def irql_value(ddi_name: str, param: str, value) -> int:
+def irql_value(param: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2:
         raise ValueError(
-            f"{ddi_name}: {param} must be PASSIVE_LEVEL, APC_LEVEL or DISPATCH_LEVEL "
-            "(wdfkit models IRQL 0 to 2)"
+            named(
+                f"{param} must be PASSIVE_LEVEL, APC_LEVEL or DISPATCH_LEVEL "
+                "(wdfkit models IRQL 0 to 2)"
+            )
         )
     return value

@@ -8,22 +8,26 @@ not check, and a non-power-of-two gives a meaningless mask.
 Mirrors: wdfcore.h (KMDF 1.33); kmdf-semantics.md §8.
 """
 
-from ._entry import size_t
+from ._entry import macro, size_t
+
+__all__ = ["WDF_ALIGN_SIZE_DOWN", "WDF_ALIGN_SIZE_UP"]
 
 _SIZE_T = (1 << 64) - 1
 
 
+@macro
 def WDF_ALIGN_SIZE_DOWN(Length: int, AlignTo: int) -> int:
     """``Length & ~(AlignTo - 1)`` on 64-bit size_t.
 
     >>> WDF_ALIGN_SIZE_DOWN(100, 16)
     96
     """
-    length = size_t("WDF_ALIGN_SIZE_DOWN", "Length", Length)
-    align = size_t("WDF_ALIGN_SIZE_DOWN", "AlignTo", AlignTo)
+    length = size_t("Length", Length)
+    align = size_t("AlignTo", AlignTo)
     return length & ~((align - 1) & _SIZE_T) & _SIZE_T
 
 
+@macro
 def WDF_ALIGN_SIZE_UP(Length: int, AlignTo: int) -> int:
     """``WDF_ALIGN_SIZE_DOWN(Length + AlignTo - 1, AlignTo)`` on 64-bit size_t (it can wrap).
 
@@ -32,6 +36,6 @@ def WDF_ALIGN_SIZE_UP(Length: int, AlignTo: int) -> int:
     >>> WDF_ALIGN_SIZE_UP(2**64 - 1, 4)   # wrapped: smaller than Length, so check!
     0
     """
-    length = size_t("WDF_ALIGN_SIZE_UP", "Length", Length)
-    align = size_t("WDF_ALIGN_SIZE_UP", "AlignTo", AlignTo)
+    length = size_t("Length", Length)
+    align = size_t("AlignTo", AlignTo)
     return WDF_ALIGN_SIZE_DOWN((length + align - 1) & _SIZE_T, align)

@@ -1,20 +1,12 @@
-"""wdfdevice.h and wdfio.h: the device, its default queue, its default I/O target.
+"""wdfdevice.h: the device, how reads and writes reach it, its default I/O target.
 
 Mirrors: fxdeviceapi.cpp (WdfDeviceCreate, WdfDeviceGetIoTarget), fxdeviceinitapi.cpp
-(WdfDeviceInitSetIoType), fxioqueueapi.cpp (WdfIoQueueCreate, WdfIoQueueGetDevice).
+(WdfDeviceInitSetIoType).  Queues (wdfio.h) are in wdfkit.ddi.wdfio.
 """
 
-from dataclasses import dataclass
-from typing import Any
-
-from ..fx.device import (
-    WDFDEVICE_INIT,
-    FxDevice,
-    WdfIoQueueDispatchManual,
-    WdfIoQueueDispatchParallel,
-    WdfIoQueueDispatchSequential,
-)
-from ..fx.handles import FX_TYPE_DEVICE, FX_TYPE_QUEUE, WDFHANDLE, get_object
+from ..fx.call import named
+from ..fx.device import WDFDEVICE_INIT, FxDevice
+from ..fx.handles import FX_TYPE_DEVICE, WDFHANDLE, get_object
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
@@ -22,37 +14,35 @@ from ..fx.verifier import (
     null_bugcheck,
     validate_object_attributes,
 )
-from ..kernel.irp import WdfDeviceIoBuffered, WdfDeviceIoDirect, WdfDeviceIoNeither
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER
 from ._entry import ddi
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
+from .wdfobject import WDF_OBJECT_ATTRIBUTES
 
 __all__ = [
     "WDFDEVICE_INIT",
-    "WDF_IO_QUEUE_CONFIG",
-    "WDF_IO_QUEUE_CONFIG_INIT",
-    "WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE",
     "WdfDeviceCreate",
     "WdfDeviceGetIoTarget",
     "WdfDeviceInitSetIoType",
     "WdfDeviceIoBuffered",
     "WdfDeviceIoDirect",
     "WdfDeviceIoNeither",
-    "WdfIoQueueCreate",
-    "WdfIoQueueDispatchManual",
-    "WdfIoQueueDispatchParallel",
-    "WdfIoQueueDispatchSequential",
-    "WdfIoQueueGetDevice",
+    "WdfDeviceIoUndefined",
 ]
+
+# WDF_DEVICE_IO_TYPE: how the I/O manager hands reads and writes to the driver.
+WdfDeviceIoUndefined = 0
+WdfDeviceIoBuffered = 1
+WdfDeviceIoNeither = 2
+WdfDeviceIoDirect = 3
 
 
 @ddi
 def WdfDeviceInitSetIoType(machine, DeviceInit: WDFDEVICE_INIT, IoType: int) -> None:
     """Choose how reads and writes reach the driver: buffered (default), direct or neither."""
     if not isinstance(DeviceInit, WDFDEVICE_INIT):
-        raise TypeError("WdfDeviceInitSetIoType: DeviceInit must be the WDFDEVICE_INIT you got")
+        raise TypeError(named("DeviceInit must be the WDFDEVICE_INIT you got"))
     if IoType not in (WdfDeviceIoBuffered, WdfDeviceIoDirect, WdfDeviceIoNeither):
-        raise ValueError("WdfDeviceInitSetIoType: IoType must be a WDF_DEVICE_IO_TYPE value")
+        raise ValueError(named("IoType must be a WDF_DEVICE_IO_TYPE value"))
     DeviceInit.IoType = IoType
 
 
@@ -73,9 +63,9 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
     if DeviceInit is None:
         raise null_bugcheck(machine, "DeviceInit")
     if not isinstance(DeviceInit, WDFDEVICE_INIT):
-        raise TypeError("WdfDeviceCreate: DeviceInit must be the WDFDEVICE_INIT you got")
+        raise TypeError(named("DeviceInit must be the WDFDEVICE_INIT you got"))
     if DeviceAttributes is not None and not isinstance(DeviceAttributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError("WdfDeviceCreate: DeviceAttributes must be WDF_OBJECT_ATTRIBUTES or None")
+        raise TypeError(named("DeviceAttributes must be WDF_OBJECT_ATTRIBUTES or None"))
     status = validate_object_attributes(
         DeviceAttributes,
         FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED
@@ -93,81 +83,5 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
 @ddi
 def WdfDeviceGetIoTarget(machine, Device: WDFHANDLE) -> WDFHANDLE:
     """The device's default I/O target: the next-lower driver in its stack."""
-    device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfDeviceGetIoTarget", "Device")
+    device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     return device.target.handle
-
-
-@dataclass
-class WDF_IO_QUEUE_CONFIG:
-    """Queue configuration, fields in C order (the callbacks the lessons use)."""
-
-    Size: int = 0
-    DispatchType: int = 0
-    PowerManaged: int = 2  # WdfUseDefault
-    AllowZeroLengthRequests: bool = False
-    DefaultQueue: bool = False
-    EvtIoDefault: Any = None
-    EvtIoRead: Any = None
-    EvtIoWrite: Any = None
-    EvtIoDeviceControl: Any = None
-    EvtIoInternalDeviceControl: Any = None
-
-
-WDF_IO_QUEUE_CONFIG_SIZE = 0x80
-
-
-def WDF_IO_QUEUE_CONFIG_INIT(Config: WDF_IO_QUEUE_CONFIG, DispatchType: int) -> None:
-    """Zero *Config*, set Size and the dispatch type."""
-    if not isinstance(Config, WDF_IO_QUEUE_CONFIG):
-        raise TypeError("WDF_IO_QUEUE_CONFIG_INIT: Config must be a WDF_IO_QUEUE_CONFIG")
-    Config.__init__(Size=WDF_IO_QUEUE_CONFIG_SIZE, DispatchType=DispatchType)
-
-
-def WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(Config: WDF_IO_QUEUE_CONFIG, DispatchType: int) -> None:
-    """As WDF_IO_QUEUE_CONFIG_INIT, and make it the device's default queue."""
-    WDF_IO_QUEUE_CONFIG_INIT(Config, DispatchType)
-    Config.DefaultQueue = True
-
-
-@ddi
-def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, QueueAttributes):
-    """Create a queue for *Device*: ``(status, Queue)``.
-
-    An attribute status (§1.0; an execution level and a synchronization scope are allowed);
-    STATUS_INVALID_PARAMETER for a bad Size (KMDF: STATUS_INFO_LENGTH_MISMATCH) or dispatch
-    type, or a second default queue; STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is
-    not the device or under it (the parent defaults to the device).
-    wdfkit simulates sequential and parallel dispatch; a manual queue is a ValueError.
-
-    Fidelity: fxioqueueapi.cpp (WdfIoQueueCreate: FxValidateObjectAttributes with
-    FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED and _SYNCHRONIZATION_SCOPE_ALLOWED, then
-    FxPkgIo::CreateQueue and InitializeDefaultQueue).
-    """
-    device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfIoQueueCreate", "Device")
-    if Config is None:
-        raise null_bugcheck(machine, "Config")
-    if not isinstance(Config, WDF_IO_QUEUE_CONFIG):
-        raise TypeError("WdfIoQueueCreate: Config must be a WDF_IO_QUEUE_CONFIG")
-    if QueueAttributes is not None and not isinstance(QueueAttributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError("WdfIoQueueCreate: QueueAttributes must be WDF_OBJECT_ATTRIBUTES or None")
-    allowed = FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED
-    allowed |= FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED
-    status = validate_object_attributes(QueueAttributes, allowed)
-    if not NT_SUCCESS(status):
-        return status, None
-    if Config.Size != WDF_IO_QUEUE_CONFIG_SIZE:
-        return STATUS_INVALID_PARAMETER, None
-    if Config.DispatchType == WdfIoQueueDispatchManual:
-        raise ValueError("WdfIoQueueCreate: wdfkit does not simulate manual queues")
-    if Config.DispatchType not in (WdfIoQueueDispatchSequential, WdfIoQueueDispatchParallel):
-        return STATUS_INVALID_PARAMETER, None
-    parent = commit_parent(machine, QueueAttributes, "WdfIoQueueCreate", default=device)
-    status, queue = device.create_queue(QueueAttributes, parent, Config)
-    return status, queue and queue.handle
-
-
-@ddi
-def WdfIoQueueGetDevice(machine, Queue: WDFHANDLE) -> WDFHANDLE:
-    """The device a queue belongs to."""
-    queue = get_object(machine, Queue, FX_TYPE_QUEUE, "WdfIoQueueGetDevice", "Queue")
-    return queue.device.handle

@@ -7,22 +7,13 @@ kmdf-semantics.md §10.  Simplified: see wdfkit.fx.dma.
 
 from dataclasses import dataclass
 
+from ..fx.call import call, named
 from ..fx.dma import (
     PACKET_PROFILES,
-    PHYSICAL_ADDRESS,
-    SCATTER_GATHER_ELEMENT,
-    SCATTER_GATHER_LIST,
     SCATTER_GATHER_PROFILES,
+    SYSTEM_PROFILES,
     FxDmaEnabler,
     FxDmaTransaction,
-    WdfDmaDirectionReadFromDevice,
-    WdfDmaDirectionWriteToDevice,
-    WdfDmaProfilePacket,
-    WdfDmaProfilePacket64,
-    WdfDmaProfileScatterGather,
-    WdfDmaProfileScatterGather64,
-    WdfDmaProfileScatterGather64Duplex,
-    WdfDmaProfileScatterGatherDuplex,
 )
 from ..fx.handles import (
     FX_TYPE_DEVICE,
@@ -51,21 +42,21 @@ from ._entry import ddi, pointer, size_t
 from .wdfobject import commit_parent
 
 __all__ = [
-    "PHYSICAL_ADDRESS",
-    "SCATTER_GATHER_ELEMENT",
-    "SCATTER_GATHER_LIST",
     "WDF_DMA_ENABLER_CONFIG",
     "WDF_DMA_ENABLER_CONFIG_INIT",
     "WdfDmaDirectionReadFromDevice",
     "WdfDmaDirectionWriteToDevice",
     "WdfDmaEnablerCreate",
     "WdfDmaEnablerGetMaximumLength",
+    "WdfDmaProfileInvalid",
     "WdfDmaProfilePacket",
     "WdfDmaProfilePacket64",
     "WdfDmaProfileScatterGather",
     "WdfDmaProfileScatterGather64",
     "WdfDmaProfileScatterGather64Duplex",
     "WdfDmaProfileScatterGatherDuplex",
+    "WdfDmaProfileSystem",
+    "WdfDmaProfileSystemDuplex",
     "WdfDmaTransactionCreate",
     "WdfDmaTransactionDmaCompleted",
     "WdfDmaTransactionExecute",
@@ -75,6 +66,21 @@ __all__ = [
     "WdfDmaTransactionInitializeUsingRequest",
     "WdfDmaTransactionRelease",
 ]
+
+# WDF_DMA_PROFILE (wdfdmaenabler.h): what kind of DMA the device does.
+WdfDmaProfileInvalid = 0
+WdfDmaProfilePacket = 1
+WdfDmaProfileScatterGather = 2
+WdfDmaProfilePacket64 = 3
+WdfDmaProfileScatterGather64 = 4
+WdfDmaProfileScatterGatherDuplex = 5
+WdfDmaProfileScatterGather64Duplex = 6
+WdfDmaProfileSystem = 7
+WdfDmaProfileSystemDuplex = 8
+
+# WDF_DMA_DIRECTION (wdfdmaenabler.h)
+WdfDmaDirectionReadFromDevice = 0
+WdfDmaDirectionWriteToDevice = 1
 
 WDF_DMA_ENABLER_CONFIG_SIZE = 0x50  # sizeof(WDF_DMA_ENABLER_CONFIG) on x64, KMDF 1.11+
 
@@ -108,14 +114,13 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     Fidelity: fxdmaenablerapi.cpp (WdfDmaEnablerCreate: FxValidateObjectAttributes with no
     options, the parent's device ancestor, then Commit under that parent).
     """
-    name = "WdfDmaEnablerCreate"
-    device = get_object(machine, Device, FX_TYPE_DEVICE, name, "Device")
-    status = check_irql(machine, PASSIVE_LEVEL, name)
+    device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
+    status = check_irql(machine, PASSIVE_LEVEL)
     if not NT_SUCCESS(status):
         return status, None
     if Config is None:
         raise null_bugcheck(machine, "Config")
-    parent = commit_parent(machine, Attributes, name, default=device)
+    parent = commit_parent(machine, Attributes, default=device)
     status = validate_object_attributes(Attributes)
     if not NT_SUCCESS(status):
         return status, None
@@ -124,10 +129,10 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     if Config.Size != WDF_DMA_ENABLER_CONFIG_SIZE:
         return STATUS_INFO_LENGTH_MISMATCH, None
     if Config.Profile not in PACKET_PROFILES + SCATTER_GATHER_PROFILES:
-        if Config.Profile in (7, 8):
-            raise ValueError(f"{name}: the system DMA profiles are not modelled by wdfkit")
+        if Config.Profile in SYSTEM_PROFILES:
+            raise ValueError(named("the system DMA profiles are not modelled by wdfkit"))
         return STATUS_INVALID_PARAMETER, None
-    maximum = size_t(name, "Config.MaximumLength", Config.MaximumLength)
+    maximum = size_t("Config.MaximumLength", Config.MaximumLength)
     if maximum == 0:
         return STATUS_INVALID_PARAMETER, None
     v3 = Config.WdmDmaVersionOverride == 3
@@ -140,9 +145,7 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
 @ddi
 def WdfDmaEnablerGetMaximumLength(machine, DmaEnabler) -> int:
     """The most bytes one transfer can move."""
-    enabler = get_object(
-        machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "WdfDmaEnablerGetMaximumLength", "DmaEnabler"
-    )
+    enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "DmaEnabler")
     return enabler.maximum_length
 
 
@@ -156,8 +159,7 @@ def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
     with FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED, then the profile's _Create, which commits the
     transaction under the enabler).
     """
-    name = "WdfDmaTransactionCreate"
-    enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, name, "DmaEnabler")
+    enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "DmaEnabler")
     status = validate_object_attributes(Attributes, FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED)
     if not NT_SUCCESS(status):
         return status, None
@@ -165,8 +167,8 @@ def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
     return status, transaction and transaction.handle
 
 
-def _transaction(machine, handle, name: str) -> FxDmaTransaction:
-    return get_object(machine, handle, FX_TYPE_DMA_TRANSACTION, name, "DmaTransaction")
+def _transaction(machine, handle) -> FxDmaTransaction:
+    return get_object(machine, handle, FX_TYPE_DMA_TRANSACTION, "DmaTransaction")
 
 
 def _direction_ok(direction) -> bool:
@@ -184,26 +186,25 @@ def WdfDmaTransactionInitialize(
     Bug checks: 0x10D/0x4 for a NULL EvtProgramDma or Mdl; 0x10D/0x8 (DMA fatal error) when
     the transaction is not Created or Released.
     """
-    name = "WdfDmaTransactionInitialize"
-    transaction = _transaction(machine, DmaTransaction, name)
+    transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
         raise null_bugcheck(machine, "EvtProgramDma")
     if Mdl is None:
         raise null_bugcheck(machine, "Mdl")
     if not isinstance(Mdl, PMDL):
-        raise TypeError(f"{name}: Mdl must be a PMDL, not {type(Mdl).__name__}")
-    va = pointer(name, "VirtualAddress", VirtualAddress, machine)
-    length = size_t(name, "Length", Length)
+        raise TypeError(named(f"Mdl must be a PMDL, not {type(Mdl).__name__}"))
+    va = pointer("VirtualAddress", VirtualAddress, machine)
+    length = size_t("Length", Length)
     if length == 0 or not _direction_ok(DmaDirection):
         return STATUS_INVALID_PARAMETER
     start = Mdl.StartVa + Mdl.ByteOffset
     end = start + Mdl.ByteCount
     address = 0 if va is None else va.address
     if not start <= address < end:
-        machine.trace("%s: VirtualAddress 0x%X is not within the MDL", name, address)
+        machine.trace("%s: VirtualAddress 0x%X is not within the MDL", call.ddi, address)
         return STATUS_INVALID_PARAMETER
     if not transaction.enabler.chained_mdls and address + length > end:
-        machine.trace("%s: VA + Length is past the MDL: possibly a chained MDL", name)
+        machine.trace("%s: VA + Length is past the MDL: possibly a chained MDL", call.ddi)
         return STATUS_INVALID_PARAMETER
     transaction.initialize(EvtProgramDma, DmaDirection, Mdl, address - start, length)
     return STATUS_SUCCESS
@@ -219,13 +220,12 @@ def WdfDmaTransactionInitializeUsingRequest(
     chained-MDL support; STATUS_INVALID_DEVICE_REQUEST for a direction that does not match the
     request, METHOD_NEITHER, another major function or a zero length; the request's MDL status.
     """
-    name = "WdfDmaTransactionInitializeUsingRequest"
-    transaction = _transaction(machine, DmaTransaction, name)
+    transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
         raise null_bugcheck(machine, "EvtProgramDma")
     if not _direction_ok(DmaDirection):
         return STATUS_INVALID_PARAMETER
-    request = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
+    request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")
     status, mdl, length = request.dma_buffer(DmaDirection == WdfDmaDirectionWriteToDevice)
     if not NT_SUCCESS(status):
         return status
@@ -244,7 +244,7 @@ def WdfDmaTransactionExecute(machine, DmaTransaction, Context=None):
 
     Bug checks: 0x10D/0x8 if the transaction is not Initialized.
     """
-    _transaction(machine, DmaTransaction, "WdfDmaTransactionExecute").execute(Context)
+    _transaction(machine, DmaTransaction).execute(Context)
     return STATUS_SUCCESS
 
 
@@ -255,25 +255,24 @@ def WdfDmaTransactionDmaCompleted(machine, DmaTransaction):
 
     Bug checks: 0x10D/0x8 if no transfer is running.
     """
-    return _transaction(machine, DmaTransaction, "WdfDmaTransactionDmaCompleted").dma_completed()
+    return _transaction(machine, DmaTransaction).dma_completed()
 
 
 @ddi
 def WdfDmaTransactionRelease(machine, DmaTransaction):
     """Make the transaction reusable (Initialize again).  Bug check 0x10D/0x8 under Verifier
     if a transfer is still running."""
-    _transaction(machine, DmaTransaction, "WdfDmaTransactionRelease").release_for_reuse()
+    _transaction(machine, DmaTransaction).release_for_reuse()
     return STATUS_SUCCESS
 
 
 @ddi
 def WdfDmaTransactionGetBytesTransferred(machine, DmaTransaction) -> int:
     """Bytes moved by the transfers completed so far."""
-    return _transaction(machine, DmaTransaction, "WdfDmaTransactionGetBytesTransferred").transferred
+    return _transaction(machine, DmaTransaction).transferred
 
 
 @ddi
 def WdfDmaTransactionGetCurrentDmaTransferLength(machine, DmaTransaction) -> int:
     """Bytes in the transfer the device is programmed with now."""
-    name = "WdfDmaTransactionGetCurrentDmaTransferLength"
-    return _transaction(machine, DmaTransaction, name).fragment
+    return _transaction(machine, DmaTransaction).fragment

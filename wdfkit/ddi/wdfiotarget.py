@@ -11,6 +11,7 @@ Simplified: the lower device is handed an MDL descriptor's buffer through the MD
 mapping (the simulated lower device works on addresses, not on MDLs).
 """
 
+from ..fx.call import call, named
 from ..fx.handles import (
     FX_TYPE_DEVICE,
     FX_TYPE_IO_TARGET,
@@ -19,14 +20,7 @@ from ..fx.handles import (
     WDFHANDLE,
     get_object,
 )
-from ..fx.iotarget import (
-    FxIoTarget,
-    FxIoTargetRemote,
-    WdfIoTargetClosed,
-    WdfIoTargetDeleted,
-    WdfIoTargetStarted,
-    WdfIoTargetStopped,
-)
+from ..fx.iotarget import FxIoTarget, FxIoTargetRemote
 from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel import mdl as mdls
 from ..kernel.irp import (
@@ -72,22 +66,39 @@ __all__ = [
     "WdfIoTargetSendWriteSynchronously",
     "WdfIoTargetStart",
     "WdfIoTargetStop",
+    "WdfIoTargetStateUndefined",
     "WdfIoTargetStarted",
     "WdfIoTargetStopped",
+    "WdfIoTargetClosedForQueryRemove",
     "WdfIoTargetClosed",
     "WdfIoTargetDeleted",
+    "WdfIoTargetSentIoUndefined",
     "WdfIoTargetCancelSentIo",
-    "WdfIoTargetLeaveSentIoPending",
     "WdfIoTargetWaitForSentIoToComplete",
+    "WdfIoTargetLeaveSentIoPending",
 ]
 
+# WDF_IO_TARGET_STATE: what WdfIoTargetGetState answers.
+WdfIoTargetStateUndefined = 0
+WdfIoTargetStarted = 1
+WdfIoTargetStopped = 2
+WdfIoTargetClosedForQueryRemove = 3
+WdfIoTargetClosed = 4
+WdfIoTargetDeleted = 5
 
-def _window(memory, offsets, name: str):
+# WDF_IO_TARGET_SENT_IO_ACTION: what WdfIoTargetStop does with requests already sent.
+WdfIoTargetSentIoUndefined = 0
+WdfIoTargetCancelSentIo = 1
+WdfIoTargetWaitForSentIoToComplete = 2
+WdfIoTargetLeaveSentIoPending = 3
+
+
+def _window(memory, offsets):
     """ValidateMemoryOffsets + GetBufferLength: ``(status, address, length, offset)``."""
     if offsets is None:
         return STATUS_SUCCESS, memory.buffer, memory.size, 0
     if not isinstance(offsets, WDFMEMORY_OFFSET):
-        raise TypeError(f"{name}: offsets must be a WDFMEMORY_OFFSET or None")
+        raise TypeError(named("offsets must be a WDFMEMORY_OFFSET or None"))
     start, length = offsets.BufferOffset, offsets.BufferLength
     if start + length > SIZE_T_MAX or start + length > memory.size:
         return STATUS_INTEGER_OVERFLOW, None, 0, 0
@@ -99,24 +110,24 @@ def _window(memory, offsets, name: str):
 NO_BUFFER = (None, (None, 0), 0)  # (memory, (address, length), offset) when none is named
 
 
-def _memory(machine, handle, offsets, name: str, param: str):
+def _memory(machine, handle, offsets, param: str):
     """A WDFMEMORY argument (or None) and its window: ``(status, (memory, window, offset))``."""
     if handle is None:
         return STATUS_SUCCESS, NO_BUFFER
-    memory = get_object(machine, handle, IFX_TYPE_MEMORY, name, param)
-    status, address, length, start = _window(memory, offsets, name)
+    memory = get_object(machine, handle, IFX_TYPE_MEMORY, param)
+    status, address, length, start = _window(memory, offsets)
     return status, (memory, (address, length), start)
 
 
-def _format(machine, name, IoTarget, Request, major, code, inputs, outputs, device_offset):
-    target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, name, "IoTarget")
-    request = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
-    status = check_irql(machine, DISPATCH_LEVEL, name)
+def _format(machine, IoTarget, Request, major, code, inputs, outputs, device_offset):
+    target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "IoTarget")
+    request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")
+    status = check_irql(machine, DISPATCH_LEVEL)
     if not NT_SUCCESS(status):
         return status
-    status, in_buffer = _memory(machine, *inputs, name, "InputBuffer")
+    status, in_buffer = _memory(machine, *inputs, "InputBuffer")
     if NT_SUCCESS(status):
-        status, out_buffer = _memory(machine, *outputs, name, "OutputBuffer")
+        status, out_buffer = _memory(machine, *outputs, "OutputBuffer")
     if not NT_SUCCESS(status):
         return status
     request.release_context()  # ValidateTarget: a new format drops the old one's references
@@ -126,11 +137,11 @@ def _format(machine, name, IoTarget, Request, major, code, inputs, outputs, devi
     return STATUS_SUCCESS
 
 
-def _device_offset(name, value):
+def _device_offset(value):
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: DeviceOffset must be an int (LONGLONG) or None")
+        raise TypeError(named("DeviceOffset must be an int (LONGLONG) or None"))
     return value
 
 
@@ -144,10 +155,9 @@ def WdfIoTargetFormatRequestForRead(
     docs say INVALID_DEVICE_REQUEST; the source wins); STATUS_INVALID_DEVICE_STATE for a
     closed target.  Reformatting, reuse, completion or deletion releases the reference.
     """
-    name = "WdfIoTargetFormatRequestForRead"
-    offset = _device_offset(name, DeviceOffset)
+    offset = _device_offset(DeviceOffset)
     return _format(
-        machine, name, IoTarget, Request, IRP_MJ_READ, 0, (None, None),
+        machine, IoTarget, Request, IRP_MJ_READ, 0, (None, None),
         (OutputBuffer, OutputBufferOffset), offset,
     )  # fmt: skip
 
@@ -157,24 +167,21 @@ def WdfIoTargetFormatRequestForWrite(
     machine, IoTarget: WDFHANDLE, Request: WDFHANDLE, InputBuffer, InputBufferOffset, DeviceOffset
 ):
     """Format *Request* to write *InputBuffer* (a WDFMEMORY, or None); takes a reference."""
-    name = "WdfIoTargetFormatRequestForWrite"
-    offset = _device_offset(name, DeviceOffset)
+    offset = _device_offset(DeviceOffset)
     return _format(
-        machine, name, IoTarget, Request, IRP_MJ_WRITE, 0, (InputBuffer, InputBufferOffset),
-        (None, None), offset,
+        machine, IoTarget, Request, IRP_MJ_WRITE, 0, (InputBuffer, InputBufferOffset), (None, None),
+        offset,
     )  # fmt: skip
 
 
-def _ioctl_code(name, value):
+def _ioctl_code(value):
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
-        raise ValueError(f"{name}: IoctlCode must be a ULONG (use CTL_CODE)")
+        raise ValueError(named("IoctlCode must be a ULONG (use CTL_CODE)"))
     return value
 
 
-def _format_ioctl(machine, name, major, IoTarget, Request, IoctlCode, inputs, outputs):
-    return _format(
-        machine, name, IoTarget, Request, major, _ioctl_code(name, IoctlCode), inputs, outputs, 0
-    )
+def _format_ioctl(machine, major, IoTarget, Request, IoctlCode, inputs, outputs):
+    return _format(machine, IoTarget, Request, major, _ioctl_code(IoctlCode), inputs, outputs, 0)
 
 
 @ddi
@@ -184,8 +191,8 @@ def WdfIoTargetFormatRequestForIoctl(
 ):  # fmt: skip
     """Format an IOCTL; each buffer named takes a reference (two when both are given)."""
     return _format_ioctl(
-        machine, "WdfIoTargetFormatRequestForIoctl", IRP_MJ_DEVICE_CONTROL, IoTarget, Request,
-        IoctlCode, (InputBuffer, InputBufferOffset), (OutputBuffer, OutputBufferOffset),
+        machine, IRP_MJ_DEVICE_CONTROL, IoTarget, Request, IoctlCode,
+        (InputBuffer, InputBufferOffset), (OutputBuffer, OutputBufferOffset),
     )  # fmt: skip
 
 
@@ -196,19 +203,18 @@ def WdfIoTargetFormatRequestForInternalIoctl(
 ):  # fmt: skip
     """As WdfIoTargetFormatRequestForIoctl, for IRP_MJ_INTERNAL_DEVICE_CONTROL."""
     return _format_ioctl(
-        machine, "WdfIoTargetFormatRequestForInternalIoctl", IRP_MJ_INTERNAL_DEVICE_CONTROL,
-        IoTarget, Request, IoctlCode, (InputBuffer, InputBufferOffset),
-        (OutputBuffer, OutputBufferOffset),
+        machine, IRP_MJ_INTERNAL_DEVICE_CONTROL, IoTarget, Request, IoctlCode,
+        (InputBuffer, InputBufferOffset), (OutputBuffer, OutputBufferOffset),
     )  # fmt: skip
 
 
 # -- synchronous sends (§5.6) ------------------------------------------------------------------
-def _descriptor(machine, desc, name: str):
+def _descriptor(machine, desc):
     """ValidateMemoryDescriptor: ``(status, (memory or None, (address, length), offset))``."""
     if desc is None:
         return STATUS_SUCCESS, NO_BUFFER
     if not isinstance(desc, WDF_MEMORY_DESCRIPTOR):
-        raise TypeError(f"{name}: a memory descriptor must be a WDF_MEMORY_DESCRIPTOR or None")
+        raise TypeError(named("a memory descriptor must be a WDF_MEMORY_DESCRIPTOR or None"))
     if desc.Type == WdfMemoryDescriptorTypeBuffer:
         buffer = desc.u.BufferType.Buffer
         if buffer is None:
@@ -219,7 +225,7 @@ def _descriptor(machine, desc, name: str):
         if mdl is None:
             return STATUS_INVALID_PARAMETER, NO_BUFFER
         if not isinstance(mdl, mdls.PMDL):
-            raise TypeError(f"{name}: MdlType.Mdl must be a PMDL, not {type(mdl).__name__}")
+            raise TypeError(named(f"MdlType.Mdl must be a PMDL, not {type(mdl).__name__}"))
         address = mdls.system_address(mdl)
         if address is None:
             return STATUS_INSUFFICIENT_RESOURCES, NO_BUFFER
@@ -228,27 +234,27 @@ def _descriptor(machine, desc, name: str):
         handle = desc.u.HandleType.Memory
         if handle is None:
             return STATUS_INVALID_PARAMETER, NO_BUFFER
-        return _memory(machine, handle, desc.u.HandleType.Offsets, name, "Memory")
+        return _memory(machine, handle, desc.u.HandleType.Offsets, "Memory")
     return STATUS_INVALID_PARAMETER, NO_BUFFER
 
 
-def _send_sync(machine, name, IoTarget, Request, major, code, in_desc, out_desc, offset, Options):
-    target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, name, "IoTarget")
+def _send_sync(machine, IoTarget, Request, major, code, in_desc, out_desc, offset, Options):
+    target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "IoTarget")
     request = None
     if Request is not None:
-        request = get_object(machine, Request, FX_TYPE_REQUEST, name, "Request")
-    status = check_irql(machine, PASSIVE_LEVEL, name)
+        request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")
+    status = check_irql(machine, PASSIVE_LEVEL)
     if NT_SUCCESS(status):
-        status, flags, timeout = send_options(machine, Options, name, STATUS_INFO_LENGTH_MISMATCH)
+        status, flags, timeout = send_options(machine, Options, STATUS_INFO_LENGTH_MISMATCH)
     if not NT_SUCCESS(status):
         return status, 0
-    status, in_buffer = _descriptor(machine, in_desc, name)
+    status, in_buffer = _descriptor(machine, in_desc)
     if NT_SUCCESS(status):
-        status, out_buffer = _descriptor(machine, out_desc, name)
+        status, out_buffer = _descriptor(machine, out_desc)
     if not NT_SUCCESS(status):
         return status, 0
     return target.send_synchronously(
-        request, major, code, in_buffer, out_buffer, offset, flags, timeout, name
+        request, major, code, in_buffer, out_buffer, offset, flags, timeout, call.ddi
     )
 
 
@@ -262,10 +268,9 @@ def WdfIoTargetSendReadSynchronously(
     STATUS_INFO_LENGTH_MISMATCH / STATUS_INVALID_PARAMETER; bad descriptor
     STATUS_INVALID_PARAMETER / STATUS_INTEGER_OVERFLOW; timeout STATUS_IO_TIMEOUT.
     """
-    name = "WdfIoTargetSendReadSynchronously"
     return _send_sync(
-        machine, name, IoTarget, Request, IRP_MJ_READ, 0, None, OutputBuffer,
-        _device_offset(name, DeviceOffset), RequestOptions,
+        machine, IoTarget, Request, IRP_MJ_READ, 0, None, OutputBuffer,
+        _device_offset(DeviceOffset), RequestOptions,
     )  # fmt: skip
 
 
@@ -274,10 +279,9 @@ def WdfIoTargetSendWriteSynchronously(
     machine, IoTarget, Request, InputBuffer, DeviceOffset, RequestOptions
 ):
     """Write the buffer *InputBuffer* describes, waiting: ``(status, BytesWritten)``."""
-    name = "WdfIoTargetSendWriteSynchronously"
     return _send_sync(
-        machine, name, IoTarget, Request, IRP_MJ_WRITE, 0, InputBuffer, None,
-        _device_offset(name, DeviceOffset), RequestOptions,
+        machine, IoTarget, Request, IRP_MJ_WRITE, 0, InputBuffer, None,
+        _device_offset(DeviceOffset), RequestOptions,
     )  # fmt: skip
 
 
@@ -286,42 +290,42 @@ def WdfIoTargetSendIoctlSynchronously(
     machine, IoTarget, Request, IoctlCode, InputBuffer, OutputBuffer, RequestOptions
 ):
     """Send an IOCTL and wait: ``(status, BytesReturned)``."""
-    name = "WdfIoTargetSendIoctlSynchronously"
     return _send_sync(
-        machine, name, IoTarget, Request, IRP_MJ_DEVICE_CONTROL, _ioctl_code(name, IoctlCode),
-        InputBuffer, OutputBuffer, 0, RequestOptions,
+        machine, IoTarget, Request, IRP_MJ_DEVICE_CONTROL, _ioctl_code(IoctlCode), InputBuffer,
+        OutputBuffer, 0, RequestOptions,
     )  # fmt: skip
 
 
 # -- target state and remote targets -----------------------------------------------------------
-WdfIoTargetCancelSentIo = 1
-WdfIoTargetWaitForSentIoToComplete = 2
-WdfIoTargetLeaveSentIoPending = 3
 
 
-def _target(machine, handle, name) -> FxIoTarget:
-    return get_object(machine, handle, FX_TYPE_IO_TARGET, name, "IoTarget")
+def _target(machine, handle) -> FxIoTarget:
+    return get_object(machine, handle, FX_TYPE_IO_TARGET, "IoTarget")
 
 
 @ddi
 def WdfIoTargetStart(machine, IoTarget: WDFHANDLE):
     """Start the target; requests queued while it was stopped are sent now."""
-    return _target(machine, IoTarget, "WdfIoTargetStart").start()
+    return _target(machine, IoTarget).start()
 
 
 @ddi
 def WdfIoTargetStop(machine, IoTarget: WDFHANDLE, Action: int) -> None:
     """Stop the target: new requests wait in it.  Sent I/O is left pending (any *Action*)."""
-    target = _target(machine, IoTarget, "WdfIoTargetStop")
-    if Action not in (1, 2, 3):
-        raise ValueError("WdfIoTargetStop: Action must be a WDF_IO_TARGET_SENT_IO_ACTION value")
+    target = _target(machine, IoTarget)
+    if Action not in (
+        WdfIoTargetCancelSentIo,
+        WdfIoTargetWaitForSentIoToComplete,
+        WdfIoTargetLeaveSentIoPending,
+    ):
+        raise ValueError(named("Action must be a WDF_IO_TARGET_SENT_IO_ACTION value"))
     target.stop()
 
 
 @ddi
 def WdfIoTargetGetState(machine, IoTarget: WDFHANDLE) -> int:
     """WDF_IO_TARGET_STATE: WdfIoTargetStarted (1), Stopped (2), Closed (4), …"""
-    return _target(machine, IoTarget, "WdfIoTargetGetState").target_state
+    return _target(machine, IoTarget).target_state
 
 
 @ddi
@@ -337,8 +341,8 @@ def WdfIoTargetCreate(machine, Device: WDFHANDLE, IoTargetAttributes):
     options), fxiotargetremote.cpp (FxIoTargetRemote::_Create).  Simplified: KMDF's Verifier
     also refuses a call above PASSIVE_LEVEL; wdfkit does not check the IRQL here.
     """
-    device = get_object(machine, Device, FX_TYPE_DEVICE, "WdfIoTargetCreate", "Device")
-    parent = commit_parent(machine, IoTargetAttributes, "WdfIoTargetCreate", default=device)
+    device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
+    parent = commit_parent(machine, IoTargetAttributes, default=device)
     status = validate_object_attributes(IoTargetAttributes)
     if not NT_SUCCESS(status):
         return status, None
@@ -365,7 +369,7 @@ def WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME(Params, TargetDeviceName: str, D
 @ddi
 def WdfIoTargetOpen(machine, IoTarget: WDFHANDLE, OpenParams) -> int:
     """Open a remote target by device name: it is then Started."""
-    target = _target(machine, IoTarget, "WdfIoTargetOpen")
+    target = _target(machine, IoTarget)
     if OpenParams is None:
         raise null_bugcheck(machine, "OpenParams")
     if not isinstance(OpenParams.TargetDeviceName, str):
@@ -377,4 +381,4 @@ def WdfIoTargetOpen(machine, IoTarget: WDFHANDLE, OpenParams) -> int:
 @ddi
 def WdfIoTargetClose(machine, IoTarget: WDFHANDLE) -> None:
     """Close a remote target: queued requests are cancelled, new sends are refused."""
-    _target(machine, IoTarget, "WdfIoTargetClose").close()
+    _target(machine, IoTarget).close()

@@ -15,6 +15,8 @@ from ..kernel.pool import PASSIVE_LEVEL, is_paged
 from ._entry import ddi, pool_tag, size_t, ulong
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
 
+__all__ = ["WdfLookasideListCreate", "WdfMemoryCreateFromLookaside"]
+
 
 @ddi
 def WdfLookasideListCreate(
@@ -43,12 +45,12 @@ def WdfLookasideListCreate(
     Fidelity: kmdf-semantics.md §3.1; fxlookasidelistapi.cpp (WdfLookasideListCreate:
     FxValidateObjectAttributes with no options on both attribute sets, then Commit).
     """
-    parent = commit_parent(machine, LookasideAttributes, "WdfLookasideListCreate")
+    parent = commit_parent(machine, LookasideAttributes)
     if MemoryAttributes is not None:
-        commit_parent(machine, MemoryAttributes, "WdfLookasideListCreate")
-    size = size_t("WdfLookasideListCreate", "BufferSize", BufferSize)
-    pool_type = ulong("WdfLookasideListCreate", "PoolType", PoolType)
-    tag = pool_tag("WdfLookasideListCreate", "PoolTag", PoolTag) or machine.tag
+        commit_parent(machine, MemoryAttributes)
+    size = size_t("BufferSize", BufferSize)
+    pool_type = ulong("PoolType", PoolType)
+    tag = pool_tag("PoolTag", PoolTag) or machine.tag
     if size == 0:
         return STATUS_INVALID_PARAMETER, None
     status = validate_object_attributes(LookasideAttributes)
@@ -58,7 +60,7 @@ def WdfLookasideListCreate(
         return status, None
     paged = is_paged(pool_type)
     if paged:
-        status = check_irql(machine, PASSIVE_LEVEL, "WdfLookasideListCreate")
+        status = check_irql(machine, PASSIVE_LEVEL)
         if not NT_SUCCESS(status):
             return status, None
     status, lookaside = FxLookasideList.create(
@@ -84,14 +86,12 @@ def WdfMemoryCreateFromLookaside(machine, Lookaside: WDFHANDLE):
     Fidelity: kmdf-semantics.md §1.7; fxlookasidelistapi.cpp (WdfMemoryCreateFromLookaside:
     FxLookasideList::Allocate, then Commit with the list's MemoryAttributes).
     """
-    lookaside = get_object(
-        machine, Lookaside, FX_TYPE_LOOKASIDE, "WdfMemoryCreateFromLookaside", "Lookaside"
-    )
+    lookaside = get_object(machine, Lookaside, FX_TYPE_LOOKASIDE, "Lookaside")
     if lookaside.state != FxObjectStateCreated:
         raise invalid_handle(
             machine, Lookaside.value, FX_TYPE_LOOKASIDE, f"{Lookaside!r} has been deleted"
         )
     attributes = lookaside.memory_attributes  # the list's saved copy, validated at its creation
-    parent = commit_parent(machine, attributes, "WdfMemoryCreateFromLookaside")
+    parent = commit_parent(machine, attributes)
     status, memory = FxMemoryBufferFromLookaside.create(machine, attributes, parent, lookaside)
     return status, memory and memory.handle

@@ -5,14 +5,33 @@ Mirrors: fxmemorybufferapi.cpp and fxmemorybufferpreallocatedapi.cpp; kmdf-seman
 
 from dataclasses import dataclass, field
 
+from ..fx.call import named
 from ..fx.handles import FX_TYPE_MEMORY_PREALLOCATED, IFX_TYPE_MEMORY, WDFHANDLE, get_object
 from ..fx.memory import FxMemoryBufferPreallocated, FxMemoryObject
 from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_SUCCESS
 from ..kernel.pointer import PVOID
 from ..kernel.pool import APC_LEVEL, DISPATCH_LEVEL, is_paged
-from ._entry import ddi, pointer, pool_tag, size_t, ulong
+from ._entry import ddi, macro, pointer, pool_tag, size_t, ulong
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
+
+__all__ = [
+    "WDF_MEMORY_DESCRIPTOR",
+    "WDF_MEMORY_DESCRIPTOR_INIT_BUFFER",
+    "WDF_MEMORY_DESCRIPTOR_INIT_HANDLE",
+    "WDF_MEMORY_DESCRIPTOR_INIT_MDL",
+    "WDFMEMORY_OFFSET",
+    "WdfMemoryAssignBuffer",
+    "WdfMemoryCopyFromBuffer",
+    "WdfMemoryCopyToBuffer",
+    "WdfMemoryCreate",
+    "WdfMemoryCreatePreallocated",
+    "WdfMemoryDescriptorTypeBuffer",
+    "WdfMemoryDescriptorTypeHandle",
+    "WdfMemoryDescriptorTypeInvalid",
+    "WdfMemoryDescriptorTypeMdl",
+    "WdfMemoryGetBuffer",
+]
 
 
 @ddi
@@ -46,14 +65,12 @@ def WdfMemoryCreate(
     >>> status
     STATUS_SUCCESS (0x00000000)
     """
-    parent = commit_parent(machine, Attributes, "WdfMemoryCreate")
-    PoolType = ulong("WdfMemoryCreate", "PoolType", PoolType)
-    tag = pool_tag("WdfMemoryCreate", "PoolTag", PoolTag)
-    size = size_t("WdfMemoryCreate", "BufferSize", BufferSize)
+    parent = commit_parent(machine, Attributes)
+    PoolType = ulong("PoolType", PoolType)
+    tag = pool_tag("PoolTag", PoolTag)
+    size = size_t("BufferSize", BufferSize)
     if machine.irql > APC_LEVEL:  # paged pool needs ≤ APC_LEVEL, nonpaged ≤ DISPATCH_LEVEL
-        status = check_irql(
-            machine, APC_LEVEL if is_paged(PoolType) else DISPATCH_LEVEL, "WdfMemoryCreate"
-        )
+        status = check_irql(machine, APC_LEVEL if is_paged(PoolType) else DISPATCH_LEVEL)
         if not NT_SUCCESS(status):
             return status, None, None
     if size == 0:
@@ -84,9 +101,9 @@ def WdfMemoryCreatePreallocated(
     Fidelity: kmdf-semantics.md §1.2; fxmemorybufferpreallocatedapi.cpp
     (WdfMemoryCreatePreallocated: FxValidateObjectAttributes with no options, then Commit).
     """
-    parent = commit_parent(machine, Attributes, "WdfMemoryCreatePreallocated")
-    buffer = pointer("WdfMemoryCreatePreallocated", "Buffer", Buffer, machine)
-    size = size_t("WdfMemoryCreatePreallocated", "BufferSize", BufferSize)
+    parent = commit_parent(machine, Attributes)
+    buffer = pointer("Buffer", Buffer, machine)
+    size = size_t("BufferSize", BufferSize)
     if buffer is None:
         raise null_bugcheck(machine, "Buffer")
     if size == 0:
@@ -109,11 +126,9 @@ def WdfMemoryAssignBuffer(machine, Memory: WDFHANDLE, Buffer: PVOID, BufferSize:
     WdfMemoryCreatePreallocated; 0x10D/0x4 for a NULL *Buffer*.
     Fidelity: kmdf-semantics.md §1.3.
     """
-    memory = get_object(
-        machine, Memory, FX_TYPE_MEMORY_PREALLOCATED, "WdfMemoryAssignBuffer", "Memory"
-    )
-    buffer = pointer("WdfMemoryAssignBuffer", "Buffer", Buffer, machine)
-    size = size_t("WdfMemoryAssignBuffer", "BufferSize", BufferSize)
+    memory = get_object(machine, Memory, FX_TYPE_MEMORY_PREALLOCATED, "Memory")
+    buffer = pointer("Buffer", Buffer, machine)
+    size = size_t("BufferSize", BufferSize)
     if buffer is None:
         raise null_bugcheck(machine, "Buffer")
     if size == 0:
@@ -128,17 +143,17 @@ def WdfMemoryGetBuffer(machine, Memory: WDFHANDLE):
 
     Bug checks: 0x10D/0x5 for a bad handle.  Fidelity: kmdf-semantics.md §1.4.
     """
-    memory = get_object(machine, Memory, IFX_TYPE_MEMORY, "WdfMemoryGetBuffer", "Memory")
+    memory = get_object(machine, Memory, IFX_TYPE_MEMORY, "Memory")
     return memory.pointer(), memory.size
 
 
-def _python_or_pointer(ddi_name, param, value, machine, writable: bool):
+def _python_or_pointer(param, value, machine, writable: bool):
     if value is None or isinstance(value, PVOID):
-        return pointer(ddi_name, param, value, machine)
+        return pointer(param, value, machine)
     kinds = (bytearray, memoryview) if writable else (bytes, bytearray, memoryview)
     if not isinstance(value, kinds):
         what = "a PVOID or a bytearray" if writable else "a PVOID or bytes"
-        raise TypeError(f"{ddi_name}: {param} must be {what}, not {type(value).__name__}")
+        raise TypeError(named(f"{param} must be {what}, not {type(value).__name__}"))
     return value
 
 
@@ -155,11 +170,10 @@ def WdfMemoryCopyToBuffer(
     Bug checks: 0x10D/0x4 for a NULL *Buffer*; 0x10D/0x5 for a bad handle.
     Fidelity: kmdf-semantics.md §1.5.
     """
-    name = "WdfMemoryCopyToBuffer"
-    memory = get_object(machine, SourceMemory, IFX_TYPE_MEMORY, name, "SourceMemory")
-    offset = size_t(name, "SourceOffset", SourceOffset)
-    count = size_t(name, "NumBytesToCopyTo", NumBytesToCopyTo)
-    target = _python_or_pointer(name, "Buffer", Buffer, machine, writable=True)
+    memory = get_object(machine, SourceMemory, IFX_TYPE_MEMORY, "SourceMemory")
+    offset = size_t("SourceOffset", SourceOffset)
+    count = size_t("NumBytesToCopyTo", NumBytesToCopyTo)
+    target = _python_or_pointer("Buffer", Buffer, machine, writable=True)
     if target is None:
         raise null_bugcheck(machine, "Buffer")
 
@@ -168,9 +182,7 @@ def WdfMemoryCopyToBuffer(
             machine.pool.write(target.address, data)
         else:
             if len(target) < len(data):
-                raise ValueError(
-                    f"{name}: Buffer holds {len(target)} bytes, fewer than {len(data)}"
-                )
+                raise ValueError(named(f"Buffer holds {len(target)} bytes, fewer than {len(data)}"))
             target[: len(data)] = data
 
     return memory.copy_to(offset, write_out, count)
@@ -190,11 +202,10 @@ def WdfMemoryCopyFromBuffer(
     Bug checks: 0x10D/0x4 for a NULL *Buffer*; 0x10D/0x5 for a bad handle.
     Fidelity: kmdf-semantics.md §1.6.
     """
-    name = "WdfMemoryCopyFromBuffer"
-    memory = get_object(machine, DestinationMemory, IFX_TYPE_MEMORY, name, "DestinationMemory")
-    offset = size_t(name, "DestinationOffset", DestinationOffset)
-    count = size_t(name, "NumBytesToCopyFrom", NumBytesToCopyFrom)
-    source = _python_or_pointer(name, "Buffer", Buffer, machine, writable=False)
+    memory = get_object(machine, DestinationMemory, IFX_TYPE_MEMORY, "DestinationMemory")
+    offset = size_t("DestinationOffset", DestinationOffset)
+    count = size_t("NumBytesToCopyFrom", NumBytesToCopyFrom)
+    source = _python_or_pointer("Buffer", Buffer, machine, writable=False)
     if source is None:
         raise null_bugcheck(machine, "Buffer")
 
@@ -202,7 +213,7 @@ def WdfMemoryCopyFromBuffer(
         if isinstance(source, PVOID):
             return machine.pool.read(source.address, n)
         if len(source) < n:
-            raise ValueError(f"{name}: Buffer holds {len(source)} bytes, fewer than {n}")
+            raise ValueError(named(f"Buffer holds {len(source)} bytes, fewer than {n}"))
         return bytes(source[:n])
 
     return memory.copy_from(offset, data_in, count)
@@ -264,16 +275,18 @@ class WDF_MEMORY_DESCRIPTOR:
     u: WDF_MEMORY_DESCRIPTOR_UNION = field(default_factory=WDF_MEMORY_DESCRIPTOR_UNION)
 
 
+@macro
 def WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(Descriptor: WDF_MEMORY_DESCRIPTOR, Buffer, BufferLength: int):
     """Zero the descriptor and describe *Buffer* (a PVOID) of *BufferLength* bytes (a ULONG)."""
-    length = ulong("WDF_MEMORY_DESCRIPTOR_INIT_BUFFER", "BufferLength", BufferLength)
+    length = ulong("BufferLength", BufferLength)
     Descriptor.__init__(Type=WdfMemoryDescriptorTypeBuffer)
     Descriptor.u.BufferType = WDF_MEMORY_DESCRIPTOR_BUFFER_TYPE(Buffer, length)
 
 
+@macro
 def WDF_MEMORY_DESCRIPTOR_INIT_MDL(Descriptor: WDF_MEMORY_DESCRIPTOR, Mdl, BufferLength: int):
     """Zero the descriptor and describe an MDL of *BufferLength* bytes."""
-    length = ulong("WDF_MEMORY_DESCRIPTOR_INIT_MDL", "BufferLength", BufferLength)
+    length = ulong("BufferLength", BufferLength)
     Descriptor.__init__(Type=WdfMemoryDescriptorTypeMdl)
     Descriptor.u.MdlType = WDF_MEMORY_DESCRIPTOR_MDL_TYPE(Mdl, length)
 

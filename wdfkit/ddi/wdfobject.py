@@ -7,23 +7,66 @@ WdfObjectGetTypedContextWorker, WdfObjectCreate); kmdf-semantics.md §6.3 and §
 from dataclasses import dataclass
 from typing import Any
 
+from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, get_object
 from ..fx.object import FxUserObject
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     WDF_OBJECT_ATTRIBUTES_SIZE,
     WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
-    WdfExecutionLevelInheritFromParent,
-    WdfSynchronizationScopeInheritFromParent,
     null_bugcheck,
     validate_object_attributes,
 )
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_CANNOT_DELETE
-from ._entry import ddi
+from ._entry import ddi, macro
+
+__all__ = [
+    "WDF_DECLARE_CONTEXT_TYPE",
+    "WDF_DECLARE_CONTEXT_TYPE_WITH_NAME",
+    "WDF_GET_CONTEXT_TYPE_INFO",
+    "WDF_NO_CONTEXT",
+    "WDF_NO_HANDLE",
+    "WDF_NO_OBJECT_ATTRIBUTES",
+    "WDF_OBJECT_ATTRIBUTES",
+    "WDF_OBJECT_ATTRIBUTES_INIT",
+    "WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE",
+    "WDF_OBJECT_CONTEXT_TYPE_INFO",
+    "WdfExecutionLevelDispatch",
+    "WdfExecutionLevelInheritFromParent",
+    "WdfExecutionLevelInvalid",
+    "WdfExecutionLevelPassive",
+    "WdfGetDriver",
+    "WdfObjectCreate",
+    "WdfObjectDelete",
+    "WdfObjectDereference",
+    "WdfObjectDereferenceWithTag",
+    "WdfObjectGetTypedContext",
+    "WdfObjectReference",
+    "WdfObjectReferenceWithTag",
+    "WdfSynchronizationScopeDevice",
+    "WdfSynchronizationScopeInheritFromParent",
+    "WdfSynchronizationScopeInvalid",
+    "WdfSynchronizationScopeNone",
+    "WdfSynchronizationScopeQueue",
+    "sizeof",
+]
 
 WDF_NO_OBJECT_ATTRIBUTES = None
 WDF_NO_HANDLE = None
 WDF_NO_CONTEXT = None
+
+# WDF_EXECUTION_LEVEL: the highest IRQL at which the framework calls an object's callbacks.
+WdfExecutionLevelInvalid = 0
+WdfExecutionLevelInheritFromParent = 1
+WdfExecutionLevelPassive = 2
+WdfExecutionLevelDispatch = 3
+
+# WDF_SYNCHRONIZATION_SCOPE: which of an object's callbacks the framework serialises.
+WdfSynchronizationScopeInvalid = 0
+WdfSynchronizationScopeInheritFromParent = 1
+WdfSynchronizationScopeDevice = 2
+WdfSynchronizationScopeQueue = 3
+WdfSynchronizationScopeNone = 4
 
 
 @dataclass
@@ -52,10 +95,11 @@ class WDF_OBJECT_ATTRIBUTES:
     ContextTypeInfo: WDF_OBJECT_CONTEXT_TYPE_INFO | None = None
 
 
+@macro
 def WDF_OBJECT_ATTRIBUTES_INIT(Attributes: WDF_OBJECT_ATTRIBUTES) -> None:
     """Zero the struct, set Size, and both enums to InheritFromParent."""
     if not isinstance(Attributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError("WDF_OBJECT_ATTRIBUTES_INIT: Attributes must be a WDF_OBJECT_ATTRIBUTES")
+        raise TypeError(named("Attributes must be a WDF_OBJECT_ATTRIBUTES"))
     Attributes.__init__(
         Size=WDF_OBJECT_ATTRIBUTES_SIZE,
         ExecutionLevel=WdfExecutionLevelInheritFromParent,
@@ -63,6 +107,7 @@ def WDF_OBJECT_ATTRIBUTES_INIT(Attributes: WDF_OBJECT_ATTRIBUTES) -> None:
     )
 
 
+@macro
 def WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType: type, CastingFunction: str):
     """Declare *ContextType* as an object context; return the accessor named *CastingFunction*.
 
@@ -71,7 +116,7 @@ def WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType: type, CastingFunction: str):
     ``ContextType()`` per object (C zero-fills it), alive exactly as long as the object.
     """
     if not isinstance(ContextType, type):
-        raise TypeError("WDF_DECLARE_CONTEXT_TYPE_WITH_NAME: ContextType must be a class")
+        raise TypeError(named("ContextType must be a class"))
     ContextType._wdf_type_info_ = WDF_OBJECT_CONTEXT_TYPE_INFO(
         Size=WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
         ContextName=ContextType.__name__,
@@ -92,12 +137,12 @@ def WDF_DECLARE_CONTEXT_TYPE(ContextType: type):
     return WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType, f"WdfObjectGet_{ContextType.__name__}")
 
 
+@macro
 def WDF_GET_CONTEXT_TYPE_INFO(ContextType: type) -> WDF_OBJECT_CONTEXT_TYPE_INFO:
     info = getattr(ContextType, "_wdf_type_info_", None)
     if info is None:
         raise ValueError(
-            f"WDF_GET_CONTEXT_TYPE_INFO: {ContextType.__name__} was never declared with "
-            "WDF_DECLARE_CONTEXT_TYPE"
+            named(f"{ContextType.__name__} was never declared with WDF_DECLARE_CONTEXT_TYPE")
         )
     return info
 
@@ -108,6 +153,7 @@ def WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(Attributes: WDF_OBJECT_ATTRIBUTES, C
     Attributes.ContextTypeInfo = WDF_GET_CONTEXT_TYPE_INFO(ContextType)
 
 
+@macro
 def sizeof(struct) -> int:
     """sizeof() for the structures whose Size field KMDF checks (x64 values)."""
     sizes = {
@@ -116,18 +162,18 @@ def sizeof(struct) -> int:
     }
     kind = struct if isinstance(struct, type) else type(struct)
     if kind not in sizes:
-        raise TypeError(f"sizeof: wdfkit does not know the size of {kind.__name__}")
+        raise TypeError(named(f"wdfkit does not know the size of {kind.__name__}"))
     return sizes[kind]
 
 
-def commit_parent(machine, attributes, ddi_name: str, default=None):
+def commit_parent(machine, attributes, default=None):
     """The parent an object will get: ParentObject (checked), else *default* (an object the
     DDI names, e.g. the device), else the driver (FxObject::Commit)."""
     if attributes is not None and not isinstance(attributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError(f"{ddi_name}: Attributes must be a WDF_OBJECT_ATTRIBUTES or None")
+        raise TypeError(named("Attributes must be a WDF_OBJECT_ATTRIBUTES or None"))
     if attributes is None or attributes.ParentObject is None:
         return machine.driver if default is None else default
-    return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, ddi_name, "ParentObject")
+    return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, "ParentObject")
 
 
 @ddi
@@ -145,7 +191,7 @@ def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
     Fidelity: kmdf-semantics.md §7 (default parent: the driver); fxuserobjectapi.cpp
     (WdfObjectCreate: FxValidateObjectAttributes with FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED).
     """
-    parent = commit_parent(machine, Attributes, "WdfObjectCreate")
+    parent = commit_parent(machine, Attributes)
     status = validate_object_attributes(Attributes, FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED)
     if not NT_SUCCESS(status):
         return status, None
@@ -163,21 +209,21 @@ def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
     Bug checks: 0x10D / WDF_INVALID_HANDLE (0x5) for a NULL, stale or non-object handle.
     Fidelity: kmdf-semantics.md §1.8, §6.3, §7.
     """
-    obj = get_object(machine, Object, FX_TYPE_OBJECT, "WdfObjectDelete", "Object")
+    obj = get_object(machine, Object, FX_TYPE_OBJECT, "Object")
     if obj.no_delete_ddi:
         machine.trace(
-            f"WdfObjectDelete({obj.handle!r}): {STATUS_CANNOT_DELETE!r}, "
+            f"{call.ddi}({obj.handle!r}): {STATUS_CANNOT_DELETE!r}, "
             "the framework owns this object (verifier debug break)"
         )
         return
-    machine.trace("WdfObjectDelete(%r)", obj.handle)
+    machine.trace("%s(%r)", call.ddi, obj.handle)
     obj.delete_object()
 
 
-def _reference(machine, ddi_name, Handle, Tag, add: bool) -> None:
+def _reference(machine, Handle, Tag, add: bool) -> None:
     if Handle is None:
         raise null_bugcheck(machine, "Handle")
-    obj = get_object(machine, Handle, FX_TYPE_OBJECT, ddi_name, "Handle")
+    obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
     if add:
         obj.add_ref(Tag)
     else:
@@ -187,31 +233,31 @@ def _reference(machine, ddi_name, Handle, Tag, add: bool) -> None:
 @ddi
 def WdfObjectReferenceWithTag(machine, Handle: WDFHANDLE, Tag=None) -> None:
     """Add a reference, remembered under *Tag* by the tag tracker.  NULL: 0x10D/0x4."""
-    _reference(machine, "WdfObjectReferenceWithTag", Handle, Tag, True)
+    _reference(machine, Handle, Tag, True)
 
 
 @ddi
 def WdfObjectDereferenceWithTag(machine, Handle: WDFHANDLE, Tag=None) -> None:
     """Drop a reference taken with *Tag*.  At zero on an undeleted, parented object: 0x10D/0x7."""
-    _reference(machine, "WdfObjectDereferenceWithTag", Handle, Tag, False)
+    _reference(machine, Handle, Tag, False)
 
 
 @ddi
 def WdfObjectReference(machine, Handle: WDFHANDLE) -> None:
     """``WdfObjectReferenceWithTag(Handle, NULL)``."""
-    _reference(machine, "WdfObjectReference", Handle, None, True)
+    _reference(machine, Handle, None, True)
 
 
 @ddi
 def WdfObjectDereference(machine, Handle: WDFHANDLE) -> None:
     """``WdfObjectDereferenceWithTag(Handle, NULL)``.  Only after a WdfObjectReference."""
-    _reference(machine, "WdfObjectDereference", Handle, None, False)
+    _reference(machine, Handle, None, False)
 
 
 @ddi
 def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
     """The object's context of *ContextType*, or None if it was created without one."""
-    obj = get_object(machine, Handle, FX_TYPE_OBJECT, "WdfObjectGetTypedContext", "Handle")
+    obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
     return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
 
 

@@ -6,14 +6,9 @@ SetCompletionRoutine); kmdf-semantics.md §4–6.
 
 from dataclasses import dataclass, field
 
+from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_REQUEST, WDFHANDLE, get_object
-from ..fx.iotarget import (
-    WDF_REQUEST_COMPLETION_PARAMS,
-    WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE,
-    WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET,
-    WDF_REQUEST_SEND_OPTION_SYNCHRONOUS,
-    WDF_REQUEST_SEND_OPTION_TIMEOUT,
-)
+from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS
 from ..fx.request import FxRequest
 from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel.clock import TICKS_PER_SECOND
@@ -70,8 +65,8 @@ __all__ = [
 WDF_NO_SEND_OPTIONS = None
 
 
-def _request(machine, handle, ddi_name: str) -> FxRequest:
-    return get_object(machine, handle, FX_TYPE_REQUEST, ddi_name, "Request")
+def _request(machine, handle) -> FxRequest:
+    return get_object(machine, handle, FX_TYPE_REQUEST, "Request")
 
 
 # -- the request's own memory (§4.2) ---------------------------------------------------------
@@ -84,7 +79,7 @@ def WdfRequestRetrieveInputMemory(machine, Request: WDFHANDLE):
     STATUS_INTERNAL_ERROR (Verifier) once completed.  The memory's parent is the request: it
     dies when the request is completed.  A write's input memory is read-only.
     """
-    status, memory = _request(machine, Request, "WdfRequestRetrieveInputMemory").memory("input")
+    status, memory = _request(machine, Request).memory("input")
     return status, None if memory is None else memory.handle
 
 
@@ -92,7 +87,7 @@ def WdfRequestRetrieveInputMemory(machine, Request: WDFHANDLE):
 def WdfRequestRetrieveOutputMemory(machine, Request: WDFHANDLE):
     """The request's output buffer as a WDFMEMORY: ``(status, Memory)``; statuses as for input
     memory, with a write refused instead of a read."""
-    status, memory = _request(machine, Request, "WdfRequestRetrieveOutputMemory").memory("output")
+    status, memory = _request(machine, Request).memory("output")
     return status, None if memory is None else memory.handle
 
 
@@ -105,7 +100,7 @@ def WdfRequestRetrieveInputWdmMdl(machine, Request: WDFHANDLE):
     for a read, METHOD_NEITHER or neither I/O; STATUS_BUFFER_TOO_SMALL for no buffer.
     Fidelity: kmdf-semantics.md §4.2 (FxRequest::GetMdl).
     """
-    request = _request(machine, Request, "WdfRequestRetrieveInputWdmMdl")
+    request = _request(machine, Request)
     return request.wdm_mdl("input")
 
 
@@ -118,13 +113,13 @@ def WdfRequestRetrieveOutputWdmMdl(machine, Request: WDFHANDLE):
     write, METHOD_NEITHER or neither I/O; STATUS_BUFFER_TOO_SMALL for no buffer.
     Fidelity: kmdf-semantics.md §4.2 (GetMdl, GetDeviceControlOutputMdl).
     """
-    request = _request(machine, Request, "WdfRequestRetrieveOutputWdmMdl")
+    request = _request(machine, Request)
     return request.wdm_mdl("output")
 
 
-def _retrieve_buffer(machine, name, Request, MinimumRequiredSize, which):
-    request = _request(machine, Request, name)
-    required = size_t(name, "MinimumRequiredSize", MinimumRequiredSize)
+def _retrieve_buffer(machine, Request, MinimumRequiredSize, which):
+    request = _request(machine, Request)
+    required = size_t("MinimumRequiredSize", MinimumRequiredSize)
     status, memory = request.memory(which)
     if not NT_SUCCESS(status):
         return status, None, 0
@@ -140,17 +135,13 @@ def WdfRequestRetrieveInputBuffer(machine, Request: WDFHANDLE, MinimumRequiredSi
     As WdfRequestRetrieveInputMemory, plus STATUS_BUFFER_TOO_SMALL (Buffer NULL, Length 0)
     when the buffer is shorter than *MinimumRequiredSize*.
     """
-    return _retrieve_buffer(
-        machine, "WdfRequestRetrieveInputBuffer", Request, MinimumRequiredSize, "input"
-    )
+    return _retrieve_buffer(machine, Request, MinimumRequiredSize, "input")
 
 
 @ddi
 def WdfRequestRetrieveOutputBuffer(machine, Request: WDFHANDLE, MinimumRequiredSize: int):
     """The output buffer's address and length: ``(status, Buffer, Length)``."""
-    return _retrieve_buffer(
-        machine, "WdfRequestRetrieveOutputBuffer", Request, MinimumRequiredSize, "output"
-    )
+    return _retrieve_buffer(machine, Request, MinimumRequiredSize, "output")
 
 
 @dataclass
@@ -202,11 +193,11 @@ def WDF_REQUEST_PARAMETERS_INIT(Parameters: WDF_REQUEST_PARAMETERS) -> None:
 @ddi
 def WdfRequestGetParameters(machine, Request: WDFHANDLE, Parameters: WDF_REQUEST_PARAMETERS):
     """Fill *Parameters* (initialised with WDF_REQUEST_PARAMETERS_INIT) from the request."""
-    request = _request(machine, Request, "WdfRequestGetParameters")
+    request = _request(machine, Request)
     if Parameters is None:
         raise null_bugcheck(machine, "Parameters")
     if not isinstance(Parameters, WDF_REQUEST_PARAMETERS):
-        raise TypeError("WdfRequestGetParameters: Parameters must be a WDF_REQUEST_PARAMETERS")
+        raise TypeError(named("Parameters must be a WDF_REQUEST_PARAMETERS"))
     irp = request.irp
     WDF_REQUEST_PARAMETERS_INIT(Parameters)
     Parameters.Type = irp.major or 0
@@ -228,8 +219,8 @@ def WdfRequestComplete(machine, Request: WDFHANDLE, Status: int) -> None:
     than its buffer holds.  A driver-created request, or one already completed: a Verifier
     debug break, nothing done.
     """
-    request = _request(machine, Request, "WdfRequestComplete")
-    request.complete(_ntstatus("WdfRequestComplete", Status))
+    request = _request(machine, Request)
+    request.complete(_ntstatus(Status))
 
 
 @ddi
@@ -237,33 +228,33 @@ def WdfRequestCompleteWithInformation(
     machine, Request: WDFHANDLE, Status: int, Information: int
 ) -> None:
     """``WdfRequestSetInformation`` then ``WdfRequestComplete``."""
-    request = _request(machine, Request, "WdfRequestCompleteWithInformation")
-    information = size_t("WdfRequestCompleteWithInformation", "Information", Information)
-    request.complete(_ntstatus("WdfRequestCompleteWithInformation", Status), information)
+    request = _request(machine, Request)
+    information = size_t("Information", Information)
+    request.complete(_ntstatus(Status), information)
 
 
 @ddi
 def WdfRequestSetInformation(machine, Request: WDFHANDLE, Information: int) -> None:
     """Set IoStatus.Information: how many bytes the request moved."""
-    request = _request(machine, Request, "WdfRequestSetInformation")
-    request.set_information(size_t("WdfRequestSetInformation", "Information", Information))
+    request = _request(machine, Request)
+    request.set_information(size_t("Information", Information))
 
 
 @ddi
 def WdfRequestGetInformation(machine, Request: WDFHANDLE) -> int:
     """IoStatus.Information."""
-    return _request(machine, Request, "WdfRequestGetInformation").irp.IoStatus.Information
+    return _request(machine, Request).irp.IoStatus.Information
 
 
 @ddi
 def WdfRequestGetStatus(machine, Request: WDFHANDLE) -> NTSTATUS:
     """IoStatus.Status: why a WdfRequestSend returned FALSE, or how a sent request ended."""
-    return NTSTATUS(_request(machine, Request, "WdfRequestGetStatus").irp.IoStatus.Status)
+    return NTSTATUS(_request(machine, Request).irp.IoStatus.Status)
 
 
-def _ntstatus(name: str, value) -> NTSTATUS:
+def _ntstatus(value) -> NTSTATUS:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: Status must be an NTSTATUS, not {type(value).__name__}")
+        raise TypeError(named(f"Status must be an NTSTATUS, not {type(value).__name__}"))
     return NTSTATUS(value)
 
 
@@ -278,9 +269,9 @@ def WdfRequestCreate(machine, RequestAttributes: WDF_OBJECT_ATTRIBUTES | None, I
     Fidelity: fxrequestapi.cpp (WdfRequestCreate), fxrequest.cpp (FxRequest::_Create:
     FxValidateObjectAttributes with no options, then Commit with the driver as default parent).
     """
-    parent = commit_parent(machine, RequestAttributes, "WdfRequestCreate")
+    parent = commit_parent(machine, RequestAttributes)
     if IoTarget is not None:
-        get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "WdfRequestCreate", "IoTarget")
+        get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "IoTarget")
     status = validate_object_attributes(RequestAttributes)
     if not NT_SUCCESS(status):
         return status, None
@@ -314,11 +305,11 @@ def WdfRequestReuse(machine, Request: WDFHANDLE, ReuseParams: WDF_REQUEST_REUSE_
     Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a bad Size or unknown flags;
     STATUS_WDF_REQUEST_INVALID_STATE for SET_NEW_IRP on a request from a queue.
     """
-    request = _request(machine, Request, "WdfRequestReuse")
+    request = _request(machine, Request)
     if ReuseParams is None:
         raise null_bugcheck(machine, "ReuseParams")
     if not isinstance(ReuseParams, WDF_REQUEST_REUSE_PARAMS):
-        raise TypeError("WdfRequestReuse: ReuseParams must be a WDF_REQUEST_REUSE_PARAMS")
+        raise TypeError(named("ReuseParams must be a WDF_REQUEST_REUSE_PARAMS"))
     if ReuseParams.Size != WDF_REQUEST_REUSE_PARAMS_SIZE:
         return STATUS_INVALID_PARAMETER
     if ReuseParams.Flags & ~(WDF_REQUEST_REUSE_SET_NEW_IRP | WDF_REQUEST_REUSE_MUST_COMPLETE):
@@ -326,7 +317,7 @@ def WdfRequestReuse(machine, Request: WDFHANDLE, ReuseParams: WDF_REQUEST_REUSE_
     if ReuseParams.Flags & WDF_REQUEST_REUSE_SET_NEW_IRP:
         if request.queue is not None:
             return STATUS_WDF_REQUEST_INVALID_STATE
-        raise ValueError("WdfRequestReuse: wdfkit does not simulate supplying a new IRP")
+        raise ValueError(named("wdfkit does not simulate supplying a new IRP"))
     request.reuse(ReuseParams.Status)
     return STATUS_SUCCESS
 
@@ -336,9 +327,9 @@ def WdfRequestSetCompletionRoutine(
     machine, Request: WDFHANDLE, CompletionRoutine, CompletionContext=None
 ) -> None:
     """Register ``CompletionRoutine(Request, Target, Params, Context)``; None removes it."""
-    request = _request(machine, Request, "WdfRequestSetCompletionRoutine")
+    request = _request(machine, Request)
     if CompletionRoutine is not None and not callable(CompletionRoutine):
-        raise TypeError("WdfRequestSetCompletionRoutine: CompletionRoutine must be callable")
+        raise TypeError(named("CompletionRoutine must be callable"))
     request.completion_routine = CompletionRoutine
     request.completion_context = CompletionContext
 
@@ -346,12 +337,17 @@ def WdfRequestSetCompletionRoutine(
 @ddi
 def WdfRequestFormatRequestUsingCurrentType(machine, Request: WDFHANDLE) -> None:
     """Format a queue request to go down as it came in: same type, same buffers."""
-    request = _request(machine, Request, "WdfRequestFormatRequestUsingCurrentType")
+    request = _request(machine, Request)
     request.release_context()
     request.format = request.current_format()
 
 
 # -- sending (§5.5) ----------------------------------------------------------------------------
+# WDF_REQUEST_SEND_OPTIONS_FLAGS
+WDF_REQUEST_SEND_OPTION_TIMEOUT = 0x1
+WDF_REQUEST_SEND_OPTION_SYNCHRONOUS = 0x2
+WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE = 0x4
+WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET = 0x8
 WDF_REQUEST_SEND_OPTIONS_SIZE = 0x10
 _SEND_FLAGS = 0xF
 
@@ -380,7 +376,7 @@ def WDF_REL_TIMEOUT_IN_SEC(Time: int) -> int:
     return -Time * TICKS_PER_SECOND
 
 
-def send_options(machine, Options, name: str, bad_size=STATUS_INVALID_PARAMETER):
+def send_options(machine, Options: str, bad_size=STATUS_INVALID_PARAMETER):
     """Validate options: ``(status, flags, timeout_ticks or None)``.
 
     A wrong Size gives *bad_size*: WdfRequestSend stores STATUS_INVALID_PARAMETER, the
@@ -389,7 +385,7 @@ def send_options(machine, Options, name: str, bad_size=STATUS_INVALID_PARAMETER)
     if Options is None:
         return STATUS_SUCCESS, 0, None
     if not isinstance(Options, WDF_REQUEST_SEND_OPTIONS):
-        raise TypeError(f"{name}: Options must be WDF_REQUEST_SEND_OPTIONS or None")
+        raise TypeError(named("Options must be WDF_REQUEST_SEND_OPTIONS or None"))
     flags = Options.Flags
     if Options.Size != WDF_REQUEST_SEND_OPTIONS_SIZE:
         return bad_size, 0, None
@@ -397,7 +393,7 @@ def send_options(machine, Options, name: str, bad_size=STATUS_INVALID_PARAMETER)
         flags & WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET
         and flags != WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET
     ):
-        machine.trace("Verifier: %s: invalid send options (debug break)", name)
+        machine.trace("Verifier: %s: invalid send options (debug break)", call.ddi)
         return STATUS_INVALID_PARAMETER, 0, None
     timeout = None
     if flags & WDF_REQUEST_SEND_OPTION_TIMEOUT and Options.Timeout:
@@ -419,17 +415,16 @@ def WdfRequestSend(machine, Request: WDFHANDLE, Target: WDFHANDLE, Options) -> b
 
     Bug check: 0x10D/0x6/0x3 when the request is still outstanding on a target.
     """
-    name = "WdfRequestSend"
-    request = _request(machine, Request, name)
-    target = get_object(machine, Target, FX_TYPE_IO_TARGET, name, "Target")
-    status, flags, timeout = send_options(machine, Options, name)
+    request = _request(machine, Request)
+    target = get_object(machine, Target, FX_TYPE_IO_TARGET, "Target")
+    status, flags, timeout = send_options(machine, Options)
     if NT_SUCCESS(status) and flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS:
-        status = check_irql(machine, PASSIVE_LEVEL, name)
+        status = check_irql(machine, PASSIVE_LEVEL)
     if not NT_SUCCESS(status):
         request.set_status(status)
         return False
-    machine.trace("WdfRequestSend(%r, %r)", request.handle, target.handle)
-    status = target.send(request, flags, timeout, name)
+    machine.trace("%s(%r, %r)", call.ddi, request.handle, target.handle)
+    status = target.send(request, flags, timeout, call.ddi)
     if status is not None:
         request.set_status(status)
         return False

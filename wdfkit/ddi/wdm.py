@@ -1,15 +1,116 @@
-"""wdm.h: pool allocation, IRQL, and the Rtl memory routines.
+"""wdm.h: pool allocation, IRQL, the Rtl memory routines, and the I/O manager's numbers.
 
 Mirrors: ExAllocatePoolWithTag, ExAllocatePool2, ExFreePoolWithTag, ExFreePool, KeRaiseIrql,
 KeLowerIrql, KeGetCurrentIrql, RtlCopyMemory, RtlZeroMemory, RtlFillMemory, RtlCompareMemory;
-kmdf-semantics.md §9.
+CTL_CODE and its FILE_* arguments (devioctl.h, which wdm.h includes); kmdf-semantics.md §9.
 Simplified: IRQL 0 to 2 only; POOL_FLAG_RAISE_ON_FAILURE and quota charging are not modelled.
+
+The kernel's own structures and numbers (IRQLs, pool types, IRP major functions, transfer
+methods, IO_STATUS_BLOCK, the processor modes, device-object flags, PVOID) and the DMA
+structures (PHYSICAL_ADDRESS, SCATTER_GATHER_LIST) are defined by the simulation that uses them,
+in wdfkit.kernel and wdfkit.fx.dma, and re-exported here under their wdm.h names.  MDLs and the
+page macros are in wdfkit.ddi.wdmmdl, lookaside lists in wdfkit.ddi.wdmlookaside.
 """
 
+from ..fx.call import named
+from ..fx.dma import PHYSICAL_ADDRESS, SCATTER_GATHER_ELEMENT, SCATTER_GATHER_LIST
 from ..kernel.bugcheck import IRQL_NOT_GREATER_OR_EQUAL, BugCheck
+from ..kernel.irp import (
+    DO_BUFFERED_IO,
+    DO_DIRECT_IO,
+    IO_STATUS_BLOCK,
+    IRP_MJ_DEVICE_CONTROL,
+    IRP_MJ_INTERNAL_DEVICE_CONTROL,
+    IRP_MJ_READ,
+    IRP_MJ_WRITE,
+    METHOD_BUFFERED,
+    METHOD_IN_DIRECT,
+    METHOD_NEITHER,
+    METHOD_OUT_DIRECT,
+    KernelMode,
+    UserMode,
+)
 from ..kernel.pointer import PVOID
-from ..kernel.pool import DRIVER, NonPagedPoolExecute, NonPagedPoolNx, PagedPool
+from ..kernel.pool import (
+    APC_LEVEL,
+    DISPATCH_LEVEL,
+    DRIVER,
+    PASSIVE_LEVEL,
+    POOL_NX_ALLOCATION,
+    NonPagedPool,
+    NonPagedPoolCacheAligned,
+    NonPagedPoolExecute,
+    NonPagedPoolNx,
+    NonPagedPoolNxCacheAligned,
+    PagedPool,
+    PagedPoolCacheAligned,
+)
 from ._entry import ddi, irql_value, pointer, pool_tag, size_t, ulong
+
+__all__ = [
+    "APC_LEVEL",
+    "CTL_CODE",
+    "DISPATCH_LEVEL",
+    "DO_BUFFERED_IO",
+    "DO_DIRECT_IO",
+    "ExAllocatePool2",
+    "ExAllocatePoolWithTag",
+    "ExFreePool",
+    "ExFreePoolWithTag",
+    "FILE_ANY_ACCESS",
+    "FILE_DEVICE_UNKNOWN",
+    "FILE_READ_ACCESS",
+    "FILE_WRITE_ACCESS",
+    "IO_STATUS_BLOCK",
+    "IRP_MJ_DEVICE_CONTROL",
+    "IRP_MJ_INTERNAL_DEVICE_CONTROL",
+    "IRP_MJ_READ",
+    "IRP_MJ_WRITE",
+    "KeGetCurrentIrql",
+    "KeLowerIrql",
+    "KeRaiseIrql",
+    "KernelMode",
+    "METHOD_BUFFERED",
+    "METHOD_IN_DIRECT",
+    "METHOD_NEITHER",
+    "METHOD_OUT_DIRECT",
+    "NonPagedPool",
+    "NonPagedPoolCacheAligned",
+    "NonPagedPoolExecute",
+    "NonPagedPoolNx",
+    "NonPagedPoolNxCacheAligned",
+    "PASSIVE_LEVEL",
+    "PHYSICAL_ADDRESS",
+    "POOL_FLAG_CACHE_ALIGNED",
+    "POOL_FLAG_NON_PAGED",
+    "POOL_FLAG_NON_PAGED_EXECUTE",
+    "POOL_FLAG_PAGED",
+    "POOL_FLAG_UNINITIALIZED",
+    "POOL_FLAG_USE_QUOTA",
+    "POOL_NX_ALLOCATION",
+    "PVOID",
+    "PagedPool",
+    "PagedPoolCacheAligned",
+    "RtlCompareMemory",
+    "RtlCopyMemory",
+    "RtlFillMemory",
+    "RtlZeroMemory",
+    "SCATTER_GATHER_ELEMENT",
+    "SCATTER_GATHER_LIST",
+    "UserMode",
+]
+
+# The IOCTL code macro and its arguments (devioctl.h).
+FILE_ANY_ACCESS = 0
+FILE_READ_ACCESS = 1
+FILE_WRITE_ACCESS = 2
+FILE_DEVICE_UNKNOWN = 0x22
+
+
+def CTL_CODE(DeviceType: int, Function: int, Method: int, Access: int) -> int:
+    """An IOCTL code: device type, required access, function number and transfer method."""
+    return (DeviceType << 16) | (Access << 14) | (Function << 2) | Method
+
 
 POOL_FLAG_USE_QUOTA = 0x1
 POOL_FLAG_UNINITIALIZED = 0x2
@@ -47,9 +148,9 @@ def ExAllocatePoolWithTag(machine, PoolType: int, NumberOfBytes: int, Tag) -> PV
     >>> p
     0xFFFFC28A400004E0
     """
-    pool_type = ulong("ExAllocatePoolWithTag", "PoolType", PoolType)
-    size = size_t("ExAllocatePoolWithTag", "NumberOfBytes", NumberOfBytes)
-    tag = pool_tag("ExAllocatePoolWithTag", "Tag", Tag)
+    pool_type = ulong("PoolType", PoolType)
+    size = size_t("NumberOfBytes", NumberOfBytes)
+    tag = pool_tag("Tag", Tag)
     return _allocate(machine, pool_type, size, tag, zero=False)
 
 
@@ -60,9 +161,9 @@ def ExAllocatePool2(machine, Flags: int, NumberOfBytes: int, Tag) -> PVOID | Non
     Exactly one of POOL_FLAG_NON_PAGED, POOL_FLAG_NON_PAGED_EXECUTE, POOL_FLAG_PAGED is
     required; otherwise, or when pool is exhausted, it returns None (NULL).
     """
-    flags = size_t("ExAllocatePool2", "Flags", Flags)
-    size = size_t("ExAllocatePool2", "NumberOfBytes", NumberOfBytes)
-    tag = pool_tag("ExAllocatePool2", "Tag", Tag)
+    flags = size_t("Flags", Flags)
+    size = size_t("NumberOfBytes", NumberOfBytes)
+    tag = pool_tag("Tag", Tag)
     kinds = {
         POOL_FLAG_NON_PAGED: NonPagedPoolNx,
         POOL_FLAG_NON_PAGED_EXECUTE: NonPagedPoolExecute,
@@ -70,7 +171,7 @@ def ExAllocatePool2(machine, Flags: int, NumberOfBytes: int, Tag) -> PVOID | Non
     }
     chosen = [pool for flag, pool in kinds.items() if flags & flag]
     if len(chosen) != 1:
-        machine.trace("ExAllocatePool2: Flags must name exactly one pool: NULL")
+        machine.trace(named("Flags must name exactly one pool: NULL"))
         return None
     return _allocate(machine, chosen[0], size, tag, zero=not flags & POOL_FLAG_UNINITIALIZED)
 
@@ -83,19 +184,16 @@ def ExFreePoolWithTag(machine, P: PVOID, Tag) -> None:
     0xC4/0x13 under Verifier, else 0xC2/0x07; not an allocation 0xC4/0x10, else 0xC2/0x99;
     paged pool above APC_LEVEL 0xC4/0x11, else 0xC2/0x09.
     """
-    p = pointer("ExFreePoolWithTag", "P", P, machine)
-    tag = pool_tag("ExFreePoolWithTag", "Tag", Tag)
+    p = pointer("P", P, machine)
+    tag = pool_tag("Tag", Tag)
     machine.pool.free(0 if p is None else p.address, tag)
 
 
 @ddi
 def ExFreePool(machine, P: PVOID) -> None:
     """Free pool without checking its tag (prefer ExFreePoolWithTag)."""
-    p = pointer("ExFreePool", "P", P, machine)
+    p = pointer("P", P, machine)
     machine.pool.free(0 if p is None else p.address, None)
-
-
-PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL = 0, 1, 2
 
 
 @ddi
@@ -107,7 +205,7 @@ def KeGetCurrentIrql(machine) -> int:
 @ddi
 def KeRaiseIrql(machine, NewIrql: int) -> int:
     """Raise the IRQL; returns OldIrql (C's out-parameter).  Lowering with it: bug check 0x9."""
-    new = irql_value("KeRaiseIrql", "NewIrql", NewIrql)
+    new = irql_value("NewIrql", NewIrql)
     old = machine.irql
     if new < old:
         raise BugCheck(
@@ -122,53 +220,49 @@ def KeRaiseIrql(machine, NewIrql: int) -> int:
 @ddi
 def KeLowerIrql(machine, NewIrql: int) -> None:
     """Return to the IRQL that KeRaiseIrql reported."""
-    machine.irql = irql_value("KeLowerIrql", "NewIrql", NewIrql)
+    machine.irql = irql_value("NewIrql", NewIrql)
 
 
-def _target(ddi_name, param, value, machine):
-    p = pointer(ddi_name, param, value, machine)
+def _target(param, value, machine):
+    p = pointer(param, value, machine)
     return 0 if p is None else p.address
 
 
 @ddi
 def RtlCopyMemory(machine, Destination: PVOID, Source, Length: int) -> None:
     """Copy *Length* bytes to *Destination* from *Source* (a PVOID, or Python bytes)."""
-    length = size_t("RtlCopyMemory", "Length", Length)
-    dest = _target("RtlCopyMemory", "Destination", Destination, machine)
+    length = size_t("Length", Length)
+    dest = _target("Destination", Destination, machine)
     if isinstance(Source, (bytes, bytearray)):
         if len(Source) < length:
-            raise ValueError(
-                f"RtlCopyMemory: Source holds {len(Source)} bytes, fewer than {length}"
-            )
+            raise ValueError(named(f"Source holds {len(Source)} bytes, fewer than {length}"))
         data = bytes(Source[:length])
     else:
-        data = machine.pool.read(_target("RtlCopyMemory", "Source", Source, machine), length)
+        data = machine.pool.read(_target("Source", Source, machine), length)
     machine.pool.write(dest, data)
 
 
 @ddi
 def RtlFillMemory(machine, Destination: PVOID, Length: int, Fill: int) -> None:
     """Set *Length* bytes at *Destination* to the byte *Fill*."""
-    length = size_t("RtlFillMemory", "Length", Length)
-    fill = size_t("RtlFillMemory", "Fill", Fill, 0xFF)
-    machine.pool.write(
-        _target("RtlFillMemory", "Destination", Destination, machine), bytes([fill]) * length
-    )
+    length = size_t("Length", Length)
+    fill = size_t("Fill", Fill, 0xFF)
+    machine.pool.write(_target("Destination", Destination, machine), bytes([fill]) * length)
 
 
 @ddi
 def RtlZeroMemory(machine, Destination: PVOID, Length: int) -> None:
     """Set *Length* bytes at *Destination* to zero."""
-    length = size_t("RtlZeroMemory", "Length", Length)
-    machine.pool.write(_target("RtlZeroMemory", "Destination", Destination, machine), bytes(length))
+    length = size_t("Length", Length)
+    machine.pool.write(_target("Destination", Destination, machine), bytes(length))
 
 
 @ddi
 def RtlCompareMemory(machine, Source1: PVOID, Source2: PVOID, Length: int) -> int:
     """How many leading bytes of the two blocks are equal (Length when all are)."""
-    length = size_t("RtlCompareMemory", "Length", Length)
-    a = machine.pool.read(_target("RtlCompareMemory", "Source1", Source1, machine), length)
-    b = machine.pool.read(_target("RtlCompareMemory", "Source2", Source2, machine), length)
+    length = size_t("Length", Length)
+    a = machine.pool.read(_target("Source1", Source1, machine), length)
+    b = machine.pool.read(_target("Source2", Source2, machine), length)
     for i, (x, y) in enumerate(zip(a, b, strict=True)):
         if x != y:
             return i

@@ -7,10 +7,24 @@ Depth argument is ignored, as Windows ignores it; an Entry that is not a live po
 refused the way a pool free would refuse it, where Windows would push it blindly.
 """
 
+from ..fx.call import call, named
 from ..kernel.lookaside import LookasideList
 from ..kernel.pointer import PVOID
 from ..kernel.pool import DRIVER, NonPagedPool, PagedPool
 from ._entry import ddi, pointer, pool_tag, ulong
+
+__all__ = [
+    "NPAGED_LOOKASIDE_LIST",
+    "PAGED_LOOKASIDE_LIST",
+    "ExAllocateFromNPagedLookasideList",
+    "ExAllocateFromPagedLookasideList",
+    "ExDeleteNPagedLookasideList",
+    "ExDeletePagedLookasideList",
+    "ExFreeToNPagedLookasideList",
+    "ExFreeToPagedLookasideList",
+    "ExInitializeNPagedLookasideList",
+    "ExInitializePagedLookasideList",
+]
 
 
 class NPAGED_LOOKASIDE_LIST:
@@ -37,36 +51,36 @@ class PAGED_LOOKASIDE_LIST(NPAGED_LOOKASIDE_LIST):
     paged = True
 
 
-def _initialize(machine, ddi_name, kind, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
+def _initialize(machine, kind, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
     if type(Lookaside) is not kind:
-        raise TypeError(f"{ddi_name}: Lookaside must be a {kind.__name__}()")
+        raise TypeError(named(f"Lookaside must be a {kind.__name__}()"))
     if Allocate is not None or Free is not None:
-        raise ValueError(f"{ddi_name}: wdfkit models only the default Allocate/Free (pass None)")
-    flags = ulong(ddi_name, "Flags", Flags)
-    size = ulong(ddi_name, "Size", Size)
-    tag = pool_tag(ddi_name, "Tag", Tag)
-    ulong(ddi_name, "Depth", Depth)  # reserved: ignored
+        raise ValueError(named("wdfkit models only the default Allocate/Free (pass None)"))
+    flags = ulong("Flags", Flags)
+    size = ulong("Size", Size)
+    tag = pool_tag("Tag", Tag)
+    ulong("Depth", Depth)  # reserved: ignored
     pool_type = (PagedPool if kind.paged else NonPagedPool) | flags
-    Lookaside.L = LookasideList(machine, pool_type, size, tag, DRIVER, ddi_name)
+    Lookaside.L = LookasideList(machine, pool_type, size, tag, DRIVER, call.ddi)
 
 
-def _live(ddi_name, Lookaside, kind) -> LookasideList:
+def _live(Lookaside, kind) -> LookasideList:
     if type(Lookaside) is not kind or Lookaside.L is None or Lookaside.L.deleted:
-        raise ValueError(f"{ddi_name}: Lookaside must be an initialised, undeleted {kind.__name__}")
+        raise ValueError(named(f"Lookaside must be an initialised, undeleted {kind.__name__}"))
     return Lookaside.L
 
 
-def _allocate(machine, ddi_name, Lookaside, kind):
-    lookaside = _live(ddi_name, Lookaside, kind)
+def _allocate(machine, Lookaside, kind):
+    lookaside = _live(Lookaside, kind)
     block = lookaside.allocate()
     return None if block is None else PVOID(block.address, machine)
 
 
-def _free(machine, ddi_name, Lookaside, Entry, kind):
-    lookaside = _live(ddi_name, Lookaside, kind)
-    entry = pointer(ddi_name, "Entry", Entry, machine)
+def _free(machine, Lookaside, Entry, kind):
+    lookaside = _live(Lookaside, kind)
+    entry = pointer("Entry", Entry, machine)
     if entry is None:
-        raise ValueError(f"{ddi_name}: Entry is NULL")
+        raise ValueError(named("Entry is NULL"))
     block = machine.pool.block_at(entry.address)
     if block is None or not block.allocated or block.address != entry.address:
         machine.pool.free(entry.address, None)  # bug-checks as a bad pool free
@@ -80,69 +94,47 @@ def ExInitializeNPagedLookasideList(machine, Lookaside, Allocate, Free, Flags, S
     Flags: e.g. POOL_NX_ALLOCATION.  Depth is reserved (pass 0): the list starts at Depth 4
     (0 with Driver Verifier) and MaximumDepth 256, and the system tunes it from then on.
     """
-    _initialize(
-        machine,
-        "ExInitializeNPagedLookasideList",
-        NPAGED_LOOKASIDE_LIST,
-        Lookaside,
-        Allocate,
-        Free,
-        Flags,
-        Size,
-        Tag,
-        Depth,
-    )
+    _initialize(machine, NPAGED_LOOKASIDE_LIST, Lookaside, Allocate, Free, Flags, Size, Tag, Depth)
 
 
 @ddi
 def ExAllocateFromNPagedLookasideList(machine, Lookaside) -> PVOID | None:
     """A block from the list, or from pool when it holds none (a miss); None if pool fails."""
-    return _allocate(machine, "ExAllocateFromNPagedLookasideList", Lookaside, NPAGED_LOOKASIDE_LIST)
+    return _allocate(machine, Lookaside, NPAGED_LOOKASIDE_LIST)
 
 
 @ddi
 def ExFreeToNPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
     """Return a block: kept on the list below Depth, otherwise freed to pool (a free miss)."""
-    _free(machine, "ExFreeToNPagedLookasideList", Lookaside, Entry, NPAGED_LOOKASIDE_LIST)
+    _free(machine, Lookaside, Entry, NPAGED_LOOKASIDE_LIST)
 
 
 @ddi
 def ExDeleteNPagedLookasideList(machine, Lookaside) -> None:
     """Free every held block to pool and stop tuning the list.  Blocks still in use are
     not tracked: return them with ExFreePool before unloading."""
-    _live("ExDeleteNPagedLookasideList", Lookaside, NPAGED_LOOKASIDE_LIST).delete()
+    _live(Lookaside, NPAGED_LOOKASIDE_LIST).delete()
 
 
 @ddi
 def ExInitializePagedLookasideList(machine, Lookaside, Allocate, Free, Flags, Size, Tag, Depth):
     """As ExInitializeNPagedLookasideList, for paged blocks (IRQL ≤ APC_LEVEL)."""
-    _initialize(
-        machine,
-        "ExInitializePagedLookasideList",
-        PAGED_LOOKASIDE_LIST,
-        Lookaside,
-        Allocate,
-        Free,
-        Flags,
-        Size,
-        Tag,
-        Depth,
-    )
+    _initialize(machine, PAGED_LOOKASIDE_LIST, Lookaside, Allocate, Free, Flags, Size, Tag, Depth)
 
 
 @ddi
 def ExAllocateFromPagedLookasideList(machine, Lookaside) -> PVOID | None:
     """As ExAllocateFromNPagedLookasideList; a miss above APC_LEVEL bug-checks in pool."""
-    return _allocate(machine, "ExAllocateFromPagedLookasideList", Lookaside, PAGED_LOOKASIDE_LIST)
+    return _allocate(machine, Lookaside, PAGED_LOOKASIDE_LIST)
 
 
 @ddi
 def ExFreeToPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
     """As ExFreeToNPagedLookasideList, for a paged list."""
-    _free(machine, "ExFreeToPagedLookasideList", Lookaside, Entry, PAGED_LOOKASIDE_LIST)
+    _free(machine, Lookaside, Entry, PAGED_LOOKASIDE_LIST)
 
 
 @ddi
 def ExDeletePagedLookasideList(machine, Lookaside) -> None:
     """As ExDeleteNPagedLookasideList, for a paged list."""
-    _live("ExDeletePagedLookasideList", Lookaside, PAGED_LOOKASIDE_LIST).delete()
+    _live(Lookaside, PAGED_LOOKASIDE_LIST).delete()

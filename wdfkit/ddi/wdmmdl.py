@@ -8,6 +8,7 @@ Simplified: see wdfkit.kernel.mdl.  An MDL pointer that is NULL or freed is read
 other bad pointer: the access faults (0x50).
 """
 
+from ..fx.call import named
 from ..kernel import mdl as mdls
 from ..kernel.mdl import (
     ADDRESS_AND_SIZE_TO_SPAN_PAGES,
@@ -63,20 +64,20 @@ LowPagePriority, NormalPagePriority, HighPagePriority = 0, 16, 32  # MM_PAGE_PRI
 MdlMappingNoExecute = 0x40000000
 
 
-def _mdl(machine, name: str, value) -> PMDL:
+def _mdl(machine, value) -> PMDL:
     """A PMDL argument; a PVOID is cast as C would, and NULL stays NULL (its use faults)."""
     if value is None:
         return PMDL(0, machine)
     if isinstance(value, PVOID):
-        return value if isinstance(value, PMDL) else PMDL(pointer(name, "Mdl", value, machine))
-    raise TypeError(f"{name}: Mdl must be a PMDL, not {type(value).__name__}")
+        return value if isinstance(value, PMDL) else PMDL(pointer("Mdl", value, machine))
+    raise TypeError(named(f"Mdl must be a PMDL, not {type(value).__name__}"))
 
 
-def _address(machine, name: str, param: str, value) -> int:
+def _address(machine, param: str, value) -> int:
     """A virtual address: a PVOID, or a plain int (an application's address)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    p = pointer(name, param, value, machine)
+    p = pointer(param, value, machine)
     return 0 if p is None else p.address
 
 
@@ -88,11 +89,10 @@ def IoAllocateMdl(machine, VirtualAddress, Length: int, SecondaryBuffer, ChargeQ
     None when *Length* is above 4 GB − PAGE_SIZE or pool is exhausted.  *Irp* must be None:
     the simulator does not hand IRPs to drivers (chain MDLs through ``Next`` instead).
     """
-    name = "IoAllocateMdl"
-    base = _address(machine, name, "VirtualAddress", VirtualAddress)
-    length = ulong(name, "Length", Length)
+    base = _address(machine, "VirtualAddress", VirtualAddress)
+    length = ulong("Length", Length)
     if Irp is not None:
-        raise ValueError(f"{name}: Irp must be None in wdfkit (drivers here never see an IRP)")
+        raise ValueError(named("Irp must be None in wdfkit (drivers here never see an IRP)"))
     if length > mdls.MAX_MDL_LENGTH:
         return None
     return mdls.allocate(machine, base, length, DRIVER)
@@ -101,7 +101,7 @@ def IoAllocateMdl(machine, VirtualAddress, Length: int, SecondaryBuffer, ChargeQ
 @ddi
 def IoFreeMdl(machine, Mdl) -> None:
     """Free an MDL from IoAllocateMdl (freeing it twice is the pool's double-free bug check)."""
-    mdl = _mdl(machine, "IoFreeMdl", Mdl)
+    mdl = _mdl(machine, Mdl)
     mdl.MdlFlags  # noqa: B018 - IoFreeMdl reads the flags first: a NULL MDL faults here
     mdls.free(mdl)
 
@@ -109,40 +109,40 @@ def IoFreeMdl(machine, Mdl) -> None:
 @ddi
 def MmInitializeMdl(machine, MemoryDescriptorList, BaseVa, Length: int) -> None:
     """Fill in an MDL header in storage the caller provides (MmSizeOfMdl bytes)."""
-    mdl = _mdl(machine, "MmInitializeMdl", MemoryDescriptorList)
-    base = _address(machine, "MmInitializeMdl", "BaseVa", BaseVa)
-    mdls.initialize(mdl, base, ulong("MmInitializeMdl", "Length", Length))
+    mdl = _mdl(machine, MemoryDescriptorList)
+    base = _address(machine, "BaseVa", BaseVa)
+    mdls.initialize(mdl, base, ulong("Length", Length))
 
 
 @ddi
 def MmBuildMdlForNonPagedPool(machine, MemoryDescriptorList) -> None:
     """Fill the PFN array of an MDL that describes nonpaged pool; the pool is its own mapping."""
-    mdls.build_for_nonpaged_pool(_mdl(machine, "MmBuildMdlForNonPagedPool", MemoryDescriptorList))
+    mdls.build_for_nonpaged_pool(_mdl(machine, MemoryDescriptorList))
 
 
 @ddi
 def MmGetMdlVirtualAddress(machine, Mdl) -> PVOID:
     """StartVa + ByteOffset: the buffer's (original) virtual address."""
-    mdl = _mdl(machine, "MmGetMdlVirtualAddress", Mdl)
+    mdl = _mdl(machine, Mdl)
     return PVOID(mdl.StartVa + mdl.ByteOffset, machine)
 
 
 @ddi
 def MmGetMdlByteCount(machine, Mdl) -> int:
     """The buffer's length in bytes."""
-    return _mdl(machine, "MmGetMdlByteCount", Mdl).ByteCount
+    return _mdl(machine, Mdl).ByteCount
 
 
 @ddi
 def MmGetMdlByteOffset(machine, Mdl) -> int:
     """Where the buffer starts inside its first page."""
-    return _mdl(machine, "MmGetMdlByteOffset", Mdl).ByteOffset
+    return _mdl(machine, Mdl).ByteOffset
 
 
 @ddi
 def MmGetMdlPfnArray(machine, Mdl) -> PPFN_NUMBER:
     """A pointer to the PFN array right after the header: ``pfns[i]`` is page *i*'s frame."""
-    mdl = _mdl(machine, "MmGetMdlPfnArray", Mdl)
+    mdl = _mdl(machine, Mdl)
     mdl.MdlFlags  # noqa: B018 - reaching the array starts by reading the MDL
     return mdl.pfn_array()
 
@@ -154,6 +154,6 @@ def MmGetSystemAddressForMdlSafe(machine, Mdl, Priority: int) -> PVOID | None:
     *Priority* (NormalPagePriority, optionally | MdlMappingNoExecute) only matters when system
     PTEs run short, which the simulator does not model.
     """
-    ulong("MmGetSystemAddressForMdlSafe", "Priority", Priority)
-    address = mdls.system_address(_mdl(machine, "MmGetSystemAddressForMdlSafe", Mdl))
+    ulong("Priority", Priority)
+    address = mdls.system_address(_mdl(machine, Mdl))
     return None if address is None else PVOID(address, machine)

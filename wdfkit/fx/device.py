@@ -17,11 +17,12 @@ Simplified: one device, one default queue, no power management, no locking (one 
 from collections import deque
 
 from ..kernel.irp import (
+    DO_BUFFERED_IO,
+    DO_DIRECT_IO,
     IRP_MJ_DEVICE_CONTROL,
     IRP_MJ_INTERNAL_DEVICE_CONTROL,
     IRP_MJ_READ,
     IRP_MJ_WRITE,
-    WdfDeviceIoBuffered,
 )
 from ..kernel.lowerdevice import LowerDevice
 from ..kernel.ntstatus import (
@@ -35,21 +36,31 @@ from .iotarget import FxIoTarget
 from .object import FxObject
 from .request import FxRequest
 
-WdfIoQueueDispatchSequential = 1
-WdfIoQueueDispatchParallel = 2
-WdfIoQueueDispatchManual = 3
+# WDF_DEVICE_IO_TYPE (wdfdevice.h; a driver's names are WdfDeviceIo…, in wdfkit.ddi.wdfdevice)
+# and the device-object flag FxDevice::CreateDevice sets for each (fxdevice.cpp).
+IO_BUFFERED, IO_NEITHER, IO_DIRECT = 1, 2, 3
+IO_TYPE_FLAGS = {IO_BUFFERED: DO_BUFFERED_IO, IO_NEITHER: 0, IO_DIRECT: DO_DIRECT_IO}
+IO_TYPE_NAMES = {IO_BUFFERED: "buffered", IO_NEITHER: "neither", IO_DIRECT: "direct"}
+# WDF_IO_QUEUE_DISPATCH_TYPE (wdfio.h; WdfIoQueueDispatch…, in wdfkit.ddi.wdfio).
+DISPATCH_SEQUENTIAL, DISPATCH_PARALLEL, DISPATCH_MANUAL = 1, 2, 3
+DISPATCH_NAMES = {DISPATCH_SEQUENTIAL: "sequential", DISPATCH_PARALLEL: "parallel"}
+DISPATCH_NAMES[DISPATCH_MANUAL] = "manual"
 
 
 class WDFDEVICE_INIT:
     """What EvtDriverDeviceAdd receives: settings for the device about to be created."""
 
     def __init__(self) -> None:
-        self.IoType = WdfDeviceIoBuffered
+        self.IoType = IO_BUFFERED
         self.used = False
 
 
 class FxDevice(FxObject):
-    """A WDFDEVICE: its buffering method, its default queue and its default I/O target."""
+    """A WDFDEVICE: its buffering method, its default queue and its default I/O target.
+
+    To the I/O manager it is a DEVICE_OBJECT (wdfkit.kernel.iomanager): ``Flags`` and
+    ``dispatch``.
+    """
 
     TYPE = FX_TYPE_DEVICE
     HANDLE_NAME = "WDFDEVICE"
@@ -59,6 +70,8 @@ class FxDevice(FxObject):
     def __init__(self, machine, block, io_type: int) -> None:
         FxObject.__init__(self, machine, block)
         self.io_type = io_type
+        self.Flags = IO_TYPE_FLAGS[io_type]
+        """DEVICE_OBJECT.Flags: DO_BUFFERED_IO or DO_DIRECT_IO, from the WDF_DEVICE_IO_TYPE."""
         self.default_queue: FxIoQueue | None = None
         self.lower = LowerDevice(machine)
         self.target: FxIoTarget | None = None
@@ -140,7 +153,7 @@ class FxIoQueue(FxObject):
             return
         self._dispatching = True
         try:
-            sequential = self.config.DispatchType == WdfIoQueueDispatchSequential
+            sequential = self.config.DispatchType == DISPATCH_SEQUENTIAL
             while self.waiting and not (sequential and self.presented):
                 request = self.waiting.popleft()
                 self.presented[request] = None

@@ -27,24 +27,12 @@ from ..sim.snapshot import DmaEnablerDetail, DmaTransactionDetail, DmaTransactio
 from .handles import FX_TYPE_DMA_ENABLER, FX_TYPE_DMA_TRANSACTION
 from .object import FxObject
 
-WdfDmaProfileInvalid = 0
-WdfDmaProfilePacket = 1
-WdfDmaProfileScatterGather = 2
-WdfDmaProfilePacket64 = 3
-WdfDmaProfileScatterGather64 = 4
-WdfDmaProfileScatterGatherDuplex = 5
-WdfDmaProfileScatterGather64Duplex = 6
-WdfDmaProfileSystem = 7
-WdfDmaProfileSystemDuplex = 8
-PACKET_PROFILES = (WdfDmaProfilePacket, WdfDmaProfilePacket64)
-SCATTER_GATHER_PROFILES = (
-    WdfDmaProfileScatterGather,
-    WdfDmaProfileScatterGather64,
-    WdfDmaProfileScatterGatherDuplex,
-    WdfDmaProfileScatterGather64Duplex,
-)
-WdfDmaDirectionReadFromDevice = 0
-WdfDmaDirectionWriteToDevice = 1
+# WDF_DMA_PROFILE and WDF_DMA_DIRECTION values (wdfdmaenabler.h; a driver's names, WdfDmaProfile…
+# and WdfDmaDirection…, are in wdfkit.ddi.wdfdma).
+PACKET_PROFILES = (1, 3)  # Packet, Packet64
+SCATTER_GATHER_PROFILES = (2, 4, 5, 6)  # ScatterGather, ScatterGather64, and their Duplex forms
+SYSTEM_PROFILES = (7, 8)  # System, SystemDuplex: not modelled
+READ_FROM_DEVICE, WRITE_TO_DEVICE = 0, 1
 
 # FxDmaTransactionState, as KMDF numbers it (bug-check parameter 3 shows it; the names are
 # DmaTransactionState's).
@@ -122,7 +110,7 @@ class FxDmaTransaction(FxObject):
 
     def _reset(self) -> None:
         self.program_dma = None
-        self.direction = WdfDmaDirectionReadFromDevice
+        self.direction = READ_FROM_DEVICE
         self.mdl, self.offset = None, 0  # where the next transfer starts
         self.length = self.remaining = self.transferred = self.fragment = 0
         self.context = None

@@ -11,6 +11,7 @@ memory); wdfkit chooses 0x10D/0x5 as kmdf-semantics.md §6.3 recommends.
 """
 
 from ..kernel.bugcheck import WDF_INVALID_HANDLE, WDF_VIOLATION, BugCheck
+from .call import named
 
 FX_TYPE_OBJECT = 0x1000
 FX_TYPE_DRIVER = 0x1001
@@ -65,8 +66,9 @@ def invalid_handle(machine, value: int, expected_type: int, why: str) -> BugChec
     )
 
 
-def get_object(machine, handle, expected_type: int, ddi: str, param: str):
-    """FxObjectHandleGetPtr: the live object behind *handle*, answering *expected_type*."""
+def get_object(machine, handle, expected_type: int, param: str):
+    """FxObjectHandleGetPtr: the live object behind *handle* (the current DDI's argument
+    *param*), answering *expected_type*."""
     if type(handle) is WDFHANDLE and handle.machine is machine:  # the usual case, quickly
         obj = machine.objects.get(handle.value)
         if obj is not None and (
@@ -78,9 +80,9 @@ def get_object(machine, handle, expected_type: int, ddi: str, param: str):
     if handle is None:
         raise invalid_handle(machine, 0, expected_type, f"{param} is NULL")
     if not isinstance(handle, WDFHANDLE):
-        raise TypeError(f"{ddi}: {param} must be a WDF handle, not {type(handle).__name__}")
+        raise TypeError(named(f"{param} must be a WDF handle, not {type(handle).__name__}"))
     if handle.machine is not machine:
-        raise ValueError(f"{ddi}: {param} is a handle from another simulated machine")
+        raise ValueError(named(f"{param} is a handle from another simulated machine"))
     obj = machine.objects.get(handle.value)
     if obj is None:
         raise invalid_handle(

@@ -43,17 +43,11 @@ from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject
 from .request import FxRequest
 
-WdfIoTargetStateUndefined = 0
-WdfIoTargetStarted = 1
-WdfIoTargetStopped = 2
-WdfIoTargetClosedForQueryRemove = 3
-WdfIoTargetClosed = 4
-WdfIoTargetDeleted = 5
+# WDF_IO_TARGET_STATE (wdfiotarget.h; a driver's names are in wdfkit.ddi.wdfiotarget).
+STARTED, STOPPED, CLOSED_FOR_QUERY_REMOVE, CLOSED, DELETED = 1, 2, 3, 4, 5
 
-WDF_REQUEST_SEND_OPTION_TIMEOUT = 0x1
-WDF_REQUEST_SEND_OPTION_SYNCHRONOUS = 0x2
-WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE = 0x4
-WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET = 0x8
+# WDF_REQUEST_SEND_OPTIONS_FLAGS (wdfrequest.h; a driver's names are in wdfkit.ddi.wdfrequest).
+SEND_TIMEOUT, SEND_SYNCHRONOUS, SEND_IGNORE_TARGET_STATE, SEND_AND_FORGET = 0x1, 0x2, 0x4, 0x8
 
 
 @dataclass
@@ -138,7 +132,7 @@ class FxIoTarget(FxObject):
     def __init__(self, machine, block, lower=None) -> None:
         FxObject.__init__(self, machine, block)
         self.lower = lower
-        self.target_state = WdfIoTargetStarted if lower is not None else WdfIoTargetClosed
+        self.target_state = STARTED if lower is not None else CLOSED
         self.waiting: list = []  # (request, flags) sent while Stopped
 
     @classmethod
@@ -151,24 +145,24 @@ class FxIoTarget(FxObject):
     @property
     def closed(self) -> bool:
         """Closed or deleted: nothing can be formatted for it or sent to it."""
-        return self.target_state in (WdfIoTargetClosed, WdfIoTargetDeleted)
+        return self.target_state in (CLOSED, DELETED)
 
     def start(self):
         """Requests queued while stopped go down now; a closed target cannot start."""
         if self.closed:
             return STATUS_INVALID_DEVICE_STATE
-        self._change_state(WdfIoTargetStarted)
+        self._change_state(STARTED)
         return STATUS_SUCCESS
 
     def stop(self) -> None:
         """New requests wait in the target (sent I/O is left pending, whatever the action)."""
-        if self.target_state == WdfIoTargetStarted:
-            self._change_state(WdfIoTargetStopped)
+        if self.target_state == STARTED:
+            self._change_state(STOPPED)
 
     def open(self, device_name: str) -> None:
         """A remote target opened by name is Started, in front of that device."""
         self.lower = LowerDevice(self.machine, device_name)
-        self._change_state(WdfIoTargetStarted)
+        self._change_state(STARTED)
 
     def close(self) -> None:
         """Queued requests are cancelled and new sends refused; a default target stays open."""
@@ -177,16 +171,16 @@ class FxIoTarget(FxObject):
                 "WdfIoTargetClose: %r is a default target (debug break)", self.handle
             )
             return
-        self._change_state(WdfIoTargetClosed)
+        self._change_state(CLOSED)
 
     def _change_state(self, state: int) -> None:
         self.target_state = state
         self.machine.trace("%r is now %s", self.handle, IoTargetState(state).name)
         waiting, self.waiting = self.waiting, []
-        if state == WdfIoTargetStarted:
+        if state == STARTED:
             for request in waiting:
                 self.lower.start(request.transfer)
-        elif state in (WdfIoTargetClosed, WdfIoTargetDeleted):
+        elif state in (CLOSED, DELETED):
             for request in waiting:  # queued requests are cancelled when the target closes
                 request.transfer.done(STATUS_CANCELLED, 0)
         else:
@@ -201,7 +195,7 @@ class FxIoTarget(FxObject):
 
         *call_routine* False: the driver's completion routine is not called for this send.
         """
-        synchronous = bool(flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS)
+        synchronous = bool(flags & SEND_SYNCHRONOUS)
         request.call_routine = call_routine
         status = self.submit(request, flags)
         if status is not None or request.completed:
@@ -244,7 +238,7 @@ class FxIoTarget(FxObject):
                 return status, 0
         request.release_context()
         request.set_format(major, code, inputs, outputs, device_offset)
-        synchronous = flags | WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
+        synchronous = flags | SEND_SYNCHRONOUS
         status = self.send(request, synchronous, timeout, who, call_routine=False)
         if status is None:
             status, information = request.irp.IoStatus.Status, request.irp.IoStatus.Information
@@ -269,7 +263,7 @@ class FxIoTarget(FxObject):
                 f"REQUEST_ALREADY_SENT: {request.handle!r} is still outstanding on a target.",
             )
         machine = self.machine
-        forget = bool(flags & WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET)
+        forget = bool(flags & SEND_AND_FORGET)
         if forget:
             if request.queue is None:
                 return STATUS_INVALID_DEVICE_STATE
@@ -277,12 +271,12 @@ class FxIoTarget(FxObject):
                 return STATUS_INVALID_DEVICE_REQUEST
         elif (
             request.queue is not None
-            and not flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS
+            and not flags & SEND_SYNCHRONOUS
             and request.completion_routine is None
         ):
             machine.trace("%r: no completion routine and not send-and-forget", request.handle)
             return STATUS_INVALID_DEVICE_REQUEST
-        if self.closed or self.target_state == WdfIoTargetClosedForQueryRemove:
+        if self.closed or self.target_state == CLOSED_FOR_QUERY_REMOVE:
             return STATUS_INVALID_DEVICE_STATE
         if request.format is None and not forget:
             if machine.verifier:
@@ -297,9 +291,7 @@ class FxIoTarget(FxObject):
         transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
         transfer.done = lambda status, info: self._completed(request, status, info, fmt)
         request.transfer = transfer
-        if self.target_state == WdfIoTargetStopped and not (
-            flags & WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE
-        ):
+        if self.target_state == STOPPED and not (flags & SEND_IGNORE_TARGET_STATE):
             self.waiting.append(request)
             machine.trace("%r queued: %r is stopped", request.handle, self.handle)
         else:

@@ -31,6 +31,8 @@ from ..kernel.bugcheck import (
     BugCheck,
 )
 from ..kernel.irp import (
+    DO_BUFFERED_IO,
+    DO_DIRECT_IO,
     IRP_MJ_DEVICE_CONTROL,
     IRP_MJ_INTERNAL_DEVICE_CONTROL,
     IRP_MJ_READ,
@@ -43,9 +45,6 @@ from ..kernel.irp import (
     Irp,
     KernelMode,
     UserMode,
-    WdfDeviceIoBuffered,
-    WdfDeviceIoDirect,
-    WdfDeviceIoNeither,
 )
 from ..kernel.ntstatus import (
     NT_SUCCESS,
@@ -145,7 +144,7 @@ class FxRequest(FxObject):
 
     def __init__(self, machine, block, irp, queue) -> None:
         FxObject.__init__(self, machine, block)
-        self.irp = irp if irp is not None else Irp(machine, None, KernelMode, 0)  # IoAllocateIrp
+        self.irp = irp if irp is not None else Irp(machine, None, KernelMode)  # IoAllocateIrp
         """The caller's IRP for a queue request; the framework's own for a driver-created one."""
         self.queue = queue
         """The queue that presented it; None for a request the driver created."""
@@ -184,6 +183,12 @@ class FxRequest(FxObject):
         Simplified: KMDF's Verifier also refuses it on a completed request; wdfkit does not."""
         self.irp.IoStatus.Information = information
 
+    @property
+    def device_flags(self) -> int:
+        """How reads and writes reach the device (FxDevice::GetIoType, as the DO_BUFFERED_IO /
+        DO_DIRECT_IO flags it set); 0 for a request the driver created."""
+        return 0 if self.queue is None else self.queue.device.Flags
+
     # -- memory ---------------------------------------------------------------------------
     def memory(self, which: str):
         """GetMemoryObject / GetDeviceControlOutputMemoryObject: ``(status, memory)``."""
@@ -198,7 +203,8 @@ class FxRequest(FxObject):
         user = irp.requestor_mode == UserMode
         if major == IRP_MJ_DEVICE_CONTROL and irp.method == METHOD_NEITHER and user:
             return STATUS_INVALID_DEVICE_REQUEST, None
-        if major in (IRP_MJ_READ, IRP_MJ_WRITE) and irp.io_type == WdfDeviceIoNeither and user:
+        neither_io = not self.device_flags & (DO_BUFFERED_IO | DO_DIRECT_IO)
+        if major in (IRP_MJ_READ, IRP_MJ_WRITE) and neither_io and user:
             if machine.verifier:
                 machine.trace("Verifier: neither-I/O buffer from user mode (debug break)")
                 return STATUS_INVALID_DEVICE_REQUEST, None
@@ -264,9 +270,9 @@ class FxRequest(FxObject):
             if irp.method == METHOD_NEITHER:
                 return STATUS_INVALID_DEVICE_REQUEST, None
             return self._system_buffer_mdl(*irp.input)  # every other method: SystemBuffer
-        if irp.io_type == WdfDeviceIoDirect:
+        if self.device_flags & DO_DIRECT_IO:
             return self._irp_mdl()
-        if irp.io_type == WdfDeviceIoBuffered:
+        if self.device_flags & DO_BUFFERED_IO:
             if irp.major not in (IRP_MJ_READ, IRP_MJ_WRITE):
                 return STATUS_INVALID_PARAMETER, None
             return self._system_buffer_mdl(*(irp.output if irp.major == IRP_MJ_READ else irp.input))

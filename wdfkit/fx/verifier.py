@@ -20,15 +20,16 @@ from ..kernel.ntstatus import (
     STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED,
     STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID,
 )
+from .call import call
 
 WDF_OBJECT_ATTRIBUTES_SIZE = 0x38  # sizeof(WDF_OBJECT_ATTRIBUTES) on x64
 WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE = 0x28
 
-WdfExecutionLevelInvalid, WdfExecutionLevelInheritFromParent = 0, 1
-WdfExecutionLevelPassive, WdfExecutionLevelDispatch = 2, 3
-WdfSynchronizationScopeInvalid, WdfSynchronizationScopeInheritFromParent = 0, 1
-WdfSynchronizationScopeDevice, WdfSynchronizationScopeQueue = 2, 3
-WdfSynchronizationScopeNone = 4
+# WDF_EXECUTION_LEVEL and WDF_SYNCHRONIZATION_SCOPE values the check compares with (wdfobject.h;
+# a driver's names, WdfExecutionLevel… and WdfSynchronizationScope…, are in wdfkit.ddi.wdfobject).
+INHERIT_FROM_PARENT = 1  # WdfExecutionLevelInheritFromParent, WdfSynchronizationScope…
+EXECUTION_LEVEL_DISPATCH = 3  # WdfExecutionLevelDispatch, the highest level
+SYNCHRONIZATION_SCOPE_NONE = 4  # WdfSynchronizationScopeNone, the highest scope
 
 
 # FX_VALIDATE_FUNCTIONS_FLAGS (fxvalidatefunctions.hpp): what an object type allows its attributes.
@@ -62,18 +63,17 @@ def validate_object_attributes(attributes, flags: int = FX_VALIDATE_OPTION_NONE_
             return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
     if flags & FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED and attributes.ParentObject is not None:
         return STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED
-    if not 0 < attributes.ExecutionLevel <= WdfExecutionLevelDispatch:
+    if not 0 < attributes.ExecutionLevel <= EXECUTION_LEVEL_DISPATCH:
         return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
-    if not 0 < attributes.SynchronizationScope <= WdfSynchronizationScopeNone:
+    if not 0 < attributes.SynchronizationScope <= SYNCHRONIZATION_SCOPE_NONE:
         return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
     if not flags & FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED and (
-        attributes.SynchronizationScope
-        not in (WdfSynchronizationScopeInheritFromParent, WdfSynchronizationScopeNone)
+        attributes.SynchronizationScope not in (INHERIT_FROM_PARENT, SYNCHRONIZATION_SCOPE_NONE)
     ):
         return STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID
     if (
         not flags & FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED
-        and attributes.ExecutionLevel != WdfExecutionLevelInheritFromParent
+        and attributes.ExecutionLevel != INHERIT_FROM_PARENT
     ):
         return STATUS_WDF_EXECUTION_LEVEL_INVALID
     return STATUS_SUCCESS
@@ -88,9 +88,11 @@ def null_bugcheck(machine, what: str) -> BugCheck:
     )
 
 
-def check_irql(machine, limit: int, ddi: str):
+def check_irql(machine, limit: int):
     """FxVerifierCheckIrqlLevel: with KMDF Verifier on, refuse a call above *limit*."""
     if machine.verifier and machine.irql > limit:
-        machine.trace(f"Verifier: {ddi} called at IRQL {machine.irql}, above {limit} (debug break)")
+        machine.trace(
+            f"Verifier: {call.ddi} called at IRQL {machine.irql}, above {limit} (debug break)"
+        )
         return STATUS_INVALID_DEVICE_REQUEST
     return STATUS_SUCCESS

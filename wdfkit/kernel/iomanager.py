@@ -14,9 +14,17 @@ STATUS_PENDING: the request is still with the driver (a real application would h
 ``overlapped=True`` returns at once; read the result from ``io.IoStatus`` after
 ``machine.advance``, or call ``io.wait()``.
 
-Mirrors: NtReadFile / NtWriteFile / NtDeviceIoControlFile and IoBuildDeviceIoControlRequest.
-Simplified: no file objects or handles, no cancellation when the application gives up.
+The I/O manager knows a device only as a :class:`DEVICE_OBJECT`: its ``Flags`` say how reads
+and writes reach it, and ``dispatch`` is the driver's entry point for every IRP.  The framework's
+device implements both; the kernel knows nothing else of it.
+
+Mirrors: NtReadFile / NtWriteFile / NtDeviceIoControlFile and IoBuildDeviceIoControlRequest;
+IofCallDriver, which calls ``DriverObject->MajorFunction[major](DeviceObject, Irp)``.
+Simplified: no file objects or handles, no cancellation when the application gives up; one entry
+point for every major function (KMDF installs FxDevice::Dispatch in every MajorFunction slot).
 """
+
+from typing import Protocol
 
 from .bugcheck import BugCheck
 from .irp import (
@@ -30,6 +38,16 @@ from .irp import (
     UserMode,
 )
 from .ntstatus import STATUS_PENDING
+
+
+class DEVICE_OBJECT(Protocol):
+    """What the I/O manager needs of a device (DEVICE_OBJECT in wdm.h, cut to two members)."""
+
+    Flags: int
+    """DO_BUFFERED_IO or DO_DIRECT_IO: how reads and writes reach the driver (neither if clear)."""
+
+    def dispatch(self, irp: Irp) -> None:
+        """The driver's dispatch routine: take the IRP, complete it now or later."""
 
 
 class PendingIo:
@@ -60,7 +78,7 @@ class PendingIo:
 class Application:
     """A process with the device open.  *requestor_mode* is UserMode or KernelMode."""
 
-    def __init__(self, machine, device, requestor_mode: int = UserMode) -> None:
+    def __init__(self, machine, device: DEVICE_OBJECT, requestor_mode: int = UserMode) -> None:
         if requestor_mode not in (UserMode, KernelMode):
             raise ValueError("Application: requestor_mode must be UserMode or KernelMode")
         self.machine = machine
@@ -98,8 +116,8 @@ class Application:
     def _send(self, major, in_data, out_data, code, overlapped):
         machine = self.machine
         machine.check_running("Application")
-        irp = Irp(machine, major, self.requestor_mode, self.device.io_type, code)
-        irp.set_buffers(in_data, out_data)
+        irp = Irp(machine, major, self.requestor_mode, code)
+        irp.set_buffers(in_data, out_data, self.device.Flags)
         machine.trace(
             "Application: %s, IRP 0x%X (in %d, out %d bytes)",
             irp.major_name,

@@ -2,14 +2,17 @@
 
 An application's ``ReadFile``, ``WriteFile`` or ``DeviceIoControl`` becomes an IRP.  Before the
 driver sees it, the I/O manager decides how the driver will reach the caller's bytes, from the
-device's buffering method (reads and writes) or the IOCTL code's transfer method:
+device's buffering method (reads and writes: the DO_BUFFERED_IO or DO_DIRECT_IO flag of its
+device object, neither when both are clear) or the IOCTL code's transfer method:
 
-* **buffered** (``METHOD_BUFFERED``): a *system buffer* in nonpaged pool; the caller's input is
-  copied in first, and on completion ``Information`` bytes are copied back out, then it is freed;
-* **direct** (``METHOD_IN_DIRECT`` / ``METHOD_OUT_DIRECT``): the caller's pages are locked and
-  described by an MDL (``Irp.MdlAddress``), which the driver maps into system space; writes land
-  in the caller's pages themselves;
-* **neither** (``METHOD_NEITHER``): the caller's own addresses, valid only in its process.
+* **buffered** (``DO_BUFFERED_IO``, ``METHOD_BUFFERED``): a *system buffer* in nonpaged pool;
+  the caller's input is copied in first, and on completion ``Information`` bytes are copied back
+  out, then it is freed;
+* **direct** (``DO_DIRECT_IO``, ``METHOD_IN_DIRECT`` / ``METHOD_OUT_DIRECT``): the caller's
+  pages are locked and described by an MDL (``Irp.MdlAddress``), which the driver maps into
+  system space; writes land in the caller's pages themselves;
+* **neither** (no flag, ``METHOD_NEITHER``): the caller's own addresses, valid only in its
+  process.
 
 ``IoCompleteRequest`` copies back, frees the IRP's MDLs and what the I/O manager allocated, and
 tells the caller; completing an IRP twice is MULTIPLE_IRP_COMPLETE_REQUESTS (0x44).
@@ -28,8 +31,6 @@ from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
 from .ntstatus import NT_SUCCESS, NTSTATUS, STATUS_PENDING
 from .pool import NonPagedPoolNx
 
-IRP_MJ_CREATE = 0x00
-IRP_MJ_CLOSE = 0x02
 IRP_MJ_READ = 0x03
 IRP_MJ_WRITE = 0x04
 IRP_MJ_DEVICE_CONTROL = 0x0E
@@ -45,18 +46,13 @@ METHOD_BUFFERED = 0
 METHOD_IN_DIRECT = 1
 METHOD_OUT_DIRECT = 2
 METHOD_NEITHER = 3
-FILE_ANY_ACCESS = 0
-FILE_READ_ACCESS = 1
-FILE_WRITE_ACCESS = 2
-FILE_DEVICE_UNKNOWN = 0x22
 
 KernelMode = 0
 UserMode = 1
 
-# How reads and writes reach the driver: WDF_DEVICE_IO_TYPE (wdfdevice.h).
-WdfDeviceIoBuffered = 1
-WdfDeviceIoDirect = 3
-WdfDeviceIoNeither = 2
+# How reads and writes reach a device: DEVICE_OBJECT.Flags (wdm.h); neither when both are clear.
+DO_BUFFERED_IO = 0x00000004
+DO_DIRECT_IO = 0x00000010
 
 SYSTEM = "system"  # owner of pool the I/O manager allocates (see pool.PoolBlock.owner)
 IRP_TAG = int.from_bytes(b"Irp ", "little")
@@ -65,15 +61,6 @@ DIRECT_MAPPING = "locked pages mapped at"  # the timeline label of a direct-I/O 
 IRP_SIZE = 0x118  # an IRP with two stack locations on x64, near enough
 USER_BASE = 0x000001C0_00000000  # where the simulated application's buffers live
 USER_BYTE_OFFSET = 0x2A0  # where in its first page each application buffer starts (a heap's)
-
-
-def CTL_CODE(DeviceType: int, Function: int, Method: int, Access: int) -> int:
-    """The IOCTL code macro of devioctl.h: device type, access, function and transfer method."""
-    return (DeviceType << 16) | (Access << 14) | (Function << 2) | Method
-
-
-def METHOD_FROM_CTL_CODE(code: int) -> int:
-    return code & 3
 
 
 @dataclass
@@ -91,11 +78,10 @@ class Irp:
     ``None`` when there is no buffer); ``user_*`` are the caller's own bytearrays.
     """
 
-    def __init__(self, machine, major: int, requestor_mode: int, io_type: int, code: int = 0):
+    def __init__(self, machine, major: int, requestor_mode: int, code: int = 0):
         self.machine = machine
         self.major = major
         self.requestor_mode = requestor_mode
-        self.io_type = io_type
         self.ioctl_code = code
         self.method = code & 3 if major in (0x0E, 0x0F) else None
         self.block = machine.pool.allocate(NonPagedPoolNx, IRP_SIZE, IRP_TAG, SYSTEM)
@@ -159,22 +145,24 @@ class Irp:
         self.MdlAddress = mdl
         return mapping
 
-    def set_buffers(self, in_data, out_data) -> None:
-        """Lay out the caller's buffers for the driver, by buffering or transfer method."""
+    def set_buffers(self, in_data, out_data, device_flags: int) -> None:
+        """Lay out the caller's buffers for the driver: a read or write by the device's
+        buffering method (*device_flags*, its DEVICE_OBJECT.Flags), an IOCTL by its code's
+        transfer method."""
         write = self.machine.pool.write
         if self.major in (IRP_MJ_READ, IRP_MJ_WRITE):
             data = out_data if self.major == IRP_MJ_READ else in_data
             self.length = n = len(data)
             if n == 0:
                 where = None
-            elif self.io_type == WdfDeviceIoBuffered:
+            elif device_flags & DO_BUFFERED_IO:
                 block = self._system_block(n, "system buffer")
                 where = block.address
                 if self.major == IRP_MJ_WRITE:
                     write(where, bytes(data))
                 else:
                     self.copy_back.append((where, data, False))
-            elif self.io_type == WdfDeviceIoDirect:
+            elif device_flags & DO_DIRECT_IO:
                 where = self._direct(data)
             else:
                 where = self._neither_address(data)
