@@ -9,7 +9,7 @@ import inspect
 
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pointer import PVOID
-from ..sim.machine import RUNNING, _entered, current_machine
+from ..sim.machine import RUNNING, current_machine
 
 SIZE_T_MAX = (1 << 64) - 1
 ULONG_MAX = (1 << 32) - 1
@@ -24,7 +24,7 @@ def ddi(function):
 
     @functools.wraps(function)
     def entry(*args, **kwargs):
-        machine = _entered[-1] if _entered else current_machine(name)
+        machine = current_machine(name)
         if machine.state is not RUNNING:
             machine.check_running(name)
         if machine.timeline is not None:
