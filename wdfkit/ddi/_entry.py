@@ -7,8 +7,10 @@ size, a negative size_t) is a ``TypeError``/``ValueError`` that names the DDI an
 import functools
 import inspect
 
+from ..fx.handles import WDFHANDLE
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pointer import PVOID
+from ..sim.events import Event
 from ..sim.machine import RUNNING, current_machine
 
 SIZE_T_MAX = (1 << 64) - 1
@@ -27,8 +29,10 @@ def ddi(function):
         machine = current_machine(name)
         if machine.state is not RUNNING:
             machine.check_running(name)
-        if machine.timeline is not None:
-            machine.timeline.ddi(name, args)
+        events = machine.events
+        if events.listeners:
+            handles = tuple(arg for arg in args if isinstance(arg, WDFHANDLE))
+            events.emit(Event.DDI_CALLED, name, handles)
         try:
             return function(machine, *args, **kwargs)
         except BugCheck as bugcheck:

@@ -24,6 +24,7 @@ from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
 from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
+from .events import Event, EventHub
 from .snapshot import BlockSnapshot, MachineSnapshot, ObjectSnapshot, TagSnapshot
 from .timeline import Timeline
 
@@ -58,9 +59,10 @@ class Machine:
     switches KMDF Verifier and Driver Verifier on; *pool_limit* is how many bytes each pool can
     hand out; *seed* seeds :attr:`rng`, the only source of randomness a lesson should use;
     *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
-    state transition; *timeline* records the lifetimes the life-cycle lessons draw (see
-    :mod:`wdfkit.sim.timeline`).  *scan_phase* and *scan_every_second* set up the balance-set
-    manager that re-tunes lookaside lists (see :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
+    state transition; *timeline* records the lifetimes the life-cycle lessons draw (a listener
+    on :attr:`events`; see :mod:`wdfkit.sim.timeline`).  *scan_phase* and *scan_every_second*
+    set up the balance-set manager that re-tunes lookaside lists (see
+    :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
     """
 
     def __init__(
@@ -95,8 +97,11 @@ class Machine:
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
         """The kernel's once-a-second housekeeping: lookaside lists and their history."""
         self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
-        self.timeline = Timeline(self) if timeline else None
-        """The recorded lifetimes of requests, memory and buffers, or None when off."""
+        self.events = EventHub()
+        """What happens on this machine, announced (see :mod:`wdfkit.sim.events`)."""
+        self._timeline: Timeline | None = None
+        if timeline:
+            self.timeline = Timeline(self)
         self.devices: list = []
         self.physical = PhysicalMemory()
         self.user_cursor = 0  # where the next application buffer goes (see kernel.irp)
@@ -120,6 +125,23 @@ class Machine:
             f"<Machine '{self.driver_name}': {self.state}, "
             f"verifier {'on' if self.verifier else 'off'}, t={self.clock.seconds:.6f} s>"
         )
+
+    @property
+    def timeline(self) -> Timeline | None:
+        """The recorded lifetimes of requests, memory and buffers, or None when off.
+
+        Setting it (a new :class:`Timeline`, or None) moves the subscription to :attr:`events`
+        from the old timeline to the new one.
+        """
+        return self._timeline
+
+    @timeline.setter
+    def timeline(self, timeline: Timeline | None) -> None:
+        if self._timeline is not None:
+            self.events.unsubscribe(self._timeline.record)
+        self._timeline = timeline
+        if timeline is not None:
+            self.events.subscribe(timeline.record)
 
     # -- which machine the DDIs act on ----------------------------------------------------
     def __enter__(self) -> "Machine":
@@ -161,8 +183,8 @@ class Machine:
             bugcheck.ddi = ddi
         self.state = CRASHED
         self.bugcheck = bugcheck
-        if self.timeline is not None:
-            self.timeline.crash(f"{bugcheck.summary()} in {bugcheck.ddi}")
+        if self.events.listeners:
+            self.events.emit(Event.BUG_CHECK, bugcheck.code, bugcheck.summary(), bugcheck.ddi)
         self.trace(f"*** BUG CHECK {bugcheck.summary()} in {bugcheck.ddi}")
 
     def access(self, action):
