@@ -93,8 +93,11 @@ class Timeline:
         }
 
     def record(self, event: Event, *values) -> None:
-        """The listener: turn one of the machine's events into rows, marks and ends."""
-        self._handlers[event](*values)
+        """The listener: turn one of the machine's events into rows, marks and ends (events
+        the picture does not show are ignored)."""
+        handler = self._handlers.get(event)
+        if handler is not None:
+            handler(*values)
 
     def _event(self, row: Row | None, text: str) -> int | None:
         if len(self.events) >= self.limit:
