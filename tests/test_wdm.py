@@ -27,6 +27,7 @@ from wdfkit import (
     WdfObjectDelete,
 )
 from wdfkit.kernel.pool import tag_text
+from wdfkit.sim.machine import current_machine
 
 
 def crash(call, *args):
@@ -196,15 +197,18 @@ def test_handles_and_pointers_from_another_machine_are_refused(machine):
 
 
 def test_ddi_without_a_machine_says_so():
-    with pytest.raises(RuntimeError, match="no simulated machine"):
-        import wdfkit.sim.machine as machine_module
-
-        saved = list(machine_module._active)
-        machine_module._active.clear()
-        try:
+    try:
+        activated = current_machine()
+    except RuntimeError:
+        activated = None
+    if activated is not None:
+        activated.deactivate()
+    try:
+        with pytest.raises(RuntimeError, match="no simulated machine"):
             WdfObjectCreate(None)
-        finally:
-            machine_module._active.extend(saved)
+    finally:
+        if activated is not None:
+            activated.activate()
 
 
 def test_align_size_boundaries_and_wrap():

@@ -11,9 +11,11 @@ import functools
 import inspect
 
 from ..fx.call import call, named
+from ..fx.handles import WDFHANDLE
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pointer import PVOID
-from ..sim.machine import RUNNING, _entered, current_machine
+from ..sim.events import Event
+from ..sim.machine import RUNNING, current_machine
 
 SIZE_T_MAX = (1 << 64) - 1
 ULONG_MAX = (1 << 32) - 1
@@ -28,11 +30,13 @@ def ddi(function):
 
     @functools.wraps(function)
     def entry(*args, **kwargs):
-        machine = _entered[-1] if _entered else current_machine(name)
+        machine = current_machine(name)
         if machine.state is not RUNNING:
             machine.check_running(name)
-        if machine.timeline is not None:
-            machine.timeline.ddi(name, args)
+        events = machine.events
+        if events.listeners:
+            handles = tuple(arg for arg in args if isinstance(arg, WDFHANDLE))
+            events.emit(Event.DDI_CALLED, name, handles)
         caller, call.ddi = call.ddi, name
         try:
             return function(machine, *args, **kwargs)

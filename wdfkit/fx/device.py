@@ -30,6 +30,7 @@ from ..kernel.ntstatus import (
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
+from ..sim.events import Event
 from ..sim.snapshot import DeviceDetail, DeviceIoType, QueueDetail, QueueDispatch
 from .handles import FX_TYPE_DEVICE, FX_TYPE_QUEUE
 from .iotarget import FxIoTarget
@@ -164,14 +165,9 @@ class FxIoQueue(FxObject):
     def _present(self, request: FxRequest) -> None:
         machine, irp, config = self.machine, request.irp, self.config
         major = irp.major
-        timeline = machine.timeline
-        if timeline is not None:
-            timeline.begin(
-                request.handle.value,
-                f"{request.handle!r}",
-                "request",
-                f"{irp.major_name} from the application",
-            )
+        events = machine.events
+        if events.listeners:
+            events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name)
         if major in (IRP_MJ_READ, IRP_MJ_WRITE) and irp.length == 0:
             if not config.AllowZeroLengthRequests:
                 request.complete(STATUS_SUCCESS, 0)

@@ -38,6 +38,7 @@ from ..kernel.ntstatus import (
     STATUS_REQUEST_NOT_ACCEPTED,
     STATUS_SUCCESS,
 )
+from ..sim.events import Event
 from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject
@@ -321,9 +322,9 @@ class FxIoTarget(FxObject):
         request.irp.IoStatus = IO_STATUS_BLOCK(status, information)
         params = request.completion_params = completion_params(fmt, status, information)
         routine = request.completion_routine if request.call_routine else None
-        timeline = machine.timeline
-        if timeline is not None:
-            timeline.mark(request.handle.value, f"target completes it: {status.name}")
+        events = machine.events
+        if events.listeners:
+            events.emit(Event.SENT_REQUEST_COMPLETED, request.handle, status)
         if routine is not None:
             machine.trace("completion routine for %r: %s", request.handle, status)
             routine(request.handle, self.handle, params, request.completion_context)

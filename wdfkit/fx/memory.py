@@ -37,7 +37,6 @@ class FxMemoryObject(FxObject):
     kind = "memory"
     owns_buffer = True
     read_only = False
-    TRACK = "memory"
 
     def __init__(self, machine, block, buffer: int | None, size: int, tag: int) -> None:
         FxObject.__init__(self, machine, block)
@@ -81,9 +80,6 @@ class FxMemoryObject(FxObject):
             return STATUS_INVALID_BUFFER_SIZE
         self.machine.pool.write(self.buffer + offset, data_in(count))
         return STATUS_SUCCESS
-
-    def timeline_label(self) -> str:
-        return f"{self.handle!r} ({self.kind})"
 
     def pool_blocks(self) -> dict[int, BlockHolds]:
         """The object's block, holding the buffer too when it is embedded; else the buffer's

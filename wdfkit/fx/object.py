@@ -26,6 +26,7 @@ not stack traces.
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.ntstatus import STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
+from ..sim.events import Event
 from ..sim.snapshot import BlockHolds, ObjectDetail
 from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, MASK64, WDFHANDLE, invalid_handle
 
@@ -51,7 +52,7 @@ class FxObject:
     cleanup_callback = None
     destroy_callback = None
     cleaned_up = False
-    TRACK: str | None = None  # the timeline row kind for this type, if it has one
+    kind = ""  # which representation of its type, for a type that has several (WDFMEMORY)
     contexts: dict = {}  # read-only default; commit() gives an object its own
 
     def __init__(self, machine, block) -> None:
@@ -127,11 +128,9 @@ class FxObject:
         machine = self.machine
         machine.objects[self.handle.value] = self
         machine.trace("%r created, parent %r", self.handle, parent.handle)
-        if machine.timeline is not None and self.TRACK is not None:
-            machine.timeline.begin(self.handle.value, self.timeline_label(), self.TRACK, "created")
-
-    def timeline_label(self) -> str:
-        return repr(self.handle)
+        events = machine.events
+        if events.listeners:
+            events.emit(Event.OBJECT_CREATED, self.handle, self.kind)
 
     def descends_from(self, ancestor: "FxObject") -> bool:
         """Is *ancestor* this object or one of its parents (FxDeviceBase::_SearchForDevice)?"""
@@ -240,8 +239,9 @@ class FxObject:
         self.on_destroy()
         self._set_state(FxObjectStateDestroyed)
         del self.machine.objects[self.handle.value]
-        if self.machine.timeline is not None:
-            self.machine.timeline.end(self.handle.value, "destroyed")
+        events = self.machine.events
+        if events.listeners:
+            events.emit(Event.OBJECT_DESTROYED, self.handle)
         self.free_storage()
 
     def on_destroy(self) -> None:

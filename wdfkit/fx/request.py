@@ -61,6 +61,7 @@ from ..kernel.ntstatus import (
     STATUS_WDF_PAUSED,
 )
 from ..kernel.pool import FRAMEWORK
+from ..sim.events import Event
 from ..sim.snapshot import RequestBuffer, RequestDetail, RequestMemoryDetail
 from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, MASK64, WDFHANDLE
 from .memory import FxMemoryObject
@@ -92,7 +93,6 @@ class FxRequestMemory(FxMemoryObject):
     kind = "request"
     owns_buffer = False
     no_delete_ddi = True  # KMDF has no guard here; wdfkit refuses the delete (§6.3)
-    TRACK = None
 
     def __init__(self, request: "FxRequest", which: str, address, size: int, read_only: bool):
         machine = self.machine = request.machine
@@ -110,10 +110,9 @@ class FxRequestMemory(FxMemoryObject):
         self.buffer, self.size, self.pool_tag = address, size, 0
         self.read_only = read_only
         machine.objects[self.handle.value] = self
-        if machine.timeline is not None:
-            machine.timeline.begin(
-                self.handle.value, f"{which} memory {self.handle!r}", "memory", "retrieved"
-            )
+        events = machine.events
+        if events.listeners:
+            events.emit(Event.REQUEST_MEMORY_RETRIEVED, self.handle, which)
 
     def add_ref(self, tag=None) -> None:
         self.request.irp_refs += 1
@@ -125,8 +124,9 @@ class FxRequestMemory(FxMemoryObject):
         """Completion: the handle and the buffer pointer stop being valid."""
         self.state = FxObjectStateDestroyed
         del self.machine.objects[self.handle.value]
-        if self.machine.timeline is not None:
-            self.machine.timeline.end(self.handle.value, "invalid: request completed")
+        events = self.machine.events
+        if events.listeners:
+            events.emit(Event.REQUEST_MEMORY_INVALIDATED, self.handle)
 
     def detail(self) -> RequestMemoryDetail:
         return RequestMemoryDetail(
@@ -140,7 +140,6 @@ class FxRequest(FxObject):
     TYPE = FX_TYPE_REQUEST
     HANDLE_NAME = "WDFREQUEST"
     OBJECT_SIZE = 0x1B0
-    TRACK = "request"
 
     def __init__(self, machine, block, irp, queue) -> None:
         FxObject.__init__(self, machine, block)
@@ -361,20 +360,18 @@ class FxRequest(FxObject):
         """StoreAndReferenceMemory: the target's reference, kept until release_context."""
         memory.add_ref()
         self.refs.append(memory)
-        timeline = self.machine.timeline
-        if timeline is not None:
-            key = ("ref", self.handle.value, memory.handle.value)
-            text = f"formatted as {role} of {self.handle!r}"
-            timeline.begin(key, f"target's reference on {memory.handle!r}", "reference", text)
+        events = self.machine.events
+        if events.listeners:
+            events.emit(Event.REFERENCE_TAKEN, self.handle, memory.handle, role)
 
     def release_context(self) -> None:
         """FxRequestContext::ReleaseAndRestore: drop every reference the last format took."""
         refs, self.refs = self.refs, []
-        timeline = self.machine.timeline
+        events = self.machine.events
         for memory in refs:
             memory.release()
-            if timeline is not None:
-                timeline.end(("ref", self.handle.value, memory.handle.value), "released")
+            if events.listeners:
+                events.emit(Event.REFERENCE_RELEASED, self.handle, memory.handle)
 
     def dispose(self) -> None:
         self.release_context()  # deleting a request releases its format's references (≥ 1.11)
@@ -414,8 +411,9 @@ class FxRequest(FxObject):
                 f"{self.irp_refs} reference(s) on its memory were still held (an I/O target's "
                 "reference from a format, or a WdfObjectReference).",
             )
-        if machine.timeline is not None:
-            machine.timeline.end(self.handle.value, "completed: handle invalid")
+        events = machine.events
+        if events.listeners:
+            events.emit(Event.REQUEST_COMPLETED, self.handle)
         for memory in self.memories.values():
             memory.invalidate()
         self._free_allocated_mdl()

@@ -1,7 +1,7 @@
 """Virtual time: a clock that moves only when the simulation says so.
 
 Windows measures time in 100-nanosecond units.  wdfkit keeps the same unit but never reads
-the host's clock: time advances only through :meth:`VirtualClock.advance`, which runs every
+the host's clock: time advances only through :meth:`VirtualClock.run_until`, which runs every
 action that falls due, in order of time and then of scheduling (ties run first-in, first-out).
 The same calls therefore give the same times on every run and every machine.
 
@@ -34,20 +34,21 @@ class VirtualClock:
         """Run *action* when the clock reaches now + *delay_ticks*."""
         heapq.heappush(self._queue, (self.ticks + delay_ticks, next(self._sequence), action))
 
-    def run_next(self, deadline: int) -> bool:
-        """Run the earliest waiting action if it falls due by *deadline*; False if none does."""
-        if not self._queue or self._queue[0][0] > deadline:
-            return False
-        when, _, action = heapq.heappop(self._queue)
-        self.ticks = max(self.ticks, when)
-        action()
-        return True
+    def run_until(self, deadline: int, done: Callable[[], bool] | None = None) -> bool:
+        """The one loop that moves time: run waiting actions in order until *done()* holds or
+        the clock reaches *deadline*; True if *done()* held first.
 
-    def advance(self, ticks: int) -> None:
-        """Move the clock forward by *ticks*, running every action that falls due."""
-        end = self.ticks + ticks
-        while self._queue and self._queue[0][0] <= end:
-            when, _, action = heapq.heappop(self._queue)
-            self.ticks = when
+        *done* is asked before each action (a thread waiting on an event); without it, every
+        action due by *deadline* runs and the clock ends at *deadline*.  When *done()* holds,
+        the clock stays at the time of the action that made it hold.  Time never runs back: an
+        action scheduled in the past runs at the current time.
+        """
+        queue = self._queue
+        while done is None or not done():
+            if not queue or queue[0][0] > deadline:
+                self.ticks = deadline
+                return False
+            when, _, action = heapq.heappop(queue)
+            self.ticks = max(self.ticks, when)
             action()
-        self.ticks = end
+        return True

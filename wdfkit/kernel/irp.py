@@ -24,8 +24,10 @@ locked pages is a nonpaged block whose bytes are copied to the caller's pages at
 label what the I/O manager allocates.
 """
 
+import enum
 from dataclasses import dataclass
 
+from ..sim.events import Event
 from . import mdl as mdls
 from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
 from .ntstatus import NT_SUCCESS, NTSTATUS, STATUS_PENDING
@@ -57,10 +59,17 @@ DO_DIRECT_IO = 0x00000010
 SYSTEM = "system"  # owner of pool the I/O manager allocates (see pool.PoolBlock.owner)
 IRP_TAG = int.from_bytes(b"Irp ", "little")
 SYSTEM_BUFFER_TAG = int.from_bytes(b"SysB", "little")
-DIRECT_MAPPING = "locked pages mapped at"  # the timeline label of a direct-I/O mapping
 IRP_SIZE = 0x118  # an IRP with two stack locations on x64, near enough
 USER_BASE = 0x000001C0_00000000  # where the simulated application's buffers live
 USER_BYTE_OFFSET = 0x2A0  # where in its first page each application buffer starts (a heap's)
+
+
+class IrpBuffer(enum.Enum):
+    """What the I/O manager allocated one of an IRP's system blocks for."""
+
+    SYSTEM_BUFFER = enum.auto()  # buffered I/O, METHOD_BUFFERED: Irp->AssociatedIrp.SystemBuffer
+    DIRECT_MAPPING = enum.auto()  # direct I/O: the system-space mapping of the locked pages
+    KERNEL_CALLER_BUFFER = enum.auto()  # METHOD_NEITHER from kernel mode: the caller's buffer
 
 
 @dataclass
@@ -94,7 +103,7 @@ class Irp:
         self.input_length = 0  # Parameters.DeviceIoControl.InputBufferLength
         self.output_length = 0  # Parameters.DeviceIoControl.OutputBufferLength
         self.device_offset = 0
-        self.system_blocks: list = []  # (block, what it is): pool the I/O manager allocated
+        self.system_blocks: list = []  # (block, IrpBuffer): pool the I/O manager allocated
         self.copy_back: list = []  # (kernel address, caller's bytearray, whole?) at completion
         self.MdlAddress = None  # the first MDL of the IRP's chain (direct I/O)
         self.on_complete = None  # the requestor's notification
@@ -113,12 +122,12 @@ class Irp:
         return MAJOR_NAMES.get(self.major, f"IRP_MJ_{self.major:#x}")
 
     # -- how the I/O manager sets up buffers ------------------------------------------------
-    def _system_block(self, size: int, label: str):
+    def _system_block(self, size: int, use: IrpBuffer):
         block = self.machine.pool.allocate(NonPagedPoolNx, size, SYSTEM_BUFFER_TAG, SYSTEM)
-        self.system_blocks.append((block, label))
-        timeline = self.machine.timeline
-        if timeline is not None:
-            timeline.begin(block, f"{label} 0x{block.address:X}", "buffer", "I/O manager allocates")
+        self.system_blocks.append((block, use))
+        events = self.machine.events
+        if events.listeners:
+            events.emit(Event.IRP_BUFFER_ALLOCATED, block.address, size, use)
         return block
 
     def _user_address(self, size: int) -> int:
@@ -135,7 +144,7 @@ class Irp:
         """
         user = self._user_address(len(data))
         pages = mdls.ADDRESS_AND_SIZE_TO_SPAN_PAGES(user, len(data))
-        block = self._system_block(pages * mdls.PAGE_SIZE, DIRECT_MAPPING)  # page-aligned
+        block = self._system_block(pages * mdls.PAGE_SIZE, IrpBuffer.DIRECT_MAPPING)  # page-aligned
         mapping = block.address + mdls.BYTE_OFFSET(user)
         self.machine.pool.write(mapping, bytes(data))
         if isinstance(data, memoryview):  # the caller's pages are the buffer: it sees writes
@@ -156,7 +165,7 @@ class Irp:
             if n == 0:
                 where = None
             elif device_flags & DO_BUFFERED_IO:
-                block = self._system_block(n, "system buffer")
+                block = self._system_block(n, IrpBuffer.SYSTEM_BUFFER)
                 where = block.address
                 if self.major == IRP_MJ_WRITE:
                     write(where, bytes(data))
@@ -177,7 +186,7 @@ class Irp:
             size = max(n_in, n_out)
             where = None
             if size:
-                block = self._system_block(size, "system buffer")
+                block = self._system_block(size, IrpBuffer.SYSTEM_BUFFER)
                 where = block.address
                 if n_in:
                     write(where, bytes(in_data))
@@ -188,7 +197,7 @@ class Irp:
         elif self.method in (METHOD_IN_DIRECT, METHOD_OUT_DIRECT):
             where = None
             if n_in:
-                where = self._system_block(n_in, "system buffer").address
+                where = self._system_block(n_in, IrpBuffer.SYSTEM_BUFFER).address
                 write(where, bytes(in_data))
             self.input = (where, n_in)
             self.output = (self._direct(out_data) if n_out else None, n_out)
@@ -200,7 +209,7 @@ class Irp:
         """METHOD_NEITHER: a kernel caller's buffer is kernel memory; a user caller's is not."""
         if self.requestor_mode == UserMode:
             return self._user_address(len(data))
-        block = self._system_block(len(data), "caller's kernel buffer")
+        block = self._system_block(len(data), IrpBuffer.KERNEL_CALLER_BUFFER)
         self.machine.pool.write(block.address, bytes(data))
         if isinstance(data, memoryview):  # an output buffer: the caller sees what lands there
             self.copy_back.append((block.address, data, True))
@@ -230,12 +239,11 @@ class Irp:
             mdls.free(mdl)
             mdl = next_mdl
         self.MdlAddress = None
-        timeline = machine.timeline
-        for block, label in self.system_blocks:
+        events = machine.events
+        for block, use in self.system_blocks:
             pool.free(block.address, SYSTEM_BUFFER_TAG)
-            if timeline is not None:
-                mapping = label == DIRECT_MAPPING
-                timeline.end(block, f"{'unmapped' if mapping else 'freed'} by IoCompleteRequest")
+            if events.listeners:
+                events.emit(Event.IRP_BUFFER_FREED, block.address, use)
         if self.block is not None:
             pool.free(self.block.address, IRP_TAG)
         machine.trace(

@@ -160,15 +160,16 @@ class BalanceSetManager:
         self.history: list[LookasideSecond] = []
         """Every list's counters at the end of each second, oldest first (append-only)."""
         self.seconds = 0
-        self._last: dict[int, tuple[int, int, int, int]] = {}
+        self._last: dict[LookasideList, tuple[int, int, int, int]] = {}
+        """Each list's four counters at the last tick (looked up, never iterated)."""
 
     def register(self, lookaside: LookasideList) -> None:
         self.lists.append(lookaside)
-        self._last[id(lookaside)] = (0, 0, 0, 0)
+        self._last[lookaside] = (0, 0, 0, 0)
 
     def unregister(self, lookaside: LookasideList) -> None:
         self.lists.remove(lookaside)
-        self._last.pop(id(lookaside), None)
+        self._last.pop(lookaside, None)
 
     def snapshot(self) -> BalanceSnapshot:
         """The lists now and every second so far (the history's records are already frozen)."""
@@ -185,14 +186,14 @@ class BalanceSetManager:
         if self.every_second:
             for lookaside in self.lists:
                 lookaside.adjust(1)
-                scanned.add(id(lookaside))
+                scanned.add(lookaside)
         else:
             for lookaside in self.lists:
                 if (lookaside.paged and self.slot == PAGED_SLOT) or (
                     not lookaside.paged and self.slot == NONPAGED_SLOT
                 ):
                     lookaside.adjust(SCAN_PERIOD)
-                    scanned.add(id(lookaside))
+                    scanned.add(lookaside)
             self.slot = (self.slot + 1) % 3
         for lookaside in self.lists:
             counters = (
@@ -201,8 +202,8 @@ class BalanceSetManager:
                 lookaside.TotalFrees,
                 lookaside.FreeMisses,
             )
-            before = self._last[id(lookaside)]
-            self._last[id(lookaside)] = counters
+            before = self._last[lookaside]
+            self._last[lookaside] = counters
             allocates, misses, frees, free_misses = (
                 (now - then) & U32 for now, then in zip(counters, before, strict=True)
             )
@@ -210,7 +211,7 @@ class BalanceSetManager:
                 LookasideSecond(
                     self.seconds,
                     lookaside.name,
-                    id(lookaside) in scanned,
+                    lookaside in scanned,
                     lookaside.Depth,
                     len(lookaside.held),
                     lookaside.in_use,

@@ -2,8 +2,9 @@
 
 All state lives here — virtual clock, IRQL, pool, framework objects, the framework's log, and
 whether the machine has stopped — so that machines are independent: a bug check stops only the
-machine it happened on.  DDIs act on the *current* machine: the one entered with ``with``, else
-the one made current with :meth:`Machine.activate` (``boot`` does both steps in one call).
+machine it happened on.  DDIs act on the *current* machine, which :func:`current_machine` returns:
+the one entered with ``with`` (nested blocks restore the outer machine as they end), else the one
+made current with :meth:`Machine.activate` (``boot`` creates and activates in one call).
 
 A new machine has KMDF Verifier and Driver Verifier (pool tracking and special pool) switched
 on, as a developer runs while developing; ``verifier=False`` shows what a customer's machine
@@ -23,6 +24,7 @@ from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
 from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
+from .events import Event, EventHub
 from .snapshot import (
     BlockHolds,
     BlockSnapshot,
@@ -39,20 +41,24 @@ RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
 IMAGE_BASE = 0xFFFFF80612340000  # where the simulated driver image is loaded
 DRIVER_NAME_ADDRESS = IMAGE_BASE + 0x3040  # its name string, as 0xC4/0x62 reports it
 
-_entered: list["Machine"] = []
-_active: list["Machine"] = []
+_machines: list["Machine | None"] = [None]
+"""Which machine DDIs act on: slot 0 holds the activated machine (or None), each later slot a
+``with`` block's machine, innermost last.  Only :func:`current_machine` reads it."""
 
 
-def current_machine(ddi: str) -> "Machine":
-    """The machine a DDI acts on, or a clear error when there is none."""
-    if _entered:
-        return _entered[-1]
-    if _active:
-        return _active[-1]
-    raise RuntimeError(
-        f"{ddi}: no simulated machine is active; start one with boot() "
-        "or run the code inside 'with Machine():'"
-    )
+def current_machine(caller: str = "wdfkit") -> "Machine":
+    """The machine DDIs act on: the innermost ``with``-entered one, else the activated one.
+
+    With neither, a RuntimeError that names *caller* (the DDI that needed a machine) and says
+    how to start one.
+    """
+    machine = _machines[-1]
+    if machine is None:
+        raise RuntimeError(
+            f"{caller}: no simulated machine is active; start one with boot() "
+            "or run the code inside 'with Machine():'"
+        )
+    return machine
 
 
 class Machine:
@@ -62,9 +68,10 @@ class Machine:
     switches KMDF Verifier and Driver Verifier on; *pool_limit* is how many bytes each pool can
     hand out; *seed* seeds :attr:`rng`, the only source of randomness a lesson should use;
     *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
-    state transition; *timeline* records the lifetimes the life-cycle lessons draw (see
-    :mod:`wdfkit.sim.timeline`).  *scan_phase* and *scan_every_second* set up the balance-set
-    manager that re-tunes lookaside lists (see :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
+    state transition; *timeline* records the lifetimes the life-cycle lessons draw (a listener
+    on :attr:`events`; see :mod:`wdfkit.sim.timeline`).  *scan_phase* and *scan_every_second*
+    set up the balance-set manager that re-tunes lookaside lists (see
+    :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
     """
 
     def __init__(
@@ -99,8 +106,11 @@ class Machine:
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
         """The kernel's once-a-second housekeeping: lookaside lists and their history."""
         self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
-        self.timeline = Timeline(self) if timeline else None
-        """The recorded lifetimes of requests, memory and buffers, or None when off."""
+        self.events = EventHub()
+        """What happens on this machine, announced (see :mod:`wdfkit.sim.events`)."""
+        self._timeline: Timeline | None = None
+        if timeline:
+            self.timeline = Timeline(self)
         self.devices: list = []
         self.physical = PhysicalMemory()
         self.user_cursor = 0  # where the next application buffer goes (see kernel.irp)
@@ -125,19 +135,44 @@ class Machine:
             f"verifier {'on' if self.verifier else 'off'}, t={self.clock.seconds:.6f} s>"
         )
 
+    @property
+    def timeline(self) -> Timeline | None:
+        """The recorded lifetimes of requests, memory and buffers, or None when off.
+
+        Setting it (a new :class:`Timeline`, or None) moves the subscription to :attr:`events`
+        from the old timeline to the new one.
+        """
+        return self._timeline
+
+    @timeline.setter
+    def timeline(self, timeline: Timeline | None) -> None:
+        if self._timeline is not None:
+            self.events.unsubscribe(self._timeline.record)
+        self._timeline = timeline
+        if timeline is not None:
+            self.events.subscribe(timeline.record)
+
     # -- which machine the DDIs act on ----------------------------------------------------
     def __enter__(self) -> "Machine":
-        _entered.append(self)
+        _machines.append(self)
         return self
 
     def __exit__(self, *exc) -> bool:
-        _entered.remove(self)
+        for slot in range(len(_machines) - 1, 0, -1):  # the innermost entry of this machine
+            if _machines[slot] is self:
+                del _machines[slot]
+                break
         return False
 
     def activate(self) -> "Machine":
         """Make this the machine DDIs act on outside any ``with`` block; returns self."""
-        _active.clear()
-        _active.append(self)
+        _machines[0] = self
+        return self
+
+    def deactivate(self) -> "Machine":
+        """Stop being the machine DDIs act on outside ``with`` blocks, if it is; returns self."""
+        if _machines[0] is self:
+            _machines[0] = None
         return self
 
     # -- running and stopping ---------------------------------------------------------------
@@ -157,8 +192,8 @@ class Machine:
             bugcheck.ddi = ddi
         self.state = CRASHED
         self.bugcheck = bugcheck
-        if self.timeline is not None:
-            self.timeline.crash(f"{bugcheck.summary()} in {bugcheck.ddi}")
+        if self.events.listeners:
+            self.events.emit(Event.BUG_CHECK, bugcheck.code, bugcheck.summary(), bugcheck.ddi)
         self.trace(f"*** BUG CHECK {bugcheck.summary()} in {bugcheck.ddi}")
 
     def access(self, action):
@@ -193,7 +228,8 @@ class Machine:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise ValueError("Machine.advance: seconds must be a number ≥ 0")
         self.check_running("Machine.advance")
-        self.access(lambda: self.clock.advance(round(seconds * TICKS_PER_SECOND)))
+        deadline = self.clock.ticks + round(seconds * TICKS_PER_SECOND)
+        self.access(lambda: self.clock.run_until(deadline))
 
     HANG_LIMIT = 60.0
     """Virtual seconds a synchronous wait runs before it gives up (see :meth:`wait_for`)."""
@@ -204,21 +240,17 @@ class Machine:
         This is a thread blocking: whatever falls due meanwhile (lower-device completions, the
         balance-set manager) runs.  False means the wait timed out.
         """
-        clock = self.clock
         limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
-        deadline = clock.ticks + round(limit)
+        deadline = self.clock.ticks + round(limit)
         try:
-            while not finished():
-                if not clock.run_next(deadline):
-                    clock.ticks = deadline
-                    break
+            finished_in_time = self.clock.run_until(deadline, finished)
         except BugCheck as bugcheck:
             if self.bugcheck is None:
                 self.crash(bugcheck, "a DPC")
             raise
-        if not finished() and timeout_ticks is None:
+        if not finished_in_time and timeout_ticks is None:
             self.trace(f"{who} is still waiting after {self.HANG_LIMIT:g} s: nothing completed it")
-        return finished()
+        return finished_in_time
 
     # -- devices and I/O --------------------------------------------------------------------
     def add_device(self, EvtDriverDeviceAdd):

@@ -1,10 +1,11 @@
 """The lifetime timeline: when each request, memory object, buffer and reference lived.
 
-Switched on per machine (``Machine(timeline=True)``), it records one *row* per thing whose life
-the life-cycle lessons follow — a request, its input and output memory, the buffers under
-them, driver-created memory and requests, and each reference an I/O target holds — with the
-step it began, the DDI calls that touched it, and the step it ended (deleted, freed, released
-or made invalid by completion).  A thing that lives more than once (the target's reference on a
+Switched on per machine (``Machine(timeline=True)``), it listens to the machine's events
+(:mod:`wdfkit.sim.events`) and records one *row* per thing whose life the life-cycle lessons
+follow — a request, its input and output memory, the buffers under them, driver-created memory
+and requests, and each reference an I/O target holds — with the step it began, the DDI calls
+that touched it, and the step it ended (deleted, freed, released or made invalid by
+completion).  A thing that lives more than once (the target's reference on a
 memory object, taken again at each format of a reused request) gets a row per lifetime, all on
 its one line of the picture.  A bug check is recorded where it happened.
 
@@ -13,10 +14,13 @@ same virtual instant; each event also keeps its virtual time.  The history is bo
 (*limit* events); past it, recording stops and says so.
 """
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
 from ..kernel.clock import TICKS_PER_SECOND
+from ..kernel.irp import IrpBuffer
+from .events import Event
 from .snapshot import LifetimeKind, LifetimeSnapshot, TimelineEvent, TimelineSnapshot
 
 _LONG_HEX = re.compile(r"0x[0-9A-Fa-f]{8,}")
@@ -25,6 +29,14 @@ _LONG_HEX = re.compile(r"0x[0-9A-Fa-f]{8,}")
 def short(label: str) -> str:
     """Long addresses and handles cut to their last four digits: 'WDFREQUEST …f23f'."""
     return _LONG_HEX.sub(lambda m: "…" + m.group(0)[-4:], label)
+
+
+BUFFER_LABELS = {
+    IrpBuffer.SYSTEM_BUFFER: "system buffer",
+    IrpBuffer.DIRECT_MAPPING: "locked pages mapped at",
+    IrpBuffer.KERNEL_CALLER_BUFFER: "caller's kernel buffer",
+}
+"""How a row names each kind of block the I/O manager allocates for an IRP."""
 
 
 @dataclass
@@ -45,7 +57,11 @@ class Row:
 
 
 class Timeline:
-    """The recorded lifetimes of one machine; ``text()`` and ``plots.lifetime_timeline`` read it."""
+    """The recorded lifetimes of one machine; ``text()`` and ``plots.lifetime_timeline`` read it.
+
+    :meth:`record` is the listener (``Machine.timeline`` subscribes it); it turns each event into
+    a row begun, marked or ended with :meth:`begin`, :meth:`mark` and :meth:`end`.
+    """
 
     def __init__(self, machine, limit: int = 2000) -> None:
         self.machine = machine
@@ -59,6 +75,30 @@ class Timeline:
         self.crash_step: int | None = None
         self.crash_text = ""
         self.full = False
+        self._buffer_keys: dict[int, tuple] = {}  # each live IRP buffer's key, by address
+        self._buffer_serial = itertools.count()  # a reused address is a new buffer, a new line
+        self._handlers = {
+            Event.DDI_CALLED: self._ddi_called,
+            Event.OBJECT_CREATED: self._object_created,
+            Event.OBJECT_DESTROYED: self._object_destroyed,
+            Event.REQUEST_PRESENTED: self._request_presented,
+            Event.REQUEST_COMPLETED: self._request_completed,
+            Event.REQUEST_MEMORY_RETRIEVED: self._request_memory_retrieved,
+            Event.REQUEST_MEMORY_INVALIDATED: self._request_memory_invalidated,
+            Event.REFERENCE_TAKEN: self._reference_taken,
+            Event.REFERENCE_RELEASED: self._reference_released,
+            Event.SENT_REQUEST_COMPLETED: self._sent_request_completed,
+            Event.IRP_BUFFER_ALLOCATED: self._irp_buffer_allocated,
+            Event.IRP_BUFFER_FREED: self._irp_buffer_freed,
+            Event.BUG_CHECK: self._bug_check,
+        }
+
+    def record(self, event: Event, *values) -> None:
+        """The listener: turn one of the machine's events into rows, marks and ends (events
+        the picture does not show are ignored)."""
+        handler = self._handlers.get(event)
+        if handler is not None:
+            handler(*values)
 
     def _event(self, row: Row | None, text: str) -> int | None:
         if len(self.events) >= self.limit:
@@ -98,17 +138,59 @@ class Timeline:
             if step is not None:
                 row.end, row.end_text = step, text
 
-    def ddi(self, name: str, args: tuple) -> None:
-        """A DDI was called: mark the first live row among its handle arguments."""
-        for arg in args:
-            row = self._latest.get(getattr(arg, "value", None))
+    # -- what each event means for the rows ------------------------------------------------
+    def _ddi_called(self, name: str, handles: tuple) -> None:
+        """Mark the first live row among the DDI's handle arguments."""
+        for handle in handles:
+            row = self._latest.get(handle.value)
             if row is not None and row.end is None:
-                self.mark(arg.value, name)
+                self.mark(handle.value, name)
                 return
 
-    def crash(self, summary: str) -> None:
-        self.crash_text = summary
-        self.crash_step = self._event(None, f"*** BUG CHECK {summary}")
+    def _object_created(self, handle, kind: str) -> None:
+        """Requests and memory objects get a row; other objects do not."""
+        if handle.type_name == "WDFREQUEST":
+            self.begin(handle.value, repr(handle), "request", "created")
+        elif handle.type_name == "WDFMEMORY":
+            self.begin(handle.value, f"{handle!r} ({kind})", "memory", "created")
+
+    def _object_destroyed(self, handle) -> None:
+        self.end(handle.value, "destroyed")
+
+    def _request_presented(self, request, major: str) -> None:
+        self.begin(request.value, repr(request), "request", f"{major} from the application")
+
+    def _request_completed(self, request) -> None:
+        self.end(request.value, "completed: handle invalid")
+
+    def _request_memory_retrieved(self, memory, which: str) -> None:
+        self.begin(memory.value, f"{which} memory {memory!r}", "memory", "retrieved")
+
+    def _request_memory_invalidated(self, memory) -> None:
+        self.end(memory.value, "invalid: request completed")
+
+    def _reference_taken(self, holder, target, role: str) -> None:
+        key = ("ref", holder.value, target.value)
+        text = f"formatted as {role} of {holder!r}"
+        self.begin(key, f"target's reference on {target!r}", "reference", text)
+
+    def _reference_released(self, holder, target) -> None:
+        self.end(("ref", holder.value, target.value), "released")
+
+    def _sent_request_completed(self, request, status) -> None:
+        self.mark(request.value, f"target completes it: {status.name}")
+
+    def _irp_buffer_allocated(self, address: int, size: int, use: IrpBuffer) -> None:
+        key = self._buffer_keys[address] = ("buffer", address, next(self._buffer_serial))
+        self.begin(key, f"{BUFFER_LABELS[use]} 0x{address:X}", "buffer", "I/O manager allocates")
+
+    def _irp_buffer_freed(self, address: int, use: IrpBuffer) -> None:
+        done = "unmapped" if use is IrpBuffer.DIRECT_MAPPING else "freed"
+        self.end(self._buffer_keys.pop(address, None), f"{done} by IoCompleteRequest")
+
+    def _bug_check(self, code: int, summary: str, where: str) -> None:
+        self.crash_text = f"{summary} in {where}"
+        self.crash_step = self._event(None, f"*** BUG CHECK {self.crash_text}")
 
     def snapshot(self) -> TimelineSnapshot:
         """A frozen copy of the lifetimes and events, for views and plots."""
