@@ -20,9 +20,10 @@ lab: $(READY)   ## create the environment and open lesson 00 in JupyterLab
 test: $(READY) lint   ## create the environment and run the whole test suite
 	$(BIN)/pytest
 
-lint: $(READY)
+lint: $(READY)   ## ruff, and the import contracts of pyproject.toml (the layers)
 	$(BIN)/ruff check wdfkit tests
 	$(BIN)/ruff format --check wdfkit tests
+	$(BIN)/lint-imports
 
 notebooks: $(READY)   ## re-execute every notebook and store its outputs (deterministic)
 	$(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb
