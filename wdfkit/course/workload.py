@@ -88,7 +88,8 @@ def run(
             )
 
             # The list's own allocate and free, which those two DDIs call after checking
-            # their arguments: the same Depth, misses and pool traffic, faster for the lab.
+            # their arguments: the same Depth, misses and pool traffic, and the lab's 60 s
+            # workload simulates in 10 ms instead of 42 ms (LookasideLab's guard in make bench).
             take, give = lookaside.L.allocate, lookaside.L.free
         else:
 

@@ -13,11 +13,10 @@ import inspect
 from ..fx.call import call, named
 from ..fx.handles import WDFHANDLE
 from ..kernel.bugcheck import BugCheck
-from ..kernel.pointer import PVOID
+from ..kernel.pointer import PVOID, SIZE_T_MAX
 from ..sim.events import Event
 from ..sim.machine import RUNNING, current_machine
 
-SIZE_T_MAX = (1 << 64) - 1
 ULONG_MAX = (1 << 32) - 1
 _TAGS: dict[str, int] = {}  # tag literals already checked and converted
 
@@ -67,8 +66,6 @@ def macro(function):
 
 def size_t(param: str, value, maximum: int = SIZE_T_MAX) -> int:
     """An unsigned integer argument (size_t, ULONG): exact int in range, or a clear error."""
-    if type(value) is int and 0 <= value <= maximum:
-        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(named(f"{param} must be an int, not {type(value).__name__}"))
     if not 0 <= value <= maximum:
@@ -78,8 +75,7 @@ def size_t(param: str, value, maximum: int = SIZE_T_MAX) -> int:
 
 
 def ulong(param: str, value) -> int:
-    if type(value) is int and 0 <= value <= ULONG_MAX:
-        return value
+    """A ULONG argument: exact int from 0 to 0xFFFFFFFF, or a clear error."""
     return size_t(param, value, ULONG_MAX)
 
 

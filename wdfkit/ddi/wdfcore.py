@@ -8,11 +8,10 @@ not check, and a non-power-of-two gives a meaningless mask.
 Mirrors: wdfcore.h (KMDF 1.33); kmdf-semantics.md §8.
 """
 
+from ..kernel.pointer import SIZE_T_MAX
 from ._entry import macro, size_t
 
 __all__ = ["WDF_ALIGN_SIZE_DOWN", "WDF_ALIGN_SIZE_UP"]
-
-_SIZE_T = (1 << 64) - 1
 
 
 @macro
@@ -24,7 +23,7 @@ def WDF_ALIGN_SIZE_DOWN(Length: int, AlignTo: int) -> int:
     """
     length = size_t("Length", Length)
     align = size_t("AlignTo", AlignTo)
-    return length & ~((align - 1) & _SIZE_T) & _SIZE_T
+    return length & ~((align - 1) & SIZE_T_MAX) & SIZE_T_MAX
 
 
 @macro
@@ -38,4 +37,4 @@ def WDF_ALIGN_SIZE_UP(Length: int, AlignTo: int) -> int:
     """
     length = size_t("Length", Length)
     align = size_t("AlignTo", AlignTo)
-    return WDF_ALIGN_SIZE_DOWN((length + align - 1) & _SIZE_T, align)
+    return WDF_ALIGN_SIZE_DOWN((length + align - 1) & SIZE_T_MAX, align)

@@ -38,8 +38,9 @@ from ..kernel.ntstatus import (
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
+from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import DISPATCH_LEVEL, PASSIVE_LEVEL
-from ._entry import SIZE_T_MAX, ddi
+from ._entry import ddi
 from .wdfmemory import (
     WDF_MEMORY_DESCRIPTOR,
     WDFMEMORY_OFFSET,

@@ -25,10 +25,11 @@ not stack traces.
 
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.ntstatus import STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS
+from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
 from ..sim.events import Event
 from ..sim.snapshot import BlockHolds, ObjectDetail
-from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, MASK64, WDFHANDLE, invalid_handle
+from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, WDFHANDLE, invalid_handle
 
 FxObjectStateCreated = "FxObjectStateCreated"
 FxObjectStateDisposed = "FxObjectStateDisposed"
@@ -60,7 +61,7 @@ class FxObject:
         self.block = block
         """The pool block holding the object itself."""
         self.address = address = block.address
-        self.handle = WDFHANDLE(~address & MASK64, self.HANDLE_NAME, machine)
+        self.handle = WDFHANDLE(~address & SIZE_T_MAX, self.HANDLE_NAME, machine)
         self.refcnt = 1
         self.parent: FxObject | None = None
         self.children: dict[FxObject, None] = {}

@@ -33,8 +33,8 @@ from ..kernel.bugcheck import (
 from ..kernel.irp import (
     DO_BUFFERED_IO,
     DO_DIRECT_IO,
+    IOCTL_MAJORS,
     IRP_MJ_DEVICE_CONTROL,
-    IRP_MJ_INTERNAL_DEVICE_CONTROL,
     IRP_MJ_READ,
     IRP_MJ_WRITE,
     IRP_TAG,
@@ -58,16 +58,20 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
     STATUS_WDF_BUSY,
     STATUS_WDF_INTERNAL_ERROR,
+    STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS,
     STATUS_WDF_PAUSED,
 )
+from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import FRAMEWORK
 from ..sim.events import Event
 from ..sim.snapshot import RequestBuffer, RequestDetail, RequestMemoryDetail
-from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, MASK64, WDFHANDLE
+from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, WDFHANDLE
 from .memory import FxMemoryObject
 from .object import FxObject, FxObjectStateDestroyed
 
-_IOCTLS = (IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL)
+# Parameter 3 of 0x10D/0x6/0x4 points at a WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH_DATA,
+# a local of the completing thread in KMDF (VerifyCompleteInternal); wdfkit places it here.
+LENGTH_MISMATCH_DATA_OFFSET = 0x1A0
 INPUT_MEMORY_OFFSET, OUTPUT_MEMORY_OFFSET = 0x100, 0x148  # where they sit inside the request
 
 
@@ -101,7 +105,7 @@ class FxRequestMemory(FxMemoryObject):
         self.which = which
         offset = INPUT_MEMORY_OFFSET if which == "input" else OUTPUT_MEMORY_OFFSET
         self.address = request.address + offset
-        self.handle = WDFHANDLE(~self.address & MASK64, "WDFMEMORY", machine)
+        self.handle = WDFHANDLE(~self.address & SIZE_T_MAX, "WDFMEMORY", machine)
         self.refcnt = 1
         self.parent = request
         self.children = {}
@@ -197,7 +201,7 @@ class FxRequest(FxObject):
             return status, None
         major = irp.major
         refused = IRP_MJ_READ if which == "input" else IRP_MJ_WRITE
-        if major == refused or major not in (IRP_MJ_READ, IRP_MJ_WRITE, *_IOCTLS):
+        if major == refused or major not in (IRP_MJ_READ, IRP_MJ_WRITE, *IOCTL_MAJORS):
             return STATUS_INVALID_DEVICE_REQUEST, None
         user = irp.requestor_mode == UserMode
         if major == IRP_MJ_DEVICE_CONTROL and irp.method == METHOD_NEITHER and user:
@@ -216,10 +220,10 @@ class FxRequest(FxObject):
         if memory is None:
             if which == "input":
                 read_only = major == IRP_MJ_WRITE or (
-                    major in _IOCTLS and irp.method in (METHOD_IN_DIRECT, METHOD_OUT_DIRECT)
+                    major in IOCTL_MAJORS and irp.method in (METHOD_IN_DIRECT, METHOD_OUT_DIRECT)
                 )
             else:
-                read_only = major in _IOCTLS and irp.method == METHOD_IN_DIRECT
+                read_only = major in IOCTL_MAJORS and irp.method == METHOD_IN_DIRECT
             memory = self.memories[which] = FxRequestMemory(self, which, address, length, read_only)
         return STATUS_SUCCESS, memory
 
@@ -232,7 +236,7 @@ class FxRequest(FxObject):
         major = self.irp.major
         if major == (IRP_MJ_READ if which == "input" else IRP_MJ_WRITE):
             return STATUS_INVALID_DEVICE_REQUEST, None
-        if which == "output" and major in _IOCTLS:
+        if which == "output" and major in IOCTL_MAJORS:
             return self.device_control_output_mdl()
         return self.get_mdl()
 
@@ -245,7 +249,7 @@ class FxRequest(FxObject):
             if to_device != (irp.major == IRP_MJ_WRITE):
                 return STATUS_INVALID_DEVICE_REQUEST, None, 0
             return (*self.get_mdl(), irp.length)
-        if irp.major not in _IOCTLS:
+        if irp.major not in IOCTL_MAJORS:
             return STATUS_INVALID_DEVICE_REQUEST, None, 0
         if irp.method == METHOD_BUFFERED:
             return (*self.get_mdl(), irp.input_length if to_device else irp.output_length)
@@ -265,7 +269,7 @@ class FxRequest(FxObject):
         status = self._completed_check()
         if not NT_SUCCESS(status):
             return status, None
-        if irp.major in _IOCTLS:
+        if irp.major in IOCTL_MAJORS:
             if irp.method == METHOD_NEITHER:
                 return STATUS_INVALID_DEVICE_REQUEST, None
             return self._system_buffer_mdl(*irp.input)  # every other method: SystemBuffer
@@ -284,7 +288,7 @@ class FxRequest(FxObject):
         status = self._completed_check()
         if not NT_SUCCESS(status):
             return status, None
-        if irp.major not in _IOCTLS or irp.method == METHOD_NEITHER:
+        if irp.major not in IOCTL_MAJORS or irp.method == METHOD_NEITHER:
             return STATUS_INVALID_DEVICE_REQUEST, None
         if irp.method == METHOD_BUFFERED:
             return self._system_buffer_mdl(*irp.output)
@@ -441,7 +445,7 @@ class FxRequest(FxObject):
                 (
                     WDF_REQUEST_FATAL_ERROR,
                     WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH,
-                    self.address + 0x1A0,
+                    self.address + LENGTH_MISMATCH_DATA_OFFSET,
                     self.machine.driver_globals,
                 ),
                 f"INFORMATION_LENGTH_MISMATCH: {self.handle!r} completed with Information "
@@ -474,6 +478,6 @@ def _completion_status(status: int) -> int:
         return STATUS_DEVICE_BUSY
     if status == STATUS_WDF_INTERNAL_ERROR:
         return STATUS_INTERNAL_ERROR
-    if status == 0xC020020B:  # STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS
+    if status == STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS:
         return STATUS_INSUFFICIENT_RESOURCES
     return STATUS_INVALID_DEVICE_REQUEST

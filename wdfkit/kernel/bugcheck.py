@@ -10,6 +10,8 @@ Simplified: only the codes the course meets; parameters that hold code addresses
 simulated driver image's addresses.
 """
 
+from .pointer import SIZE_T_MAX
+
 WDF_VIOLATION = 0x10D
 BAD_POOL_CALLER = 0xC2
 DRIVER_VERIFIER_DETECTED_VIOLATION = 0xC4
@@ -64,7 +66,7 @@ class BugCheck(Exception):
     def __init__(self, code: int, parameters: tuple[int, int, int, int], meaning: str):
         self.code = code
         self.name = BUGCHECK_NAMES.get(code, "BUGCHECK")
-        self.parameters = tuple(int(p) & 0xFFFFFFFFFFFFFFFF for p in parameters)
+        self.parameters = tuple(int(p) & SIZE_T_MAX for p in parameters)
         self.meaning = meaning
         self.ddi: str | None = None
         super().__init__(self.summary())

@@ -37,6 +37,7 @@ IRP_MJ_READ = 0x03
 IRP_MJ_WRITE = 0x04
 IRP_MJ_DEVICE_CONTROL = 0x0E
 IRP_MJ_INTERNAL_DEVICE_CONTROL = 0x0F
+IOCTL_MAJORS = (IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL)  # carry an IOCTL code
 MAJOR_NAMES = {
     IRP_MJ_READ: "IRP_MJ_READ",
     IRP_MJ_WRITE: "IRP_MJ_WRITE",
@@ -48,6 +49,12 @@ METHOD_BUFFERED = 0
 METHOD_IN_DIRECT = 1
 METHOD_OUT_DIRECT = 2
 METHOD_NEITHER = 3
+
+
+def METHOD_FROM_CTL_CODE(code: int) -> int:
+    """The transfer method in an IOCTL code's low two bits (devioctl.h)."""
+    return code & 3
+
 
 KernelMode = 0
 UserMode = 1
@@ -92,7 +99,7 @@ class Irp:
         self.major = major
         self.requestor_mode = requestor_mode
         self.ioctl_code = code
-        self.method = code & 3 if major in (0x0E, 0x0F) else None
+        self.method = METHOD_FROM_CTL_CODE(code) if major in IOCTL_MAJORS else None
         self.block = machine.pool.allocate(NonPagedPoolNx, IRP_SIZE, IRP_TAG, SYSTEM)
         self.address = self.block.address if self.block is not None else 0
         self.IoStatus = IO_STATUS_BLOCK(NTSTATUS(0), 0)

@@ -24,10 +24,9 @@ pages it already maps (nonpaged pool, or a direct-I/O buffer's reserved mapping)
 import struct
 
 from ..sim.snapshot import MdlSnapshot
-from .pointer import PVOID
+from .pointer import PVOID, SIZE_T_MAX
 from .pool import PAGE_SHIFT, PAGE_SIZE, NonPagedPoolNx
 
-SIZE_T_MASK = (1 << 64) - 1
 MDL_SIZE = 0x30  # sizeof(MDL) on x64; the PFN array follows
 MDL_TAG = int.from_bytes(b"Mdl ", "little")
 MAX_MDL_LENGTH = (1 << 32) - PAGE_SIZE  # IoAllocateMdl's largest buffer (Windows 7 and later)
@@ -61,13 +60,13 @@ def BYTE_OFFSET(Va) -> int:
 
 def PAGE_ALIGN(Va):
     """The start of the page holding *Va* (a PVOID stays a PVOID)."""
-    aligned = _va(Va) & ~(PAGE_SIZE - 1) & SIZE_T_MASK
+    aligned = _va(Va) & ~(PAGE_SIZE - 1) & SIZE_T_MAX
     return PVOID(aligned, Va._machine) if isinstance(Va, PVOID) else aligned
 
 
 def ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size: int) -> int:
     """How many pages a buffer of *Size* bytes at *Va* touches (wraps on overflow, as in C)."""
-    return ((BYTE_OFFSET(Va) + Size + PAGE_SIZE - 1) & SIZE_T_MASK) >> PAGE_SHIFT
+    return ((BYTE_OFFSET(Va) + Size + PAGE_SIZE - 1) & SIZE_T_MAX) >> PAGE_SHIFT
 
 
 def BYTES_TO_PAGES(Size: int) -> int:
@@ -77,7 +76,7 @@ def BYTES_TO_PAGES(Size: int) -> int:
 
 def ROUND_TO_PAGES(Size: int) -> int:
     """*Size* rounded up to whole pages (wraps to a small number on overflow, as in C)."""
-    return (Size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & SIZE_T_MASK
+    return (Size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & SIZE_T_MAX
 
 
 def MmSizeOfMdl(Base, Length: int) -> int:

@@ -9,6 +9,9 @@ Mirrors: plain C pointer arithmetic on ``PUCHAR``.
 Simplified: no pointer types; offsets are in bytes.
 """
 
+SIZE_T_MAX = (1 << 64) - 1
+"""MAXSIZE_T (basetsd.h) on x64: the largest SIZE_T, ULONG_PTR or address; also their mask."""
+
 
 class PVOID:
     """An address in one machine's kernel address space."""
@@ -16,7 +19,7 @@ class PVOID:
     __slots__ = ("address", "_machine")
 
     def __init__(self, address: int, machine) -> None:
-        self.address = address & 0xFFFFFFFFFFFFFFFF
+        self.address = address & SIZE_T_MAX
         self._machine = machine
 
     def __add__(self, offset: int) -> "PVOID":

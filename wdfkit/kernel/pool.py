@@ -165,7 +165,6 @@ class Pool:
         self._irql = irql  # a callable returning the current IRQL
         self._cursor = {False: NONPAGED_BASE, True: PAGED_BASE}
         self.in_use = {False: 0, True: 0}
-        self.peak = {False: 0, True: 0}
         self._blocks: dict[int, PoolBlock] = {}  # live blocks by address
         self._recently_freed: dict[int, PoolBlock] = {}  # oldest first
         self._page_blocks: dict[int, list[PoolBlock]] = {}  # small blocks by page
@@ -182,7 +181,7 @@ class Pool:
 
         *caller* is the driver's return address (for 0xC2/0x9B); *special*: the driver asked.
         """
-        paged = pool_type & 1 == PagedPool  # base_is_paged, inline: this is the hot path
+        paged = is_paged(pool_type)
         if (paged and self._irql() > APC_LEVEL) or (self.verifier and not (size and tag)):
             self._refuse_allocation(pool_type, size, caller)
         in_use = self.in_use[paged] + size
@@ -204,8 +203,6 @@ class Pool:
         block = PoolBlock(address, size, tag, pool_type, owner, paged, special)
         self._blocks[address] = block
         self.in_use[paged] = in_use
-        if in_use > self.peak[paged]:
-            self.peak[paged] = in_use
         row = block.usage = self.usage.get((tag, paged)) or self.usage.setdefault(
             (tag, paged), [0, 0, 0]
         )
