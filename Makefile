@@ -31,7 +31,7 @@ notebooks: $(READY)   ## re-execute every notebook and store its outputs (determ
 browser-test: $(READY)   ## open every lesson in JupyterLab in headless Chromium
 	$(BIN)/pytest tests/browser -o addopts="-p no:cacheprovider" -v
 
-bench: $(READY)   ## speed and memory figures, each beside a floor measured in the same run
+bench: $(READY)   ## speed and memory guards: ratios to floors measured in the same run, PASS/FAIL
 	$(BIN)/python tests/benchmark.py
 
 binder-check:   ## a fresh venv from exactly binder/requirements.txt + postBuild's install, then nbval
