@@ -134,7 +134,10 @@ class FxObject:
         valid.  Returns the status.  The second half of :meth:`create`."""
         machine = self.machine
         if parent is None:
-            parent = attributes_parent(machine, attributes) or machine.driver
+            if attributes is None or attributes.ParentObject is None:
+                parent = machine.driver
+            else:
+                parent = attributes_parent(machine, attributes)
         if parent.state != FxObjectStateCreated:
             return STATUS_DELETE_PENDING
         if attributes is not None:
