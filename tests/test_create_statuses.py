@@ -239,14 +239,19 @@ def test_a_queue_that_is_not_manual_needs_a_callback(machine):
 
 
 def test_wdfioqueuecreate_config_size_and_a_second_default_queue(machine):
-    """fxioqueueapi.cpp (WdfIoQueueCreate): a Config.Size KMDF does not know is
-    STATUS_INFO_LENGTH_MISMATCH; FxPkgIo::InitializeDefaultQueue (fxpkgio.cpp) refuses a second
-    default queue with STATUS_UNSUCCESSFUL after it was created, and it is deleted again
-    without the driver's callbacks (DeleteFromFailedCreate)."""
+    """fxioqueueapi.cpp (WdfIoQueueCreate): a Config.Size other than the current, V1_9 or V1_7
+    one (shared/inc/private/common/fxversionedstructures.h) is STATUS_INFO_LENGTH_MISMATCH;
+    FxPkgIo::InitializeDefaultQueue (fxpkgio.cpp) refuses a second default queue with
+    STATUS_UNSUCCESSFUL after it was created, and it is deleted again without the driver's
+    callbacks (DeleteFromFailedCreate)."""
     dev = device()
     config = queue_config(default=True)
     config.Size = 0x40
     assert WdfIoQueueCreate(dev, config, None) == (STATUS_INFO_LENGTH_MISMATCH, None)
+    for size in (0x50, 0x58):  # WDF_IO_QUEUE_CONFIG_V1_7 and _V1_9 on x64
+        config = queue_config()
+        config.Size = size
+        assert WdfIoQueueCreate(dev, config, None)[0] == STATUS_SUCCESS
     config = queue_config(default=True)
     assert WdfIoQueueCreate(dev, config, None)[0] == STATUS_SUCCESS
     objects, in_use, cleaned = dict(machine.objects), machine.pool.in_use[False], []

@@ -53,7 +53,11 @@ class WDF_IO_QUEUE_CONFIG:
     EvtIoInternalDeviceControl: Any = None
 
 
-WDF_IO_QUEUE_CONFIG_SIZE = 0x80
+# sizeof(WDF_IO_QUEUE_CONFIG) on x64, and of the older versions WdfIoQueueCreate still accepts
+# (fxversionedstructures.h): 1.7 ends with the callbacks, 1.9 adds Settings, 1.11 Driver.
+WDF_IO_QUEUE_CONFIG_SIZE = 0x60
+WDF_IO_QUEUE_CONFIG_V1_9_SIZE = 0x58
+WDF_IO_QUEUE_CONFIG_V1_7_SIZE = 0x50
 
 
 @macro
@@ -75,12 +79,12 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
     """Create a queue for *Device*: ``(status, Queue)``.
 
     In KMDF's order: an attribute status (§1.0; an execution level and a synchronization scope
-    are allowed); STATUS_INFO_LENGTH_MISMATCH for a Config.Size that is not the current
-    structure's (KMDF also accepts those of versions 1.9 and 1.7, which wdfkit does not
-    model); STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is not the device or under
-    it; STATUS_INVALID_PARAMETER for a bad dispatch type; STATUS_WDF_NO_CALLBACK for a
-    sequential or parallel queue without any EvtIo… callback; STATUS_UNSUCCESSFUL for a second
-    default queue (it is created, then deleted again).
+    are allowed); STATUS_INFO_LENGTH_MISMATCH for a Config.Size that is neither the current
+    structure's nor that of version 1.9 or 1.7; STATUS_INVALID_DEVICE_REQUEST for a
+    ParentObject that is not the device or under it; STATUS_INVALID_PARAMETER for a bad
+    dispatch type; STATUS_WDF_NO_CALLBACK for a sequential or parallel queue without any EvtIo…
+    callback; STATUS_UNSUCCESSFUL for a second default queue (it is created, then deleted
+    again).
     wdfkit simulates sequential and parallel dispatch; a manual queue is a ValueError.
     Bug checks: 0x10D/0x5 for a bad Device, or a bad ParentObject once the attributes are
     valid; 0x10D/0x4 for a NULL Config.
@@ -101,7 +105,11 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
     status = validate_object_attributes(attributes, allowed)
     if not NT_SUCCESS(status):
         return status, None
-    if Config.Size != WDF_IO_QUEUE_CONFIG_SIZE:
+    if Config.Size not in (
+        WDF_IO_QUEUE_CONFIG_SIZE,
+        WDF_IO_QUEUE_CONFIG_V1_9_SIZE,
+        WDF_IO_QUEUE_CONFIG_V1_7_SIZE,
+    ):
         return STATUS_INFO_LENGTH_MISMATCH, None
     status, queue = device.create_queue(attributes, Config)
     return status, queue and queue.handle
