@@ -489,6 +489,7 @@ def test_wdfioqueuecreate_allows_a_scope_and_a_parent_under_the_device():
     machine, device = device_machine()
     config = WDF_IO_QUEUE_CONFIG()
     WDF_IO_QUEUE_CONFIG_INIT(config, WdfIoQueueDispatchSequential)
+    config.EvtIoDefault = scenarios.EvtIoDefaultRefuse  # a queue needs one (FxIoQueue::Initialize)
     attributes = WDF_OBJECT_ATTRIBUTES()
     WDF_OBJECT_ATTRIBUTES_INIT(attributes)
     attributes.SynchronizationScope = WdfSynchronizationScopeQueue

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_REQUEST, WDFHANDLE, get_object
 from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS
+from ..fx.object import attributes_parent
 from ..fx.request import FxRequest
 from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel.clock import TICKS_PER_SECOND
@@ -16,13 +17,14 @@ from ..kernel.ntstatus import (
     NT_SUCCESS,
     NTSTATUS,
     STATUS_BUFFER_TOO_SMALL,
+    STATUS_INVALID_DEVICE_STATE,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
     STATUS_WDF_REQUEST_INVALID_STATE,
 )
 from ..kernel.pool import PASSIVE_LEVEL
 from ._entry import ddi, size_t
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg
 
 __all__ = [
     "WDF_NO_SEND_OPTIONS",
@@ -264,18 +266,33 @@ def WdfRequestCreate(machine, RequestAttributes: WDF_OBJECT_ATTRIBUTES | None, I
     """Create a request to send to a target: ``(status, Request)``.
 
     The parent defaults to the driver.  Delete it with WdfObjectDelete; never complete it.
-    An attribute status (§1.0); STATUS_DELETE_PENDING; STATUS_INSUFFICIENT_RESOURCES.
+    An attribute status (§1.0); STATUS_INVALID_DEVICE_STATE for an *IoTarget* that is closed
+    (a remote target never opened, or closed again); STATUS_DELETE_PENDING;
+    STATUS_INSUFFICIENT_RESOURCES.
+    Bug checks: 0x10D/0x5 for a bad IoTarget; for a bad ParentObject, first thing when
+    *IoTarget* is NULL, else once the attributes are valid (FxObject::Commit).
 
-    Fidelity: fxrequestapi.cpp (WdfRequestCreate), fxrequest.cpp (FxRequest::_Create:
-    FxValidateObjectAttributes with no options, then Commit with the driver as default parent).
+    Fidelity: fxrequestapi.cpp (WdfRequestCreate: the target handle, or else the
+    ParentObject's globals), fxrequest.cpp (FxRequest::_Create: FxValidateObjectAttributes
+    with no options, the allocation, FxRequestBase::ValidateTarget — fxrequestbase.cpp: a
+    target whose stack size is 0, closed, is STATUS_INVALID_DEVICE_STATE — then Commit with
+    the driver as default parent).  Simplified: KMDF allocates the request before
+    ValidateTarget and frees it again; wdfkit refuses the closed target first, so with pool
+    exhausted too it answers STATUS_INVALID_DEVICE_STATE where KMDF answers
+    STATUS_INSUFFICIENT_RESOURCES.
     """
-    parent = commit_parent(machine, RequestAttributes)
+    attributes = attributes_arg("RequestAttributes", RequestAttributes)
+    target = None
     if IoTarget is not None:
-        get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "IoTarget")
-    status = validate_object_attributes(RequestAttributes)
+        target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "IoTarget")
+    elif attributes is not None and attributes.ParentObject is not None:
+        attributes_parent(machine, attributes)  # FxObjectHandleGetGlobals: whatever the Size
+    status = validate_object_attributes(attributes)
     if not NT_SUCCESS(status):
         return status, None
-    status, request = FxRequest.create(machine, RequestAttributes, parent, None, None)
+    if target is not None and target.closed:
+        return STATUS_INVALID_DEVICE_STATE, None
+    status, request = FxRequest.create(machine, attributes, None, None, None)
     return status, request and request.handle
 
 

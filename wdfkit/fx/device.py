@@ -29,12 +29,15 @@ from ..kernel.ntstatus import (
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
+    STATUS_UNSUCCESSFUL,
+    STATUS_WDF_NO_CALLBACK,
 )
 from ..sim.events import Event
 from ..sim.snapshot import DeviceDetail, DeviceIoType, QueueDetail, QueueDispatch
+from .call import named
 from .handles import FX_TYPE_DEVICE, FX_TYPE_QUEUE
 from .iotarget import FxIoTarget
-from .object import FxObject
+from .object import FxObject, attributes_parent
 from .request import FxRequest
 
 # WDF_DEVICE_IO_TYPE (wdfdevice.h; a driver's names are WdfDeviceIo…, in wdfkit.ddi.wdfdevice)
@@ -93,21 +96,42 @@ class FxDevice(FxObject):
         machine.devices.append(device)
         return status, device
 
-    def create_queue(self, attributes, parent: FxObject, config):
-        """FxPkgIo::CreateQueue, then InitializeDefaultQueue for a default queue:
-        ``(status, queue)``.
+    def create_queue(self, attributes, config):
+        """FxPkgIo::CreateQueue, then InitializeDefaultQueue for a default queue, after
+        WdfIoQueueCreate has validated *attributes* and Config.Size: ``(status, queue)``.
 
-        The parent must be this device or one of its descendants (STATUS_INVALID_DEVICE_REQUEST
-        otherwise).  A second default queue: KMDF creates the queue, then
-        InitializeDefaultQueue refuses it with STATUS_UNSUCCESSFUL and deletes it; wdfkit
-        refuses it first, with STATUS_INVALID_PARAMETER.  Mirrors fxpkgio.cpp.
+        In KMDF's order (fxpkgio.cpp, fxioqueue.cpp):
+
+        1. the parent: the attributes' ParentObject (looked up only now: 0x10D/0x5 for a bad
+           handle), which must belong to this device (STATUS_INVALID_DEVICE_REQUEST), else the
+           device — KMDF's default parent is the device's I/O package (FxPkgIo), which wdfkit
+           does not model as an object;
+        2. FxIoQueue::Initialize's checks (:func:`queue_config_status`); a manual queue that
+           passes them is a ValueError: wdfkit does not simulate manual queues;
+        3. construct and commit the queue;
+        4. a second default queue: InitializeDefaultQueue answers STATUS_UNSUCCESSFUL and the
+           queue is deleted again (DeleteFromFailedCreate), without the driver's callbacks.
+
+        Simplified: FxIoQueue::_Create allocates the queue before Initialize checks the
+        config, so with pool exhausted KMDF answers STATUS_INSUFFICIENT_RESOURCES even for a
+        bad config; wdfkit checks the config first and leaves pool untouched.
         """
-        if config.DefaultQueue and self.default_queue is not None:
-            return STATUS_INVALID_PARAMETER, None
-        if not parent.descends_from(self):
+        machine = self.machine
+        parent = attributes_parent(machine, attributes)
+        if parent is None:
+            parent = self
+        elif parent.device_base() is not self:
             return STATUS_INVALID_DEVICE_REQUEST, None
-        status, queue = FxIoQueue.create(self.machine, attributes, parent, self, config)
+        status = queue_config_status(config)
+        if status is not STATUS_SUCCESS:
+            return status, None
+        if config.DispatchType == DISPATCH_MANUAL:
+            raise ValueError(named("wdfkit does not simulate manual queues"))
+        status, queue = FxIoQueue.create(machine, attributes, parent, self, config)
         if queue is not None and config.DefaultQueue:
+            if self.default_queue is not None:
+                queue.delete_from_failed_create()
+                return STATUS_UNSUCCESSFUL, None
             self.default_queue = queue
         return status, queue
 
@@ -120,6 +144,25 @@ class FxDevice(FxObject):
 
     def detail(self) -> DeviceDetail:
         return DeviceDetail(DeviceIoType(self.io_type))
+
+
+def queue_config_status(config):
+    """FxIoQueue::Initialize's checks of WDF_IO_QUEUE_CONFIG (fxioqueue.cpp): a DispatchType
+    out of range is STATUS_INVALID_PARAMETER; a queue that is not manual needs at least one of
+    EvtIoDefault, EvtIoRead, EvtIoWrite, EvtIoDeviceControl, EvtIoInternalDeviceControl, else
+    STATUS_WDF_NO_CALLBACK; a manual queue must set none of them (STATUS_INVALID_PARAMETER)."""
+    if not DISPATCH_SEQUENTIAL <= config.DispatchType <= DISPATCH_MANUAL:
+        return STATUS_INVALID_PARAMETER
+    has_callback = (
+        config.EvtIoDefault is not None
+        or config.EvtIoRead is not None
+        or config.EvtIoWrite is not None
+        or config.EvtIoDeviceControl is not None
+        or config.EvtIoInternalDeviceControl is not None
+    )
+    if config.DispatchType != DISPATCH_MANUAL:
+        return STATUS_SUCCESS if has_callback else STATUS_WDF_NO_CALLBACK
+    return STATUS_INVALID_PARAMETER if has_callback else STATUS_SUCCESS
 
 
 class FxIoQueue(FxObject):

@@ -41,7 +41,7 @@ from ..kernel.ntstatus import (
 from ..sim.events import Event
 from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
-from .object import FxObject
+from .object import FxObject, attributes_parent
 from .request import FxRequest
 
 # WDF_IO_TARGET_STATE (wdfiotarget.h; a driver's names are in wdfkit.ddi.wdfiotarget).
@@ -352,10 +352,14 @@ class FxIoTargetRemote(FxIoTarget):
     no_delete_ddi = False
 
     @classmethod
-    def create(cls, machine, attributes, parent: FxObject, device):
-        """FxIoTargetRemote::_Create: the parent must be *device* or one of its descendants
-        (STATUS_INVALID_DEVICE_REQUEST otherwise); then construct and commit.
-        ``(status, target)``.  Mirrors fxiotargetremote.cpp."""
-        if not parent.descends_from(device):
+    def create(cls, machine, attributes, device):
+        """FxIoTargetRemote::_Create (fxiotargetremote.cpp), after WdfIoTargetCreate has
+        validated *attributes*: the parent is their ParentObject (looked up only now: 0x10D/0x5
+        for a bad handle), which must belong to *device* (STATUS_INVALID_DEVICE_REQUEST
+        otherwise), else *device*; then construct and commit.  ``(status, target)``."""
+        parent = attributes_parent(machine, attributes)
+        if parent is None:
+            parent = device
+        elif parent.device_base() is not device:
             return STATUS_INVALID_DEVICE_REQUEST, None
         return super().create(machine, attributes, parent)
