@@ -8,7 +8,7 @@ running the same DDIs on a fresh simulated machine (the OSTEP ``-s SEED`` / ``-c
 import random
 from dataclasses import dataclass
 
-from ..ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
+from ..ddi.wdfcore import WDF_ALIGN_SIZE_UP
 from ..ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
 from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ..kernel.bugcheck import BugCheck
@@ -187,14 +187,26 @@ def _lesson04(label: str, rng: random.Random) -> Problem:
 
 
 def _lesson05(label: str, rng: random.Random) -> Problem:
-    length = rng.randint(1, 500)
-    align = rng.choice([8, 16, 64, 4096])
+    """The lesson's recipe: over-allocate by AlignTo - 1, round the pool's address up."""
+    align = rng.choice([32, 64, 128])
+    length = rng.randint(20, 300)
+    machine = Machine("Toaster", verifier=True)
+    with machine:
+        for _ in range(rng.randint(0, 5)):  # earlier allocations move the pool's cursor
+            ExAllocatePoolWithTag(NonPagedPoolNx, rng.choice([16, 40, 100]), "rehO")
+        block = ExAllocatePoolWithTag(NonPagedPoolNx, length + align - 1, "nlAS")
+    base = WDF_ALIGN_SIZE_UP(block.address, align)
     return Problem(
         label,
-        f"WDF_ALIGN_SIZE_UP({length}, {align}) = ?  and  WDF_ALIGN_SIZE_DOWN({length}, {align}) = ?"
-        "  Call check((up, down)).",
-        (WDF_ALIGN_SIZE_UP(length, align), WDF_ALIGN_SIZE_DOWN(length, align)),
-        "UP rounds to the next multiple of AlignTo (unless already one), DOWN to the previous.",
+        f"A driver needs {length} bytes starting on a multiple of {align}. It calls\n"
+        f"    ExAllocatePoolWithTag(NonPagedPoolNx, {length} + {align} - 1, 'nlAS')\n"
+        f"and gets 0x{block.address:X}. At what address do its aligned bytes start, and how\n"
+        "many bytes does it skip before them? Call check((start, skipped)).",
+        (base, base - block.address),
+        "start = WDF_ALIGN_SIZE_UP(address, AlignTo), skipped = start - address (at most "
+        "AlignTo - 1, which is why the driver asked for that many extra bytes). The driver "
+        "frees the address the pool gave, not the aligned one.",
+        in_hex=True,
     )
 
 

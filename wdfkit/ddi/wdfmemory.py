@@ -205,7 +205,9 @@ def WdfMemoryCopyFromBuffer(
 
     Returns: STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero count;
     STATUS_ACCESS_VIOLATION for read-only request memory; STATUS_INVALID_BUFFER_SIZE when offset
-    or count run past the buffer (the docs say BUFFER_TOO_SMALL; the source wins).
+    or count run past the buffer (fxmemoryobject.cpp, IFxMemory::_CopyPtrToPtr).  The docs list
+    INVALID_BUFFER_SIZE for the offset too; only for an over-long count do they say
+    BUFFER_TOO_SMALL, where the source returns INVALID_BUFFER_SIZE (the source wins).
     Bug checks: 0x10D/0x4 for a NULL *Buffer*; 0x10D/0x5 for a bad handle.
     Fidelity: kmdf-semantics.md §1.6.
     """

@@ -147,6 +147,9 @@ class Irp:
     def _direct(self, data) -> int:
         """Direct I/O: an MDL for the caller's pages, locked, and their system-space mapping.
 
+        The pages are probed as NtReadFile / NtWriteFile / IopXxxControlFile do: IoWriteAccess
+        for a read and for METHOD_OUT_DIRECT's output (the driver writes them), IoReadAccess for
+        a write and for METHOD_IN_DIRECT's (the driver only reads them).
         Returns the mapping's address (what MmGetSystemAddressForMdlSafe will give).
         """
         user = self._user_address(len(data))
@@ -157,7 +160,10 @@ class Irp:
         if isinstance(data, memoryview):  # the caller's pages are the buffer: it sees writes
             self.copy_back.append((mapping, data, True))
         mdl = mdls.allocate(self.machine, user, len(data), SYSTEM)
-        mdls.lock_for_io(mdl, mapping)
+        into_caller = self.major == IRP_MJ_READ or (
+            self.major != IRP_MJ_WRITE and self.method == METHOD_OUT_DIRECT
+        )
+        mdls.lock_for_io(mdl, mapping, mdls.IoWriteAccess if into_caller else mdls.IoReadAccess)
         self.MdlAddress = mdl
         return mapping
 

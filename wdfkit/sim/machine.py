@@ -293,7 +293,10 @@ class Machine:
 
         Objects still referenced are reported in the log (KMDF's FxPoolDump).  With Driver
         Verifier's pool tracking on, pool the driver allocated itself and never freed stops the
-        machine with DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) / 0x62.
+        machine with DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) / 0x62: Arg2 the address of the
+        driver's name, Arg4 the number of allocations not freed.  Arg3 is reserved (the bug check
+        reference lists it so; on a real machine it holds a pointer into Driver Verifier's own
+        per-driver data); wdfkit leaves it 0 and the blue screen says it is reserved.
         """
         self.check_running("Machine.unload")
         self.trace("Driver unload: deleting WDFDRIVER and its descendants")
@@ -314,7 +317,8 @@ class Machine:
                 DRIVER_VERIFIER_DETECTED_VIOLATION,
                 (0x62, DRIVER_NAME_ADDRESS, 0, len(leaks)),
                 f"The driver is unloading without freeing its pool: {len(leaks)} "
-                f"allocation(s) ({paged} paged, {len(leaks) - paged} nonpaged).",
+                f"allocation(s) ({paged} paged, {len(leaks) - paged} nonpaged).\n"
+                "    Arg2: the driver's name. Arg3: reserved (Driver Verifier's own data; 0 here).",
             )
             self.crash(bugcheck, "driver unload")
             raise bugcheck
