@@ -100,7 +100,8 @@ class FxCallbackLock:
     A spin lock (FxCallbackSpinLock: MxLock::Acquire, KeAcquireSpinLock) raises the IRQL to
     DISPATCH_LEVEL while it is held; a passive lock (FxCallbackMutexLock, for
     WdfExecutionLevelPassive: MxEnterCriticalRegion and ExAcquireFastMutexUnsafe) leaves the
-    IRQL at PASSIVE_LEVEL.  KMDF creates one for every queue and device, used or not.
+    IRQL at PASSIVE_LEVEL.  KMDF initialises one for every device and both kinds for every
+    queue, used or not; wdfkit builds a queue's own lock only when its scope is Queue.
     Mirrors fxcallbackspinlock.hpp and fxcallbackmutexlock.hpp (Lock, Unlock).
     Simplified: no owner thread (one thread; see the module docstring), so the recursive
     acquire that KMDF bug-checks as WDF_RECURSIVE_LOCK cannot be reached and is not modelled.
