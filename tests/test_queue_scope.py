@@ -145,8 +145,9 @@ def EchoEvtDeviceAdd(Driver, DeviceInit):
 def start_periodic_dpc(queue, due_ms: int, period_ms: int):
     """What WdfTimerCreate + WdfTimerStart give the echo sample: EchoEvtTimerFunc from a DPC, at
     DISPATCH_LEVEL, every *period_ms*.  The sample sets AutomaticSerialization = FALSE, so
-    KMDF runs the timer callback without the queue's lock (FxTimer: only an automatically
-    serialized timer takes its parent's callback lock); so does this stand-in."""
+    KMDF runs the timer callback without the queue's lock (fxtimer.cpp, FxTimer::Initialize →
+    FxObject::_GetEffectiveLock in fxobject.cpp: no lock when AutomaticLocking is FALSE,
+    whatever its comment says); so does this stand-in."""
     machine = current_machine()
 
     def dpc():
