@@ -21,7 +21,7 @@ re-exports them all, one section per module:
     wdm.h                                 wdfkit.ddi.wdm           pool, IRQL, Rtl, IRP numbers
     wdm.h                                 wdfkit.ddi.wdmlookaside  lookaside lists
     wdm.h                                 wdfkit.ddi.wdmmdl        MDLs and pages
-    ntstatus.h                            wdfkit.kernel.ntstatus   STATUS_*, NT_SUCCESS
+    ntstatus.h                            wdfkit.kernel.ntstatus   STATUS_*, NT_SUCCESS, NT_ERROR, …
     bugcodes.h, wdfbugcodes.h             wdfkit.kernel.bugcheck   bug check codes, BugCheck
 
 Statuses and bug check codes are the kernel's own numbers, so they live in the kernel's modules;
@@ -309,9 +309,13 @@ from .kernel.bugcheck import (
     MachineHalted,
 )
 from .kernel.ntstatus import (
+    NT_ERROR,
+    NT_INFORMATION,
     NT_SUCCESS,
+    NT_WARNING,
     NTSTATUS,
     STATUS_ACCESS_VIOLATION,
+    STATUS_BUFFER_OVERFLOW,
     STATUS_BUFFER_TOO_SMALL,
     STATUS_CANCELLED,
     STATUS_CANNOT_DELETE,
@@ -425,7 +429,10 @@ __all__ = [
     "MmSizeOfMdl",
     "NPAGED_LOOKASIDE_LIST",
     "NTSTATUS",
+    "NT_ERROR",
+    "NT_INFORMATION",
     "NT_SUCCESS",
+    "NT_WARNING",
     "NonPagedPool",
     "NonPagedPoolCacheAligned",
     "NonPagedPoolExecute",
@@ -459,6 +466,7 @@ __all__ = [
     "SCATTER_GATHER_ELEMENT",
     "SCATTER_GATHER_LIST",
     "STATUS_ACCESS_VIOLATION",
+    "STATUS_BUFFER_OVERFLOW",
     "STATUS_BUFFER_TOO_SMALL",
     "STATUS_CANCELLED",
     "STATUS_CANNOT_DELETE",

@@ -7,7 +7,8 @@ device object, neither when both are clear) or the IOCTL code's transfer method:
 
 * **buffered** (``DO_BUFFERED_IO``, ``METHOD_BUFFERED``): a *system buffer* in nonpaged pool;
   the caller's input is copied in first, and on completion ``Information`` bytes are copied back
-  out, then it is freed;
+  out for every status that is not an error (a warning such as STATUS_BUFFER_OVERFLOW too: the
+  caller gets the part that fits), then it is freed;
 * **direct** (``DO_DIRECT_IO``, ``METHOD_IN_DIRECT`` / ``METHOD_OUT_DIRECT``): the caller's
   pages are locked and described by an MDL (``Irp.MdlAddress``), which the driver maps into
   system space; writes land in the caller's pages themselves;
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from ..sim.events import Event
 from . import mdl as mdls
 from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
-from .ntstatus import NT_SUCCESS, NTSTATUS, STATUS_PENDING
+from .ntstatus import NT_ERROR, NTSTATUS, STATUS_PENDING
 from .pool import NonPagedPoolNx
 
 IRP_MJ_READ = 0x03
@@ -230,7 +231,21 @@ class Irp:
 
     # -- completion --------------------------------------------------------------------------
     def complete(self, status: int, information: int) -> None:
-        """IoCompleteRequest: copy results back, free the I/O manager's pool, tell the caller."""
+        """IoCompleteRequest: copy results back, free the I/O manager's pool, tell the caller.
+
+        A system buffer (buffered reads, METHOD_BUFFERED output) is copied back unless the
+        status is an error (``!NT_ERROR``): success, informational and warning statuses —
+        STATUS_BUFFER_OVERFLOW is the usual one, "here is the part that fits" — all give the
+        caller ``Information`` bytes.  An error copies nothing, whatever ``Information`` says.
+        Direct I/O and a kernel caller's METHOD_NEITHER buffer are the caller's own memory,
+        so it sees every byte written, whatever the status.
+        Mirrors: IopCompleteRequest's buffered-I/O step (IRP_BUFFERED_IO with
+        IRP_INPUT_OPERATION, ``!NT_ERROR(Irp->IoStatus.Status)``); kmdf-semantics.md §14.
+        Simplified: the copy is capped at the caller's buffer length; Windows trusts
+        ``Information`` (KMDF Verifier checks it against the buffer at completion).  ReactOS's
+        IopCompleteRequest also skips the copy for the removable-media warning
+        STATUS_VERIFY_REQUIRED (0x80000016); wdfkit does not model that exception.
+        """
         machine = self.machine
         if self.completed:
             raise BugCheck(
@@ -244,7 +259,7 @@ class Irp:
         pool = machine.pool
         for address, data, whole in self.copy_back:
             count = len(data) if whole else min(information, len(data))
-            if NT_SUCCESS(status) or whole:
+            if whole or not NT_ERROR(status):
                 data[:count] = pool.read(address, count, check=False)
         mdl = self.MdlAddress
         while mdl is not None:  # unlock and free every MDL of the chain
