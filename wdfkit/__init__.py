@@ -197,6 +197,7 @@ from .ddi.wdfrequest import (
     WdfRequestSend,
     WdfRequestSetCompletionRoutine,
     WdfRequestSetInformation,
+    WdfRequestTypeNoFormat,
 )
 from .ddi.wdm import (
     APC_LEVEL,
@@ -651,6 +652,7 @@ __all__ = [
     "WdfRequestSend",
     "WdfRequestSetCompletionRoutine",
     "WdfRequestSetInformation",
+    "WdfRequestTypeNoFormat",
     "WdfSynchronizationScopeDevice",
     "WdfSynchronizationScopeInheritFromParent",
     "WdfSynchronizationScopeInvalid",
