@@ -280,8 +280,8 @@ class FxIoTarget(FxObject):
         if self.closed or self.target_state == CLOSED_FOR_QUERY_REMOVE:
             return STATUS_INVALID_DEVICE_STATE
         if request.format is None and not forget:
-            if machine.verifier:
-                machine.trace("Verifier: %r was not formatted (debug break)", request.handle)
+            if machine.kmdf_verifier:  # VerifySubmitLocked: FxVerifierIO
+                machine.trace("KMDF Verifier: %r was not formatted (debug break)", request.handle)
                 return STATUS_REQUEST_NOT_ACCEPTED
             request.format = request.current_format()  # the stack location as it stands
         if forget:

@@ -51,9 +51,10 @@ class FxMemoryObject(FxObject):
     def construct(cls, machine, pool_type: int, tag: int, size: int):
         """FxMemoryObject::_Create: pick the representation and allocate; None if pool is
         exhausted."""
-        # As _Create: a page or more, Verifier pool tracking, or paged pool -> buffer apart
-        # from the object, so it is page aligned, overrun-checkable, or pageable.
-        if size >= PAGE_SIZE or machine.verifier or is_paged(pool_type):
+        # As _Create: a page or more, KMDF Verifier's pool tracking (FxVerifierOn &&
+        # FxPoolTrackingOn, fxmemoryobject.cpp), or paged pool -> buffer apart from the
+        # object, so it is page aligned, overrun-checkable, or pageable.
+        if size >= PAGE_SIZE or machine.kmdf_verifier or is_paged(pool_type):
             return FxMemoryBufferFromPool.construct(machine, pool_type, tag, size)
         return FxMemoryBuffer.construct(machine, pool_type, tag, size)
 

@@ -208,8 +208,8 @@ class FxRequest(FxObject):
             return STATUS_INVALID_DEVICE_REQUEST, None
         neither_io = not self.device_flags & (DO_BUFFERED_IO | DO_DIRECT_IO)
         if major in (IRP_MJ_READ, IRP_MJ_WRITE) and neither_io and user:
-            if machine.verifier:
-                machine.trace("Verifier: neither-I/O buffer from user mode (debug break)")
+            if machine.kmdf_verifier:  # FxVerifierIO
+                machine.trace("KMDF Verifier: neither-I/O buffer from user mode (debug break)")
                 return STATUS_INVALID_DEVICE_REQUEST, None
         address, length = irp.input if which == "input" else irp.output
         if length == 0 or address is None:
@@ -258,8 +258,8 @@ class FxRequest(FxObject):
         return (*self.device_control_output_mdl(), irp.output_length)
 
     def _completed_check(self):
-        if self.machine.verifier and self.completed:
-            self.machine.trace("Verifier: %r is already completed (debug break)", self.handle)
+        if self.machine.kmdf_verifier and self.completed:  # VerifyRequestIsNotCompleted
+            self.machine.trace("KMDF Verifier: %r is already completed (debug break)", self.handle)
             return STATUS_INTERNAL_ERROR
         return STATUS_SUCCESS
 
@@ -347,9 +347,10 @@ class FxRequest(FxObject):
 
     def reuse(self, status: int) -> None:
         """FxRequest::Reuse: drop the routine and the format's references, restart the status."""
-        if self.transfer is not None and self.machine.verifier:
+        if self.transfer is not None and self.machine.kmdf_verifier:
             self.machine.trace(
-                "Verifier: %r is reused while still sent to a target (debug break)", self.handle
+                "KMDF Verifier: %r is reused while still sent to a target (debug break)",
+                self.handle,
             )
         self.completion_routine = self.completion_context = None
         self.release_context()
@@ -397,7 +398,7 @@ class FxRequest(FxObject):
         if information is not None:
             irp.IoStatus.Information = information
         information = irp.IoStatus.Information
-        if machine.verifier and NT_SUCCESS(status):
+        if machine.kmdf_verifier and NT_SUCCESS(status):  # FxVerifierIO
             self._check_information(information)
         self.release_context()
         self.completed, self.owned = True, False
