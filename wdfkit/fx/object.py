@@ -145,7 +145,7 @@ class FxObject:
         if self.state == FxObjectStateDestroyed:
             self._touched_after_free()
         self.refcnt += 1
-        if self.machine.kmdf_verifier:  # tag tracking needs FxVerifierOn's debug extension
+        if self.machine.kmdf_verifier:  # KMDF Verifier's tag tracker (real KMDF: + TrackHandles)
             self.tags[tag] = self.tags.get(tag, 0) + 1
 
     def _touched_after_free(self) -> None:

@@ -20,11 +20,13 @@ Mirrors: GENERAL_LOOKASIDE, ExAllocateFrom/ExFreeTo(N)PagedLookasideList, ExpSca
 LookasideList + ExpComputeLookasideDepth, KeBalanceSetManager's 1 s period and its three-slot
 cycle; lookaside-depth.md.  With Driver Verifier on (``machine.driver_verifier``; KMDF Verifier
 plays no part), lists start at Depth 0 and are never re-tuned (every allocation and free goes to
-pool): as Driver Verifier starts, ExDisableAllLookasideLists sets ExMinimumLookasideDepth to 0
-and marks lists MaximumDepth 0xFFFF, and ExInitializeNPagedLookasideList starts new lists at
-that depth (Windows 10/11 decompilations, lookaside-depth.md §2).  wdfkit holds the lists of the
-driver Driver Verifier verifies this way; whether a real machine does it to every list, in every
-Driver Verifier set-up, is not established.
+pool): Driver Verifier sets ExMinimumLookasideDepth to 0 and ExInitializeNPagedLookasideList
+then starts a list at Depth 0 with MaximumDepth 0xFFFF, which the scanner skips
+(lookaside-depth.md §2; public Windows 10/11 decompilations show Driver Verifier's start-up,
+VfInitSystemNoRebootNeeded, calling ExDisableAllLookasideLists, which does this and marks the
+lists that already exist).  wdfkit holds the lists of the driver Driver Verifier verifies this
+way; whether a real machine does it to every list, in every Driver Verifier set-up, is not
+established.
 Simplified: one processor, so ``held`` never overshoots Depth; system lists are not simulated.
 """
 

@@ -146,10 +146,11 @@ class Machine:
         self._globals_block = self.pool.allocate(NonPagedPoolNx, 0x310, FX_TAG, FRAMEWORK)
         self.driver_globals = self._globals_block.address
         """Address of FX_DRIVER_GLOBALS: parameter 4 of every WDF_VIOLATION."""
+        self.trace(f"FxInitialize: {self.verifiers()}")  # before DriverEntry, as in globals.cpp
         self.driver = FxDriver.create(self)
         self.trace(
             f"DriverEntry: WdfDriverCreate -> {self.driver.handle!r}, "
-            f"pool tag '{tag_text(self.tag)}', {self.verifiers()}"
+            f"pool tag '{tag_text(self.tag)}'"
         )
 
     def __repr__(self) -> str:
