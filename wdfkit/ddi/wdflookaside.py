@@ -38,7 +38,7 @@ def WdfLookasideListCreate(
 
     Returns:
         ``(status, Lookaside)``.  STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero size; an
-        attribute status (§1.0); for a paged list with Verifier on above PASSIVE_LEVEL,
+        attribute status (§1.0); for a paged list with KMDF Verifier on above PASSIVE_LEVEL,
         STATUS_INVALID_DEVICE_REQUEST; STATUS_INSUFFICIENT_RESOURCES.
 
     Bug checks: 0x10D/0x5 for a bad ParentObject in either attribute set.

@@ -4,7 +4,7 @@ A memory object describes one buffer.  Whether deleting the object frees the buf
 where the buffer came from:
 
 * ``WdfMemoryCreate`` — the object **owns** its buffer.  Under a page, in nonpaged pool and
-  without Verifier's pool tracking, KMDF embeds the buffer right after the object
+  without KMDF Verifier's pool tracking, KMDF embeds the buffer right after the object
   (``FxMemoryBuffer``, one pool block); otherwise the buffer is a pool block of its own
   (``FxMemoryBufferFromPool``), freed when the object's reference count reaches zero.
 * ``WdfMemoryCreatePreallocated`` — the object only **points at** the caller's buffer

@@ -68,7 +68,7 @@ class FxObject:
         """Children in creation order (a dict used as an ordered set)."""
         self.state = FxObjectStateCreated
         self.tags: dict = {None: 1}
-        """Outstanding references per tag (the tag tracker, kept while Verifier is on)."""
+        """Outstanding references per tag (the tag tracker, kept while KMDF Verifier is on)."""
 
     def answers(self, type_code: int) -> bool:
         """QueryInterface: does this object answer to *type_code*?"""
