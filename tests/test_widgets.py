@@ -149,7 +149,7 @@ def test_mdl_lab_redraws_pages_and_transfers():
 
 
 def test_pool_map_names_blocks_and_gives_paged_pool_its_own_row():
-    lab = widgets.MemoryCreateLab()  # Verifier on: object and buffer in two blocks
+    lab = widgets.MemoryCreateLab()  # KMDF Verifier on: object and buffer in two blocks
     names = [text.get_text() for text in lab.ax.texts]
     assert names == ["driver\nglobals", "WDFDRIVER", "buffer", "WDFMEMORY"]
     lab.verifier.value = False

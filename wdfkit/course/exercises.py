@@ -69,19 +69,20 @@ def make_problem(label: str, seed: int = 0) -> Problem:
 def _lesson00(label: str, rng: random.Random) -> Problem:
     size = rng.choice([32, 200, 1000, 4096, 9000])
     pool, pool_name = rng.choice([(NonPagedPoolNx, "NonPagedPoolNx"), (PagedPool, "PagedPool")])
-    verifier = rng.choice([True, False])
-    machine = Machine("Toaster", verifier=verifier)
+    verifier = rng.choice([True, False])  # KMDF Verifier: FxPoolTrackingOn picks the layout
+    machine = Machine("Toaster", kmdf_verifier=verifier)
     with machine:
         before = len(machine.snapshot().blocks)
         WdfMemoryCreate(None, pool, "xEyM", size)
         blocks = len(machine.snapshot().blocks) - before
     return Problem(
         label,
-        f"With Verifier {'on' if verifier else 'off'}, WdfMemoryCreate(None, {pool_name}, "
+        f"With KMDF Verifier {'on' if verifier else 'off'}, WdfMemoryCreate(None, {pool_name}, "
         f"'xEyM', {size}) allocates ? pool block(s). Call check(n).",
         blocks,
         "one block when KMDF embeds a small nonpaged buffer after the object, two when the "
-        "buffer gets a block of its own (a page or more, paged pool, or Verifier pool tracking).",
+        "buffer gets a block of its own (a page or more, paged pool, or KMDF Verifier's pool "
+        "tracking; Driver Verifier does not change the layout).",
     )
 
 

@@ -110,7 +110,7 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     STATUS_INFO_LENGTH_MISMATCH for a bad Config.Size; STATUS_INVALID_PARAMETER for an unknown
     profile or a zero MaximumLength; an attribute status (§1.0);
     STATUS_WDF_OBJECT_ATTRIBUTES_INVALID for a parent that is not under this device;
-    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier).
+    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (KMDF Verifier).
     Bug checks: 0x10D/0x4 for a NULL Config; 0x10D/0x5 for a bad Device, or a bad ParentObject
     once the attributes are valid.
     Fidelity: fxdmaenablerapi.cpp (WdfDmaEnablerCreate: the device, the IRQL, Config,

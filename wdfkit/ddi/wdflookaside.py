@@ -38,7 +38,7 @@ def WdfLookasideListCreate(
 
     Returns:
         ``(status, Lookaside)``.  STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero size; an
-        attribute status (§1.0); for a paged list with Verifier on above PASSIVE_LEVEL,
+        attribute status (§1.0); for a paged list with KMDF Verifier on above PASSIVE_LEVEL,
         STATUS_INVALID_DEVICE_REQUEST; for a paged list whose two ParentObjects belong to
         different devices, STATUS_INVALID_PARAMETER; STATUS_INSUFFICIENT_RESOURCES.
 

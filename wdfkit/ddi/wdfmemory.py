@@ -52,8 +52,8 @@ def WdfMemoryCreate(
 
     Returns:
         ``(status, Memory, Buffer)``.  STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero size;
-        an attribute status (§1.0); STATUS_INVALID_DEVICE_REQUEST above the IRQL limit (Verifier);
-        STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
+        an attribute status (§1.0); STATUS_INVALID_DEVICE_REQUEST above the IRQL limit (KMDF
+        Verifier); STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
 
     Bug checks: 0x10D/0x5 for a bad ParentObject handle, checked first when the attributes'
     Size is right.

@@ -319,9 +319,9 @@ class FxIoTarget(FxObject):
             return STATUS_INVALID_DEVICE_REQUEST
         if self.closed or self.target_state == CLOSED_FOR_QUERY_REMOVE:
             return STATUS_INVALID_DEVICE_STATE
-        if not forget and machine.verifier and not request.formatted:
+        if not forget and machine.kmdf_verifier and not request.formatted:
             # VerifySubmitLocked: no format since the last completion (or ever)
-            machine.trace("Verifier: %r has not been formatted, cannot send", request.handle)
+            machine.trace("KMDF Verifier: %r has not been formatted, cannot send", request.handle)
             return STATUS_REQUEST_NOT_ACCEPTED
         if request.format is None and not forget:
             request.format = request.current_format()  # the stack location as it stands
@@ -343,9 +343,9 @@ class FxIoTarget(FxObject):
     def _forget(self, request) -> None:
         """Send-and-forget: the IRP goes down as it is and completes straight to its caller."""
         fmt, irp = request.current_format(), request.irp
-        if request.completion_routine is not None and self.machine.verifier:  # VerifyPreProc…
+        if request.completion_routine is not None and self.machine.kmdf_verifier:  # VerifyPreProc…
             self.machine.trace(
-                "Verifier: %r is sent and forgotten; its completion routine will not run "
+                "KMDF Verifier: %r is sent and forgotten; its completion routine will not run "
                 "(debug break)",
                 request.handle,
             )

@@ -75,7 +75,7 @@ class FxObject:
         """Children in creation order (a dict used as an ordered set)."""
         self.state = FxObjectStateCreated
         self.tags: dict = {None: 1}
-        """Outstanding references per tag (the tag tracker, kept while Verifier is on)."""
+        """Outstanding references per tag (the tag tracker, kept while KMDF Verifier is on)."""
 
     def answers(self, type_code: int) -> bool:
         """QueryInterface: does this object answer to *type_code*?"""
@@ -169,13 +169,13 @@ class FxObject:
         if self.state == FxObjectStateDestroyed:
             self._touched_after_free()
         self.refcnt += 1
-        if self.machine.verifier:
+        if self.machine.kmdf_verifier:  # KMDF Verifier's tag tracker (real KMDF: + TrackHandles)
             self.tags[tag] = self.tags.get(tag, 0) + 1
 
     def _touched_after_free(self) -> None:
         """A reference taken through a handle whose object was freed meanwhile (a driver bug:
-        it deleted the object and kept using the handle).  With Verifier the freed block faults
-        on the write (0x50); without it, the stale handle gets the 0x10D/0x5 of §6.3."""
+        it deleted the object and kept using the handle).  With Driver Verifier the freed block
+        faults on the write (0x50); without it, the stale handle gets the 0x10D/0x5 of §6.3."""
         self.machine.pool.check_access(self.address, 8, write=True)
         raise invalid_handle(
             self.machine, self.handle.value, self.TYPE, f"{self.handle!r} was already freed"
@@ -183,12 +183,12 @@ class FxObject:
 
     def release(self, tag=None) -> None:
         machine = self.machine
-        if machine.verifier:
+        if machine.kmdf_verifier:
             if self.tags.get(tag, 0) > 0:
                 self.tags[tag] -= 1
             else:
                 machine.trace(
-                    "Verifier: %r releasing tag %r that was not acquired (debug break)",
+                    "KMDF Verifier: %r releasing tag %r that was not acquired (debug break)",
                     self.handle,
                     tag,
                 )

@@ -229,8 +229,8 @@ class FxRequest(FxObject):
             return STATUS_INVALID_DEVICE_REQUEST, None
         neither_io = not self.device_flags & (DO_BUFFERED_IO | DO_DIRECT_IO)
         if major in (IRP_MJ_READ, IRP_MJ_WRITE) and neither_io and user:
-            if machine.verifier:
-                machine.trace("Verifier: neither-I/O buffer from user mode (debug break)")
+            if machine.kmdf_verifier:  # FxVerifierIO
+                machine.trace("KMDF Verifier: neither-I/O buffer from user mode (debug break)")
                 return STATUS_INVALID_DEVICE_REQUEST, None
         if address == irp.direct_mapping:  # KMDF maps a direct-I/O MDL to reach its buffer
             mdls.system_address(irp.MdlAddress)
@@ -276,8 +276,8 @@ class FxRequest(FxObject):
         return (*self.device_control_output_mdl(), irp.output_length)
 
     def _completed_check(self):
-        if self.machine.verifier and self.completed:
-            self.machine.trace("Verifier: %r is already completed (debug break)", self.handle)
+        if self.machine.kmdf_verifier and self.completed:  # VerifyRequestIsNotCompleted
+            self.machine.trace("KMDF Verifier: %r is already completed (debug break)", self.handle)
             return STATUS_INTERNAL_ERROR
         return STATUS_SUCCESS
 
@@ -369,12 +369,12 @@ class FxRequest(FxObject):
 
     def set_formatted(self) -> None:
         """VerifierSetFormatted: the mark is kept only while KMDF Verifier is on."""
-        if self.machine.verifier:
+        if self.machine.kmdf_verifier:
             self.formatted = True
 
     def clear_formatted(self) -> None:
         """VerifierClearFormatted."""
-        if self.machine.verifier:
+        if self.machine.kmdf_verifier:
             self.formatted = False
 
     def clear_completion_routine(self):
@@ -396,9 +396,10 @@ class FxRequest(FxObject):
         status.  A queue request keeps its IRP and only its status is set; a driver-created
         request's own IRP is reinitialised (IoReuseIrp: Information back to 0).  The verifier's
         formatted mark is not touched here (completion already cleared it)."""
-        if self.transfer is not None and self.machine.verifier:
+        if self.transfer is not None and self.machine.kmdf_verifier:
             self.machine.trace(
-                "Verifier: %r is reused while still sent to a target (debug break)", self.handle
+                "KMDF Verifier: %r is reused while still sent to a target (debug break)",
+                self.handle,
             )
         self.completion_routine = self.completion_context = None
         self.release_context(clear_formatted=False)
@@ -459,7 +460,7 @@ class FxRequest(FxObject):
         if information is not None:
             irp.IoStatus.Information = information
         information = irp.IoStatus.Information
-        if machine.verifier and NT_SUCCESS(status):  # the driver's status, before the mapping
+        if machine.kmdf_verifier and NT_SUCCESS(status):  # FxVerifierIO; the driver's status
             self._check_information(information)
         status = _completion_status(status)
         self.release_context()

@@ -96,10 +96,14 @@ def null_bugcheck(machine, what: str) -> BugCheck:
 
 
 def check_irql(machine, limit: int):
-    """FxVerifierCheckIrqlLevel: with KMDF Verifier on, refuse a call above *limit*."""
-    if machine.verifier and machine.irql > limit:
+    """FxVerifierCheckIrqlLevel: with KMDF Verifier on, refuse a call above *limit*.
+
+    KMDF's check, not Driver Verifier's: fxverifier.h tests FxDriverGlobals->FxVerifierOn and
+    returns STATUS_SUCCESS without it.
+    """
+    if machine.kmdf_verifier and machine.irql > limit:
         machine.trace(
-            f"Verifier: {call.ddi} called at IRQL {machine.irql}, above {limit} (debug break)"
+            f"KMDF Verifier: {call.ddi} called at IRQL {machine.irql}, above {limit} (debug break)"
         )
         return STATUS_INVALID_DEVICE_REQUEST
     return STATUS_SUCCESS

@@ -270,7 +270,7 @@ class MemoryCreateLab:
             options=[("NonPagedPoolNx", NonPagedPoolNx), ("PagedPool", PagedPool)],
             description="PoolType",
         )
-        self.verifier = W.Checkbox(value=True, description="Verifier on")
+        self.verifier = W.Checkbox(value=True, description="KMDF Verifier on")
         self.summary = W.Label()
         self.out = W.Output()
         self.ax = _axes((10, 2.6), bottom=0.2, right=0.88, left=0.11)  # room for "nonpaged pool"
@@ -280,7 +280,7 @@ class MemoryCreateLab:
         self.update()
 
     def update(self) -> None:
-        machine = Machine("Toaster", verifier=self.verifier.value)
+        machine = Machine("Toaster", kmdf_verifier=self.verifier.value)  # its pool tracking
         with machine:
             _, memory, buffer = WdfMemoryCreate(None, self.pool.value, "gaTS", self.size.value)
         self.snapshot = machine.snapshot()
