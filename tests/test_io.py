@@ -363,6 +363,27 @@ def test_scenario4_only_the_preallocated_buffer_dies_early(kind):
         assert early.bugcheck is None and early.data == bytes(range(16))
 
 
+@pytest.mark.parametrize("kind", scenarios.MEMORY_KINDS)
+def test_scenario4_driver_is_reviewable_one_list_every_status_nothing_left(kind):
+    """Scenario 4's driver creates its WDFLOOKASIDE once, at device add, parented to the device
+    (WdfLookasideListCreate: a list lives until its parent is deleted, so one per read would
+    pile up), and every path gives back what it took.  A read longer than the driver's 64-byte
+    buffer fails the format (IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp: BufferOffset +
+    BufferLength > GetBufferSize() -> STATUS_INTEGER_OVERFLOW) and the original request is
+    completed with that status, not left pending; unloading under Verifier leaks nothing."""
+    run = scenarios.scenario4(kind=kind)
+    machine = run.machine
+    with machine:
+        app = machine.application()
+        assert app.ReadFile(bytearray(8)).Information == 8
+        assert app.ReadFile(bytearray(100)).Status == STATUS_INTEGER_OVERFLOW
+        lists = [o for o in machine.snapshot().objects if o.type_name == "WDFLOOKASIDE"]
+        device = machine.devices[0].handle.value
+        assert [o.parent for o in lists] == ([device] if kind == "lookaside" else [])
+        machine.unload()  # Verifier on: a leaked pool block would stop the machine (0xC4/0x62)
+        assert machine.objects == {}
+
+
 def test_scenario5_reuse_and_overlap():
     assert scenarios.scenario5(sends=4).bugcheck is None
     crash = scenarios.scenario5(sends=2, overlap=True).bugcheck
