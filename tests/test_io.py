@@ -384,6 +384,42 @@ def test_scenario4_driver_is_reviewable_one_list_every_status_nothing_left(kind)
         assert machine.objects == {}
 
 
+def test_a_kernel_mode_callers_internal_neither_ioctl_hands_the_driver_the_callers_buffers():
+    """Scenario 1's "the buffer may come from another driver": for METHOD_NEITHER, an internal
+    device control (or any kernel-mode one) gives the request memory the caller's own pointers,
+    Parameters.DeviceIoControl.Type3InputBuffer and Irp->UserBuffer (FxRequest's buffer setup
+    in fxrequest.hpp: "Internal device controls are kernel mode to kernel mode, and deal with
+    direct unmapped pointers").  The I/O manager neither allocates nor frees them, and the
+    timeline says whose they are."""
+    code = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x810, METHOD_NEITHER, FILE_ANY_ACCESS)
+    seen = {}
+
+    def internal(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+        _, inMemory = WdfRequestRetrieveInputMemory(Request)
+        _, outMemory = WdfRequestRetrieveOutputMemory(Request)
+        question, size = WdfMemoryGetBuffer(inMemory)
+        seen["question"] = question.read(size)
+        WdfMemoryCopyFromBuffer(outMemory, 0, b"toast", 5)
+        WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 5)
+
+    machine = Machine("Toaster", timeline=True).activate()
+    machine.add_device(
+        scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoInternalDeviceControl": internal})
+    )
+    answer = bytearray(8)
+    io = machine.application(KernelMode).DeviceIoControl(code, b"bread?", answer, internal=True)
+    assert (io.Status, io.Information, seen["question"]) == (STATUS_SUCCESS, 5, b"bread?")
+    assert answer[:5] == b"toast"
+    text = machine.timeline.text()
+    assert "IRP_MJ_INTERNAL_DEVICE_CONTROL from a driver" in text
+    assert text.count("the caller allocates") == 2 and "I/O manager allocates" not in text
+    assert text.count("freed by the caller, its I/O done") == 2
+    log = [text % args if args else text for _, _, text, args in machine.log]
+    assert any(
+        line.startswith("Kernel-mode caller: IRP_MJ_INTERNAL_DEVICE_CONTROL") for line in log
+    )
+
+
 def test_scenario5_reuse_and_overlap():
     assert scenarios.scenario5(sends=4).bugcheck is None
     crash = scenarios.scenario5(sends=2, overlap=True).bugcheck
