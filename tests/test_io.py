@@ -420,6 +420,50 @@ def test_a_kernel_mode_callers_internal_neither_ioctl_hands_the_driver_the_calle
     )
 
 
+def test_reformatting_and_a_synchronous_send_release_the_targets_reference_on_borrowed_memory():
+    """Scenario 3's other two releasing events, with a memory offset.  Every format starts in
+    FxRequestBase::ValidateTarget (fxrequestbase.cpp), which calls ContextReleaseAndRestore:
+    the reference the previous format took on the original's memory is released before the
+    new one is taken.  WdfIoTargetSendReadSynchronously with a driver request builds an
+    FxSyncRequest whose constructor (fxsyncrequest.cpp) calls ReleaseAndRestore on the
+    request's context and sets FxRequestBaseSyncCleanupContext, so FxIoTarget::SubmitSync
+    (fxiotarget.cpp) releases the send's own reference when it returns.  A WDFMEMORY_OFFSET
+    window (IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp) lets the lower driver fill only
+    the tail of the original's buffer.  The original's IRP references follow: 1, 1, 0."""
+    counts = []
+
+    def refs(request):
+        return next(
+            o.detail.irp_refs for o in machine.snapshot().objects if o.handle == request.value
+        )
+
+    def EvtIoRead(Queue, Request, Length):
+        target = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        _, memory = WdfRequestRetrieveOutputMemory(Request)
+        WdfMemoryCopyFromBuffer(memory, 0, b"TOASTER:", 8)
+        _, new = WdfRequestCreate(None, target)
+        tail = WDFMEMORY_OFFSET(BufferOffset=8, BufferLength=Length - 8)
+        assert WdfIoTargetFormatRequestForRead(target, new, memory, tail, None) == STATUS_SUCCESS
+        counts.append(refs(Request))
+        assert WdfIoTargetFormatRequestForRead(target, new, memory, tail, None) == STATUS_SUCCESS
+        counts.append(refs(Request))
+        descriptor = WDF_MEMORY_DESCRIPTOR()
+        WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(descriptor, memory, tail)
+        status, read = WdfIoTargetSendReadSynchronously(target, new, descriptor, None, None)
+        counts.append(refs(Request))
+        WdfObjectDelete(new)
+        WdfRequestCompleteWithInformation(Request, status, 8 + read)
+
+    machine = Machine("Toaster", timeline=True).activate()
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}))
+    buffer = bytearray(16)
+    io = machine.application().ReadFile(buffer)
+    assert (io.Status, io.Information, counts) == (STATUS_SUCCESS, 16, [1, 1, 0])
+    assert bytes(buffer) == b"TOASTER:" + bytes(range(8))
+    references = [row for row in machine.timeline.rows if row.kind == "reference"]
+    assert [row.end_text for row in references] == ["released"] * 3
+
+
 def test_scenario5_reuse_and_overlap():
     assert scenarios.scenario5(sends=4).bugcheck is None
     crash = scenarios.scenario5(sends=2, overlap=True).bugcheck
