@@ -386,10 +386,10 @@ def scenario4(kind: str = "WdfMemoryCreate", free_early: bool = False) -> Run:
     def EvtReadDone(Request, Target, Params, Context):
         read = GetReadContext(Request)
         status, information = Params.IoStatus.Status, Params.IoStatus.Information
-        if NT_SUCCESS(status):
+        if NT_SUCCESS(status) and information > 0:
             status, outMemory = WdfRequestRetrieveOutputMemory(read.Original)
-        if NT_SUCCESS(status):
-            status = WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
+            if NT_SUCCESS(status):
+                status = WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
         original = DeleteRead(Request, read)
         WdfRequestCompleteWithInformation(
             original, status, information if NT_SUCCESS(status) else 0
