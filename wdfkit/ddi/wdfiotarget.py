@@ -244,6 +244,7 @@ def _send_sync(machine, IoTarget, Request, major, code, in_desc, out_desc, offse
     request = None
     if Request is not None:
         request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")
+        request.take_sync_context()  # FxSyncRequest is built before the checks below
     status = check_irql(machine, PASSIVE_LEVEL)
     if NT_SUCCESS(status):
         status, flags, timeout = send_options(machine, Options, STATUS_INFO_LENGTH_MISMATCH)

@@ -317,12 +317,15 @@ class FxIoTarget(FxObject):
         ):
             machine.trace("%r: no completion routine and not send-and-forget", request.handle)
             return STATUS_INVALID_DEVICE_REQUEST
-        if self.closed or self.target_state == CLOSED_FOR_QUERY_REMOVE:
-            return STATUS_INVALID_DEVICE_STATE
         if not forget and machine.kmdf_verifier and not request.formatted:
-            # VerifySubmitLocked: no format since the last completion (or ever)
+            # VerifySubmitLocked, before SubmitLocked looks at the target's state: no format
+            # since the last completion (or ever)
             machine.trace("KMDF Verifier: %r has not been formatted, cannot send", request.handle)
             return STATUS_REQUEST_NOT_ACCEPTED
+        if self.closed or self.target_state == CLOSED_FOR_QUERY_REMOVE:
+            # Simplified for send-and-forget: KMDF's WdfRequestSend never calls Submit for it
+            # and so never looks at the target's state; wdfkit refuses a closed target anyway.
+            return STATUS_INVALID_DEVICE_STATE
         if request.format is None and not forget:
             request.format = request.current_format()  # the stack location as it stands
         if forget:

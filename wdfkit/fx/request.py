@@ -457,6 +457,16 @@ class FxRequest(FxObject):
             if events.listeners:
                 events.emit(Event.REFERENCE_RELEASED, self.handle, memory.handle)
 
+    def take_sync_context(self) -> None:
+        """The FxSyncRequest constructor on a driver's request (fxsyncrequest.cpp): release the
+        earlier format's references (ReleaseAndRestore, the formatted mark untouched) and take
+        the stack context.  FxIoTargetSendIo builds the FxSyncRequest before it checks the IRQL,
+        the options and the descriptors, so even a refused ``WdfIoTargetSend…Synchronously``
+        leaves the request with nothing of its earlier format and, once ~FxSyncRequest has run,
+        no context."""
+        self.release_context(clear_formatted=False)
+        self.context = None
+
     def dispose(self) -> None:
         self.release_context()  # deleting a request releases its format's references (≥ 1.11)
 

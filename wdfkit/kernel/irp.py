@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from ..sim.events import Event
 from . import mdl as mdls
 from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
-from .ntstatus import NT_ERROR, NTSTATUS, STATUS_PENDING
+from .ntstatus import NT_ERROR, NTSTATUS, STATUS_PENDING, STATUS_VERIFY_REQUIRED
 from .pool import NonPagedPoolNx
 
 IRP_MJ_READ = 0x03
@@ -242,9 +242,9 @@ class Irp:
         Mirrors: IopCompleteRequest's buffered-I/O step (IRP_BUFFERED_IO with
         IRP_INPUT_OPERATION, ``!NT_ERROR(Irp->IoStatus.Status)``); kmdf-semantics.md §14.
         Simplified: the copy is capped at the caller's buffer length; Windows trusts
-        ``Information`` (KMDF Verifier checks it against the buffer at completion).  ReactOS's
+        ``Information`` (KMDF Verifier checks it against the buffer at completion).
         IopCompleteRequest also skips the copy for the removable-media warning
-        STATUS_VERIFY_REQUIRED (0x80000016); wdfkit does not model that exception.
+        STATUS_VERIFY_REQUIRED (0x80000016), and so does wdfkit.
         """
         machine = self.machine
         if self.completed:
@@ -259,7 +259,7 @@ class Irp:
         pool = machine.pool
         for address, data, whole in self.copy_back:
             count = len(data) if whole else min(information, len(data))
-            if whole or not NT_ERROR(status):
+            if whole or not (NT_ERROR(status) or status == STATUS_VERIFY_REQUIRED):
                 data[:count] = pool.read(address, count, check=False)
         mdl = self.MdlAddress
         while mdl is not None:  # unlock and free every MDL of the chain
