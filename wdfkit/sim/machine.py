@@ -75,6 +75,29 @@ def current_machine(caller: str = "wdfkit") -> "Machine":
     return machine
 
 
+LOG_SIZE_MAX = 1 << 20
+"""The most entries *log_size* may ask for (KMDF's IFR is a few pages; this is far beyond)."""
+
+
+def _check_options(driver_pool_tag, seed, log_size, scan_phase) -> None:
+    """Refuse an option C could not hold, naming it: ``Machine: log_size must …``.
+
+    *driver_pool_tag* is WDF_DRIVER_CONFIG.DriverPoolTag, a ULONG (wdfdriver.h): 0 means "derive
+    the tag from the service name" (FxDriver::_InitializeTag).  The others are wdfkit's own.
+    """
+
+    def whole(name, value, low, high):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"Machine: {name} must be an int, not {type(value).__name__}")
+        if not low <= value <= high:
+            raise ValueError(f"Machine: {name} must be from {low} to {high:#x}, got {value}")
+
+    whole("driver_pool_tag", driver_pool_tag, 0, 0xFFFFFFFF)
+    whole("seed", seed, -(1 << 64), (1 << 64) - 1)
+    whole("log_size", log_size, 1, LOG_SIZE_MAX)
+    whole("scan_phase", scan_phase, 0, 2)
+
+
 class Machine:
     """A fresh, isolated, deterministic simulated machine.
 
@@ -106,6 +129,7 @@ class Machine:
         scan_every_second: bool = False,
         timeline: bool = False,
     ) -> None:
+        _check_options(driver_pool_tag, seed, log_size, scan_phase)
         if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
             raise TypeError("Machine: driver_name must be a non-empty ASCII string")
         if not isinstance(pool_limit, int) or pool_limit <= 0:
