@@ -12,6 +12,8 @@ import pytest
 
 from wdfkit import *
 from wdfkit.course import scenarios
+from wdfkit.ddi.wdfiotarget import WDF_IO_TARGET_OPEN_PARAMS
+from wdfkit.ddi.wdfmemory import WDF_MEMORY_DESCRIPTOR_HANDLE_TYPE, WDF_MEMORY_DESCRIPTOR_MDL_TYPE
 
 
 def driver(io_type=WdfDeviceIoBuffered, **callbacks):
@@ -90,3 +92,181 @@ def test_a_lower_device_failure_status_is_still_used():
     machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
     machine.lower_device.latency = 0
     assert machine.application().ReadFile(bytearray(16)).Status == STATUS_IO_DEVICE_ERROR
+
+
+# -- item 7: WDFMEMORY_OFFSET and descriptor fields are size_t / ULONG -----------------------
+def sync_read(machine, descriptor):
+    target = WdfDeviceGetIoTarget(machine.devices[0].handle)
+    return WdfIoTargetSendReadSynchronously(target, None, descriptor, None, None)
+
+
+@pytest.mark.parametrize("offset, length", [(-16, 16), (0, -8), (1.5, 0), ("0", 0), (None, 0)])
+def test_a_negative_or_non_int_memory_offset_is_refused(offset, length):
+    """WDFMEMORY_OFFSET's two fields are size_t (wdfmemory.h): -16 cannot be stored in one."""
+    with pytest.raises((TypeError, ValueError), match=r"^WDFMEMORY_OFFSET: Buffer\w+ must"):
+        WDFMEMORY_OFFSET(offset, length)
+    offsets = WDFMEMORY_OFFSET()
+    with pytest.raises((TypeError, ValueError), match="^WDFMEMORY_OFFSET: BufferOffset must"):
+        offsets.BufferOffset = offset if offset != 0 else -1
+
+
+@pytest.mark.parametrize(
+    "offset, length",
+    [(2**64 - 16, 16), (0, 2**64 - 8), (1, 64), (64, 1), (2**64 - 1, 2**64 - 1)],
+)
+def test_offsets_past_the_memory_are_an_integer_overflow(offset, length):
+    """IFxMemory::ValidateMemoryOffsets (ifxmemory.hpp): RtlSizeTAdd(BufferLength,
+    BufferOffset) fails with STATUS_INTEGER_OVERFLOW, and a total past GetBufferSize() is
+    STATUS_INTEGER_OVERFLOW too; FxRequestBuffer::ValidateMemoryDescriptor
+    (fxrequestbuffer.cpp) returns that status.  (-16, 16) in C is (2**64 - 16, 16) here."""
+    machine = driver()
+    _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "1gaT", 64)
+    descriptor = WDF_MEMORY_DESCRIPTOR()
+    WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(descriptor, memory, WDFMEMORY_OFFSET(offset, length))
+    status, information = sync_read(machine, descriptor)
+    assert (status, information) == (STATUS_INTEGER_OVERFLOW, 0)
+    assert machine.state == "running"
+
+
+def test_offsets_inside_the_memory_read_into_that_window():
+    machine = driver()
+    _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "1gaT", 64)
+    descriptor = WDF_MEMORY_DESCRIPTOR()
+    WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(descriptor, memory, WDFMEMORY_OFFSET(16, 8))
+    assert sync_read(machine, descriptor) == (STATUS_SUCCESS, 8)
+
+
+@pytest.mark.parametrize("field, value", [("Length", -5), ("Length", 2**32), ("Length", 1.0)])
+def test_descriptor_lengths_are_ulongs(field, value):
+    """WDF_MEMORY_DESCRIPTOR's BufferType.Length and MdlType.BufferLength are ULONGs."""
+    descriptor = WDF_MEMORY_DESCRIPTOR()
+    with pytest.raises((TypeError, ValueError), match="^WDF_MEMORY_DESCRIPTOR_BUFFER_TYPE: Length"):
+        descriptor.u.BufferType.Length = value
+    with pytest.raises((TypeError, ValueError), match="^WDF_MEMORY_DESCRIPTOR_MDL_TYPE: BufferLe"):
+        descriptor.u.MdlType.BufferLength = value
+    with pytest.raises(ValueError, match="^WDF_MEMORY_DESCRIPTOR_INIT_BUFFER: BufferLength"):
+        WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(descriptor, None, -5)
+
+
+def test_a_null_buffer_in_a_descriptor_is_invalid_parameter():
+    """FxRequestBuffer::ValidateMemoryDescriptor: "A NULL Buffer is not allowed" —
+    STATUS_INVALID_PARAMETER (a synchronous send passes no flags)."""
+    machine = driver()
+    descriptor = WDF_MEMORY_DESCRIPTOR()
+    WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(descriptor, None, 16)
+    assert sync_read(machine, descriptor) == (STATUS_INVALID_PARAMETER, 0)
+
+
+# -- item 8: structures and their fields are typed -------------------------------------------
+def test_a_host_buffer_in_a_descriptor_says_a_pvoid_is_needed():
+    descriptor = WDF_MEMORY_DESCRIPTOR()
+    with pytest.raises(TypeError, match="ExAllocatePoolWithTag.*WdfMemoryGetBuffer") as caught:
+        WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(descriptor, bytearray(16), 16)
+    assert str(caught.value).startswith("WDF_MEMORY_DESCRIPTOR_INIT_BUFFER: ")
+    assert "must be a PVOID" in str(caught.value)
+    assert descriptor == WDF_MEMORY_DESCRIPTOR()  # left as it was
+
+
+@pytest.mark.parametrize(
+    "struct, field, value",
+    [
+        (WDF_OBJECT_ATTRIBUTES, "ContextTypeInfo", 5),
+        (WDF_OBJECT_ATTRIBUTES, "EvtCleanupCallback", 5),
+        (WDF_OBJECT_ATTRIBUTES, "ParentObject", 7),
+        (WDF_OBJECT_ATTRIBUTES, "ContextSizeOverride", -1),
+        (WDF_REQUEST_SEND_OPTIONS, "Flags", None),
+        (WDF_REQUEST_SEND_OPTIONS, "Timeout", "1s"),
+        (WDF_REQUEST_SEND_OPTIONS, "Timeout", 2**63),
+        (WDF_IO_QUEUE_CONFIG, "EvtIoRead", 5),
+        (WDF_IO_QUEUE_CONFIG, "DispatchType", "parallel"),
+        (WDF_IO_QUEUE_CONFIG, "DefaultQueue", 2.0),
+        (WDF_DMA_ENABLER_CONFIG, "MaximumLength", -1),
+        (WDF_REQUEST_REUSE_PARAMS, "Status", "ok"),
+        (WDF_MEMORY_DESCRIPTOR, "u", None),
+        (WDF_MEMORY_DESCRIPTOR_HANDLE_TYPE, "Offsets", (0, 8)),
+        (WDF_MEMORY_DESCRIPTOR_MDL_TYPE, "Mdl", 0x1000),
+        (WDF_IO_TARGET_OPEN_PARAMS, "TargetDeviceName", b"\\Device\\Lower"),
+    ],
+)
+def test_every_field_is_checked_as_it_is_set(struct, field, value):
+    """In C these assignments would not compile; here each names the structure and field."""
+    instance = struct()
+    before = getattr(instance, field)
+    with pytest.raises((TypeError, ValueError), match=f"^{struct.__name__}: {field} must"):
+        setattr(instance, field, value)
+    with pytest.raises((TypeError, ValueError), match=f"^{struct.__name__}: {field} must"):
+        struct(**{field: value})
+    assert getattr(instance, field) == before
+
+
+def test_a_misspelt_field_is_refused():
+    config = WDF_IO_QUEUE_CONFIG()
+    with pytest.raises(TypeError, match="^WDF_IO_QUEUE_CONFIG: no field 'EvtIoReed'"):
+        config.EvtIoReed = lambda *args: None
+
+
+def test_every_ddi_structure_checks_its_fields():
+    """Every dataclass in wdfkit/ddi/*.py has a checking __setattr__ (wdfkit.ddi._struct)."""
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import wdfkit.ddi
+
+    structs = {
+        value
+        for module in pkgutil.iter_modules(wdfkit.ddi.__path__)
+        for value in vars(importlib.import_module(f"wdfkit.ddi.{module.name}")).values()
+        if dataclasses.is_dataclass(value) and value.__module__.startswith("wdfkit.ddi.")
+    }
+    assert len(structs) >= 15
+    for struct in structs:
+        field = dataclasses.fields(struct)[0].name
+        with pytest.raises(TypeError, match=f"^{struct.__name__}: "):
+            setattr(struct(), field, object())
+
+
+def test_struct_arguments_of_the_wrong_type_name_the_ddi_and_parameter():
+    holder = {}
+
+    def add(Driver, DeviceInit):
+        status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
+        return status
+
+    machine = boot()
+    machine.add_device(add)
+    device = holder["device"]
+    with pytest.raises(TypeError, match="^WdfDmaEnablerCreate: Config must be a WDF_DMA_ENAB"):
+        WdfDmaEnablerCreate(device, 0, None)
+    _, target = WdfIoTargetCreate(device, None)
+    with pytest.raises(TypeError, match="^WdfIoTargetOpen: OpenParams must be a WDF_IO_TARG"):
+        WdfIoTargetOpen(target, 0)
+    _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "1gaT", 64)
+    with pytest.raises(TypeError, match="^WdfObjectGetTypedContext: ContextType must be a cla"):
+        WdfObjectGetTypedContext(memory, 0)
+    with pytest.raises(TypeError, match="^WdfDeviceCreate: DeviceAttributes must be"):
+        Machine().add_device(lambda Driver, DeviceInit: WdfDeviceCreate(DeviceInit, 0))
+    assert machine.state == "running"
+
+
+@pytest.mark.parametrize(
+    "init, args",
+    [
+        (WDF_OBJECT_ATTRIBUTES_INIT, ()),
+        (WDF_IO_QUEUE_CONFIG_INIT, (WdfIoQueueDispatchSequential,)),
+        (WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE, (WdfIoQueueDispatchSequential,)),
+        (WDF_DMA_ENABLER_CONFIG_INIT, (WdfDmaProfilePacket, 4096)),
+        (WDF_MEMORY_DESCRIPTOR_INIT_BUFFER, (None, 0)),
+        (WDF_MEMORY_DESCRIPTOR_INIT_MDL, (None, 0)),
+        (WDF_MEMORY_DESCRIPTOR_INIT_HANDLE, (None,)),
+        (WDF_REQUEST_SEND_OPTIONS_INIT, (0,)),
+        (WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT, (-1,)),
+        (WDF_REQUEST_REUSE_PARAMS_INIT, (0, STATUS_SUCCESS)),
+        (WDF_REQUEST_PARAMETERS_INIT, ()),
+    ],
+)
+@pytest.mark.parametrize("wrong", [None, {}, 0])
+def test_init_macros_refuse_what_is_not_their_structure(init, args, wrong):
+    """``WDF_…_INIT({}, …)`` used to succeed silently (dict.__init__ takes keywords)."""
+    with pytest.raises(TypeError, match=f"^{init.__name__}: \\w+ must be a WDF"):
+        init(wrong, *args)

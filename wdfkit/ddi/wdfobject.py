@@ -18,6 +18,7 @@ from ..fx.verifier import (
     validate_object_attributes,
 )
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_CANNOT_DELETE
+from . import _struct as ft
 from ._entry import ddi, macro
 
 __all__ = [
@@ -69,6 +70,9 @@ WdfSynchronizationScopeQueue = 3
 WdfSynchronizationScopeNone = 4
 
 
+@ft.fields(
+    Size=ft.ULONG, ContextName=ft.string, ContextSize=ft.size_t, ContextType=ft.class_or_none
+)
 @dataclass
 class WDF_OBJECT_CONTEXT_TYPE_INFO:
     """Describes a context type; made by ``WDF_DECLARE_CONTEXT_TYPE``."""
@@ -80,6 +84,16 @@ class WDF_OBJECT_CONTEXT_TYPE_INFO:
     """The Python class whose instance is the context (C: the struct type)."""
 
 
+@ft.fields(
+    Size=ft.ULONG,
+    EvtCleanupCallback=ft.callback,
+    EvtDestroyCallback=ft.callback,
+    ExecutionLevel=ft.ENUM,
+    SynchronizationScope=ft.ENUM,
+    ParentObject=ft.handle,
+    ContextSizeOverride=ft.size_t,
+    ContextTypeInfo=ft.pointer_to(WDF_OBJECT_CONTEXT_TYPE_INFO),
+)
 @dataclass
 class WDF_OBJECT_ATTRIBUTES:
     """Object attributes, fields in C order.  A bare ``WDF_OBJECT_ATTRIBUTES()`` is all zero,
@@ -98,8 +112,7 @@ class WDF_OBJECT_ATTRIBUTES:
 @macro
 def WDF_OBJECT_ATTRIBUTES_INIT(Attributes: WDF_OBJECT_ATTRIBUTES) -> None:
     """Zero the struct, set Size, and both enums to InheritFromParent."""
-    if not isinstance(Attributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError(named("Attributes must be a WDF_OBJECT_ATTRIBUTES"))
+    ft.struct_arg("Attributes", Attributes, WDF_OBJECT_ATTRIBUTES)
     Attributes.__init__(
         Size=WDF_OBJECT_ATTRIBUTES_SIZE,
         ExecutionLevel=WdfExecutionLevelInheritFromParent,
@@ -139,6 +152,9 @@ def WDF_DECLARE_CONTEXT_TYPE(ContextType: type):
 
 @macro
 def WDF_GET_CONTEXT_TYPE_INFO(ContextType: type) -> WDF_OBJECT_CONTEXT_TYPE_INFO:
+    """The type information ``WDF_DECLARE_CONTEXT_TYPE`` made for *ContextType* (a class)."""
+    if not isinstance(ContextType, type):
+        raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     info = getattr(ContextType, "_wdf_type_info_", None)
     if info is None:
         raise ValueError(
@@ -147,6 +163,7 @@ def WDF_GET_CONTEXT_TYPE_INFO(ContextType: type) -> WDF_OBJECT_CONTEXT_TYPE_INFO
     return info
 
 
+@macro
 def WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(Attributes: WDF_OBJECT_ATTRIBUTES, ContextType: type):
     """WDF_OBJECT_ATTRIBUTES_INIT, then attach the context type."""
     WDF_OBJECT_ATTRIBUTES_INIT(Attributes)
@@ -278,6 +295,8 @@ def WdfObjectDereference(machine, Handle: WDFHANDLE) -> None:
 def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
     """The object's context of *ContextType*, or None if it was created without one."""
     obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
+    if not isinstance(ContextType, type):  # C: the macro takes a type name, or won't compile
+        raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
 
 
