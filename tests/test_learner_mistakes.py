@@ -270,3 +270,34 @@ def test_init_macros_refuse_what_is_not_their_structure(init, args, wrong):
     """``WDF_…_INIT({}, …)`` used to succeed silently (dict.__init__ takes keywords)."""
     with pytest.raises(TypeError, match=f"^{init.__name__}: \\w+ must be a WDF"):
         init(wrong, *args)
+
+
+# -- item 9: configs are copied -------------------------------------------------------------
+def test_reinitialising_a_queue_config_does_not_rewire_the_live_queue():
+    """FxIoQueue::Initialize (fxioqueue.cpp) copies the dispatch type, AllowZeroLengthRequests
+    and each EvtIo… (m_IoRead.Method = pConfig->EvtIoRead …): the caller's structure can be
+    reused, as C drivers reuse a stack variable."""
+    from wdfkit.show import views
+
+    seen = []
+    config = WDF_IO_QUEUE_CONFIG()
+
+    def EvtIoRead(Queue, Request, Length):
+        seen.append("read")
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    def add(Driver, DeviceInit):
+        _, device = WdfDeviceCreate(DeviceInit, None)
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
+        config.EvtIoRead = EvtIoRead
+        status, _ = WdfIoQueueCreate(device, config, None)
+        return status
+
+    machine = boot()
+    assert machine.add_device(add) == STATUS_SUCCESS
+    WDF_IO_QUEUE_CONFIG_INIT(config, 7)  # the usual C reuse, with a dispatch type out of range
+    config.EvtIoRead = None
+    config.EvtIoDefault = lambda Queue, Request: seen.append("default")
+    assert machine.application().ReadFile(bytearray(8)).Status == STATUS_SUCCESS
+    assert seen == ["read"]
+    assert "WDFQUEUE" in views.object_tree(machine)

@@ -3,6 +3,7 @@
 Mirrors: fxioqueueapi.cpp (WdfIoQueueCreate, WdfIoQueueGetDevice).
 """
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,7 +126,10 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
         WDF_IO_QUEUE_CONFIG_V1_7_SIZE,
     ):
         return STATUS_INFO_LENGTH_MISMATCH, None
-    status, queue = device.create_queue(attributes, Config)
+    # KMDF keeps no pointer to the caller's Config: FxIoQueue::Initialize (fxioqueue.cpp)
+    # copies the dispatch type, AllowZeroLengthRequests and each EvtIo… into the queue, so
+    # re-initialising the stack variable afterwards changes nothing.  wdfkit keeps a copy.
+    status, queue = device.create_queue(attributes, copy.copy(Config))
     return status, queue and queue.handle
 
 
