@@ -301,3 +301,106 @@ def test_reinitialising_a_queue_config_does_not_rewire_the_live_queue():
     assert machine.application().ReadFile(bytearray(8)).Status == STATUS_SUCCESS
     assert seen == ["read"]
     assert "WDFQUEUE" in views.object_tree(machine)
+
+
+# -- item 10: callbacks are checked when registered; an exception in one stops the machine ---
+def test_a_callback_that_is_not_a_function_is_refused_when_registered():
+    with pytest.raises(TypeError, match="^WDF_IO_QUEUE_CONFIG: EvtIoRead must be a function"):
+        WDF_IO_QUEUE_CONFIG(EvtIoRead=5)
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    with pytest.raises(TypeError, match="^WDF_OBJECT_ATTRIBUTES: EvtCleanupCallback must be a"):
+        attributes.EvtCleanupCallback = 5
+    machine = boot()
+    with pytest.raises(TypeError, match="^Machine.add_device: EvtDriverDeviceAdd must be a fun"):
+        machine.add_device(5)
+    _, request = WdfRequestCreate(None, None)
+    with pytest.raises(TypeError, match="^WdfRequestSetCompletionRoutine: CompletionRoutine"):
+        WdfRequestSetCompletionRoutine(request, 5, None)
+    assert machine.state == "running"
+
+
+def test_an_exception_in_evtioread_stops_the_machine_and_names_the_callback():
+    """Machine.run_callback: the learner's exception escapes with its own traceback and a
+    note; the machine is STOPPED and every later DDI says why.  (Windows: an exception a
+    driver does not handle is a bug check, KMODE_EXCEPTION_NOT_HANDLED.)"""
+    from wdfkit.show import views
+
+    def EvtIoRead(Queue, Request, Length):
+        return 1 // 0
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    other = Machine()
+    with pytest.raises(ZeroDivisionError) as caught:
+        machine.application().ReadFile(bytearray(8))
+    assert "escaped the driver's EvtIoRead" in caught.value.__notes__[0]
+    assert caught.traceback[-1].name == "EvtIoRead"  # the learner's frame is where it ends
+    assert machine.state == "stopped"
+    assert machine.irql == PASSIVE_LEVEL  # the callback lock was released on the way out
+    with pytest.raises(MachineHalted, match="^WdfObjectCreate: this machine stopped: Zero"):
+        WdfObjectCreate(None)
+    assert "stopped" in views.bugcheck(machine)
+    with other:  # another machine goes on
+        assert WdfObjectCreate(None)[0] == STATUS_SUCCESS
+
+
+@pytest.mark.parametrize("where", ["EvtCleanupCallback", "EvtDestroyCallback"])
+def test_an_exception_in_a_cleanup_or_destroy_callback_stops_the_machine(where):
+    machine = boot()
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+    setattr(attributes, where, lambda Object: {}["missing"])
+    _, obj = WdfObjectCreate(attributes)
+    with pytest.raises(KeyError) as caught:
+        WdfObjectDelete(obj)
+    assert f"escaped the driver's {where}" in caught.value.__notes__[0]
+    assert machine.state == "stopped"
+
+
+def test_an_exception_in_a_completion_routine_stops_the_machine():
+    def routine(Request, Target, Params, Context):
+        raise RuntimeError("learner's bug")
+
+    def EvtIoRead(Queue, Request, Length):
+        target = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        _, memory = WdfRequestRetrieveOutputMemory(Request)
+        WdfIoTargetFormatRequestForRead(target, Request, memory, None, None)
+        WdfRequestSetCompletionRoutine(Request, routine, None)
+        WdfRequestSend(Request, target, None)
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    machine.lower_device.latency = 0
+    with pytest.raises(RuntimeError, match="learner's bug") as caught:
+        machine.application().ReadFile(bytearray(8))
+    assert "escaped the driver's CompletionRoutine" in caught.value.__notes__[0]
+    assert len(caught.value.__notes__) == 1  # EvtIoRead, which it passed through, adds none
+    assert machine.state == "stopped"
+
+
+def test_an_exception_in_evtdriverdeviceadd_stops_the_machine():
+    machine = boot()
+    with pytest.raises(NameError):
+        machine.add_device(lambda Driver, DeviceInit: undefined_name)  # noqa: F821
+    assert machine.state == "stopped"
+    with pytest.raises(MachineHalted, match="EvtDriverDeviceAdd"):
+        machine.add_device(lambda Driver, DeviceInit: STATUS_SUCCESS)
+
+
+def test_evtprogramdma_that_is_not_a_function_is_refused_when_registered():
+    holder = {}
+
+    def add(Driver, DeviceInit):
+        status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
+        return status
+
+    machine = boot()
+    machine.add_device(add)
+    config = WDF_DMA_ENABLER_CONFIG()
+    WDF_DMA_ENABLER_CONFIG_INIT(config, WdfDmaProfileScatterGather64, 0x10000)
+    _, enabler = WdfDmaEnablerCreate(holder["device"], config, None)
+    _, transaction = WdfDmaTransactionCreate(enabler, None)
+    buffer = ExAllocatePoolWithTag(NonPagedPoolNx, 64, "tseT")
+    mdl = IoAllocateMdl(buffer, 64, False, False, None)
+    MmBuildMdlForNonPagedPool(mdl)
+    with pytest.raises(TypeError, match="^WdfDmaTransactionInitialize: EvtProgramDma must be"):
+        WdfDmaTransactionInitialize(transaction, 5, WdfDmaDirectionReadFromDevice, mdl, buffer, 64)
+    assert machine.state == "running"

@@ -40,7 +40,7 @@ from ..kernel.ntstatus import (
 )
 from ..kernel.pool import PASSIVE_LEVEL
 from . import _struct as ft
-from ._entry import ddi, macro, pointer, size_t
+from ._entry import callback, ddi, macro, pointer, size_t
 from .wdfobject import attributes_arg
 
 __all__ = [
@@ -208,6 +208,7 @@ def WdfDmaTransactionInitialize(
     transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
         raise null_bugcheck(machine, "EvtProgramDma")
+    callback("EvtProgramDma", EvtProgramDma)
     if Mdl is None:
         raise null_bugcheck(machine, "Mdl")
     if not isinstance(Mdl, PMDL):
@@ -242,6 +243,7 @@ def WdfDmaTransactionInitializeUsingRequest(
     transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
         raise null_bugcheck(machine, "EvtProgramDma")
+    callback("EvtProgramDma", EvtProgramDma)
     if not _direction_ok(DmaDirection):
         return STATUS_INVALID_PARAMETER
     request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")

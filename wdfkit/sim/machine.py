@@ -52,6 +52,7 @@ from .snapshot import (
 from .timeline import Timeline
 
 RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
+STOPPED = "stopped"  # a Python exception escaped a driver callback: see Machine.run_callback
 IMAGE_BASE = 0xFFFFF80612340000  # where the simulated driver image is loaded
 DRIVER_NAME_ADDRESS = IMAGE_BASE + 0x3040  # its name string, as 0xC4/0x62 reports it
 
@@ -238,6 +239,8 @@ class Machine:
             )
         if self.state == UNLOADED:
             raise MachineHalted(f"{ddi}: the driver has been unloaded from this machine")
+        if self.state == STOPPED:
+            raise MachineHalted(f"{ddi}: this machine stopped: {self.stopped_by}")
 
     def crash(self, bugcheck: BugCheck, ddi: str) -> None:
         """KeBugCheckEx: record the bug check and stop the machine."""
@@ -314,14 +317,57 @@ class Machine:
         """
         from ..fx.device import WDFDEVICE_INIT
 
+        if not callable(EvtDriverDeviceAdd):
+            raise TypeError(
+                "Machine.add_device: EvtDriverDeviceAdd must be a function "
+                f"EvtDriverDeviceAdd(Driver, DeviceInit), not {type(EvtDriverDeviceAdd).__name__}"
+            )
         self.check_running("Machine.add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
         try:
-            return EvtDriverDeviceAdd(self.driver.handle, init)
+            return self.run_callback(
+                "EvtDriverDeviceAdd", EvtDriverDeviceAdd, self.driver.handle, init
+            )
         except BugCheck as bugcheck:
             if self.bugcheck is None:
                 self.crash(bugcheck, "EvtDriverDeviceAdd")
+            raise
+
+    stopped_by: str = ""
+    """Why a STOPPED machine stopped: the callback and the exception that escaped it."""
+
+    def run_callback(self, name: str, callback, *args):
+        """Call the driver's *callback* (named *name*, e.g. "EvtIoRead") with *args*.
+
+        Every place the framework calls a driver callback goes through here: the queue's
+        presentation (EvtIo…), completion routines, EvtCleanupCallback/EvtDestroyCallback,
+        EvtProgramDma and EvtDriverDeviceAdd.  A bug check passes through (it has already
+        stopped the machine).  Any other exception — a Python error in the learner's code, or
+        a TypeError from a DDI it called wrongly — escapes with the learner's own traceback and
+        a note naming the callback, and leaves the machine STOPPED: the request (or object) it
+        was working on is half-processed, so nothing on this machine is run again and every
+        later DDI says why (MachineHalted).  Other machines go on.
+
+        Windows: an exception a driver does not handle stops the computer with a bug check
+        (KMODE_EXCEPTION_NOT_HANDLED, 0x1E, or SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, 0x7E).
+        wdfkit stops the machine without inventing one: most Python errors (a wrong type, a
+        misspelt name) have no C equivalent at run time.
+        """
+        try:
+            return callback(*args)
+        except (BugCheck, MachineHalted):
+            raise
+        except Exception as error:
+            if self.state is RUNNING:
+                self.state = STOPPED
+                self.stopped_by = f"{type(error).__name__} raised in the driver's {name}"
+                self.trace("*** STOPPED: %s", self.stopped_by)
+                error.add_note(
+                    f"wdfkit: this exception escaped the driver's {name}, leaving its request "
+                    "or object half-processed, so the machine has stopped (an exception a Windows "
+                    "driver does not handle is a bug check). Fix it and create a new Machine."
+                )
             raise
 
     def application(self, requestor_mode: int | None = None):
