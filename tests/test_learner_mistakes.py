@@ -404,3 +404,119 @@ def test_evtprogramdma_that_is_not_a_function_is_refused_when_registered():
     with pytest.raises(TypeError, match="^WdfDmaTransactionInitialize: EvtProgramDma must be"):
         WdfDmaTransactionInitialize(transaction, 5, WdfDmaDirectionReadFromDevice, mdl, buffer, 64)
     assert machine.state == "running"
+
+
+# -- item 14: helpers name themselves --------------------------------------------------------
+@pytest.mark.parametrize(
+    "helper, args, error",
+    [
+        (BYTE_OFFSET, ("0x1000",), TypeError),
+        (BYTE_OFFSET, (-1,), ValueError),
+        (PAGE_ALIGN, (1.5,), TypeError),
+        (ADDRESS_AND_SIZE_TO_SPAN_PAGES, (0x1000, -1), ValueError),
+        (ADDRESS_AND_SIZE_TO_SPAN_PAGES, ([], 8), TypeError),
+        (BYTES_TO_PAGES, (None,), TypeError),
+        (BYTES_TO_PAGES, (2**64,), ValueError),
+        (ROUND_TO_PAGES, ("4096",), TypeError),
+        (MmSizeOfMdl, (0, -8), ValueError),
+        (CTL_CODE, (FILE_DEVICE_UNKNOWN, 0x1000, METHOD_BUFFERED, FILE_ANY_ACCESS), ValueError),
+        (CTL_CODE, (FILE_DEVICE_UNKNOWN, 0x800, 4, FILE_ANY_ACCESS), ValueError),
+        (CTL_CODE, (None, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS), TypeError),
+        (NT_SUCCESS, ("x",), TypeError),
+        (NT_ERROR, (None,), TypeError),
+        (NT_WARNING, (1.5,), TypeError),
+        (NT_INFORMATION, ([],), TypeError),
+        (NTSTATUS, ("x",), TypeError),
+        (WDF_REL_TIMEOUT_IN_SEC, (-1,), ValueError),
+        (WDF_REL_TIMEOUT_IN_SEC, (2**60,), ValueError),
+        (WDF_REL_TIMEOUT_IN_MS, ("10",), TypeError),
+        (WDF_DECLARE_CONTEXT_TYPE, (None,), TypeError),
+    ],
+)
+def test_helpers_name_themselves(helper, args, error):
+    """Macros and inline functions of the headers (wdm.h, devioctl.h, ntdef.h, wdfcore.h)
+    name themselves and the parameter when given what C would not compile."""
+    with pytest.raises(error, match=f"^{helper.__name__}: "):
+        helper(*args)
+
+
+def test_helpers_still_compute_what_c_computes():
+    assert BYTE_OFFSET(0x1234) == 0x234 and PAGE_ALIGN(0x1234) == 0x1000
+    assert PAGE_ALIGN(None) is None and BYTE_OFFSET(None) == 0  # NULL is a value in C
+    assert ADDRESS_AND_SIZE_TO_SPAN_PAGES(0xFFF, 2) == 2
+    assert BYTES_TO_PAGES(4097) == 2 and ROUND_TO_PAGES(1) == 4096
+    assert MmSizeOfMdl(None, 4096) == 0x30 + 8
+    assert CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS) == 0x222000
+    assert WDF_REL_TIMEOUT_IN_SEC(2) == -20_000_000 and WDF_REL_TIMEOUT_IN_MS(1) == -10_000
+    assert NTSTATUS(-1073741811) == STATUS_INVALID_PARAMETER  # a LONG, as C casts it
+
+
+def test_pvoid_write_refuses_an_int():
+    """``bytes(65)`` is 65 zero bytes: ``p.write(65)`` used to write them."""
+    boot()
+    p = ExAllocatePoolWithTag(NonPagedPoolNx, 64, "tseT")
+    with pytest.raises(TypeError, match="^PVOID.write: data must be bytes"):
+        p.write(65)
+    with pytest.raises(ValueError, match="^PVOID.read: length must be ≥ 0"):
+        p.read(-1)
+    p.write(b"A")
+    assert p.read(1) == b"A"
+
+
+def test_pmdl_setters_check_their_values():
+    boot()
+    p = ExAllocatePoolWithTag(NonPagedPoolNx, 64, "tseT")
+    mdl = IoAllocateMdl(p, 64, False, False, None)
+    with pytest.raises(TypeError, match="^PMDL.Next: must be a PMDL or None"):
+        mdl.Next = p
+    with pytest.raises(ValueError, match="^PMDL.MdlFlags: must fit a CSHORT"):
+        mdl.MdlFlags = 0x10000
+    with pytest.raises(TypeError, match="^PMDL.MdlFlags: must be an int"):
+        mdl.MdlFlags = "MDL_PAGES_LOCKED"
+    mdl.Next = None
+
+
+@pytest.mark.parametrize(
+    "view, args",
+    [
+        ("object_tree", (None,)),
+        ("pool_usage", (None,)),
+        ("pool_blocks", (0,)),
+        ("log", ("m",)),
+        ("bugcheck", ({},)),
+        ("lookaside", ([],)),
+        ("timeline", (None,)),
+        ("hexdump", (None,)),
+        ("mdl", (None,)),
+    ],
+)
+def test_views_name_themselves(view, args):
+    from wdfkit.show import views
+
+    with pytest.raises(TypeError, match=f"^views.{view}: "):
+        getattr(views, view)(*args)
+
+
+def test_views_log_shows_the_last_n_lines_and_none_for_zero():
+    from wdfkit.show import views
+
+    machine = boot()
+    assert views.log(machine, 0) == ""
+    assert len(views.log(machine, 1).splitlines()) == 1
+    assert views.log(machine, 10_000) == views.log(machine, len(machine.log))
+    with pytest.raises(ValueError, match="^views.log: last must be from 0"):
+        views.log(machine, -1)
+
+
+def test_any_object_is_a_reference_tag_compared_by_identity_when_unhashable():
+    """In C any pointer is a tag (FxTagTracker compares pointer values, fxtagtracker.cpp): a
+    list is a tag by identity, so the same list releases what it took and another does not."""
+    machine = boot()
+    _, obj = WdfObjectCreate(None)
+    tag = []
+    WdfObjectReferenceWithTag(obj, tag)
+    WdfObjectDereferenceWithTag(obj, tag)
+    assert not any("not acquired" in line for line in machine.log_lines())
+    WdfObjectReferenceWithTag(obj, tag)
+    WdfObjectDereferenceWithTag(obj, [])  # an equal list, but another object
+    assert any("releasing tag [] that was not acquired" in line for line in machine.log_lines())

@@ -145,8 +145,11 @@ def WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType: type, CastingFunction: str):
     return accessor
 
 
+@macro
 def WDF_DECLARE_CONTEXT_TYPE(ContextType: type):
     """As ``WDF_DECLARE_CONTEXT_TYPE``: the accessor is named ``WdfObjectGet_<type>``."""
+    if not isinstance(ContextType, type):
+        raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     return WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType, f"WdfObjectGet_{ContextType.__name__}")
 
 
@@ -257,14 +260,47 @@ def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
     obj.delete_object()
 
 
+class _TagByIdentity:
+    """A tag that cannot be a dict key (a list, a dict…), standing for itself by identity.
+
+    In C a tag is any pointer (often ``__LINE__`` or the address of a local); the tracker
+    (FxTagTracker, fxtagtracker.cpp) compares pointer values.  A hashable Python tag is
+    compared by value, as a pointer value is; an unhashable one by identity.  Its hash is
+    never iterated over (the tracker is an insertion-ordered dict), so nothing printed depends
+    on the address; its repr is the object's own.
+    """
+
+    __slots__ = ("tag",)
+
+    def __init__(self, tag) -> None:
+        self.tag = tag
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _TagByIdentity) and other.tag is self.tag
+
+    def __hash__(self) -> int:
+        return id(self.tag)
+
+    def __repr__(self) -> str:
+        return repr(self.tag)
+
+
+def _tag_key(tag):
+    try:
+        hash(tag)
+    except TypeError:
+        return _TagByIdentity(tag)
+    return tag
+
+
 def _reference(machine, Handle, Tag, add: bool) -> None:
     if Handle is None:
         raise null_bugcheck(machine, "Handle")
     obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
     if add:
-        obj.add_ref(Tag)
+        obj.add_ref(_tag_key(Tag))
     else:
-        obj.release(Tag)
+        obj.release(_tag_key(Tag))
 
 
 @ddi
