@@ -12,7 +12,10 @@ import pytest
 
 from wdfkit import *
 from wdfkit.course import scenarios
-from wdfkit.ddi.wdfiotarget import WDF_IO_TARGET_OPEN_PARAMS
+from wdfkit.ddi.wdfiotarget import (
+    WDF_IO_TARGET_OPEN_PARAMS,
+    WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME,
+)
 from wdfkit.ddi.wdfmemory import WDF_MEMORY_DESCRIPTOR_HANDLE_TYPE, WDF_MEMORY_DESCRIPTOR_MDL_TYPE
 
 
@@ -263,6 +266,8 @@ def test_struct_arguments_of_the_wrong_type_name_the_ddi_and_parameter():
         (WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT, (-1,)),
         (WDF_REQUEST_REUSE_PARAMS_INIT, (0, STATUS_SUCCESS)),
         (WDF_REQUEST_PARAMETERS_INIT, ()),
+        (WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME, ("\\Device\\Lower", 0)),
+        (WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE, (type("Context", (), {}),)),
     ],
 )
 @pytest.mark.parametrize("wrong", [None, {}, 0])

@@ -169,6 +169,7 @@ def WDF_GET_CONTEXT_TYPE_INFO(ContextType: type) -> WDF_OBJECT_CONTEXT_TYPE_INFO
 @macro
 def WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(Attributes: WDF_OBJECT_ATTRIBUTES, ContextType: type):
     """WDF_OBJECT_ATTRIBUTES_INIT, then attach the context type."""
+    ft.struct_arg("Attributes", Attributes, WDF_OBJECT_ATTRIBUTES)
     WDF_OBJECT_ATTRIBUTES_INIT(Attributes)
     Attributes.ContextTypeInfo = WDF_GET_CONTEXT_TYPE_INFO(ContextType)
 
