@@ -52,6 +52,7 @@ from .snapshot import (
 from .timeline import Timeline
 
 RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
+STOPPED = "stopped"  # a Python exception escaped a driver callback: see Machine.run_callback
 IMAGE_BASE = 0xFFFFF80612340000  # where the simulated driver image is loaded
 DRIVER_NAME_ADDRESS = IMAGE_BASE + 0x3040  # its name string, as 0xC4/0x62 reports it
 
@@ -73,6 +74,29 @@ def current_machine(caller: str = "wdfkit") -> "Machine":
             "or run the code inside 'with Machine():'"
         )
     return machine
+
+
+LOG_SIZE_MAX = 1 << 20
+"""The most entries *log_size* may ask for (KMDF's IFR is a few pages; this is far beyond)."""
+
+
+def _check_options(driver_pool_tag, seed, log_size, scan_phase) -> None:
+    """Refuse an option C could not hold, naming it: ``Machine: log_size must …``.
+
+    *driver_pool_tag* is WDF_DRIVER_CONFIG.DriverPoolTag, a ULONG (wdfdriver.h): 0 means "derive
+    the tag from the service name" (FxDriver::_InitializeTag).  The others are wdfkit's own.
+    """
+
+    def whole(name, value, low, high):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"Machine: {name} must be an int, not {type(value).__name__}")
+        if not low <= value <= high:
+            raise ValueError(f"Machine: {name} must be from {low} to {high:#x}, got {value}")
+
+    whole("driver_pool_tag", driver_pool_tag, 0, 0xFFFFFFFF)
+    whole("seed", seed, -(1 << 64), (1 << 64) - 1)
+    whole("log_size", log_size, 1, LOG_SIZE_MAX)
+    whole("scan_phase", scan_phase, 0, 2)
 
 
 class Machine:
@@ -106,6 +130,7 @@ class Machine:
         scan_every_second: bool = False,
         timeline: bool = False,
     ) -> None:
+        _check_options(driver_pool_tag, seed, log_size, scan_phase)
         if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
             raise TypeError("Machine: driver_name must be a non-empty ASCII string")
         if not isinstance(pool_limit, int) or pool_limit <= 0:
@@ -214,6 +239,8 @@ class Machine:
             )
         if self.state == UNLOADED:
             raise MachineHalted(f"{ddi}: the driver has been unloaded from this machine")
+        if self.state == STOPPED:
+            raise MachineHalted(f"{ddi}: this machine stopped: {self.stopped_by}")
 
     def crash(self, bugcheck: BugCheck, ddi: str) -> None:
         """KeBugCheckEx: record the bug check and stop the machine."""
@@ -290,14 +317,57 @@ class Machine:
         """
         from ..fx.device import WDFDEVICE_INIT
 
+        if not callable(EvtDriverDeviceAdd):
+            raise TypeError(
+                "Machine.add_device: EvtDriverDeviceAdd must be a function "
+                f"EvtDriverDeviceAdd(Driver, DeviceInit), not {type(EvtDriverDeviceAdd).__name__}"
+            )
         self.check_running("Machine.add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
         try:
-            return EvtDriverDeviceAdd(self.driver.handle, init)
+            return self.run_callback(
+                "EvtDriverDeviceAdd", EvtDriverDeviceAdd, self.driver.handle, init
+            )
         except BugCheck as bugcheck:
             if self.bugcheck is None:
                 self.crash(bugcheck, "EvtDriverDeviceAdd")
+            raise
+
+    stopped_by: str = ""
+    """Why a STOPPED machine stopped: the callback and the exception that escaped it."""
+
+    def run_callback(self, name: str, callback, *args):
+        """Call the driver's *callback* (named *name*, e.g. "EvtIoRead") with *args*.
+
+        Every place the framework calls a driver callback goes through here: the queue's
+        presentation (EvtIo…), completion routines, EvtCleanupCallback/EvtDestroyCallback,
+        EvtProgramDma and EvtDriverDeviceAdd.  A bug check passes through (it has already
+        stopped the machine).  Any other exception — a Python error in the learner's code, or
+        a TypeError from a DDI it called wrongly — escapes with the learner's own traceback and
+        a note naming the callback, and leaves the machine STOPPED: the request (or object) it
+        was working on is half-processed, so nothing on this machine is run again and every
+        later DDI says why (MachineHalted).  Other machines go on.
+
+        Windows: an exception a driver does not handle stops the computer with a bug check
+        (KMODE_EXCEPTION_NOT_HANDLED, 0x1E, or SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, 0x7E).
+        wdfkit stops the machine without inventing one: most Python errors (a wrong type, a
+        misspelt name) have no C equivalent at run time.
+        """
+        try:
+            return callback(*args)
+        except (BugCheck, MachineHalted):
+            raise
+        except Exception as error:
+            if self.state is RUNNING:
+                self.state = STOPPED
+                self.stopped_by = f"{type(error).__name__} raised in the driver's {name}"
+                self.trace("*** STOPPED: %s", self.stopped_by)
+                error.add_note(
+                    f"wdfkit: this exception escaped the driver's {name}, leaving its request "
+                    "or object half-processed, so the machine has stopped (an exception a Windows "
+                    "driver does not handle is a bug check). Fix it and create a new Machine."
+                )
             raise
 
     def application(self, requestor_mode: int | None = None):
