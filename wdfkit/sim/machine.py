@@ -54,6 +54,9 @@ from .timeline import Timeline
 RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
 IMAGE_BASE = 0xFFFFF80612340000  # where the simulated driver image is loaded
 DRIVER_NAME_ADDRESS = IMAGE_BASE + 0x3040  # its name string, as 0xC4/0x62 reports it
+GLOBALS_SIZE = 0x310  # FX_DRIVER_GLOBALS, allocated before DriverEntry
+BOOT_POOL = GLOBALS_SIZE + FxDriver.OBJECT_SIZE
+"""Nonpaged pool that loading the driver takes: the smallest ``pool_limit`` a machine accepts."""
 
 _machines: list["Machine | None"] = [None]
 """Which machine DDIs act on: slot 0 holds the activated machine (or None), each later slot a
@@ -108,8 +111,13 @@ class Machine:
     ) -> None:
         if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
             raise TypeError("Machine: driver_name must be a non-empty ASCII string")
-        if not isinstance(pool_limit, int) or pool_limit <= 0:
-            raise ValueError("Machine: pool_limit must be a positive number of bytes")
+        if isinstance(pool_limit, bool) or not isinstance(pool_limit, int):
+            raise TypeError(f"Machine: pool_limit must be an int, not {type(pool_limit).__name__}")
+        if pool_limit < BOOT_POOL:
+            raise ValueError(
+                f"Machine: pool_limit must be at least {BOOT_POOL} bytes, what loading the "
+                f"driver takes (FX_DRIVER_GLOBALS and the WDFDRIVER); got {pool_limit}"
+            )
         self.driver_name = driver_name
         self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
         """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
@@ -143,7 +151,7 @@ class Machine:
         self.bugcheck: BugCheck | None = None
         self.return_address = IMAGE_BASE + 0x1A2C
         self.tag = driver_tag(driver_name, driver_pool_tag)
-        self._globals_block = self.pool.allocate(NonPagedPoolNx, 0x310, FX_TAG, FRAMEWORK)
+        self._globals_block = self.pool.allocate(NonPagedPoolNx, GLOBALS_SIZE, FX_TAG, FRAMEWORK)
         self.driver_globals = self._globals_block.address
         """Address of FX_DRIVER_GLOBALS: parameter 4 of every WDF_VIOLATION."""
         self.trace(f"FxInitialize: {self.verifiers()}")  # before DriverEntry, as in globals.cpp
