@@ -26,7 +26,6 @@ point for every major function (KMDF installs FxDevice::Dispatch in every MajorF
 
 from typing import Protocol
 
-from .bugcheck import BugCheck
 from .irp import (
     IO_STATUS_BLOCK,
     IRP_MJ_DEVICE_CONTROL,
@@ -76,6 +75,7 @@ class PendingIo:
         """GetOverlappedResult(..., bWait=TRUE): run virtual time until it completes."""
         if self.failed is not None:
             return self.failed
+        self.machine.check_running("PendingIo.wait")
         finished = self.machine.wait_for(lambda: self.irp.completed, None, "the application")
         return self.irp.IoStatus if finished else IO_STATUS_BLOCK(STATUS_PENDING, 0)
 
@@ -157,12 +157,7 @@ class Application:
             len(in_data),
             len(out_data),
         )
-        try:
-            self.device.dispatch(irp)
-        except BugCheck as bugcheck:
-            if machine.bugcheck is None:
-                machine.crash(bugcheck, "the driver's I/O callback")
-            raise
+        machine.within("the driver's I/O callback", lambda: self.device.dispatch(irp))
         io = PendingIo(machine, irp)
         return io if overlapped else io.wait()
 

@@ -32,6 +32,7 @@ Simplified: one processor, one driver, no devices until a lesson creates them.
 import random
 from collections import deque
 
+from ..fx.call import OUTSIDE_ANY_DDI, call
 from ..fx.driver import FX_TAG, FxDriver, driver_tag
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
 from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
@@ -132,6 +133,7 @@ class Machine:
         self.irql = 0
         """Current IRQL: PASSIVE_LEVEL (0), APC_LEVEL (1) or DISPATCH_LEVEL (2)."""
         self.pool = Pool(pool_limit, self.driver_verifier, lambda: self.irql)
+        self.pool.on_fault = self._memory_fault
         self.objects: dict[int, object] = {}
         """Live framework objects by handle value."""
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
@@ -224,7 +226,13 @@ class Machine:
             raise MachineHalted(f"{ddi}: the driver has been unloaded from this machine")
 
     def crash(self, bugcheck: BugCheck, ddi: str) -> None:
-        """KeBugCheckEx: record the bug check and stop the machine."""
+        """KeBugCheckEx: record the bug check and stop the machine.
+
+        A machine stops once: the first bug check is the one it keeps (a caller further out
+        that catches the same bug check on its way up finds the machine already stopped).
+        """
+        if self.state == CRASHED:
+            return
         if bugcheck.ddi is None:
             bugcheck.ddi = ddi
         self.state = CRASHED
@@ -235,11 +243,36 @@ class Machine:
 
     def access(self, action):
         """Run a memory access; a fault stops the machine."""
+        return self.within("a memory access", action)
+
+    def within(self, where: str, action):
+        """Run *action* as *where* (the slot a DDI's name takes, ``call.ddi``): a bug check
+        raised in it and not inside a DDI it calls stops this machine and names *where*.
+
+        The contexts that are not DDIs — the driver's callbacks the PnP and I/O managers call,
+        the clock's DPCs, unload, a driver's own pointer access — name themselves this way.
+        """
+        caller, call.ddi = call.ddi, where
         try:
             return action()
         except BugCheck as bugcheck:
-            self.crash(bugcheck, "a memory access")
+            self.crash(bugcheck, where)
             raise
+        finally:
+            call.ddi = caller
+
+    def _memory_fault(self, bugcheck: BugCheck) -> None:
+        """The pool found a bad access (a page fault, 0x50 / 0xD5): KeBugCheckEx stops the
+        machine right there, whoever touched the memory — a DDI, a DPC, or the driver's own
+        code outside any DDI (a PMDL field, a PFN array entry, a view of a freed MDL).
+
+        The one choke point for memory: on Windows the fault handler bug-checks the machine
+        whatever code ran (MmAccessFault → KeBugCheckEx).  The bug check names what was
+        running: the DDI or context in ``call.ddi`` (see :meth:`within`), else "a memory
+        access".
+        """
+        where = call.ddi
+        self.crash(bugcheck, "a memory access" if where == OUTSIDE_ANY_DDI else where)
 
     def trace(self, text: str, *args) -> None:
         """Append a line to the framework log (a bounded ring, like KMDF's IFR).
@@ -279,12 +312,7 @@ class Machine:
         """
         limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
         deadline = self.clock.ticks + round(limit)
-        try:
-            finished_in_time = self.clock.run_until(deadline, finished)
-        except BugCheck as bugcheck:
-            if self.bugcheck is None:
-                self.crash(bugcheck, "a DPC")
-            raise
+        finished_in_time = self.within("a DPC", lambda: self.clock.run_until(deadline, finished))
         if not finished_in_time and timeout_ticks is None:
             self.trace(f"{who} is still waiting after {self.HANG_LIMIT:g} s: nothing completed it")
         return finished_in_time
@@ -301,12 +329,9 @@ class Machine:
         self.check_running("Machine.add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
-        try:
-            return EvtDriverDeviceAdd(self.driver.handle, init)
-        except BugCheck as bugcheck:
-            if self.bugcheck is None:
-                self.crash(bugcheck, "EvtDriverDeviceAdd")
-            raise
+        return self.within(
+            "EvtDriverDeviceAdd", lambda: EvtDriverDeviceAdd(self.driver.handle, init)
+        )
 
     def application(self, requestor_mode: int | None = None):
         """A process (UserMode, the default) or a KernelMode client with the device open."""
@@ -338,11 +363,7 @@ class Machine:
         """
         self.check_running("Machine.unload")
         self.trace("Driver unload: deleting WDFDRIVER and its descendants")
-        try:
-            self.driver.delete_object()
-        except BugCheck as bugcheck:
-            self.crash(bugcheck, "driver unload")
-            raise
+        self.within("driver unload", self.driver.delete_object)
         if self.kmdf_verifier:  # FxPoolDestroy dumps only with IsPoolTrackingOn() (wdfpool.cpp)
             for obj in self.objects.values():
                 self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")
