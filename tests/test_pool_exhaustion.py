@@ -208,3 +208,21 @@ def test_every_allocation_may_run_out(io_type):
     AttributeError from a NULL allocation), and the machine keeps running."""
     for limit in [*range(BOOT_POOL, BOOT_POOL + 6000, 24), 64 << 10, 140 << 10, 200 << 10]:
         _whole_driver(limit, io_type)
+
+
+def test_queue_fails_an_irp_it_cannot_make_a_request_for():
+    """FxPkgIo::Dispatch (fxpkgio.cpp): FxRequest::_CreateForPackage failing for want of pool
+    completes the IRP with its status, STATUS_INSUFFICIENT_RESOURCES; the driver's EvtIoRead is
+    never called.  Pool here has room for the IRP and its system buffer, not for the request."""
+    seen = []
+    machine = boot("Toaster")
+    machine.add_device(
+        scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": lambda *args: seen.append(1)})
+    )
+    app = machine.application()
+    machine.pool.limit = machine.pool.in_use[False] + 0x118 + 16 + 0x100  # IRP, buffer, not 0x1B0
+    before = _usage(machine)
+    io = app.ReadFile(bytearray(16))
+    assert (io.Status, io.Information) == (STATUS_INSUFFICIENT_RESOURCES, 0)
+    assert seen == []
+    assert _usage(machine) == before
