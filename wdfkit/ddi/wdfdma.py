@@ -179,6 +179,7 @@ def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
     transaction under the enabler).
     """
     enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "DmaEnabler")
+    Attributes = attributes_arg("Attributes", Attributes)
     status = validate_object_attributes(Attributes, FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED)
     if not NT_SUCCESS(status):
         return status, None

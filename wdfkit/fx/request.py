@@ -192,6 +192,22 @@ class FxRequest(FxObject):
         self.allocated_mdl = None  # the MDL built for a system buffer (m_AllocatedMdl)
 
     @classmethod
+    def construct(cls, machine, irp, queue):
+        """The request's pool block, then — for a request with no IRP of its own yet (one the
+        driver creates, or a synchronous send's FxSyncRequest) — its IRP; None when either
+        cannot be allocated, nothing left allocated (STATUS_INSUFFICIENT_RESOURCES).
+        KMDF allocates that IRP in FxRequestBase::ValidateTarget (fxrequestbase.cpp:
+        FxIrp::AllocateIrp, NULL → STATUS_INSUFFICIENT_RESOURCES, and FxRequest::_Create
+        deletes the request again).  Simplified: KMDF allocates it only once a target is
+        known (at WdfRequestCreate with an IoTarget, else at the first format); wdfkit
+        allocates it with the request."""
+        request = super().construct(machine, irp, queue)
+        if request is not None and request.irp.block is None:
+            machine.pool.free(request.block.address, request.block.tag)
+            return None
+        return request
+
+    @classmethod
     def create_internal(cls, machine, irp, queue):
         """A request the framework makes for itself: for a queue's IRP (FxRequest::
         _CreateForPackage) or for a synchronous send the driver gave no request (FxSyncRequest).

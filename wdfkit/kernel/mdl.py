@@ -137,16 +137,22 @@ def MmSizeOfMdl(Base, Length: int) -> int:
 
 
 class PPFN_NUMBER(PVOID):
-    """A pointer to an MDL's PFN array: ``pfns[i]`` reads entry *i* (checked like any access)."""
+    """A pointer to an MDL's PFN array: ``pfns[i]`` reads entry *i* (checked like any access:
+    past the array's pages it faults and the machine stops; on a stopped machine it raises
+    MachineHalted)."""
 
     __slots__ = ()
 
     def __getitem__(self, index: int) -> int:
-        data = self._machine.pool.read(self.address + 8 * index, 8)
+        machine = self._machine
+        machine.check_running("PPFN_NUMBER[]")
+        data = machine.pool.read(self.address + 8 * index, 8)
         return int.from_bytes(data, "little")
 
     def __setitem__(self, index: int, pfn: int) -> None:
-        self._machine.pool.write(self.address + 8 * index, pfn.to_bytes(8, "little"))
+        machine = self._machine
+        machine.check_running("PPFN_NUMBER[]")
+        machine.pool.write(self.address + 8 * index, pfn.to_bytes(8, "little"))
 
 
 class PMDL(PVOID):
@@ -155,7 +161,9 @@ class PMDL(PVOID):
     Read the fields with the macros (``MmGetMdlByteCount(mdl)``…); only ``Next`` and
     ``MdlFlags`` may be used directly, as the documentation says.  Every field access reads that
     field's bytes in pool, as the compiled macro does (``MmGetMdlByteCount`` is a load from
-    MDL + 0x28), so a freed MDL faults under Verifier at the field's own address.
+    MDL + 0x28), so a freed MDL faults under Verifier at the field's own address, and the fault
+    stops the machine as any bad access does; on a stopped machine every field access raises
+    MachineHalted.
     """
 
     __slots__ = ()
@@ -171,12 +179,16 @@ class PMDL(PVOID):
         return f"MDL 0x{self.address:016X}"
 
     def _fields(self) -> tuple:
-        return _HEADER.unpack(self._machine.pool.read(self.address, MDL_SIZE))
+        machine = self._machine
+        machine.check_running("PMDL")
+        return _HEADER.unpack(machine.pool.read(self.address, MDL_SIZE))
 
     def _field(self, name: str) -> int:
         """Read one field: only its bytes, at MDL + its offset."""
+        machine = self._machine
+        machine.check_running(f"PMDL.{name}")
         offset, layout = _FIELDS[name]
-        return layout.unpack(self._machine.pool.read(self.address + offset, layout.size))[0]
+        return layout.unpack(machine.pool.read(self.address + offset, layout.size))[0]
 
     def _set(self, index: int, value: int) -> None:
         fields = list(self._fields())

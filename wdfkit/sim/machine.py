@@ -32,6 +32,7 @@ Simplified: one processor, one driver, no devices until a lesson creates them.
 import random
 from collections import deque
 
+from ..fx.call import OUTSIDE_ANY_DDI, call
 from ..fx.driver import FX_TAG, FxDriver, driver_tag
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
 from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
@@ -55,6 +56,9 @@ RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
 STOPPED = "stopped"  # a Python exception escaped a driver callback: see Machine.run_callback
 IMAGE_BASE = 0xFFFFF80612340000  # where the simulated driver image is loaded
 DRIVER_NAME_ADDRESS = IMAGE_BASE + 0x3040  # its name string, as 0xC4/0x62 reports it
+GLOBALS_SIZE = 0x310  # FX_DRIVER_GLOBALS, allocated before DriverEntry
+BOOT_POOL = GLOBALS_SIZE + FxDriver.OBJECT_SIZE
+"""Nonpaged pool that loading the driver takes: the smallest ``pool_limit`` a machine accepts."""
 
 _machines: list["Machine | None"] = [None]
 """Which machine DDIs act on: slot 0 holds the activated machine (or None), each later slot a
@@ -133,8 +137,13 @@ class Machine:
         _check_options(driver_pool_tag, seed, log_size, scan_phase)
         if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
             raise TypeError("Machine: driver_name must be a non-empty ASCII string")
-        if not isinstance(pool_limit, int) or pool_limit <= 0:
-            raise ValueError("Machine: pool_limit must be a positive number of bytes")
+        if isinstance(pool_limit, bool) or not isinstance(pool_limit, int):
+            raise TypeError(f"Machine: pool_limit must be an int, not {type(pool_limit).__name__}")
+        if pool_limit < BOOT_POOL:
+            raise ValueError(
+                f"Machine: pool_limit must be at least {BOOT_POOL} bytes, what loading the "
+                f"driver takes (FX_DRIVER_GLOBALS and the WDFDRIVER); got {pool_limit}"
+            )
         self.driver_name = driver_name
         self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
         """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
@@ -149,6 +158,7 @@ class Machine:
         self.irql = 0
         """Current IRQL: PASSIVE_LEVEL (0), APC_LEVEL (1) or DISPATCH_LEVEL (2)."""
         self.pool = Pool(pool_limit, self.driver_verifier, lambda: self.irql)
+        self.pool.on_fault = self._memory_fault
         self.objects: dict[int, object] = {}
         """Live framework objects by handle value."""
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
@@ -168,7 +178,7 @@ class Machine:
         self.bugcheck: BugCheck | None = None
         self.return_address = IMAGE_BASE + 0x1A2C
         self.tag = driver_tag(driver_name, driver_pool_tag)
-        self._globals_block = self.pool.allocate(NonPagedPoolNx, 0x310, FX_TAG, FRAMEWORK)
+        self._globals_block = self.pool.allocate(NonPagedPoolNx, GLOBALS_SIZE, FX_TAG, FRAMEWORK)
         self.driver_globals = self._globals_block.address
         """Address of FX_DRIVER_GLOBALS: parameter 4 of every WDF_VIOLATION."""
         self.trace(f"FxInitialize: {self.verifiers()}")  # before DriverEntry, as in globals.cpp
@@ -243,7 +253,14 @@ class Machine:
             raise MachineHalted(f"{ddi}: this machine stopped: {self.stopped_by}")
 
     def crash(self, bugcheck: BugCheck, ddi: str) -> None:
-        """KeBugCheckEx: record the bug check and stop the machine."""
+        """KeBugCheckEx: record the bug check and stop the machine.
+
+        A machine stops once: the first bug check (or the exception that stopped it, see
+        :meth:`run_callback`) is the one it keeps; a caller further out that catches the same
+        bug check on its way up finds the machine already stopped.
+        """
+        if self.state is not RUNNING:
+            return
         if bugcheck.ddi is None:
             bugcheck.ddi = ddi
         self.state = CRASHED
@@ -254,11 +271,36 @@ class Machine:
 
     def access(self, action):
         """Run a memory access; a fault stops the machine."""
+        return self.within("a memory access", action)
+
+    def within(self, where: str, action):
+        """Run *action* as *where* (the slot a DDI's name takes, ``call.ddi``): a bug check
+        raised in it and not inside a DDI it calls stops this machine and names *where*.
+
+        The contexts that are not DDIs — the driver's callbacks the PnP and I/O managers call,
+        the clock's DPCs, unload, a driver's own pointer access — name themselves this way.
+        """
+        caller, call.ddi = call.ddi, where
         try:
             return action()
         except BugCheck as bugcheck:
-            self.crash(bugcheck, "a memory access")
+            self.crash(bugcheck, where)
             raise
+        finally:
+            call.ddi = caller
+
+    def _memory_fault(self, bugcheck: BugCheck) -> None:
+        """The pool found a bad access (a page fault, 0x50 / 0xD5): KeBugCheckEx stops the
+        machine right there, whoever touched the memory — a DDI, a DPC, or the driver's own
+        code outside any DDI (a PMDL field, a PFN array entry, a view of a freed MDL).
+
+        The one choke point for memory: on Windows the fault handler bug-checks the machine
+        whatever code ran (MmAccessFault → KeBugCheckEx).  The bug check names what was
+        running: the DDI or context in ``call.ddi`` (see :meth:`within`), else "a memory
+        access".
+        """
+        where = call.ddi
+        self.crash(bugcheck, "a memory access" if where == OUTSIDE_ANY_DDI else where)
 
     def trace(self, text: str, *args) -> None:
         """Append a line to the framework log (a bounded ring, like KMDF's IFR).
@@ -298,12 +340,7 @@ class Machine:
         """
         limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
         deadline = self.clock.ticks + round(limit)
-        try:
-            finished_in_time = self.clock.run_until(deadline, finished)
-        except BugCheck as bugcheck:
-            if self.bugcheck is None:
-                self.crash(bugcheck, "a DPC")
-            raise
+        finished_in_time = self.within("a DPC", lambda: self.clock.run_until(deadline, finished))
         if not finished_in_time and timeout_ticks is None:
             self.trace(f"{who} is still waiting after {self.HANG_LIMIT:g} s: nothing completed it")
         return finished_in_time
@@ -325,14 +362,12 @@ class Machine:
         self.check_running("Machine.add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
-        try:
-            return self.run_callback(
+        return self.within(
+            "EvtDriverDeviceAdd",
+            lambda: self.run_callback(
                 "EvtDriverDeviceAdd", EvtDriverDeviceAdd, self.driver.handle, init
-            )
-        except BugCheck as bugcheck:
-            if self.bugcheck is None:
-                self.crash(bugcheck, "EvtDriverDeviceAdd")
-            raise
+            ),
+        )
 
     stopped_by: str = ""
     """Why a STOPPED machine stopped: the callback and the exception that escaped it."""
@@ -400,11 +435,7 @@ class Machine:
         """
         self.check_running("Machine.unload")
         self.trace("Driver unload: deleting WDFDRIVER and its descendants")
-        try:
-            self.driver.delete_object()
-        except BugCheck as bugcheck:
-            self.crash(bugcheck, "driver unload")
-            raise
+        self.within("driver unload", self.driver.delete_object)
         if self.kmdf_verifier:  # FxPoolDestroy dumps only with IsPoolTrackingOn() (wdfpool.cpp)
             for obj in self.objects.values():
                 self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")
