@@ -387,7 +387,8 @@ class FxIoQueue(FxObject):
                 request.handle,
                 "".join(f", {a}" for a in args),
             )
-            callback(self.handle, request.handle, *args)
+            with machine.running_driver_code():  # the driver runs on its own machine
+                callback(self.handle, request.handle, *args)
         finally:
             if lock is not None:
                 lock.release(previous_irql)  # CallbackEnd

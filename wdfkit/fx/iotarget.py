@@ -375,7 +375,8 @@ class FxIoTarget(FxObject):
             events.emit(Event.SENT_REQUEST_COMPLETED, request.handle, status)
         if routine is not None:
             machine.trace("completion routine for %r: %s", request.handle, status)
-            routine(request.handle, self.handle, params, context)
+            with machine.running_driver_code():
+                routine(request.handle, self.handle, params, context)
         request.release()
 
     def cancel(self, request) -> None:

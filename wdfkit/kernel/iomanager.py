@@ -126,7 +126,8 @@ class Application:
             len(out_data),
         )
         try:
-            self.device.dispatch(irp)
+            with machine.running_driver_code():  # IofCallDriver on this machine, wherever
+                self.device.dispatch(irp)  # the Python caller stands
         except BugCheck as bugcheck:
             if machine.bugcheck is None:
                 machine.crash(bugcheck, "the driver's I/O callback")

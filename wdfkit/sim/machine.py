@@ -57,7 +57,8 @@ DRIVER_NAME_ADDRESS = IMAGE_BASE + 0x3040  # its name string, as 0xC4/0x62 repor
 
 _machines: list["Machine | None"] = [None]
 """Which machine DDIs act on: slot 0 holds the activated machine (or None), each later slot a
-``with`` block's machine, innermost last.  Only :func:`current_machine` reads it."""
+``with`` block's machine, innermost last; :meth:`Machine.running_driver_code` pushes onto it too.
+Only :func:`current_machine` reads it."""
 
 
 def current_machine(caller: str = "wdfkit") -> "Machine":
@@ -73,6 +74,39 @@ def current_machine(caller: str = "wdfkit") -> "Machine":
             "or run the code inside 'with Machine():'"
         )
     return machine
+
+
+def _leave(machine: "Machine") -> None:
+    """Drop the innermost entry of *machine* from the stack (a ``with`` block's or a driver
+    call's), whichever order the blocks end in."""
+    for slot in range(len(_machines) - 1, 0, -1):
+        if _machines[slot] is machine:
+            del _machines[slot]
+            return
+
+
+class DriverCode:
+    """``with machine.running_driver_code():`` — the simulation calling into the driver.
+
+    On Windows a driver's callbacks run on the computer whose kernel called them; here the
+    machine that calls a driver routine (an EvtIo… callback, a completion routine, a cleanup
+    callback, EvtDriverDeviceAdd, a DPC run by the clock) is made current for the call, so the
+    DDIs the routine calls act on that machine whichever machine is current outside it (or
+    when none is).  One small object per machine, reused: a push and a pop per call.
+    """
+
+    __slots__ = ("machine",)
+
+    def __init__(self, machine: "Machine") -> None:
+        self.machine = machine
+
+    def __enter__(self) -> "Machine":
+        _machines.append(self.machine)
+        return self.machine
+
+    def __exit__(self, *exc) -> bool:
+        _leave(self.machine)
+        return False
 
 
 class Machine:
@@ -111,6 +145,7 @@ class Machine:
         if not isinstance(pool_limit, int) or pool_limit <= 0:
             raise ValueError("Machine: pool_limit must be a positive number of bytes")
         self.driver_name = driver_name
+        self._driver_code = DriverCode(self)
         self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
         """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
         lookaside lists, 0xC4 for the pool mistakes it catches."""
@@ -187,11 +222,13 @@ class Machine:
         return self
 
     def __exit__(self, *exc) -> bool:
-        for slot in range(len(_machines) - 1, 0, -1):  # the innermost entry of this machine
-            if _machines[slot] is self:
-                del _machines[slot]
-                break
+        _leave(self)
         return False
+
+    def running_driver_code(self) -> DriverCode:
+        """A context manager that makes this machine current while the simulation runs the
+        driver's code (see :class:`DriverCode`); cheap enough for every request."""
+        return self._driver_code
 
     def activate(self) -> "Machine":
         """Make this the machine DDIs act on outside any ``with`` block; returns self."""
@@ -258,7 +295,8 @@ class Machine:
             raise ValueError("Machine.advance: seconds must be a number ≥ 0")
         self.check_running("Machine.advance")
         deadline = self.clock.ticks + round(seconds * TICKS_PER_SECOND)
-        self.access(lambda: self.clock.run_until(deadline))
+        with self._driver_code:  # DPCs and completions that fall due run on this machine
+            self.access(lambda: self.clock.run_until(deadline))
 
     HANG_LIMIT = 60.0
     """Virtual seconds a synchronous wait runs before it gives up (see :meth:`wait_for`)."""
@@ -272,7 +310,8 @@ class Machine:
         limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
         deadline = self.clock.ticks + round(limit)
         try:
-            finished_in_time = self.clock.run_until(deadline, finished)
+            with self._driver_code:
+                finished_in_time = self.clock.run_until(deadline, finished)
         except BugCheck as bugcheck:
             if self.bugcheck is None:
                 self.crash(bugcheck, "a DPC")
@@ -294,7 +333,8 @@ class Machine:
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
         try:
-            return EvtDriverDeviceAdd(self.driver.handle, init)
+            with self._driver_code:
+                return EvtDriverDeviceAdd(self.driver.handle, init)
         except BugCheck as bugcheck:
             if self.bugcheck is None:
                 self.crash(bugcheck, "EvtDriverDeviceAdd")
@@ -331,7 +371,8 @@ class Machine:
         self.check_running("Machine.unload")
         self.trace("Driver unload: deleting WDFDRIVER and its descendants")
         try:
-            self.driver.delete_object()
+            with self._driver_code:  # cleanup and destroy callbacks run on this machine
+                self.driver.delete_object()
         except BugCheck as bugcheck:
             self.crash(bugcheck, "driver unload")
             raise

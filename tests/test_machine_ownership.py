@@ -1,0 +1,117 @@
+"""Which machine a driver's code runs on (issue 15 item 11)."""
+# ruff: noqa: F403, F405  (the tests use the DDI names exactly as a driver would)
+
+import pytest
+
+from wdfkit import *
+from wdfkit.course import scenarios
+from wdfkit.kernel.lowerdevice import pattern
+from wdfkit.sim.machine import current_machine
+
+
+@pytest.fixture
+def nothing_activated():
+    """No activated machine during the test; whatever was activated comes back after it."""
+    try:
+        activated = current_machine()
+    except RuntimeError:
+        activated = None
+    if activated is not None:
+        activated.deactivate()
+    yield
+    if activated is not None:
+        activated.activate()
+
+
+def forwarding_machine(seen: dict) -> Machine:
+    """A machine whose EvtIoRead forwards to the lower device (scenario 2's driver) and whose
+    completion routine records the machine its DDIs act on; not activated, not entered."""
+
+    def EvtIoRead(Queue, Request, Length):
+        seen["EvtIoRead"] = current_machine()
+        target = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        WdfIoTargetFormatRequestForRead(target, Request, memory, None, None)
+        WdfRequestSetCompletionRoutine(Request, Done, None)
+        assert WdfRequestSend(Request, target, None)
+
+    def Done(Request, Target, Params, Context):
+        seen["completion routine"] = current_machine()
+        WdfRequestComplete(Request, Params.IoStatus.Status)
+
+    def cleanup(Object):
+        seen["EvtCleanupCallback"] = current_machine()
+
+    def setup(device):
+        seen["EvtDriverDeviceAdd"] = current_machine()
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+        attributes.EvtCleanupCallback = cleanup
+        WdfObjectCreate(attributes)
+
+    machine = Machine("Forwarder")
+    add = scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}, setup)
+    assert machine.add_device(add) == STATUS_SUCCESS
+    return machine
+
+
+def test_callbacks_run_on_their_own_machine_with_no_machine_current(nothing_activated):
+    """Issue 15 item 11: ``app.ReadFile`` outside any ``with`` used to fail inside the driver
+    ("WdfRequestComplete: no simulated machine is active").  The I/O manager calls the driver on
+    its own machine (IofCallDriver), and so does every entry from the simulation into the
+    driver: EvtDriverDeviceAdd (Machine.add_device), EvtIo… (FxIoQueue presentation), the
+    completion routine (FxRequestBase::CompleteSubmitted, run from the lower device's DPC by
+    the clock), cleanup callbacks (unload)."""
+    seen = {}
+    machine = forwarding_machine(seen)
+    with pytest.raises(RuntimeError, match="no simulated machine"):
+        current_machine()
+    buffer = bytearray(16)
+    result = machine.application().ReadFile(buffer)
+    assert result.Status == STATUS_SUCCESS and result.Information == 16
+    assert buffer == pattern(16)
+    machine.unload()
+    assert seen == dict.fromkeys(
+        ["EvtDriverDeviceAdd", "EvtIoRead", "completion routine", "EvtCleanupCallback"], machine
+    )
+    with pytest.raises(RuntimeError, match="no simulated machine"):  # nothing left current
+        current_machine()
+
+
+def test_callbacks_act_on_their_machine_while_another_is_current(nothing_activated):
+    """Issue 15 item 11: with another machine current (entered or activated), the driver's
+    callbacks used to act on that one.  Overlapped I/O completed later by ``advance`` (the
+    lower device's DPC and the completion routine) runs on the driver's machine too."""
+    seen = {}
+    machine = forwarding_machine(seen)
+    other = Machine("Other")
+    objects_before = dict(other.objects)
+    with other:
+        io = machine.application().ReadFile(bytearray(8), overlapped=True)
+        assert not io.done and seen["EvtIoRead"] is machine
+        machine.advance(0.01)
+    assert io.IoStatus.Status == STATUS_SUCCESS
+    assert seen["completion routine"] is machine
+    other.activate()
+    try:
+        assert machine.application().ReadFile(bytearray(8)).Status == STATUS_SUCCESS
+        machine.unload()
+    finally:
+        other.deactivate()
+    assert seen["EvtCleanupCallback"] is machine
+    assert other.objects == objects_before and other.state == "running"
+
+
+def test_a_bug_check_in_a_callback_stops_the_callbacks_machine(nothing_activated):
+    """Issue 15 item 11: a bug check raised by a DDI inside the driver's callback stops the
+    driver's machine, not the machine that happens to be current outside."""
+
+    def EvtIoRead(Queue, Request, Length):
+        WdfObjectDelete(None)  # 0x10D / WDF_INVALID_HANDLE... as a NULL handle
+
+    machine = Machine()
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}))
+    with Machine() as other:
+        with pytest.raises(BugCheck):
+            machine.application().ReadFile(bytearray(8))
+    assert machine.state == "crashed" and other.state == "running"
