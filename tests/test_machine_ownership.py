@@ -1,4 +1,5 @@
-"""Which machine a driver's code runs on (issue 15 item 11)."""
+"""Which machine a driver's code runs on, and what belongs to which machine (issue 15
+items 11 and 12)."""
 # ruff: noqa: F403, F405  (the tests use the DDI names exactly as a driver would)
 
 import pytest
@@ -115,3 +116,78 @@ def test_a_bug_check_in_a_callback_stops_the_callbacks_machine(nothing_activated
         with pytest.raises(BugCheck):
             machine.application().ReadFile(bytearray(8))
     assert machine.state == "crashed" and other.state == "running"
+
+
+def test_machines_are_named_by_number_and_driver():
+    """Issue 15 item 12: error messages name machines ``machine #N 'Driver'``; N counts the
+    machines this Python process created, so names are deterministic in a notebook run."""
+    first, second = Machine("Toaster"), Machine("Echo")
+    assert second.number == first.number + 1
+    assert second.name == f"machine #{second.number} 'Echo'"
+
+
+@pytest.mark.parametrize("what", ["handle", "PVOID", "PMDL", "NPAGED_LOOKASIDE_LIST", "WDFMEMORY"])
+def test_things_from_another_machine_are_refused_naming_both(what):
+    """Issue 15 item 12: a handle, a PVOID, a PMDL or a lookaside list header of machine A
+    passed to a DDI on machine B is refused with a ValueError that names the DDI, the
+    parameter and both machines, before anything on either machine changes (it used to free
+    A's pool or read B's memory at A's address)."""
+    a, b = Machine("Alpha"), Machine("Beta")
+    with a:
+        _, handle = WdfObjectCreate(None)
+        p = ExAllocatePoolWithTag(NonPagedPoolNx, 64, "1gaT")
+        mdl = IoAllocateMdl(p, 64, False, False, None)
+        header = NPAGED_LOOKASIDE_LIST()
+        ExInitializeNPagedLookasideList(header, None, None, 0, 64, "1gaT", 0)
+        _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "1gaT", 64)
+    a_blocks = len(a.pool.live_blocks())
+    calls = {
+        "handle": ("WdfObjectDelete", "Object", lambda: WdfObjectDelete(handle)),
+        "PVOID": ("ExFreePoolWithTag", "P", lambda: ExFreePoolWithTag(p, "1gaT")),
+        "PMDL": ("IoFreeMdl", "Mdl", lambda: IoFreeMdl(mdl)),
+        "NPAGED_LOOKASIDE_LIST": (
+            "ExAllocateFromNPagedLookasideList",
+            "Lookaside",
+            lambda: ExAllocateFromNPagedLookasideList(header),
+        ),
+        "WDFMEMORY": (
+            "WdfMemoryCopyFromBuffer",
+            "Buffer",
+            lambda: WdfMemoryCopyFromBuffer(memory, 0, p, 8),
+        ),
+    }
+    ddi, param, call = calls[what]
+    with b:
+        if what == "WDFMEMORY":  # B's memory, A's pointer: the PVOID check names it
+            _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "1gaT", 64)
+        with pytest.raises(ValueError) as refused:
+            call()
+    message = str(refused.value)
+    assert message.startswith(f"{ddi}: {param} is ")
+    assert f"from {a.name}; this call runs on {b.name}" in message
+    assert a.state == b.state == "running" and len(a.pool.live_blocks()) == a_blocks
+
+
+def test_another_machines_mdl_in_a_memory_descriptor_is_refused():
+    """Issue 15 item 12: an MDL or buffer of another machine inside a WDF_MEMORY_DESCRIPTOR."""
+    a = Machine("Alpha")
+    with a:
+        p = ExAllocatePoolWithTag(NonPagedPoolNx, 64, "1gaT")
+        mdl = IoAllocateMdl(p, 64, False, False, None)
+        MmBuildMdlForNonPagedPool(mdl)
+    holder = {}
+    b = Machine("Beta")
+    with b:
+        b.add_device(
+            scenarios.queue_driver(
+                WdfDeviceIoBuffered, {}, lambda d: holder.update(t=WdfDeviceGetIoTarget(d))
+            )
+        )
+        for init, value in ((WDF_MEMORY_DESCRIPTOR_INIT_MDL, mdl), (None, p)):
+            descriptor = WDF_MEMORY_DESCRIPTOR()
+            if init is None:
+                WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(descriptor, value, 16)
+            else:
+                init(descriptor, value, 16)
+            with pytest.raises(ValueError, match=f"from {a.name}; this call runs on {b.name}"):
+                WdfIoTargetSendReadSynchronously(holder["t"], None, descriptor, None, None)

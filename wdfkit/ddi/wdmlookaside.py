@@ -7,7 +7,7 @@ Depth argument is ignored, as Windows ignores it; an Entry that is not a live po
 refused the way a pool free would refuse it, where Windows would push it blindly.
 """
 
-from ..fx.call import call, named
+from ..fx.call import call, foreign, named
 from ..kernel.lookaside import LookasideList
 from ..kernel.pointer import PVOID
 from ..kernel.pool import DRIVER, NonPagedPool, PagedPool
@@ -38,6 +38,7 @@ class NPAGED_LOOKASIDE_LIST:
 
     def __init__(self) -> None:
         self.L: LookasideList | None = None
+        self._machine = None  # the machine that initialised it
 
     def __repr__(self) -> str:
         if self.L is None:
@@ -62,22 +63,25 @@ def _initialize(machine, kind, Lookaside, Allocate, Free, Flags, Size, Tag, Dept
     ulong("Depth", Depth)  # reserved: ignored
     pool_type = (PagedPool if kind.paged else NonPagedPool) | flags
     Lookaside.L = LookasideList(machine, pool_type, size, tag, DRIVER, call.ddi)
+    Lookaside._machine = machine
 
 
-def _live(Lookaside, kind) -> LookasideList:
+def _live(machine, Lookaside, kind) -> LookasideList:
     if type(Lookaside) is not kind or Lookaside.L is None or Lookaside.L.deleted:
         raise ValueError(named(f"Lookaside must be an initialised, undeleted {kind.__name__}"))
+    if Lookaside._machine is not machine:
+        raise foreign("Lookaside", "a lookaside list", Lookaside._machine, machine)
     return Lookaside.L
 
 
 def _allocate(machine, Lookaside, kind):
-    lookaside = _live(Lookaside, kind)
+    lookaside = _live(machine, Lookaside, kind)
     block = lookaside.allocate()
     return None if block is None else PVOID(block.address, machine)
 
 
 def _free(machine, Lookaside, Entry, kind):
-    lookaside = _live(Lookaside, kind)
+    lookaside = _live(machine, Lookaside, kind)
     entry = pointer("Entry", Entry, machine)
     if entry is None:
         raise ValueError(named("Entry is NULL"))
@@ -113,7 +117,7 @@ def ExFreeToNPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
 def ExDeleteNPagedLookasideList(machine, Lookaside) -> None:
     """Free every held block to pool and stop tuning the list.  Blocks still in use are
     not tracked: return them with ExFreePool before unloading."""
-    _live(Lookaside, NPAGED_LOOKASIDE_LIST).delete()
+    _live(machine, Lookaside, NPAGED_LOOKASIDE_LIST).delete()
 
 
 @ddi
@@ -137,4 +141,4 @@ def ExFreeToPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
 @ddi
 def ExDeletePagedLookasideList(machine, Lookaside) -> None:
     """As ExDeleteNPagedLookasideList, for a paged list."""
-    _live(Lookaside, PAGED_LOOKASIDE_LIST).delete()
+    _live(machine, Lookaside, PAGED_LOOKASIDE_LIST).delete()

@@ -29,6 +29,7 @@ the unload path (FxDriver deletion, FxPoolDestroy, Driver Verifier's leak check)
 Simplified: one processor, one driver, no devices until a lesson creates them.
 """
 
+import itertools
 import random
 from collections import deque
 
@@ -59,6 +60,10 @@ _machines: list["Machine | None"] = [None]
 """Which machine DDIs act on: slot 0 holds the activated machine (or None), each later slot a
 ``with`` block's machine, innermost last; :meth:`Machine.running_driver_code` pushes onto it too.
 Only :func:`current_machine` reads it."""
+
+_numbers = itertools.count(1)
+"""Machine numbers, in the order this Python process creates machines: what error messages
+name ("machine #2 'Toaster'") when something of one machine is used on another."""
 
 
 def current_machine(caller: str = "wdfkit") -> "Machine":
@@ -145,6 +150,10 @@ class Machine:
         if not isinstance(pool_limit, int) or pool_limit <= 0:
             raise ValueError("Machine: pool_limit must be a positive number of bytes")
         self.driver_name = driver_name
+        self.number = next(_numbers)
+        """This machine's number in this Python process (1 for the first one created)."""
+        self.name = f"machine #{self.number} '{driver_name}'"
+        """How error messages name this machine: ``machine #2 'Toaster'``."""
         self._driver_code = DriverCode(self)
         self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
         """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
