@@ -1,5 +1,6 @@
-"""Which machine a driver's code runs on, and what belongs to which machine (issue 15
-items 11 and 12)."""
+"""Which machine a driver's code runs on, what belongs to which machine, and four decisions of
+issue 15 item 16 (WdfObjectDelete on a delivered request, a late free to a deleted lookaside
+list, unloading while the driver owns a request, an IRQL left raised between cells)."""
 # ruff: noqa: F403, F405  (the tests use the DDI names exactly as a driver would)
 
 import pytest
@@ -191,3 +192,103 @@ def test_another_machines_mdl_in_a_memory_descriptor_is_refused():
                 init(descriptor, value, 16)
             with pytest.raises(ValueError, match=f"from {a.name}; this call runs on {b.name}"):
                 WdfIoTargetSendReadSynchronously(holder["t"], None, descriptor, None, None)
+
+
+# -- item 16: four decisions ----------------------------------------------------------------
+
+
+def test_wdfobjectdelete_on_a_delivered_request_is_not_refused_and_never_completes_it():
+    """Issue 15 item 16.  KMDF does not refuse it: WdfObjectDelete refuses only objects marked
+    NoDeleteDDI (fxobjectapi.cpp, WdfObjectDelete: IsNoDeleteDDI → STATUS_CANNOT_DELETE), and
+    FxRequest never marks itself so (the MarkNoDeleteDDI callers are the driver, devices, file
+    objects, default/dispatch queues, child lists, resources, USB, WMI — fxrequest.cpp and
+    fxrequestbase.cpp have none).  Deleting does not complete the IRP, so the application
+    waits: wdfkit's synchronous ReadFile gives up after HANG_LIMIT with STATUS_PENDING and says
+    so in the log.  The machine keeps running."""
+
+    def EvtIoRead(Queue, Request, Length):
+        WdfObjectDelete(Request)
+
+    machine = boot("Toaster")
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}))
+    result = machine.application().ReadFile(bytearray(8))
+    assert result.Status == STATUS_PENDING
+    log = machine.log_lines()
+    assert "CANNOT_DELETE" not in "".join(log)
+    assert "WdfObjectDelete(WDFREQUEST" in log[-2] and "still waiting after 60 s" in log[-1]
+    assert machine.state == "running"
+
+
+def test_free_to_a_deleted_kernel_list_goes_to_pool():
+    """Issue 15 item 16.  Windows does not catch it: ExDeleteNPagedLookasideList
+    (ExpRemoveGeneralLookaside, Windows 11) unlinks the list and sets Depth to 0, so the late
+    ExFreeToNPagedLookasideList finds "held >= Depth", counts a free miss and calls FreeEx
+    (ExFreePool): the block goes back to pool.  No bug check, no ValueError; the pool shows it
+    freed and a leak check at unload finds nothing."""
+    machine = Machine()
+    with machine:
+        header = NPAGED_LOOKASIDE_LIST()
+        ExInitializeNPagedLookasideList(header, None, None, 0, 64, "1gaT", 0)
+        entry = ExAllocateFromNPagedLookasideList(header)
+        ExDeleteNPagedLookasideList(header)
+        ExFreeToNPagedLookasideList(header, entry)
+        assert (header.L.TotalFrees, header.L.FreeMisses, header.L.Depth) == (1, 1, 0)
+        assert machine.pool.block_at(entry.address) is None or not (
+            machine.pool.block_at(entry.address).allocated
+        )
+    machine.unload()
+    assert machine.state == "unloaded"
+
+
+def test_unload_while_the_driver_owns_a_request_waits_then_refuses():
+    """Issue 15 item 16.  Windows cannot unload a driver whose device still has a request the
+    driver owns: device removal waits until every request is completed
+    (FxPkgIo::StopProcessingForPower, FxIoStopProcessingForPowerPurgeNonManaged, fxpkgio.cpp;
+    FxIoQueue waits on m_PowerIdle, fxioqueue.cpp).  wdfkit waits HANG_LIMIT virtual seconds
+    (a lower device's completion meanwhile finishes the request), then refuses with a
+    RuntimeError naming the request; the machine stays loaded, and unloads once the request
+    is completed."""
+    kept = {}
+
+    def EvtIoRead(Queue, Request, Length):
+        kept["request"] = Request
+
+    machine = boot("Toaster")
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}))
+    io = machine.application().ReadFile(bytearray(8), overlapped=True)
+    with pytest.raises(RuntimeError, match=r"Machine.unload: the driver still owns WDFREQUEST"):
+        machine.unload()
+    assert machine.state == "running" and machine.clock.seconds == 60
+    with machine:
+        WdfRequestComplete(kept["request"], STATUS_SUCCESS)
+    assert io.IoStatus.Status == STATUS_SUCCESS
+    machine.unload()
+    assert machine.state == "unloaded"
+
+
+def test_unload_waits_for_a_request_the_lower_device_completes():
+    """Issue 15 item 16: the removal's wait lets virtual time run, so a forwarded request the
+    lower device completes 1 ms later is finished before the driver unloads."""
+    seen = {}
+    machine = forwarding_machine(seen)
+    io = machine.application().ReadFile(bytearray(8), overlapped=True)
+    assert not io.done
+    machine.unload()
+    assert io.IoStatus.Status == STATUS_SUCCESS and machine.state == "unloaded"
+    assert machine.clock.seconds < 1
+
+
+def test_an_irql_left_raised_stays_raised_for_the_next_call():
+    """Issue 15 item 16: KeRaiseIrql(DISPATCH_LEVEL) in one cell and nothing else: the next
+    cell still runs at DISPATCH_LEVEL (the machine's one processor keeps its IRQL, as a thread
+    keeps it until KeLowerIrql), so its IRQL checks apply: WdfMemoryCreate of paged memory
+    fails with STATUS_INVALID_DEVICE_REQUEST, as KMDF's FxVerifierCheckIrqlLevel does above
+    APC_LEVEL.  KeLowerIrql(old) puts it back."""
+    machine = Machine()
+    with machine:
+        old = KeRaiseIrql(DISPATCH_LEVEL)
+    with machine:  # the next cell
+        assert machine.irql == DISPATCH_LEVEL
+        assert WdfMemoryCreate(None, PagedPool, "1gaT", 64)[0] == STATUS_INVALID_DEVICE_REQUEST
+        KeLowerIrql(old)
+        assert WdfMemoryCreate(None, PagedPool, "1gaT", 64)[0] == STATUS_SUCCESS

@@ -376,8 +376,28 @@ class Machine:
         the address of the driver's name, Arg4 the number of allocations not freed.  Arg3 is
         reserved (on a real machine it holds a pointer into Driver Verifier's own per-driver
         data); wdfkit leaves it 0 and the blue screen says it is reserved.
+
+        A driver that still owns a request cannot be unloaded: Windows unloads a driver only
+        after its devices are removed, and removal waits until every request the driver owns
+        is completed (FxPkgIo::StopProcessingForPower with FxIoStopProcessingForPowerPurge-
+        NonManaged "returns when all requests … have been completed and/or cancelled", only
+        called during device-remove, fxpkgio.cpp; each queue waits on m_PowerIdle,
+        fxioqueue.cpp).  wdfkit waits the same way — virtual time runs, so a request the lower
+        device completes meanwhile is finished — but, as a synchronous wait does, it gives up
+        after HANG_LIMIT virtual seconds: then it refuses with a RuntimeError naming the
+        requests, and the machine stays loaded and running (a real removal would wait for ever).
         """
         self.check_running("Machine.unload")
+        if self._owned_requests() and not self.wait_for(
+            lambda: not self._owned_requests(), None, "Driver unload (device removal)"
+        ):
+            owned = ", ".join(repr(r.handle) for r in self._owned_requests())
+            raise RuntimeError(
+                f"Machine.unload: the driver still owns {owned}; Windows cannot unload it: "
+                "removing the device waits until the driver completes its requests "
+                f"(wdfkit waited {self.HANG_LIMIT:g} virtual seconds). "
+                "Complete them (WdfRequestComplete), then unload."
+            )
         self.trace("Driver unload: deleting WDFDRIVER and its descendants")
         try:
             with self._driver_code:  # cleanup and destroy callbacks run on this machine
@@ -407,6 +427,17 @@ class Machine:
             self.pool.free(self._globals_block.address, FX_TAG)
         self.state = UNLOADED
         self.trace("Driver unloaded")
+
+    def _owned_requests(self) -> list:
+        """The requests the driver's queues have presented and it has not completed yet."""
+        from ..fx.device import FxIoQueue
+
+        return [
+            request
+            for obj in self.objects.values()
+            if isinstance(obj, FxIoQueue)
+            for request in obj.presented
+        ]
 
     # -- what the tools show ------------------------------------------------------------------
     def snapshot(self) -> MachineSnapshot:
