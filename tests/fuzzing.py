@@ -698,7 +698,7 @@ def stateful_fuzz(seed: int, seconds: float | None, report) -> dict:
     session = hostile_session()
     fixed = seconds is None
     config = settings(
-        max_examples=25 if fixed else 200,
+        max_examples=100 if fixed else 200,
         stateful_step_count=40,
         deadline=None,
         derandomize=fixed and seed == 0,
