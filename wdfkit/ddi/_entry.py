@@ -10,7 +10,7 @@ that check arguments (``WDF_ALIGN_SIZE_UP``, …) are marked ``@macro`` to name 
 import functools
 import inspect
 
-from ..fx.call import call, named
+from ..fx.call import call, foreign, named
 from ..fx.handles import WDFHANDLE
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pointer import PVOID, SIZE_T_MAX
@@ -110,7 +110,7 @@ def pointer(param: str, value, machine) -> PVOID | None:
             )
         )
     if value._machine is not machine:
-        raise ValueError(named(f"{param} is an address on another simulated machine"))
+        raise foreign(param, "an address", value._machine, machine)
     return value
 
 

@@ -214,6 +214,7 @@ def WdfDmaTransactionInitialize(
         raise null_bugcheck(machine, "Mdl")
     if not isinstance(Mdl, PMDL):
         raise TypeError(named(f"Mdl must be a PMDL, not {type(Mdl).__name__}"))
+    pointer("Mdl", Mdl, machine)  # another machine's MDL is refused
     va = pointer("VirtualAddress", VirtualAddress, machine)
     length = size_t("Length", Length)
     if length == 0 or not _direction_ok(DmaDirection):

@@ -43,7 +43,7 @@ from ..kernel.ntstatus import (
 from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import DISPATCH_LEVEL, PASSIVE_LEVEL
 from . import _struct as ft
-from ._entry import ddi, macro
+from ._entry import ddi, macro, pointer
 from .wdfmemory import (
     WDF_MEMORY_DESCRIPTOR,
     WDFMEMORY_OFFSET,
@@ -220,7 +220,7 @@ def _descriptor(machine, desc):
     if not isinstance(desc, WDF_MEMORY_DESCRIPTOR):
         raise TypeError(named("a memory descriptor must be a WDF_MEMORY_DESCRIPTOR or None"))
     if desc.Type == WdfMemoryDescriptorTypeBuffer:
-        buffer = desc.u.BufferType.Buffer
+        buffer = pointer("BufferType.Buffer", desc.u.BufferType.Buffer, machine)
         if buffer is None:
             return STATUS_INVALID_PARAMETER, NO_BUFFER
         return STATUS_SUCCESS, (None, (buffer.address, desc.u.BufferType.Length), 0)
@@ -230,6 +230,7 @@ def _descriptor(machine, desc):
             return STATUS_INVALID_PARAMETER, NO_BUFFER
         if not isinstance(mdl, mdls.PMDL):
             raise TypeError(named(f"MdlType.Mdl must be a PMDL, not {type(mdl).__name__}"))
+        pointer("MdlType.Mdl", mdl, machine)  # another machine's MDL is refused
         address = mdls.system_address(mdl)
         if address is None:
             return STATUS_INSUFFICIENT_RESOURCES, NO_BUFFER

@@ -247,6 +247,13 @@ def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
     Returns nothing.  On an object the framework owns (WDFDRIVER, …) nothing happens:
     KMDF traces STATUS_CANNOT_DELETE and makes a verifier debug break.
 
+    A request a queue delivered is not one of those: KMDF refuses only objects marked
+    NoDeleteDDI (this DDI in fxobjectapi.cpp), and no FxRequest is marked so (MarkNoDeleteDDI
+    is called for the driver, devices, file objects, default and dispatch queues, child lists,
+    resource lists, USB and WMI objects).  The request is deleted like any object, but deleting
+    it does not complete its IRP: the I/O stays pending and the application waits (wdfkit's
+    gives up after ``Machine.HANG_LIMIT`` with STATUS_PENDING).  Complete it instead.
+
     Bug checks: 0x10D / WDF_INVALID_HANDLE (0x5) for a NULL, stale or non-object handle.
     Fidelity: kmdf-semantics.md §1.8, §6.3, §7.
     """

@@ -219,7 +219,14 @@ def KeGetCurrentIrql(machine) -> int:
 
 @ddi
 def KeRaiseIrql(machine, NewIrql: int) -> int:
-    """Raise the IRQL; returns OldIrql (C's out-parameter).  Lowering with it: bug check 0x9."""
+    """Raise the IRQL; returns OldIrql (C's out-parameter).  Lowering with it: bug check 0x9.
+
+    The IRQL belongs to the machine's one processor and stays raised until KeLowerIrql: a
+    notebook cell that raises it and stops leaves the next cell, and the next application
+    request, running at that IRQL, with the IRQL checks that apply there.  (On Windows a thread
+    cannot stop at a raised IRQL: returning to user mode above PASSIVE_LEVEL is bug check 0x4A
+    IRQL_GT_ZERO_AT_SYSTEM_SERVICE.  A cell is not such a return, so wdfkit does not model it.)
+    """
     new = irql_value("NewIrql", NewIrql)
     old = machine.irql
     if new < old:

@@ -5,9 +5,19 @@ routines; lookaside-depth.md §2, §3, §6.
 Simplified: custom Allocate/Free routines are not modelled (pass None, as KMDF does); the
 Depth argument is ignored, as Windows ignores it; an Entry that is not a live pool block is
 refused the way a pool free would refuse it, where Windows would push it blindly.
+
+A list used after ExDelete…LookasideList is a driver bug that Windows does not catch, and
+neither does wdfkit: the delete (ExpRemoveGeneralLookaside in Windows 11) unlinks the list
+and sets its Depth to 0, so a late ExFreeTo… is a free miss that hands the block to the
+list's Free routine, ExFreePool, and a late ExAllocateFrom… is a miss that takes a new block
+from pool (ExFreeToNPagedLookasideList: "held >= Depth" → FreeEx).  No bug check, no error:
+the counters still move, and the list is no longer tuned.  (The Server 2003 kernel, WRK
+lookasid.c, left Depth alone, so the block went onto a list nobody frees: a leak Driver
+Verifier reports at unload.)  On a real machine the header often lives in memory freed with
+the list, which makes the late call a use-after-free; wdfkit's header is a Python object.
 """
 
-from ..fx.call import call, named
+from ..fx.call import call, foreign, named
 from ..kernel.lookaside import LookasideList
 from ..kernel.pointer import PVOID
 from ..kernel.pool import DRIVER, NonPagedPool, PagedPool
@@ -38,6 +48,7 @@ class NPAGED_LOOKASIDE_LIST:
 
     def __init__(self) -> None:
         self.L: LookasideList | None = None
+        self._machine = None  # the machine that initialised it
 
     def __repr__(self) -> str:
         if self.L is None:
@@ -62,22 +73,33 @@ def _initialize(machine, kind, Lookaside, Allocate, Free, Flags, Size, Tag, Dept
     ulong("Depth", Depth)  # reserved: ignored
     pool_type = (PagedPool if kind.paged else NonPagedPool) | flags
     Lookaside.L = LookasideList(machine, pool_type, size, tag, DRIVER, call.ddi)
+    Lookaside._machine = machine
 
 
-def _live(Lookaside, kind) -> LookasideList:
-    if type(Lookaside) is not kind or Lookaside.L is None or Lookaside.L.deleted:
-        raise ValueError(named(f"Lookaside must be an initialised, undeleted {kind.__name__}"))
+def _initialised(machine, Lookaside, kind) -> LookasideList:
+    """The list behind an initialised header of *kind* from this machine (deleted or not)."""
+    if type(Lookaside) is not kind or Lookaside.L is None:
+        raise ValueError(named(f"Lookaside must be an initialised {kind.__name__}"))
+    if Lookaside._machine is not machine:
+        raise foreign("Lookaside", "a lookaside list", Lookaside._machine, machine)
     return Lookaside.L
 
 
+def _live(machine, Lookaside, kind) -> LookasideList:
+    lookaside = _initialised(machine, Lookaside, kind)
+    if lookaside.deleted:
+        raise ValueError(named(f"Lookaside must be an initialised, undeleted {kind.__name__}"))
+    return lookaside
+
+
 def _allocate(machine, Lookaside, kind):
-    lookaside = _live(Lookaside, kind)
+    lookaside = _initialised(machine, Lookaside, kind)  # deleted: a miss, see the module
     block = lookaside.allocate()
     return None if block is None else PVOID(block.address, machine)
 
 
 def _free(machine, Lookaside, Entry, kind):
-    lookaside = _live(Lookaside, kind)
+    lookaside = _initialised(machine, Lookaside, kind)  # deleted: a free miss, see the module
     entry = pointer("Entry", Entry, machine)
     if entry is None:
         raise ValueError(named("Entry is NULL"))
@@ -113,7 +135,7 @@ def ExFreeToNPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
 def ExDeleteNPagedLookasideList(machine, Lookaside) -> None:
     """Free every held block to pool and stop tuning the list.  Blocks still in use are
     not tracked: return them with ExFreePool before unloading."""
-    _live(Lookaside, NPAGED_LOOKASIDE_LIST).delete()
+    _live(machine, Lookaside, NPAGED_LOOKASIDE_LIST).delete()
 
 
 @ddi
@@ -137,4 +159,4 @@ def ExFreeToPagedLookasideList(machine, Lookaside, Entry: PVOID) -> None:
 @ddi
 def ExDeletePagedLookasideList(machine, Lookaside) -> None:
     """As ExDeleteNPagedLookasideList, for a paged list."""
-    _live(Lookaside, PAGED_LOOKASIDE_LIST).delete()
+    _live(machine, Lookaside, PAGED_LOOKASIDE_LIST).delete()

@@ -72,7 +72,8 @@ def _mdl(machine, value) -> PMDL:
     if value is None:
         return PMDL(0, machine)
     if isinstance(value, PVOID):
-        return value if isinstance(value, PMDL) else PMDL(pointer("Mdl", value, machine))
+        mdl = pointer("Mdl", value, machine)  # refuses another machine's MDL or address
+        return mdl if isinstance(mdl, PMDL) else PMDL(mdl)
     raise TypeError(named(f"Mdl must be a PMDL, not {type(value).__name__}"))
 
 

@@ -28,3 +28,16 @@ call = Call()
 def named(message: str) -> str:
     """*message* as the current DDI reports it: ``"WdfMemoryCreate: BufferSize must …"``."""
     return f"{call.ddi}: {message}"
+
+
+def foreign(param: str, what: str, owner, machine) -> ValueError:
+    """The error for *param*, *what* (a handle, an address, an MDL, …) that belongs to the
+    machine *owner* and was passed to a DDI running on *machine*.
+
+    Each simulated machine is a separate computer: one machine's handle, pointer or list header
+    means nothing on another (on Windows it would be a stray value, here it would reach into
+    the other machine's pool).  The message names both machines, e.g. ``machine #1 'Toaster'``.
+    """
+    return ValueError(
+        named(f"{param} is {what} from {owner.name}; this call runs on {machine.name}")
+    )

@@ -11,7 +11,7 @@ memory); wdfkit chooses 0x10D/0x5 as kmdf-semantics.md §6.3 recommends.
 """
 
 from ..kernel.bugcheck import WDF_INVALID_HANDLE, WDF_VIOLATION, BugCheck
-from .call import named
+from .call import foreign, named
 
 FX_TYPE_OBJECT = 0x1000
 FX_TYPE_DRIVER = 0x1001
@@ -81,7 +81,7 @@ def get_object(machine, handle, expected_type: int, param: str):
     if not isinstance(handle, WDFHANDLE):
         raise TypeError(named(f"{param} must be a WDF handle, not {type(handle).__name__}"))
     if handle.machine is not machine:
-        raise ValueError(named(f"{param} is a handle from another simulated machine"))
+        raise foreign(param, "a handle", handle.machine, machine)
     obj = machine.objects.get(handle.value)
     if obj is None:
         raise invalid_handle(

@@ -158,7 +158,8 @@ class Application:
             len(in_data),
             len(out_data),
         )
-        machine.within("the driver's I/O callback", lambda: self.device.dispatch(irp))
+        with machine.running_driver_code():  # IofCallDriver on this machine, wherever
+            machine.within("the driver's I/O callback", lambda: self.device.dispatch(irp))
         io = PendingIo(machine, irp)
         return io if overlapped else io.wait()
 

@@ -173,6 +173,10 @@ class PMDL(PVOID):
             address, machine = address.address, address._machine
         elif machine is None:
             raise TypeError("PMDL: cast a PVOID (e.g. from ExAllocatePoolWithTag), not a number")
+        elif isinstance(address, bool) or not isinstance(address, int):
+            raise TypeError(f"PMDL: address must be a PVOID or int, not {type(address).__name__}")
+        elif not hasattr(machine, "pool"):
+            raise TypeError(f"PMDL: machine must be a Machine, not {type(machine).__name__}")
         super().__init__(address, machine)
 
     def __repr__(self) -> str:

@@ -19,6 +19,8 @@ class PVOID:
     __slots__ = ("address", "_machine")
 
     def __init__(self, address: int, machine) -> None:
+        if type(address) is not int or not hasattr(machine, "pool"):
+            _refuse(type(self).__name__, address, machine)
         self.address = address & SIZE_T_MAX
         self._machine = machine
 
@@ -76,3 +78,11 @@ class PVOID:
             )
         self._machine.check_running("PVOID.write")
         self._machine.access(lambda: self._machine.pool.write(self.address, bytes(data)))
+
+
+def _refuse(name: str, address, machine) -> None:
+    """Why a pointer cannot be made from *address* on *machine*: a named TypeError."""
+    if isinstance(address, bool) or not isinstance(address, int):
+        raise TypeError(f"{name}: address must be an int, not {type(address).__name__}")
+    if not hasattr(machine, "pool"):
+        raise TypeError(f"{name}: machine must be a Machine, not {type(machine).__name__}")

@@ -29,6 +29,7 @@ the unload path (FxDriver deletion, FxPoolDestroy, Driver Verifier's leak check)
 Simplified: one processor, one driver, no devices until a lesson creates them.
 """
 
+import itertools
 import random
 from collections import deque
 
@@ -62,7 +63,12 @@ BOOT_POOL = GLOBALS_SIZE + FxDriver.OBJECT_SIZE
 
 _machines: list["Machine | None"] = [None]
 """Which machine DDIs act on: slot 0 holds the activated machine (or None), each later slot a
-``with`` block's machine, innermost last.  Only :func:`current_machine` reads it."""
+``with`` block's machine, innermost last; :meth:`Machine.running_driver_code` pushes onto it too.
+Only :func:`current_machine` reads it."""
+
+_numbers = itertools.count(1)
+"""Machine numbers, in the order this Python process creates machines: what error messages
+name ("machine #2 'Toaster'") when something of one machine is used on another."""
 
 
 def current_machine(caller: str = "wdfkit") -> "Machine":
@@ -101,6 +107,39 @@ def _check_options(driver_pool_tag, seed, log_size, scan_phase) -> None:
     whole("seed", seed, -(1 << 64), (1 << 64) - 1)
     whole("log_size", log_size, 1, LOG_SIZE_MAX)
     whole("scan_phase", scan_phase, 0, 2)
+
+
+def _leave(machine: "Machine") -> None:
+    """Drop the innermost entry of *machine* from the stack (a ``with`` block's or a driver
+    call's), whichever order the blocks end in."""
+    for slot in range(len(_machines) - 1, 0, -1):
+        if _machines[slot] is machine:
+            del _machines[slot]
+            return
+
+
+class DriverCode:
+    """``with machine.running_driver_code():`` — the simulation calling into the driver.
+
+    On Windows a driver's callbacks run on the computer whose kernel called them; here the
+    machine that calls a driver routine (an EvtIo… callback, a completion routine, a cleanup
+    callback, EvtDriverDeviceAdd, a DPC run by the clock) is made current for the call, so the
+    DDIs the routine calls act on that machine whichever machine is current outside it (or
+    when none is).  One small object per machine, reused: a push and a pop per call.
+    """
+
+    __slots__ = ("machine",)
+
+    def __init__(self, machine: "Machine") -> None:
+        self.machine = machine
+
+    def __enter__(self) -> "Machine":
+        _machines.append(self.machine)
+        return self.machine
+
+    def __exit__(self, *exc) -> bool:
+        _leave(self.machine)
+        return False
 
 
 class Machine:
@@ -145,6 +184,11 @@ class Machine:
                 f"driver takes (FX_DRIVER_GLOBALS and the WDFDRIVER); got {pool_limit}"
             )
         self.driver_name = driver_name
+        self.number = next(_numbers)
+        """This machine's number in this Python process (1 for the first one created)."""
+        self.name = f"machine #{self.number} '{driver_name}'"
+        """How error messages name this machine: ``machine #2 'Toaster'``."""
+        self._driver_code = DriverCode(self)
         self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
         """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
         lookaside lists, 0xC4 for the pool mistakes it catches."""
@@ -222,11 +266,13 @@ class Machine:
         return self
 
     def __exit__(self, *exc) -> bool:
-        for slot in range(len(_machines) - 1, 0, -1):  # the innermost entry of this machine
-            if _machines[slot] is self:
-                del _machines[slot]
-                break
+        _leave(self)
         return False
+
+    def running_driver_code(self) -> DriverCode:
+        """A context manager that makes this machine current while the simulation runs the
+        driver's code (see :class:`DriverCode`); cheap enough for every request."""
+        return self._driver_code
 
     def activate(self) -> "Machine":
         """Make this the machine DDIs act on outside any ``with`` block; returns self."""
@@ -327,7 +373,8 @@ class Machine:
             raise ValueError("Machine.advance: seconds must be a number ≥ 0")
         self.check_running("Machine.advance")
         deadline = self.clock.ticks + round(seconds * TICKS_PER_SECOND)
-        self.access(lambda: self.clock.run_until(deadline))
+        with self._driver_code:  # DPCs and completions that fall due run on this machine
+            self.access(lambda: self.clock.run_until(deadline))
 
     HANG_LIMIT = 60.0
     """Virtual seconds a synchronous wait runs before it gives up (see :meth:`wait_for`)."""
@@ -340,7 +387,10 @@ class Machine:
         """
         limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
         deadline = self.clock.ticks + round(limit)
-        finished_in_time = self.within("a DPC", lambda: self.clock.run_until(deadline, finished))
+        with self._driver_code:  # DPCs and completions run on this machine
+            finished_in_time = self.within(
+                "a DPC", lambda: self.clock.run_until(deadline, finished)
+            )
         if not finished_in_time and timeout_ticks is None:
             self.trace(f"{who} is still waiting after {self.HANG_LIMIT:g} s: nothing completed it")
         return finished_in_time
@@ -390,7 +440,8 @@ class Machine:
         misspelt name) have no C equivalent at run time.
         """
         try:
-            return callback(*args)
+            with self._driver_code:  # the driver runs on its own machine
+                return callback(*args)
         except (BugCheck, MachineHalted):
             raise
         except Exception as error:
@@ -432,10 +483,31 @@ class Machine:
         the address of the driver's name, Arg4 the number of allocations not freed.  Arg3 is
         reserved (on a real machine it holds a pointer into Driver Verifier's own per-driver
         data); wdfkit leaves it 0 and the blue screen says it is reserved.
+
+        A driver that still owns a request cannot be unloaded: Windows unloads a driver only
+        after its devices are removed, and removal waits until every request the driver owns
+        is completed (FxPkgIo::StopProcessingForPower with FxIoStopProcessingForPowerPurge-
+        NonManaged "returns when all requests … have been completed and/or cancelled", only
+        called during device-remove, fxpkgio.cpp; each queue waits on m_PowerIdle,
+        fxioqueue.cpp).  wdfkit waits the same way — virtual time runs, so a request the lower
+        device completes meanwhile is finished — but, as a synchronous wait does, it gives up
+        after HANG_LIMIT virtual seconds: then it refuses with a RuntimeError naming the
+        requests, and the machine stays loaded and running (a real removal would wait for ever).
         """
         self.check_running("Machine.unload")
+        if self._owned_requests() and not self.wait_for(
+            lambda: not self._owned_requests(), None, "Driver unload (device removal)"
+        ):
+            owned = ", ".join(repr(r.handle) for r in self._owned_requests())
+            raise RuntimeError(
+                f"Machine.unload: the driver still owns {owned}; Windows cannot unload it: "
+                "removing the device waits until the driver completes its requests "
+                f"(wdfkit waited {self.HANG_LIMIT:g} virtual seconds). "
+                "Complete them (WdfRequestComplete), then unload."
+            )
         self.trace("Driver unload: deleting WDFDRIVER and its descendants")
-        self.within("driver unload", self.driver.delete_object)
+        with self._driver_code:  # cleanup and destroy callbacks run on this machine
+            self.within("driver unload", self.driver.delete_object)
         if self.kmdf_verifier:  # FxPoolDestroy dumps only with IsPoolTrackingOn() (wdfpool.cpp)
             for obj in self.objects.values():
                 self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")
@@ -458,6 +530,17 @@ class Machine:
             self.pool.free(self._globals_block.address, FX_TAG)
         self.state = UNLOADED
         self.trace("Driver unloaded")
+
+    def _owned_requests(self) -> list:
+        """The requests the driver's queues have presented and it has not completed yet."""
+        from ..fx.device import FxIoQueue
+
+        return [
+            request
+            for obj in self.objects.values()
+            if isinstance(obj, FxIoQueue)
+            for request in obj.presented
+        ]
 
     # -- what the tools show ------------------------------------------------------------------
     def snapshot(self) -> MachineSnapshot:
