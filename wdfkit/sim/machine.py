@@ -29,12 +29,13 @@ the unload path (FxDriver deletion, FxPoolDestroy, Driver Verifier's leak check)
 Simplified: one processor, one driver, no devices until a lesson creates them.
 """
 
+import math
 import random
 from collections import deque
 
 from ..fx.driver import FX_TAG, FxDriver, driver_tag
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
-from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
+from ..kernel.clock import MAXIMUM_TICKS, TICKS_PER_SECOND, VirtualClock
 from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
@@ -128,7 +129,10 @@ class Machine:
         """Live framework objects by handle value."""
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
         """The kernel's once-a-second housekeeping: lookaside lists and their history."""
-        self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
+        self.balance_ticks = self.clock.every(
+            TICKS_PER_SECOND, self.balance.tick, self.balance.idle, self.balance.skip
+        )
+        """The once-a-second wake-up; idle stretches are skipped in one step (kernel.clock)."""
         self.events = EventHub()
         """What happens on this machine, announced (see :mod:`wdfkit.sim.events`)."""
         self._timeline: Timeline | None = None
@@ -250,14 +254,38 @@ class Machine:
 
     def _balance_tick(self) -> None:
         self.balance.tick()
-        self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
+        self.balance_ticks = self.clock.every(
+            TICKS_PER_SECOND, self.balance.tick, self.balance.idle, self.balance.skip
+        )
+        """The once-a-second wake-up; idle stretches are skipped in one step (kernel.clock)."""
 
     def advance(self, seconds: float) -> None:
-        """Move virtual time forward, running whatever falls due on the way."""
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise ValueError("Machine.advance: seconds must be a number ≥ 0")
+        """Move virtual time forward, running whatever falls due on the way.
+
+        Idle time is a jump, not a walk: the balance-set manager's once-a-second tick is
+        skipped in one step while it has nothing to do (see :mod:`wdfkit.kernel.clock`), so
+        ``advance(1e9)`` costs what the events on the way cost.  *seconds* is a finite number
+        ≥ 0 that keeps the clock within its 64 bits of 100 ns (about 29,000 years); anything
+        else (NaN, infinity, a negative number, a string, True) is a ValueError.
+        """
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ValueError(
+                f"Machine.advance: seconds must be a finite number ≥ 0, not {seconds!r}"
+            )
+        ticks = round(seconds * TICKS_PER_SECOND)
+        if self.clock.ticks + ticks > MAXIMUM_TICKS:
+            raise ValueError(
+                f"Machine.advance: seconds={seconds!r} would take the clock past its 64 bits "
+                f"of 100 ns (at most {(MAXIMUM_TICKS - self.clock.ticks) // TICKS_PER_SECOND} "
+                "more seconds)"
+            )
         self.check_running("Machine.advance")
-        deadline = self.clock.ticks + round(seconds * TICKS_PER_SECOND)
+        deadline = self.clock.ticks + ticks
         self.access(lambda: self.clock.run_until(deadline))
 
     HANG_LIMIT = 60.0
