@@ -157,7 +157,7 @@ class Irp:
         pages = mdls.ADDRESS_AND_SIZE_TO_SPAN_PAGES(user, len(data))
         block = self._system_block(pages * mdls.PAGE_SIZE, IrpBuffer.DIRECT_MAPPING)  # page-aligned
         mapping = block.address + mdls.BYTE_OFFSET(user)
-        self.machine.pool.write(mapping, bytes(data))
+        self.machine.pool.write(mapping, data)  # a page at a time: no host copy of the whole
         if isinstance(data, memoryview):  # the caller's pages are the buffer: it sees writes
             self.copy_back.append((mapping, data, True))
         mdl = mdls.allocate(self.machine, user, len(data), SYSTEM)
@@ -182,7 +182,7 @@ class Irp:
                 block = self._system_block(n, IrpBuffer.SYSTEM_BUFFER)
                 where = block.address
                 if self.major == IRP_MJ_WRITE:
-                    write(where, bytes(data))
+                    write(where, data)
                 else:
                     self.copy_back.append((where, data, False))
             elif device_flags & DO_DIRECT_IO:
@@ -203,7 +203,7 @@ class Irp:
                 block = self._system_block(size, IrpBuffer.SYSTEM_BUFFER)
                 where = block.address
                 if n_in:
-                    write(where, bytes(in_data))
+                    write(where, in_data)
                 if n_out:
                     self.copy_back.append((where, out_data, False))
             self.input = (where if n_in else None, n_in)
@@ -212,7 +212,7 @@ class Irp:
             where = None
             if n_in:
                 where = self._system_block(n_in, IrpBuffer.SYSTEM_BUFFER).address
-                write(where, bytes(in_data))
+                write(where, in_data)
             self.input = (where, n_in)
             self.output = (self._direct(out_data) if n_out else None, n_out)
         else:
@@ -224,7 +224,7 @@ class Irp:
         if self.requestor_mode == UserMode:
             return self._user_address(len(data))
         block = self._system_block(len(data), IrpBuffer.KERNEL_CALLER_BUFFER)
-        self.machine.pool.write(block.address, bytes(data))
+        self.machine.pool.write(block.address, data)
         if isinstance(data, memoryview):  # an output buffer: the caller sees what lands there
             self.copy_back.append((block.address, data, True))
         return block.address
@@ -259,8 +259,8 @@ class Irp:
         pool = machine.pool
         for address, data, whole in self.copy_back:
             count = len(data) if whole else min(information, len(data))
-            if whole or not NT_ERROR(status):
-                data[:count] = pool.read(address, count, check=False)
+            if whole or not NT_ERROR(status):  # a page at a time, straight into the caller's
+                pool.read_into(address, memoryview(data)[:count], check=False)
         mdl = self.MdlAddress
         while mdl is not None:  # unlock and free every MDL of the chain
             next_mdl = mdl.Next

@@ -82,7 +82,10 @@ class Machine:
     *driver_name* is the driver's service name (it gives the default pool tag); *verifier*
     says whether Driver Verifier verifies the driver, *driver_verifier* and *kmdf_verifier*
     set the two tools apart (each defaults to *verifier*: see the module docstring);
-    *pool_limit* is how many bytes each pool can hand out; *seed* seeds :attr:`rng`, the only
+    *pool_limit* is how many bytes each pool can hand out (default 512 MiB: both pools written
+    full with distinct bytes cost the host about 1 GiB, which a 2 GB notebook pod survives;
+    pages never written, or written whole with one byte value, cost next to nothing — see
+    :mod:`wdfkit.kernel.pool`); *seed* seeds :attr:`rng`, the only
     source of randomness a lesson should use;
     *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
     state transition; *timeline* records the lifetimes the life-cycle lessons draw (a listener
@@ -98,7 +101,7 @@ class Machine:
         verifier: bool = True,
         kmdf_verifier: bool | None = None,
         driver_verifier: bool | None = None,
-        pool_limit: int = 1 << 30,
+        pool_limit: int = 512 << 20,
         driver_pool_tag: int = 0,
         seed: int = 0,
         log_size: int = 200,
@@ -139,7 +142,7 @@ class Machine:
         if timeline:
             self.timeline = Timeline(self)
         self.devices: list = []
-        self.physical = PhysicalMemory()
+        self.physical = PhysicalMemory(mapped=self.pool.page_mapped)
         self.user_cursor = 0  # where the next application buffer goes (see kernel.irp)
         self.log: deque[tuple[int, int, str, tuple]] = deque(maxlen=log_size)
         """The framework log: (ticks, IRQL, message, arguments); read it with log_lines()."""
