@@ -17,6 +17,7 @@ from tests.test_io import device_machine
 from wdfkit import *
 from wdfkit.course import workload
 from wdfkit.ddi.wdfiotarget import WDF_IO_TARGET_OPEN_PARAMS
+from wdfkit.kernel.clock import MAXIMUM_TICKS
 from wdfkit.kernel.lookaside import HISTORY_ROWS, BalanceSetManager
 from wdfkit.show import plots
 
@@ -134,3 +135,12 @@ def test_advance_refuses_to_overflow_the_64_bit_clock():
         machine.advance(1e12)
     machine.advance(9 * 10**11)  # 28,500 years: fine
     assert machine.balance.seconds == 9 * 10**11
+
+
+def test_a_wait_longer_than_the_clock_ends_at_its_last_tick():
+    """A timeout past the 64-bit interrupt time (2**63 - 1 ticks) waits until the clock's end,
+    in one skip, instead of running the clock past what KeQueryInterruptTime can hold."""
+    machine = Machine(verifier=False)
+    assert machine.wait_for(lambda: False, 2**70, "a test") is False
+    assert machine.clock.ticks == MAXIMUM_TICKS
+    assert machine.balance_ticks.runs == 1
