@@ -6,6 +6,7 @@ import pytest
 from wdfkit import *
 from wdfkit.course import dma_examples, scenarios
 from wdfkit.kernel.mdl import snapshot
+from wdfkit.sim.snapshot import DmaTransactionState
 
 SIZE_T_MAX = 2**64 - 1
 
@@ -435,3 +436,39 @@ def test_synchronous_send_with_an_mdl_descriptor():
     WDF_MEMORY_DESCRIPTOR_INIT_MDL(descriptor, unmapped, 0x10)
     status, _ = WdfIoTargetSendReadSynchronously(holder["target"], None, descriptor, None, None)
     assert status == STATUS_INSUFFICIENT_RESOURCES
+
+
+@pytest.mark.parametrize("chained", [False, True])
+def test_a_length_past_the_mdl_chain_is_refused_not_staged_forever(chained):
+    """Scatter/gather DMA can chain MDLs, so WdfDmaTransactionInitialize lets the range run
+    past the first MDL; FxDmaTransactionBase::Initialize then calls InitializeResources
+    (FxDmaScatterGatherTransaction, fxdmatransactionscattergather.cpp), whose
+    _CalculateRequiredMapRegisters (fxdmatransactionbase.cpp) walks the chain and answers
+    STATUS_BUFFER_TOO_SMALL when it holds too few bytes; the failed Initialize calls
+    ReleaseForReuse(FALSE), so the transaction is Released and can be initialized again.
+    Before, the transaction was accepted and DmaCompleted said MORE_PROCESSING_REQUIRED with
+    empty scatter/gather lists forever."""
+    machine, holder, va, first = _transaction()
+    t = holder["transaction"]
+    length = 0x2000  # the MDL's ByteCount
+    if chained:
+        other = ExAllocatePoolWithTag(NonPagedPoolNx, 0x1000, "tseT")
+        second = IoAllocateMdl(other, 0x800, False, False, None)
+        MmBuildMdlForNonPagedPool(second)
+        first.Next = second
+        length = 0x2800
+    for too_long in (length + 1, length + 0x10000, 2**40):
+        assert WdfDmaTransactionInitialize(t, program, 1, first, va, too_long) == (
+            STATUS_BUFFER_TOO_SMALL
+        )
+        (detail,) = [o.detail for o in machine.snapshot().objects if o.handle == t.value]
+        assert detail.state == DmaTransactionState.Released
+    assert WdfDmaTransactionInitialize(t, program, 1, first, va + 0x10, length - 0x10) == (
+        STATUS_SUCCESS
+    )
+    WdfDmaTransactionExecute(t, None)
+    completions = 0
+    while not WdfDmaTransactionDmaCompleted(t)[0]:
+        completions += 1
+        assert completions < 10
+    assert WdfDmaTransactionGetBytesTransferred(t) == length - 0x10

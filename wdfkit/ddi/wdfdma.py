@@ -202,7 +202,9 @@ def WdfDmaTransactionInitialize(
     """Describe the buffer to move: *Length* bytes at *VirtualAddress*, inside *Mdl*.
 
     STATUS_INVALID_PARAMETER for a zero Length, a bad direction, a VirtualAddress outside the
-    first MDL, or a range past its end when the enabler cannot chain MDLs.
+    first MDL, or a range past its end when the enabler cannot chain MDLs;
+    STATUS_BUFFER_TOO_SMALL for a range past the end of the MDL chain when it can (KMDF's
+    InitializeResources check; the transaction is then Released, see FxDmaTransaction).
     Bug checks: 0x10D/0x4 for a NULL EvtProgramDma or Mdl; 0x10D/0x8 (DMA fatal error) when
     the transaction is not Created or Released.
     """
@@ -228,8 +230,7 @@ def WdfDmaTransactionInitialize(
     if not transaction.enabler.chained_mdls and address + length > end:
         machine.trace("%s: VA + Length is past the MDL: possibly a chained MDL", call.ddi)
         return STATUS_INVALID_PARAMETER
-    transaction.initialize(EvtProgramDma, DmaDirection, Mdl, address - start, length)
-    return STATUS_SUCCESS
+    return transaction.initialize(EvtProgramDma, DmaDirection, Mdl, address - start, length)
 
 
 @ddi
@@ -239,8 +240,9 @@ def WdfDmaTransactionInitializeUsingRequest(
     """Initialize from a request's MDL and length (direct I/O or buffered).
 
     STATUS_INVALID_PARAMETER for a bad direction, or a request longer than its MDL without
-    chained-MDL support; STATUS_INVALID_DEVICE_REQUEST for a direction that does not match the
-    request, METHOD_NEITHER, another major function or a zero length; the request's MDL status.
+    chained-MDL support (STATUS_BUFFER_TOO_SMALL with it); STATUS_INVALID_DEVICE_REQUEST for a
+    direction that does not match the request, METHOD_NEITHER, another major function or a zero
+    length; the request's MDL status.
     """
     transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
@@ -256,9 +258,10 @@ def WdfDmaTransactionInitializeUsingRequest(
         return STATUS_INVALID_DEVICE_REQUEST
     if not transaction.enabler.chained_mdls and length > mdl.ByteCount:
         return STATUS_INVALID_PARAMETER
-    transaction.initialize(EvtProgramDma, DmaDirection, mdl, 0, length)
-    transaction.request = request
-    return STATUS_SUCCESS
+    status = transaction.initialize(EvtProgramDma, DmaDirection, mdl, 0, length)
+    if NT_SUCCESS(status):
+        transaction.request = request  # SetRequest only after Initialize succeeds
+    return status
 
 
 @ddi

@@ -143,7 +143,7 @@ def _allocate(machine, pool_type: int, size: int, tag: int, zero: bool):
         machine.trace(f"pool allocation of {size:#x} bytes failed: NULL")
         return None
     if zero and size:
-        machine.pool.write(block.address, bytes(size), check=False)
+        machine.pool.fill(block.address, size, 0, check=False)  # shared zero pages: no host cost
     return PVOID(block.address, machine)
 
 
@@ -252,40 +252,50 @@ def _target(param, value, machine):
 
 @ddi
 def RtlCopyMemory(machine, Destination: PVOID, Source, Length: int) -> None:
-    """Copy *Length* bytes to *Destination* from *Source* (a PVOID, or Python bytes)."""
+    """Copy *Length* bytes to *Destination* from *Source* (a PVOID, or Python bytes).
+
+    The whole range is checked before a byte moves: bad memory is a PAGE_FAULT_IN_NONPAGED_AREA
+    (0x50) at the first unmapped byte the copy would read or write, as memcpy on a real machine
+    stops there; no host bytes are built for it (the copy goes a page at a time).  Overlapping
+    ranges copy as RtlMoveMemory does (wdfkit does not model memcpy's undefined overlap).
+    """
     length = size_t("Length", Length)
     dest = _target("Destination", Destination, machine)
-    if isinstance(Source, (bytes, bytearray)):
+    if isinstance(Source, (bytes, bytearray, memoryview)):
         if len(Source) < length:
             raise ValueError(named(f"Source holds {len(Source)} bytes, fewer than {length}"))
-        data = bytes(Source[:length])
+        machine.pool.write(dest, memoryview(Source)[:length])
     else:
-        data = machine.pool.read(_target("Source", Source, machine), length)
-    machine.pool.write(dest, data)
+        machine.pool.copy(dest, _target("Source", Source, machine), length)
 
 
 @ddi
 def RtlFillMemory(machine, Destination: PVOID, Length: int, Fill: int) -> None:
-    """Set *Length* bytes at *Destination* to the byte *Fill*."""
+    """Set *Length* bytes at *Destination* to the byte *Fill*.
+
+    The range is checked first: past the block is a 0x50 at the first unmapped byte (as the
+    real loop of stores faults there), never a host MemoryError; whole pages share one page.
+    """
     length = size_t("Length", Length)
     fill = size_t("Fill", Fill, 0xFF)
-    machine.pool.write(_target("Destination", Destination, machine), bytes([fill]) * length)
+    machine.pool.fill(_target("Destination", Destination, machine), length, fill)
 
 
 @ddi
 def RtlZeroMemory(machine, Destination: PVOID, Length: int) -> None:
-    """Set *Length* bytes at *Destination* to zero."""
+    """Set *Length* bytes at *Destination* to zero (checked first, like RtlFillMemory)."""
     length = size_t("Length", Length)
-    machine.pool.write(_target("Destination", Destination, machine), bytes(length))
+    machine.pool.fill(_target("Destination", Destination, machine), length, 0)
 
 
 @ddi
 def RtlCompareMemory(machine, Source1: PVOID, Source2: PVOID, Length: int) -> int:
-    """How many leading bytes of the two blocks are equal (Length when all are)."""
+    """How many leading bytes of the two blocks are equal (Length when all are).
+
+    Like the real routine it stops at the first difference, so it faults (0x50) only if it
+    reaches unmapped memory before one.
+    """
     length = size_t("Length", Length)
-    a = machine.pool.read(_target("Source1", Source1, machine), length)
-    b = machine.pool.read(_target("Source2", Source2, machine), length)
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        if x != y:
-            return i
-    return length
+    first = _target("Source1", Source1, machine)
+    second = _target("Source2", Source2, machine)
+    return machine.pool.compare(first, second, length)

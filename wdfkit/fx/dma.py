@@ -21,7 +21,11 @@ map registers); EvtProgramDma's return value is not interpreted.
 from dataclasses import dataclass, field
 
 from ..kernel.bugcheck import WDF_DMA_FATAL_ERROR, WDF_VIOLATION, BugCheck
-from ..kernel.ntstatus import STATUS_MORE_PROCESSING_REQUIRED, STATUS_SUCCESS
+from ..kernel.ntstatus import (
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_MORE_PROCESSING_REQUIRED,
+    STATUS_SUCCESS,
+)
 from ..kernel.pool import PAGE_SHIFT, PAGE_SIZE
 from ..sim.snapshot import DmaEnablerDetail, DmaTransactionDetail, DmaTransactionState
 from .handles import FX_TYPE_DMA_ENABLER, FX_TYPE_DMA_TRANSACTION
@@ -133,13 +137,49 @@ class FxDmaTransaction(FxObject):
             f"{DmaTransactionState(self.dma_state).name}, where this call is not allowed.",
         )
 
-    def initialize(self, program_dma, direction: int, mdl, offset: int, length: int) -> None:
-        """FxDmaTransactionBase::Initialize (the DDI has checked the arguments)."""
+    def initialize(self, program_dma, direction: int, mdl, offset: int, length: int):
+        """FxDmaTransactionBase::Initialize (the DDI has checked the arguments): the status.
+
+        Initialize ends with InitializeResources; on failure it calls ReleaseForReuse(FALSE),
+        so the transaction is Released, ready for another Initialize.  A transaction longer
+        than its MDL chain fails there with STATUS_BUFFER_TOO_SMALL (see :meth:`_chain_covers`).
+        """
         self._require(CREATED, RESERVED, RELEASED)
+        if not self._chain_covers(mdl, offset, length):
+            self.dma_state = RELEASED
+            self._reset()
+            self.request = None
+            return STATUS_BUFFER_TOO_SMALL
         self.program_dma, self.direction = program_dma, direction
         self.mdl, self.offset = mdl, offset
         self.length = self.remaining = length
         self.dma_state = INITIALIZED
+        return STATUS_SUCCESS
+
+    @staticmethod
+    def _chain_covers(mdl, offset: int, length: int) -> bool:
+        """Whether the MDL chain from (*mdl*, *offset*) holds *length* bytes.
+
+        KMDF: FxDmaScatterGatherTransaction::InitializeResources (fxdmatransactionscattergather
+        .cpp) cuts the transaction into fragments and asks _CalculateRequiredMapRegisters
+        (fxdmatransactionbase.cpp) about each; that walks the chain (``Next``) while it holds
+        fewer bytes than the fragment, and returns STATUS_BUFFER_TOO_SMALL when
+        ``transferLength + PAGE_SIZE < Length + pageOffset``.  The non-chained case never gets
+        here: WdfDmaTransactionInitialize refuses a range past the first MDL with
+        STATUS_INVALID_PARAMETER.
+        Simplified: KMDF's test leaves a slack of up to a page (less the last MDL's page
+        offset), and a transaction longer than the chain by more than a fragment makes
+        _ComputeNextTransferAddress follow a NULL ``Next`` (a crash); a packet transaction on
+        DMA version 3 is not checked at Initialize at all (FxDmaPacketTransaction::
+        InitializeResources) and would run off the chain while staging.  wdfkit refuses every
+        length past the chain with STATUS_BUFFER_TOO_SMALL, so no transaction can stage a
+        transfer with nothing in it.
+        """
+        covered, steps = mdl.ByteCount - offset, 0
+        while covered < length and mdl.Next is not None and steps < 1 << 20:
+            mdl, steps = mdl.Next, steps + 1  # (a cycle of empty MDLs stops after 2**20)
+            covered += mdl.ByteCount
+        return covered >= length
 
     def execute(self, context) -> None:
         """Start: reference the request, stage the first transfer (EvtProgramDma runs)."""

@@ -173,4 +173,4 @@ def _window(name: str, buffer, count, writable: bool):
         count = len(buffer)
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= len(buffer):
         raise ValueError(f"{name}: the byte count must be an int from 0 to len(Buffer)")
-    return memoryview(buffer)[:count] if writable else bytes(buffer[:count])
+    return memoryview(buffer)[:count] if writable else bytes(memoryview(buffer)[:count])

@@ -181,7 +181,7 @@ class Irp:
         mdl = mdls.allocate(self.machine, user, len(data), SYSTEM)
         if mdl is None:
             return None
-        self.machine.pool.write(mapping, bytes(data))
+        self.machine.pool.write(mapping, data)  # a page at a time: no host copy of the whole
         if isinstance(data, memoryview):  # the caller's pages are the buffer: it sees writes
             self.copy_back.append((mapping, data, True))
         into_caller = self.major == IRP_MJ_READ or (
@@ -216,7 +216,7 @@ class Irp:
                     return STATUS_INSUFFICIENT_RESOURCES
                 where = block.address
                 if self.major == IRP_MJ_WRITE:
-                    write(where, bytes(data))
+                    write(where, data)
                 else:
                     self.copy_back.append((where, data, False))
             elif device_flags & DO_DIRECT_IO:
@@ -243,7 +243,7 @@ class Irp:
                     return STATUS_INSUFFICIENT_RESOURCES
                 where = block.address
                 if n_in:
-                    write(where, bytes(in_data))
+                    write(where, in_data)
                 if n_out:
                     self.copy_back.append((where, out_data, False))
             self.input = (where if n_in else None, n_in)
@@ -255,7 +255,7 @@ class Irp:
                 if block is None:
                     return STATUS_INSUFFICIENT_RESOURCES
                 where = block.address
-                write(where, bytes(in_data))
+                write(where, in_data)
             self.input = (where, n_in)
             out_where = None
             if n_out:
@@ -285,7 +285,7 @@ class Irp:
         block = self._system_block(len(data), IrpBuffer.KERNEL_CALLER_BUFFER)
         if block is None:
             return None
-        self.machine.pool.write(block.address, bytes(data))
+        self.machine.pool.write(block.address, data)
         if isinstance(data, memoryview):  # an output buffer: the caller sees what lands there
             self.copy_back.append((block.address, data, True))
         return block.address
@@ -339,7 +339,8 @@ class Irp:
         for address, data, whole in self.copy_back:
             count = len(data) if whole else min(information, len(data))
             if whole or not (NT_ERROR(status) or status == STATUS_VERIFY_REQUIRED):
-                data[:count] = pool.read(address, count, check=False)
+                # a page at a time, straight into the caller's buffer
+                pool.read_into(address, memoryview(data)[:count], check=False)
         mdl = self.MdlAddress
         while mdl is not None:  # unlock and free every MDL of the chain
             next_mdl = mdl.Next

@@ -30,6 +30,8 @@ established.
 Simplified: one processor, so ``held`` never overshoots Depth; system lists are not simulated.
 """
 
+from collections import deque
+
 from ..sim.snapshot import BalanceSnapshot, LookasideSecond, LookasideSnapshot
 from .pool import base_is_paged, tag_text
 
@@ -40,6 +42,8 @@ ALLOCATION_THRESHOLD = 25  # allocations per second of window, below which Depth
 SCAN_PERIOD = 3  # seconds between two scans of the same driver list
 NONPAGED_SLOT, PAGED_SLOT, SYSTEM_SLOT = 0, 1, 2
 U32 = 0xFFFFFFFF
+HISTORY_ROWS = 1 << 16
+"""The history keeps the last 65,536 rows (one per list per second): a ring, about 11 MB."""
 
 
 class LookasideList:
@@ -155,6 +159,14 @@ class BalanceSetManager:
     real phase depends on when the list was created and no driver can see it.  *every_second* is
     a teaching mode that is NOT what Windows does: every list is scanned every tick with a
     one-second window (threshold 25).
+
+    Idle seconds cost nothing: when no list has had traffic since the last tick and a scan of
+    every list would leave it as it is (its window already scanned, Depth at the floor of 4 or
+    fixed), a tick changes nothing but the second and the slot.  The machine's clock then asks
+    :meth:`skip` to do any number of such ticks at once (:meth:`idle` says when).  The history
+    is a ring of the last :data:`HISTORY_ROWS` rows, every second included: skipped seconds get
+    the rows their ticks would have written (the last ones that fit), so plots of idle stretches
+    look exactly as if every tick had run.
     """
 
     def __init__(self, first_slot: int = PAGED_SLOT, every_second: bool = False) -> None:
@@ -164,8 +176,9 @@ class BalanceSetManager:
         self.every_second = every_second
         self.lists: list[LookasideList] = []
         """Every registered (not yet deleted) list: the kernel's global scan lists."""
-        self.history: list[LookasideSecond] = []
-        """Every list's counters at the end of each second, oldest first (append-only)."""
+        self.history: deque[LookasideSecond] = deque(maxlen=HISTORY_ROWS)
+        """Every list's counters at the end of each second, oldest first: the last
+        HISTORY_ROWS rows (a ring; older seconds drop off the front)."""
         self.seconds = 0
         self._last: dict[LookasideList, tuple[int, int, int, int]] = {}
         """Each list's four counters at the last tick (looked up, never iterated)."""
@@ -186,21 +199,86 @@ class BalanceSetManager:
             tuple(self.history),
         )
 
+    def _scans(self, slot: int, lookaside: LookasideList) -> bool:
+        """Whether the tick at *slot* re-tunes *lookaside*."""
+        if self.every_second:
+            return True
+        wanted = PAGED_SLOT if lookaside.paged else NONPAGED_SLOT
+        return slot == wanted
+
+    def idle(self) -> bool:
+        """Whether the next tick would change nothing but the second and the slot.
+
+        True when no list has had an allocation or free since the last tick (so its row's
+        counts are all 0 and its peak is what is in use), and a scan now would find an empty
+        window and leave Depth where it is (lookaside-depth.md §4: A = 0 gives Depth − 10, never
+        below 4; a fixed-depth list is skipped).  Then every later tick until the next traffic
+        is the same, which is what lets :meth:`skip` jump.
+        """
+        period = 1 if self.every_second else SCAN_PERIOD
+        for lookaside in self.lists:
+            counters = (
+                lookaside.TotalAllocates,
+                lookaside.AllocateMisses,
+                lookaside.TotalFrees,
+                lookaside.FreeMisses,
+            )
+            if counters != self._last[lookaside] or lookaside.peak_in_use != lookaside.in_use:
+                return False
+            if (
+                lookaside.LastTotalAllocates != lookaside.TotalAllocates
+                or lookaside.LastAllocateMisses != lookaside.AllocateMisses
+            ):
+                return False
+            depth = lookaside.Depth
+            if lookaside.MaximumDepth != FIXED_DEPTH and depth != next_depth(
+                depth, lookaside.MaximumDepth, 0, 0, period
+            ):
+                return False
+        return True
+
+    def skip(self, ticks: int) -> None:
+        """Do *ticks* idle ticks at once (only when :meth:`idle` holds).
+
+        Each would scan its group and find nothing to change, then record every list's second:
+        the same Depth, held and in-use counts, no traffic.  The ring keeps only its last
+        HISTORY_ROWS rows, so only the seconds that would still be in it are written.
+        """
+        first = self.seconds + 1
+        if self.lists:
+            kept = min(ticks, HISTORY_ROWS // len(self.lists) + 1)
+            for second in range(first + ticks - kept, first + ticks):
+                slot = (self.slot + second - first) % 3
+                for lookaside in self.lists:
+                    self.history.append(
+                        LookasideSecond(
+                            second,
+                            lookaside.name,
+                            self._scans(slot, lookaside),
+                            lookaside.Depth,
+                            len(lookaside.held),
+                            lookaside.in_use,
+                            0,
+                            0,
+                            0,
+                            0,
+                            lookaside.peak_in_use,
+                        )
+                    )
+        self.seconds += ticks
+        if not self.every_second:
+            self.slot = (self.slot + ticks) % 3
+
     def tick(self) -> None:
         """One wake-up: scan this slot's group, then record every list's second."""
         self.seconds += 1
         scanned = set()
-        if self.every_second:
-            for lookaside in self.lists:
-                lookaside.adjust(1)
+        period = 1 if self.every_second else SCAN_PERIOD
+        for lookaside in self.lists:
+            if self._scans(self.slot, lookaside):
+                lookaside.adjust(period)
                 scanned.add(lookaside)
-        else:
-            for lookaside in self.lists:
-                if (lookaside.paged and self.slot == PAGED_SLOT) or (
-                    not lookaside.paged and self.slot == NONPAGED_SLOT
-                ):
-                    lookaside.adjust(SCAN_PERIOD)
-                    scanned.add(lookaside)
+        if not self.every_second:
             self.slot = (self.slot + 1) % 3
         for lookaside in self.lists:
             counters = (

@@ -12,8 +12,13 @@ Simplified: addresses are never reused; a page whose blocks are all freed is unm
 stale pointer into it faults, as Driver Verifier's special pool makes it); with Driver Verifier
 on, any freed block faults when touched: 0xD5 for the driver's own allocations (special pool),
 0x50 for the framework's and the I/O manager's (a real machine may not notice those at all).
-Special pool's guard pages are not modelled.  Bytes are backed lazily, one 4 KiB page at a
-time, so a huge allocation costs nothing until written.
+Special pool's guard pages are not modelled.  Bytes are backed sparsely, one 4 KiB page at a
+time: a page nobody has written costs nothing (reading it gives its deterministic garbage
+without storing it), a page written whole with one byte value (RtlZeroMemory, RtlFillMemory,
+a zeroed allocation, a page of zeros copied in) shares one immutable page, and every other
+written page costs its 4 KiB.  So touching a large block costs only what is written, and the
+range of every access is checked before any host bytes are built: RtlZeroMemory(p, 2**63)
+faults at the first unmapped page past the block, as the real one does.
 """
 
 import bisect
@@ -79,6 +84,17 @@ def _units(size: int) -> int:
 # Leftover bytes a fresh page shows: a page-sized window into this, chosen by page number.
 _GARBAGE_SPAN = 1 << 16
 _GARBAGE = random.Random(0x9001).randbytes(_GARBAGE_SPAN + PAGE_SIZE)
+_FILLED: dict[int, bytes] = {}  # byte value -> one shared, immutable page of it
+
+
+def _filled_page(value: int) -> bytes:
+    page = _FILLED.get(value)
+    if page is None:
+        page = _FILLED[value] = bytes((value,)) * PAGE_SIZE
+    return page
+
+
+_ZERO_PAGE = _filled_page(0)
 
 
 def base_is_paged(pool_type: int) -> bool:
@@ -172,7 +188,9 @@ class Pool:
         self._page_blocks: dict[int, list[PoolBlock]] = {}  # small blocks by page
         self._large: dict[int, PoolBlock] = {}  # live large blocks by address
         self._large_starts: list[int] = []  # their addresses, sorted
-        self._bytes: dict[int, bytearray] = {}  # backing store, one page each
+        self._bytes: dict[int, bytearray | bytes] = {}
+        """The backing store, one page each: a bytearray of its own, or a shared immutable page
+        (bytes) that the first partial write copies (see the module docstring)."""
         self.usage: dict[tuple[int, bool], list[int]] = {}  # (tag, paged) -> [allocs, frees, bytes]
         self.on_fault = None
         """Called with the page-fault bug check before it is raised: its machine stops there
@@ -223,7 +241,7 @@ class Pool:
                 live = self._page_blocks[page] = {}
             live[address] = block
             offset = (address - POOL_HEADER_SIZE) & (PAGE_SIZE - 1)  # the header: see _HEADER
-            data = self._bytes.get(page) or self._page(page)
+            data = self._page(page)
             _HEADER.pack_into(data, offset, _units(size), (pool_type & 1) + 5, tag)
         return block
 
@@ -344,9 +362,8 @@ class Pool:
                 self._bytes.pop(page, None)
             return
         page = address >> PAGE_SHIFT
-        data = self._bytes.get(page)
-        if data is not None:
-            data[(address - POOL_HEADER_SIZE) & (PAGE_SIZE - 1) | 3] = 0  # header: not in use
+        if page in self._bytes:
+            self._page(page)[(address - POOL_HEADER_SIZE) & (PAGE_SIZE - 1) | 3] = 0  # not in use
         live = self._page_blocks[page]
         del live[address]
         if not live and page != self._cursor[block.paged] >> PAGE_SHIFT:
@@ -375,6 +392,10 @@ class Pool:
                 return block
         return None
 
+    def page_mapped(self, page: int) -> bool:
+        """Whether virtual page number *page* is mapped (a live block, or the cursor's page)."""
+        return self._mapped(page)
+
     def _mapped(self, page: int) -> bool:
         if page in self._page_blocks:
             return True
@@ -382,15 +403,36 @@ class Pool:
             return True
         return self._large_at(page << PAGE_SHIFT) is not None
 
+    def first_unmapped(self, address: int, length: int) -> int | None:
+        """The first address of ``[address, address + length)`` that no page maps, or None.
+
+        Walks mapped extents, not pages: a large block is one step however long it is, so a
+        range of 2**63 bytes costs what the mapped pages it crosses cost.
+        """
+        if length <= 0:
+            return None
+        page, last = address >> PAGE_SHIFT, (address + length - 1) >> PAGE_SHIFT
+        while page <= last:
+            if page in self._page_blocks:  # the common case: a page of small blocks
+                page += 1
+                continue
+            block = self._large_at(page << PAGE_SHIFT)
+            if block is not None:
+                page = (block.end + PAGE_SIZE - 1) >> PAGE_SHIFT
+                continue
+            if not self._mapped(page):
+                return max(address, page << PAGE_SHIFT)
+            page += 1
+        return None
+
     def check_access(self, address: int, length: int, write: bool) -> None:
         """Fault (0x50) if the range touches unmapped memory or, under Driver Verifier, freed
-        pool."""
+        pool.  The fault is at the first unmapped byte, where a real access would stop."""
         if length <= 0:
             return
-        first, last = address >> PAGE_SHIFT, (address + length - 1) >> PAGE_SHIFT
-        for page in range(first, last + 1):
-            if not self._mapped(page):
-                self._fault(max(address, page << PAGE_SHIFT), write)
+        unmapped = self.first_unmapped(address, length)
+        if unmapped is not None:
+            self._fault(unmapped, write)
         if self.driver_verifier:
             for offset in (0, length - 1):
                 block = self.block_at(address + offset)
@@ -420,37 +462,148 @@ class Pool:
         raise bugcheck
 
     def _page(self, page: int) -> bytearray:
+        """*page*'s own, writable bytes (made on first write: garbage, or a shared page's
+        copy)."""
         data = self._bytes.get(page)
         if data is None:
             # Fresh pool holds whatever was there before: deterministic garbage.
             start = (page * 0x9E3779B1) & (_GARBAGE_SPAN - POOL_ALIGNMENT)
             data = self._bytes[page] = bytearray(_GARBAGE[start : start + PAGE_SIZE])
+        elif type(data) is bytes:
+            data = self._bytes[page] = bytearray(data)
         return data
+
+    def _peek(self, page: int):
+        """*page*'s bytes for reading, without storing anything for a page never written."""
+        data = self._bytes.get(page)
+        if data is None:
+            start = (page * 0x9E3779B1) & (_GARBAGE_SPAN - POOL_ALIGNMENT)
+            return memoryview(_GARBAGE)[start : start + PAGE_SIZE]
+        return data
+
+    def _pieces(self, address: int, length: int):
+        """(page, offset in page, bytes) for each page piece of a range, in order."""
+        while length > 0:
+            offset = address & (PAGE_SIZE - 1)
+            chunk = min(length, PAGE_SIZE - offset)
+            yield address >> PAGE_SHIFT, offset, chunk
+            address += chunk
+            length -= chunk
 
     def read(self, address: int, length: int, check: bool = True) -> bytes:
         """The bytes at *address*; with *check*, fault as a real access would."""
         if check:
             self.check_access(address, length, write=False)
-        out = bytearray()
-        while length > 0:
-            offset = address & (PAGE_SIZE - 1)
-            chunk = min(length, PAGE_SIZE - offset)
-            out += self._page(address >> PAGE_SHIFT)[offset : offset + chunk]
-            address += chunk
-            length -= chunk
-        return bytes(out)
+        return b"".join(
+            memoryview(self._peek(page))[offset : offset + chunk]
+            for page, offset, chunk in self._pieces(address, length)
+        )
 
-    def write(self, address: int, data: bytes, check: bool = True) -> None:
-        """Store *data* at *address*; with *check*, fault as a real access would."""
+    def read_into(self, address: int, target, check: bool = True) -> None:
+        """Copy ``len(target)`` bytes at *address* into the writable buffer *target*, a page at
+        a time (no host copy of the whole range)."""
+        view = memoryview(target).cast("B")
         if check:
-            self.check_access(address, len(data), write=True)
-        view = memoryview(bytes(data))
-        while view:
-            offset = address & (PAGE_SIZE - 1)
-            chunk = min(len(view), PAGE_SIZE - offset)
-            self._page(address >> PAGE_SHIFT)[offset : offset + chunk] = view[:chunk]
-            address += chunk
-            view = view[chunk:]
+            self.check_access(address, len(view), write=False)
+        done = 0
+        for page, offset, chunk in self._pieces(address, len(view)):
+            view[done : done + chunk] = memoryview(self._peek(page))[offset : offset + chunk]
+            done += chunk
+
+    def write(self, address: int, data, check: bool = True) -> None:
+        """Store *data* (any bytes-like object) at *address*; with *check*, fault as a real
+        access would, before anything is written."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            data = bytes(data)
+        view = memoryview(data).cast("B")
+        if check:
+            self.check_access(address, len(view), write=True)
+        done = 0
+        for page, offset, chunk in self._pieces(address, len(view)):
+            piece = view[done : done + chunk]
+            if chunk == PAGE_SIZE:  # a whole page: its own immutable copy, or the shared zeros
+                self._bytes[page] = _ZERO_PAGE if piece == _ZERO_PAGE else bytes(piece)
+            else:
+                self._page(page)[offset : offset + chunk] = piece
+            done += chunk
+
+    def fill(self, address: int, length: int, value: int, check: bool = True) -> None:
+        """Set *length* bytes at *address* to *value* (RtlFillMemory's core): whole pages
+        share one immutable page of *value*."""
+        if check:
+            self.check_access(address, length, write=True)
+        filled = _filled_page(value)
+        for page, offset, chunk in self._pieces(address, length):
+            if chunk == PAGE_SIZE:
+                self._bytes[page] = filled
+            else:
+                self._page(page)[offset : offset + chunk] = filled[:chunk]
+
+    def copy(self, destination: int, source: int, length: int) -> None:
+        """memmove: copy *length* bytes, overlapping or not, a page piece at a time.
+
+        The range checks come first, and the fault is where the copy would first fail: the
+        first unmapped byte read or written (a read first when both fail at the same offset).
+        """
+        if length <= 0:
+            return
+        bad_read = self.first_unmapped(source, length)
+        bad_write = self.first_unmapped(destination, length)
+        read_at = None if bad_read is None else bad_read - source
+        write_at = None if bad_write is None else bad_write - destination
+        if read_at is not None and (write_at is None or read_at <= write_at):
+            self._fault(bad_read, False)
+        if write_at is not None:
+            self._fault(bad_write, True)
+        self.check_access(source, length, write=False)  # Driver Verifier: freed pool
+        self.check_access(destination, length, write=True)
+        if destination == source:
+            return
+        mask = PAGE_SIZE - 1
+        backwards = source < destination < source + length  # overlapping: copy from the end
+        done = 0
+        while done < length:
+            left = length - done
+            if backwards:
+                d_end, s_end = destination + left, source + left
+                chunk = min(left, ((d_end - 1) & mask) + 1, ((s_end - 1) & mask) + 1)
+                d, s = d_end - chunk, s_end - chunk
+            else:
+                d, s = destination + done, source + done
+                chunk = min(left, PAGE_SIZE - (d & mask), PAGE_SIZE - (s & mask))
+            data = self._peek(s >> PAGE_SHIFT)
+            if chunk == PAGE_SIZE and type(data) is bytes:
+                self._bytes[d >> PAGE_SHIFT] = data  # a shared page stays shared
+            else:
+                piece = bytes(memoryview(data)[s & mask : (s & mask) + chunk])
+                if chunk == PAGE_SIZE:
+                    self._bytes[d >> PAGE_SHIFT] = _ZERO_PAGE if piece == _ZERO_PAGE else piece
+                else:
+                    self._page(d >> PAGE_SHIFT)[d & mask : (d & mask) + chunk] = piece
+            done += chunk
+
+    def compare(self, first: int, second: int, length: int) -> int:
+        """RtlCompareMemory's core: how many leading bytes are equal.  Like the real one it
+        reads only up to the first difference, so it faults only if it gets to bad memory."""
+        mask = PAGE_SIZE - 1
+        done = 0
+        while done < length:
+            a, b = first + done, second + done
+            chunk = min(length - done, PAGE_SIZE - (a & mask), PAGE_SIZE - (b & mask))
+            self.check_access(a, chunk, write=False)
+            self.check_access(b, chunk, write=False)
+            x = memoryview(self._peek(a >> PAGE_SHIFT))[a & mask : (a & mask) + chunk]
+            y = memoryview(self._peek(b >> PAGE_SHIFT))[b & mask : (b & mask) + chunk]
+            if x != y:
+                return done + next(i for i in range(chunk) if x[i] != y[i])
+            done += chunk
+        return length
+
+    def backed_bytes(self) -> int:
+        """Host bytes the backing store holds of its own (shared pages counted once)."""
+        shared = {id(page) for page in _FILLED.values()}
+        own = sum(len(d) for d in self._bytes.values() if id(d) not in shared)
+        return own + PAGE_SIZE * len(shared)
 
     # -- reports ----------------------------------------------------------------------------
     def live_blocks(self) -> list[PoolBlock]:

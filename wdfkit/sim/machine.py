@@ -30,13 +30,14 @@ Simplified: one processor, one driver, no devices until a lesson creates them.
 """
 
 import itertools
+import math
 import random
 from collections import deque
 
 from ..fx.call import OUTSIDE_ANY_DDI, call
 from ..fx.driver import FX_TAG, FxDriver, driver_tag
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
-from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
+from ..kernel.clock import MAXIMUM_TICKS, TICKS_PER_SECOND, VirtualClock
 from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
@@ -148,7 +149,10 @@ class Machine:
     *driver_name* is the driver's service name (it gives the default pool tag); *verifier*
     says whether Driver Verifier verifies the driver, *driver_verifier* and *kmdf_verifier*
     set the two tools apart (each defaults to *verifier*: see the module docstring);
-    *pool_limit* is how many bytes each pool can hand out; *seed* seeds :attr:`rng`, the only
+    *pool_limit* is how many bytes each pool can hand out (default 512 MiB: both pools written
+    full with distinct bytes cost the host about 1 GiB, which a 2 GB notebook pod survives;
+    pages never written, or written whole with one byte value, cost next to nothing — see
+    :mod:`wdfkit.kernel.pool`); *seed* seeds :attr:`rng`, the only
     source of randomness a lesson should use;
     *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
     state transition; *timeline* records the lifetimes the life-cycle lessons draw (a listener
@@ -164,7 +168,7 @@ class Machine:
         verifier: bool = True,
         kmdf_verifier: bool | None = None,
         driver_verifier: bool | None = None,
-        pool_limit: int = 1 << 30,
+        pool_limit: int = 512 << 20,
         driver_pool_tag: int = 0,
         seed: int = 0,
         log_size: int = 200,
@@ -207,14 +211,17 @@ class Machine:
         """Live framework objects by handle value."""
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
         """The kernel's once-a-second housekeeping: lookaside lists and their history."""
-        self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
+        self.balance_ticks = self.clock.every(
+            TICKS_PER_SECOND, self.balance.tick, self.balance.idle, self.balance.skip
+        )
+        """The once-a-second wake-up; idle stretches are skipped in one step (kernel.clock)."""
         self.events = EventHub()
         """What happens on this machine, announced (see :mod:`wdfkit.sim.events`)."""
         self._timeline: Timeline | None = None
         if timeline:
             self.timeline = Timeline(self)
         self.devices: list = []
-        self.physical = PhysicalMemory()
+        self.physical = PhysicalMemory(mapped=self.pool.page_mapped)
         self.user_cursor = 0  # where the next application buffer goes (see kernel.irp)
         self.log: deque[tuple[int, int, str, tuple]] = deque(maxlen=log_size)
         """The framework log: (ticks, IRQL, message, arguments); read it with log_lines()."""
@@ -365,14 +372,38 @@ class Machine:
 
     def _balance_tick(self) -> None:
         self.balance.tick()
-        self.clock.schedule(TICKS_PER_SECOND, self._balance_tick)
+        self.balance_ticks = self.clock.every(
+            TICKS_PER_SECOND, self.balance.tick, self.balance.idle, self.balance.skip
+        )
+        """The once-a-second wake-up; idle stretches are skipped in one step (kernel.clock)."""
 
     def advance(self, seconds: float) -> None:
-        """Move virtual time forward, running whatever falls due on the way."""
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise ValueError("Machine.advance: seconds must be a number ≥ 0")
+        """Move virtual time forward, running whatever falls due on the way.
+
+        Idle time is a jump, not a walk: the balance-set manager's once-a-second tick is
+        skipped in one step while it has nothing to do (see :mod:`wdfkit.kernel.clock`), so
+        ``advance(1e9)`` costs what the events on the way cost.  *seconds* is a finite number
+        ≥ 0 that keeps the clock within its 64 bits of 100 ns (about 29,000 years); anything
+        else (NaN, infinity, a negative number, a string, True) is a ValueError.
+        """
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ValueError(
+                f"Machine.advance: seconds must be a finite number ≥ 0, not {seconds!r}"
+            )
+        ticks = round(seconds * TICKS_PER_SECOND)
+        if self.clock.ticks + ticks > MAXIMUM_TICKS:
+            raise ValueError(
+                f"Machine.advance: seconds={seconds!r} would take the clock past its 64 bits "
+                f"of 100 ns (at most {(MAXIMUM_TICKS - self.clock.ticks) // TICKS_PER_SECOND} "
+                "more seconds)"
+            )
         self.check_running("Machine.advance")
-        deadline = self.clock.ticks + round(seconds * TICKS_PER_SECOND)
+        deadline = self.clock.ticks + ticks
         with self._driver_code:  # DPCs and completions that fall due run on this machine
             self.access(lambda: self.clock.run_until(deadline))
 
@@ -383,10 +414,11 @@ class Machine:
         """Run virtual time until *finished()* or the timeout (default HANG_LIMIT); say which.
 
         This is a thread blocking: whatever falls due meanwhile (lower-device completions, the
-        balance-set manager) runs.  False means the wait timed out.
+        balance-set manager) runs; idle stretches are skipped in one step, so a long timeout
+        costs no wall time per virtual second.  False means the wait timed out.
         """
         limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
-        deadline = self.clock.ticks + round(limit)
+        deadline = min(self.clock.ticks + round(limit), MAXIMUM_TICKS)  # the clock's 64 bits
         with self._driver_code:  # DPCs and completions run on this machine
             finished_in_time = self.within(
                 "a DPC", lambda: self.clock.run_until(deadline, finished)

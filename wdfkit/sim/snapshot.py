@@ -306,7 +306,8 @@ class LookasideSecond:
 
 @dataclass(frozen=True)
 class BalanceSnapshot:
-    """The balance-set manager: its lists now, the seconds it has ticked, each list's seconds."""
+    """The balance-set manager: its lists now, the seconds it has ticked, each list's seconds
+    (the last 65,536 rows: the manager's history is a ring, see kernel.lookaside)."""
 
     seconds: int
     lists: tuple[LookasideSnapshot, ...]
