@@ -521,11 +521,11 @@ class FxRequest(FxObject):
                 f"{self.irp_refs} reference(s) on its memory were still held (an I/O target's "
                 "reference from a format, or a WdfObjectReference).",
             )
+        for memory in self.memories.values():  # embedded in the request: they die first
+            memory.invalidate()
         events = machine.events
         if events.listeners:
             events.emit(Event.REQUEST_COMPLETED, self.handle)
-        for memory in self.memories.values():
-            memory.invalidate()
         self._free_allocated_mdl()
         machine.trace("WdfRequestComplete(%r, %s)", self.handle, status)
         irp.complete(status, information)
