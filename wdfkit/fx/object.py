@@ -8,6 +8,10 @@ driver's extra ``WdfObjectReference`` keeps a deleted object's handle valid unti
 dereference.  For parent P and child C with no extra references the order is
 C.cleanup → P.cleanup → C.destroy → P.destroy.
 
+**Handles.**  An object's handle is its address XOR ``FxHandleValueMask`` (``~0x7``), so the
+low three bits, 0 in an 8-byte-aligned address, stay 0 (FxObject::_ToHandle, fxobject.hpp; see
+:mod:`wdfkit.fx.handles`).
+
 Every object is created in two halves, as KMDF's ``*api.cpp`` do it: *constructed* (its pool
 allocated and the C++ object built there) and then *committed* (``FxObject::Commit``: the
 attributes' cleanup and destroy callbacks and context, the parent, a valid handle).
@@ -25,11 +29,10 @@ not stack traces.
 
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.ntstatus import STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS
-from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
 from ..sim.events import Event
 from ..sim.snapshot import BlockHolds, ObjectDetail
-from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, WDFHANDLE, invalid_handle
+from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, WDFHANDLE, invalid_handle, to_handle
 
 FxObjectStateCreated = "FxObjectStateCreated"
 FxObjectStateDisposed = "FxObjectStateDisposed"
@@ -61,7 +64,7 @@ class FxObject:
         self.block = block
         """The pool block holding the object itself."""
         self.address = address = block.address
-        self.handle = WDFHANDLE(~address & SIZE_T_MAX, self.HANDLE_NAME, machine)
+        self.handle = WDFHANDLE(to_handle(address), self.HANDLE_NAME, machine)
         self.refcnt = 1
         self.parent: FxObject | None = None
         self.children: dict[FxObject, None] = {}

@@ -61,18 +61,19 @@ from ..kernel.ntstatus import (
     STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS,
     STATUS_WDF_PAUSED,
 )
-from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import FRAMEWORK
 from ..sim.events import Event
 from ..sim.snapshot import RequestBuffer, RequestDetail, RequestMemoryDetail
-from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, WDFHANDLE
+from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, WDFHANDLE, to_offset_handle
 from .memory import FxMemoryObject
 from .object import FxObject, FxObjectStateDestroyed
 
 # Parameter 3 of 0x10D/0x6/0x4 points at a WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH_DATA,
 # a local of the completing thread in KMDF (VerifyCompleteInternal); wdfkit places it here.
 LENGTH_MISMATCH_DATA_OFFSET = 0x1A0
-INPUT_MEMORY_OFFSET, OUTPUT_MEMORY_OFFSET = 0x100, 0x148  # where they sit inside the request
+# Where the request's m_SystemBufferOffset / m_OutputBufferOffset fields sit (fxrequestbase.hpp:
+# 8-byte aligned, each holding its own offset): the addresses the memories' offset handles encode.
+INPUT_MEMORY_OFFSET, OUTPUT_MEMORY_OFFSET = 0x100, 0x148
 
 
 @dataclass
@@ -91,7 +92,12 @@ class Format:
 
 
 class FxRequestMemory(FxMemoryObject):
-    """A request's embedded input or output WDFMEMORY: no count of its own, dies at completion."""
+    """A request's embedded input or output WDFMEMORY: no count of its own, dies at completion.
+
+    Its handle is an *offset handle* (FxRequest::GetMemoryHandle, fxrequest.hpp): the address
+    of the request's offset field for this memory, XOR FxHandleValueMask, with bit 0
+    (FxHandleFlagIsOffset) set; ``address`` is that field's address.
+    """
 
     TYPE = FX_TYPE_REQUEST_MEMORY
     kind = "request"
@@ -105,7 +111,7 @@ class FxRequestMemory(FxMemoryObject):
         self.which = which
         offset = INPUT_MEMORY_OFFSET if which == "input" else OUTPUT_MEMORY_OFFSET
         self.address = request.address + offset
-        self.handle = WDFHANDLE(~self.address & SIZE_T_MAX, "WDFMEMORY", machine)
+        self.handle = WDFHANDLE(to_offset_handle(self.address), "WDFMEMORY", machine)
         self.refcnt = 1
         self.parent = request
         self.children = {}
