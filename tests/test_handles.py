@@ -1,10 +1,13 @@
-"""Handles as KMDF makes them.
+"""Handles as KMDF makes them, and one rule for a deleted but still referenced handle.
 
 Sources (microsoft/Windows-Driver-Frameworks, src/framework/shared/): inc/private/common/
 fxobject.hpp (FxHandleFlags, FxHandleValueMask, FxObject::_ToHandle, _GetObjectFromHandle),
-fxrequest.hpp (FxRequest::GetMemoryHandle), fxhandle.h (FxObjectHandleGetPtr).
+fxrequest.hpp (FxRequest::GetMemoryHandle), fxhandle.h (FxObjectHandleGetPtr),
+object/fxobjectstatemachine.cpp (FxObject::DeleteObject).
 """
 # ruff: noqa: F403, F405  (the tests use the DDI names exactly as a driver would)
+
+import dataclasses
 
 import pytest
 
@@ -140,3 +143,76 @@ def test_a_stale_request_memory_handle_is_reported_as_the_offset_handle():
         WdfMemoryGetBuffer(seen["out"])
     assert crash.value.parameters[:3] == (0x5, seen["out"].value, 0x100A)
     assert crash.value.parameters[1] & 0x7 == FxHandleFlagIsOffset
+
+
+# -- a deleted but still referenced handle: one rule for every object type --------------------
+
+
+@dataclasses.dataclass
+class COUNTER:
+    uses: int = 0
+
+
+GetCounter = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(COUNTER, "GetCounter")
+
+
+def counted(events):
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, COUNTER)
+    attributes.EvtCleanupCallback = lambda h: events.append("cleanup")
+    attributes.EvtDestroyCallback = lambda h: events.append("destroy")
+    return attributes
+
+
+def memory_object(events):
+    _, memory, buffer = WdfMemoryCreate(counted(events), NonPagedPoolNx, "1gaT", 16)
+
+    def use():
+        assert WdfMemoryGetBuffer(memory) == (buffer, 16)
+        buffer.write(b"still here")
+
+    return memory, use, 0x100A
+
+
+def lookaside_list(events):
+    _, lookaside = WdfLookasideListCreate(counted(events), 64, NonPagedPoolNx, None, "1gaT")
+
+    def use():
+        status, memory = WdfMemoryCreateFromLookaside(lookaside)
+        assert status == STATUS_SUCCESS
+        WdfObjectDelete(memory)
+
+    return lookaside, use, 0x1009
+
+
+def plain_object(events):
+    _, obj = WdfObjectCreate(counted(events))
+
+    def use():
+        GetCounter(obj).uses += 1
+
+    return obj, use, 0x1000
+
+
+@pytest.mark.parametrize("make", [memory_object, lookaside_list, plain_object])
+def test_a_deleted_but_referenced_handle_works_until_the_last_reference(machine, make):
+    """FxObject::DeleteObject (fxobjectstatemachine.cpp) disposes the object and drops the
+    creation reference; it is destroyed only when the count reaches zero, and
+    FxObjectHandleGetPtr (fxhandle.h) checks the type, never the state.  So the handle keeps
+    working for memory, lookaside lists (WdfMemoryCreateFromLookaside, fxlookasidelistapi.cpp,
+    checks no state either: wdfkit used to bug-check here) and plain objects alike; a second
+    delete is ignored; after the last dereference the handle is stale (wdfkit: 0x10D/0x5)."""
+    events = []
+    handle, use, expected_type = make(events)
+    WdfObjectReference(handle)
+    WdfObjectDelete(handle)
+    assert events == ["cleanup"]
+    use()
+    WdfObjectDelete(handle)  # already deleted: ignored
+    use()
+    assert events == ["cleanup"] and machine.state == "running"
+    WdfObjectDereference(handle)
+    assert events == ["cleanup", "destroy"]
+    with pytest.raises(BugCheck) as crash:
+        use()
+    assert crash.value.parameters[:3] == (0x5, handle.value, expected_type)

@@ -12,6 +12,19 @@ C.cleanup → P.cleanup → C.destroy → P.destroy.
 low three bits, 0 in an 8-byte-aligned address, stay 0 (FxObject::_ToHandle, fxobject.hpp; see
 :mod:`wdfkit.fx.handles`).
 
+**A deleted but still referenced object: one rule for every type.**  ``WdfObjectDelete`` disposes
+the object and drops its creation reference; while other references remain (a driver's
+``WdfObjectReference``, a memory object holding its lookaside list, …) the object is disposed
+but not destroyed.  Its handle stays valid and every DDI accepts it and works as before: KMDF's
+FxObjectHandleGetPtr (fxhandle.h) decodes the handle and checks the type, never the object's
+state, and the state machine (FxObject::DeleteObject, fxobjectstatemachine.cpp) frees nothing
+before the count reaches zero.  Only attaching something new is refused: a child or a context
+gets STATUS_DELETE_PENDING (FxObject::AddChildObjectInternal, AddContext, fxobject.cpp).  What
+the type's own Dispose already did stays done (an I/O target is closed by FxIoTarget::Dispose;
+memory objects and lookaside lists have no Dispose), and a second ``WdfObjectDelete`` is
+ignored.  When the last reference goes the object is destroyed
+and freed; its handle is then stale — undefined in KMDF, 0x10D/0x5 in wdfkit (§6.3).
+
 Every object is created in two halves, as KMDF's ``*api.cpp`` do it: *constructed* (its pool
 allocated and the C++ object built there) and then *committed* (``FxObject::Commit``: the
 attributes' cleanup and destroy callbacks and context, the parent, a valid handle).
