@@ -13,11 +13,12 @@ request, so decoding finds the request and which of its memories is meant.
 
 Decoding (FxObject::_GetObjectFromHandle) takes the three flag bits off, XORs the rest with the
 mask, and looks at bit 0 only: with it set, the result is read as the address of an offset field;
-bits 1 and 2 are never looked at.  When a DDI receives a handle it decodes it and checks the
-object's type (FxObjectHandleGetPtr, fxhandle.h; FxObjectHandleGetPtrQI, handleapi.cpp); NULL
-or a wrongly typed handle stops the machine with WDF_VIOLATION (0x10D) / WDF_INVALID_HANDLE,
-parameter 2 the handle as the driver passed it.  (fxhandle.h's layout comment still says the
-handle "is XOR'ed with (-1)"; the code uses ``FxHandleValueMask``.)
+bits 1 and 2 are never looked at (``handle | 2`` reaches the same object, in KMDF and here).
+When a DDI receives a handle it decodes it and checks the object's type (FxObjectHandleGetPtr,
+fxhandle.h; FxObjectHandleGetPtrQI, handleapi.cpp), never its state; NULL or a wrongly typed
+handle stops the machine with WDF_VIOLATION (0x10D) / WDF_INVALID_HANDLE, parameter 2 the handle
+as the driver passed it.  (fxhandle.h's layout comment still says the handle "is XOR'ed with
+(-1)"; the code uses ``FxHandleValueMask``.)
 
 Mirrors: fxobject.hpp (FxHandleFlags, FxHandleValueMask, _ToHandle, _GetObjectFromHandle),
 fxrequest.hpp (GetMemoryHandle), fxhandle.h (FxObjectHandleGetPtr), handleapi.cpp, fxtypes.h.
@@ -27,8 +28,7 @@ Simplified, where KMDF is undefined (it keeps no handle table and checks no stat
   recommends;
 * a handle whose bit 0 is wrong — set on a plain object's handle (KMDF would read the first two
   bytes of the object as an offset and land on a wild pointer) or cleared on a request memory's
-  handle (KMDF would take the offset field for an object) — is caught the same way;
-* bits 1 and 2 are ignored, as KMDF ignores them: ``handle | 2`` reaches the same object.
+  handle (KMDF would take the offset field for an object) — is caught the same way.
 """
 
 from ..kernel.bugcheck import WDF_INVALID_HANDLE, WDF_VIOLATION, BugCheck
@@ -145,7 +145,10 @@ def get_object(machine, handle, expected_type: int, param: str):
                 machine, value, expected_type, f"{param} {handle!r} has {why} (bit 0)"
             )
         raise invalid_handle(
-            machine, value, expected_type, f"{param} {handle!r} refers to a deleted object"
+            machine,
+            value,
+            expected_type,
+            f"{param} {handle!r} names an object that no longer exists",
         )
     if not obj.answers(expected_type):
         raise invalid_handle(
