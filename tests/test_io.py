@@ -177,8 +177,7 @@ def test_format_offsets_past_the_buffer_give_integer_overflow():
         results.append(
             WdfIoTargetFormatRequestForRead(target, Request, memory, WDFMEMORY_OFFSET(4, 4), None)
         )
-        WdfRequestFormatRequestUsingCurrentType(Request)  # releases the format's reference
-        WdfRequestComplete(Request, STATUS_SUCCESS)
+        WdfRequestComplete(Request, STATUS_SUCCESS)  # releases the format's reference
 
     results = []
     machine = driver(EvtIoRead=EvtIoRead)
@@ -225,7 +224,11 @@ def test_sync_read_with_timeout_and_stopped_target():
 
 
 def test_synchronous_wdfrequestsend_calls_the_routine_but_send_synchronously_does_not():
-    """SubmitSync calls the driver's routine only for WdfRequestSend (SubmitSyncCallCompletion)."""
+    """SubmitSync (targets/general/fxiotarget.cpp) calls the driver's routine only for
+    WdfRequestSend (SubmitSyncCallCompletion); CompleteSubmitted (core/fxrequestbase.cpp) calls
+    the routine through ClearCompletionRoutine(), so it runs once.  This test used to assert that
+    the routine stays set and that a later asynchronous send calls it again; the source says a
+    request sent again runs no routine until WdfRequestSetCompletionRoutine is called again."""
     machine, device = device_machine()
     target = WdfDeviceGetIoTarget(device)
     status, request = WdfRequestCreate(None, target)
@@ -241,17 +244,23 @@ def test_synchronous_wdfrequestsend_calls_the_routine_but_send_synchronously_doe
     WDF_REQUEST_SEND_OPTIONS_INIT(options, WDF_REQUEST_SEND_OPTION_SYNCHRONOUS)
     assert WdfRequestSend(request, target, options) is True
     assert calls == [(STATUS_SUCCESS, 8, "ctx")]  # before WdfRequestSend returned
+    WdfRequestSetCompletionRoutine(request, routine, "again")
     desc = WDF_MEMORY_DESCRIPTOR()
     WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(desc, memory, None)
     assert WdfIoTargetSendReadSynchronously(target, request, desc, None, None) == (
         STATUS_SUCCESS,
         8,
     )
-    assert len(calls) == 1  # the routine stays set but is not called
+    assert len(calls) == 1  # not called: SubmitSync put its own routine in its place
     WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
     assert WdfRequestSend(request, target, None) is True
     machine.advance(1)
-    assert len(calls) == 2  # asynchronous sends call it again
+    assert len(calls) == 1  # no routine left to call
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    WdfRequestSetCompletionRoutine(request, routine, "set again")
+    assert WdfRequestSend(request, target, None) is True
+    machine.advance(1)
+    assert calls[1:] == [(STATUS_SUCCESS, 8, "set again")]
 
 
 def test_remote_target_states():
@@ -489,6 +498,7 @@ def test_wdfioqueuecreate_allows_a_scope_and_a_parent_under_the_device():
     machine, device = device_machine()
     config = WDF_IO_QUEUE_CONFIG()
     WDF_IO_QUEUE_CONFIG_INIT(config, WdfIoQueueDispatchSequential)
+    config.EvtIoDefault = scenarios.EvtIoDefaultRefuse  # a queue needs one (FxIoQueue::Initialize)
     attributes = WDF_OBJECT_ATTRIBUTES()
     WDF_OBJECT_ATTRIBUTES_INIT(attributes)
     attributes.SynchronizationScope = WdfSynchronizationScopeQueue

@@ -98,6 +98,10 @@ def test_frames_are_deterministic_scattered_with_some_neighbours():
 
 
 def test_retrieve_wdm_mdl_for_every_buffering_method():
+    """Direct I/O's MDL is the I/O manager's, probed as NtReadFile / NtWriteFile /
+    IopXxxControlFile do: IoWriteAccess for a read and METHOD_OUT_DIRECT, IoReadAccess for a
+    write and METHOD_IN_DIRECT.  MmProbeAndLockPages sets MDL_WRITE_OPERATION (0x80, wdm.h) for
+    any operation but IoReadAccess, beside MDL_PAGES_LOCKED."""
     table = {
         label: (got_in, got_out) for label, got_in, got_out in dma_examples.retrieve_mdl_table()
     }
@@ -105,15 +109,16 @@ def test_retrieve_wdm_mdl_for_every_buffering_method():
     bad = "STATUS_INVALID_DEVICE_REQUEST"
     assert table["buffered I/O, read"] == (bad, f"MDL, 0x1800 bytes, 2 page(s), {pool}")
     assert table["buffered I/O, write"] == (f"MDL, 0x1800 bytes, 2 page(s), {pool}", bad)
-    assert table["direct I/O, read"] == (bad, f"MDL, 0x1800 bytes, 2 page(s), {locked}")
+    written = f"{locked} | MDL_WRITE_OPERATION"
+    assert table["direct I/O, read"] == (bad, f"MDL, 0x1800 bytes, 2 page(s), {written}")
     assert table["direct I/O, write"] == (f"MDL, 0x1800 bytes, 2 page(s), {locked}", bad)
     assert table["neither I/O, read"] == (bad, bad)
     assert table["neither I/O, write"] == (bad, bad)
     input_mdl = f"MDL, 0x40 bytes, 1 page(s), {pool}"
     # one MDL per request for the system buffer: the output call gets the one input built
     assert table["IOCTL, METHOD_BUFFERED"] == (input_mdl, input_mdl)
-    for method in ("METHOD_IN_DIRECT", "METHOD_OUT_DIRECT"):
-        assert table[f"IOCTL, {method}"] == (input_mdl, f"MDL, 0x1800 bytes, 2 page(s), {locked}")
+    for method, flags in (("METHOD_IN_DIRECT", locked), ("METHOD_OUT_DIRECT", written)):
+        assert table[f"IOCTL, {method}"] == (input_mdl, f"MDL, 0x1800 bytes, 2 page(s), {flags}")
     assert table["IOCTL, METHOD_NEITHER"] == (bad, bad)
 
 
@@ -160,10 +165,39 @@ def test_direct_io_mdl_is_mapped_on_first_use_and_freed_by_io_complete_request()
     data = bytearray(0x1234)
     assert machine.application().ReadFile(data).Information == 0x1234
     assert data == b"\x5a" * 0x1234  # the caller's own pages received the bytes
-    assert seen["flags"] == MDL_PAGES_LOCKED
-    assert seen["mapped"] == (MDL_PAGES_LOCKED | MDL_MAPPED_TO_SYSTEM_VA, True)
+    assert seen["flags"] == MDL_PAGES_LOCKED | MDL_WRITE_OPERATION == 0x82
+    locked = MDL_PAGES_LOCKED | MDL_WRITE_OPERATION | MDL_MAPPED_TO_SYSTEM_VA
+    assert seen["mapped"] == (locked, True)
     with pytest.raises(BugCheck):
         MmGetMdlByteCount(seen["mdl"])
+
+
+def test_a_freed_mdl_faults_at_the_field_each_accessor_reads():
+    """Each MmGetMdl… macro of wdm.h is a load of one _MDL field (x64: Next 0, Size 8,
+    MdlFlags 0xA, Process 0x10, MappedSystemVa 0x18, StartVa 0x20, ByteCount 0x28,
+    ByteOffset 0x2C); MmGetMdlPfnArray is ``(PPFN_NUMBER)(Mdl + 1)`` and reads nothing.  On a
+    freed MDL the page fault's Arg1 is therefore the field's address, not the MDL's base."""
+    reads = {
+        "MmGetMdlByteCount": (lambda mdl: MmGetMdlByteCount(mdl), 0x28),
+        "MmGetMdlByteOffset": (lambda mdl: MmGetMdlByteOffset(mdl), 0x2C),
+        "MmGetMdlVirtualAddress": (lambda mdl: MmGetMdlVirtualAddress(mdl), 0x20),
+        "MdlFlags": (lambda mdl: mdl.MdlFlags, 0x0A),
+        "Next": (lambda mdl: mdl.Next, 0x00),
+        "MmGetSystemAddressForMdlSafe": (
+            lambda mdl: MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority),
+            0x0A,  # the macro tests MdlFlags first
+        ),
+        "PFN 1": (lambda mdl: MmGetMdlPfnArray(mdl)[1], 0x38),
+    }
+    for name, (read, offset) in reads.items():
+        with Machine("Toaster"):
+            buffer = ExAllocatePoolWithTag(NonPagedPoolNx, 0x2000, "afuB")
+            mdl = IoAllocateMdl(buffer, 0x2000, False, False, None)
+            MmBuildMdlForNonPagedPool(mdl)
+            IoFreeMdl(mdl)
+            with pytest.raises(BugCheck) as stop:
+                read(mdl)
+            assert stop.value.parameters[0] == mdl.address + offset, name
 
 
 def _transaction(profile=WdfDmaProfileScatterGather64, maximum=0x2000):

@@ -207,7 +207,9 @@ class DriverModel(RuleBasedStateMachine):
                 assert (bugcheck.code, bugcheck.parameters[0]) == (0xC4, 0x62)
                 assert bugcheck.parameters[3] == len(self.pool)
                 return
-            assert not (self.pool and self.machine.verifier), "a leak must stop a Verifier machine"
+            assert not (self.pool and self.machine.driver_verifier), (
+                "a leak must stop a Driver Verifier machine"
+            )
             assert self.machine.objects == {}
             live = {b.address for b in self.machine.pool.live_blocks()}
             assert live == {p.address for p in self.pool}, "only the driver's own leak is left"

@@ -110,6 +110,9 @@ def test_wdfmemorycreate_representation_follows_fxmemoryobject_create():
 
 
 def test_wdfmemorycopyfrombuffer_boundaries(machine):
+    """IFxMemory::_CopyPtrToPtr (fxmemoryobject.cpp): a destination offset at or past the end
+    and a count running past it are both STATUS_INVALID_BUFFER_SIZE.  The DDI page agrees for
+    the offset and says STATUS_BUFFER_TOO_SMALL for the count; the source wins."""
     _, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, 0, 16)
     assert WdfMemoryCopyFromBuffer(memory, 8, b"12345678", 8) == STATUS_SUCCESS
     assert WdfMemoryCopyFromBuffer(memory, 9, b"12345678", 8) == STATUS_INVALID_BUFFER_SIZE

@@ -81,6 +81,22 @@ def test_leak_at_unload_is_0xc4_0x62_only_with_verifier():
             ExAllocatePoolWithTag(NonPagedPoolNx, 8, "1gaT")
 
 
+def test_leak_at_unload_says_arg3_is_reserved():
+    """Bug check 0xC4 / 0x62 (debugger reference, DRIVER_VERIFIER_DETECTED_VIOLATION): Arg2 the
+    driver's name, Arg3 reserved (a pointer into Driver Verifier's own data on a real machine),
+    Arg4 the allocations outstanding.  wdfkit keeps Arg3 0, so the blue screen must not let it
+    read as meaningful: it names the reserved parameter."""
+    m = Machine()
+    with m:
+        ExAllocatePoolWithTag(NonPagedPoolNx, 8, "1gaT")
+    with pytest.raises(BugCheck) as info:
+        m.unload()
+    screen = info.value.blue_screen()
+    assert info.value.parameters[2] == 0
+    assert "Arg3: reserved" in screen and "Arg2: the driver's name" in screen
+    assert max(len(line) for line in screen.splitlines()) <= 100
+
+
 def test_paged_pool_above_apc_level(machine):
     KeRaiseIrql(APC_LEVEL)
     assert ExAllocatePoolWithTag(PagedPool, 8, "1gaT") is not None

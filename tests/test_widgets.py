@@ -42,6 +42,27 @@ def test_alignment_lab_redraws_on_slider_change():
     plt.close("all")
 
 
+def test_alignment_lab_shows_the_pool_addresses_and_the_two_fixes():
+    """Below a page, x64 pool guarantees MEMORY_ALLOCATION_ALIGNMENT (16) only; a page or more
+    starts on a page boundary (kernel/pool.py POOL_ALIGNMENT, PAGE_SIZE).  Offsets rounded up
+    from an unaligned base give unaligned addresses; over-allocating by AlignTo - 1 and rounding
+    the base up, or allocating a page, fixes it."""
+    lab = widgets.AlignmentLab()
+    assert lab.block % 16 == 0 and not lab.misaligned  # AlignTo 16: what the pool promises
+    lab.alignment.value = 64
+    assert lab.block % 64 != 0 and lab.block == lab.start  # the lab's pool gave an odd base
+    assert lab.misaligned == ["buf0", "buf1", "buf2"]
+    assert "MISALIGNED: buf0, buf1, buf2" in lab.summary.value
+    assert f"0x{lab.block:X}" in lab.summary.value  # the real address the pool gave
+    lab.base.value = "align up"
+    assert lab.start % 64 == 0 and 0 < lab.start - lab.block < 64 and not lab.misaligned
+    assert f"({lab.total + 63} bytes)" in lab.summary.value
+    lab.base.value = "page"
+    assert lab.block % PAGE_SIZE == 0 and lab.start == lab.block and not lab.misaligned
+    assert "all aligned" in lab.summary.value
+    plt.close("all")
+
+
 def test_memory_lab_shows_kmdf_choice():
     lab = widgets.MemoryCreateLab()
     assert lab.kind == "pool"
@@ -128,7 +149,7 @@ def test_mdl_lab_redraws_pages_and_transfers():
 
 
 def test_pool_map_names_blocks_and_gives_paged_pool_its_own_row():
-    lab = widgets.MemoryCreateLab()  # Verifier on: object and buffer in two blocks
+    lab = widgets.MemoryCreateLab()  # KMDF Verifier on: object and buffer in two blocks
     names = [text.get_text() for text in lab.ax.texts]
     assert names == ["driver\nglobals", "WDFDRIVER", "buffer", "WDFMEMORY"]
     lab.verifier.value = False

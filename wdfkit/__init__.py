@@ -21,7 +21,7 @@ re-exports them all, one section per module:
     wdm.h                                 wdfkit.ddi.wdm           pool, IRQL, Rtl, IRP numbers
     wdm.h                                 wdfkit.ddi.wdmlookaside  lookaside lists
     wdm.h                                 wdfkit.ddi.wdmmdl        MDLs and pages
-    ntstatus.h                            wdfkit.kernel.ntstatus   STATUS_*, NT_SUCCESS
+    ntstatus.h                            wdfkit.kernel.ntstatus   STATUS_*, NT_SUCCESS, NT_ERROR, …
     bugcodes.h, wdfbugcodes.h             wdfkit.kernel.bugcheck   bug check codes, BugCheck
 
 Statuses and bug check codes are the kernel's own numbers, so they live in the kernel's modules;
@@ -197,6 +197,7 @@ from .ddi.wdfrequest import (
     WdfRequestSend,
     WdfRequestSetCompletionRoutine,
     WdfRequestSetInformation,
+    WdfRequestTypeNoFormat,
 )
 from .ddi.wdm import (
     APC_LEVEL,
@@ -271,6 +272,7 @@ from .ddi.wdmmdl import (
     MDL_PAGES_LOCKED,
     MDL_PARTIAL,
     MDL_SOURCE_IS_NONPAGED_POOL,
+    MDL_WRITE_OPERATION,
     PAGE_ALIGN,
     PAGE_SHIFT,
     PAGE_SIZE,
@@ -308,9 +310,13 @@ from .kernel.bugcheck import (
     MachineHalted,
 )
 from .kernel.ntstatus import (
+    NT_ERROR,
+    NT_INFORMATION,
     NT_SUCCESS,
+    NT_WARNING,
     NTSTATUS,
     STATUS_ACCESS_VIOLATION,
+    STATUS_BUFFER_OVERFLOW,
     STATUS_BUFFER_TOO_SMALL,
     STATUS_CANCELLED,
     STATUS_CANNOT_DELETE,
@@ -336,6 +342,7 @@ from .kernel.ntstatus import (
     STATUS_WDF_BUSY,
     STATUS_WDF_EXECUTION_LEVEL_INVALID,
     STATUS_WDF_INTERNAL_ERROR,
+    STATUS_WDF_NO_CALLBACK,
     STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS,
     STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
     STATUS_WDF_PARENT_ALREADY_ASSIGNED,
@@ -404,6 +411,7 @@ __all__ = [
     "MDL_PAGES_LOCKED",
     "MDL_PARTIAL",
     "MDL_SOURCE_IS_NONPAGED_POOL",
+    "MDL_WRITE_OPERATION",
     "METHOD_BUFFERED",
     "METHOD_IN_DIRECT",
     "METHOD_NEITHER",
@@ -422,7 +430,10 @@ __all__ = [
     "MmSizeOfMdl",
     "NPAGED_LOOKASIDE_LIST",
     "NTSTATUS",
+    "NT_ERROR",
+    "NT_INFORMATION",
     "NT_SUCCESS",
+    "NT_WARNING",
     "NonPagedPool",
     "NonPagedPoolCacheAligned",
     "NonPagedPoolExecute",
@@ -456,6 +467,7 @@ __all__ = [
     "SCATTER_GATHER_ELEMENT",
     "SCATTER_GATHER_LIST",
     "STATUS_ACCESS_VIOLATION",
+    "STATUS_BUFFER_OVERFLOW",
     "STATUS_BUFFER_TOO_SMALL",
     "STATUS_CANCELLED",
     "STATUS_CANNOT_DELETE",
@@ -482,6 +494,7 @@ __all__ = [
     "STATUS_WDF_EXECUTION_LEVEL_INVALID",
     "STATUS_WDF_INTERNAL_ERROR",
     "STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS",
+    "STATUS_WDF_NO_CALLBACK",
     "STATUS_WDF_OBJECT_ATTRIBUTES_INVALID",
     "STATUS_WDF_PARENT_ALREADY_ASSIGNED",
     "STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED",
@@ -639,6 +652,7 @@ __all__ = [
     "WdfRequestSend",
     "WdfRequestSetCompletionRoutine",
     "WdfRequestSetInformation",
+    "WdfRequestTypeNoFormat",
     "WdfSynchronizationScopeDevice",
     "WdfSynchronizationScopeInheritFromParent",
     "WdfSynchronizationScopeInvalid",

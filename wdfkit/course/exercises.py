@@ -8,7 +8,7 @@ running the same DDIs on a fresh simulated machine (the OSTEP ``-s SEED`` / ``-c
 import random
 from dataclasses import dataclass
 
-from ..ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
+from ..ddi.wdfcore import WDF_ALIGN_SIZE_UP
 from ..ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
 from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ..kernel.bugcheck import BugCheck
@@ -69,19 +69,20 @@ def make_problem(label: str, seed: int = 0) -> Problem:
 def _lesson00(label: str, rng: random.Random) -> Problem:
     size = rng.choice([32, 200, 1000, 4096, 9000])
     pool, pool_name = rng.choice([(NonPagedPoolNx, "NonPagedPoolNx"), (PagedPool, "PagedPool")])
-    verifier = rng.choice([True, False])
-    machine = Machine("Toaster", verifier=verifier)
+    verifier = rng.choice([True, False])  # KMDF Verifier: FxPoolTrackingOn picks the layout
+    machine = Machine("Toaster", kmdf_verifier=verifier)
     with machine:
         before = len(machine.snapshot().blocks)
         WdfMemoryCreate(None, pool, "xEyM", size)
         blocks = len(machine.snapshot().blocks) - before
     return Problem(
         label,
-        f"With Verifier {'on' if verifier else 'off'}, WdfMemoryCreate(None, {pool_name}, "
+        f"With KMDF Verifier {'on' if verifier else 'off'}, WdfMemoryCreate(None, {pool_name}, "
         f"'xEyM', {size}) allocates ? pool block(s). Call check(n).",
         blocks,
         "one block when KMDF embeds a small nonpaged buffer after the object, two when the "
-        "buffer gets a block of its own (a page or more, paged pool, or Verifier pool tracking).",
+        "buffer gets a block of its own (a page or more, paged pool, or KMDF Verifier's pool "
+        "tracking; Driver Verifier does not change the layout).",
     )
 
 
@@ -187,14 +188,26 @@ def _lesson04(label: str, rng: random.Random) -> Problem:
 
 
 def _lesson05(label: str, rng: random.Random) -> Problem:
-    length = rng.randint(1, 500)
-    align = rng.choice([8, 16, 64, 4096])
+    """The lesson's recipe: over-allocate by AlignTo - 1, round the pool's address up."""
+    align = rng.choice([32, 64, 128])
+    length = rng.randint(20, 300)
+    machine = Machine("Toaster", verifier=True)
+    with machine:
+        for _ in range(rng.randint(0, 5)):  # earlier allocations move the pool's cursor
+            ExAllocatePoolWithTag(NonPagedPoolNx, rng.choice([16, 40, 100]), "rehO")
+        block = ExAllocatePoolWithTag(NonPagedPoolNx, length + align - 1, "nlAS")
+    base = WDF_ALIGN_SIZE_UP(block.address, align)
     return Problem(
         label,
-        f"WDF_ALIGN_SIZE_UP({length}, {align}) = ?  and  WDF_ALIGN_SIZE_DOWN({length}, {align}) = ?"
-        "  Call check((up, down)).",
-        (WDF_ALIGN_SIZE_UP(length, align), WDF_ALIGN_SIZE_DOWN(length, align)),
-        "UP rounds to the next multiple of AlignTo (unless already one), DOWN to the previous.",
+        f"A driver needs {length} bytes starting on a multiple of {align}. It calls\n"
+        f"    ExAllocatePoolWithTag(NonPagedPoolNx, {length} + {align} - 1, 'nlAS')\n"
+        f"and gets 0x{block.address:X}. At what address do its aligned bytes start, and how\n"
+        "many bytes does it skip before them? Call check((start, skipped)).",
+        (base, base - block.address),
+        "start = WDF_ALIGN_SIZE_UP(address, AlignTo), skipped = start - address (at most "
+        "AlignTo - 1, which is why the driver asked for that many extra bytes). The driver "
+        "frees the address the pool gave, not the aligned one.",
+        in_hex=True,
     )
 
 

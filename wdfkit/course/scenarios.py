@@ -63,7 +63,12 @@ from ..ddi.wdm import (
     ExFreePoolWithTag,
 )
 from ..kernel.bugcheck import BugCheck
-from ..kernel.ntstatus import NT_SUCCESS, STATUS_IO_DEVICE_ERROR, STATUS_SUCCESS
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_IO_DEVICE_ERROR,
+    STATUS_SUCCESS,
+)
 from ..kernel.pool import NonPagedPoolNx
 from ..sim.machine import Machine
 
@@ -92,7 +97,12 @@ class Run:
 
 def queue_driver(io_type: int, callbacks: dict, setup=None, parallel: bool = False):
     """EvtDriverDeviceAdd for a device with *io_type* and a default queue with *callbacks*
-    (``{"EvtIoRead": ..., ...}``); *setup(device)*, if given, runs once the device exists."""
+    (``{"EvtIoRead": ..., ...}``); *setup(device)*, if given, runs once the device exists.
+
+    A queue needs at least one EvtIo… callback (KMDF refuses one without:
+    STATUS_WDF_NO_CALLBACK), so with none given it gets :func:`EvtIoDefaultRefuse`."""
+    if not any(callbacks.values()):
+        callbacks = {"EvtIoDefault": EvtIoDefaultRefuse}
 
     def EvtDriverDeviceAdd(Driver, DeviceInit):
         WdfDeviceInitSetIoType(DeviceInit, io_type)
@@ -110,6 +120,12 @@ def queue_driver(io_type: int, callbacks: dict, setup=None, parallel: bool = Fal
         return status
 
     return EvtDriverDeviceAdd
+
+
+def EvtIoDefaultRefuse(Queue, Request):
+    """The callback of a harness queue given none: fail every request, as a queue does for a
+    request type it has no callback for."""
+    WdfRequestComplete(Request, STATUS_INVALID_DEVICE_REQUEST)
 
 
 def _machine(io_type: int, read=None, ioctl=None, parallel: bool = False) -> Machine:

@@ -61,7 +61,10 @@ class WorkloadRun:
 def run(
     phases=EXAMPLE_A, via: str = "lookaside", verifier: bool = False, **machine_options
 ) -> WorkloadRun:
-    """Run *phases* on a fresh machine, buffers from a lookaside list or (``via="pool"``) pool."""
+    """Run *phases* on a fresh machine, buffers from a lookaside list or (``via="pool"``) pool.
+
+    *verifier* is Machine's shorthand: with Driver Verifier on, the lists are held at Depth 0.
+    """
     if via not in ("lookaside", "kernel", "pool"):
         raise ValueError("run: via must be 'lookaside', 'kernel' or 'pool'")
     phases = [p if isinstance(p, Phase) else Phase(*p) for p in phases]

@@ -11,10 +11,12 @@ from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
     FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED,
+    check_irql,
     null_bugcheck,
     validate_object_attributes,
 )
-from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER
+from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_DEVICE_STATE
+from ..kernel.pool import PASSIVE_LEVEL
 from ._entry import ddi
 from .wdfobject import WDF_OBJECT_ATTRIBUTES
 
@@ -51,14 +53,17 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
     """Create the device from *DeviceInit* (C passes ``&DeviceInit``; it is used up).
 
     Returns ``(status, Device)``.  The device's parent is the driver; it has a default I/O
-    target, the driver below it.  An attribute status (§1.0): an execution level and a
-    synchronization scope are allowed, a ParentObject is STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED;
-    STATUS_INVALID_PARAMETER when *DeviceInit* was used already (KMDF:
-    STATUS_INVALID_DEVICE_STATE).  Bug check 0x10D/0x4 for a NULL DeviceInit.
+    target, the driver below it.  STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier);
+    an attribute status (§1.0): an execution level and a synchronization scope are allowed, a
+    ParentObject is STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED; STATUS_INVALID_DEVICE_STATE when
+    *DeviceInit* was used already.  Bug check 0x10D/0x4 for a NULL DeviceInit.
 
-    Fidelity: fxdeviceapi.cpp (WdfDeviceCreate: FxValidateObjectAttributes with
-    FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED, _EXECUTION_LEVEL_ALLOWED and
-    _SYNCHRONIZATION_SCOPE_ALLOWED, then FxDevice::_Create).
+    Fidelity: fxdeviceapi.cpp (WdfDeviceCreate: FxVerifierCheckIrqlLevel at PASSIVE_LEVEL,
+    FxValidateObjectAttributes with FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
+    _EXECUTION_LEVEL_ALLOWED and _SYNCHRONIZATION_SCOPE_ALLOWED, DeviceInit->CreatedDevice,
+    then FxDevice::_Create).  Simplified: in C the DDI sets the caller's ``DeviceInit`` to
+    NULL, so a second call with it bug-checks (0x10D/0x4); wdfkit cannot clear the caller's
+    variable and answers as KMDF does for a DeviceInit whose device exists.
     """
     if DeviceInit is None:
         raise null_bugcheck(machine, "DeviceInit")
@@ -66,6 +71,9 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
         raise TypeError(named("DeviceInit must be the WDFDEVICE_INIT you got"))
     if DeviceAttributes is not None and not isinstance(DeviceAttributes, WDF_OBJECT_ATTRIBUTES):
         raise TypeError(named("DeviceAttributes must be WDF_OBJECT_ATTRIBUTES or None"))
+    status = check_irql(machine, PASSIVE_LEVEL)
+    if not NT_SUCCESS(status):
+        return status, None
     status = validate_object_attributes(
         DeviceAttributes,
         FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED
@@ -75,7 +83,7 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
     if not NT_SUCCESS(status):
         return status, None
     if DeviceInit.used:
-        return STATUS_INVALID_PARAMETER, None
+        return STATUS_INVALID_DEVICE_STATE, None
     status, device = FxDevice.create(machine, DeviceAttributes, DeviceInit)
     return status, device and device.handle
 

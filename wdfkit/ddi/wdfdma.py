@@ -22,6 +22,7 @@ from ..fx.handles import (
     FX_TYPE_REQUEST,
     get_object,
 )
+from ..fx.object import attributes_parent
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
     check_irql,
@@ -39,7 +40,7 @@ from ..kernel.ntstatus import (
 )
 from ..kernel.pool import PASSIVE_LEVEL
 from ._entry import ddi, pointer, size_t
-from .wdfobject import commit_parent
+from .wdfobject import attributes_arg
 
 __all__ = [
     "WDF_DMA_ENABLER_CONFIG",
@@ -109,10 +110,13 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     STATUS_INFO_LENGTH_MISMATCH for a bad Config.Size; STATUS_INVALID_PARAMETER for an unknown
     profile or a zero MaximumLength; an attribute status (§1.0);
     STATUS_WDF_OBJECT_ATTRIBUTES_INVALID for a parent that is not under this device;
-    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier).
-    Bug checks: 0x10D/0x4 for a NULL Config; 0x10D/0x5 for a bad Device.
-    Fidelity: fxdmaenablerapi.cpp (WdfDmaEnablerCreate: FxValidateObjectAttributes with no
-    options, the parent's device ancestor, then Commit under that parent).
+    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (KMDF Verifier).
+    Bug checks: 0x10D/0x4 for a NULL Config; 0x10D/0x5 for a bad Device, or a bad ParentObject
+    once the attributes are valid.
+    Fidelity: fxdmaenablerapi.cpp (WdfDmaEnablerCreate: the device, the IRQL, Config,
+    FxValidateObjectAttributes with no options, then the ParentObject and its device
+    (FxDeviceBase::_SearchForDevice, for drivers of KMDF 1.11 and later), Config.Size, the
+    profile, MaximumLength, then Commit under that parent).
     """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     status = check_irql(machine, PASSIVE_LEVEL)
@@ -120,11 +124,14 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
         return status, None
     if Config is None:
         raise null_bugcheck(machine, "Config")
-    parent = commit_parent(machine, Attributes, default=device)
+    Attributes = attributes_arg("Attributes", Attributes)
     status = validate_object_attributes(Attributes)
     if not NT_SUCCESS(status):
         return status, None
-    if not parent.descends_from(device):
+    parent = attributes_parent(machine, Attributes)
+    if parent is None:
+        parent = device
+    elif parent.device_base() is not device:
         return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID, None
     if Config.Size != WDF_DMA_ENABLER_CONFIG_SIZE:
         return STATUS_INFO_LENGTH_MISMATCH, None

@@ -14,9 +14,9 @@ from ..fx.verifier import (
     null_bugcheck,
     validate_object_attributes,
 )
-from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER
+from ..kernel.ntstatus import NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH
 from ._entry import ddi, macro
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
+from .wdfobject import attributes_arg
 
 __all__ = [
     "WDF_IO_QUEUE_CONFIG",
@@ -53,7 +53,11 @@ class WDF_IO_QUEUE_CONFIG:
     EvtIoInternalDeviceControl: Any = None
 
 
-WDF_IO_QUEUE_CONFIG_SIZE = 0x80
+# sizeof(WDF_IO_QUEUE_CONFIG) on x64, and of the older versions WdfIoQueueCreate still accepts
+# (fxversionedstructures.h): 1.7 ends with the callbacks, 1.9 adds Settings, 1.11 Driver.
+WDF_IO_QUEUE_CONFIG_SIZE = 0x60
+WDF_IO_QUEUE_CONFIG_V1_9_SIZE = 0x58
+WDF_IO_QUEUE_CONFIG_V1_7_SIZE = 0x50
 
 
 @macro
@@ -74,36 +78,40 @@ def WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(Config: WDF_IO_QUEUE_CONFIG, Dispatch
 def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, QueueAttributes):
     """Create a queue for *Device*: ``(status, Queue)``.
 
-    An attribute status (§1.0; an execution level and a synchronization scope are allowed);
-    STATUS_INVALID_PARAMETER for a bad Size (KMDF: STATUS_INFO_LENGTH_MISMATCH) or dispatch
-    type, or a second default queue; STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is
-    not the device or under it (the parent defaults to the device).
+    In KMDF's order: an attribute status (§1.0; an execution level and a synchronization scope
+    are allowed); STATUS_INFO_LENGTH_MISMATCH for a Config.Size that is neither the current
+    structure's nor that of version 1.9 or 1.7; STATUS_INVALID_DEVICE_REQUEST for a
+    ParentObject that is not the device or under it; STATUS_INVALID_PARAMETER for a bad
+    dispatch type; STATUS_WDF_NO_CALLBACK for a sequential or parallel queue without any EvtIo…
+    callback; STATUS_UNSUCCESSFUL for a second default queue (it is created, then deleted
+    again).
     wdfkit simulates sequential and parallel dispatch; a manual queue is a ValueError.
+    Bug checks: 0x10D/0x5 for a bad Device, or a bad ParentObject once the attributes are
+    valid; 0x10D/0x4 for a NULL Config.
 
     Fidelity: fxioqueueapi.cpp (WdfIoQueueCreate: FxValidateObjectAttributes with
-    FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED and _SYNCHRONIZATION_SCOPE_ALLOWED, then
-    FxPkgIo::CreateQueue and InitializeDefaultQueue).
+    FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED and _SYNCHRONIZATION_SCOPE_ALLOWED, Config.Size,
+    then FxPkgIo::CreateQueue and InitializeDefaultQueue, fxpkgio.cpp; FxIoQueue::Initialize,
+    fxioqueue.cpp).  See :meth:`wdfkit.fx.device.FxDevice.create_queue`.
     """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     if Config is None:
         raise null_bugcheck(machine, "Config")
     if not isinstance(Config, WDF_IO_QUEUE_CONFIG):
         raise TypeError(named("Config must be a WDF_IO_QUEUE_CONFIG"))
-    if QueueAttributes is not None and not isinstance(QueueAttributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError(named("QueueAttributes must be WDF_OBJECT_ATTRIBUTES or None"))
+    attributes = attributes_arg("QueueAttributes", QueueAttributes)
     allowed = FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED
     allowed |= FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED
-    status = validate_object_attributes(QueueAttributes, allowed)
+    status = validate_object_attributes(attributes, allowed)
     if not NT_SUCCESS(status):
         return status, None
-    if Config.Size != WDF_IO_QUEUE_CONFIG_SIZE:
-        return STATUS_INVALID_PARAMETER, None
-    if Config.DispatchType == WdfIoQueueDispatchManual:
-        raise ValueError(named("wdfkit does not simulate manual queues"))
-    if Config.DispatchType not in (WdfIoQueueDispatchSequential, WdfIoQueueDispatchParallel):
-        return STATUS_INVALID_PARAMETER, None
-    parent = commit_parent(machine, QueueAttributes, default=device)
-    status, queue = device.create_queue(QueueAttributes, parent, Config)
+    if Config.Size not in (
+        WDF_IO_QUEUE_CONFIG_SIZE,
+        WDF_IO_QUEUE_CONFIG_V1_9_SIZE,
+        WDF_IO_QUEUE_CONFIG_V1_7_SIZE,
+    ):
+        return STATUS_INFO_LENGTH_MISMATCH, None
+    status, queue = device.create_queue(attributes, Config)
     return status, queue and queue.handle
 
 

@@ -48,7 +48,7 @@ from .wdfmemory import (
     WdfMemoryDescriptorTypeHandle,
     WdfMemoryDescriptorTypeMdl,
 )
-from .wdfobject import commit_parent
+from .wdfobject import attributes_arg
 from .wdfrequest import send_options
 
 __all__ = [
@@ -333,21 +333,25 @@ def WdfIoTargetGetState(machine, IoTarget: WDFHANDLE) -> int:
 def WdfIoTargetCreate(machine, Device: WDFHANDLE, IoTargetAttributes):
     """Create a remote target, closed until WdfIoTargetOpen: ``(status, IoTarget)``.
 
-    An attribute status (§1.0), e.g. STATUS_INFO_LENGTH_MISMATCH for an uninitialised
-    ``WDF_OBJECT_ATTRIBUTES()``; STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is not
-    *Device* or under it (the parent defaults to the device); STATUS_DELETE_PENDING;
-    STATUS_INSUFFICIENT_RESOURCES.  Bug check 0x10D/0x5 for a bad Device or ParentObject.
+    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier); an attribute status (§1.0),
+    e.g. STATUS_INFO_LENGTH_MISMATCH for an uninitialised ``WDF_OBJECT_ATTRIBUTES()``;
+    STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is not *Device* or under it (the
+    parent defaults to the device); STATUS_DELETE_PENDING; STATUS_INSUFFICIENT_RESOURCES.
+    Bug check 0x10D/0x5 for a bad Device, or a bad ParentObject once the attributes are valid.
 
-    Fidelity: fxiotargetapi.cpp (WdfIoTargetCreate: FxValidateObjectAttributes with no
-    options), fxiotargetremote.cpp (FxIoTargetRemote::_Create).  Simplified: KMDF's Verifier
-    also refuses a call above PASSIVE_LEVEL; wdfkit does not check the IRQL here.
+    Fidelity: fxiotargetapi.cpp (WdfIoTargetCreate: the device handle, FxVerifierCheckIrqlLevel
+    at PASSIVE_LEVEL, FxValidateObjectAttributes with no options), fxiotargetremote.cpp
+    (FxIoTargetRemote::_Create: the ParentObject, then construct and Commit).
     """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
-    parent = commit_parent(machine, IoTargetAttributes, default=device)
-    status = validate_object_attributes(IoTargetAttributes)
+    attributes = attributes_arg("IoTargetAttributes", IoTargetAttributes)
+    status = check_irql(machine, PASSIVE_LEVEL)
     if not NT_SUCCESS(status):
         return status, None
-    status, target = FxIoTargetRemote.create(machine, IoTargetAttributes, parent, device)
+    status = validate_object_attributes(attributes)
+    if not NT_SUCCESS(status):
+        return status, None
+    status, target = FxIoTargetRemote.create(machine, attributes, device)
     return status, target and target.handle
 
 

@@ -13,7 +13,7 @@ from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_SUCCE
 from ..kernel.pointer import PVOID
 from ..kernel.pool import APC_LEVEL, DISPATCH_LEVEL, is_paged
 from ._entry import ddi, macro, pointer, pool_tag, size_t, ulong
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg, check_parent_handle
 
 __all__ = [
     "WDF_MEMORY_DESCRIPTOR",
@@ -52,11 +52,13 @@ def WdfMemoryCreate(
 
     Returns:
         ``(status, Memory, Buffer)``.  STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero size;
-        an attribute status (§1.0); STATUS_INVALID_DEVICE_REQUEST above the IRQL limit (Verifier);
-        STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
+        an attribute status (§1.0); STATUS_INVALID_DEVICE_REQUEST above the IRQL limit (KMDF
+        Verifier); STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
 
-    Bug checks: 0x10D/0x5 for a bad ParentObject handle.
-    Fidelity: kmdf-semantics.md §1.1; fxmemorybufferapi.cpp (WdfMemoryCreate:
+    Bug checks: 0x10D/0x5 for a bad ParentObject handle, checked first when the attributes'
+    Size is right.
+    Fidelity: kmdf-semantics.md §1.1; fxmemorybufferapi.cpp (WdfMemoryCreate: the parent
+    handle when FxValidateObjectAttributesForParentHandle succeeds, the IRQL, BufferSize == 0,
     FxValidateObjectAttributes with no options, FxMemoryObject::_Create, Commit).
 
     >>> from wdfkit import Machine, NonPagedPoolNx
@@ -65,7 +67,8 @@ def WdfMemoryCreate(
     >>> status
     STATUS_SUCCESS (0x00000000)
     """
-    parent = commit_parent(machine, Attributes)
+    Attributes = attributes_arg("Attributes", Attributes)
+    check_parent_handle(machine, Attributes)
     PoolType = ulong("PoolType", PoolType)
     tag = pool_tag("PoolTag", PoolTag)
     size = size_t("BufferSize", BufferSize)
@@ -79,7 +82,7 @@ def WdfMemoryCreate(
     if not NT_SUCCESS(status):
         return status, None, None
     status, memory = FxMemoryObject.create(
-        machine, Attributes, parent, PoolType, tag or machine.tag, size
+        machine, Attributes, None, PoolType, tag or machine.tag, size
     )
     if memory is None:
         return status, None, None
@@ -96,12 +99,16 @@ def WdfMemoryCreatePreallocated(
         ``(status, Memory)``.  STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero size; an
         attribute status; STATUS_INSUFFICIENT_RESOURCES.
 
-    Bug checks: 0x10D/0x4 for a NULL *Buffer* (the docs say STATUS_INVALID_PARAMETER; the source
+    Bug checks: 0x10D/0x5 for a bad ParentObject, checked first when the attributes' Size is
+    right; 0x10D/0x4 for a NULL *Buffer* (the docs say STATUS_INVALID_PARAMETER; the source
     bug-checks, and wdfkit follows the source).
     Fidelity: kmdf-semantics.md §1.2; fxmemorybufferpreallocatedapi.cpp
-    (WdfMemoryCreatePreallocated: FxValidateObjectAttributes with no options, then Commit).
+    (WdfMemoryCreatePreallocated: the parent handle when
+    FxValidateObjectAttributesForParentHandle succeeds, Buffer, BufferSize == 0,
+    FxValidateObjectAttributes with no options, then Commit).
     """
-    parent = commit_parent(machine, Attributes)
+    Attributes = attributes_arg("Attributes", Attributes)
+    check_parent_handle(machine, Attributes)
     buffer = pointer("Buffer", Buffer, machine)
     size = size_t("BufferSize", BufferSize)
     if buffer is None:
@@ -112,7 +119,7 @@ def WdfMemoryCreatePreallocated(
     if not NT_SUCCESS(status):
         return status, None
     status, memory = FxMemoryBufferPreallocated.create(
-        machine, Attributes, parent, buffer.address, size
+        machine, Attributes, None, buffer.address, size
     )
     return status, memory and memory.handle
 
@@ -198,7 +205,9 @@ def WdfMemoryCopyFromBuffer(
 
     Returns: STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero count;
     STATUS_ACCESS_VIOLATION for read-only request memory; STATUS_INVALID_BUFFER_SIZE when offset
-    or count run past the buffer (the docs say BUFFER_TOO_SMALL; the source wins).
+    or count run past the buffer (fxmemoryobject.cpp, IFxMemory::_CopyPtrToPtr).  The docs list
+    INVALID_BUFFER_SIZE for the offset too; only for an over-long count do they say
+    BUFFER_TOO_SMALL, where the source returns INVALID_BUFFER_SIZE (the source wins).
     Bug checks: 0x10D/0x4 for a NULL *Buffer*; 0x10D/0x5 for a bad handle.
     Fidelity: kmdf-semantics.md §1.6.
     """

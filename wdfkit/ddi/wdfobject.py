@@ -9,7 +9,7 @@ from typing import Any
 
 from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, get_object
-from ..fx.object import FxUserObject
+from ..fx.object import FxUserObject, attributes_parent
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     WDF_OBJECT_ATTRIBUTES_SIZE,
@@ -166,14 +166,29 @@ def sizeof(struct) -> int:
     return sizes[kind]
 
 
-def commit_parent(machine, attributes, default=None):
-    """The parent an object will get: ParentObject (checked), else *default* (an object the
-    DDI names, e.g. the device), else the driver (FxObject::Commit)."""
+def attributes_arg(param: str, attributes):
+    """A ``PWDF_OBJECT_ATTRIBUTES`` argument: a WDF_OBJECT_ATTRIBUTES or None (NULL)."""
     if attributes is not None and not isinstance(attributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError(named("Attributes must be a WDF_OBJECT_ATTRIBUTES or None"))
-    if attributes is None or attributes.ParentObject is None:
-        return machine.driver if default is None else default
-    return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, "ParentObject")
+        raise TypeError(named(f"{param} must be a WDF_OBJECT_ATTRIBUTES or None"))
+    return attributes
+
+
+def check_parent_handle(machine, attributes) -> bool:
+    """ "Get the parent's globals if it is present": the handle check WdfObjectCreate,
+    WdfMemoryCreate, WdfMemoryCreatePreallocated and WdfLookasideListCreate make before
+    anything else, only when FxValidateObjectAttributesForParentHandle succeeds (attributes
+    given, Size right, a ParentObject named; fxvalidatefunctions.hpp): 0x10D/0x5 for a bad
+    ParentObject.  With a wrong Size the DDI goes on to answer STATUS_INFO_LENGTH_MISMATCH.
+    Returns whether it looked; FxObject::Commit looks the parent up again to link the object.
+    """
+    if (
+        attributes is not None
+        and attributes.Size == WDF_OBJECT_ATTRIBUTES_SIZE
+        and attributes.ParentObject is not None
+    ):
+        attributes_parent(machine, attributes)
+        return True
+    return False
 
 
 @ddi
@@ -188,14 +203,19 @@ def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
         allowed here); STATUS_DELETE_PENDING if the parent is being deleted;
         STATUS_INSUFFICIENT_RESOURCES.
 
+    Bug checks: 0x10D/0x5 for a bad ParentObject, checked first when the attributes' Size is
+    right (with a wrong Size: STATUS_INFO_LENGTH_MISMATCH).
     Fidelity: kmdf-semantics.md §7 (default parent: the driver); fxuserobjectapi.cpp
-    (WdfObjectCreate: FxValidateObjectAttributes with FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED).
+    (WdfObjectCreate: the parent handle when FxValidateObjectAttributesForParentHandle
+    succeeds, FxValidateObjectAttributes with FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
+    FxUserObject::_Create and Commit).
     """
-    parent = commit_parent(machine, Attributes)
-    status = validate_object_attributes(Attributes, FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED)
+    attributes = attributes_arg("Attributes", Attributes)
+    check_parent_handle(machine, attributes)
+    status = validate_object_attributes(attributes, FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED)
     if not NT_SUCCESS(status):
         return status, None
-    status, obj = FxUserObject.create(machine, Attributes, parent)
+    status, obj = FxUserObject.create(machine, attributes, None)
     return status, obj and obj.handle
 
 

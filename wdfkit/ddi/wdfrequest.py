@@ -8,21 +8,21 @@ from dataclasses import dataclass, field
 
 from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_REQUEST, WDFHANDLE, get_object
-from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS
+from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS, WdfRequestTypeNoFormat
+from ..fx.object import attributes_parent
 from ..fx.request import FxRequest
-from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
+from ..fx.verifier import null_bugcheck, validate_object_attributes
 from ..kernel.clock import TICKS_PER_SECOND
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     NTSTATUS,
     STATUS_BUFFER_TOO_SMALL,
+    STATUS_INVALID_DEVICE_STATE,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
-    STATUS_WDF_REQUEST_INVALID_STATE,
 )
-from ..kernel.pool import PASSIVE_LEVEL
 from ._entry import ddi, size_t
-from .wdfobject import WDF_OBJECT_ATTRIBUTES, commit_parent
+from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg
 
 __all__ = [
     "WDF_NO_SEND_OPTIONS",
@@ -60,6 +60,7 @@ __all__ = [
     "WdfRequestSend",
     "WdfRequestSetCompletionRoutine",
     "WdfRequestSetInformation",
+    "WdfRequestTypeNoFormat",
 ]
 
 WDF_NO_SEND_OPTIONS = None
@@ -264,18 +265,33 @@ def WdfRequestCreate(machine, RequestAttributes: WDF_OBJECT_ATTRIBUTES | None, I
     """Create a request to send to a target: ``(status, Request)``.
 
     The parent defaults to the driver.  Delete it with WdfObjectDelete; never complete it.
-    An attribute status (§1.0); STATUS_DELETE_PENDING; STATUS_INSUFFICIENT_RESOURCES.
+    An attribute status (§1.0); STATUS_INVALID_DEVICE_STATE for an *IoTarget* that is closed
+    (a remote target never opened, or closed again); STATUS_DELETE_PENDING;
+    STATUS_INSUFFICIENT_RESOURCES.
+    Bug checks: 0x10D/0x5 for a bad IoTarget; for a bad ParentObject, first thing when
+    *IoTarget* is NULL, else once the attributes are valid (FxObject::Commit).
 
-    Fidelity: fxrequestapi.cpp (WdfRequestCreate), fxrequest.cpp (FxRequest::_Create:
-    FxValidateObjectAttributes with no options, then Commit with the driver as default parent).
+    Fidelity: fxrequestapi.cpp (WdfRequestCreate: the target handle, or else the
+    ParentObject's globals), fxrequest.cpp (FxRequest::_Create: FxValidateObjectAttributes
+    with no options, the allocation, FxRequestBase::ValidateTarget — fxrequestbase.cpp: a
+    target whose stack size is 0, closed, is STATUS_INVALID_DEVICE_STATE — then Commit with
+    the driver as default parent).  Simplified: KMDF allocates the request before
+    ValidateTarget and frees it again; wdfkit refuses the closed target first, so with pool
+    exhausted too it answers STATUS_INVALID_DEVICE_STATE where KMDF answers
+    STATUS_INSUFFICIENT_RESOURCES.
     """
-    parent = commit_parent(machine, RequestAttributes)
+    attributes = attributes_arg("RequestAttributes", RequestAttributes)
+    target = None
     if IoTarget is not None:
-        get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "IoTarget")
-    status = validate_object_attributes(RequestAttributes)
+        target = get_object(machine, IoTarget, FX_TYPE_IO_TARGET, "IoTarget")
+    elif attributes is not None and attributes.ParentObject is not None:
+        attributes_parent(machine, attributes)  # FxObjectHandleGetGlobals: whatever the Size
+    status = validate_object_attributes(attributes)
     if not NT_SUCCESS(status):
         return status, None
-    status, request = FxRequest.create(machine, RequestAttributes, parent, None, None)
+    if target is not None and target.closed:
+        return STATUS_INVALID_DEVICE_STATE, None
+    status, request = FxRequest.create(machine, attributes, None, None, None)
     return status, request and request.handle
 
 
@@ -303,7 +319,9 @@ def WdfRequestReuse(machine, Request: WDFHANDLE, ReuseParams: WDF_REQUEST_REUSE_
     """Make a request ready to send again: drop the format's references, clear the routine.
 
     Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a bad Size or unknown flags;
-    STATUS_WDF_REQUEST_INVALID_STATE for SET_NEW_IRP on a request from a queue.
+    STATUS_WDF_REQUEST_INVALID_STATE for SET_NEW_IRP on a request from a queue — after the
+    routine is cleared and the format's references released, as FxRequest::Reuse
+    (fxrequest.cpp) does both before it looks at the flag.
     """
     request = _request(machine, Request)
     if ReuseParams is None:
@@ -314,19 +332,21 @@ def WdfRequestReuse(machine, Request: WDFHANDLE, ReuseParams: WDF_REQUEST_REUSE_
         return STATUS_INVALID_PARAMETER
     if ReuseParams.Flags & ~(WDF_REQUEST_REUSE_SET_NEW_IRP | WDF_REQUEST_REUSE_MUST_COMPLETE):
         return STATUS_INVALID_PARAMETER
-    if ReuseParams.Flags & WDF_REQUEST_REUSE_SET_NEW_IRP:
-        if request.queue is not None:
-            return STATUS_WDF_REQUEST_INVALID_STATE
+    new_irp = bool(ReuseParams.Flags & WDF_REQUEST_REUSE_SET_NEW_IRP)
+    if new_irp and request.queue is None:
         raise ValueError(named("wdfkit does not simulate supplying a new IRP"))
-    request.reuse(ReuseParams.Status)
-    return STATUS_SUCCESS
+    return request.reuse(ReuseParams.Status, new_irp)
 
 
 @ddi
 def WdfRequestSetCompletionRoutine(
     machine, Request: WDFHANDLE, CompletionRoutine, CompletionContext=None
 ) -> None:
-    """Register ``CompletionRoutine(Request, Target, Params, Context)``; None removes it."""
+    """Register ``CompletionRoutine(Request, Target, Params, Context)``; None removes it.
+
+    It is called once: completing the send clears it (CompleteSubmitted), so set it again
+    before every send.
+    """
     request = _request(machine, Request)
     if CompletionRoutine is not None and not callable(CompletionRoutine):
         raise TypeError(named("CompletionRoutine must be callable"))
@@ -336,10 +356,18 @@ def WdfRequestSetCompletionRoutine(
 
 @ddi
 def WdfRequestFormatRequestUsingCurrentType(machine, Request: WDFHANDLE) -> None:
-    """Format a queue request to go down as it came in: same type, same buffers."""
-    request = _request(machine, Request)
-    request.release_context()
-    request.format = request.current_format()
+    """Format a request to go down as it came in: same type, same buffers.
+
+    Copies the current stack location to the next and sets Verifier's formatted mark, nothing
+    more: no request context is made and nothing an earlier format referenced is released, so
+    send-and-forget after it is allowed, and the completion routine sees ``Type =
+    WdfRequestTypeNoFormat``, zeroed ``Parameters`` and the ``IoStatus``.
+    Fidelity: fxrequestapi.cpp (WdfRequestFormatRequestUsingCurrentType), fxrequestapi.cpp
+    (WdfRequestSend: HasContext), fxrequestbase.cpp (CompleteSubmittedNoContext).  Simplified:
+    KMDF bug-checks a request with no IRP or no stack location left (0x10D/0x6); wdfkit models
+    no stack locations.
+    """
+    _request(machine, Request).format_using_current_type()
 
 
 # -- sending (§5.5) ----------------------------------------------------------------------------
@@ -410,16 +438,17 @@ def WdfRequestSend(machine, Request: WDFHANDLE, Target: WDFHANDLE, Options) -> b
     STATUS_INVALID_DEVICE_REQUEST (a queue request sent asynchronously with no completion
     routine, or send-and-forget after a format), STATUS_INVALID_DEVICE_STATE (target closed, or
     send-and-forget of a driver-created request), STATUS_REQUEST_NOT_ACCEPTED (Verifier: not
-    formatted).  Synchronous: run until it completes, calling the completion routine (if set)
-    before returning, as KMDF does for this DDI; a timeout gives STATUS_IO_TIMEOUT.
+    formatted since its last completion).  Synchronous: run until it completes, calling the
+    completion routine (if set) before returning, as KMDF does for this DDI; a timeout gives
+    STATUS_IO_TIMEOUT.  The routine runs once: the completion clears it.  KMDF has no IRQL
+    check of its own for a synchronous send (fxrequestapi.cpp WdfRequestSend, fxiotarget.cpp
+    SubmitSync); the wait needs IRQL ≤ APC_LEVEL and wdfkit refuses to simulate one above it.
 
     Bug check: 0x10D/0x6/0x3 when the request is still outstanding on a target.
     """
     request = _request(machine, Request)
     target = get_object(machine, Target, FX_TYPE_IO_TARGET, "Target")
     status, flags, timeout = send_options(machine, Options)
-    if NT_SUCCESS(status) and flags & WDF_REQUEST_SEND_OPTION_SYNCHRONOUS:
-        status = check_irql(machine, PASSIVE_LEVEL)
     if not NT_SUCCESS(status):
         request.set_status(status)
         return False

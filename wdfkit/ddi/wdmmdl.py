@@ -5,7 +5,8 @@ MmGetMdlVirtualAddress, MmGetMdlByteCount, MmGetMdlByteOffset, MmGetMdlPfnArray,
 MmGetSystemAddressForMdlSafe, PAGE_SIZE, BYTE_OFFSET, PAGE_ALIGN,
 ADDRESS_AND_SIZE_TO_SPAN_PAGES, BYTES_TO_PAGES, ROUND_TO_PAGES; kmdf-semantics.md §10.
 Simplified: see wdfkit.kernel.mdl.  An MDL pointer that is NULL or freed is read like any
-other bad pointer: the access faults (0x50).
+other bad pointer: the access faults (0x50) at the address of the field the macro reads
+(MmGetMdlByteCount: MDL + 0x28), as the compiled macro's load would.
 """
 
 from ..fx.call import named
@@ -19,6 +20,7 @@ from ..kernel.mdl import (
     MDL_PAGES_LOCKED,
     MDL_PARTIAL,
     MDL_SOURCE_IS_NONPAGED_POOL,
+    MDL_WRITE_OPERATION,
     PAGE_ALIGN,
     PMDL,
     PPFN_NUMBER,
@@ -42,6 +44,7 @@ __all__ = [
     "MDL_PAGES_LOCKED",
     "MDL_PARTIAL",
     "MDL_SOURCE_IS_NONPAGED_POOL",
+    "MDL_WRITE_OPERATION",
     "MdlMappingNoExecute",
     "MmBuildMdlForNonPagedPool",
     "MmGetMdlByteCount",
@@ -141,10 +144,12 @@ def MmGetMdlByteOffset(machine, Mdl) -> int:
 
 @ddi
 def MmGetMdlPfnArray(machine, Mdl) -> PPFN_NUMBER:
-    """A pointer to the PFN array right after the header: ``pfns[i]`` is page *i*'s frame."""
-    mdl = _mdl(machine, Mdl)
-    mdl.MdlFlags  # noqa: B018 - reaching the array starts by reading the MDL
-    return mdl.pfn_array()
+    """A pointer to the PFN array right after the header: ``pfns[i]`` is page *i*'s frame.
+
+    Pointer arithmetic only, as wdm.h's macro ``(PPFN_NUMBER)(Mdl + 1)``: nothing is read until
+    an entry is, so a freed MDL faults at the entry's address (MDL + 0x30 + 8 * i).
+    """
+    return _mdl(machine, Mdl).pfn_array()
 
 
 @ddi

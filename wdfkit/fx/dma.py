@@ -167,7 +167,9 @@ class FxDmaTransaction(FxObject):
         """ReleaseForReuse: ready for another Initialize (not while a transfer is running)."""
         if self.dma_state == RELEASED:
             return
-        if self.dma_state == TRANSFER and self.machine.verifier:
+        if (
+            self.dma_state == TRANSFER and self.machine.kmdf_verifier
+        ):  # IsVerificationEnabled(1, 11)
             self._fatal()  # released while the device may still be using the pages
         if self.dma_state == TRANSFER and self.request is not None:
             self.request.release()
@@ -176,8 +178,9 @@ class FxDmaTransaction(FxObject):
         self.request = None
 
     def dispose(self) -> None:
-        """Deleted while transferring: Verifier stops the machine; either way, state Deleted."""
-        if self.dma_state == TRANSFER and self.machine.verifier:
+        """Deleted while transferring: KMDF Verifier stops the machine (Dispose checks
+        IsVerificationEnabled(1, 9), i.e. FxVerifierOn); either way, state Deleted."""
+        if self.dma_state == TRANSFER and self.machine.kmdf_verifier:
             self._fatal()
         self.dma_state = DELETED
 

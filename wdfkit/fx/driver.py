@@ -12,6 +12,7 @@ Simplified: no registry path, no device-add callback (lessons create objects dir
 from ..sim.snapshot import DriverDetail
 from .handles import FX_TYPE_DRIVER
 from .object import FxObject
+from .verifier import EXECUTION_LEVEL_DISPATCH, SYNCHRONIZATION_SCOPE_NONE
 
 FX_TAG = int.from_bytes(b"FxDr", "little")  # 'rDxF' in C: shows as "FxDr"
 
@@ -40,6 +41,11 @@ class FxDriver(FxObject):
     HANDLE_NAME = "WDFDRIVER"
     OBJECT_SIZE = 0x1A0
     no_delete_ddi = True
+    # The constraints devices inherit (FxDriver::FxDriver, kernel mode: WdfExecutionLevelDispatch
+    # and WdfSynchronizationScopeNone).  The machine creates the driver without attributes, so
+    # they are never overridden (FxDriver::Initialize would take non-inheriting values).
+    execution_level = EXECUTION_LEVEL_DISPATCH
+    synchronization_scope = SYNCHRONIZATION_SCOPE_NONE
 
     @classmethod
     def create(cls, machine) -> "FxDriver":

@@ -13,8 +13,11 @@ in place: only reformatting, reuse, completion or deletion release them.
 Mirrors: fxiotarget.cpp (SubmitLocked, SubmitSync, CompleteRequest), fxrequestbase.cpp
 (CompleteSubmitted), fxiotargetremote.cpp (FxIoTargetRemote::_Create), fxdevicebase.cpp
 (AllocateTarget), fxiotargetapi.cpp; kmdf-semantics.md §5.
-A synchronous ``WdfRequestSend`` still calls the driver's completion routine (SubmitSync with
-SubmitSyncCallCompletion) before it returns; the ``WdfIoTargetSend…Synchronously`` methods do not.
+The completion routine runs once: CompleteSubmitted calls it through ClearCompletionRoutine(),
+and under Verifier clears the formatted mark (a send without a new format is then refused,
+VerifySubmitLocked).  A synchronous ``WdfRequestSend`` still calls the driver's routine (SubmitSync
+with SubmitSyncCallCompletion) before it returns; the ``WdfIoTargetSend…Synchronously`` methods
+install their own routine over the driver's (SubmitSync), so the driver's is gone afterwards.
 Simplified: no stack-location counting, no purge, no query-remove; a timed-out request is
 cancelled at its deadline.
 """
@@ -38,10 +41,11 @@ from ..kernel.ntstatus import (
     STATUS_REQUEST_NOT_ACCEPTED,
     STATUS_SUCCESS,
 )
+from ..kernel.pool import APC_LEVEL
 from ..sim.events import Event
 from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
-from .object import FxObject
+from .object import FxObject, attributes_parent
 from .request import FxRequest
 
 # WDF_IO_TARGET_STATE (wdfiotarget.h; a driver's names are in wdfkit.ddi.wdfiotarget).
@@ -101,7 +105,27 @@ class WDF_REQUEST_COMPLETION_PARAMS:
     )
 
 
-def completion_params(fmt, status, information) -> WDF_REQUEST_COMPLETION_PARAMS:
+WdfRequestTypeNoFormat = 0xFF  # WDF_REQUEST_TYPE (wdfrequest.h): sent without a target format
+
+
+def completion_params(request, status, information) -> WDF_REQUEST_COMPLETION_PARAMS:
+    """What CompleteSubmitted hands the routine (fxrequestbase.cpp).  With no request context
+    (never formatted by a target, e.g. FormatRequestUsingCurrentType): CompleteSubmittedNoContext's
+    ``Type = WdfRequestTypeNoFormat``, zeroed Parameters, the IoStatus.  With one: its params
+    (FxIoContext::CopyParameters fills the length); a context whose references were released
+    since (InitCompletionParams) is back to NoFormat, with only that length."""
+    fmt = request.context
+    if fmt is None or request.context_cleared:
+        params = WDF_REQUEST_COMPLETION_PARAMS(Type=WdfRequestTypeNoFormat)
+        params.IoStatus = IO_STATUS_BLOCK(status, information)
+        if fmt is not None:
+            if fmt.major == IRP_MJ_READ:
+                params.Parameters.Read.Length = information
+            elif fmt.major == IRP_MJ_WRITE:
+                params.Parameters.Write.Length = information
+            else:
+                params.Parameters.Ioctl.Output.Length = information
+        return params
     params = WDF_REQUEST_COMPLETION_PARAMS(Type=fmt.major)
     params.IoStatus = IO_STATUS_BLOCK(status, information)
     if fmt.major == IRP_MJ_READ:
@@ -188,19 +212,23 @@ class FxIoTarget(FxObject):
             self.waiting = waiting
 
     # -- sending ----------------------------------------------------------------------------
-    def send(
-        self, request, flags: int, timeout: int | None, who: str, call_routine: bool = True
-    ) -> int | None:
+    def send(self, request, flags: int, timeout: int | None, who: str) -> int | None:
         """Submit *request*; a synchronous send runs virtual time until it is done or times
         out (then it is cancelled).  A status when the send is refused, else None.
 
-        *call_routine* False: the driver's completion routine is not called for this send.
+        KMDF has no IRQL check of its own for a synchronous ``WdfRequestSend`` (fxrequestapi.cpp
+        WdfRequestSend, fxiotarget.cpp SubmitSync); the thread then waits in KeWaitForSingleObject
+        (FxCREvent::EnterCRAndWait), which the kernel allows only at IRQL ≤ APC_LEVEL.  wdfkit
+        does not model what the kernel does with such a wait: it refuses to simulate it.
         """
         synchronous = bool(flags & SEND_SYNCHRONOUS)
-        request.call_routine = call_routine
+        if synchronous and self.machine.irql > APC_LEVEL:
+            raise RuntimeError(
+                f"{who}: a synchronous send waits (KeWaitForSingleObject), which is allowed only "
+                f"at IRQL <= APC_LEVEL; this thread is at IRQL {self.machine.irql}"
+            )
         status = self.submit(request, flags)
         if status is not None or request.completed:
-            request.call_routine = True
             return status
         if not synchronous:
             if timeout is not None:
@@ -216,7 +244,6 @@ class FxIoTarget(FxObject):
                     "thread would wait forever (is the target stopped?)"
                 )
             self.cancel(request)
-        request.call_routine = True
         return None
 
     def send_synchronously(
@@ -227,10 +254,16 @@ class FxIoTarget(FxObject):
         *request* — or, when the driver passed none, the FxSyncRequest KMDF builds on its
         stack — send it, wait for it; ``(status, information)``.
 
-        *inputs* and *outputs* are ``(memory or None, (address, length), offset)``.  The
-        driver's completion routine is not called, and the format's references are released
-        on return (FxSyncRequest's cleanup).  Mirrors fxiotargetapi.cpp (FxIoTargetSendIo,
-        FxIoTargetSendIoctl) and fxiotarget.cpp (SubmitSync).
+        *inputs* and *outputs* are ``(memory or None, (address, length), offset)``.  A
+        driver's request: FxSyncRequest releases its earlier format and gives it a stack
+        context; SubmitSync sets its own completion routine over the driver's (only
+        WdfRequestSend passes SubmitSyncCallCompletion to keep and call it), and completion
+        clears that one: the driver's routine is gone afterwards and is never called.  (Were
+        the send refused, KMDF would leave its own routine with a dead stack context in the
+        request; wdfkit leaves none.)  On return the format's references are released and
+        the stack context taken away (~FxSyncRequest): the request has no context.
+        Mirrors fxiotargetapi.cpp (FxIoTargetSendIo, FxIoTargetSendIoctl), fxsyncrequest.cpp
+        and fxiotarget.cpp (SubmitSync, _SyncCompletionRoutine).
         """
         stack_request = request is None
         if stack_request:
@@ -239,13 +272,16 @@ class FxIoTarget(FxObject):
                 return status, 0
         request.release_context()
         request.set_format(major, code, inputs, outputs, device_offset)
+        request.completion_routine = request.completion_context = None  # _SyncCompletionRoutine
         synchronous = flags | SEND_SYNCHRONOUS
-        status = self.send(request, synchronous, timeout, who, call_routine=False)
+        status = self.send(request, synchronous, timeout, who)
         if status is None:
             status, information = request.irp.IoStatus.Status, request.irp.IoStatus.Information
         else:
             information = 0
         request.release_context()
+        request.context = None
+        request.completion_routine = request.completion_context = None
         if stack_request:
             request.release()
         return NTSTATUS(status), information
@@ -265,10 +301,14 @@ class FxIoTarget(FxObject):
             )
         machine = self.machine
         forget = bool(flags & SEND_AND_FORGET)
-        if forget:
+        if forget:  # WdfRequestSend (fxrequestapi.cpp): a queue request with no format context
             if request.queue is None:
                 return STATUS_INVALID_DEVICE_STATE
-            if request.format is not None:
+            if request.context is not None:  # HasContext(): a target format, even released
+                machine.trace(
+                    "%r has a target format's context: cannot send and forget (debug break)",
+                    request.handle,
+                )
                 return STATUS_INVALID_DEVICE_REQUEST
         elif (
             request.queue is not None
@@ -279,10 +319,11 @@ class FxIoTarget(FxObject):
             return STATUS_INVALID_DEVICE_REQUEST
         if self.closed or self.target_state == CLOSED_FOR_QUERY_REMOVE:
             return STATUS_INVALID_DEVICE_STATE
+        if not forget and machine.kmdf_verifier and not request.formatted:
+            # VerifySubmitLocked: no format since the last completion (or ever)
+            machine.trace("KMDF Verifier: %r has not been formatted, cannot send", request.handle)
+            return STATUS_REQUEST_NOT_ACCEPTED
         if request.format is None and not forget:
-            if machine.verifier:
-                machine.trace("Verifier: %r was not formatted (debug break)", request.handle)
-                return STATUS_REQUEST_NOT_ACCEPTED
             request.format = request.current_format()  # the stack location as it stands
         if forget:
             self._forget(request)
@@ -290,7 +331,7 @@ class FxIoTarget(FxObject):
         request.add_ref()  # the target's reference on the request while it is sent
         fmt = request.format
         transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
-        transfer.done = lambda status, info: self._completed(request, status, info, fmt)
+        transfer.done = lambda status, info: self._completed(request, status, info)
         request.transfer = transfer
         if self.target_state == STOPPED and not (flags & SEND_IGNORE_TARGET_STATE):
             self.waiting.append(request)
@@ -302,32 +343,39 @@ class FxIoTarget(FxObject):
     def _forget(self, request) -> None:
         """Send-and-forget: the IRP goes down as it is and completes straight to its caller."""
         fmt, irp = request.current_format(), request.irp
+        if request.completion_routine is not None and self.machine.kmdf_verifier:  # VerifyPreProc…
+            self.machine.trace(
+                "KMDF Verifier: %r is sent and forgotten; its completion routine will not run "
+                "(debug break)",
+                request.handle,
+            )
         transfer = Transfer(fmt.major, fmt.input, fmt.output, fmt.device_offset, None)
         transfer.done = lambda status, info: irp.complete(status, info)
         self.machine.trace("WdfRequestSend(%r): sent and forgotten", request.handle)
         request.forget()
         self.lower.start(transfer)
 
-    def _completed(self, request, status, information, fmt) -> None:
-        """CompleteSubmitted: fill the params, call the completion routine, drop our reference.
-
-        *fmt* is the format the request was sent with (a reuse while it is out cannot change
-        what was sent).
+    def _completed(self, request, status, information) -> None:
+        """CompleteSubmitted (fxrequestbase.cpp): under Verifier clear the formatted mark, fill
+        the params, call the completion routine through ClearCompletionRoutine() — it runs
+        once; a request sent again needs WdfRequestSetCompletionRoutine again — and drop the
+        target's reference.
         """
         machine = self.machine
         status = NTSTATUS(status)
         if request.timed_out and status == STATUS_CANCELLED:
             status = STATUS_IO_TIMEOUT
         request.transfer = None
+        request.clear_formatted()
         request.irp.IoStatus = IO_STATUS_BLOCK(status, information)
-        params = request.completion_params = completion_params(fmt, status, information)
-        routine = request.completion_routine if request.call_routine else None
+        params = request.completion_params = completion_params(request, status, information)
+        routine, context = request.clear_completion_routine()
         events = machine.events
         if events.listeners:
             events.emit(Event.SENT_REQUEST_COMPLETED, request.handle, status)
         if routine is not None:
             machine.trace("completion routine for %r: %s", request.handle, status)
-            routine(request.handle, self.handle, params, request.completion_context)
+            routine(request.handle, self.handle, params, context)
         request.release()
 
     def cancel(self, request) -> None:
@@ -352,10 +400,14 @@ class FxIoTargetRemote(FxIoTarget):
     no_delete_ddi = False
 
     @classmethod
-    def create(cls, machine, attributes, parent: FxObject, device):
-        """FxIoTargetRemote::_Create: the parent must be *device* or one of its descendants
-        (STATUS_INVALID_DEVICE_REQUEST otherwise); then construct and commit.
-        ``(status, target)``.  Mirrors fxiotargetremote.cpp."""
-        if not parent.descends_from(device):
+    def create(cls, machine, attributes, device):
+        """FxIoTargetRemote::_Create (fxiotargetremote.cpp), after WdfIoTargetCreate has
+        validated *attributes*: the parent is their ParentObject (looked up only now: 0x10D/0x5
+        for a bad handle), which must belong to *device* (STATUS_INVALID_DEVICE_REQUEST
+        otherwise), else *device*; then construct and commit.  ``(status, target)``."""
+        parent = attributes_parent(machine, attributes)
+        if parent is None:
+            parent = device
+        elif parent.device_base() is not device:
             return STATUS_INVALID_DEVICE_REQUEST, None
         return super().create(machine, attributes, parent)

@@ -31,7 +31,7 @@ MEMORY_OBJECT_SIZE = FxMemoryBuffer.HEADER  # the WDFMEMORY part of an entry
 
 
 class FxLookasideList(FxObject):
-    """A WDFLOOKASIDE: the kernel list(s), the buffer size and tag, the saved MemoryAttributes."""
+    """A WDFLOOKASIDE: the kernel list(s), the buffer size and tag, a copy of MemoryAttributes."""
 
     TYPE = FX_TYPE_LOOKASIDE
     HANDLE_NAME = "WDFLOOKASIDE"
@@ -52,7 +52,10 @@ class FxLookasideList(FxObject):
         if block is None:
             return None
         obj = shape(machine, block)
-        obj.buffer_size, obj.pool_tag, obj.memory_attributes = size, tag, memory_attributes
+        obj.buffer_size, obj.pool_tag = size, tag
+        # FxLookasideList::InitializeLookaside (fxlookasidelist.cpp) copies the driver's
+        # MemoryAttributes: later edits to its struct change no memory object from the list.
+        obj.memory_attributes = None if memory_attributes is None else replace(memory_attributes)
         obj.lists = [
             LookasideList(
                 machine,

@@ -4,7 +4,7 @@ A memory object describes one buffer.  Whether deleting the object frees the buf
 where the buffer came from:
 
 * ``WdfMemoryCreate`` — the object **owns** its buffer.  Under a page, in nonpaged pool and
-  without Verifier's pool tracking, KMDF embeds the buffer right after the object
+  without KMDF Verifier's pool tracking, KMDF embeds the buffer right after the object
   (``FxMemoryBuffer``, one pool block); otherwise the buffer is a pool block of its own
   (``FxMemoryBufferFromPool``), freed when the object's reference count reaches zero.
 * ``WdfMemoryCreatePreallocated`` — the object only **points at** the caller's buffer
@@ -51,9 +51,10 @@ class FxMemoryObject(FxObject):
     def construct(cls, machine, pool_type: int, tag: int, size: int):
         """FxMemoryObject::_Create: pick the representation and allocate; None if pool is
         exhausted."""
-        # As _Create: a page or more, Verifier pool tracking, or paged pool -> buffer apart
-        # from the object, so it is page aligned, overrun-checkable, or pageable.
-        if size >= PAGE_SIZE or machine.verifier or is_paged(pool_type):
+        # As _Create: a page or more, KMDF Verifier's pool tracking (FxVerifierOn &&
+        # FxPoolTrackingOn, fxmemoryobject.cpp), or paged pool -> buffer apart from the
+        # object, so it is page aligned, overrun-checkable, or pageable.
+        if size >= PAGE_SIZE or machine.kmdf_verifier or is_paged(pool_type):
             return FxMemoryBufferFromPool.construct(machine, pool_type, tag, size)
         return FxMemoryBuffer.construct(machine, pool_type, tag, size)
 

@@ -22,8 +22,8 @@ before the count reaches zero.  Only attaching something new is refused: a child
 gets STATUS_DELETE_PENDING (FxObject::AddChildObjectInternal, AddContext, fxobject.cpp).  What
 the type's own Dispose already did stays done (an I/O target is closed by FxIoTarget::Dispose;
 memory objects and lookaside lists have no Dispose), and a second ``WdfObjectDelete`` is
-ignored.  When the last reference goes the object is destroyed
-and freed; its handle is then stale — undefined in KMDF, 0x10D/0x5 in wdfkit (§6.3).
+ignored.  When the last reference goes the object is destroyed and freed; its handle is then
+stale — undefined in KMDF, 0x10D/0x5 in wdfkit (§6.3).
 
 Every object is created in two halves, as KMDF's ``*api.cpp`` do it: *constructed* (its pool
 allocated and the C++ object built there) and then *committed* (``FxObject::Commit``: the
@@ -45,7 +45,15 @@ from ..kernel.ntstatus import STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURC
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
 from ..sim.events import Event
 from ..sim.snapshot import BlockHolds, ObjectDetail
-from .handles import FX_TYPE_OBJECT, FX_TYPE_USEROBJECT, WDFHANDLE, invalid_handle, to_handle
+from .handles import (
+    FX_TYPE_DEVICE,
+    FX_TYPE_OBJECT,
+    FX_TYPE_USEROBJECT,
+    WDFHANDLE,
+    get_object,
+    invalid_handle,
+    to_handle,
+)
 
 FxObjectStateCreated = "FxObjectStateCreated"
 FxObjectStateDisposed = "FxObjectStateDisposed"
@@ -84,7 +92,7 @@ class FxObject:
         """Children in creation order (a dict used as an ordered set)."""
         self.state = FxObjectStateCreated
         self.tags: dict = {None: 1}
-        """Outstanding references per tag (the tag tracker, kept while Verifier is on)."""
+        """Outstanding references per tag (the tag tracker, kept while KMDF Verifier is on)."""
 
     def answers(self, type_code: int) -> bool:
         """QueryInterface: does this object answer to *type_code*?"""
@@ -110,30 +118,45 @@ class FxObject:
         return None if block is None else cls(machine, block, *args)
 
     @classmethod
-    def create(cls, machine, attributes, parent: "FxObject", *args):
+    def create(cls, machine, attributes, parent: "FxObject | None", *args):
         """Create a committed object, as every Wdf…Create does once its DDI has validated the
-        arguments and *attributes*: construct it (with *args*), then commit it under *parent*.
+        arguments and *attributes*: construct it (with *args*), then commit it.
 
-        Returns ``(status, object)``; the object is None unless the status is STATUS_SUCCESS:
-        STATUS_DELETE_PENDING when *parent* is being deleted (FxObject::AssignParentObject),
-        STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
+        *parent* is the parent the type's ``_Create`` chose and checked (the device, for a
+        queue or a remote target), or None: then Commit takes the attributes' ParentObject,
+        else the driver.  Returns ``(status, object)``; the object is None unless the status
+        is STATUS_SUCCESS: STATUS_INSUFFICIENT_RESOURCES when pool is exhausted, else
+        Commit's status (STATUS_DELETE_PENDING when the parent is being deleted), the object
+        freed again.
 
-        Mirrors the ``_Create`` → FxObject::Commit sequence of the ``*api.cpp`` DDIs
-        (fxobject.cpp).  KMDF allocates first and, when Commit refuses the parent, frees the
-        object again (DeleteFromFailedCreate); wdfkit asks the parent first, so a refused
-        creation leaves pool untouched.
+        Mirrors the ``_Create`` → FxObject::Commit → DeleteFromFailedCreate sequence of the
+        ``*api.cpp`` DDIs (e.g. WdfMemoryCreate in fxmemorybufferapi.cpp): KMDF allocates
+        first, so with pool exhausted the answer is STATUS_INSUFFICIENT_RESOURCES whatever the
+        parent, and a parent refused by Commit costs an allocation and a free.
         """
-        if parent.state != FxObjectStateCreated:
-            return STATUS_DELETE_PENDING, None
         obj = cls.construct(machine, *args)
         if obj is None:
             return STATUS_INSUFFICIENT_RESOURCES, None
-        obj.commit(attributes, parent)
-        return STATUS_SUCCESS, obj
+        status = obj.commit(attributes, parent)
+        if status is not STATUS_SUCCESS:
+            obj.delete_from_failed_create()
+            return status, None
+        return status, obj
 
-    def commit(self, attributes, parent: "FxObject") -> None:
-        """FxObject::Commit: take callbacks and contexts from *attributes*, link to *parent*,
-        make the handle valid.  The second half of :meth:`create`."""
+    def commit(self, attributes, parent: "FxObject | None"):
+        """FxObject::Commit (fxobject.cpp): find the parent — *parent* if given, else the
+        attributes' ParentObject (looked up here: 0x10D/0x5 for a bad handle), else the
+        driver — and link to it (AssignParentObject: STATUS_DELETE_PENDING when it is being
+        deleted); then take callbacks and contexts from *attributes* and make the handle
+        valid.  Returns the status.  The second half of :meth:`create`."""
+        machine = self.machine
+        if parent is None:
+            if attributes is None or attributes.ParentObject is None:
+                parent = machine.driver
+            else:
+                parent = attributes_parent(machine, attributes)
+        if parent.state != FxObjectStateCreated:
+            return STATUS_DELETE_PENDING
         if attributes is not None:
             self.cleanup_callback = attributes.EvtCleanupCallback
             self.destroy_callback = attributes.EvtDestroyCallback
@@ -142,32 +165,34 @@ class FxObject:
                 self.contexts = {info.ContextName: info.ContextType()}
         self.parent = parent
         parent.children[self] = None
-        machine = self.machine
         machine.objects[self.handle.value] = self
         machine.trace("%r created, parent %r", self.handle, parent.handle)
         events = machine.events
         if events.listeners:
             events.emit(Event.OBJECT_CREATED, self.handle, self.kind)
+        return STATUS_SUCCESS
 
-    def descends_from(self, ancestor: "FxObject") -> bool:
-        """Is *ancestor* this object or one of its parents (FxDeviceBase::_SearchForDevice)?"""
+    def device_base(self) -> "FxObject | None":
+        """The device this object belongs to: itself if it is one, else its nearest device
+        ancestor; None under none (FxObject::GetDeviceBase, as FxDeviceBase::_SearchForDevice
+        reads it, fxdevicebase.cpp)."""
         obj = self
-        while obj is not None and obj is not ancestor:
+        while obj is not None and obj.TYPE != FX_TYPE_DEVICE:
             obj = obj.parent
-        return obj is not None
+        return obj
 
     # -- references -------------------------------------------------------------------------
     def add_ref(self, tag=None) -> None:
         if self.state == FxObjectStateDestroyed:
             self._touched_after_free()
         self.refcnt += 1
-        if self.machine.verifier:
+        if self.machine.kmdf_verifier:  # KMDF Verifier's tag tracker (real KMDF: + TrackHandles)
             self.tags[tag] = self.tags.get(tag, 0) + 1
 
     def _touched_after_free(self) -> None:
         """A reference taken through a handle whose object was freed meanwhile (a driver bug:
-        it deleted the object and kept using the handle).  With Verifier the freed block faults
-        on the write (0x50); without it, the stale handle gets the 0x10D/0x5 of §6.3."""
+        it deleted the object and kept using the handle).  With Driver Verifier the freed block
+        faults on the write (0x50); without it, the stale handle gets the 0x10D/0x5 of §6.3."""
         self.machine.pool.check_access(self.address, 8, write=True)
         raise invalid_handle(
             self.machine, self.handle.value, self.TYPE, f"{self.handle!r} was already freed"
@@ -175,12 +200,12 @@ class FxObject:
 
     def release(self, tag=None) -> None:
         machine = self.machine
-        if machine.verifier:
+        if machine.kmdf_verifier:
             if self.tags.get(tag, 0) > 0:
                 self.tags[tag] -= 1
             else:
                 machine.trace(
-                    "Verifier: %r releasing tag %r that was not acquired (debug break)",
+                    "KMDF Verifier: %r releasing tag %r that was not acquired (debug break)",
                     self.handle,
                     tag,
                 )
@@ -255,10 +280,10 @@ class FxObject:
             self.destroy_callback(self.handle)
         self.on_destroy()
         self._set_state(FxObjectStateDestroyed)
-        del self.machine.objects[self.handle.value]
-        events = self.machine.events
-        if events.listeners:
-            events.emit(Event.OBJECT_DESTROYED, self.handle)
+        if self.machine.objects.pop(self.handle.value, None) is not None:  # it was committed
+            events = self.machine.events
+            if events.listeners:
+                events.emit(Event.OBJECT_DESTROYED, self.handle)
         self.free_storage()
 
     def on_destroy(self) -> None:
@@ -282,6 +307,15 @@ class FxObject:
         """For pool maps: the blocks this object lives in or owns, by address, and what each
         holds (nothing for an object embedded in another's block)."""
         return {} if self.block is None else {self.address: BlockHolds.OBJECT}
+
+
+def attributes_parent(machine, attributes) -> FxObject | None:
+    """The object *attributes* name as ParentObject, None if they name none: what every
+    ``FxObjectHandleGetPtr(Attributes->ParentObject, FX_TYPE_OBJECT)`` in KMDF does, so
+    0x10D / WDF_INVALID_HANDLE for a NULL-typed, stale or foreign handle (fxhandle.h)."""
+    if attributes is None or attributes.ParentObject is None:
+        return None
+    return get_object(machine, attributes.ParentObject, FX_TYPE_OBJECT, "ParentObject")
 
 
 class FxUserObject(FxObject):

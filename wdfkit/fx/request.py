@@ -12,7 +12,10 @@ must be deleted rather than completed, and can be reused.
 
 Formatting a request for a target stores a description of the transfer and takes a reference
 on each memory object it names; reformatting, ``WdfRequestReuse``, completing or deleting the
-request releases them — asynchronous completion does **not**.
+request releases them — asynchronous completion does **not**.  A sent request's completion
+routine runs once: completion clears it (``FxRequestBase::CompleteSubmitted`` calls it through
+``ClearCompletionRoutine()``), and under Verifier it clears the request's "formatted" mark too
+(``VerifierClearFormatted``), so a request sent again needs a new format and a new routine.
 
 Mirrors: fxrequest.cpp (CompleteInternal, Reuse, GetMemoryObject), fxrequestbase.cpp,
 fxrequestsystembuffer.cpp / fxrequestoutputbuffer.cpp (flags, AddRef → AddIrpReference),
@@ -60,6 +63,7 @@ from ..kernel.ntstatus import (
     STATUS_WDF_INTERNAL_ERROR,
     STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS,
     STATUS_WDF_PAUSED,
+    STATUS_WDF_REQUEST_INVALID_STATE,
 )
 from ..kernel.pool import FRAMEWORK
 from ..sim.events import Event
@@ -67,6 +71,8 @@ from ..sim.snapshot import RequestBuffer, RequestDetail, RequestMemoryDetail
 from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, WDFHANDLE, to_offset_handle
 from .memory import FxMemoryObject
 from .object import FxObject, FxObjectStateDestroyed
+
+FACILITY_DRIVER_FRAMEWORK = 0x20  # ntstatus.h: the facility of every STATUS_WDF_… value
 
 # Parameter 3 of 0x10D/0x6/0x4 points at a WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH_DATA,
 # a local of the completing thread in KMDF (VerifyCompleteInternal); wdfkit places it here.
@@ -161,13 +167,21 @@ class FxRequest(FxObject):
         self.memories: dict[str, FxRequestMemory] = {}
         self.refs: list = []  # memory objects the last format referenced
         self.format: Format | None = None
+        """What goes down on the next send (the next stack location as formatted)."""
+        self.context: Format | None = None
+        """m_RequestContext: the last target format's description, kept for the completion
+        params; None until a WdfIoTargetFormatRequest… (FormatRequestUsingCurrentType makes
+        none).  ``context_cleared``: its params were reset by a release (InitCompletionParams)."""
+        self.context_cleared = False
+        self.formatted = False
+        """FXREQUEST_FLAG_FORMATTED: Verifier's mark that a format has run since the last
+        completion (VerifierSetFormatted / VerifierClearFormatted, fxrequestbase.hpp)."""
         self.completion_routine = None
         self.completion_context = None
         self.completion_params = None
         self.transfer = None  # the transfer in flight on (or queued in) a target, if sent
         self.completed = False
         self.owned = queue is not None  # the driver owns it (a presented queue request)
-        self.call_routine = True  # False during a WdfIoTargetSend…Synchronously
         self.timed_out = False
         self.allocated_mdl = None  # the MDL built for a system buffer (m_AllocatedMdl)
 
@@ -202,24 +216,28 @@ class FxRequest(FxObject):
     def memory(self, which: str):
         """GetMemoryObject / GetDeviceControlOutputMemoryObject: ``(status, memory)``."""
         machine, irp = self.machine, self.irp
+        major = irp.major
+        if major == (IRP_MJ_READ if which == "input" else IRP_MJ_WRITE):  # the DDI's own test
+            return STATUS_INVALID_DEVICE_REQUEST, None
         status = self._completed_check()
         if not NT_SUCCESS(status):
             return status, None
-        major = irp.major
-        refused = IRP_MJ_READ if which == "input" else IRP_MJ_WRITE
-        if major == refused or major not in (IRP_MJ_READ, IRP_MJ_WRITE, *IOCTL_MAJORS):
+        if major not in (IRP_MJ_READ, IRP_MJ_WRITE, *IOCTL_MAJORS):
             return STATUS_INVALID_DEVICE_REQUEST, None
+        # GetMemoryObject / GetDeviceControlOutputMemoryObject (fxrequest.cpp) test a zero
+        # length first, then the method: a zero-length user-mode METHOD_NEITHER IOCTL is
+        # STATUS_BUFFER_TOO_SMALL, and so is a zero-length neither-I/O read or write.
         user = irp.requestor_mode == UserMode
+        address, length = irp.input if which == "input" else irp.output
+        if length == 0 or address is None:
+            return STATUS_BUFFER_TOO_SMALL, None
         if major == IRP_MJ_DEVICE_CONTROL and irp.method == METHOD_NEITHER and user:
             return STATUS_INVALID_DEVICE_REQUEST, None
         neither_io = not self.device_flags & (DO_BUFFERED_IO | DO_DIRECT_IO)
         if major in (IRP_MJ_READ, IRP_MJ_WRITE) and neither_io and user:
-            if machine.verifier:
-                machine.trace("Verifier: neither-I/O buffer from user mode (debug break)")
+            if machine.kmdf_verifier:  # FxVerifierIO
+                machine.trace("KMDF Verifier: neither-I/O buffer from user mode (debug break)")
                 return STATUS_INVALID_DEVICE_REQUEST, None
-        address, length = irp.input if which == "input" else irp.output
-        if length == 0 or address is None:
-            return STATUS_BUFFER_TOO_SMALL, None
         if address == irp.direct_mapping:  # KMDF maps a direct-I/O MDL to reach its buffer
             mdls.system_address(irp.MdlAddress)
         memory = self.memories.get(which)
@@ -264,8 +282,8 @@ class FxRequest(FxObject):
         return (*self.device_control_output_mdl(), irp.output_length)
 
     def _completed_check(self):
-        if self.machine.verifier and self.completed:
-            self.machine.trace("Verifier: %r is already completed (debug break)", self.handle)
+        if self.machine.kmdf_verifier and self.completed:  # VerifyRequestIsNotCompleted
+            self.machine.trace("KMDF Verifier: %r is already completed (debug break)", self.handle)
             return STATUS_INTERNAL_ERROR
         return STATUS_SUCCESS
 
@@ -332,7 +350,7 @@ class FxRequest(FxObject):
             self.reference_memory(in_memory, "input")
         if out_memory is not None:
             self.reference_memory(out_memory, "output")
-        self.format = Format(
+        self.format = self.context = Format(
             major,
             code,
             in_window,
@@ -343,28 +361,66 @@ class FxRequest(FxObject):
             None if out_memory is None else out_memory.handle,
             out_offset,
         )
+        self.context_cleared = False
+        self.set_formatted()
         if self.queue is None:
             self.irp.major = major
+
+    def format_using_current_type(self) -> None:
+        """WdfRequestFormatRequestUsingCurrentType (fxrequestapi.cpp): copy the current stack
+        location to the next and set the formatted mark — nothing else.  No request context is
+        made and nothing an earlier format referenced is released."""
+        self.format = self.current_format()
+        self.set_formatted()
+
+    def set_formatted(self) -> None:
+        """VerifierSetFormatted: the mark is kept only while KMDF Verifier is on."""
+        if self.machine.kmdf_verifier:
+            self.formatted = True
+
+    def clear_formatted(self) -> None:
+        """VerifierClearFormatted."""
+        if self.machine.kmdf_verifier:
+            self.formatted = False
+
+    def clear_completion_routine(self):
+        """ClearCompletionRoutine() + ClearCompletionContext() (fxrequestbase.hpp): return the
+        routine and its context and leave NULL in their place."""
+        routine, context = self.completion_routine, self.completion_context
+        self.completion_routine = self.completion_context = None
+        return routine, context
 
     def current_format(self) -> Format:
         """The request's own buffers as they stand (send-and-forget, 'using current type')."""
         irp = self.irp
         return Format(irp.major, irp.ioctl_code, irp.input, irp.output, irp.device_offset)
 
-    def reuse(self, status: int) -> None:
-        """FxRequest::Reuse: drop the routine and the format's references, restart the status."""
-        if self.transfer is not None and self.machine.verifier:
+    def reuse(self, status: int, new_irp: bool = False) -> int:
+        """FxRequest::Reuse (fxrequest.cpp): clear the routine (KMDF ≥ 1.9) and release the
+        format's references (ReleaseAndRestore) first — so a refused ``SET_NEW_IRP`` on a queue
+        request (STATUS_WDF_REQUEST_INVALID_STATE) has done both already — then restart the
+        status.  A queue request keeps its IRP and only its status is set; a driver-created
+        request's own IRP is reinitialised (IoReuseIrp: Information back to 0).  The verifier's
+        formatted mark is not touched here (completion already cleared it)."""
+        if self.transfer is not None and self.machine.kmdf_verifier:
             self.machine.trace(
-                "Verifier: %r is reused while still sent to a target (debug break)", self.handle
+                "KMDF Verifier: %r is reused while still sent to a target (debug break)",
+                self.handle,
             )
         self.completion_routine = self.completion_context = None
-        self.release_context()
+        self.release_context(clear_formatted=False)
+        if self.queue is not None:
+            if new_irp:
+                return STATUS_WDF_REQUEST_INVALID_STATE
+            self.irp.IoStatus.Status = NTSTATUS(status)
+            self.completed = False
+            return STATUS_SUCCESS
         self.format = None
         self.timed_out = False
         self.irp.IoStatus.Status = NTSTATUS(status)
         self.irp.IoStatus.Information = 0
-        if self.queue is None:
-            self.irp.major = None
+        self.irp.major = None
+        return STATUS_SUCCESS
 
     def reference_memory(self, memory, role: str) -> None:
         """StoreAndReferenceMemory: the target's reference, kept until release_context."""
@@ -374,8 +430,16 @@ class FxRequest(FxObject):
         if events.listeners:
             events.emit(Event.REFERENCE_TAKEN, self.handle, memory.handle, role)
 
-    def release_context(self) -> None:
-        """FxRequestContext::ReleaseAndRestore: drop every reference the last format took."""
+    def release_context(self, clear_formatted: bool = True) -> None:
+        """FxRequestContext::ReleaseAndRestore: drop every reference the last format took and
+        reset the context's completion params (InitCompletionParams).  Through
+        ContextReleaseAndRestore (a new format, a synchronous send's cleanup) it also clears
+        the formatted mark; FxRequest::Reuse calls ReleaseAndRestore directly
+        (*clear_formatted* False)."""
+        if self.context is not None:
+            self.context_cleared = True
+            if clear_formatted:
+                self.clear_formatted()
         refs, self.refs = self.refs, []
         events = self.machine.events
         for memory in refs:
@@ -399,12 +463,12 @@ class FxRequest(FxObject):
                 why,
             )
             return
-        status = _completion_status(status)
         if information is not None:
             irp.IoStatus.Information = information
         information = irp.IoStatus.Information
-        if machine.verifier and NT_SUCCESS(status):
+        if machine.kmdf_verifier and NT_SUCCESS(status):  # FxVerifierIO; the driver's status
             self._check_information(information)
+        status = _completion_status(status)
         self.release_context()
         self.completed, self.owned = True, False
         self.dispose_and_destroy_children()
@@ -438,11 +502,26 @@ class FxRequest(FxObject):
         queue.request_done(self)
 
     def _check_information(self, information: int) -> None:
+        """VerifyCompleteInternal (fxrequest.cpp): a successful read or write may not report more
+        than its length, nor a user-mode IOCTL more than its output length — checked only when
+        ``OutputBufferLength > 0``: with no output buffer a driver may report how many input
+        bytes it used.  Kernel-mode and internal IOCTLs are not checked.  For a user-mode
+        METHOD_BUFFERED IOCTL with no output buffer, CompleteInternal breaks into the debugger
+        when Information is not 0 and clears IRP_INPUT_OPERATION, so nothing is copied back."""
         irp = self.irp
         if irp.major in (IRP_MJ_READ, IRP_MJ_WRITE):
             length = irp.length
         elif irp.major == IRP_MJ_DEVICE_CONTROL and irp.requestor_mode == UserMode:
             length = irp.output_length
+            if length == 0:
+                if irp.method == METHOD_BUFFERED and information != 0:
+                    self.machine.trace(
+                        "Verifier: %r reports Information %d with no output buffer; nothing "
+                        "is copied back (debug break)",
+                        self.handle,
+                        information,
+                    )
+                return
         else:
             return
         if information > length:
@@ -477,8 +556,11 @@ class FxRequest(FxObject):
 
 
 def _completion_status(status: int) -> int:
-    """A WDF-facility status is not meant for the I/O manager: CompleteInternal maps it."""
-    if (status & 0xFFFF0000) != 0xC0200000:
+    """A WDF-facility status is not meant for the I/O manager: CompleteInternal (fxrequest.cpp)
+    tests ``(Status & 0x0FFF0000) == FACILITY_DRIVER_FRAMEWORK << 16`` — the facility alone, so
+    informational and warning ones (STATUS_WDF_QUEUED 0x40200000) are mapped as the errors are;
+    an unknown one becomes STATUS_INVALID_DEVICE_REQUEST."""
+    if (status & 0x0FFF0000) != FACILITY_DRIVER_FRAMEWORK << 16:
         return status
     if status in (STATUS_WDF_PAUSED, STATUS_WDF_BUSY):
         return STATUS_DEVICE_BUSY

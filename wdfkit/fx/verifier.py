@@ -24,6 +24,7 @@ from .call import call
 
 WDF_OBJECT_ATTRIBUTES_SIZE = 0x38  # sizeof(WDF_OBJECT_ATTRIBUTES) on x64
 WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE = 0x28
+WDF_OBJECT_CONTEXT_TYPE_INFO_V1_0_SIZE = 0x18  # Size, ContextName, ContextSize (fxmin.hpp)
 
 # WDF_EXECUTION_LEVEL and WDF_SYNCHRONIZATION_SCOPE values the check compares with (wdfobject.h;
 # a driver's names, WdfExecutionLevel… and WdfSynchronizationScope…, are in wdfkit.ddi.wdfobject).
@@ -46,7 +47,10 @@ def validate_object_attributes(attributes, flags: int = FX_VALIDATE_OPTION_NONE_
     the type allows besides: memory, lookaside lists, requests, I/O targets and DMA enablers
     pass none, WdfObjectCreate an execution level, WdfIoQueueCreate an execution level and a
     synchronization scope, WdfDeviceCreate both but no parent, WdfDmaTransactionCreate no
-    parent.  Mirrors fxvalidatefunctions.cpp (FxValidateObjectAttributes).
+    parent.  A context type's Size may be the current one or KMDF 1.0's
+    (WDF_OBJECT_CONTEXT_TYPE_INFO_V1_0, fxmin.hpp).  The ParentObject handle is never looked
+    up here: each DDI does that itself, before or after this check.
+    Mirrors fxvalidatefunctions.cpp (FxValidateObjectAttributes).
     """
     if attributes is None:
         return STATUS_SUCCESS
@@ -54,7 +58,10 @@ def validate_object_attributes(attributes, flags: int = FX_VALIDATE_OPTION_NONE_
         return STATUS_INFO_LENGTH_MISMATCH
     info = attributes.ContextTypeInfo
     if info is not None:
-        if info.Size != WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE:
+        if info.Size not in (
+            WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
+            WDF_OBJECT_CONTEXT_TYPE_INFO_V1_0_SIZE,
+        ):
             return STATUS_INFO_LENGTH_MISMATCH
         if info.ContextSize > 0 and not info.ContextName:
             return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID
@@ -89,10 +96,14 @@ def null_bugcheck(machine, what: str) -> BugCheck:
 
 
 def check_irql(machine, limit: int):
-    """FxVerifierCheckIrqlLevel: with KMDF Verifier on, refuse a call above *limit*."""
-    if machine.verifier and machine.irql > limit:
+    """FxVerifierCheckIrqlLevel: with KMDF Verifier on, refuse a call above *limit*.
+
+    KMDF's check, not Driver Verifier's: fxverifier.h tests FxDriverGlobals->FxVerifierOn and
+    returns STATUS_SUCCESS without it.
+    """
+    if machine.kmdf_verifier and machine.irql > limit:
         machine.trace(
-            f"Verifier: {call.ddi} called at IRQL {machine.irql}, above {limit} (debug break)"
+            f"KMDF Verifier: {call.ddi} called at IRQL {machine.irql}, above {limit} (debug break)"
         )
         return STATUS_INVALID_DEVICE_REQUEST
     return STATUS_SUCCESS

@@ -7,7 +7,8 @@ device object, neither when both are clear) or the IOCTL code's transfer method:
 
 * **buffered** (``DO_BUFFERED_IO``, ``METHOD_BUFFERED``): a *system buffer* in nonpaged pool;
   the caller's input is copied in first, and on completion ``Information`` bytes are copied back
-  out, then it is freed;
+  out for every status that is not an error (a warning such as STATUS_BUFFER_OVERFLOW too: the
+  caller gets the part that fits), then it is freed;
 * **direct** (``DO_DIRECT_IO``, ``METHOD_IN_DIRECT`` / ``METHOD_OUT_DIRECT``): the caller's
   pages are locked and described by an MDL (``Irp.MdlAddress``), which the driver maps into
   system space; writes land in the caller's pages themselves;
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from ..sim.events import Event
 from . import mdl as mdls
 from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
-from .ntstatus import NT_SUCCESS, NTSTATUS, STATUS_PENDING
+from .ntstatus import NT_ERROR, NTSTATUS, STATUS_PENDING
 from .pool import NonPagedPoolNx
 
 IRP_MJ_READ = 0x03
@@ -147,6 +148,9 @@ class Irp:
     def _direct(self, data) -> int:
         """Direct I/O: an MDL for the caller's pages, locked, and their system-space mapping.
 
+        The pages are probed as NtReadFile / NtWriteFile / IopXxxControlFile do: IoWriteAccess
+        for a read and for METHOD_OUT_DIRECT's output (the driver writes them), IoReadAccess for
+        a write and for METHOD_IN_DIRECT's (the driver only reads them).
         Returns the mapping's address (what MmGetSystemAddressForMdlSafe will give).
         """
         user = self._user_address(len(data))
@@ -157,7 +161,10 @@ class Irp:
         if isinstance(data, memoryview):  # the caller's pages are the buffer: it sees writes
             self.copy_back.append((mapping, data, True))
         mdl = mdls.allocate(self.machine, user, len(data), SYSTEM)
-        mdls.lock_for_io(mdl, mapping)
+        into_caller = self.major == IRP_MJ_READ or (
+            self.major != IRP_MJ_WRITE and self.method == METHOD_OUT_DIRECT
+        )
+        mdls.lock_for_io(mdl, mapping, mdls.IoWriteAccess if into_caller else mdls.IoReadAccess)
         self.MdlAddress = mdl
         return mapping
 
@@ -224,7 +231,21 @@ class Irp:
 
     # -- completion --------------------------------------------------------------------------
     def complete(self, status: int, information: int) -> None:
-        """IoCompleteRequest: copy results back, free the I/O manager's pool, tell the caller."""
+        """IoCompleteRequest: copy results back, free the I/O manager's pool, tell the caller.
+
+        A system buffer (buffered reads, METHOD_BUFFERED output) is copied back unless the
+        status is an error (``!NT_ERROR``): success, informational and warning statuses —
+        STATUS_BUFFER_OVERFLOW is the usual one, "here is the part that fits" — all give the
+        caller ``Information`` bytes.  An error copies nothing, whatever ``Information`` says.
+        Direct I/O and a kernel caller's METHOD_NEITHER buffer are the caller's own memory,
+        so it sees every byte written, whatever the status.
+        Mirrors: IopCompleteRequest's buffered-I/O step (IRP_BUFFERED_IO with
+        IRP_INPUT_OPERATION, ``!NT_ERROR(Irp->IoStatus.Status)``); kmdf-semantics.md §14.
+        Simplified: the copy is capped at the caller's buffer length; Windows trusts
+        ``Information`` (KMDF Verifier checks it against the buffer at completion).  ReactOS's
+        IopCompleteRequest also skips the copy for the removable-media warning
+        STATUS_VERIFY_REQUIRED (0x80000016); wdfkit does not model that exception.
+        """
         machine = self.machine
         if self.completed:
             raise BugCheck(
@@ -238,7 +259,7 @@ class Irp:
         pool = machine.pool
         for address, data, whole in self.copy_back:
             count = len(data) if whole else min(information, len(data))
-            if NT_SUCCESS(status) or whole:
+            if whole or not NT_ERROR(status):
                 data[:count] = pool.read(address, count, check=False)
         mdl = self.MdlAddress
         while mdl is not None:  # unlock and free every MDL of the chain

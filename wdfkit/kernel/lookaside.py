@@ -18,8 +18,15 @@ held until allocations drain them or the list is deleted.
 
 Mirrors: GENERAL_LOOKASIDE, ExAllocateFrom/ExFreeTo(N)PagedLookasideList, ExpScanGeneral-
 LookasideList + ExpComputeLookasideDepth, KeBalanceSetManager's 1 s period and its three-slot
-cycle; lookaside-depth.md.  With Driver Verifier on, lists start at Depth 0 and are never
-re-tuned (every allocation and free goes to pool), as Windows 11 does.
+cycle; lookaside-depth.md.  With Driver Verifier on (``machine.driver_verifier``; KMDF Verifier
+plays no part), lists start at Depth 0 and are never re-tuned (every allocation and free goes to
+pool): Driver Verifier sets ExMinimumLookasideDepth to 0 and ExInitializeNPagedLookasideList
+then starts a list at Depth 0 with MaximumDepth 0xFFFF, which the scanner skips
+(lookaside-depth.md §2; public Windows 10/11 decompilations show Driver Verifier's start-up,
+VfInitSystemNoRebootNeeded, calling ExDisableAllLookasideLists, which does this and marks the
+lists that already exist).  wdfkit holds the lists of the driver Driver Verifier verifies this
+way; whether a real machine does it to every list, in every Driver Verifier set-up, is not
+established.
 Simplified: one processor, so ``held`` never overshoots Depth; system lists are not simulated.
 """
 
@@ -45,7 +52,7 @@ class LookasideList:
     """
 
     def __init__(self, machine, pool_type: int, size: int, tag: int, owner: str, name: str) -> None:
-        verifier = machine.verifier
+        verifier = machine.driver_verifier  # ExMinimumLookasideDepth 0: lookaside-depth.md §2
         self.pool = machine.pool
         self._scanner = machine.balance
         self.paged = base_is_paged(pool_type)

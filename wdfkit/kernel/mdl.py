@@ -4,17 +4,21 @@ An MDL is a small header followed by an array of PFNs, one per page the buffer t
 
     Next            next MDL of a chain (or NULL)
     Size            bytes of header + PFN array
-    MdlFlags        MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_MAPPED_TO_SYSTEM_VA, ...
+    MdlFlags        MDL_PAGES_LOCKED (+ MDL_WRITE_OPERATION if probed for writing),
+                    MDL_SOURCE_IS_NONPAGED_POOL, MDL_MAPPED_TO_SYSTEM_VA, ...
     MappedSystemVa  where the pages are mapped in system space, once they are
     StartVa         the page-aligned virtual address of the first page
     ByteCount       the buffer's length
     ByteOffset      where the buffer starts inside the first page
     PFN array       ADDRESS_AND_SIZE_TO_SPAN_PAGES(StartVa + ByteOffset, ByteCount) entries
 
-The header lives in pool like the real one (x64 layout, 0x30 bytes), so a freed MDL is freed
-memory: touching it faults under Driver Verifier (0x50).
+The header lives in pool like the real one (x64 layout, 0x30 bytes: Next 0x0, Size 0x8,
+MdlFlags 0xA, Process 0x10, MappedSystemVa 0x18, StartVa 0x20, ByteCount 0x28, ByteOffset 0x2C),
+so a freed MDL is freed memory: touching a field faults under Driver Verifier (0x50) with that
+field's address, e.g. MmGetMdlByteCount at MDL + 0x28.
 
-Mirrors: the MDL structure of wdm.h, the page macros, MmInitializeMdl, IoAllocateMdl/IoFreeMdl,
+Mirrors: the MDL structure and MDL_* flags of wdm.h, the page macros, MmInitializeMdl,
+MmProbeAndLockPages's flags (MDL_WRITE_OPERATION unless IoReadAccess), IoAllocateMdl/IoFreeMdl,
 MmBuildMdlForNonPagedPool, MmGetSystemAddressForMdlSafe; kmdf-semantics.md §10.
 Simplified: pages of an application buffer are "locked" by the I/O manager only (no
 MmProbeAndLockPages); a second system mapping of pages is not made, the simulator can map only
@@ -36,16 +40,31 @@ MDL_PAGES_LOCKED = 0x0002
 MDL_SOURCE_IS_NONPAGED_POOL = 0x0004
 MDL_ALLOCATED_FIXED_SIZE = 0x0008
 MDL_PARTIAL = 0x0010
+MDL_WRITE_OPERATION = 0x0080  # the pages were probed for IoWriteAccess or IoModifyAccess
 MDL_FLAG_NAMES = {
     MDL_MAPPED_TO_SYSTEM_VA: "MDL_MAPPED_TO_SYSTEM_VA",
     MDL_PAGES_LOCKED: "MDL_PAGES_LOCKED",
     MDL_SOURCE_IS_NONPAGED_POOL: "MDL_SOURCE_IS_NONPAGED_POOL",
     MDL_ALLOCATED_FIXED_SIZE: "MDL_ALLOCATED_FIXED_SIZE",
     MDL_PARTIAL: "MDL_PARTIAL",
+    MDL_WRITE_OPERATION: "MDL_WRITE_OPERATION",
 }
+IoReadAccess, IoWriteAccess, IoModifyAccess = 0, 1, 2  # LOCK_OPERATION (wdm.h)
 
 _HEADER = struct.Struct("<QhhHHQQQII")  # Next Size MdlFlags ProcNumber Reserved Process
 #                                         MappedSystemVa StartVa ByteCount ByteOffset
+# Each field's offset in the x64 header (wdm.h's _MDL; dt nt!_MDL prints the same), and how to
+# read it: an accessor reads only its own field, so touching a freed MDL faults at that field.
+_FIELDS = {
+    "Next": (0x00, struct.Struct("<Q")),
+    "Size": (0x08, struct.Struct("<h")),
+    "MdlFlags": (0x0A, struct.Struct("<H")),
+    "Process": (0x10, struct.Struct("<Q")),
+    "MappedSystemVa": (0x18, struct.Struct("<Q")),
+    "StartVa": (0x20, struct.Struct("<Q")),
+    "ByteCount": (0x28, struct.Struct("<I")),
+    "ByteOffset": (0x2C, struct.Struct("<I")),
+}
 
 
 # -- page arithmetic (wdm.h macros): plain size_t arithmetic, which wraps -----------------------
@@ -101,8 +120,9 @@ class PMDL(PVOID):
     """A pointer to an MDL.  ``PMDL(pointer)`` is the C cast of a PVOID to PMDL.
 
     Read the fields with the macros (``MmGetMdlByteCount(mdl)``…); only ``Next`` and
-    ``MdlFlags`` may be used directly, as the documentation says.  Every field access reads the
-    MDL's bytes in pool, so a freed MDL faults under Verifier.
+    ``MdlFlags`` may be used directly, as the documentation says.  Every field access reads that
+    field's bytes in pool, as the compiled macro does (``MmGetMdlByteCount`` is a load from
+    MDL + 0x28), so a freed MDL faults under Verifier at the field's own address.
     """
 
     __slots__ = ()
@@ -120,6 +140,11 @@ class PMDL(PVOID):
     def _fields(self) -> tuple:
         return _HEADER.unpack(self._machine.pool.read(self.address, MDL_SIZE))
 
+    def _field(self, name: str) -> int:
+        """Read one field: only its bytes, at MDL + its offset."""
+        offset, layout = _FIELDS[name]
+        return layout.unpack(self._machine.pool.read(self.address + offset, layout.size))[0]
+
     def _set(self, index: int, value: int) -> None:
         fields = list(self._fields())
         fields[index] = value
@@ -127,7 +152,7 @@ class PMDL(PVOID):
 
     @property
     def Next(self):
-        address = self._fields()[0]
+        address = self._field("Next")
         return PMDL(address, self._machine) if address else None
 
     @Next.setter
@@ -136,7 +161,7 @@ class PMDL(PVOID):
 
     @property
     def MdlFlags(self) -> int:
-        return self._fields()[2] & 0xFFFF
+        return self._field("MdlFlags")
 
     @MdlFlags.setter
     def MdlFlags(self, flags: int) -> None:
@@ -144,23 +169,23 @@ class PMDL(PVOID):
 
     @property
     def Size(self) -> int:
-        return self._fields()[1]
+        return self._field("Size")
 
     @property
     def MappedSystemVa(self) -> int:
-        return self._fields()[6]
+        return self._field("MappedSystemVa")
 
     @property
     def StartVa(self) -> int:
-        return self._fields()[7]
+        return self._field("StartVa")
 
     @property
     def ByteCount(self) -> int:
-        return self._fields()[8]
+        return self._field("ByteCount")
 
     @property
     def ByteOffset(self) -> int:
-        return self._fields()[9]
+        return self._field("ByteOffset")
 
     def pfn_array(self) -> PPFN_NUMBER:
         return PPFN_NUMBER(self.address + MDL_SIZE, self._machine)
@@ -218,12 +243,22 @@ def build_for_nonpaged_pool(mdl: PMDL) -> None:
     mdl.MdlFlags = mdl.MdlFlags | MDL_SOURCE_IS_NONPAGED_POOL
 
 
-def lock_for_io(mdl: PMDL, mapping: int) -> None:
+def lock_for_io(mdl: PMDL, mapping: int, operation: int) -> None:
     """What the I/O manager does for direct I/O: lock the caller's pages (their frames are the
     ones *mapping* shows in system space) and keep that mapping for MmGetSystemAddressForMdlSafe.
+
+    *operation* is the LOCK_OPERATION the I/O manager probes with: IoWriteAccess when the driver
+    will write the caller's buffer (a read, METHOD_OUT_DIRECT), IoReadAccess otherwise.  As
+    MmProbeAndLockPages does, any operation but IoReadAccess sets MDL_WRITE_OPERATION beside
+    MDL_PAGES_LOCKED (and IoReadAccess clears it).
     """
     fill_pfns(mdl, mapping)
-    mdl.MdlFlags = mdl.MdlFlags | MDL_PAGES_LOCKED
+    flags = mdl.MdlFlags | MDL_PAGES_LOCKED
+    if operation != IoReadAccess:
+        flags |= MDL_WRITE_OPERATION
+    else:
+        flags &= ~MDL_WRITE_OPERATION
+    mdl.MdlFlags = flags
     mdl._machine.physical.reserved_mappings[mdl.address] = mapping
 
 

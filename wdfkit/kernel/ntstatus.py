@@ -1,7 +1,8 @@
 """NTSTATUS values, as the kernel and KMDF return them.
 
 Every status is a 32-bit value whose two top bits give its severity: 0x0… success,
-0x4… informational, 0x8… warning, 0xC… error.  ``NT_SUCCESS`` is true for the first two.
+0x4… informational, 0x8… warning, 0xC… error.  ``NT_SUCCESS`` is true for the first two;
+``NT_INFORMATION``, ``NT_WARNING`` and ``NT_ERROR`` test for one severity each.
 wdfkit returns statuses as :class:`NTSTATUS`, an ``int`` that prints its name, so a
 learner sees ``STATUS_INVALID_PARAMETER (0xC000000D)`` rather than ``3221225485``.
 
@@ -44,10 +45,29 @@ def NT_SUCCESS(status: int) -> bool:
     return (status & 0xFFFFFFFF) < 0x80000000
 
 
+def NT_INFORMATION(status: int) -> bool:
+    """True when *status* has informational severity (0x4…), as ntdef.h's macro (``>> 30 == 1``)."""
+    return (status & 0xFFFFFFFF) >> 30 == 1
+
+
+def NT_WARNING(status: int) -> bool:
+    """True when *status* has warning severity (0x8…), as ntdef.h's macro (``>> 30 == 2``).
+
+    A warning is not a success (``NT_SUCCESS`` is false) and not an error: the I/O manager
+    still copies a buffered request's data back (see wdfkit.kernel.irp)."""
+    return (status & 0xFFFFFFFF) >> 30 == 2
+
+
+def NT_ERROR(status: int) -> bool:
+    """True when *status* has error severity (0xC…), as ntdef.h's macro (``>> 30 == 3``)."""
+    return (status & 0xFFFFFFFF) >> 30 == 3
+
+
 STATUS_SUCCESS = _status("STATUS_SUCCESS", 0x00000000)
 STATUS_TIMEOUT = _status("STATUS_TIMEOUT", 0x00000102)
 STATUS_PENDING = _status("STATUS_PENDING", 0x00000103)
 STATUS_WDF_QUEUED = _status("STATUS_WDF_QUEUED", 0x40200000)
+STATUS_BUFFER_OVERFLOW = _status("STATUS_BUFFER_OVERFLOW", 0x80000005)
 STATUS_DEVICE_BUSY = _status("STATUS_DEVICE_BUSY", 0x80000011)
 STATUS_UNSUCCESSFUL = _status("STATUS_UNSUCCESSFUL", 0xC0000001)
 STATUS_INFO_LENGTH_MISMATCH = _status("STATUS_INFO_LENGTH_MISMATCH", 0xC0000004)
@@ -74,7 +94,7 @@ STATUS_WDF_BUSY = _status("STATUS_WDF_BUSY", 0xC0200204)
 STATUS_WDF_REQUEST_INVALID_STATE = _status("STATUS_WDF_REQUEST_INVALID_STATE", 0xC0200208)
 STATUS_WDF_OBJECT_ATTRIBUTES_INVALID = _status("STATUS_WDF_OBJECT_ATTRIBUTES_INVALID", 0xC0200209)
 STATUS_WDF_TOO_FRAGMENTED = _status("STATUS_WDF_TOO_FRAGMENTED", 0xC020020A)
-STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS = _status("STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS", 0xC020020B)
+STATUS_WDF_NO_CALLBACK = _status("STATUS_WDF_NO_CALLBACK", 0xC020020B)
 STATUS_WDF_PARENT_ALREADY_ASSIGNED = _status("STATUS_WDF_PARENT_ALREADY_ASSIGNED", 0xC020020D)
 STATUS_WDF_PARENT_IS_SELF = _status("STATUS_WDF_PARENT_IS_SELF", 0xC020020E)
 STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED = _status(
@@ -84,3 +104,4 @@ STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID = _status(
     "STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID", 0xC0200210
 )
 STATUS_WDF_EXECUTION_LEVEL_INVALID = _status("STATUS_WDF_EXECUTION_LEVEL_INVALID", 0xC0200211)
+STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS = _status("STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS", 0xC0200214)

@@ -9,11 +9,11 @@ overrun lands in the neighbour's header; a page or more gets whole pages of its 
 Mirrors: ExAllocatePoolWithTag / ExFreePoolWithTag and the bug checks of the debugger reference
 (BAD_POOL_CALLER 0xC2, DRIVER_VERIFIER_DETECTED_VIOLATION 0xC4); kmdf-semantics.md §9.
 Simplified: addresses are never reused; a page whose blocks are all freed is unmapped (so a
-stale pointer into it faults, as Driver Verifier's special pool makes it); with Verifier on, any
-freed block faults when touched: 0xD5 for the driver's own allocations (special pool), 0x50 for
-the framework's and the I/O manager's (a real machine may not notice those at all).  Special
-pool's guard pages are not modelled.  Bytes are backed
-lazily, one 4 KiB page at a time, so a huge allocation costs nothing until written.
+stale pointer into it faults, as Driver Verifier's special pool makes it); with Driver Verifier
+on, any freed block faults when touched: 0xD5 for the driver's own allocations (special pool),
+0x50 for the framework's and the I/O manager's (a real machine may not notice those at all).
+Special pool's guard pages are not modelled.  Bytes are backed lazily, one 4 KiB page at a
+time, so a huge allocation costs nothing until written.
 """
 
 import bisect
@@ -156,12 +156,14 @@ class Pool:
     """Both pools of one machine, and the bytes behind them.
 
     *limit* is the number of bytes each pool can hand out at once; a request that would pass it
-    fails (returns ``None``).  *verifier* turns on Driver Verifier's pool checks.
+    fails (returns ``None``).  *driver_verifier* turns on Driver Verifier's pool checks (the
+    kernel's, Verifier.exe's; KMDF Verifier has no part in them): 0xC4 instead of 0xC2 for the
+    mistakes both catch, a zero-byte or zero-tag allocation refused, special pool.
     """
 
-    def __init__(self, limit: int, verifier: bool, irql) -> None:
+    def __init__(self, limit: int, driver_verifier: bool, irql) -> None:
         self.limit = limit
-        self.verifier = verifier
+        self.driver_verifier = driver_verifier
         self._irql = irql  # a callable returning the current IRQL
         self._cursor = {False: NONPAGED_BASE, True: PAGED_BASE}
         self.in_use = {False: 0, True: 0}
@@ -182,7 +184,7 @@ class Pool:
         *caller* is the driver's return address (for 0xC2/0x9B); *special*: the driver asked.
         """
         paged = is_paged(pool_type)
-        if (paged and self._irql() > APC_LEVEL) or (self.verifier and not (size and tag)):
+        if (paged and self._irql() > APC_LEVEL) or (self.driver_verifier and not (size and tag)):
             self._refuse_allocation(pool_type, size, caller)
         in_use = self.in_use[paged] + size
         if in_use > self.limit:
@@ -225,7 +227,7 @@ class Pool:
     def _refuse_allocation(self, pool_type: int, size: int, caller: int) -> None:
         irql = self._irql()
         if irql > APC_LEVEL and base_is_paged(pool_type):
-            if self.verifier:
+            if self.driver_verifier:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
                     (0x01, irql, pool_type, size),
@@ -278,7 +280,7 @@ class Pool:
             freed = self._recently_freed.get(address)
             if freed is not None:
                 header = self.header_value(freed)
-                if self.verifier:
+                if self.driver_verifier:
                     raise BugCheck(
                         DRIVER_VERIFIER_DETECTED_VIOLATION,
                         (0x13, 0, address - POOL_HEADER_SIZE, header),
@@ -289,7 +291,7 @@ class Pool:
                     (0x07, 0, header, address),
                     "The driver freed pool that was already freed.",
                 )
-            if self.verifier:
+            if self.driver_verifier:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
                     (0x10, address, 0, 0),
@@ -302,7 +304,7 @@ class Pool:
             )
         irql = self._irql()
         if block.paged and irql > APC_LEVEL:
-            if self.verifier:
+            if self.driver_verifier:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
                     (0x11, irql, block.pool_type, address),
@@ -378,14 +380,15 @@ class Pool:
         return self._large_at(page << PAGE_SHIFT) is not None
 
     def check_access(self, address: int, length: int, write: bool) -> None:
-        """Fault (0x50) if the range touches unmapped memory or, under Verifier, freed pool."""
+        """Fault (0x50) if the range touches unmapped memory or, under Driver Verifier, freed
+        pool."""
         if length <= 0:
             return
         first, last = address >> PAGE_SHIFT, (address + length - 1) >> PAGE_SHIFT
         for page in range(first, last + 1):
             if not self._mapped(page):
                 self._fault(max(address, page << PAGE_SHIFT), write)
-        if self.verifier:
+        if self.driver_verifier:
             for offset in (0, length - 1):
                 block = self.block_at(address + offset)
                 if block is not None and not block.allocated:
@@ -394,7 +397,7 @@ class Pool:
     def _fault(self, address: int, write: bool) -> None:
         """The page fault (0x50).  In a freed block the driver allocated itself, which Driver
         Verifier serves from special pool, KeBugCheck2 renames it 0xD5."""
-        block = self.block_at(address) if self.verifier else None
+        block = self.block_at(address) if self.driver_verifier else None
         if block is not None and not block.allocated and block.special:
             raise BugCheck(
                 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,

@@ -153,39 +153,47 @@ def _padding(ax, start: int, end: int) -> None:
         )
 
 
-def buffer_layout(total: int, pieces: list[tuple[str, int, int]], alignment: int, ax=None):
-    """One allocation of *total* bytes carved into (name, offset, size) pieces, with padding."""
+def buffer_layout(
+    total: int, pieces: list[tuple[str, int, int]], alignment: int, ax=None, base: int = 0
+):
+    """One allocation of *total* bytes carved into (name, offset, size) pieces, with padding.
+
+    *base* is the address the carving starts at (the block the pool gave, or that address
+    aligned up): the dotted lines mark *addresses* that are multiples of *alignment*, so a piece
+    whose offset is aligned but whose address is not shows as misaligned (red edge).
+    """
     fig, ax, new = _axes(ax, (10, 2.8))
-    cursor = 0
+    cursor, misaligned = 0, 0
     for i, (name, offset, size) in enumerate(pieces):
         _padding(ax, cursor, offset)
+        off_line = (base + offset) % alignment
+        misaligned += bool(off_line)
         ax.barh(
             0,
             size,
             left=offset,
             color=TAG_COLOURS[i % len(TAG_COLOURS)],
-            edgecolor="black",
+            edgecolor="#c0392b" if off_line else "black",
+            linewidth=2.5 if off_line else 1,
             height=0.5,
         )
-        ax.text(
-            offset + size / 2,
-            0,
-            f"{name}\n{size} B @ {offset}",
-            ha="center",
-            va="center",
-            fontsize=8,
-        )
+        where = f"{size} B @ +{offset}" + (f"\nmisaligned by {off_line}" if off_line else "")
+        ax.text(offset + size / 2, 0, f"{name}\n{where}", ha="center", va="center", fontsize=8)
         cursor = offset + size
     _padding(ax, cursor, total)
-    for boundary in range(0, total + 1, alignment):
+    for boundary in range((-base) % alignment, total + 1, alignment):
         ax.axvline(boundary, color="#7f8c8d", linewidth=0.6, linestyle=":")
     used = sum(size for _, _, size in pieces)
     ax.set_xlim(0, max(total, 1))
     ax.set_yticks([])
-    ax.set_xlabel(f"offset in the allocation (bytes); dotted lines every {alignment} bytes")
+    start = f"address 0x{base:X}" if base else "the allocation's start"
+    ax.set_xlabel(
+        f"offset from {start}; dotted lines at addresses that are multiples of {alignment}"
+    )
+    verdict = f"{misaligned} misaligned" if misaligned else "all aligned"
     ax.set_title(
-        f"{len(pieces)} buffers carved from one {total}-byte allocation, aligned to "
-        f"{alignment}: {total - used} bytes of padding (hatched)"
+        f"{len(pieces)} buffers carved from one {total}-byte allocation for AlignTo {alignment}: "
+        f"{total - used} bytes of padding (hatched), {verdict}"
     )
     return _finish(fig, ax, new)
 

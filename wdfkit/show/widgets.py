@@ -23,7 +23,7 @@ from ..ddi.wdfobject import (
 )
 from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
 from ..kernel.bugcheck import BugCheck
-from ..kernel.pool import NonPagedPoolNx, PagedPool
+from ..kernel.pool import PAGE_SIZE, NonPagedPoolNx, PagedPool
 from ..sim.machine import Machine
 from ..sim.snapshot import MachineState
 from . import plots, views
@@ -194,8 +194,22 @@ def carve(sizes: list[int], alignment: int) -> tuple[int, list[tuple[str, int, i
     return WDF_ALIGN_SIZE_UP(offset, alignment), pieces
 
 
+ALIGN_BASES = {
+    "as the pool gave it": "pool",
+    "over-allocate by AlignTo − 1, align the base up": "align up",
+    "allocate a page or more": "page",
+}
+
+
 class AlignmentLab:
-    """Lesson 05: choose three buffer sizes and an alignment; see offsets and padding."""
+    """Lesson 05: choose three buffer sizes and an alignment; carve them from a real pool block.
+
+    Each change allocates one block on the lab's own machine, as a driver would, and shows the
+    addresses the pool gave: below a page the pool promises only 16-byte alignment (x64
+    MEMORY_ALLOCATION_ALIGNMENT), so with AlignTo 32 or 64 offsets rounded up from an unaligned
+    base give unaligned buffers.  *base* picks the fix: over-allocate by AlignTo − 1 bytes and
+    round the block's address up, or ask for a page or more, which starts on a page boundary.
+    """
 
     def __init__(self) -> None:
         self.sizes = [
@@ -203,22 +217,47 @@ class AlignmentLab:
             for i, v in enumerate((20, 50, 7))
         ]
         self.alignment = W.Dropdown(options=[8, 16, 32, 64], value=16, description="AlignTo")
+        self.base = W.Dropdown(options=list(ALIGN_BASES.items()), value="pool", description="base")
         self.summary = W.Label()
         self.out = W.Output()
         self.ax = _axes((10, 2.8), bottom=0.2)
-        _on_change([*self.sizes, self.alignment], self.update)
-        self.widget = W.VBox([*self.sizes, self.alignment, self.summary, self.out])
+        self.machine = Machine("AlignmentLab")
+        _on_change([*self.sizes, self.alignment, self.base], self.update)
+        self.widget = W.VBox([*self.sizes, self.alignment, self.base, self.summary, self.out])
         self.widget.add_class("wdfkit-alignment-lab")
         self.update()
 
     def update(self) -> None:
-        self.total, self.pieces = carve([s.value for s in self.sizes], self.alignment.value)
+        alignment = self.alignment.value
+        self.total, self.pieces = carve([s.value for s in self.sizes], alignment)
+        size = self.total
+        if self.base.value == "align up":
+            size += alignment - 1
+        elif self.base.value == "page":
+            size = max(size, PAGE_SIZE)
+        with self.machine:
+            block = ExAllocatePoolWithTag(NonPagedPoolNx, size, "nlAS")
+            self.block = block.address
+            ExFreePoolWithTag(block, "nlAS")
+        self.start = self.block
+        if self.base.value == "align up":
+            self.start = WDF_ALIGN_SIZE_UP(self.block, alignment)
+        self.addresses = [self.start + offset for _, offset, _ in self.pieces]
+        self.misaligned = [
+            name
+            for (name, _, _), a in zip(self.pieces, self.addresses, strict=True)
+            if a % alignment
+        ]
         used = sum(size for _, _, size in self.pieces)
+        verdict = f"MISALIGNED: {', '.join(self.misaligned)}" if self.misaligned else "all aligned"
         self.summary.value = (
-            f"offsets {[offset for _, offset, _ in self.pieces]}, total {self.total} bytes, "
-            f"padding {self.total - used} bytes"
+            f"pool gave 0x{self.block:X} ({size} bytes), carving from 0x{self.start:X}; "
+            f"offsets {[offset for _, offset, _ in self.pieces]}, padding {self.total - used} "
+            f"bytes; {verdict}"
         )
-        self.figure = plots.buffer_layout(self.total, self.pieces, self.alignment.value, self.ax)
+        self.figure = plots.buffer_layout(
+            self.total, self.pieces, alignment, self.ax, base=self.start
+        )
         _show(self.out, self.figure)
 
 
@@ -231,7 +270,7 @@ class MemoryCreateLab:
             options=[("NonPagedPoolNx", NonPagedPoolNx), ("PagedPool", PagedPool)],
             description="PoolType",
         )
-        self.verifier = W.Checkbox(value=True, description="Verifier on")
+        self.verifier = W.Checkbox(value=True, description="KMDF Verifier on")
         self.summary = W.Label()
         self.out = W.Output()
         self.ax = _axes((10, 2.6), bottom=0.2, right=0.88, left=0.11)  # room for "nonpaged pool"
@@ -241,7 +280,7 @@ class MemoryCreateLab:
         self.update()
 
     def update(self) -> None:
-        machine = Machine("Toaster", verifier=self.verifier.value)
+        machine = Machine("Toaster", kmdf_verifier=self.verifier.value)  # its pool tracking
         with machine:
             _, memory, buffer = WdfMemoryCreate(None, self.pool.value, "gaTS", self.size.value)
         self.snapshot = machine.snapshot()

@@ -6,9 +6,23 @@ machine it happened on.  DDIs act on the *current* machine, which :func:`current
 the one entered with ``with`` (nested blocks restore the outer machine as they end), else the one
 made current with :meth:`Machine.activate` (``boot`` creates and activates in one call).
 
-A new machine has KMDF Verifier and Driver Verifier (pool tracking and special pool) switched
-on, as a developer runs while developing; ``verifier=False`` shows what a customer's machine
-does with the same bug.
+Two tools check a driver, and a new machine has both on, as a developer runs while developing:
+
+* **KMDF Verifier** (``kmdf_verifier``), the framework's own, per driver: FX_DRIVER_GLOBALS'
+  FxVerifierOn and the sub-switches SetVerifierState sets with it (FxVerifierIO, FxVerifierHandle,
+  FxPoolTrackingOn, … in fxglobals.h).  It gates the IRQL checks, the ``[verifier]`` request
+  checks, reference-tag tracking, KMDF's pool tracking and its leak report at unload.
+* **Driver Verifier** (``driver_verifier``), the kernel's (Verifier.exe): special pool, pool
+  tracking and its leak check at unload (0xC4/0x62), its other pool checks (0xC4 instead of
+  0xC2), and lookaside lists held at a fixed Depth.
+
+``verifier=`` is the shorthand "Driver Verifier verifies this driver".  On KMDF ≥ 1.9 that also
+turns KMDF Verifier on: FxInitialize asks IsWindowsVerifierOn
+(MmIsDriverVerifying and Driver Verifier's WDF rule class) and FxRegistrySettingsInitialize makes
+that answer the default of the ``VerifierOn`` value under the service's Parameters\\Wdf key
+(globals.cpp).  The registry value overrides the default either way, so ``kmdf_verifier=``
+says what it holds; turning KMDF Verifier on never turns Driver Verifier on.  Both off
+(``verifier=False``) is a customer's machine.
 
 Mirrors: FxDriverGlobals (the per-driver state KMDF keeps), WdfDriverCreate at DriverEntry, and
 the unload path (FxDriver deletion, FxPoolDestroy, Driver Verifier's leak check).
@@ -65,8 +79,10 @@ class Machine:
     """A fresh, isolated, deterministic simulated machine.
 
     *driver_name* is the driver's service name (it gives the default pool tag); *verifier*
-    switches KMDF Verifier and Driver Verifier on; *pool_limit* is how many bytes each pool can
-    hand out; *seed* seeds :attr:`rng`, the only source of randomness a lesson should use;
+    says whether Driver Verifier verifies the driver, *driver_verifier* and *kmdf_verifier*
+    set the two tools apart (each defaults to *verifier*: see the module docstring);
+    *pool_limit* is how many bytes each pool can hand out; *seed* seeds :attr:`rng`, the only
+    source of randomness a lesson should use;
     *log_size* bounds the framework log (a ring, like the IFR); *verbose* logs every object
     state transition; *timeline* records the lifetimes the life-cycle lessons draw (a listener
     on :attr:`events`; see :mod:`wdfkit.sim.timeline`).  *scan_phase* and *scan_every_second*
@@ -79,6 +95,8 @@ class Machine:
         driver_name: str = "Toaster",
         *,
         verifier: bool = True,
+        kmdf_verifier: bool | None = None,
+        driver_verifier: bool | None = None,
         pool_limit: int = 1 << 30,
         driver_pool_tag: int = 0,
         seed: int = 0,
@@ -93,14 +111,19 @@ class Machine:
         if not isinstance(pool_limit, int) or pool_limit <= 0:
             raise ValueError("Machine: pool_limit must be a positive number of bytes")
         self.driver_name = driver_name
-        self.verifier = bool(verifier)
+        self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
+        """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
+        lookaside lists, 0xC4 for the pool mistakes it catches."""
+        self.kmdf_verifier = bool(self.driver_verifier if kmdf_verifier is None else kmdf_verifier)
+        """KMDF Verifier (FxVerifierOn): IRQL checks, the [verifier] request checks, reference
+        tracking, KMDF's pool tracking; its default follows Driver Verifier (KMDF ≥ 1.9)."""
         self.verbose = bool(verbose)
         self.rng = random.Random(seed)
         """The machine's random numbers: seeded, so every run is the same."""
         self.clock = VirtualClock()
         self.irql = 0
         """Current IRQL: PASSIVE_LEVEL (0), APC_LEVEL (1) or DISPATCH_LEVEL (2)."""
-        self.pool = Pool(pool_limit, self.verifier, lambda: self.irql)
+        self.pool = Pool(pool_limit, self.driver_verifier, lambda: self.irql)
         self.objects: dict[int, object] = {}
         """Live framework objects by handle value."""
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
@@ -123,17 +146,23 @@ class Machine:
         self._globals_block = self.pool.allocate(NonPagedPoolNx, 0x310, FX_TAG, FRAMEWORK)
         self.driver_globals = self._globals_block.address
         """Address of FX_DRIVER_GLOBALS: parameter 4 of every WDF_VIOLATION."""
+        self.trace(f"FxInitialize: {self.verifiers()}")  # before DriverEntry, as in globals.cpp
         self.driver = FxDriver.create(self)
         self.trace(
             f"DriverEntry: WdfDriverCreate -> {self.driver.handle!r}, "
-            f"pool tag '{tag_text(self.tag)}', verifier {'on' if self.verifier else 'off'}"
+            f"pool tag '{tag_text(self.tag)}'"
         )
 
     def __repr__(self) -> str:
         return (
             f"<Machine '{self.driver_name}': {self.state}, "
-            f"verifier {'on' if self.verifier else 'off'}, t={self.clock.seconds:.6f} s>"
+            f"{self.verifiers()}, t={self.clock.seconds:.6f} s>"
         )
+
+    def verifiers(self) -> str:
+        """Which of the two tools are on, as a line of text says it."""
+        kmdf = "on" if self.kmdf_verifier else "off"
+        return f"KMDF Verifier {kmdf}, Driver Verifier {'on' if self.driver_verifier else 'off'}"
 
     @property
     def timeline(self) -> Timeline | None:
@@ -291,9 +320,13 @@ class Machine:
     def unload(self) -> None:
         """Unload the driver as Windows does: delete WDFDRIVER and its tree, then check pool.
 
-        Objects still referenced are reported in the log (KMDF's FxPoolDump).  With Driver
-        Verifier's pool tracking on, pool the driver allocated itself and never freed stops the
-        machine with DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) / 0x62.
+        With KMDF Verifier on, objects still referenced are reported in the log (KMDF's own
+        pool tracking: FxPoolDestroy calls FxPoolDump only when IsPoolTrackingOn(), wdfpool.cpp).
+        With Driver Verifier on, pool the driver allocated itself and never freed stops the
+        machine with DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) / 0x62 (its pool tracking): Arg2
+        the address of the driver's name, Arg4 the number of allocations not freed.  Arg3 is
+        reserved (on a real machine it holds a pointer into Driver Verifier's own per-driver
+        data); wdfkit leaves it 0 and the blue screen says it is reserved.
         """
         self.check_running("Machine.unload")
         self.trace("Driver unload: deleting WDFDRIVER and its descendants")
@@ -302,19 +335,21 @@ class Machine:
         except BugCheck as bugcheck:
             self.crash(bugcheck, "driver unload")
             raise
-        for obj in self.objects.values():
-            self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")
+        if self.kmdf_verifier:  # FxPoolDestroy dumps only with IsPoolTrackingOn() (wdfpool.cpp)
+            for obj in self.objects.values():
+                self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")
         leaks = [b for b in self.pool.live_blocks() if b.owner == DRIVER]
         for block in leaks:
             tag = tag_text(block.tag)
             self.trace(f"Pool leak: 0x{block.address:016X} {block.size:#x} bytes tag '{tag}'")
-        if leaks and self.verifier:
+        if leaks and self.driver_verifier:
             paged = sum(1 for b in leaks if is_paged(b.pool_type))
             bugcheck = BugCheck(
                 DRIVER_VERIFIER_DETECTED_VIOLATION,
                 (0x62, DRIVER_NAME_ADDRESS, 0, len(leaks)),
                 f"The driver is unloading without freeing its pool: {len(leaks)} "
-                f"allocation(s) ({paged} paged, {len(leaks) - paged} nonpaged).",
+                f"allocation(s) ({paged} paged, {len(leaks) - paged} nonpaged).\n"
+                "    Arg2: the driver's name. Arg3: reserved (Driver Verifier's own data; 0 here).",
             )
             self.crash(bugcheck, "driver unload")
             raise bugcheck
@@ -366,7 +401,8 @@ class Machine:
         return MachineSnapshot(
             driver_name=self.driver_name,
             driver_tag=tag_text(self.tag),
-            verifier=self.verifier,
+            kmdf_verifier=self.kmdf_verifier,
+            driver_verifier=self.driver_verifier,
             state=MachineState(self.state),
             seconds=self.clock.seconds,
             irql=self.irql,

@@ -422,7 +422,8 @@ class MachineSnapshot:
 
     driver_name: str
     driver_tag: str
-    verifier: bool
+    kmdf_verifier: bool
+    driver_verifier: bool
     state: MachineState
     seconds: float
     irql: int
