@@ -372,6 +372,107 @@ def test_scenario4_only_the_preallocated_buffer_dies_early(kind):
         assert early.bugcheck is None and early.data == bytes(range(16))
 
 
+@pytest.mark.parametrize("kind", scenarios.MEMORY_KINDS)
+def test_scenario4_driver_is_reviewable_one_list_every_status_nothing_left(kind):
+    """Scenario 4's driver creates its WDFLOOKASIDE once, at device add, parented to the device
+    (WdfLookasideListCreate: a list lives until its parent is deleted, so one per read would
+    pile up), and every path gives back what it took.  A read longer than the driver's 64-byte
+    buffer fails the format (IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp: BufferOffset +
+    BufferLength > GetBufferSize() -> STATUS_INTEGER_OVERFLOW) and the original request is
+    completed with that status, not left pending; unloading under Verifier leaks nothing."""
+    run = scenarios.scenario4(kind=kind)
+    machine = run.machine
+    with machine:
+        app = machine.application()
+        assert app.ReadFile(bytearray(8)).Information == 8
+        assert app.ReadFile(bytearray(100)).Status == STATUS_INTEGER_OVERFLOW
+        lists = [o for o in machine.snapshot().objects if o.type_name == "WDFLOOKASIDE"]
+        device = machine.devices[0].handle.value
+        assert [o.parent for o in lists] == ([device] if kind == "lookaside" else [])
+        machine.unload()  # Verifier on: a leaked pool block would stop the machine (0xC4/0x62)
+        assert machine.objects == {}
+
+
+def test_a_kernel_mode_callers_internal_neither_ioctl_hands_the_driver_the_callers_buffers():
+    """Scenario 1's "the buffer may come from another driver": for METHOD_NEITHER, an internal
+    device control (or any kernel-mode one) gives the request memory the caller's own pointers,
+    Parameters.DeviceIoControl.Type3InputBuffer and Irp->UserBuffer (FxRequest's buffer setup
+    in fxrequest.hpp: "Internal device controls are kernel mode to kernel mode, and deal with
+    direct unmapped pointers").  The I/O manager neither allocates nor frees them, and the
+    timeline says whose they are."""
+    code = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x810, METHOD_NEITHER, FILE_ANY_ACCESS)
+    seen = {}
+
+    def internal(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+        _, inMemory = WdfRequestRetrieveInputMemory(Request)
+        _, outMemory = WdfRequestRetrieveOutputMemory(Request)
+        question, size = WdfMemoryGetBuffer(inMemory)
+        seen["question"] = question.read(size)
+        WdfMemoryCopyFromBuffer(outMemory, 0, b"toast", 5)
+        WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 5)
+
+    machine = Machine("Toaster", timeline=True).activate()
+    machine.add_device(
+        scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoInternalDeviceControl": internal})
+    )
+    answer = bytearray(8)
+    io = machine.application(KernelMode).DeviceIoControl(code, b"bread?", answer, internal=True)
+    assert (io.Status, io.Information, seen["question"]) == (STATUS_SUCCESS, 5, b"bread?")
+    assert answer[:5] == b"toast"
+    text = machine.timeline.text()
+    assert "IRP_MJ_INTERNAL_DEVICE_CONTROL from a driver" in text
+    assert text.count("the caller allocates") == 2 and "I/O manager allocates" not in text
+    assert text.count("freed by the caller, its I/O done") == 2
+    log = [text % args if args else text for _, _, text, args in machine.log]
+    assert any(
+        line.startswith("Kernel-mode caller: IRP_MJ_INTERNAL_DEVICE_CONTROL") for line in log
+    )
+
+
+def test_reformatting_and_a_synchronous_send_release_the_targets_reference_on_borrowed_memory():
+    """Scenario 3's other two releasing events, with a memory offset.  Every format starts in
+    FxRequestBase::ValidateTarget (fxrequestbase.cpp), which calls ContextReleaseAndRestore:
+    the reference the previous format took on the original's memory is released before the
+    new one is taken.  WdfIoTargetSendReadSynchronously with a driver request builds an
+    FxSyncRequest whose constructor (fxsyncrequest.cpp) calls ReleaseAndRestore on the
+    request's context and sets FxRequestBaseSyncCleanupContext, so FxIoTarget::SubmitSync
+    (fxiotarget.cpp) releases the send's own reference when it returns.  A WDFMEMORY_OFFSET
+    window (IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp) lets the lower driver fill only
+    the tail of the original's buffer.  The original's IRP references follow: 1, 1, 0."""
+    counts = []
+
+    def refs(request):
+        return next(
+            o.detail.irp_refs for o in machine.snapshot().objects if o.handle == request.value
+        )
+
+    def EvtIoRead(Queue, Request, Length):
+        target = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        _, memory = WdfRequestRetrieveOutputMemory(Request)
+        WdfMemoryCopyFromBuffer(memory, 0, b"TOASTER:", 8)
+        _, new = WdfRequestCreate(None, target)
+        tail = WDFMEMORY_OFFSET(BufferOffset=8, BufferLength=Length - 8)
+        assert WdfIoTargetFormatRequestForRead(target, new, memory, tail, None) == STATUS_SUCCESS
+        counts.append(refs(Request))
+        assert WdfIoTargetFormatRequestForRead(target, new, memory, tail, None) == STATUS_SUCCESS
+        counts.append(refs(Request))
+        descriptor = WDF_MEMORY_DESCRIPTOR()
+        WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(descriptor, memory, tail)
+        status, read = WdfIoTargetSendReadSynchronously(target, new, descriptor, None, None)
+        counts.append(refs(Request))
+        WdfObjectDelete(new)
+        WdfRequestCompleteWithInformation(Request, status, 8 + read)
+
+    machine = Machine("Toaster", timeline=True).activate()
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}))
+    buffer = bytearray(16)
+    io = machine.application().ReadFile(buffer)
+    assert (io.Status, io.Information, counts) == (STATUS_SUCCESS, 16, [1, 1, 0])
+    assert bytes(buffer) == b"TOASTER:" + bytes(range(8))
+    references = [row for row in machine.timeline.rows if row.kind == "reference"]
+    assert [row.end_text for row in references] == ["released"] * 3
+
+
 def test_scenario5_reuse_and_overlap():
     assert scenarios.scenario5(sends=4).bugcheck is None
     crash = scenarios.scenario5(sends=2, overlap=True).bugcheck

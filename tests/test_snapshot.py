@@ -84,3 +84,50 @@ def test_timeline_snapshot_has_typed_rows_and_the_bug_check_code():
     assert timeline.crash_step == len(timeline.events) - 1
     assert (timeline.crash_code, timeline.crash_name) == (0x10D, "WDF_VIOLATION")
     assert Machine("Toaster").snapshot().timeline is None
+
+
+def test_request_memory_is_listed_embedded_in_its_request_with_no_count_of_its_own():
+    """A request's output memory is part of the request: FxRequest holds it as a member
+    (``m_OutputBuffer``, an FxRequestOutputBuffer; ``m_SystemBuffer`` for input, fxrequest.hpp),
+    its handle is an offset into the request (``FxRequest::GetMemoryHandle`` sets
+    ``FxHandleFlagIsOffset``), and a reference on it is forwarded to the request as an IRP
+    reference (``FxRequest::AddRefOverride`` / ``ReleaseOverride``, fxrequest.cpp, calling
+    ``AddIrpReference`` / ``ReleaseIrpReference``).  The snapshot lists it under the request
+    with no count (refcnt None), and ``WdfObjectReference`` on it moves the request's
+    IRP-reference count."""
+    from wdfkit import (
+        STATUS_SUCCESS,
+        WdfDeviceIoBuffered,
+        WdfObjectDereference,
+        WdfRequestCompleteWithInformation,
+        WdfRequestRetrieveOutputMemory,
+        boot,
+    )
+    from wdfkit.show import views
+    from wdfkit.sim.snapshot import RequestDetail
+
+    seen = {}
+
+    def EvtIoRead(Queue, Request, Length):
+        _, memory = WdfRequestRetrieveOutputMemory(Request)
+        WdfObjectReference(memory)
+        seen["referenced"] = machine.snapshot()
+        seen["tree"] = views.object_tree(machine)
+        WdfObjectDereference(memory)
+        seen["released"] = machine.snapshot()
+        WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 0)
+
+    machine = boot("Toaster")
+    machine.add_device(scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}))
+    machine.application().ReadFile(bytearray(16))
+    objects = seen["referenced"].objects
+    (request,) = [o for o in objects if isinstance(o.detail, RequestDetail)]
+    memory = objects[objects.index(request) + 1]
+    assert (memory.type_name, memory.parent, memory.depth) == ("WDFMEMORY", request.handle, 1)
+    assert memory.refcnt is None and request.refcnt == 1
+    assert request.detail.irp_refs == 1
+    released = next(o for o in seen["released"].objects if o.handle == request.handle)
+    assert released.detail.irp_refs == 0
+    assert sum(o.handle == memory.handle for o in objects) == 1  # listed once, not also outside
+    assert f"{memory.handle:016x}  embedded  [output buffer" in seen["tree"]
+    assert all(o.handle != memory.handle for o in machine.snapshot().objects)  # gone at completion

@@ -113,6 +113,22 @@ def test_scenario_lab_reruns_on_each_choice():
     assert lab.run.machine.timeline.crash_step is not None
 
 
+def test_scenario4_lab_runs_every_kind_early_and_late():
+    """Lesson 10's lab: owned buffers survive an early WdfObjectDelete (the format's reference),
+    a preallocated buffer freed early is written by the lower device after it is freed."""
+    from wdfkit.course import scenarios
+
+    lab = widgets.ScenarioLab(
+        scenarios.scenario4, {"kind": scenarios.MEMORY_KINDS, "free_early": False}, "S4"
+    )
+    lab.controls["free_early"].value = True
+    for kind in ("WdfMemoryCreate", "lookaside"):
+        lab.controls["kind"].value = kind
+        assert lab.run.bugcheck is None and lab.run.data == bytes(range(16))
+    lab.controls["kind"].value = "preallocated"
+    assert lab.run.bugcheck.code == 0xD5 and "0xD5" in lab.message.value
+
+
 def test_copy_lab_outlines_the_window_and_reports_the_status():
     lab = widgets.CopyLab()
     lab.offset.value, lab.count.value = 12, 4  # exactly up to the end: allowed

@@ -247,8 +247,8 @@ def _life_cycle(label: str, rng: random.Random) -> Problem:
         ),
         "10-ex1": (
             lambda: scenarios.scenario4(kind="preallocated", free_early=True),
-            "Scenario 4 with a preallocated buffer freed right after WdfRequestSend. Give the "
-            "bug-check code.",
+            "Scenario 4 with a preallocated buffer freed once the request is formatted, before "
+            "WdfRequestSend. Give the bug-check code.",
             lambda b: b.code,
         ),
         "11-ex1": (

@@ -33,12 +33,21 @@ from ..ddi.wdfiotarget import (
 )
 from ..ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
 from ..ddi.wdfmemory import (
+    WDFMEMORY_OFFSET,
     WdfMemoryCopyFromBuffer,
     WdfMemoryCreate,
     WdfMemoryCreatePreallocated,
     WdfMemoryGetBuffer,
 )
-from ..ddi.wdfobject import WDF_NO_CONTEXT, WDF_NO_OBJECT_ATTRIBUTES, WdfObjectDelete
+from ..ddi.wdfobject import (
+    WDF_DECLARE_CONTEXT_TYPE_WITH_NAME,
+    WDF_NO_CONTEXT,
+    WDF_NO_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES_INIT,
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE,
+    WdfObjectDelete,
+)
 from ..ddi.wdfrequest import (
     WDF_NO_SEND_OPTIONS,
     WDF_REQUEST_REUSE_NO_FLAGS,
@@ -65,6 +74,7 @@ from ..ddi.wdm import (
 from ..kernel.bugcheck import BugCheck
 from ..kernel.ntstatus import (
     NT_SUCCESS,
+    STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_IO_DEVICE_ERROR,
     STATUS_SUCCESS,
@@ -293,61 +303,143 @@ def scenario3(reuse_first: bool = True, ioctl: bool = False) -> Run:
 
 # -- scenario 4: a new request with new memory -------------------------------------------------
 MEMORY_KINDS = ("WdfMemoryCreate", "lookaside", "preallocated")
+READ_BUFFER_SIZE = 64  # the driver's read buffers: room for any read up to 64 bytes
+
+
+class DEVICE_CONTEXT:
+    """Scenario 4's device context: the lookaside list its read buffers come from."""
+
+    ReadLookaside = None
+
+
+class READ_CONTEXT:
+    """The context of each request scenario 4 creates: the read it serves and its buffer."""
+
+    Original = None  # the application's request, completed when the lower read is done
+    Memory = None  # the memory object formatted into the request (None once let go)
+    Buffer = None  # the buffer's address, kept to copy the data out in the completion routine
+
+
+GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+GetReadContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(READ_CONTEXT, "GetReadContext")
 
 
 def scenario4(kind: str = "WdfMemoryCreate", free_early: bool = False) -> Run:
-    """The driver reads from the lower device into memory of its own, asynchronously.
+    """The driver reads from the lower device into a buffer of its own, asynchronously.
 
-    *kind* is where the buffer comes from.  *free_early* lets go of it right after sending:
-    WdfObjectDelete on the memory for the first two kinds (safe: the target's reference keeps
-    the buffer), ExFreePoolWithTag on the preallocated buffer (the lower device then writes
-    into freed pool).
+    *kind* is where the buffer comes from: ``WdfMemoryCreate``, the lookaside list the driver
+    created once at device add (parented to the device, so it goes with it), or the driver's
+    own pool behind ``WdfMemoryCreatePreallocated``.  Each read gets a new request; its context
+    keeps the original request, the memory object and the buffer's address.
+
+    *free_early* lets go of the buffer as soon as the request is formatted, before it is sent:
+    ``WdfObjectDelete`` on the memory object for the first two kinds (safe: the format's
+    reference keeps the buffer alive, so the address the driver kept stays valid until the
+    request is deleted), ``ExFreePoolWithTag`` on the preallocated buffer (the bug: the memory
+    object and the kept address now point at freed pool, and the lower device writes there).
     """
     if kind not in MEMORY_KINDS:
         raise ValueError(f"scenario4: kind must be one of {MEMORY_KINDS}")
-    state = {}
     tag = "1buB"
 
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceInitSetIoType(DeviceInit, WdfDeviceIoBuffered)
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DEVICE_CONTEXT)
+        status, device = WdfDeviceCreate(DeviceInit, attributes)
+        if not NT_SUCCESS(status):
+            return status
+        if kind == "lookaside":  # one list for the device's life, not one per read
+            WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+            attributes.ParentObject = device
+            status, lookaside = WdfLookasideListCreate(
+                attributes, READ_BUFFER_SIZE, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, tag
+            )
+            if not NT_SUCCESS(status):
+                return status
+            GetDeviceContext(device).ReadLookaside = lookaside
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
+        config.EvtIoRead = EvtIoRead
+        status, queue = WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)
+        return status
+
+    def AllocateReadBuffer(Device, read):
+        """Give *read* a buffer and a memory object for it, from *kind*."""
+        if kind == "WdfMemoryCreate":
+            status, read.Memory, read.Buffer = WdfMemoryCreate(
+                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, tag, READ_BUFFER_SIZE
+            )
+            return status
+        if kind == "lookaside":
+            lookaside = GetDeviceContext(Device).ReadLookaside
+            status, read.Memory = WdfMemoryCreateFromLookaside(lookaside)
+            if NT_SUCCESS(status):
+                read.Buffer, _ = WdfMemoryGetBuffer(read.Memory)
+            return status
+        read.Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, READ_BUFFER_SIZE, tag)
+        if read.Buffer is None:
+            return STATUS_INSUFFICIENT_RESOURCES
+        status, read.Memory = WdfMemoryCreatePreallocated(
+            WDF_NO_OBJECT_ATTRIBUTES, read.Buffer, READ_BUFFER_SIZE
+        )
+        return status
+
+    def DeleteRead(Request, read):
+        """Delete the created request and what its *read* holds; return the original request."""
+        original = read.Original
+        if read.Memory is not None:
+            WdfObjectDelete(read.Memory)
+        if kind == "preallocated" and read.Buffer is not None:
+            ExFreePoolWithTag(read.Buffer, tag)  # the driver's pool: the driver frees it
+        WdfObjectDelete(Request)  # drops the format's reference: an owned buffer is freed
+        return original
+
     def EvtReadDone(Request, Target, Params, Context):
-        original = Context
-        buffer, size = WdfMemoryGetBuffer(state["memory"])  # alive: the format's reference
-        status, outMemory = WdfRequestRetrieveOutputMemory(original)
-        WdfMemoryCopyFromBuffer(outMemory, 0, buffer, READ_LENGTH)
-        if not free_early:
-            if kind == "preallocated":
-                WdfObjectDelete(state["memory"])
-                ExFreePoolWithTag(state["buffer"], tag)
-            else:
-                WdfObjectDelete(state["memory"])
-        WdfObjectDelete(Request)  # releases the target's reference on the memory
-        WdfRequestCompleteWithInformation(original, Params.IoStatus.Status, READ_LENGTH)
+        read = GetReadContext(Request)
+        status, information = Params.IoStatus.Status, Params.IoStatus.Information
+        if NT_SUCCESS(status) and information > 0:
+            status, outMemory = WdfRequestRetrieveOutputMemory(read.Original)
+            if NT_SUCCESS(status):
+                status = WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
+        original = DeleteRead(Request, read)
+        WdfRequestCompleteWithInformation(
+            original, status, information if NT_SUCCESS(status) else 0
+        )
 
     def EvtIoRead(Queue, Request, Length):
-        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
-        if kind == "WdfMemoryCreate":
-            status, memory, _ = WdfMemoryCreate(WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, tag, 64)
-        elif kind == "lookaside":
-            status, lookaside = WdfLookasideListCreate(
-                WDF_NO_OBJECT_ATTRIBUTES, 64, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, tag
+        device = WdfIoQueueGetDevice(Queue)
+        ioTarget = WdfDeviceGetIoTarget(device)
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, READ_CONTEXT)
+        status, newRequest = WdfRequestCreate(attributes, ioTarget)
+        if not NT_SUCCESS(status):
+            WdfRequestComplete(Request, status)
+            return
+        read = GetReadContext(newRequest)
+        read.Original = Request
+        status = AllocateReadBuffer(device, read)
+        if NT_SUCCESS(status):
+            window = WDFMEMORY_OFFSET(0, Length)  # read no more than the application asked for
+            status = WdfIoTargetFormatRequestForRead(
+                ioTarget, newRequest, read.Memory, window, None
             )
-            status, memory = WdfMemoryCreateFromLookaside(lookaside)
-        else:
-            state["buffer"] = ExAllocatePoolWithTag(NonPagedPoolNx, 64, tag)
-            status, memory = WdfMemoryCreatePreallocated(
-                WDF_NO_OBJECT_ATTRIBUTES, state["buffer"], 64
-            )
-        state["memory"] = memory
-        status, newRequest = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
-        WdfIoTargetFormatRequestForRead(ioTarget, newRequest, memory, None, None)
-        WdfRequestSetCompletionRoutine(newRequest, EvtReadDone, Request)
-        WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS)
-        if free_early:
-            if kind == "preallocated":
-                ExFreePoolWithTag(state["buffer"], tag)  # the memory object lives on
-            else:
-                WdfObjectDelete(memory)  # the target's reference keeps the buffer
+        if NT_SUCCESS(status):
+            if free_early and kind == "preallocated":
+                ExFreePoolWithTag(read.Buffer, tag)  # the bug: the memory object points at it
+            elif free_early:
+                WdfObjectDelete(read.Memory)  # the format's reference keeps the buffer
+                read.Memory = None
+            WdfRequestSetCompletionRoutine(newRequest, EvtReadDone, WDF_NO_CONTEXT)
+            if WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS):
+                return
+            status = WdfRequestGetStatus(newRequest)
+        WdfRequestComplete(DeleteRead(newRequest, read), status)
 
-    return _read(_machine(WdfDeviceIoBuffered, read=EvtIoRead))
+    machine = Machine("Toaster", timeline=True)
+    with machine:
+        machine.add_device(EvtDriverDeviceAdd)
+    return _read(machine)
 
 
 # -- scenario 5: one driver-created request, reused ---------------------------------------------

@@ -356,7 +356,7 @@ class FxIoQueue(FxObject):
         major = irp.major
         events = machine.events
         if events.listeners:
-            events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name)
+            events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name, irp.requestor_mode)
         if major in (IRP_MJ_READ, IRP_MJ_WRITE) and irp.length == 0:
             if not config.AllowZeroLengthRequests:
                 request.complete(STATUS_SUCCESS, 0)

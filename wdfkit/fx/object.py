@@ -299,6 +299,13 @@ class FxObject:
         self.state = state
 
     # -- views ------------------------------------------------------------------------------
+    container = None
+    """The object this one is embedded in (its storage, count and lifetime), or None."""
+
+    def embedded(self) -> tuple:
+        """The live objects embedded in this one, for the object tree (none by default)."""
+        return ()
+
     def detail(self) -> ObjectDetail | None:
         """For the object tree: what this kind of object holds (None: nothing to add)."""
         return None

@@ -100,9 +100,18 @@ class Format:
 class FxRequestMemory(FxMemoryObject):
     """A request's embedded input or output WDFMEMORY: no count of its own, dies at completion.
 
-    Its handle is an *offset handle* (FxRequest::GetMemoryHandle, fxrequest.hpp): the address
-    of the request's offset field for this memory, XOR FxHandleValueMask, with bit 0
-    (FxHandleFlagIsOffset) set; ``address`` is that field's address.
+    In KMDF these are not objects of their own but two members of FxRequest, ``m_SystemBuffer``
+    (FxRequestSystemBuffer) and ``m_OutputBuffer`` (FxRequestOutputBuffer), fxrequest.hpp;
+    their handle is an *offset handle* into the request (``FxRequest::GetMemoryHandle``): the
+    address of the request's offset field for this memory, XOR FxHandleValueMask, with bit 0
+    (``FxHandleFlagIsOffset``) set; ``address`` here is that field's address.  A reference on
+    that handle lands in ``FxRequest::AddRefOverride`` / ``ReleaseOverride`` (fxrequest.cpp),
+    which turn it into ``AddIrpReference`` / ``ReleaseIrpReference`` on the request, as
+    ``FxRequestSystemBuffer::AddRef`` / ``Release`` do (fxrequestsystembuffer.cpp: "This object
+    does not maintain its own reference count").  So the memory lives exactly as long as the
+    request, and the object tree lists it under the request with no count (*container*).
+    (KMDF's own class named FxRequestMemory, fxrequestmemory.hpp, is the separate object
+    ``WdfRequestProbeAndLock…`` creates.)
     """
 
     TYPE = FX_TYPE_REQUEST_MEMORY
@@ -113,7 +122,7 @@ class FxRequestMemory(FxMemoryObject):
     def __init__(self, request: "FxRequest", which: str, address, size: int, read_only: bool):
         machine = self.machine = request.machine
         self.block = None
-        self.request = request
+        self.request = self.container = request
         self.which = which
         offset = INPUT_MEMORY_OFFSET if which == "input" else OUTPUT_MEMORY_OFFSET
         self.address = request.address + offset
@@ -429,6 +438,10 @@ class FxRequest(FxObject):
         events = self.machine.events
         if events.listeners:
             events.emit(Event.REFERENCE_TAKEN, self.handle, memory.handle, role)
+
+    def embedded(self) -> tuple:
+        """The input/output memory the driver has retrieved, while they are valid."""
+        return tuple(m for m in self.memories.values() if m.state != FxObjectStateDestroyed)
 
     def release_context(self, clear_formatted: bool = True) -> None:
         """FxRequestContext::ReleaseAndRestore: drop every reference the last format took and

@@ -119,7 +119,8 @@ class Application:
         irp = Irp(machine, major, self.requestor_mode, code)
         irp.set_buffers(in_data, out_data, self.device.Flags)
         machine.trace(
-            "Application: %s, IRP 0x%X (in %d, out %d bytes)",
+            "%s: %s, IRP 0x%X (in %d, out %d bytes)",
+            "Application" if self.requestor_mode == UserMode else "Kernel-mode caller",
             irp.major_name,
             irp.address,
             len(in_data),

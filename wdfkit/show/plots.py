@@ -68,7 +68,8 @@ def _draw_tree(ax, snap: MachineSnapshot, title: str, height: int) -> None:
         ax.text(
             x,
             y,
-            f"{obj.type_name}\n0x{obj.handle:016x}\nrefs {obj.refcnt}",
+            f"{obj.type_name}\n0x{obj.handle:016x}\n"
+            + ("embedded" if obj.refcnt is None else f"refs {obj.refcnt}"),
             ha="left",
             va="center",
             fontsize=8,

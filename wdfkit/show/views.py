@@ -59,7 +59,7 @@ def _describe(detail: ObjectDetail) -> str:
         case RequestMemoryDetail(which, buffer, size, read_only):
             where = "no buffer" if buffer is None else f"0x{buffer:016X}"
             access = ", read-only" if read_only else ""
-            return f"{which.value} memory of the request, buffer {where} ({size:#x} bytes{access})"
+            return f"{which.value} buffer {where} ({size:#x} bytes{access})"
         case MemoryDetail(kind, owns_buffer, buffer, size, tag, lookaside):
             owner = "owns" if owns_buffer else "points at"
             text = f"{kind.value}, {owner} buffer 0x{buffer:016X} ({size:#x} bytes)"
@@ -90,14 +90,20 @@ def _describe(detail: ObjectDetail) -> str:
 def object_tree(machine) -> str:
     """Every live framework object under the driver, with reference count and state.
 
-    Objects deleted but still referenced have left the tree; they are listed after it.
+    Objects with no parent (a request the framework presents) and objects deleted but still
+    referenced are outside the tree; they are listed after it.  A request's input or output
+    memory is listed under the request as ``embedded``: it is part of the request object, with
+    no count or state of its own (references on it count as the request's IRP references).
     """
     snap = _snap(machine)
     lines = [f"!wdfkd.wdfdriverinfo {snap.driver_name}   (pool tag '{snap.driver_tag}')"]
     for obj in snap.objects:
         indent = "    " * obj.depth
         handle = _handle(obj.type_name, obj.handle)
-        line = f"{indent}{handle}  refs {obj.refcnt}  {obj.state.name}"
+        if obj.refcnt is None:
+            line = f"{indent}{handle}  embedded"
+        else:
+            line = f"{indent}{handle}  refs {obj.refcnt}  {obj.state.name}"
         if obj.detail is not None:
             line += f"  [{_describe(obj.detail)}]"
         if obj.depth == 0 and obj.type_name != "WDFDRIVER":

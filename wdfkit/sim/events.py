@@ -28,7 +28,7 @@ class Event(enum.Enum):
     DDI_CALLED = enum.auto()  # name: str, handles: tuple of the WDFHANDLEs among its arguments
     OBJECT_CREATED = enum.auto()  # handle, kind: str (a WDFMEMORY's representation, else "")
     OBJECT_DESTROYED = enum.auto()  # handle: its last reference went, its memory is freed
-    REQUEST_PRESENTED = enum.auto()  # request handle, major: str (IRP_MJ_READ, ...)
+    REQUEST_PRESENTED = enum.auto()  # request handle, major: str, requestor mode (irp.py)
     REQUEST_COMPLETED = enum.auto()  # request handle: the driver completed it, it is invalid
     REQUEST_MEMORY_RETRIEVED = enum.auto()  # memory handle, which: "input" or "output"
     REQUEST_MEMORY_INVALIDATED = enum.auto()  # memory handle: its request was completed

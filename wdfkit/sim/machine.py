@@ -365,15 +365,19 @@ class Machine:
 
         def walk(obj, depth):
             objects.append(_object_snapshot(obj, depth))
+            for part in obj.embedded():  # no count of its own: listed under its container
+                objects.append(_object_snapshot(part, depth + 1, embedded=True))
             for child in obj.children:
                 walk(child, depth + 1)
 
         if self.driver.handle.value in self.objects:
             walk(self.driver, 0)
         listed = {o.handle for o in objects}
-        for value, obj in self.objects.items():  # deleted but still referenced: outside the tree
-            if value not in listed:
-                objects.append(_object_snapshot(obj, 0))
+        for value, obj in self.objects.items():  # no parent, or deleted but still referenced
+            if value not in listed and obj.container is None:
+                start = len(objects)
+                walk(obj, 0)
+                listed.update(o.handle for o in objects[start:])
         holds = {self.driver_globals: (BlockHolds.DRIVER_GLOBALS, None)}
         for obj in self.objects.values():
             for address, held in obj.pool_blocks().items():
@@ -416,12 +420,12 @@ class Machine:
         )
 
 
-def _object_snapshot(obj, depth: int) -> ObjectSnapshot:
+def _object_snapshot(obj, depth: int, embedded: bool = False) -> ObjectSnapshot:
     return ObjectSnapshot(
         handle=obj.handle.value,
         type_name=obj.HANDLE_NAME,
         address=obj.address,
-        refcnt=obj.refcnt,
+        refcnt=None if embedded else obj.refcnt,
         state=ObjectState(obj.state),
         parent=None if obj.parent is None else obj.parent.handle.value,
         depth=depth,

@@ -208,13 +208,15 @@ class ObjectSnapshot:
 
     *handle* and *parent* are handle values (the object's address XOR ``~0x7``, fx/handles.py);
     *type_name* is the handle's type (``WDFMEMORY``); *detail* what this kind of object holds
-    (None for a plain WDFOBJECT).
+    (None for a plain WDFOBJECT).  *refcnt* is None for an object embedded in another (a
+    request's input or output memory): it has no count of its own, and is listed under the
+    object that contains it.
     """
 
     handle: int
     type_name: str
     address: int
-    refcnt: int
+    refcnt: int | None
     state: ObjectState
     parent: int | None
     depth: int

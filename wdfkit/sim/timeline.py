@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..kernel.clock import TICKS_PER_SECOND
-from ..kernel.irp import IrpBuffer
+from ..kernel.irp import IrpBuffer, UserMode
 from .events import Event
 from .snapshot import LifetimeKind, LifetimeSnapshot, TimelineEvent, TimelineSnapshot
 
@@ -36,7 +36,8 @@ BUFFER_LABELS = {
     IrpBuffer.DIRECT_MAPPING: "locked pages mapped at",
     IrpBuffer.KERNEL_CALLER_BUFFER: "caller's kernel buffer",
 }
-"""How a row names each kind of block the I/O manager allocates for an IRP."""
+"""How a row names each kind of block an IRP carries (the I/O manager's, or a kernel-mode
+caller's own buffer for METHOD_NEITHER, which wdfkit's caller frees once its I/O is done)."""
 
 
 @dataclass
@@ -157,8 +158,9 @@ class Timeline:
     def _object_destroyed(self, handle) -> None:
         self.end(handle.value, "destroyed")
 
-    def _request_presented(self, request, major: str) -> None:
-        self.begin(request.value, repr(request), "request", f"{major} from the application")
+    def _request_presented(self, request, major: str, requestor_mode: int) -> None:
+        caller = "the application" if requestor_mode == UserMode else "a driver"  # KernelMode
+        self.begin(request.value, repr(request), "request", f"{major} from {caller}")
 
     def _request_completed(self, request) -> None:
         self.end(request.value, "completed: handle invalid")
@@ -182,11 +184,20 @@ class Timeline:
 
     def _irp_buffer_allocated(self, address: int, size: int, use: IrpBuffer) -> None:
         key = self._buffer_keys[address] = ("buffer", address, next(self._buffer_serial))
-        self.begin(key, f"{BUFFER_LABELS[use]} 0x{address:X}", "buffer", "I/O manager allocates")
+        who = (
+            "the caller allocates"
+            if use is IrpBuffer.KERNEL_CALLER_BUFFER
+            else "I/O manager allocates"
+        )
+        self.begin(key, f"{BUFFER_LABELS[use]} 0x{address:X}", "buffer", who)
 
     def _irp_buffer_freed(self, address: int, use: IrpBuffer) -> None:
-        done = "unmapped" if use is IrpBuffer.DIRECT_MAPPING else "freed"
-        self.end(self._buffer_keys.pop(address, None), f"{done} by IoCompleteRequest")
+        if use is IrpBuffer.KERNEL_CALLER_BUFFER:  # wdfkit's caller frees it once its I/O is done
+            text = "freed by the caller, its I/O done"
+        else:
+            done = "unmapped" if use is IrpBuffer.DIRECT_MAPPING else "freed"
+            text = f"{done} by IoCompleteRequest"
+        self.end(self._buffer_keys.pop(address, None), text)
 
     def _bug_check(self, code: int, summary: str, where: str) -> None:
         self.crash_text = f"{summary} in {where}"
