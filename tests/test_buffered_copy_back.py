@@ -80,3 +80,16 @@ def test_method_buffered_ioctl_output_follows_the_same_rule(status, expected):
     result = machine.application().DeviceIoControl(IOCTL_BUFFERED, b"in", out)
     assert (result.Status, result.Information) == (status, 3)
     assert bytes(out) == expected
+
+
+def test_verify_required_is_a_warning_that_copies_nothing():
+    """IopCompleteRequest (the I/O manager's completion, iosubs.c in the Windows Research
+    Kernel) copies a buffered IRP's system buffer back only when the status is neither an error
+    nor STATUS_VERIFY_REQUIRED (0x80000016, removable media changed): that warning copies
+    nothing, though NT_ERROR is false for it."""
+    assert int(STATUS_VERIFY_REQUIRED) == 0x80000016 and NT_WARNING(STATUS_VERIFY_REQUIRED)
+    machine = driver(EvtIoRead=fill_and_complete(STATUS_VERIFY_REQUIRED, 5))
+    buffer = bytearray(8)
+    result = machine.application().ReadFile(buffer)
+    assert result.Status == STATUS_VERIFY_REQUIRED
+    assert bytes(buffer) == bytes(8)

@@ -21,7 +21,7 @@ def driver(io_type=WdfDeviceIoBuffered, parallel=False, **callbacks):
     return machine
 
 
-def device_machine():
+def device_machine(**options):
     """A machine whose driver has a device and no queue: ``(machine, device)``."""
     holder = {}
 
@@ -29,7 +29,7 @@ def device_machine():
         status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
         return status
 
-    machine = boot("Toaster")
+    machine = boot("Toaster", **options)
     machine.add_device(add)
     return machine, holder["device"]
 
@@ -282,6 +282,24 @@ def test_remote_target_states():
     assert WdfIoTargetStart(target) == STATUS_SUCCESS
     machine.advance(1)
     assert WdfRequestGetStatus(request) == STATUS_SUCCESS
+    WdfIoTargetClose(target)
+    # Completion cleared the formatted mark, and FxIoTarget::SubmitLocked (fxiotarget.cpp) runs
+    # KMDF Verifier's VerifySubmitLocked before it looks at the target's state.
+    assert WdfRequestSend(request, target, None) is False
+    assert WdfRequestGetStatus(request) == STATUS_REQUEST_NOT_ACCEPTED
+
+
+def test_a_closed_target_refuses_a_send_with_invalid_device_state():
+    """FxIoTarget::SubmitLocked (fxiotarget.cpp): past KMDF Verifier's formatted check, a
+    closed target answers STATUS_INVALID_DEVICE_STATE; WdfRequestSend returns FALSE."""
+    machine, device = device_machine(kmdf_verifier=False)
+    status, target = WdfIoTargetCreate(device, None)
+    params = WDF_IO_TARGET_OPEN_PARAMS()
+    WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME(params, r"\Device\Other", 0)
+    assert WdfIoTargetOpen(target, params) == STATUS_SUCCESS
+    status, request = WdfRequestCreate(None, target)
+    status, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 8)
+    assert WdfIoTargetFormatRequestForRead(target, request, memory, None, None) == STATUS_SUCCESS
     WdfIoTargetClose(target)
     assert WdfRequestSend(request, target, None) is False
     assert WdfRequestGetStatus(request) == STATUS_INVALID_DEVICE_STATE

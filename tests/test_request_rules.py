@@ -334,3 +334,22 @@ def test_synchronous_wdfrequestsend_has_no_verifier_irql_check():
     with pytest.raises(RuntimeError, match="APC_LEVEL"):
         WdfRequestSend(request, target, options)
     machine.irql = PASSIVE_LEVEL
+
+
+def test_a_refused_send_synchronously_has_already_released_the_earlier_format():
+    """FxIoTargetSendIo (targets/general/fxiotargetapi.cpp) builds its FxSyncRequest before it
+    checks the IRQL, the options and the descriptors; the FxSyncRequest constructor
+    (core/fxsyncrequest.cpp) calls ReleaseAndRestore on the driver's request and gives it the
+    stack context, which ~FxSyncRequest clears.  So a WdfIoTargetSendReadSynchronously refused
+    at APC_LEVEL has already dropped the earlier format's reference on the memory."""
+    machine, target, request, memory = target_and_request()
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    before = machine.snapshot().objects
+    held = next(o.refcnt for o in before if o.handle == memory.value)
+    KeRaiseIrql(APC_LEVEL)
+    descriptor = WDF_MEMORY_DESCRIPTOR()
+    WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(descriptor, memory, None)
+    status, _ = WdfIoTargetSendReadSynchronously(target, request, descriptor, None, None)
+    assert status == STATUS_INVALID_DEVICE_REQUEST
+    after = next(o.refcnt for o in machine.snapshot().objects if o.handle == memory.value)
+    assert after == held - 1

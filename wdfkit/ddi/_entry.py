@@ -123,3 +123,10 @@ def irql_value(param: str, value) -> int:
             )
         )
     return value
+
+
+def callback(param: str, value):
+    """A callback argument (checked when it is registered, not when it is first called)."""
+    if not callable(value):
+        raise TypeError(named(f"{param} must be a function, not {type(value).__name__}"))
+    return value

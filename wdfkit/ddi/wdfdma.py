@@ -39,7 +39,8 @@ from ..kernel.ntstatus import (
     STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
 )
 from ..kernel.pool import PASSIVE_LEVEL
-from ._entry import ddi, pointer, size_t
+from . import _struct as ft
+from ._entry import callback, ddi, macro, pointer, size_t
 from .wdfobject import attributes_arg
 
 __all__ = [
@@ -86,6 +87,14 @@ WdfDmaDirectionWriteToDevice = 1
 WDF_DMA_ENABLER_CONFIG_SIZE = 0x50  # sizeof(WDF_DMA_ENABLER_CONFIG) on x64, KMDF 1.11+
 
 
+@ft.fields(
+    Size=ft.ULONG,
+    Profile=ft.ENUM,
+    MaximumLength=ft.size_t,
+    AddressWidthOverride=ft.ULONG,
+    WdmDmaVersionOverride=ft.ULONG,
+    Flags=ft.ULONG,
+)
 @dataclass
 class WDF_DMA_ENABLER_CONFIG:
     """The device's DMA abilities.  ``WdmDmaVersionOverride = 3`` lets packet DMA chain MDLs."""
@@ -98,8 +107,10 @@ class WDF_DMA_ENABLER_CONFIG:
     Flags: int = 0
 
 
+@macro
 def WDF_DMA_ENABLER_CONFIG_INIT(Config: WDF_DMA_ENABLER_CONFIG, Profile: int, MaximumLength: int):
     """Zero *Config*, then set its Size, *Profile* and *MaximumLength* (bytes per transfer)."""
+    ft.struct_arg("Config", Config, WDF_DMA_ENABLER_CONFIG)
     Config.__init__(Size=WDF_DMA_ENABLER_CONFIG_SIZE, Profile=Profile, MaximumLength=MaximumLength)
 
 
@@ -124,6 +135,7 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
         return status, None
     if Config is None:
         raise null_bugcheck(machine, "Config")
+    ft.struct_arg("Config", Config, WDF_DMA_ENABLER_CONFIG)
     Attributes = attributes_arg("Attributes", Attributes)
     status = validate_object_attributes(Attributes)
     if not NT_SUCCESS(status):
@@ -167,6 +179,7 @@ def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
     transaction under the enabler).
     """
     enabler = get_object(machine, DmaEnabler, FX_TYPE_DMA_ENABLER, "DmaEnabler")
+    Attributes = attributes_arg("Attributes", Attributes)
     status = validate_object_attributes(Attributes, FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED)
     if not NT_SUCCESS(status):
         return status, None
@@ -196,6 +209,7 @@ def WdfDmaTransactionInitialize(
     transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
         raise null_bugcheck(machine, "EvtProgramDma")
+    callback("EvtProgramDma", EvtProgramDma)
     if Mdl is None:
         raise null_bugcheck(machine, "Mdl")
     if not isinstance(Mdl, PMDL):
@@ -230,6 +244,7 @@ def WdfDmaTransactionInitializeUsingRequest(
     transaction = _transaction(machine, DmaTransaction)
     if EvtProgramDma is None:
         raise null_bugcheck(machine, "EvtProgramDma")
+    callback("EvtProgramDma", EvtProgramDma)
     if not _direction_ok(DmaDirection):
         return STATUS_INVALID_PARAMETER
     request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")

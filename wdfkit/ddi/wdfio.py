@@ -3,6 +3,7 @@
 Mirrors: fxioqueueapi.cpp (WdfIoQueueCreate, WdfIoQueueGetDevice).
 """
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from ..fx.verifier import (
     validate_object_attributes,
 )
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH
+from . import _struct as ft
 from ._entry import ddi, macro
 from .wdfobject import attributes_arg
 
@@ -37,6 +39,18 @@ WdfIoQueueDispatchParallel = 2
 WdfIoQueueDispatchManual = 3
 
 
+@ft.fields(
+    Size=ft.ULONG,
+    DispatchType=ft.ENUM,
+    PowerManaged=ft.ENUM,
+    AllowZeroLengthRequests=ft.BOOLEAN,
+    DefaultQueue=ft.BOOLEAN,
+    EvtIoDefault=ft.callback,
+    EvtIoRead=ft.callback,
+    EvtIoWrite=ft.callback,
+    EvtIoDeviceControl=ft.callback,
+    EvtIoInternalDeviceControl=ft.callback,
+)
 @dataclass
 class WDF_IO_QUEUE_CONFIG:
     """Queue configuration, fields in C order (the callbacks the lessons use)."""
@@ -63,13 +77,14 @@ WDF_IO_QUEUE_CONFIG_V1_7_SIZE = 0x50
 @macro
 def WDF_IO_QUEUE_CONFIG_INIT(Config: WDF_IO_QUEUE_CONFIG, DispatchType: int) -> None:
     """Zero *Config*, set Size and the dispatch type."""
-    if not isinstance(Config, WDF_IO_QUEUE_CONFIG):
-        raise TypeError(named("Config must be a WDF_IO_QUEUE_CONFIG"))
+    ft.struct_arg("Config", Config, WDF_IO_QUEUE_CONFIG)
     Config.__init__(Size=WDF_IO_QUEUE_CONFIG_SIZE, DispatchType=DispatchType)
 
 
+@macro
 def WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(Config: WDF_IO_QUEUE_CONFIG, DispatchType: int) -> None:
     """As WDF_IO_QUEUE_CONFIG_INIT, and make it the device's default queue."""
+    ft.struct_arg("Config", Config, WDF_IO_QUEUE_CONFIG)
     WDF_IO_QUEUE_CONFIG_INIT(Config, DispatchType)
     Config.DefaultQueue = True
 
@@ -111,7 +126,10 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
         WDF_IO_QUEUE_CONFIG_V1_7_SIZE,
     ):
         return STATUS_INFO_LENGTH_MISMATCH, None
-    status, queue = device.create_queue(attributes, Config)
+    # KMDF keeps no pointer to the caller's Config: FxIoQueue::Initialize (fxioqueue.cpp)
+    # copies the dispatch type, AllowZeroLengthRequests and each EvtIo… into the queue, so
+    # re-initialising the stack variable afterwards changes nothing.  wdfkit keeps a copy.
+    status, queue = device.create_queue(attributes, copy.copy(Config))
     return status, queue and queue.handle
 
 

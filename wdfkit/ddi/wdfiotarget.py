@@ -11,6 +11,8 @@ Simplified: the lower device is handed an MDL descriptor's buffer through the MD
 mapping (the simulated lower device works on addresses, not on MDLs).
 """
 
+from dataclasses import dataclass
+
 from ..fx.call import call, named
 from ..fx.handles import (
     FX_TYPE_DEVICE,
@@ -40,7 +42,8 @@ from ..kernel.ntstatus import (
 )
 from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import DISPATCH_LEVEL, PASSIVE_LEVEL
-from ._entry import ddi
+from . import _struct as ft
+from ._entry import ddi, macro
 from .wdfmemory import (
     WDF_MEMORY_DESCRIPTOR,
     WDFMEMORY_OFFSET,
@@ -244,6 +247,7 @@ def _send_sync(machine, IoTarget, Request, major, code, in_desc, out_desc, offse
     request = None
     if Request is not None:
         request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")
+        request.take_sync_context()  # FxSyncRequest is built before the checks below
     status = check_irql(machine, PASSIVE_LEVEL)
     if NT_SUCCESS(status):
         status, flags, timeout = send_options(machine, Options, STATUS_INFO_LENGTH_MISMATCH)
@@ -355,20 +359,22 @@ def WdfIoTargetCreate(machine, Device: WDFHANDLE, IoTargetAttributes):
     return status, target and target.handle
 
 
+@ft.fields(Size=ft.ULONG, Type=ft.ENUM, TargetDeviceName=ft.string, DesiredAccess=ft.ULONG)
+@dataclass
 class WDF_IO_TARGET_OPEN_PARAMS:
     """How to open a remote target; wdfkit opens by name only."""
 
-    def __init__(self) -> None:
-        self.Size = 0
-        self.Type = 0
-        self.TargetDeviceName = None
-        self.DesiredAccess = 0
+    Size: int = 0
+    Type: int = 0
+    TargetDeviceName: str | None = None
+    DesiredAccess: int = 0
 
 
+@macro
 def WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME(Params, TargetDeviceName: str, DesiredAccess):
-    Params.__init__()
-    Params.Size, Params.Type = 0x60, 2  # WdfIoTargetOpenByName
-    Params.TargetDeviceName, Params.DesiredAccess = TargetDeviceName, DesiredAccess
+    """Zero *Params*, set Size and the by-name type, the device's name and the access wanted."""
+    ft.struct_arg("Params", Params, WDF_IO_TARGET_OPEN_PARAMS)
+    Params.__init__(0x60, 2, TargetDeviceName, DesiredAccess)  # 2: WdfIoTargetOpenByName
 
 
 @ddi
@@ -377,6 +383,7 @@ def WdfIoTargetOpen(machine, IoTarget: WDFHANDLE, OpenParams) -> int:
     target = _target(machine, IoTarget)
     if OpenParams is None:
         raise null_bugcheck(machine, "OpenParams")
+    ft.struct_arg("OpenParams", OpenParams, WDF_IO_TARGET_OPEN_PARAMS)
     if not isinstance(OpenParams.TargetDeviceName, str):
         return STATUS_INVALID_PARAMETER
     target.open(OpenParams.TargetDeviceName)

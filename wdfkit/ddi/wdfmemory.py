@@ -12,6 +12,7 @@ from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_SUCCESS
 from ..kernel.pointer import PVOID
 from ..kernel.pool import APC_LEVEL, DISPATCH_LEVEL, is_paged
+from . import _struct as ft
 from ._entry import ddi, macro, pointer, pool_tag, size_t, ulong
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg, check_parent_handle
 
@@ -235,6 +236,7 @@ WdfMemoryDescriptorTypeMdl = 2
 WdfMemoryDescriptorTypeHandle = 3
 
 
+@ft.fields(BufferOffset=ft.size_t, BufferLength=ft.size_t)
 @dataclass
 class WDFMEMORY_OFFSET:
     """A window into a memory object; BufferLength 0 means 'to the end'."""
@@ -243,24 +245,32 @@ class WDFMEMORY_OFFSET:
     BufferLength: int = 0
 
 
+@ft.fields(Buffer=ft.pvoid, Length=ft.ULONG)
 @dataclass
 class WDF_MEMORY_DESCRIPTOR_BUFFER_TYPE:
     Buffer: PVOID | None = None
     Length: int = 0
 
 
+@ft.fields(Mdl=ft.pmdl, BufferLength=ft.ULONG)
 @dataclass
 class WDF_MEMORY_DESCRIPTOR_MDL_TYPE:
     Mdl: object = None
     BufferLength: int = 0
 
 
+@ft.fields(Memory=ft.handle, Offsets=ft.pointer_to(WDFMEMORY_OFFSET))
 @dataclass
 class WDF_MEMORY_DESCRIPTOR_HANDLE_TYPE:
     Memory: WDFHANDLE | None = None
     Offsets: WDFMEMORY_OFFSET | None = None
 
 
+@ft.fields(
+    BufferType=ft.embedded(WDF_MEMORY_DESCRIPTOR_BUFFER_TYPE),
+    MdlType=ft.embedded(WDF_MEMORY_DESCRIPTOR_MDL_TYPE),
+    HandleType=ft.embedded(WDF_MEMORY_DESCRIPTOR_HANDLE_TYPE),
+)
 @dataclass
 class WDF_MEMORY_DESCRIPTOR_UNION:
     BufferType: WDF_MEMORY_DESCRIPTOR_BUFFER_TYPE = field(
@@ -272,6 +282,7 @@ class WDF_MEMORY_DESCRIPTOR_UNION:
     )
 
 
+@ft.fields(Type=ft.ENUM, u=ft.embedded(WDF_MEMORY_DESCRIPTOR_UNION))
 @dataclass
 class WDF_MEMORY_DESCRIPTOR:
     """Names a buffer by pointer, by MDL or by memory handle: ``desc.u.BufferType.Buffer``…
@@ -287,20 +298,25 @@ class WDF_MEMORY_DESCRIPTOR:
 @macro
 def WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(Descriptor: WDF_MEMORY_DESCRIPTOR, Buffer, BufferLength: int):
     """Zero the descriptor and describe *Buffer* (a PVOID) of *BufferLength* bytes (a ULONG)."""
-    length = ulong("BufferLength", BufferLength)
+    ft.struct_arg("Descriptor", Descriptor, WDF_MEMORY_DESCRIPTOR)
+    described = WDF_MEMORY_DESCRIPTOR_BUFFER_TYPE(Buffer, ulong("BufferLength", BufferLength))
     Descriptor.__init__(Type=WdfMemoryDescriptorTypeBuffer)
-    Descriptor.u.BufferType = WDF_MEMORY_DESCRIPTOR_BUFFER_TYPE(Buffer, length)
+    Descriptor.u.BufferType = described
 
 
 @macro
 def WDF_MEMORY_DESCRIPTOR_INIT_MDL(Descriptor: WDF_MEMORY_DESCRIPTOR, Mdl, BufferLength: int):
     """Zero the descriptor and describe an MDL of *BufferLength* bytes."""
-    length = ulong("BufferLength", BufferLength)
+    ft.struct_arg("Descriptor", Descriptor, WDF_MEMORY_DESCRIPTOR)
+    described = WDF_MEMORY_DESCRIPTOR_MDL_TYPE(Mdl, ulong("BufferLength", BufferLength))
     Descriptor.__init__(Type=WdfMemoryDescriptorTypeMdl)
-    Descriptor.u.MdlType = WDF_MEMORY_DESCRIPTOR_MDL_TYPE(Mdl, length)
+    Descriptor.u.MdlType = described
 
 
+@macro
 def WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(Descriptor: WDF_MEMORY_DESCRIPTOR, Memory, Offsets=None):
     """Zero the descriptor and describe a memory object, optionally a window of it."""
+    ft.struct_arg("Descriptor", Descriptor, WDF_MEMORY_DESCRIPTOR)
+    described = WDF_MEMORY_DESCRIPTOR_HANDLE_TYPE(Memory, Offsets)
     Descriptor.__init__(Type=WdfMemoryDescriptorTypeHandle)
-    Descriptor.u.HandleType = WDF_MEMORY_DESCRIPTOR_HANDLE_TYPE(Memory, Offsets)
+    Descriptor.u.HandleType = described

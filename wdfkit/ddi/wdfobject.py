@@ -18,6 +18,7 @@ from ..fx.verifier import (
     validate_object_attributes,
 )
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_CANNOT_DELETE
+from . import _struct as ft
 from ._entry import ddi, macro
 
 __all__ = [
@@ -69,6 +70,9 @@ WdfSynchronizationScopeQueue = 3
 WdfSynchronizationScopeNone = 4
 
 
+@ft.fields(
+    Size=ft.ULONG, ContextName=ft.string, ContextSize=ft.size_t, ContextType=ft.class_or_none
+)
 @dataclass
 class WDF_OBJECT_CONTEXT_TYPE_INFO:
     """Describes a context type; made by ``WDF_DECLARE_CONTEXT_TYPE``."""
@@ -80,6 +84,16 @@ class WDF_OBJECT_CONTEXT_TYPE_INFO:
     """The Python class whose instance is the context (C: the struct type)."""
 
 
+@ft.fields(
+    Size=ft.ULONG,
+    EvtCleanupCallback=ft.callback,
+    EvtDestroyCallback=ft.callback,
+    ExecutionLevel=ft.ENUM,
+    SynchronizationScope=ft.ENUM,
+    ParentObject=ft.handle,
+    ContextSizeOverride=ft.size_t,
+    ContextTypeInfo=ft.pointer_to(WDF_OBJECT_CONTEXT_TYPE_INFO),
+)
 @dataclass
 class WDF_OBJECT_ATTRIBUTES:
     """Object attributes, fields in C order.  A bare ``WDF_OBJECT_ATTRIBUTES()`` is all zero,
@@ -98,8 +112,7 @@ class WDF_OBJECT_ATTRIBUTES:
 @macro
 def WDF_OBJECT_ATTRIBUTES_INIT(Attributes: WDF_OBJECT_ATTRIBUTES) -> None:
     """Zero the struct, set Size, and both enums to InheritFromParent."""
-    if not isinstance(Attributes, WDF_OBJECT_ATTRIBUTES):
-        raise TypeError(named("Attributes must be a WDF_OBJECT_ATTRIBUTES"))
+    ft.struct_arg("Attributes", Attributes, WDF_OBJECT_ATTRIBUTES)
     Attributes.__init__(
         Size=WDF_OBJECT_ATTRIBUTES_SIZE,
         ExecutionLevel=WdfExecutionLevelInheritFromParent,
@@ -132,13 +145,19 @@ def WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType: type, CastingFunction: str):
     return accessor
 
 
+@macro
 def WDF_DECLARE_CONTEXT_TYPE(ContextType: type):
     """As ``WDF_DECLARE_CONTEXT_TYPE``: the accessor is named ``WdfObjectGet_<type>``."""
+    if not isinstance(ContextType, type):
+        raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     return WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType, f"WdfObjectGet_{ContextType.__name__}")
 
 
 @macro
 def WDF_GET_CONTEXT_TYPE_INFO(ContextType: type) -> WDF_OBJECT_CONTEXT_TYPE_INFO:
+    """The type information ``WDF_DECLARE_CONTEXT_TYPE`` made for *ContextType* (a class)."""
+    if not isinstance(ContextType, type):
+        raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     info = getattr(ContextType, "_wdf_type_info_", None)
     if info is None:
         raise ValueError(
@@ -147,8 +166,10 @@ def WDF_GET_CONTEXT_TYPE_INFO(ContextType: type) -> WDF_OBJECT_CONTEXT_TYPE_INFO
     return info
 
 
+@macro
 def WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(Attributes: WDF_OBJECT_ATTRIBUTES, ContextType: type):
     """WDF_OBJECT_ATTRIBUTES_INIT, then attach the context type."""
+    ft.struct_arg("Attributes", Attributes, WDF_OBJECT_ATTRIBUTES)
     WDF_OBJECT_ATTRIBUTES_INIT(Attributes)
     Attributes.ContextTypeInfo = WDF_GET_CONTEXT_TYPE_INFO(ContextType)
 
@@ -240,14 +261,47 @@ def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
     obj.delete_object()
 
 
+class _TagByIdentity:
+    """A tag that cannot be a dict key (a list, a dict…), standing for itself by identity.
+
+    In C a tag is any pointer (often ``__LINE__`` or the address of a local); the tracker
+    (FxTagTracker, fxtagtracker.cpp) compares pointer values.  A hashable Python tag is
+    compared by value, as a pointer value is; an unhashable one by identity.  Its hash is
+    never iterated over (the tracker is an insertion-ordered dict), so nothing printed depends
+    on the address; its repr is the object's own.
+    """
+
+    __slots__ = ("tag",)
+
+    def __init__(self, tag) -> None:
+        self.tag = tag
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _TagByIdentity) and other.tag is self.tag
+
+    def __hash__(self) -> int:
+        return id(self.tag)
+
+    def __repr__(self) -> str:
+        return repr(self.tag)
+
+
+def _tag_key(tag):
+    try:
+        hash(tag)
+    except TypeError:
+        return _TagByIdentity(tag)
+    return tag
+
+
 def _reference(machine, Handle, Tag, add: bool) -> None:
     if Handle is None:
         raise null_bugcheck(machine, "Handle")
     obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
     if add:
-        obj.add_ref(Tag)
+        obj.add_ref(_tag_key(Tag))
     else:
-        obj.release(Tag)
+        obj.release(_tag_key(Tag))
 
 
 @ddi
@@ -278,6 +332,8 @@ def WdfObjectDereference(machine, Handle: WDFHANDLE) -> None:
 def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
     """The object's context of *ContextType*, or None if it was created without one."""
     obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
+    if not isinstance(ContextType, type):  # C: the macro takes a type name, or won't compile
+        raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
 
 

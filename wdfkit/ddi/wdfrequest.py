@@ -21,7 +21,8 @@ from ..kernel.ntstatus import (
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
-from ._entry import ddi, size_t
+from . import _struct as ft
+from ._entry import ddi, macro, size_t
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg
 
 __all__ = [
@@ -145,6 +146,7 @@ def WdfRequestRetrieveOutputBuffer(machine, Request: WDFHANDLE, MinimumRequiredS
     return _retrieve_buffer(machine, Request, MinimumRequiredSize, "output")
 
 
+@ft.fields(Length=ft.size_t, Key=ft.ULONG, DeviceOffset=ft.LONGLONG)
 @dataclass
 class WDF_REQUEST_PARAMETERS_READ_WRITE:
     Length: int = 0
@@ -152,6 +154,12 @@ class WDF_REQUEST_PARAMETERS_READ_WRITE:
     DeviceOffset: int = 0
 
 
+@ft.fields(
+    OutputBufferLength=ft.size_t,
+    InputBufferLength=ft.size_t,
+    IoControlCode=ft.ULONG,
+    Type3InputBuffer=ft.anything,
+)
 @dataclass
 class WDF_REQUEST_PARAMETERS_IOCTL:
     OutputBufferLength: int = 0
@@ -160,6 +168,11 @@ class WDF_REQUEST_PARAMETERS_IOCTL:
     Type3InputBuffer: object = None
 
 
+@ft.fields(
+    Read=ft.embedded(WDF_REQUEST_PARAMETERS_READ_WRITE),
+    Write=ft.embedded(WDF_REQUEST_PARAMETERS_READ_WRITE),
+    DeviceIoControl=ft.embedded(WDF_REQUEST_PARAMETERS_IOCTL),
+)
 @dataclass
 class WDF_REQUEST_PARAMETERS_UNION:
     Read: WDF_REQUEST_PARAMETERS_READ_WRITE = field(
@@ -173,6 +186,12 @@ class WDF_REQUEST_PARAMETERS_UNION:
     )
 
 
+@ft.fields(
+    Size=ft.USHORT,
+    MinorFunction=ft.UCHAR,
+    Type=ft.ENUM,
+    Parameters=ft.embedded(WDF_REQUEST_PARAMETERS_UNION),
+)
 @dataclass
 class WDF_REQUEST_PARAMETERS:
     """A request's parameters: ``params.Parameters.Read.Length`` and so on."""
@@ -186,8 +205,10 @@ class WDF_REQUEST_PARAMETERS:
 WDF_REQUEST_PARAMETERS_SIZE = 0x38
 
 
+@macro
 def WDF_REQUEST_PARAMETERS_INIT(Parameters: WDF_REQUEST_PARAMETERS) -> None:
     """Zero the structure and set Size."""
+    ft.struct_arg("Parameters", Parameters, WDF_REQUEST_PARAMETERS)
     Parameters.__init__(Size=WDF_REQUEST_PARAMETERS_SIZE)
 
 
@@ -301,6 +322,7 @@ WDF_REQUEST_REUSE_MUST_COMPLETE = 0x2
 WDF_REQUEST_REUSE_PARAMS_SIZE = 0x18
 
 
+@ft.fields(Size=ft.ULONG, Flags=ft.ULONG, Status=ft.NTSTATUS_FIELD, NewIrp=ft.anything)
 @dataclass
 class WDF_REQUEST_REUSE_PARAMS:
     Size: int = 0
@@ -309,8 +331,10 @@ class WDF_REQUEST_REUSE_PARAMS:
     NewIrp: object = None
 
 
+@macro
 def WDF_REQUEST_REUSE_PARAMS_INIT(Params: WDF_REQUEST_REUSE_PARAMS, Flags: int, Status: int):
     """Zero *Params*, set Size, Flags and the Status the reused request starts with."""
+    ft.struct_arg("Params", Params, WDF_REQUEST_REUSE_PARAMS)
     Params.__init__(Size=WDF_REQUEST_REUSE_PARAMS_SIZE, Flags=Flags, Status=Status)
 
 
@@ -380,6 +404,7 @@ WDF_REQUEST_SEND_OPTIONS_SIZE = 0x10
 _SEND_FLAGS = 0xF
 
 
+@ft.fields(Size=ft.ULONG, Flags=ft.ULONG, Timeout=ft.LONGLONG)
 @dataclass
 class WDF_REQUEST_SEND_OPTIONS:
     Size: int = 0
@@ -387,21 +412,43 @@ class WDF_REQUEST_SEND_OPTIONS:
     Timeout: int = 0  # 100 ns units: negative relative, positive absolute
 
 
+@macro
 def WDF_REQUEST_SEND_OPTIONS_INIT(Options: WDF_REQUEST_SEND_OPTIONS, Flags: int) -> None:
+    """Zero *Options*, set Size and *Flags* (WDF_REQUEST_SEND_OPTION_…)."""
+    ft.struct_arg("Options", Options, WDF_REQUEST_SEND_OPTIONS)
     Options.__init__(Size=WDF_REQUEST_SEND_OPTIONS_SIZE, Flags=Flags)
 
 
+@macro
 def WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(Options: WDF_REQUEST_SEND_OPTIONS, Timeout: int) -> None:
+    """Add WDF_REQUEST_SEND_OPTION_TIMEOUT to the flags and set *Timeout* (100 ns units)."""
+    ft.struct_arg("Options", Options, WDF_REQUEST_SEND_OPTIONS)
+    Options.Timeout = Timeout  # checked (a LONGLONG) before the flag is added
     Options.Flags |= WDF_REQUEST_SEND_OPTION_TIMEOUT
-    Options.Timeout = Timeout
 
 
+def _relative(Time, ticks_per_unit: int) -> int:
+    """wdfcore.h (1.33): ``Time * -1 * WDF_TIMEOUT_TO_…`` with Time a ULONGLONG, returned as a
+    LONGLONG.  C would wrap a product past LONGLONG silently; wdfkit says so instead."""
+    if isinstance(Time, bool) or not isinstance(Time, int):
+        raise TypeError(named(f"Time must be an int, not {type(Time).__name__}"))
+    if Time < 0:
+        raise ValueError(named(f"Time must be ≥ 0 (it is unsigned in C), got {Time}"))
+    if Time * ticks_per_unit > 1 << 63:
+        raise ValueError(named(f"Time {Time} is too long: the timeout must fit a LONGLONG"))
+    return -Time * ticks_per_unit
+
+
+@macro
 def WDF_REL_TIMEOUT_IN_MS(Time: int) -> int:
-    return -Time * 10_000
+    """A relative timeout of *Time* milliseconds, in 100 ns units (negative: relative)."""
+    return _relative(Time, 10_000)
 
 
+@macro
 def WDF_REL_TIMEOUT_IN_SEC(Time: int) -> int:
-    return -Time * TICKS_PER_SECOND
+    """A relative timeout of *Time* seconds, in 100 ns units (negative: relative)."""
+    return _relative(Time, TICKS_PER_SECOND)
 
 
 def send_options(machine, Options: str, bad_size=STATUS_INVALID_PARAMETER):

@@ -45,7 +45,7 @@ from ..kernel.pool import (
     PagedPool,
     PagedPoolCacheAligned,
 )
-from ._entry import ddi, irql_value, pointer, pool_tag, size_t, ulong
+from ._entry import ddi, irql_value, macro, pointer, pool_tag, size_t, ulong
 
 __all__ = [
     "APC_LEVEL",
@@ -107,8 +107,23 @@ FILE_WRITE_ACCESS = 2
 FILE_DEVICE_UNKNOWN = 0x22
 
 
+@macro
 def CTL_CODE(DeviceType: int, Function: int, Method: int, Access: int) -> int:
-    """An IOCTL code: device type, required access, function number and transfer method."""
+    """An IOCTL code: device type, required access, function number and transfer method.
+
+    The macro (devioctl.h) shifts each part into its bits without masking, so a part too wide
+    for its field would spill into the next one; wdfkit refuses it instead.
+    """
+    for param, value, bits in (
+        ("DeviceType", DeviceType, 16),
+        ("Function", Function, 12),
+        ("Method", Method, 2),
+        ("Access", Access, 2),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(named(f"{param} must be an int, not {type(value).__name__}"))
+        if not 0 <= value < 1 << bits:
+            raise ValueError(named(f"{param} must fit its {bits} bits (0..{(1 << bits) - 1:#x})"))
     return (DeviceType << 16) | (Access << 14) | (Function << 2) | Method
 
 

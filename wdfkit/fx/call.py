@@ -9,6 +9,9 @@ DDI the same way, with each function's ``__FUNCTION__``.
 Simplified: one slot, written on entry and on return (cheaper than passing the name down).
 """
 
+OUTSIDE_ANY_DDI = "wdfkit"
+"""``call.ddi`` when no DDI is running."""
+
 
 class Call:
     """Where the name of the DDI being called is kept: ``call.ddi``."""
@@ -16,7 +19,7 @@ class Call:
     __slots__ = ("ddi",)
 
     def __init__(self) -> None:
-        self.ddi = "wdfkit"  # outside any DDI
+        self.ddi = OUTSIDE_ANY_DDI
 
 
 call = Call()

@@ -361,19 +361,19 @@ class FxIoQueue(FxObject):
             if not config.AllowZeroLengthRequests:
                 request.complete(STATUS_SUCCESS, 0)
                 return
-        callback, args = None, ()
+        callback, args, name = None, (), ""
         if major == IRP_MJ_READ:
-            callback, args = config.EvtIoRead, (irp.length,)
+            callback, args, name = config.EvtIoRead, (irp.length,), "EvtIoRead"
         elif major == IRP_MJ_WRITE:
-            callback, args = config.EvtIoWrite, (irp.length,)
+            callback, args, name = config.EvtIoWrite, (irp.length,), "EvtIoWrite"
         elif major == IRP_MJ_DEVICE_CONTROL:
-            callback = config.EvtIoDeviceControl
+            callback, name = config.EvtIoDeviceControl, "EvtIoDeviceControl"
             args = (irp.output_length, irp.input_length, irp.ioctl_code)
         elif major == IRP_MJ_INTERNAL_DEVICE_CONTROL:
-            callback = config.EvtIoInternalDeviceControl
+            callback, name = config.EvtIoInternalDeviceControl, "EvtIoInternalDeviceControl"
             args = (irp.output_length, irp.input_length, irp.ioctl_code)
         if callback is None and config.EvtIoDefault is not None:
-            callback, args = config.EvtIoDefault, ()
+            callback, args, name = config.EvtIoDefault, (), "EvtIoDefault"
         if callback is None:
             request.complete(STATUS_INVALID_DEVICE_REQUEST, 0)
             return
@@ -387,7 +387,7 @@ class FxIoQueue(FxObject):
                 request.handle,
                 "".join(f", {a}" for a in args),
             )
-            callback(self.handle, request.handle, *args)
+            machine.run_callback(name, callback, self.handle, request.handle, *args)
         finally:
             if lock is not None:
                 lock.release(previous_irql)  # CallbackEnd

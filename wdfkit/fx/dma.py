@@ -204,9 +204,10 @@ class FxDmaTransaction(FxObject):
         self.machine.trace(
             "EvtProgramDma(%r): %d byte(s) in %d element(s)", self.handle, length, len(elements)
         )
-        self.program_dma(
-            self.handle, self.enabler.device.handle, self.context, self.direction, sg_list
-        )
+        self.machine.run_callback(
+            "EvtProgramDma", self.program_dma,
+            self.handle, self.enabler.device.handle, self.context, self.direction, sg_list,
+        )  # fmt: skip
 
     def _pieces(self, length: int):
         """(physical address, bytes) for each page piece of the next *length* bytes."""

@@ -238,12 +238,19 @@ class FxIoTarget(FxObject):
                 )
             return None
         if not self.machine.wait_for(lambda: request.transfer is None, timeout, who):
+            # SubmitSync (fxiotarget.cpp) on STATUS_TIMEOUT: mark the request cancelled from
+            # the timer (its status becomes STATUS_IO_TIMEOUT), Request->Cancel(), then wait
+            # without a timeout for the completion.  wdfkit's cancel completes at once (the
+            # lower device and a stopped target complete a cancelled request there and then),
+            # so that wait is already over.
+            self.cancel(request, timed_out=timeout is not None)
             if timeout is None:
                 raise RuntimeError(
                     f"{who}: the synchronous send never completed; on a real machine this "
-                    "thread would wait forever (is the target stopped?)"
+                    f"thread would wait forever (is the target stopped?). wdfkit gave up after "
+                    f"{self.machine.HANG_LIMIT:g} virtual seconds and cancelled the request "
+                    "(STATUS_CANCELLED), so that nothing is left behind."
                 )
-            self.cancel(request)
         return None
 
     def send_synchronously(
@@ -262,6 +269,10 @@ class FxIoTarget(FxObject):
         the send refused, KMDF would leave its own routine with a dead stack context in the
         request; wdfkit leaves none.)  On return the format's references are released and
         the stack context taken away (~FxSyncRequest): the request has no context.
+        A send with no timeout that nothing completes would wait forever on Windows; wdfkit
+        cancels it at Machine.HANG_LIMIT (see :meth:`send`), cleans up as on return — the
+        FxSyncRequest gone, the format's references released — and raises RuntimeError, so
+        no hidden request is left in the target to be sent later.
         Mirrors fxiotargetapi.cpp (FxIoTargetSendIo, FxIoTargetSendIoctl), fxsyncrequest.cpp
         and fxiotarget.cpp (SubmitSync, _SyncCompletionRoutine).
         """
@@ -274,17 +285,27 @@ class FxIoTarget(FxObject):
         request.set_format(major, code, inputs, outputs, device_offset)
         request.completion_routine = request.completion_context = None  # _SyncCompletionRoutine
         synchronous = flags | SEND_SYNCHRONOUS
-        status = self.send(request, synchronous, timeout, who)
+        try:
+            status = self.send(request, synchronous, timeout, who)
+        except RuntimeError:  # the hang limit: the request was cancelled and has completed
+            self._end_sync(request, stack_request)
+            raise
         if status is None:
             status, information = request.irp.IoStatus.Status, request.irp.IoStatus.Information
         else:
             information = 0
+        self._end_sync(request, stack_request)
+        return NTSTATUS(status), information
+
+    @staticmethod
+    def _end_sync(request, stack_request: bool) -> None:
+        """~FxSyncRequest and the end of FxIoTargetSendIo: release the format's references,
+        take the stack context away, clear the routine; the FxSyncRequest itself goes."""
         request.release_context()
         request.context = None
         request.completion_routine = request.completion_context = None
         if stack_request:
             request.release()
-        return NTSTATUS(status), information
 
     def submit(self, request, flags: int) -> int | None:
         """SubmitLocked: start *request*, or queue it; a status when it is refused instead."""
@@ -317,12 +338,15 @@ class FxIoTarget(FxObject):
         ):
             machine.trace("%r: no completion routine and not send-and-forget", request.handle)
             return STATUS_INVALID_DEVICE_REQUEST
-        if self.closed or self.target_state == CLOSED_FOR_QUERY_REMOVE:
-            return STATUS_INVALID_DEVICE_STATE
         if not forget and machine.kmdf_verifier and not request.formatted:
-            # VerifySubmitLocked: no format since the last completion (or ever)
+            # VerifySubmitLocked, before SubmitLocked looks at the target's state: no format
+            # since the last completion (or ever)
             machine.trace("KMDF Verifier: %r has not been formatted, cannot send", request.handle)
             return STATUS_REQUEST_NOT_ACCEPTED
+        if self.closed or self.target_state == CLOSED_FOR_QUERY_REMOVE:
+            # Simplified for send-and-forget: KMDF's WdfRequestSend never calls Submit for it
+            # and so never looks at the target's state; wdfkit refuses a closed target anyway.
+            return STATUS_INVALID_DEVICE_STATE
         if request.format is None and not forget:
             request.format = request.current_format()  # the stack location as it stands
         if forget:
@@ -375,12 +399,16 @@ class FxIoTarget(FxObject):
             events.emit(Event.SENT_REQUEST_COMPLETED, request.handle, status)
         if routine is not None:
             machine.trace("completion routine for %r: %s", request.handle, status)
-            routine(request.handle, self.handle, params, context)
+            machine.run_callback(
+                "CompletionRoutine", routine, request.handle, self.handle, params, context
+            )
         request.release()
 
-    def cancel(self, request) -> None:
-        """Cancel a sent request (its timeout expired)."""
-        request.timed_out = True
+    def cancel(self, request, timed_out: bool = True) -> None:
+        """Cancel a sent request: its timeout expired (*timed_out*: it completes with
+        STATUS_IO_TIMEOUT, as FX_REQUEST_CANCELLED_FROM_TIMER makes KMDF report), or a wait
+        gave up (STATUS_CANCELLED)."""
+        request.timed_out = timed_out
         if request in self.waiting:
             self.waiting.remove(request)
             request.transfer.done(STATUS_CANCELLED, 0)

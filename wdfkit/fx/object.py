@@ -258,7 +258,7 @@ class FxObject:
             self.cleaned_up = True
             if self.cleanup_callback is not None:
                 self.machine.trace("EvtCleanupCallback(%r)", self.handle)
-                self.cleanup_callback(self.handle)
+                self.machine.run_callback("EvtCleanupCallback", self.cleanup_callback, self.handle)
 
     def _destroy_children(self) -> None:
         for child in list(self.children):  # ParentDeleteEvent, in insertion order
@@ -274,10 +274,10 @@ class FxObject:
     def _destroy(self) -> None:
         if not self.cleaned_up and self.cleanup_callback is not None:
             self.cleaned_up = True
-            self.cleanup_callback(self.handle)
+            self.machine.run_callback("EvtCleanupCallback", self.cleanup_callback, self.handle)
         if self.destroy_callback is not None:
             self.machine.trace("EvtDestroyCallback(%r)", self.handle)
-            self.destroy_callback(self.handle)
+            self.machine.run_callback("EvtDestroyCallback", self.destroy_callback, self.handle)
         self.on_destroy()
         self._set_state(FxObjectStateDestroyed)
         if self.machine.objects.pop(self.handle.value, None) is not None:  # it was committed

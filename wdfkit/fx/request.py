@@ -195,6 +195,22 @@ class FxRequest(FxObject):
         self.allocated_mdl = None  # the MDL built for a system buffer (m_AllocatedMdl)
 
     @classmethod
+    def construct(cls, machine, irp, queue):
+        """The request's pool block, then — for a request with no IRP of its own yet (one the
+        driver creates, or a synchronous send's FxSyncRequest) — its IRP; None when either
+        cannot be allocated, nothing left allocated (STATUS_INSUFFICIENT_RESOURCES).
+        KMDF allocates that IRP in FxRequestBase::ValidateTarget (fxrequestbase.cpp:
+        FxIrp::AllocateIrp, NULL → STATUS_INSUFFICIENT_RESOURCES, and FxRequest::_Create
+        deletes the request again).  Simplified: KMDF allocates it only once a target is
+        known (at WdfRequestCreate with an IoTarget, else at the first format); wdfkit
+        allocates it with the request."""
+        request = super().construct(machine, irp, queue)
+        if request is not None and request.irp.block is None:
+            machine.pool.free(request.block.address, request.block.tag)
+            return None
+        return request
+
+    @classmethod
     def create_internal(cls, machine, irp, queue):
         """A request the framework makes for itself: for a queue's IRP (FxRequest::
         _CreateForPackage) or for a synchronous send the driver gave no request (FxSyncRequest).
@@ -459,6 +475,16 @@ class FxRequest(FxObject):
             memory.release()
             if events.listeners:
                 events.emit(Event.REFERENCE_RELEASED, self.handle, memory.handle)
+
+    def take_sync_context(self) -> None:
+        """The FxSyncRequest constructor on a driver's request (fxsyncrequest.cpp): release the
+        earlier format's references (ReleaseAndRestore, the formatted mark untouched) and take
+        the stack context.  FxIoTargetSendIo builds the FxSyncRequest before it checks the IRQL,
+        the options and the descriptors, so even a refused ``WdfIoTargetSend…Synchronously``
+        leaves the request with nothing of its earlier format and, once ~FxSyncRequest has run,
+        no context."""
+        self.release_context(clear_formatted=False)
+        self.context = None
 
     def dispose(self) -> None:
         self.release_context()  # deleting a request releases its format's references (≥ 1.11)

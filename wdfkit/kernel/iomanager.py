@@ -26,7 +26,6 @@ point for every major function (KMDF installs FxDevice::Dispatch in every MajorF
 
 from typing import Protocol
 
-from .bugcheck import BugCheck
 from .irp import (
     IO_STATUS_BLOCK,
     IRP_MJ_DEVICE_CONTROL,
@@ -37,7 +36,7 @@ from .irp import (
     KernelMode,
     UserMode,
 )
-from .ntstatus import STATUS_PENDING
+from .ntstatus import NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING, STATUS_SUCCESS
 
 
 class DEVICE_OBJECT(Protocol):
@@ -51,22 +50,32 @@ class DEVICE_OBJECT(Protocol):
 
 
 class PendingIo:
-    """An overlapped request: ``IoStatus`` fills in when the driver completes it."""
+    """An overlapped request: ``IoStatus`` fills in when the driver completes it.
 
-    def __init__(self, machine, irp: Irp) -> None:
+    *failed* is the status of a call the I/O manager failed before any driver saw it (pool
+    exhausted while it built the IRP): such a call is done at once, with that status.
+    """
+
+    def __init__(self, machine, irp: Irp, failed: IO_STATUS_BLOCK | None = None) -> None:
         self.machine = machine
         self.irp = irp
+        self.failed = failed
 
     @property
     def done(self) -> bool:
-        return self.irp.completed
+        return self.failed is not None or self.irp.completed
 
     @property
     def IoStatus(self) -> IO_STATUS_BLOCK:
+        if self.failed is not None:
+            return self.failed
         return self.irp.IoStatus if self.irp.completed else IO_STATUS_BLOCK(STATUS_PENDING, 0)
 
     def wait(self) -> IO_STATUS_BLOCK:
         """GetOverlappedResult(..., bWait=TRUE): run virtual time until it completes."""
+        if self.failed is not None:
+            return self.failed
+        self.machine.check_running("PendingIo.wait")
         finished = self.machine.wait_for(lambda: self.irp.completed, None, "the application")
         return self.irp.IoStatus if finished else IO_STATUS_BLOCK(STATUS_PENDING, 0)
 
@@ -114,10 +123,33 @@ class Application:
         return self._send(major, in_data, out_data, IoControlCode, overlapped)
 
     def _send(self, major, in_data, out_data, code, overlapped):
+        """Build the IRP and call the driver; with pool exhausted, fail the call instead.
+
+        IoAllocateIrp returning NULL, or a system buffer, MDL or mapping that cannot be
+        allocated, fails NtReadFile / NtWriteFile / NtDeviceIoControlFile with
+        STATUS_INSUFFICIENT_RESOURCES before the driver is called; what was allocated is freed
+        (IopCleanupFailedIrp, IopCleanupAfterException in ReactOS ntoskrnl/io/iomgr/iofunc.c).
+        Simplified: the NT call returns that status and writes no IO_STATUS_BLOCK (Win32's
+        ReadFile returns FALSE, GetLastError ERROR_NO_SYSTEM_RESOURCES); wdfkit hands it back
+        as the IO_STATUS_BLOCK's Status, with Information 0.
+        """
         machine = self.machine
         machine.check_running("Application")
         irp = Irp(machine, major, self.requestor_mode, code)
-        irp.set_buffers(in_data, out_data, self.device.Flags)
+        status = STATUS_INSUFFICIENT_RESOURCES
+        if irp.block is not None:
+            status = irp.set_buffers(in_data, out_data, self.device.Flags)
+        if status != STATUS_SUCCESS:
+            irp.free_unsent()
+            machine.trace(
+                "Application: %s (in %d, out %d bytes) failed before the driver saw it: %s",
+                irp.major_name,
+                len(in_data),
+                len(out_data),
+                NTSTATUS(status),
+            )
+            io = PendingIo(machine, irp, IO_STATUS_BLOCK(NTSTATUS(status), 0))
+            return io if overlapped else io.wait()
         machine.trace(
             "%s: %s, IRP 0x%X (in %d, out %d bytes)",
             "Application" if self.requestor_mode == UserMode else "Kernel-mode caller",
@@ -126,12 +158,7 @@ class Application:
             len(in_data),
             len(out_data),
         )
-        try:
-            self.device.dispatch(irp)
-        except BugCheck as bugcheck:
-            if machine.bugcheck is None:
-                machine.crash(bugcheck, "the driver's I/O callback")
-            raise
+        machine.within("the driver's I/O callback", lambda: self.device.dispatch(irp))
         io = PendingIo(machine, irp)
         return io if overlapped else io.wait()
 

@@ -18,6 +18,11 @@ device object, neither when both are clear) or the IOCTL code's transfer method:
 ``IoCompleteRequest`` copies back, frees the IRP's MDLs and what the I/O manager allocated, and
 tells the caller; completing an IRP twice is MULTIPLE_IRP_COMPLETE_REQUESTS (0x44).
 
+When pool runs out while the I/O manager builds the IRP — the IRP itself, a system buffer, the
+MDL of direct I/O or its mapping — the call fails with STATUS_INSUFFICIENT_RESOURCES before any
+driver sees it: whatever was already allocated is freed again and the IRP is never completed
+(:meth:`Irp.set_buffers` says so, :meth:`Irp.free_unsent` frees).
+
 Mirrors: IopXxxControlFile / NtReadFile buffer set-up, IoCompleteRequest, IO_STACK_LOCATION.
 Simplified: one stack location per driver and no file objects; the system-space mapping of
 locked pages is a nonpaged block whose bytes are copied to the caller's pages at completion
@@ -31,7 +36,14 @@ from dataclasses import dataclass
 from ..sim.events import Event
 from . import mdl as mdls
 from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
-from .ntstatus import NT_ERROR, NTSTATUS, STATUS_PENDING
+from .ntstatus import (
+    NT_ERROR,
+    NTSTATUS,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_PENDING,
+    STATUS_SUCCESS,
+    STATUS_VERIFY_REQUIRED,
+)
 from .pool import NonPagedPoolNx
 
 IRP_MJ_READ = 0x03
@@ -92,7 +104,9 @@ class Irp:
     """One I/O request packet and the buffers the I/O manager set up for it.
 
     ``input`` and ``output`` are ``(address, length)`` of what the driver may touch (address
-    ``None`` when there is no buffer); ``user_*`` are the caller's own bytearrays.
+    ``None`` when there is no buffer); ``user_*`` are the caller's own bytearrays.  ``block`` is
+    the IRP's own pool block: None when IoAllocateIrp found the pool exhausted (the caller then
+    fails with STATUS_INSUFFICIENT_RESOURCES: see :meth:`free_unsent`).
     """
 
     def __init__(self, machine, major: int, requestor_mode: int, code: int = 0):
@@ -131,7 +145,10 @@ class Irp:
 
     # -- how the I/O manager sets up buffers ------------------------------------------------
     def _system_block(self, size: int, use: IrpBuffer):
+        """A block the I/O manager allocates for this IRP, or None when pool is exhausted."""
         block = self.machine.pool.allocate(NonPagedPoolNx, size, SYSTEM_BUFFER_TAG, SYSTEM)
+        if block is None:
+            return None
         self.system_blocks.append((block, use))
         events = self.machine.events
         if events.listeners:
@@ -145,22 +162,28 @@ class Irp:
         machine.user_cursor += mdls.ROUND_TO_PAGES(USER_BYTE_OFFSET + size)
         return address
 
-    def _direct(self, data) -> int:
+    def _direct(self, data) -> int | None:
         """Direct I/O: an MDL for the caller's pages, locked, and their system-space mapping.
 
         The pages are probed as NtReadFile / NtWriteFile / IopXxxControlFile do: IoWriteAccess
         for a read and for METHOD_OUT_DIRECT's output (the driver writes them), IoReadAccess for
         a write and for METHOD_IN_DIRECT's (the driver only reads them).
-        Returns the mapping's address (what MmGetSystemAddressForMdlSafe will give).
+        Returns the mapping's address (what MmGetSystemAddressForMdlSafe will give), or None
+        when pool is exhausted: IoAllocateMdl failing makes NtReadFile raise
+        STATUS_INSUFFICIENT_RESOURCES (ReactOS iofunc.c, NtReadFile / IopDeviceFsIoControl).
         """
         user = self._user_address(len(data))
         pages = mdls.ADDRESS_AND_SIZE_TO_SPAN_PAGES(user, len(data))
         block = self._system_block(pages * mdls.PAGE_SIZE, IrpBuffer.DIRECT_MAPPING)  # page-aligned
+        if block is None:
+            return None
         mapping = block.address + mdls.BYTE_OFFSET(user)
+        mdl = mdls.allocate(self.machine, user, len(data), SYSTEM)
+        if mdl is None:
+            return None
         self.machine.pool.write(mapping, bytes(data))
         if isinstance(data, memoryview):  # the caller's pages are the buffer: it sees writes
             self.copy_back.append((mapping, data, True))
-        mdl = mdls.allocate(self.machine, user, len(data), SYSTEM)
         into_caller = self.major == IRP_MJ_READ or (
             self.major != IRP_MJ_WRITE and self.method == METHOD_OUT_DIRECT
         )
@@ -168,10 +191,19 @@ class Irp:
         self.MdlAddress = mdl
         return mapping
 
-    def set_buffers(self, in_data, out_data, device_flags: int) -> None:
+    def set_buffers(self, in_data, out_data, device_flags: int):
         """Lay out the caller's buffers for the driver: a read or write by the device's
         buffering method (*device_flags*, its DEVICE_OBJECT.Flags), an IOCTL by its code's
-        transfer method."""
+        transfer method.
+
+        Returns STATUS_SUCCESS, or STATUS_INSUFFICIENT_RESOURCES when a system buffer, an MDL
+        or a mapping cannot be allocated: NtReadFile, NtWriteFile and IopDeviceFsIoControl
+        allocate them inside a try block (ExAllocatePoolWithQuotaTag raises on failure; a NULL
+        IoAllocateMdl is ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES)), and the handler frees
+        what was built (IopCleanupAfterException) and returns the exception code to the
+        caller; the driver is never called (ReactOS ntoskrnl/io/iomgr/iofunc.c).  The caller
+        then frees the IRP with :meth:`free_unsent`.
+        """
         write = self.machine.pool.write
         if self.major in (IRP_MJ_READ, IRP_MJ_WRITE):
             data = out_data if self.major == IRP_MJ_READ else in_data
@@ -180,6 +212,8 @@ class Irp:
                 where = None
             elif device_flags & DO_BUFFERED_IO:
                 block = self._system_block(n, IrpBuffer.SYSTEM_BUFFER)
+                if block is None:
+                    return STATUS_INSUFFICIENT_RESOURCES
                 where = block.address
                 if self.major == IRP_MJ_WRITE:
                     write(where, bytes(data))
@@ -187,13 +221,17 @@ class Irp:
                     self.copy_back.append((where, data, False))
             elif device_flags & DO_DIRECT_IO:
                 where = self._direct(data)
+                if where is None:
+                    return STATUS_INSUFFICIENT_RESOURCES
             else:
                 where = self._neither_address(data)
+                if where is None:
+                    return STATUS_INSUFFICIENT_RESOURCES
             if self.major == IRP_MJ_READ:
                 self.output = (where, n)
             else:
                 self.input = (where, n)
-            return
+            return STATUS_SUCCESS
         self.input_length = n_in = len(in_data)
         self.output_length = n_out = len(out_data)
         if self.method == METHOD_BUFFERED:
@@ -201,6 +239,8 @@ class Irp:
             where = None
             if size:
                 block = self._system_block(size, IrpBuffer.SYSTEM_BUFFER)
+                if block is None:
+                    return STATUS_INSUFFICIENT_RESOURCES
                 where = block.address
                 if n_in:
                     write(where, bytes(in_data))
@@ -211,23 +251,62 @@ class Irp:
         elif self.method in (METHOD_IN_DIRECT, METHOD_OUT_DIRECT):
             where = None
             if n_in:
-                where = self._system_block(n_in, IrpBuffer.SYSTEM_BUFFER).address
+                block = self._system_block(n_in, IrpBuffer.SYSTEM_BUFFER)
+                if block is None:
+                    return STATUS_INSUFFICIENT_RESOURCES
+                where = block.address
                 write(where, bytes(in_data))
             self.input = (where, n_in)
-            self.output = (self._direct(out_data) if n_out else None, n_out)
+            out_where = None
+            if n_out:
+                out_where = self._direct(out_data)
+                if out_where is None:
+                    return STATUS_INSUFFICIENT_RESOURCES
+            self.output = (out_where, n_out)
         else:
-            self.input = (self._neither_address(in_data) if n_in else None, n_in)
-            self.output = (self._neither_address(out_data) if n_out else None, n_out)
+            in_where = out_where = None
+            if n_in:
+                in_where = self._neither_address(in_data)
+                if in_where is None:
+                    return STATUS_INSUFFICIENT_RESOURCES
+            if n_out:
+                out_where = self._neither_address(out_data)
+                if out_where is None:
+                    return STATUS_INSUFFICIENT_RESOURCES
+            self.input = (in_where, n_in)
+            self.output = (out_where, n_out)
+        return STATUS_SUCCESS
 
-    def _neither_address(self, data: bytearray) -> int:
-        """METHOD_NEITHER: a kernel caller's buffer is kernel memory; a user caller's is not."""
+    def _neither_address(self, data: bytearray) -> int | None:
+        """METHOD_NEITHER: a kernel caller's buffer is kernel memory; a user caller's is not.
+        None when pool is exhausted (the simulated kernel caller's buffer is pool too)."""
         if self.requestor_mode == UserMode:
             return self._user_address(len(data))
         block = self._system_block(len(data), IrpBuffer.KERNEL_CALLER_BUFFER)
+        if block is None:
+            return None
         self.machine.pool.write(block.address, bytes(data))
         if isinstance(data, memoryview):  # an output buffer: the caller sees what lands there
             self.copy_back.append((block.address, data, True))
         return block.address
+
+    def free_unsent(self) -> None:
+        """IopCleanupAfterException / IopCleanupFailedIrp: free what the I/O manager built for
+        an IRP it could not finish building — the system buffer, the MDL, the IRP itself — with
+        no copy-back and no completion (ReactOS ntoskrnl/io/iomgr/iofunc.c)."""
+        pool, events = self.machine.pool, self.machine.events
+        if self.MdlAddress is not None:
+            mdls.free(self.MdlAddress)
+            self.MdlAddress = None
+        for block, use in self.system_blocks:
+            pool.free(block.address, SYSTEM_BUFFER_TAG)
+            if events.listeners:
+                events.emit(Event.IRP_BUFFER_FREED, block.address, use)
+        self.system_blocks = []
+        self.copy_back = []
+        if self.block is not None:
+            pool.free(self.block.address, IRP_TAG)
+            self.block = None
 
     # -- completion --------------------------------------------------------------------------
     def complete(self, status: int, information: int) -> None:
@@ -242,9 +321,9 @@ class Irp:
         Mirrors: IopCompleteRequest's buffered-I/O step (IRP_BUFFERED_IO with
         IRP_INPUT_OPERATION, ``!NT_ERROR(Irp->IoStatus.Status)``); kmdf-semantics.md §14.
         Simplified: the copy is capped at the caller's buffer length; Windows trusts
-        ``Information`` (KMDF Verifier checks it against the buffer at completion).  ReactOS's
+        ``Information`` (KMDF Verifier checks it against the buffer at completion).
         IopCompleteRequest also skips the copy for the removable-media warning
-        STATUS_VERIFY_REQUIRED (0x80000016); wdfkit does not model that exception.
+        STATUS_VERIFY_REQUIRED (0x80000016), and so does wdfkit.
         """
         machine = self.machine
         if self.completed:
@@ -259,7 +338,7 @@ class Irp:
         pool = machine.pool
         for address, data, whole in self.copy_back:
             count = len(data) if whole else min(information, len(data))
-            if whole or not NT_ERROR(status):
+            if whole or not (NT_ERROR(status) or status == STATUS_VERIFY_REQUIRED):
                 data[:count] = pool.read(address, count, check=False)
         mdl = self.MdlAddress
         while mdl is not None:  # unlock and free every MDL of the chain

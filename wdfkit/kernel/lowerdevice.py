@@ -13,8 +13,11 @@ transfers; a cancelled transfer completes at once with STATUS_CANCELLED.
 
 from .clock import TICKS_PER_SECOND
 from .irp import IRP_MJ_READ, IRP_MJ_WRITE
-from .ntstatus import STATUS_CANCELLED, STATUS_SUCCESS
+from .ntstatus import NT_SUCCESS, NTSTATUS, STATUS_CANCELLED, STATUS_SUCCESS
 from .pool import DISPATCH_LEVEL
+
+MAX_LATENCY = 24 * 3600.0
+"""The longest latency a lower device accepts: a day of virtual time."""
 
 _CYCLE = bytes(range(256)) * 2
 
@@ -45,13 +48,55 @@ class Transfer:
 class LowerDevice:
     """A device below the driver: completes transfers after *latency* seconds."""
 
+    __slots__ = ("machine", "name", "_latency", "_fail_status")
+
     def __init__(self, machine, name: str = "LowerDevice", latency: float = 0.001) -> None:
         self.machine = machine
         self.name = name
         self.latency = latency
-        """Seconds between a transfer's arrival and its completion."""
         self.fail_status = None
-        """An error status to complete every transfer with, or None to succeed."""
+
+    @property
+    def latency(self) -> float:
+        """Seconds between a transfer's arrival and its completion: a finite number ≥ 0.
+
+        Checked when set, so a mistake is reported where it is made, not at the next send.
+        """
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(
+                f"LowerDevice.latency: must be a number of seconds, not {type(seconds).__name__}"
+            )
+        if not 0 <= seconds <= MAX_LATENCY:  # also refuses NaN, which compares false
+            raise ValueError(
+                f"LowerDevice.latency: must be from 0 to {MAX_LATENCY:g} seconds, got {seconds}"
+            )
+        self._latency = seconds
+
+    @property
+    def fail_status(self):
+        """A status that is not a success (a warning or an error) to complete every transfer
+        with, or None to succeed.  Checked when set."""
+        return self._fail_status
+
+    @fail_status.setter
+    def fail_status(self, status) -> None:
+        if status is not None:
+            if isinstance(status, bool) or not isinstance(status, int):
+                raise TypeError(
+                    "LowerDevice.fail_status: must be an NTSTATUS (e.g. STATUS_IO_DEVICE_ERROR) "
+                    f"or None, not {type(status).__name__}"
+                )
+            if not 0 <= status <= 0xFFFFFFFF or NT_SUCCESS(status):
+                raise ValueError(
+                    "LowerDevice.fail_status: must be a warning or error NTSTATUS "
+                    f"(0x80000000 to 0xFFFFFFFF) or None, got {status:#x}"
+                )
+            status = NTSTATUS(status)
+        self._fail_status = status
 
     def start(self, transfer: Transfer) -> None:
         """IoCallDriver: accept *transfer*; it completes later (or now, with no latency)."""

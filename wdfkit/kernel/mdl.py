@@ -68,8 +68,30 @@ _FIELDS = {
 
 
 # -- page arithmetic (wdm.h macros): plain size_t arithmetic, which wraps -----------------------
-def _va(value) -> int:
-    return value.address if isinstance(value, PVOID) else value
+# Each names itself in its errors (the kernel layer has no @macro): what C's types would refuse
+# to compile — a string as an address, a negative size_t — is a TypeError/ValueError.
+def _va(value, macro: str = "BYTE_OFFSET", param: str = "Va") -> int:
+    """An address argument: a PVOID, an int, or None (NULL, address 0: C computes on it)."""
+    if isinstance(value, PVOID):
+        return value.address
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"{macro}: {param} must be a PVOID (or an address as an int), "
+            f"not {type(value).__name__}"
+        )
+    if not 0 <= value <= SIZE_T_MAX:
+        raise ValueError(f"{macro}: {param} must be an address from 0 to {SIZE_T_MAX:#x}")
+    return value
+
+
+def _size(value, macro: str, param: str = "Size") -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{macro}: {param} must be an int (SIZE_T), not {type(value).__name__}")
+    if not 0 <= value <= SIZE_T_MAX:
+        raise ValueError(f"{macro}: {param} must fit a SIZE_T (0..{SIZE_T_MAX:#x}), got {value}")
+    return value
 
 
 def BYTE_OFFSET(Va) -> int:
@@ -79,41 +101,58 @@ def BYTE_OFFSET(Va) -> int:
 
 def PAGE_ALIGN(Va):
     """The start of the page holding *Va* (a PVOID stays a PVOID)."""
-    aligned = _va(Va) & ~(PAGE_SIZE - 1) & SIZE_T_MAX
+    aligned = _va(Va, "PAGE_ALIGN") & ~(PAGE_SIZE - 1) & SIZE_T_MAX
+    if Va is None:
+        return None
     return PVOID(aligned, Va._machine) if isinstance(Va, PVOID) else aligned
 
 
 def ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size: int) -> int:
     """How many pages a buffer of *Size* bytes at *Va* touches (wraps on overflow, as in C)."""
-    return ((BYTE_OFFSET(Va) + Size + PAGE_SIZE - 1) & SIZE_T_MAX) >> PAGE_SHIFT
+    macro = "ADDRESS_AND_SIZE_TO_SPAN_PAGES"
+    return _span(_va(Va, macro), _size(Size, macro))
+
+
+def _span(address: int, size: int) -> int:
+    return (((address & (PAGE_SIZE - 1)) + size + PAGE_SIZE - 1) & SIZE_T_MAX) >> PAGE_SHIFT
 
 
 def BYTES_TO_PAGES(Size: int) -> int:
     """Pages needed for *Size* bytes starting on a page boundary."""
+    Size = _size(Size, "BYTES_TO_PAGES")
     return (Size >> PAGE_SHIFT) + (1 if Size & (PAGE_SIZE - 1) else 0)
 
 
 def ROUND_TO_PAGES(Size: int) -> int:
     """*Size* rounded up to whole pages (wraps to a small number on overflow, as in C)."""
-    return (Size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & SIZE_T_MAX
+    return (_size(Size, "ROUND_TO_PAGES") + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & SIZE_T_MAX
 
 
 def MmSizeOfMdl(Base, Length: int) -> int:
-    """Bytes an MDL for *Length* bytes at *Base* needs: header plus one PFN per page."""
-    return MDL_SIZE + 8 * ADDRESS_AND_SIZE_TO_SPAN_PAGES(Base, Length)
+    """Bytes an MDL for *Length* bytes at *Base* needs: header plus one PFN per page.
+
+    *Base* may be NULL (None): only its offset in the page counts."""
+    pages = _span(_va(Base, "MmSizeOfMdl", "Base"), _size(Length, "MmSizeOfMdl", "Length"))
+    return MDL_SIZE + 8 * pages
 
 
 class PPFN_NUMBER(PVOID):
-    """A pointer to an MDL's PFN array: ``pfns[i]`` reads entry *i* (checked like any access)."""
+    """A pointer to an MDL's PFN array: ``pfns[i]`` reads entry *i* (checked like any access:
+    past the array's pages it faults and the machine stops; on a stopped machine it raises
+    MachineHalted)."""
 
     __slots__ = ()
 
     def __getitem__(self, index: int) -> int:
-        data = self._machine.pool.read(self.address + 8 * index, 8)
+        machine = self._machine
+        machine.check_running("PPFN_NUMBER[]")
+        data = machine.pool.read(self.address + 8 * index, 8)
         return int.from_bytes(data, "little")
 
     def __setitem__(self, index: int, pfn: int) -> None:
-        self._machine.pool.write(self.address + 8 * index, pfn.to_bytes(8, "little"))
+        machine = self._machine
+        machine.check_running("PPFN_NUMBER[]")
+        machine.pool.write(self.address + 8 * index, pfn.to_bytes(8, "little"))
 
 
 class PMDL(PVOID):
@@ -122,7 +161,9 @@ class PMDL(PVOID):
     Read the fields with the macros (``MmGetMdlByteCount(mdl)``…); only ``Next`` and
     ``MdlFlags`` may be used directly, as the documentation says.  Every field access reads that
     field's bytes in pool, as the compiled macro does (``MmGetMdlByteCount`` is a load from
-    MDL + 0x28), so a freed MDL faults under Verifier at the field's own address.
+    MDL + 0x28), so a freed MDL faults under Verifier at the field's own address, and the fault
+    stops the machine as any bad access does; on a stopped machine every field access raises
+    MachineHalted.
     """
 
     __slots__ = ()
@@ -138,12 +179,16 @@ class PMDL(PVOID):
         return f"MDL 0x{self.address:016X}"
 
     def _fields(self) -> tuple:
-        return _HEADER.unpack(self._machine.pool.read(self.address, MDL_SIZE))
+        machine = self._machine
+        machine.check_running("PMDL")
+        return _HEADER.unpack(machine.pool.read(self.address, MDL_SIZE))
 
     def _field(self, name: str) -> int:
         """Read one field: only its bytes, at MDL + its offset."""
+        machine = self._machine
+        machine.check_running(f"PMDL.{name}")
         offset, layout = _FIELDS[name]
-        return layout.unpack(self._machine.pool.read(self.address + offset, layout.size))[0]
+        return layout.unpack(machine.pool.read(self.address + offset, layout.size))[0]
 
     def _set(self, index: int, value: int) -> None:
         fields = list(self._fields())
@@ -157,6 +202,8 @@ class PMDL(PVOID):
 
     @Next.setter
     def Next(self, mdl) -> None:
+        if mdl is not None and not isinstance(mdl, PMDL):
+            raise TypeError(f"PMDL.Next: must be a PMDL or None, not {type(mdl).__name__}")
         self._set(0, 0 if mdl is None else mdl.address)
 
     @property
@@ -165,6 +212,10 @@ class PMDL(PVOID):
 
     @MdlFlags.setter
     def MdlFlags(self, flags: int) -> None:
+        if isinstance(flags, bool) or not isinstance(flags, int):
+            raise TypeError(f"PMDL.MdlFlags: must be an int (CSHORT), not {type(flags).__name__}")
+        if not -0x8000 <= flags <= 0xFFFF:
+            raise ValueError(f"PMDL.MdlFlags: must fit a CSHORT (16 bits), got {flags:#x}")
         self._set(2, _cshort(flags))
 
     @property

@@ -19,7 +19,11 @@ class NTSTATUS(int):
     __slots__ = ()
 
     def __new__(cls, value: int) -> "NTSTATUS":
-        return super().__new__(cls, int(value) & 0xFFFFFFFF)
+        """*value* as a 32-bit status (a negative LONG is taken as C casts it)."""
+        try:
+            return super().__new__(cls, value & 0xFFFFFFFF)
+        except TypeError:
+            raise _not_a_status("NTSTATUS", value) from None
 
     @property
     def name(self) -> str:
@@ -40,14 +44,28 @@ def _status(name: str, value: int) -> NTSTATUS:
     return NTSTATUS(value)
 
 
+def _not_a_status(macro: str, value) -> TypeError:
+    return TypeError(f"{macro}: Status must be an NTSTATUS (an int), not {type(value).__name__}")
+
+
+def _severity(macro: str, status) -> int:
+    try:
+        return (status & 0xFFFFFFFF) >> 30
+    except TypeError:
+        raise _not_a_status(macro, status) from None
+
+
 def NT_SUCCESS(status: int) -> bool:
     """True when *status* is a success or informational value (signed value ≥ 0)."""
-    return (status & 0xFFFFFFFF) < 0x80000000
+    try:
+        return (status & 0xFFFFFFFF) < 0x80000000
+    except TypeError:  # a str, None, a float: C would not compile it
+        raise _not_a_status("NT_SUCCESS", status) from None
 
 
 def NT_INFORMATION(status: int) -> bool:
     """True when *status* has informational severity (0x4…), as ntdef.h's macro (``>> 30 == 1``)."""
-    return (status & 0xFFFFFFFF) >> 30 == 1
+    return _severity("NT_INFORMATION", status) == 1
 
 
 def NT_WARNING(status: int) -> bool:
@@ -55,12 +73,12 @@ def NT_WARNING(status: int) -> bool:
 
     A warning is not a success (``NT_SUCCESS`` is false) and not an error: the I/O manager
     still copies a buffered request's data back (see wdfkit.kernel.irp)."""
-    return (status & 0xFFFFFFFF) >> 30 == 2
+    return _severity("NT_WARNING", status) == 2
 
 
 def NT_ERROR(status: int) -> bool:
     """True when *status* has error severity (0xC…), as ntdef.h's macro (``>> 30 == 3``)."""
-    return (status & 0xFFFFFFFF) >> 30 == 3
+    return _severity("NT_ERROR", status) == 3
 
 
 STATUS_SUCCESS = _status("STATUS_SUCCESS", 0x00000000)
@@ -68,6 +86,7 @@ STATUS_TIMEOUT = _status("STATUS_TIMEOUT", 0x00000102)
 STATUS_PENDING = _status("STATUS_PENDING", 0x00000103)
 STATUS_WDF_QUEUED = _status("STATUS_WDF_QUEUED", 0x40200000)
 STATUS_BUFFER_OVERFLOW = _status("STATUS_BUFFER_OVERFLOW", 0x80000005)
+STATUS_VERIFY_REQUIRED = _status("STATUS_VERIFY_REQUIRED", 0x80000016)
 STATUS_DEVICE_BUSY = _status("STATUS_DEVICE_BUSY", 0x80000011)
 STATUS_UNSUCCESSFUL = _status("STATUS_UNSUCCESSFUL", 0xC0000001)
 STATUS_INFO_LENGTH_MISMATCH = _status("STATUS_INFO_LENGTH_MISMATCH", 0xC0000004)

@@ -59,10 +59,20 @@ class PVOID:
 
     def read(self, length: int) -> bytes:
         """The *length* bytes this pointer points at (faults as a real read would)."""
+        if isinstance(length, bool) or not isinstance(length, int):
+            raise TypeError(f"PVOID.read: length must be an int, not {type(length).__name__}")
+        if length < 0:
+            raise ValueError(f"PVOID.read: length must be ≥ 0, got {length}")
         self._machine.check_running("PVOID.read")
         return self._machine.access(lambda: self._machine.pool.read(self.address, length))
 
     def write(self, data: bytes) -> None:
-        """Store *data* where this pointer points (faults as a real write would)."""
+        """Store *data* (bytes, bytearray or memoryview) where this pointer points (faults as a
+        real write would).  An int is refused: ``bytes(65)`` would be 65 zero bytes."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"PVOID.write: data must be bytes, bytearray or memoryview, "
+                f"not {type(data).__name__} (for one byte 0x41 write bytes([0x41]))"
+            )
         self._machine.check_running("PVOID.write")
         self._machine.access(lambda: self._machine.pool.write(self.address, bytes(data)))

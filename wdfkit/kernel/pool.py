@@ -174,6 +174,9 @@ class Pool:
         self._large_starts: list[int] = []  # their addresses, sorted
         self._bytes: dict[int, bytearray] = {}  # backing store, one page each
         self.usage: dict[tuple[int, bool], list[int]] = {}  # (tag, paged) -> [allocs, frees, bytes]
+        self.on_fault = None
+        """Called with the page-fault bug check before it is raised: its machine stops there
+        (see Machine._memory_fault), whoever made the access."""
 
     # -- allocation ---------------------------------------------------------------------
     def allocate(
@@ -399,18 +402,22 @@ class Pool:
         Verifier serves from special pool, KeBugCheck2 renames it 0xD5."""
         block = self.block_at(address) if self.driver_verifier else None
         if block is not None and not block.allocated and block.special:
-            raise BugCheck(
+            bugcheck = BugCheck(
                 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
                 (address, 1 if write else 0, 0, 0),
                 "Driver Verifier's special pool caught an access to pool the driver had "
                 "already freed.",
             )
-        raise BugCheck(
-            PAGE_FAULT_IN_NONPAGED_AREA,
-            (address, 2 if write else 0, 0, 0),
-            "The driver touched memory that is not valid: "
-            + ("pool that was already freed." if block is not None else "an unmapped address."),
-        )
+        else:
+            bugcheck = BugCheck(
+                PAGE_FAULT_IN_NONPAGED_AREA,
+                (address, 2 if write else 0, 0, 0),
+                "The driver touched memory that is not valid: "
+                + ("pool that was already freed." if block is not None else "an unmapped address."),
+            )
+        if self.on_fault is not None:
+            self.on_fault(bugcheck)
+        raise bugcheck
 
     def _page(self, page: int) -> bytearray:
         data = self._bytes.get(page)

@@ -7,7 +7,10 @@ prints the same text on every run.  The layouts follow the tools driver develope
 """
 
 from ..kernel.irp import MAJOR_NAMES
+from ..kernel.mdl import PMDL
 from ..kernel.mdl import snapshot as mdl_snapshot
+from ..kernel.pointer import PVOID
+from ..sim.machine import LOG_SIZE_MAX, Machine
 from ..sim.snapshot import (
     DeviceDetail,
     DmaEnablerDetail,
@@ -26,10 +29,30 @@ from ..sim.snapshot import (
 )
 from ..sim.timeline import short
 
+HEXDUMP_MAX = 0x10000
+"""The most bytes views.hexdump shows."""
 
-def _snap(machine) -> MachineSnapshot:
-    """The snapshot to show: *machine* itself when it is one, else a new one of it."""
-    return machine if isinstance(machine, MachineSnapshot) else machine.snapshot()
+
+def _snap(machine, view: str) -> MachineSnapshot:
+    """The snapshot to show: *machine* itself when it is one, else a new one of it.
+
+    Anything else is a TypeError naming the view (``views.log: machine must be …``)."""
+    if isinstance(machine, MachineSnapshot):
+        return machine
+    if not isinstance(machine, Machine):
+        raise TypeError(
+            f"views.{view}: machine must be a Machine or a snapshot of one, "
+            f"not {type(machine).__name__}"
+        )
+    return machine.snapshot()
+
+
+def _count(view: str, param: str, value, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"views.{view}: {param} must be an int, not {type(value).__name__}")
+    if not 0 <= value <= maximum:
+        raise ValueError(f"views.{view}: {param} must be from 0 to {maximum:#x}, got {value}")
+    return value
 
 
 def _handle(type_name: str, value: int) -> str:
@@ -95,7 +118,7 @@ def object_tree(machine) -> str:
     memory is listed under the request as ``embedded``: it is part of the request object, with
     no count or state of its own (references on it count as the request's IRP references).
     """
-    snap = _snap(machine)
+    snap = _snap(machine, "object_tree")
     lines = [f"!wdfkd.wdfdriverinfo {snap.driver_name}   (pool tag '{snap.driver_tag}')"]
     for obj in snap.objects:
         indent = "    " * obj.depth
@@ -115,8 +138,17 @@ def object_tree(machine) -> str:
 
 
 def pool_usage(machine, tags: list[str] | None = None) -> str:
-    """Pool use by tag, like ``!poolused``: allocations, frees, and bytes still in use."""
-    snap = _snap(machine)
+    """Pool use by tag, like ``!poolused``: allocations, frees, and bytes still in use.
+
+    *tags*, if given, is a list of tags to show (one tag as a str is a list of one)."""
+    snap = _snap(machine, "pool_usage")
+    if isinstance(tags, str):
+        tags = [tags]
+    elif tags is not None and (
+        not isinstance(tags, (list, tuple, set, frozenset))
+        or not all(isinstance(tag, str) for tag in tags)
+    ):
+        raise TypeError("views.pool_usage: tags must be a list of tags (str) or None")
     rows = [r for r in snap.tags if tags is None or r.tag in tags]
     lines = [
         " Tag  Pool        Allocs    Frees     Diff     Bytes",
@@ -132,7 +164,11 @@ def pool_usage(machine, tags: list[str] | None = None) -> str:
 
 def pool_blocks(machine, owner: str | None = None) -> str:
     """Every live pool block in address order: address, size, tag, pool, who allocated it."""
-    snap = _snap(machine)
+    snap = _snap(machine, "pool_blocks")
+    if owner is not None and not isinstance(owner, str):
+        raise TypeError(
+            f"views.pool_blocks: owner must be a str or None, not {type(owner).__name__}"
+        )
     lines = [" Address             Size      Tag  Pool      Owner"]
     for b in snap.blocks:
         if owner is not None and b.owner != owner:
@@ -143,16 +179,24 @@ def pool_blocks(machine, owner: str | None = None) -> str:
 
 
 def log(machine, last: int = 10) -> str:
-    """The last *last* lines of the framework log, with virtual time and IRQL."""
-    entries = _snap(machine).log[-last:]
+    """The last *last* lines of the framework log, with virtual time and IRQL (0: none)."""
+    entries = _snap(machine, "log").log
+    entries = entries[max(0, len(entries) - _count("log", "last", last, LOG_SIZE_MAX)) :]
     return "\n".join(
         f"[{entry.seconds:10.6f}s IRQL {entry.irql}] {entry.message}" for entry in entries
     )
 
 
 def hexdump(pointer, length: int = 64) -> str:
-    """Bytes at *pointer* in WinDbg's ``db`` layout (reads as the driver would: may fault)."""
-    data = pointer.read(length)
+    """Bytes at *pointer* in WinDbg's ``db`` layout (reads as the driver would: may fault).
+
+    At most HEXDUMP_MAX bytes: a longer dump is not something to read."""
+    if not isinstance(pointer, PVOID):
+        raise TypeError(
+            f"views.hexdump: pointer must be a PVOID (None is NULL: nothing to dump), "
+            f"not {type(pointer).__name__}"
+        )
+    data = pointer.read(_count("hexdump", "length", length, HEXDUMP_MAX))
     lines = []
     for row in range(0, length, 16):
         address = pointer.address + row
@@ -167,7 +211,7 @@ def hexdump(pointer, length: int = 64) -> str:
 
 def bugcheck(machine) -> str:
     """The blue screen of a stopped machine, or a line saying it is running."""
-    snap = _snap(machine)
+    snap = _snap(machine, "bugcheck")
     return snap.bugcheck or f"(no bug check: the machine is {snap.state.value})"
 
 
@@ -178,7 +222,7 @@ def lookaside(machine) -> str:
     blocks held, block size, tag and pool type.
     """
     lines = []
-    for lst in _snap(machine).balance.lists:
+    for lst in _snap(machine, "lookaside").balance.lists:
         hits = lst.total_allocates - lst.allocate_misses
         rate = f"{100 * hits / lst.total_allocates:5.1f}%" if lst.total_allocates else "  n/a"
         pool = "Paged" if lst.paged else "NonPaged"
@@ -198,7 +242,7 @@ def lookaside(machine) -> str:
 def timeline(machine) -> str:
     """The lifetime history recorded with ``Machine(timeline=True)``, one event per line:
     step, virtual time, row, what happened."""
-    recorded = _snap(machine).timeline
+    recorded = _snap(machine, "timeline").timeline
     if recorded is None:
         return "(no timeline: create the machine with Machine(timeline=True))"
     lines = [f"{'step':>4}  {'time (s)':>9}  {'object':<38} event"]
@@ -216,6 +260,10 @@ def mdl(pmdl) -> str:
 
     *pmdl* is an MDL, or its :class:`~wdfkit.sim.snapshot.MdlSnapshot`.
     """
+    if not isinstance(pmdl, (PMDL, MdlSnapshot)):
+        raise TypeError(
+            f"views.mdl: pmdl must be a PMDL or an MdlSnapshot, not {type(pmdl).__name__}"
+        )
     s = pmdl if isinstance(pmdl, MdlSnapshot) else mdl_snapshot(pmdl)
 
     def va(value: int) -> str:

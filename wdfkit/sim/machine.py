@@ -32,6 +32,7 @@ Simplified: one processor, one driver, no devices until a lesson creates them.
 import random
 from collections import deque
 
+from ..fx.call import OUTSIDE_ANY_DDI, call
 from ..fx.driver import FX_TAG, FxDriver, driver_tag
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
 from ..kernel.clock import TICKS_PER_SECOND, VirtualClock
@@ -52,8 +53,12 @@ from .snapshot import (
 from .timeline import Timeline
 
 RUNNING, CRASHED, UNLOADED = "running", "crashed", "unloaded"
+STOPPED = "stopped"  # a Python exception escaped a driver callback: see Machine.run_callback
 IMAGE_BASE = 0xFFFFF80612340000  # where the simulated driver image is loaded
 DRIVER_NAME_ADDRESS = IMAGE_BASE + 0x3040  # its name string, as 0xC4/0x62 reports it
+GLOBALS_SIZE = 0x310  # FX_DRIVER_GLOBALS, allocated before DriverEntry
+BOOT_POOL = GLOBALS_SIZE + FxDriver.OBJECT_SIZE
+"""Nonpaged pool that loading the driver takes: the smallest ``pool_limit`` a machine accepts."""
 
 _machines: list["Machine | None"] = [None]
 """Which machine DDIs act on: slot 0 holds the activated machine (or None), each later slot a
@@ -73,6 +78,29 @@ def current_machine(caller: str = "wdfkit") -> "Machine":
             "or run the code inside 'with Machine():'"
         )
     return machine
+
+
+LOG_SIZE_MAX = 1 << 20
+"""The most entries *log_size* may ask for (KMDF's IFR is a few pages; this is far beyond)."""
+
+
+def _check_options(driver_pool_tag, seed, log_size, scan_phase) -> None:
+    """Refuse an option C could not hold, naming it: ``Machine: log_size must …``.
+
+    *driver_pool_tag* is WDF_DRIVER_CONFIG.DriverPoolTag, a ULONG (wdfdriver.h): 0 means "derive
+    the tag from the service name" (FxDriver::_InitializeTag).  The others are wdfkit's own.
+    """
+
+    def whole(name, value, low, high):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"Machine: {name} must be an int, not {type(value).__name__}")
+        if not low <= value <= high:
+            raise ValueError(f"Machine: {name} must be from {low} to {high:#x}, got {value}")
+
+    whole("driver_pool_tag", driver_pool_tag, 0, 0xFFFFFFFF)
+    whole("seed", seed, -(1 << 64), (1 << 64) - 1)
+    whole("log_size", log_size, 1, LOG_SIZE_MAX)
+    whole("scan_phase", scan_phase, 0, 2)
 
 
 class Machine:
@@ -106,10 +134,16 @@ class Machine:
         scan_every_second: bool = False,
         timeline: bool = False,
     ) -> None:
+        _check_options(driver_pool_tag, seed, log_size, scan_phase)
         if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
             raise TypeError("Machine: driver_name must be a non-empty ASCII string")
-        if not isinstance(pool_limit, int) or pool_limit <= 0:
-            raise ValueError("Machine: pool_limit must be a positive number of bytes")
+        if isinstance(pool_limit, bool) or not isinstance(pool_limit, int):
+            raise TypeError(f"Machine: pool_limit must be an int, not {type(pool_limit).__name__}")
+        if pool_limit < BOOT_POOL:
+            raise ValueError(
+                f"Machine: pool_limit must be at least {BOOT_POOL} bytes, what loading the "
+                f"driver takes (FX_DRIVER_GLOBALS and the WDFDRIVER); got {pool_limit}"
+            )
         self.driver_name = driver_name
         self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
         """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
@@ -124,6 +158,7 @@ class Machine:
         self.irql = 0
         """Current IRQL: PASSIVE_LEVEL (0), APC_LEVEL (1) or DISPATCH_LEVEL (2)."""
         self.pool = Pool(pool_limit, self.driver_verifier, lambda: self.irql)
+        self.pool.on_fault = self._memory_fault
         self.objects: dict[int, object] = {}
         """Live framework objects by handle value."""
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
@@ -143,7 +178,7 @@ class Machine:
         self.bugcheck: BugCheck | None = None
         self.return_address = IMAGE_BASE + 0x1A2C
         self.tag = driver_tag(driver_name, driver_pool_tag)
-        self._globals_block = self.pool.allocate(NonPagedPoolNx, 0x310, FX_TAG, FRAMEWORK)
+        self._globals_block = self.pool.allocate(NonPagedPoolNx, GLOBALS_SIZE, FX_TAG, FRAMEWORK)
         self.driver_globals = self._globals_block.address
         """Address of FX_DRIVER_GLOBALS: parameter 4 of every WDF_VIOLATION."""
         self.trace(f"FxInitialize: {self.verifiers()}")  # before DriverEntry, as in globals.cpp
@@ -214,9 +249,18 @@ class Machine:
             )
         if self.state == UNLOADED:
             raise MachineHalted(f"{ddi}: the driver has been unloaded from this machine")
+        if self.state == STOPPED:
+            raise MachineHalted(f"{ddi}: this machine stopped: {self.stopped_by}")
 
     def crash(self, bugcheck: BugCheck, ddi: str) -> None:
-        """KeBugCheckEx: record the bug check and stop the machine."""
+        """KeBugCheckEx: record the bug check and stop the machine.
+
+        A machine stops once: the first bug check (or the exception that stopped it, see
+        :meth:`run_callback`) is the one it keeps; a caller further out that catches the same
+        bug check on its way up finds the machine already stopped.
+        """
+        if self.state is not RUNNING:
+            return
         if bugcheck.ddi is None:
             bugcheck.ddi = ddi
         self.state = CRASHED
@@ -227,11 +271,36 @@ class Machine:
 
     def access(self, action):
         """Run a memory access; a fault stops the machine."""
+        return self.within("a memory access", action)
+
+    def within(self, where: str, action):
+        """Run *action* as *where* (the slot a DDI's name takes, ``call.ddi``): a bug check
+        raised in it and not inside a DDI it calls stops this machine and names *where*.
+
+        The contexts that are not DDIs — the driver's callbacks the PnP and I/O managers call,
+        the clock's DPCs, unload, a driver's own pointer access — name themselves this way.
+        """
+        caller, call.ddi = call.ddi, where
         try:
             return action()
         except BugCheck as bugcheck:
-            self.crash(bugcheck, "a memory access")
+            self.crash(bugcheck, where)
             raise
+        finally:
+            call.ddi = caller
+
+    def _memory_fault(self, bugcheck: BugCheck) -> None:
+        """The pool found a bad access (a page fault, 0x50 / 0xD5): KeBugCheckEx stops the
+        machine right there, whoever touched the memory — a DDI, a DPC, or the driver's own
+        code outside any DDI (a PMDL field, a PFN array entry, a view of a freed MDL).
+
+        The one choke point for memory: on Windows the fault handler bug-checks the machine
+        whatever code ran (MmAccessFault → KeBugCheckEx).  The bug check names what was
+        running: the DDI or context in ``call.ddi`` (see :meth:`within`), else "a memory
+        access".
+        """
+        where = call.ddi
+        self.crash(bugcheck, "a memory access" if where == OUTSIDE_ANY_DDI else where)
 
     def trace(self, text: str, *args) -> None:
         """Append a line to the framework log (a bounded ring, like KMDF's IFR).
@@ -271,12 +340,7 @@ class Machine:
         """
         limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
         deadline = self.clock.ticks + round(limit)
-        try:
-            finished_in_time = self.clock.run_until(deadline, finished)
-        except BugCheck as bugcheck:
-            if self.bugcheck is None:
-                self.crash(bugcheck, "a DPC")
-            raise
+        finished_in_time = self.within("a DPC", lambda: self.clock.run_until(deadline, finished))
         if not finished_in_time and timeout_ticks is None:
             self.trace(f"{who} is still waiting after {self.HANG_LIMIT:g} s: nothing completed it")
         return finished_in_time
@@ -290,14 +354,55 @@ class Machine:
         """
         from ..fx.device import WDFDEVICE_INIT
 
+        if not callable(EvtDriverDeviceAdd):
+            raise TypeError(
+                "Machine.add_device: EvtDriverDeviceAdd must be a function "
+                f"EvtDriverDeviceAdd(Driver, DeviceInit), not {type(EvtDriverDeviceAdd).__name__}"
+            )
         self.check_running("Machine.add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
+        return self.within(
+            "EvtDriverDeviceAdd",
+            lambda: self.run_callback(
+                "EvtDriverDeviceAdd", EvtDriverDeviceAdd, self.driver.handle, init
+            ),
+        )
+
+    stopped_by: str = ""
+    """Why a STOPPED machine stopped: the callback and the exception that escaped it."""
+
+    def run_callback(self, name: str, callback, *args):
+        """Call the driver's *callback* (named *name*, e.g. "EvtIoRead") with *args*.
+
+        Every place the framework calls a driver callback goes through here: the queue's
+        presentation (EvtIo…), completion routines, EvtCleanupCallback/EvtDestroyCallback,
+        EvtProgramDma and EvtDriverDeviceAdd.  A bug check passes through (it has already
+        stopped the machine).  Any other exception — a Python error in the learner's code, or
+        a TypeError from a DDI it called wrongly — escapes with the learner's own traceback and
+        a note naming the callback, and leaves the machine STOPPED: the request (or object) it
+        was working on is half-processed, so nothing on this machine is run again and every
+        later DDI says why (MachineHalted).  Other machines go on.
+
+        Windows: an exception a driver does not handle stops the computer with a bug check
+        (KMODE_EXCEPTION_NOT_HANDLED, 0x1E, or SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, 0x7E).
+        wdfkit stops the machine without inventing one: most Python errors (a wrong type, a
+        misspelt name) have no C equivalent at run time.
+        """
         try:
-            return EvtDriverDeviceAdd(self.driver.handle, init)
-        except BugCheck as bugcheck:
-            if self.bugcheck is None:
-                self.crash(bugcheck, "EvtDriverDeviceAdd")
+            return callback(*args)
+        except (BugCheck, MachineHalted):
+            raise
+        except Exception as error:
+            if self.state is RUNNING:
+                self.state = STOPPED
+                self.stopped_by = f"{type(error).__name__} raised in the driver's {name}"
+                self.trace("*** STOPPED: %s", self.stopped_by)
+                error.add_note(
+                    f"wdfkit: this exception escaped the driver's {name}, leaving its request "
+                    "or object half-processed, so the machine has stopped (an exception a Windows "
+                    "driver does not handle is a bug check). Fix it and create a new Machine."
+                )
             raise
 
     def application(self, requestor_mode: int | None = None):
@@ -330,11 +435,7 @@ class Machine:
         """
         self.check_running("Machine.unload")
         self.trace("Driver unload: deleting WDFDRIVER and its descendants")
-        try:
-            self.driver.delete_object()
-        except BugCheck as bugcheck:
-            self.crash(bugcheck, "driver unload")
-            raise
+        self.within("driver unload", self.driver.delete_object)
         if self.kmdf_verifier:  # FxPoolDestroy dumps only with IsPoolTrackingOn() (wdfpool.cpp)
             for obj in self.objects.values():
                 self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")

@@ -403,6 +403,7 @@ class MachineState(Enum):
     RUNNING = "running"
     CRASHED = "crashed"
     UNLOADED = "unloaded"
+    STOPPED = "stopped"  # a Python exception escaped a driver callback
 
 
 @dataclass(frozen=True)
