@@ -3,9 +3,9 @@
 Mirrors: fxlookasidelistapi.cpp; kmdf-semantics.md §1.7, §3.
 """
 
-from ..fx.handles import FX_TYPE_LOOKASIDE, WDFHANDLE, get_object, invalid_handle
+from ..fx.handles import FX_TYPE_LOOKASIDE, WDFHANDLE, get_object
 from ..fx.lookaside import FxLookasideList, FxMemoryBufferFromLookaside
-from ..fx.object import FxObjectStateCreated, attributes_parent
+from ..fx.object import attributes_parent
 from ..fx.verifier import check_irql, validate_object_attributes
 from ..kernel.ntstatus import (
     NT_SUCCESS,
@@ -101,18 +101,17 @@ def WdfMemoryCreateFromLookaside(machine, Lookaside: WDFHANDLE):
         empty and pool cannot supply a block; STATUS_DELETE_PENDING when the MemoryAttributes
         parent is being deleted (the entries go back to the list).
 
-    Bug checks: 0x10D/0x5 for a bad handle, including a list already deleted (the real
-    framework does not check; wdfkit stops there, as §3.4 allows), and for a bad ParentObject
-    in the list's MemoryAttributes (Commit looks it up, after the allocation).  A paged list
-    above APC_LEVEL bug-checks only when the allocation misses and reaches pool.
+    A list deleted while memory from it is outstanding is disposed, not destroyed (each memory
+    object holds a reference on it): its handle stays valid and it still hands out buffers, as
+    every deleted-but-referenced object works (fx/object.py); KMDF checks no state here.
+
+    Bug checks: 0x10D/0x5 for a bad or stale handle (a list already freed), and for a bad
+    ParentObject in the list's MemoryAttributes (Commit looks it up, after the allocation).  A
+    paged list above APC_LEVEL bug-checks only when the allocation misses and reaches pool.
     Fidelity: kmdf-semantics.md §1.7; fxlookasidelistapi.cpp (WdfMemoryCreateFromLookaside:
     FxLookasideList::Allocate, then Commit with the list's copy of MemoryAttributes).
     """
     lookaside = get_object(machine, Lookaside, FX_TYPE_LOOKASIDE, "Lookaside")
-    if lookaside.state != FxObjectStateCreated:
-        raise invalid_handle(
-            machine, Lookaside.value, FX_TYPE_LOOKASIDE, f"{Lookaside!r} has been deleted"
-        )
     status, memory = FxMemoryBufferFromLookaside.create(
         machine, lookaside.memory_attributes, None, lookaside
     )

@@ -1,17 +1,44 @@
 """WDF handles: what a driver holds instead of a pointer to a framework object.
 
 KMDF never gives a driver the address of its C++ object.  It gives a *handle*: the object's
-address with every bit inverted, so that a driver cannot use it as a pointer by mistake.  When a
-DDI receives a handle it turns it back into the object and checks the object's type; a NULL, a
-stale or a wrongly typed handle stops the machine with WDF_VIOLATION (0x10D) / WDF_INVALID_HANDLE.
+address XOR ``FxHandleValueMask``, which is ``~0x7`` — every bit but the low three is inverted
+(FxObject::_ToHandle, fxobject.hpp).  Framework objects are 8-byte aligned, so the low three bits
+of their address are always 0; they stay free as *flag bits*, and a plain object's handle has
+them clear (its last hex digit is 0 or 8).  One flag exists, ``FxHandleFlagIsOffset`` (bit 0): an
+*offset handle* names something embedded inside another object.  A request's input and output
+WDFMEMORY are offset handles (FxRequest::GetMemoryHandle, fxrequest.hpp): the address of the
+request's ``m_SystemBufferOffset`` / ``m_OutputBufferOffset`` field, masked the same way, with
+bit 0 set (last hex digit 1 or 9).  That field holds its own offset from the start of the
+request, so decoding finds the request and which of its memories is meant.
 
-Mirrors: fxhandle.h (FxObjectHandleGetPtr), handleapi.cpp, fxtypes.h.
-Simplified: a stale handle is always caught.  Undefined in KMDF (the handle points at freed
-memory); wdfkit chooses 0x10D/0x5 as kmdf-semantics.md §6.3 recommends.
+Decoding (FxObject::_GetObjectFromHandle) takes the three flag bits off, XORs the rest with the
+mask, and looks at bit 0 only: with it set, the result is read as the address of an offset field;
+bits 1 and 2 are never looked at (``handle | 2`` reaches the same object, in KMDF and here).
+When a DDI receives a handle it decodes it and checks the object's type (FxObjectHandleGetPtr,
+fxhandle.h; FxObjectHandleGetPtrQI, handleapi.cpp), never its state; NULL or a wrongly typed
+handle stops the machine with WDF_VIOLATION (0x10D) / WDF_INVALID_HANDLE, parameter 2 the handle
+as the driver passed it.  (fxhandle.h's layout comment still says the handle "is XOR'ed with
+(-1)"; the code uses ``FxHandleValueMask``.)
+
+Mirrors: fxobject.hpp (FxHandleFlags, FxHandleValueMask, _ToHandle, _GetObjectFromHandle),
+fxrequest.hpp (GetMemoryHandle), fxhandle.h (FxObjectHandleGetPtr), handleapi.cpp, fxtypes.h.
+Simplified, where KMDF is undefined (it keeps no handle table and checks no state):
+
+* a stale handle (its object freed) is always caught: 0x10D/0x5, as kmdf-semantics.md §6.3
+  recommends;
+* a handle whose bit 0 is wrong — set on a plain object's handle (KMDF would read the first two
+  bytes of the object as an offset and land on a wild pointer) or cleared on a request memory's
+  handle (KMDF would take the offset field for an object) — is caught the same way.
 """
 
 from ..kernel.bugcheck import WDF_INVALID_HANDLE, WDF_VIOLATION, BugCheck
+from ..kernel.pointer import SIZE_T_MAX
 from .call import foreign, named
+
+FxHandleFlagIsOffset = 0x1
+FxHandleFlagMask = 0x7  # the low three bits: free, because objects are 8-byte aligned
+FxHandleValueMask = ~FxHandleFlagMask & SIZE_T_MAX  # 0xFFFFFFFFFFFFFFF8
+_IGNORED_FLAGS = FxHandleFlagMask & ~FxHandleFlagIsOffset  # bits 1 and 2: never looked at
 
 FX_TYPE_OBJECT = 0x1000
 FX_TYPE_DRIVER = 0x1001
@@ -55,6 +82,29 @@ class WDFHANDLE:
         return self.value
 
 
+def to_handle(address: int) -> int:
+    """FxObject::_ToHandle: a plain object's handle, its 8-byte-aligned *address* XOR the mask."""
+    assert address & FxHandleFlagMask == 0, "FxObjectHandleCreate: objects are 8-byte aligned"
+    return address ^ FxHandleValueMask
+
+
+def to_offset_handle(address: int) -> int:
+    """FxRequest::GetMemoryHandle: the handle of something embedded in an object, named by the
+    *address* of the object's (8-byte-aligned) offset field: masked, then FxHandleFlagIsOffset."""
+    assert address & FxHandleFlagMask == 0, "GetMemoryHandle: the offset field is 8-byte aligned"
+    return (address ^ FxHandleValueMask) | FxHandleFlagIsOffset
+
+
+def from_handle(value: int) -> tuple[int, int]:
+    """FxObject::_GetObjectFromHandle, its first half: ``(address, flags)`` of a handle value.
+
+    The flags are the low three bits; the address is the rest XOR the mask.  With
+    FxHandleFlagIsOffset in the flags the address is that of an offset field, not of the
+    object (KMDF then reads the offset there and subtracts it).
+    """
+    return (value & ~FxHandleFlagMask) ^ FxHandleValueMask, value & FxHandleFlagMask
+
+
 def invalid_handle(machine, value: int, expected_type: int, why: str) -> BugCheck:
     """The bug check KMDF raises for a NULL, stale or wrongly typed handle."""
     return BugCheck(
@@ -82,10 +132,23 @@ def get_object(machine, handle, expected_type: int, param: str):
         raise TypeError(named(f"{param} must be a WDF handle, not {type(handle).__name__}"))
     if handle.machine is not machine:
         raise foreign(param, "a handle", handle.machine, machine)
-    obj = machine.objects.get(handle.value)
+    # Objects are filed under their handle as KMDF made it.  KMDF never looks at bits 1 and 2.
+    value = handle.value
+    obj = machine.objects.get(value & ~_IGNORED_FLAGS)
     if obj is None:
+        if machine.objects.get((value ^ FxHandleFlagIsOffset) & ~_IGNORED_FLAGS) is not None:
+            if value & FxHandleFlagIsOffset:
+                why = "FxHandleFlagIsOffset set on a plain object's handle"
+            else:
+                why = "FxHandleFlagIsOffset cleared on an offset handle"
+            raise invalid_handle(
+                machine, value, expected_type, f"{param} {handle!r} has {why} (bit 0)"
+            )
         raise invalid_handle(
-            machine, handle.value, expected_type, f"{param} {handle!r} refers to a deleted object"
+            machine,
+            value,
+            expected_type,
+            f"{param} {handle!r} names an object that no longer exists",
         )
     if not obj.answers(expected_type):
         raise invalid_handle(

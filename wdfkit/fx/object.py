@@ -8,6 +8,23 @@ driver's extra ``WdfObjectReference`` keeps a deleted object's handle valid unti
 dereference.  For parent P and child C with no extra references the order is
 C.cleanup → P.cleanup → C.destroy → P.destroy.
 
+**Handles.**  An object's handle is its address XOR ``FxHandleValueMask`` (``~0x7``), so the
+low three bits, 0 in an 8-byte-aligned address, stay 0 (FxObject::_ToHandle, fxobject.hpp; see
+:mod:`wdfkit.fx.handles`).
+
+**A deleted but still referenced object: one rule for every type.**  ``WdfObjectDelete`` disposes
+the object and drops its creation reference; while other references remain (a driver's
+``WdfObjectReference``, a memory object holding its lookaside list, …) the object is disposed
+but not destroyed.  Its handle stays valid and every DDI accepts it and works as before: KMDF's
+FxObjectHandleGetPtr (fxhandle.h) decodes the handle and checks the type, never the object's
+state, and the state machine (FxObject::DeleteObject, fxobjectstatemachine.cpp) frees nothing
+before the count reaches zero.  Only attaching something new is refused: a child or a context
+gets STATUS_DELETE_PENDING (FxObject::AddChildObjectInternal, AddContext, fxobject.cpp).  What
+the type's own Dispose already did stays done (an I/O target is closed by FxIoTarget::Dispose;
+memory objects and lookaside lists have no Dispose), and a second ``WdfObjectDelete`` is
+ignored.  When the last reference goes the object is destroyed and freed; its handle is then
+stale — undefined in KMDF, 0x10D/0x5 in wdfkit (§6.3).
+
 Every object is created in two halves, as KMDF's ``*api.cpp`` do it: *constructed* (its pool
 allocated and the C++ object built there) and then *committed* (``FxObject::Commit``: the
 attributes' cleanup and destroy callbacks and context, the parent, a valid handle).
@@ -25,7 +42,6 @@ not stack traces.
 
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.ntstatus import STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS
-from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
 from ..sim.events import Event
 from ..sim.snapshot import BlockHolds, ObjectDetail
@@ -36,6 +52,7 @@ from .handles import (
     WDFHANDLE,
     get_object,
     invalid_handle,
+    to_handle,
 )
 
 FxObjectStateCreated = "FxObjectStateCreated"
@@ -68,7 +85,7 @@ class FxObject:
         self.block = block
         """The pool block holding the object itself."""
         self.address = address = block.address
-        self.handle = WDFHANDLE(~address & SIZE_T_MAX, self.HANDLE_NAME, machine)
+        self.handle = WDFHANDLE(to_handle(address), self.HANDLE_NAME, machine)
         self.refcnt = 1
         self.parent: FxObject | None = None
         self.children: dict[FxObject, None] = {}

@@ -65,11 +65,10 @@ from ..kernel.ntstatus import (
     STATUS_WDF_PAUSED,
     STATUS_WDF_REQUEST_INVALID_STATE,
 )
-from ..kernel.pointer import SIZE_T_MAX
 from ..kernel.pool import FRAMEWORK
 from ..sim.events import Event
 from ..sim.snapshot import RequestBuffer, RequestDetail, RequestMemoryDetail
-from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, WDFHANDLE
+from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, WDFHANDLE, to_offset_handle
 from .memory import FxMemoryObject
 from .object import FxObject, FxObjectStateDestroyed
 
@@ -78,7 +77,9 @@ FACILITY_DRIVER_FRAMEWORK = 0x20  # ntstatus.h: the facility of every STATUS_WDF
 # Parameter 3 of 0x10D/0x6/0x4 points at a WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH_DATA,
 # a local of the completing thread in KMDF (VerifyCompleteInternal); wdfkit places it here.
 LENGTH_MISMATCH_DATA_OFFSET = 0x1A0
-INPUT_MEMORY_OFFSET, OUTPUT_MEMORY_OFFSET = 0x100, 0x148  # where they sit inside the request
+# Where the request's m_SystemBufferOffset / m_OutputBufferOffset fields sit (fxrequestbase.hpp:
+# 8-byte aligned, each holding its own offset): the addresses the memories' offset handles encode.
+INPUT_MEMORY_OFFSET, OUTPUT_MEMORY_OFFSET = 0x100, 0x148
 
 
 @dataclass
@@ -101,14 +102,16 @@ class FxRequestMemory(FxMemoryObject):
 
     In KMDF these are not objects of their own but two members of FxRequest, ``m_SystemBuffer``
     (FxRequestSystemBuffer) and ``m_OutputBuffer`` (FxRequestOutputBuffer), fxrequest.hpp;
-    their handle is an *offset handle* into the request (``FxRequest::GetMemoryHandle`` sets
-    ``FxHandleFlagIsOffset``).  A reference on that handle lands in ``FxRequest::AddRefOverride``
-    / ``ReleaseOverride`` (fxrequest.cpp), which turn it into ``AddIrpReference`` /
-    ``ReleaseIrpReference`` on the request, as ``FxRequestSystemBuffer::AddRef`` / ``Release``
-    do (fxrequestsystembuffer.cpp: "This object does not maintain its own reference count").
-    So the memory lives exactly as long as the request, and the object tree lists it under the
-    request with no count (*container*).  (KMDF's own class named FxRequestMemory,
-    fxrequestmemory.hpp, is the separate object ``WdfRequestProbeAndLock…`` creates.)
+    their handle is an *offset handle* into the request (``FxRequest::GetMemoryHandle``): the
+    address of the request's offset field for this memory, XOR FxHandleValueMask, with bit 0
+    (``FxHandleFlagIsOffset``) set; ``address`` here is that field's address.  A reference on
+    that handle lands in ``FxRequest::AddRefOverride`` / ``ReleaseOverride`` (fxrequest.cpp),
+    which turn it into ``AddIrpReference`` / ``ReleaseIrpReference`` on the request, as
+    ``FxRequestSystemBuffer::AddRef`` / ``Release`` do (fxrequestsystembuffer.cpp: "This object
+    does not maintain its own reference count").  So the memory lives exactly as long as the
+    request, and the object tree lists it under the request with no count (*container*).
+    (KMDF's own class named FxRequestMemory, fxrequestmemory.hpp, is the separate object
+    ``WdfRequestProbeAndLock…`` creates.)
     """
 
     TYPE = FX_TYPE_REQUEST_MEMORY
@@ -123,7 +126,7 @@ class FxRequestMemory(FxMemoryObject):
         self.which = which
         offset = INPUT_MEMORY_OFFSET if which == "input" else OUTPUT_MEMORY_OFFSET
         self.address = request.address + offset
-        self.handle = WDFHANDLE(~self.address & SIZE_T_MAX, "WDFMEMORY", machine)
+        self.handle = WDFHANDLE(to_offset_handle(self.address), "WDFMEMORY", machine)
         self.refcnt = 1
         self.parent = request
         self.children = {}

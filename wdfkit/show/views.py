@@ -56,7 +56,7 @@ def _count(view: str, param: str, value, maximum: int) -> int:
 
 
 def _handle(type_name: str, value: int) -> str:
-    """A handle as the debugger prints it: ``WDFMEMORY 0x00003d75bffff9bf``."""
+    """A handle as the debugger prints it: ``WDFMEMORY 0x00003d75bffff9b8``."""
     return f"{type_name} 0x{value:016x}"
 
 

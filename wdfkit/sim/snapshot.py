@@ -206,7 +206,7 @@ ObjectDetail = (
 class ObjectSnapshot:
     """One framework object as ``!wdfhandle`` would show it.
 
-    *handle* and *parent* are handle values (the object's address with every bit inverted);
+    *handle* and *parent* are handle values (the object's address XOR ``~0x7``, fx/handles.py);
     *type_name* is the handle's type (``WDFMEMORY``); *detail* what this kind of object holds
     (None for a plain WDFOBJECT).  *refcnt* is None for an object embedded in another (a
     request's input or output memory): it has no count of its own, and is listed under the

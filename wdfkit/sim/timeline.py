@@ -27,7 +27,7 @@ _LONG_HEX = re.compile(r"0x[0-9A-Fa-f]{8,}")
 
 
 def short(label: str) -> str:
-    """Long addresses and handles cut to their last four digits: 'WDFREQUEST …f23f'."""
+    """Long addresses and handles cut to their last four digits: 'WDFREQUEST …f238'."""
     return _LONG_HEX.sub(lambda m: "…" + m.group(0)[-4:], label)
 
 
