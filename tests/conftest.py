@@ -4,6 +4,7 @@ import pytest
 matplotlib.use("Agg")
 
 from wdfkit import Machine  # noqa: E402
+from wdfkit.sim.machine import current_machine  # noqa: E402
 
 
 @pytest.fixture
@@ -17,3 +18,17 @@ def pytest_collectstart(collector):
     # Notebook warnings print a temp-file path that changes every run: compare stdout only.
     if collector.fspath and collector.fspath.ext == ".ipynb":
         collector.skip_compare += ("stderr",)
+
+
+@pytest.fixture
+def nothing_activated():
+    """No activated machine during the test; whatever was activated comes back after it."""
+    try:
+        activated = current_machine()
+    except RuntimeError:
+        activated = None
+    if activated is not None:
+        activated.deactivate()
+    yield
+    if activated is not None:
+        activated.activate()

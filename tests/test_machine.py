@@ -18,20 +18,6 @@ from wdfkit.sim.machine import current_machine
 from wdfkit.sim.timeline import Timeline
 
 
-@pytest.fixture
-def nothing_activated():
-    """No activated machine during the test; whatever was activated comes back after it."""
-    try:
-        activated = current_machine()
-    except RuntimeError:
-        activated = None
-    if activated is not None:
-        activated.deactivate()
-    yield
-    if activated is not None:
-        activated.activate()
-
-
 def test_no_current_machine_is_a_clear_error(nothing_activated):
     with pytest.raises(RuntimeError, match="WdfTest: no simulated machine is active; start one"):
         current_machine("WdfTest")

@@ -11,20 +11,6 @@ from wdfkit.kernel.lowerdevice import pattern
 from wdfkit.sim.machine import current_machine
 
 
-@pytest.fixture
-def nothing_activated():
-    """No activated machine during the test; whatever was activated comes back after it."""
-    try:
-        activated = current_machine()
-    except RuntimeError:
-        activated = None
-    if activated is not None:
-        activated.deactivate()
-    yield
-    if activated is not None:
-        activated.activate()
-
-
 def forwarding_machine(seen: dict) -> Machine:
     """A machine whose EvtIoRead forwards to the lower device (scenario 2's driver) and whose
     completion routine records the machine its DDIs act on; not activated, not entered."""

@@ -27,7 +27,6 @@ from wdfkit import (
     WdfObjectDelete,
 )
 from wdfkit.kernel.pool import tag_text
-from wdfkit.sim.machine import current_machine
 
 
 def crash(call, *args):
@@ -212,19 +211,9 @@ def test_handles_and_pointers_from_another_machine_are_refused(machine):
     assert other.state == "running"
 
 
-def test_ddi_without_a_machine_says_so():
-    try:
-        activated = current_machine()
-    except RuntimeError:
-        activated = None
-    if activated is not None:
-        activated.deactivate()
-    try:
-        with pytest.raises(RuntimeError, match="no simulated machine"):
-            WdfObjectCreate(None)
-    finally:
-        if activated is not None:
-            activated.activate()
+def test_ddi_without_a_machine_says_so(nothing_activated):
+    with pytest.raises(RuntimeError, match="no simulated machine"):
+        WdfObjectCreate(None)
 
 
 def test_align_size_boundaries_and_wrap():

@@ -217,12 +217,7 @@ class BalanceSetManager:
         """
         period = 1 if self.every_second else SCAN_PERIOD
         for lookaside in self.lists:
-            counters = (
-                lookaside.TotalAllocates,
-                lookaside.AllocateMisses,
-                lookaside.TotalFrees,
-                lookaside.FreeMisses,
-            )
+            counters = _counters(lookaside)
             if counters != self._last[lookaside] or lookaside.peak_in_use != lookaside.in_use:
                 return False
             if (
@@ -281,12 +276,7 @@ class BalanceSetManager:
         if not self.every_second:
             self.slot = (self.slot + 1) % 3
         for lookaside in self.lists:
-            counters = (
-                lookaside.TotalAllocates,
-                lookaside.AllocateMisses,
-                lookaside.TotalFrees,
-                lookaside.FreeMisses,
-            )
+            counters = _counters(lookaside)
             before = self._last[lookaside]
             self._last[lookaside] = counters
             allocates, misses, frees, free_misses = (
@@ -308,3 +298,13 @@ class BalanceSetManager:
                 )
             )
             lookaside.peak_in_use = lookaside.in_use
+
+
+def _counters(lookaside) -> tuple[int, int, int, int]:
+    """A list's running totals, as the balance-set manager compares them from tick to tick."""
+    return (
+        lookaside.TotalAllocates,
+        lookaside.AllocateMisses,
+        lookaside.TotalFrees,
+        lookaside.FreeMisses,
+    )
