@@ -47,7 +47,7 @@ def test_severity_helpers_follow_the_two_top_bits():
 @pytest.mark.parametrize("status", [STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW])
 def test_buffered_read_completed_with_a_warning_still_copies_information_bytes(status):
     """IopCompleteRequest copies a buffered IRP's system buffer back when
-    ``!NT_ERROR(Irp->IoStatus.Status)`` (kmdf-semantics.md §14, "Buffered copy-back"), so
+    ``!NT_ERROR(Irp->IoStatus.Status)``, so
     STATUS_BUFFER_OVERFLOW (0x80000005, a warning: "here is the part that fits") with
     Information 5 gives the application 5 bytes, exactly as success does."""
     machine = driver(EvtIoRead=fill_and_complete(status, 5))

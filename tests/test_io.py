@@ -1,4 +1,5 @@
-"""The I/O path: requests, their memory, completion, I/O targets, reuse (kmdf-semantics.md §4-6)."""
+"""The I/O path: requests, their memory, completion, I/O targets, reuse (fxrequest.cpp,
+fxiotarget.cpp)."""
 # ruff: noqa: F403, F405  (the tests use the DDI names exactly as a driver would)
 
 import pytest

@@ -26,7 +26,8 @@ from wdfkit.course import workload
 from wdfkit.kernel.lookaside import next_depth
 from wdfkit.show import views
 
-# lookaside-depth.md §9, example A: (second, Depth, held) after each tick, t = 1..21, then scans.
+# Example A, worked by hand from ExpComputeLookasideDepth's rule: (second, Depth, held) after
+# each tick, t = 1..21, then scans.
 EXAMPLE_A = [
     (1, 4, 4), (2, 4, 4), (3, 34, 4), (4, 34, 34), (5, 34, 34), (6, 64, 34), (7, 64, 50),
     (8, 64, 50), (9, 79, 50), (10, 79, 50), (11, 79, 79), (12, 109, 79), (13, 109, 109),

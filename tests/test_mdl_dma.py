@@ -1,4 +1,4 @@
-"""MDLs, the page macros, retrieving a request's MDL, and DMA (kmdf-semantics.md §4.2, §10)."""
+"""MDLs, the page macros, retrieving a request's MDL, and DMA (fxrequestkm.cpp GetMdl, wdm.h)."""
 # ruff: noqa: F403, F405  (the tests use the DDI names exactly as a driver would)
 
 import pytest

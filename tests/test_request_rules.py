@@ -1,4 +1,4 @@
-"""The request and I/O-target rules of the KMDF source (issue 14 §3; kmdf-semantics.md §14).
+"""The request and I/O-target rules of the KMDF source.
 
 Paths are under src/framework/shared/ of microsoft/Windows-Driver-Frameworks.
 """
@@ -44,7 +44,7 @@ def recorder(calls, name):
     return routine
 
 
-# -- §3.1 / §3.2: a sent request's routine runs once, and completion clears "formatted" -------
+# -- a sent request's routine runs once, and completion clears "formatted" -------------------------
 def test_completion_clears_the_routine_a_second_send_runs_none():
     """FxRequestBase::CompleteSubmitted (core/fxrequestbase.cpp) calls the routine through
     ClearCompletionRoutine()/ClearCompletionContext() (inc/private/common/fxrequestbase.hpp),
@@ -90,7 +90,7 @@ def test_verifier_refuses_a_second_send_without_a_new_format():
     assert WdfRequestSend(request, target, None) is True
 
 
-# -- §3.3: Send…Synchronously replaces the driver's routine ------------------------------------
+# -- Send…Synchronously replaces the driver's routine ----------------------------------------------
 def test_send_synchronously_with_a_driver_request_loses_the_drivers_routine():
     """FxIoTarget::SubmitSync (targets/general/fxiotarget.cpp) sets _SyncCompletionRoutine over
     the driver's routine; only WdfRequestSend passes SubmitSyncCallCompletion, which keeps the
@@ -113,7 +113,7 @@ def test_send_synchronously_with_a_driver_request_loses_the_drivers_routine():
     assert calls == []
 
 
-# -- §3.4: WdfRequestFormatRequestUsingCurrentType ---------------------------------------------
+# -- WdfRequestFormatRequestUsingCurrentType -------------------------------------------------------
 def test_format_using_current_type_gives_no_format_params_and_keeps_earlier_references():
     """WdfRequestFormatRequestUsingCurrentType (core/fxrequestapi.cpp) only copies the stack
     location and sets the formatted mark: no request context, no release of an earlier
@@ -189,7 +189,7 @@ def test_send_and_forget_after_format_using_current_type_is_allowed():
     assert sent == [False, STATUS_INVALID_DEVICE_REQUEST]
 
 
-# -- §3.5: a user-mode IOCTL with no output buffer --------------------------------------------
+# -- a user-mode IOCTL with no output buffer -------------------------------------------------------
 @pytest.mark.parametrize("method_code", [IOCTL_BUFFERED, IOCTL_NEITHER])
 def test_ioctl_without_output_buffer_may_report_input_bytes(method_code):
     """FxRequest::VerifyCompleteInternal (core/fxrequest.cpp) validates Information against the
@@ -220,7 +220,7 @@ def test_ioctl_with_output_buffer_still_checks_the_length():
     assert (crash.value.code, *crash.value.parameters[:2]) == (0x10D, 0x6, 0x4)
 
 
-# -- §3.7: a refused SET_NEW_IRP reuse ---------------------------------------------------------
+# -- a refused SET_NEW_IRP reuse -------------------------------------------------------------------
 def test_refused_set_new_irp_reuse_has_released_the_format_and_cleared_the_routine():
     """FxRequest::Reuse (core/fxrequest.cpp) clears the completion routine (KMDF >= 1.9) and
     calls m_RequestContext->ReleaseAndRestore before it looks at the flags: on a queue request
@@ -252,7 +252,7 @@ def test_refused_set_new_irp_reuse_has_released_the_format_and_cleared_the_routi
     }
 
 
-# -- §3.8: zero-length METHOD_NEITHER from user mode -------------------------------------------
+# -- zero-length METHOD_NEITHER from user mode -----------------------------------------------------
 def test_zero_length_user_method_neither_is_buffer_too_small():
     """FxRequest::GetMemoryObject and GetDeviceControlOutputMemoryObject (core/fxrequest.cpp)
     test the zero length before the METHOD_NEITHER requestor-mode check: a zero-length user-mode
@@ -271,7 +271,7 @@ def test_zero_length_user_method_neither_is_buffer_too_small():
     assert seen == {"in": STATUS_INVALID_DEVICE_REQUEST, "out": STATUS_INVALID_DEVICE_REQUEST}
 
 
-# -- §3.9: framework-facility statuses at completion -------------------------------------------
+# -- framework-facility statuses at completion -----------------------------------------------------
 @pytest.mark.parametrize(
     "status, completed_with",
     [
@@ -309,7 +309,7 @@ def test_information_is_checked_against_the_drivers_status_not_the_mapped_one():
     assert crash.value.parameters[:2] == (0x6, 0x4)
 
 
-# -- §3.10: no PASSIVE_LEVEL Verifier check of its own in a synchronous WdfRequestSend ----------
+# -- no PASSIVE_LEVEL Verifier check of its own in a synchronous WdfRequestSend --------------------
 def test_synchronous_wdfrequestsend_has_no_verifier_irql_check():
     """WdfRequestSend (core/fxrequestapi.cpp) goes straight to FxIoTarget::SubmitSync
     (targets/general/fxiotarget.cpp) for WDF_REQUEST_SEND_OPTION_SYNCHRONOUS: no

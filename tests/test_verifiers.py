@@ -135,12 +135,12 @@ def test_driver_verifier_alone_special_pool_leak_check_and_fixed_depth_lists():
     """Driver Verifier without KMDF Verifier (a KMDF driver whose Parameters\\Wdf key says
     VerifierOn = 0).  The kernel's checks work: the driver's own freed allocation faults in
     special pool (0xD5), the leak at unload is 0xC4/0x62 (pool tracking), and lookaside lists are
-    held at Depth 0, MaximumDepth 0xFFFF (ExMinimumLookasideDepth 0, lookaside-depth.md §2).
-    KMDF's own checks are silent: FxVerifierCheckIrqlLevel returns STATUS_SUCCESS when
-    FxVerifierOn is off (fxverifier.h); the completed-request check is VerifyRequestIsNotCompleted
-    under FxVerifierIO (fxrequestkm.cpp, FxRequest::GetMdl), so the call goes on (and here reads
-    the freed IRP); FxMemoryObject::_Create embeds a small nonpaged buffer in the object's block
-    unless FxVerifierOn && FxPoolTrackingOn (fxmemoryobject.cpp)."""
+    held at Depth 0, MaximumDepth 0xFFFF (ExMinimumLookasideDepth 0, which
+    ExInitializeNPagedLookasideList reads). KMDF's own checks are silent: FxVerifierCheckIrqlLevel
+    returns STATUS_SUCCESS when FxVerifierOn is off (fxverifier.h); the completed-request check is
+    VerifyRequestIsNotCompleted under FxVerifierIO (fxrequestkm.cpp, FxRequest::GetMdl), so the call
+    goes on (and here reads the freed IRP); FxMemoryObject::_Create embeds a small nonpaged buffer
+    in the object's block unless FxVerifierOn && FxPoolTrackingOn (fxmemoryobject.cpp)."""
     assert _use_after_free_and_leak(Machine(**DRIVER_ONLY))[0] == 0xD5
     leak = Machine(**DRIVER_ONLY)
     with leak:

@@ -1,7 +1,7 @@
 """Virtual time costs no wall time per idle virtual second (issue 15, items 1 and 2).
 
-The balance-set manager wakes once a virtual second (KeBalanceSetManager's 1 s periodic timer,
-lookaside-depth.md §4.1); wdfkit runs those wake-ups one by one only while they can change
+The balance-set manager wakes once a virtual second (KeBalanceSetManager's 1 s periodic timer);
+wdfkit runs those wake-ups one by one only while they can change
 something, and skips idle stretches in one step (kernel/clock.py ``VirtualClock.every``,
 kernel/lookaside.py ``BalanceSetManager.idle``/``skip``).  The tests count the loop's calls of
 the tick (``Machine.balance_ticks.runs``) rather than timing it, so they cannot flake on a slow
@@ -33,7 +33,7 @@ def test_a_billion_idle_seconds_are_one_step():
 
 def test_a_list_settles_then_idle_seconds_are_skipped_with_their_rows():
     """A list with traffic ticks second by second until its Depth is back at 4 and its window
-    is scanned (lookaside-depth.md §4: A = 0 gives Depth − 10, floor 4); then the rest of the
+    is scanned (ExpComputeLookasideDepth: A = 0 gives Depth − 10, floor 4); then the rest of the
     billion seconds is one skip, and the ring holds the last HISTORY_ROWS seconds, as a tick
     would have written them (scans every third second, no traffic)."""
     machine = Machine(verifier=False)

@@ -43,7 +43,7 @@ class Phase:
             raise ValueError("Phase: pattern must be 'burst' or 'steady'")
 
 
-# lookaside-depth.md's worked example A: 50/s for 10 s, 500/s for 10 s, idle for 30 s.
+# Worked example A (tests/test_lookaside.py pins it): 50/s for 10 s, 500/s for 10 s, idle for 30 s.
 EXAMPLE_A = (Phase(50, 10), Phase(500, 10), Phase(0, 30))
 
 

@@ -5,7 +5,7 @@ UP adds ``AlignTo - 1`` first, which can wrap for a huge Length and give a resul
 Length: the caller must check for that.  AlignTo must be a power of two; like KMDF, wdfkit does
 not check, and a non-power-of-two gives a meaningless mask.
 
-Mirrors: wdfcore.h (KMDF 1.33); kmdf-semantics.md §8.
+Mirrors: wdfcore.h (KMDF 1.33): WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP.
 """
 
 from ..kernel.pointer import SIZE_T_MAX

@@ -54,8 +54,9 @@ def WdfDeviceCreate(machine, DeviceInit: WDFDEVICE_INIT, DeviceAttributes):
 
     Returns ``(status, Device)``.  The device's parent is the driver; it has a default I/O
     target, the driver below it.  STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier);
-    an attribute status (§1.0): an execution level and a synchronization scope are allowed, a
-    ParentObject is STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED; STATUS_INVALID_DEVICE_STATE when
+    an attribute status (FxValidateObjectAttributes): an execution level and a synchronization scope
+    are allowed, a ParentObject is STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED;
+    STATUS_INVALID_DEVICE_STATE when
     *DeviceInit* was used already.  Bug check 0x10D/0x4 for a NULL DeviceInit.
 
     Fidelity: fxdeviceapi.cpp (WdfDeviceCreate: FxVerifierCheckIrqlLevel at PASSIVE_LEVEL,

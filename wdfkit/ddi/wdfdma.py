@@ -1,8 +1,8 @@
 """wdfdmaenabler.h, wdfdmatransaction.h: DMA enablers and transactions.
 
 Mirrors: fxdmaenablerapi.cpp (WdfDmaEnablerCreate) and fxdmatransactionapi.cpp (Create,
-Initialize, InitializeUsingRequest, Execute, DmaCompleted, Release, GetBytesTransferred);
-kmdf-semantics.md §10.  Simplified: see wdfkit.fx.dma.
+Initialize, InitializeUsingRequest, Execute, DmaCompleted, Release, GetBytesTransferred).
+Simplified: see wdfkit.fx.dma.
 """
 
 from dataclasses import dataclass
@@ -119,7 +119,7 @@ def WdfDmaEnablerCreate(machine, Device, Config: WDF_DMA_ENABLER_CONFIG, Attribu
     """Create the device's DMA enabler: ``(status, DmaEnabler)``.
 
     STATUS_INFO_LENGTH_MISMATCH for a bad Config.Size; STATUS_INVALID_PARAMETER for an unknown
-    profile or a zero MaximumLength; an attribute status (§1.0);
+    profile or a zero MaximumLength; an attribute status (FxValidateObjectAttributes);
     STATUS_WDF_OBJECT_ATTRIBUTES_INVALID for a parent that is not under this device;
     STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (KMDF Verifier).
     Bug checks: 0x10D/0x4 for a NULL Config; 0x10D/0x5 for a bad Device, or a bad ParentObject
@@ -172,8 +172,8 @@ def WdfDmaEnablerGetMaximumLength(machine, DmaEnabler) -> int:
 def WdfDmaTransactionCreate(machine, DmaEnabler, Attributes):
     """Create a transaction, parented to the enabler: ``(status, DmaTransaction)``.
 
-    An attribute status (§1.0): STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED if the attributes
-    name a parent.
+    An attribute status (FxValidateObjectAttributes): STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED if
+    the attributes name a parent.
     Fidelity: fxdmatransactionapi.cpp (WdfDmaTransactionCreate: FxValidateObjectAttributes
     with FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED, then the profile's _Create, which commits the
     transaction under the enabler).

@@ -93,10 +93,10 @@ def WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(Config: WDF_IO_QUEUE_CONFIG, Dispatch
 def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, QueueAttributes):
     """Create a queue for *Device*: ``(status, Queue)``.
 
-    In KMDF's order: an attribute status (§1.0; an execution level and a synchronization scope
-    are allowed); STATUS_INFO_LENGTH_MISMATCH for a Config.Size that is neither the current
-    structure's nor that of version 1.9 or 1.7; STATUS_INVALID_DEVICE_REQUEST for a
-    ParentObject that is not the device or under it; STATUS_INVALID_PARAMETER for a bad
+    In KMDF's order: an attribute status (FxValidateObjectAttributes; an execution level and a
+    synchronization scope are allowed); STATUS_INFO_LENGTH_MISMATCH for a Config.Size that is
+    neither the current structure's nor that of version 1.9 or 1.7; STATUS_INVALID_DEVICE_REQUEST
+    for a ParentObject that is not the device or under it; STATUS_INVALID_PARAMETER for a bad
     dispatch type; STATUS_WDF_NO_CALLBACK for a sequential or parallel queue without any EvtIo…
     callback; STATUS_UNSUCCESSFUL for a second default queue (it is created, then deleted
     again).

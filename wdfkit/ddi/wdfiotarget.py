@@ -6,7 +6,7 @@ sends name buffers by WDF_MEMORY_DESCRIPTOR and release whatever they referenced
 
 Mirrors: fxiotargetapi.cpp (FxIoTargetFormatIo, FxIoTargetFormatIoctl, FxIoTargetSendIo,
 FxIoTargetSendIoctl), fxrequestbuffer.cpp (ValidateMemoryDescriptor), ifxmemory.hpp
-(ValidateMemoryOffsets); kmdf-semantics.md §2, §5.
+(ValidateMemoryOffsets), fxiotarget.cpp (SubmitLocked, SubmitSync).
 Simplified: the lower device is handed an MDL descriptor's buffer through the MDL's system
 mapping (the simulated lower device works on addresses, not on MDLs).
 """
@@ -212,7 +212,7 @@ def WdfIoTargetFormatRequestForInternalIoctl(
     )  # fmt: skip
 
 
-# -- synchronous sends (§5.6) ------------------------------------------------------------------
+# -- synchronous sends (FxIoTargetSendIo, FxIoTargetSendIoctl) -------------------------------------
 def _descriptor(machine, desc):
     """ValidateMemoryDescriptor: ``(status, (memory or None, (address, length), offset))``."""
     if desc is None:
@@ -338,11 +338,12 @@ def WdfIoTargetGetState(machine, IoTarget: WDFHANDLE) -> int:
 def WdfIoTargetCreate(machine, Device: WDFHANDLE, IoTargetAttributes):
     """Create a remote target, closed until WdfIoTargetOpen: ``(status, IoTarget)``.
 
-    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier); an attribute status (§1.0),
-    e.g. STATUS_INFO_LENGTH_MISMATCH for an uninitialised ``WDF_OBJECT_ATTRIBUTES()``;
-    STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is not *Device* or under it (the
-    parent defaults to the device); STATUS_DELETE_PENDING; STATUS_INSUFFICIENT_RESOURCES.
-    Bug check 0x10D/0x5 for a bad Device, or a bad ParentObject once the attributes are valid.
+    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (Verifier); an attribute status
+    (FxValidateObjectAttributes), e.g. STATUS_INFO_LENGTH_MISMATCH for an uninitialised
+    ``WDF_OBJECT_ATTRIBUTES()``; STATUS_INVALID_DEVICE_REQUEST for a ParentObject that is not
+    *Device* or under it (the parent defaults to the device); STATUS_DELETE_PENDING;
+    STATUS_INSUFFICIENT_RESOURCES. Bug check 0x10D/0x5 for a bad Device, or a bad ParentObject once
+    the attributes are valid.
 
     Fidelity: fxiotargetapi.cpp (WdfIoTargetCreate: the device handle, FxVerifierCheckIrqlLevel
     at PASSIVE_LEVEL, FxValidateObjectAttributes with no options), fxiotargetremote.cpp

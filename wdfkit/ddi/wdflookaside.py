@@ -1,6 +1,6 @@
 """wdfmemory.h's lookaside DDIs: WdfLookasideListCreate and WdfMemoryCreateFromLookaside.
 
-Mirrors: fxlookasidelistapi.cpp; kmdf-semantics.md §1.7, §3.
+Mirrors: fxlookasidelistapi.cpp, fxlookasidelist.cpp, fxmemorybufferfromlookaside.cpp.
 """
 
 from ..fx.handles import FX_TYPE_LOOKASIDE, WDFHANDLE, get_object
@@ -38,15 +38,15 @@ def WdfLookasideListCreate(
 
     Returns:
         ``(status, Lookaside)``.  STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero size; an
-        attribute status (§1.0); for a paged list with KMDF Verifier on above PASSIVE_LEVEL,
-        STATUS_INVALID_DEVICE_REQUEST; for a paged list whose two ParentObjects belong to
-        different devices, STATUS_INVALID_PARAMETER; STATUS_INSUFFICIENT_RESOURCES.
+        attribute status (FxValidateObjectAttributes); for a paged list with KMDF Verifier on above
+        PASSIVE_LEVEL, STATUS_INVALID_DEVICE_REQUEST; for a paged list whose two ParentObjects
+        belong to different devices, STATUS_INVALID_PARAMETER; STATUS_INSUFFICIENT_RESOURCES.
 
     Bug checks: 0x10D/0x5 for a bad ParentObject: first the LookasideAttributes' (when their
     Size is right), or else the MemoryAttributes'; for a paged list both are looked up after
     validation.  A non-paged list looks at no other MemoryAttributes parent until
     WdfMemoryCreateFromLookaside commits a memory object under it.
-    Fidelity: kmdf-semantics.md §3.1; fxlookasidelistapi.cpp (WdfLookasideListCreate: the
+    Fidelity: fxlookasidelistapi.cpp (WdfLookasideListCreate: the
     parent handle of LookasideAttributes, else of MemoryAttributes, when
     FxValidateObjectAttributesForParentHandle succeeds; BufferSize == 0;
     FxValidateObjectAttributes with no options on both; for paged pool the IRQL and
@@ -108,7 +108,7 @@ def WdfMemoryCreateFromLookaside(machine, Lookaside: WDFHANDLE):
     Bug checks: 0x10D/0x5 for a bad or stale handle (a list already freed), and for a bad
     ParentObject in the list's MemoryAttributes (Commit looks it up, after the allocation).  A
     paged list above APC_LEVEL bug-checks only when the allocation misses and reaches pool.
-    Fidelity: kmdf-semantics.md §1.7; fxlookasidelistapi.cpp (WdfMemoryCreateFromLookaside:
+    Fidelity: fxlookasidelistapi.cpp (WdfMemoryCreateFromLookaside:
     FxLookasideList::Allocate, then Commit with the list's copy of MemoryAttributes).
     """
     lookaside = get_object(machine, Lookaside, FX_TYPE_LOOKASIDE, "Lookaside")

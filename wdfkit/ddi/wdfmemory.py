@@ -1,6 +1,7 @@
 """wdfmemory.h: creating memory objects, reaching their buffers, copying safely.
 
-Mirrors: fxmemorybufferapi.cpp and fxmemorybufferpreallocatedapi.cpp; kmdf-semantics.md §1, §2.
+Mirrors: fxmemorybufferapi.cpp and fxmemorybufferpreallocatedapi.cpp; wdfmemory.h
+(WDF_MEMORY_DESCRIPTOR) and fxrequestbuffer.cpp (FxRequestBuffer::ValidateMemoryDescriptor).
 """
 
 from dataclasses import dataclass, field
@@ -53,12 +54,12 @@ def WdfMemoryCreate(
 
     Returns:
         ``(status, Memory, Buffer)``.  STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero size;
-        an attribute status (§1.0); STATUS_INVALID_DEVICE_REQUEST above the IRQL limit (KMDF
-        Verifier); STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
+        an attribute status (FxValidateObjectAttributes); STATUS_INVALID_DEVICE_REQUEST above the
+        IRQL limit (KMDF Verifier); STATUS_INSUFFICIENT_RESOURCES when pool is exhausted.
 
     Bug checks: 0x10D/0x5 for a bad ParentObject handle, checked first when the attributes'
     Size is right.
-    Fidelity: kmdf-semantics.md §1.1; fxmemorybufferapi.cpp (WdfMemoryCreate: the parent
+    Fidelity: fxmemorybufferapi.cpp (WdfMemoryCreate: the parent
     handle when FxValidateObjectAttributesForParentHandle succeeds, the IRQL, BufferSize == 0,
     FxValidateObjectAttributes with no options, FxMemoryObject::_Create, Commit).
 
@@ -103,7 +104,7 @@ def WdfMemoryCreatePreallocated(
     Bug checks: 0x10D/0x5 for a bad ParentObject, checked first when the attributes' Size is
     right; 0x10D/0x4 for a NULL *Buffer* (the docs say STATUS_INVALID_PARAMETER; the source
     bug-checks, and wdfkit follows the source).
-    Fidelity: kmdf-semantics.md §1.2; fxmemorybufferpreallocatedapi.cpp
+    Fidelity: fxmemorybufferpreallocatedapi.cpp
     (WdfMemoryCreatePreallocated: the parent handle when
     FxValidateObjectAttributesForParentHandle succeeds, Buffer, BufferSize == 0,
     FxValidateObjectAttributes with no options, then Commit).
@@ -132,7 +133,8 @@ def WdfMemoryAssignBuffer(machine, Memory: WDFHANDLE, Buffer: PVOID, BufferSize:
     Returns: STATUS_SUCCESS, or STATUS_INVALID_PARAMETER for a zero size.
     Bug checks: 0x10D/0x5 with P3 = 0x1022 when *Memory* is not from
     WdfMemoryCreatePreallocated; 0x10D/0x4 for a NULL *Buffer*.
-    Fidelity: kmdf-semantics.md §1.3.
+    Fidelity: fxmemorybufferpreallocatedapi.cpp (WdfMemoryAssignBuffer);
+    fxmemorybufferpreallocated.cpp (QueryInterface answers only FX_TYPE_MEMORY_PREALLOCATED).
     """
     memory = get_object(machine, Memory, FX_TYPE_MEMORY_PREALLOCATED, "Memory")
     buffer = pointer("Buffer", Buffer, machine)
@@ -149,7 +151,7 @@ def WdfMemoryAssignBuffer(machine, Memory: WDFHANDLE, Buffer: PVOID, BufferSize:
 def WdfMemoryGetBuffer(machine, Memory: WDFHANDLE):
     """The buffer of any memory object and its size: ``(Buffer, BufferSize)``.  No status.
 
-    Bug checks: 0x10D/0x5 for a bad handle.  Fidelity: kmdf-semantics.md §1.4.
+    Bug checks: 0x10D/0x5 for a bad handle.  Fidelity: fxmemorybufferapi.cpp (WdfMemoryGetBuffer).
     """
     memory = get_object(machine, Memory, IFX_TYPE_MEMORY, "Memory")
     return memory.pointer(), memory.size
@@ -176,7 +178,8 @@ def WdfMemoryCopyToBuffer(
     Returns: STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a zero count;
     STATUS_BUFFER_TOO_SMALL when offset or count run past the object's buffer.
     Bug checks: 0x10D/0x4 for a NULL *Buffer*; 0x10D/0x5 for a bad handle.
-    Fidelity: kmdf-semantics.md §1.5.
+    Fidelity: fxmemorybufferapi.cpp (WdfMemoryCopyToBuffer); fxmemoryobject.cpp
+    (IFxMemory::CopyToPtr, _CopyPtrToPtr).
     """
     memory = get_object(machine, SourceMemory, IFX_TYPE_MEMORY, "SourceMemory")
     offset = size_t("SourceOffset", SourceOffset)
@@ -210,7 +213,8 @@ def WdfMemoryCopyFromBuffer(
     INVALID_BUFFER_SIZE for the offset too; only for an over-long count do they say
     BUFFER_TOO_SMALL, where the source returns INVALID_BUFFER_SIZE (the source wins).
     Bug checks: 0x10D/0x4 for a NULL *Buffer*; 0x10D/0x5 for a bad handle.
-    Fidelity: kmdf-semantics.md §1.6.
+    Fidelity: fxmemorybufferapi.cpp (WdfMemoryCopyFromBuffer); fxmemoryobject.cpp
+    (IFxMemory::CopyFromPtr, _CopyPtrToPtr).
     """
     memory = get_object(machine, DestinationMemory, IFX_TYPE_MEMORY, "DestinationMemory")
     offset = size_t("DestinationOffset", DestinationOffset)
@@ -229,7 +233,7 @@ def WdfMemoryCopyFromBuffer(
     return memory.copy_from(offset, data_in, count)
 
 
-# -- WDF_MEMORY_DESCRIPTOR: how a buffer is named to an I/O target (§2) ----------------------
+# -- WDF_MEMORY_DESCRIPTOR: how a buffer is named to an I/O target (wdfmemory.h) -------------------
 WdfMemoryDescriptorTypeInvalid = 0
 WdfMemoryDescriptorTypeBuffer = 1
 WdfMemoryDescriptorTypeMdl = 2

@@ -1,7 +1,7 @@
 """wdfobject.h: object attributes, contexts, references, deletion, general objects.
 
 Mirrors: fxobjectapi.cpp (WdfObjectDelete, WdfObjectReference/DereferenceActual,
-WdfObjectGetTypedContextWorker, WdfObjectCreate); kmdf-semantics.md §6.3 and §7.
+WdfObjectGetTypedContextWorker, WdfObjectCreate); fxobject.cpp, fxobjectstatemachine.cpp.
 """
 
 from dataclasses import dataclass
@@ -220,13 +220,13 @@ def WdfObjectCreate(machine, Attributes: WDF_OBJECT_ATTRIBUTES | None):
         Attributes: optional attributes (parent, callbacks, context).
 
     Returns:
-        ``(status, Object)``.  STATUS_SUCCESS; an attribute status (§1.0; an execution level is
-        allowed here); STATUS_DELETE_PENDING if the parent is being deleted;
+        ``(status, Object)``.  STATUS_SUCCESS; an attribute status (FxValidateObjectAttributes; an
+        execution level is allowed here); STATUS_DELETE_PENDING if the parent is being deleted;
         STATUS_INSUFFICIENT_RESOURCES.
 
     Bug checks: 0x10D/0x5 for a bad ParentObject, checked first when the attributes' Size is
     right (with a wrong Size: STATUS_INFO_LENGTH_MISMATCH).
-    Fidelity: kmdf-semantics.md §7 (default parent: the driver); fxuserobjectapi.cpp
+    Fidelity: fxobject.cpp (FxObject::Commit: the default parent is the driver); fxuserobjectapi.cpp
     (WdfObjectCreate: the parent handle when FxValidateObjectAttributesForParentHandle
     succeeds, FxValidateObjectAttributes with FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     FxUserObject::_Create and Commit).
@@ -255,7 +255,8 @@ def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
     gives up after ``Machine.HANG_LIMIT`` with STATUS_PENDING).  Complete it instead.
 
     Bug checks: 0x10D / WDF_INVALID_HANDLE (0x5) for a NULL, stale or non-object handle.
-    Fidelity: kmdf-semantics.md §1.8, §6.3, §7.
+    Fidelity: fxobjectapi.cpp (WdfObjectDelete); fxobjectstatemachine.cpp (DeleteObject);
+    fxobject.cpp (~FxObject); fxhandle.h (FxObjectHandleGetPtr).
     """
     obj = get_object(machine, Object, FX_TYPE_OBJECT, "Object")
     if obj.no_delete_ddi:

@@ -1,7 +1,7 @@
 """wdfrequest.h: a request's memory, its completion, and requests the driver creates and reuses.
 
 Mirrors: fxrequestapi.cpp (Retrieve*, Complete*, GetParameters, Create, Reuse, Send,
-SetCompletionRoutine); kmdf-semantics.md §4–6.
+SetCompletionRoutine); fxrequest.cpp (FxRequest::CompleteInternal, FxRequest::Reuse).
 """
 
 from dataclasses import dataclass, field
@@ -71,7 +71,7 @@ def _request(machine, handle) -> FxRequest:
     return get_object(machine, handle, FX_TYPE_REQUEST, "Request")
 
 
-# -- the request's own memory (§4.2) ---------------------------------------------------------
+# -- the request's own memory (FxRequest::GetMemoryObject) -----------------------------------------
 @ddi
 def WdfRequestRetrieveInputMemory(machine, Request: WDFHANDLE):
     """The request's input buffer as a WDFMEMORY: ``(status, Memory)``.
@@ -100,7 +100,7 @@ def WdfRequestRetrieveInputWdmMdl(machine, Request: WDFHANDLE):
     Buffered I/O (and an IOCTL's input): an MDL the framework builds for the system buffer and
     frees at completion.  Direct I/O write: the I/O manager's MDL.  STATUS_INVALID_DEVICE_REQUEST
     for a read, METHOD_NEITHER or neither I/O; STATUS_BUFFER_TOO_SMALL for no buffer.
-    Fidelity: kmdf-semantics.md §4.2 (FxRequest::GetMdl).
+    Fidelity: fxrequestkm.cpp (FxRequest::GetMdl).
     """
     request = _request(machine, Request)
     return request.wdm_mdl("input")
@@ -113,7 +113,7 @@ def WdfRequestRetrieveOutputWdmMdl(machine, Request: WDFHANDLE):
     Direct I/O read, METHOD_IN_DIRECT / METHOD_OUT_DIRECT IOCTL: the I/O manager's MDL (not yet
     mapped).  Buffered: an MDL built for the system buffer.  STATUS_INVALID_DEVICE_REQUEST for a
     write, METHOD_NEITHER or neither I/O; STATUS_BUFFER_TOO_SMALL for no buffer.
-    Fidelity: kmdf-semantics.md §4.2 (GetMdl, GetDeviceControlOutputMdl).
+    Fidelity: fxrequestkm.cpp (FxRequest::GetMdl, GetDeviceControlOutputMdl).
     """
     request = _request(machine, Request)
     return request.wdm_mdl("output")
@@ -231,7 +231,7 @@ def WdfRequestGetParameters(machine, Request: WDFHANDLE, Parameters: WDF_REQUEST
     )
 
 
-# -- completion (§4.3) -------------------------------------------------------------------------
+# -- completion (FxRequest::CompleteInternal) ------------------------------------------------------
 @ddi
 def WdfRequestComplete(machine, Request: WDFHANDLE, Status: int) -> None:
     """Complete a request the driver owns; its handle, memory handles and buffers die here.
@@ -280,14 +280,14 @@ def _ntstatus(value) -> NTSTATUS:
     return NTSTATUS(value)
 
 
-# -- driver-created requests and reuse (§6) ----------------------------------------------------
+# -- driver-created requests and reuse (FxRequest::_Create, FxRequest::Reuse) ----------------------
 @ddi
 def WdfRequestCreate(machine, RequestAttributes: WDF_OBJECT_ATTRIBUTES | None, IoTarget):
     """Create a request to send to a target: ``(status, Request)``.
 
     The parent defaults to the driver.  Delete it with WdfObjectDelete; never complete it.
-    An attribute status (§1.0); STATUS_INVALID_DEVICE_STATE for an *IoTarget* that is closed
-    (a remote target never opened, or closed again); STATUS_DELETE_PENDING;
+    An attribute status (FxValidateObjectAttributes); STATUS_INVALID_DEVICE_STATE for an *IoTarget*
+    that is closed (a remote target never opened, or closed again); STATUS_DELETE_PENDING;
     STATUS_INSUFFICIENT_RESOURCES.
     Bug checks: 0x10D/0x5 for a bad IoTarget; for a bad ParentObject, first thing when
     *IoTarget* is NULL, else once the attributes are valid (FxObject::Commit).
@@ -394,7 +394,7 @@ def WdfRequestFormatRequestUsingCurrentType(machine, Request: WDFHANDLE) -> None
     _request(machine, Request).format_using_current_type()
 
 
-# -- sending (§5.5) ----------------------------------------------------------------------------
+# -- sending (FxIoTarget::SubmitLocked, SubmitSync) ------------------------------------------------
 # WDF_REQUEST_SEND_OPTIONS_FLAGS
 WDF_REQUEST_SEND_OPTION_TIMEOUT = 0x1
 WDF_REQUEST_SEND_OPTION_SYNCHRONOUS = 0x2

@@ -2,7 +2,7 @@
 
 Mirrors: ExAllocatePoolWithTag, ExAllocatePool2, ExFreePoolWithTag, ExFreePool, KeRaiseIrql,
 KeLowerIrql, KeGetCurrentIrql, RtlCopyMemory, RtlZeroMemory, RtlFillMemory, RtlCompareMemory;
-CTL_CODE and its FILE_* arguments (devioctl.h, which wdm.h includes); kmdf-semantics.md §9.
+CTL_CODE and its FILE_* arguments (devioctl.h, which wdm.h includes).
 Simplified: IRQL 0 to 2 only; POOL_FLAG_RAISE_ON_FAILURE and quota charging are not modelled.
 
 The kernel's own structures and numbers (IRQLs, pool types, IRP major functions, transfer

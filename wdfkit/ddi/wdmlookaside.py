@@ -1,7 +1,9 @@
 """wdm.h's lookaside lists: what a WDM driver calls, and what a WDFLOOKASIDE uses underneath.
 
 Mirrors: ExInitialize/ExDelete(N)PagedLookasideList and the inline ExAllocateFrom…/ExFreeTo…
-routines; lookaside-depth.md §2, §3, §6.
+routines, as fxnpagedlookasidelistkm.cpp calls them (Allocate and Free NULL, Depth 0);
+Microsoft's page "Using Lookaside Lists":
+https://learn.microsoft.com/windows-hardware/drivers/kernel/using-lookaside-lists.
 Simplified: custom Allocate/Free routines are not modelled (pass None, as KMDF does); the
 Depth argument is ignored, as Windows ignores it; an Entry that is not a live pool block is
 refused the way a pool free would refuse it, where Windows would push it blindly.

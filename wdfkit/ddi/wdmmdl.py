@@ -3,7 +3,7 @@
 Mirrors: IoAllocateMdl, IoFreeMdl, MmInitializeMdl, MmSizeOfMdl, MmBuildMdlForNonPagedPool,
 MmGetMdlVirtualAddress, MmGetMdlByteCount, MmGetMdlByteOffset, MmGetMdlPfnArray,
 MmGetSystemAddressForMdlSafe, PAGE_SIZE, BYTE_OFFSET, PAGE_ALIGN,
-ADDRESS_AND_SIZE_TO_SPAN_PAGES, BYTES_TO_PAGES, ROUND_TO_PAGES; kmdf-semantics.md §10.
+ADDRESS_AND_SIZE_TO_SPAN_PAGES, BYTES_TO_PAGES, ROUND_TO_PAGES, as wdm.h defines them.
 Simplified: see wdfkit.kernel.mdl.  An MDL pointer that is NULL or freed is read like any
 other bad pointer: the access faults (0x50) at the address of the field the macro reads
 (MmGetMdlByteCount: MDL + 0x28), as the compiled macro's load would.

@@ -11,8 +11,7 @@ transfer, the driver calls ``DmaCompleted``; the framework stages the next trans
 the transaction is done.
 
 Mirrors: fxdmaenabler.cpp, fxdmatransactionbase.cpp (Initialize, Execute, DmaCompleted,
-ReleaseForReuse), fxdmatransactionscattergather.cpp / fxdmatransactionpacket.cpp (staging);
-kmdf-semantics.md §10.
+ReleaseForReuse), fxdmatransactionscattergather.cpp / fxdmatransactionpacket.cpp (staging).
 Simplified: no adapter objects, map registers or common buffers; the system profiles are not
 modelled; a packet transfer is one physically contiguous piece (the HAL could stretch it with
 map registers); EvtProgramDma's return value is not interpreted.

@@ -24,8 +24,8 @@ Mirrors: fxobject.hpp (FxHandleFlags, FxHandleValueMask, _ToHandle, _GetObjectFr
 fxrequest.hpp (GetMemoryHandle), fxhandle.h (FxObjectHandleGetPtr), handleapi.cpp, fxtypes.h.
 Simplified, where KMDF is undefined (it keeps no handle table and checks no state):
 
-* a stale handle (its object freed) is always caught: 0x10D/0x5, as kmdf-semantics.md §6.3
-  recommends;
+* a stale handle (its object freed) is always caught: 0x10D/0x5, the bug check the
+  DDI reference pages promise for an invalid object handle;
 * a handle whose bit 0 is wrong — set on a plain object's handle (KMDF would read the first two
   bytes of the object as an offset and land on a wild pointer) or cleared on a request memory's
   handle (KMDF would take the offset field for an object) — is caught the same way.

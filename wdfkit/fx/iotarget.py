@@ -12,7 +12,7 @@ in place: only reformatting, reuse, completion or deletion release them.
 
 Mirrors: fxiotarget.cpp (SubmitLocked, SubmitSync, CompleteRequest), fxrequestbase.cpp
 (CompleteSubmitted), fxiotargetremote.cpp (FxIoTargetRemote::_Create), fxdevicebase.cpp
-(AllocateTarget), fxiotargetapi.cpp; kmdf-semantics.md §5.
+(AllocateTarget), fxiotargetapi.cpp.
 The completion routine runs once: CompleteSubmitted calls it through ClearCompletionRoutine(),
 and under Verifier clears the formatted mark (a send without a new format is then refused,
 VerifySubmitLocked).  A synchronous ``WdfRequestSend`` still calls the driver's routine (SubmitSync

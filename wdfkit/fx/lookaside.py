@@ -14,7 +14,8 @@ blocks freed) when the last buffer is deleted.  A memory object's parent comes f
 MemoryAttributes, else it is the driver — never the list.
 
 Mirrors: fxlookasidelistapi.cpp, fxnpagedlookasidelist(km).cpp, fxpagedlookasidelist.cpp,
-fxmemorybufferfromlookaside.cpp; kmdf-semantics.md §3, lookaside-depth.md §7.
+fxmemorybufferfromlookaside.cpp, fxglobalskm.h (FxAllocateFromNPagedLookasideList,
+FxFreeToNPagedLookasideList).
 Simplified: object header sizes are representative; context memory is not counted in entries.
 """
 

@@ -12,7 +12,7 @@ where the buffer came from:
   elsewhere with ``WdfMemoryAssignBuffer``.
 
 Mirrors: fxmemoryobject.cpp (FxMemoryObject::_Create, _CopyPtrToPtr), fxmemorybuffer.cpp,
-fxmemorybufferfrompool.cpp, fxmemorybufferpreallocated.cpp; kmdf-semantics.md §1.
+fxmemorybufferfrompool.cpp, fxmemorybufferpreallocated.cpp, fxmemorybufferapi.cpp.
 Simplified: object header sizes are representative, not measured.
 """
 

@@ -23,7 +23,8 @@ gets STATUS_DELETE_PENDING (FxObject::AddChildObjectInternal, AddContext, fxobje
 the type's own Dispose already did stays done (an I/O target is closed by FxIoTarget::Dispose;
 memory objects and lookaside lists have no Dispose), and a second ``WdfObjectDelete`` is
 ignored.  When the last reference goes the object is destroyed and freed; its handle is then
-stale — undefined in KMDF, 0x10D/0x5 in wdfkit (§6.3).
+stale — undefined in KMDF (fxhandle.h, FxObjectHandleGetPtr: no handle table), 0x10D/0x5 in
+wdfkit.
 
 Every object is created in two halves, as KMDF's ``*api.cpp`` do it: *constructed* (its pool
 allocated and the C++ object built there) and then *committed* (``FxObject::Commit``: the
@@ -34,7 +35,7 @@ States (``FxObjectState`` names, as the IFR log prints them):
 ``FxObjectStateCreated`` → ``FxObjectStateDisposed`` (cleaned up with its parent) →
 ``FxObjectStateDeletedAndDisposed`` (deleted, maybe still referenced) → ``FxObjectStateDestroyed``.
 
-Mirrors: fxobject.cpp, fxobjectstatemachine.cpp, fxtagtracker.cpp; kmdf-semantics.md §7.
+Mirrors: fxobject.cpp, fxobjectstatemachine.cpp, fxtagtracker.cpp.
 Simplified: one thread, so the intermediate states KMDF uses to resolve races
 (DisposingEarly, DeferedDisposing, …) are never visible; the tag tracker keeps counts per tag,
 not stack traces.
@@ -192,7 +193,7 @@ class FxObject:
     def _touched_after_free(self) -> None:
         """A reference taken through a handle whose object was freed meanwhile (a driver bug:
         it deleted the object and kept using the handle).  With Driver Verifier the freed block
-        faults on the write (0x50); without it, the stale handle gets the 0x10D/0x5 of §6.3."""
+        faults on the write (0x50); without it, the stale handle gets wdfkit's 0x10D/0x5."""
         self.machine.pool.check_access(self.address, 8, write=True)
         raise invalid_handle(
             self.machine, self.handle.value, self.TYPE, f"{self.handle!r} was already freed"

@@ -19,7 +19,7 @@ routine runs once: completion clears it (``FxRequestBase::CompleteSubmitted`` ca
 
 Mirrors: fxrequest.cpp (CompleteInternal, Reuse, GetMemoryObject), fxrequestbase.cpp,
 fxrequestsystembuffer.cpp / fxrequestoutputbuffer.cpp (flags, AddRef → AddIrpReference),
-fxrequestcontext.cpp (StoreAndReferenceMemory, ReleaseAndRestore); kmdf-semantics.md §4–6.
+fxrequestcontext.cpp (StoreAndReferenceMemory, ReleaseAndRestore).
 Simplified: no cancellation routines, no requeueing, one queue per device.
 """
 
@@ -117,7 +117,7 @@ class FxRequestMemory(FxMemoryObject):
     TYPE = FX_TYPE_REQUEST_MEMORY
     kind = "request"
     owns_buffer = False
-    no_delete_ddi = True  # KMDF has no guard here; wdfkit refuses the delete (§6.3)
+    no_delete_ddi = True  # KMDF has no guard (WdfObjectDelete); wdfkit refuses
 
     def __init__(self, request: "FxRequest", which: str, address, size: int, read_only: bool):
         machine = self.machine = request.machine
@@ -491,7 +491,7 @@ class FxRequest(FxObject):
 
     # -- completion ------------------------------------------------------------------------
     def complete(self, status: int, information: int | None = None) -> None:
-        """FxRequest::CompleteInternal, step by step as kmdf-semantics.md §4.3 lists them."""
+        """FxRequest::CompleteInternal (fxrequest.cpp), step by step."""
         machine, irp = self.machine, self.irp
         if not self.owned or self.completed:
             why = "created by the driver" if self.queue is None else "already completed"

@@ -6,7 +6,7 @@ a NULL where a pointer is required, and — with KMDF Verifier on — refuses a 
 IRQL the DDI allows.
 
 Mirrors: fxvalidatefunctions.cpp (FxValidateObjectAttributes), fxverifierbugcheck.cpp
-(FxVerifierNullBugCheck), fxverifier.h (FxVerifierCheckIrqlLevel); kmdf-semantics.md §1.0.
+(FxVerifierNullBugCheck), fxverifier.h (FxVerifierCheckIrqlLevel).
 Simplified: the context-type checks look at the Python context class, not at C sizes.
 """
 

@@ -319,7 +319,7 @@ class Irp:
         Direct I/O and a kernel caller's METHOD_NEITHER buffer are the caller's own memory,
         so it sees every byte written, whatever the status.
         Mirrors: IopCompleteRequest's buffered-I/O step (IRP_BUFFERED_IO with
-        IRP_INPUT_OPERATION, ``!NT_ERROR(Irp->IoStatus.Status)``); kmdf-semantics.md §14.
+        IRP_INPUT_OPERATION, ``!NT_ERROR(Irp->IoStatus.Status)``).
         Simplified: the copy is capped at the caller's buffer length; Windows trusts
         ``Information`` (KMDF Verifier checks it against the buffer at completion).
         IopCompleteRequest also skips the copy for the removable-media warning

@@ -18,15 +18,15 @@ held until allocations drain them or the list is deleted.
 
 Mirrors: GENERAL_LOOKASIDE, ExAllocateFrom/ExFreeTo(N)PagedLookasideList, ExpScanGeneral-
 LookasideList + ExpComputeLookasideDepth, KeBalanceSetManager's 1 s period and its three-slot
-cycle; lookaside-depth.md.  With Driver Verifier on (``machine.driver_verifier``; KMDF Verifier
-plays no part), lists start at Depth 0 and are never re-tuned (every allocation and free goes to
-pool): Driver Verifier sets ExMinimumLookasideDepth to 0 and ExInitializeNPagedLookasideList
-then starts a list at Depth 0 with MaximumDepth 0xFFFF, which the scanner skips
-(lookaside-depth.md §2; public Windows 10/11 decompilations show Driver Verifier's start-up,
-VfInitSystemNoRebootNeeded, calling ExDisableAllLookasideLists, which does this and marks the
-lists that already exist).  wdfkit holds the lists of the driver Driver Verifier verifies this
-way; whether a real machine does it to every list, in every Driver Verifier set-up, is not
-established.
+cycle (Microsoft's page "Using Lookaside Lists" states only the contract).  With Driver Verifier on
+(``machine.driver_verifier``; KMDF Verifier plays no part), lists start at Depth 0 and are never
+re-tuned (every allocation and free goes to pool): Driver Verifier sets ExMinimumLookasideDepth to 0
+and ExInitializeNPagedLookasideList then starts a list at Depth 0 with MaximumDepth 0xFFFF, which
+the scanner skips (public Windows 10/11 decompilations show Driver
+Verifier's start-up, VfInitSystemNoRebootNeeded, calling ExDisableAllLookasideLists, which does this
+and marks the lists that already exist).  wdfkit holds the lists of the driver Driver Verifier
+verifies this way; whether a real machine does it to every list, in every Driver Verifier set-up, is
+not established.
 Simplified: one processor, so ``held`` never overshoots Depth; system lists are not simulated.
 """
 
@@ -56,7 +56,7 @@ class LookasideList:
     """
 
     def __init__(self, machine, pool_type: int, size: int, tag: int, owner: str, name: str) -> None:
-        verifier = machine.driver_verifier  # ExMinimumLookasideDepth 0: lookaside-depth.md §2
+        verifier = machine.driver_verifier  # ExMinimumLookasideDepth 0
         self.pool = machine.pool
         self._scanner = machine.balance
         self.paged = base_is_paged(pool_type)
@@ -155,10 +155,10 @@ class BalanceSetManager:
     """KeBalanceSetManager's lookaside work: one tick per virtual second.
 
     *first_slot* is the group the first tick (t = 1 s) scans; the default 1 (paged lists) makes
-    nonpaged lists scan at t = 3, 6, 9 … — the phase of lookaside-depth.md's worked example.  The
-    real phase depends on when the list was created and no driver can see it.  *every_second* is
-    a teaching mode that is NOT what Windows does: every list is scanned every tick with a
-    one-second window (threshold 25).
+    nonpaged lists scan at t = 3, 6, 9 … — the phase of the worked example in
+    tests/test_lookaside.py.  The real phase depends on when the list was created and no driver can
+    see it.  *every_second* is a teaching mode that is NOT what Windows does: every list is scanned
+    every tick with a one-second window (threshold 25).
 
     Idle seconds cost nothing: when no list has had traffic since the last tick and a scan of
     every list would leave it as it is (its window already scanned, Depth at the floor of 4 or
@@ -211,7 +211,7 @@ class BalanceSetManager:
 
         True when no list has had an allocation or free since the last tick (so its row's
         counts are all 0 and its peak is what is in use), and a scan now would find an empty
-        window and leave Depth where it is (lookaside-depth.md §4: A = 0 gives Depth − 10, never
+        window and leave Depth where it is (ExpComputeLookasideDepth: A = 0 gives Depth − 10, never
         below 4; a fixed-depth list is skipped).  Then every later tick until the next traffic
         is the same, which is what lets :meth:`skip` jump.
         """

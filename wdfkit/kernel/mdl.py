@@ -19,7 +19,7 @@ field's address, e.g. MmGetMdlByteCount at MDL + 0x28.
 
 Mirrors: the MDL structure and MDL_* flags of wdm.h, the page macros, MmInitializeMdl,
 MmProbeAndLockPages's flags (MDL_WRITE_OPERATION unless IoReadAccess), IoAllocateMdl/IoFreeMdl,
-MmBuildMdlForNonPagedPool, MmGetSystemAddressForMdlSafe; kmdf-semantics.md §10.
+MmBuildMdlForNonPagedPool, MmGetSystemAddressForMdlSafe.
 Simplified: pages of an application buffer are "locked" by the I/O manager only (no
 MmProbeAndLockPages); a second system mapping of pages is not made, the simulator can map only
 pages it already maps (nonpaged pool, or a direct-I/O buffer's reserved mapping).

@@ -7,7 +7,7 @@ IRQL; paged pool may be paged out and needs IRQL ≤ APC_LEVEL.  Every block car
 overrun lands in the neighbour's header; a page or more gets whole pages of its own.
 
 Mirrors: ExAllocatePoolWithTag / ExFreePoolWithTag and the bug checks of the debugger reference
-(BAD_POOL_CALLER 0xC2, DRIVER_VERIFIER_DETECTED_VIOLATION 0xC4); kmdf-semantics.md §9.
+(BAD_POOL_CALLER 0xC2, DRIVER_VERIFIER_DETECTED_VIOLATION 0xC4).
 Simplified: addresses are never reused; a page whose blocks are all freed is unmapped (so a
 stale pointer into it faults, as Driver Verifier's special pool makes it); with Driver Verifier
 on, any freed block faults when touched: 0xD5 for the driver's own allocations (special pool),
