@@ -46,3 +46,29 @@ def test_every_lesson_has_the_seven_parts():
             "## Summary",
         ):
             assert heading in text, f"{path.name} lacks {heading}"
+
+
+LINE_LENGTH = 100
+"""The widest line a notebook cell shows at 1400 px without wrapping or cutting it."""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_lines_fit_the_cell(path):
+    """No code line and no stored text output line (stream text or text/plain) is wider than
+    LINE_LENGTH characters: a wider line is cut at the cell's edge or wrapped mid-word."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    too_long = []
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        texts = [("code", "".join(cell["source"]))]
+        for output in cell["outputs"]:
+            texts.append(("output", "".join(output.get("text", ""))))
+            texts.append(("output", "".join(output.get("data", {}).get("text/plain", ""))))
+        for kind, text in texts:
+            too_long += [
+                f"{path.name} cell {index} {kind} line of {len(line)} characters: {line}"
+                for line in text.splitlines()
+                if len(line) > LINE_LENGTH
+            ]
+    assert not too_long, "\n".join(too_long)

@@ -13,6 +13,7 @@ from ..ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfM
 from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pool import NonPagedPoolNx, PagedPool
+from ..kernel.text import fill
 from ..sim.machine import Machine
 
 
@@ -28,18 +29,18 @@ class Problem:
     """Show the solution's numbers in hex, as a debugger shows codes and statuses."""
 
     def __repr__(self) -> str:
-        return f"[{self.label}] {self.question}"
+        return fill(f"[{self.label}] {self.question}")
 
     def check(self, answer) -> str:
         """Feedback on *answer*: right, or what to look at again."""
         if answer == self.solution:
-            return f"Correct: {self.explanation}"
-        return (
+            return fill(f"Correct: {self.explanation}")
+        return fill(
             f"Not quite: you answered {self._shown(answer)}. Run the calls again and look closely."
         )
 
     def answer(self) -> str:
-        return f"Answer: {self._shown(self.solution)}. {self.explanation}"
+        return fill(f"Answer: {self._shown(self.solution)}. {self.explanation}")
 
     def _shown(self, value) -> str:
         """*value* as the question asks for it: codes in hex ((0x10D, 0x5), not (269, 5))."""

@@ -11,6 +11,7 @@ simulated driver image's addresses.
 """
 
 from .pointer import SIZE_T_MAX
+from .text import fill
 
 WDF_VIOLATION = 0x10D
 BAD_POOL_CALLER = 0xC2
@@ -92,7 +93,7 @@ class BugCheck(Exception):
             # unload", the framework calling "EvtDriverDeviceAdd") is where it happened.
             called = self.ddi.isidentifier() and not self.ddi.startswith("Evt")
             lines.append(f"    {'while calling' if called else 'in'} {self.ddi}")
-        lines.append(f"    {self.meaning}")
+        lines.append(fill(self.meaning, "    ", "    "))
         lines.append("    This simulated machine has stopped; create a new Machine to go on.")
         return "\n".join(lines)
 

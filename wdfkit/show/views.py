@@ -10,6 +10,7 @@ from ..kernel.irp import MAJOR_NAMES
 from ..kernel.mdl import PMDL
 from ..kernel.mdl import snapshot as mdl_snapshot
 from ..kernel.pointer import PVOID
+from ..kernel.text import WIDTH, fill
 from ..sim.machine import LOG_SIZE_MAX, Machine
 from ..sim.snapshot import (
     DeviceDetail,
@@ -127,10 +128,14 @@ def object_tree(machine) -> str:
             line = f"{indent}{handle}  embedded"
         else:
             line = f"{indent}{handle}  refs {obj.refcnt}  {obj.state.name}"
-        if obj.detail is not None:
-            line += f"  [{_describe(obj.detail)}]"
         if obj.depth == 0 and obj.type_name != "WDFDRIVER":
             line = "(outside the tree) " + line
+        if obj.detail is not None:
+            detail = f"[{_describe(obj.detail)}]"
+            if len(line) + 2 + len(detail) <= WIDTH:
+                line += f"  {detail}"
+            else:  # too wide for a notebook cell: the details go on the lines below
+                line += "\n" + fill(detail, indent + "    ", indent + "     ")
         lines.append(line)
     if not snap.objects:
         lines.append("(no framework objects)")
@@ -183,7 +188,8 @@ def log(machine, last: int = 10) -> str:
     entries = _snap(machine, "log").log
     entries = entries[max(0, len(entries) - _count("log", "last", last, LOG_SIZE_MAX)) :]
     return "\n".join(
-        f"[{entry.seconds:10.6f}s IRQL {entry.irql}] {entry.message}" for entry in entries
+        fill(f"[{entry.seconds:10.6f}s IRQL {entry.irql}] {entry.message}", "", " " * 21)
+        for entry in entries
     )
 
 

@@ -297,8 +297,8 @@ class Machine:
         """Refuse to run a DDI on a machine that has stopped, saying why."""
         if self.state == CRASHED:
             raise MachineHalted(
-                f"{ddi}: this machine stopped with bug check {self.bugcheck.summary()}; "
-                "create a new Machine to go on"
+                f"{ddi}: this machine stopped with bug check\n"
+                f"    {self.bugcheck.summary()};\ncreate a new Machine to go on"
             )
         if self.state == UNLOADED:
             raise MachineHalted(f"{ddi}: the driver has been unloaded from this machine")

@@ -1,0 +1,48 @@
+"""Printed text fits a notebook cell: wdfkit.kernel.text.fill and the views that use it."""
+
+from wdfkit import Machine, NonPagedPoolNx, WdfLookasideListCreate, WdfMemoryCreateFromLookaside
+from wdfkit.kernel.text import WIDTH, fill
+from wdfkit.show import views
+
+
+def test_fill_keeps_lines_within_the_width_and_a_code_with_its_name():
+    text = "IoCompleteRequest(IRP 0xFFFFC28A40000C70, IRP_MJ_READ): " + (
+        "STATUS_INVALID_DEVICE_REQUEST (0xC0000010), Information 0 " * 3
+    )
+    lines = fill(text, "[log] ", " " * 6).splitlines()
+    assert len(lines) > 1
+    assert all(len(line) <= WIDTH for line in lines)
+    assert lines[0].startswith("[log] IoCompleteRequest(IRP 0xFFFFC28A40000C70,")
+    assert all(line.startswith(" " * 6) for line in lines[1:])
+    names = ("STATUS_INVALID_DEVICE_REQUEST", "IRP")
+    assert not any(line.rstrip().endswith(names) for line in lines)
+    assert " ".join(line.strip() for line in lines) == ("[log] " + text).strip()
+
+
+def test_fill_keeps_a_bug_check_code_with_its_name():
+    text = "Answer: (0x6, 0x3). The simulator's run ended: bug check 0x10D WDF_VIOLATION " + (
+        "(0x6, 0x3, 0x3D75BFFFEFE8, 0xFFFFC28A40000010) in WdfRequestSend."
+    )
+    lines = fill(text).splitlines()
+    assert lines[1].startswith("check 0x10D WDF_VIOLATION (0x6, 0x3, 0x3D75BFFFEFE8,")
+    assert all(len(line) <= WIDTH for line in lines)
+
+
+def test_fill_leaves_short_lines_and_their_breaks_alone():
+    assert fill("STATUS_SUCCESS (0x00000000)") == "STATUS_SUCCESS (0x00000000)"
+    text = "A driver calls\n    ExAllocatePoolWithTag(NonPagedPoolNx, 277, 'nlAS')\nand gets it."
+    assert fill(text) == text
+
+
+def test_object_tree_puts_wide_details_on_the_next_line():
+    """A lookaside memory object's details do not fit beside its handle: they go below it."""
+    machine = Machine("Toaster", verifier=False)
+    with machine:
+        _, lookaside = WdfLookasideListCreate(None, 256, NonPagedPoolNx, None, "kooL")
+        _, memory = WdfMemoryCreateFromLookaside(lookaside)
+    lines = views.object_tree(machine).splitlines()
+    assert all(len(line) <= WIDTH for line in lines)
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith(repr(memory)))
+    assert lines[at].endswith("refs 1  Created")
+    assert lines[at + 1].strip().startswith("[lookaside, owns buffer")
+    assert repr(lookaside) in " ".join(lines[at + 1 : at + 3])

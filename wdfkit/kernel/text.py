@@ -1,0 +1,40 @@
+"""Printed text no wider than a notebook cell: lines of at most 100 characters.
+
+JupyterLab shows about 100 characters of a cell's output at 1400 px; a longer line wraps
+wherever the browser chooses, often inside a word.  Everything the simulator prints for the
+learner (bug checks, log lines, views, problem texts) goes through :func:`fill`.
+"""
+
+import re
+import textwrap
+
+WIDTH = 100
+"""The widest printed line: what a notebook cell shows at 1400 px without wrapping."""
+
+_GLUE = "\x00"
+_NUMBER_AFTER_NAME = re.compile(r" (?=\(?0x)")
+"""A space before a number (``0x…`` or ``(0x…)``): a status and its code, a type and its
+handle stay on one line."""
+_NAME_AFTER_CODE = re.compile(r"(\b0x[0-9A-Fa-f]+) (?=[A-Z][A-Z0-9_]{2,}\b)")
+"""A space between a code and its name: ``0x10D WDF_VIOLATION`` stays on one line."""
+
+
+def fill(text: str, first: str = "", rest: str = "") -> str:
+    """*text* in lines of at most WIDTH characters, *first* before its first line and *rest*
+    before the others.  Words are never cut, a line break already in *text* is kept, and a
+    number stays on the line of the name before it (``STATUS_SUCCESS (0x00000000)``,
+    ``WDFLOOKASIDE 0x00003d75bffffb18``) and a code on the line of its name
+    (``0x10D WDF_VIOLATION (0x5, …)``)."""
+    lines = []
+    glued = _NAME_AFTER_CODE.sub(rf"\1{_GLUE}", _NUMBER_AFTER_NAME.sub(_GLUE, text))
+    for index, line in enumerate(glued.split("\n")):
+        wrapped = textwrap.fill(
+            line,
+            WIDTH,
+            initial_indent=first if index == 0 else rest,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines.append(wrapped.replace(_GLUE, " "))
+    return "\n".join(lines)
