@@ -349,7 +349,8 @@ def test_dma_from_a_direct_io_write_and_direction_checks():
     assert seen["wrong"] == STATUS_INVALID_DEVICE_REQUEST
 
 
-def test_enabler_and_transaction_creation_statuses():
+def direct_io_device():
+    """A fresh, current machine whose driver has a direct-I/O device: the device's handle."""
     holder = {}
 
     def setup(device):
@@ -357,6 +358,11 @@ def test_enabler_and_transaction_creation_statuses():
 
     machine = boot("Toaster")
     machine.add_device(scenarios.queue_driver(WdfDeviceIoDirect, {}, setup))
+    return holder["device"]
+
+
+def test_enabler_and_transaction_creation_statuses():
+    holder = {"device": direct_io_device()}
     config = WDF_DMA_ENABLER_CONFIG()
     WDF_DMA_ENABLER_CONFIG_INIT(config, WdfDmaProfileScatterGather64, 0)
     assert WdfDmaEnablerCreate(holder["device"], config, None)[0] == STATUS_INVALID_PARAMETER
@@ -380,13 +386,7 @@ def test_enabler_and_transaction_creation_statuses():
 
 def test_transaction_attributes_are_checked_in_fxvalidateobjectattributes_order():
     """Size before FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED (fxvalidatefunctions.cpp)."""
-    holder = {}
-
-    def setup(device):
-        holder["device"] = device
-
-    machine = boot("Toaster")
-    machine.add_device(scenarios.queue_driver(WdfDeviceIoDirect, {}, setup))
+    holder = {"device": direct_io_device()}
     config = WDF_DMA_ENABLER_CONFIG()
     WDF_DMA_ENABLER_CONFIG_INIT(config, WdfDmaProfilePacket, 0x1000)
     _, enabler = WdfDmaEnablerCreate(holder["device"], config, None)

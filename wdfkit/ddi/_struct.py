@@ -15,19 +15,19 @@ about the values (a Size it knows, a flag it knows, offsets inside the buffer) s
 that reads the structure, with KMDF's status.
 """
 
-from ..fx.call import call
+from ..fx.call import OUTSIDE_ANY_DDI, call
 from ..fx.handles import WDFHANDLE
 from ..kernel.mdl import PMDL
 from ..kernel.pointer import PVOID, SIZE_T_MAX
+from ._entry import ULONG_MAX
 
-ULONG_MAX = (1 << 32) - 1
 LONG_MIN, LONG_MAX = -(1 << 31), (1 << 31) - 1
 LONGLONG_MIN, LONGLONG_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def _where(struct: str, name: str) -> str:
     """``"DDI: STRUCT.Field"`` inside a DDI or macro, else ``"STRUCT: Field"``."""
-    if call.ddi == "wdfkit":
+    if call.ddi == OUTSIDE_ANY_DDI:
         return f"{struct}: {name}"
     return f"{call.ddi}: {struct}.{name}"
 
@@ -74,42 +74,6 @@ def callback(struct: str, name: str, value):
     return value
 
 
-def pvoid(struct: str, name: str, value):
-    """A PVOID: an address from the simulated machine, or None (NULL)."""
-    if value is not None and not isinstance(value, PVOID):
-        raise TypeError(
-            f"{_where(struct, name)} must be a PVOID or None, not {type(value).__name__}: "
-            "a driver names kernel memory by address; get one from ExAllocatePoolWithTag, "
-            "or from WdfMemoryGetBuffer for a WDFMEMORY"
-        )
-    return value
-
-
-def handle(struct: str, name: str, value):
-    """A WDF handle (WDFOBJECT, WDFMEMORY, …) or None (NULL)."""
-    if value is not None and not isinstance(value, WDFHANDLE):
-        raise TypeError(
-            f"{_where(struct, name)} must be a WDF handle or None, not {type(value).__name__}"
-        )
-    return value
-
-
-def pmdl(struct: str, name: str, value):
-    """A PMDL (from IoAllocateMdl, WdfRequestRetrieveOutputWdmMdl, …) or None."""
-    if value is not None and not isinstance(value, PMDL):
-        raise TypeError(
-            f"{_where(struct, name)} must be a PMDL or None, not {type(value).__name__}"
-        )
-    return value
-
-
-def string(struct: str, name: str, value):
-    """A string (C: a PCWSTR or UNICODE_STRING) or None."""
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{_where(struct, name)} must be a str or None, not {type(value).__name__}")
-    return value
-
-
 def anything(struct: str, name: str, value):
     """A field wdfkit does not read (or reads as an opaque pointer): kept as given."""
     return value
@@ -124,18 +88,30 @@ def class_or_none(struct: str, name: str, value):
     return value
 
 
-def pointer_to(cls):
-    """A pointer to a *cls* structure, or None (NULL)."""
+def pointer_to(cls, what: str | None = None, hint: str = ""):
+    """A pointer to a *cls* (named *what* in the message), or None (NULL); *hint* says where a
+    learner gets one."""
+    what = what or cls.__name__
 
     def check(struct: str, name: str, value):
         if value is not None and not isinstance(value, cls):
             raise TypeError(
-                f"{_where(struct, name)} must be a {cls.__name__} or None, "
-                f"not {type(value).__name__}"
+                f"{_where(struct, name)} must be a {what} or None, not {type(value).__name__}"
+                + hint
             )
         return value
 
     return check
+
+
+pvoid = pointer_to(
+    PVOID,
+    hint=": a driver names kernel memory by address; get one from ExAllocatePoolWithTag, "
+    "or from WdfMemoryGetBuffer for a WDFMEMORY",
+)
+handle = pointer_to(WDFHANDLE, "WDF handle")  # WDFOBJECT, WDFMEMORY, …
+pmdl = pointer_to(PMDL)  # from IoAllocateMdl, WdfRequestRetrieveOutputWdmMdl, …
+string = pointer_to(str)  # C: a PCWSTR or UNICODE_STRING
 
 
 def embedded(cls):
@@ -178,7 +154,7 @@ def fields(**checks):
         def __setattr__(self, name, value):
             check = checks.get(name)
             if check is None:
-                where = struct if call.ddi == "wdfkit" else f"{call.ddi}: {struct}"
+                where = struct if call.ddi == OUTSIDE_ANY_DDI else f"{call.ddi}: {struct}"
                 raise TypeError(f"{where}: no field {name!r} in C (its fields: {known})")
             object.__setattr__(self, name, check(struct, name, value))
 

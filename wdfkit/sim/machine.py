@@ -72,7 +72,7 @@ _numbers = itertools.count(1)
 name ("machine #2 'Toaster'") when something of one machine is used on another."""
 
 
-def current_machine(caller: str = "wdfkit") -> "Machine":
+def current_machine(caller: str = OUTSIDE_ANY_DDI) -> "Machine":
     """The machine DDIs act on: the innermost ``with``-entered one, else the activated one.
 
     With neither, a RuntimeError that names *caller* (the DDI that needed a machine) and says
