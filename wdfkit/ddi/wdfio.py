@@ -9,6 +9,7 @@ from typing import Any
 
 from ..fx.call import named
 from ..fx.handles import FX_TYPE_DEVICE, FX_TYPE_QUEUE, WDFHANDLE, get_object
+from ..fx.queue import create_queue
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED,
@@ -107,7 +108,7 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
     Fidelity: fxioqueueapi.cpp (WdfIoQueueCreate: FxValidateObjectAttributes with
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED and _SYNCHRONIZATION_SCOPE_ALLOWED, Config.Size,
     then FxPkgIo::CreateQueue and InitializeDefaultQueue, fxpkgio.cpp; FxIoQueue::Initialize,
-    fxioqueue.cpp).  See :meth:`wdfkit.fx.device.FxDevice.create_queue`.
+    fxioqueue.cpp).  See :func:`wdfkit.fx.queue.create_queue`.
     """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     if Config is None:
@@ -129,7 +130,7 @@ def WdfIoQueueCreate(machine, Device: WDFHANDLE, Config: WDF_IO_QUEUE_CONFIG, Qu
     # KMDF keeps no pointer to the caller's Config: FxIoQueue::Initialize (fxioqueue.cpp)
     # copies the dispatch type, AllowZeroLengthRequests and each EvtIo… into the queue, so
     # re-initialising the stack variable afterwards changes nothing.  wdfkit keeps a copy.
-    status, queue = device.create_queue(attributes, copy.copy(Config))
+    status, queue = create_queue(device, attributes, copy.copy(Config))
     return status, queue and queue.handle
 
 

@@ -193,6 +193,9 @@ class FxRequest(FxObject):
         self.owned = queue is not None  # the driver owns it (a presented queue request)
         self.timed_out = False
         self.allocated_mdl = None  # the MDL built for a system buffer (m_AllocatedMdl)
+        self.in_caller_context = False
+        """True while EvtIoInCallerContext runs for it: the only time the requestor's user
+        buffers may be touched (WdfRequestRetrieveUnsafeUser…, WdfRequestProbeAndLock…)."""
 
     @classmethod
     def construct(cls, machine, irp, queue):

@@ -11,6 +11,11 @@ jumps over every run that falls before the next other action (or the deadline) w
 of its *skip*, so idle virtual time costs no wall time per period: ``advance(1e9)`` is a jump,
 not a billion wake-ups.  The skipped runs still happen, in effect, at their exact times.
 
+An action can be cancelled before it runs (:meth:`VirtualClock.cancel`, what KeCancelTimer does
+for a kernel timer).  A *background* action (the balance-set manager's tick) is housekeeping: it
+never completes anyone's I/O, so :attr:`VirtualClock.pending_work` — how many scheduled actions
+are not background — tells a waiting thread whether anything could still wake it.
+
 Mirrors: KeQueryInterruptTime's unit; the event loop of SimPy's ``Environment``.
 Simplified: one processor; actions run to completion.
 """
@@ -25,10 +30,32 @@ MAXIMUM_TICKS = (1 << 63) - 1
 timers take LONGLONG): about 29,000 years, and wdfkit's clock never goes past it."""
 
 
+class Scheduled:
+    """One scheduled run of an action: what :meth:`VirtualClock.schedule` returns, and what
+    :meth:`VirtualClock.cancel` takes.  ``when`` is its due time in ticks."""
+
+    __slots__ = ("when", "sequence", "action", "background")
+
+    def __init__(self, when: int, sequence: int, action, background: bool) -> None:
+        self.when = when
+        self.sequence = sequence
+        self.action = action
+        """The action, or None once it has run or was cancelled."""
+        self.background = background
+
+    def __lt__(self, other: "Scheduled") -> bool:
+        return (self.when, self.sequence) < (other.when, other.sequence)
+
+    @property
+    def pending(self) -> bool:
+        """True until the action runs or is cancelled."""
+        return self.action is not None
+
+
 class Periodic:
     """An action the clock runs every *period* ticks (see :meth:`VirtualClock.every`)."""
 
-    def __init__(self, clock, period, action, idle, skip) -> None:
+    def __init__(self, clock, period, action, idle, skip, background=False) -> None:
         self.clock = clock
         self.period = period
         self.action = action
@@ -38,11 +65,16 @@ class Periodic:
         """Does what *n* idle runs would do, in one call: ``skip(n)``."""
         self.runs = 0
         """How many times the loop called :attr:`action` or :attr:`skip` (wdfkit's, for tests)."""
+        self.background = background
+        self.next: Scheduled | None = None
+        """Its next run, scheduled (None once :meth:`VirtualClock.cancel` stopped it)."""
 
     def __call__(self) -> None:
         self.runs += 1
+        self.next = None
         self.action()
-        self.clock.schedule(self.period, self)
+        if self.next is None:  # the action may have cancelled or rescheduled it
+            self.next = self.clock.schedule(self.period, self, self.background)
 
 
 class VirtualClock:
@@ -51,17 +83,41 @@ class VirtualClock:
     def __init__(self) -> None:
         self.ticks = 0
         """Current time, in 100 ns units since boot."""
-        self._queue: list[tuple[int, int, Callable[[], None]]] = []
+        self._queue: list[Scheduled] = []
         self._sequence = itertools.count()
+        self.pending_work = 0
+        """Scheduled actions that are not background: 0 means nothing could complete I/O."""
 
     @property
     def seconds(self) -> float:
         """Current time in seconds since boot."""
         return self.ticks / TICKS_PER_SECOND
 
-    def schedule(self, delay_ticks: int, action: Callable[[], None]) -> None:
-        """Run *action* when the clock reaches now + *delay_ticks*."""
-        heapq.heappush(self._queue, (self.ticks + delay_ticks, next(self._sequence), action))
+    def schedule(
+        self, delay_ticks: int, action: Callable[[], None], background: bool = False
+    ) -> Scheduled:
+        """Run *action* when the clock reaches now + *delay_ticks*; returns the entry that
+        :meth:`cancel` takes.  *background*: housekeeping that completes no one's I/O."""
+        entry = Scheduled(self.ticks + delay_ticks, next(self._sequence), action, background)
+        heapq.heappush(self._queue, entry)
+        if not background:
+            self.pending_work += 1
+        return entry
+
+    def cancel(self, entry: "Scheduled | Periodic") -> bool:
+        """Take a scheduled action (or every later run of a periodic one) off the clock.
+        True if it was still waiting, as KeCancelTimer answers whether the timer was set."""
+        if isinstance(entry, Periodic):
+            entry, periodic = entry.next, entry
+            periodic.next = None
+            if entry is None:
+                return False
+        if entry.action is None:
+            return False
+        entry.action = None  # stays in the heap; the loop drops it when it comes up
+        if not entry.background:
+            self.pending_work -= 1
+        return True
 
     def every(
         self,
@@ -69,6 +125,7 @@ class VirtualClock:
         action: Callable[[], None],
         idle: Callable[[], bool] | None = None,
         skip: Callable[[int], None] | None = None,
+        background: bool = False,
     ) -> Periodic:
         """Run *action* every *period* ticks, first at now + *period*.
 
@@ -77,9 +134,10 @@ class VirtualClock:
         deadline with one call ``skip(n)``.  Ties keep their order: an action already waiting
         for time T runs before a periodic run due at T (that run was not yet scheduled when the
         action was), so the skipped runs are those strictly before the next action.
+        *background* marks housekeeping (see :meth:`schedule`).  Stop it with :meth:`cancel`.
         """
-        periodic = Periodic(self, period, action, idle, skip)
-        self.schedule(period, periodic)
+        periodic = Periodic(self, period, action, idle, skip, background)
+        periodic.next = self.schedule(period, periodic, background)
         return periodic
 
     def run_until(self, deadline: int, done: Callable[[], bool] | None = None) -> bool:
@@ -93,11 +151,17 @@ class VirtualClock:
         """
         queue = self._queue
         while done is None or not done():
-            if not queue or queue[0][0] > deadline:
+            if not queue or queue[0].when > deadline:
                 self.ticks = deadline
                 return False
-            when, _, action = heapq.heappop(queue)
-            self.ticks = max(self.ticks, when)
+            entry = heapq.heappop(queue)
+            action = entry.action
+            if action is None:  # cancelled
+                continue
+            entry.action = None
+            if not entry.background:
+                self.pending_work -= 1
+            self.ticks = max(self.ticks, entry.when)
             if type(action) is Periodic and action.idle is not None and action.idle():
                 self._skip_idle(action, deadline)
             else:
@@ -108,10 +172,13 @@ class VirtualClock:
         """Run an idle periodic action's due runs before the next other action as one skip."""
         period = periodic.period
         last = deadline  # the last run must fall by the deadline ...
-        if self._queue:  # ... and strictly before the next other action
-            last = min(last, self._queue[0][0] - 1)
+        queue = self._queue
+        while queue and queue[0].action is None:  # cancelled entries are not "other actions"
+            heapq.heappop(queue)
+        if queue:  # ... and strictly before the next other action
+            last = min(last, queue[0].when - 1)
         runs = max(1, (last - self.ticks) // period + 1)
         periodic.runs += 1
         periodic.skip(runs)
         self.ticks += (runs - 1) * period
-        self.schedule(period, periodic)
+        periodic.next = self.schedule(period, periodic, periodic.background)

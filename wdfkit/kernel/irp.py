@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from ..sim.events import Event
 from . import mdl as mdls
-from .bugcheck import MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
+from .bugcheck import CANCEL_STATE_IN_COMPLETED_IRP, MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
 from .ntstatus import (
     NT_ERROR,
     NTSTATUS,
@@ -46,12 +46,18 @@ from .ntstatus import (
 )
 from .pool import NonPagedPoolNx
 
+IRP_MJ_CREATE = 0x00
+IRP_MJ_CLOSE = 0x02
 IRP_MJ_READ = 0x03
 IRP_MJ_WRITE = 0x04
 IRP_MJ_DEVICE_CONTROL = 0x0E
 IRP_MJ_INTERNAL_DEVICE_CONTROL = 0x0F
+IRP_MJ_CLEANUP = 0x12
 IOCTL_MAJORS = (IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL)  # carry an IOCTL code
 MAJOR_NAMES = {
+    IRP_MJ_CREATE: "IRP_MJ_CREATE",
+    IRP_MJ_CLOSE: "IRP_MJ_CLOSE",
+    IRP_MJ_CLEANUP: "IRP_MJ_CLEANUP",
     IRP_MJ_READ: "IRP_MJ_READ",
     IRP_MJ_WRITE: "IRP_MJ_WRITE",
     IRP_MJ_DEVICE_CONTROL: "IRP_MJ_DEVICE_CONTROL",
@@ -129,6 +135,13 @@ class Irp:
         self.copy_back: list = []  # (kernel address, caller's bytearray, whole?) at completion
         self.MdlAddress = None  # the first MDL of the IRP's chain (direct I/O)
         self.on_complete = None  # the requestor's notification
+        self.Cancel = False
+        """Irp->Cancel: IoCancelIrp has been called for it."""
+        self.CancelRoutine = None
+        """Irp->CancelRoutine: ``routine(irp)``, set by whoever holds the IRP and lets it be
+        cancelled (the framework, for a queued or cancelable request); see :meth:`cancel`."""
+        self.FileObject = None
+        """The file object (the caller's open handle) it was sent on, if any."""
 
     @property
     def direct_mapping(self) -> int | None:
@@ -308,6 +321,29 @@ class Irp:
             pool.free(self.block.address, IRP_TAG)
             self.block = None
 
+    # -- cancellation ------------------------------------------------------------------------
+    def set_cancel_routine(self, routine):
+        """IoSetCancelRoutine: install *routine* (or None) and return the one it replaced, in
+        one step, so the holder and IoCancelIrp never both take the same routine."""
+        previous, self.CancelRoutine = self.CancelRoutine, routine
+        return previous
+
+    def cancel(self) -> bool:
+        """IoCancelIrp: mark the IRP cancelled; if a cancel routine is set, take it (leaving
+        NULL) and call it — the holder must then complete the IRP.  True if a routine was
+        called.  Mirrors ReactOS ntoskrnl/io/iomgr/irp.c (IoCancelIrp).  Simplified: no cancel
+        spin lock (one processor, actions run to completion), so the routine does not have to
+        release it."""
+        if self.completed:
+            return False
+        self.Cancel = True
+        routine = self.set_cancel_routine(None)
+        if routine is None:
+            return False
+        self.machine.trace("IoCancelIrp(IRP 0x%X): calling its cancel routine", self.address)
+        routine(self)
+        return True
+
     # -- completion --------------------------------------------------------------------------
     def complete(self, status: int, information: int) -> None:
         """IoCompleteRequest: copy results back, free the I/O manager's pool, tell the caller.
@@ -324,6 +360,8 @@ class Irp:
         ``Information`` (KMDF Verifier checks it against the buffer at completion).
         IopCompleteRequest also skips the copy for the removable-media warning
         STATUS_VERIFY_REQUIRED (0x80000016), and so does wdfkit.
+        Completing an IRP whose cancel routine is still set is CANCEL_STATE_IN_COMPLETED_IRP
+        (0x48, P1 the IRP; wdfkit leaves P2, the routine's address, 0).
         """
         machine = self.machine
         if self.completed:
@@ -331,6 +369,13 @@ class Irp:
                 MULTIPLE_IRP_COMPLETE_REQUESTS,
                 (self.address, 0, 0, 0),
                 "An IRP was completed twice: the second IoCompleteRequest found it already done.",
+            )
+        if self.CancelRoutine is not None:
+            raise BugCheck(
+                CANCEL_STATE_IN_COMPLETED_IRP,
+                (self.address, 0, 0, 0),
+                "An IRP was completed with its cancel routine still set: whoever held it had to "
+                "clear the routine (IoSetCancelRoutine(Irp, NULL)) before completing it.",
             )
         self.completed = True
         self.IoStatus.Status = NTSTATUS(status)

@@ -39,6 +39,7 @@ from ..fx.driver import FX_TAG, FxDriver, driver_tag
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
 from ..kernel.clock import MAXIMUM_TICKS, TICKS_PER_SECOND, VirtualClock
 from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
+from ..kernel.namespace import Namespace
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
 from .events import Event, EventHub
@@ -212,15 +213,22 @@ class Machine:
         self.balance = BalanceSetManager(scan_phase, scan_every_second)
         """The kernel's once-a-second housekeeping: lookaside lists and their history."""
         self.balance_ticks = self.clock.every(
-            TICKS_PER_SECOND, self.balance.tick, self.balance.idle, self.balance.skip
+            TICKS_PER_SECOND,
+            self.balance.tick,
+            self.balance.idle,
+            self.balance.skip,
+            background=True,
         )
-        """The once-a-second wake-up; idle stretches are skipped in one step (kernel.clock)."""
+        """The once-a-second wake-up (housekeeping: it completes no I/O); idle stretches are
+        skipped in one step (kernel.clock)."""
         self.events = EventHub()
         """What happens on this machine, announced (see :mod:`wdfkit.sim.events`)."""
         self._timeline: Timeline | None = None
         if timeline:
             self.timeline = Timeline(self)
         self.devices: list = []
+        self.namespace = Namespace()
+        """Device names, symbolic links and device interfaces (see wdfkit.kernel.namespace)."""
         self.physical = PhysicalMemory(mapped=self.pool.page_mapped)
         self.user_cursor = 0  # where the next application buffer goes (see kernel.irp)
         self.log: deque[tuple[int, int, str, tuple]] = deque(maxlen=log_size)
@@ -369,13 +377,6 @@ class Machine:
             f"[{ticks / TICKS_PER_SECOND:10.6f}s IRQL {irql}] {text % args if args else text}"
             for ticks, irql, text, args in self.log
         ]
-
-    def _balance_tick(self) -> None:
-        self.balance.tick()
-        self.balance_ticks = self.clock.every(
-            TICKS_PER_SECOND, self.balance.tick, self.balance.idle, self.balance.skip
-        )
-        """The once-a-second wake-up; idle stretches are skipped in one step (kernel.clock)."""
 
     def advance(self, seconds: float) -> None:
         """Move virtual time forward, running whatever falls due on the way.
@@ -565,7 +566,7 @@ class Machine:
 
     def _owned_requests(self) -> list:
         """The requests the driver's queues have presented and it has not completed yet."""
-        from ..fx.device import FxIoQueue
+        from ..fx.queue import FxIoQueue
 
         return [
             request
