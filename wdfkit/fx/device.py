@@ -53,6 +53,8 @@ class FxDevice(FxObject):
         self.Flags = IO_TYPE_FLAGS[io_type]
         """DEVICE_OBJECT.Flags: DO_BUFFERED_IO or DO_DIRECT_IO, from the WDF_DEVICE_IO_TYPE."""
         self.default_queue: FxIoQueue | None = None
+        self.queues: list[FxIoQueue] = []
+        """Every queue created for the device, oldest first (FxPkgIo's m_IoQueueListHead)."""
         self.lower = LowerDevice(machine)
         self.target: FxIoTarget | None = None
         self.configure_constraints(None)  # until create() applies the attributes

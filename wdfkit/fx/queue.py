@@ -103,6 +103,8 @@ def create_queue(device, attributes, config):
             queue.delete_from_failed_create()
             return STATUS_UNSUCCESSFUL, None
         device.default_queue = queue
+    if queue is not None:
+        device.queues.append(queue)
     return status, queue
 
 
@@ -255,6 +257,11 @@ class FxIoQueue(FxObject):
         """The driver completed (or forgot) a request it owned: present the next one."""
         self.presented.pop(request, None)
         self._dispatch()
+
+    def on_destroy(self) -> None:
+        """FxPkgIo::RemoveIoQueue: the device forgets the queue."""
+        if self in self.device.queues:
+            self.device.queues.remove(self)
 
     def detail(self) -> QueueDetail:
         return QueueDetail(
