@@ -9,6 +9,7 @@ Every name lives in the module named after the WDK header that declares it; this
 re-exports them all, one section per module:
 
     the machine                           wdfkit.sim.machine       Machine, boot
+    wdfdriver.h                           wdfkit.ddi.wdfdriver     the driver object, DriverEntry
     wdfobject.h                           wdfkit.ddi.wdfobject     attributes, contexts, deletion
     wdfmemory.h                           wdfkit.ddi.wdfmemory     memory objects, descriptors
     wdfmemory.h                           wdfkit.ddi.wdflookaside  lookaside lists of memory
@@ -26,8 +27,8 @@ re-exports them all, one section per module:
 
 Statuses and bug check codes are the kernel's own numbers, so they live in the kernel's modules;
 a name the simulation itself uses (an IRQL, a pool type, IO_STATUS_BLOCK) is defined where it
-is used and re-exported by its header's module.  Three small headers have no module of their
-own: WdfGetDriver (wdfdriver.h) and WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_HANDLE, WDF_NO_CONTEXT
+is used and re-exported by its header's module.  Two small headers have no module of their
+own: WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_HANDLE, WDF_NO_CONTEXT
 (wdftypes.h) are in wdfkit.ddi.wdfobject, WDF_NO_SEND_OPTIONS in wdfkit.ddi.wdfrequest.
 """
 
@@ -71,6 +72,16 @@ from .ddi.wdfdma import (
     WdfDmaTransactionInitialize,
     WdfDmaTransactionInitializeUsingRequest,
     WdfDmaTransactionRelease,
+)
+from .ddi.wdfdriver import (
+    DRIVER_OBJECT,
+    WDF_DRIVER_CONFIG,
+    WDF_DRIVER_CONFIG_INIT,
+    WdfDriverCreate,
+    WdfDriverInitNoDispatchOverride,
+    WdfDriverInitNonPnpDriver,
+    WdfDriverWdmGetDriverObject,
+    WdfGetDriver,
 )
 from .ddi.wdfio import (
     WDF_IO_QUEUE_CONFIG,
@@ -146,7 +157,6 @@ from .ddi.wdfobject import (
     WdfExecutionLevelInheritFromParent,
     WdfExecutionLevelInvalid,
     WdfExecutionLevelPassive,
-    WdfGetDriver,
     WdfObjectCreate,
     WdfObjectDelete,
     WdfObjectDereference,
@@ -325,6 +335,7 @@ from .kernel.ntstatus import (
     STATUS_DELETE_PENDING,
     STATUS_DEVICE_BUSY,
     STATUS_DEVICE_REMOVED,
+    STATUS_DRIVER_INTERNAL_ERROR,
     STATUS_INFO_LENGTH_MISMATCH,
     STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INTEGER_OVERFLOW,
@@ -386,6 +397,7 @@ __all__ = [
     "DISPATCH_LEVEL",
     "DO_BUFFERED_IO",
     "DO_DIRECT_IO",
+    "DRIVER_OBJECT",
     "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL",
     "DRIVER_VERIFIER_DETECTED_VIOLATION",
     "ExAllocateFromNPagedLookasideList",
@@ -486,6 +498,7 @@ __all__ = [
     "STATUS_DELETE_PENDING",
     "STATUS_DEVICE_BUSY",
     "STATUS_DEVICE_REMOVED",
+    "STATUS_DRIVER_INTERNAL_ERROR",
     "STATUS_INFO_LENGTH_MISMATCH",
     "STATUS_INSUFFICIENT_RESOURCES",
     "STATUS_INTEGER_OVERFLOW",
@@ -535,6 +548,8 @@ __all__ = [
     "WDF_DMA_ENABLER_CONFIG",
     "WDF_DMA_ENABLER_CONFIG_INIT",
     "WDF_DMA_FATAL_ERROR",
+    "WDF_DRIVER_CONFIG",
+    "WDF_DRIVER_CONFIG_INIT",
     "WDF_GET_CONTEXT_TYPE_INFO",
     "WDF_INVALID_HANDLE",
     "WDF_IO_QUEUE_CONFIG",
@@ -602,6 +617,10 @@ __all__ = [
     "WdfDmaTransactionInitialize",
     "WdfDmaTransactionInitializeUsingRequest",
     "WdfDmaTransactionRelease",
+    "WdfDriverCreate",
+    "WdfDriverInitNoDispatchOverride",
+    "WdfDriverInitNonPnpDriver",
+    "WdfDriverWdmGetDriverObject",
     "WdfExecutionLevelDispatch",
     "WdfExecutionLevelInheritFromParent",
     "WdfExecutionLevelInvalid",
