@@ -7,7 +7,8 @@ into the driver's callbacks, in this order:
 
 start   EvtDevicePrepareHardware (PnpEventHardwareAvailable → PnpPrepareHardware),
         EvtDeviceD0Entry(WdfPowerDeviceD3Final) (PowerD0Starting),
-        power-managed queues resumed, EvtDeviceSelfManagedIoInit (PowerD0StartingStartSelfManagedIo),
+        power-managed queues resumed, EvtDeviceSelfManagedIoInit
+        (PowerD0StartingStartSelfManagedIo),
         device interfaces enabled (PnpEventEnableInterfaces, after the power policy started).
 remove  [surprise: EvtDeviceSurpriseRemoval (PnpEventSurpriseRemoveIoStarted)],
         EvtDeviceSelfManagedIoSuspend, queues held (StopProcessingForPower Hold; the framework
@@ -55,9 +56,7 @@ def _call(device, name: str, *args, returns_status: bool = True):
     if not returns_status:
         return STATUS_SUCCESS
     if isinstance(result, bool) or not isinstance(result, int):
-        raise TypeError(
-            f"{name} must return an NTSTATUS (an int), not {type(result).__name__}"
-        )
+        raise TypeError(f"{name} must return an NTSTATUS (an int), not {type(result).__name__}")
     return result
 
 
@@ -122,11 +121,7 @@ def owned_requests(device) -> list:
 
 def waiting_requests(device) -> list:
     """Requests still in the device's queues, owned or waiting (what a purge must empty)."""
-    return [
-        request
-        for queue in device.queues
-        for request in (*queue.presented, *queue.waiting)
-    ]
+    return [request for queue in device.queues for request in (*queue.presented, *queue.waiting)]
 
 
 def remove_device(device, surprise: bool, wait) -> None:

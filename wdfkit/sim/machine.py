@@ -34,8 +34,8 @@ import math
 import random
 from collections import deque
 
-from ..fx.call import OUTSIDE_ANY_DDI, call
 from ..fx import pnp
+from ..fx.call import OUTSIDE_ANY_DDI, call
 from ..fx.device import WDFDEVICE_INIT
 from ..fx.driver import FX_TAG, FxDriver, driver_tag
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
