@@ -229,3 +229,14 @@ def test_remove_device_refuses_a_control_device():
     machine, holder = non_pnp_machine(control_device())
     with pytest.raises(RuntimeError, match="no PnP device"):
         machine.remove_device()
+
+
+def test_object_tree_names_a_control_device():
+    from wdfkit.show.views import _describe
+
+    machine, holder = non_pnp_machine(control_device())
+    (device,) = [o for o in machine.snapshot().objects if o.type_name == "WDFDEVICE"]
+    assert device.detail.control and device.detail.name == "\\Device\\NONPNP"
+    assert _describe(device.detail) == (
+        "control device \\Device\\NONPNP, buffered I/O for reads and writes"
+    )

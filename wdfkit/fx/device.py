@@ -214,4 +214,4 @@ class FxDevice(FxObject):
         self.default_queue.receive(irp)
 
     def detail(self) -> DeviceDetail:
-        return DeviceDetail(DeviceIoType(self.io_type))
+        return DeviceDetail(DeviceIoType(self.io_type), self.is_control, self.name, self.removed)
