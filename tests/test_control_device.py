@@ -240,3 +240,28 @@ def test_object_tree_names_a_control_device():
     assert _describe(device.detail) == (
         "control device \\Device\\NONPNP, buffered I/O for reads and writes"
     )
+
+
+def test_unload_waits_for_a_request_held_on_a_control_device():
+    held = []
+
+    def build(Driver, holder):
+        init = WdfControlDeviceInitAllocate(Driver, SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R)
+        status, device = WdfDeviceCreate(init, None)
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
+        config.EvtIoDeviceControl = lambda Q, R, O, I, C: held.append(R)
+        status, holder["queue"] = WdfIoQueueCreate(device, config, None)
+        WdfControlFinishInitializing(device)
+        return status
+
+    machine, holder = non_pnp_machine(build)
+    io = machine.application().DeviceIoControl(0x222000, b"", bytearray(), overlapped=True)
+    with pytest.raises(RuntimeError, match="Machine.unload: the driver still owns WDFREQUEST"):
+        machine.unload()
+    assert machine.state == "running" and "unloaded" not in holder
+    with machine:
+        WdfRequestComplete(held.pop(), STATUS_SUCCESS)
+    assert io.done
+    machine.unload()
+    assert machine.state == "unloaded" and holder["unloaded"]

@@ -144,11 +144,7 @@ def remove_device(device, surprise: bool, wait) -> None:
         if not NT_SUCCESS(status):
             machine.trace("PnP: EvtDeviceSelfManagedIoSuspend failed %s", status)
     if "held" not in done:
-        for queue in list(device.queues):
-            stop = getattr(queue, "stop_processing_for_power", None)
-            if stop is not None:
-                stop("stop")
-        _wait(device, wait, lambda: not owned_requests(device), owned_requests)
+        _wait(device, wait, _hold(device), owned_requests)
         done.append("held")
     if "d0" in done:
         status = _call(device, "EvtDeviceD0Exit", WdfPowerDeviceD3Final)
@@ -178,6 +174,24 @@ def remove_device(device, surprise: bool, wait) -> None:
     if device.state == "FxObjectStateCreated":
         machine.trace("PnP: %r removed, deleting it", device.handle)
         device.delete_object()
+
+
+def _hold(device):
+    """StopProcessingForPower(Hold) on every queue: a predicate for "every queue is held".
+
+    A queue whose power stop finished at once (not power-managed, or nothing with the driver)
+    is done; another is done once ``queue.power_off`` (the driver completed or acknowledged
+    every request it owned: m_PowerIdle).  A queue without the power hooks (the lessons'
+    queues before the queue work landed) is done when the driver owns none of its requests.
+    """
+    pending = []
+    for queue in list(device.queues):
+        stop = getattr(queue, "stop_processing_for_power", None)
+        if stop is None:
+            pending.append(lambda queue=queue: not queue.presented)
+        elif not stop("stop"):
+            pending.append(lambda queue=queue: queue.power_off)
+    return lambda: all(held() for held in pending)
 
 
 def _wait(device, wait, finished, outstanding) -> None:

@@ -254,6 +254,8 @@ class Machine:
         self.load_status = STATUS_SUCCESS
         """What DriverEntry returned (STATUS_SUCCESS when the machine made the driver itself)."""
         self.driver: FxDriver | None = None
+        self.loaded_by_driver_entry = DriverEntry is not None
+        """The driver came with its own DriverEntry (else the machine made the WDFDRIVER)."""
         if DriverEntry is None:
             self.driver = FxDriver.create(self)
             self.driver_object.DriverUnload = "FxDriver::Unload"
@@ -664,8 +666,41 @@ class Machine:
         device completes meanwhile is finished — but, as a synchronous wait does, it gives up
         after HANG_LIMIT virtual seconds: then it refuses with a RuntimeError naming the
         requests, and the machine stays loaded and running (a real removal would wait for ever).
+
+        In order: the PnP manager removes each PnP device (:meth:`remove_device`'s path, with
+        the driver's PnP callbacks; a machine without a DriverEntry first waits for the
+        requests its driver owns, as it always has); requests still owned on a control device
+        are waited for the same way (their open handles keep the device, so the driver, in
+        memory); then FxDriver::Unload: EvtDriverUnload, the WDFDRIVER deleted with its tree
+        (a control device the driver did not delete goes here).  A non-PnP driver without an
+        EvtDriverUnload cannot be unloaded at all (KMDF leaves DriverUnload NULL): a
+        RuntimeError says so.
         """
         self.check_running("Machine.unload")
+        if self.driver_object.DriverUnload is None:
+            raise RuntimeError(
+                "Machine.unload: the driver cannot be unloaded: it is a non-PnP driver "
+                "(WdfDriverInitNonPnpDriver) without an EvtDriverUnload, so KMDF left "
+                "DRIVER_OBJECT.DriverUnload NULL (FxDriver::Initialize)"
+            )
+        if not self.loaded_by_driver_entry:
+            self._wait_for_owned_requests()
+        with self._driver_code:  # the driver's callbacks run on this machine
+            for device in [d for d in self.devices if not d.is_control]:
+                pnp.remove_device(device, False, self._removal_wait)
+            self._wait_for_owned_requests()  # a control device's: its handles keep it alive
+            callback = self.driver.unload_callback
+            if callback is not None:  # FxDriver::Unload
+                self.trace("EvtDriverUnload(%r)", self.driver.handle)
+                self.within(
+                    "EvtDriverUnload",
+                    lambda: self.run_callback("EvtDriverUnload", callback, self.driver.handle),
+                )
+        self._finish_unload()
+
+    def _wait_for_owned_requests(self) -> None:
+        """Run virtual time until the driver owns no request; a RuntimeError naming them when
+        nothing completes them (see :meth:`unload`)."""
         if self._owned_requests() and not self.wait_for(
             lambda: not self._owned_requests(), None, "Driver unload (device removal)"
         ):
@@ -676,23 +711,6 @@ class Machine:
                 f"(wdfkit waited {self.HANG_LIMIT:g} virtual seconds). "
                 "Complete them (WdfRequestComplete), then unload."
             )
-        if self.driver_object.DriverUnload is None:
-            raise RuntimeError(
-                "Machine.unload: the driver cannot be unloaded: it is a non-PnP driver "
-                "(WdfDriverInitNonPnpDriver) without an EvtDriverUnload, so KMDF left "
-                "DRIVER_OBJECT.DriverUnload NULL (FxDriver::Initialize)"
-            )
-        with self._driver_code:  # the driver's callbacks run on this machine
-            for device in [d for d in self.devices if not d.is_control]:
-                pnp.remove_device(device, False, self._removal_wait)
-            callback = self.driver.unload_callback
-            if callback is not None:  # FxDriver::Unload
-                self.trace("EvtDriverUnload(%r)", self.driver.handle)
-                self.within(
-                    "EvtDriverUnload",
-                    lambda: self.run_callback("EvtDriverUnload", callback, self.driver.handle),
-                )
-        self._finish_unload()
 
     def _finish_unload(self) -> None:
         """Delete the WDFDRIVER and its tree, then KMDF's and Driver Verifier's pool checks,
