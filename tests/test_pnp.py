@@ -421,3 +421,14 @@ def test_get_default_queue():
         assert WdfDeviceGetDefaultQueue(holder["device"]) == holder["queue"]
         with pytest.raises(BugCheck):
             WdfDeviceGetDefaultQueue(holder["queue"])
+
+
+def test_driver_cannot_delete_its_pnp_device_and_driver_object_lists_it():
+    order = []
+    machine, holder = pnp_machine(order)
+    machine.add_device()
+    assert machine.driver_object.DeviceObject is machine.devices[0]
+    with machine:
+        WdfObjectDelete(holder["device"])
+    assert machine.devices and holder["device"].value in machine.objects
+    assert machine.state == "running"

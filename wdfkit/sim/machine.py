@@ -24,9 +24,12 @@ that answer the default of the ``VerifierOn`` value under the service's Paramete
 says what it holds; turning KMDF Verifier on never turns Driver Verifier on.  Both off
 (``verifier=False``) is a customer's machine.
 
-Mirrors: FxDriverGlobals (the per-driver state KMDF keeps), WdfDriverCreate at DriverEntry, and
-the unload path (FxDriver deletion, FxPoolDestroy, Driver Verifier's leak check).
-Simplified: one processor, one driver, no devices until a lesson creates them.
+Mirrors: FxDriverGlobals (the per-driver state KMDF keeps), IopLoadDriver calling DriverEntry
+(or, without one, WdfDriverCreate done for the lesson), the PnP manager adding, starting and
+removing devices (wdfkit.fx.pnp), and the unload path (FxDriver::Unload, FxPoolDestroy, Driver
+Verifier's leak check).
+Simplified: one processor, one driver, no devices until a lesson (or the PnP manager, through
+:meth:`Machine.add_device`) creates them.
 """
 
 import itertools
@@ -164,6 +167,13 @@ class Machine:
     on :attr:`events`; see :mod:`wdfkit.sim.timeline`).  *scan_phase* and *scan_every_second*
     set up the balance-set manager that re-tunes lookaside lists (see
     :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
+
+    *DriverEntry* loads a driver as Windows does: ``DriverEntry(DriverObject, RegistryPath)``
+    runs once FX_DRIVER_GLOBALS exist and must create the WDFDRIVER with ``WdfDriverCreate``
+    (its WDF_DRIVER_CONFIG gives EvtDriverDeviceAdd, EvtDriverUnload and the pool tag, which
+    wins over *driver_pool_tag*); if it returns an error the driver is not loaded (see
+    :meth:`_load`).  Without it the machine makes a WDFDRIVER with no callbacks itself, as the
+    lessons 00-11 expect.
     """
 
     def __init__(
