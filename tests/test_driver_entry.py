@@ -261,3 +261,12 @@ def test_boot_takes_driver_entry():
     machine = boot("Echo", DriverEntry=DriverEntry)
     assert WdfGetDriver() == seen["driver"]
     machine.deactivate()
+
+
+def test_wdf_driver_create_on_a_machine_that_made_its_driver_is_a_second_create():
+    machine = boot("Toaster")
+    config = WDF_DRIVER_CONFIG()
+    WDF_DRIVER_CONFIG_INIT(config, None)
+    status, driver = WdfDriverCreate(machine.driver_object, machine.registry_path, None, config)
+    assert (status, driver) == (STATUS_DRIVER_INTERNAL_ERROR, None)
+    machine.deactivate()

@@ -411,6 +411,7 @@ def test_callback_returning_no_status_is_a_type_error():
 
     with pytest.raises(TypeError, match="EvtDeviceD0Entry must return an NTSTATUS"):
         machine.add_device(add)
+    assert machine.state == "stopped" and "EvtDeviceD0Entry" in machine.stopped_by
 
 
 def test_get_default_queue():

@@ -50,14 +50,18 @@ def _call(device, name: str, *args, returns_status: bool = True):
         return STATUS_SUCCESS
     machine = device.machine
     machine.trace("%s(%r%s)", name, device.handle, "".join(f", {a!r}" for a in args))
-    result = machine.within(
-        name, lambda: machine.run_callback(name, callback, device.handle, *args)
-    )
-    if not returns_status:
-        return STATUS_SUCCESS
-    if isinstance(result, bool) or not isinstance(result, int):
-        raise TypeError(f"{name} must return an NTSTATUS (an int), not {type(result).__name__}")
-    return result
+
+    def checked(*call_args):
+        """The callback, its result checked inside the call: a wrong type stops the machine
+        as any exception escaping a callback does (Machine.run_callback)."""
+        result = callback(*call_args)
+        if returns_status and (isinstance(result, bool) or not isinstance(result, int)):
+            kind = type(result).__name__
+            raise TypeError(f"{name} must return an NTSTATUS (an int), not {kind}")
+        return result
+
+    result = machine.within(name, lambda: machine.run_callback(name, checked, device.handle, *args))
+    return result if returns_status else STATUS_SUCCESS
 
 
 def start_device(device) -> int:
