@@ -205,7 +205,8 @@ def targets():
     found = []
     for name in sorted(wdfkit.__all__):
         value = getattr(wdfkit, name)
-        if callable(value) and name not in ("MachineHalted", "BugCheck"):
+        # GUID is the standard library's uuid.UUID, re-exported under its C name.
+        if callable(value) and name not in ("MachineHalted", "BugCheck", "GUID"):
             found.append((name, lambda machine, value=value: value))
     for method in sorted(m for m in dir(Machine) if not m.startswith("_")):
         if method in MACHINERY or not callable(getattr(Machine, method)):

@@ -36,7 +36,6 @@ __all__ = [
     "WdfExecutionLevelInheritFromParent",
     "WdfExecutionLevelInvalid",
     "WdfExecutionLevelPassive",
-    "WdfGetDriver",
     "WdfObjectCreate",
     "WdfObjectDelete",
     "WdfObjectDereference",
@@ -343,9 +342,3 @@ def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
     if not isinstance(ContextType, type):  # C: the macro takes a type name, or won't compile
         raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
-
-
-@ddi
-def WdfGetDriver(machine) -> WDFHANDLE:
-    """The WDFDRIVER of the current machine."""
-    return machine.driver.handle

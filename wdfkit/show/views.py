@@ -72,8 +72,11 @@ def _describe(detail: ObjectDetail) -> str:
     match detail:
         case DriverDetail(name):
             return f"driver '{name}'"
-        case DeviceDetail(io_type):
-            return f"device, {io_type.name.lower()} I/O for reads and writes"
+        case DeviceDetail(io_type, control, name, removed):
+            kind = "control device" if control else "device"
+            named = f" {name}" if name else ""
+            gone = ", being removed" if removed else ""
+            return f"{kind}{named}, {io_type.name.lower()} I/O for reads and writes{gone}"
         case QueueDetail(dispatch, default, presented):
             kind = f"{'default ' if default else ''}queue, {dispatch.name.lower()}"
             return f"{kind}, {presented} request(s) with the driver"

@@ -24,9 +24,12 @@ that answer the default of the ``VerifierOn`` value under the service's Paramete
 says what it holds; turning KMDF Verifier on never turns Driver Verifier on.  Both off
 (``verifier=False``) is a customer's machine.
 
-Mirrors: FxDriverGlobals (the per-driver state KMDF keeps), WdfDriverCreate at DriverEntry, and
-the unload path (FxDriver deletion, FxPoolDestroy, Driver Verifier's leak check).
-Simplified: one processor, one driver, no devices until a lesson creates them.
+Mirrors: FxDriverGlobals (the per-driver state KMDF keeps), IopLoadDriver calling DriverEntry
+(or, without one, WdfDriverCreate done for the lesson), the PnP manager adding, starting and
+removing devices (wdfkit.fx.pnp), and the unload path (FxDriver::Unload, FxPoolDestroy, Driver
+Verifier's leak check).
+Simplified: one processor, one driver, no devices until a lesson (or the PnP manager, through
+:meth:`Machine.add_device`) creates them.
 """
 
 import itertools
@@ -34,12 +37,16 @@ import math
 import random
 from collections import deque
 
+from ..fx import pnp
 from ..fx.call import OUTSIDE_ANY_DDI, call
+from ..fx.device import WDFDEVICE_INIT
 from ..fx.driver import FX_TAG, FxDriver, driver_tag
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
 from ..kernel.clock import MAXIMUM_TICKS, TICKS_PER_SECOND, VirtualClock
+from ..kernel.driverobject import DRIVER_OBJECT, SERVICES
 from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from ..kernel.namespace import Namespace
+from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, STATUS_SUCCESS
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
 from .events import Event, EventHub
@@ -160,6 +167,13 @@ class Machine:
     on :attr:`events`; see :mod:`wdfkit.sim.timeline`).  *scan_phase* and *scan_every_second*
     set up the balance-set manager that re-tunes lookaside lists (see
     :class:`~wdfkit.kernel.lookaside.BalanceSetManager`).
+
+    *DriverEntry* loads a driver as Windows does: ``DriverEntry(DriverObject, RegistryPath)``
+    runs once FX_DRIVER_GLOBALS exist and must create the WDFDRIVER with ``WdfDriverCreate``
+    (its WDF_DRIVER_CONFIG gives EvtDriverDeviceAdd, EvtDriverUnload and the pool tag, which
+    wins over *driver_pool_tag*); if it returns an error the driver is not loaded (see
+    :meth:`_load`).  Without it the machine makes a WDFDRIVER with no callbacks itself, as the
+    lessons 00-11 expect.
     """
 
     def __init__(
@@ -177,6 +191,7 @@ class Machine:
         scan_phase: int = PAGED_SLOT,
         scan_every_second: bool = False,
         timeline: bool = False,
+        DriverEntry=None,
     ) -> None:
         _check_options(driver_pool_tag, seed, log_size, scan_phase)
         if not isinstance(driver_name, str) or not driver_name.isascii() or not driver_name:
@@ -227,6 +242,7 @@ class Machine:
         if timeline:
             self.timeline = Timeline(self)
         self.devices: list = []
+        self.pdo_count = 0  # numbers the PDOs' and unnamed control devices' names
         self.namespace = Namespace()
         """Device names, symbolic links and device interfaces (see wdfkit.kernel.namespace)."""
         self.physical = PhysicalMemory(mapped=self.pool.page_mapped)
@@ -241,11 +257,24 @@ class Machine:
         self.driver_globals = self._globals_block.address
         """Address of FX_DRIVER_GLOBALS: parameter 4 of every WDF_VIOLATION."""
         self.trace(f"FxInitialize: {self.verifiers()}")  # before DriverEntry, as in globals.cpp
-        self.driver = FxDriver.create(self)
-        self.trace(
-            f"DriverEntry: WdfDriverCreate -> {self.driver.handle!r}, "
-            f"pool tag '{tag_text(self.tag)}'"
-        )
+        self.driver_object = DRIVER_OBJECT(self, driver_name)
+        """The DRIVER_OBJECT the I/O manager made for the driver (DriverEntry's first argument)."""
+        self.registry_path = SERVICES + driver_name
+        """The driver's service key (DriverEntry's second argument)."""
+        self.load_status = STATUS_SUCCESS
+        """What DriverEntry returned (STATUS_SUCCESS when the machine made the driver itself)."""
+        self.driver: FxDriver | None = None
+        self.loaded_by_driver_entry = DriverEntry is not None
+        """The driver came with its own DriverEntry (else the machine made the WDFDRIVER)."""
+        if DriverEntry is None:
+            self.driver = FxDriver.create(self)
+            self.driver_object.DriverUnload = "FxDriver::Unload"
+            self.trace(
+                f"DriverEntry: WdfDriverCreate -> {self.driver.handle!r}, "
+                f"pool tag '{tag_text(self.tag)}'"
+            )
+        else:
+            self._load(DriverEntry)
 
     def __repr__(self) -> str:
         return (
@@ -309,6 +338,11 @@ class Machine:
                 f"    {self.bugcheck.summary()};\ncreate a new Machine to go on"
             )
         if self.state == UNLOADED:
+            if not NT_SUCCESS(self.load_status):
+                raise MachineHalted(
+                    f"{ddi}: the driver never loaded on this machine: its DriverEntry "
+                    f"returned {self.load_status}"
+                )
             raise MachineHalted(f"{ddi}: the driver has been unloaded from this machine")
         if self.state == STOPPED:
             raise MachineHalted(f"{ddi}: this machine stopped: {self.stopped_by}")
@@ -429,14 +463,73 @@ class Machine:
         return finished_in_time
 
     # -- devices and I/O --------------------------------------------------------------------
-    def add_device(self, EvtDriverDeviceAdd):
-        """The PnP manager finds a device for this driver and calls *EvtDriverDeviceAdd*.
+    def _load(self, DriverEntry) -> None:
+        """IopLoadDriver: call the driver's ``DriverEntry(DriverObject, RegistryPath)``.
+
+        FX_DRIVER_GLOBALS exist before it (the KMDF stub binds them); ``WdfDriverCreate`` in
+        it makes the WDFDRIVER.  A DriverEntry that returns an error leaves the driver not
+        loaded, as on Windows: no EvtDriverUnload (wdfdriver.h's EVT_WDF_DRIVER_UNLOAD page),
+        the WDFDRIVER and everything under it deleted (cleanup callbacks run), the pool
+        checks of an unload made (a leak is 0xC4/0x62 with Driver Verifier), and the machine
+        UNLOADED: ``load_status`` holds the status and every later DDI says the driver never
+        loaded.  Returning success without WdfDriverCreate is a RuntimeError (a KMDF driver
+        must call it before any other framework routine; wdfkit does not model a driver
+        without a WDFDRIVER) and leaves the machine STOPPED.
+        """
+        if not callable(DriverEntry):
+            raise TypeError(
+                "Machine: DriverEntry must be a function DriverEntry(DriverObject, "
+                f"RegistryPath), not {type(DriverEntry).__name__}"
+            )
+        self.trace("DriverEntry(%r, %s)", self.driver_object, self.registry_path)
+        status = self.within(
+            "DriverEntry",
+            lambda: self.run_callback(
+                "DriverEntry", DriverEntry, self.driver_object, self.registry_path
+            ),
+        )
+        if isinstance(status, bool) or not isinstance(status, int):
+            self.state = STOPPED
+            self.stopped_by = "DriverEntry returned no NTSTATUS"
+            raise TypeError(
+                f"DriverEntry must return an NTSTATUS (an int), not {type(status).__name__}"
+            )
+        self.load_status = NTSTATUS(status)
+        if not NT_SUCCESS(status):
+            self.trace("DriverEntry failed %s: the driver is not loaded", self.load_status)
+            self._finish_unload()
+            return
+        if self.driver is None:
+            self.state = STOPPED
+            self.stopped_by = "DriverEntry returned success without calling WdfDriverCreate"
+            raise RuntimeError(
+                "DriverEntry returned success without calling WdfDriverCreate: a KMDF driver "
+                "must create its WDFDRIVER in DriverEntry before it calls any other framework "
+                "routine"
+            )
+
+    def add_device(self, EvtDriverDeviceAdd=None):
+        """The PnP manager finds a device for this driver, calls *EvtDriverDeviceAdd*, then
+        starts the device.
 
         The callback is ``EvtDriverDeviceAdd(Driver, DeviceInit)`` returning an NTSTATUS, as
-        in C.  Returns that status.
+        in C; None (the default) means the one in the driver's WDF_DRIVER_CONFIG.  When it
+        fails, a device it created is deleted (FxDriver::AddDevice: DeleteDeviceFromFailedCreate,
+        km/fxdriverkm.cpp).  When it succeeds, each device it created is started
+        (wdfkit.fx.pnp.start_device: EvtDevicePrepareHardware, EvtDeviceD0Entry,
+        EvtDeviceSelfManagedIoInit, interfaces enabled); a failing start callback fails the
+        start and the device is removed.  Returns EvtDriverDeviceAdd's status, or the failing
+        start callback's.
         """
-        from ..fx.device import WDFDEVICE_INIT
-
+        if EvtDriverDeviceAdd is None:
+            self.check_running("Machine.add_device")
+            EvtDriverDeviceAdd = self.driver.device_add
+            if EvtDriverDeviceAdd is None:
+                raise RuntimeError(
+                    "Machine.add_device: the driver's WDF_DRIVER_CONFIG has no "
+                    "EvtDriverDeviceAdd (a non-PnP driver gets no devices from the PnP manager: "
+                    "it creates control devices itself); pass one to add_device"
+                )
         if not callable(EvtDriverDeviceAdd):
             raise TypeError(
                 "Machine.add_device: EvtDriverDeviceAdd must be a function "
@@ -445,12 +538,69 @@ class Machine:
         self.check_running("Machine.add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
-        return self.within(
+        known = list(self.devices)
+        status = self.within(
             "EvtDriverDeviceAdd",
             lambda: self.run_callback(
                 "EvtDriverDeviceAdd", EvtDriverDeviceAdd, self.driver.handle, init
             ),
         )
+        added = [d for d in self.devices if d not in known and not d.is_control]
+        if isinstance(status, int) and not isinstance(status, bool) and not NT_SUCCESS(status):
+            for device in added:
+                self.trace("PnP: EvtDriverDeviceAdd failed %s: deleting %r", status, device.handle)
+                with self._driver_code:
+                    self.within("EvtDriverDeviceAdd", device.delete_object)
+            return status
+        for device in added:
+            started = pnp.start_device(device)
+            if not NT_SUCCESS(started):
+                return started
+        return status
+
+    def remove_device(self, device=None, surprise: bool = False) -> None:
+        """The PnP manager removes *device* (a WDFDEVICE handle; default: the first PnP
+        device): orderly, or surprise removal (the hardware is gone) when *surprise*.
+
+        The driver's callbacks run in KMDF's order (wdfkit.fx.pnp.remove_device): SurpriseRemoval
+        first for a surprise removal, SelfManagedIoSuspend, queues stopped (the framework waits
+        until the driver has completed or acknowledged every request it owns), D0Exit(
+        WdfPowerDeviceD3Final), ReleaseHardware, interfaces disabled and the symbolic link
+        deleted, queues purged, SelfManagedIoFlush, SelfManagedIoCleanup; then the device is
+        deleted.  While it waits, virtual time runs (:meth:`wait_for`).  A driver that never
+        completes a request it owns is the hang it would be on Windows: a RuntimeError names
+        the requests and the machine goes on running, the device half-removed
+        (``device.removed``: new I/O is refused); calling remove_device again after
+        completing them finishes the removal.
+        """
+        self.check_running("Machine.remove_device")
+        target = self._pnp_device(device)
+        with self._driver_code:
+            pnp.remove_device(target, bool(surprise), self._removal_wait)
+
+    def _pnp_device(self, device):
+        from ..fx.handles import WDFHANDLE
+
+        pnp_devices = [d for d in self.devices if not d.is_control]
+        if device is None:
+            if not pnp_devices:
+                raise RuntimeError("Machine.remove_device: the driver has no PnP device")
+            return pnp_devices[0]
+        if not isinstance(device, WDFHANDLE):
+            raise TypeError(
+                f"Machine.remove_device: device must be a WDFDEVICE handle or None, "
+                f"not {type(device).__name__}"
+            )
+        for candidate in pnp_devices:
+            if candidate.handle == device:
+                return candidate
+        raise ValueError(
+            f"Machine.remove_device: {device!r} is not a PnP device of this driver "
+            "(a control device is deleted by the driver: WdfObjectDelete)"
+        )
+
+    def _removal_wait(self, finished, who: str) -> bool:
+        return bool(self.wait_for(finished, None, who))
 
     stopped_by: str = ""
     """Why a STOPPED machine stopped: the callback and the exception that escaped it."""
@@ -526,8 +676,41 @@ class Machine:
         device completes meanwhile is finished — but, as a synchronous wait does, it gives up
         after HANG_LIMIT virtual seconds: then it refuses with a RuntimeError naming the
         requests, and the machine stays loaded and running (a real removal would wait for ever).
+
+        In order: the PnP manager removes each PnP device (:meth:`remove_device`'s path, with
+        the driver's PnP callbacks; a machine without a DriverEntry first waits for the
+        requests its driver owns, as it always has); requests still owned on a control device
+        are waited for the same way (their open handles keep the device, so the driver, in
+        memory); then FxDriver::Unload: EvtDriverUnload, the WDFDRIVER deleted with its tree
+        (a control device the driver did not delete goes here).  A non-PnP driver without an
+        EvtDriverUnload cannot be unloaded at all (KMDF leaves DriverUnload NULL): a
+        RuntimeError says so.
         """
         self.check_running("Machine.unload")
+        if self.driver_object.DriverUnload is None:
+            raise RuntimeError(
+                "Machine.unload: the driver cannot be unloaded: it is a non-PnP driver "
+                "(WdfDriverInitNonPnpDriver) without an EvtDriverUnload, so KMDF left "
+                "DRIVER_OBJECT.DriverUnload NULL (FxDriver::Initialize)"
+            )
+        if not self.loaded_by_driver_entry:
+            self._wait_for_owned_requests()
+        with self._driver_code:  # the driver's callbacks run on this machine
+            for device in [d for d in self.devices if not d.is_control]:
+                pnp.remove_device(device, False, self._removal_wait)
+            self._wait_for_owned_requests()  # a control device's: its handles keep it alive
+            callback = self.driver.unload_callback
+            if callback is not None:  # FxDriver::Unload
+                self.trace("EvtDriverUnload(%r)", self.driver.handle)
+                self.within(
+                    "EvtDriverUnload",
+                    lambda: self.run_callback("EvtDriverUnload", callback, self.driver.handle),
+                )
+        self._finish_unload()
+
+    def _wait_for_owned_requests(self) -> None:
+        """Run virtual time until the driver owns no request; a RuntimeError naming them when
+        nothing completes them (see :meth:`unload`)."""
         if self._owned_requests() and not self.wait_for(
             lambda: not self._owned_requests(), None, "Driver unload (device removal)"
         ):
@@ -538,9 +721,14 @@ class Machine:
                 f"(wdfkit waited {self.HANG_LIMIT:g} virtual seconds). "
                 "Complete them (WdfRequestComplete), then unload."
             )
-        self.trace("Driver unload: deleting WDFDRIVER and its descendants")
-        with self._driver_code:  # cleanup and destroy callbacks run on this machine
-            self.within("driver unload", self.driver.delete_object)
+
+    def _finish_unload(self) -> None:
+        """Delete the WDFDRIVER and its tree, then KMDF's and Driver Verifier's pool checks,
+        free FX_DRIVER_GLOBALS; the machine is UNLOADED (see :meth:`unload`)."""
+        if self.driver is not None:
+            self.trace("Driver unload: deleting WDFDRIVER and its descendants")
+            with self._driver_code:  # cleanup and destroy callbacks run on this machine
+                self.within("driver unload", self.driver.delete_object)
         if self.kmdf_verifier:  # FxPoolDestroy dumps only with IsPoolTrackingOn() (wdfpool.cpp)
             for obj in self.objects.values():
                 self.trace(f"FxPoolDump: {obj.handle!r} still referenced at unload (leaked)")
@@ -587,7 +775,7 @@ class Machine:
             for child in obj.children:
                 walk(child, depth + 1)
 
-        if self.driver.handle.value in self.objects:
+        if self.driver is not None and self.driver.handle.value in self.objects:
             walk(self.driver, 0)
         listed = {o.handle for o in objects}
         for value, obj in self.objects.items():  # no parent, or deleted but still referenced

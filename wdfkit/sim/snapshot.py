@@ -43,9 +43,13 @@ class DeviceIoType(IntEnum):
 
 @dataclass(frozen=True)
 class DeviceDetail:
-    """A WDFDEVICE: its buffering method for reads and writes."""
+    """A WDFDEVICE: its buffering method for reads and writes; whether it is a control
+    (non-PnP) device, its name in the object namespace, whether its removal has begun."""
 
     io_type: DeviceIoType
+    control: bool = False
+    name: str | None = None
+    removed: bool = False
 
 
 class QueueDispatch(IntEnum):

@@ -1,0 +1,209 @@
+"""PnP and power, as far as buffers care: starting a device and removing it.
+
+The PnP manager starts a device the driver added (IRP_MN_START_DEVICE) and, later, removes it
+(orderly: IRP_MN_QUERY_REMOVE_DEVICE + IRP_MN_REMOVE_DEVICE; surprise:
+IRP_MN_SURPRISE_REMOVAL first).  KMDF's PnP, power and power-policy state machines turn that
+into the driver's callbacks, in this order:
+
+start   EvtDevicePrepareHardware (PnpEventHardwareAvailable → PnpPrepareHardware),
+        EvtDeviceD0Entry(WdfPowerDeviceD3Final) (PowerD0Starting),
+        power-managed queues resumed, EvtDeviceSelfManagedIoInit
+        (PowerD0StartingStartSelfManagedIo),
+        device interfaces enabled (PnpEventEnableInterfaces, after the power policy started).
+remove  [surprise: EvtDeviceSurpriseRemoval (PnpEventSurpriseRemoveIoStarted)],
+        EvtDeviceSelfManagedIoSuspend, queues held (StopProcessingForPower Hold; the framework
+        waits until the driver has no request it owns left), EvtDeviceD0Exit(WdfPowerDeviceD3Final)
+        (PowerGotoD3Stopped), EvtDeviceReleaseHardware (PnpEventRemovingDisableInterfaces),
+        interfaces disabled and the symbolic link deleted, queues purged
+        (PnpCleanupForRemove: StopProcessingForPower PurgeManaged; the queues complete or cancel
+        what waits), EvtDeviceSelfManagedIoFlush, EvtDeviceSelfManagedIoCleanup
+        (PnpEventRemovedCommonCode), then the device is deleted (EarlyDispose, DestroyChildren).
+
+A start callback that fails fails the start: the steps already done are undone in reverse
+(D0Exit after a D0Entry that succeeded, ReleaseHardware after PrepareHardware was called, even
+when it failed — PnpEventFailedOwnHardware; Flush and Cleanup after SelfManagedIoInit was
+called), and the PnP manager removes the device (it is deleted).
+
+Mirrors: pnpstatemachine.cpp (PnpEventHardwareAvailable, PnpEventEnableInterfaces,
+PnpEventRemovingDisableInterfaces, PnpCleanupForRemove, PnpEventRemovedCommonCode,
+PnpEventSurpriseRemoveIoStarted, PnpEventFailedOwnHardware), powerstatemachine.cpp
+(PowerD0Starting, PowerD0StartingStartSelfManagedIo, PowerGotoD3Stopped).
+Simplified: no resource lists (PrepareHardware and ReleaseHardware get None for them), no
+interrupts, DMA or WMI steps, no query-remove veto (EvtDeviceQueryRemove is not called), no
+device power states but D0 and D3Final, no restart (EvtDeviceSelfManagedIoRestart is kept in
+the structure and never called: the device is never powered down and back up).  A callback
+that fails during removal is logged and removal goes on (KMDF does the same for
+ReleaseHardware; for D0Exit and Suspend it goes down a failure path wdfkit does not model).
+"""
+
+from ..kernel.ntstatus import NT_SUCCESS, STATUS_SUCCESS
+
+WdfPowerDeviceD0 = 1
+WdfPowerDeviceD3Final = 5
+
+
+def _call(device, name: str, *args, returns_status: bool = True):
+    """Call the driver's *name* callback if it has one: its status (STATUS_SUCCESS if none)."""
+    callbacks = device.pnp_callbacks
+    callback = None if callbacks is None else getattr(callbacks, name)
+    if callback is None:
+        return STATUS_SUCCESS
+    machine = device.machine
+    machine.trace("%s(%r%s)", name, device.handle, "".join(f", {a!r}" for a in args))
+
+    def checked(*call_args):
+        """The callback, its result checked inside the call: a wrong type stops the machine
+        as any exception escaping a callback does (Machine.run_callback)."""
+        result = callback(*call_args)
+        if returns_status and (isinstance(result, bool) or not isinstance(result, int)):
+            kind = type(result).__name__
+            raise TypeError(f"{name} must return an NTSTATUS (an int), not {kind}")
+        return result
+
+    result = machine.within(name, lambda: machine.run_callback(name, checked, device.handle, *args))
+    return result if returns_status else STATUS_SUCCESS
+
+
+def start_device(device) -> int:
+    """IRP_MN_START_DEVICE for *device*: the start callbacks in KMDF's order; the status.
+
+    On failure the steps done are undone (see the module docstring) and the device deleted.
+    """
+    machine = device.machine
+    done = device.pnp_done
+    steps = (
+        ("prepare", "EvtDevicePrepareHardware", (None, None)),
+        ("d0", "EvtDeviceD0Entry", (WdfPowerDeviceD3Final,)),
+        ("smio", "EvtDeviceSelfManagedIoInit", ()),
+    )
+    for step, name, args in steps:
+        if step == "prepare":
+            done.append(step)  # ReleaseHardware follows even a failed PrepareHardware
+        status = _call(device, name, *args)
+        if not NT_SUCCESS(status):
+            machine.trace("PnP: %s failed %s: the start fails", name, status)
+            if step == "smio":
+                done.append(step)  # the self-managed I/O machine ran Init: Flush/Cleanup follow
+            _tear_down(device)
+            if device.state == "FxObjectStateCreated":
+                device.delete_object()
+            return status
+        if step != "prepare":
+            done.append(step)
+        if step == "d0":
+            for queue in list(device.queues):  # PowerD0StartingStartSelfManagedIo
+                resume = getattr(queue, "resume_processing_for_power", None)
+                if resume is not None:
+                    resume()
+    namespace = machine.namespace
+    for link in device.interface_links:  # PnpEnableInterfacesAndRegisterWmi
+        namespace.set_interface_state(link, True)
+    done.append("interfaces")
+    return STATUS_SUCCESS
+
+
+def _tear_down(device) -> None:
+    """Undo what start did, latest first: D0Exit, ReleaseHardware, Flush, Cleanup."""
+    done = device.pnp_done
+    if "d0" in done:
+        _call(device, "EvtDeviceD0Exit", WdfPowerDeviceD3Final)
+        done.remove("d0")
+    if "prepare" in done:
+        _call(device, "EvtDeviceReleaseHardware", None)
+        done.remove("prepare")
+    device.forget_names()
+    if "smio" in done:
+        _call(device, "EvtDeviceSelfManagedIoFlush", returns_status=False)
+        _call(device, "EvtDeviceSelfManagedIoCleanup", returns_status=False)
+        done.remove("smio")
+
+
+def owned_requests(device) -> list:
+    """The requests the device's queues have presented to the driver and it still owns."""
+    return [request for queue in device.queues for request in queue.presented]
+
+
+def waiting_requests(device) -> list:
+    """Requests still in the device's queues, owned or waiting (what a purge must empty)."""
+    return [request for queue in device.queues for request in (*queue.presented, *queue.waiting)]
+
+
+def remove_device(device, surprise: bool, wait) -> None:
+    """IRP_MN_(SURPRISE_)REMOVAL + IRP_MN_REMOVE_DEVICE for *device*, in KMDF's order.
+
+    *wait(finished, who)* runs virtual time until ``finished()`` and says whether it got
+    there (the machine's wait_for).  When the driver never completes a request it owns, the
+    removal stops there and a RuntimeError names the requests: the steps done stay done
+    (``device.pnp_done``), so a later call goes on from where this one stopped.
+    """
+    machine = device.machine
+    done = device.pnp_done
+    device.removed = True
+    if surprise and "surprise" not in done:
+        done.append("surprise")
+        _call(device, "EvtDeviceSurpriseRemoval", returns_status=False)
+    if "smio" in done and "suspend" not in done:
+        done.append("suspend")
+        status = _call(device, "EvtDeviceSelfManagedIoSuspend")
+        if not NT_SUCCESS(status):
+            machine.trace("PnP: EvtDeviceSelfManagedIoSuspend failed %s", status)
+    if "held" not in done:
+        _wait(device, wait, _hold(device), owned_requests)
+        done.append("held")
+    if "d0" in done:
+        status = _call(device, "EvtDeviceD0Exit", WdfPowerDeviceD3Final)
+        if not NT_SUCCESS(status):
+            machine.trace("PnP: EvtDeviceD0Exit failed %s", status)
+        done.remove("d0")
+    if "prepare" in done:
+        status = _call(device, "EvtDeviceReleaseHardware", None)
+        if not NT_SUCCESS(status):
+            machine.trace("PnP: EvtDeviceReleaseHardware failed %s", status)
+        done.remove("prepare")
+    device.forget_names()
+    if "purged" not in done:
+        purging = False
+        for queue in list(device.queues):
+            stop = getattr(queue, "stop_processing_for_power", None)
+            if stop is not None:
+                purging = True
+                stop("purge")
+        if purging:
+            _wait(device, wait, lambda: all(q.idle for q in device.queues), waiting_requests)
+        done.append("purged")
+    if "smio" in done:
+        _call(device, "EvtDeviceSelfManagedIoFlush", returns_status=False)
+        _call(device, "EvtDeviceSelfManagedIoCleanup", returns_status=False)
+        done.remove("smio")
+    if device.state == "FxObjectStateCreated":
+        machine.trace("PnP: %r removed, deleting it", device.handle)
+        device.delete_object()
+
+
+def _hold(device):
+    """StopProcessingForPower(Hold) on every queue: a predicate for "every queue is held".
+
+    A queue whose power stop finished at once (not power-managed, or nothing with the driver)
+    is done; another is done once ``queue.power_off`` (the driver completed or acknowledged
+    every request it owned: m_PowerIdle).  A queue without the power hooks (the lessons'
+    queues before the queue work landed) is done when the driver owns none of its requests.
+    """
+    pending = []
+    for queue in list(device.queues):
+        stop = getattr(queue, "stop_processing_for_power", None)
+        if stop is None:
+            pending.append(lambda queue=queue: not queue.presented)
+        elif not stop("stop"):
+            pending.append(lambda queue=queue: queue.power_off)
+    return lambda: all(held() for held in pending)
+
+
+def _wait(device, wait, finished, outstanding) -> None:
+    if finished() or wait(finished, "Device removal"):
+        return
+    names = ", ".join(repr(r.handle) for r in outstanding(device))
+    raise RuntimeError(
+        f"removing {device.handle!r}: the driver still owns {names}; Windows cannot finish "
+        "removing the device: it waits until the driver completes (or acknowledges) every "
+        "request it owns, for ever. Complete them (WdfRequestComplete), then remove again."
+    )
