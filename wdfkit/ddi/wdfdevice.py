@@ -1,12 +1,14 @@
 """wdfdevice.h: the device, how reads and writes reach it, its default I/O target.
 
-Mirrors: fxdeviceapi.cpp (WdfDeviceCreate, WdfDeviceGetIoTarget), fxdeviceinitapi.cpp
-(WdfDeviceInitSetIoType).  Queues (wdfio.h) are in wdfkit.ddi.wdfio.
+Mirrors: fxdeviceapi.cpp (WdfDeviceCreate, WdfDeviceGetIoTarget, WdfDeviceEnqueueRequest),
+fxdeviceinitapi.cpp (WdfDeviceInitSetIoType, WdfDeviceInitSetIoInCallerContextCallback).
+Queues (wdfio.h) are in wdfkit.ddi.wdfio.
 """
 
 from ..fx.call import named
+from ..fx.callercontext import enqueue_request
 from ..fx.device import WDFDEVICE_INIT, FxDevice
-from ..fx.handles import FX_TYPE_DEVICE, WDFHANDLE, get_object
+from ..fx.handles import FX_TYPE_DEVICE, FX_TYPE_REQUEST, WDFHANDLE, get_object
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
@@ -15,15 +17,17 @@ from ..fx.verifier import (
     null_bugcheck,
     validate_object_attributes,
 )
-from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_DEVICE_STATE
+from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, STATUS_INVALID_DEVICE_STATE
 from ..kernel.pool import PASSIVE_LEVEL
-from ._entry import ddi
+from ._entry import callback, ddi
 from .wdfobject import WDF_OBJECT_ATTRIBUTES
 
 __all__ = [
     "WDFDEVICE_INIT",
     "WdfDeviceCreate",
+    "WdfDeviceEnqueueRequest",
     "WdfDeviceGetIoTarget",
+    "WdfDeviceInitSetIoInCallerContextCallback",
     "WdfDeviceInitSetIoType",
     "WdfDeviceIoBuffered",
     "WdfDeviceIoDirect",
@@ -94,3 +98,44 @@ def WdfDeviceGetIoTarget(machine, Device: WDFHANDLE) -> WDFHANDLE:
     """The device's default I/O target: the next-lower driver in its stack."""
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     return device.target.handle
+
+
+# -- the caller's context: EvtIoInCallerContext (FxPkgIo, wdfkit.fx.callercontext) -----------------
+@ddi
+def WdfDeviceInitSetIoInCallerContextCallback(
+    machine, DeviceInit: WDFDEVICE_INIT, EvtIoInCallerContext
+) -> None:
+    """Register ``EvtIoInCallerContext(Device, Request)``: every read, write and device control
+    of the device comes to it first, in the requestor's thread at PASSIVE_LEVEL, before any
+    queue; the driver completes the request or hands it on with WdfDeviceEnqueueRequest.
+
+    Bug check 0x10D/0x4 for a NULL DeviceInit or callback.  Fidelity: fxdeviceinitapi.cpp
+    (two FxPointerNotNull, then the WDFDEVICE_INIT field), fxdevice.cpp (FxDevice::_Create
+    hands it to the I/O package), fxpkgio.cpp (DispatchStep2).
+    """
+    if DeviceInit is None:
+        raise null_bugcheck(machine, "DeviceInit")
+    if EvtIoInCallerContext is None:
+        raise null_bugcheck(machine, "EvtIoInCallerContext")
+    if not isinstance(DeviceInit, WDFDEVICE_INIT):
+        raise TypeError(named("DeviceInit must be the WDFDEVICE_INIT you got"))
+    DeviceInit.IoInCallerContextCallback = callback("EvtIoInCallerContext", EvtIoInCallerContext)
+
+
+@ddi
+def WdfDeviceEnqueueRequest(machine, Device: WDFHANDLE, Request: WDFHANDLE) -> NTSTATUS:
+    """Hand a request from EvtIoInCallerContext back to the framework: it goes to the queue
+    the device's dispatch chose for it (EvtIoInCallerContext is not called again), which
+    presents it in an arbitrary thread.  Returns STATUS_SUCCESS — the request is no longer
+    the driver's: on success do not touch it — or a failure, after which the driver still
+    owns it and must complete it.
+
+    STATUS_INVALID_DEVICE_REQUEST (KMDF Verifier, with a debug break) outside the request's
+    EvtIoInCallerContext, e.g. a second enqueue.  The request's own device decides the queue,
+    whatever *Device* says.  Without KMDF Verifier, enqueueing a request that is not in its
+    EvtIoInCallerContext is a ValueError: KMDF would corrupt the queue.
+    Fidelity: fxdeviceapi.cpp (WdfDeviceEnqueueRequest), fxpkgio.cpp (EnqueueRequest).
+    """
+    device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
+    request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")
+    return enqueue_request(device, request)

@@ -15,6 +15,7 @@ from ..kernel.irp import DO_BUFFERED_IO, DO_DIRECT_IO
 from ..kernel.lowerdevice import LowerDevice
 from ..kernel.ntstatus import STATUS_INVALID_DEVICE_REQUEST
 from ..sim.snapshot import DeviceDetail, DeviceIoType
+from .callercontext import IO_PACKAGE_MAJORS, dispatch_in_caller_context
 from .handles import FX_TYPE_DEVICE
 from .iotarget import FxIoTarget
 from .object import FxObject
@@ -33,6 +34,9 @@ class WDFDEVICE_INIT:
     def __init__(self) -> None:
         self.IoType = IO_BUFFERED
         self.used = False
+        self.IoInCallerContextCallback = None
+        """EvtIoInCallerContext(Device, Request), or None (WdfDeviceInitSetIoInCallerContext-
+        Callback)."""
 
 
 class FxDevice(FxObject):
@@ -57,6 +61,7 @@ class FxDevice(FxObject):
         """Every queue created for the device, oldest first (FxPkgIo's m_IoQueueListHead)."""
         self.lower = LowerDevice(machine)
         self.target: FxIoTarget | None = None
+        self.io_in_caller_context = None  # FxPkgIo's m_InCallerContextCallback
         self.configure_constraints(None)  # until create() applies the attributes
 
     @classmethod
@@ -68,6 +73,7 @@ class FxDevice(FxObject):
         if device is None:
             return status, None
         device.configure_constraints(attributes)
+        device.io_in_caller_context = device_init.IoInCallerContextCallback
         status, device.target = FxIoTarget.create_default(device)
         if device.target is None:
             device.delete_from_failed_create()
@@ -90,9 +96,13 @@ class FxDevice(FxObject):
         )
 
     def dispatch(self, irp) -> None:
-        """FxPkgIo::Dispatch: hand the IRP to the default queue, or refuse it."""
+        """FxPkgIo::Dispatch: hand the IRP to the default queue, or refuse it; an I/O request
+        goes to EvtIoInCallerContext first when the driver registered one (callercontext.py)."""
         if self.default_queue is None:
             irp.complete(STATUS_INVALID_DEVICE_REQUEST, 0)
+            return
+        if self.io_in_caller_context is not None and irp.major in IO_PACKAGE_MAJORS:
+            dispatch_in_caller_context(self, self.default_queue, irp)
             return
         self.default_queue.receive(irp)
 
