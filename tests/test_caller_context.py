@@ -254,3 +254,14 @@ def test_a_user_buffer_is_unmapped_once_its_io_is_done():
         machine.application().DeviceIoControl(IOCTL_NEITHER, b"", bytearray(16))
     assert machine.bugcheck.code == KMODE_EXCEPTION_NOT_HANDLED
     assert machine.bugcheck.parameters[3] == pointers[0].address
+
+
+def test_a_direct_read_completed_in_the_callers_context_keeps_what_the_driver_wrote():
+    def EvtIoInCallerContext(Device, Request):
+        status, buffer, length = WdfRequestRetrieveOutputBuffer(Request, 4)
+        buffer.write(b"data")  # through the MDL's system mapping
+        WdfRequestCompleteWithInformation(Request, status, 4)
+
+    machine = caller_context_driver(EvtIoInCallerContext, io_type=WdfDeviceIoDirect)
+    out = bytearray(4)
+    assert machine.application().ReadFile(out).Information == 4 and out == b"data"

@@ -394,13 +394,13 @@ class Irp:
         self.IoStatus.Status = NTSTATUS(status)
         self.IoStatus.Information = information
         pool = machine.pool
+        if self.user_buffers:  # first: unmapping hands back what the caller's context wrote
+            self._unmap_user_buffers()
         for address, data, whole in self.copy_back:
             count = len(data) if whole else min(information, len(data))
             if whole or not (NT_ERROR(status) or status == STATUS_VERIFY_REQUIRED):
                 # a page at a time, straight into the caller's buffer
                 pool.read_into(address, memoryview(data)[:count], check=False)
-        if self.user_buffers:
-            self._unmap_user_buffers()
         mdl = self.MdlAddress
         while mdl is not None:  # unlock and free every MDL of the chain
             next_mdl = mdl.Next
