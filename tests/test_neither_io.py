@@ -366,3 +366,21 @@ def test_requestor_mode():
     assert modes == [UserMode, KernelMode]
     with pytest.raises(BugCheck):
         WdfRequestGetRequestorMode(None)
+
+
+@pytest.mark.parametrize("verifier", [True, False])
+def test_a_completed_request_still_referenced(verifier):
+    seen = {}
+
+    def EvtIoInCallerContext(Device, Request):
+        buffer = WdfRequestRetrieveUnsafeUserOutputBuffer(Request, 0)[1]
+        WdfObjectReference(Request)
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+        seen["probe"] = WdfRequestProbeAndLockUserBufferForWrite(Request, buffer, 4)[0]
+        seen["mode"] = WdfRequestGetRequestorMode(Request)
+        WdfObjectDereference(Request)
+
+    machine, app = run(EvtIoInCallerContext, mode=KernelMode, verifier=verifier)
+    app.DeviceIoControl(IOCTL_NEITHER, b"", bytearray(4))
+    assert seen["probe"] == STATUS_INVALID_DEVICE_REQUEST
+    assert seen["mode"] == (UserMode if verifier else KernelMode)  # Verifier: "completed"
