@@ -468,9 +468,11 @@ class Pool:
     def _check_user_write(self, address: int, length: int) -> None:
         """A write to a read-only user page is an access violation (only user pages can be
         read-only here)."""
-        for page in range(address >> PAGE_SHIFT, ((address + length - 1) >> PAGE_SHIFT) + 1):
-            if self.user_pages.get(page) is False:
-                self._fault(max(address, page << PAGE_SHIFT), True)
+        first, last = address >> PAGE_SHIFT, (address + length - 1) >> PAGE_SHIFT
+        read_only = [page for page, writable in self.user_pages.items() if not writable]
+        hit = [page for page in read_only if first <= page <= last]
+        if hit:
+            self._fault(max(address, min(hit) << PAGE_SHIFT), True)
 
     def _fault(self, address: int, write: bool) -> None:
         """The page fault (0x50).  In a freed block the driver allocated itself, which Driver
