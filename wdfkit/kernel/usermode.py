@@ -17,7 +17,9 @@ FxPkgIo::DispatchToInCallerContextCallback: called in the requestor's thread, be
 sees the request).  While it runs the framework *attaches* the request's process
 (:meth:`UserMemory.attached`): its buffers' pages appear in the machine's address space (the
 pool's page store) and every access — a PVOID, RtlCopyMemory, a DDI — reaches them; when the
-callback returns they are copied back into the caller's buffers and unmapped again.
+callback returns they are copied back into the caller's buffers and unmapped again.  A queue
+presenting the request afterwards — even at once, nested in WdfDeviceEnqueueRequest, which on
+Windows may still be the requestor's thread, though nothing promises it — runs detached.
 
 **Anywhere else** a user address is looked up in whatever process the thread happens to be in.
 On Windows that is garbage (some other process's page) or a fault; wdfkit always takes the
@@ -27,8 +29,9 @@ none) the exception is not handled: KMODE_EXCEPTION_NOT_HANDLED (0x1E: P1 the ex
 0xC0000005, P2 the faulting instruction, P3 0 read / 1 write, P4 the address).  At
 DISPATCH_LEVEL the page fault itself is fatal, since user pages are pageable:
 DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: P1 the address, P2 the IRQL, P3 0 read / 1 write, P4 the
-faulting instruction).  The pool raises either (:meth:`UserMemory.fault`) for every access below
-``MM_HIGHEST_USER_ADDRESS`` it cannot satisfy, as it raises 0x50 for system addresses.
+faulting instruction).  The pool raises either (:meth:`UserMemory.fault`) for every access from
+``MM_LOWEST_USER_ADDRESS`` to ``MM_HIGHEST_USER_ADDRESS`` it cannot satisfy, as it raises 0x50
+for system addresses (and, as before, for the 64 KiB around NULL).
 
 **Probing** (:meth:`UserMemory.probe`) is MmProbeAndLockPages with UserMode, as
 WdfRequestProbeAndLockUserBuffer… calls it (FxProbeAndLockForRead/Write, probeandlock.c, inside
@@ -39,9 +42,10 @@ ntoskrnl/mm/ARM3/mdlsup.c, MmProbeAndLockPages: the range check, the probe reads
 writable-PTE check all raise it).
 
 Simplified: the processes of a machine share one layout — every buffer gets addresses of its own,
-never reused — and a *process* is whatever token the IRP names (``Irp.process``; None, one
-process, unless the application passes one); the bytes on a buffer's pages outside the buffer
-(the rest of the heap page) are deterministic garbage that lives only while attached; writes
+never reused — and a *process* is the token the IRP names (``Irp.process``: APPLICATION, one
+process for every application, unless the I/O manager's caller passes its own); the bytes on a
+buffer's pages outside the buffer (the rest of the heap page) are deterministic garbage that
+lives only while attached; writes
 through a system mapping of locked pages reach the caller's buffer when the pages are unlocked
 (as for direct I/O, see wdfkit.kernel.irp).
 """
@@ -101,7 +105,7 @@ class UserMemory:
         self._buffers: dict[int, UserBuffer] = {}  # by first page
         self._starts: list[int] = []  # their first pages, sorted (they only grow)
         self._attached: list = []  # processes attached, innermost last (a stack)
-        pool.user_fault = self.fault  # the pool's faults below MM_HIGHEST_USER_ADDRESS
+        pool.user_fault = self.fault  # the pool's faults at user addresses
         self.instruction = 0
         """P2/P4 of the bug check: the faulting instruction (the machine sets its driver's)."""
 
@@ -114,17 +118,15 @@ class UserMemory:
         buffer = UserBuffer(process, address, data, writable)
         self._buffers[buffer.first_page] = buffer
         self._starts.append(buffer.first_page)
-        if self._attached and self._attached[-1] is process:  # mapped while attached: visible
+        if self.current is process:  # mapped while its process is attached: visible at once
             self._show(buffer)
         return address
 
     def unmap(self, address: int) -> None:
         """The application's buffer is gone (its I/O finished): unmap its pages."""
-        buffer = self._buffers.pop(address >> PAGE_SHIFT, None)
-        if buffer is None:
-            return
+        buffer = self._buffers.pop(address >> PAGE_SHIFT)
         self._starts.remove(buffer.first_page)
-        if self._attached and self._attached[-1] is buffer.process:
+        if self.current is buffer.process:
             self._hide(buffer)
 
     def buffer_at(self, address: int) -> UserBuffer | None:
