@@ -181,6 +181,10 @@ def test_probe_and_lock_gives_memory_usable_from_any_context_until_completion():
     in_memory, out_memory = memories[memories["request"]]
     assert in_memory.value not in machine.objects and out_memory.value not in machine.objects
     assert len(machine.pool.live_blocks()) == blocks  # MDLs, mappings and objects freed
+    texts = [text for _, _, label, text in machine.timeline.events]
+    assert texts[0] == "IRP_MJ_DEVICE_CONTROL from the application"  # presented once, to the
+    assert texts.count("IRP_MJ_DEVICE_CONTROL from the application") == 1  # caller's context
+    assert texts[-3:] == ["destroyed", "destroyed", "completed: handle invalid"]
     with pytest.raises(BugCheck):
         WdfMemoryGetBuffer(out_memory)  # died with its request
 

@@ -29,6 +29,7 @@ from ..kernel.irp import (
     IRP_MJ_WRITE,
 )
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_DEVICE_REQUEST
+from ..sim.events import Event
 from .call import named
 from .request import FxRequest
 
@@ -49,6 +50,9 @@ def dispatch_in_caller_context(device, queue, irp) -> None:
         return
     callback = device.io_in_caller_context
     request.in_caller_context = True
+    events = machine.events
+    if events.listeners:  # SetPresented: the driver has it (a queue presenting it later adds none)
+        events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name, irp.requestor_mode)
     machine.trace("EvtIoInCallerContext(%r, %r)", device.handle, request.handle)
     try:
         with machine.user_memory.attached(irp.process):  # the requestor's own thread
