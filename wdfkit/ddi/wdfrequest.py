@@ -1,7 +1,8 @@
 """wdfrequest.h: a request's memory, its completion, and requests the driver creates and reuses.
 
 Mirrors: fxrequestapi.cpp (Retrieve*, Complete*, GetParameters, Create, Reuse, Send,
-SetCompletionRoutine); fxrequest.cpp (FxRequest::CompleteInternal, FxRequest::Reuse).
+SetCompletionRoutine, RetrieveUnsafeUser*, ProbeAndLockUserBufferFor*, GetRequestorMode);
+fxrequest.cpp (FxRequest::CompleteInternal, FxRequest::Reuse); fxrequestkm.cpp (ProbeAndLock*).
 """
 
 from dataclasses import dataclass, field
@@ -11,18 +12,32 @@ from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_REQUEST, WDFHANDLE, get_obje
 from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS, WdfRequestTypeNoFormat
 from ..fx.object import attributes_parent
 from ..fx.request import FxRequest
-from ..fx.verifier import null_bugcheck, validate_object_attributes
+from ..fx.requestmemory import probe_and_lock
+from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel.clock import TICKS_PER_SECOND
+from ..kernel.irp import (
+    DO_BUFFERED_IO,
+    DO_DIRECT_IO,
+    IRP_MJ_DEVICE_CONTROL,
+    IRP_MJ_INTERNAL_DEVICE_CONTROL,
+    IRP_MJ_READ,
+    IRP_MJ_WRITE,
+    METHOD_NEITHER,
+    UserMode,
+)
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     NTSTATUS,
     STATUS_BUFFER_TOO_SMALL,
+    STATUS_INVALID_DEVICE_REQUEST,
     STATUS_INVALID_DEVICE_STATE,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
+from ..kernel.pointer import PVOID
+from ..kernel.pool import PASSIVE_LEVEL
 from . import _struct as ft
-from ._entry import ddi, macro, size_t
+from ._entry import ddi, macro, pointer, size_t
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg
 
 __all__ = [
@@ -50,13 +65,18 @@ __all__ = [
     "WdfRequestFormatRequestUsingCurrentType",
     "WdfRequestGetInformation",
     "WdfRequestGetParameters",
+    "WdfRequestGetRequestorMode",
     "WdfRequestGetStatus",
+    "WdfRequestProbeAndLockUserBufferForRead",
+    "WdfRequestProbeAndLockUserBufferForWrite",
     "WdfRequestRetrieveInputBuffer",
     "WdfRequestRetrieveInputMemory",
     "WdfRequestRetrieveInputWdmMdl",
     "WdfRequestRetrieveOutputBuffer",
     "WdfRequestRetrieveOutputMemory",
     "WdfRequestRetrieveOutputWdmMdl",
+    "WdfRequestRetrieveUnsafeUserInputBuffer",
+    "WdfRequestRetrieveUnsafeUserOutputBuffer",
     "WdfRequestReuse",
     "WdfRequestSend",
     "WdfRequestSetCompletionRoutine",
@@ -505,3 +525,129 @@ def WdfRequestSend(machine, Request: WDFHANDLE, Target: WDFHANDLE, Options) -> b
         request.set_status(status)
         return False
     return True
+
+
+# -- neither I/O: the requestor's own buffers (wdfkit.kernel.usermode) -----------------------------
+@ddi
+def WdfRequestGetRequestorMode(machine, Request: WDFHANDLE) -> int:
+    """Irp->RequestorMode: UserMode for an application's request, KernelMode for a driver's.
+
+    With KMDF Verifier (FxVerifierIO) a request already completed answers UserMode, with a
+    debug break.  Fidelity: fxrequestapi.cpp, fxrequest.cpp (FxRequest::GetRequestorMode).
+    """
+    request = _request(machine, Request)
+    if machine.kmdf_verifier and request.completed:  # VerifyRequestIsNotCompleted
+        machine.trace("KMDF Verifier: %r is already completed (debug break)", request.handle)
+        return UserMode
+    return request.irp.requestor_mode
+
+
+def _unsafe_buffer(machine, Request, MinimumRequiredLength, output: bool):
+    """WdfRequestRetrieveUnsafeUserInputBuffer / OutputBuffer (fxrequestapi.cpp), in order."""
+    request = _request(machine, Request)
+    required = size_t("MinimumRequiredLength", MinimumRequiredLength)
+    status = check_irql(machine, PASSIVE_LEVEL)
+    if not NT_SUCCESS(status):
+        return status, None, 0
+    if machine.kmdf_verifier and not request.in_caller_context:  # VerifyRequestIsInCallerContext
+        machine.trace(
+            "KMDF Verifier: %s is valid only in EvtIoInCallerContext, %r (debug break)",
+            call.ddi,
+            request.handle,
+        )
+        return STATUS_INVALID_DEVICE_REQUEST, None, 0
+    irp = request.irp
+    major = irp.major
+    if major in ((IRP_MJ_WRITE if output else IRP_MJ_READ), IRP_MJ_INTERNAL_DEVICE_CONTROL):
+        return STATUS_INVALID_DEVICE_REQUEST, None, 0
+    neither_io = request.queue is not None and not request.device_flags & (
+        DO_BUFFERED_IO | DO_DIRECT_IO
+    )
+    if major == IRP_MJ_DEVICE_CONTROL and irp.method == METHOD_NEITHER:
+        length = irp.output_length if output else irp.input_length
+    elif major == (IRP_MJ_READ if output else IRP_MJ_WRITE) and neither_io:
+        length = irp.length
+    else:
+        if not output:
+            machine.trace("%s: only METHOD_NEITHER IOCTLs and writes (debug break)", call.ddi)
+        return STATUS_INVALID_DEVICE_REQUEST, None, 0
+    if length < required:
+        return STATUS_BUFFER_TOO_SMALL, None, 0
+    address = (irp.output if output else irp.input)[0]
+    return STATUS_SUCCESS, None if address is None else PVOID(address, machine), length
+
+
+@ddi
+def WdfRequestRetrieveUnsafeUserInputBuffer(
+    machine, Request: WDFHANDLE, MinimumRequiredLength: int
+):
+    """The requestor's own input buffer: ``(status, InputBuffer, Length)``.
+
+    A METHOD_NEITHER IOCTL's Type3InputBuffer, or a neither-I/O write's Irp->UserBuffer: for a
+    user-mode requestor an address valid only in its process, so use it (probe and lock it)
+    in EvtIoInCallerContext; a kernel-mode requestor's is a kernel address.
+    STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL and outside EvtIoInCallerContext (both
+    KMDF Verifier only, with a debug break), for a read or an internal IOCTL, and (with a debug
+    break) any other request; STATUS_BUFFER_TOO_SMALL (NULL, 0) for a buffer shorter than
+    *MinimumRequiredLength*.  A zero-length buffer asked for 0 bytes is STATUS_SUCCESS with
+    NULL.  Without KMDF Verifier it answers outside the caller's context too — touching the
+    address there faults (wdfkit.kernel.usermode).  Fidelity: fxrequestapi.cpp.
+    """
+    return _unsafe_buffer(machine, Request, MinimumRequiredLength, False)
+
+
+@ddi
+def WdfRequestRetrieveUnsafeUserOutputBuffer(
+    machine, Request: WDFHANDLE, MinimumRequiredLength: int
+):
+    """The requestor's own output buffer: ``(status, OutputBuffer, Length)``: a METHOD_NEITHER
+    IOCTL's or a neither-I/O read's Irp->UserBuffer.  As the input DDI, with a write refused
+    instead of a read and no debug break for the other requests.  Fidelity: fxrequestapi.cpp.
+    """
+    return _unsafe_buffer(machine, Request, MinimumRequiredLength, True)
+
+
+def _probe_and_lock(machine, Request, Buffer, Length, write: bool):
+    request = _request(machine, Request)
+    if Buffer is None:
+        raise null_bugcheck(machine, "Buffer")
+    buffer = pointer("Buffer", Buffer, machine)
+    length = size_t("Length", Length)
+    status = check_irql(machine, PASSIVE_LEVEL)
+    if not NT_SUCCESS(status):
+        return status, None
+    if machine.kmdf_verifier and not request.owned:  # VerifyRequestIsDriverOwned (KMDF ≥ 1.9)
+        machine.trace("KMDF Verifier: %r is not owned by the driver (debug break)", request.handle)
+        return STATUS_INVALID_DEVICE_REQUEST, None
+    status, memory = probe_and_lock(request, buffer.address, length, write)
+    return status, None if memory is None else memory.handle
+
+
+@ddi
+def WdfRequestProbeAndLockUserBufferForRead(
+    machine, Request: WDFHANDLE, Buffer: PVOID, Length: int
+):
+    """Lock the requestor's user buffer for reading and map it: ``(status, MemoryObject)``.
+
+    Call it in EvtIoInCallerContext.  The WDFMEMORY (read-only) is a child of the request, its
+    buffer a system-space address valid in any context until the request is completed, which
+    unlocks the pages and deletes it.  STATUS_INVALID_USER_BUFFER for a Length of 0 (Length is
+    taken as a ULONG); STATUS_ACCESS_VIOLATION for a range the requestor's process does not map
+    (never mapped, past the buffer's pages, a kernel address), and — KMDF Verifier — outside
+    the requestor's thread; STATUS_INVALID_DEVICE_REQUEST (KMDF Verifier) above PASSIVE_LEVEL
+    or for a request the driver does not own; STATUS_INSUFFICIENT_RESOURCES.  Bug check
+    0x10D/0x4 for a NULL Buffer.  Fidelity: fxrequestapi.cpp, fxrequestkm.cpp
+    (ProbeAndLockForRead), fxrequestmemory.cpp; see wdfkit.fx.requestmemory.
+    """
+    return _probe_and_lock(machine, Request, Buffer, Length, False)
+
+
+@ddi
+def WdfRequestProbeAndLockUserBufferForWrite(
+    machine, Request: WDFHANDLE, Buffer: PVOID, Length: int
+):
+    """As WdfRequestProbeAndLockUserBufferForRead, probing for writing (IoWriteAccess): a
+    read-only user buffer is STATUS_ACCESS_VIOLATION; the memory is writable and what the
+    driver writes reaches the requestor's buffer.  Fidelity: fxrequestkm.cpp
+    (ProbeAndLockForWrite)."""
+    return _probe_and_lock(machine, Request, Buffer, Length, True)

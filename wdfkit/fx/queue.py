@@ -158,14 +158,22 @@ class FxIoQueue(FxObject):
             self.callback_lock = device.callback_lock
 
     def receive(self, irp) -> None:
-        """A new IRP: wrap it in a request and dispatch."""
+        """A new IRP: wrap it in a request and queue it."""
         status, request = FxRequest.create_internal(self.machine, irp, self)
         if request is None:
             irp.complete(status, 0)
             return
+        self.enqueue(request)
+
+    def enqueue(self, request: FxRequest):
+        """FxIoQueue::QueueRequest / QueueRequestFromForward: queue a request made already (a
+        new IRP's, or one WdfDeviceEnqueueRequest hands back from EvtIoInCallerContext) and
+        present what the dispatch type allows.  Returns STATUS_SUCCESS (the request is the
+        queue's now)."""
         self.requests_seen += 1
         self.waiting.append(request)
         self._dispatch(new_io=True)
+        return STATUS_SUCCESS
 
     def _dispatch(self, new_io: bool = False) -> None:
         """FxIoQueue::DispatchEvents: present waiting requests while the dispatch type allows.

@@ -111,7 +111,7 @@ class FxRequestMemory(FxMemoryObject):
     does not maintain its own reference count").  So the memory lives exactly as long as the
     request, and the object tree lists it under the request with no count (*container*).
     (KMDF's own class named FxRequestMemory, fxrequestmemory.hpp, is the separate object
-    ``WdfRequestProbeAndLock…`` creates.)
+    ``WdfRequestProbeAndLock…`` creates: wdfkit.fx.requestmemory.FxLockedRequestMemory.)
     """
 
     TYPE = FX_TYPE_REQUEST_MEMORY

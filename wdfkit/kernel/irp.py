@@ -13,7 +13,8 @@ device object, neither when both are clear) or the IOCTL code's transfer method:
   pages are locked and described by an MDL (``Irp.MdlAddress``), which the driver maps into
   system space; writes land in the caller's pages themselves;
 * **neither** (no flag, ``METHOD_NEITHER``): the caller's own addresses, valid only in its
-  process.
+  process (wdfkit.kernel.usermode: the process maps each buffer at its user address while the
+  IRP is outstanding, and a driver reaches it only in the caller's context).
 
 ``IoCompleteRequest`` copies back, frees the IRP's MDLs and what the I/O manager allocated, and
 tells the caller; completing an IRP twice is MULTIPLE_IRP_COMPLETE_REQUESTS (0x44).
@@ -45,6 +46,7 @@ from .ntstatus import (
     STATUS_VERIFY_REQUIRED,
 )
 from .pool import NonPagedPoolNx
+from .usermode import APPLICATION
 
 IRP_MJ_CREATE = 0x00
 IRP_MJ_CLOSE = 0x02
@@ -86,8 +88,6 @@ SYSTEM = "system"  # owner of pool the I/O manager allocates (see pool.PoolBlock
 IRP_TAG = int.from_bytes(b"Irp ", "little")
 SYSTEM_BUFFER_TAG = int.from_bytes(b"SysB", "little")
 IRP_SIZE = 0x118  # an IRP with two stack locations on x64, near enough
-USER_BASE = 0x000001C0_00000000  # where the simulated application's buffers live
-USER_BYTE_OFFSET = 0x2A0  # where in its first page each application buffer starts (a heap's)
 
 
 class IrpBuffer(enum.Enum):
@@ -115,8 +115,14 @@ class Irp:
     fails with STATUS_INSUFFICIENT_RESOURCES: see :meth:`free_unsent`).
     """
 
-    def __init__(self, machine, major: int, requestor_mode: int, code: int = 0):
+    def __init__(
+        self, machine, major: int, requestor_mode: int, code: int = 0, process=APPLICATION
+    ):
         self.machine = machine
+        self.process = process
+        """The requestor's process (a usermode.Process): whose address space its user buffers
+        are mapped in."""
+        self.user_buffers: list[int] = []  # user addresses mapped for it, unmapped when done
         self.major = major
         self.requestor_mode = requestor_mode
         self.ioctl_code = code
@@ -168,12 +174,18 @@ class Irp:
             events.emit(Event.IRP_BUFFER_ALLOCATED, block.address, size, use)
         return block
 
-    def _user_address(self, size: int) -> int:
-        """Where the application's buffer of *size* bytes lives in its address space."""
-        machine = self.machine
-        address = USER_BASE + machine.user_cursor + USER_BYTE_OFFSET
-        machine.user_cursor += mdls.ROUND_TO_PAGES(USER_BYTE_OFFSET + size)
+    def _user_address(self, data) -> int:
+        """Where the application's buffer *data* lives in its process: mapped there until the
+        IRP is done (a bytearray's view read-write, bytes read-only; see kernel.usermode)."""
+        address = self.machine.user_memory.map(self.process, data, isinstance(data, memoryview))
+        self.user_buffers.append(address)
         return address
+
+    def _unmap_user_buffers(self) -> None:
+        user_memory = self.machine.user_memory
+        for address in self.user_buffers:
+            user_memory.unmap(address)
+        self.user_buffers = []
 
     def _direct(self, data) -> int | None:
         """Direct I/O: an MDL for the caller's pages, locked, and their system-space mapping.
@@ -185,7 +197,7 @@ class Irp:
         when pool is exhausted: IoAllocateMdl failing makes NtReadFile raise
         STATUS_INSUFFICIENT_RESOURCES (ReactOS iofunc.c, NtReadFile / IopDeviceFsIoControl).
         """
-        user = self._user_address(len(data))
+        user = self._user_address(data)
         pages = mdls.ADDRESS_AND_SIZE_TO_SPAN_PAGES(user, len(data))
         block = self._system_block(pages * mdls.PAGE_SIZE, IrpBuffer.DIRECT_MAPPING)  # page-aligned
         if block is None:
@@ -294,7 +306,7 @@ class Irp:
         """METHOD_NEITHER: a kernel caller's buffer is kernel memory; a user caller's is not.
         None when pool is exhausted (the simulated kernel caller's buffer is pool too)."""
         if self.requestor_mode == UserMode:
-            return self._user_address(len(data))
+            return self._user_address(data)
         block = self._system_block(len(data), IrpBuffer.KERNEL_CALLER_BUFFER)
         if block is None:
             return None
@@ -317,6 +329,7 @@ class Irp:
                 events.emit(Event.IRP_BUFFER_FREED, block.address, use)
         self.system_blocks = []
         self.copy_back = []
+        self._unmap_user_buffers()
         if self.block is not None:
             pool.free(self.block.address, IRP_TAG)
             self.block = None
@@ -381,6 +394,8 @@ class Irp:
         self.IoStatus.Status = NTSTATUS(status)
         self.IoStatus.Information = information
         pool = machine.pool
+        if self.user_buffers:  # first: unmapping hands back what the caller's context wrote
+            self._unmap_user_buffers()
         for address, data, whole in self.copy_back:
             count = len(data) if whole else min(information, len(data))
             if whole or not (NT_ERROR(status) or status == STATUS_VERIFY_REQUIRED):

@@ -65,6 +65,10 @@ POOL_TYPE_NAMES = {
     NonPagedPoolNxCacheAligned: "NonPagedPoolNxCacheAligned",
 }
 
+# The user half of the x64 address space (wdfkit.kernel.usermode).  Below the lowest user address
+# (the 64 KiB around NULL that no process maps) a fault stays wdfkit's 0x50, as it always was.
+MM_LOWEST_USER_ADDRESS = 0x10000
+MM_HIGHEST_USER_ADDRESS = 0x0000_7FFF_FFFE_FFFF
 # Where each pool's blocks start: kernel-looking addresses, the same on every run.
 NONPAGED_BASE = 0xFFFFC28A40000000
 PAGED_BASE = 0xFFFFA58C20000000
@@ -192,6 +196,12 @@ class Pool:
         """The backing store, one page each: a bytearray of its own, or a shared immutable page
         (bytes) that the first partial write copies (see the module docstring)."""
         self.usage: dict[tuple[int, bool], list[int]] = {}  # (tag, paged) -> [allocs, frees, bytes]
+        self.user_pages: dict[int, bool] = {}
+        """User-mode pages mapped now (the attached process's buffers, see wdfkit.kernel.usermode):
+        page → writable."""
+        self._read_only_pages = 0  # how many of them are read-only: writes check only then
+        self.user_fault = None
+        """``user_fault(address, write, irql)``: the bug check for a bad user-mode address."""
         self.on_fault = None
         """Called with the page-fault bug check before it is raised: its machine stops there
         (see Machine._memory_fault), whoever made the access."""
@@ -397,7 +407,7 @@ class Pool:
         return self._mapped(page)
 
     def _mapped(self, page: int) -> bool:
-        if page in self._page_blocks:
+        if page in self._page_blocks or page in self.user_pages:
             return True
         if page == self._cursor[False] >> PAGE_SHIFT or page == self._cursor[True] >> PAGE_SHIFT:
             return True
@@ -433,17 +443,48 @@ class Pool:
         unmapped = self.first_unmapped(address, length)
         if unmapped is not None:
             self._fault(unmapped, write)
+        if write and self._read_only_pages:
+            self._check_user_write(address, length)
         if self.driver_verifier:
             for offset in (0, length - 1):
                 block = self.block_at(address + offset)
                 if block is not None and not block.allocated:
                     self._fault(address + offset, write)
 
+    def map_user_pages(self, first: int, count: int, writable: bool) -> None:
+        """Pages of the attached process's buffer enter the address space (usermode.py)."""
+        for page in range(first, first + count):
+            self.user_pages[page] = writable
+        if not writable:
+            self._read_only_pages += count
+
+    def unmap_user_pages(self, first: int, count: int) -> None:
+        """…and leave it again: their bytes go with them."""
+        for page in range(first, first + count):
+            if not self.user_pages.pop(page):
+                self._read_only_pages -= 1
+            self._bytes.pop(page, None)
+
+    def _check_user_write(self, address: int, length: int) -> None:
+        """A write to a read-only user page is an access violation (only user pages can be
+        read-only here)."""
+        first, last = address >> PAGE_SHIFT, (address + length - 1) >> PAGE_SHIFT
+        read_only = [page for page, writable in self.user_pages.items() if not writable]
+        hit = [page for page in read_only if first <= page <= last]
+        if hit:
+            self._fault(max(address, min(hit) << PAGE_SHIFT), True)
+
     def _fault(self, address: int, write: bool) -> None:
         """The page fault (0x50).  In a freed block the driver allocated itself, which Driver
-        Verifier serves from special pool, KeBugCheck2 renames it 0xD5."""
+        Verifier serves from special pool, KeBugCheck2 renames it 0xD5.  A user-mode address
+        has its own bug check (``user_fault``: wdfkit.kernel.usermode)."""
         block = self.block_at(address) if self.driver_verifier else None
-        if block is not None and not block.allocated and block.special:
+        if (
+            self.user_fault is not None
+            and MM_LOWEST_USER_ADDRESS <= address <= MM_HIGHEST_USER_ADDRESS
+        ):
+            bugcheck = self.user_fault(address, write, self._irql())
+        elif block is not None and not block.allocated and block.special:
             bugcheck = BugCheck(
                 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
                 (address, 1 if write else 0, 0, 0),

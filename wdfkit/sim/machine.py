@@ -49,6 +49,7 @@ from ..kernel.namespace import Namespace
 from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, STATUS_SUCCESS
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
+from ..kernel.usermode import UserMemory
 from .events import Event, EventHub
 from .snapshot import (
     BlockHolds,
@@ -246,12 +247,14 @@ class Machine:
         self.namespace = Namespace()
         """Device names, symbolic links and device interfaces (see wdfkit.kernel.namespace)."""
         self.physical = PhysicalMemory(mapped=self.pool.page_mapped)
-        self.user_cursor = 0  # where the next application buffer goes (see kernel.irp)
+        self.user_memory = UserMemory(self.pool)
+        """The applications' buffers at user-mode addresses (see wdfkit.kernel.usermode)."""
         self.log: deque[tuple[int, int, str, tuple]] = deque(maxlen=log_size)
         """The framework log: (ticks, IRQL, message, arguments); read it with log_lines()."""
         self.state = RUNNING
         self.bugcheck: BugCheck | None = None
         self.return_address = IMAGE_BASE + 0x1A2C
+        self.user_memory.instruction = self.return_address
         self.tag = driver_tag(driver_name, driver_pool_tag)
         self._globals_block = self.pool.allocate(NonPagedPoolNx, GLOBALS_SIZE, FX_TAG, FRAMEWORK)
         self.driver_globals = self._globals_block.address
