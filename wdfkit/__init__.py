@@ -12,11 +12,12 @@ re-exports them all, one section per module:
     wdfobject.h                           wdfkit.ddi.wdfobject     attributes, contexts, deletion
     wdfmemory.h                           wdfkit.ddi.wdfmemory     memory objects, descriptors
     wdfmemory.h                           wdfkit.ddi.wdflookaside  lookaside lists of memory
-    wdfcore.h                             wdfkit.ddi.wdfcore       WDF_ALIGN_SIZE_UP / _DOWN
+    wdfcore.h                             wdfkit.ddi.wdfcore       timeouts, WDF_ALIGN_SIZE_…
     wdfdevice.h                           wdfkit.ddi.wdfdevice     the device, its I/O type
     wdfio.h                               wdfkit.ddi.wdfio         queues
     wdfrequest.h                          wdfkit.ddi.wdfrequest    requests, send options
     wdfiotarget.h                         wdfkit.ddi.wdfiotarget   I/O targets
+    wdftimer.h                            wdfkit.ddi.wdftimer      timers
     wdfdmaenabler.h, wdfdmatransaction.h  wdfkit.ddi.wdfdma        DMA enablers, transactions
     wdm.h                                 wdfkit.ddi.wdm           pool, IRQL, Rtl, IRP numbers
     wdm.h                                 wdfkit.ddi.wdmlookaside  lookaside lists
@@ -34,8 +35,17 @@ own: WdfGetDriver (wdfdriver.h) and WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_HANDLE, WDF
 from importlib.metadata import PackageNotFoundError, version
 
 from .ddi.wdfcore import (
+    WDF_ABS_TIMEOUT_IN_MS,
+    WDF_ABS_TIMEOUT_IN_SEC,
+    WDF_ABS_TIMEOUT_IN_US,
     WDF_ALIGN_SIZE_DOWN,
     WDF_ALIGN_SIZE_UP,
+    WDF_REL_TIMEOUT_IN_MS,
+    WDF_REL_TIMEOUT_IN_SEC,
+    WDF_REL_TIMEOUT_IN_US,
+    WDF_TIMEOUT_TO_MS,
+    WDF_TIMEOUT_TO_SEC,
+    WDF_TIMEOUT_TO_US,
 )
 from .ddi.wdfdevice import (
     WDFDEVICE_INIT,
@@ -163,8 +173,6 @@ from .ddi.wdfobject import (
 )
 from .ddi.wdfrequest import (
     WDF_NO_SEND_OPTIONS,
-    WDF_REL_TIMEOUT_IN_MS,
-    WDF_REL_TIMEOUT_IN_SEC,
     WDF_REQUEST_COMPLETION_PARAMS,
     WDF_REQUEST_PARAMETERS,
     WDF_REQUEST_PARAMETERS_INIT,
@@ -198,6 +206,15 @@ from .ddi.wdfrequest import (
     WdfRequestSetCompletionRoutine,
     WdfRequestSetInformation,
     WdfRequestTypeNoFormat,
+)
+from .ddi.wdftimer import (
+    WDF_TIMER_CONFIG,
+    WDF_TIMER_CONFIG_INIT,
+    WDF_TIMER_CONFIG_INIT_PERIODIC,
+    WdfTimerCreate,
+    WdfTimerGetParentObject,
+    WdfTimerStart,
+    WdfTimerStop,
 )
 from .ddi.wdm import (
     APC_LEVEL,
@@ -339,9 +356,12 @@ from .kernel.ntstatus import (
     STATUS_MORE_PROCESSING_REQUIRED,
     STATUS_NO_SUCH_DEVICE,
     STATUS_NOT_FOUND,
+    STATUS_NOT_SUPPORTED,
     STATUS_OBJECT_NAME_COLLISION,
+    STATUS_OBJECT_NAME_EXISTS,
     STATUS_OBJECT_NAME_INVALID,
     STATUS_OBJECT_NAME_NOT_FOUND,
+    STATUS_OBJECT_PATH_INVALID,
     STATUS_OBJECT_PATH_NOT_FOUND,
     STATUS_PENDING,
     STATUS_REQUEST_NOT_ACCEPTED,
@@ -351,6 +371,7 @@ from .kernel.ntstatus import (
     STATUS_VERIFY_REQUIRED,
     STATUS_WDF_BUSY,
     STATUS_WDF_EXECUTION_LEVEL_INVALID,
+    STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL,
     STATUS_WDF_INTERNAL_ERROR,
     STATUS_WDF_NO_CALLBACK,
     STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS,
@@ -358,6 +379,7 @@ from .kernel.ntstatus import (
     STATUS_WDF_PARENT_ALREADY_ASSIGNED,
     STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED,
     STATUS_WDF_PARENT_IS_SELF,
+    STATUS_WDF_PARENT_NOT_SPECIFIED,
     STATUS_WDF_PAUSED,
     STATUS_WDF_QUEUED,
     STATUS_WDF_REQUEST_INVALID_STATE,
@@ -499,10 +521,13 @@ __all__ = [
     "STATUS_IO_TIMEOUT",
     "STATUS_MORE_PROCESSING_REQUIRED",
     "STATUS_NOT_FOUND",
+    "STATUS_NOT_SUPPORTED",
     "STATUS_NO_SUCH_DEVICE",
     "STATUS_OBJECT_NAME_COLLISION",
+    "STATUS_OBJECT_NAME_EXISTS",
     "STATUS_OBJECT_NAME_INVALID",
     "STATUS_OBJECT_NAME_NOT_FOUND",
+    "STATUS_OBJECT_PATH_INVALID",
     "STATUS_OBJECT_PATH_NOT_FOUND",
     "STATUS_PENDING",
     "STATUS_REQUEST_NOT_ACCEPTED",
@@ -512,6 +537,7 @@ __all__ = [
     "STATUS_VERIFY_REQUIRED",
     "STATUS_WDF_BUSY",
     "STATUS_WDF_EXECUTION_LEVEL_INVALID",
+    "STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL",
     "STATUS_WDF_INTERNAL_ERROR",
     "STATUS_WDF_NOT_ENOUGH_MAP_REGISTERS",
     "STATUS_WDF_NO_CALLBACK",
@@ -519,6 +545,7 @@ __all__ = [
     "STATUS_WDF_PARENT_ALREADY_ASSIGNED",
     "STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED",
     "STATUS_WDF_PARENT_IS_SELF",
+    "STATUS_WDF_PARENT_NOT_SPECIFIED",
     "STATUS_WDF_PAUSED",
     "STATUS_WDF_QUEUED",
     "STATUS_WDF_REQUEST_INVALID_STATE",
@@ -527,6 +554,9 @@ __all__ = [
     "UserMode",
     "WDFDEVICE_INIT",
     "WDFMEMORY_OFFSET",
+    "WDF_ABS_TIMEOUT_IN_MS",
+    "WDF_ABS_TIMEOUT_IN_SEC",
+    "WDF_ABS_TIMEOUT_IN_US",
     "WDF_ALIGN_SIZE_DOWN",
     "WDF_ALIGN_SIZE_UP",
     "WDF_BUGCHECK_CODES",
@@ -557,6 +587,7 @@ __all__ = [
     "WDF_OBJECT_ERROR",
     "WDF_REL_TIMEOUT_IN_MS",
     "WDF_REL_TIMEOUT_IN_SEC",
+    "WDF_REL_TIMEOUT_IN_US",
     "WDF_REQUEST_COMPLETION_PARAMS",
     "WDF_REQUEST_PARAMETERS",
     "WDF_REQUEST_PARAMETERS_INIT",
@@ -573,6 +604,12 @@ __all__ = [
     "WDF_REQUEST_SEND_OPTION_SYNCHRONOUS",
     "WDF_REQUEST_SEND_OPTION_TIMEOUT",
     "WDF_REQUIRED_PARAMETER_IS_NULL",
+    "WDF_TIMEOUT_TO_MS",
+    "WDF_TIMEOUT_TO_SEC",
+    "WDF_TIMEOUT_TO_US",
+    "WDF_TIMER_CONFIG",
+    "WDF_TIMER_CONFIG_INIT",
+    "WDF_TIMER_CONFIG_INIT_PERIODIC",
     "WDF_VIOLATION",
     "WdfDeviceCreate",
     "WdfDeviceGetIoTarget",
@@ -678,6 +715,10 @@ __all__ = [
     "WdfSynchronizationScopeInvalid",
     "WdfSynchronizationScopeNone",
     "WdfSynchronizationScopeQueue",
+    "WdfTimerCreate",
+    "WdfTimerGetParentObject",
+    "WdfTimerStart",
+    "WdfTimerStop",
     "boot",
     "sizeof",
 ]

@@ -12,7 +12,6 @@ from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS, WdfRequestTypeNoFormat
 from ..fx.object import attributes_parent
 from ..fx.request import FxRequest
 from ..fx.verifier import null_bugcheck, validate_object_attributes
-from ..kernel.clock import TICKS_PER_SECOND
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     NTSTATUS,
@@ -23,12 +22,13 @@ from ..kernel.ntstatus import (
 )
 from . import _struct as ft
 from ._entry import ddi, macro, size_t
+
+# wdfcore.h's; still importable from here, where they lived before.
+from .wdfcore import WDF_REL_TIMEOUT_IN_MS, WDF_REL_TIMEOUT_IN_SEC  # noqa: F401
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg
 
 __all__ = [
     "WDF_NO_SEND_OPTIONS",
-    "WDF_REL_TIMEOUT_IN_MS",
-    "WDF_REL_TIMEOUT_IN_SEC",
     "WDF_REQUEST_COMPLETION_PARAMS",
     "WDF_REQUEST_PARAMETERS",
     "WDF_REQUEST_PARAMETERS_INIT",
@@ -425,30 +425,6 @@ def WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(Options: WDF_REQUEST_SEND_OPTIONS, Time
     ft.struct_arg("Options", Options, WDF_REQUEST_SEND_OPTIONS)
     Options.Timeout = Timeout  # checked (a LONGLONG) before the flag is added
     Options.Flags |= WDF_REQUEST_SEND_OPTION_TIMEOUT
-
-
-def _relative(Time, ticks_per_unit: int) -> int:
-    """wdfcore.h (1.33): ``Time * -1 * WDF_TIMEOUT_TO_…`` with Time a ULONGLONG, returned as a
-    LONGLONG.  C would wrap a product past LONGLONG silently; wdfkit says so instead."""
-    if isinstance(Time, bool) or not isinstance(Time, int):
-        raise TypeError(named(f"Time must be an int, not {type(Time).__name__}"))
-    if Time < 0:
-        raise ValueError(named(f"Time must be ≥ 0 (it is unsigned in C), got {Time}"))
-    if Time * ticks_per_unit > 1 << 63:
-        raise ValueError(named(f"Time {Time} is too long: the timeout must fit a LONGLONG"))
-    return -Time * ticks_per_unit
-
-
-@macro
-def WDF_REL_TIMEOUT_IN_MS(Time: int) -> int:
-    """A relative timeout of *Time* milliseconds, in 100 ns units (negative: relative)."""
-    return _relative(Time, 10_000)
-
-
-@macro
-def WDF_REL_TIMEOUT_IN_SEC(Time: int) -> int:
-    """A relative timeout of *Time* seconds, in 100 ns units (negative: relative)."""
-    return _relative(Time, TICKS_PER_SECOND)
 
 
 def send_options(machine, Options: str, bad_size=STATUS_INVALID_PARAMETER):
