@@ -30,13 +30,13 @@ runs it in the deferred dispose).
 """
 
 from ..kernel.clock import TICKS_PER_SECOND
-from ..kernel.pool import DISPATCH_LEVEL, PASSIVE_LEVEL
 from ..kernel.ntstatus import (
     STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_SUCCESS,
     STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL,
 )
+from ..kernel.pool import DISPATCH_LEVEL, PASSIVE_LEVEL
 from ..sim.snapshot import TimerDetail
 from .call import named
 from .handles import FX_TYPE_DEVICE
