@@ -256,6 +256,40 @@ def test_automatic_serialization_runs_the_callback_under_the_queues_lock():
     assert WdfTimerGetParentObject(timer) == queue
 
 
+def test_the_object_tree_shows_a_timer_under_its_parent():
+    from wdfkit.show import views
+
+    machine, device, queue = device_machine()
+    WdfTimerStart(make_timer(queue, None, period=250), WDF_REL_TIMEOUT_IN_MS(100))
+    machine.advance(0.2)
+    tree = views.object_tree(machine)
+    assert "periodic timer, every 250 ms at DISPATCH_LEVEL, due at 0.350000 s, expired 1" in tree
+    assert "WDFQUEUE" in tree.split("WDFTIMER")[0]
+
+
+def test_automatic_serialization_with_a_device_scoped_device_takes_the_devices_lock():
+    machine = Machine("Toaster").activate()
+    made = {}
+
+    def add(Driver, DeviceInit):
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+        attributes.SynchronizationScope = WdfSynchronizationScopeDevice
+        status, made["device"] = WdfDeviceCreate(DeviceInit, attributes)
+        return status
+
+    machine.add_device(add)
+    fx_device = machine.devices[0]
+    seen = []
+    _, child = WdfObjectCreate(parent_attributes(made["device"]))  # the device's lock, found up
+    timer = make_timer(
+        child, lambda Timer: seen.append((fx_device.callback_lock.held, machine.irql))
+    )
+    WdfTimerStart(timer, -1)
+    machine.advance(1)
+    assert seen == [(True, DISPATCH_LEVEL)]
+
+
 def test_a_passive_timer_calls_back_at_passive_level_from_a_work_item():
     machine, device, queue = device_machine()
     seen = []

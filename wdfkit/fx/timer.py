@@ -26,7 +26,9 @@ thread); ``TolerableDelay`` and ``UseHighResolutionTimer`` are checked but the v
 every timer at its exact due time; the system time a positive DueTime names is the machine's time
 since boot, as for request timeouts; the EX_TIMER and work item KMDF allocates are not pool
 blocks in wdfkit.  A timer deleted above PASSIVE_LEVEL runs its EvtCleanupCallback at once (KMDF
-runs it in the deferred dispose).
+runs it in the deferred dispose).  A passive timer whose callback falls due while another
+callback holding the same passive callback lock waits (a synchronous send) runs nested in it:
+on Windows its work item would block on the lock until that callback returns.
 """
 
 from ..kernel.clock import TICKS_PER_SECOND
@@ -135,7 +137,7 @@ class FxTimer(FxObject):
         self.stopping = False  # m_StopThread != NULL
         self.start_aborted = False  # m_StartAborted
         self.fired = 0
-        """How many times EvtTimerFunc has been called (for the object tree and tests)."""
+        """How many times the kernel timer has expired (for the object tree and tests)."""
 
     @classmethod
     def create_timer(cls, machine, config, attributes, parent: FxObject):
@@ -250,6 +252,7 @@ class FxTimer(FxObject):
         unless one is queued already (TryToEnqueue)."""
         machine = self.machine
         self.entry = None
+        self.fired += 1
         if self.period_ms:
             self.entry = machine.clock.schedule(self.period_ms * TICKS_PER_MS, self._expire)
         if self.passive:
@@ -281,7 +284,6 @@ class FxTimer(FxObject):
         self.in_callback = True
         previous_irql = lock.acquire() if lock is not None else None
         try:
-            self.fired += 1
             machine.trace("EvtTimerFunc(%r)", self.handle)
             machine.run_callback("EvtTimerFunc", self.callback, self.handle)
         finally:

@@ -113,7 +113,7 @@ def _describe(detail: ObjectDetail) -> str:
             kind = f"periodic timer, every {period_ms} ms" if period_ms else "one-shot timer"
             level = "PASSIVE_LEVEL" if passive else "DISPATCH_LEVEL"
             when = f"due at {due:.6f} s" if is_set else "not set"
-            return f"{kind} at {level}, {when}, fired {fired} time(s)"
+            return f"{kind} at {level}, {when}, expired {fired} time(s)"
     raise TypeError(f"object_tree: no words for {detail!r}")
 
 

@@ -191,7 +191,8 @@ class DmaTransactionDetail:
 @dataclass(frozen=True)
 class TimerDetail:
     """A WDFTIMER: its period in ms (0: one-shot), whether EvtTimerFunc runs at PASSIVE_LEVEL,
-    whether the kernel timer is set and when it is due (seconds since boot), how often it fired."""
+    whether the kernel timer is set and when it is due (seconds since boot), how often it
+    expired."""
 
     period_ms: int
     passive: bool
