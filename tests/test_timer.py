@@ -290,6 +290,17 @@ def test_automatic_serialization_with_a_device_scoped_device_takes_the_devices_l
     assert seen == [(True, DISPATCH_LEVEL)]
 
 
+def test_a_timer_parented_to_a_timer_serializes_with_the_device_found_above_it():
+    machine, device, queue = device_machine(queue_scope=WdfSynchronizationScopeQueue)
+    fx_queue = machine.devices[0].queues[0]
+    seen = []
+    outer = make_timer(queue, None)
+    inner = make_timer(outer, lambda Timer: seen.append(fx_queue.callback_lock.held))
+    WdfTimerStart(inner, -1)
+    machine.advance(1)
+    assert seen == [True] and WdfTimerGetParentObject(inner) == outer
+
+
 def test_a_passive_timer_calls_back_at_passive_level_from_a_work_item():
     machine, device, queue = device_machine()
     seen = []

@@ -61,7 +61,10 @@ def search_for_device(obj: FxObject):
     queue presented has no parent, and KMDF keeps its device: the queue's).  *callbacks* is the
     nearest object from *obj* up that has callback constraints (answers FX_TYPE_IHASCALLBACKS:
     a device or a queue, in wdfkit the objects with a ``callback_lock``), else the device.
-    ``(None, None)`` when *obj* belongs to no device.
+    ``(None, None)`` when *obj* belongs to no device.  Simplified: KMDF keeps each object's
+    device (m_DeviceBase) for its whole life; wdfkit finds it through the parent links, which a
+    deletion cuts, so a deleted but still referenced parent answers "no device" here where
+    KMDF's Commit would answer STATUS_DELETE_PENDING.
     """
     device = obj.device_base()
     if device is None and isinstance(obj, FxRequest) and obj.queue is not None:
@@ -125,7 +128,8 @@ class FxTimer(FxObject):
         self.period_ms = config.Period
         self.passive = passive
         """Created with WdfExecutionLevelPassive: the DPC queues a work item (m_SystemWorkItem)."""
-        self.callback_lock = None
+        self.lock = None
+        """m_CallbackLock: the parent's callback lock EvtTimerFunc runs under, or None."""
         self.object: FxObject | None = None
         """m_Object: the parent it holds a reference on, until the rundown (GetObject)."""
         self.entry = None
@@ -167,7 +171,7 @@ class FxTimer(FxObject):
         if device is None:
             self.machine.trace("%r does not have a WDFDEVICE as an ancestor", parent.handle)
             return STATUS_INVALID_DEVICE_REQUEST
-        status, self.callback_lock = effective_lock(
+        status, self.lock = effective_lock(
             parent, callbacks, bool(config.AutomaticSerialization), self.passive
         )
         if status is not STATUS_SUCCESS:
@@ -280,7 +284,7 @@ class FxTimer(FxObject):
         if self.callback is None:
             return
         machine = self.machine
-        lock = self.callback_lock
+        lock = self.lock
         self.in_callback = True
         previous_irql = lock.acquire() if lock is not None else None
         try:
