@@ -1,23 +1,33 @@
 """wdfobject.h: object attributes, contexts, references, deletion, general objects.
 
 Mirrors: fxobjectapi.cpp (WdfObjectDelete, WdfObjectReference/DereferenceActual,
-WdfObjectGetTypedContextWorker, WdfObjectCreate); fxobject.cpp, fxobjectstatemachine.cpp.
+WdfObjectGetTypedContextWorker, WdfObjectCreate); handleapi.cpp (WdfObjectAllocateContext);
+fxobject.cpp, fxobjectstatemachine.cpp.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
 from ..fx.call import call, named
-from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, get_object
+from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, FxHandleFlagIsOffset, get_object
 from ..fx.object import FxUserObject, attributes_parent
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
+    FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
     WDF_OBJECT_ATTRIBUTES_SIZE,
     WDF_OBJECT_CONTEXT_TYPE_INFO_SIZE,
     null_bugcheck,
     validate_object_attributes,
 )
-from ..kernel.ntstatus import NT_SUCCESS, STATUS_CANNOT_DELETE
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_CANNOT_DELETE,
+    STATUS_INTEGER_OVERFLOW,
+    STATUS_OBJECT_NAME_INVALID,
+    STATUS_OBJECT_PATH_INVALID,
+    STATUS_WDF_PARENT_NOT_SPECIFIED,
+)
+from ..kernel.pointer import SIZE_T_MAX
 from . import _struct as ft
 from ._entry import ddi, macro
 
@@ -36,6 +46,7 @@ __all__ = [
     "WdfExecutionLevelInheritFromParent",
     "WdfExecutionLevelInvalid",
     "WdfExecutionLevelPassive",
+    "WdfObjectAllocateContext",
     "WdfObjectCreate",
     "WdfObjectDelete",
     "WdfObjectDereference",
@@ -342,3 +353,62 @@ def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
     if not isinstance(ContextType, type):  # C: the macro takes a type name, or won't compile
         raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
+
+
+FX_CONTEXT_HEADER_SIZE = 0x30  # fxhandle.h: FxContextHeader up to its 16-byte-aligned Context
+
+
+@ddi
+def WdfObjectAllocateContext(machine, Handle: WDFHANDLE, ContextAttributes):
+    """Add a context of another type to an existing object: ``(status, Context)``.
+
+    *ContextAttributes* names the type (WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE) and may set
+    ContextSizeOverride and the context's own EvtCleanupCallback / EvtDestroyCallback, which
+    run after the object's own.  The context is zeroed (a fresh instance of the type) and
+    lives as long as the object; WdfObjectGetTypedContext and the type's accessor find it.
+
+    Statuses, in KMDF's order: STATUS_OBJECT_PATH_INVALID for a request's input or output
+    WDFMEMORY (an offset handle: it has no context header of its own);
+    STATUS_WDF_PARENT_NOT_SPECIFIED for NULL attributes (the validator's answer when
+    attributes are required); an attribute status (FxValidateObjectAttributes: a wrong Size,
+    a bad context type or size override, STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED for a
+    ParentObject, …); STATUS_OBJECT_NAME_INVALID when no ContextTypeInfo is given;
+    STATUS_INTEGER_OVERFLOW for a size that overflows; STATUS_INSUFFICIENT_RESOURCES;
+    STATUS_DELETE_PENDING for an object being deleted (or deleted and still referenced);
+    STATUS_OBJECT_NAME_EXISTS — a success status, check for STATUS_SUCCESS — with the
+    context already there when the object has one of that type.
+
+    Bug checks: 0x10D/0x4 for a NULL Handle; 0x10D/0x5 for a stale or foreign one (KMDF does
+    not check the handle at all here; wdfkit's rule for a freed handle).
+    Fidelity: handleapi.cpp (WdfObjectAllocateContext, FxObjectAllocateContext,
+    FxCalculateObjectTotalSize), fxobject.cpp (FxObject::AddContext), fxvalidatefunctions.cpp
+    (FX_VALIDATE_OPTION_ATTRIBUTES_REQUIRED | FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED, KMDF ≥
+    1.11).  Simplified: contexts are told apart by their type's name, as everywhere in wdfkit
+    (KMDF compares the type-info pointers).
+    """
+    if Handle is None:
+        raise null_bugcheck(machine, "Handle")
+    obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
+    attributes = attributes_arg("ContextAttributes", ContextAttributes)
+    if Handle.value & FxHandleFlagIsOffset:
+        return STATUS_OBJECT_PATH_INVALID, None
+    if attributes is None:
+        return STATUS_WDF_PARENT_NOT_SPECIFIED, None
+    status = validate_object_attributes(attributes, FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED)
+    if not NT_SUCCESS(status):
+        return status, None
+    info = attributes.ContextTypeInfo
+    if info is None:
+        return STATUS_OBJECT_NAME_INVALID, None
+    if info.ContextType is None:
+        raise ValueError(
+            named(
+                "ContextAttributes.ContextTypeInfo.ContextType is None: wdfkit needs the "
+                "context's class (make the type info with WDF_DECLARE_CONTEXT_TYPE)"
+            )
+        )
+    size = attributes.ContextSizeOverride or info.ContextSize
+    aligned = (size + 7) & ~7  # ALIGN_UP(ContextSize, PVOID)
+    if aligned > SIZE_T_MAX or FX_CONTEXT_HEADER_SIZE + aligned > SIZE_T_MAX:
+        return STATUS_INTEGER_OVERFLOW, None
+    return obj.allocate_context(info, attributes, FX_CONTEXT_HEADER_SIZE + aligned)

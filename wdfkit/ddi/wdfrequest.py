@@ -14,10 +14,10 @@ from ..fx.object import attributes_parent
 from ..fx.request import FxRequest
 from ..fx.requestmemory import probe_and_lock
 from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
-from ..kernel.clock import TICKS_PER_SECOND
 from ..kernel.irp import (
     DO_BUFFERED_IO,
     DO_DIRECT_IO,
+    IOCTL_MAJORS,
     IRP_MJ_DEVICE_CONTROL,
     IRP_MJ_INTERNAL_DEVICE_CONTROL,
     IRP_MJ_READ,
@@ -42,8 +42,6 @@ from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg
 
 __all__ = [
     "WDF_NO_SEND_OPTIONS",
-    "WDF_REL_TIMEOUT_IN_MS",
-    "WDF_REL_TIMEOUT_IN_SEC",
     "WDF_REQUEST_COMPLETION_PARAMS",
     "WDF_REQUEST_PARAMETERS",
     "WDF_REQUEST_PARAMETERS_INIT",
@@ -81,7 +79,38 @@ __all__ = [
     "WdfRequestSend",
     "WdfRequestSetCompletionRoutine",
     "WdfRequestSetInformation",
+    "WdfRequestTypeCleanup",
+    "WdfRequestTypeClose",
+    "WdfRequestTypeCreate",
+    "WdfRequestTypeCreateMailSlot",
+    "WdfRequestTypeCreateNamedPipe",
+    "WdfRequestTypeDeviceChange",
+    "WdfRequestTypeDeviceControl",
+    "WdfRequestTypeDeviceControlInternal",
+    "WdfRequestTypeDirectoryControl",
+    "WdfRequestTypeFileSystemControl",
+    "WdfRequestTypeFlushBuffers",
+    "WdfRequestTypeLockControl",
+    "WdfRequestTypeMax",
     "WdfRequestTypeNoFormat",
+    "WdfRequestTypeOther",
+    "WdfRequestTypePnp",
+    "WdfRequestTypePower",
+    "WdfRequestTypeQueryEA",
+    "WdfRequestTypeQueryInformation",
+    "WdfRequestTypeQueryQuota",
+    "WdfRequestTypeQuerySecurity",
+    "WdfRequestTypeQueryVolumeInformation",
+    "WdfRequestTypeRead",
+    "WdfRequestTypeSetEA",
+    "WdfRequestTypeSetInformation",
+    "WdfRequestTypeSetQuota",
+    "WdfRequestTypeSetSecurity",
+    "WdfRequestTypeSetVolumeInformation",
+    "WdfRequestTypeShutdown",
+    "WdfRequestTypeSystemControl",
+    "WdfRequestTypeUsb",
+    "WdfRequestTypeWrite",
 ]
 
 WDF_NO_SEND_OPTIONS = None
@@ -166,6 +195,68 @@ def WdfRequestRetrieveOutputBuffer(machine, Request: WDFHANDLE, MinimumRequiredS
     return _retrieve_buffer(machine, Request, MinimumRequiredSize, "output")
 
 
+# -- WDF_REQUEST_TYPE and WDF_REQUEST_PARAMETERS (FxRequest::GetParameters) ---------------------
+# WDF_REQUEST_TYPE (wdfrequest.h): numerically the IRP's major function code.
+WdfRequestTypeCreate = 0x0
+WdfRequestTypeCreateNamedPipe = 0x1
+WdfRequestTypeClose = 0x2
+WdfRequestTypeRead = 0x3
+WdfRequestTypeWrite = 0x4
+WdfRequestTypeQueryInformation = 0x5
+WdfRequestTypeSetInformation = 0x6
+WdfRequestTypeQueryEA = 0x7
+WdfRequestTypeSetEA = 0x8
+WdfRequestTypeFlushBuffers = 0x9
+WdfRequestTypeQueryVolumeInformation = 0xA
+WdfRequestTypeSetVolumeInformation = 0xB
+WdfRequestTypeDirectoryControl = 0xC
+WdfRequestTypeFileSystemControl = 0xD
+WdfRequestTypeDeviceControl = 0xE
+WdfRequestTypeDeviceControlInternal = 0xF
+WdfRequestTypeShutdown = 0x10
+WdfRequestTypeLockControl = 0x11
+WdfRequestTypeCleanup = 0x12
+WdfRequestTypeCreateMailSlot = 0x13
+WdfRequestTypeQuerySecurity = 0x14
+WdfRequestTypeSetSecurity = 0x15
+WdfRequestTypePower = 0x16
+WdfRequestTypeSystemControl = 0x17
+WdfRequestTypeDeviceChange = 0x18
+WdfRequestTypeQueryQuota = 0x19
+WdfRequestTypeSetQuota = 0x1A
+WdfRequestTypePnp = 0x1B
+WdfRequestTypeOther = 0x1C
+WdfRequestTypeUsb = 0x40
+WdfRequestTypeMax = 0x100  # one past WdfRequestTypeNoFormat (0xFF, in wdfkit.fx.iotarget)
+
+
+def _pointer_sized(struct: str, name: str, value):
+    """A pointer-sized slot of the union read as a pointer: NULL (None), a PVOID, or the raw
+    value as an int (what a length or code reads as through a pointer-typed view)."""
+    if value is None or isinstance(value, PVOID):
+        return value
+    return ft.size_t(struct, name, value)
+
+
+@ft.fields(
+    SecurityContext=_pointer_sized,
+    Options=ft.ULONG,
+    FileAttributes=ft.USHORT,
+    ShareAccess=ft.USHORT,
+    EaLength=ft.ULONG,
+)
+@dataclass
+class WDF_REQUEST_PARAMETERS_CREATE:
+    """Parameters.Create: ``Options`` holds the create disposition in its top byte and the
+    create options below it, as IRP_MJ_CREATE's stack location does."""
+
+    SecurityContext: object = None
+    Options: int = 0
+    FileAttributes: int = 0
+    ShareAccess: int = 0
+    EaLength: int = 0
+
+
 @ft.fields(Length=ft.size_t, Key=ft.ULONG, DeviceOffset=ft.LONGLONG)
 @dataclass
 class WDF_REQUEST_PARAMETERS_READ_WRITE:
@@ -188,13 +279,32 @@ class WDF_REQUEST_PARAMETERS_IOCTL:
     Type3InputBuffer: object = None
 
 
+@ft.fields(Arg1=_pointer_sized, Arg2=_pointer_sized, IoControlCode=ft.ULONG, Arg4=_pointer_sized)
+@dataclass
+class WDF_REQUEST_PARAMETERS_OTHERS:
+    """Parameters.Others: the union's four pointer-sized slots read raw (wdfkit gives Arg1 and
+    Arg2 as ints)."""
+
+    Arg1: object = 0
+    Arg2: object = 0
+    IoControlCode: int = 0
+    Arg4: object = None
+
+
 @ft.fields(
+    Create=ft.embedded(WDF_REQUEST_PARAMETERS_CREATE),
     Read=ft.embedded(WDF_REQUEST_PARAMETERS_READ_WRITE),
     Write=ft.embedded(WDF_REQUEST_PARAMETERS_READ_WRITE),
     DeviceIoControl=ft.embedded(WDF_REQUEST_PARAMETERS_IOCTL),
+    Others=ft.embedded(WDF_REQUEST_PARAMETERS_OTHERS),
 )
 @dataclass
 class WDF_REQUEST_PARAMETERS_UNION:
+    """The union of the five views, in C order.  C overlays them on the same 32 bytes;
+    WdfRequestGetParameters fills every view from those bytes, so each reads what C would
+    (a read's ``DeviceIoControl.OutputBufferLength`` is its ``Read.Length``)."""
+
+    Create: WDF_REQUEST_PARAMETERS_CREATE = field(default_factory=WDF_REQUEST_PARAMETERS_CREATE)
     Read: WDF_REQUEST_PARAMETERS_READ_WRITE = field(
         default_factory=WDF_REQUEST_PARAMETERS_READ_WRITE
     )
@@ -204,6 +314,7 @@ class WDF_REQUEST_PARAMETERS_UNION:
     DeviceIoControl: WDF_REQUEST_PARAMETERS_IOCTL = field(
         default_factory=WDF_REQUEST_PARAMETERS_IOCTL
     )
+    Others: WDF_REQUEST_PARAMETERS_OTHERS = field(default_factory=WDF_REQUEST_PARAMETERS_OTHERS)
 
 
 @ft.fields(
@@ -222,7 +333,7 @@ class WDF_REQUEST_PARAMETERS:
     Parameters: WDF_REQUEST_PARAMETERS_UNION = field(default_factory=WDF_REQUEST_PARAMETERS_UNION)
 
 
-WDF_REQUEST_PARAMETERS_SIZE = 0x38
+WDF_REQUEST_PARAMETERS_SIZE = 0x28  # 8 bytes of header, then the 32-byte union (x64)
 
 
 @macro
@@ -232,23 +343,80 @@ def WDF_REQUEST_PARAMETERS_INIT(Parameters: WDF_REQUEST_PARAMETERS) -> None:
     Parameters.__init__(Size=WDF_REQUEST_PARAMETERS_SIZE)
 
 
+def _stack_parameters(machine, irp) -> tuple:
+    """The four pointer-sized slots of the IRP's current stack location's Parameters, as the
+    I/O manager filled them for its major function (zero for one without parameters: close,
+    cleanup).  A read or write: Length, Key (0), ByteOffset.  An IOCTL: the two lengths, the
+    code, Type3InputBuffer — the caller's input pointer, which wdfkit knows only for
+    METHOD_NEITHER; NULL there too for IRP_MJ_DEVICE_CONTROL when KMDF Verifier is on (it
+    blanks the field so the driver does not use it in the normal path).  A create: no security
+    context, and no options, attributes or share access (wdfkit's I/O manager keeps none)."""
+    major = irp.major
+    if major in (IRP_MJ_READ, IRP_MJ_WRITE):
+        return irp.length, 0, irp.device_offset, None
+    if major in IOCTL_MAJORS:
+        address = irp.input[0]
+        type3 = None
+        if irp.method == METHOD_NEITHER and address is not None:
+            if not (major == IRP_MJ_DEVICE_CONTROL and machine.kmdf_verifier):
+                type3 = PVOID(address, machine)
+        return irp.output_length, irp.input_length, irp.ioctl_code, type3
+    return 0, 0, 0, None
+
+
 @ddi
 def WdfRequestGetParameters(machine, Request: WDFHANDLE, Parameters: WDF_REQUEST_PARAMETERS):
-    """Fill *Parameters* (initialised with WDF_REQUEST_PARAMETERS_INIT) from the request."""
+    """Fill *Parameters* (initialised with WDF_REQUEST_PARAMETERS_INIT) from the request: Size,
+    Type (its WdfRequestType…, the IRP's major function), MinorFunction (0: wdfkit's IRPs have
+    none) and the Parameters union, every view of it read from the same bytes.
+
+    A wrong Size fills nothing (a Verifier debug break).  With KMDF Verifier on, a request the
+    driver created has no current stack location to read: nothing is filled (a debug break);
+    without Verifier KMDF reads past the IRP's stack, and wdfkit gives the major function of
+    the driver's last format with zeroed parameters.
+    Bug checks: 0x10D/0x5 for a bad Request, 0x10D/0x4 for NULL Parameters.
+    Fidelity: fxrequestapi.cpp (WdfRequestGetParameters), fxrequest.cpp
+    (FxRequest::GetParameters, VerifyRequestIsCurrentStackValid), fxrequestkm.cpp (the union
+    is the stack location's Parameters, byte for byte).
+    """
     request = _request(machine, Request)
     if Parameters is None:
         raise null_bugcheck(machine, "Parameters")
     if not isinstance(Parameters, WDF_REQUEST_PARAMETERS):
         raise TypeError(named("Parameters must be a WDF_REQUEST_PARAMETERS"))
+    if Parameters.Size != WDF_REQUEST_PARAMETERS_SIZE:
+        machine.trace(
+            "%s: Params size %d incorrect, expected %d (%sdebug break)",
+            call.ddi,
+            Parameters.Size,
+            WDF_REQUEST_PARAMETERS_SIZE,
+            "Verifier " if machine.kmdf_verifier else "no ",
+        )
+        return
     irp = request.irp
-    WDF_REQUEST_PARAMETERS_INIT(Parameters)
+    if request.queue is None:
+        if machine.kmdf_verifier:
+            machine.trace(
+                "KMDF Verifier: the IRP of %r doesn't have a valid stack location (debug break)",
+                request.handle,
+            )
+            return
+        slots = (0, 0, 0, None)
+    else:
+        slots = _stack_parameters(machine, irp)
     Parameters.Type = irp.major or 0
+    Parameters.MinorFunction = 0
+    arg1, arg2, arg3, arg4 = slots
+    eight = int(arg4 or 0) & 0xFFFFFFFF
     p = Parameters.Parameters
-    p.Read = WDF_REQUEST_PARAMETERS_READ_WRITE(irp.length, 0, irp.device_offset)
-    p.Write = WDF_REQUEST_PARAMETERS_READ_WRITE(irp.length, 0, irp.device_offset)
-    p.DeviceIoControl = WDF_REQUEST_PARAMETERS_IOCTL(
-        irp.output_length, irp.input_length, irp.ioctl_code
+    p.Create = WDF_REQUEST_PARAMETERS_CREATE(
+        arg1 or None, arg2 & 0xFFFFFFFF, arg3 & 0xFFFF, (arg3 >> 16) & 0xFFFF, eight
     )
+    key, offset = arg2 & 0xFFFFFFFF, arg3 - (1 << 64) if arg3 >> 63 else arg3
+    p.Read = WDF_REQUEST_PARAMETERS_READ_WRITE(arg1, key, offset)
+    p.Write = WDF_REQUEST_PARAMETERS_READ_WRITE(arg1, key, offset)
+    p.DeviceIoControl = WDF_REQUEST_PARAMETERS_IOCTL(arg1, arg2, arg3 & 0xFFFFFFFF, arg4)
+    p.Others = WDF_REQUEST_PARAMETERS_OTHERS(arg1, arg2, arg3 & 0xFFFFFFFF, arg4)
 
 
 # -- completion (FxRequest::CompleteInternal) ------------------------------------------------------
@@ -445,30 +613,6 @@ def WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(Options: WDF_REQUEST_SEND_OPTIONS, Time
     ft.struct_arg("Options", Options, WDF_REQUEST_SEND_OPTIONS)
     Options.Timeout = Timeout  # checked (a LONGLONG) before the flag is added
     Options.Flags |= WDF_REQUEST_SEND_OPTION_TIMEOUT
-
-
-def _relative(Time, ticks_per_unit: int) -> int:
-    """wdfcore.h (1.33): ``Time * -1 * WDF_TIMEOUT_TO_…`` with Time a ULONGLONG, returned as a
-    LONGLONG.  C would wrap a product past LONGLONG silently; wdfkit says so instead."""
-    if isinstance(Time, bool) or not isinstance(Time, int):
-        raise TypeError(named(f"Time must be an int, not {type(Time).__name__}"))
-    if Time < 0:
-        raise ValueError(named(f"Time must be ≥ 0 (it is unsigned in C), got {Time}"))
-    if Time * ticks_per_unit > 1 << 63:
-        raise ValueError(named(f"Time {Time} is too long: the timeout must fit a LONGLONG"))
-    return -Time * ticks_per_unit
-
-
-@macro
-def WDF_REL_TIMEOUT_IN_MS(Time: int) -> int:
-    """A relative timeout of *Time* milliseconds, in 100 ns units (negative: relative)."""
-    return _relative(Time, 10_000)
-
-
-@macro
-def WDF_REL_TIMEOUT_IN_SEC(Time: int) -> int:
-    """A relative timeout of *Time* seconds, in 100 ns units (negative: relative)."""
-    return _relative(Time, TICKS_PER_SECOND)
 
 
 def send_options(machine, Options: str, bad_size=STATUS_INVALID_PARAMETER):

@@ -42,7 +42,12 @@ not stack traces.
 """
 
 from ..kernel.bugcheck import WDF_OBJECT_ERROR, WDF_VIOLATION, BugCheck
-from ..kernel.ntstatus import STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS
+from ..kernel.ntstatus import (
+    STATUS_DELETE_PENDING,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_OBJECT_NAME_EXISTS,
+    STATUS_SUCCESS,
+)
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
 from ..sim.events import Event
 from ..sim.snapshot import BlockHolds, ObjectDetail
@@ -80,6 +85,7 @@ class FxObject:
     cleaned_up = False
     kind = ""  # which representation of its type, for a type that has several (WDFMEMORY)
     contexts: dict = {}  # read-only default; commit() gives an object its own
+    added_contexts: tuple | list = ()  # WdfObjectAllocateContext's: see allocate_context()
 
     def __init__(self, machine, block) -> None:
         self.machine = machine
@@ -260,6 +266,9 @@ class FxObject:
             if self.cleanup_callback is not None:
                 self.machine.trace("EvtCleanupCallback(%r)", self.handle)
                 self.machine.run_callback("EvtCleanupCallback", self.cleanup_callback, self.handle)
+            for added in self.added_contexts:  # CallCleanupCallbacks: every context header
+                if added.cleanup is not None:
+                    self.machine.run_callback("EvtCleanupCallback", added.cleanup, self.handle)
 
     def _destroy_children(self) -> None:
         for child in list(self.children):  # ParentDeleteEvent, in insertion order
@@ -273,12 +282,15 @@ class FxObject:
         """Hook for subclasses: work KMDF does at dispose time (before cleanup callbacks)."""
 
     def _destroy(self) -> None:
-        if not self.cleaned_up and self.cleanup_callback is not None:
+        cleanup_pending = not self.cleaned_up
+        if cleanup_pending and self.cleanup_callback is not None:
             self.cleaned_up = True
             self.machine.run_callback("EvtCleanupCallback", self.cleanup_callback, self.handle)
         if self.destroy_callback is not None:
             self.machine.trace("EvtDestroyCallback(%r)", self.handle)
             self.machine.run_callback("EvtDestroyCallback", self.destroy_callback, self.handle)
+        if self.added_contexts:
+            self._destroy_added_contexts(cleanup_pending)
         self.on_destroy()
         self._set_state(FxObjectStateDestroyed)
         if self.machine.objects.pop(self.handle.value, None) is not None:  # it was committed
@@ -289,6 +301,54 @@ class FxObject:
 
     def on_destroy(self) -> None:
         """Hook for subclasses: what the C++ destructor frees besides the object itself."""
+
+    # -- contexts added after creation ------------------------------------------------------
+    def allocate_context(self, info, attributes, size: int):
+        """FxObjectAllocateContext's allocation and FxObject::AddContext (handleapi.cpp,
+        fxobject.cpp), once WdfObjectAllocateContext has checked the attributes:
+        ``(status, context)``.
+
+        The context header and the context (*size* bytes) are one nonpaged block with the
+        driver's tag (STATUS_INSUFFICIENT_RESOURCES when pool is exhausted).  Then, in order:
+        an object no longer in FxObjectStateCreated (being deleted) refuses it,
+        STATUS_DELETE_PENDING; a context of that type already there gives
+        STATUS_OBJECT_NAME_EXISTS — a success status — and that context; either way the block
+        is freed again.  Otherwise the new context, zeroed (a fresh ``ContextType()``), lives
+        as long as the object, and the attributes' EvtCleanupCallback and EvtDestroyCallback
+        are called after the object's own, with the object's handle.
+        """
+        machine = self.machine
+        block = machine.pool.allocate(NonPagedPoolNx, size, machine.tag, FRAMEWORK)
+        if block is None:
+            return STATUS_INSUFFICIENT_RESOURCES, None
+        status, context = STATUS_DELETE_PENDING, None
+        if self.state == FxObjectStateCreated:
+            if info.ContextName in self.contexts:
+                status, context = STATUS_OBJECT_NAME_EXISTS, self.contexts[info.ContextName]
+            else:
+                if self.contexts is FxObject.contexts:
+                    self.contexts = {}
+                if not self.added_contexts:
+                    self.added_contexts = []
+                context = self.contexts[info.ContextName] = info.ContextType()
+                callbacks = attributes.EvtCleanupCallback, attributes.EvtDestroyCallback
+                self.added_contexts.append(AddedContext(*callbacks, block))
+                return STATUS_SUCCESS, context
+        machine.pool.free(block.address, block.tag)
+        return status, context
+
+    def _destroy_added_contexts(self, cleanup_pending: bool) -> None:
+        """The destructor's walk of the added context headers (fxobjectstatemachine.cpp): each
+        one's cleanup if no dispose ran it, then its destroy; then their blocks are freed."""
+        machine = self.machine
+        for added in self.added_contexts:
+            if cleanup_pending and added.cleanup is not None:
+                machine.run_callback("EvtCleanupCallback", added.cleanup, self.handle)
+            if added.destroy is not None:
+                machine.run_callback("EvtDestroyCallback", added.destroy, self.handle)
+        for added in self.added_contexts:
+            machine.pool.free(added.block.address, added.block.tag)
+        self.added_contexts = ()
 
     def free_storage(self) -> None:
         """Give back the memory the object lives in: its pool block (operator delete)."""
@@ -315,6 +375,17 @@ class FxObject:
         """For pool maps: the blocks this object lives in or owns, by address, and what each
         holds (nothing for an object embedded in another's block)."""
         return {} if self.block is None else {self.address: BlockHolds.OBJECT}
+
+
+class AddedContext:
+    """A context header WdfObjectAllocateContext added: its callbacks and its pool block."""
+
+    __slots__ = ("cleanup", "destroy", "block")
+
+    def __init__(self, cleanup, destroy, block) -> None:
+        self.cleanup = cleanup
+        self.destroy = destroy
+        self.block = block
 
 
 def attributes_parent(machine, attributes) -> FxObject | None:

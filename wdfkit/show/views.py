@@ -27,6 +27,7 @@ from ..sim.snapshot import (
     QueueDetail,
     RequestDetail,
     RequestMemoryDetail,
+    TimerDetail,
 )
 from ..sim.timeline import short
 
@@ -111,6 +112,11 @@ def _describe(detail: ObjectDetail) -> str:
             return (
                 f"DMA transaction, {state.name}, {transferred:#x} of {length:#x} bytes transferred"
             )
+        case TimerDetail(period_ms, passive, is_set, due, fired):
+            kind = f"periodic timer, every {period_ms} ms" if period_ms else "one-shot timer"
+            level = "PASSIVE_LEVEL" if passive else "DISPATCH_LEVEL"
+            when = f"due at {due:.6f} s" if is_set else "not set"
+            return f"{kind} at {level}, {when}, expired {fired} time(s)"
     raise TypeError(f"object_tree: no words for {detail!r}")
 
 

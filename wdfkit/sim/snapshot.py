@@ -192,6 +192,19 @@ class DmaTransactionDetail:
     length: int
 
 
+@dataclass(frozen=True)
+class TimerDetail:
+    """A WDFTIMER: its period in ms (0: one-shot), whether EvtTimerFunc runs at PASSIVE_LEVEL,
+    whether the kernel timer is set and when it is due (seconds since boot), how often it
+    expired."""
+
+    period_ms: int
+    passive: bool
+    set: bool
+    due: float | None
+    fired: int
+
+
 ObjectDetail = (
     DriverDetail
     | DeviceDetail
@@ -203,6 +216,7 @@ ObjectDetail = (
     | IoTargetDetail
     | DmaEnablerDetail
     | DmaTransactionDetail
+    | TimerDetail
 )
 
 
