@@ -55,6 +55,9 @@ class FxDevice(FxObject):
         self.default_queue: FxIoQueue | None = None
         self.queues: list[FxIoQueue] = []
         """Every queue created for the device, oldest first (FxPkgIo's m_IoQueueListHead)."""
+        self.dispatch_table: dict = {}
+        """FxPkgIo's m_DispatchTable: the queue for each request type (IRP_MJ_…) the driver
+        configured (WdfDeviceConfigureRequestDispatching); other types go to the default."""
         self.lower = LowerDevice(machine)
         self.target: FxIoTarget | None = None
         self.configure_constraints(None)  # until create() applies the attributes
@@ -90,11 +93,13 @@ class FxDevice(FxObject):
         )
 
     def dispatch(self, irp) -> None:
-        """FxPkgIo::Dispatch: hand the IRP to the default queue, or refuse it."""
-        if self.default_queue is None:
+        """FxPkgIo::Dispatch: hand the IRP to its type's queue (the default queue unless
+        configured otherwise), or refuse it."""
+        queue = self.dispatch_table.get(irp.major, self.default_queue)
+        if queue is None:
             irp.complete(STATUS_INVALID_DEVICE_REQUEST, 0)
             return
-        self.default_queue.receive(irp)
+        queue.receive(irp)
 
     def detail(self) -> DeviceDetail:
         return DeviceDetail(DeviceIoType(self.io_type))
