@@ -348,7 +348,7 @@ def WdfIoQueueGetState(machine, Queue: WDFHANDLE):
     Fidelity: fxioqueueapi.cpp (WdfIoQueueGetState), fxioqueue.cpp (FxIoQueue::GetState).
     """
     queue = _queue(machine, Queue)
-    return queue.state(), len(queue.waiting), len(queue.presented)
+    return queue.queue_state(), len(queue.waiting), len(queue.presented)
 
 
 def _state_arg(State) -> int:

@@ -733,7 +733,7 @@ class FxIoQueue(FxObject):
         is acknowledged or completed (FxIoQueuePowerOff; StopProcessingForPower returns)."""
         return self.power_state is POWER_OFF
 
-    def state(self) -> int:
+    def queue_state(self) -> int:
         """FxIoQueue::GetState: the WDF_IO_QUEUE_STATE bits."""
         bits = (QUEUE_ACCEPT_REQUESTS if self.accepting else 0) | (
             QUEUE_DISPATCH_REQUESTS if self.dispatch_enabled else 0
