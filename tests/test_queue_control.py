@@ -22,10 +22,10 @@ WdfRequestTypeRead, WdfRequestTypeWrite = 0x3, 0x4
 WdfFalse = 0
 
 
-def build(default=None, **others):
+def build(default=None, options=None, **others):
     """A machine with a device and queues: *default* (or None) and named *others*, each a dict
     of WDF_IO_QUEUE_CONFIG fields plus ``dispatch`` and optional ``scope``.
-    Returns ``(machine, device handle, {name: queue handle})``."""
+    *options* go to boot().  Returns ``(machine, device handle, {name: queue handle})``."""
     made = {}
 
     def add(Driver, DeviceInit):
@@ -53,7 +53,7 @@ def build(default=None, **others):
             assert status == STATUS_SUCCESS, (name, status)
         return status
 
-    machine = boot("Toaster")
+    machine = boot("Toaster", **(options or {}))
     machine.add_device(add)
     device = made.pop("device")
     return machine, device, made
@@ -72,7 +72,7 @@ def keep(store):
     return callback
 
 
-# -- manual queues and WdfIoQueueRetrieveNextRequest ------------------------------------------------
+# -- manual queues and WdfIoQueueRetrieveNextRequest ----------------------------------------------
 def test_a_manual_queue_keeps_requests_until_the_driver_retrieves_them():
     machine, device, q = build(default={"dispatch": WdfIoQueueDispatchManual})
     app = machine.application()
@@ -128,7 +128,7 @@ def test_a_manual_queue_with_a_callback_is_refused():
     assert add_manual() == (STATUS_INVALID_PARAMETER, None)
 
 
-# -- stop, start, purge -----------------------------------------------------------------------------
+# -- stop, start, purge ---------------------------------------------------------------------------
 def test_stop_holds_new_requests_and_calls_back_once_the_driver_owns_none():
     owned, calls = [], []
     machine, device, q = build(
