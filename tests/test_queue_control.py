@@ -462,3 +462,19 @@ def test_the_presentation_path_still_serves_a_sequential_queue_in_order():
     for n in (1, 2, 3):
         assert app.ReadFile(bytearray(n)).Information == n
     assert seen == [1, 2, 3]
+
+
+def test_deleting_a_queue_cancels_the_requests_waiting_in_it():
+    machine, device, q = build(
+        default={"dispatch": WdfIoQueueDispatchParallel, "EvtIoRead": keep([])},
+        manual={"dispatch": WdfIoQueueDispatchManual},
+    )
+    assert (
+        WdfDeviceConfigureRequestDispatching(device, q["manual"], WdfRequestTypeWrite)
+        == STATUS_SUCCESS
+    )
+    io = machine.application().WriteFile(b"data", overlapped=True)
+    queue = fx(machine, q["manual"])
+    queue.delete_object()  # as the device's deletion does (WdfObjectDelete refuses)
+    assert io.IoStatus.Status == STATUS_CANCELLED
+    assert fx(machine, q["default"]).device.dispatch_table == {}  # writes go to the default

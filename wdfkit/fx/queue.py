@@ -796,10 +796,35 @@ class FxIoQueue(FxObject):
         self._dispatch()
         self._dispatch()
 
+    def dispose(self) -> None:
+        """FxIoQueue::Dispose: a queue being deleted purges itself (no callback) — what waits
+        is cancelled, what the driver marked cancelable gets EvtRequestCancel — and waits
+        until the driver has completed the rest (m_FinishDisposing).  wdfkit waits on virtual
+        time; a wait nothing can end is logged as the hang it would be on Windows and the
+        deletion goes on."""
+        if not self.waiting and not self.presented:
+            self.accepting = False
+            return
+        self.purge(drivers=False)
+        machine = self.machine
+        if not self.idle and not machine.wait_for(
+            lambda: self.idle, None, f"Deleting {self.handle!r}"
+        ):
+            machine.trace(
+                "%r is deleted while the driver still owns %s: on Windows the deleting thread "
+                "waits for ever",
+                self.handle,
+                ", ".join(repr(r.handle) for r in self.presented),
+            )
+
     def on_destroy(self) -> None:
-        """FxPkgIo::RemoveIoQueue: the device forgets the queue."""
-        if self in self.device.queues:
-            self.device.queues.remove(self)
+        """FxPkgIo::RemoveIoQueue and RemoveQueueReferences: the device forgets the queue,
+        and the request types it took go to the default queue again."""
+        device = self.device
+        if self in device.queues:
+            device.queues.remove(self)
+        for major in [m for m, queue in device.dispatch_table.items() if queue is self]:
+            del device.dispatch_table[major]
 
     def detail(self) -> QueueDetail:
         return QueueDetail(
