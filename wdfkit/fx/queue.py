@@ -1,17 +1,30 @@
 """FxIoQueue (WDFQUEUE): where requests wait, and how they are presented to the driver.
 
 The queue turns each IRP into a WDFREQUEST and presents it to the driver's callback for its
-type — one at a time (sequential: the next waits until the driver completes the current one) or
-all at once (parallel).  A type with no callback is completed with STATUS_INVALID_DEVICE_REQUEST;
-a zero-length read or write is completed with STATUS_SUCCESS unless the queue allows zero-length
-requests.  Its callbacks run under the lock its synchronization scope chooses
-(wdfkit.fx.synchronization); a queue asked to present a request above PASSIVE_LEVEL when its
-execution level is passive defers the presentation to its system work item.
+type — one at a time (sequential: the next waits until the driver completes the current one),
+all at once (parallel), or not at all (manual: the driver takes them with
+WdfIoQueueRetrieveNextRequest).  A type with no callback is completed with
+STATUS_INVALID_DEVICE_REQUEST; a zero-length read or write is completed with STATUS_SUCCESS
+unless the queue allows zero-length requests.  Its callbacks run under the lock its
+synchronization scope chooses (wdfkit.fx.synchronization); a queue asked to present a request
+above PASSIVE_LEVEL when its execution level is passive defers the presentation to its system
+work item.
+
+The driver controls the queue — start, stop, purge, forward requests between queues — and
+so do power changes and removal (EvtIoStop, EvtIoResume); requests are cancelled while they
+wait (the queue's cancel routine on the IRP) or, once marked cancelable, while the driver holds
+them (EvtRequestCancel).  All of it runs through one event loop, as in KMDF (DispatchEvents):
+whatever a callback causes is delivered when the running loop gets to it, never on top of it.
 
 Mirrors: fxioqueue.cpp (ConfigureConstraints, CanThreadDispatchEventsLocked, DispatchEvents,
 DispatchRequestToDriver, DeferredDispatchRequestsFromWorkerThread, the presented and driver-owned
-lists), fxioqueuecallbacks.hpp (FxIoQueueIoRead::Invoke: CallbackStart/End around the driver's
-routine), fxpkgio.cpp (CreateQueue, InitializeDefaultQueue).
+lists, QueueStart/Idle/Purge, GetRequest, ForwardRequest, RequestCancelable, CancelForQueue,
+CancelForDriver, ProcessPowerEvents, StopProcessingForPower, ResumeProcessingForPower, Dispose),
+fxioqueuecallbacks.hpp (FxIoQueueIoRead::Invoke: CallbackStart/End around the driver's
+routine), fxpkgio.cpp (CreateQueue, InitializeDefaultQueue, ConfigureForwarding).
+Not modelled: WdfIoQueueReadyNotify, WdfIoQueueFindRequest and the retrieve-by-file-object
+variants, WdfIoQueueDrain, WdfIoQueueStopAndPurge, forward-progress queues, and
+NumberOfPresentedRequests on parallel queues.
 Simplified: one processor and one thread: on Windows a parallel queue without a scope runs
 callbacks on several processors at once and a scope's lock makes them take turns; wdfkit can show
 the difference only where a callback gives the processor up.  While a callback waits (a
