@@ -271,3 +271,117 @@ def test_a_cancelled_requests_memory_dies_at_its_completion():
     text = machine.timeline.text()
     assert "cancelled: EvtRequestCancel called" in text
     assert "invalid: request completed" in text
+
+
+# -- the WDK echo sample's pattern (queue.c: EvtIoRead, EvtRequestCancel, EvtIoStop), our words --
+def echo_like_machine():
+    """A sequential queue at queue scope that parks each read, marked cancelable, until a
+    'timer' (a clock entry standing in for WDFTIMER) completes it; EvtIoStop acknowledges a
+    suspend and finishes the request for a purge."""
+    context = {"current": None, "cancelled": []}
+
+    def EvtRequestCancel(Request):
+        context["cancelled"].append(Request)
+        context["current"] = None
+        WdfRequestComplete(Request, STATUS_CANCELLED)
+
+    def EvtIoRead(Queue, Request, Length):
+        status = WdfRequestMarkCancelableEx(Request, EvtRequestCancel)
+        if not NT_SUCCESS(status):
+            WdfRequestComplete(Request, status)
+            return
+        context["current"] = Request
+
+    def EvtIoStop(Queue, Request, ActionFlags):
+        if ActionFlags & WdfRequestStopActionSuspend:
+            WdfRequestStopAcknowledge(Request, False)
+        elif ActionFlags & WdfRequestStopActionPurge:
+            if WdfRequestUnmarkCancelable(Request) != STATUS_CANCELLED:
+                context["current"] = None
+                WdfRequestComplete(Request, STATUS_CANCELLED)
+
+    def timer():
+        request = context["current"]
+        if request is not None and WdfRequestUnmarkCancelable(request) != STATUS_CANCELLED:
+            context["current"] = None
+            WdfRequestCompleteWithInformation(request, STATUS_SUCCESS, 0)
+
+    machine, device, q = build(
+        default={
+            "dispatch": WdfIoQueueDispatchSequential,
+            "EvtIoRead": EvtIoRead,
+            "EvtIoStop": EvtIoStop,
+            "scope": WdfSynchronizationScopeQueue,
+        }
+    )
+    return machine, q["default"], context, timer
+
+
+def test_echo_pattern_a_timer_completes_a_read_and_cancel_takes_the_next():
+    machine, queue, context, timer = echo_like_machine()
+    app = machine.application()
+    first = app.ReadFile(bytearray(8), overlapped=True)
+    second = app.ReadFile(bytearray(8), overlapped=True)
+    machine.clock.schedule(20_000_000, timer)
+    machine.advance(2)
+    assert first.IoStatus.Status == STATUS_SUCCESS  # and the second is presented now
+    assert context["current"] is not None
+    cancel(machine, second)
+    assert second.IoStatus.Status == STATUS_CANCELLED and context["current"] is None
+    machine.clock.schedule(20_000_000, timer)
+    machine.advance(2)  # the timer finds nothing to complete
+
+
+def test_echo_pattern_a_removal_purge_finishes_the_parked_read_in_evt_io_stop():
+    machine, queue, context, timer = echo_like_machine()
+    app = machine.application()
+    parked = app.ReadFile(bytearray(8), overlapped=True)
+    waiting = app.ReadFile(bytearray(8), overlapped=True)
+    fxq = machine.devices[0].default_queue
+    assert fxq.stop_processing_for_power("stop") is True  # suspend: acknowledged, kept
+    assert not parked.done
+    assert fxq.stop_processing_for_power("purge") is True
+    assert waiting.IoStatus.Status == STATUS_CANCELLED
+    assert parked.IoStatus.Status == STATUS_CANCELLED and fxq.idle
+    assert context["cancelled"] == [context["cancelled"][0]]  # EvtRequestCancel, by the purge
+
+
+def test_a_passive_queue_defers_evt_request_cancel_from_dispatch_level_to_its_work_item():
+    seen = []
+
+    def EvtRequestCancel(Request):
+        seen.append(KeGetCurrentIrql())
+        WdfRequestComplete(Request, STATUS_CANCELLED)
+
+    def EvtIoRead(Queue, Request, Length):
+        WdfRequestMarkCancelable(Request, EvtRequestCancel)
+
+    made = {}
+
+    def add(Driver, DeviceInit):
+        status, device = WdfDeviceCreate(DeviceInit, None)
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchParallel)
+        config.EvtIoRead = EvtIoRead
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+        attributes.ExecutionLevel = WdfExecutionLevelPassive
+        attributes.SynchronizationScope = WdfSynchronizationScopeQueue
+        status, made["queue"] = WdfIoQueueCreate(device, config, attributes)
+        return status
+
+    machine = boot("Toaster")
+    machine.add_device(add)
+    io = machine.application().ReadFile(bytearray(4), overlapped=True)
+
+    def dpc():  # a DPC (at DISPATCH_LEVEL, as a timer's) cancels the read
+        saved, machine.irql = machine.irql, DISPATCH_LEVEL
+        try:
+            machine.within("a DPC", io.irp.cancel)
+        finally:
+            machine.irql = saved
+
+    machine.clock.schedule(10_000, dpc)
+    machine.advance(0.001)
+    assert seen == [PASSIVE_LEVEL] and io.IoStatus.Status == STATUS_CANCELLED
+    assert any("deferred to a work item" in line for line in machine.log_lines())
