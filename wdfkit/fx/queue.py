@@ -252,7 +252,7 @@ class FxIoQueue(FxObject):
             self.machine.trace("%r is not accepting requests", self.handle)
             request.complete(STATUS_INVALID_DEVICE_STATE, 0)
             return
-        request.on_queue = True
+        request.queue, request.on_queue = self, True  # SetCurrentQueue
         self.waiting.append(request)
         self._dispatch(new_io=True)
         if request.on_queue and request.irp.CancelRoutine is None:
