@@ -233,6 +233,10 @@ class FxIoQueue(FxObject):
         self.power_managed = power_managed and not getattr(device, "is_control", False)
         self.power_state = POWER_ON
         self._stop_action = STOP_ACTION_SUSPEND
+        self.events_pending = False
+        """Something for the event loop to deliver before presenting (a cancel, a stop's or
+        purge's callback, a power change): set where one arises, cleared by the loop once
+        none is left, so presenting costs one test while nothing is pending."""
 
     # -- requests arriving ----------------------------------------------------------------
     def receive(self, irp) -> None:
@@ -312,25 +316,23 @@ class FxIoQueue(FxObject):
         self._dispatching += 1
         try:
             sequential = self.config.DispatchType == DISPATCH_SEQUENTIAL
+            waiting, presented = self.waiting, self.presented
             while True:
-                if (
-                    self.cancelled
-                    or self.canceled_on_queue
-                    or self.idle_complete is not None
-                    or self.purge_complete is not None
-                    or self.power_state is not POWER_ON
-                ):
+                if self.events_pending:
                     step = self._deliver_event()
                     if step == _AGAIN:
                         continue
                     if step == _DONE:
                         break
-                if not self.waiting or self.manual or not self.dispatch_enabled:
+                if not waiting or self.manual or not self.dispatch_enabled:
                     break
-                if sequential and self.presented:
+                if sequential and presented:
                     break
-                request = self._take_waiting()
-                self.presented[request] = None
+                request = waiting.popleft()  # GetNextRequest: no longer cancelable
+                request.on_queue = False
+                if request.irp.CancelRoutine is not None:
+                    request.irp.set_cancel_routine(None)
+                presented[request] = None
                 self._present(request)
         finally:
             self._dispatching -= 1
@@ -374,6 +376,12 @@ class FxIoQueue(FxObject):
             return _AGAIN
         state = self.power_state
         if state is POWER_ON:
+            self.events_pending = bool(
+                self.cancelled
+                or self.canceled_on_queue
+                or self.idle_complete is not None
+                or self.purge_complete is not None
+            )
             return _ON
         if state is POWER_OFF:
             return _DONE
@@ -543,6 +551,7 @@ class FxIoQueue(FxObject):
         if self.config.EvtIoCanceledOnQueue is not None and request.presented_ever:
             self.presented[request] = None
             self.canceled_on_queue.append(request)
+            self.events_pending = True
         else:
             self._announce_cancel(request, "cancelled while waiting in its queue")
             request.complete(STATUS_CANCELLED, 0)
@@ -592,6 +601,7 @@ class FxIoQueue(FxObject):
         the driver's own callback waits for that callback to return)."""
         self.driver_cancelable.pop(request, None)
         self.cancelled.append(request)
+        self.events_pending = True
         self._dispatch()
 
     # -- queue control (WdfIoQueueStart / Stop / Purge / RetrieveNextRequest) ---------------
@@ -612,6 +622,7 @@ class FxIoQueue(FxObject):
             if self.idle_complete is not None:
                 return STATUS_INVALID_DEVICE_REQUEST
             self.idle_complete = (callback, context, drivers)
+            self.events_pending = True
         if not self.shutdown:
             self.accepting = True
         self.dispatch_enabled = False
@@ -628,6 +639,7 @@ class FxIoQueue(FxObject):
             if self.purge_complete is not None:
                 return STATUS_INVALID_DEVICE_REQUEST
             self.purge_complete = (callback, context, drivers)
+            self.events_pending = True
         self.accepting = False
         self.cancel_dispatched = True
         while self.waiting:
@@ -784,11 +796,13 @@ class FxIoQueue(FxObject):
                 return True
             self._stop_action = STOP_ACTION_SUSPEND
             self.power_state = POWER_STOPPING
+            self.events_pending = True
         elif action == "purge":
             self.shutdown, self.accepting = True, False  # SetStateForShutdown
             self.purge(drivers=False)
             self._stop_action = STOP_ACTION_PURGE
             self.power_state = POWER_PURGE
+            self.events_pending = True
         else:
             raise ValueError(
                 f"FxIoQueue.stop_processing_for_power: action must be 'stop' or 'purge', "
@@ -806,6 +820,7 @@ class FxIoQueue(FxObject):
         if not self.power_managed or self.power_state is not POWER_OFF:
             return
         self.power_state = POWER_RESTARTING
+        self.events_pending = True
         self._dispatch()
         self._dispatch()
 
