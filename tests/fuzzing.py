@@ -382,6 +382,9 @@ def hostile_session():
         RtlZeroMemory,
         WdfDeviceGetIoTarget,
         WdfIoQueueGetDevice,
+        WdfIoQueuePurge,
+        WdfIoQueueStart,
+        WdfIoQueueStop,
         WdfIoTargetFormatRequestForRead,
         WdfMemoryCopyFromBuffer,
         WdfMemoryCreate,
@@ -517,6 +520,27 @@ def hostile_session():
             )
             if io is not None:
                 self.pending.append(io)
+
+        @rule(action=st.sampled_from(["stop", "start", "purge", "power-stop", "power-resume"]))
+        def queue_control(self, action):
+            """The driver stops, starts or purges its queue, or a power change holds and
+            resumes it (what the removal path drives), between any other steps."""
+            queue = self.machine.devices[0].default_queue
+            handle = queue.handle
+            if action == "stop":
+                self.call("WdfIoQueueStop", WdfIoQueueStop, handle, None, None)
+            elif action == "start":
+                self.call("WdfIoQueueStart", WdfIoQueueStart, handle)
+            elif action == "purge":
+                self.call("WdfIoQueuePurge", WdfIoQueuePurge, handle, None, None)
+            elif action == "power-stop":
+                self.call(
+                    "FxIoQueue.stop_processing_for_power", queue.stop_processing_for_power, "stop"
+                )
+            else:
+                self.call(
+                    "FxIoQueue.resume_processing_for_power", queue.resume_processing_for_power
+                )
 
         @precondition(lambda self: self.pending)
         @rule(i=index)
