@@ -383,6 +383,9 @@ def hostile_session():
         RtlZeroMemory,
         WdfDeviceGetIoTarget,
         WdfIoQueueGetDevice,
+        WdfIoQueuePurge,
+        WdfIoQueueStart,
+        WdfIoQueueStop,
         WdfIoTargetFormatRequestForRead,
         WdfMemoryCopyFromBuffer,
         WdfMemoryCreate,
@@ -390,6 +393,7 @@ def hostile_session():
         WdfObjectReference,
         WdfRequestComplete,
         WdfRequestCompleteWithInformation,
+        WdfRequestMarkCancelableEx,
         WdfRequestRetrieveOutputBuffer,
         WdfRequestRetrieveOutputMemory,
         WdfRequestSend,
@@ -399,7 +403,9 @@ def hostile_session():
     hostile = st.sampled_from(HOSTILE)
     sizes = st.one_of(st.integers(0, 4096), hostile)
     index = st.integers(0, 7)
-    plans = st.sampled_from(["complete", "information", "retrieve", "forward", "keep", "delete"])
+    plans = st.sampled_from(
+        ["complete", "information", "retrieve", "forward", "keep", "cancelable", "delete"]
+    )
 
     def pick(items, i, value):
         """A bundle member (a working value) or, when *value* is not None, a hostile one."""
@@ -436,11 +442,21 @@ def hostile_session():
                     WdfRequestComplete(Request, status)
                 elif plan == "keep":
                     session.kept.append(Request)
+                elif plan == "cancelable":  # kept, and cancelled by CancelIoEx (cancel_io)
+                    status = WdfRequestMarkCancelableEx(Request, cancelled)
+                    if status == 0:
+                        session.kept.append(Request)
+                    else:
+                        WdfRequestComplete(Request, status)
                 else:
                     WdfObjectDelete(Request)
 
             def done(Request, Target, Params, Context):
                 WdfRequestComplete(Request, Params.IoStatus.Status)
+
+            def cancelled(Request):
+                session.kept.remove(Request)
+                WdfRequestComplete(Request, 0xC0000120)  # STATUS_CANCELLED
 
             callbacks = {"EvtIoRead": io, "EvtIoWrite": io, "EvtIoDeviceControl": io}
             self.machine = Machine("Fuzz")
@@ -451,6 +467,7 @@ def hostile_session():
             self.machine.fuzz_stale = stale
             self.app = self.machine.application()
             self.handles, self.pointers, self.mdls, self.lists, self.kept = [], [], [], [], []
+            self.pending = []  # the application's overlapped I/O
 
         def call(self, name, function, *args):
             """Run one call and judge it; a finding outside EXPECTED fails the example."""
@@ -497,11 +514,43 @@ def hostile_session():
         @rule(plan=plans, value=sizes, size=st.integers(1, 64))
         def overlapped_io(self, plan, value, size):
             self.plan = [plan, value]
-            self.call(
+            io = self.result(
                 "Application.ReadFile",
                 lambda b: self.app.ReadFile(b, overlapped=True),
                 bytearray(size),
             )
+            if io is not None:
+                self.pending.append(io)
+
+        @rule(action=st.sampled_from(["stop", "start", "purge", "power-stop", "power-resume"]))
+        def queue_control(self, action):
+            """The driver stops, starts or purges its queue, or a power change holds and
+            resumes it (what the removal path drives), between any other steps."""
+            queue = self.machine.devices[0].default_queue
+            handle = queue.handle
+            if action == "stop":
+                self.call("WdfIoQueueStop", WdfIoQueueStop, handle, None, None)
+            elif action == "start":
+                self.call("WdfIoQueueStart", WdfIoQueueStart, handle)
+            elif action == "purge":
+                self.call("WdfIoQueuePurge", WdfIoQueuePurge, handle, None, None)
+            elif action == "power-stop":
+                self.call(
+                    "FxIoQueue.stop_processing_for_power", queue.stop_processing_for_power, "stop"
+                )
+            else:
+                self.call(
+                    "FxIoQueue.resume_processing_for_power", queue.resume_processing_for_power
+                )
+
+        @precondition(lambda self: self.pending)
+        @rule(i=index)
+        def cancel_io(self, i):
+            """IoCancelIrp on a pending read, as CancelIoEx does: the queue's or the driver's
+            cancel routine, or nothing for a request the driver holds unmarked."""
+            io = self.pending.pop(i % len(self.pending))
+            machine = self.machine
+            self.call("IoCancelIrp", lambda: machine.within("CancelIoEx", io.irp.cancel))
 
         @rule(milliseconds=st.integers(0, 5))
         def advance(self, milliseconds):

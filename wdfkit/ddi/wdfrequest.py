@@ -1,16 +1,25 @@
-"""wdfrequest.h: a request's memory, its completion, and requests the driver creates and reuses.
+"""wdfrequest.h: a request's memory, its completion, cancellation, its queue, and requests the
+driver creates and reuses.
 
 Mirrors: fxrequestapi.cpp (Retrieve*, Complete*, GetParameters, Create, Reuse, Send,
-SetCompletionRoutine, RetrieveUnsafeUser*, ProbeAndLockUserBufferFor*, GetRequestorMode);
-fxrequest.cpp (FxRequest::CompleteInternal, FxRequest::Reuse); fxrequestkm.cpp (ProbeAndLock*).
+SetCompletionRoutine, RetrieveUnsafeUser*, ProbeAndLockUserBufferFor*, GetRequestorMode,
+MarkCancelable(Ex), UnmarkCancelable, IsCanceled, StopAcknowledge, GetIoQueue, ForwardToIoQueue);
+fxrequest.cpp (FxRequest::CompleteInternal, FxRequest::Reuse, StopAcknowledge); fxrequestkm.cpp
+(ProbeAndLock*); fxioqueue.cpp (FxIoQueue::RequestCancelable, ForwardRequest).
 """
 
 from dataclasses import dataclass, field
 
 from ..fx.call import call, named
-from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_REQUEST, WDFHANDLE, get_object
+from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_QUEUE, FX_TYPE_REQUEST, WDFHANDLE, get_object
 from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS, WdfRequestTypeNoFormat
 from ..fx.object import attributes_parent
+from ..fx.queue import (
+    STOP_ACTION_PURGE,
+    STOP_ACTION_SUSPEND,
+    STOP_REQUEST_CANCELABLE,
+    request_ownership_check,
+)
 from ..fx.request import FxRequest
 from ..fx.requestmemory import probe_and_lock
 from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
@@ -37,7 +46,7 @@ from ..kernel.ntstatus import (
 from ..kernel.pointer import PVOID
 from ..kernel.pool import PASSIVE_LEVEL
 from . import _struct as ft
-from ._entry import ddi, macro, pointer, size_t
+from ._entry import callback, ddi, macro, pointer, size_t
 from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg
 
 __all__ = [
@@ -61,10 +70,15 @@ __all__ = [
     "WdfRequestCompleteWithInformation",
     "WdfRequestCreate",
     "WdfRequestFormatRequestUsingCurrentType",
+    "WdfRequestForwardToIoQueue",
     "WdfRequestGetInformation",
+    "WdfRequestGetIoQueue",
     "WdfRequestGetParameters",
     "WdfRequestGetRequestorMode",
     "WdfRequestGetStatus",
+    "WdfRequestIsCanceled",
+    "WdfRequestMarkCancelable",
+    "WdfRequestMarkCancelableEx",
     "WdfRequestProbeAndLockUserBufferForRead",
     "WdfRequestProbeAndLockUserBufferForWrite",
     "WdfRequestRetrieveInputBuffer",
@@ -79,6 +93,11 @@ __all__ = [
     "WdfRequestSend",
     "WdfRequestSetCompletionRoutine",
     "WdfRequestSetInformation",
+    "WdfRequestStopAcknowledge",
+    "WdfRequestStopActionInvalid",
+    "WdfRequestStopActionPurge",
+    "WdfRequestStopActionSuspend",
+    "WdfRequestStopRequestCancelable",
     "WdfRequestTypeCleanup",
     "WdfRequestTypeClose",
     "WdfRequestTypeCreate",
@@ -111,6 +130,7 @@ __all__ = [
     "WdfRequestTypeSystemControl",
     "WdfRequestTypeUsb",
     "WdfRequestTypeWrite",
+    "WdfRequestUnmarkCancelable",
 ]
 
 WDF_NO_SEND_OPTIONS = None
@@ -795,3 +815,195 @@ def WdfRequestProbeAndLockUserBufferForWrite(
     driver writes reaches the requestor's buffer.  Fidelity: fxrequestkm.cpp
     (ProbeAndLockForWrite)."""
     return _probe_and_lock(machine, Request, Buffer, Length, True)
+
+
+# -- cancellation and the request's queue (FxIoQueue::RequestCancelable, ForwardRequest) -----------
+# WDF_REQUEST_STOP_ACTION_FLAGS: what EvtIoStop(Queue, Request, ActionFlags) is told.
+WdfRequestStopActionInvalid = 0
+WdfRequestStopActionSuspend = STOP_ACTION_SUSPEND  # the device is powering down
+WdfRequestStopActionPurge = STOP_ACTION_PURGE  # the device or queue is being removed
+WdfRequestStopRequestCancelable = STOP_REQUEST_CANCELABLE  # the request is marked cancelable
+
+
+def _verifier_refuses(machine, request: FxRequest, marking: bool) -> bool:
+    """VerifyRequestCancelable (KMDF Verifier only): the driver must own the request, and it
+    must not be marked cancelable already (marking) or must be (unmarking)."""
+    if not machine.kmdf_verifier:
+        return False
+    why = None
+    if request.completed or request not in request.queue.presented:
+        why = "is not owned by the driver"
+    elif marking and request.cancelable:
+        why = "is already cancelable: call WdfRequestUnmarkCancelable first"
+    elif not marking and not request.cancelable:
+        why = "is not cancelable"
+    if why is None:
+        return False
+    machine.trace(
+        "KMDF Verifier: %r %s: STATUS_INVALID_DEVICE_REQUEST (debug break)", request.handle, why
+    )
+    return True
+
+
+def _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled: bool):
+    request = _request(machine, Request)
+    if EvtRequestCancel is None:
+        raise null_bugcheck(machine, "EvtRequestCancel")
+    routine = callback("EvtRequestCancel", EvtRequestCancel)
+    if request.queue is None:
+        machine.trace("%r belongs to no queue (debug break)", request.handle)
+        return STATUS_INVALID_DEVICE_REQUEST
+    if _verifier_refuses(machine, request, marking=True):
+        return STATUS_INVALID_DEVICE_REQUEST
+    if request.cancelable:  # without Verifier KMDF would insert it into the list twice
+        raise ValueError(named(f"{request.handle!r} is already marked cancelable"))
+    return request.queue.mark_cancelable(request, routine, fail_if_cancelled)
+
+
+@ddi
+def WdfRequestMarkCancelable(machine, Request: WDFHANDLE, EvtRequestCancel) -> None:
+    """Let the request be cancelled while the driver holds it: ``EvtRequestCancel(Request)``
+    runs when its IRP is cancelled (CancelIo, CancelIoEx, closing the handle) or the queue is
+    purged, under the queue's callback lock when it has a synchronization scope; it must
+    complete the request.  If the IRP is cancelled already, EvtRequestCancel is called anyway
+    (once the running callback returns, when called from one).  Before completing the
+    request otherwise, call WdfRequestUnmarkCancelable.
+
+    Bug checks: 0x10D/0x4 for a NULL EvtRequestCancel; 0x10D/0x5 for a bad handle.  Under
+    KMDF Verifier, a request the driver does not own or one marked already is refused with a
+    debug break (nothing happens).  A driver-created request belongs to no queue: refused.
+    Fidelity: fxrequestapi.cpp (WdfRequestMarkCancelable), fxioqueue.cpp
+    (FxIoQueue::RequestCancelable with FailIfIrpIsCancelled FALSE, VerifyRequestCancelable,
+    CancelForDriver, ProcessCancelledRequests).  Simplified: a request marked twice without
+    Verifier is a ValueError (KMDF would corrupt its cancel-safe list).
+    """
+    _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled=False)
+
+
+@ddi
+def WdfRequestMarkCancelableEx(machine, Request: WDFHANDLE, EvtRequestCancel) -> int:
+    """As WdfRequestMarkCancelable, but if the IRP is cancelled already (or a purge of the
+    queue is cancelling what the driver holds) it answers STATUS_CANCELLED, does **not**
+    call EvtRequestCancel, and leaves the request unmarked: the driver completes it with
+    STATUS_CANCELLED itself.  STATUS_SUCCESS otherwise; STATUS_INVALID_DEVICE_REQUEST for a
+    driver-created request, or under Verifier one the driver does not own or marked already.
+    Fidelity: fxrequestapi.cpp (WdfRequestMarkCancelableEx), fxioqueue.cpp
+    (FxIoQueue::RequestCancelable with FailIfIrpIsCancelled TRUE).
+    """
+    return _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled=True)
+
+
+@ddi
+def WdfRequestUnmarkCancelable(machine, Request: WDFHANDLE) -> int:
+    """Take back a cancelable request before completing it: STATUS_SUCCESS, or
+    STATUS_CANCELLED when the cancel routine already owns it — then do not complete it here:
+    its EvtRequestCancel is called (or running) and completes it.
+    STATUS_INVALID_DEVICE_REQUEST for a driver-created request, and under KMDF Verifier for
+    one the driver does not own or never marked (a debug break); without Verifier an
+    unmarked request answers STATUS_CANCELLED (it is not on the cancelable list).
+    Fidelity: fxrequestapi.cpp (WdfRequestUnmarkCancelable), fxioqueue.cpp
+    (FxIoQueue::RequestCancelable with Cancelable FALSE), fxrequest.cpp (RemoveFromIrpQueue).
+    """
+    request = _request(machine, Request)
+    if request.queue is None:
+        machine.trace("%r belongs to no queue (debug break)", request.handle)
+        return STATUS_INVALID_DEVICE_REQUEST
+    if _verifier_refuses(machine, request, marking=False):
+        return STATUS_INVALID_DEVICE_REQUEST
+    return request.queue.unmark_cancelable(request)
+
+
+@ddi
+def WdfRequestIsCanceled(machine, Request: WDFHANDLE) -> bool:
+    """True when the request's IRP has been cancelled, or the framework cancelled it (a purge).
+
+    Meant for a request the driver owns and has not marked cancelable (it polls instead);
+    under KMDF Verifier any other request answers False with a debug break.
+    Fidelity: fxrequestapi.cpp (WdfRequestIsCanceled, VerifyWdfRequestIsCanceled),
+    fxrequest.hpp (FxRequest::IsCancelled).
+    """
+    request = _request(machine, Request)
+    if machine.kmdf_verifier:
+        queue = request.queue
+        why = None
+        if queue is None or request.completed or request not in queue.presented:
+            why = "is not owned by the driver"
+        elif request.cancelable:
+            why = "is marked cancelable: its EvtRequestCancel will tell"
+        if why is not None:
+            machine.trace(
+                "KMDF Verifier: WdfRequestIsCanceled: %r %s (debug break)", request.handle, why
+            )
+            return False
+    return request.is_cancelled
+
+
+@ddi
+def WdfRequestStopAcknowledge(machine, Request: WDFHANDLE, Requeue: bool) -> None:
+    """In (or after) EvtIoStop: the driver no longer touches the hardware for this request.
+
+    With *Requeue* TRUE the request goes back to the head of its queue and is presented again
+    once the queue runs (EvtIoResume is not called for it); with FALSE the driver keeps it and
+    gets EvtIoResume when power returns.  Under KMDF Verifier it must be called for a request
+    given to EvtIoStop, and a request to requeue must be driver-owned and not cancelable
+    (else a debug break and nothing happens).
+    Fidelity: fxrequestapi.cpp (WdfRequestStopAcknowledge), fxrequest.cpp
+    (FxRequest::StopAcknowledge, VerifyStopAcknowledge), fxioqueue.cpp
+    (ProcessAcknowledgedRequests).  Simplified: KMDF only records the acknowledgement for the
+    queue's next pass of its event loop; wdfkit runs that pass at once when no loop is
+    running, so an acknowledgement from a timer is seen without another event.
+    """
+    request = _request(machine, Request)
+    if isinstance(Requeue, bool):
+        requeue = Requeue
+    elif isinstance(Requeue, int) and 0 <= Requeue <= 0xFF:
+        requeue = bool(Requeue)
+    else:
+        raise TypeError(named(f"Requeue must be TRUE or FALSE, not {Requeue!r}"))
+    queue = request.queue
+    if machine.kmdf_verifier:
+        why = None
+        if not request.in_evt_io_stop:
+            why = "was not given to EvtIoStop"
+        elif requeue and not request.completed:
+            if queue is None:
+                why = "belongs to no queue"
+            else:
+                why = request_ownership_check(request, queue)
+        if why is not None:
+            machine.trace(
+                "KMDF Verifier: WdfRequestStopAcknowledge: %r %s (debug break)", request.handle, why
+            )
+            return
+    request.stop_state = "requeue" if requeue else "acknowledged"
+    if queue is not None and not request.completed:
+        queue.acknowledged()
+
+
+@ddi
+def WdfRequestGetIoQueue(machine, Request: WDFHANDLE):
+    """The queue the request belongs to now (it changes when it is forwarded), or None for a
+    request the driver created.  Fidelity: fxrequestapi.cpp (WdfRequestGetIoQueue)."""
+    request = _request(machine, Request)
+    return None if request.queue is None else request.queue.handle
+
+
+@ddi
+def WdfRequestForwardToIoQueue(machine, Request: WDFHANDLE, DestinationQueue: WDFHANDLE) -> int:
+    """Hand a request the driver owns to another queue of the same device: STATUS_SUCCESS and
+    the driver no longer owns it — the destination presents it by its own dispatch type (or
+    keeps it for WdfIoQueueRetrieveNextRequest).  Otherwise the driver still owns it:
+    STATUS_INVALID_DEVICE_REQUEST for a request it does not own or has marked cancelable, and
+    under KMDF Verifier for the request's own queue or another device's queue;
+    STATUS_WDF_BUSY when the destination does not accept requests (stopped by a purge).
+    Bug checks: 0x10D/0x5 for a bad DestinationQueue or Request (checked in that order).
+    Fidelity: fxrequestapi.cpp (WdfRequestForwardToIoQueue), fxioqueue.cpp
+    (FxIoQueue::ForwardRequest, VerifyForwardRequest, ForwardRequestWorker,
+    QueueRequestFromForward).  Simplified: KMDF ≥ 1.11 also queues a driver-created request
+    (QueueDriverCreatedRequest); wdfkit does not (a ValueError).
+    """
+    destination = get_object(machine, DestinationQueue, FX_TYPE_QUEUE, "DestinationQueue")
+    request = _request(machine, Request)
+    if request.queue is None:
+        raise ValueError(named("wdfkit does not queue a request the driver created"))
+    return request.queue.forward(request, destination)

@@ -18,8 +18,8 @@ general package and never reach EvtIoInCallerContext).
 
 Mirrors: fxpkgio.cpp (DispatchStep2, DispatchToInCallerContextCallback, EnqueueRequest,
 VerifyEnqueueRequestUpdateFlags / RestoreFlags), fxrequest.cpp (VerifyRequestIsInCallerContext).
-Simplified: the request goes to the device's default queue (wdfkit's dispatch table); a device
-with no queue refuses the IRP before the callback, where KMDF would still call it.
+Simplified: a device with no queue for the request's type refuses the IRP before the callback,
+where KMDF would still call it.
 """
 
 from ..kernel.irp import (
@@ -99,7 +99,7 @@ def enqueue_request(device, request: FxRequest):
         )
     request.in_caller_context = False
     with machine.user_memory.detached():
-        status = request.queue.enqueue(request)
+        status = request.queue.enqueue(request, from_driver=True)
     if not NT_SUCCESS(status):
         request.in_caller_context = True
     return status

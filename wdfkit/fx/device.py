@@ -115,6 +115,9 @@ class FxDevice(FxObject):
         self.default_queue: FxIoQueue | None = None
         self.queues: list[FxIoQueue] = []
         """Every queue created for the device, oldest first (FxPkgIo's m_IoQueueListHead)."""
+        self.dispatch_table: dict = {}
+        """FxPkgIo's m_DispatchTable: the queue for each request type (IRP_MJ_…) the driver
+        configured (WdfDeviceConfigureRequestDispatching); other types go to the default."""
         self.lower = None if self.is_control else LowerDevice(machine)
         self.target: FxIoTarget | None = None
         self.io_in_caller_context = None  # FxPkgIo's m_InCallerContextCallback
@@ -213,15 +216,17 @@ class FxDevice(FxObject):
         )
 
     def dispatch(self, irp) -> None:
-        """FxPkgIo::Dispatch: hand the IRP to the default queue, or refuse it; an I/O request
-        goes to EvtIoInCallerContext first when the driver registered one (callercontext.py)."""
-        if self.default_queue is None:
+        """FxPkgIo::Dispatch: hand the IRP to its type's queue (the default queue unless
+        configured otherwise), or refuse it; an I/O request goes to EvtIoInCallerContext first
+        when the driver registered one (callercontext.py)."""
+        queue = self.dispatch_table.get(irp.major, self.default_queue)
+        if queue is None:
             irp.complete(STATUS_INVALID_DEVICE_REQUEST, 0)
             return
         if self.io_in_caller_context is not None and irp.major in IO_PACKAGE_MAJORS:
-            dispatch_in_caller_context(self, self.default_queue, irp)
+            dispatch_in_caller_context(self, queue, irp)
             return
-        self.default_queue.receive(irp)
+        queue.receive(irp)
 
     def detail(self) -> DeviceDetail:
         return DeviceDetail(DeviceIoType(self.io_type), self.is_control, self.name, self.removed)

@@ -20,7 +20,15 @@ routine runs once: completion clears it (``FxRequestBase::CompleteSubmitted`` ca
 Mirrors: fxrequest.cpp (CompleteInternal, Reuse, GetMemoryObject), fxrequestbase.cpp,
 fxrequestsystembuffer.cpp / fxrequestoutputbuffer.cpp (flags, AddRef → AddIrpReference),
 fxrequestcontext.cpp (StoreAndReferenceMemory, ReleaseAndRestore).
-Simplified: no cancellation routines, no requeueing, one queue per device.
+A queue request can be cancelled.  While it waits in its queue the queue's cancel routine is
+on its IRP (FxIoQueue::_IrpCancelForQueue); while the driver owns it, only when the driver has
+marked it cancelable (WdfRequestMarkCancelable…), and then IoCancelIrp leads to the driver's
+EvtRequestCancel (FxIoQueue::_IrpCancelForDriver → CancelForDriver).  Completing a request
+still marked cancelable is a Verifier debug break, and since its IRP still carries the cancel
+routine, IoCompleteRequest stops the machine with CANCEL_STATE_IN_COMPLETED_IRP (0x48).
+
+Simplified: a request waits in one queue at a time; the driver may forward it between the
+queues of its device (FxIoQueue.forward).
 """
 
 from dataclasses import dataclass
@@ -166,6 +174,26 @@ class FxRequest(FxObject):
     HANDLE_NAME = "WDFREQUEST"
     OBJECT_SIZE = 0x1B0
 
+    # Cancellation and power-stop state (class defaults: set on the few requests that need
+    # them, so creating a request costs nothing more).
+    on_queue = False
+    """It waits in its queue's list (m_Queue), not yet with the driver."""
+    presented_ever = False
+    """m_Presented: a queue has given it to the driver at least once."""
+    canceled = False
+    """m_Canceled: cancelled by a cancel routine or a purge (WdfRequestIsCanceled also looks
+    at the IRP's Cancel flag)."""
+    cancelable = False
+    """FXREQUEST_FLAG_DRIVER_CANCELABLE: marked cancelable and not unmarked since."""
+    cancel_routine = None
+    """The driver's EvtRequestCancel while it is marked cancelable."""
+    cancel_delivered = False
+    """FXREQUEST_FLAG_CANCELLED: EvtRequestCancel or EvtIoCanceledOnQueue has been called."""
+    stop_state = None
+    """m_PowerStopState: None, "acknowledged" or "requeue" (WdfRequestStopAcknowledge)."""
+    in_evt_io_stop = False
+    """FXREQUEST_FLAG_DRIVER_IN_EVTIOSTOP_CONTEXT: EvtIoStop was called, not yet acknowledged."""
+
     def __init__(self, machine, block, irp, queue) -> None:
         FxObject.__init__(self, machine, block)
         self.irp = irp if irp is not None else Irp(machine, None, KernelMode)  # IoAllocateIrp
@@ -224,6 +252,21 @@ class FxRequest(FxObject):
             return STATUS_INSUFFICIENT_RESOURCES, None
         machine.objects[request.handle.value] = request
         return STATUS_SUCCESS, request
+
+    # -- cancellation (the queue's two cancel routines) -----------------------------------------
+    def irp_cancel_for_queue(self, irp) -> None:
+        """FxIoQueue::_IrpCancelForQueue: IoCancelIrp on a request waiting in its queue."""
+        self.queue.cancel_for_queue(self)
+
+    def irp_cancel_for_driver(self, irp) -> None:
+        """FxIoQueue::_IrpCancelForDriver: IoCancelIrp on a driver-owned cancelable request."""
+        self.canceled = True
+        self.queue.cancel_for_driver(self)
+
+    @property
+    def is_cancelled(self) -> bool:
+        """FxRequest::IsCancelled: the IRP was cancelled or the framework cancelled it."""
+        return self.canceled or self.irp.Cancel
 
     def set_status(self, status: int) -> None:
         """FxRequest::SetStatus: IoStatus.Status, what WdfRequestGetStatus reports."""
@@ -505,6 +548,12 @@ class FxRequest(FxObject):
                 why,
             )
             return
+        if self.cancelable and not self.cancel_delivered and machine.kmdf_verifier:
+            machine.trace(  # VerifyCompleteInternal
+                "KMDF Verifier: completing cancelable %r: call WdfRequestUnmarkCancelable "
+                "first (debug break)",
+                self.handle,
+            )
         if information is not None:
             irp.IoStatus.Information = information
         information = irp.IoStatus.Information

@@ -30,6 +30,7 @@ class Event(enum.Enum):
     OBJECT_DESTROYED = enum.auto()  # handle: its last reference went, its memory is freed
     REQUEST_PRESENTED = enum.auto()  # request handle, major: str, requestor mode (irp.py)
     REQUEST_COMPLETED = enum.auto()  # request handle: the driver completed it, it is invalid
+    REQUEST_CANCELLED = enum.auto()  # request handle, how: str (waiting, or its cancel routine)
     REQUEST_MEMORY_RETRIEVED = enum.auto()  # memory handle, which: "input" or "output"
     REQUEST_MEMORY_INVALIDATED = enum.auto()  # memory handle: its request was completed
     REFERENCE_TAKEN = enum.auto()  # holder handle, object handle, role: str (why it holds it)

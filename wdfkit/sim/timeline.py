@@ -84,6 +84,7 @@ class Timeline:
             Event.OBJECT_DESTROYED: self._object_destroyed,
             Event.REQUEST_PRESENTED: self._request_presented,
             Event.REQUEST_COMPLETED: self._request_completed,
+            Event.REQUEST_CANCELLED: self._request_cancelled,
             Event.REQUEST_MEMORY_RETRIEVED: self._request_memory_retrieved,
             Event.REQUEST_MEMORY_INVALIDATED: self._request_memory_invalidated,
             Event.REFERENCE_TAKEN: self._reference_taken,
@@ -164,6 +165,15 @@ class Timeline:
 
     def _request_completed(self, request) -> None:
         self.end(request.value, "completed: handle invalid")
+
+    def _request_cancelled(self, request, how: str) -> None:
+        """Marked on the request's row; a request cancelled before the driver saw it gets a
+        row of its own here, which its completion ends."""
+        row = self._latest.get(request.value)
+        if row is not None and row.end is None:
+            self.mark(request.value, f"cancelled: {how}")
+        else:
+            self.begin(request.value, repr(request), "request", f"cancelled: {how}")
 
     def _request_memory_retrieved(self, memory, which: str) -> None:
         self.begin(memory.value, f"{which} memory {memory!r}", "memory", "retrieved")
