@@ -195,7 +195,7 @@ def positions(function) -> int | None:
 
 MACHINERY = {
     "access", "crash", "check_running", "trace", "wait_for", "running_driver_code",
-    "run_callback", "within",
+    "run_callback", "within", "describe_irp",
 }  # fmt: skip
 """Machine methods the simulation calls on itself (not a learner's API): not fuzzed."""
 

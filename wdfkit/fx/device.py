@@ -15,6 +15,7 @@ from ..kernel.irp import DO_BUFFERED_IO, DO_DIRECT_IO
 from ..kernel.lowerdevice import LowerDevice
 from ..kernel.ntstatus import STATUS_INVALID_DEVICE_REQUEST
 from ..sim.snapshot import DeviceDetail, DeviceIoType
+from .fileobject import FILE_MAJORS, FxPkgGeneral
 from .handles import FX_TYPE_DEVICE
 from .iotarget import FxIoTarget
 from .object import FxObject
@@ -33,6 +34,9 @@ class WDFDEVICE_INIT:
     def __init__(self) -> None:
         self.IoType = IO_BUFFERED
         self.used = False
+        self.FileObject = None
+        """DeviceInit->FileObject: the settings WdfDeviceInitSetFileObjectConfig copied in
+        (a FileObjectSettings, wdfkit.fx.fileobject), or None."""
 
 
 class FxDevice(FxObject):
@@ -72,6 +76,10 @@ class FxDevice(FxObject):
         if device.target is None:
             device.delete_from_failed_create()
             return status, None
+        status, device.general = FxPkgGeneral.initialize(device, device_init.FileObject)
+        if device.general is None:
+            device.delete_from_failed_create()
+            return status, None
         device_init.used = True
         machine.devices.append(device)
         return status, device
@@ -90,7 +98,12 @@ class FxDevice(FxObject):
         )
 
     def dispatch(self, irp) -> None:
-        """FxPkgIo::Dispatch: hand the IRP to the default queue, or refuse it."""
+        """FxDevice::Dispatch: create, cleanup and close go to the general package
+        (FxPkgGeneral::Dispatch, wdfkit.fx.fileobject); every other IRP to FxPkgIo::Dispatch,
+        which hands it to the default queue, or refuses it."""
+        if irp.major in FILE_MAJORS:
+            self.general.dispatch(irp)
+            return
         if self.default_queue is None:
             irp.complete(STATUS_INVALID_DEVICE_REQUEST, 0)
             return
