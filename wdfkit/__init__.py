@@ -14,6 +14,7 @@ re-exports them all, one section per module:
     wdfmemory.h                           wdfkit.ddi.wdflookaside  lookaside lists of memory
     wdfcore.h                             wdfkit.ddi.wdfcore       WDF_ALIGN_SIZE_UP / _DOWN
     wdfdevice.h                           wdfkit.ddi.wdfdevice     the device, its I/O type
+    wdffileobject.h                       wdfkit.ddi.wdffileobject file objects (one per open)
     wdfio.h                               wdfkit.ddi.wdfio         queues
     wdfrequest.h                          wdfkit.ddi.wdfrequest    requests, send options
     wdfiotarget.h                         wdfkit.ddi.wdfiotarget   I/O targets
@@ -38,14 +39,26 @@ from .ddi.wdfcore import (
     WDF_ALIGN_SIZE_UP,
 )
 from .ddi.wdfdevice import (
+    WDF_FILEOBJECT_CONFIG,
+    WDF_FILEOBJECT_CONFIG_INIT,
     WDFDEVICE_INIT,
     WdfDeviceCreate,
     WdfDeviceGetIoTarget,
+    WdfDeviceInitSetFileObjectConfig,
     WdfDeviceInitSetIoType,
     WdfDeviceIoBuffered,
     WdfDeviceIoDirect,
     WdfDeviceIoNeither,
     WdfDeviceIoUndefined,
+    WdfFalse,
+    WdfFileObjectCanBeOptional,
+    WdfFileObjectInvalid,
+    WdfFileObjectNotRequired,
+    WdfFileObjectWdfCannotUseFsContexts,
+    WdfFileObjectWdfCanUseFsContext,
+    WdfFileObjectWdfCanUseFsContext2,
+    WdfTrue,
+    WdfUseDefault,
 )
 from .ddi.wdfdma import (
     WDF_DMA_ENABLER_CONFIG,
@@ -71,6 +84,10 @@ from .ddi.wdfdma import (
     WdfDmaTransactionInitialize,
     WdfDmaTransactionInitializeUsingRequest,
     WdfDmaTransactionRelease,
+)
+from .ddi.wdffileobject import (
+    WdfFileObjectGetDevice,
+    WdfFileObjectGetFileName,
 )
 from .ddi.wdfio import (
     WDF_IO_QUEUE_CONFIG,
@@ -184,6 +201,7 @@ from .ddi.wdfrequest import (
     WdfRequestCompleteWithInformation,
     WdfRequestCreate,
     WdfRequestFormatRequestUsingCurrentType,
+    WdfRequestGetFileObject,
     WdfRequestGetInformation,
     WdfRequestGetParameters,
     WdfRequestGetStatus,
@@ -535,6 +553,8 @@ __all__ = [
     "WDF_DMA_ENABLER_CONFIG",
     "WDF_DMA_ENABLER_CONFIG_INIT",
     "WDF_DMA_FATAL_ERROR",
+    "WDF_FILEOBJECT_CONFIG",
+    "WDF_FILEOBJECT_CONFIG_INIT",
     "WDF_GET_CONTEXT_TYPE_INFO",
     "WDF_INVALID_HANDLE",
     "WDF_IO_QUEUE_CONFIG",
@@ -576,6 +596,7 @@ __all__ = [
     "WDF_VIOLATION",
     "WdfDeviceCreate",
     "WdfDeviceGetIoTarget",
+    "WdfDeviceInitSetFileObjectConfig",
     "WdfDeviceInitSetIoType",
     "WdfDeviceIoBuffered",
     "WdfDeviceIoDirect",
@@ -606,6 +627,15 @@ __all__ = [
     "WdfExecutionLevelInheritFromParent",
     "WdfExecutionLevelInvalid",
     "WdfExecutionLevelPassive",
+    "WdfFalse",
+    "WdfFileObjectCanBeOptional",
+    "WdfFileObjectGetDevice",
+    "WdfFileObjectGetFileName",
+    "WdfFileObjectInvalid",
+    "WdfFileObjectNotRequired",
+    "WdfFileObjectWdfCanUseFsContext",
+    "WdfFileObjectWdfCanUseFsContext2",
+    "WdfFileObjectWdfCannotUseFsContexts",
     "WdfGetDriver",
     "WdfIoQueueCreate",
     "WdfIoQueueDispatchInvalid",
@@ -659,6 +689,7 @@ __all__ = [
     "WdfRequestCompleteWithInformation",
     "WdfRequestCreate",
     "WdfRequestFormatRequestUsingCurrentType",
+    "WdfRequestGetFileObject",
     "WdfRequestGetInformation",
     "WdfRequestGetParameters",
     "WdfRequestGetStatus",
@@ -678,6 +709,8 @@ __all__ = [
     "WdfSynchronizationScopeInvalid",
     "WdfSynchronizationScopeNone",
     "WdfSynchronizationScopeQueue",
+    "WdfTrue",
+    "WdfUseDefault",
     "boot",
     "sizeof",
 ]
