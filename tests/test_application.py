@@ -198,3 +198,12 @@ def test_closehandle_sends_cleanup_now_and_close_after_the_last_irp_completes():
     machine.advance(0)  # the completing thread's APC drops the last reference
     assert "IRP_MJ_CLOSE" in machine.log_lines()[-2]
     assert machine.devices[0].ReferenceCount == 0
+
+
+def test_closing_the_applications_handle_sends_cleanup_and_close_and_keeps_the_count():
+    machine = named_machine()
+    app = machine.application()
+    assert app.CloseHandle() == STATUS_SUCCESS
+    log = "".join(machine.log_lines())
+    assert "CloseHandle: IRP_MJ_CLEANUP" in log and "CloseHandle: IRP_MJ_CLOSE" in log
+    assert machine.devices[0].general.open_handle_count == 1  # the bias: the open was unseen

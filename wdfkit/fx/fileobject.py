@@ -121,17 +121,18 @@ class FxFileObject(FxObject):
 
 
 class CreateRequests:
-    """m_DefaultQueueForCreates: where a create request waits while EvtDeviceFileCreate owns
-    it.  Completing the request brings the package the result (FxPkgGeneral::CreateCompleted)."""
+    """m_DefaultQueueForCreates: the manual queue a create request sits in while
+    EvtDeviceFileCreate owns it (the request's queue, for the framework's bookkeeping)."""
 
     handle = None  # not a WDFQUEUE in wdfkit (see the module docstring)
 
     def __init__(self, package: "FxPkgGeneral") -> None:
-        self.package = package
         self.device = package.device
 
     def request_done(self, request: FxRequest) -> None:
-        self.package.create_completed(request.irp)
+        """A manual queue presents nothing by itself: a completed create leaves no next
+        request to dispatch.  (The package hears of the completion through the IRP: see
+        FxPkgGeneral.create_completed.)"""
 
 
 class FxPkgGeneral:
@@ -217,7 +218,8 @@ class FxPkgGeneral:
         create = self.callback("EvtDeviceFileCreate")
         if create is None:
             if self.auto_forward:
-                self._forward(irp, lambda status, _: self._forwarded_create(irp, status))
+                irp.on_complete = self.create_completed
+                self._forward(irp, lambda status, _: irp.complete(status, 0))
             else:
                 irp.complete(STATUS_SUCCESS, 0)
             return
@@ -229,6 +231,7 @@ class FxPkgGeneral:
         if request is None:
             self._fail_create(irp, status, file_object)
             return
+        irp.on_complete = self.create_completed
         events = machine.events
         if events.listeners:
             events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name, irp.requestor_mode)
@@ -242,14 +245,12 @@ class FxPkgGeneral:
         self.open_handle_count -= 1
         irp.complete(status, 0)
 
-    def _forwarded_create(self, irp, status: int) -> None:
-        """_CreateCompletionRoutine: the lower driver's answer reaches the caller."""
-        irp.complete(status, 0)
-        self.create_completed(irp)
-
     def create_completed(self, irp) -> None:
         """FxPkgGeneral::CreateCompleted: a failed create takes its WDFFILEOBJECT and its count
-        back (no cleanup or close will come for it)."""
+        back (no cleanup or close will come for it).  KMDF calls it from
+        FxRequest::CompleteInternal for every IRP_MJ_CREATE, and from _CreateCompletionRoutine
+        for a forwarded one; wdfkit hangs it on the IRP's completion, so it runs however the
+        create is completed."""
         if not NT_SUCCESS(irp.IoStatus.Status):
             file_object = self.lookup(irp.FileObject)
             if file_object is not None:
@@ -278,7 +279,8 @@ class FxPkgGeneral:
         if file_object is not None:
             self._destroy(file_object)
         self._finish(irp)
-        self.open_handle_count -= 1
+        if not getattr(irp.FileObject, "opened_unseen", False):  # machine.application()'s
+            self.open_handle_count -= 1
 
     def _finish(self, irp) -> None:
         """Cleanup and close end the same way: sent down (AutoForwardCleanupClose) or

@@ -95,10 +95,13 @@ class FILE_OBJECT:
         self.FsContext = None
         self.FsContext2 = None
         self.handles = 0
-        self.irps: list[Irp] = []
-        """IRPs sent on it and not completed yet, oldest first."""
+        self.irps: dict[Irp, None] = {}
+        """IRPs sent on it and not completed yet, oldest first (a dict used as an ordered set)."""
         self.cleaned_up = False
         self.closed = False
+        self.opened_unseen = False
+        """Opened by ``machine.application()`` without IRP_MJ_CREATE (see :class:`Application`):
+        the driver never counted this open, so its close must not be counted off either."""
 
 
 class PendingIo:
@@ -136,7 +139,7 @@ class PendingIo:
         finished = irp.completed or machine.wait_for(
             lambda: irp.completed,
             None,
-            f"the application's {irp.major_name}, {machine.describe_irp(irp)},",
+            lambda: f"the application's {irp.major_name}, {machine.describe_irp(irp)},",
         )
         return irp.IoStatus if finished else IO_STATUS_BLOCK(STATUS_PENDING, 0)
 
@@ -176,7 +179,8 @@ class Process:
         DO_EXCLUSIVE and a device ReferenceCount above 0); then IRP_MJ_CREATE with a new
         FILE_OBJECT goes to the driver and the caller waits for its answer.  *overlapped* is
         FILE_FLAG_OVERLAPPED: without it every call on the handle waits, even one asked as
-        overlapped (ReadFile with an OVERLAPPED on a synchronous handle).
+        overlapped (ReadFile with an OVERLAPPED on a synchronous handle returns only once the
+        I/O is done), and returns its IO_STATUS_BLOCK.
         """
         machine = self.machine
         if not isinstance(FileName, str):
@@ -240,8 +244,8 @@ class FileHandle:
         self.overlapped = overlapped
         """FILE_FLAG_OVERLAPPED: calls may return before the I/O completes."""
         self.closed = False
-        self.pending: list[PendingIo] = []
-        """The overlapped I/O sent on this handle and not completed yet, oldest first."""
+        self.pending: dict[Irp, PendingIo] = {}
+        """The I/O sent on this handle and not completed yet, by IRP, oldest first."""
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{len(self.pending)} pending"
@@ -320,8 +324,8 @@ class FileHandle:
         io = PendingIo(machine, irp, None, self)
         file_object = self.file_object
         irp.FileObject = file_object
-        file_object.irps.append(irp)
-        self.pending.append(io)
+        file_object.irps[irp] = None
+        self.pending[irp] = io
         irp.on_complete = self._completed
         with machine.running_driver_code():  # IofCallDriver on this machine, wherever
             machine.within("the driver's I/O callback", lambda: self.device.dispatch(irp))
@@ -332,8 +336,8 @@ class FileHandle:
         reference after CloseHandle sends IRP_MJ_CLOSE (IopDeleteFile), in the thread's APC,
         which wdfkit runs as the next clock action."""
         file_object = self.file_object
-        file_object.irps.remove(irp)
-        self.pending = [io for io in self.pending if io.irp is not irp]
+        del file_object.irps[irp]
+        del self.pending[irp]
         if file_object.cleaned_up and not file_object.irps and not file_object.closed:
             file_object.closed = True  # claimed now: one close, whoever completes last
             self.machine.clock.schedule(0, self._send_close)
@@ -358,7 +362,7 @@ class FileHandle:
         machine.check_running("CancelIo")
         if self.closed:
             return STATUS_INVALID_HANDLE
-        irps = [io.irp for io in self.pending]
+        irps = list(self.pending)
         for irp in irps:
             irp.cancel()
         who = f"CancelIo (waiting for {len(irps)} cancelled IRP(s))"
@@ -376,7 +380,7 @@ class FileHandle:
             raise TypeError("CancelIoEx: io must be a PendingIo or None")
         if self.closed:
             return STATUS_INVALID_HANDLE
-        targets = [p for p in self.pending if io is None or p is io]
+        targets = [p for p in self.pending.values() if io is None or p is io]
         if not targets:
             return STATUS_NOT_FOUND
         for pending in targets:
@@ -435,13 +439,15 @@ class Application(FileHandle):
     had been opened before the lesson began, with no IRP_MJ_CREATE (so no IRP, no log line, no
     pool); any other device is opened with IRP_MJ_CREATE like ``CreateFile`` and the handle is
     a plain :class:`FileHandle` (a RuntimeError names the status if the driver refuses it).
-    Calls may be overlapped or not, one by one.
+    Calls may be overlapped or not, one by one.  ``CloseHandle`` on it sends cleanup and close
+    as for any handle (the driver's open count skips the open it never saw).
     """
 
     def __init__(self, machine, device: DEVICE_OBJECT, requestor_mode: int = UserMode) -> None:
         process = Process(machine, requestor_mode)
         file_object = FILE_OBJECT(device, "")
         file_object.handles = 1
+        file_object.opened_unseen = True
         device.ReferenceCount = getattr(device, "ReferenceCount", 0) + 1
         FileHandle.__init__(self, process, file_object, overlapped=True)
 

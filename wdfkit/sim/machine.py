@@ -418,7 +418,7 @@ class Machine:
     last_hang: str = ""
     """Why the last endless wait gave up (see :meth:`wait_for`), for the callers' messages."""
 
-    def wait_for(self, finished, timeout_ticks: int | None, who: str) -> bool:
+    def wait_for(self, finished, timeout_ticks: int | None, who) -> bool:
         """Run virtual time until *finished()*; True if it held, False if the wait gave up.
 
         This is a thread blocking: whatever falls due meanwhile (DPCs, timers, lower-device
@@ -434,7 +434,8 @@ class Machine:
         A cap keeps a wait from running for ever when something is always scheduled but never
         completes the request (a periodic timer that forgets it): after HANG_LIMIT virtual
         seconds or HANG_ACTIONS clock actions, whichever comes first, it is reported the same
-        way.  :attr:`last_hang` keeps the reason for the caller's message.
+        way.  :attr:`last_hang` keeps the reason for the caller's message.  *who* names the
+        waiter in that report: a str, or a function giving it (called only for a report).
         """
         clock = self.clock
         if timeout_ticks is not None:
@@ -468,7 +469,7 @@ class Machine:
                     f"{self.HANG_LIMIT:g} s or {self.HANG_ACTIONS} clock actions) with work "
                     "still scheduled that never completed it (on Windows it waits for ever)"
                 )
-            self.trace("%s is still waiting: %s", who, self.last_hang)
+            self.trace("%s is still waiting: %s", who() if callable(who) else who, self.last_hang)
         return False
 
     # -- devices and I/O --------------------------------------------------------------------
