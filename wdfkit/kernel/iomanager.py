@@ -221,7 +221,10 @@ class Process:
         machine.trace("CreateFile(%r): IRP_MJ_CREATE, IRP 0x%X", name, irp.address)
         with machine.running_driver_code():
             machine.within("the driver's create callback", lambda: device.dispatch(irp))
-        who = f"CreateFile({name!r}) (IRP_MJ_CREATE, IRP 0x{irp.address:X})"
+
+        def who() -> str:  # the hang report's name for it, made only for a report
+            return f"CreateFile({name!r})'s IRP_MJ_CREATE, {machine.describe_irp(irp)},"
+
         if not irp.completed and not machine.wait_for(lambda: irp.completed, None, who):
             return STATUS_PENDING, None
         status = irp.IoStatus.Status
