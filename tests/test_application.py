@@ -207,3 +207,14 @@ def test_closing_the_applications_handle_sends_cleanup_and_close_and_keeps_the_c
     log = "".join(machine.log_lines())
     assert "CloseHandle: IRP_MJ_CLEANUP" in log and "CloseHandle: IRP_MJ_CLOSE" in log
     assert machine.devices[0].general.open_handle_count == 1  # the bias: the open was unseen
+
+
+def test_application_on_an_exclusive_device_opens_it_with_a_create():
+    """A device that asks something of a create is opened as CreateFile opens it; a second
+    application() is refused as a second CreateFile would be."""
+    machine = named_machine()
+    machine.devices[0].exclusive = True
+    machine.application()
+    assert "IRP_MJ_CREATE" in "".join(machine.log_lines())
+    with pytest.raises(RuntimeError, match="^Machine.application: .*STATUS_ACCESS_DENIED"):
+        machine.application()
