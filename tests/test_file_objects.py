@@ -318,3 +318,15 @@ def test_get_file_object_on_a_completed_request_is_null_under_verifier():
     machine = file_machine(read=read)
     open_files(machine).ReadFile(bytearray(4))
     assert after == [None]
+
+
+def test_open_read_close_leaves_no_pool_and_no_objects_behind():
+    machine = file_machine(read=lambda q, r, n: WdfRequestComplete(r, STATUS_SUCCESS))
+    before = ([b.address for b in machine.pool.live_blocks()], set(machine.objects))
+    for _ in range(3):
+        handle = open_files(machine)
+        handle.ReadFile(bytearray(8))
+        handle.CloseHandle()
+    assert ([b.address for b in machine.pool.live_blocks()], set(machine.objects)) == before
+    assert machine.devices[0].general.open_handle_count == 1
+    assert machine.devices[0].ReferenceCount == 0
