@@ -195,7 +195,7 @@ def positions(function) -> int | None:
 
 MACHINERY = {
     "access", "crash", "check_running", "trace", "wait_for", "running_driver_code",
-    "run_callback", "within",
+    "run_callback", "within", "describe_irp",
 }  # fmt: skip
 """Machine methods the simulation calls on itself (not a learner's API): not fuzzed."""
 
@@ -212,8 +212,11 @@ def targets():
         if method in MACHINERY or not callable(getattr(Machine, method)):
             continue
         found.append((f"Machine.{method}", lambda machine, m=method: getattr(machine, m)))
-    for method in ("ReadFile", "WriteFile", "DeviceIoControl"):
+    for method in ("ReadFile", "WriteFile", "DeviceIoControl", "GetOverlappedResult",
+                   "CancelIo", "CancelIoEx", "CloseHandle"):  # fmt: skip
         found.append((f"Application.{method}", lambda machine, m=method: getattr(app(machine), m)))
+    for method in ("CreateFile", "CM_Get_Device_Interface_List"):
+        found.append((f"Process.{method}", lambda machine, m=method: getattr(process(machine), m)))
     for method in ("read", "write"):
         found.append((f"PVOID.{method}", lambda machine, m=method: getattr(pool(machine), m)))
     for method in ("read", "write", "pfn_array", "pages"):
@@ -228,6 +231,10 @@ def targets():
 
 def app(machine) -> Application:
     return machine.application()
+
+
+def process(machine):
+    return machine.process()
 
 
 def pool(machine) -> PVOID:

@@ -165,7 +165,8 @@ def _stopped_target():
 
 def test_a_synchronous_send_that_hangs_leaves_no_hidden_request():
     """A synchronous read to a stopped target with no timeout would wait forever on Windows.
-    wdfkit gives up at Machine.HANG_LIMIT: as SubmitSync does when its wait times out
+    wdfkit gives up when nothing scheduled can complete it (Machine.wait_for): as SubmitSync
+    does when its wait times out
     (fxiotarget.cpp: Request->Cancel(), then wait for the completion) it cancels the
     FxSyncRequest, which the stopped target completes at once (STATUS_CANCELLED), releases
     the format's reference on the memory and deletes the request (~FxSyncRequest), and raises

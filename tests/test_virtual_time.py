@@ -102,19 +102,23 @@ def test_a_long_synchronous_timeout_to_a_stopped_target_is_a_jump():
 
 
 def test_the_hang_limit_wait_is_a_jump():
-    """An application's read that nothing completes waits HANG_LIMIT virtual seconds
-    (Machine.wait_for); those seconds are skipped, not ticked."""
+    """An application's read waits as long as something scheduled could complete it
+    (Machine.wait_for, issue 16 item 11): here a completion 10**9 virtual seconds away, within a
+    raised HANG_LIMIT.  Those seconds are skipped, not ticked.  (Before issue 16 every wait ran
+    HANG_LIMIT seconds; a wait nothing can end now ends at once: tests/test_waiting.py.)"""
+    kept = []
 
     def read_and_keep(Queue, Request, Length):
-        pass  # the driver keeps the request: nothing ever completes it
+        kept.append(Request)
 
     machine = boot("Toaster")
     from wdfkit.course import scenarios
 
     machine.add_device(scenarios.queue_driver(WdfDeviceIoBuffered, {"EvtIoRead": read_and_keep}))
-    machine.HANG_LIMIT = 10.0**9
+    machine.HANG_LIMIT = 2.0 * 10**9
+    machine.clock.schedule(10**9 * 10**7, lambda: WdfRequestComplete(kept[0], STATUS_SUCCESS))
     runs = machine.balance_ticks.runs
-    machine.application().ReadFile(bytearray(8))
+    assert machine.application().ReadFile(bytearray(8)).Status == STATUS_SUCCESS
     assert machine.clock.seconds >= 10**9
     assert machine.balance_ticks.runs - runs <= 3
 

@@ -16,6 +16,7 @@ re-exports them all, one section per module:
     wdfcore.h                             wdfkit.ddi.wdfcore       timeouts, WDF_ALIGN_SIZE_…
     wdfdevice.h                           wdfkit.ddi.wdfdevice     the device, its I/O type
     wdfcontrol.h                          wdfkit.ddi.wdfcontrol    control (non-PnP) devices
+    wdffileobject.h                       wdfkit.ddi.wdffileobject file objects (one per open)
     wdfio.h                               wdfkit.ddi.wdfio         queues
     wdfrequest.h                          wdfkit.ddi.wdfrequest    requests, send options
     wdfiotarget.h                         wdfkit.ddi.wdfiotarget   I/O targets
@@ -71,6 +72,8 @@ from .ddi.wdfdevice import (
     FILE_REMOVABLE_MEDIA,
     FILE_VIRTUAL_VOLUME,
     GUID,
+    WDF_FILEOBJECT_CONFIG,
+    WDF_FILEOBJECT_CONFIG_INIT,
     WDF_PNPPOWER_EVENT_CALLBACKS,
     WDF_PNPPOWER_EVENT_CALLBACKS_INIT,
     WDFDEVICE_INIT,
@@ -85,6 +88,7 @@ from .ddi.wdfdevice import (
     WdfDeviceInitSetCharacteristics,
     WdfDeviceInitSetDeviceType,
     WdfDeviceInitSetExclusive,
+    WdfDeviceInitSetFileObjectConfig,
     WdfDeviceInitSetIoInCallerContextCallback,
     WdfDeviceInitSetIoType,
     WdfDeviceInitSetPnpPowerEventCallbacks,
@@ -92,6 +96,13 @@ from .ddi.wdfdevice import (
     WdfDeviceIoDirect,
     WdfDeviceIoNeither,
     WdfDeviceIoUndefined,
+    WdfFalse,
+    WdfFileObjectCanBeOptional,
+    WdfFileObjectInvalid,
+    WdfFileObjectNotRequired,
+    WdfFileObjectWdfCannotUseFsContexts,
+    WdfFileObjectWdfCanUseFsContext,
+    WdfFileObjectWdfCanUseFsContext2,
     WdfPowerDeviceD0,
     WdfPowerDeviceD1,
     WdfPowerDeviceD2,
@@ -99,6 +110,8 @@ from .ddi.wdfdevice import (
     WdfPowerDeviceD3Final,
     WdfPowerDeviceInvalid,
     WdfPowerDevicePrepareForHibernation,
+    WdfTrue,
+    WdfUseDefault,
 )
 from .ddi.wdfdma import (
     WDF_DMA_ENABLER_CONFIG,
@@ -134,6 +147,10 @@ from .ddi.wdfdriver import (
     WdfDriverInitNonPnpDriver,
     WdfDriverWdmGetDriverObject,
     WdfGetDriver,
+)
+from .ddi.wdffileobject import (
+    WdfFileObjectGetDevice,
+    WdfFileObjectGetFileName,
 )
 from .ddi.wdfio import (
     WDF_IO_QUEUE_CONFIG,
@@ -263,6 +280,7 @@ from .ddi.wdfrequest import (
     WdfRequestCreate,
     WdfRequestFormatRequestUsingCurrentType,
     WdfRequestForwardToIoQueue,
+    WdfRequestGetFileObject,
     WdfRequestGetInformation,
     WdfRequestGetIoQueue,
     WdfRequestGetParameters,
@@ -710,6 +728,8 @@ __all__ = [
     "WDF_DMA_FATAL_ERROR",
     "WDF_DRIVER_CONFIG",
     "WDF_DRIVER_CONFIG_INIT",
+    "WDF_FILEOBJECT_CONFIG",
+    "WDF_FILEOBJECT_CONFIG_INIT",
     "WDF_GET_CONTEXT_TYPE_INFO",
     "WDF_INVALID_HANDLE",
     "WDF_IO_QUEUE_CONFIG",
@@ -778,6 +798,7 @@ __all__ = [
     "WdfDeviceInitSetCharacteristics",
     "WdfDeviceInitSetDeviceType",
     "WdfDeviceInitSetExclusive",
+    "WdfDeviceInitSetFileObjectConfig",
     "WdfDeviceInitSetIoInCallerContextCallback",
     "WdfDeviceInitSetIoType",
     "WdfDeviceInitSetPnpPowerEventCallbacks",
@@ -816,6 +837,15 @@ __all__ = [
     "WdfExecutionLevelInheritFromParent",
     "WdfExecutionLevelInvalid",
     "WdfExecutionLevelPassive",
+    "WdfFalse",
+    "WdfFileObjectCanBeOptional",
+    "WdfFileObjectGetDevice",
+    "WdfFileObjectGetFileName",
+    "WdfFileObjectInvalid",
+    "WdfFileObjectNotRequired",
+    "WdfFileObjectWdfCanUseFsContext",
+    "WdfFileObjectWdfCanUseFsContext2",
+    "WdfFileObjectWdfCannotUseFsContexts",
     "WdfGetDriver",
     "WdfIoQueueAcceptRequests",
     "WdfIoQueueCreate",
@@ -890,6 +920,7 @@ __all__ = [
     "WdfRequestCreate",
     "WdfRequestFormatRequestUsingCurrentType",
     "WdfRequestForwardToIoQueue",
+    "WdfRequestGetFileObject",
     "WdfRequestGetInformation",
     "WdfRequestGetIoQueue",
     "WdfRequestGetParameters",
@@ -959,6 +990,8 @@ __all__ = [
     "WdfTimerGetParentObject",
     "WdfTimerStart",
     "WdfTimerStop",
+    "WdfTrue",
+    "WdfUseDefault",
     "boot",
     "sizeof",
 ]

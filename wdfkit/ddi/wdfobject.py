@@ -262,7 +262,8 @@ def WdfObjectDelete(machine, Object: WDFHANDLE) -> None:
     is called for the driver, devices, file objects, default and dispatch queues, child lists,
     resource lists, USB and WMI objects).  The request is deleted like any object, but deleting
     it does not complete its IRP: the I/O stays pending and the application waits (wdfkit's
-    gives up after ``Machine.HANG_LIMIT`` with STATUS_PENDING).  Complete it instead.
+    gives up at once with STATUS_PENDING: nothing scheduled can complete it).  Complete it
+    instead.
 
     Bug checks: 0x10D / WDF_INVALID_HANDLE (0x5) for a NULL, stale or non-object handle.
     Fidelity: fxobjectapi.cpp (WdfObjectDelete); fxobjectstatemachine.cpp (DeleteObject);

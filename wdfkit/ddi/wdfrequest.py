@@ -71,6 +71,7 @@ __all__ = [
     "WdfRequestCreate",
     "WdfRequestFormatRequestUsingCurrentType",
     "WdfRequestForwardToIoQueue",
+    "WdfRequestGetFileObject",
     "WdfRequestGetInformation",
     "WdfRequestGetIoQueue",
     "WdfRequestGetParameters",
@@ -1007,3 +1008,28 @@ def WdfRequestForwardToIoQueue(machine, Request: WDFHANDLE, DestinationQueue: WD
     if request.queue is None:
         raise ValueError(named("wdfkit does not queue a request the driver created"))
     return request.queue.forward(request, destination)
+
+
+# -- the request's file object (FxRequest::GetFileObject) -----------------------------------------
+@ddi
+def WdfRequestGetFileObject(machine, Request: WDFHANDLE) -> WDFHANDLE | None:
+    """The WDFFILEOBJECT of the open the request was sent on, or None (NULL).
+
+    NULL when the device has no file objects (its class is WdfFileObjectNotRequired: no file
+    object configuration), for a request the driver created itself, with KMDF Verifier for a
+    request the driver does not own or that is completed, and when the file object is not
+    found (a debug break, unless the class is WdfFileObjectCanBeOptional).
+    Bug checks: 0x10D / WDF_INVALID_HANDLE (0x5) for a bad handle.
+    Fidelity: fxrequestapi.cpp (WdfRequestGetFileObject: VerifyRequestIsDriverOwned, ≥ 1.9),
+    fxrequest.cpp (FxRequest::GetFileObject: VerifyRequestIsNotCompleted under FxVerifierIO,
+    then FxFileObject::_GetFileObjectFromWdm, fxfileobject.cpp).
+    """
+    request = _request(machine, Request)
+    if machine.kmdf_verifier and (not request.owned or request.completed):
+        machine.trace("KMDF Verifier: %r is not owned by the driver (debug break)", Request)
+        return None
+    wdm = request.irp.FileObject
+    if wdm is None or request.queue is None:  # a driver-created request
+        return None
+    file_object = request.queue.device.general.lookup(wdm)
+    return None if file_object is None else file_object.handle

@@ -26,6 +26,7 @@ from ..kernel.lowerdevice import LowerDevice
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS
 from ..sim.snapshot import DeviceDetail, DeviceIoType
 from .callercontext import IO_PACKAGE_MAJORS, dispatch_in_caller_context
+from .fileobject import FILE_MAJORS, FxPkgGeneral
 from .handles import FX_TYPE_DEVICE
 from .iotarget import FxIoTarget
 from .object import FxObject
@@ -69,6 +70,9 @@ class WDFDEVICE_INIT:
         self.IoInCallerContextCallback = None
         """EvtIoInCallerContext(Device, Request), or None (WdfDeviceInitSetIoInCallerContext-
         Callback)."""
+        self.FileObject = None
+        """DeviceInit->FileObject: the settings WdfDeviceInitSetFileObjectConfig copied in
+        (a FileObjectSettings, wdfkit.fx.fileobject), or None."""
 
 
 class FxDevice(FxObject):
@@ -164,6 +168,10 @@ class FxDevice(FxObject):
             if device.target is None:
                 device.delete_from_failed_create()
                 return status, None
+        status, device.general = FxPkgGeneral.initialize(device, device_init.FileObject)
+        if device.general is None:
+            device.delete_from_failed_create()
+            return status, None
         device_init.used = True
         machine.devices.append(device)
         return STATUS_SUCCESS, device
@@ -216,9 +224,14 @@ class FxDevice(FxObject):
         )
 
     def dispatch(self, irp) -> None:
-        """FxPkgIo::Dispatch: hand the IRP to its type's queue (the default queue unless
-        configured otherwise), or refuse it; an I/O request goes to EvtIoInCallerContext first
-        when the driver registered one (callercontext.py)."""
+        """FxDevice::Dispatch: create, cleanup and close go to the general package
+        (FxPkgGeneral::Dispatch, wdfkit.fx.fileobject); every other IRP to FxPkgIo::Dispatch,
+        which hands it to its type's queue (the default queue unless configured otherwise) or
+        refuses it; an I/O request goes to EvtIoInCallerContext first when the driver
+        registered one (callercontext.py)."""
+        if irp.major in FILE_MAJORS:
+            self.general.dispatch(irp)
+            return
         queue = self.dispatch_table.get(irp.major, self.default_queue)
         if queue is None:
             irp.complete(STATUS_INVALID_DEVICE_REQUEST, 0)

@@ -247,8 +247,8 @@ class FxIoTarget(FxObject):
             if timeout is None:
                 raise RuntimeError(
                     f"{who}: the synchronous send never completed; on a real machine this "
-                    f"thread would wait forever (is the target stopped?). wdfkit gave up after "
-                    f"{self.machine.HANG_LIMIT:g} virtual seconds and cancelled the request "
+                    f"thread would wait forever (is the target stopped?). wdfkit gave up "
+                    f"({self.machine.last_hang}) and cancelled the request "
                     "(STATUS_CANCELLED), so that nothing is left behind."
                 )
         return None
@@ -270,7 +270,8 @@ class FxIoTarget(FxObject):
         request; wdfkit leaves none.)  On return the format's references are released and
         the stack context taken away (~FxSyncRequest): the request has no context.
         A send with no timeout that nothing completes would wait forever on Windows; wdfkit
-        cancels it at Machine.HANG_LIMIT (see :meth:`send`), cleans up as on return — the
+        cancels it when the wait gives up (Machine.wait_for: nothing scheduled could complete
+        it, or the hang cap; see :meth:`send`), cleans up as on return — the
         FxSyncRequest gone, the format's references released — and raises RuntimeError, so
         no hidden request is left in the target to be sent later.
         Mirrors fxiotargetapi.cpp (FxIoTargetSendIo, FxIoTargetSendIoctl), fxsyncrequest.cpp

@@ -445,25 +445,69 @@ class Machine:
         with self._driver_code:  # DPCs and completions that fall due run on this machine
             self.access(lambda: self.clock.run_until(deadline))
 
-    HANG_LIMIT = 60.0
-    """Virtual seconds a synchronous wait runs before it gives up (see :meth:`wait_for`)."""
+    HANG_LIMIT = 30 * 24 * 3600.0
+    """The most virtual seconds one endless wait runs while work is still scheduled (30 days:
+    beyond any lower device's latency, see :meth:`wait_for`)."""
+    HANG_ACTIONS = 100_000
+    """The most clock actions (DPCs, timers, completions) one endless wait runs: what keeps a
+    driver whose periodic timer never completes the request from busying the host."""
 
-    def wait_for(self, finished, timeout_ticks: int | None, who: str) -> bool:
-        """Run virtual time until *finished()* or the timeout (default HANG_LIMIT); say which.
+    last_hang: str = ""
+    """Why the last endless wait gave up (see :meth:`wait_for`), for the callers' messages."""
 
-        This is a thread blocking: whatever falls due meanwhile (lower-device completions, the
-        balance-set manager) runs; idle stretches are skipped in one step, so a long timeout
-        costs no wall time per virtual second.  False means the wait timed out.
+    def wait_for(self, finished, timeout_ticks: int | None, who) -> bool:
+        """Run virtual time until *finished()*; True if it held, False if the wait gave up.
+
+        This is a thread blocking: whatever falls due meanwhile (DPCs, timers, lower-device
+        completions, the balance-set manager) runs; idle stretches are skipped in one step.
+
+        With *timeout_ticks* it is a wait with a timeout (KeWaitForSingleObject's Timeout): it
+        ends at the deadline whatever is scheduled.  Without, it is a wait with no timeout,
+        which on Windows lasts for ever: wdfkit lets it run as long as the virtual clock has
+        something scheduled that could still complete it (``clock.pending_work`` > 0; the
+        balance-set tick is background housekeeping and does not count).  When nothing is
+        scheduled, nothing can ever end the wait: that is a hang, reported at once — a trace
+        line naming *who* (the request it waits for), the clock left where it is, and False.
+        A cap keeps a wait from running for ever when something is always scheduled but never
+        completes the request (a periodic timer that forgets it): after HANG_LIMIT virtual
+        seconds or HANG_ACTIONS clock actions, whichever comes first, it is reported the same
+        way.  :attr:`last_hang` keeps the reason for the caller's message.  *who* names the
+        waiter in that report: a str, or a function giving it (called only for a report).
         """
-        limit = timeout_ticks if timeout_ticks is not None else self.HANG_LIMIT * TICKS_PER_SECOND
-        deadline = min(self.clock.ticks + round(limit), MAXIMUM_TICKS)  # the clock's 64 bits
+        clock = self.clock
+        if timeout_ticks is not None:
+            deadline = min(clock.ticks + round(timeout_ticks), MAXIMUM_TICKS)
+            done = finished
+        else:
+            deadline = min(clock.ticks + round(self.HANG_LIMIT * TICKS_PER_SECOND), MAXIMUM_TICKS)
+            budget = [self.HANG_ACTIONS]
+
+            def done() -> bool:  # asked before each action the clock runs
+                if finished() or clock.pending_work == 0:
+                    return True
+                budget[0] -= 1
+                return budget[0] < 0
+
+        started = clock.ticks
         with self._driver_code:  # DPCs and completions run on this machine
-            finished_in_time = self.within(
-                "a DPC", lambda: self.clock.run_until(deadline, finished)
-            )
-        if not finished_in_time and timeout_ticks is None:
-            self.trace(f"{who} is still waiting after {self.HANG_LIMIT:g} s: nothing completed it")
-        return finished_in_time
+            self.within("a DPC", lambda: clock.run_until(deadline, done))
+        if finished():
+            return True
+        if timeout_ticks is None:
+            waited = (clock.ticks - started) / TICKS_PER_SECOND
+            if clock.pending_work == 0:
+                self.last_hang = (
+                    f"nothing scheduled on the virtual clock could complete it (after {waited:g} "
+                    "virtual seconds): on Windows this thread would wait for ever"
+                )
+            else:
+                self.last_hang = (
+                    f"wdfkit gave up after {waited:g} virtual seconds (its cap: "
+                    f"{self.HANG_LIMIT:g} s or {self.HANG_ACTIONS} clock actions) with work "
+                    "still scheduled that never completed it (on Windows it waits for ever)"
+                )
+            self.trace("%s is still waiting: %s", who() if callable(who) else who, self.last_hang)
+        return False
 
     # -- devices and I/O --------------------------------------------------------------------
     def _load(self, DriverEntry) -> None:
@@ -643,7 +687,8 @@ class Machine:
             raise
 
     def application(self, requestor_mode: int | None = None):
-        """A process (UserMode, the default) or a KernelMode client with the device open."""
+        """A process (UserMode, the default) or a KernelMode client with the first device open
+        (see :class:`wdfkit.kernel.iomanager.Application`)."""
         from ..kernel.iomanager import Application, UserMode
 
         if not self.devices:
@@ -652,7 +697,18 @@ class Machine:
                 "call machine.add_device(EvtDriverDeviceAdd) first"
             )
         mode = UserMode if requestor_mode is None else requestor_mode
-        return Application(self, self.devices[0], mode)
+        if mode not in (0, 1):
+            raise ValueError("Machine.application: requestor_mode must be UserMode or KernelMode")
+        return Application.open(self, self.devices[0], mode)
+
+    def process(self):
+        """A new user-mode process with nothing open: ``CreateFile`` opens a device by its
+        symbolic link (``\\\\.\\Name``) or an interface path from
+        ``CM_Get_Device_Interface_List`` (see :mod:`wdfkit.kernel.iomanager`)."""
+        from ..kernel.iomanager import Process
+
+        self.check_running("Machine.process")
+        return Process(self)
 
     @property
     def lower_device(self):
@@ -677,8 +733,9 @@ class Machine:
         called during device-remove, fxpkgio.cpp; each queue waits on m_PowerIdle,
         fxioqueue.cpp).  wdfkit waits the same way — virtual time runs, so a request the lower
         device completes meanwhile is finished — but, as a synchronous wait does, it gives up
-        after HANG_LIMIT virtual seconds: then it refuses with a RuntimeError naming the
-        requests, and the machine stays loaded and running (a real removal would wait for ever).
+        when nothing scheduled could complete them (see :meth:`wait_for`): then it refuses
+        with a RuntimeError naming the requests, and the machine stays loaded and running (a
+        real removal would wait for ever).
 
         In order: the PnP manager removes each PnP device (:meth:`remove_device`'s path, with
         the driver's PnP callbacks; a machine without a DriverEntry first waits for the
@@ -721,7 +778,7 @@ class Machine:
             raise RuntimeError(
                 f"Machine.unload: the driver still owns {owned}; Windows cannot unload it: "
                 "removing the device waits until the driver completes its requests "
-                f"(wdfkit waited {self.HANG_LIMIT:g} virtual seconds). "
+                f"({self.last_hang}). "
                 "Complete them (WdfRequestComplete), then unload."
             )
 
@@ -754,6 +811,20 @@ class Machine:
             self.pool.free(self._globals_block.address, FX_TAG)
         self.state = UNLOADED
         self.trace("Driver unloaded")
+
+    def describe_irp(self, irp) -> str:
+        """``IRP 0x…`` and, when a framework request wraps it, which and where it is: what a
+        hang report names."""
+        text = f"IRP 0x{irp.address:X}"
+        for obj in self.objects.values():
+            if getattr(obj, "irp", None) is irp:
+                queue = getattr(obj, "queue", None)
+                if obj in getattr(queue, "presented", ()):
+                    return f"{text} ({obj.handle!r}, owned by the driver)"
+                if obj in getattr(queue, "waiting", ()):
+                    return f"{text} ({obj.handle!r}, waiting in {queue.handle!r})"
+                return f"{text} ({obj.handle!r})"
+        return text
 
     def _owned_requests(self) -> list:
         """The requests the driver's queues have presented and it has not completed yet."""
