@@ -12,8 +12,7 @@ The string every IOCTL answers with is 38 bytes with its NUL (``datalen``): that
 Information testapp prints for BUFFERED, NEITHER and OUT_DIRECT; IN_DIRECT answers with the
 output buffer's length, the bytes the driver took from it.
 
-The break-it cases at the end are lesson 12's; they are marked "to confirm" where the answer
-depends on a choice another part of issue 16 makes.
+The break-it cases at the end are lesson 12's.
 """
 
 import random
@@ -24,47 +23,24 @@ import wdfkit
 from wdfkit import (
     CTL_CODE,
     FILE_ANY_ACCESS,
+    KMODE_EXCEPTION_NOT_HANDLED,
     METHOD_BUFFERED,
     STATUS_ACCESS_DENIED,
+    STATUS_ACCESS_VIOLATION,
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
     BugCheck,
     Machine,
+    RtlCopyMemory,
+    WdfDeviceEnqueueRequest,
+    WdfRequestComplete,
+    WdfRequestRetrieveUnsafeUserInputBuffer,
+    WdfRequestRetrieveUnsafeUserOutputBuffer,
+    WdfRequestSetInformation,
 )
+from wdfkit.course import samples
 from wdfkit.kernel.pool import DRIVER
-
-ISSUE16_NAMES = (
-    "WdfDriverCreate",
-    "WdfDriverInitNonPnpDriver",
-    "WdfControlDeviceInitAllocate",
-    "WdfControlFinishInitializing",
-    "WdfDeviceInitAssignName",
-    "WdfDeviceCreateSymbolicLink",
-    "WdfDeviceInitSetExclusive",
-    "WdfDeviceInitSetFileObjectConfig",
-    "WdfFileObjectGetFileName",
-    "WdfDeviceInitSetIoInCallerContextCallback",
-    "WdfDeviceEnqueueRequest",
-    "WdfRequestRetrieveUnsafeUserInputBuffer",
-    "WdfRequestProbeAndLockUserBufferForRead",
-    "WdfObjectAllocateContext",
-)
-MISSING = [name for name in ISSUE16_NAMES if not hasattr(wdfkit, name)]
-# Issue 16: the lead removes this mark and the guard below once the branches are merged.
-pytestmark = pytest.mark.skipif(
-    bool(MISSING), reason=f"issue 16 APIs not merged yet: {', '.join(MISSING)}"
-)
-if not MISSING:
-    from wdfkit import (
-        RtlCopyMemory,
-        WdfDeviceEnqueueRequest,
-        WdfRequestComplete,
-        WdfRequestRetrieveUnsafeUserInputBuffer,
-        WdfRequestRetrieveUnsafeUserOutputBuffer,
-        WdfRequestSetInformation,
-    )
-    from wdfkit.course import samples
 
 OUTPUT_BUFFER_SIZE = 100  # testapp.c: char OutputBuffer[100]
 DATALEN = 38  # strlen("this String is from Device Driver !!!") + 1
@@ -235,14 +211,15 @@ def test_open_and_close_reach_the_file_object_callbacks(monkeypatch):
     """EvtDeviceFileCreate runs for CreateFile, EvtFileClose for the last CloseHandle; no
     cleanup callback is registered, and closing works without one."""
     seen = []
+    sample_create, sample_close = samples.NonPnpEvtDeviceFileCreate, samples.NonPnpEvtFileClose
 
     def FileCreate(Device, Request, FileObject):
         seen.append("create")
-        samples.NonPnpEvtDeviceFileCreate(Device, Request, FileObject)
+        sample_create(Device, Request, FileObject)
 
     def FileClose(FileObject):
         seen.append("close")
-        samples.NonPnpEvtFileClose(FileObject)
+        sample_close(FileObject)
 
     monkeypatch.setattr(samples, "NonPnpEvtDeviceFileCreate", FileCreate)
     monkeypatch.setattr(samples, "NonPnpEvtFileClose", FileClose)
@@ -259,10 +236,11 @@ def test_nonpnpapp_run_then_unload(monkeypatch):
     Unloading calls EvtDriverUnload; the framework deletes the control device with the driver,
     so its name and its link are gone; Driver Verifier's leak check finds nothing."""
     unloaded = []
+    sample_unload = samples.NonPnpEvtDriverUnload
 
     def Unload(Driver):
         unloaded.append(Driver)
-        samples.NonPnpEvtDriverUnload(Driver)
+        sample_unload(Driver)
 
     monkeypatch.setattr(samples, "NonPnpEvtDriverUnload", Unload)
     machine = load_nonpnp()
@@ -339,12 +317,14 @@ class RAW_BUFFERS:
 
 
 def test_break_user_buffer_touched_outside_the_callers_context(monkeypatch):
-    """To confirm once merged.  The caller-context callback keeps the raw user output address
+    """The caller-context callback keeps the raw user output address
     (no probe and lock) and the queue callback writes through it later.  Outside the caller's
     context that address means nothing — on Windows it is whatever the current process has
-    there, or nothing (a page fault, a bug check at DISPATCH_LEVEL).  The issue asks what wdfkit
-    answers; the expectation here is that it stops the machine with a bug check rather than
-    write the application's memory."""
+    there, or nothing.  wdfkit always stops the machine rather than write the application's
+    memory: the queue presents the request at PASSIVE_LEVEL, so the unhandled access violation
+    is 0x1E KMODE_EXCEPTION_NOT_HANDLED (P1 STATUS_ACCESS_VIOLATION, P3 1 for a write, P4 the
+    user address)."""
+    raw_address = []
     GetRawBuffers = wdfkit.WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(RAW_BUFFERS, "GetRawBuffers")
 
     def InCallerContextKeepsTheAddress(Device, Request):
@@ -355,6 +335,7 @@ def test_break_user_buffer_touched_outside_the_callers_context(monkeypatch):
             status, raw = wdfkit.WdfObjectAllocateContext(Request, attributes)
         if status == STATUS_SUCCESS:
             raw.OutputBuffer, raw.OutputLength = outBuf, outBufLen
+            raw_address.append(outBuf.address)
             status = WdfDeviceEnqueueRequest(Device, Request)
         if status != STATUS_SUCCESS:
             WdfRequestComplete(Request, status)
@@ -371,9 +352,12 @@ def test_break_user_buffer_touched_outside_the_callers_context(monkeypatch):
     with machine:
         app, hDevice = open_nonpnp(machine)
         OutputBuffer = bytearray(OUTPUT_BUFFER_SIZE)
-        with pytest.raises(BugCheck):
+        with pytest.raises(BugCheck) as caught:
             hDevice.DeviceIoControl(
                 samples.IOCTL_NONPNP_METHOD_NEITHER, user_string("METHOD_NEITHER"), OutputBuffer
             )
+    code, exception, _, write, address = caught.value.code, *caught.value.parameters
+    assert (code, exception, write) == (KMODE_EXCEPTION_NOT_HANDLED, STATUS_ACCESS_VIOLATION, 1)
+    assert address == raw_address[0]
     assert machine.state == "crashed"
     assert bytes(OutputBuffer) == bytes(OUTPUT_BUFFER_SIZE)

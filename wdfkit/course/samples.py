@@ -28,6 +28,7 @@ from ..ddi.wdfcontrol import (
     WdfControlFinishInitializing,
     WdfDeviceShutdown,
 )
+from ..ddi.wdfcore import WDF_REL_TIMEOUT_IN_MS
 from ..ddi.wdfdevice import (
     WDF_FILEOBJECT_CONFIG,
     WDF_FILEOBJECT_CONFIG_INIT,
@@ -75,7 +76,6 @@ from ..ddi.wdfobject import (
     WdfSynchronizationScopeQueue,
 )
 from ..ddi.wdfrequest import (
-    WDF_REL_TIMEOUT_IN_MS,
     WDF_REQUEST_PARAMETERS,
     WDF_REQUEST_PARAMETERS_INIT,
     WdfRequestComplete,
