@@ -94,6 +94,9 @@ def parse(argv: list) -> tuple:
 
 
 def main(argv: list) -> int:
+    if sys.version_info < (3, 10):  # noqa: UP036 (runs on whatever Python the learner has)
+        print(f"The course needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
+        return 1
     options, lab_args = parse(argv)
     if lab_args[:1] == ["--"]:
         lab_args = lab_args[1:]
