@@ -31,8 +31,8 @@ notebooks: $(TOOLS)   ## re-execute every notebook and store its outputs (determ
 browser-test: $(TOOLS)   ## open every lesson in JupyterLab in headless Chromium
 	$(BIN)/pytest tests/browser -o addopts="-p no:cacheprovider" -v
 
-readme-images: $(TOOLS)   ## the README's pictures, from lesson 07's run and lesson 02's lab in Chromium
-	$(BIN)/pytest tests/browser -o addopts="-p no:cacheprovider" -k 02_lookaside_lists
+readme-images: $(TOOLS)   ## the README's pictures, from lesson 07's run and lesson 03's lab in Chromium
+	$(BIN)/pytest tests/browser -o addopts="-p no:cacheprovider" -k 03_mdls
 	$(BIN)/python tools/readme_images.py
 
 bench: $(TOOLS)   ## speed and memory guards: ratios to floors measured in the same run, PASS/FAIL
