@@ -1,37 +1,41 @@
 # Two commands a learner needs: `make lab` (open the course) and `make test` (run every check).
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-READY  := $(VENV)/.ready
+# Both go through tools/lab.py, which is also the route on Windows (no make there).
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+TOOLS    := $(VENV)/.ready-test
+LAB_ARGS ?=
 
-.PHONY: lab test lint notebooks browser-test bench binder-check clean
+.PHONY: lab test lint notebooks browser-test bench binder-check readme-images clean
 
-$(READY): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	mkdir -p $(VENV)/share/jupyter/lab/settings  # as binder/postBuild: no news pop-up
-	cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/
-	touch $(READY)
+# The course's runtime only (JupyterLab, ipywidgets, matplotlib and the course itself).
+# Options for JupyterLab: make lab LAB_ARGS="--port 8899 --no-browser"
+lab:   ## create the environment if needed and open lesson 00 in JupyterLab
+	$(PYTHON) tools/lab.py $(LAB_ARGS)
 
-lab: $(READY)   ## create the environment and open lesson 00 in JupyterLab
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
+# The runtime plus the test toolchain (the `test` extra of pyproject.toml).
+$(TOOLS): pyproject.toml binder/overrides.json tools/lab.py
+	$(PYTHON) tools/lab.py --setup-only --with-test-tools
 
-test: $(READY) lint   ## create the environment and run the whole test suite
+test: $(TOOLS) lint   ## create the environment and run the whole test suite
 	$(BIN)/pytest
 
-lint: $(READY)   ## ruff, and the import contracts of pyproject.toml (the layers)
-	$(BIN)/ruff check wdfkit tests
-	$(BIN)/ruff format --check wdfkit tests
+lint: $(TOOLS)   ## ruff, and the import contracts of pyproject.toml (the layers)
+	$(BIN)/ruff check wdfkit tests tools
+	$(BIN)/ruff format --check wdfkit tests tools
 	$(BIN)/lint-imports
 
-notebooks: $(READY)   ## re-execute every notebook and store its outputs (deterministic)
+notebooks: $(TOOLS)   ## re-execute every notebook and store its outputs (deterministic)
 	$(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb
 
-browser-test: $(READY)   ## open every lesson in JupyterLab in headless Chromium
+browser-test: $(TOOLS)   ## open every lesson in JupyterLab in headless Chromium
 	$(BIN)/pytest tests/browser -o addopts="-p no:cacheprovider" -v
 
-bench: $(READY)   ## speed and memory guards: ratios to floors measured in the same run, PASS/FAIL
+readme-images: $(TOOLS)   ## the README's pictures, from lesson 07's run and lesson 03's lab in Chromium
+	$(BIN)/pytest tests/browser -o addopts="-p no:cacheprovider" -k 03_mdls
+	$(BIN)/python tools/readme_images.py
+
+bench: $(TOOLS)   ## speed and memory guards: ratios to floors measured in the same run, PASS/FAIL
 	$(BIN)/python tests/benchmark.py
 
 binder-check:   ## a fresh venv from exactly binder/requirements.txt + postBuild's install, then nbval

@@ -1,7 +1,8 @@
 """Open every lesson in JupyterLab in headless Chromium, run all cells, use a widget.
 
 Needs Debian's /usr/bin/chromium (Playwright's own browser download does not work offline).
-Screenshots go to build/screenshots/.  Run with ``make browser-test``.
+Screenshots go to build/screenshots/ (``<lesson>-lab.png``: the lab alone, for the README).
+Run with ``make browser-test``.
 """
 
 import json
@@ -39,7 +40,11 @@ INTERACTIONS = {
         "click",
         "ExAllocatePoolWithTag ->",
     ),
-    "06_buffer_life_cycle.ipynb": (".wdfkit-scenario-lab select", "select:direct", "Outcome:"),
+    "06_buffer_life_cycle.ipynb": (
+        ".wdfkit-scenario-lab select",
+        "select:WdfMemoryCreate",
+        "Outcome:",
+    ),
     "07_scenario1_complete.ipynb": (".wdfkit-scenario-lab select", "select:direct", "Outcome:"),
     "08_scenario2_forward.ipynb": (
         ".wdfkit-scenario-lab input[type=checkbox]",
@@ -193,4 +198,5 @@ def test_lesson_runs_and_widget_reacts(lab, browser, path):
     )
     panel.locator(lab_class).first.scroll_into_view_if_needed()  # show the whole lab
     page.screenshot(path=str(SHOTS / f"{path.stem}-after.png"))
+    panel.locator(lab_class).first.screenshot(path=str(SHOTS / f"{path.stem}-lab.png"))  # README
     page.close()

@@ -47,6 +47,8 @@ from ..ddi.wdfobject import (
     WDF_OBJECT_ATTRIBUTES_INIT,
     WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE,
     WdfObjectDelete,
+    WdfObjectDereference,
+    WdfObjectReference,
 )
 from ..ddi.wdfrequest import (
     WDF_NO_SEND_OPTIONS,
@@ -173,6 +175,53 @@ def _read(machine: Machine, steps=None) -> Run:
         return result
 
     return _run(machine, application, buffer)
+
+
+# -- lesson 06: a request's memory and the driver's own -----------------------------------------
+BUFFER_SOURCES = ("the request's", "WdfMemoryCreate")
+
+
+def life_cycle(buffer: str = "the request's", hold_reference: bool = False) -> Run:
+    """The driver answers a read from the request's memory or from its own (lesson 06's lab).
+
+    *buffer* "the request's": it copies the data straight into the request's output memory, a
+    memory object built into the request over the I/O manager's buffer.  "WdfMemoryCreate": it
+    fills a memory object of its own, which owns a new pool buffer, copies that into the
+    request and deletes the object.
+
+    *hold_reference* takes a reference on that memory object (``WdfObjectReference``) and drops
+    it only after completing the request.  The driver's own object then outlives
+    ``WdfObjectDelete`` until the last reference goes, and its buffer with it.  On the
+    request's memory the reference counts on the request, and completing a request that still
+    has one is a bug check (lesson 09).
+    """
+    if buffer not in BUFFER_SOURCES:
+        raise ValueError(f"life_cycle: buffer must be one of {BUFFER_SOURCES}")
+
+    def EvtIoRead(Queue, Request, Length):
+        status, outMemory = WdfRequestRetrieveOutputMemory(Request)
+        if NT_SUCCESS(status) and buffer == "WdfMemoryCreate":
+            status, memory, _ = WdfMemoryCreate(
+                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "1buB", Length
+            )
+        else:
+            memory = outMemory
+        if not NT_SUCCESS(status):
+            WdfRequestComplete(Request, status)
+            return
+        if hold_reference:
+            WdfObjectReference(memory)
+        data = bytes(range(0xA0, 0xA0 + Length))  # what the device "read"
+        status = WdfMemoryCopyFromBuffer(memory, 0, data, Length)
+        if memory != outMemory:  # the driver's own: copy it over, then delete it
+            local, _ = WdfMemoryGetBuffer(memory)
+            status = WdfMemoryCopyFromBuffer(outMemory, 0, local, Length)
+            WdfObjectDelete(memory)
+        WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+        if hold_reference:
+            WdfObjectDereference(memory)
+
+    return _read(_machine(WdfDeviceIoBuffered, read=EvtIoRead))
 
 
 # -- scenario 1: receive, handle, complete -----------------------------------------------------

@@ -1,0 +1,59 @@
+"""Every lab cell works when it is the first cell a learner runs.
+
+A committed lab cell shows only "run this cell (Shift+Enter) to open it", so a learner who
+scrolls to it and does so must get the lab, not a NameError for something a cell above defines.
+Each lab cell (a cell tagged ``nbval-ignore-output``: the widget cells, whose output nbval cannot
+compare) is run alone in a fresh kernel and must display a widget and raise nothing.
+"""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from execute_notebooks import KERNELSPEC, WIDGET_PLACEHOLDER, WIDGET_VIEW
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted(Path(__file__).parent.parent.joinpath("notebooks").glob("*.ipynb"))
+
+
+def lab_cells(path: Path) -> list:
+    """(index, source) of each lab cell in the notebook at *path*."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [
+        (index, "".join(cell["source"]))
+        for index, cell in enumerate(cells)
+        if "nbval-ignore-output" in cell["metadata"].get("tags", [])
+    ]
+
+
+def test_every_lesson_has_a_lab_and_only_labs_skip_nbval():
+    for path in NOTEBOOKS:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        labs = lab_cells(path)
+        assert labs, f"{path.name} has no lab cell"
+        for index, _source in labs:
+            stored = [
+                "".join(o.get("data", {}).get("text/plain", "")) for o in cells[index]["outputs"]
+            ]
+            assert stored == [WIDGET_PLACEHOLDER], f"{path.name} cell {index} is not a lab"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_lab_cell_runs_first_in_a_fresh_kernel(path):
+    for index, source in lab_cells(path):
+        alone = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC})
+        alone.cells.append(nbformat.v4.new_code_cell(source))
+        client = NotebookClient(
+            alone,
+            kernel_name="python3",
+            timeout=120,
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+        outputs = alone.cells[0].outputs
+        errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
+        assert not errors, f"{path.name} cell {index} run first: {errors}"
+        shown = [o for o in outputs if WIDGET_VIEW in o.get("data", {})]
+        assert shown, f"{path.name} cell {index} run first showed no widget: {outputs}"
