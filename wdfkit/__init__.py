@@ -35,8 +35,6 @@ own: WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_HANDLE, WDF_NO_CONTEXT
 (wdftypes.h) are in wdfkit.ddi.wdfobject, WDF_NO_SEND_OPTIONS in wdfkit.ddi.wdfrequest.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .ddi.wdfcontrol import (
     SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R,
     WdfControlDeviceInitAllocate,
@@ -532,10 +530,19 @@ from .sim.machine import (
     boot,
 )
 
-try:
-    __version__ = version("wdfkit")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+
+def __getattr__(name: str):
+    """``wdfkit.__version__``, read from the installed package's metadata when first asked for:
+    importlib.metadata costs as much to import as a quarter of wdfkit, and only tools ask."""
+    if name != "__version__":
+        raise AttributeError(f"module 'wdfkit' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wdfkit")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0"
+
 
 __all__ = [
     "ADDRESS_AND_SIZE_TO_SPAN_PAGES",

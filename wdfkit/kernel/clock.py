@@ -43,14 +43,6 @@ class Scheduled:
         """The action, or None once it has run or was cancelled."""
         self.background = background
 
-    def __lt__(self, other: "Scheduled") -> bool:
-        return (self.when, self.sequence) < (other.when, other.sequence)
-
-    @property
-    def pending(self) -> bool:
-        """True until the action runs or is cancelled."""
-        return self.action is not None
-
 
 class Periodic:
     """An action the clock runs every *period* ticks (see :meth:`VirtualClock.every`)."""
@@ -83,7 +75,8 @@ class VirtualClock:
     def __init__(self) -> None:
         self.ticks = 0
         """Current time, in 100 ns units since boot."""
-        self._queue: list[Scheduled] = []
+        self._queue: list[tuple[int, int, Scheduled]] = []
+        """A heap of (due time, sequence, entry): tuples compare in C, the sequence breaks ties."""
         self._sequence = itertools.count()
         self.pending_work = 0
         """Scheduled actions that are not background: 0 means nothing could complete I/O."""
@@ -99,7 +92,7 @@ class VirtualClock:
         """Run *action* when the clock reaches now + *delay_ticks*; returns the entry that
         :meth:`cancel` takes.  *background*: housekeeping that completes no one's I/O."""
         entry = Scheduled(self.ticks + delay_ticks, next(self._sequence), action, background)
-        heapq.heappush(self._queue, entry)
+        heapq.heappush(self._queue, (entry.when, entry.sequence, entry))
         if not background:
             self.pending_work += 1
         return entry
@@ -151,10 +144,10 @@ class VirtualClock:
         """
         queue = self._queue
         while done is None or not done():
-            if not queue or queue[0].when > deadline:
+            if not queue or queue[0][0] > deadline:
                 self.ticks = deadline
                 return False
-            entry = heapq.heappop(queue)
+            entry = heapq.heappop(queue)[2]
             action = entry.action
             if action is None:  # cancelled
                 continue
@@ -173,10 +166,10 @@ class VirtualClock:
         period = periodic.period
         last = deadline  # the last run must fall by the deadline ...
         queue = self._queue
-        while queue and queue[0].action is None:  # cancelled entries are not "other actions"
+        while queue and queue[0][2].action is None:  # cancelled entries are not "other actions"
             heapq.heappop(queue)
         if queue:  # ... and strictly before the next other action
-            last = min(last, queue[0].when - 1)
+            last = min(last, queue[0][0] - 1)
         runs = max(1, (last - self.ticks) // period + 1)
         periodic.runs += 1
         periodic.skip(runs)
