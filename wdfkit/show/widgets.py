@@ -229,7 +229,12 @@ class AlignmentLab:
             for i, v in enumerate((20, 50, 7))
         ]
         self.alignment = W.Dropdown(options=[8, 16, 32, 64], value=16, description="AlignTo")
-        self.base = W.Dropdown(options=list(ALIGN_BASES.items()), value="pool", description="base")
+        self.base = W.Dropdown(
+            options=list(ALIGN_BASES.items()),
+            value="pool",
+            description="base",
+            layout=W.Layout(width="max-content"),  # the longest recipe, whole
+        )
         self.summary = _message()
         self.out = W.Output()
         self.ax = _axes((9.6, 2.8), bottom=0.2, left=0.02)
@@ -440,12 +445,12 @@ class LookasideLab:
         self.summary = _message()  # what the last change or click did
         self.counters = _message()  # the list's counters after it
         self.out = W.Output()
-        self.axes = _axes((9.6, 4.0), bottom=0.13, top=0.92, rows=2)
+        self.axes = _axes((9.6, 3.8), bottom=0.14, top=0.92, rows=2)
         # Axis labels at fixed places: matplotlib need not re-measure the tick labels (of both
         # axes, since they share x) to place them on every redraw.
         for ax in self.axes:
             ax.yaxis.set_label_coords(-0.06, 0.5)
-        self.axes[1].xaxis.set_label_coords(0.5, -0.24)
+        self.axes[1].xaxis.set_label_coords(0.5, -0.26)
         rows = [
             W.HBox([rate, seconds])
             for rate, seconds in zip(self.rates, self.durations, strict=True)
@@ -462,7 +467,7 @@ class LookasideLab:
                 ),
                 *rows,
                 W.HBox(
-                    [W.HTML("<b>Or press the DDIs</b> (your own machine):&nbsp;"), *controls],
+                    [W.HTML("<b>Or press the DDIs</b>:&nbsp;"), *controls],
                     layout=wrap,
                 ),
                 self.summary,
