@@ -1,9 +1,11 @@
+import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from wdfkit import PagedPool
 from wdfkit.kernel.pool import PAGE_SIZE
-from wdfkit.show import widgets
+from wdfkit.show import plots, widgets
 from wdfkit.show.widgets import CopyLab, carve
 
 
@@ -176,3 +178,167 @@ def test_pool_map_names_blocks_and_gives_paged_pool_its_own_row():
     assert rows == ["nonpaged pool", "paged pool"]
     assert lab.ax.get_xlim()[1] < 2 * PAGE_SIZE  # offsets within each pool, not 0x1C... apart
     plt.close("all")
+
+
+# -- what the learner sees: nothing cut off, overflowing or empty without a word (issue 18) --
+
+
+def _extents(figure):
+    """Each text of *figure*'s axes as (text, its box in pixels), drawn at the figure's dpi.
+
+    (The box of the text alone: an annotation's own extent includes its line to what it names.)
+    """
+    renderer = figure.canvas.get_renderer()
+    figure.draw(renderer)
+    return [
+        (text, Text.get_window_extent(text, renderer))
+        for ax in figure.axes
+        for text in ax.texts
+        if text.get_text()
+    ]
+
+
+def _apart(boxes) -> list:
+    """The pairs of *boxes* (text, bbox) that overlap."""
+    return [
+        (a.get_text(), b.get_text())
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    ]
+
+
+def test_messages_wrap_so_a_bug_check_is_shown_whole():
+    """A Label cuts its text with an ellipsis at the lab's edge; the labs' messages wrap."""
+    lab = widgets.PoolLab()
+    lab.allocate()
+    lab.unload()
+    assert isinstance(lab.message, W.HTML)
+    assert "unloading without freeing its pool: 1 allocation(s)" in lab.message.value
+    assert "<br>" in lab.message.value  # the meaning's second line, "Arg2: …", on its own line
+    for lab in (widgets.LookasideLab(), widgets.MemoryCreateLab(), widgets.CopyLab()):
+        labels = [c for c in lab.widget.children if isinstance(c, W.Label)]
+        assert labels == []
+    plt.close("all")
+
+
+def test_scenario_dropdowns_show_their_whole_name():
+    from wdfkit.course import scenarios
+
+    lab = widgets.ScenarioLab(
+        scenarios.scenario1,
+        {"buffering": ("buffered", "direct"), "after_complete": ("nothing", "memory handle")},
+        "S1",
+    )
+    for control in lab.controls.values():
+        assert control.style.description_width == "initial"
+    assert lab.controls["after_complete"].description == "after complete"
+
+
+def test_pool_lab_says_what_will_appear_on_a_new_machine():
+    lab = widgets.PoolLab()
+    (empty,) = [t.get_text() for t in lab.ax.texts]
+    assert "No pool in use under 'Tag1', 'Tag2', 'SMem' yet" in empty
+    assert "click ExAllocatePoolWithTag" in empty
+    assert not lab.ax.yaxis.get_visible()  # no axis from -0.04 to 0.04 bytes
+    lab.allocate()
+    assert len(lab.ax.texts) == 0 and lab.ax.yaxis.get_visible()
+    assert lab.ax.get_ylim()[0] == 0
+    lab.free_last()  # every tag back to 0 bytes: still an axis of bytes from 0, not around 0
+    low, high = lab.ax.get_ylim()
+    assert low == 0 and high >= 16
+    plt.close("all")
+
+
+def test_lookaside_lab_says_what_will_appear_after_new_machine():
+    lab = widgets.LookasideLab()
+    top, bottom = lab.axes
+    assert len(top.texts) == len(bottom.texts) == 0  # the designed workload: data in both
+    lab.reset()
+    assert "No second recorded yet" in top.texts[0].get_text()
+    assert "No allocations yet" in bottom.texts[0].get_text()
+    assert not top.yaxis.get_visible() and not bottom.yaxis.get_visible()
+    lab.advance(1)  # a second recorded, still no call: Depth drawn, the lower panel explained
+    assert len(top.texts) == 0 and top.yaxis.get_visible()
+    assert "Click WdfMemoryCreateFromLookaside" in bottom.texts[0].get_text()
+    assert bottom.get_ylim() == (0, 1)
+    lab.take()
+    lab.advance(1)
+    assert len(bottom.texts) == 0 and bottom.yaxis.get_visible()
+    plt.close("all")
+
+
+def test_alignment_labels_stay_in_their_bar_or_clear_of_every_bar():
+    """At AlignTo 64, buf2 (7 bytes) is narrower than its label: the label goes beside the bar
+    (with a line to it) instead of spilling over its edges."""
+    lab = widgets.AlignmentLab()
+    for sizes, alignment in (((20, 50, 7), 64), ((1, 200, 1), 64), ((1, 1, 1), 8)):
+        for slider, size in zip(lab.sizes, sizes, strict=True):
+            slider.value = size
+        lab.alignment.value = alignment
+        boxes = _extents(lab.figure)
+        renderer = lab.figure.canvas.get_renderer()
+        bars = [p.get_window_extent(renderer) for p in lab.ax.patches if p.get_hatch() is None]
+        frame = lab.ax.get_window_extent(renderer)
+        assert len(boxes) == 3 and len(bars) == 3
+        for (text, box), bar in zip(boxes, bars, strict=True):
+            inside = bar.x0 <= box.x0 and box.x1 <= bar.x1
+            assert inside or not any(box.overlaps(b) for b in bars), (sizes, text.get_text())
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+            assert box.y1 <= frame.y1, (sizes, text.get_text())
+        assert _apart(boxes) == []
+    plt.close("all")
+
+
+def test_memory_lab_names_every_block_and_offers_the_sizes_that_matter():
+    lab = widgets.MemoryCreateLab()
+    assert {4095, 4096} <= set(lab.size.options)  # one step apart, easy to land on
+    lab.size.value = 8192
+    named = [b for b in lab.snapshot.blocks if plots._holds_text(b)]
+    boxes = _extents(lab.figure)
+    assert sorted(t.get_text() for t, _ in boxes) == sorted(plots._holds_text(b) for b in named)
+    frame = lab.ax.get_window_extent(lab.figure.canvas.get_renderer())
+    assert all(frame.x0 <= box.x0 and box.x1 <= frame.x1 for _, box in boxes)
+    assert _apart(boxes) == []
+    plt.close("all")
+
+
+def test_timeline_labels_are_readable_and_clear_of_each_other_and_of_the_bars_starts():
+    """At 100 dpi and at most 9.6 inches wide (shown unscaled in a notebook at 1400 px), every
+    label is at least 10 px tall; no label overlaps another or a bar's start dot (lesson 11's
+    'released' used to run into the next send's reference), and none leaves the figure."""
+    from wdfkit.course import scenarios
+
+    cases = [
+        (scenarios.scenario1, {"buffering": ("direct",), "after_complete": ("buffer pointer",)}),
+        (scenarios.scenario2, {"completion_routine": True, "lower_fails": True}),
+        (scenarios.scenario3, {"reuse_first": False, "ioctl": True}),
+        (scenarios.scenario4, {"kind": ("preallocated",), "free_early": True}),
+        (scenarios.scenario5, {"sends": (4,), "reuse": True, "overlap": True}),
+        (scenarios.scenario5, {"sends": (4,), "reuse": True, "overlap": False}),
+    ]
+    for scenario, choices in cases:
+        lab = widgets.ScenarioLab(scenario, choices, "Scenario")
+        figure, (ax,) = lab.figure, lab.figure.axes
+        assert figure.get_figwidth() <= 9.6 and figure.dpi == 100
+        height = figure.get_figheight()
+        assert height <= 5.8, (scenario.__name__, height)  # with the controls: within 650 px
+        boxes = _extents(figure)
+        renderer = figure.canvas.get_renderer()
+        ticks = [(t, t.get_window_extent(renderer)) for t in ax.get_yticklabels()]
+        whole = figure.bbox
+        for text, box in boxes + ticks:
+            assert text.get_fontsize() >= 8 and box.height >= 10, text.get_text()
+            assert whole.x0 <= box.x0 and box.x1 <= whole.x1, text.get_text()
+        assert _apart(boxes) == [], scenario.__name__
+        dots = [
+            ax.transData.transform((line.get_xdata()[0], line.get_ydata()[0]))
+            for line in ax.get_lines()
+            if line.get_marker() == "o"
+        ]
+        for text, box in boxes:
+            hit = [
+                d for d in dots if box.x0 - 3 < d[0] < box.x1 + 3 and box.y0 - 3 < d[1] < box.y1 + 3
+            ]
+            assert hit == [], (scenario.__name__, text.get_text())
+        plt.close("all")

@@ -73,6 +73,54 @@ INTERACTIONS = {
     ),
 }
 
+# Further moves after the first, each checked the same way (the lab's whole look after it):
+# the bug check at unload, the empty machine, the tallest timeline.
+MORE = {
+    "04_local_buffers.ipynb": [
+        (".wdfkit-pool-lab button:has-text('Unload driver')", "click", "BUG CHECK 0xC4")
+    ],
+    "02_lookaside_lists.ipynb": [  # (a second recorded first: the plot changes at each move)
+        (".wdfkit-lookaside-lab button:has-text('advance 1 s')", "click", "advanced 1 s"),
+        (".wdfkit-lookaside-lab button:has-text('New machine')", "click", "New machine with one"),
+    ],
+    "11_scenario5_reuse_request.ipynb": [(".wdfkit-scenario-lab select", "select:4", "Outcome:")],
+}
+
+LAB_HEIGHT_MAX = 650  # px: a lab and the notebook's toolbar fit in a 900 px window
+
+# What the learner cannot read in a lab: its height, text cut at its box's edge (labels,
+# messages, buttons; the widest option of each dropdown against the dropdown's room), and
+# plots shown narrower than drawn (their text shrunk).
+MEASURE = """(selector) => {
+  const lab = document.querySelector(selector);
+  const cut = [];
+  const boxes = lab.querySelectorAll(
+    '.widget-label, .widget-label-basic, .widget-html-content, .widget-readout, button');
+  for (const el of boxes) {
+    if (el.scrollWidth > el.clientWidth + 1) {
+      cut.push(`'${el.textContent.trim().slice(0, 60)}': ${el.scrollWidth} px of text`
+               + ` in ${el.clientWidth} px`);
+    }
+  }
+  const context = document.createElement('canvas').getContext('2d');
+  for (const select of lab.querySelectorAll('select')) {
+    const style = getComputedStyle(select);
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = select.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight);
+    for (const option of select.options) {
+      const width = context.measureText(option.text).width;
+      if (width > room) {
+        cut.push(`option '${option.text}': ${Math.round(width)} px of text in ${room} px`);
+      }
+    }
+  }
+  const shrunk = [...lab.querySelectorAll('.widget-output img')]
+    .filter(img => img.naturalWidth > img.clientWidth + 1)
+    .map(img => `a ${img.naturalWidth} px plot shown ${img.clientWidth} px wide`);
+  return {height: lab.getBoundingClientRect().height, cut: cut, shrunk: shrunk};
+}"""
+
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")
 
 
@@ -154,49 +202,86 @@ def expected_errors(path: Path) -> int:
     return sum("raises-exception" in c["metadata"].get("tags", []) for c in nb["cells"])
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_lesson_runs_and_widget_reacts(lab, browser, path):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{lab}/lab/tree/{path.name}?reset")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-    page.click(".lm-MenuBar-itemLabel:text-is('Edit')")
-    page.locator(".lm-Menu-itemLabel", has_text="Clear Outputs of All Cells").first.click()
-    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    page.wait_for_function(
-        "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
-        " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
-        timeout=420_000,  # a cold first kernel on a loaded CI machine is slow
-    )
-    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-    errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-    page.screenshot(path=str(SHOTS / f"{path.stem}-ran.png"))
-    texts = [t[:120] for t in errors.all_inner_texts()]
-    assert errors.count() <= expected_errors(path), f"unexpected error output: {texts}"
-    selector, action, expected = INTERACTIONS[path.name]
+def act(page, panel, lab_class: str, move: tuple[str, str, str]) -> None:
+    """Make one *move* (selector, action, text a label shows after it); wait for the redraw."""
+    selector, action, expected = move
     control = panel.locator(selector).first
     control.scroll_into_view_if_needed()
-    lab_class = selector.split()[0]
     plot = panel.locator(f"{lab_class} .widget-output img").first
     plot.wait_for(timeout=30_000)
     old_plot = plot.get_attribute("src")
-    page.screenshot(path=str(SHOTS / f"{path.stem}-before.png"))
-    if action == "click":
-        control.click()
-    elif action == "check":
+    if action in ("click", "check"):
         control.click()
     else:
         control.select_option(action.split(":", 1)[1])
-    label = page.locator(".widget-label", has_text=expected)
-    label.first.wait_for(timeout=30_000)
+    message = panel.locator(f"{lab_class} :is(.widget-label, .widget-html)", has_text=expected)
+    message.first.wait_for(timeout=30_000)
     page.wait_for_function(  # the plot is redrawn, not only the label
         "([selector, old]) => { const img = document.querySelector(selector);"
         " return img !== null && img.src !== old; }",
         arg=[f".jp-NotebookPanel:not(.lm-mod-hidden) {lab_class} .widget-output img", old_plot],
         timeout=30_000,
     )
-    panel.locator(lab_class).first.scroll_into_view_if_needed()  # show the whole lab
-    page.screenshot(path=str(SHOTS / f"{path.stem}-after.png"))
-    panel.locator(lab_class).first.screenshot(path=str(SHOTS / f"{path.stem}-lab.png"))  # README
+
+
+def accept_kernel_dialog(page) -> None:
+    """On a cold, loaded machine JupyterLab sometimes asks which kernel to start instead of
+    starting the notebook's own (python3); accept its proposal, as a learner would."""
+    dialog = page.locator(".jp-Dialog:has-text('Select Kernel')")
+    try:
+        dialog.wait_for(timeout=5_000)
+    except Exception:  # playwright's TimeoutError: no dialog, the kernel is starting
+        return
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+
+def check_looks(page, lab_class: str, when: str) -> None:
+    """The lab fits the window and shows every text whole (see MEASURE)."""
+    page.wait_for_function(  # (the redrawn plot has its size)
+        "(s) => [...document.querySelectorAll(s)].every(img => img.complete)",
+        arg=f".jp-NotebookPanel:not(.lm-mod-hidden) {lab_class} .widget-output img",
+    )
+    looks = page.evaluate(MEASURE, f".jp-NotebookPanel:not(.lm-mod-hidden) {lab_class}")
+    assert looks["height"] <= LAB_HEIGHT_MAX, f"{when}: the lab is {looks['height']:.0f} px tall"
+    assert looks["cut"] == [], f"{when}: text cut off: {looks['cut']}"
+    assert looks["shrunk"] == [], f"{when}: {looks['shrunk']}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_runs_and_widget_reacts(lab, browser, path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    # The learner's window: 1400 x 900, with the file browser open beside the notebook.
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{lab}/lab/tree/{path.name}?reset")
+    accept_kernel_dialog(page)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+    page.click(".lm-MenuBar-itemLabel:text-is('Edit')")
+    page.locator(".lm-Menu-itemLabel", has_text="Clear Outputs of All Cells").first.click()
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    try:
+        page.wait_for_function(
+            "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
+            " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
+            timeout=420_000,  # a cold first kernel on a loaded CI machine is slow
+        )
+    finally:  # (where it stopped, if it did)
+        page.screenshot(path=str(SHOTS / f"{path.stem}-ran.png"))
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    texts = [t[:120] for t in errors.all_inner_texts()]
+    assert errors.count() <= expected_errors(path), f"unexpected error output: {texts}"
+    first = INTERACTIONS[path.name]
+    lab_class = first[0].split()[0]
+    panel.locator(lab_class).first.scroll_into_view_if_needed()
+    panel.locator(f"{lab_class} .widget-output img").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / f"{path.stem}-before.png"))
+    check_looks(page, lab_class, "as it opens")
+    for k, move in enumerate([first, *MORE.get(path.name, [])]):
+        act(page, panel, lab_class, move)
+        panel.locator(lab_class).first.scroll_into_view_if_needed()  # show the whole lab
+        page.screenshot(path=str(SHOTS / f"{path.stem}-after{'' if k == 0 else k + 1}.png"))
+        if k == 0:  # the lab on its own, after the learner's first move (the README shows one)
+            panel.locator(lab_class).first.screenshot(path=str(SHOTS / f"{path.stem}-lab.png"))
+        check_looks(page, lab_class, f"after {move[0]} {move[1]}")
     page.close()

@@ -143,7 +143,19 @@ def pool_by_tag(
     if shown:
         # Outside the axes, on the right: a tag's line may run anywhere inside.
         ax.legend(title="pool tag", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _finish(fig, ax, new)
+    else:  # nothing to draw: say what will appear, not a y axis around zero bytes
+        which = ", ".join(f"'{tag}'" for tag in tags) if tags else "any tag"
+        _say_empty(
+            ax,
+            f"No pool in use under {which} yet.\nEach call you make adds a step here: "
+            "click ExAllocatePoolWithTag or WdfMemoryCreate.",
+        )
+    ax.yaxis.set_visible(bool(shown))
+    fig = _finish(fig, ax, new)
+    # Bytes start at 0 (a flat line of zeros would otherwise get an axis around it).
+    peak = max((max(line.get_ydata()) for line in ax.get_lines()), default=0)
+    ax.set_ylim(0, max(peak, 16) * 1.1, auto=None)
+    return fig
 
 
 def _padding(ax, start: int, end: int) -> None:
@@ -163,8 +175,10 @@ def buffer_layout(
     aligned up): the dotted lines mark *addresses* that are multiples of *alignment*, so a piece
     whose offset is aligned but whose address is not shows as misaligned (red edge).
     """
-    fig, ax, new = _axes(ax, (10, 2.8))
+    fig, ax, new = _axes(ax, (9.6, 2.8))
     cursor, misaligned = 0, 0
+    inches_per_byte = ax.get_position().width * fig.get_figwidth() / max(total, 1)
+    lanes = {-0.32: 0.0, 0.32: 0.0}  # below and above the bars: where each lane's text ends
     for i, (name, offset, size) in enumerate(pieces):
         _padding(ax, cursor, offset)
         off_line = (base + offset) % alignment
@@ -179,13 +193,33 @@ def buffer_layout(
             height=0.5,
         )
         where = f"{size} B @ +{offset}" + (f"\nmisaligned by {off_line}" if off_line else "")
-        ax.text(offset + size / 2, 0, f"{name}\n{where}", ha="center", va="center", fontsize=8)
+        text = f"{name}\n{where}"
+        inches = max(len(line) for line in text.splitlines()) * 0.6 * 8 / 72 + 0.1
+        middle = offset + size / 2
+        if inches <= size * inches_per_byte:  # it fits in its bar
+            ax.text(middle, 0, text, ha="center", va="center", fontsize=8)
+        else:  # beside the bar, below or above it, in the lane that is free there
+            half = inches / 2 / inches_per_byte
+            x = min(max(middle, half), max(total, 1) - half)  # within the axes
+            lane = min(lanes, key=lambda y: (lanes[y] > x - half, lanes[y]))
+            x = max(x, lanes[lane] + half)  # (both lanes taken: after the nearer one's text)
+            lanes[lane] = x + half
+            ax.annotate(
+                text,
+                (middle, 0.25 if lane > 0 else -0.25),
+                (x, lane),
+                ha="center",
+                va="bottom" if lane > 0 else "top",
+                fontsize=8,
+                arrowprops={"arrowstyle": "-", "linewidth": 0.6, "color": "#566573"},
+            )
         cursor = offset + size
     _padding(ax, cursor, total)
     for boundary in range((-base) % alignment, total + 1, alignment):
         ax.axvline(boundary, color="#7f8c8d", linewidth=0.6, linestyle=":")
     used = sum(size for _, _, size in pieces)
     ax.set_xlim(0, max(total, 1))
+    ax.set_ylim(-1, 1)  # room below and above the bars for labels that do not fit in them
     ax.set_yticks([])
     start = f"address 0x{base:X}" if base else "the allocation's start"
     ax.set_xlabel(
@@ -194,7 +228,8 @@ def buffer_layout(
     verdict = f"{misaligned} misaligned" if misaligned else "all aligned"
     ax.set_title(
         f"{len(pieces)} buffers carved from one {total}-byte allocation for AlignTo {alignment}: "
-        f"{total - used} bytes of padding (hatched), {verdict}"
+        f"{total - used} bytes of padding (hatched), {verdict}",
+        fontsize=10,
     )
     return _finish(fig, ax, new)
 
@@ -207,18 +242,16 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
     pools = [("nonpaged pool", NONPAGED_BASE, False)]
     if any(b.paged for b in blocks):
         pools.append(("paged pool", PAGED_BASE, True))
-    fig, ax, new = _axes(ax, (10, 2.6))
+    fig, ax, new = _axes(ax, (9.6, 2.6))
     ends = [b.address + b.size - (PAGED_BASE if b.paged else NONPAGED_BASE) for b in blocks]
     span = max(ends, default=PAGE_SIZE)
-    inches_per_byte = 8.0 / (span * 1.05)  # the plot area is about 8 inches wide
-    height = 0.6
+    inches_per_byte = ax.get_position().width * fig.get_figwidth() / (span * 1.05)
+    outside = {}  # row -> where the names written outside its bars end (bytes)
     for row, (_, base, paged) in enumerate(pools):
-        for b in blocks:
-            if b.paged != paged:
-                continue
+        for b in sorted((b for b in blocks if b.paged == paged), key=lambda b: b.address):
             left, colour = b.address - base, _colour(tags, b.tag)
             ax.barh(row, b.size, left=left, color=colour, edgecolor="black", label=f"'{b.tag}'")
-            _name_block(ax, b, left + b.size / 2, row, inches_per_byte)
+            _name_block(ax, b, left + b.size / 2, row, inches_per_byte, outside, span * 1.05)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     if unique:
@@ -231,7 +264,9 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
             bbox_to_anchor=(1.01, 1.0),
         )
     ax.set_yticks(range(len(pools)), [name for name, _, _ in pools], fontsize=8)
-    ax.set_ylim(len(pools) - 1 + height, -height)
+    # Room above the first row (below a second) for the names of blocks too narrow to hold them.
+    last = len(pools) - 1
+    ax.set_ylim(last + (1.0 if last and last in outside else 0.6), -1.0 if 0 in outside else -0.6)
     ax.set_xlim(0, span * 1.05)
     starts = ", ".join(f"{name} 0x{base:016X}" for name, base, _ in pools)
     ax.set_xlabel(f"offset in the pool (bytes from its start: {starts})")
@@ -253,30 +288,47 @@ def _holds_text(block: BlockSnapshot) -> str:
     return ""
 
 
-def _name_block(ax, block, x: float, y: float, inches_per_byte: float) -> None:
-    """Write what *block* holds across it, or up it when narrow; nothing when it cannot fit."""
+def _name_block(
+    ax, block, x: float, y: int, inches_per_byte: float, outside: dict, right: float
+) -> None:
+    """Write what *block* holds across it, or up it when narrow; when even that cannot fit,
+    above its row (below, for the second row) with a line to it.
+
+    *outside* maps a row to where the names already written outside it end (bytes), so that
+    the next one starts after them; *right* is the x axis' end, which a name stays within.
+    """
     text = _holds_text(block)
     if not text:
         return
     lines = text.splitlines()
     text_inches = max(len(line) for line in lines) * 0.7 * 7 / 72  # 7 pt bold characters
     width = block.size * inches_per_byte
-    if text_inches + 0.15 <= width:
-        rotation = 0
-    elif width >= 0.12 * len(lines):
-        rotation = 90
-    else:
+    if text_inches + 0.15 <= width or width >= 0.12 * len(lines):
+        ax.text(
+            x,
+            y,
+            text,
+            rotation=0 if text_inches + 0.15 <= width else 90,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white",
+            fontweight="bold",
+        )
         return
-    ax.text(
-        x,
-        y,
+    half = (text_inches + 0.1) / 2 / inches_per_byte
+    centre = max(min(x, right - half), outside.get(y, 0) + half)
+    outside[y] = centre + half
+    above = y == 0  # (the y axis runs downwards: row 0 is the top one)
+    ax.annotate(
         text,
-        rotation=rotation,
+        (x, y - 0.4 if above else y + 0.4),
+        (centre, y - 0.5 if above else y + 0.5),
         ha="center",
-        va="center",
+        va="bottom" if above else "top",
         fontsize=7,
-        color="white",
         fontweight="bold",
+        arrowprops={"arrowstyle": "-", "linewidth": 0.6, "color": "#566573"},
     )
 
 
@@ -342,23 +394,41 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
     if new:
         fig.tight_layout()
     # Room for each legend above (below) the data, so that it hides none of it.
-    for ax, above, below in ((top, 0.3, 0), (bottom, 0, 0.25)):
+    for ax, above, below in ((top, 0.55, 0), (bottom, 0, 0.3)):
         low, high = ax.get_ylim()
         ax.set_ylim(low - below * (high - low), high + above * (high - low), auto=None)
-    if not rows:  # before the first tick there is nothing to draw: say so, on sensible axes
-        top.text(
-            0.5,
-            0.5,
-            "no second recorded yet: the counters are sampled at each tick (advance 1 s)",
-            transform=top.transAxes,
-            ha="center",
-            fontsize=9,
-            style="italic",
-        )
+    # Nothing to draw in a panel: say what will appear there, without a y axis around zero.
+    calls = any(r.allocates or r.misses or r.free_misses for r in rows)
+    top.yaxis.set_visible(bool(rows))
+    bottom.yaxis.set_visible(calls)
+    if not rows:  # before the first tick
+        _say_empty(top, "No second recorded yet: the list's counters are sampled at each tick.")
         for ax in axes:
             ax.set_xlim(0, 1, auto=None)  # (auto=None: the next redraw rescales)
+    if not calls:
+        _say_empty(
+            bottom,
+            "No allocations yet: each second's allocations, misses and free misses appear "
+            "here.\nClick WdfMemoryCreateFromLookaside, then advance 1 s.",
+        )
+    for ax, drawn in ((top, rows), (bottom, calls)):
+        if not drawn:
             ax.set_ylim(0, 1, auto=None)
     return fig
+
+
+def _say_empty(ax, text: str) -> None:
+    """*text* across the middle of an axes that has nothing to show yet."""
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10,
+        style="italic",
+    )
 
 
 KIND_COLOURS = {
@@ -369,13 +439,32 @@ KIND_COLOURS = {
 }
 
 
-_MARK_CHAR_IN = 0.6 * 6.5 / 72  # average width of a mark label's character (6.5 pt), inches
-_LEVEL_IN = 0.13  # height of one level of mark labels, inches
-_BAR_IN = 0.3  # height of a lifetime bar, inches
+TIMELINE_WIDTH = 9.6
+"""Inches a lifetime timeline is wide: what a notebook shows at 1400 px without shrinking it."""
+
+_TEXT_PT = 8  # every label on a timeline: 11 px at the notebook's 100 dpi
+_CHAR_IN = 0.6 * _TEXT_PT / 72  # average width of a label's character, inches
+_LEVEL_IN = 0.15  # height of one level of mark labels, inches
+_BAR_IN = 0.22  # height of a lifetime bar, inches
+_LINE_LABEL_CHARS = 22  # longer line names take two lines, which keeps the left margin narrow
 
 
 def _mark_name(text: str) -> str:
     return short(text).replace("WdfRequest", "…").replace("WdfIoTarget", "…")
+
+
+def _line_name(label: str) -> str:
+    """A line's name for the y axis: past 22 characters, broken at the space nearest its middle."""
+    name = short(label)
+    if len(name) <= _LINE_LABEL_CHARS or " " not in name:
+        return name
+    spaces = [i for i, c in enumerate(name) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
+    return name[:cut] + "\n" + name[cut + 1 :]
+
+
+def _text_inches(text: str) -> float:
+    return (len(text) + 1) * _CHAR_IN
 
 
 def _timeline_layout(timeline):
@@ -383,37 +472,68 @@ def _timeline_layout(timeline):
 
     Mark labels are horizontal, stacked above their bar in as few levels as keep them apart;
     a repeated event on a line (a reused request's next send) gets a tick but no second label.
-    Returns ``(line centres, labels as (step, y, text), height of all lines)``.
+    An end's label ("released", "freed by …") goes right of its x, or, where the line's next
+    bar starts too soon after it, up among the mark labels, and also only once per line.
+    Returns ``(line centres, mark labels as (step, y, text), end labels beside their x as
+    (step, line, text), height of all lines, the x axis' right end)``.
     """
     last = _timeline_last_step(timeline)
-    widest = max((len(short(label)) for label in timeline.lines), default=10)
-    axes_inches = 11 - 0.5 - 0.075 * widest  # the figure less the 8 pt line labels
-    steps_per_inch = (last + 4.5) / axes_inches
-    levels: list[list[float]] = [[] for _ in timeline.lines]  # per line: where each level ends
-    placed = []  # (line, level, step, text)
-    named: set[tuple[int, str]] = set()
+    widest = max(
+        (len(part) for label in timeline.lines for part in _line_name(label).split("\n")),
+        default=10,
+    )
+    axes_inches = TIMELINE_WIDTH - 0.45 - 0.07 * widest  # the figure less the line names
+    beside, above, ended = [], [], set()  # end labels right of their x / among the marks
+    starts = {}  # line -> the steps its bars start at
     for row in timeline.rows:
-        ends = levels[row.line]
-        for step, text in row.marks:
-            if (row.line, text) in named:
-                continue
-            named.add((row.line, text))
-            name = _mark_name(text)
-            level = next((k for k, end in enumerate(ends) if step >= end), len(ends))
-            if level == len(ends):
-                ends.append(0.0)
-            ends[level] = step + (len(name) + 1) * _MARK_CHAR_IN * steps_per_inch
-            placed.append((row.line, level, step, name))
+        starts.setdefault(row.line, []).append(row.start)
+    for row in timeline.rows:
+        if row.end is None or (row.line, row.end_text) in ended:
+            continue
+        ended.add((row.line, row.end_text))
+        text = short(row.end_text)
+        later = [s for s in starts[row.line] if s > row.end]
+        (above if later else beside).append((row, text))
+    # The x axis reaches past the last step far enough for each label right of its x and for
+    # "still alive": each needs end + width * (steps per inch), where the steps per inch
+    # themselves grow with the axis' right end R: steps/inch = (R + 0.5) / axes_inches.
+    right = last + 1.5
+    wanted = [(last + 0.5, _text_inches(" still alive"))]
+    wanted += [(row.end, _text_inches(text) + 0.07) for row, text in beside]
+    for end, inches in wanted:
+        share = inches / axes_inches
+        right = max(right, (end + 0.5 * share) / (1 - share))
+    steps_per_inch = (right + 0.5) / axes_inches
+    levels: list[list[float]] = [[] for _ in timeline.lines]  # per line: where each level ends
+    placed, named = [], set()  # (line, level, step, text); (line, what) already named
+    marks = [
+        (row.line, step, _mark_name(text), text)
+        for row in timeline.rows
+        for step, text in row.marks
+    ]
+    marks += [(row.line, row.end, text, ("end", text)) for row, text in above]
+    marks.sort(key=lambda mark: mark[1])
+    for line, step, name, key in marks:
+        if (line, key) in named:
+            continue
+        named.add((line, key))
+        ends = levels[line]
+        level = next((k for k, end in enumerate(ends) if step >= end), len(ends))
+        if level == len(ends):
+            ends.append(0.0)
+        ends[level] = step + (_text_inches(name) + 0.1) * steps_per_inch  # and a gap
+        placed.append((line, level, step, name))
     centres, y = [], 0.0
     for ends in levels:
-        y += len(ends) * _LEVEL_IN + 0.06 + _BAR_IN / 2
+        y += len(ends) * _LEVEL_IN + 0.03 + _BAR_IN / 2
         centres.append(y)
-        y += _BAR_IN / 2 + 0.12
+        y += _BAR_IN / 2 + 0.04
     labels = [
         (step, centres[line] - _BAR_IN / 2 - 0.02 - level * _LEVEL_IN, name)
         for line, level, step, name in placed
     ]
-    return centres, labels, y
+    ends_beside = [(row.end, row.line, text) for row, text in beside]
+    return centres, labels, ends_beside, y, right
 
 
 def _timeline_last_step(timeline) -> float:
@@ -422,9 +542,21 @@ def _timeline_last_step(timeline) -> float:
     return max(len(timeline.events) - 1, 1)
 
 
-def timeline_height(timeline) -> float:
-    """Inches a lifetime timeline needs: its lines plus title, axis and margins."""
-    return _figure_inches(_timeline_layout(_recorded(timeline))[2])
+def fit_timeline(fig, timeline, title: str = "Who lives how long") -> None:
+    """Size *fig*, holding one lifetime timeline titled *title*, to what that timeline needs.
+
+    The y axis counts inches (the label levels are laid out in inches), so the axes get exactly
+    their y range's height; the left margin is what the line names need.
+    """
+    _fit_timeline(fig, _timeline_layout(_recorded(timeline))[3], _timeline_title(title))
+
+
+def _fit_timeline(fig, lines_height: float, heading: str) -> None:
+    top = _TITLE_IN + _TITLE_LINE_IN * (heading.count("\n") + 1)
+    inches = top + _AXIS_IN + _y_span(lines_height)
+    fig.set_size_inches(TIMELINE_WIDTH, inches)
+    fig.tight_layout()  # the left and right margins
+    fig.subplots_adjust(top=1 - top / inches, bottom=_AXIS_IN / inches)
 
 
 def _recorded(timeline) -> TimelineSnapshot:
@@ -432,8 +564,23 @@ def _recorded(timeline) -> TimelineSnapshot:
     return timeline if isinstance(timeline, TimelineSnapshot) else timeline.snapshot()
 
 
-def _figure_inches(lines_height: float) -> float:
-    return 1.5 + max(lines_height, 1.2)
+_TITLE_IN, _TITLE_LINE_IN = 0.1, 0.17  # above the axes: a margin, and each title line
+_AXIS_IN = 0.5  # below the axes: the step numbers and the axis label
+
+
+def _y_span(lines_height: float) -> float:
+    """The y axis' range (inches): the lines, room above them for the crash's label, a margin."""
+    return max(lines_height, 1.2) + 0.35
+
+
+_KIND_KEY = "blue request, green memory object, orange buffer, purple target's reference"
+
+
+def _timeline_title(title: str) -> str:
+    """*title* and what the colours mean: on one line when that is short enough."""
+    return (
+        f"{title}: {_KIND_KEY}" if len(title) + len(_KIND_KEY) <= 100 else f"{title}\n{_KIND_KEY}"
+    )
 
 
 def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
@@ -449,8 +596,9 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
 
     timeline = _recorded(timeline)
     last = _timeline_last_step(timeline)
-    centres, labels, height = _timeline_layout(timeline)
-    fig, ax, new = _axes(ax, (11, _figure_inches(height)))
+    centres, labels, ends_beside, height, right = _timeline_layout(timeline)
+    heading = _timeline_title(title)
+    fig, ax, new = _axes(ax, (TIMELINE_WIDTH, 4))
     for row in timeline.rows:
         y = centres[row.line]
         end = row.end if row.end is not None else last + 0.5
@@ -458,21 +606,22 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
         ax.barh(y, end - row.start, left=row.start, height=_BAR_IN, color=colour, alpha=0.35)
         ax.plot([row.start], [y], marker="o", color=colour, markersize=5)
         for step, _ in row.marks:
-            ax.plot([step], [y], marker="|", color=colour, markersize=12)
+            ax.plot([step], [y], marker="|", color=colour, markersize=10)
         if row.end is not None:
             ax.plot([row.end], [y], marker="x", color=colour, markersize=7)
-            ax.annotate(  # 5 points right of the x, however wide a step is
-                short(row.end_text),
-                (row.end, y),
-                xytext=(5, 0),
-                textcoords="offset points",
-                fontsize=7,
-                va="center",
-            )
         elif timeline.crash_step is None:  # (at a crash, the red line's label says it once)
-            ax.text(end, y, " still alive", fontsize=7, va="center", style="italic")
+            ax.text(end, y, " still alive", fontsize=_TEXT_PT, va="center", style="italic")
+    for step, line, text in ends_beside:
+        ax.annotate(  # 5 points right of the x, however wide a step is
+            text,
+            (step, centres[line]),
+            xytext=(5, 0),
+            textcoords="offset points",
+            fontsize=_TEXT_PT,
+            va="center",
+        )
     for step, y, name in labels:
-        ax.text(step, y, name, fontsize=6.5, va="bottom")
+        ax.text(step, y, name, fontsize=_TEXT_PT, va="bottom")
     if timeline.crash_step is not None:
         ax.axvline(timeline.crash_step, color="#c0392b", linewidth=2)
         ax.text(
@@ -481,22 +630,22 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
             f"0x{timeline.crash_code:X} {timeline.crash_name}: "
             "bars reaching this line were alive  ",
             color="#c0392b",
-            fontsize=8,
+            fontsize=_TEXT_PT,
             ha="right",
         )
-    ax.set_yticks(centres, [short(label) for label in timeline.lines], fontsize=8)
-    ax.set_ylim(height + 0.05, -0.35)
-    ax.set_xlim(-0.5, last + 4)
+    ax.set_yticks(centres, [_line_name(label) for label in timeline.lines], fontsize=_TEXT_PT)
+    ax.set_ylim(_y_span(height) - 0.3, -0.3)
+    ax.set_xlim(-0.5, right)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("step (events in the order they happened)")
-    ax.set_title(
-        f"{title}\nbars: alive (o created, | DDI call or event, x ended); blue request, "
-        "green memory object, orange buffer, purple target's reference",
+    ax.set_xlabel(
+        "step (events in the order they happened); bars: alive (o created, | DDI call or event, "
+        "x ended)",
         fontsize=9,
     )
+    ax.set_title(heading, fontsize=9)
     ax.grid(True, axis="x", alpha=0.3)
     if new:
-        fig.tight_layout()
+        _fit_timeline(fig, height, heading)
     return fig
 
 

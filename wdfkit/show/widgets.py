@@ -5,6 +5,7 @@ browser; the ipywidgets controls only call them.  Each lab owns its own simulate
 one figure that it redraws in place and shows as a PNG (no pyplot state, one render per change).
 """
 
+import html
 import io
 
 import ipywidgets as W
@@ -64,6 +65,17 @@ def _buttons(actions: dict) -> list:
     return buttons
 
 
+def _message() -> W.HTML:
+    """A line for what the last change did: text that wraps at the lab's edge, where a Label
+    would cut it with an ellipsis (a bug check's meaning is longer than the lab is wide)."""
+    return W.HTML(layout=W.Layout(width="100%"))
+
+
+def _say(message: W.HTML, text: str) -> None:
+    """Put plain *text* in *message* (escaped; a newline breaks the line)."""
+    message.value = html.escape(text, quote=False).replace("\n", "<br>")
+
+
 def _on_change(controls, action) -> None:
     """Call *action()* whenever any of *controls* changes value."""
     for control in controls:
@@ -104,9 +116,9 @@ class PoolLab:
             "New machine": self.reset,
         }
         controls = _buttons(self.buttons)
-        self.message = W.Label()
+        self.message = _message()
         self.out = W.Output()
-        self.ax = _axes((9, 4), bottom=0.3, right=0.86)  # room for the legend on the right
+        self.ax = _axes((9.6, 3.2), bottom=0.34, right=0.87)  # room for the legend on the right
         self.widget = W.VBox(
             [
                 W.HBox([self.tag, self.size]),
@@ -127,20 +139,20 @@ class PoolLab:
         self.allocations: list = []
         self.figure = None
         self.history = [("boot", self.machine.snapshot())]
-        self.message.value = "New machine: driver Toaster loaded, one WDFOBJECT 'session'."
+        _say(self.message, "New machine: driver Toaster loaded, one WDFOBJECT 'session'.")
         self.redraw()
 
     def _step(self, label: str, action) -> None:
         state = self.history[-1][1].state  # (the snapshot after the last step)
         if state is not MachineState.RUNNING:
-            self.message.value = f"The machine is {state.value}: press 'New machine'."
+            _say(self.message, f"The machine is {state.value}: press 'New machine'.")
             return
         try:
             with self.machine:
                 result = action()
-            self.message.value = result or label
+            _say(self.message, result or label)
         except BugCheck as bugcheck:
-            self.message.value = f"BUG CHECK {bugcheck.summary()}: {bugcheck.meaning}"
+            _say(self.message, f"BUG CHECK {bugcheck.summary()}: {bugcheck.meaning}")
         self.history.append((label, self.machine.snapshot()))
         self.redraw()
 
@@ -154,7 +166,7 @@ class PoolLab:
 
     def free_last(self) -> None:
         if not self.allocations:
-            self.message.value = "Nothing allocated to free."
+            _say(self.message, "Nothing allocated to free.")
             return
         p, tag = self.allocations.pop()
         self._step(f"free '{tag[::-1]}'", lambda: ExFreePoolWithTag(p, tag))
@@ -217,10 +229,15 @@ class AlignmentLab:
             for i, v in enumerate((20, 50, 7))
         ]
         self.alignment = W.Dropdown(options=[8, 16, 32, 64], value=16, description="AlignTo")
-        self.base = W.Dropdown(options=list(ALIGN_BASES.items()), value="pool", description="base")
-        self.summary = W.Label()
+        self.base = W.Dropdown(
+            options=list(ALIGN_BASES.items()),
+            value="pool",
+            description="base",
+            layout=W.Layout(width="max-content"),  # the longest recipe, whole
+        )
+        self.summary = _message()
         self.out = W.Output()
-        self.ax = _axes((10, 2.8), bottom=0.2)
+        self.ax = _axes((9.6, 2.8), bottom=0.2, left=0.02)
         self.machine = Machine("AlignmentLab")
         _on_change([*self.sizes, self.alignment, self.base], self.update)
         self.widget = W.VBox([*self.sizes, self.alignment, self.base, self.summary, self.out])
@@ -250,10 +267,11 @@ class AlignmentLab:
         ]
         used = sum(size for _, _, size in self.pieces)
         verdict = f"MISALIGNED: {', '.join(self.misaligned)}" if self.misaligned else "all aligned"
-        self.summary.value = (
+        _say(
+            self.summary,
             f"pool gave 0x{self.block:X} ({size} bytes), carving from 0x{self.start:X}; "
             f"offsets {[offset for _, offset, _ in self.pieces]}, padding {self.total - used} "
-            f"bytes; {verdict}"
+            f"bytes; {verdict}",
         )
         self.figure = plots.buffer_layout(
             self.total, self.pieces, alignment, self.ax, base=self.start
@@ -261,19 +279,31 @@ class AlignmentLab:
         _show(self.out, self.figure)
 
 
+BUFFER_SIZES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4000, 4095, 4096, 4097, 6000, 8192)
+"""The memory lab's BufferSize choices."""
+
+
 class MemoryCreateLab:
     """Lesson 00: one WdfMemoryCreate on a fresh machine; which blocks does KMDF allocate?"""
 
     def __init__(self) -> None:
-        self.size = W.IntSlider(value=64, min=16, max=8192, step=16, description="BufferSize")
+        # The sizes that tell the story, evenly spaced on a wide slider: KMDF embeds a buffer
+        # below a page (fxmemoryobject.cpp, FxMemoryObject::_Create) and gives a page or more
+        # its own block; 4096 and its neighbours are one step apart.
+        self.size = W.SelectionSlider(
+            options=BUFFER_SIZES,
+            value=64,
+            description="BufferSize",
+            layout=W.Layout(width="560px"),
+        )
         self.pool = W.Dropdown(
             options=[("NonPagedPoolNx", NonPagedPoolNx), ("PagedPool", PagedPool)],
             description="PoolType",
         )
         self.verifier = W.Checkbox(value=True, description="KMDF Verifier on")
-        self.summary = W.Label()
+        self.summary = _message()
         self.out = W.Output()
-        self.ax = _axes((10, 2.6), bottom=0.2, right=0.88, left=0.11)  # room for "nonpaged pool"
+        self.ax = _axes((9.6, 2.6), bottom=0.2, right=0.88, left=0.11)  # room for "nonpaged pool"
         _on_change((self.size, self.pool, self.verifier), self.update)
         self.widget = W.VBox([self.size, self.pool, self.verifier, self.summary, self.out])
         self.widget.add_class("wdfkit-memory-lab")
@@ -287,9 +317,10 @@ class MemoryCreateLab:
         described = next(o for o in self.snapshot.objects if o.handle == memory.value)
         self.kind = described.detail.kind.value
         blocks = [b for b in self.snapshot.blocks if b.tag in ("STag", "Toas")][1:]
-        self.summary.value = (
+        _say(
+            self.summary,
             f"KMDF chose '{self.kind}': {len(blocks)} pool block(s) for this memory object; "
-            f"buffer at {buffer!r}"
+            f"buffer at {buffer!r}",
         )
         self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate", self.ax)
         _show(self.out, self.figure)
@@ -308,9 +339,9 @@ class CopyLab:
         )
         self.offset = W.IntSlider(value=4, min=0, max=24, description="offset")
         self.count = W.IntSlider(value=8, min=0, max=24, description="bytes")
-        self.message = W.Label()
+        self.message = _message()
         self.out = W.Output()
-        self.ax = _axes((10, 2.4), bottom=0.25, top=0.85)
+        self.ax = _axes((9.6, 2.4), bottom=0.25, top=0.85)
         _on_change((self.ddi, self.offset, self.count), self.update)
         self.widget = W.VBox([self.ddi, self.offset, self.count, self.message, self.out])
         self.widget.add_class("wdfkit-copy-lab")
@@ -335,8 +366,10 @@ class CopyLab:
         done = "copied" if self.status == 0 else "nothing copied"
         if ddi == "WdfMemoryCopyToBuffer":
             done += f"; the local array holds {local.decode()!r}"
-        self.message.value = f"Outcome: {ddi}(offset {offset}, {count} bytes) -> "
-        self.message.value += f"{self.status!r}: {done}"
+        _say(
+            self.message,
+            f"Outcome: {ddi}(offset {offset}, {count} bytes) -> {self.status!r}: {done}",
+        )
         self.figure = plots.copy_map(
             self.SIZE, offset, count, self.contents, repr(self.status), ddi, self.ax
         )
@@ -360,9 +393,9 @@ class MdlLab:
             description="MaximumLength",
             style=wide,
         )
-        self.message = W.Label()
+        self.message = _message()
         self.out = W.Output()
-        self.ax = _axes((11, 4.2), bottom=0.14, top=0.9, right=0.99)
+        self.ax = _axes((9.6, 4.2), bottom=0.14, top=0.9, right=0.99)
         _on_change((self.offset, self.length, self.profile, self.maximum), self.update)
         controls = W.HBox(
             [W.VBox([self.offset, self.length]), W.VBox([self.profile, self.maximum])]
@@ -377,10 +410,11 @@ class MdlLab:
         )
         mdl = run.mdl
         elements = sum(sg.NumberOfElements for sg in run.transfers)
-        self.message.value = (
+        _say(
+            self.message,
             f"Outcome: ByteOffset 0x{mdl.byte_offset:X}, ByteCount 0x{mdl.byte_count:X} -> "
             f"{len(mdl.pfns)} page(s), {len(mdl.pfns)} PFN(s); DMA: {len(run.transfers)} "
-            f"transfer(s), {elements} scatter/gather element(s)"
+            f"transfer(s), {elements} scatter/gather element(s)",
         )
         self.figure = plots.mdl_pages(mdl, run.transfers, ax=self.ax)
         _show(self.out, self.figure)
@@ -408,26 +442,34 @@ class LookasideLab:
             "New machine": self.reset,
         }
         controls = _buttons(self.buttons)
-        self.summary = W.Label()  # what the last change or click did
-        self.counters = W.Label()  # the list's counters after it
+        self.summary = _message()  # what the last change or click did
+        self.counters = _message()  # the list's counters after it
         self.out = W.Output()
-        self.axes = _axes((10, 6), bottom=0.09, top=0.9, rows=2)
+        self.axes = _axes((9.6, 3.8), bottom=0.14, top=0.92, rows=2)
         # Axis labels at fixed places: matplotlib need not re-measure the tick labels (of both
         # axes, since they share x) to place them on every redraw.
         for ax in self.axes:
             ax.yaxis.set_label_coords(-0.06, 0.5)
-        self.axes[1].xaxis.set_label_coords(0.5, -0.13)
+        self.axes[1].xaxis.set_label_coords(0.5, -0.26)
         rows = [
             W.HBox([rate, seconds])
             for rate, seconds in zip(self.rates, self.durations, strict=True)
         ]
+        wrap = W.Layout(flex_flow="row wrap", align_items="center")
         self.widget = W.VBox(
             [
-                W.HTML("<b>Workload designer</b> (re-runs the whole workload)"),
+                W.HBox(
+                    [
+                        W.HTML("<b>Workload designer</b> (re-runs the whole workload):&nbsp;"),
+                        self.pattern,
+                    ],
+                    layout=wrap,
+                ),
                 *rows,
-                self.pattern,
-                W.HTML("<b>Or press the DDIs yourself</b> (a machine of your own)"),
-                W.HBox(controls),
+                W.HBox(
+                    [W.HTML("<b>Or press the DDIs</b>:&nbsp;"), *controls],
+                    layout=wrap,
+                ),
                 self.summary,
                 self.counters,
                 self.out,
@@ -449,9 +491,10 @@ class LookasideLab:
         run = workload.run(self.phases(), via="kernel")
         self.run = run
         pool_only = sum(p.rate * p.seconds for p in self.phases())
-        self.summary.value = (
+        _say(
+            self.summary,
             f"Your workload: pool allocations {run.pool_allocations} (plain WdfMemoryCreate: "
-            f"{pool_only}), pool frees {run.pool_frees}"
+            f"{pool_only}), pool frees {run.pool_frees}",
         )
         self._draw(run.machine, "Your workload")
 
@@ -485,17 +528,18 @@ class LookasideLab:
         self._manual(f"advanced {seconds} s")
 
     def _manual(self, what: str) -> None:
-        self.summary.value = what
+        _say(self.summary, what)
         self._draw(self.machine, "Your DDI calls")
 
     def _draw(self, machine, title: str) -> None:
         """Show the list's counters now (second line) and its seconds so far (the plot)."""
         balance = machine.snapshot().balance
         lst = balance.lists[0]
-        self.counters.value = (
+        _say(
+            self.counters,
             f"t={balance.seconds} s: Depth {lst.depth}, held {lst.held}, "
             f"in use {lst.in_use}, allocations {lst.total_allocates}, misses "
-            f"{lst.allocate_misses}, frees {lst.total_frees}, free misses {lst.free_misses}"
+            f"{lst.allocate_misses}, frees {lst.total_frees}, free misses {lst.free_misses}",
         )
         rows = balance.seconds_of(lst.name)
         self.figure = plots.lookaside_timeline(rows, title, axes=self.axes)
@@ -518,11 +562,16 @@ class ScenarioLab:
             if isinstance(options, bool):
                 control = W.Checkbox(value=options, description=label, indent=False)
             else:
-                control = W.Dropdown(options=list(options), description=label)
+                control = W.Dropdown(
+                    options=list(options),
+                    description=label,
+                    style={"description_width": "initial"},  # the whole name: "after complete"
+                    layout=W.Layout(width="max-content"),
+                )
             self.controls[name] = control
         _on_change(self.controls.values(), self.update)
         self.out = W.Output()
-        self.message = W.Label()
+        self.message = _message()
         self.run = None
         self.update()
         self.widget = W.VBox([W.HBox(list(self.controls.values())), self.message, self.out])
@@ -534,9 +583,9 @@ class ScenarioLab:
         timeline = self.run.machine.snapshot().timeline
         figure = _figure()
         plots.lifetime_timeline(timeline, self.title, ax=figure.subplots())
-        figure.set_size_inches(11, plots.timeline_height(timeline))
-        figure.tight_layout()
-        self.message.value = "Outcome: " + self.run.outcome
+        plots.fit_timeline(figure, timeline, self.title)
+        self.figure = figure
+        _say(self.message, "Outcome: " + self.run.outcome)
         _show(self.out, figure)
 
     def _ipython_display_(self) -> None:
