@@ -227,12 +227,11 @@ def act(page, panel, lab_class: str, move: tuple[str, str, str]) -> None:
 def accept_kernel_dialog(page) -> None:
     """On a cold, loaded machine JupyterLab sometimes asks which kernel to start instead of
     starting the notebook's own (python3); accept its proposal, as a learner would."""
-    dialog = page.locator(".jp-Dialog:has-text('Select Kernel')")
-    try:
-        dialog.wait_for(timeout=5_000)
-    except Exception:  # playwright's TimeoutError: no dialog, the kernel is starting
-        return
-    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    dialog = ".jp-Dialog:has-text('Select Kernel')"
+    idle = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+    page.wait_for_selector(f"{idle}, {dialog}", timeout=90_000)  # whichever comes first
+    if page.locator(dialog).count():
+        page.locator(dialog).locator(".jp-Dialog-button.jp-mod-accept").click()
 
 
 def check_looks(page, lab_class: str, when: str) -> None:
