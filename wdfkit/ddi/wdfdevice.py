@@ -498,11 +498,14 @@ def WdfDeviceEnqueueRequest(machine, Device: WDFHANDLE, Request: WDFHANDLE) -> N
     the driver's: on success do not touch it — or a failure, after which the driver still
     owns it and must complete it.
 
-    STATUS_INVALID_DEVICE_REQUEST (KMDF Verifier, with a debug break) outside the request's
-    EvtIoInCallerContext, e.g. a second enqueue.  The request's own device decides the queue,
-    whatever *Device* says.  Without KMDF Verifier, enqueueing a request that is not in its
-    EvtIoInCallerContext is a ValueError: KMDF would corrupt the queue.
-    Fidelity: fxdeviceapi.cpp (WdfDeviceEnqueueRequest), fxpkgio.cpp (EnqueueRequest).
+    STATUS_INVALID_DEVICE_REQUEST (KMDF Verifier, with a debug break) for a request that was
+    not given to EvtIoInCallerContext or was enqueued already (a second enqueue).  A request
+    the callback kept (neither completed nor enqueued) may still be enqueued after the callback
+    returned: KMDF clears the request's in-caller-context flag only here.  The request's own
+    device decides the queue, whatever *Device* says.  Without KMDF Verifier, enqueueing any
+    other request is a ValueError: KMDF would corrupt the queue.
+    Fidelity: fxdeviceapi.cpp (WdfDeviceEnqueueRequest), fxpkgio.cpp (EnqueueRequest,
+    VerifyEnqueueRequestUpdateFlags, DispatchToInCallerContextCallback).
     """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")
