@@ -215,6 +215,32 @@ def test_cleanup_hands_a_forwarded_waiting_request_to_evt_io_canceled_on_queue()
     assert len(canceled) == 1 and read.IoStatus.Status == STATUS_CANCELLED
 
 
+def test_queue_ddis_on_a_create_request_answer_or_name_what_wdfkit_does_not_model():
+    """A create request is driver-owned in KMDF's internal create queue (fxpkggeneral.cpp
+    OnCreate → m_DefaultQueueForCreates->GetRequest): WdfRequestIsCanceled answers FALSE and,
+    under Verifier, WdfRequestUnmarkCancelable refuses the never-marked request
+    (FxIoQueue::VerifyRequestCancelable → VerifyRequestIsCancelable); marking it cancelable
+    or forwarding it needs the internal queue wdfkit does not model: a named ValueError,
+    not an AttributeError."""
+    results = []
+
+    def create(Device, Request, FileObject):
+        results.append(WdfRequestIsCanceled(Request))
+        results.append(WdfRequestUnmarkCancelable(Request))
+        for ddi, args in (
+            (WdfRequestMarkCancelable, (Request, lambda R: None)),
+            (WdfRequestMarkCancelableEx, (Request, lambda R: None)),
+            (WdfRequestForwardToIoQueue, (Request, WdfDeviceGetDefaultQueue(Device))),
+        ):
+            with pytest.raises(ValueError, match=f"^{ddi.__name__}: .* is a create request"):
+                ddi(*args)
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    machine = file_machine(create=create)
+    open_files(machine)
+    assert results == [False, STATUS_INVALID_DEVICE_REQUEST]
+
+
 def test_close_deletes_the_file_object_with_its_cleanup_callbacks():
     events = []
     attributes = WDF_OBJECT_ATTRIBUTES()

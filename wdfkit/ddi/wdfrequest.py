@@ -18,6 +18,7 @@ from ..fx.queue import (
     STOP_ACTION_PURGE,
     STOP_ACTION_SUSPEND,
     STOP_REQUEST_CANCELABLE,
+    FxIoQueue,
     request_ownership_check,
 )
 from ..fx.request import FxRequest
@@ -846,6 +847,21 @@ def _verifier_refuses(machine, request: FxRequest, marking: bool) -> bool:
     return True
 
 
+def _io_queue(request: FxRequest) -> FxIoQueue:
+    """The FxIoQueue a queue-presented request belongs to.  A create request's queue is the
+    general package's internal manual queue (m_DefaultQueueForCreates), which KMDF makes an
+    FxIoQueue and wdfkit does not (wdfkit.fx.fileobject): a ValueError naming the DDI."""
+    queue = request.queue
+    if not isinstance(queue, FxIoQueue):
+        raise ValueError(
+            named(
+                f"{request.handle!r} is a create request: wdfkit does not model the framework's "
+                "internal queue for creates, so it cannot be marked cancelable or forwarded"
+            )
+        )
+    return queue
+
+
 def _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled: bool):
     request = _request(machine, Request)
     if EvtRequestCancel is None:
@@ -858,7 +874,7 @@ def _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled: bool
         return STATUS_INVALID_DEVICE_REQUEST
     if request.cancelable:  # without Verifier KMDF would insert it into the list twice
         raise ValueError(named(f"{request.handle!r} is already marked cancelable"))
-    return request.queue.mark_cancelable(request, routine, fail_if_cancelled)
+    return _io_queue(request).mark_cancelable(request, routine, fail_if_cancelled)
 
 
 @ddi
@@ -876,7 +892,8 @@ def WdfRequestMarkCancelable(machine, Request: WDFHANDLE, EvtRequestCancel) -> N
     Fidelity: fxrequestapi.cpp (WdfRequestMarkCancelable), fxioqueue.cpp
     (FxIoQueue::RequestCancelable with FailIfIrpIsCancelled FALSE, VerifyRequestCancelable,
     CancelForDriver, ProcessCancelledRequests).  Simplified: a request marked twice without
-    Verifier is a ValueError (KMDF would corrupt its cancel-safe list).
+    Verifier is a ValueError (KMDF would corrupt its cancel-safe list); so is a create request
+    (EvtDeviceFileCreate's), whose internal queue wdfkit does not model.
     """
     _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled=False)
 
@@ -911,7 +928,7 @@ def WdfRequestUnmarkCancelable(machine, Request: WDFHANDLE) -> int:
         return STATUS_INVALID_DEVICE_REQUEST
     if _verifier_refuses(machine, request, marking=False):
         return STATUS_INVALID_DEVICE_REQUEST
-    return request.queue.unmark_cancelable(request)
+    return _io_queue(request).unmark_cancelable(request)
 
 
 @ddi
@@ -977,7 +994,7 @@ def WdfRequestStopAcknowledge(machine, Request: WDFHANDLE, Requeue: bool) -> Non
             )
             return
     request.stop_state = "requeue" if requeue else "acknowledged"
-    if queue is not None and not request.completed:
+    if isinstance(queue, FxIoQueue) and not request.completed:
         queue.acknowledged()
 
 
@@ -1001,13 +1018,14 @@ def WdfRequestForwardToIoQueue(machine, Request: WDFHANDLE, DestinationQueue: WD
     Fidelity: fxrequestapi.cpp (WdfRequestForwardToIoQueue), fxioqueue.cpp
     (FxIoQueue::ForwardRequest, VerifyForwardRequest, ForwardRequestWorker,
     QueueRequestFromForward).  Simplified: KMDF ≥ 1.11 also queues a driver-created request
-    (QueueDriverCreatedRequest); wdfkit does not (a ValueError).
+    (QueueDriverCreatedRequest), and forwards a create request from the framework's internal
+    create queue; wdfkit does neither (a ValueError).
     """
     destination = get_object(machine, DestinationQueue, FX_TYPE_QUEUE, "DestinationQueue")
     request = _request(machine, Request)
     if request.queue is None:
         raise ValueError(named("wdfkit does not queue a request the driver created"))
-    return request.queue.forward(request, destination)
+    return _io_queue(request).forward(request, destination)
 
 
 # -- the request's file object (FxRequest::GetFileObject) -----------------------------------------

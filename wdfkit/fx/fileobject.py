@@ -128,11 +128,15 @@ class CreateRequests:
 
     def __init__(self, package: "FxPkgGeneral") -> None:
         self.device = package.device
+        self.presented: dict[FxRequest, None] = {}
+        """m_DriverOwned: the create requests EvtDeviceFileCreate has and has not completed
+        (what the Verifier's ownership checks look at)."""
 
     def request_done(self, request: FxRequest) -> None:
         """A manual queue presents nothing by itself: a completed create leaves no next
-        request to dispatch.  (The package hears of the completion through the IRP: see
-        FxPkgGeneral.create_completed.)"""
+        request to dispatch, only leaves the driver-owned list.  (The package hears of the
+        completion through the IRP: see FxPkgGeneral.create_completed.)"""
+        self.presented.pop(request, None)
 
 
 class FxPkgGeneral:
@@ -232,6 +236,7 @@ class FxPkgGeneral:
             self._fail_create(irp, status, file_object)
             return
         irp.on_complete = self.create_completed
+        self.create_queue.presented[request] = None  # GetRequest: InsertInDriverOwnedList
         events = machine.events
         if events.listeners:
             events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name, irp.requestor_mode)
