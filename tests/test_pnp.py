@@ -237,6 +237,42 @@ def test_removal_purges_requests_waiting_in_a_queue():
     assert machine.devices == []
 
 
+def test_flush_runs_before_non_power_managed_queues_are_purged():
+    """pnpstatemachine.cpp: PnpCleanupForRemove purges the power-managed queues, then calls
+    EvtDeviceSelfManagedIoFlush; only PnpEventRemovedCommonCode purges the other queues
+    (StopProcessingForPower(PurgeNonManaged)) before EvtDeviceSelfManagedIoCleanup.  So a
+    driver completes in Flush the request it holds from a non-power-managed queue, and the
+    removal does not wait for it before Flush."""
+    order, held = [], []
+
+    def flush(Device):
+        order.append("EvtDeviceSelfManagedIoFlush")
+        WdfRequestComplete(held.pop(), STATUS_CANCELLED)
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        callbacks = recording(order, EvtDeviceSelfManagedIoFlush=flush)
+        WdfDeviceInitSetPnpPowerEventCallbacks(DeviceInit, callbacks)
+        status, device = WdfDeviceCreate(DeviceInit, None)
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchParallel)
+        config.PowerManaged = WdfFalse
+        config.EvtIoRead = lambda Queue, Request, Length: held.append(Request)
+        return WdfIoQueueCreate(device, config, None)[0]
+
+    machine = boot("Echo")
+    assert machine.add_device(EvtDriverDeviceAdd) == STATUS_SUCCESS
+    io = machine.application().ReadFile(bytearray(4), overlapped=True)
+    assert held and not io.done
+    machine.remove_device()
+    assert io.IoStatus.Status == STATUS_CANCELLED and machine.devices == []
+    assert order[-4:] == [
+        ("EvtDeviceD0Exit", WdfPowerDeviceD3Final),
+        "EvtDeviceReleaseHardware",
+        "EvtDeviceSelfManagedIoFlush",
+        "EvtDeviceSelfManagedIoCleanup",
+    ]
+
+
 def test_interfaces_are_enabled_at_start_and_disabled_at_removal():
     order = []
 
