@@ -138,6 +138,39 @@ def test_enqueue_of_a_kept_request_already_completed_is_refused_under_kmdf_verif
     assert results == [STATUS_INVALID_DEVICE_REQUEST]
 
 
+@pytest.mark.parametrize("verifier", [True, False])
+def test_in_the_callback_the_request_belongs_to_no_queue_but_is_the_drivers(verifier):
+    """fxpkgio.cpp (DispatchStep2): the request only remembers its queue (SetInternalContext)
+    until WdfDeviceEnqueueRequest, so GetCurrentQueue is NULL: WdfRequestGetIoQueue answers
+    NULL and WdfRequestMarkCancelableEx / UnmarkCancelable STATUS_INVALID_DEVICE_REQUEST
+    (fxrequestapi.cpp), with or without Verifier.  It is driver-owned
+    (DispatchToInCallerContextCallback sets FXREQUEST_FLAG_DRIVER_OWNED), so Verifier lets
+    WdfRequestIsCanceled and WdfRequestGetFileObject answer without a debug break."""
+    seen = {}
+
+    def EvtIoInCallerContext(Device, Request):
+        seen["queue"] = WdfRequestGetIoQueue(Request)
+        seen["mark"] = WdfRequestMarkCancelableEx(Request, lambda R: None)
+        seen["unmark"] = WdfRequestUnmarkCancelable(Request)
+        seen["canceled"] = WdfRequestIsCanceled(Request)
+        WdfDeviceEnqueueRequest(Device, Request)
+
+    def EvtIoRead(Queue, Request, Length):
+        seen["queued"] = WdfRequestGetIoQueue(Request) == Queue
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    machine = caller_context_driver(EvtIoInCallerContext, EvtIoRead=EvtIoRead, verifier=verifier)
+    assert machine.application().ReadFile(bytearray(1)).Status == STATUS_SUCCESS
+    assert seen == {
+        "queue": None,
+        "mark": STATUS_INVALID_DEVICE_REQUEST,
+        "unmark": STATUS_INVALID_DEVICE_REQUEST,
+        "canceled": False,
+        "queued": True,
+    }
+    assert not any("not owned" in line for line in machine.log_lines())
+
+
 def test_enqueue_outside_the_callback_is_refused_under_kmdf_verifier():
     held = []
 
