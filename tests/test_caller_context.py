@@ -91,6 +91,86 @@ def test_a_request_neither_enqueued_nor_completed_stays_pending_and_no_queue_kno
     assert io.IoStatus.Status == STATUS_CANCELLED
 
 
+def test_a_request_the_callback_kept_may_be_enqueued_after_it_returned():
+    """fxpkgio.cpp: DispatchToInCallerContextCallback sets FXREQUEST_FLAG_DRIVER_INPROCESS_
+    CONTEXT and only VerifyEnqueueRequestUpdateFlags (WdfDeviceEnqueueRequest) clears it, so
+    KMDF Verifier accepts the enqueue of a kept request later (here from the test, standing in
+    for a work item); once enqueued, or once completed, a second enqueue is refused."""
+    kept, presented = [], []
+
+    def EvtIoInCallerContext(Device, Request):
+        kept.append((Device, Request))
+
+    def EvtIoRead(Queue, Request, Length):
+        presented.append(Request)
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    machine = caller_context_driver(EvtIoInCallerContext, EvtIoRead=EvtIoRead)
+    io = machine.application().ReadFile(bytearray(4), overlapped=True)
+    assert not io.done and machine.kmdf_verifier
+    ((device, request),) = kept
+    with machine:
+        assert machine.objects[request.value].in_caller_context
+        assert WdfDeviceEnqueueRequest(device, request) == STATUS_SUCCESS
+    assert presented == [request] and io.IoStatus.Status == STATUS_SUCCESS
+
+    io = machine.application().ReadFile(bytearray(4), overlapped=True)
+    (device, request) = kept[1]
+    with machine:
+        WdfRequestComplete(request, STATUS_CANCELLED)
+    assert io.IoStatus.Status == STATUS_CANCELLED
+
+
+def test_enqueue_of_a_kept_request_already_completed_is_refused_under_kmdf_verifier():
+    """fxpkgio.cpp (VerifyEnqueueRequestUpdateFlags → VerifyRequestIsDriverOwned): the driver
+    no longer owns a request it completed (held by a reference, so the handle stays valid);
+    STATUS_INVALID_DEVICE_REQUEST."""
+    results = []
+
+    def EvtIoInCallerContext(Device, Request):
+        WdfObjectReference(Request)  # keeps the handle valid after the completion
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+        results.append(WdfDeviceEnqueueRequest(Device, Request))
+        WdfObjectDereference(Request)
+
+    machine = caller_context_driver(EvtIoInCallerContext)
+    assert machine.application().ReadFile(bytearray(1)).Status == STATUS_SUCCESS
+    assert results == [STATUS_INVALID_DEVICE_REQUEST]
+
+
+@pytest.mark.parametrize("verifier", [True, False])
+def test_in_the_callback_the_request_belongs_to_no_queue_but_is_the_drivers(verifier):
+    """fxpkgio.cpp (DispatchStep2): the request only remembers its queue (SetInternalContext)
+    until WdfDeviceEnqueueRequest, so GetCurrentQueue is NULL: WdfRequestGetIoQueue answers
+    NULL and WdfRequestMarkCancelableEx / UnmarkCancelable STATUS_INVALID_DEVICE_REQUEST
+    (fxrequestapi.cpp), with or without Verifier.  It is driver-owned
+    (DispatchToInCallerContextCallback sets FXREQUEST_FLAG_DRIVER_OWNED), so Verifier lets
+    WdfRequestIsCanceled and WdfRequestGetFileObject answer without a debug break."""
+    seen = {}
+
+    def EvtIoInCallerContext(Device, Request):
+        seen["queue"] = WdfRequestGetIoQueue(Request)
+        seen["mark"] = WdfRequestMarkCancelableEx(Request, lambda R: None)
+        seen["unmark"] = WdfRequestUnmarkCancelable(Request)
+        seen["canceled"] = WdfRequestIsCanceled(Request)
+        WdfDeviceEnqueueRequest(Device, Request)
+
+    def EvtIoRead(Queue, Request, Length):
+        seen["queued"] = WdfRequestGetIoQueue(Request) == Queue
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    machine = caller_context_driver(EvtIoInCallerContext, EvtIoRead=EvtIoRead, verifier=verifier)
+    assert machine.application().ReadFile(bytearray(1)).Status == STATUS_SUCCESS
+    assert seen == {
+        "queue": None,
+        "mark": STATUS_INVALID_DEVICE_REQUEST,
+        "unmark": STATUS_INVALID_DEVICE_REQUEST,
+        "canceled": False,
+        "queued": True,
+    }
+    assert not any("not owned" in line for line in machine.log_lines())
+
+
 def test_enqueue_outside_the_callback_is_refused_under_kmdf_verifier():
     held = []
 

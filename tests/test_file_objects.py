@@ -178,6 +178,69 @@ def test_cleanup_cancels_the_handles_waiting_requests_and_close_waits_for_the_ow
     assert machine.held[1:] and not others.done  # the other handle's read is presented now
 
 
+def test_cleanup_hands_a_forwarded_waiting_request_to_evt_io_canceled_on_queue():
+    """fxioqueue.cpp: FxIoQueue::FlushByFileObject cancels each waiting request of the file
+    object through CancelForQueue, which gives a request the driver had before (m_Presented:
+    here forwarded to a manual queue) to EvtIoCanceledOnQueue instead of completing it."""
+    canceled = []
+
+    def EvtIoCanceledOnQueue(Queue, Request):
+        canceled.append(Request)
+        WdfRequestComplete(Request, STATUS_CANCELLED)
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        config = WDF_FILEOBJECT_CONFIG()
+        WDF_FILEOBJECT_CONFIG_INIT(config, None, None, None)
+        WdfDeviceInitSetFileObjectConfig(DeviceInit, config, WDF_NO_OBJECT_ATTRIBUTES)
+        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
+        manual_config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT(manual_config, WdfIoQueueDispatchManual)
+        manual_config.EvtIoCanceledOnQueue = EvtIoCanceledOnQueue
+        status, manual = WdfIoQueueCreate(device, manual_config, WDF_NO_OBJECT_ATTRIBUTES)
+        queue_config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(queue_config, WdfIoQueueDispatchParallel)
+        queue_config.EvtIoRead = lambda Queue, Request, Length: WdfRequestForwardToIoQueue(
+            Request, manual
+        )
+        return WdfIoQueueCreate(device, queue_config, WDF_NO_OBJECT_ATTRIBUTES)[0]
+
+    machine = boot("Toaster")
+    assert machine.add_device(EvtDriverDeviceAdd) == STATUS_SUCCESS
+    machine.namespace.insert_device("\\Device\\Files", machine.devices[0])
+    machine.namespace.create_symbolic_link("\\??\\FILES", "\\Device\\Files")
+    handle = open_files(machine)
+    read = handle.ReadFile(bytearray(4), overlapped=True)
+    assert not read.done
+    handle.CloseHandle()
+    assert len(canceled) == 1 and read.IoStatus.Status == STATUS_CANCELLED
+
+
+def test_queue_ddis_on_a_create_request_answer_or_name_what_wdfkit_does_not_model():
+    """A create request is driver-owned in KMDF's internal create queue (fxpkggeneral.cpp
+    OnCreate → m_DefaultQueueForCreates->GetRequest): WdfRequestIsCanceled answers FALSE and,
+    under Verifier, WdfRequestUnmarkCancelable refuses the never-marked request
+    (FxIoQueue::VerifyRequestCancelable → VerifyRequestIsCancelable); marking it cancelable
+    or forwarding it needs the internal queue wdfkit does not model: a named ValueError,
+    not an AttributeError."""
+    results = []
+
+    def create(Device, Request, FileObject):
+        results.append(WdfRequestIsCanceled(Request))
+        results.append(WdfRequestUnmarkCancelable(Request))
+        for ddi, args in (
+            (WdfRequestMarkCancelable, (Request, lambda R: None)),
+            (WdfRequestMarkCancelableEx, (Request, lambda R: None)),
+            (WdfRequestForwardToIoQueue, (Request, WdfDeviceGetDefaultQueue(Device))),
+        ):
+            with pytest.raises(ValueError, match=f"^{ddi.__name__}: .* is a create request"):
+                ddi(*args)
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    machine = file_machine(create=create)
+    open_files(machine)
+    assert results == [False, STATUS_INVALID_DEVICE_REQUEST]
+
+
 def test_close_deletes_the_file_object_with_its_cleanup_callbacks():
     events = []
     attributes = WDF_OBJECT_ATTRIBUTES()

@@ -237,6 +237,42 @@ def test_removal_purges_requests_waiting_in_a_queue():
     assert machine.devices == []
 
 
+def test_flush_runs_before_non_power_managed_queues_are_purged():
+    """pnpstatemachine.cpp: PnpCleanupForRemove purges the power-managed queues, then calls
+    EvtDeviceSelfManagedIoFlush; only PnpEventRemovedCommonCode purges the other queues
+    (StopProcessingForPower(PurgeNonManaged)) before EvtDeviceSelfManagedIoCleanup.  So a
+    driver completes in Flush the request it holds from a non-power-managed queue, and the
+    removal does not wait for it before Flush."""
+    order, held = [], []
+
+    def flush(Device):
+        order.append("EvtDeviceSelfManagedIoFlush")
+        WdfRequestComplete(held.pop(), STATUS_CANCELLED)
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        callbacks = recording(order, EvtDeviceSelfManagedIoFlush=flush)
+        WdfDeviceInitSetPnpPowerEventCallbacks(DeviceInit, callbacks)
+        status, device = WdfDeviceCreate(DeviceInit, None)
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchParallel)
+        config.PowerManaged = WdfFalse
+        config.EvtIoRead = lambda Queue, Request, Length: held.append(Request)
+        return WdfIoQueueCreate(device, config, None)[0]
+
+    machine = boot("Echo")
+    assert machine.add_device(EvtDriverDeviceAdd) == STATUS_SUCCESS
+    io = machine.application().ReadFile(bytearray(4), overlapped=True)
+    assert held and not io.done
+    machine.remove_device()
+    assert io.IoStatus.Status == STATUS_CANCELLED and machine.devices == []
+    assert order[-4:] == [
+        ("EvtDeviceD0Exit", WdfPowerDeviceD3Final),
+        "EvtDeviceReleaseHardware",
+        "EvtDeviceSelfManagedIoFlush",
+        "EvtDeviceSelfManagedIoCleanup",
+    ]
+
+
 def test_interfaces_are_enabled_at_start_and_disabled_at_removal():
     order = []
 
@@ -254,7 +290,11 @@ def test_interfaces_are_enabled_at_start_and_disabled_at_removal():
     assert machine.namespace.interface_list(GUID_DEVINTERFACE_ECHO) == []
 
 
-def test_interface_created_after_start_is_enabled_at_once_with_reference_string():
+def test_interface_created_after_start_is_registered_but_not_enabled():
+    """fxdeviceinterfaceapi.cpp (WdfDeviceCreateDeviceInterface) only registers the interface
+    and links it into the device's list; pnpstatemachine.cpp (PnpEnableInterfacesAndRegisterWmi)
+    enables the list at start.  One created after the start stays disabled (the driver would
+    call WdfDeviceSetDeviceInterfaceState), so applications do not see it."""
     order = []
     machine, holder = pnp_machine(order)
     machine.add_device()
@@ -265,8 +305,23 @@ def test_interface_created_after_start_is_enabled_at_once_with_reference_string(
         assert bad == STATUS_INVALID_PARAMETER
         with pytest.raises(TypeError, match="InterfaceClassGUID must be a GUID"):
             WdfDeviceCreateDeviceInterface(holder["device"], str(uuid.uuid4()), None)
+    assert machine.namespace.interface_list(GUID_DEVINTERFACE_ECHO) == []
+    (registered,) = [i for i in machine.namespace.interfaces if i.guid == GUID_DEVINTERFACE_ECHO]
+    assert registered.link.endswith("\\ref") and not registered.enabled
+
+
+def test_interface_with_an_empty_reference_string_is_registered_without_one():
+    """km/fxdeviceinterfacekm.cpp (FxDeviceInterface::Register): a zero-length reference
+    string is passed to IoRegisterDeviceInterface as NULL, so it succeeds like None."""
+    order = []
+
+    def setup(device):
+        return WdfDeviceCreateDeviceInterface(device, GUID_DEVINTERFACE_ECHO, "")
+
+    machine, holder = pnp_machine(order, setup=setup)
+    machine.add_device()
     (path,) = machine.namespace.interface_list(GUID_DEVINTERFACE_ECHO)
-    assert path.endswith("\\ref")
+    assert path.endswith(f"#{{{GUID_DEVINTERFACE_ECHO}}}")
 
 
 def test_named_device_and_symbolic_link_go_at_removal():

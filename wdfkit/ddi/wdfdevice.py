@@ -427,16 +427,21 @@ def WdfDeviceCreateDeviceInterface(
 ) -> int:
     """Register a device interface of class *InterfaceClassGUID* (a uuid.UUID) for a PnP
     device, with an optional *ReferenceString* (it reaches the driver as the file name of a
-    create through the interface).  Applications find it (CM_Get_Device_Interface_List) once
-    the device has started: the PnP manager enables it at start (or at once when the device
-    has started already) and disables it at removal.
+    create through the interface; an empty one counts as none).  Applications find it
+    (CM_Get_Device_Interface_List) once it is enabled: the PnP manager enables the interfaces
+    created before the device starts, at start, and disables them at removal.  One created
+    after the start is only registered: KMDF does not enable it (a driver would call
+    WdfDeviceSetDeviceInterfaceState, which wdfkit does not model), so applications do not
+    see it.
 
     In KMDF's order: bug check 0x10D/0x5 for a bad Device, 0x10D/0x4 for a NULL GUID;
     STATUS_INVALID_DEVICE_REQUEST above PASSIVE_LEVEL (KMDF Verifier) and for a control
     device ("not a PNP device"); IoRegisterDeviceInterface's status
     (STATUS_INVALID_PARAMETER for a reference string with a backslash).
-    Fidelity: fxdeviceinterfaceapi.cpp (WdfDeviceCreateDeviceInterface),
-    fxdeviceinterface.cpp (Register, SetState).  Simplified: the instance path is
+    Fidelity: fxdeviceinterfaceapi.cpp (WdfDeviceCreateDeviceInterface: Register, then the
+    device's list; nothing enables it), km/fxdeviceinterfacekm.cpp (FxDeviceInterface::
+    Register: a zero-length reference string is passed as NULL), pnpstatemachine.cpp
+    (PnpEnableInterfacesAndRegisterWmi, at start).  Simplified: the instance path is
     ``ROOT\\<SERVICE>\\<n>``.
     """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
@@ -454,14 +459,12 @@ def WdfDeviceCreateDeviceInterface(
         return STATUS_INVALID_DEVICE_REQUEST
     instance = f"ROOT\\{machine.driver_name.upper()}\\{device.pdo_name[-4:]}"
     status, link = machine.namespace.register_interface(
-        InterfaceClassGUID, device, instance, ReferenceString
+        InterfaceClassGUID, device, instance, ReferenceString or None
     )
     if not NT_SUCCESS(status):
         return status
     if link not in device.interface_links:
         device.interface_links.append(link)
-    if device.started:
-        machine.namespace.set_interface_state(link, True)
     return status
 
 
@@ -495,11 +498,14 @@ def WdfDeviceEnqueueRequest(machine, Device: WDFHANDLE, Request: WDFHANDLE) -> N
     the driver's: on success do not touch it — or a failure, after which the driver still
     owns it and must complete it.
 
-    STATUS_INVALID_DEVICE_REQUEST (KMDF Verifier, with a debug break) outside the request's
-    EvtIoInCallerContext, e.g. a second enqueue.  The request's own device decides the queue,
-    whatever *Device* says.  Without KMDF Verifier, enqueueing a request that is not in its
-    EvtIoInCallerContext is a ValueError: KMDF would corrupt the queue.
-    Fidelity: fxdeviceapi.cpp (WdfDeviceEnqueueRequest), fxpkgio.cpp (EnqueueRequest).
+    STATUS_INVALID_DEVICE_REQUEST (KMDF Verifier, with a debug break) for a request that was
+    not given to EvtIoInCallerContext or was enqueued already (a second enqueue).  A request
+    the callback kept (neither completed nor enqueued) may still be enqueued after the callback
+    returned: KMDF clears the request's in-caller-context flag only here.  The request's own
+    device decides the queue, whatever *Device* says.  Without KMDF Verifier, enqueueing any
+    other request is a ValueError: KMDF would corrupt the queue.
+    Fidelity: fxdeviceapi.cpp (WdfDeviceEnqueueRequest), fxpkgio.cpp (EnqueueRequest,
+    VerifyEnqueueRequestUpdateFlags, DispatchToInCallerContextCallback).
     """
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     request = get_object(machine, Request, FX_TYPE_REQUEST, "Request")

@@ -18,6 +18,7 @@ from ..fx.queue import (
     STOP_ACTION_PURGE,
     STOP_ACTION_SUSPEND,
     STOP_REQUEST_CANCELABLE,
+    FxIoQueue,
     request_ownership_check,
 )
 from ..fx.request import FxRequest
@@ -781,7 +782,7 @@ def _probe_and_lock(machine, Request, Buffer, Length, write: bool):
     status = check_irql(machine, PASSIVE_LEVEL)
     if not NT_SUCCESS(status):
         return status, None
-    if machine.kmdf_verifier and not request.owned:  # VerifyRequestIsDriverOwned (KMDF ≥ 1.9)
+    if machine.kmdf_verifier and not _driver_owns(request):  # VerifyRequestIsDriverOwned (≥ 1.9)
         machine.trace("KMDF Verifier: %r is not owned by the driver (debug break)", request.handle)
         return STATUS_INVALID_DEVICE_REQUEST, None
     status, memory = probe_and_lock(request, buffer.address, length, write)
@@ -826,13 +827,33 @@ WdfRequestStopActionPurge = STOP_ACTION_PURGE  # the device or queue is being re
 WdfRequestStopRequestCancelable = STOP_REQUEST_CANCELABLE  # the request is marked cancelable
 
 
+def _current_queue(request: FxRequest):
+    """FxRequest::GetCurrentQueue: the queue the request belongs to now (it changes when it is
+    forwarded).  None for a request the driver created, and for one given to
+    EvtIoInCallerContext until WdfDeviceEnqueueRequest queues it: FxPkgIo::DispatchStep2 only
+    remembers its queue (SetInternalContext); SetCurrentQueue comes with the queueing."""
+    return None if request.in_caller_context else request.queue
+
+
+def _driver_owns(request: FxRequest) -> bool:
+    """FXREQUEST_FLAG_DRIVER_OWNED, what VerifyRequestIsDriverOwned tests: a request its queue
+    presented (or EvtIoInCallerContext got: DispatchToInCallerContextCallback sets it) and the
+    driver has neither completed nor handed on (forwarded, enqueued)."""
+    if request.completed:
+        return False
+    if request.in_caller_context:
+        return True
+    queue = request.queue
+    return queue is not None and request in queue.presented
+
+
 def _verifier_refuses(machine, request: FxRequest, marking: bool) -> bool:
     """VerifyRequestCancelable (KMDF Verifier only): the driver must own the request, and it
     must not be marked cancelable already (marking) or must be (unmarking)."""
     if not machine.kmdf_verifier:
         return False
     why = None
-    if request.completed or request not in request.queue.presented:
+    if not _driver_owns(request):
         why = "is not owned by the driver"
     elif marking and request.cancelable:
         why = "is already cancelable: call WdfRequestUnmarkCancelable first"
@@ -846,19 +867,34 @@ def _verifier_refuses(machine, request: FxRequest, marking: bool) -> bool:
     return True
 
 
+def _io_queue(request: FxRequest) -> FxIoQueue:
+    """The FxIoQueue a queue-presented request belongs to.  A create request's queue is the
+    general package's internal manual queue (m_DefaultQueueForCreates), which KMDF makes an
+    FxIoQueue and wdfkit does not (wdfkit.fx.fileobject): a ValueError naming the DDI."""
+    queue = request.queue
+    if not isinstance(queue, FxIoQueue):
+        raise ValueError(
+            named(
+                f"{request.handle!r} is a create request: wdfkit does not model the framework's "
+                "internal queue for creates, so it cannot be marked cancelable or forwarded"
+            )
+        )
+    return queue
+
+
 def _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled: bool):
     request = _request(machine, Request)
     if EvtRequestCancel is None:
         raise null_bugcheck(machine, "EvtRequestCancel")
     routine = callback("EvtRequestCancel", EvtRequestCancel)
-    if request.queue is None:
+    if _current_queue(request) is None:
         machine.trace("%r belongs to no queue (debug break)", request.handle)
         return STATUS_INVALID_DEVICE_REQUEST
     if _verifier_refuses(machine, request, marking=True):
         return STATUS_INVALID_DEVICE_REQUEST
     if request.cancelable:  # without Verifier KMDF would insert it into the list twice
         raise ValueError(named(f"{request.handle!r} is already marked cancelable"))
-    return request.queue.mark_cancelable(request, routine, fail_if_cancelled)
+    return _io_queue(request).mark_cancelable(request, routine, fail_if_cancelled)
 
 
 @ddi
@@ -872,11 +908,13 @@ def WdfRequestMarkCancelable(machine, Request: WDFHANDLE, EvtRequestCancel) -> N
 
     Bug checks: 0x10D/0x4 for a NULL EvtRequestCancel; 0x10D/0x5 for a bad handle.  Under
     KMDF Verifier, a request the driver does not own or one marked already is refused with a
-    debug break (nothing happens).  A driver-created request belongs to no queue: refused.
+    debug break (nothing happens).  A driver-created request, or one in EvtIoInCallerContext
+    (not queued yet), belongs to no queue: refused (a debug break).
     Fidelity: fxrequestapi.cpp (WdfRequestMarkCancelable), fxioqueue.cpp
     (FxIoQueue::RequestCancelable with FailIfIrpIsCancelled FALSE, VerifyRequestCancelable,
     CancelForDriver, ProcessCancelledRequests).  Simplified: a request marked twice without
-    Verifier is a ValueError (KMDF would corrupt its cancel-safe list).
+    Verifier is a ValueError (KMDF would corrupt its cancel-safe list); so is a create request
+    (EvtDeviceFileCreate's), whose internal queue wdfkit does not model.
     """
     _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled=False)
 
@@ -906,12 +944,12 @@ def WdfRequestUnmarkCancelable(machine, Request: WDFHANDLE) -> int:
     (FxIoQueue::RequestCancelable with Cancelable FALSE), fxrequest.cpp (RemoveFromIrpQueue).
     """
     request = _request(machine, Request)
-    if request.queue is None:
+    if _current_queue(request) is None:
         machine.trace("%r belongs to no queue (debug break)", request.handle)
         return STATUS_INVALID_DEVICE_REQUEST
     if _verifier_refuses(machine, request, marking=False):
         return STATUS_INVALID_DEVICE_REQUEST
-    return request.queue.unmark_cancelable(request)
+    return _io_queue(request).unmark_cancelable(request)
 
 
 @ddi
@@ -925,9 +963,8 @@ def WdfRequestIsCanceled(machine, Request: WDFHANDLE) -> bool:
     """
     request = _request(machine, Request)
     if machine.kmdf_verifier:
-        queue = request.queue
         why = None
-        if queue is None or request.completed or request not in queue.presented:
+        if not _driver_owns(request):
             why = "is not owned by the driver"
         elif request.cancelable:
             why = "is marked cancelable: its EvtRequestCancel will tell"
@@ -977,16 +1014,18 @@ def WdfRequestStopAcknowledge(machine, Request: WDFHANDLE, Requeue: bool) -> Non
             )
             return
     request.stop_state = "requeue" if requeue else "acknowledged"
-    if queue is not None and not request.completed:
+    if isinstance(queue, FxIoQueue) and not request.completed:
         queue.acknowledged()
 
 
 @ddi
 def WdfRequestGetIoQueue(machine, Request: WDFHANDLE):
     """The queue the request belongs to now (it changes when it is forwarded), or None for a
-    request the driver created.  Fidelity: fxrequestapi.cpp (WdfRequestGetIoQueue)."""
-    request = _request(machine, Request)
-    return None if request.queue is None else request.queue.handle
+    request the driver created and in EvtIoInCallerContext (until WdfDeviceEnqueueRequest
+    queues it).  Fidelity: fxrequestapi.cpp (WdfRequestGetIoQueue), fxpkgio.cpp
+    (DispatchStep2: SetInternalContext, not SetCurrentQueue)."""
+    queue = _current_queue(_request(machine, Request))
+    return None if queue is None else queue.handle
 
 
 @ddi
@@ -1001,13 +1040,14 @@ def WdfRequestForwardToIoQueue(machine, Request: WDFHANDLE, DestinationQueue: WD
     Fidelity: fxrequestapi.cpp (WdfRequestForwardToIoQueue), fxioqueue.cpp
     (FxIoQueue::ForwardRequest, VerifyForwardRequest, ForwardRequestWorker,
     QueueRequestFromForward).  Simplified: KMDF ≥ 1.11 also queues a driver-created request
-    (QueueDriverCreatedRequest); wdfkit does not (a ValueError).
+    (QueueDriverCreatedRequest), and forwards a create request from the framework's internal
+    create queue; wdfkit does neither (a ValueError).
     """
     destination = get_object(machine, DestinationQueue, FX_TYPE_QUEUE, "DestinationQueue")
     request = _request(machine, Request)
     if request.queue is None:
         raise ValueError(named("wdfkit does not queue a request the driver created"))
-    return request.queue.forward(request, destination)
+    return _io_queue(request).forward(request, destination)
 
 
 # -- the request's file object (FxRequest::GetFileObject) -----------------------------------------
@@ -1025,7 +1065,7 @@ def WdfRequestGetFileObject(machine, Request: WDFHANDLE) -> WDFHANDLE | None:
     then FxFileObject::_GetFileObjectFromWdm, fxfileobject.cpp).
     """
     request = _request(machine, Request)
-    if machine.kmdf_verifier and (not request.owned or request.completed):
+    if machine.kmdf_verifier and not _driver_owns(request):
         machine.trace("KMDF Verifier: %r is not owned by the driver (debug break)", Request)
         return None
     wdm = request.irp.FileObject

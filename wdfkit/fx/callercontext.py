@@ -54,13 +54,9 @@ def dispatch_in_caller_context(device, queue, irp) -> None:
     if events.listeners:  # SetPresented: the driver has it (a queue presenting it later adds none)
         events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name, irp.requestor_mode)
     machine.trace("EvtIoInCallerContext(%r, %r)", device.handle, request.handle)
-    try:
-        with machine.user_memory.attached(irp.process):  # the requestor's own thread
-            machine.run_callback("EvtIoInCallerContext", callback, device.handle, request.handle)
-    finally:
-        kept = request.in_caller_context and not request.completed
-        request.in_caller_context = False
-    if kept:
+    with machine.user_memory.attached(irp.process):  # the requestor's own thread
+        machine.run_callback("EvtIoInCallerContext", callback, device.handle, request.handle)
+    if request.in_caller_context and not request.completed:
         machine.trace(
             "%r: EvtIoInCallerContext neither completed nor enqueued it; the driver owns it "
             "and no queue knows of it",
@@ -71,8 +67,11 @@ def dispatch_in_caller_context(device, queue, irp) -> None:
 def enqueue_request(device, request: FxRequest):
     """FxPkgIo::EnqueueRequest (fxpkgio.cpp): hand a request back to the I/O package.
 
-    Under KMDF Verifier the request must be in its EvtIoInCallerContext and the driver's
-    (VerifyEnqueueRequestUpdateFlags): else STATUS_INVALID_DEVICE_REQUEST and a debug break.
+    Under KMDF Verifier the request must have been given to EvtIoInCallerContext and not
+    enqueued since (VerifyEnqueueRequestUpdateFlags: FXREQUEST_FLAG_DRIVER_INPROCESS_CONTEXT,
+    which DispatchToInCallerContextCallback sets and only this clears, so a request the
+    callback kept may be enqueued after it returned): else STATUS_INVALID_DEVICE_REQUEST and a
+    debug break.
     The queue is the one chosen when the request was dispatched — KMDF does not look at
     *device* for it, so a request of another device goes to its own device's queue — and the
     request leaves its caller's context (the in-process flag is cleared; restored if the queue
@@ -83,7 +82,7 @@ def enqueue_request(device, request: FxRequest):
     its major function; wdfkit refuses both with a ValueError.
     """
     machine = device.machine
-    if not request.in_caller_context:
+    if not request.in_caller_context or request.completed:  # …InCallerContext, …DriverOwned
         if machine.kmdf_verifier:
             machine.trace(
                 "KMDF Verifier: %r: WdfDeviceEnqueueRequest is valid only in "

@@ -16,8 +16,9 @@ answers all three for the device:
   sends no cleanup or close for a failed create.
 * **cleanup** (OnCleanup): ``EvtFileCleanup(FileObject)``, then every queue of the device
   cancels the requests *still waiting in it* that were sent on this file object
-  (FxPkgIo::FlushAllQueuesByFileObject → FxIoQueue::FlushByFileObject: completed with
-  STATUS_CANCELLED).  Requests already presented to the driver are the driver's to complete
+  (FxPkgIo::FlushAllQueuesByFileObject → FxIoQueue::FlushByFileObject → CancelForQueue:
+  completed with STATUS_CANCELLED, or given to EvtIoCanceledOnQueue if the driver had it
+  before).  Requests already presented to the driver are the driver's to complete
   (EvtFileCleanup is where it should); the I/O manager itself cancels nothing when a handle
   is closed.
 * **close** (OnClose): ``EvtFileClose(FileObject)``, then the WDFFILEOBJECT is deleted
@@ -48,7 +49,6 @@ from ..kernel.lowerdevice import Transfer
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     STATUS_ACCESS_DENIED,
-    STATUS_CANCELLED,
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_SUCCESS,
 )
@@ -128,11 +128,15 @@ class CreateRequests:
 
     def __init__(self, package: "FxPkgGeneral") -> None:
         self.device = package.device
+        self.presented: dict[FxRequest, None] = {}
+        """m_DriverOwned: the create requests EvtDeviceFileCreate has and has not completed
+        (what the Verifier's ownership checks look at)."""
 
     def request_done(self, request: FxRequest) -> None:
         """A manual queue presents nothing by itself: a completed create leaves no next
-        request to dispatch.  (The package hears of the completion through the IRP: see
-        FxPkgGeneral.create_completed.)"""
+        request to dispatch, only leaves the driver-owned list.  (The package hears of the
+        completion through the IRP: see FxPkgGeneral.create_completed.)"""
+        self.presented.pop(request, None)
 
 
 class FxPkgGeneral:
@@ -232,6 +236,7 @@ class FxPkgGeneral:
             self._fail_create(irp, status, file_object)
             return
         irp.on_complete = self.create_completed
+        self.create_queue.presented[request] = None  # GetRequest: InsertInDriverOwnedList
         events = machine.events
         if events.listeners:
             events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name, irp.requestor_mode)
@@ -352,13 +357,12 @@ class FxPkgGeneral:
 
 def flush_by_file_object(queue, wdm_file_object) -> None:
     """FxIoQueue::FlushByFileObject: every request still waiting in *queue* (not yet presented)
-    that was sent on *wdm_file_object* leaves the queue and is completed with STATUS_CANCELLED
-    (CancelForQueue); then the queue dispatches again.  Requests the driver already owns are
-    not touched.  Simplified: a request presented once and requeued would go to
-    EvtIoCanceledOnQueue; wdfkit's queues do not requeue."""
+    that was sent on *wdm_file_object* leaves the queue and is cancelled as a purge cancels it
+    (FxIoQueue::CancelForQueue): completed with STATUS_CANCELLED — or, for a request the driver
+    had before (forwarded, or requeued after EvtIoStop) on a queue with EvtIoCanceledOnQueue,
+    handed back to the driver there; then the queue dispatches again.  Requests the driver
+    owns are not touched."""
     machine = queue.machine
     for request in [r for r in queue.waiting if r.irp.FileObject is wdm_file_object]:
-        queue.waiting.remove(request)
-        request.irp.set_cancel_routine(None)  # out of the cancel-safe queue
-        machine.trace("%r was cancelled while on %r (handle closed)", request.handle, queue.handle)
-        request.complete(STATUS_CANCELLED, 0)
+        machine.trace("%r: the handle it was sent on is being cleaned up", request.handle)
+        queue.cancel_for_queue(request)

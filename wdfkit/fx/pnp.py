@@ -14,9 +14,12 @@ remove  [surprise: EvtDeviceSurpriseRemoval (PnpEventSurpriseRemoveIoStarted)],
         EvtDeviceSelfManagedIoSuspend, queues held (StopProcessingForPower Hold; the framework
         waits until the driver has no request it owns left), EvtDeviceD0Exit(WdfPowerDeviceD3Final)
         (PowerGotoD3Stopped), EvtDeviceReleaseHardware (PnpEventRemovingDisableInterfaces),
-        interfaces disabled and the symbolic link deleted, queues purged
+        interfaces disabled and the symbolic link deleted, power-managed queues purged
         (PnpCleanupForRemove: StopProcessingForPower PurgeManaged; the queues complete or cancel
-        what waits), EvtDeviceSelfManagedIoFlush, EvtDeviceSelfManagedIoCleanup
+        what waits, and removal waits for the driver to complete what it owns),
+        EvtDeviceSelfManagedIoFlush (PnpCleanupForRemove), the other queues purged likewise
+        (PnpEventRemovedCommonCode: PurgeNonManaged — so Flush is where a driver completes
+        what it holds from a non-power-managed queue), EvtDeviceSelfManagedIoCleanup
         (PnpEventRemovedCommonCode), then the device is deleted (EarlyDispose, DestroyChildren).
 
 A start callback that fails fails the start: the steps already done are undone in reverse
@@ -161,23 +164,36 @@ def remove_device(device, surprise: bool, wait) -> None:
             machine.trace("PnP: EvtDeviceReleaseHardware failed %s", status)
         done.remove("prepare")
     device.forget_names()
-    if "purged" not in done:
-        purging = False
-        for queue in list(device.queues):
-            stop = getattr(queue, "stop_processing_for_power", None)
-            if stop is not None:
-                purging = True
-                stop("purge")
-        if purging:
-            _wait(device, wait, lambda: all(q.idle for q in device.queues), waiting_requests)
+    if "purged" not in done:  # PnpCleanupForRemove: StopProcessingForPower(PurgeManaged)
+        _purge(device, wait, power_managed=True)
         done.append("purged")
-    if "smio" in done:
+    if "smio" in done and "flushed" not in done:  # PnpCleanupForRemove: …Flush()
+        done.append("flushed")
         _call(device, "EvtDeviceSelfManagedIoFlush", returns_status=False)
+    if "purged non-managed" not in done:  # PnpEventRemovedCommonCode: …PurgeNonManaged
+        _purge(device, wait, power_managed=False)
+        done.append("purged non-managed")
+    if "smio" in done:  # PnpEventRemovedCommonCode: m_SelfManagedIoMachine->Cleanup()
         _call(device, "EvtDeviceSelfManagedIoCleanup", returns_status=False)
         done.remove("smio")
     if device.state == "FxObjectStateCreated":
         machine.trace("PnP: %r removed, deleting it", device.handle)
         device.delete_object()
+
+
+def _purge(device, wait, power_managed: bool) -> None:
+    """FxPkgIo::StopProcessingForPower(PurgeManaged or PurgeNonManaged): purge the device's
+    power-managed (or the other) queues for good, then wait until they hold no request."""
+    queues = [
+        queue
+        for queue in list(device.queues)
+        if hasattr(queue, "stop_processing_for_power")
+        and bool(getattr(queue, "power_managed", False)) == power_managed
+    ]
+    for queue in queues:
+        queue.stop_processing_for_power("purge")
+    if queues:
+        _wait(device, wait, lambda: all(q.idle for q in queues), waiting_requests)
 
 
 def _hold(device):

@@ -222,8 +222,10 @@ class FxRequest(FxObject):
         self.timed_out = False
         self.allocated_mdl = None  # the MDL built for a system buffer (m_AllocatedMdl)
         self.in_caller_context = False
-        """True while EvtIoInCallerContext runs for it: the only time the requestor's user
-        buffers may be touched (WdfRequestRetrieveUnsafeUser…, WdfRequestProbeAndLock…)."""
+        """FXREQUEST_FLAG_DRIVER_INPROCESS_CONTEXT: set when EvtIoInCallerContext is called for
+        it and cleared only by WdfDeviceEnqueueRequest (VerifyEnqueueRequestUpdateFlags) — a
+        request the callback kept has it still.  Only while the callback runs is the
+        requestor's process the current one (WdfRequestRetrieveUnsafeUser…, …ProbeAndLock…)."""
 
     @classmethod
     def construct(cls, machine, irp, queue):
