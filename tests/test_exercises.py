@@ -4,9 +4,11 @@ import pytest
 
 from wdfkit.course import exercises
 
-LABELS = ["00-ex1", "01-ex1", "02-ex1", "03-ex1", "04-ex1", "05-ex1"] + [
-    f"{n:02d}-ex1" for n in range(6, 12)
-]
+LABELS = (
+    ["00-ex1", "01-ex1", "02-ex1", "03-ex1", "04-ex1", "05-ex1"]
+    + [f"{n:02d}-ex1" for n in range(6, 12)]
+    + ["12-ex1", "12-ex2", "12-ex3"]
+)
 
 
 @pytest.mark.parametrize("label", LABELS)
@@ -40,3 +42,13 @@ def test_a_wrong_code_is_echoed_in_hex():
     problem = exercises.make_problem("07-ex1")
     assert "you answered 0xD1." in problem.check(0xD1)
     assert "you answered 'x'." in problem.check("x")
+
+
+def test_lesson12_problems_vary_with_the_seed():
+    """The echo and control-device problems draw different runs, and the answers follow."""
+    cancel = {exercises.make_problem("12-ex1", seed).solution for seed in range(8)}
+    assert len(cancel) > 3 and all(sum(pair) >= 3 for pair in cancel)
+    echoed = {exercises.make_problem("12-ex2", seed).solution for seed in range(8)}
+    assert (0, 0) in echoed and any(seconds == 2 for _, seconds in echoed)
+    ioctl = {exercises.make_problem("12-ex3", seed).solution for seed in range(8)}
+    assert (0xC000000D, 0) in ioctl and (0, 38) in ioctl

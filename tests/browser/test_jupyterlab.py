@@ -71,6 +71,11 @@ INTERACTIONS = {
         "select:64",
         "offsets [0, 64, 128]",
     ),
+    "12_your_own_driver.ipynb": (
+        ".wdfkit-echo-lab select",
+        "select:0.5 s",
+        "0 read(s) completed with data, 3 cancelled",
+    ),
 }
 
 # Further moves after the first, each checked the same way (the lab's whole look after it):

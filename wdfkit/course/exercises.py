@@ -12,6 +12,7 @@ from ..ddi.wdfcore import WDF_ALIGN_SIZE_UP
 from ..ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer, WdfMemoryCreate
 from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ..kernel.bugcheck import BugCheck
+from ..kernel.ntstatus import NT_SUCCESS
 from ..kernel.pool import NonPagedPoolNx, PagedPool
 from ..kernel.text import fill
 from ..sim.machine import Machine
@@ -52,7 +53,7 @@ class Problem:
 
 
 def make_problem(label: str, seed: int = 0) -> Problem:
-    """The problem *label* ("00-ex1", "02-ex1", "04-ex1", "05-ex1") drawn with *seed*."""
+    """The problem *label* ("00-ex1" … "11-ex1", "12-ex1" … "12-ex3") drawn with *seed*."""
     makers = {
         "00-ex1": _lesson00,
         "01-ex1": _lesson01,
@@ -62,6 +63,7 @@ def make_problem(label: str, seed: int = 0) -> Problem:
         "05-ex1": _lesson05,
     }
     makers.update({f"{n:02d}-ex1": _life_cycle for n in range(6, 12)})
+    makers.update({"12-ex1": _echo_cancel, "12-ex2": _echo_write_read, "12-ex3": _nonpnp_ioctl})
     if label not in makers:
         raise ValueError(f"make_problem: unknown label {label!r}; choose from {sorted(makers)}")
     return makers[label](label, random.Random(seed))
@@ -267,3 +269,97 @@ def _life_cycle(label: str, rng: random.Random) -> Problem:
         solution = from_bugcheck(run.bugcheck)
     explanation = f"The simulator's run ended: {run.outcome}."
     return Problem(label, question, solution, explanation, in_hex=True)
+
+
+def _echo_open(machine: Machine):
+    """Lesson 12: load nothing new; open the echo device *machine* started, overlapped."""
+    from . import samples
+
+    with machine:
+        machine.add_device()
+        app = machine.process()
+        path = app.CM_Get_Device_Interface_List(samples.GUID_DEVINTERFACE_ECHO)[0]
+        return app.CreateFile(path, overlapped=True)[1]
+
+
+def _echo_cancel(label: str, rng: random.Random) -> Problem:
+    """Lesson 12, a prediction: the timer completes one read per tick, CancelIo the rest."""
+    from . import samples
+
+    reads = rng.randint(3, 8)
+    cancel_at = rng.choice([0.5, 1.5, 2.5, 4.5, 6.5])
+    machine = Machine("echo", DriverEntry=samples.EchoDriverEntry)
+    hDevice = _echo_open(machine)
+    with machine:
+        hDevice.GetOverlappedResult(hDevice.WriteFile(b"0123456789", overlapped=True), True)
+        pending = [hDevice.ReadFile(bytearray(10), overlapped=True) for _ in range(reads)]
+        machine.advance(cancel_at)
+        hDevice.CancelIo()
+        statuses = [hDevice.GetOverlappedResult(io, True).Status for io in pending]
+    succeeded = sum(NT_SUCCESS(status) for status in statuses)
+    return Problem(
+        label,
+        f"Predict first, then run it. The echo driver (timer period 2 s, its tick just "
+        f"completed the application's write) gets {reads} overlapped reads at once. "
+        f"{cancel_at} s later the application calls CancelIo. How many reads complete with "
+        "data, and how many are cancelled? Call check((with_data, cancelled)).",
+        (succeeded, reads - succeeded),
+        "The queue is sequential, so the driver holds one read at a time and each tick (every "
+        "2 s after the write's) completes the one it holds; CancelIo then cancels the held read "
+        "through EvtRequestCancel and the waiting ones in the queue, all at once.",
+    )
+
+
+def _echo_write_read(label: str, rng: random.Random) -> Problem:
+    """Lesson 12: what the echo driver keeps of a write, and what a read gets back."""
+    from . import samples
+
+    written = rng.choice([16, 100, 4096, samples.MAX_WRITE_LENGTH, samples.MAX_WRITE_LENGTH + 1])
+    asked = rng.choice([8, 64, 512, 8192])
+    machine = Machine("echo", DriverEntry=samples.EchoDriverEntry)
+    hDevice = _echo_open(machine)
+    with machine:
+        hDevice.GetOverlappedResult(hDevice.WriteFile(bytes(written), overlapped=True), True)
+        issued = machine.clock.seconds
+        read = hDevice.GetOverlappedResult(
+            hDevice.ReadFile(bytearray(asked), overlapped=True), True
+        )
+        waited = round(machine.clock.seconds - issued)
+    return Problem(
+        label,
+        f"On a freshly started echo device, the application writes {written} bytes and waits "
+        f"for the write, then reads into a {asked}-byte buffer. How many bytes does the read "
+        "return, and how many seconds after it was issued is it complete? Call "
+        "check((bytes, seconds)), e.g. check((8, 0)).",
+        (read.Information, waited),
+        f"EchoEvtIoWrite refuses more than MAX_WRITE_LENGTH ({samples.MAX_WRITE_LENGTH}) bytes "
+        "with STATUS_BUFFER_OVERFLOW and keeps nothing, so the read finds no buffer and "
+        "completes at once with 0 bytes; otherwise the read gets min(written, buffer size) "
+        "bytes and is held until the next tick, one period (2 s) after the write's.",
+    )
+
+
+def _nonpnp_ioctl(label: str, rng: random.Random) -> Problem:
+    """Lesson 12: what the non-PnP control device answers for each transfer method."""
+    from . import samples
+
+    method = rng.choice(["BUFFERED", "IN_DIRECT", "OUT_DIRECT", "NEITHER"])
+    size = rng.choice([0, 10, 38, 100])
+    machine = Machine("NONPNP", DriverEntry=samples.NonPnpDriverEntry)
+    with machine:
+        _, hDevice = machine.process().CreateFile(samples.DEVICE_NAME)
+        code = getattr(samples, f"IOCTL_NONPNP_METHOD_{method}")
+        result = hDevice.DeviceIoControl(code, b"hello, driver\0", bytearray(size))
+        hDevice.CloseHandle()
+    return Problem(
+        label,
+        f"The application sends IOCTL_NONPNP_METHOD_{method} to the non-PnP control device "
+        f"with a 14-byte input buffer and a {size}-byte output buffer. What status and what "
+        "Information does it get back? Call check((status, information)), e.g. "
+        "check((0xC000000D, 0)).",
+        (int(result.Status), result.Information),
+        "No output or no input buffer is STATUS_INVALID_PARAMETER (0xC000000D); METHOD_IN_"
+        "DIRECT reports the whole output buffer (the bytes the driver took from it); the other "
+        "three report min(output size, 38), the driver's string with its NUL.",
+        in_hex=True,
+    )

@@ -1,0 +1,79 @@
+"""Lesson 12's lab: the echo driver's run under the chosen application, and the lab's widgets."""
+
+import pytest
+
+from wdfkit import STATUS_CANCELLED, STATUS_SUCCESS
+from wdfkit.course import samples
+from wdfkit.show import driverlab
+from wdfkit.sim.snapshot import LifetimeKind
+
+
+def statuses(run) -> list:
+    return [io.IoStatus.Status for io in run.reads]
+
+
+def times(run) -> list:
+    return [round(at - run.started, 1) for at in run.done_at]
+
+
+def test_echo_run_the_timer_completes_one_read_per_period():
+    run = driverlab.echo_run(3)
+    assert statuses(run) == [STATUS_SUCCESS] * 3
+    assert [io.IoStatus.Information for io in run.reads] == [16] * 3
+    assert times(run) == [2.0, 4.0, 6.0]
+    assert run.machine.bugcheck is None
+
+
+def test_echo_run_CancelIo_cancels_the_held_read_and_the_waiting_ones_at_once():
+    run = driverlab.echo_run(4, cancel_at=2.5)
+    assert statuses(run) == [STATUS_SUCCESS] + [STATUS_CANCELLED] * 3
+    assert times(run) == [2.0, 2.5, 2.5, 2.5]
+    cancelled = [row for row in run.machine.snapshot().timeline.rows if row.kind.value == "request"]
+    marks = [text for row in cancelled for _, text in row.marks]
+    assert any(text.startswith("cancelled") for text in marks)
+
+
+def test_echo_run_removal_waits_for_the_held_read_then_cancels_the_queue():
+    run = driverlab.echo_run(3, remove_at=1.0)
+    assert statuses(run) == [STATUS_SUCCESS, STATUS_CANCELLED, STATUS_CANCELLED]
+    assert times(run) == [2.0, 2.0, 2.0]  # the removal waited for the tick
+    app = run.machine.process()
+    assert app.CM_Get_Device_Interface_List(samples.GUID_DEVINTERFACE_ECHO) == []
+
+
+def test_requests_only_keeps_the_request_lines_renumbered():
+    timeline = driverlab.echo_run(2).machine.snapshot().timeline
+    shown = driverlab.requests_only(timeline)
+    assert len(shown.rows) == 3  # the write and two reads
+    assert {row.kind for row in shown.rows} == {LifetimeKind.REQUEST}
+    assert sorted(row.line for row in shown.rows) == [0, 1, 2]
+    assert all(label.startswith("WDFREQUEST") for label in shown.lines)
+
+
+def test_replaced_restores_the_sample():
+    original = samples.EchoEvtTimerFunc
+    with driverlab.replaced(samples, EchoEvtTimerFunc=print):
+        assert samples.EchoEvtTimerFunc is print
+    assert samples.EchoEvtTimerFunc is original
+    with pytest.raises(RuntimeError), driverlab.replaced(samples, EchoEvtTimerFunc=print):
+        raise RuntimeError
+    assert samples.EchoEvtTimerFunc is original
+
+
+def test_lab_redraws_on_each_choice():
+    lab = driverlab.EchoLab()
+    assert (
+        lab.message.value
+        == "Outcome: 3 read(s) completed with data, 0 cancelled (STATUS_CANCELLED)"
+    )
+    before = lab.shown
+    lab.reads.value = 2
+    assert len(lab.shown.rows) == 3 and lab.shown is not before
+    lab.cancel_at.value = 0.5
+    assert lab.message.value.startswith("Outcome: 0 read(s) completed with data, 2 cancelled")
+    assert statuses(lab.run) == [STATUS_CANCELLED] * 2
+    lab.cancel_at.value = None
+    lab.remove_at.value = 1.0
+    assert statuses(lab.run) == [STATUS_SUCCESS, STATUS_CANCELLED]
+    ends = [row.end for row in lab.shown.rows]
+    assert all(end is not None for end in ends)  # nothing left alive after the removal

@@ -1,0 +1,103 @@
+"""Lesson 12's skeleton driver: as committed it reports "not done yet"; filled in, "All done".
+
+The skeleton is read from the lesson itself (the cell that defines MyEvtIoRead), so the test and
+the lesson cannot drift apart; the solution below fills its four TODOs, as the learner would.
+Broken fillings are reported at the step they break, not as a crash.
+"""
+
+import json
+from pathlib import Path
+
+from wdfkit import (
+    NT_SUCCESS,
+    STATUS_CANCELLED,
+    STATUS_SUCCESS,
+    WdfMemoryCopyFromBuffer,
+    WdfRequestComplete,
+    WdfRequestCompleteWithInformation,
+    WdfRequestGetIoQueue,
+    WdfRequestMarkCancelable,
+    WdfRequestRetrieveOutputMemory,
+    WdfRequestSetInformation,
+    WdfRequestUnmarkCancelable,
+    WdfTimerGetParentObject,
+)
+from wdfkit.course.yourdriver import try_your_driver
+
+LESSON = Path(__file__).parent.parent / "notebooks" / "12_your_own_driver.ipynb"
+
+
+def skeleton() -> dict:
+    """The lesson's skeleton cell, run without its last line (the call of the checker)."""
+    cells = json.loads(LESSON.read_text(encoding="utf-8"))["cells"]
+    (source,) = ["".join(c["source"]) for c in cells if "def MyEvtIoRead" in "".join(c["source"])]
+    assert source.rstrip().endswith("print(try_your_driver(MyDriverEntry, GUID_DEVINTERFACE_MINE))")
+    namespace: dict = {}
+    exec(source.rstrip().rsplit("\n", 1)[0], namespace)
+    return namespace
+
+
+def fill_in(ns: dict, timer_unmarks: bool = True) -> None:
+    """The four TODOs, written in the namespace the skeleton's driver looks its routines up in."""
+
+    def MyEvtIoRead(Queue, Request, Length):
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if not NT_SUCCESS(status):
+            WdfRequestCompleteWithInformation(Request, status, 0)
+            return
+        count = min(Length, len(ns["MY_DATA"]))
+        WdfMemoryCopyFromBuffer(memory, 0, ns["MY_DATA"], count)
+        WdfRequestSetInformation(Request, count)
+        WdfRequestMarkCancelable(Request, ns["MyEvtRequestCancel"])
+        ns["GetMyQueueContext"](Queue).Held = Request
+
+    def MyEvtRequestCancel(Request):
+        context = ns["GetMyQueueContext"](WdfRequestGetIoQueue(Request))  # before: then dead
+        WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)
+        context.Held = None
+
+    def MyEvtTimerFunc(Timer):
+        context = ns["GetMyQueueContext"](WdfTimerGetParentObject(Timer))
+        Request = context.Held
+        if Request is None:
+            return
+        if not timer_unmarks or WdfRequestUnmarkCancelable(Request) != STATUS_CANCELLED:
+            context.Held = None
+            WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    ns.update(
+        MyEvtIoRead=MyEvtIoRead,
+        MyEvtRequestCancel=MyEvtRequestCancel,
+        MyEvtTimerFunc=MyEvtTimerFunc,
+    )
+
+
+def test_the_skeleton_as_committed_is_not_done_yet():
+    ns = skeleton()
+    report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
+    assert "Not done yet: a read is held by the driver" in report
+    assert "STATUS_INVALID_DEVICE_REQUEST" in report
+
+
+def test_the_skeleton_filled_in_is_all_done():
+    ns = skeleton()
+    fill_in(ns)
+    report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
+    assert report.endswith("as Windows expects."), report
+    assert report.count("ok  ") == 8
+
+
+def test_a_timer_that_forgets_to_unmark_is_reported_with_its_bug_check():
+    ns = skeleton()
+    fill_in(ns, timer_unmarks=False)
+    report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
+    assert "Not done yet: the machine stopped with bug" in report
+    assert "check 0x48 CANCEL_STATE_IN_COMPLETED_IRP" in report
+
+
+def test_a_read_held_but_never_completed_is_reported_not_hung():
+    ns = skeleton()
+    fill_in(ns)
+    ns["MyEvtTimerFunc"] = lambda Timer: None
+    report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
+    assert "the timer completes the held read. Instead, it is still pending (TODO 4)" in report

@@ -1,0 +1,115 @@
+"""Lesson 12's checker for the learner's own driver: a read held for a timer, cancelable.
+
+The learner's skeleton (in the lesson) is the echo driver's shape cut down to reads: the
+default queue is sequential at queue scope, ``EvtIoRead`` fills the read and keeps it, a
+periodic timer (the queue's child) completes it at the next tick, and a cancel routine completes
+it when the application gives up first.  :func:`try_your_driver` loads the driver on fresh
+machines and does what an application and the PnP manager would, one step at a time, and says
+for each step whether the driver did what Windows expects — or what it did instead.  Bug checks
+are caught and shown compactly; a wait never lasts for ever (virtual time moves in bounded
+steps).
+"""
+
+from ..kernel.bugcheck import BugCheck
+from ..kernel.ntstatus import STATUS_CANCELLED, STATUS_SUCCESS
+from ..kernel.text import fill
+from ..sim.machine import Machine
+
+SETTLE = 0.3
+"""Seconds the checker lets pass before it looks whether a read is still held.  With the
+skeleton's timer (first tick 1 s after the start, then one a second) and PATIENCE, every look
+and every CancelIo falls between two ticks."""
+
+PATIENCE = 3.0
+"""Seconds it waits for the timer to complete a held read: three periods of the skeleton's."""
+
+
+def _steps(DriverEntry, InterfaceGuid):
+    """Yield ``(step, problem)``: problem None when the step went as Windows expects."""
+    machine = Machine("mine", DriverEntry=DriverEntry)
+    with machine:
+        status = machine.add_device()
+        if status != STATUS_SUCCESS:
+            yield "the PnP manager adds the device", f"EvtDriverDeviceAdd returned {status}"
+            return
+        yield "the PnP manager adds the device", None
+        app = machine.process()
+        paths = app.CM_Get_Device_Interface_List(InterfaceGuid)
+        if not paths:
+            yield "the application finds the interface", "no interface of that GUID"
+            return
+        _, hDevice = app.CreateFile(paths[0], overlapped=True)
+        yield "the application finds the interface and opens it", None
+
+        read = hDevice.ReadFile(bytearray(16), overlapped=True)
+        machine.advance(SETTLE)
+        if read.done:
+            yield (
+                "a read is held by the driver, not completed at once",
+                (
+                    f"it came back at once with {read.IoStatus.Status.name} — "
+                    "MyEvtIoRead still completes it (TODO 1 and 2)"
+                ),
+            )
+            return
+        yield "a read is held by the driver, not completed at once", None
+        machine.advance(PATIENCE)
+        result = read.IoStatus
+        if not read.done:
+            yield "the timer completes the held read", "it is still pending (TODO 4)"
+            return
+        if result.Status != STATUS_SUCCESS or result.Information == 0:
+            yield "the timer completes the held read", f"it got {result} (TODO 1, TODO 4)"
+            return
+        yield f"the timer completes the held read with data ({result.Information} bytes)", None
+
+        read = hDevice.ReadFile(bytearray(16), overlapped=True)
+        machine.advance(SETTLE)
+        hDevice.CancelIo()
+        if not read.done or read.IoStatus.Status != STATUS_CANCELLED:
+            yield (
+                "CancelIo cancels the held read at once",
+                (
+                    f"it is {read.IoStatus.Status.name} — is it cancelable (TODO 2) and does "
+                    "MyEvtRequestCancel complete it (TODO 3)?"
+                ),
+            )
+            return
+        yield "CancelIo cancels the held read at once", None
+        machine.advance(PATIENCE)  # the timer must leave the cancelled read alone
+        yield "the next ticks leave the cancelled read alone", None
+
+        read = hDevice.ReadFile(bytearray(16), overlapped=True)
+        machine.advance(SETTLE)
+        machine.remove_device()
+        if not read.done:
+            yield "removing the device finishes the held read", "it is still pending"
+            return
+        yield "removing the device finishes the held read", None
+        hDevice.CloseHandle()
+        machine.unload()
+        yield "the driver unloads with no pool left behind", None
+
+
+def try_your_driver(DriverEntry, InterfaceGuid) -> str:
+    """Load *DriverEntry*'s driver, drive it, and report step by step (see the module).
+
+    The report ends with "All done" when every step went as Windows expects, else with the
+    first step that did not ("Not done yet: ...")."""
+    lines = []
+    try:
+        for step, problem in _steps(DriverEntry, InterfaceGuid):
+            if problem is not None:
+                end = "" if problem.endswith("?") else "."
+                lines.append(fill(f"Not done yet: {step}. Instead, {problem}{end}", "", "    "))
+                return "\n".join(lines)
+            lines.append(f"ok  {step}")
+    except BugCheck as bugcheck:
+        stopped = f"Not done yet: the machine stopped with bug check {bugcheck.summary()}"
+        lines.append(fill(stopped, "", "    "))
+        return "\n".join(lines)
+    lines.append("All done: your driver holds, completes and cancels reads as Windows expects.")
+    return "\n".join(lines)
+
+
+__all__ = ["try_your_driver"]
