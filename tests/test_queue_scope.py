@@ -12,168 +12,33 @@ import pytest
 
 from wdfkit import *
 from wdfkit.kernel.clock import TICKS_PER_SECOND
-from wdfkit.sim.machine import current_machine
-
-# -- the WDK echo sample's queue (general/echo/kmdf/driver/AutoSync: queue.h, queue.c), ----------
-#    transcribed onto wdfkit.  Three things wdfkit lacks are replaced, each said where it is:
-#    WDFTIMER (a periodic DPC on the virtual clock stands in), WdfRequestMarkCancelable /
-#    WdfRequestUnmarkCancelable (wdfkit's applications never cancel, so the calls are left out),
-#    and WdfDeviceCreateDeviceInterface in the device set-up.
-
-MAX_WRITE_LENGTH = 1024 * 40
-TIMER_PERIOD = 1000 * 2  # milliseconds
 
 
-class QUEUE_CONTEXT:
-    """Per-queue state, guarded by the queue's presentation lock."""
+def test_echo_sample_queue_with_queue_scope_loads_runs_at_dispatch_and_is_serialised(monkeypatch):
+    """The WDK echo sample (wdfkit.course.samples, AutoSync) creates its queue with
+    SynchronizationScope = WdfSynchronizationScopeQueue, which is allowed (fxioqueueapi.cpp:
+    FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED); FxIoQueue::ConfigureConstraints gives the
+    queue its own FxCallbackSpinLock (execution level inherited: Dispatch, FxDriver::FxDriver)
+    and sets it on m_IoRead/m_IoWrite, so FxIoQueueIoRead::Invoke runs EchoEvtIoRead and
+    EchoEvtIoWrite holding a spin lock: at DISPATCH_LEVEL although the application called at
+    PASSIVE_LEVEL.  They are serialised: each exits before the next enters, and (sequential
+    queue) the read is presented only once the queue's timer has completed the write."""
+    from wdfkit.course import samples
 
-    def __init__(self):
-        self.Buffer = None  # PVOID: the last write's bytes, in nonpaged pool
-        self.Length = 0
-        self.Timer = None
-        self.CurrentRequest = None
-        self.CurrentStatus = STATUS_SUCCESS
+    probe = []
 
+    def probed(name, routine):
+        def callback(Queue, Request, Length):
+            probe.append((name, "enter", KeGetCurrentIrql()))
+            routine(Queue, Request, Length)
+            probe.append((name, "exit", KeGetCurrentIrql()))
 
-QueueGetContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(QUEUE_CONTEXT, "QueueGetContext")
+        return callback
 
-probe: list = []  # the test's own record: (callback, "enter"/"exit", IRQL)
-
-
-def EchoQueueInitialize(Device):
-    queueConfig = WDF_IO_QUEUE_CONFIG()
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(queueConfig, WdfIoQueueDispatchSequential)
-    queueConfig.EvtIoRead = EchoEvtIoRead
-    queueConfig.EvtIoWrite = EchoEvtIoWrite
-
-    queueAttributes = WDF_OBJECT_ATTRIBUTES()
-    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(queueAttributes, QUEUE_CONTEXT)
-    queueAttributes.SynchronizationScope = WdfSynchronizationScopeQueue
-    queueAttributes.EvtDestroyCallback = EchoEvtIoQueueContextDestroy
-
-    status, queue = WdfIoQueueCreate(Device, queueConfig, queueAttributes)
-    if not NT_SUCCESS(status):
-        return status
-
-    queueContext = QueueGetContext(queue)
-    queueContext.Buffer = None
-    queueContext.Timer = None
-    queueContext.CurrentRequest = None
-    queueContext.CurrentStatus = STATUS_INVALID_DEVICE_REQUEST
-
-    queueContext.Timer = start_periodic_dpc(queue, due_ms=100, period_ms=TIMER_PERIOD)
-    return status
-
-
-def EchoEvtIoQueueContextDestroy(Object):
-    queueContext = QueueGetContext(Object)
-    if queueContext.Buffer is not None:
-        ExFreePool(queueContext.Buffer)
-
-
-def EchoEvtIoRead(Queue, Request, Length):
-    probe.append(("EchoEvtIoRead", "enter", KeGetCurrentIrql()))
-    queueContext = QueueGetContext(Queue)
-    if queueContext.Buffer is None:
-        WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 0)
-    else:
-        Length = min(Length, queueContext.Length)
-        status, memory = WdfRequestRetrieveOutputMemory(Request)
-        if not NT_SUCCESS(status):
-            WdfRequestCompleteWithInformation(Request, status, 0)
-        else:
-            status = WdfMemoryCopyFromBuffer(memory, 0, queueContext.Buffer, Length)
-            if not NT_SUCCESS(status):
-                WdfRequestComplete(Request, status)
-            else:
-                WdfRequestSetInformation(Request, Length)
-                queueContext.CurrentRequest = Request  # the timer DPC completes it
-                queueContext.CurrentStatus = status
-    probe.append(("EchoEvtIoRead", "exit", KeGetCurrentIrql()))
-
-
-def EchoEvtIoWrite(Queue, Request, Length):
-    probe.append(("EchoEvtIoWrite", "enter", KeGetCurrentIrql()))
-    queueContext = QueueGetContext(Queue)
-    if Length > MAX_WRITE_LENGTH:
-        WdfRequestCompleteWithInformation(Request, STATUS_BUFFER_OVERFLOW, 0)
-        return
-    status, memory = WdfRequestRetrieveInputMemory(Request)
-    if not NT_SUCCESS(status):
-        WdfRequestComplete(Request, status)
-        return
-    if queueContext.Buffer is not None:
-        ExFreePool(queueContext.Buffer)
-        queueContext.Buffer = None
-        queueContext.Length = 0
-    queueContext.Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, Length, "sam1")
-    if queueContext.Buffer is None:
-        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
-        return
-    status = WdfMemoryCopyToBuffer(memory, 0, queueContext.Buffer, Length)
-    if not NT_SUCCESS(status):
-        ExFreePool(queueContext.Buffer)
-        queueContext.Buffer = None
-        queueContext.Length = 0
-        WdfRequestComplete(Request, status)
-        return
-    queueContext.Length = Length
-    WdfRequestSetInformation(Request, Length)
-    queueContext.CurrentRequest = Request  # the timer DPC completes it
-    queueContext.CurrentStatus = status
-    probe.append(("EchoEvtIoWrite", "exit", KeGetCurrentIrql()))
-
-
-def EchoEvtTimerFunc(queue):
-    queueContext = QueueGetContext(queue)
-    Request = queueContext.CurrentRequest
-    if Request is not None:
-        queueContext.CurrentRequest = None
-        WdfRequestComplete(Request, queueContext.CurrentStatus)
-
-
-def EchoEvtDeviceAdd(Driver, DeviceInit):
-    status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
-    if NT_SUCCESS(status):
-        status = EchoQueueInitialize(device)
-    return status
-
-
-# -- the stand-in for WDFTIMER ------------------------------------------------------------------
-
-
-def start_periodic_dpc(queue, due_ms: int, period_ms: int):
-    """What WdfTimerCreate + WdfTimerStart give the echo sample: EchoEvtTimerFunc from a DPC, at
-    DISPATCH_LEVEL, every *period_ms*.  The sample sets AutomaticSerialization = FALSE, so
-    KMDF runs the timer callback without the queue's lock (fxtimer.cpp, FxTimer::Initialize →
-    FxObject::_GetEffectiveLock in fxobject.cpp: no lock when AutomaticLocking is FALSE,
-    whatever its comment says); so does this stand-in."""
-    machine = current_machine()
-
-    def dpc():
-        saved, machine.irql = machine.irql, DISPATCH_LEVEL
-        try:
-            EchoEvtTimerFunc(queue)
-        finally:
-            machine.irql = saved
-        machine.clock.schedule(period_ms * TICKS_PER_SECOND // 1000, dpc)
-
-    machine.clock.schedule(due_ms * TICKS_PER_SECOND // 1000, dpc)
-    return dpc
-
-
-def test_echo_sample_queue_with_queue_scope_loads_runs_at_dispatch_and_is_serialised():
-    """The echo sample's queue: SynchronizationScope = WdfSynchronizationScopeQueue is allowed
-    (fxioqueueapi.cpp: FX_VALIDATE_OPTION_SYNCHRONIZATION_SCOPE_ALLOWED), and with it
-    FxIoQueue::ConfigureConstraints gives the queue its own FxCallbackSpinLock (execution level
-    inherited: Dispatch, FxDriver::FxDriver) and sets it on m_IoRead/m_IoWrite, so
-    FxIoQueueIoRead::Invoke runs EchoEvtIoRead and EchoEvtIoWrite holding a spin lock: at
-    DISPATCH_LEVEL although the application called at PASSIVE_LEVEL.  They are serialised:
-    each exits before the next enters, and (sequential queue) the read is presented only once
-    the timer DPC has completed the write."""
-    probe.clear()
-    machine = boot("Echo")
-    assert machine.add_device(EchoEvtDeviceAdd) == STATUS_SUCCESS
+    monkeypatch.setattr(samples, "EchoEvtIoRead", probed("EchoEvtIoRead", samples.EchoEvtIoRead))
+    monkeypatch.setattr(samples, "EchoEvtIoWrite", probed("EchoEvtIoWrite", samples.EchoEvtIoWrite))
+    machine = boot("Echo", DriverEntry=samples.EchoDriverEntry)
+    assert machine.add_device() == STATUS_SUCCESS
     app = machine.application()
     message = b"hello, echo"
     write = app.WriteFile(message, overlapped=True)
