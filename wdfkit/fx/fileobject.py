@@ -122,17 +122,24 @@ class FxFileObject(FxObject):
 
 class CreateRequests:
     """m_DefaultQueueForCreates: the manual queue a create request sits in while
-    EvtDeviceFileCreate owns it (the request's queue, for the framework's bookkeeping)."""
+    EvtDeviceFileCreate owns it (the request's queue, for the framework's bookkeeping).
+
+    It is one of the device's I/O package queues (FxPkgGeneral::Initialize creates it with
+    FxPkgIo::CreateQueue, not power-managed), so removal's purge waits for the creates the
+    driver still owns, as for any queue's: ``presented`` lists them (wdfkit.fx.pnp)."""
 
     handle = None  # not a WDFQUEUE in wdfkit (see the module docstring)
 
     def __init__(self, package: "FxPkgGeneral") -> None:
         self.device = package.device
+        self.presented: dict[FxRequest, None] = {}
+        """The create requests EvtDeviceFileCreate got and has not completed, in order."""
 
     def request_done(self, request: FxRequest) -> None:
         """A manual queue presents nothing by itself: a completed create leaves no next
         request to dispatch.  (The package hears of the completion through the IRP: see
         FxPkgGeneral.create_completed.)"""
+        self.presented.pop(request, None)
 
 
 class FxPkgGeneral:
@@ -232,6 +239,7 @@ class FxPkgGeneral:
             self._fail_create(irp, status, file_object)
             return
         irp.on_complete = self.create_completed
+        self.create_queue.presented[request] = None
         events = machine.events
         if events.listeners:
             events.emit(Event.REQUEST_PRESENTED, request.handle, irp.major_name, irp.requestor_mode)

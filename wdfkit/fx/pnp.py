@@ -123,9 +123,18 @@ def owned_requests(device) -> list:
     return [request for queue in device.queues for request in queue.presented]
 
 
+def owned_creates(device) -> list:
+    """The create requests EvtDeviceFileCreate still owns: m_DefaultQueueForCreates is a
+    non-power-managed queue of the I/O package (FxPkgGeneral::Initialize, fxpkggeneral.cpp),
+    so the removal's purge waits for them; the power-down hold does not."""
+    general = getattr(device, "general", None)
+    return [] if general is None else list(general.create_queue.presented)
+
+
 def waiting_requests(device) -> list:
     """Requests still in the device's queues, owned or waiting (what a purge must empty)."""
-    return [request for queue in device.queues for request in (*queue.presented, *queue.waiting)]
+    queued = [r for queue in device.queues for r in (*queue.presented, *queue.waiting)]
+    return queued + owned_creates(device)
 
 
 def remove_device(device, surprise: bool, wait) -> None:
@@ -168,8 +177,13 @@ def remove_device(device, surprise: bool, wait) -> None:
             if stop is not None:
                 purging = True
                 stop("purge")
-        if purging:
-            _wait(device, wait, lambda: all(q.idle for q in device.queues), waiting_requests)
+        if purging or owned_creates(device):
+            _wait(
+                device,
+                wait,
+                lambda: all(q.idle for q in device.queues) and not owned_creates(device),
+                waiting_requests,
+            )
         done.append("purged")
     if "smio" in done:
         _call(device, "EvtDeviceSelfManagedIoFlush", returns_status=False)

@@ -827,15 +827,17 @@ class Machine:
         return text
 
     def _owned_requests(self) -> list:
-        """The requests the driver's queues have presented and it has not completed yet."""
+        """The requests the driver's queues have presented and it has not completed yet,
+        creates EvtDeviceFileCreate holds included (see :func:`wdfkit.fx.pnp.owned_creates`)."""
         from ..fx.queue import FxIoQueue
 
-        return [
+        queued = [
             request
             for obj in self.objects.values()
             if isinstance(obj, FxIoQueue)
             for request in obj.presented
         ]
+        return queued + [r for device in self.devices for r in pnp.owned_creates(device)]
 
     # -- what the tools show ------------------------------------------------------------------
     def snapshot(self) -> MachineSnapshot:

@@ -1,0 +1,82 @@
+"""Adversarial drivers and applications against the issue 16 pieces: a learner's mistakes and a
+hostile tester's inputs, each answered clearly (a KMDF status, a bug check, or a TypeError /
+ValueError naming the DDI and parameter), in bounded wall time and host memory."""
+# ruff: noqa: F403, F405  (the tests use the DDI names exactly as a driver would)
+
+import time
+
+import pytest
+
+from wdfkit import *
+
+
+def named_device(add_more=None, file_create=None, read=None, dispatch=None):
+    """``EvtDriverDeviceAdd`` for a device \\Device\\X (link \\\\.\\X) with a default queue
+    (sequential unless *dispatch*) whose reads *read* answers (default: completed at once);
+    *file_create* is the EvtDeviceFileCreate, *add_more(device, queue)* runs last."""
+
+    def EvtIoRead(Queue, Request, Length):
+        if read is None:
+            WdfRequestComplete(Request, STATUS_SUCCESS)
+        else:
+            read(Queue, Request, Length)
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceInitAssignName(DeviceInit, "\\Device\\X")
+        if file_create is not None:
+            config = WDF_FILEOBJECT_CONFIG()
+            WDF_FILEOBJECT_CONFIG_INIT(config, file_create, None, None)
+            WdfDeviceInitSetFileObjectConfig(DeviceInit, config, WDF_NO_OBJECT_ATTRIBUTES)
+        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
+        assert status == STATUS_SUCCESS
+        assert WdfDeviceCreateSymbolicLink(device, "\\DosDevices\\X") == STATUS_SUCCESS
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, dispatch or WdfIoQueueDispatchSequential)
+        if dispatch != WdfIoQueueDispatchManual:
+            config.EvtIoRead = EvtIoRead
+        status, queue = WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)
+        if add_more is not None:
+            add_more(device, queue)
+        return status
+
+    return EvtDriverDeviceAdd
+
+
+def driver_entry(EvtDriverDeviceAdd, EvtDriverUnload=None):
+    def DriverEntry(DriverObject, RegistryPath):
+        config = WDF_DRIVER_CONFIG()
+        WDF_DRIVER_CONFIG_INIT(config, EvtDriverDeviceAdd)
+        config.EvtDriverUnload = EvtDriverUnload
+        return WdfDriverCreate(DriverObject, RegistryPath, WDF_NO_OBJECT_ATTRIBUTES, config)[0]
+
+    return DriverEntry
+
+
+def loaded(EvtDriverDeviceAdd, **options) -> Machine:
+    machine = Machine("X", DriverEntry=driver_entry(EvtDriverDeviceAdd), **options).activate()
+    assert machine.add_device() == STATUS_SUCCESS
+    return machine
+
+
+# -- a create the driver never completes -------------------------------------------------------
+
+
+def test_unloading_waits_for_a_create_request_evtdevicefilecreate_still_owns():
+    """KMDF presents a create to EvtDeviceFileCreate from m_DefaultQueueForCreates, a manual,
+    non-power-managed queue of the device's I/O package (FxPkgGeneral::Initialize,
+    fxpkggeneral.cpp: CreateQueue), so removal's PurgeNonManaged waits for it like any other
+    driver-owned request.  Before: unload went ahead and only logged the request as leaked."""
+    held = []
+
+    def EvtDeviceFileCreate(Device, Request, FileObject):
+        held.append(Request)  # and never completed
+
+    machine = loaded(named_device(file_create=EvtDeviceFileCreate))
+    status, handle = machine.process().CreateFile("\\\\.\\X")
+    assert (status, handle) == (STATUS_PENDING, None)
+    with pytest.raises(RuntimeError, match=f"still owns {held[0]!r}"):
+        machine.unload()
+    assert machine.state == "running"
+    WdfRequestComplete(held[0], STATUS_SUCCESS)
+    machine.unload()
+    assert machine.state == "unloaded"
