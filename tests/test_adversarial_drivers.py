@@ -80,3 +80,55 @@ def test_unloading_waits_for_a_create_request_evtdevicefilecreate_still_owns():
     WdfRequestComplete(held[0], STATUS_SUCCESS)
     machine.unload()
     assert machine.state == "unloaded"
+
+
+# -- callbacks that return something other than an NTSTATUS -------------------------------------
+
+
+def test_an_evtdriverdeviceadd_that_forgets_to_return_its_status_stops_the_machine():
+    """A learner's EvtDriverDeviceAdd without ``return status`` returns None: C would not
+    compile; wdfkit answers as it does for DriverEntry and the PnP callbacks (a TypeError that
+    names the callback, the machine stopped).  Before: the device was started and add_device
+    returned None."""
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)  # no return
+
+    machine = Machine("X", DriverEntry=driver_entry(EvtDriverDeviceAdd)).activate()
+    with pytest.raises(TypeError, match="EvtDriverDeviceAdd must return an NTSTATUS"):
+        machine.add_device()
+    assert machine.state == "stopped"
+    assert "EvtDriverDeviceAdd" in machine.stopped_by
+
+
+@pytest.mark.parametrize("returned", [1 << 32, -(1 << 31) - 1, 1 << 40])
+def test_a_status_that_does_not_fit_in_32_bits_is_no_ntstatus(returned):
+    """NTSTATUS is a 32-bit LONG.  Before: DriverEntry returning 1 << 40 loaded the driver
+    as STATUS_SUCCESS (the bits above 32 were dropped); EvtDriverDeviceAdd likewise."""
+
+    def DriverEntry(DriverObject, RegistryPath):
+        config = WDF_DRIVER_CONFIG()
+        WDF_DRIVER_CONFIG_INIT(config, None)
+        WdfDriverCreate(DriverObject, RegistryPath, WDF_NO_OBJECT_ATTRIBUTES, config)
+        return returned
+
+    with pytest.raises(ValueError, match="DriverEntry must return an NTSTATUS.*32 bits"):
+        Machine("X", DriverEntry=DriverEntry)
+
+    machine = Machine("X", DriverEntry=driver_entry(None)).activate()
+    with pytest.raises(ValueError, match="EvtDriverDeviceAdd must return an NTSTATUS.*32 bits"):
+        machine.add_device(lambda Driver, DeviceInit: returned)
+    assert machine.state == "stopped"
+
+
+def test_a_status_written_as_a_negative_long_is_an_ntstatus():
+    """-1 is 0xFFFFFFFF as a LONG: an error status, so the driver does not load."""
+
+    def DriverEntry(DriverObject, RegistryPath):
+        config = WDF_DRIVER_CONFIG()
+        WDF_DRIVER_CONFIG_INIT(config, None)
+        WdfDriverCreate(DriverObject, RegistryPath, WDF_NO_OBJECT_ATTRIBUTES, config)
+        return -(1 << 31)
+
+    machine = Machine("X", DriverEntry=DriverEntry)
+    assert (machine.state, machine.load_status) == ("unloaded", 0x80000000)

@@ -42,6 +42,19 @@ WdfPowerDeviceD0 = 1
 WdfPowerDeviceD3Final = 5
 
 
+def check_returned_status(name: str, result) -> None:
+    """Refuse what a callback *name* returned unless it is an NTSTATUS: an int that fits the
+    32-bit LONG (-0x80000000 .. 0x7FFFFFFF) or its ULONG spelling (.. 0xFFFFFFFF, as the
+    STATUS_ constants are written).  A TypeError for another type, a ValueError for an int
+    too wide (C would have truncated it; wdfkit says so rather than guess)."""
+    if isinstance(result, bool) or not isinstance(result, int):
+        raise TypeError(f"{name} must return an NTSTATUS (an int), not {type(result).__name__}")
+    if not -(1 << 31) <= result <= 0xFFFFFFFF:
+        raise ValueError(
+            f"{name} must return an NTSTATUS, a 32-bit value, not {result:#x} (wider than 32 bits)"
+        )
+
+
 def _call(device, name: str, *args, returns_status: bool = True):
     """Call the driver's *name* callback if it has one: its status (STATUS_SUCCESS if none)."""
     callbacks = device.pnp_callbacks
@@ -55,9 +68,8 @@ def _call(device, name: str, *args, returns_status: bool = True):
         """The callback, its result checked inside the call: a wrong type stops the machine
         as any exception escaping a callback does (Machine.run_callback)."""
         result = callback(*call_args)
-        if returns_status and (isinstance(result, bool) or not isinstance(result, int)):
-            kind = type(result).__name__
-            raise TypeError(f"{name} must return an NTSTATUS (an int), not {kind}")
+        if returns_status:
+            check_returned_status(name, result)
         return result
 
     result = machine.within(name, lambda: machine.run_callback(name, checked, device.handle, *args))

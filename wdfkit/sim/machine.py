@@ -535,12 +535,12 @@ class Machine:
                 "DriverEntry", DriverEntry, self.driver_object, self.registry_path
             ),
         )
-        if isinstance(status, bool) or not isinstance(status, int):
+        try:
+            pnp.check_returned_status("DriverEntry", status)
+        except (TypeError, ValueError):
             self.state = STOPPED
             self.stopped_by = "DriverEntry returned no NTSTATUS"
-            raise TypeError(
-                f"DriverEntry must return an NTSTATUS (an int), not {type(status).__name__}"
-            )
+            raise
         self.load_status = NTSTATUS(status)
         if not NT_SUCCESS(status):
             self.trace("DriverEntry failed %s: the driver is not loaded", self.load_status)
@@ -586,14 +586,18 @@ class Machine:
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
         known = list(self.devices)
+
+        def checked(Driver, DeviceInit):  # its result checked inside the call, as pnp's are
+            result = EvtDriverDeviceAdd(Driver, DeviceInit)
+            pnp.check_returned_status("EvtDriverDeviceAdd", result)
+            return result
+
         status = self.within(
             "EvtDriverDeviceAdd",
-            lambda: self.run_callback(
-                "EvtDriverDeviceAdd", EvtDriverDeviceAdd, self.driver.handle, init
-            ),
+            lambda: self.run_callback("EvtDriverDeviceAdd", checked, self.driver.handle, init),
         )
         added = [d for d in self.devices if d not in known and not d.is_control]
-        if isinstance(status, int) and not isinstance(status, bool) and not NT_SUCCESS(status):
+        if not NT_SUCCESS(status):
             for device in added:
                 self.trace("PnP: EvtDriverDeviceAdd failed %s: deleting %r", status, device.handle)
                 with self._driver_code:
