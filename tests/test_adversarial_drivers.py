@@ -132,3 +132,25 @@ def test_a_status_written_as_a_negative_long_is_an_ntstatus():
 
     machine = Machine("X", DriverEntry=DriverEntry)
     assert (machine.state, machine.load_status) == ("unloaded", 0x80000000)
+
+
+# -- many handles --------------------------------------------------------------------------------
+
+
+def test_closing_twenty_thousand_open_handles_takes_linear_time():
+    """FxPkgGeneral finds a handle's WDFFILEOBJECT by walking the device's list; wdfkit walked
+    a Python list per cleanup and per close, and removed from it, so closing 20,000 open
+    handles took 30 s of wall time (quadratic).  Now a dict finds it: measured about 1.3 s."""
+
+    def EvtDeviceFileCreate(Device, Request, FileObject):
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    machine = loaded(named_device(file_create=EvtDeviceFileCreate))
+    process = machine.process()
+    handles = [process.CreateFile("\\\\.\\X")[1] for _ in range(20_000)]
+    started = time.perf_counter()
+    assert all(handle.CloseHandle() == STATUS_SUCCESS for handle in handles)
+    assert time.perf_counter() - started < 12
+    assert not machine.devices[0].general.file_objects
+    machine.unload()
+    assert machine.state == "unloaded"
