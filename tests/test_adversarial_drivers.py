@@ -154,3 +154,53 @@ def test_closing_twenty_thousand_open_handles_takes_linear_time():
     assert not machine.devices[0].general.file_objects
     machine.unload()
     assert machine.state == "unloaded"
+
+
+# -- the world's operations called from inside the driver ----------------------------------------
+
+
+def world_operations(machine):
+    return {
+        "advance": lambda: machine.advance(1),
+        "unload": machine.unload,
+        "remove_device": machine.remove_device,
+        "add_device": machine.add_device,
+    }
+
+
+@pytest.mark.parametrize("operation", ["advance", "unload", "remove_device", "add_device"])
+def test_the_machine_is_not_driven_from_inside_a_driver_callback(operation):
+    """Virtual time passing, the PnP manager adding or removing a device and the driver's
+    unload all happen between the driver's callbacks, never inside one: on Windows a callback
+    at DISPATCH_LEVEL holding its queue's lock cannot let the timer DPCs that share the lock
+    run, and no driver routine can unload its own driver.  Before: ``advance`` ran the queue's
+    own timer callback nested inside EvtIoRead, under the lock EvtIoRead held; ``unload`` and
+    ``remove_device`` left the device half removed and the request still presented.  Now a
+    RuntimeError names the call and the callback, and the machine stops as for any exception
+    that escapes a callback."""
+    box = {}
+
+    def EvtIoRead(Queue, Request, Length):
+        world_operations(box["machine"])[operation]()
+
+    machine = loaded(named_device(read=EvtIoRead))
+    box["machine"] = machine
+    status, handle = machine.process().CreateFile("\\\\.\\X")
+    with pytest.raises(
+        RuntimeError, match=f"Machine.{operation}: called from inside the driver's EvtIoRead"
+    ):
+        handle.ReadFile(bytearray(4))
+    assert machine.state == "stopped"
+    assert machine.devices and not machine.devices[0].removed
+
+
+def test_the_machine_is_driven_again_once_the_callback_has_returned():
+    """The guard is about *inside*: after a callback returned (or raised and was caught by
+    the framework for a DriverEntry that failed), the same calls work."""
+    machine = loaded(named_device())
+    status, handle = machine.process().CreateFile("\\\\.\\X")
+    assert handle.ReadFile(bytearray(4)).Status == STATUS_SUCCESS
+    machine.advance(1)
+    machine.remove_device()
+    machine.unload()
+    assert machine.state == "unloaded"

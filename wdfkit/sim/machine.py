@@ -210,6 +210,8 @@ class Machine:
         self.name = f"machine #{self.number} '{driver_name}'"
         """How error messages name this machine: ``machine #2 'Toaster'``."""
         self._driver_code = DriverCode(self)
+        self._running_callbacks: list[str] = []
+        """The driver callbacks running now, innermost last (see :meth:`run_callback`)."""
         self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
         """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
         lookaside lists, 0xC4 for the pool mistakes it catches."""
@@ -441,6 +443,7 @@ class Machine:
                 "more seconds)"
             )
         self.check_running("Machine.advance")
+        self._not_from_driver_code("advance")
         deadline = self.clock.ticks + ticks
         with self._driver_code:  # DPCs and completions that fall due run on this machine
             self.access(lambda: self.clock.run_until(deadline))
@@ -583,6 +586,7 @@ class Machine:
                 f"EvtDriverDeviceAdd(Driver, DeviceInit), not {type(EvtDriverDeviceAdd).__name__}"
             )
         self.check_running("Machine.add_device")
+        self._not_from_driver_code("add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
         known = list(self.devices)
@@ -625,6 +629,7 @@ class Machine:
         completing them finishes the removal.
         """
         self.check_running("Machine.remove_device")
+        self._not_from_driver_code("remove_device")
         target = self._pnp_device(device)
         with self._driver_code:
             pnp.remove_device(target, bool(surprise), self._removal_wait)
@@ -673,6 +678,8 @@ class Machine:
         wdfkit stops the machine without inventing one: most Python errors (a wrong type, a
         misspelt name) have no C equivalent at run time.
         """
+        running = self._running_callbacks
+        running.append(name)
         try:
             with self._driver_code:  # the driver runs on its own machine
                 return callback(*args)
@@ -689,6 +696,23 @@ class Machine:
                     "driver does not handle is a bug check). Fix it and create a new Machine."
                 )
             raise
+        finally:
+            running.pop()
+
+    def _not_from_driver_code(self, operation: str) -> None:
+        """Refuse *operation* (advance, add_device, remove_device, unload) inside a driver
+        callback: time passing, the PnP manager and the driver's unload happen between the
+        driver's callbacks.  On Windows a callback cannot make them happen: at DISPATCH_LEVEL,
+        holding its queue's lock, it keeps the DPCs that share the lock from running, and no
+        driver routine unloads its own driver.  A RuntimeError (it escapes the callback, so
+        the machine stops as :meth:`run_callback` says)."""
+        if self._running_callbacks:
+            raise RuntimeError(
+                f"Machine.{operation}: called from inside the driver's "
+                f"{self._running_callbacks[-1]}: virtual time, the PnP manager and the driver's "
+                "unload move only between the driver's callbacks. Call it from the test or "
+                "notebook cell that drives the machine (a driver waits with a WDFTIMER)."
+            )
 
     def application(self, requestor_mode: int | None = None):
         """A process (UserMode, the default) or a KernelMode client with the first device open
@@ -751,6 +775,7 @@ class Machine:
         RuntimeError says so.
         """
         self.check_running("Machine.unload")
+        self._not_from_driver_code("unload")
         if self.driver_object.DriverUnload is None:
             raise RuntimeError(
                 "Machine.unload: the driver cannot be unloaded: it is a non-PnP driver "
