@@ -204,3 +204,28 @@ def test_the_machine_is_driven_again_once_the_callback_has_returned():
     machine.remove_device()
     machine.unload()
     assert machine.state == "unloaded"
+
+
+# -- flags that must be TRUE or FALSE ------------------------------------------------------------
+
+
+def test_the_io_calls_and_removal_take_only_true_or_false_for_their_flags():
+    """CreateFile refused ``overlapped=1``; ReadFile, WriteFile and DeviceIoControl took any
+    value and read its truth (``overlapped="no"`` sent overlapped I/O), DeviceIoControl's
+    ``internal`` and remove_device's ``surprise`` likewise.  Now each is a TypeError naming
+    the call and the parameter."""
+    machine = loaded(named_device())
+    status, handle = machine.process().CreateFile("\\\\.\\X", True)
+    code = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
+    with pytest.raises(TypeError, match="ReadFile: overlapped must be True or False"):
+        handle.ReadFile(bytearray(4), overlapped="no")
+    with pytest.raises(TypeError, match="WriteFile: overlapped must be True or False"):
+        handle.WriteFile(b"abcd", overlapped=None)
+    with pytest.raises(TypeError, match="DeviceIoControl: overlapped must be True or False"):
+        handle.DeviceIoControl(code, b"", bytearray(4), overlapped=1)
+    with pytest.raises(TypeError, match="DeviceIoControl: internal must be True or False"):
+        handle.DeviceIoControl(code, b"", bytearray(4), internal="yes")
+    with pytest.raises(TypeError, match="Machine.remove_device: surprise must be True or False"):
+        machine.remove_device(surprise="yes")
+    assert not machine.devices[0].removed
+    assert handle.ReadFile(bytearray(4), overlapped=True).IoStatus.Status == STATUS_SUCCESS

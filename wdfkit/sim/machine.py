@@ -630,6 +630,10 @@ class Machine:
         """
         self.check_running("Machine.remove_device")
         self._not_from_driver_code("remove_device")
+        if not isinstance(surprise, bool):
+            raise TypeError(
+                f"Machine.remove_device: surprise must be True or False, not {surprise!r}"
+            )
         target = self._pnp_device(device)
         with self._driver_code:
             pnp.remove_device(target, bool(surprise), self._removal_wait)
