@@ -462,7 +462,10 @@ def hostile_session():
                 WdfRequestComplete(Request, Params.IoStatus.Status)
 
             def cancelled(Request):
-                session.kept.remove(Request)
+                # complete_kept pops a request before completing it; a hostile status refused
+                # by WdfRequestComplete leaves it the driver's (and cancelable) off the list
+                if Request in session.kept:
+                    session.kept.remove(Request)
                 WdfRequestComplete(Request, 0xC0000120)  # STATUS_CANCELLED
 
             callbacks = {"EvtIoRead": io, "EvtIoWrite": io, "EvtIoDeviceControl": io}

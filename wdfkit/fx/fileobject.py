@@ -122,7 +122,11 @@ class FxFileObject(FxObject):
 
 class CreateRequests:
     """m_DefaultQueueForCreates: the manual queue a create request sits in while
-    EvtDeviceFileCreate owns it (the request's queue, for the framework's bookkeeping)."""
+    EvtDeviceFileCreate owns it (the request's queue, for the framework's bookkeeping).
+
+    It is one of the device's I/O package queues (FxPkgGeneral::Initialize creates it with
+    FxPkgIo::CreateQueue, not power-managed), so removal's purge waits for the creates the
+    driver still owns, as for any queue's: ``presented`` lists them (wdfkit.fx.pnp)."""
 
     handle = None  # not a WDFQUEUE in wdfkit (see the module docstring)
 
@@ -147,8 +151,12 @@ class FxPkgGeneral:
         self.machine = device.machine
         self.settings = settings
         self.open_handle_count = 1  # m_OpenHandleCount: biased by one (fxpkggeneral.cpp)
-        self.file_objects: list[FxFileObject] = []
-        """m_FileObjectListHead on the device, newest first (InsertHeadList)."""
+        self.file_objects: dict[FxFileObject, None] = {}
+        """m_FileObjectListHead on the device (an ordered set, oldest first; KMDF inserts at
+        the head and walks the list, which wdfkit replaces with :attr:`by_wdm`)."""
+        self.by_wdm: dict = {}
+        """FILE_OBJECT -> its WDFFILEOBJECT: what KMDF's list walk finds, found in O(1), so
+        closing one of many thousands of open handles costs no more than closing the only one."""
         self.file_object_class = WdfFileObjectNotRequired
         self.callback_lock = None
         self.create_queue = CreateRequests(self)
@@ -217,7 +225,9 @@ class FxPkgGeneral:
             if file_object is None:
                 self._fail_create(irp, status, None)
                 return
-            self.file_objects.insert(0, file_object)
+            self.file_objects[file_object] = None
+            if irp.FileObject is not None:
+                self.by_wdm[irp.FileObject] = file_object
             self._set_context(irp.FileObject, file_object)
         create = self.callback("EvtDeviceFileCreate")
         if create is None:
@@ -332,9 +342,7 @@ class FxPkgGeneral:
         elif kind == WdfFileObjectWdfCanUseFsContext2:
             found = wdm_file_object.FsContext2
         else:
-            found = next(
-                (f for f in self.file_objects if f.wdm_file_object is wdm_file_object), None
-            )
+            found = self.by_wdm.get(wdm_file_object)
         if found is None and not is_optional(self.file_object_class):
             self.machine.trace(
                 "Could not locate WDFFILEOBJECT for the FILE_OBJECT of this request (debug break)"
@@ -343,10 +351,11 @@ class FxPkgGeneral:
 
     def _destroy(self, file_object: FxFileObject) -> None:
         """_DestroyFileObject: off the device's list, then DeleteObject."""
-        if file_object in self.file_objects:
-            self.file_objects.remove(file_object)
+        self.file_objects.pop(file_object, None)
         wdm = file_object.wdm_file_object
         if wdm is not None:
+            if self.by_wdm.get(wdm) is file_object:
+                del self.by_wdm[wdm]
             if wdm.FsContext is file_object:
                 wdm.FsContext = None
             if wdm.FsContext2 is file_object:

@@ -45,6 +45,19 @@ WdfPowerDeviceD0 = 1
 WdfPowerDeviceD3Final = 5
 
 
+def check_returned_status(name: str, result) -> None:
+    """Refuse what a callback *name* returned unless it is an NTSTATUS: an int that fits the
+    32-bit LONG (-0x80000000 .. 0x7FFFFFFF) or its ULONG spelling (.. 0xFFFFFFFF, as the
+    STATUS_ constants are written).  A TypeError for another type, a ValueError for an int
+    too wide (C would have truncated it; wdfkit says so rather than guess)."""
+    if isinstance(result, bool) or not isinstance(result, int):
+        raise TypeError(f"{name} must return an NTSTATUS (an int), not {type(result).__name__}")
+    if not -(1 << 31) <= result <= 0xFFFFFFFF:
+        raise ValueError(
+            f"{name} must return an NTSTATUS, a 32-bit value, not {result:#x} (wider than 32 bits)"
+        )
+
+
 def _call(device, name: str, *args, returns_status: bool = True):
     """Call the driver's *name* callback if it has one: its status (STATUS_SUCCESS if none)."""
     callbacks = device.pnp_callbacks
@@ -58,9 +71,8 @@ def _call(device, name: str, *args, returns_status: bool = True):
         """The callback, its result checked inside the call: a wrong type stops the machine
         as any exception escaping a callback does (Machine.run_callback)."""
         result = callback(*call_args)
-        if returns_status and (isinstance(result, bool) or not isinstance(result, int)):
-            kind = type(result).__name__
-            raise TypeError(f"{name} must return an NTSTATUS (an int), not {kind}")
+        if returns_status:
+            check_returned_status(name, result)
         return result
 
     result = machine.within(name, lambda: machine.run_callback(name, checked, device.handle, *args))
@@ -126,9 +138,18 @@ def owned_requests(device) -> list:
     return [request for queue in device.queues for request in queue.presented]
 
 
+def owned_creates(device) -> list:
+    """The create requests EvtDeviceFileCreate still owns: m_DefaultQueueForCreates is a
+    non-power-managed queue of the I/O package (FxPkgGeneral::Initialize, fxpkggeneral.cpp),
+    so the removal's purge waits for them; the power-down hold does not."""
+    general = getattr(device, "general", None)
+    return [] if general is None else list(general.create_queue.presented)
+
+
 def waiting_requests(device) -> list:
     """Requests still in the device's queues, owned or waiting (what a purge must empty)."""
-    return [request for queue in device.queues for request in (*queue.presented, *queue.waiting)]
+    queued = [r for queue in device.queues for r in (*queue.presented, *queue.waiting)]
+    return queued + owned_creates(device)
 
 
 def remove_device(device, surprise: bool, wait) -> None:
@@ -183,7 +204,9 @@ def remove_device(device, surprise: bool, wait) -> None:
 
 def _purge(device, wait, power_managed: bool) -> None:
     """FxPkgIo::StopProcessingForPower(PurgeManaged or PurgeNonManaged): purge the device's
-    power-managed (or the other) queues for good, then wait until they hold no request."""
+    power-managed (or the other) queues for good, then wait until they hold no request; the
+    non-managed purge also waits for the creates EvtDeviceFileCreate still owns (their queue,
+    m_DefaultQueueForCreates, is not power-managed)."""
     queues = [
         queue
         for queue in list(device.queues)
@@ -192,8 +215,14 @@ def _purge(device, wait, power_managed: bool) -> None:
     ]
     for queue in queues:
         queue.stop_processing_for_power("purge")
-    if queues:
-        _wait(device, wait, lambda: all(q.idle for q in queues), waiting_requests)
+    creates = not power_managed  # m_DefaultQueueForCreates is not power-managed
+    if queues or (creates and owned_creates(device)):
+        _wait(
+            device,
+            wait,
+            lambda: all(q.idle for q in queues) and not (creates and owned_creates(device)),
+            waiting_requests,
+        )
 
 
 def _hold(device):

@@ -260,6 +260,7 @@ class FileHandle:
     ):
         """Read into *Buffer* (its first *NumberOfBytesToRead* bytes, default all of it)."""
         data = _window("ReadFile", Buffer, NumberOfBytesToRead, writable=True)
+        _flag("ReadFile", "overlapped", overlapped)
         return self._send(IRP_MJ_READ, b"", data, 0, overlapped)
 
     def WriteFile(
@@ -267,6 +268,7 @@ class FileHandle:
     ):
         """Write *Buffer* (or its first *NumberOfBytesToWrite* bytes)."""
         data = _window("WriteFile", Buffer, NumberOfBytesToWrite, writable=False)
+        _flag("WriteFile", "overlapped", overlapped)
         return self._send(IRP_MJ_WRITE, data, b"", 0, overlapped)
 
     def DeviceIoControl(
@@ -278,6 +280,8 @@ class FileHandle:
         in_data = _window("DeviceIoControl", InBuffer or b"", None, writable=False)
         out = OutBuffer if OutBuffer is not None else bytearray()
         out_data = _window("DeviceIoControl", out, None, writable=True)
+        _flag("DeviceIoControl", "overlapped", overlapped)
+        _flag("DeviceIoControl", "internal", internal)
         if internal and self.requestor_mode != KernelMode:
             raise ValueError("DeviceIoControl: internal device controls come only from kernel mode")
         major = IRP_MJ_INTERNAL_DEVICE_CONTROL if internal else IRP_MJ_DEVICE_CONTROL
@@ -484,3 +488,9 @@ def _window(name: str, buffer, count, writable: bool):
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= len(buffer):
         raise ValueError(f"{name}: the byte count must be an int from 0 to len(Buffer)")
     return memoryview(buffer)[:count] if writable else bytes(memoryview(buffer)[:count])
+
+
+def _flag(name: str, parameter: str, value) -> None:
+    """A BOOL parameter given as Python's True or False (as CreateFile's *overlapped*)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: {parameter} must be True or False, not {value!r}")

@@ -202,6 +202,9 @@ class Pool:
         self._read_only_pages = 0  # how many of them are read-only: writes check only then
         self.user_fault = None
         """``user_fault(address, write, irql)``: the bug check for a bad user-mode address."""
+        self.user_page_in = None
+        """``user_page_in(page) -> bool``: bring in the attached process's page on a miss
+        (usermode.py's demand paging); True if it is mapped now."""
         self.on_fault = None
         """Called with the page-fault bug check before it is raised: its machine stops there
         (see Machine._memory_fault), whoever made the access."""
@@ -411,7 +414,9 @@ class Pool:
             return True
         if page == self._cursor[False] >> PAGE_SHIFT or page == self._cursor[True] >> PAGE_SHIFT:
             return True
-        return self._large_at(page << PAGE_SHIFT) is not None
+        if self._large_at(page << PAGE_SHIFT) is not None:
+            return True
+        return self.user_page_in is not None and self.user_page_in(page)
 
     def first_unmapped(self, address: int, length: int) -> int | None:
         """The first address of ``[address, address + length)`` that no page maps, or None.

@@ -210,6 +210,8 @@ class Machine:
         self.name = f"machine #{self.number} '{driver_name}'"
         """How error messages name this machine: ``machine #2 'Toaster'``."""
         self._driver_code = DriverCode(self)
+        self._running_callbacks: list[str] = []
+        """The driver callbacks running now, innermost last (see :meth:`run_callback`)."""
         self.driver_verifier = bool(verifier if driver_verifier is None else driver_verifier)
         """Driver Verifier verifies this driver: special pool, pool tracking, fixed-depth
         lookaside lists, 0xC4 for the pool mistakes it catches."""
@@ -441,6 +443,7 @@ class Machine:
                 "more seconds)"
             )
         self.check_running("Machine.advance")
+        self._not_from_driver_code("advance")
         deadline = self.clock.ticks + ticks
         with self._driver_code:  # DPCs and completions that fall due run on this machine
             self.access(lambda: self.clock.run_until(deadline))
@@ -535,12 +538,12 @@ class Machine:
                 "DriverEntry", DriverEntry, self.driver_object, self.registry_path
             ),
         )
-        if isinstance(status, bool) or not isinstance(status, int):
+        try:
+            pnp.check_returned_status("DriverEntry", status)
+        except (TypeError, ValueError):
             self.state = STOPPED
             self.stopped_by = "DriverEntry returned no NTSTATUS"
-            raise TypeError(
-                f"DriverEntry must return an NTSTATUS (an int), not {type(status).__name__}"
-            )
+            raise
         self.load_status = NTSTATUS(status)
         if not NT_SUCCESS(status):
             self.trace("DriverEntry failed %s: the driver is not loaded", self.load_status)
@@ -583,17 +586,22 @@ class Machine:
                 f"EvtDriverDeviceAdd(Driver, DeviceInit), not {type(EvtDriverDeviceAdd).__name__}"
             )
         self.check_running("Machine.add_device")
+        self._not_from_driver_code("add_device")
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
         known = list(self.devices)
+
+        def checked(Driver, DeviceInit):  # its result checked inside the call, as pnp's are
+            result = EvtDriverDeviceAdd(Driver, DeviceInit)
+            pnp.check_returned_status("EvtDriverDeviceAdd", result)
+            return result
+
         status = self.within(
             "EvtDriverDeviceAdd",
-            lambda: self.run_callback(
-                "EvtDriverDeviceAdd", EvtDriverDeviceAdd, self.driver.handle, init
-            ),
+            lambda: self.run_callback("EvtDriverDeviceAdd", checked, self.driver.handle, init),
         )
         added = [d for d in self.devices if d not in known and not d.is_control]
-        if isinstance(status, int) and not isinstance(status, bool) and not NT_SUCCESS(status):
+        if not NT_SUCCESS(status):
             for device in added:
                 self.trace("PnP: EvtDriverDeviceAdd failed %s: deleting %r", status, device.handle)
                 with self._driver_code:
@@ -621,6 +629,11 @@ class Machine:
         completing them finishes the removal.
         """
         self.check_running("Machine.remove_device")
+        self._not_from_driver_code("remove_device")
+        if not isinstance(surprise, bool):
+            raise TypeError(
+                f"Machine.remove_device: surprise must be True or False, not {surprise!r}"
+            )
         target = self._pnp_device(device)
         with self._driver_code:
             pnp.remove_device(target, bool(surprise), self._removal_wait)
@@ -669,6 +682,8 @@ class Machine:
         wdfkit stops the machine without inventing one: most Python errors (a wrong type, a
         misspelt name) have no C equivalent at run time.
         """
+        running = self._running_callbacks
+        running.append(name)
         try:
             with self._driver_code:  # the driver runs on its own machine
                 return callback(*args)
@@ -685,6 +700,23 @@ class Machine:
                     "driver does not handle is a bug check). Fix it and create a new Machine."
                 )
             raise
+        finally:
+            running.pop()
+
+    def _not_from_driver_code(self, operation: str) -> None:
+        """Refuse *operation* (advance, add_device, remove_device, unload) inside a driver
+        callback: time passing, the PnP manager and the driver's unload happen between the
+        driver's callbacks.  On Windows a callback cannot make them happen: at DISPATCH_LEVEL,
+        holding its queue's lock, it keeps the DPCs that share the lock from running, and no
+        driver routine unloads its own driver.  A RuntimeError (it escapes the callback, so
+        the machine stops as :meth:`run_callback` says)."""
+        if self._running_callbacks:
+            raise RuntimeError(
+                f"Machine.{operation}: called from inside the driver's "
+                f"{self._running_callbacks[-1]}: virtual time, the PnP manager and the driver's "
+                "unload move only between the driver's callbacks. Call it from the test or "
+                "notebook cell that drives the machine (a driver waits with a WDFTIMER)."
+            )
 
     def application(self, requestor_mode: int | None = None):
         """A process (UserMode, the default) or a KernelMode client with the first device open
@@ -747,6 +779,7 @@ class Machine:
         RuntimeError says so.
         """
         self.check_running("Machine.unload")
+        self._not_from_driver_code("unload")
         if self.driver_object.DriverUnload is None:
             raise RuntimeError(
                 "Machine.unload: the driver cannot be unloaded: it is a non-PnP driver "
@@ -827,15 +860,17 @@ class Machine:
         return text
 
     def _owned_requests(self) -> list:
-        """The requests the driver's queues have presented and it has not completed yet."""
+        """The requests the driver's queues have presented and it has not completed yet,
+        creates EvtDeviceFileCreate holds included (see :func:`wdfkit.fx.pnp.owned_creates`)."""
         from ..fx.queue import FxIoQueue
 
-        return [
+        queued = [
             request
             for obj in self.objects.values()
             if isinstance(obj, FxIoQueue)
             for request in obj.presented
         ]
+        return queued + [r for device in self.devices for r in pnp.owned_creates(device)]
 
     # -- what the tools show ------------------------------------------------------------------
     def snapshot(self) -> MachineSnapshot:
