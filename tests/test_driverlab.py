@@ -62,18 +62,52 @@ def test_replaced_restores_the_sample():
 
 def test_lab_redraws_on_each_choice():
     lab = driverlab.EchoLab()
-    assert (
-        lab.message.value
-        == "Outcome: 3 read(s) completed with data, 0 cancelled (STATUS_CANCELLED)"
-    )
+    assert lab.message.value == "Outcome: 3 reads returned data, 0 were cancelled"
     before = lab.shown
     lab.reads.value = 2
     assert len(lab.shown.rows) == 3 and lab.shown is not before
-    lab.cancel_at.value = 0.5
-    assert lab.message.value.startswith("Outcome: 0 read(s) completed with data, 2 cancelled")
+    lab.cancel_at.value = "0.5 s"
+    assert lab.message.value == "Outcome: 0 reads returned data, 2 were cancelled"
     assert statuses(lab.run) == [STATUS_CANCELLED] * 2
-    lab.cancel_at.value = None
-    lab.remove_at.value = 1.0
+    lab.cancel_at.value = "never"
+    lab.remove_at.value = "1.0 s"
     assert statuses(lab.run) == [STATUS_SUCCESS, STATUS_CANCELLED]
     ends = [row.end for row in lab.shown.rows]
     assert all(end is not None for end in ends)  # nothing left alive after the removal
+
+
+def test_every_dropdown_option_shows_its_label():
+    lab = driverlab.EchoLab()
+    for dropdown in (lab.cancel_at, lab.remove_at):
+        assert dropdown.label == "never" and dropdown.index == 0
+        for index, (label, _) in enumerate(dropdown._options_full):
+            dropdown.index = index
+            assert label and dropdown.label == label and dropdown.value == label
+    assert driverlab.EchoLab.seconds("never") is None
+    assert driverlab.EchoLab.seconds("2.5 s") == 2.5
+
+
+def test_the_lab_prints_the_virtual_times_of_ticks_cancel_and_removal():
+    run = driverlab.echo_run(4, remove_at=1.0)
+    assert run.time_marks() == [
+        (1.0, "removal asked"),
+        (2.0, "tick"),
+        (2.0, "removal finished"),
+    ]
+    assert run.summary() == "1 read returned data, 3 were cancelled"
+    cancelled = driverlab.echo_run(3, cancel_at=2.5)
+    assert cancelled.time_marks() == [(2.0, "tick"), (2.5, "CancelIo")]
+    assert "tick at 2.0 s, CancelIo at 2.5 s." in cancelled.time_line()
+
+
+def test_the_lab_names_the_write_and_the_reads_and_marks_the_times():
+    lab = driverlab.EchoLab()
+    lab.remove_at.value = "1.0 s"
+    names = driverlab.row_names(lab.run)
+    assert [name.split("\n")[0] for name in names] == ["write", "read 1", "read 2", "read 3"]
+    assert all(name.split("\n")[1].startswith("WDFREQUEST") for name in names)
+    figure = driverlab._figure()
+    ax = figure.subplots()
+    driverlab.mark_times(ax, lab.run, lab.shown)
+    texts = [text.get_text().strip() for text in ax.texts]
+    assert texts == ["removal asked 1.0 s, tick 2.0 s, removal finished 2.0 s"]

@@ -52,3 +52,21 @@ def test_lesson12_problems_vary_with_the_seed():
     assert (0, 0) in echoed and any(seconds == 2 for _, seconds in echoed)
     ioctl = {exercises.make_problem("12-ex3", seed).solution for seed in range(8)}
     assert (0xC000000D, 0) in ioctl and (0, 38) in ioctl
+
+
+def test_lesson12_predictions_ask_for_one_and_take_a_list_for_a_pair():
+    for label in ("12-ex1", "12-ex2", "12-ex3"):
+        problem = exercises.make_problem(label)
+        feedback = problem.check(None)
+        assert feedback == "No answer yet: write your prediction in my_answer first."
+        assert "Correct" in problem.check(list(problem.solution))
+        assert "Correct" in problem.check(tuple(problem.solution))
+        wrong = problem.check([-1, -1])
+        assert wrong.startswith("Not quite") and "Run the calls again" not in wrong
+    other = exercises.make_problem("07-ex1")
+    assert "Run the calls again" in other.check(None)
+
+
+def test_lesson12_write_problem_states_the_write_limit():
+    problem = exercises.make_problem("12-ex2")
+    assert "MAX_WRITE_LENGTH (40960) bytes" in " ".join(repr(problem).split())

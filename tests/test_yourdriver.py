@@ -8,6 +8,8 @@ Broken fillings are reported at the step they break, not as a crash.
 import json
 from pathlib import Path
 
+import pytest
+
 from wdfkit import (
     NT_SUCCESS,
     STATUS_CANCELLED,
@@ -23,6 +25,7 @@ from wdfkit import (
     WdfTimerGetParentObject,
 )
 from wdfkit.course.yourdriver import try_your_driver
+from wdfkit.kernel.text import WIDTH
 
 LESSON = Path(__file__).parent.parent / "notebooks" / "12_your_own_driver.ipynb"
 
@@ -91,8 +94,9 @@ def test_a_timer_that_forgets_to_unmark_is_reported_with_its_bug_check():
     ns = skeleton()
     fill_in(ns, timer_unmarks=False)
     report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
-    assert "Not done yet: the machine stopped with bug" in report
-    assert "check 0x48 CANCEL_STATE_IN_COMPLETED_IRP" in report
+    assert "Not done yet: while the timer ticked with a read held (MyEvtTimerFunc)" in report
+    assert "0x48 CANCEL_STATE_IN_COMPLETED_IRP" in report
+    assert "in\n    WdfRequestComplete: An IRP was completed with its cancel routine" in report
 
 
 def test_a_read_held_but_never_completed_is_reported_not_hung():
@@ -101,3 +105,57 @@ def test_a_read_held_but_never_completed_is_reported_not_hung():
     ns["MyEvtTimerFunc"] = lambda Timer: None
     report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
     assert "the timer completes the held read. Instead, it is still pending (TODO 4)" in report
+
+
+def test_a_bug_check_names_the_step_the_ddi_and_its_meaning():
+    ns = skeleton()
+    fill_in(ns)
+
+    def MyEvtRequestCancel(Request):
+        WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)
+        ns["GetMyQueueContext"](WdfRequestGetIoQueue(Request)).Held = None  # after: dead
+
+    ns["MyEvtRequestCancel"] = MyEvtRequestCancel
+    report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
+    last = " ".join(report.split("ok  ")[-1].split())
+    assert last.startswith("the timer completes the held read with data (16 bytes) Not done yet: ")
+    assert "while the application cancelled its reads (CancelIo)" in last
+    assert "0x10D WDF_VIOLATION (0x5," in last
+    assert "in WdfRequestGetIoQueue: WDF_INVALID_HANDLE: Request WDFREQUEST" in last
+    assert "names an object that no longer exists" in last
+    assert "create a new Machine" not in report
+    assert all(len(line) <= WIDTH for line in report.splitlines())
+
+
+def wrong_unpacking(ns: dict) -> None:
+    """MyEvtIoRead taking the (status, memory) pair for the memory."""
+
+    def MyEvtIoRead(Queue, Request, Length):
+        memory = WdfRequestRetrieveOutputMemory(Request)
+        WdfMemoryCopyFromBuffer(memory, 0, ns["MY_DATA"], 4)
+
+    ns["MyEvtIoRead"] = MyEvtIoRead
+
+
+def test_a_python_exception_in_the_driver_is_reported_with_its_step():
+    ns = skeleton()
+    fill_in(ns)
+    wrong_unpacking(ns)
+    report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
+    flat = " ".join(report.split())
+    assert "Not done yet: the application sent a read (ReadFile): TypeError: " in flat
+    assert "WdfMemoryCopyFromBuffer: DestinationMemory must be a WDF handle, not tuple" in flat
+    assert "show_traceback=True" in flat
+    assert "create a new Machine" not in report
+    assert all(len(line) <= WIDTH for line in report.splitlines())
+
+
+def test_show_traceback_raises_the_drivers_exception_with_a_note_for_the_lesson():
+    ns = skeleton()
+    fill_in(ns)
+    wrong_unpacking(ns)
+    with pytest.raises(TypeError, match="DestinationMemory must be a WDF handle") as raised:
+        try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"], show_traceback=True)
+    notes = raised.value.__notes__
+    assert not any("create a new Machine" in note for note in notes)
+    assert any("while the application sent a read (ReadFile)" in note for note in notes)

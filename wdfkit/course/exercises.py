@@ -28,14 +28,27 @@ class Problem:
     explanation: str
     in_hex: bool = False
     """Show the solution's numbers in hex, as a debugger shows codes and statuses."""
+    prediction: bool = False
+    """A prediction the learner writes in ``my_answer`` (lesson 12): with none yet, the
+    feedback asks for one; a pair may be a list as well as a tuple."""
 
     def __repr__(self) -> str:
         return fill(f"[{self.label}] {self.question}")
 
     def check(self, answer) -> str:
         """Feedback on *answer*: right, or what to look at again."""
+        if self.prediction:
+            if answer is None:
+                return fill("No answer yet: write your prediction in my_answer first.")
+            if isinstance(answer, list):
+                answer = tuple(answer)
         if answer == self.solution:
             return fill(f"Correct: {self.explanation}")
+        if self.prediction:
+            return fill(
+                f"Not quite: you answered {self._shown(answer)}. Run it on the simulator and "
+                "see where it went another way than you predicted."
+            )
         return fill(
             f"Not quite: you answered {self._shown(answer)}. Run the calls again and look closely."
         )
@@ -307,6 +320,7 @@ def _echo_cancel(label: str, rng: random.Random) -> Problem:
         "The queue is sequential, so the driver holds one read at a time and each tick (every "
         "2 s after the write's) completes the one it holds; CancelIo then cancels the held read "
         "through EvtRequestCancel and the waiting ones in the queue, all at once.",
+        prediction=True,
     )
 
 
@@ -327,6 +341,8 @@ def _echo_write_read(label: str, rng: random.Random) -> Problem:
         waited = round(machine.clock.seconds - issued)
     return Problem(
         label,
+        f"The echo driver keeps a write of at most MAX_WRITE_LENGTH "
+        f"({samples.MAX_WRITE_LENGTH}) bytes. "
         f"On a freshly started echo device, the application writes {written} bytes and waits "
         f"for the write, then reads into a {asked}-byte buffer. How many bytes does the read "
         "return, and how many seconds after it was issued is it complete? Call "
@@ -336,6 +352,7 @@ def _echo_write_read(label: str, rng: random.Random) -> Problem:
         "with STATUS_BUFFER_OVERFLOW and keeps nothing, so the read finds no buffer and "
         "completes at once with 0 bytes; otherwise the read gets min(written, buffer size) "
         "bytes and is held until the next tick, one period (2 s) after the write's.",
+        prediction=True,
     )
 
 
@@ -362,4 +379,5 @@ def _nonpnp_ioctl(label: str, rng: random.Random) -> Problem:
         "DIRECT reports the whole output buffer (the bytes the driver took from it); the other "
         "three report min(output size, 38), the driver's string with its NUL.",
         in_hex=True,
+        prediction=True,
     )

@@ -10,7 +10,7 @@ are caught and shown compactly; a wait never lasts for ever (virtual time moves 
 steps).
 """
 
-from ..kernel.bugcheck import BugCheck
+from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.ntstatus import STATUS_CANCELLED, STATUS_SUCCESS
 from ..kernel.text import fill
 from ..sim.machine import Machine
@@ -24,15 +24,23 @@ PATIENCE = 3.0
 """Seconds it waits for the timer to complete a held read: three periods of the skeleton's."""
 
 
-def _steps(DriverEntry, InterfaceGuid):
-    """Yield ``(step, problem)``: problem None when the step went as Windows expects."""
+def _steps(DriverEntry, InterfaceGuid, doing: dict):
+    """Yield ``(step, problem)``: problem None when the step went as Windows expects.
+
+    Before each action it writes into *doing* what is running ("the application cancelled its
+    reads (CancelIo)") and the machine, so that :func:`try_your_driver` can say where a bug
+    check or an exception from the driver happened."""
+    doing["step"] = "the driver loaded (DriverEntry)"
     machine = Machine("mine", DriverEntry=DriverEntry)
+    doing["machine"] = machine
     with machine:
+        doing["step"] = "the PnP manager added the device (EvtDriverDeviceAdd)"
         status = machine.add_device()
         if status != STATUS_SUCCESS:
             yield "the PnP manager adds the device", f"EvtDriverDeviceAdd returned {status}"
             return
         yield "the PnP manager adds the device", None
+        doing["step"] = "the application opened the device's interface (CreateFile)"
         app = machine.process()
         paths = app.CM_Get_Device_Interface_List(InterfaceGuid)
         if not paths:
@@ -41,6 +49,7 @@ def _steps(DriverEntry, InterfaceGuid):
         _, hDevice = app.CreateFile(paths[0], overlapped=True)
         yield "the application finds the interface and opens it", None
 
+        doing["step"] = "the application sent a read (ReadFile)"
         read = hDevice.ReadFile(bytearray(16), overlapped=True)
         machine.advance(SETTLE)
         if read.done:
@@ -53,6 +62,7 @@ def _steps(DriverEntry, InterfaceGuid):
             )
             return
         yield "a read is held by the driver, not completed at once", None
+        doing["step"] = "the timer ticked with a read held (MyEvtTimerFunc)"
         machine.advance(PATIENCE)
         result = read.IoStatus
         if not read.done:
@@ -63,8 +73,10 @@ def _steps(DriverEntry, InterfaceGuid):
             return
         yield f"the timer completes the held read with data ({result.Information} bytes)", None
 
+        doing["step"] = "the application sent a second read (ReadFile)"
         read = hDevice.ReadFile(bytearray(16), overlapped=True)
         machine.advance(SETTLE)
+        doing["step"] = "the application cancelled its reads (CancelIo)"
         hDevice.CancelIo()
         if not read.done or read.IoStatus.Status != STATUS_CANCELLED:
             yield (
@@ -76,36 +88,86 @@ def _steps(DriverEntry, InterfaceGuid):
             )
             return
         yield "CancelIo cancels the held read at once", None
+        doing["step"] = "the timer ticked after the read was cancelled (MyEvtTimerFunc)"
         machine.advance(PATIENCE)  # the timer must leave the cancelled read alone
         yield "the next ticks leave the cancelled read alone", None
 
+        doing["step"] = "the application sent a third read (ReadFile)"
         read = hDevice.ReadFile(bytearray(16), overlapped=True)
         machine.advance(SETTLE)
+        doing["step"] = "the PnP manager removed the device with a read held"
         machine.remove_device()
         if not read.done:
             yield "removing the device finishes the held read", "it is still pending"
             return
         yield "removing the device finishes the held read", None
+        doing["step"] = "the application closed its handle and the driver unloaded"
         hDevice.CloseHandle()
         machine.unload()
         yield "the driver unloads with no pool left behind", None
 
 
-def try_your_driver(DriverEntry, InterfaceGuid) -> str:
+def _first_sentence(text: str) -> str:
+    """The first sentence of a bug check's meaning: the one line a report has room for."""
+    flat = " ".join(text.split())
+    end = flat.find(". ")
+    return flat if end < 0 else flat[: end + 1]
+
+
+def _bugcheck_report(step: str, bugcheck: BugCheck) -> str:
+    """Where the machine stopped, in which DDI, and what the bug check means."""
+    where = f" in {bugcheck.ddi}" if bugcheck.ddi else ""
+    meaning = _first_sentence(bugcheck.meaning)
+    return (
+        f"Not done yet: while {step}, the machine stopped with bug check "
+        f"{bugcheck.summary()}{where}: {meaning}"
+    )
+
+
+def try_your_driver(DriverEntry, InterfaceGuid, show_traceback: bool = False) -> str:
     """Load *DriverEntry*'s driver, drive it, and report step by step (see the module).
 
     The report ends with "All done" when every step went as Windows expects, else with the
-    first step that did not ("Not done yet: ...")."""
+    first step that did not ("Not done yet: ...").  A bug check is reported with the step
+    that was running, the DDI it happened in and what it means; a Python exception from the
+    driver's code as "Not done yet: <step>: <type>: <message>".  With *show_traceback* true
+    such an exception is raised instead, with its traceback into the driver's code."""
     lines = []
+    doing: dict = {"step": "the checker started", "machine": None}
     try:
-        for step, problem in _steps(DriverEntry, InterfaceGuid):
+        for step, problem in _steps(DriverEntry, InterfaceGuid, doing):
             if problem is not None:
                 end = "" if problem.endswith("?") else "."
                 lines.append(fill(f"Not done yet: {step}. Instead, {problem}{end}", "", "    "))
                 return "\n".join(lines)
             lines.append(f"ok  {step}")
     except BugCheck as bugcheck:
-        stopped = f"Not done yet: the machine stopped with bug check {bugcheck.summary()}"
+        lines.append(fill(_bugcheck_report(doing["step"], bugcheck), "", "    "))
+        return "\n".join(lines)
+    except MachineHalted as halted:
+        machine = doing["machine"]
+        if machine is not None and machine.bugcheck is not None:
+            stopped = _bugcheck_report(doing["step"], machine.bugcheck)
+        else:
+            stopped = f"Not done yet: while {doing['step']}, {halted}"
+        lines.append(fill(stopped, "", "    "))
+        return "\n".join(lines)
+    except Exception as error:
+        if show_traceback:
+            # run_callback's note tells a Machine's user to create a new one; here the
+            # checker creates it, so the note says what to do instead.
+            notes = getattr(error, "__notes__", [])
+            notes[:] = [note for note in notes if not note.startswith("wdfkit:")]
+            error.add_note(
+                f"wdfkit: this exception escaped your driver while {doing['step']}; fix it "
+                "and run the cell again (try_your_driver loads the driver on a new machine)."
+            )
+            raise
+        stopped = (
+            f"Not done yet: {doing['step']}: {type(error).__name__}: {error} "
+            "(to see the traceback, call try_your_driver(MyDriverEntry, "
+            "GUID_DEVINTERFACE_MINE, show_traceback=True))"
+        )
         lines.append(fill(stopped, "", "    "))
         return "\n".join(lines)
     lines.append("All done: your driver holds, completes and cancels reads as Windows expects.")

@@ -16,14 +16,22 @@ from IPython.display import display
 
 from ..course import samples
 from ..kernel.ntstatus import STATUS_CANCELLED, STATUS_SUCCESS
+from ..kernel.text import fill
 from ..sim.machine import Machine
 from ..sim.snapshot import LifetimeKind, TimelineSnapshot
+from ..sim.timeline import short
 from . import plots
 from .widgets import _figure, _on_change, _show
 
 POLL = 0.1
 """How often (virtual seconds) echo_run looks at which reads are done: the timer's ticks and
 the lab's choices all fall on this grid, so each completion time is exact."""
+
+FIRST_TICK = 0.1
+"""Virtual seconds after the device starts at which the echo timer first ticks (the 100 ms due
+time of EchoEvtDeviceSelfManagedIoStart); after it, one tick every TIMER_PERIOD ms."""
+
+TITLE = "The echo driver's requests (the write, then the reads)"
 
 LAB_HEIGHT = 4.4
 """The lab's plot, in inches (100 dpi): with its controls and outcome text under 650 px."""
@@ -55,6 +63,30 @@ class EchoRun:
     reads: list  # PendingIo per read, in the order they were issued
     done_at: list  # virtual seconds at which each read was complete
     started: float  # when the reads were issued
+    actions: list  # (seconds after the reads were issued, what the application or PnP did)
+
+    def ticks(self) -> list[float]:
+        """The timer's ticks from the reads' issue to the last completion, in seconds after
+        the reads were issued (the run ends there: a removal finishes every read)."""
+        period = samples.TIMER_PERIOD / 1000
+        last = max(self.done_at) - self.started
+        tick = FIRST_TICK - self.started
+        ticks = []
+        while tick <= last + 1e-9:
+            if tick > 1e-9:
+                ticks.append(round(tick, 6))
+            tick += period
+        return ticks
+
+    def time_marks(self) -> list[tuple[float, str]]:
+        """Each tick, the CancelIo and the removal, with its virtual time, in time order."""
+        marks = [(at, "tick") for at in self.ticks()] + list(self.actions)
+        return sorted(marks, key=lambda mark: mark[0])
+
+    def time_line(self) -> str:
+        """The virtual times the plot's steps happened at, in one printed line."""
+        marks = ", ".join(f"{text} at {at:.1f} s" for at, text in self.time_marks())
+        return f"Virtual time (seconds after the reads were issued): {marks}."
 
     def outcome_lines(self) -> list[str]:
         """One line per read: its status, its bytes, and when it was done (seconds after the
@@ -69,9 +101,18 @@ class EchoRun:
         """How many reads the timer completed and how many were cancelled."""
         statuses = [io.IoStatus.Status for io in self.reads]
         return (
-            f"{statuses.count(STATUS_SUCCESS)} read(s) completed with data, "
-            f"{statuses.count(STATUS_CANCELLED)} cancelled (STATUS_CANCELLED)"
+            f"{_reads(statuses.count(STATUS_SUCCESS))} returned data, "
+            f"{statuses.count(STATUS_CANCELLED)} {_were(statuses.count(STATUS_CANCELLED))} "
+            "cancelled"
         )
+
+
+def _reads(count: int) -> str:
+    return f"{count} read" if count == 1 else f"{count} reads"
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
 
 
 def echo_run(reads: int = 3, cancel_at=None, remove_at=None) -> EchoRun:
@@ -96,10 +137,19 @@ def echo_run(reads: int = 3, cancel_at=None, remove_at=None) -> EchoRun:
             if at is not None
         )
         elapsed = 0.0
+        done_actions = []
         while not all(io.done for io in pending):
             if actions and elapsed >= actions[0][0] - 1e-9:
-                _, name = actions.pop(0)
-                hDevice.CancelIo() if name == "cancel" else machine.remove_device()
+                at, name = actions.pop(0)
+                if name == "cancel":
+                    hDevice.CancelIo()
+                    done_actions.append((at, "CancelIo"))
+                else:
+                    machine.remove_device()
+                    finished = round(machine.clock.seconds - started, 6)
+                    done_actions.append((at, "removal asked"))
+                    if finished > at + 1e-9:
+                        done_actions.append((finished, "removal finished"))
             else:
                 machine.advance(POLL)
                 elapsed = round(machine.clock.seconds - started, 6)
@@ -107,7 +157,7 @@ def echo_run(reads: int = 3, cancel_at=None, remove_at=None) -> EchoRun:
                 if io.done and done_at[index] is None:
                     done_at[index] = machine.clock.seconds
         hDevice.CloseHandle()
-    return EchoRun(machine, pending, done_at, started)
+    return EchoRun(machine, pending, done_at, started, done_actions)
 
 
 def requests_only(timeline: TimelineSnapshot) -> TimelineSnapshot:
@@ -129,12 +179,44 @@ def requests_only(timeline: TimelineSnapshot) -> TimelineSnapshot:
     )
 
 
+def row_names(run: EchoRun) -> list[str]:
+    """The lab's line names: "write" and "read 1", "read 2", ... over each request's handle."""
+    handles = requests_only(run.machine.snapshot().timeline).lines
+    names = ["write"] + [f"read {number}" for number in range(1, len(run.reads) + 1)]
+    return [f"{name}\n{short(handle)}" for name, handle in zip(names, handles, strict=True)]
+
+
+def mark_times(ax, run: EchoRun, timeline: TimelineSnapshot) -> None:
+    """A dashed line at the step where each tick, the CancelIo and the removal happened, with
+    its virtual time along the top (marks at one step share a line and one label)."""
+    at_step: dict[float, list[str]] = {}
+    for seconds, text in run.time_marks():
+        steps = [e.step for e in timeline.events if e.seconds - run.started >= seconds - 1e-9]
+        step = (steps[0] if steps else timeline.events[-1].step + 1) - 0.5
+        at_step.setdefault(step, []).append(f"{text} {seconds:.1f} s")
+    for step, texts in at_step.items():
+        ax.axvline(step, color="#555555", linestyle="--", linewidth=1)
+        ax.text(
+            step,
+            1.0,
+            " " + ", ".join(texts),
+            transform=ax.get_xaxis_transform(),
+            fontsize=8,
+            va="top",
+            ha="left",
+            color="#333333",
+        )
+
+
 class EchoLab:
     """Lesson 12: how many reads the application keeps outstanding, when it calls CancelIo,
     when the device is removed; the requests' lifetimes and each read's outcome redrawn."""
 
-    CANCEL_CHOICES = (("never", None), ("0.5 s", 0.5), ("2.5 s", 2.5), ("4.5 s", 4.5))
-    REMOVE_CHOICES = (("never", None), ("1.0 s", 1.0), ("3.0 s", 3.0))
+    NEVER = "never"
+    CANCEL_CHOICES = (NEVER, "0.5 s", "2.5 s", "4.5 s")
+    REMOVE_CHOICES = (NEVER, "1.0 s", "3.0 s")
+    """The dropdowns' options are their labels (a None value would show as an empty
+    dropdown): :meth:`seconds` turns one into the virtual time echo_run takes."""
 
     def __init__(self) -> None:
         style = {"description_width": "initial"}
@@ -157,23 +239,33 @@ class EchoLab:
         self.widget = W.VBox([W.HBox(self.controls), self.message, self.out])
         self.widget.add_class("wdfkit-echo-lab")
 
+    @classmethod
+    def seconds(cls, choice: str) -> float | None:
+        """A dropdown's choice ("2.5 s", "never") as echo_run's seconds (None: never)."""
+        return None if choice == cls.NEVER else float(choice.removesuffix(" s"))
+
     def update(self) -> None:
         """Run the echo driver with the chosen application; redraw the requests and outcome."""
-        self.run = echo_run(self.reads.value, self.cancel_at.value, self.remove_at.value)
+        self.run = echo_run(
+            self.reads.value, self.seconds(self.cancel_at.value), self.seconds(self.remove_at.value)
+        )
         self.shown = requests_only(self.run.machine.snapshot().timeline)
         figure = _figure()
-        plots.lifetime_timeline(
-            self.shown,
-            "The echo driver's requests (the write, then the reads)",
-            ax=figure.subplots(),
-        )
+        ax = figure.subplots()
+        plots.lifetime_timeline(self.shown, TITLE, ax=ax)
+        # Only requests are drawn: the title names their colour alone (the plot's own title
+        # lists every kind a full timeline can hold).
+        ax.set_title(f"{TITLE}: the bars are requests (blue)", fontsize=9)
+        ax.set_yticklabels(row_names(self.run), fontsize=8)
+        mark_times(ax, self.run, self.shown)
         figure.set_size_inches(11, LAB_HEIGHT)
         figure.tight_layout()
         self.message.value = "Outcome: " + self.run.summary()
-        _show(self.out, figure, "\n".join(self.run.outcome_lines()))
+        lines = [self.run.time_line(), *self.run.outcome_lines()]
+        _show(self.out, figure, "\n".join(fill(line, "", "    ") for line in lines))
 
     def _ipython_display_(self) -> None:
         display(self.widget)
 
 
-__all__ = ["EchoLab", "EchoRun", "echo_run", "replaced", "requests_only"]
+__all__ = ["EchoLab", "EchoRun", "echo_run", "mark_times", "replaced", "requests_only", "row_names"]
