@@ -258,7 +258,7 @@ class EchoLab:
         ax.set_title(f"{TITLE}: the bars are requests (blue)", fontsize=9)
         ax.set_yticklabels(row_names(self.run), fontsize=8)
         mark_times(ax, self.run, self.shown)
-        figure.set_size_inches(11, LAB_HEIGHT)
+        figure.set_size_inches(plots.TIMELINE_WIDTH, LAB_HEIGHT)  # the notebook column at 1400 px
         figure.tight_layout()
         self.message.value = "Outcome: " + self.run.summary()
         lines = [self.run.time_line(), *self.run.outcome_lines()]
