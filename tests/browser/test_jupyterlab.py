@@ -74,7 +74,7 @@ INTERACTIONS = {
     "12_your_own_driver.ipynb": (
         ".wdfkit-echo-lab select",
         "select:0.5 s",
-        "0 read(s) completed with data, 3 cancelled",
+        "0 reads returned data, 3 were cancelled",
     ),
 }
 
