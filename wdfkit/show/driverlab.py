@@ -205,6 +205,7 @@ def mark_times(ax, run: EchoRun, timeline: TimelineSnapshot) -> None:
             va="top",
             ha="left",
             color="#333333",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},  # the line stops short
         )
 
 
