@@ -133,7 +133,12 @@ class VirtualClock:
         periodic.next = self.schedule(period, periodic, background)
         return periodic
 
-    def run_until(self, deadline: int, done: Callable[[], bool] | None = None) -> bool:
+    def run_until(
+        self,
+        deadline: int,
+        done: Callable[[], bool] | None = None,
+        max_actions: int | None = None,
+    ) -> bool:
         """The one loop that moves time: run waiting actions in order until *done()* holds or
         the clock reaches *deadline*; True if *done()* held first.
 
@@ -141,9 +146,19 @@ class VirtualClock:
         action due by *deadline* runs and the clock ends at *deadline*.  When *done()* holds,
         the clock stays at the time of the action that made it hold.  Time never runs back: an
         action scheduled in the past runs at the current time.
+
+        *max_actions* makes it a wait with nothing but the clock to end it (a thread waiting
+        with no timeout, see Machine.wait_for): it stops, leaving the clock where it is, as
+        soon as no work is scheduled (:attr:`pending_work` is 0: nothing could make *done()*
+        hold any more) or *max_actions* actions have run.
         """
         queue = self._queue
+        ran = 0
         while done is None or not done():
+            if max_actions is not None:
+                if self.pending_work == 0 or ran >= max_actions:
+                    return False
+                ran += 1
             if not queue or queue[0][0] > deadline:
                 self.ticks = deadline
                 return False

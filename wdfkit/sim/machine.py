@@ -480,20 +480,14 @@ class Machine:
         clock = self.clock
         if timeout_ticks is not None:
             deadline = min(clock.ticks + round(timeout_ticks), MAXIMUM_TICKS)
-            done = finished
-        else:
+            actions = None
+        else:  # no timeout: only while work is scheduled, at most HANG_ACTIONS actions
             deadline = min(clock.ticks + round(self.HANG_LIMIT * TICKS_PER_SECOND), MAXIMUM_TICKS)
-            budget = [self.HANG_ACTIONS]
-
-            def done() -> bool:  # asked before each action the clock runs
-                if finished() or clock.pending_work == 0:
-                    return True
-                budget[0] -= 1
-                return budget[0] < 0
-
+            actions = self.HANG_ACTIONS
         started = clock.ticks
         with self._driver_code:  # DPCs and completions run on this machine
-            self.within("a DPC", lambda: clock.run_until(deadline, done))
+            if self.within("a DPC", lambda: clock.run_until(deadline, finished, actions)):
+                return True
         if finished():
             return True
         if timeout_ticks is None:
