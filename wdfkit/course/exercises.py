@@ -16,6 +16,7 @@ from ..kernel.ntstatus import NT_SUCCESS
 from ..kernel.pool import NonPagedPoolNx, PagedPool
 from ..kernel.text import fill
 from ..sim.machine import Machine
+from . import samples
 
 
 @dataclass
@@ -285,9 +286,8 @@ def _life_cycle(label: str, rng: random.Random) -> Problem:
 
 
 def _echo_open(machine: Machine):
-    """Lesson 12: load nothing new; open the echo device *machine* started, overlapped."""
-    from . import samples
-
+    """Lesson 12: let the PnP manager add the echo device to *machine*, whose driver is
+    loaded, and open it overlapped as echoapp does."""
     with machine:
         machine.add_device()
         app = machine.process()
@@ -297,8 +297,6 @@ def _echo_open(machine: Machine):
 
 def _echo_cancel(label: str, rng: random.Random) -> Problem:
     """Lesson 12, a prediction: the timer completes one read per tick, CancelIo the rest."""
-    from . import samples
-
     reads = rng.randint(3, 8)
     cancel_at = rng.choice([0.5, 1.5, 2.5, 4.5, 6.5])
     machine = Machine("echo", DriverEntry=samples.EchoDriverEntry)
@@ -326,8 +324,6 @@ def _echo_cancel(label: str, rng: random.Random) -> Problem:
 
 def _echo_write_read(label: str, rng: random.Random) -> Problem:
     """Lesson 12: what the echo driver keeps of a write, and what a read gets back."""
-    from . import samples
-
     written = rng.choice([16, 100, 4096, samples.MAX_WRITE_LENGTH, samples.MAX_WRITE_LENGTH + 1])
     asked = rng.choice([8, 64, 512, 8192])
     machine = Machine("echo", DriverEntry=samples.EchoDriverEntry)
@@ -358,8 +354,6 @@ def _echo_write_read(label: str, rng: random.Random) -> Problem:
 
 def _nonpnp_ioctl(label: str, rng: random.Random) -> Problem:
     """Lesson 12: what the non-PnP control device answers for each transfer method."""
-    from . import samples
-
     method = rng.choice(["BUFFERED", "IN_DIRECT", "OUT_DIRECT", "NEITHER"])
     size = rng.choice([0, 10, 38, 100])
     machine = Machine("NONPNP", DriverEntry=samples.NonPnpDriverEntry)
