@@ -102,13 +102,6 @@ class Namespace:
                 interface.enabled = False
         self.interfaces = [i for i in self.interfaces if i.device is not device]
 
-    def device_name(self, device) -> str | None:
-        """The name *device* was created with, or None."""
-        for name, owner in self._devices.values():
-            if owner is device:
-                return name
-        return None
-
     def create_symbolic_link(self, link: str, target: str) -> int:
         """IoCreateSymbolicLink: STATUS_OBJECT_NAME_COLLISION if *link* exists."""
         link = nt_name(link)
