@@ -449,15 +449,7 @@ def WdfDeviceCreateDeviceInterface(
     if device.is_control:
         machine.trace(f"{Device!r} is not a PNP device, device interface creation not allowed")
         return STATUS_INVALID_DEVICE_REQUEST
-    instance = f"ROOT\\{machine.driver_name.upper()}\\{device.pdo_name[-4:]}"
-    status, link = machine.namespace.register_interface(
-        InterfaceClassGUID, device, instance, ReferenceString or None
-    )
-    if not NT_SUCCESS(status):
-        return status
-    if link not in device.interface_links:
-        device.interface_links.append(link)
-    return status
+    return device.create_device_interface(InterfaceClassGUID, ReferenceString or None)
 
 
 # -- the caller's context: EvtIoInCallerContext (FxPkgIo, wdfkit.fx.callercontext) -----------------

@@ -23,7 +23,12 @@ closes).
 
 from ..kernel.irp import DO_BUFFERED_IO, DO_DIRECT_IO
 from ..kernel.lowerdevice import LowerDevice
-from ..kernel.ntstatus import NT_SUCCESS, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_DEVICE_STATE,
+    STATUS_SUCCESS,
+)
 from ..sim.snapshot import DeviceDetail, DeviceIoType
 from .callercontext import IO_PACKAGE_MAJORS, dispatch_in_caller_context
 from .fileobject import FILE_MAJORS, FxPkgGeneral
@@ -179,14 +184,23 @@ class FxDevice(FxObject):
     def create_symbolic_link(self, link: str):
         """FxDevice::CreateSymbolicLink: a link to the device's name, or its PDO's;
         STATUS_INVALID_DEVICE_STATE for a control device without a name (km/fxdevicekm.cpp)."""
-        from ..kernel.ntstatus import STATUS_INVALID_DEVICE_STATE
-
         target = self.name or self.pdo_name
         if target is None:
             return STATUS_INVALID_DEVICE_STATE
         status = self.machine.namespace.create_symbolic_link(link, target)
         if NT_SUCCESS(status):
             self.symbolic_link = link
+        return status
+
+    def create_device_interface(self, guid, reference: str | None) -> int:
+        """FxDevice's interface list gets an interface of class *guid* (IoRegisterDeviceInterface
+        under the PDO's instance path, ``ROOT\\<DRIVER>\\<nnnn>``); registering one twice adds
+        nothing.  start_device enables the listed interfaces (wdfkit.fx.pnp)."""
+        machine = self.machine
+        instance = f"ROOT\\{machine.driver_name.upper()}\\{self.pdo_name[-4:]}"
+        status, link = machine.namespace.register_interface(guid, self, instance, reference)
+        if NT_SUCCESS(status) and link not in self.interface_links:
+            self.interface_links.append(link)
         return status
 
     def forget_names(self) -> None:
