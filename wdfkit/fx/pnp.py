@@ -58,6 +58,19 @@ def check_returned_status(name: str, result) -> None:
         )
 
 
+def status_checked(name: str, callback):
+    """*callback* with what it returns checked inside the call (check_returned_status): a
+    wrong type stops the machine as any exception escaping a callback does
+    (Machine.run_callback)."""
+
+    def checked(*args):
+        result = callback(*args)
+        check_returned_status(name, result)
+        return result
+
+    return checked
+
+
 def _call(device, name: str, *args, returns_status: bool = True):
     """Call the driver's *name* callback if it has one: its status (STATUS_SUCCESS if none)."""
     callbacks = device.pnp_callbacks
@@ -67,15 +80,8 @@ def _call(device, name: str, *args, returns_status: bool = True):
     machine = device.machine
     machine.trace("%s(%r%s)", name, device.handle, "".join(f", {a!r}" for a in args))
 
-    def checked(*call_args):
-        """The callback, its result checked inside the call: a wrong type stops the machine
-        as any exception escaping a callback does (Machine.run_callback)."""
-        result = callback(*call_args)
-        if returns_status:
-            check_returned_status(name, result)
-        return result
-
-    result = machine.within(name, lambda: machine.run_callback(name, checked, device.handle, *args))
+    called = status_checked(name, callback) if returns_status else callback
+    result = machine.within(name, lambda: machine.run_callback(name, called, device.handle, *args))
     return result if returns_status else STATUS_SUCCESS
 
 

@@ -587,12 +587,7 @@ class Machine:
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
         known = list(self.devices)
-
-        def checked(Driver, DeviceInit):  # its result checked inside the call, as pnp's are
-            result = EvtDriverDeviceAdd(Driver, DeviceInit)
-            pnp.check_returned_status("EvtDriverDeviceAdd", result)
-            return result
-
+        checked = pnp.status_checked("EvtDriverDeviceAdd", EvtDriverDeviceAdd)
         status = self.within(
             "EvtDriverDeviceAdd",
             lambda: self.run_callback("EvtDriverDeviceAdd", checked, self.driver.handle, init),
