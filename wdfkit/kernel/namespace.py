@@ -92,14 +92,11 @@ class Namespace:
         return STATUS_SUCCESS
 
     def remove_device(self, device) -> None:
-        """The device object is deleted: its name goes (links to it are left dangling, as on
-        Windows until their owner deletes them)."""
+        """The device object is deleted: its name and its interfaces go (links to it are left
+        dangling, as on Windows until their owner deletes them)."""
         for key, (_, owner) in list(self._devices.items()):
             if owner is device:
                 del self._devices[key]
-        for interface in self.interfaces:
-            if interface.device is device:
-                interface.enabled = False
         self.interfaces = [i for i in self.interfaces if i.device is not device]
 
     def create_symbolic_link(self, link: str, target: str) -> int:
