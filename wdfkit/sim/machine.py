@@ -628,7 +628,7 @@ class Machine:
             )
         target = self._pnp_device(device)
         with self._driver_code:
-            pnp.remove_device(target, bool(surprise), self._removal_wait)
+            pnp.remove_device(target, surprise, self._removal_wait)
 
     def _pnp_device(self, device):
         pnp_devices = [d for d in self.devices if not d.is_control]
