@@ -21,6 +21,18 @@ WIDGET_PLACEHOLDER = "An interactive lab: run this cell (Shift+Enter) to open it
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
+def notebook_client(nb, directory: Path, timeout: int, **options) -> NotebookClient:
+    """A runner for *nb* in a fresh ``python3`` kernel whose working directory is *directory*
+    (the notebook's own folder, so its relative paths resolve)."""
+    return NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=timeout,
+        resources={"metadata": {"path": str(directory)}},
+        **options,
+    )
+
+
 def execute(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -29,14 +41,7 @@ def execute(path: Path) -> None:
             cell.execution_count = None
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = KERNELSPEC
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=300,
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
+    notebook_client(nb, path.parent, timeout=300, record_timing=False).execute()
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)

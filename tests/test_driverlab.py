@@ -4,7 +4,7 @@ import pytest
 
 from wdfkit import STATUS_CANCELLED, STATUS_SUCCESS
 from wdfkit.course import samples
-from wdfkit.show import driverlab
+from wdfkit.show import canvas, driverlab
 from wdfkit.sim.snapshot import LifetimeKind
 
 
@@ -106,7 +106,7 @@ def test_the_lab_names_the_write_and_the_reads_and_marks_the_times():
     names = driverlab.row_names(lab.run)
     assert [name.split("\n")[0] for name in names] == ["write", "read 1", "read 2", "read 3"]
     assert all(name.split("\n")[1].startswith("WDFREQUEST") for name in names)
-    figure = driverlab._figure()
+    figure = canvas.new_figure()
     ax = figure.subplots()
     driverlab.mark_times(ax, lab.run, lab.shown)
     texts = [text.get_text().strip() for text in ax.texts]

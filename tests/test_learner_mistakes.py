@@ -229,7 +229,8 @@ def test_every_ddi_structure_checks_its_fields():
             setattr(struct(), field, object())
 
 
-def test_struct_arguments_of_the_wrong_type_name_the_ddi_and_parameter():
+def machine_with_a_device():
+    """A booted machine and the WDFDEVICE its EvtDriverDeviceAdd created."""
     holder = {}
 
     def add(Driver, DeviceInit):
@@ -238,7 +239,11 @@ def test_struct_arguments_of_the_wrong_type_name_the_ddi_and_parameter():
 
     machine = boot()
     machine.add_device(add)
-    device = holder["device"]
+    return machine, holder["device"]
+
+
+def test_struct_arguments_of_the_wrong_type_name_the_ddi_and_parameter():
+    machine, device = machine_with_a_device()
     with pytest.raises(TypeError, match="^WdfDmaEnablerCreate: Config must be a WDF_DMA_ENAB"):
         WdfDmaEnablerCreate(device, 0, None)
     _, target = WdfIoTargetCreate(device, None)
@@ -391,17 +396,10 @@ def test_an_exception_in_evtdriverdeviceadd_stops_the_machine():
 
 
 def test_evtprogramdma_that_is_not_a_function_is_refused_when_registered():
-    holder = {}
-
-    def add(Driver, DeviceInit):
-        status, holder["device"] = WdfDeviceCreate(DeviceInit, None)
-        return status
-
-    machine = boot()
-    machine.add_device(add)
+    machine, device = machine_with_a_device()
     config = WDF_DMA_ENABLER_CONFIG()
     WDF_DMA_ENABLER_CONFIG_INIT(config, WdfDmaProfileScatterGather64, 0x10000)
-    _, enabler = WdfDmaEnablerCreate(holder["device"], config, None)
+    _, enabler = WdfDmaEnablerCreate(device, config, None)
     _, transaction = WdfDmaTransactionCreate(enabler, None)
     buffer = ExAllocatePoolWithTag(NonPagedPoolNx, 64, "tseT")
     mdl = IoAllocateMdl(buffer, 64, False, False, None)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from execute_notebooks import KERNELSPEC, WIDGET_PLACEHOLDER, WIDGET_VIEW
-from nbclient import NotebookClient
+from execute_notebooks import KERNELSPEC, WIDGET_PLACEHOLDER, WIDGET_VIEW, notebook_client
 
 NOTEBOOKS = sorted(Path(__file__).parent.parent.joinpath("notebooks").glob("*.ipynb"))
 
@@ -44,14 +43,7 @@ def test_each_lab_cell_runs_first_in_a_fresh_kernel(path):
     for index, source in lab_cells(path):
         alone = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC})
         alone.cells.append(nbformat.v4.new_code_cell(source))
-        client = NotebookClient(
-            alone,
-            kernel_name="python3",
-            timeout=120,
-            allow_errors=True,
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        client.execute()
+        notebook_client(alone, path.parent, timeout=120, allow_errors=True).execute()
         outputs = alone.cells[0].outputs
         errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
         assert not errors, f"{path.name} cell {index} run first: {errors}"

@@ -79,6 +79,15 @@ def ulong(param: str, value) -> int:
     return size_t(param, value, ULONG_MAX)
 
 
+def unicode_string(param: str, value) -> str:
+    """A UNICODE_STRING argument (a name, a link, an SDDL string): a ``str``, or a clear error."""
+    if not isinstance(value, str):
+        raise TypeError(
+            named(f"{param} must be a str (a UNICODE_STRING), not {type(value).__name__}")
+        )
+    return value
+
+
 def pool_tag(param: str, value) -> int:
     """A pool tag: the C multi-character literal as a str ('gaT1'), or its ULONG value.
 

@@ -23,8 +23,8 @@ from ..fx.handles import FX_TYPE_DEVICE, FX_TYPE_DRIVER, WDFHANDLE, get_object
 from ..fx.verifier import check_irql, null_bugcheck
 from ..kernel.ntstatus import NT_SUCCESS
 from ..kernel.pool import PASSIVE_LEVEL
-from ._entry import ddi
-from .wdfdevice import _text, device_init_arg
+from ._entry import ddi, unicode_string
+from .wdfdevice import device_init_arg
 
 __all__ = [
     "SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R",
@@ -60,7 +60,7 @@ def WdfControlDeviceInitAllocate(machine, Driver: WDFHANDLE, SDDLString) -> WDFD
     get_object(machine, Driver, FX_TYPE_DRIVER, "Driver")
     if SDDLString is None:
         raise null_bugcheck(machine, "SDDLString")
-    _text("SDDLString", SDDLString)
+    unicode_string("SDDLString", SDDLString)
     if not NT_SUCCESS(check_irql(machine, PASSIVE_LEVEL)):
         return None
     init = WDFDEVICE_INIT(control=True)

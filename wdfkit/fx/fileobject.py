@@ -231,11 +231,9 @@ class FxPkgGeneral:
             self._set_context(irp.FileObject, file_object)
         create = self.callback("EvtDeviceFileCreate")
         if create is None:
-            if self.auto_forward:
+            if self.auto_forward:  # the lower driver's answer may fail the create
                 irp.on_complete = self.create_completed
-                self._forward(irp, lambda status, _: irp.complete(status, 0))
-            else:
-                irp.complete(STATUS_SUCCESS, 0)
+            self._finish(irp)
             return
         if machine.irql >= DISPATCH_LEVEL:  # m_ExecutionLevel is passive (KMDF >= 1.11)
             machine.trace("%r cannot handle a create at DISPATCH_LEVEL", device.handle)
@@ -298,8 +296,8 @@ class FxPkgGeneral:
             self.open_handle_count -= 1
 
     def _finish(self, irp) -> None:
-        """Cleanup and close end the same way: sent down (AutoForwardCleanupClose) or
-        completed here with STATUS_SUCCESS."""
+        """A create without EvtDeviceFileCreate, a cleanup and a close end the same way: sent
+        down (AutoForwardCleanupClose) or completed here with STATUS_SUCCESS."""
         if self.auto_forward:
             self._forward(irp, lambda status, _: irp.complete(status, 0))
         else:

@@ -58,6 +58,19 @@ def check_returned_status(name: str, result) -> None:
         )
 
 
+def status_checked(name: str, callback):
+    """*callback* with what it returns checked inside the call (check_returned_status): a
+    wrong type stops the machine as any exception escaping a callback does
+    (Machine.run_callback)."""
+
+    def checked(*args):
+        result = callback(*args)
+        check_returned_status(name, result)
+        return result
+
+    return checked
+
+
 def _call(device, name: str, *args, returns_status: bool = True):
     """Call the driver's *name* callback if it has one: its status (STATUS_SUCCESS if none)."""
     callbacks = device.pnp_callbacks
@@ -67,15 +80,8 @@ def _call(device, name: str, *args, returns_status: bool = True):
     machine = device.machine
     machine.trace("%s(%r%s)", name, device.handle, "".join(f", {a!r}" for a in args))
 
-    def checked(*call_args):
-        """The callback, its result checked inside the call: a wrong type stops the machine
-        as any exception escaping a callback does (Machine.run_callback)."""
-        result = callback(*call_args)
-        if returns_status:
-            check_returned_status(name, result)
-        return result
-
-    result = machine.within(name, lambda: machine.run_callback(name, checked, device.handle, *args))
+    called = status_checked(name, callback) if returns_status else callback
+    result = machine.within(name, lambda: machine.run_callback(name, called, device.handle, *args))
     return result if returns_status else STATUS_SUCCESS
 
 
@@ -107,9 +113,7 @@ def start_device(device) -> int:
             done.append(step)
         if step == "d0":
             for queue in list(device.queues):  # PowerD0StartingStartSelfManagedIo
-                resume = getattr(queue, "resume_processing_for_power", None)
-                if resume is not None:
-                    resume()
+                queue.resume_processing_for_power()
     namespace = machine.namespace
     for link in device.interface_links:  # PnpEnableInterfacesAndRegisterWmi
         namespace.set_interface_state(link, True)
@@ -207,12 +211,7 @@ def _purge(device, wait, power_managed: bool) -> None:
     power-managed (or the other) queues for good, then wait until they hold no request; the
     non-managed purge also waits for the creates EvtDeviceFileCreate still owns (their queue,
     m_DefaultQueueForCreates, is not power-managed)."""
-    queues = [
-        queue
-        for queue in list(device.queues)
-        if hasattr(queue, "stop_processing_for_power")
-        and bool(getattr(queue, "power_managed", False)) == power_managed
-    ]
+    queues = [queue for queue in list(device.queues) if queue.power_managed == power_managed]
     for queue in queues:
         queue.stop_processing_for_power("purge")
     creates = not power_managed  # m_DefaultQueueForCreates is not power-managed
@@ -230,17 +229,12 @@ def _hold(device):
 
     A queue whose power stop finished at once (not power-managed, or nothing with the driver)
     is done; another is done once ``queue.power_off`` (the driver completed or acknowledged
-    every request it owned: m_PowerIdle).  A queue without the power hooks (the lessons'
-    queues before the queue work landed) is done when the driver owns none of its requests.
+    every request it owned: m_PowerIdle).
     """
-    pending = []
-    for queue in list(device.queues):
-        stop = getattr(queue, "stop_processing_for_power", None)
-        if stop is None:
-            pending.append(lambda queue=queue: not queue.presented)
-        elif not stop("stop"):
-            pending.append(lambda queue=queue: queue.power_off)
-    return lambda: all(held() for held in pending)
+    pending = [
+        queue for queue in list(device.queues) if not queue.stop_processing_for_power("stop")
+    ]
+    return lambda: all(queue.power_off for queue in pending)
 
 
 def _wait(device, wait, finished, outstanding) -> None:

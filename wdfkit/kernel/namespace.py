@@ -92,22 +92,12 @@ class Namespace:
         return STATUS_SUCCESS
 
     def remove_device(self, device) -> None:
-        """The device object is deleted: its name goes (links to it are left dangling, as on
-        Windows until their owner deletes them)."""
+        """The device object is deleted: its name and its interfaces go (links to it are left
+        dangling, as on Windows until their owner deletes them)."""
         for key, (_, owner) in list(self._devices.items()):
             if owner is device:
                 del self._devices[key]
-        for interface in self.interfaces:
-            if interface.device is device:
-                interface.enabled = False
         self.interfaces = [i for i in self.interfaces if i.device is not device]
-
-    def device_name(self, device) -> str | None:
-        """The name *device* was created with, or None."""
-        for name, owner in self._devices.values():
-            if owner is device:
-                return name
-        return None
 
     def create_symbolic_link(self, link: str, target: str) -> int:
         """IoCreateSymbolicLink: STATUS_OBJECT_NAME_COLLISION if *link* exists."""

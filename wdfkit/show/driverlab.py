@@ -21,7 +21,7 @@ from ..sim.machine import Machine
 from ..sim.snapshot import LifetimeKind, TimelineSnapshot
 from ..sim.timeline import short
 from . import plots
-from .widgets import _figure, _on_change, _show
+from .canvas import new_figure, redraw_on_change, show_figure
 
 POLL = 0.1
 """How often (virtual seconds) echo_run looks at which reads are done: the timer's ticks and
@@ -231,7 +231,7 @@ class EchoLab:
             options=self.REMOVE_CHOICES, description="remove device at", style=style
         )
         self.controls = [self.reads, self.cancel_at, self.remove_at]
-        _on_change(self.controls, self.update)
+        redraw_on_change(self.controls, self.update)
         self.message = W.Label()
         self.out = W.Output()
         self.run = None
@@ -251,7 +251,7 @@ class EchoLab:
             self.reads.value, self.seconds(self.cancel_at.value), self.seconds(self.remove_at.value)
         )
         self.shown = requests_only(self.run.machine.snapshot().timeline)
-        figure = _figure()
+        figure = new_figure()
         ax = figure.subplots()
         plots.lifetime_timeline(self.shown, TITLE, ax=ax)
         # Only requests are drawn: the title names their colour alone (the plot's own title
@@ -263,7 +263,7 @@ class EchoLab:
         figure.tight_layout()
         self.message.value = "Outcome: " + self.run.summary()
         lines = [self.run.time_line(), *self.run.outcome_lines()]
-        _show(self.out, figure, "\n".join(fill(line, "", "    ") for line in lines))
+        show_figure(self.out, figure, "\n".join(fill(line, "", "    ") for line in lines))
 
     def _ipython_display_(self) -> None:
         display(self.widget)

@@ -6,10 +6,9 @@ one figure that it redraws in place and shows as a PNG (no pyplot state, one ren
 """
 
 import html
-import io
 
 import ipywidgets as W
-from IPython.display import Image, clear_output, display
+from IPython.display import display
 
 from ..course import workload
 from ..course.dma_examples import pool_buffer_dma
@@ -28,6 +27,7 @@ from ..kernel.pool import PAGE_SIZE, NonPagedPoolNx, PagedPool
 from ..sim.machine import Machine
 from ..sim.snapshot import MachineState
 from . import plots, views
+from .canvas import new_figure, redraw_on_change, show_figure
 
 
 def _axes(
@@ -42,17 +42,9 @@ def _axes(
 
     One axes, or with *rows* > 1 that many stacked axes sharing the x axis.
     """
-    figure = _figure(figsize)
+    figure = new_figure(figsize)
     figure.subplots_adjust(left=left, right=right, top=top, bottom=bottom, hspace=0.12)
     return figure.subplots(rows, 1, sharex=True)
-
-
-def _figure(figsize=None):
-    """A figure with its own Agg canvas, whose renderer keeps text sizes from redraw to redraw."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    return FigureCanvasAgg(Figure(figsize=figsize)).figure
 
 
 def _buttons(actions: dict) -> list:
@@ -74,30 +66,6 @@ def _message() -> W.HTML:
 def _say(message: W.HTML, text: str) -> None:
     """Put plain *text* in *message* (escaped; a newline breaks the line)."""
     message.value = html.escape(text, quote=False).replace("\n", "<br>")
-
-
-def _on_change(controls, action) -> None:
-    """Call *action()* whenever any of *controls* changes value."""
-    for control in controls:
-        control.observe(lambda _change: action(), names="value")
-
-
-def _show(out: W.Output, figure, text: str = "") -> None:
-    """Render *figure* to PNG once and put it (and *text*) in *out*."""
-    import matplotlib
-    from PIL import Image as PILImage  # (Pillow comes with matplotlib)
-
-    canvas = figure.canvas
-    with matplotlib.rc_context({"text.hinting": "none"}):  # unhinted glyphs draw ~15% faster
-        canvas.draw()
-    rgba = PILImage.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-    png = io.BytesIO()
-    rgba.convert("RGB").save(png, format="png", compress_level=1)  # opaque: drop the alpha
-    with out:
-        clear_output(wait=True)
-        display(Image(data=png.getvalue(), format="png"))
-        if text:
-            print(text)
 
 
 class PoolLab:
@@ -189,7 +157,9 @@ class PoolLab:
 
     def redraw(self) -> None:
         self.figure = plots.pool_by_tag(self.history, ["Tag1", "Tag2", "SMem"], self.ax, last=8)
-        _show(self.out, self.figure, views.pool_usage(self.machine, tags=["Tag1", "Tag2", "SMem"]))
+        show_figure(
+            self.out, self.figure, views.pool_usage(self.machine, tags=["Tag1", "Tag2", "SMem"])
+        )
 
 
 def carve(sizes: list[int], alignment: int) -> tuple[int, list[tuple[str, int, int]]]:
@@ -239,7 +209,7 @@ class AlignmentLab:
         self.out = W.Output()
         self.ax = _axes((9.6, 2.8), bottom=0.2, left=0.02)
         self.machine = Machine("AlignmentLab")
-        _on_change([*self.sizes, self.alignment, self.base], self.update)
+        redraw_on_change([*self.sizes, self.alignment, self.base], self.update)
         self.widget = W.VBox([*self.sizes, self.alignment, self.base, self.summary, self.out])
         self.widget.add_class("wdfkit-alignment-lab")
         self.update()
@@ -276,7 +246,7 @@ class AlignmentLab:
         self.figure = plots.buffer_layout(
             self.total, self.pieces, alignment, self.ax, base=self.start
         )
-        _show(self.out, self.figure)
+        show_figure(self.out, self.figure)
 
 
 BUFFER_SIZES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4000, 4095, 4096, 4097, 6000, 8192)
@@ -304,7 +274,7 @@ class MemoryCreateLab:
         self.summary = _message()
         self.out = W.Output()
         self.ax = _axes((9.6, 2.6), bottom=0.2, right=0.88, left=0.11)  # room for "nonpaged pool"
-        _on_change((self.size, self.pool, self.verifier), self.update)
+        redraw_on_change((self.size, self.pool, self.verifier), self.update)
         self.widget = W.VBox([self.size, self.pool, self.verifier, self.summary, self.out])
         self.widget.add_class("wdfkit-memory-lab")
         self.update()
@@ -323,7 +293,7 @@ class MemoryCreateLab:
             f"buffer at {buffer!r}",
         )
         self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate", self.ax)
-        _show(self.out, self.figure)
+        show_figure(self.out, self.figure)
 
 
 class CopyLab:
@@ -342,7 +312,7 @@ class CopyLab:
         self.message = _message()
         self.out = W.Output()
         self.ax = _axes((9.6, 2.4), bottom=0.25, top=0.85)
-        _on_change((self.ddi, self.offset, self.count), self.update)
+        redraw_on_change((self.ddi, self.offset, self.count), self.update)
         self.widget = W.VBox([self.ddi, self.offset, self.count, self.message, self.out])
         self.widget.add_class("wdfkit-copy-lab")
         self.update()
@@ -373,7 +343,7 @@ class CopyLab:
         self.figure = plots.copy_map(
             self.SIZE, offset, count, self.contents, repr(self.status), ddi, self.ax
         )
-        _show(self.out, self.figure)
+        show_figure(self.out, self.figure)
 
 
 class MdlLab:
@@ -396,7 +366,7 @@ class MdlLab:
         self.message = _message()
         self.out = W.Output()
         self.ax = _axes((9.6, 4.2), bottom=0.14, top=0.9, right=0.99)
-        _on_change((self.offset, self.length, self.profile, self.maximum), self.update)
+        redraw_on_change((self.offset, self.length, self.profile, self.maximum), self.update)
         controls = W.HBox(
             [W.VBox([self.offset, self.length]), W.VBox([self.profile, self.maximum])]
         )
@@ -417,7 +387,7 @@ class MdlLab:
             f"transfer(s), {elements} scatter/gather element(s)",
         )
         self.figure = plots.mdl_pages(mdl, run.transfers, ax=self.ax)
-        _show(self.out, self.figure)
+        show_figure(self.out, self.figure)
 
 
 class LookasideLab:
@@ -433,7 +403,7 @@ class LookasideLab:
             W.IntSlider(value=p.seconds, min=1, max=30, description="seconds") for p in defaults
         ]
         self.pattern = W.Dropdown(options=["burst", "steady"], description="pattern")
-        _on_change([*self.rates, *self.durations, self.pattern], self.simulate)
+        redraw_on_change([*self.rates, *self.durations, self.pattern], self.simulate)
         self.buttons = {
             "WdfMemoryCreateFromLookaside": self.take,
             "WdfObjectDelete (last)": self.give_back,
@@ -543,7 +513,7 @@ class LookasideLab:
         )
         rows = balance.seconds_of(lst.name)
         self.figure = plots.lookaside_timeline(rows, title, axes=self.axes)
-        _show(self.out, self.figure)
+        show_figure(self.out, self.figure)
 
 
 class ScenarioLab:
@@ -569,7 +539,7 @@ class ScenarioLab:
                     layout=W.Layout(width="max-content"),
                 )
             self.controls[name] = control
-        _on_change(self.controls.values(), self.update)
+        redraw_on_change(self.controls.values(), self.update)
         self.out = W.Output()
         self.message = _message()
         self.run = None
@@ -581,12 +551,12 @@ class ScenarioLab:
         """Run the scenario with the chosen moves; redraw the timeline and the outcome."""
         self.run = self.scenario(**{name: c.value for name, c in self.controls.items()})
         timeline = self.run.machine.snapshot().timeline
-        figure = _figure()
+        figure = new_figure()
         plots.lifetime_timeline(timeline, self.title, ax=figure.subplots())
         plots.fit_timeline(figure, timeline, self.title)
         self.figure = figure
         _say(self.message, "Outcome: " + self.run.outcome)
-        _show(self.out, figure)
+        show_figure(self.out, figure)
 
     def _ipython_display_(self) -> None:
         display(self.widget)

@@ -41,9 +41,12 @@ from ..fx import pnp
 from ..fx.call import OUTSIDE_ANY_DDI, call
 from ..fx.device import WDFDEVICE_INIT
 from ..fx.driver import FX_TAG, FxDriver, driver_tag
+from ..fx.handles import WDFHANDLE
+from ..fx.queue import FxIoQueue
 from ..kernel.bugcheck import DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheck, MachineHalted
 from ..kernel.clock import MAXIMUM_TICKS, TICKS_PER_SECOND, VirtualClock
 from ..kernel.driverobject import DRIVER_OBJECT, SERVICES
+from ..kernel.iomanager import Application, Process, UserMode
 from ..kernel.lookaside import PAGED_SLOT, BalanceSetManager
 from ..kernel.namespace import Namespace
 from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, STATUS_SUCCESS
@@ -584,12 +587,7 @@ class Machine:
         self.trace("PnP: calling EvtDriverDeviceAdd")
         init = WDFDEVICE_INIT()
         known = list(self.devices)
-
-        def checked(Driver, DeviceInit):  # its result checked inside the call, as pnp's are
-            result = EvtDriverDeviceAdd(Driver, DeviceInit)
-            pnp.check_returned_status("EvtDriverDeviceAdd", result)
-            return result
-
+        checked = pnp.status_checked("EvtDriverDeviceAdd", EvtDriverDeviceAdd)
         status = self.within(
             "EvtDriverDeviceAdd",
             lambda: self.run_callback("EvtDriverDeviceAdd", checked, self.driver.handle, init),
@@ -630,11 +628,9 @@ class Machine:
             )
         target = self._pnp_device(device)
         with self._driver_code:
-            pnp.remove_device(target, bool(surprise), self._removal_wait)
+            pnp.remove_device(target, surprise, self._removal_wait)
 
     def _pnp_device(self, device):
-        from ..fx.handles import WDFHANDLE
-
         pnp_devices = [d for d in self.devices if not d.is_control]
         if device is None:
             if not pnp_devices:
@@ -715,8 +711,6 @@ class Machine:
     def application(self, requestor_mode: int | None = None):
         """A process (UserMode, the default) or a KernelMode client with the first device open
         (see :class:`wdfkit.kernel.iomanager.Application`)."""
-        from ..kernel.iomanager import Application, UserMode
-
         if not self.devices:
             raise RuntimeError(
                 "Machine.application: the driver has no device yet; "
@@ -731,8 +725,6 @@ class Machine:
         """A new user-mode process with nothing open: ``CreateFile`` opens a device by its
         symbolic link (``\\\\.\\Name``) or an interface path from
         ``CM_Get_Device_Interface_List`` (see :mod:`wdfkit.kernel.iomanager`)."""
-        from ..kernel.iomanager import Process
-
         self.check_running("Machine.process")
         return Process(self)
 
@@ -856,8 +848,6 @@ class Machine:
     def _owned_requests(self) -> list:
         """The requests the driver's queues have presented and it has not completed yet,
         creates EvtDeviceFileCreate holds included (see :func:`wdfkit.fx.pnp.owned_creates`)."""
-        from ..fx.queue import FxIoQueue
-
         queued = [
             request
             for obj in self.objects.values()
