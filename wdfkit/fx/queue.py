@@ -401,7 +401,7 @@ class FxIoQueue(FxObject):
         if state is POWER_STOPPING or state is POWER_PURGE or state is POWER_RESTARTING:
             self.power_notify.extend(r for r in self.presented if r not in self.power_notified)
             self.power_state = (
-                POWER_RESTART_NOTIFYING if state is POWER_RESTARTING else (POWER_NOTIFYING)
+                POWER_RESTART_NOTIFYING if state is POWER_RESTARTING else POWER_NOTIFYING
             )
             return _AGAIN
         if state is POWER_NOTIFYING:
@@ -587,7 +587,6 @@ class FxIoQueue(FxObject):
             request.cancel_routine = None
             request.cancelable = False
             return STATUS_CANCELLED
-        request.canceled = True
         self.cancel_for_driver(request)
         return STATUS_SUCCESS
 
@@ -608,6 +607,7 @@ class FxIoQueue(FxObject):
         IRP, or a purge): off the cancelable list, onto m_Cancelled, and the event loop calls
         its EvtRequestCancel — at once, or when the running loop gets to it (a cancel during
         the driver's own callback waits for that callback to return)."""
+        request.canceled = True
         self.driver_cancelable.pop(request, None)
         self.cancelled.append(request)
         self.events_pending = True
@@ -655,9 +655,7 @@ class FxIoQueue(FxObject):
             self.cancel_for_queue(self.waiting[0])
         for request in list(self.driver_cancelable):
             if request in self.driver_cancelable:
-                del self.driver_cancelable[request]
                 request.irp.set_cancel_routine(None)
-                request.canceled = True
                 self.cancel_for_driver(request)
         self._dispatch()
         return STATUS_SUCCESS

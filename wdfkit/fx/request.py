@@ -262,7 +262,6 @@ class FxRequest(FxObject):
 
     def irp_cancel_for_driver(self, irp) -> None:
         """FxIoQueue::_IrpCancelForDriver: IoCancelIrp on a driver-owned cancelable request."""
-        self.canceled = True
         self.queue.cancel_for_driver(self)
 
     @property
