@@ -264,13 +264,7 @@ def WdfIoQueueStopSynchronously(machine, Queue: WDFHANDLE) -> None:
     wdfkit gives up after the machine's hang limit.
     """
     queue = _queue(machine, Queue)
-    if not NT_SUCCESS(check_irql(machine, PASSIVE_LEVEL)):
-        return
-    done = []
-    status = queue.stop(lambda: done.append(True), None, drivers=False)
-    if not NT_SUCCESS(status):
-        raise queue.fatal_error(status)
-    _wait(machine, queue, done, "WdfIoQueueStopSynchronously")
+    _synchronously(machine, queue, queue.stop, "WdfIoQueueStopSynchronously")
 
 
 @ddi
@@ -300,17 +294,19 @@ def WdfIoQueuePurgeSynchronously(machine, Queue: WDFHANDLE) -> None:
     Fidelity: fxioqueueapi.cpp (WdfIoQueuePurgeSynchronously), fxioqueue.cpp
     (QueuePurgeSynchronously)."""
     queue = _queue(machine, Queue)
+    _synchronously(machine, queue, queue.purge, "WdfIoQueuePurgeSynchronously")
+
+
+def _synchronously(machine, queue: FxIoQueue, operation, who: str) -> None:
+    """QueueIdleSynchronously / QueuePurgeSynchronously: PASSIVE_LEVEL only (Verifier), then
+    *operation* (the queue's stop or purge) with the framework's own completion signal, and
+    the wait for that signal, on virtual time."""
     if not NT_SUCCESS(check_irql(machine, PASSIVE_LEVEL)):
         return
     done = []
-    status = queue.purge(lambda: done.append(True), None, drivers=False)
+    status = operation(lambda: done.append(True), None, drivers=False)
     if not NT_SUCCESS(status):
         raise queue.fatal_error(status)
-    _wait(machine, queue, done, "WdfIoQueuePurgeSynchronously")
-
-
-def _wait(machine, queue: FxIoQueue, done: list, who: str) -> None:
-    """The event wait of QueueIdleSynchronously / QueuePurgeSynchronously, on virtual time."""
     if done or machine.wait_for(lambda: bool(done), None, who):
         return
     owned = ", ".join(repr(r.handle) for r in (*queue.presented, *queue.waiting)) or "nothing"
