@@ -835,9 +835,14 @@ def _current_queue(request: FxRequest):
     return None if request.in_caller_context else request.queue
 
 
-def _verifier_refuses(machine, request: FxRequest, marking: bool) -> bool:
-    """VerifyRequestCancelable (KMDF Verifier only): the driver must own the request, and it
-    must not be marked cancelable already (marking) or must be (unmarking)."""
+def _cancelable_refused(machine, request: FxRequest, marking: bool) -> bool:
+    """Whether WdfRequest(Un)MarkCancelable… refuses *request* (STATUS_INVALID_DEVICE_REQUEST):
+    one in no queue (a debug break), and VerifyRequestCancelable (KMDF Verifier only): the
+    driver must own the request, and it must not be marked cancelable already (marking) or
+    must be (unmarking)."""
+    if _current_queue(request) is None:
+        machine.trace("%r belongs to no queue (debug break)", request.handle)
+        return True
     if not machine.kmdf_verifier:
         return False
     why = None
@@ -875,10 +880,7 @@ def _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled: bool
     if EvtRequestCancel is None:
         raise null_bugcheck(machine, "EvtRequestCancel")
     routine = callback("EvtRequestCancel", EvtRequestCancel)
-    if _current_queue(request) is None:
-        machine.trace("%r belongs to no queue (debug break)", request.handle)
-        return STATUS_INVALID_DEVICE_REQUEST
-    if _verifier_refuses(machine, request, marking=True):
+    if _cancelable_refused(machine, request, marking=True):
         return STATUS_INVALID_DEVICE_REQUEST
     if request.cancelable:  # without Verifier KMDF would insert it into the list twice
         raise ValueError(named(f"{request.handle!r} is already marked cancelable"))
@@ -932,10 +934,7 @@ def WdfRequestUnmarkCancelable(machine, Request: WDFHANDLE) -> int:
     (FxIoQueue::RequestCancelable with Cancelable FALSE), fxrequest.cpp (RemoveFromIrpQueue).
     """
     request = _request(machine, Request)
-    if _current_queue(request) is None:
-        machine.trace("%r belongs to no queue (debug break)", request.handle)
-        return STATUS_INVALID_DEVICE_REQUEST
-    if _verifier_refuses(machine, request, marking=False):
+    if _cancelable_refused(machine, request, marking=False):
         return STATUS_INVALID_DEVICE_REQUEST
     return _io_queue(request).unmark_cancelable(request)
 
