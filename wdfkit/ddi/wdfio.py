@@ -15,12 +15,14 @@ from typing import Any
 from ..fx.call import named
 from ..fx.handles import FX_TYPE_DEVICE, FX_TYPE_QUEUE, WDFHANDLE, get_object
 from ..fx.queue import (
+    FORWARDABLE_HANDLERS,
     QUEUE_ACCEPT_REQUESTS,
     QUEUE_DISPATCH_REQUESTS,
     QUEUE_DRIVER_NO_REQUESTS,
     QUEUE_NO_REQUESTS,
     QUEUE_PNP_HELD,
     FxIoQueue,
+    configure_forwarding,
     create_queue,
 )
 from ..fx.verifier import (
@@ -30,20 +32,10 @@ from ..fx.verifier import (
     null_bugcheck,
     validate_object_attributes,
 )
-from ..kernel.irp import (
-    IRP_MJ_CREATE,
-    IRP_MJ_DEVICE_CONTROL,
-    IRP_MJ_INTERNAL_DEVICE_CONTROL,
-    IRP_MJ_READ,
-    IRP_MJ_WRITE,
-)
 from ..kernel.ntstatus import (
     NT_SUCCESS,
     STATUS_INFO_LENGTH_MISMATCH,
-    STATUS_INVALID_DEVICE_REQUEST,
     STATUS_INVALID_PARAMETER,
-    STATUS_SUCCESS,
-    STATUS_WDF_BUSY,
 )
 from ..kernel.pool import PASSIVE_LEVEL
 from . import _struct as ft
@@ -264,13 +256,7 @@ def WdfIoQueueStopSynchronously(machine, Queue: WDFHANDLE) -> None:
     wdfkit gives up after the machine's hang limit.
     """
     queue = _queue(machine, Queue)
-    if not NT_SUCCESS(check_irql(machine, PASSIVE_LEVEL)):
-        return
-    done = []
-    status = queue.stop(lambda: done.append(True), None, drivers=False)
-    if not NT_SUCCESS(status):
-        raise queue.fatal_error(status)
-    _wait(machine, queue, done, "WdfIoQueueStopSynchronously")
+    _synchronously(machine, queue, queue.stop, "WdfIoQueueStopSynchronously")
 
 
 @ddi
@@ -300,17 +286,19 @@ def WdfIoQueuePurgeSynchronously(machine, Queue: WDFHANDLE) -> None:
     Fidelity: fxioqueueapi.cpp (WdfIoQueuePurgeSynchronously), fxioqueue.cpp
     (QueuePurgeSynchronously)."""
     queue = _queue(machine, Queue)
+    _synchronously(machine, queue, queue.purge, "WdfIoQueuePurgeSynchronously")
+
+
+def _synchronously(machine, queue: FxIoQueue, operation, who: str) -> None:
+    """QueueIdleSynchronously / QueuePurgeSynchronously: PASSIVE_LEVEL only (Verifier), then
+    *operation* (the queue's stop or purge) with the framework's own completion signal, and
+    the wait for that signal, on virtual time."""
     if not NT_SUCCESS(check_irql(machine, PASSIVE_LEVEL)):
         return
     done = []
-    status = queue.purge(lambda: done.append(True), None, drivers=False)
+    status = operation(lambda: done.append(True), None, drivers=False)
     if not NT_SUCCESS(status):
         raise queue.fatal_error(status)
-    _wait(machine, queue, done, "WdfIoQueuePurgeSynchronously")
-
-
-def _wait(machine, queue: FxIoQueue, done: list, who: str) -> None:
-    """The event wait of QueueIdleSynchronously / QueuePurgeSynchronously, on virtual time."""
     if done or machine.wait_for(lambda: bool(done), None, who):
         return
     owned = ", ".join(repr(r.handle) for r in (*queue.presented, *queue.waiting)) or "nothing"
@@ -398,17 +386,6 @@ def WDF_IO_QUEUE_PURGED(State: int) -> bool:
 
 
 # -- per-type queues (FxPkgIo::ConfigureForwarding) ------------------------------------------------
-_DISPATCHABLE = {
-    IRP_MJ_CREATE: None,
-    IRP_MJ_READ: "EvtIoRead",
-    IRP_MJ_WRITE: "EvtIoWrite",
-    IRP_MJ_DEVICE_CONTROL: "EvtIoDeviceControl",
-    IRP_MJ_INTERNAL_DEVICE_CONTROL: "EvtIoInternalDeviceControl",
-}
-"""The WDF_REQUEST_TYPE values WdfDeviceConfigureRequestDispatching takes (each is its
-IRP_MJ_ code) and the queue callback each needs when the queue has no EvtIoDefault."""
-
-
 @ddi
 def WdfDeviceConfigureRequestDispatching(
     machine, Device: WDFHANDLE, Queue: WDFHANDLE, RequestType: int
@@ -432,25 +409,6 @@ def WdfDeviceConfigureRequestDispatching(
     device = get_object(machine, Device, FX_TYPE_DEVICE, "Device")
     if isinstance(RequestType, bool) or not isinstance(RequestType, int):
         raise TypeError(named(f"RequestType must be a WDF_REQUEST_TYPE, not {RequestType!r}"))
-    if RequestType not in _DISPATCHABLE:
+    if RequestType not in FORWARDABLE_HANDLERS:
         return STATUS_INVALID_PARAMETER
-    queue = _queue(machine, Queue)
-    if queue.device is not device:
-        return STATUS_INVALID_DEVICE_REQUEST
-    config = queue.config
-    handler = _DISPATCHABLE[RequestType]
-    registered = (
-        queue.manual
-        or config.EvtIoDefault is not None
-        or (handler is not None and getattr(config, handler) is not None)
-    )
-    if not registered or queue is device.default_queue:
-        machine.trace(
-            "KMDF: %r cannot take request type %#x (debug break)", queue.handle, RequestType
-        )
-        return STATUS_INVALID_DEVICE_REQUEST
-    if RequestType in device.dispatch_table:  # even for the same queue
-        return STATUS_WDF_BUSY
-    device.dispatch_table[RequestType] = queue
-    queue.no_delete_ddi = True  # MarkNoDeleteDDI
-    return STATUS_SUCCESS
+    return configure_forwarding(device, _queue(machine, Queue), RequestType)

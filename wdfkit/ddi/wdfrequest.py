@@ -782,7 +782,7 @@ def _probe_and_lock(machine, Request, Buffer, Length, write: bool):
     status = check_irql(machine, PASSIVE_LEVEL)
     if not NT_SUCCESS(status):
         return status, None
-    if machine.kmdf_verifier and not _driver_owns(request):  # VerifyRequestIsDriverOwned (≥ 1.9)
+    if machine.kmdf_verifier and not request.driver_owned:  # VerifyRequestIsDriverOwned (≥ 1.9)
         machine.trace("KMDF Verifier: %r is not owned by the driver (debug break)", request.handle)
         return STATUS_INVALID_DEVICE_REQUEST, None
     status, memory = probe_and_lock(request, buffer.address, length, write)
@@ -835,25 +835,18 @@ def _current_queue(request: FxRequest):
     return None if request.in_caller_context else request.queue
 
 
-def _driver_owns(request: FxRequest) -> bool:
-    """FXREQUEST_FLAG_DRIVER_OWNED, what VerifyRequestIsDriverOwned tests: a request its queue
-    presented (or EvtIoInCallerContext got: DispatchToInCallerContextCallback sets it) and the
-    driver has neither completed nor handed on (forwarded, enqueued)."""
-    if request.completed:
-        return False
-    if request.in_caller_context:
+def _cancelable_refused(machine, request: FxRequest, marking: bool) -> bool:
+    """Whether WdfRequest(Un)MarkCancelable… refuses *request* (STATUS_INVALID_DEVICE_REQUEST):
+    one in no queue (a debug break), and VerifyRequestCancelable (KMDF Verifier only): the
+    driver must own the request, and it must not be marked cancelable already (marking) or
+    must be (unmarking)."""
+    if _current_queue(request) is None:
+        machine.trace("%r belongs to no queue (debug break)", request.handle)
         return True
-    queue = request.queue
-    return queue is not None and request in queue.presented
-
-
-def _verifier_refuses(machine, request: FxRequest, marking: bool) -> bool:
-    """VerifyRequestCancelable (KMDF Verifier only): the driver must own the request, and it
-    must not be marked cancelable already (marking) or must be (unmarking)."""
     if not machine.kmdf_verifier:
         return False
     why = None
-    if not _driver_owns(request):
+    if not request.driver_owned:
         why = "is not owned by the driver"
     elif marking and request.cancelable:
         why = "is already cancelable: call WdfRequestUnmarkCancelable first"
@@ -887,10 +880,7 @@ def _mark_cancelable(machine, Request, EvtRequestCancel, fail_if_cancelled: bool
     if EvtRequestCancel is None:
         raise null_bugcheck(machine, "EvtRequestCancel")
     routine = callback("EvtRequestCancel", EvtRequestCancel)
-    if _current_queue(request) is None:
-        machine.trace("%r belongs to no queue (debug break)", request.handle)
-        return STATUS_INVALID_DEVICE_REQUEST
-    if _verifier_refuses(machine, request, marking=True):
+    if _cancelable_refused(machine, request, marking=True):
         return STATUS_INVALID_DEVICE_REQUEST
     if request.cancelable:  # without Verifier KMDF would insert it into the list twice
         raise ValueError(named(f"{request.handle!r} is already marked cancelable"))
@@ -944,10 +934,7 @@ def WdfRequestUnmarkCancelable(machine, Request: WDFHANDLE) -> int:
     (FxIoQueue::RequestCancelable with Cancelable FALSE), fxrequest.cpp (RemoveFromIrpQueue).
     """
     request = _request(machine, Request)
-    if _current_queue(request) is None:
-        machine.trace("%r belongs to no queue (debug break)", request.handle)
-        return STATUS_INVALID_DEVICE_REQUEST
-    if _verifier_refuses(machine, request, marking=False):
+    if _cancelable_refused(machine, request, marking=False):
         return STATUS_INVALID_DEVICE_REQUEST
     return _io_queue(request).unmark_cancelable(request)
 
@@ -964,7 +951,7 @@ def WdfRequestIsCanceled(machine, Request: WDFHANDLE) -> bool:
     request = _request(machine, Request)
     if machine.kmdf_verifier:
         why = None
-        if not _driver_owns(request):
+        if not request.driver_owned:
             why = "is not owned by the driver"
         elif request.cancelable:
             why = "is marked cancelable: its EvtRequestCancel will tell"
@@ -1065,7 +1052,7 @@ def WdfRequestGetFileObject(machine, Request: WDFHANDLE) -> WDFHANDLE | None:
     then FxFileObject::_GetFileObjectFromWdm, fxfileobject.cpp).
     """
     request = _request(machine, Request)
-    if machine.kmdf_verifier and not _driver_owns(request):
+    if machine.kmdf_verifier and not request.driver_owned:
         machine.trace("KMDF Verifier: %r is not owned by the driver (debug break)", Request)
         return None
     wdm = request.irp.FileObject

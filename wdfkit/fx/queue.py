@@ -42,6 +42,7 @@ from collections import deque
 
 from ..kernel.bugcheck import WDF_QUEUE_FATAL_ERROR, WDF_VIOLATION, BugCheck
 from ..kernel.irp import (
+    IRP_MJ_CREATE,
     IRP_MJ_DEVICE_CONTROL,
     IRP_MJ_INTERNAL_DEVICE_CONTROL,
     IRP_MJ_READ,
@@ -140,6 +141,46 @@ def queue_config_status(config):
     if config.DispatchType != DISPATCH_MANUAL:
         return STATUS_SUCCESS if has_callback else STATUS_WDF_NO_CALLBACK
     return STATUS_INVALID_PARAMETER if has_callback else STATUS_SUCCESS
+
+
+FORWARDABLE_HANDLERS = {
+    IRP_MJ_CREATE: None,
+    IRP_MJ_READ: "EvtIoRead",
+    IRP_MJ_WRITE: "EvtIoWrite",
+    IRP_MJ_DEVICE_CONTROL: "EvtIoDeviceControl",
+    IRP_MJ_INTERNAL_DEVICE_CONTROL: "EvtIoInternalDeviceControl",
+}
+"""The WDF_REQUEST_TYPE values WdfDeviceConfigureRequestDispatching takes (each is its
+IRP_MJ_ code) and the queue callback each needs when the queue has no EvtIoDefault."""
+
+
+def configure_forwarding(device, queue, request_type: int) -> int:
+    """FxPkgIo::ConfigureForwarding (fxpkgio.cpp), for WdfDeviceConfigureRequestDispatching
+    once it has checked *request_type* (a key of FORWARDABLE_HANDLERS): send that type to
+    *queue*.  STATUS_INVALID_DEVICE_REQUEST for another device's queue, for a queue that could
+    not present the type (IsIoEventHandlerRegistered, fxioqueue.cpp: not manual, no
+    EvtIoDefault and no callback for it) and for the default queue; STATUS_WDF_BUSY when the
+    type already goes to a queue (the same one too).  The queue can no longer be deleted with
+    WdfObjectDelete (MarkNoDeleteDDI)."""
+    if queue.device is not device:
+        return STATUS_INVALID_DEVICE_REQUEST
+    config = queue.config
+    handler = FORWARDABLE_HANDLERS[request_type]
+    registered = (
+        queue.manual
+        or config.EvtIoDefault is not None
+        or (handler is not None and getattr(config, handler) is not None)
+    )
+    if not registered or queue is device.default_queue:
+        device.machine.trace(
+            "KMDF: %r cannot take request type %#x (debug break)", queue.handle, request_type
+        )
+        return STATUS_INVALID_DEVICE_REQUEST
+    if request_type in device.dispatch_table:  # even for the same queue
+        return STATUS_WDF_BUSY
+    device.dispatch_table[request_type] = queue
+    queue.no_delete_ddi = True  # MarkNoDeleteDDI
+    return STATUS_SUCCESS
 
 
 # WDF_TRI_STATE (wdftypes.h), for WDF_IO_QUEUE_CONFIG.PowerManaged.
@@ -401,7 +442,7 @@ class FxIoQueue(FxObject):
         if state is POWER_STOPPING or state is POWER_PURGE or state is POWER_RESTARTING:
             self.power_notify.extend(r for r in self.presented if r not in self.power_notified)
             self.power_state = (
-                POWER_RESTART_NOTIFYING if state is POWER_RESTARTING else (POWER_NOTIFYING)
+                POWER_RESTART_NOTIFYING if state is POWER_RESTARTING else POWER_NOTIFYING
             )
             return _AGAIN
         if state is POWER_NOTIFYING:
@@ -587,7 +628,6 @@ class FxIoQueue(FxObject):
             request.cancel_routine = None
             request.cancelable = False
             return STATUS_CANCELLED
-        request.canceled = True
         self.cancel_for_driver(request)
         return STATUS_SUCCESS
 
@@ -608,6 +648,7 @@ class FxIoQueue(FxObject):
         IRP, or a purge): off the cancelable list, onto m_Cancelled, and the event loop calls
         its EvtRequestCancel — at once, or when the running loop gets to it (a cancel during
         the driver's own callback waits for that callback to return)."""
+        request.canceled = True
         self.driver_cancelable.pop(request, None)
         self.cancelled.append(request)
         self.events_pending = True
@@ -655,9 +696,7 @@ class FxIoQueue(FxObject):
             self.cancel_for_queue(self.waiting[0])
         for request in list(self.driver_cancelable):
             if request in self.driver_cancelable:
-                del self.driver_cancelable[request]
                 request.irp.set_cancel_routine(None)
-                request.canceled = True
                 self.cancel_for_driver(request)
         self._dispatch()
         return STATUS_SUCCESS

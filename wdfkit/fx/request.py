@@ -262,13 +262,24 @@ class FxRequest(FxObject):
 
     def irp_cancel_for_driver(self, irp) -> None:
         """FxIoQueue::_IrpCancelForDriver: IoCancelIrp on a driver-owned cancelable request."""
-        self.canceled = True
         self.queue.cancel_for_driver(self)
 
     @property
     def is_cancelled(self) -> bool:
         """FxRequest::IsCancelled: the IRP was cancelled or the framework cancelled it."""
         return self.canceled or self.irp.Cancel
+
+    @property
+    def driver_owned(self) -> bool:
+        """FXREQUEST_FLAG_DRIVER_OWNED, what VerifyRequestIsDriverOwned tests: a request its
+        queue presented (or EvtIoInCallerContext got: DispatchToInCallerContextCallback sets
+        it) and the driver has neither completed nor handed on (forwarded, enqueued)."""
+        if self.completed:
+            return False
+        if self.in_caller_context:
+            return True
+        queue = self.queue
+        return queue is not None and self in queue.presented
 
     def set_status(self, status: int) -> None:
         """FxRequest::SetStatus: IoStatus.Status, what WdfRequestGetStatus reports."""

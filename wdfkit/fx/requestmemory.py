@@ -40,6 +40,7 @@ from ..kernel.ntstatus import (
 from ..kernel.pool import FRAMEWORK, PAGE_SIZE, NonPagedPoolNx
 from .handles import FX_TYPE_REQUEST_MEMORY
 from .memory import FxMemoryBufferPreallocated
+from .object import FxObject
 
 ULONG_MASK = 0xFFFFFFFF
 
@@ -60,11 +61,9 @@ class FxLockedRequestMemory(FxMemoryBufferPreallocated):
         self.read_only = not write
         request.irp_refs += 1  # SetMdl: AddIrpReference, until the destructor
 
-    @classmethod
-    def construct(cls, machine, *args):
-        """The object's own block (FxRequestMemory::Create); None when pool is exhausted."""
-        block = cls.allocate_block(machine)
-        return None if block is None else cls(machine, block, *args)
+    # FxRequestMemory::Create: FxObject's construct (its own block, None when pool is
+    # exhausted) with this class's arguments, not FxMemoryBufferPreallocated's (buffer, size).
+    construct = classmethod(FxObject.construct.__func__)
 
     def answers(self, type_code: int) -> bool:
         return type_code == FX_TYPE_REQUEST_MEMORY or super().answers(type_code)

@@ -41,7 +41,6 @@ from ..kernel.ntstatus import (
 from ..kernel.pool import DISPATCH_LEVEL, PASSIVE_LEVEL
 from ..sim.snapshot import TimerDetail
 from .call import named
-from .handles import FX_TYPE_DEVICE
 from .object import FxObject
 from .request import FxRequest
 from .synchronization import (
@@ -81,11 +80,10 @@ def search_for_device(obj: FxObject):
 
 def passive_callbacks(obj: FxObject) -> bool:
     """FxObject::IsPassiveCallbacks for the objects wdfkit records it for: a queue or device
+    (the objects with a resolved ``execution_level``; a timer's parent is never the driver)
     whose execution level is WdfExecutionLevelPassive.  (KMDF also marks any object created with
     that level, and paged-pool memory; wdfkit takes every other object as not passive.)"""
-    if obj.TYPE == FX_TYPE_DEVICE:
-        return obj.execution_level == EXECUTION_LEVEL_PASSIVE
-    return bool(getattr(obj, "passive_level", False))
+    return getattr(obj, "execution_level", None) == EXECUTION_LEVEL_PASSIVE
 
 
 def effective_lock(parent: FxObject, callbacks: FxObject, automatic: bool, passive: bool):

@@ -474,10 +474,10 @@ class Pool:
         """A write to a read-only user page is an access violation (only user pages can be
         read-only here)."""
         first, last = address >> PAGE_SHIFT, (address + length - 1) >> PAGE_SHIFT
-        read_only = [page for page, writable in self.user_pages.items() if not writable]
-        hit = [page for page in read_only if first <= page <= last]
-        if hit:
-            self._fault(max(address, min(hit) << PAGE_SHIFT), True)
+        read_only = (page for page, writable in self.user_pages.items() if not writable)
+        hit = min((page for page in read_only if first <= page <= last), default=None)
+        if hit is not None:
+            self._fault(max(address, hit << PAGE_SHIFT), True)
 
     def _fault(self, address: int, write: bool) -> None:
         """The page fault (0x50).  In a freed block the driver allocated itself, which Driver

@@ -55,7 +55,7 @@ from contextlib import contextmanager
 
 from .bugcheck import DRIVER_IRQL_NOT_LESS_OR_EQUAL, KMODE_EXCEPTION_NOT_HANDLED, BugCheck
 from .ntstatus import STATUS_ACCESS_VIOLATION, STATUS_SUCCESS
-from .pool import DISPATCH_LEVEL, PAGE_SHIFT, PAGE_SIZE
+from .pool import DISPATCH_LEVEL, PAGE_SHIFT
 
 MM_USER_PROBE_ADDRESS = 0x0000_7FFF_FFFF_0000  # a user range must end at or below this
 USER_BASE = 0x000001C0_00000000  # where the simulated applications' buffers live
@@ -117,9 +117,8 @@ class UserMemory:
     def map(self, process, data, writable: bool) -> int:
         """Map the caller's *data* in *process*; its user address.  A guard page follows."""
         address = USER_BASE + self.cursor + USER_BYTE_OFFSET
-        pages = (USER_BYTE_OFFSET + len(data) + PAGE_SIZE - 1) >> PAGE_SHIFT
-        self.cursor += (pages + 1) << PAGE_SHIFT
         buffer = UserBuffer(process, address, data, writable)
+        self.cursor += (buffer.pages + 1) << PAGE_SHIFT
         self._buffers[buffer.first_page] = buffer
         self._starts.append(buffer.first_page)
         return address  # its pages come in when first touched (page_in)
@@ -230,7 +229,13 @@ class UserMemory:
         locked pages wrote, when the pages are unlocked); pages outside any buffer are the
         heap's and keep nothing.  If the owner is attached its mapped pages get it too."""
         end = address + len(data)
-        for buffer in list(self._buffers.values()):
+        page, last = address >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT
+        while page <= last:  # the buffers on the range's pages, not every buffer mapped
+            buffer = self.buffer_at(page << PAGE_SHIFT)
+            if buffer is None:
+                page += 1
+                continue
+            page = buffer.first_page + buffer.pages
             start, stop = max(address, buffer.address), min(end, buffer.address + len(buffer.data))
             if start >= stop or not buffer.writable:
                 continue
