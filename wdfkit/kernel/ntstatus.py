@@ -44,6 +44,14 @@ def _status(name: str, value: int) -> NTSTATUS:
     return NTSTATUS(value)
 
 
+def status_named(name: str) -> NTSTATUS | None:
+    """The status called *name* (``"STATUS_CANCELLED"``); None for a name wdfkit lacks."""
+    for value, known in _NAMES.items():
+        if known == name:
+            return NTSTATUS(value)
+    return None
+
+
 def _not_a_status(macro: str, value) -> TypeError:
     return TypeError(f"{macro}: Status must be an NTSTATUS (an int), not {type(value).__name__}")
 

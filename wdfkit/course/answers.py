@@ -1,0 +1,349 @@
+"""What a learner may type as an answer, and how the course reads it back.
+
+A check-yourself problem says what *kind* of answer it wants; the kind reads every natural
+form of it and shows it back the way a debugger would:
+
+* :data:`COUNT` — a number of things (blocks, bytes, seconds): ``3``, ``"3"``, ``"0x3"``;
+  shown in decimal.
+* :data:`HEX` — an address, a size or a code read in hex: ``0x1F40``, ``8000``,
+  ``"0x1F40"``, ``"1f40"``; shown ``0x1F40``.
+* :data:`STATUS` — an NTSTATUS: ``0xC0000010``, the negative LONG C prints
+  (``-1073741808``), ``"0xC0000010"``, ``"c0000010"``, ``"STATUS_INVALID_DEVICE_REQUEST"``
+  or its echo ``"STATUS_INVALID_DEVICE_REQUEST (0xC0000010)"``; shown as wdfkit prints it.
+* :class:`BugCheckKind` — a bug check and as many of its parameters as the problem asks:
+  ``0x10D``, ``"WDF_VIOLATION"``, ``(0x10D, 5)``, ``[269, 5]``, ``"0x10D/0x5"``,
+  ``"0x10D, 5"``, ``"(0x10D, 0x5)"``, even the ``BugCheck`` a run caught; shown
+  ``0x10D WDF_VIOLATION, Arg1 0x5``.
+* :class:`Choice` — one of a few named options, any case: ``"handle"``, ``"Handle"``.
+* :class:`Several` — a tuple of the above: ``(3, 2)``, ``[3, 2]``, ``"3, 2"``, ``"(3, 2)"``.
+
+:meth:`Kind.read` returns the canonical value (what the problem's solution is written in)
+or raises :class:`NotUnderstood` with a sentence saying what was expected;
+:meth:`Kind.diagnose` says what a wrong answer of that kind usually means when the
+problem has no more specific diagnosis.  Nothing here runs the simulator: checking an
+answer is instant.
+"""
+
+import ast
+import re
+
+from ..kernel.bugcheck import BUGCHECK_NAMES, BugCheck
+from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, status_named
+
+
+class NotUnderstood(ValueError):
+    """The answer is not of the kind the problem asks for (the message says which)."""
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _as_int(value, hex_digits: bool = False) -> int:
+    """An int from an int, an integral float, or a string in decimal or 0x-hex.
+
+    With *hex_digits*, bare hex digits (``"1f40"``, as WinDbg prints numbers) are hex too.
+    """
+    if _is_number(value):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip().replace("_", "").replace(",", "").replace("`", "")
+        try:
+            return (
+                int(text, 16)
+                if hex_digits and re.fullmatch(r"[0-9a-fA-F]+", text)
+                else int(text, 0)
+            )
+        except ValueError:
+            pass
+    raise NotUnderstood
+
+
+def _items(value) -> list:
+    """The parts of a several-part answer: a tuple or list, or a string ``"a, b"``,
+    ``"(a, b)"``, ``"a/b"``."""
+    if isinstance(value, (tuple, list)):
+        return list(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in "([":
+            try:
+                parsed = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                parsed = None
+            if isinstance(parsed, (tuple, list)):
+                return list(parsed)
+            text = text[1:-1] if text[-1:] in ")]" else text[1:]
+        return [part.strip() for part in re.split(r"[,/]", text) if part.strip()]
+    return [value]
+
+
+class Kind:
+    """One kind of answer: how it is read, shown, and what a wrong one usually means."""
+
+    description = "an answer"
+    example = ""
+
+    def read(self, value):
+        """The canonical form of *value*; NotUnderstood when it is not of this kind."""
+        raise NotImplementedError
+
+    def settle(self, value):
+        """A solution (or a listed wrong answer) in the canonical form answers are compared in."""
+        return self.read(value)
+
+    def show(self, value) -> str:
+        """*value* (canonical) as a debugger or the simulator prints it."""
+        return repr(value)
+
+    def same(self, answer, solution) -> bool:
+        """Whether *answer* (canonical) is the *solution*."""
+        return answer == solution
+
+    def diagnose(self, answer, solution) -> str | None:
+        """What a wrong *answer* usually means, for this kind; None when nothing general fits."""
+        return None
+
+
+class _Count(Kind):
+    description = "a number"
+    example = "3"
+
+    def read(self, value):
+        try:
+            return _as_int(value)
+        except NotUnderstood:
+            raise NotUnderstood(f"a number, e.g. {self.example}") from None
+
+    def show(self, value) -> str:
+        return str(value)
+
+    def diagnose(self, answer, solution) -> str | None:
+        if abs(answer - solution) == 1:
+            return "Off by one: count again where the first and the last one fall."
+        return "Too many." if answer > solution else "Too few."
+
+
+class _Hex(_Count):
+    description = "a number (hex is fine)"
+    example = "0x1F40"
+
+    def read(self, value):
+        try:
+            return _as_int(value, hex_digits=True)
+        except NotUnderstood:
+            raise NotUnderstood(f"a number, e.g. {self.example}") from None
+
+    def show(self, value) -> str:
+        return f"0x{value:X}" if value >= 0 else f"-0x{-value:X}"
+
+    def diagnose(self, answer, solution) -> str | None:
+        if answer == solution - 1 or answer == solution + 1:
+            return "Off by one."
+        return None
+
+
+class _Status(Kind):
+    description = "an NTSTATUS (its number or its name)"
+    example = "0xC0000001"
+
+    def read(self, value):
+        if _is_number(value):
+            return NTSTATUS(value)
+        if isinstance(value, str):
+            text = value.strip()
+            name = text.split()[0].upper() if text else ""
+            named = status_named(name)
+            if named is not None:
+                return named
+            try:
+                return NTSTATUS(_as_int(text, hex_digits=True))
+            except NotUnderstood:
+                pass
+        raise NotUnderstood(f"an NTSTATUS, e.g. {self.example} or STATUS_UNSUCCESSFUL")
+
+    def show(self, value) -> str:
+        status = NTSTATUS(value)
+        return status.name if status.name.startswith("0x") else repr(status)
+
+    def diagnose(self, answer, solution) -> str | None:
+        if 0 < answer < 0x1000:
+            return (
+                f"0x{answer:X} looks like a bug-check code; the application gets an NTSTATUS "
+                "(0xC… for an error)."
+            )
+        if NT_SUCCESS(answer) and not NT_SUCCESS(solution):
+            return "It did not succeed: the request came back with an error status."
+        if NT_SUCCESS(solution) and not NT_SUCCESS(answer):
+            return "Nothing failed this time: the status is a success."
+        return None
+
+
+COUNT = _Count()
+HEX = _Hex()
+STATUS = _Status()
+
+_BUGCHECK_BY_NAME = {name: code for code, name in BUGCHECK_NAMES.items()}
+
+
+class BugCheckKind(Kind):
+    """A bug check: its code and the first *parameters* of its four (0 to 4).
+
+    An answer may give more parameters than the problem asks for; those are not judged.
+    """
+
+    def __init__(self, parameters: int = 0) -> None:
+        if parameters not in range(5):
+            raise ValueError("BugCheckKind: parameters must be 0 to 4")
+        self.parameters = parameters
+        wanted = ("", " with its parameter 1", " with its parameters 1 and 2")
+        wanted += (" with its parameters 1 to 3", " with all four parameters")
+        self.description = f"a bug-check code{wanted[parameters]}"
+        example = ["0xAB", "0x7", "0x0", "0x2", "0x1"][: 1 + parameters]
+        self.example = example[0] if not parameters else "(" + ", ".join(example) + ")"
+
+    def read(self, value):
+        if isinstance(value, BugCheck):
+            return (value.code, *value.parameters)
+        if isinstance(value, str) and not value.strip().startswith(("(", "[")):
+            return self._read_text(value)
+        parts = _items(value)
+        if parts and isinstance(parts[0], str) and parts[0].strip().upper() in _BUGCHECK_BY_NAME:
+            parts[0] = _BUGCHECK_BY_NAME[parts[0].strip().upper()]
+        try:
+            if not parts:
+                raise NotUnderstood
+            return tuple(_as_int(part, hex_digits=True) for part in parts)
+        except NotUnderstood:
+            raise NotUnderstood(f"{self.description}, e.g. {self.example}") from None
+
+    def _read_text(self, text: str) -> tuple:
+        """A bug check typed as text: ``"0x10D/0x5"``, ``"WDF_VIOLATION"``, or as wdfkit
+        echoes it, ``"0x10D WDF_VIOLATION, Arg1 0x5"`` (names and ``ArgN`` labels skipped)."""
+        words = re.sub(r"\bArg\d:?", " ", text).replace(",", " ").replace("/", " ").split()
+        code, numbers = None, []
+        for word in words:
+            word = word.strip("()[]:")
+            if word.upper() in _BUGCHECK_BY_NAME:
+                code = _BUGCHECK_BY_NAME[word.upper()]
+                continue
+            try:
+                numbers.append(_as_int(word, hex_digits=True))
+            except NotUnderstood:
+                raise NotUnderstood(f"{self.description}, e.g. {self.example}") from None
+        if code is None and not numbers:
+            raise NotUnderstood(f"{self.description}, e.g. {self.example}")
+        if code is not None and (not numbers or numbers[0] != code):
+            numbers.insert(0, code)
+        return tuple(numbers)
+
+    def show(self, value) -> str:
+        code, *parameters = value
+        text = f"0x{code:X} {BUGCHECK_NAMES.get(code, 'BUGCHECK')}"
+        for i, parameter in enumerate(parameters):
+            text += f", Arg{i + 1} 0x{parameter:X}"
+        return text
+
+    def settle(self, value) -> tuple:
+        """The code and the parameters the problem asks for (a listed wrong answer may give
+        fewer: ``0x50`` then stands for 0x50 with any parameters)."""
+        return self.read(value)[: 1 + self.parameters]
+
+    def same(self, answer, solution) -> bool:
+        if len(answer) < len(solution):
+            return False
+        return answer[: len(solution)] == solution
+
+    def diagnose(self, answer, solution) -> str | None:
+        code = answer[0]
+        if code >= 0x40000000:
+            return (
+                f"0x{code:X} is an NTSTATUS, a value a call returns; a bug check stops the "
+                "machine and has a small code (0x10D, 0xC4, 0x50 …)."
+            )
+        if code == solution[0] and len(answer) < len(solution):
+            return (
+                f"The code is right; give its parameter{'s' if self.parameters > 1 else ''} "
+                f"too: {self.example}."
+            )
+        if code == solution[0]:
+            return (
+                "The code is right, a parameter is not: for WDF_VIOLATION Arg1 names the rule "
+                "broken (0x5 a bad handle, 0x6 a request error, 0x3 a verifier error), for "
+                "0xC4 Arg1 names what Driver Verifier caught."
+            )
+        return None
+
+
+class Choice(Kind):
+    """One of *options*: ``{canonical: (other spellings, …)}``; any case, spaces trimmed."""
+
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        self.description = "one of " + ", ".join(repr(o) for o in options)
+        self.example = repr(next(iter(options)))
+        self._lookup = {}
+        for canonical, spellings in options.items():
+            for spelling in (canonical, *spellings):
+                self._lookup[self._key(spelling)] = canonical
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return " ".join(str(text).lower().replace("_", " ").split())
+
+    def read(self, value):
+        if isinstance(value, str) and self._key(value) in self._lookup:
+            return self._lookup[self._key(value)]
+        raise NotUnderstood(self.description)
+
+    def show(self, value) -> str:
+        return repr(value)
+
+
+class Several(Kind):
+    """A tuple of answers, one per kind in *kinds*."""
+
+    def __init__(self, *kinds: Kind) -> None:
+        self.kinds = kinds
+        self.description = "(" + ", ".join(k.description for k in kinds) + ")"
+        self.example = "(" + ", ".join(k.example for k in kinds) + ")"
+
+    def read(self, value):
+        parts = _items(value)
+        if len(parts) != len(self.kinds):
+            raise NotUnderstood(f"{len(self.kinds)} values, e.g. {self.example}")
+        return tuple(kind.read(part) for kind, part in zip(self.kinds, parts, strict=True))
+
+    def settle(self, value):
+        parts = _items(value)
+        if len(parts) != len(self.kinds):
+            raise ValueError(f"Several.settle: {value!r} has not {len(self.kinds)} parts")
+        return tuple(kind.settle(part) for kind, part in zip(self.kinds, parts, strict=True))
+
+    def show(self, value) -> str:
+        return "(" + ", ".join(k.show(v) for k, v in zip(self.kinds, value, strict=True)) + ")"
+
+    def same(self, answer, solution) -> bool:
+        return all(k.same(a, s) for k, a, s in zip(self.kinds, answer, solution, strict=True))
+
+    def diagnose(self, answer, solution) -> str | None:
+        wrong = [
+            i
+            for i, (k, a, s) in enumerate(zip(self.kinds, answer, solution, strict=True))
+            if not k.same(a, s)
+        ]
+        ordinals = ("first", "second", "third", "fourth", "fifth")
+        if len(wrong) == len(self.kinds):
+            if len(self.kinds) == 2 and all(
+                k.same(a, s) for k, a, s in zip(self.kinds, answer, reversed(solution), strict=True)
+            ):
+                return "Both values are there, in the wrong order."
+            return None
+        right = [ordinals[i] for i in range(len(self.kinds)) if i not in wrong]
+        i = wrong[0]
+        more = self.kinds[i].diagnose(answer[i], solution[i])
+        text = f"The {' and '.join(right)} {'is' if len(right) == 1 else 'are'} right; "
+        text += f"the {ordinals[i]} is not."
+        return f"{text} {more}" if more else text

@@ -1,0 +1,109 @@
+"""Lesson 12's check-yourself problems (the echo driver and the non-PnP control device)."""
+
+import random
+
+from ...kernel.ntstatus import NT_SUCCESS
+from ...sim.machine import Machine
+from .. import samples
+from ..answers import COUNT, STATUS, Several
+from ..problem import Problem
+
+
+def _echo_open(machine: Machine):
+    """Lesson 12: let the PnP manager add the echo device to *machine*, whose driver is
+    loaded, and open it overlapped as echoapp does."""
+    with machine:
+        machine.add_device()
+        app = machine.process()
+        path = app.CM_Get_Device_Interface_List(samples.GUID_DEVINTERFACE_ECHO)[0]
+        return app.CreateFile(path, overlapped=True)[1]
+
+
+def draw_echo_cancel(label: str, rng: random.Random) -> Problem:
+    """Lesson 12, a prediction: the timer completes one read per tick, CancelIo the rest."""
+    reads = rng.randint(3, 8)
+    cancel_at = rng.choice([0.5, 1.5, 2.5, 4.5, 6.5])
+    machine = Machine("echo", DriverEntry=samples.EchoDriverEntry)
+    hDevice = _echo_open(machine)
+    with machine:
+        hDevice.GetOverlappedResult(hDevice.WriteFile(b"0123456789", overlapped=True), True)
+        pending = [hDevice.ReadFile(bytearray(10), overlapped=True) for _ in range(reads)]
+        machine.advance(cancel_at)
+        hDevice.CancelIo()
+        statuses = [hDevice.GetOverlappedResult(io, True).Status for io in pending]
+    succeeded = sum(NT_SUCCESS(status) for status in statuses)
+    return Problem(
+        label,
+        f"Predict first, then run it. The echo driver (timer period 2 s, its tick just "
+        f"completed the application's write) gets {reads} overlapped reads at once. "
+        f"{cancel_at} s later the application calls CancelIo. How many reads complete with "
+        "data, and how many are cancelled? Answer (with_data, cancelled).",
+        Several(COUNT, COUNT),
+        (succeeded, reads - succeeded),
+        "The queue is sequential, so the driver holds one read at a time and each tick (every "
+        "2 s after the write's) completes the one it holds; CancelIo then cancels the held read "
+        "through EvtRequestCancel and the waiting ones in the queue, all at once.",
+        prediction=True,
+    )
+
+
+def draw_echo_write_read(label: str, rng: random.Random) -> Problem:
+    """Lesson 12: what the echo driver keeps of a write, and what a read gets back."""
+    written = rng.choice([16, 100, 4096, samples.MAX_WRITE_LENGTH, samples.MAX_WRITE_LENGTH + 1])
+    asked = rng.choice([8, 64, 512, 8192])
+    machine = Machine("echo", DriverEntry=samples.EchoDriverEntry)
+    hDevice = _echo_open(machine)
+    with machine:
+        hDevice.GetOverlappedResult(hDevice.WriteFile(bytes(written), overlapped=True), True)
+        issued = machine.clock.seconds
+        read = hDevice.GetOverlappedResult(
+            hDevice.ReadFile(bytearray(asked), overlapped=True), True
+        )
+        waited = round(machine.clock.seconds - issued)
+    return Problem(
+        label,
+        f"The echo driver keeps a write of at most MAX_WRITE_LENGTH "
+        f"({samples.MAX_WRITE_LENGTH}) bytes. "
+        f"On a freshly started echo device, the application writes {written} bytes and waits "
+        f"for the write, then reads into a {asked}-byte buffer. How many bytes does the read "
+        "return, and how many seconds after it was issued is it complete? Answer "
+        "(bytes, seconds).",
+        Several(COUNT, COUNT),
+        (read.Information, waited),
+        f"EchoEvtIoWrite refuses more than MAX_WRITE_LENGTH ({samples.MAX_WRITE_LENGTH}) bytes "
+        "with STATUS_BUFFER_OVERFLOW and keeps nothing, so the read finds no buffer and "
+        "completes at once with 0 bytes; otherwise the read gets min(written, buffer size) "
+        "bytes and is held until the next tick, one period (2 s) after the write's.",
+        prediction=True,
+    )
+
+
+def draw_nonpnp_ioctl(label: str, rng: random.Random) -> Problem:
+    """Lesson 12: what the non-PnP control device answers for each transfer method."""
+    method = rng.choice(["BUFFERED", "IN_DIRECT", "OUT_DIRECT", "NEITHER"])
+    size = rng.choice([0, 10, 38, 100])
+    machine = Machine("NONPNP", DriverEntry=samples.NonPnpDriverEntry)
+    with machine:
+        _, hDevice = machine.process().CreateFile(samples.DEVICE_NAME)
+        code = getattr(samples, f"IOCTL_NONPNP_METHOD_{method}")
+        result = hDevice.DeviceIoControl(code, b"hello, driver\0", bytearray(size))
+        hDevice.CloseHandle()
+    return Problem(
+        label,
+        f"The application sends IOCTL_NONPNP_METHOD_{method} to the non-PnP control device "
+        f"with a 14-byte input buffer and a {size}-byte output buffer. What status and what "
+        "Information does it get back? Answer (status, information).",
+        Several(STATUS, COUNT),
+        (int(result.Status), result.Information),
+        "No output or no input buffer is STATUS_INVALID_PARAMETER (0xC000000D); METHOD_IN_"
+        "DIRECT reports the whole output buffer (the bytes the driver took from it); the other "
+        "three report min(output size, 38), the driver's string with its NUL.",
+        prediction=True,
+    )
+
+
+PROBLEMS = {
+    "12-ex1": draw_echo_cancel,
+    "12-ex2": draw_echo_write_read,
+    "12-ex3": draw_nonpnp_ioctl,
+}
