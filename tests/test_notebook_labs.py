@@ -3,7 +3,9 @@
 A committed lab cell shows only "run this cell (Shift+Enter) to open it", so a learner who
 scrolls to it and does so must get the lab, not a NameError for something a cell above defines.
 Each lab cell (a cell tagged ``nbval-ignore-output``: the widget cells, whose output nbval cannot
-compare) is run alone in a fresh kernel and must display a widget and raise nothing.
+compare) is run alone in a fresh kernel and must display a widget and raise nothing.  A check-
+yourself problem's reveal buttons (tagged ``reveal`` as well) belong to the problem drawn just
+above them, so they are not run alone.
 """
 
 import json
@@ -23,6 +25,17 @@ def lab_cells(path: Path) -> list:
         (index, "".join(cell["source"]))
         for index, cell in enumerate(cells)
         if "nbval-ignore-output" in cell["metadata"].get("tags", [])
+        and "reveal" not in cell["metadata"].get("tags", [])
+    ]
+
+
+def reveal_cells(path: Path) -> list:
+    """(index, cell) of each check-yourself reveal cell in the notebook at *path*."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [
+        (index, cell)
+        for index, cell in enumerate(cells)
+        if "reveal" in cell["metadata"].get("tags", [])
     ]
 
 
@@ -36,6 +49,9 @@ def test_every_lesson_has_a_lab_and_only_labs_skip_nbval():
                 "".join(o.get("data", {}).get("text/plain", "")) for o in cells[index]["outputs"]
             ]
             assert stored == [WIDGET_PLACEHOLDER], f"{path.name} cell {index} is not a lab"
+        for index, cell in reveal_cells(path):
+            assert "nbval-ignore-output" in cell["metadata"]["tags"], f"{path.name} cell {index}"
+            assert "".join(cell["source"]).startswith("reveal("), f"{path.name} cell {index}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
