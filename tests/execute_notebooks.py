@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_PLACEHOLDER = "An interactive lab: run this cell (Shift+Enter) to open it."
+REVEAL_PLACEHOLDER = "Buttons that run it and show the answer: run this cell (Shift+Enter)."
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -49,7 +50,10 @@ def execute(path: Path) -> None:
             cell.outputs = join_streams(cell.outputs)
         for output in cell.get("outputs", []):
             if WIDGET_VIEW in output.get("data", {}):
-                output["data"] = {"text/plain": WIDGET_PLACEHOLDER}
+                reveal = "reveal" in cell.metadata.get("tags", [])
+                output["data"] = {
+                    "text/plain": REVEAL_PLACEHOLDER if reveal else WIDGET_PLACEHOLDER
+                }
     nbformat.write(nb, path)
     print(f"executed {path}")
 

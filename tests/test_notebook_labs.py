@@ -13,7 +13,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from execute_notebooks import KERNELSPEC, WIDGET_PLACEHOLDER, WIDGET_VIEW, notebook_client
+from execute_notebooks import (
+    KERNELSPEC,
+    REVEAL_PLACEHOLDER,
+    WIDGET_PLACEHOLDER,
+    WIDGET_VIEW,
+    notebook_client,
+)
 
 NOTEBOOKS = sorted(Path(__file__).parent.parent.joinpath("notebooks").glob("*.ipynb"))
 
@@ -52,6 +58,8 @@ def test_every_lesson_has_a_lab_and_only_labs_skip_nbval():
         for index, cell in reveal_cells(path):
             assert "nbval-ignore-output" in cell["metadata"]["tags"], f"{path.name} cell {index}"
             assert "".join(cell["source"]).startswith("reveal("), f"{path.name} cell {index}"
+            stored = ["".join(o.get("data", {}).get("text/plain", "")) for o in cell["outputs"]]
+            assert stored == [REVEAL_PLACEHOLDER], f"{path.name} cell {index} stored {stored}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
