@@ -322,6 +322,31 @@ def _empty_notebook() -> dict:
     }
 
 
+def answer_checking() -> None:
+    """Checking an answer reads it and compares: no simulation, so it must feel instant."""
+    from wdfkit.course import exercises
+
+    problems = [exercises.make_problem(label, 1) for label in exercises.labels()]
+    answers = [None, "nonsense", 7, "0xC0000010", "(0x10D, 5)", "STATUS_CANCELLED"]
+    slowest = 0.0
+    for problem in problems:
+        for answer in [*answers, problem.solution, problem.kind.show(problem.solution)]:
+            best = float("inf")
+            for _ in range(5):
+                start = time.perf_counter()
+                problem.check(answer)
+                best = min(best, time.perf_counter() - start)
+            slowest = max(slowest, best)
+    guard(
+        "checking an answer",
+        slowest * 1000,
+        50,
+        " ms",
+        f"the slowest of {len(problems)} problems x {len(answers) + 2} answers "
+        "(the issue's limit: instant, at most 50 ms)",
+    )
+
+
 def main() -> None:
     import_time()
     pair_rate = pairs()
@@ -329,6 +354,7 @@ def main() -> None:
     requests(pair_rate)
     memory()
     widget_interaction()
+    answer_checking()
     nbval_per_lesson()
     if FAILED:
         raise SystemExit(f"{len(FAILED)} guard(s) failed: {'; '.join(FAILED)}")

@@ -1,7 +1,5 @@
 """Every check-yourself problem is answerable, seeded and shows no solution until asked."""
 
-import time
-
 import pytest
 
 from wdfkit.course import exercises
@@ -34,15 +32,6 @@ def test_the_question_shows_label_seed_and_form_but_not_the_solution(label):
     assert f"e.g. {problem.kind.example}." in " ".join(text.split())
     assert problem.check(None).startswith("No answer yet")
     assert "Answer:" in problem.answer()
-
-
-@pytest.mark.parametrize("label", LABELS)
-def test_checking_an_answer_is_instant(label):
-    problem = exercises.make_problem(label, 1)
-    start = time.perf_counter()
-    for answer in (problem.solution, "0x1", None, "nonsense", 7):
-        problem.check(answer)
-    assert time.perf_counter() - start < 0.05 * 5
 
 
 def test_every_lesson_has_at_least_three_problems_and_one_prediction():

@@ -16,7 +16,8 @@ class Problem:
     *kind* reads the learner's answer (:mod:`wdfkit.course.answers`); *solution* may be given
     in any form the kind reads and is kept canonical.  *diagnoses* maps wrong answers (any
     form) to what each one means — "0x50 is what a dead pointer gives; here the dead thing
-    was a handle"; *hint* is said to any other wrong answer.  A *prediction* is answered
+    was a handle" — and drops one that this variant makes right; *hint* is said to any other
+    wrong answer.  A *prediction* is answered
     before running anything; its *outcome* is what the simulator showed when the maker ran
     it, revealed by the learner's "Run it".
     """
@@ -34,7 +35,9 @@ class Problem:
 
     def __post_init__(self) -> None:
         self.solution = self.kind.settle(self.solution)
-        self.diagnoses = [(self.kind.settle(wrong), why) for wrong, why in self.diagnoses.items()]
+        settled = [(self.kind.settle(wrong), why) for wrong, why in self.diagnoses.items()]
+        # A variant may make a usual mistake the right answer: that diagnosis is dropped.
+        self.diagnoses = [(w, why) for w, why in settled if not self.kind.same(w, self.solution)]
 
     def __repr__(self) -> str:
         prompt = "Predict, then answer" if self.prediction else "Answer"

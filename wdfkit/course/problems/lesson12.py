@@ -30,11 +30,16 @@ def draw_echo_cancel(label: str, rng: random.Random) -> Problem:
         pending = [hDevice.ReadFile(bytearray(10), overlapped=True) for _ in range(reads)]
         machine.advance(cancel_at)
         hDevice.CancelIo()
-        statuses = [hDevice.GetOverlappedResult(io, True).Status for io in pending]
-    succeeded = sum(NT_SUCCESS(status) for status in statuses)
+        results = [hDevice.GetOverlappedResult(io, True) for io in pending]
+    succeeded = sum(NT_SUCCESS(result.Status) for result in results)
+    ticks = int(cancel_at // 2)  # ticks between the write's and CancelIo
+    outcome = "\n".join(
+        f"read {n}: {result.Status}, {result.Information} bytes"
+        for n, result in enumerate(results, 1)
+    )
     return Problem(
         label,
-        f"Predict first, then run it. The echo driver (timer period 2 s, its tick just "
+        f"The echo driver (timer period 2 s, its tick just "
         f"completed the application's write) gets {reads} overlapped reads at once. "
         f"{cancel_at} s later the application calls CancelIo. How many reads complete with "
         "data, and how many are cancelled? Answer (with_data, cancelled).",
@@ -43,7 +48,17 @@ def draw_echo_cancel(label: str, rng: random.Random) -> Problem:
         "The queue is sequential, so the driver holds one read at a time and each tick (every "
         "2 s after the write's) completes the one it holds; CancelIo then cancels the held read "
         "through EvtRequestCancel and the waiting ones in the queue, all at once.",
+        diagnoses={
+            (reads, 0): "CancelIo came before every read had its tick: the reads still held "
+            "or waiting are cancelled, not completed with data.",
+            (0, reads): f"{cancel_at} s is time for {ticks} tick(s) after the write's: each "
+            "completes the read the driver holds.",
+            (ticks + 1, reads - ticks - 1): "The read the driver holds when CancelIo comes is "
+            "cancelled through EvtRequestCancel; only a tick completes a read with data.",
+        },
         prediction=True,
+        outcome=f"At t = {cancel_at} s after the reads the application called CancelIo.\n"
+        + outcome,
     )
 
 
@@ -60,6 +75,7 @@ def draw_echo_write_read(label: str, rng: random.Random) -> Problem:
             hDevice.ReadFile(bytearray(asked), overlapped=True), True
         )
         waited = round(machine.clock.seconds - issued)
+    kept = min(written, asked)
     return Problem(
         label,
         f"The echo driver keeps a write of at most MAX_WRITE_LENGTH "
@@ -74,7 +90,18 @@ def draw_echo_write_read(label: str, rng: random.Random) -> Problem:
         "with STATUS_BUFFER_OVERFLOW and keeps nothing, so the read finds no buffer and "
         "completes at once with 0 bytes; otherwise the read gets min(written, buffer size) "
         "bytes and is held until the next tick, one period (2 s) after the write's.",
+        diagnoses={
+            (kept, 0): "The read does not come back at once: the driver holds it for the "
+            "timer, which ticks one period (2 s) after it completed the write.",
+            (kept, 2): "A write longer than MAX_WRITE_LENGTH is refused (STATUS_BUFFER_"
+            "OVERFLOW) and the driver keeps nothing: the read finds no buffer.",
+            (written, 2 if written <= samples.MAX_WRITE_LENGTH else 0): "The read gets no "
+            "more than its own buffer holds.",
+            (0, 0): "The driver kept the write: the read gets its bytes at the next tick.",
+        },
         prediction=True,
+        outcome=f"The write: {written} bytes. The read: {read.Status}, "
+        f"{read.Information} bytes, {waited} s after it was issued.",
     )
 
 
@@ -98,7 +125,20 @@ def draw_nonpnp_ioctl(label: str, rng: random.Random) -> Problem:
         "No output or no input buffer is STATUS_INVALID_PARAMETER (0xC000000D); METHOD_IN_"
         "DIRECT reports the whole output buffer (the bytes the driver took from it); the other "
         "three report min(output size, 38), the driver's string with its NUL.",
+        diagnoses={
+            (0, min(size, 38)): "For METHOD_IN_DIRECT the output buffer carries data to the "
+            "driver; it reports how much it took from it: the whole buffer.",
+            (0, size): "The driver writes its 38-byte string (with its NUL): Information is "
+            "what it wrote, no more than the buffer holds.",
+            (0, 0): "The driver writes its string into the output buffer, and Information "
+            "counts the bytes it wrote."
+            if size
+            else "With no output buffer the driver cannot answer: it refuses the IOCTL.",
+            (0xC000000D, 0): "The driver refuses only a missing input or output buffer.",
+        },
         prediction=True,
+        outcome=f"DeviceIoControl(IOCTL_NONPNP_METHOD_{method}): {result.Status}, "
+        f"Information {result.Information}.",
     )
 
 
