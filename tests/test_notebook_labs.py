@@ -62,6 +62,17 @@ def test_every_lesson_has_a_lab_and_only_labs_skip_nbval():
             assert stored == [REVEAL_PLACEHOLDER], f"{path.name} cell {index} stored {stored}"
 
 
+def test_every_lesson_with_problems_reveals_each_of_them():
+    """Lessons 00-12 draw at least three problems, and each has its reveal buttons."""
+    for path in NOTEBOOKS:
+        if int(path.name[:2]) > 12:
+            continue
+        source = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        drawn = sum("exercises.make_problem(" in "".join(c["source"]) for c in source)
+        assert drawn >= 3, f"{path.name} draws {drawn} problems"
+        assert len(reveal_cells(path)) == drawn, f"{path.name}: a problem has no reveal cell"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_each_lab_cell_runs_first_in_a_fresh_kernel(path):
     for index, source in lab_cells(path):

@@ -289,4 +289,30 @@ def test_lesson_runs_and_widget_reacts(lab, browser, path):
         if k == 0:  # the lab on its own, after the learner's first move (the README shows one)
             panel.locator(lab_class).first.screenshot(path=str(SHOTS / f"{path.stem}-lab.png"))
         check_looks(page, lab_class, f"after {move[0]} {move[1]}")
+    reveal_first_problem(page, panel, path)
     page.close()
+
+
+def reveal_first_problem(page, panel, path: Path) -> None:
+    """The first problem's buttons: nothing shown before a press; Run it (when the problem has
+    one) shows what the simulator did, Show the answer the answer, wrapped inside the cell."""
+    if not panel.locator(".wdfkit-reveal").count():  # (lesson 13 grades instead)
+        return
+    box = panel.locator(".wdfkit-reveal").first
+    box.scroll_into_view_if_needed()
+    text = box.locator(".widget-html-content")
+    assert text.inner_text().strip() == "", f"{path.name}: a reveal shows text before a press"
+    run_it = box.locator("button:has-text('Run it')")
+    if run_it.count():
+        run_it.click()
+        box.locator("pre").first.wait_for(timeout=30_000)
+        assert "The simulator:" in text.inner_text()
+    box.locator("button:has-text('Show the answer')").click()
+    page.wait_for_function(
+        "(s) => document.querySelector(s).innerText.includes('Answer:')",
+        arg=".jp-NotebookPanel:not(.lm-mod-hidden) .wdfkit-reveal .widget-html-content",
+        timeout=30_000,
+    )
+    page.screenshot(path=str(SHOTS / f"{path.stem}-reveal.png"))
+    looks = page.evaluate(MEASURE, ".jp-NotebookPanel:not(.lm-mod-hidden) .wdfkit-reveal")
+    assert looks["cut"] == [], f"{path.name}: reveal text cut off: {looks['cut']}"
