@@ -72,3 +72,23 @@ def test_notebook_lines_fit_the_cell(path):
                 if len(line) > LINE_LENGTH
             ]
     assert not too_long, "\n".join(too_long)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_committed_output_shows_a_solution(path):
+    """A problem's answer is the learner's to reveal: no stored output says "Correct", shows an
+    answer, or what the simulator did for a prediction; and the problems' my_answer is None."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        for match in re.finditer(r"^(my_answer\w*) = (.*?)(\s*#.*)?$", source, re.M):
+            assert match.group(2) == "None", f"{path.name}: {match.group(0)}"
+        for output in cell["outputs"]:
+            text = "".join(output.get("text", "")) + "".join(
+                output.get("data", {}).get("text/plain", "")
+            )
+            for giveaway in ("Correct:", "Answer:", "The simulator:", ".answer()"):
+                assert giveaway not in text, f"{path.name}: {source[:60]!r} shows {giveaway}"
+        assert ".answer()" not in source, f"{path.name}: {source[:60]!r} prints an answer"
