@@ -3,7 +3,7 @@
 import pytest
 
 from wdfkit.course import exercises
-from wdfkit.course.answers import COUNT, STATUS, BugCheckKind, Several
+from wdfkit.course.answers import COUNT, STATUS, BugCheckKind, Choice, Several
 
 LABELS = exercises.labels()
 
@@ -92,3 +92,25 @@ def test_a_pair_says_which_half_is_wrong_and_a_swap():
     problem = exercises.Problem("xx-ex4", "?", Several(COUNT, COUNT), (3, 1), "")
     assert "in the wrong order" in said(problem.check((1, 3)))
     assert "Off by one" in said(problem.check((3, 2)))
+
+
+@pytest.mark.parametrize(
+    "kind, solution",
+    [
+        (COUNT, 3),
+        (STATUS, 0),
+        (BugCheckKind(1), (0x10D, 5)),
+        (Several(COUNT, COUNT), (1, 2)),
+        (Choice({"handle": ("a handle",)}), "handle"),
+    ],
+)
+def test_anything_a_learner_types_gets_a_short_answer(kind, solution):
+    """Huge, nested, empty, odd-typed answers: a short sentence, never an exception, never a
+    status wrapped into range (2**80 is not STATUS_SUCCESS) or an address in the text."""
+    problem = exercises.Problem("xx-ex5", "?", kind, solution, "why.")
+    odd = [10**5000, (10**5000, 1), "1" * 5000, "(" * 10000, "", "  ", object(), b"\0", {}, True]
+    odd += [2**80, -(2**63) - 1, float("nan"), float("inf"), 3.5, [1, [2, 3]], (0x10D, -1)]
+    for answer in odd:
+        feedback = problem.check(answer)
+        assert len(feedback) < 400 and " at 0x" not in feedback, feedback
+        assert not feedback.startswith("Correct"), answer

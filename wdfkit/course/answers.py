@@ -113,9 +113,12 @@ class _Count(Kind):
 
     def read(self, value):
         try:
-            return _as_int(value)
+            number = _as_int(value)
         except NotUnderstood:
-            raise NotUnderstood(f"a number, e.g. {self.example}") from None
+            number = None
+        if number is None or not -(2**63) <= number < 2**64:  # what a C integer can hold
+            raise NotUnderstood(f"a number, e.g. {self.example}")
+        return number
 
     def show(self, value) -> str:
         return str(value)
@@ -132,9 +135,12 @@ class _Hex(_Count):
 
     def read(self, value):
         try:
-            return _as_int(value, hex_digits=True)
+            number = _as_int(value, hex_digits=True)
         except NotUnderstood:
-            raise NotUnderstood(f"a number, e.g. {self.example}") from None
+            number = None
+        if number is None or not -(2**63) <= number < 2**64:  # what a C integer can hold
+            raise NotUnderstood(f"a number, e.g. {self.example}")
+        return number
 
     def show(self, value) -> str:
         return f"0x{value:X}" if value >= 0 else f"-0x{-value:X}"
@@ -150,7 +156,7 @@ class _Status(Kind):
     example = "0xC0000001"
 
     def read(self, value):
-        if _is_number(value):
+        if _is_number(value) and -(2**31) <= value < 2**32:  # a LONG or a ULONG, as C has it
             return NTSTATUS(value)
         if isinstance(value, str):
             text = value.strip()
@@ -159,9 +165,11 @@ class _Status(Kind):
             if named is not None:
                 return named
             try:
-                return NTSTATUS(_as_int(text, hex_digits=True))
+                number = _as_int(text, hex_digits=True)
             except NotUnderstood:
-                pass
+                number = None
+            if number is not None and -(2**31) <= number < 2**32:
+                return NTSTATUS(number)
         raise NotUnderstood(f"an NTSTATUS, e.g. {self.example} or STATUS_UNSUCCESSFUL")
 
     def show(self, value) -> str:
@@ -215,9 +223,17 @@ class BugCheckKind(Kind):
         try:
             if not parts:
                 raise NotUnderstood
-            return tuple(_as_int(part, hex_digits=True) for part in parts)
+            numbers = tuple(_as_int(part, hex_digits=True) for part in parts)
         except NotUnderstood:
             raise NotUnderstood(f"{self.description}, e.g. {self.example}") from None
+        return self._in_range(numbers)
+
+    def _in_range(self, numbers: tuple) -> tuple:
+        """*numbers* if they can be a bug check: a 32-bit code and 64-bit parameters."""
+        code, *parameters = numbers
+        if not 0 < code < 2**32 or not all(0 <= p < 2**64 for p in parameters):
+            raise NotUnderstood(f"{self.description}, e.g. {self.example}")
+        return numbers
 
     def _read_text(self, text: str) -> tuple:
         """A bug check typed as text: ``"0x10D/0x5"``, ``"WDF_VIOLATION"``, or as wdfkit
@@ -237,7 +253,7 @@ class BugCheckKind(Kind):
             raise NotUnderstood(f"{self.description}, e.g. {self.example}")
         if code is not None and (not numbers or numbers[0] != code):
             numbers.insert(0, code)
-        return tuple(numbers)
+        return self._in_range(tuple(numbers))
 
     def show(self, value) -> str:
         code, *parameters = value

@@ -56,7 +56,7 @@ class Problem:
         try:
             given = self.kind.read(answer)
         except NotUnderstood as problem:
-            return fill(f"I cannot read {answer!r} as {problem}.")
+            return fill(f"I cannot read {_quoted(answer)} as {problem}.")
         shown = self.kind.show(given)
         if self.kind.same(given, self.solution):
             return fill(f"Correct: {shown}. {self.explanation}")
@@ -74,3 +74,14 @@ class Problem:
     def answer(self) -> str:
         """The solution and why: the learner asks for it (the reveal button calls this)."""
         return fill(f"Answer: {self.kind.show(self.solution)}. {self.explanation}")
+
+
+def _quoted(answer) -> str:
+    """The learner's answer as typed, cut to a line; an object of another type by its type."""
+    if not isinstance(answer, (str, int, float, tuple, list)):
+        return f"a {type(answer).__name__}"
+    try:
+        text = repr(answer)
+    except ValueError:  # an int with more digits than Python converts to text
+        return "your answer (it holds a number too long to print)"
+    return text if len(text) <= 60 else text[:57] + "..."
