@@ -386,8 +386,10 @@ class Report:
         lines = [
             fill(f"FAILED: {self.reason}, seed {self.seed}. Spec: {self.spec.name}."),
             fill(
-                f"Seeds run: {_seeds_text(self.seeds_run)} of {seeds}; seed {self.seed} is the "
-                "first that failed."
+                f"Seeds run: {_seeds_text(self.seeds_run)}; seed {self.seed} failed."
+                if self.seeds_run == self.seeds
+                else f"Seeds run: {_seeds_text(self.seeds_run)} of {seeds}; seed {self.seed} "
+                "is the first that failed (grade stops there)."
             ),
             "",
         ]
@@ -778,9 +780,7 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         report.detail = failure.detail
         report.operation = failure.operation
     if machine is not None:
-        report.log = tuple(
-            fill(line, "    ", " " * 25) for line in machine.log_lines()[-LOG_LINES:]
-        )
+        report.log = tuple(fill(line, "    ", " " * 8) for line in machine.log_lines()[-LOG_LINES:])
     if report.bugcheck is not None:
         bugcheck = report.bugcheck
         run.note(f"*** bug check 0x{bugcheck.code:X} {bugcheck.name} in {bugcheck.ddi}")
