@@ -162,16 +162,24 @@ class Operation:
         return self.ended_by is not None
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, lower: bool = True) -> str:
+        """One line: the step, what was sent, how, what ended it; with *lower*, how the lower
+        device behaved."""
         if self.kind == "ioctl":
             what = f"IOCTL 0x{self.code:X}, in {len(self.input)} B, out {self.length} B"
         else:
             what = f"{self.kind} of {self.length} B"
         how = "overlapped" if self.overlapped else "synchronous"
-        lower = f"lower device {_latency_text(self.latency)}"
-        if self.fail_status is not None:
-            lower += f", failing with {self.fail_status.name}"
         ended = f", then {self.ended_by}" if self.ended_by else ""
-        return f"step {self.step}: {what}, {how}{ended} ({lower})"
+        text = f"step {self.step}: {what}, {how}{ended}"
+        if lower:
+            device = f"lower device {_latency_text(self.latency)}"
+            if self.fail_status is not None:
+                device += f", failing with {self.fail_status.name}"
+            text += f" ({device})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -394,7 +402,8 @@ class Report:
             "",
         ]
         if self.operation is not None:
-            lines.append(fill(f"Request: {self.operation}", "", "    "))
+            request = self.operation.describe(lower=self.spec.lower_faults)
+            lines.append(fill(f"Request: {request}", "", "    "))
         if self.bugcheck is not None:
             lines.append(self.bugcheck.blue_screen())
         if self.detail:
@@ -545,9 +554,10 @@ class _Run:
             for item in outstanding:
                 item.op.ended_by = ending
             self.end(ending, len(outstanding))
-        self.wait(sent)
+        waited = [s for s in sent if s.result is None]
+        self.wait(waited)
         self.check_breaks()
-        for item in sent:
+        for item in waited:
             self.check(item)
 
     def check_breaks(self) -> None:
@@ -593,7 +603,7 @@ class _Run:
         buffer = bytearray([SENTINEL]) * (op.length if op.kind != "write" else 0)
         item = _Sent(op, buffer)
         op.sent_at = machine.clock.seconds
-        item.row = self.note(str(op).split(" (lower")[0])
+        item.row = self.note(op.describe(lower=False))
         if op.kind == "read":
             result = handle.ReadFile(buffer, overlapped=op.overlapped)
         elif op.kind == "write":
@@ -617,7 +627,13 @@ class _Run:
                     op,
                 )
             item.result = (result.Status, result.Information)
+        if item.result is None and item.io.done:  # completed before the call returned
+            status = item.io.IoStatus
+            item.result = (status.Status, status.Information)
+        if item.result is not None:  # judged now: the log ends where it completed
             self.settle(item)
+            self.check_breaks()
+            self.check(item)
         return item
 
     def end(self, ending: str, outstanding: int) -> None:
@@ -832,9 +848,17 @@ def _status_text(status) -> str:
     return name if name else f"0x{int(status):08X}"
 
 
+_TEXT_BYTES = frozenset(range(0x20, 0x7F)) | {0, 9, 10, 13}
+
+
 def _bytes_text(data: bytes, most: int = 12) -> str:
+    """Bytes as a report shows them: text as Python's bytes literal, anything else in hex,
+    the first *most* of them."""
     if not data:
         return "(none)"
+    if _TEXT_BYTES.issuperset(data) and data.count(0) <= 1:
+        more = f"… ({len(data)} bytes)" if len(data) > 2 * most else ""
+        return repr(bytes(data[: 2 * most])) + more
     shown = " ".join(f"{b:02x}" for b in data[:most])
     more = f" … ({len(data)} bytes)" if len(data) > most else ""
     return shown + more
