@@ -294,7 +294,7 @@ def test_a_driver_answering_reads_itself_passes():
 def test_the_reexport_and_the_default_seeds():
     assert reexported_grade is grade
     report = grade(ForwardEvtDriverDeviceAdd, FORWARD_READS)
-    assert report.seeds == DEFAULT_SEEDS == tuple(range(8))
+    assert report.seeds == DEFAULT_SEEDS == tuple(range(16))
 
 
 # -- failing, each with its exact reason ---------------------------------------------------------

@@ -56,7 +56,7 @@ from ..sim.machine import STOPPED, Machine
 OPERATIONS = ("read", "write", "ioctl")
 """The kinds of request a workload may send."""
 
-DEFAULT_SEEDS = tuple(range(8))
+DEFAULT_SEEDS = tuple(range(16))
 """The seeds ``grade`` runs when it is given none: enough variety, within its time budget."""
 
 BATCH_WAIT = 30.0
