@@ -494,3 +494,80 @@ def test_an_expect_returning_something_else_is_a_type_error_naming_grade():
     spec = Spec("bad expect", lambda op: None)
     with pytest.raises(TypeError, match="grade: the spec's expect must return an Expected"):
         grade(ForwardEvtDriverDeviceAdd, spec, seeds=[0])
+
+
+# -- loading, adding and opening that fail ---------------------------------------------------------
+def driver_entry(returns, device_add=ForwardEvtDriverDeviceAdd, create=True):
+    from wdfkit import WDF_DRIVER_CONFIG, WDF_DRIVER_CONFIG_INIT, WdfDriverCreate
+
+    def MyDriverEntry(DriverObject, RegistryPath):
+        config = WDF_DRIVER_CONFIG()
+        WDF_DRIVER_CONFIG_INIT(config, device_add)
+        if create:
+            WdfDriverCreate(DriverObject, RegistryPath, None, config)
+        return returns
+
+    return MyDriverEntry
+
+
+def test_a_driver_entry_that_fails_or_returns_no_status_is_reported():
+    from wdfkit import STATUS_INSUFFICIENT_RESOURCES
+
+    report = grade(None, FORWARD_READS, DriverEntry=driver_entry(STATUS_INSUFFICIENT_RESOURCES))
+    assert (report.reason, report.seed) == ("DriverEntry failed", 0)
+    assert "DriverEntry returned STATUS_INSUFFICIENT_RESOURCES" in report.detail
+    report = grade(None, FORWARD_READS, DriverEntry=driver_entry(None))
+    assert report.reason == "DriverEntry failed"
+    assert "DriverEntry" in report.detail and "NTSTATUS" in report.detail
+    report = grade(None, FORWARD_READS, DriverEntry=driver_entry(STATUS_SUCCESS, create=False))
+    assert report.reason == "DriverEntry failed"
+    assert "without calling WdfDriverCreate" in report.detail
+
+
+def test_a_driver_entry_that_raises_is_a_driver_exception():
+    def MyDriverEntry(DriverObject, RegistryPath):
+        return undefined_name  # noqa: F821
+
+    report = grade(None, FORWARD_READS, DriverEntry=MyDriverEntry)
+    assert report.reason == "driver raised NameError"
+    assert "undefined_name" in str(report)
+
+
+def test_a_device_add_that_fails_is_reported():
+    from wdfkit import STATUS_INSUFFICIENT_RESOURCES
+
+    def MyEvtDriverDeviceAdd(Driver, DeviceInit):
+        return STATUS_INSUFFICIENT_RESOURCES
+
+    report = grade(MyEvtDriverDeviceAdd, FORWARD_READS, [5])
+    assert (report.reason, report.seed) == ("device add failed", 5)
+    assert report.reproduce == "grade(MyEvtDriverDeviceAdd, FORWARD_READS, seeds=[5])"
+
+
+def test_a_device_that_refuses_every_open_is_reported():
+    from wdfkit import (
+        STATUS_ACCESS_DENIED,
+        WDF_FILEOBJECT_CONFIG,
+        WDF_FILEOBJECT_CONFIG_INIT,
+        WdfDeviceInitSetFileObjectConfig,
+    )
+
+    def RefuseCreate(Device, Request, FileObject):
+        WdfRequestComplete(Request, STATUS_ACCESS_DENIED)
+
+    def MyEvtDriverDeviceAdd(Driver, DeviceInit):
+        config = WDF_FILEOBJECT_CONFIG()
+        WDF_FILEOBJECT_CONFIG_INIT(config, RefuseCreate, None, None)
+        WdfDeviceInitSetFileObjectConfig(DeviceInit, config, None)
+        return ForwardEvtDriverDeviceAdd(Driver, DeviceInit)
+
+    report = grade(MyEvtDriverDeviceAdd, FORWARD_READS)
+    assert report.reason == "open failed"
+    assert "STATUS_ACCESS_DENIED" in report.detail
+
+
+def test_a_non_pnp_driver_is_refused_naming_grade():
+    from wdfkit.course import samples
+
+    with pytest.raises(ValueError, match="grade: the driver's WDF_DRIVER_CONFIG names no"):
+        grade(None, FORWARD_READS, DriverEntry=samples.NonPnpDriverEntry)

@@ -36,7 +36,7 @@ behaviour is set before it is sent and holds until all of it is done.
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.clock import TICKS_PER_SECOND
@@ -51,7 +51,7 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ..kernel.text import fill
-from ..sim.machine import STOPPED, Machine
+from ..sim.machine import RUNNING, STOPPED, Machine
 
 OPERATIONS = ("read", "write", "ioctl")
 """The kinds of request a workload may send."""
@@ -79,6 +79,9 @@ LOWER_FAILURES = (STATUS_IO_DEVICE_ERROR, STATUS_DEVICE_BUSY)
 
 SENTINEL = 0xCD
 """Every byte of an application's buffer before the call: what was not written shows."""
+
+DRIVER_NAME = "Graded"
+"""The service name the graded driver is loaded under (its default pool tag: 'Grad')."""
 
 LOG_LINES = 14
 """How many log lines a failure report shows."""
@@ -155,7 +158,6 @@ class Operation:
     latency: float = 0.0
     fail_status: NTSTATUS | None = None
     ended_by: str | None = None
-    sent_at: float = 0.0
 
     @property
     def cancelled(self) -> bool:
@@ -355,7 +357,7 @@ class Report:
     *reason* is None when it passed, else one short string naming the first failure's kind:
     "bug check 0x10D/0x3" (the parameter 1 only for 0x10D and 0xC4), "leak at unload",
     "wrong status", "wrong Information", "wrong data", "not completed",
-    "driver raised TypeError", "device add failed", "DriverEntry failed" or
+    "driver raised TypeError", "device add failed", "DriverEntry failed", "open failed" or
     "KMDF Verifier break".  *seed* is the first failing seed; *bugcheck* the BugCheck when
     that was the failure; *operation* the request that went wrong, when one did; *detail*
     what went wrong, in words; *log* and *timeline* the lines shown; *reproduce* the one
@@ -374,7 +376,6 @@ class Report:
     log: tuple = ()
     timeline: tuple = ()
     reproduce: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -476,7 +477,7 @@ class _Run:
         self.load()
         machine, rng, spec = self.machine, self.rng, self.spec
         with machine:
-            self.handle = machine.application()
+            self.handle = self.open()
             latency = rng.choice(LATENCIES)
             batches = max(1, spec.requests // 2)
             for batch in range(batches):
@@ -498,28 +499,40 @@ class _Run:
             )
 
     def load(self) -> None:
-        spec_name = "Graded"
+        """Load the driver (its DriverEntry, or a WDFDRIVER the machine makes) with both
+        verifiers on, and let the PnP manager add its device."""
         if self.driver_entry is not None:
             self.note("DriverEntry")
-        self.machine = Machine(
-            spec_name,
-            verifier=True,
-            kmdf_verifier=True,
-            driver_verifier=True,
-            seed=self.seed,
-            DriverEntry=self.driver_entry,
-        )
+        try:
+            self.machine = Machine(
+                DRIVER_NAME,
+                verifier=True,
+                kmdf_verifier=True,
+                seed=self.seed,
+                DriverEntry=self.driver_entry,
+            )
+        except (TypeError, ValueError, RuntimeError) as error:
+            if _from_driver(error):
+                raise
+            # Machine._load: a DriverEntry that returned no NTSTATUS, or success without
+            # WdfDriverCreate
+            raise _Failure("DriverEntry failed", fill(str(error), "    ", "    ")) from None
         machine = self.machine
         machine.HANG_LIMIT = HANG_LIMIT
         machine.HANG_ACTIONS = HANG_ACTIONS
         if not NT_SUCCESS(machine.load_status):
-            raise _Failure("DriverEntry failed", f"DriverEntry returned {machine.load_status}")
+            raise _Failure("DriverEntry failed", f"    DriverEntry returned {machine.load_status}")
+        if self.driver_add is None and machine.driver.device_add is None:
+            raise ValueError(
+                "grade: the driver's WDF_DRIVER_CONFIG names no EvtDriverDeviceAdd; grade runs "
+                "PnP drivers (the PnP manager adds one device), not non-PnP ones"
+            )
         self.note("the PnP manager adds the device")
         with machine:
             status = machine.add_device(self.driver_add)
         if not NT_SUCCESS(status):
             raise _Failure(
-                "device add failed", f"EvtDriverDeviceAdd (or the start) returned {status}"
+                "device add failed", f"    EvtDriverDeviceAdd (or the start) returned {status}"
             )
 
     def batch(self, latency: float, removal: bool) -> None:
@@ -602,7 +615,6 @@ class _Run:
         self.requests += 1
         buffer = bytearray([SENTINEL]) * (op.length if op.kind != "write" else 0)
         item = _Sent(op, buffer)
-        op.sent_at = machine.clock.seconds
         item.row = self.note(op.describe(lower=False))
         if op.kind == "read":
             result = handle.ReadFile(buffer, overlapped=op.overlapped)
@@ -644,7 +656,7 @@ class _Run:
             self.handle.CancelIo()
         elif ending == "CloseHandle":
             self.handle.CloseHandle()
-            self.handle = machine.application()
+            self.handle = self.open()
             self.note("the application opens the device again")
         else:
             try:
@@ -652,6 +664,16 @@ class _Run:
             except RuntimeError as error:
                 raise _Failure("not completed", fill(f"Removal: {error}", "    ", "    ")) from None
             self.close()
+
+    def open(self):
+        """The application opens the device (``machine.application()``): a device that asks
+        for a file object gets IRP_MJ_CREATE, which the driver may fail."""
+        try:
+            return self.machine.application()
+        except RuntimeError as error:
+            if self.machine.state != RUNNING:
+                raise
+            raise _Failure("open failed", fill(str(error), "    ", "    ")) from None
 
     def close(self) -> None:
         self.note("CloseHandle")
@@ -711,7 +733,7 @@ class _Run:
 
 
 # -- grade ---------------------------------------------------------------------------------------
-def grade(EvtDriverDeviceAdd, spec: Spec, *, DriverEntry=None, seeds=None) -> Report:
+def grade(EvtDriverDeviceAdd, spec: Spec, seeds=None, *, DriverEntry=None) -> Report:
     """Run the driver against *spec*'s workload for each seed; the :class:`Report` is true
     when it passed on every one (see the module docstring for what is checked).
 
@@ -757,10 +779,12 @@ def _run_seed(run: _Run) -> "_Failure | BugCheck | None":
         run.run()
     except _Failure as failure:
         return failure
-    except (BugCheck, MachineHalted):
+    except (BugCheck, MachineHalted) as error:
         machine = run.machine
         if machine is not None and machine.bugcheck is not None:
             return machine.bugcheck
+        if isinstance(error, BugCheck):  # while loading: the machine was never handed back
+            return error
         if machine is not None and machine.state == STOPPED:
             name = machine.stopped_by.split()[0]
             return _Failure(f"driver raised {name}", fill(f"{machine.stopped_by}", "    ", "    "))
