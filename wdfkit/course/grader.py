@@ -18,10 +18,14 @@ Per seed the grader checks, in the order things happen:
 * nothing is left pending: a synchronous call that never returns, a batch not finished within
   :data:`BATCH_WAIT` virtual seconds, or a removal or unload that cannot finish (wdfkit's
   RuntimeError) is "not completed";
-* no framework object left at unload (KMDF Verifier's FxPoolDump list): "leak at unload".
+* no framework object left at unload (KMDF Verifier's FxPoolDump list): "leak at unload";
+* no KMDF Verifier debug break in the log (on a developer's machine, with a kernel debugger
+  attached, the machine stops in the debugger there): "KMDF Verifier break".
 
 A Python exception from the driver's code stops its machine (Machine.run_callback); the grader
-reports it as "driver raised <name>" and goes no further.  The first failing seed ends the run.
+reports it as "driver raised <name>" and goes no further.  A DriverEntry or EvtDriverDeviceAdd
+that fails, and an open the driver refuses, end the seed too.  The first failing seed ends the
+run; the :class:`Report` says why, shows it, and gives the line that runs that seed again.
 
 Zero-length reads and writes never reach the driver: KMDF completes them with STATUS_SUCCESS
 and Information 0 when the queue does not set AllowZeroLengthRequests
@@ -76,6 +80,10 @@ LATENCIES = (0.0, 0.0005, 0.002, 0.05)
 
 LOWER_FAILURES = (STATUS_IO_DEVICE_ERROR, STATUS_DEVICE_BUSY)
 """What the lower device fails a batch with, when the spec allows faults."""
+
+ENDING_DELAY = 0.7
+"""One of the delays before the application cancels, closes or the device is removed: long
+enough for a one-second timer (lesson 12's) to tick first in some seeds and not in others."""
 
 SENTINEL = 0xCD
 """Every byte of an application's buffer before the call: what was not written shows."""
@@ -192,8 +200,8 @@ class Spec:
     *expect*: ``expect(op) -> Expected`` (or a tuple of Expected: any one will do) for each
     :class:`Operation`.
     *operations*: the kinds of request to send, from ("read", "write", "ioctl").
-    *sizes*: ``(smallest, largest)`` buffer length, both included; 0, odd lengths and the
-    largest are always among those drawn.
+    *sizes*: ``(smallest, largest)`` buffer length, both included; the smallest (0 by
+    default), the largest and odd lengths are among those drawn.
     *ioctl_codes*: the control codes IOCTLs use (needed when "ioctl" is an operation).
     *lower_faults*: the lower device fails some batches (``fail_status``).
     *cancels*, *closes*, *removal*: the application cancels outstanding I/O (CancelIo), closes
@@ -290,9 +298,11 @@ def forwarding(operations=("read",), ioctl_codes=(), **options) -> Spec:
 
     *options* are Spec's other fields; by default the workload cancels, closes with I/O
     outstanding and removes the device."""
-    kinds = "/".join(operations)
+    plural = {"read": "reads", "write": "writes", "ioctl": "IOCTLs"}
+    kinds = [plural.get(kind, str(kind)) for kind in operations]
+    kinds = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
     options.setdefault(
-        "name", f"{kinds}s forwarded: the application sees what the lower device returns"
+        "name", f"{kinds} forwarded: the application sees what the lower device returns"
     )
     for flag in ("cancels", "closes", "removal"):
         options.setdefault(flag, True)
@@ -489,13 +499,13 @@ class _Run:
             try:
                 machine.unload()
             except RuntimeError as error:
-                raise _Failure("not completed", fill(f"Unload: {error}", "", "    ")) from None
+                raise _Failure("not completed", fill(f"Unload: {error}", "    ", "    ")) from None
         self.check_breaks()
         if machine.objects:
             names = ", ".join(repr(obj.handle) for obj in machine.objects.values())
             raise _Failure(
                 "leak at unload",
-                fill(f"KMDF Verifier: still referenced at unload: {names}", "", "    "),
+                fill(f"KMDF Verifier: still referenced at unload: {names}", "    ", "    "),
             )
 
     def load(self) -> None:
@@ -561,8 +571,8 @@ class _Run:
         elif spec.closes and 0.35 <= choice < 0.55:
             ending = "CloseHandle"
         if ending is not None:
-            if latency and outstanding:
-                machine.advance(latency * rng.choice((0.0, 0.5)))
+            if outstanding:  # at once, half-way through the lower device's latency, or later
+                machine.advance(rng.choice((0.0, latency / 2, ENDING_DELAY)))
             outstanding = [s for s in outstanding if not s.io.done]
             for item in outstanding:
                 item.op.ended_by = ending
