@@ -21,10 +21,12 @@ of yours finds the others (its completion routine, its helpers) by name, as C co
 
 Why the driver moves do not reach into your routines: a move is a line of the package's
 driver, and in your routines the lines are yours.  To leave out ``WdfRequestReuse`` in your
-driver, delete the line and run again.  So a move other than its default together with the
-routine it lives in is a ValueError; the settings apply to any driver.  The labs follow the
-same rule: they run "your driver" (the routines from your cells) with the setting switches,
-or the package's driver with its moves as well.
+driver, delete the line and run again; that is the edit the lessons ask for, and it shows in
+the code you read beside its C.  (A settings object your routines would read, or switches
+patched into your code, would put lines in your driver that no C driver has.)  So a move
+other than its default together with any routine of yours is a ValueError, while the
+settings apply to any driver.  The labs follow the same rule: they run "your driver" (the
+routines from your cells) with the setting switches, or the package's copy with its moves.
 """
 
 import inspect
@@ -212,14 +214,14 @@ def _read(EvtDriverDeviceAdd, steps=None, lower_fails: bool = False) -> Run:
 
 
 DRIVER_MOVES = {
-    "life_cycle": {"buffer": "EvtIoRead", "hold_reference": "EvtIoRead"},
-    "scenario1": {"after_complete": "EvtIoRead"},
-    "scenario2": {"completion_routine": "EvtIoRead"},
-    "scenario3": {"reuse_first": "EvtDriverCreatedRequestCompletion"},
-    "scenario4": {"kind": "EvtDriverDeviceAdd", "free_early": "EvtDriverDeviceAdd"},
-    "scenario5": {"reuse": "EvtIoRead"},
+    "life_cycle": ("buffer", "hold_reference"),
+    "scenario1": ("after_complete",),
+    "scenario2": ("completion_routine",),
+    "scenario3": ("reuse_first",),
+    "scenario4": ("kind", "free_early"),
+    "scenario5": ("reuse",),
 }
-"""For each scenario, its driver moves and the routine each lives in (the rest are settings)."""
+"""For each scenario, the choices that are lines of the package's driver (the rest are settings)."""
 
 
 def routine_names(scenario) -> tuple[str, ...]:
@@ -229,22 +231,23 @@ def routine_names(scenario) -> tuple[str, ...]:
     return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
 
 
-def _check_routines(scenario, moves: dict, routines: dict) -> None:
-    """Refuse a routine that is not callable, and a driver move other than its default made
-    in a routine the caller replaced (the move is a line of the package's copy)."""
+def _check_routines(scenario, choices: dict, routines: dict) -> None:
+    """Refuse a routine that is not callable, and a driver move other than its default when any
+    routine is yours: the move is a line of the package's copy, and your routines name each
+    other (your EvtIoRead sets your completion routine), so it would silently not happen."""
     name = scenario.__name__
     for routine_name, routine in routines.items():
         if routine is not None and not callable(routine):
             kind = type(routine).__name__
             raise TypeError(f"{name}: {routine_name} must be a function, not {kind}")
-    given = {routine_name for routine_name, routine in routines.items() if routine is not None}
+    if not any(routine is not None for routine in routines.values()):
+        return
     defaults = {p.name: p.default for p in inspect.signature(scenario).parameters.values()}
-    for move, routine in DRIVER_MOVES[name].items():
-        replaced = routine in given or "EvtDriverDeviceAdd" in given
-        if replaced and moves[move] != defaults[move]:
+    for move in DRIVER_MOVES[name]:
+        if choices[move] != defaults[move]:
             raise ValueError(
-                f"{name}: {move}={moves[move]!r} changes the package's {routine}, and you "
-                f"passed your own: make that change in your code instead"
+                f"{name}: {move}={choices[move]!r} changes a line of the package's driver, and "
+                "you passed routines of your own: make that change in your code instead"
             )
 
 
