@@ -581,7 +581,9 @@ class ScenarioLab:
                 keywords[name] = control.value
         if yours:
             keywords.update(self.routines)
-            who = f"Your {' and '.join(self.routines)} ran. "
+            *others, last = self.routines
+            names = f"{', '.join(others)} and {last}" if others else last
+            who = f"Your {names} ran. "
         elif self.routines:
             who = "The package's driver ran. "
         elif self.asked_for_routines:
