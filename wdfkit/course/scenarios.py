@@ -15,9 +15,10 @@ the package's own driver — the right line by default, a wrong one on purpose (
 The driver's routines can be passed in, by their KMDF names and with their KMDF signatures:
 ``scenario2(EvtIoRead=EvtIoRead, RequestCompletionRoutine=RequestCompletionRoutine)`` runs
 the routines a learner wrote in a notebook cell, in the place of the package's copies (which
-stay the reference the tests use).  Only routines the framework calls need passing: a routine
-of yours finds the others (its completion routine, its helpers) by name, as C code does.
-:func:`routine_names` says which a scenario takes.
+stay the reference the tests use).  A scenario takes the routines its harness registers (the
+queue's EvtIo… callbacks, or a whole EvtDriverDeviceAdd) and the completion routine the
+package's EvtIo… sets; a routine of yours finds the others (its completion routine, its
+helpers) by name, as C code does.  :func:`routine_names` says which a scenario takes.
 
 Why the driver moves do not reach into your routines: a move is a line of the package's
 driver, and in your routines the lines are yours.  To leave out ``WdfRequestReuse`` in your
