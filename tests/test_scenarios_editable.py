@@ -155,7 +155,7 @@ def test_the_notebooks_drivers_run_as_the_packages_copies_do():
         ("08_scenario2_forward.ipynb", ("b499efdb",), scenarios.scenario2, "EvtIoRead"),
         (
             "10_scenario4_new_memory.ipynb",
-            ("d1675feb", "g10add02", "g10buf02", "g10io002"),
+            ("d1675feb", "g10add02", "g10buf02", "g10io002", "g10done2"),
             scenarios.scenario4,
             "EvtDriverDeviceAdd",
         ),
