@@ -2,7 +2,9 @@
 
 ``retrieve_mdl_table()`` sends one request of every kind to a driver that calls both retrieve
 DDIs, and tabulates what came back.  ``dma_write(...)`` is a DMA driver: its EvtIoWrite hands
-a direct-I/O write to a DMA transaction; the simulated device completes each transfer.
+a direct-I/O write to a DMA transaction; the simulated device completes each transfer.  Its two
+routines can be passed in (``dma_write(EvtIoWrite=..., EvtProgramDma=...)``, the routines of
+lesson 03's editable cell); both find the device's transaction in its :class:`DMA_CONTEXT`.
 ``pool_buffer_dma(...)`` builds an MDL for a pool buffer at any offset and, optionally, runs
 it through a DMA transaction: what the lesson's lab draws.  Each returns plain data (MDL
 snapshots, scatter/gather lists), and a bug check is kept, never raised.
@@ -25,7 +27,14 @@ from ..ddi.wdfdma import (
     WdfDmaTransactionInitializeUsingRequest,
     WdfDmaTransactionRelease,
 )
-from ..ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
+from ..ddi.wdfio import WdfIoQueueGetDevice
+from ..ddi.wdfobject import (
+    WDF_DECLARE_CONTEXT_TYPE_WITH_NAME,
+    WDF_NO_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE,
+    WdfObjectAllocateContext,
+)
 from ..ddi.wdfrequest import (
     WdfRequestComplete,
     WdfRequestCompleteWithInformation,
@@ -126,37 +135,76 @@ def _enabler(device, profile: int, maximum_length: int):
     return WdfDmaTransactionCreate(enabler, WDF_NO_OBJECT_ATTRIBUTES)[1]
 
 
+class DMA_CONTEXT:
+    """The DMA device's context: its transaction, and what the lesson prints afterwards."""
+
+    Transaction = None  # created with the device; one request uses it at a time
+    Registers = None  # the scatter/gather lists EvtProgramDma wrote into the device, in order
+    MdlSeen = None  # a copy of the request's MDL header and PFNs (for the lesson's printout)
+    Completions = None  # what each WdfDmaTransactionDmaCompleted returned (for the lesson)
+
+
+GetDmaContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DMA_CONTEXT, "GetDmaContext")
+
+
+def EvtProgramDma(Transaction, Device, Context, Direction, SgList):
+    """Program the device with one transfer: here, append its list to the device's registers."""
+    GetDmaContext(Device).Registers.append(SgList)
+    return True
+
+
+def EvtIoWrite(Queue, Request, Length):
+    """Hand a direct-I/O write to the device's DMA transaction and complete it when done."""
+    dma = GetDmaContext(WdfIoQueueGetDevice(Queue))
+    status, mdl = WdfRequestRetrieveInputWdmMdl(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    dma.MdlSeen = snapshot(mdl)  # (for the lesson: what the MDL held)
+    status = WdfDmaTransactionInitializeUsingRequest(
+        dma.Transaction, Request, EvtProgramDma, WdfDmaDirectionWriteToDevice
+    )
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    WdfDmaTransactionExecute(dma.Transaction, None)
+    done = False
+    while not done:  # the device's interrupt DPC, once per transfer
+        done, status = WdfDmaTransactionDmaCompleted(dma.Transaction)
+        dma.Completions.append(status)  # (for the lesson: what each call returned)
+    WdfDmaTransactionRelease(dma.Transaction)
+    WdfRequestCompleteWithInformation(Request, status, Length)
+
+
 def dma_write(
-    length: int = 0x2800, profile: str = "scatter/gather", maximum_length: int = 0x2000
+    length: int = 0x2800,
+    profile: str = "scatter/gather",
+    maximum_length: int = 0x2000,
+    *,
+    EvtIoWrite=EvtIoWrite,
 ) -> DmaRun:
-    """An application writes *length* bytes to a direct-I/O device whose driver does DMA."""
-    run = DmaRun(Machine("Toaster"))
-    holder = {}
+    """An application writes *length* bytes to a direct-I/O device whose driver does DMA.
 
-    def EvtProgramDma(Transaction, Device, Context, Direction, SgList):
-        run.transfers.append(SgList)  # a real driver writes these into the device's registers
-        return True
-
-    def EvtIoWrite(Queue, Request, Length):
-        status, mdl = WdfRequestRetrieveInputWdmMdl(Request)
-        run.mdl = snapshot(mdl)  # (for the lesson: what the MDL held)
-        transaction = holder["transaction"]  # created with the device, one per request at a time
-        status = WdfDmaTransactionInitializeUsingRequest(
-            transaction, Request, EvtProgramDma, WdfDmaDirectionWriteToDevice
+    *EvtIoWrite*: the driver's, the package's by default; it names its EvtProgramDma itself,
+    when it initializes the transaction.  The device's :class:`DMA_CONTEXT` holds the
+    transaction, created with the device.  An exception that escapes the driver's code stops
+    the machine and is raised here, with a note naming the routine.
+    """
+    if not callable(EvtIoWrite):
+        raise TypeError(
+            f"dma_write: EvtIoWrite must be a function, not {type(EvtIoWrite).__name__}"
         )
-        if not NT_SUCCESS(status):
-            WdfRequestComplete(Request, status)
-            return
-        WdfDmaTransactionExecute(transaction, None)
-        done = False
-        while not done:  # the device's interrupt DPC, once per transfer
-            done, status = WdfDmaTransactionDmaCompleted(transaction)
-            run.statuses.append(status)
-        WdfDmaTransactionRelease(transaction)
-        WdfRequestCompleteWithInformation(Request, status, Length)
+    run = DmaRun(Machine("Toaster"))
+    contexts = []
 
     def setup(device):
-        holder["transaction"] = _enabler(device, PROFILES[profile], maximum_length)
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DMA_CONTEXT)
+        WdfObjectAllocateContext(device, attributes)
+        dma = GetDmaContext(device)
+        dma.Transaction = _enabler(device, PROFILES[profile], maximum_length)
+        dma.Registers, dma.Completions = run.transfers, run.statuses
+        contexts.append(dma)
 
     with run.machine as machine:
         machine.add_device(queue_driver(WdfDeviceIoDirect, {"EvtIoWrite": EvtIoWrite}, setup))
@@ -164,6 +212,7 @@ def dma_write(
             run.status = machine.application().WriteFile(bytes(length))
         except BugCheck as bugcheck:
             run.bugcheck = bugcheck
+        run.mdl = contexts[0].MdlSeen
     return run
 
 

@@ -3,13 +3,34 @@
 Each ``scenarioN(**choices)`` loads a driver on a fresh machine with the timeline on, lets the
 application send it one request (scenario 5: several), and returns a :class:`Run`: the machine
 (its timeline, log and bug check), what the application got back, and the bytes it read.
-The choices are the driver's moves — the right one by default, the wrong ones on purpose —
-and a bug check is caught and kept in the run, never raised.
+A bug check is caught and kept in the run, never raised; so is an exception that escaped the
+driver's code and stopped the machine (a Python error in a learner's routine).
 
-The driver code is written the way the documentation's C is, DDI for DDI; the lessons print
-it with ``inspect.getsource`` so what runs is what the learner reads.
+Two kinds of choice.  The **setting** choices change the world around the driver: the
+buffering method its device add asks for, a lower device that fails, how many reads the
+application sends and whether they overlap, a read or an IOCTL.  The **driver moves** change
+the package's own driver — the right line by default, a wrong one on purpose (leave out
+``WdfRequestReuse``, free a buffer early…); :data:`DRIVER_MOVES` lists them.
+
+The driver's routines can be passed in, by their KMDF names and with their KMDF signatures:
+``scenario2(EvtIoRead=EvtIoRead, RequestCompletionRoutine=RequestCompletionRoutine)`` runs
+the routines a learner wrote in a notebook cell, in the place of the package's copies (which
+stay the reference the tests use).  A scenario takes the routines its harness registers (the
+queue's EvtIo… callbacks, or a whole EvtDriverDeviceAdd) and the completion routine the
+package's EvtIo… sets; a routine of yours finds the others (its completion routine, its
+helpers) by name, as C code does.  :func:`routine_names` says which a scenario takes.
+
+Why the driver moves do not reach into your routines: a move is a line of the package's
+driver, and in your routines the lines are yours.  To leave out ``WdfRequestReuse`` in your
+driver, delete the line and run again; that is the edit the lessons ask for, and it shows in
+the code you read beside its C.  (A settings object your routines would read, or switches
+patched into your code, would put lines in your driver that no C driver has.)  So a move
+other than its default together with any routine of yours is a ValueError, while the
+settings apply to any driver.  The labs follow the same rule: they run "your driver" (the
+routines from your cells) with the setting switches, or the package's copy with its moves.
 """
 
+import inspect
 from dataclasses import dataclass
 
 from ..ddi.wdfdevice import (
@@ -97,12 +118,15 @@ class Run:
     io_status: object = None
     data: bytes = b""
     bugcheck: BugCheck | None = None
+    error: str = ""  # an exception that stopped the machine, or a device add that failed
 
     @property
     def outcome(self) -> str:
         """One line: how the run ended."""
         if self.bugcheck is not None:
             return f"bug check {self.bugcheck.summary()} in {self.bugcheck.ddi}"
+        if self.error:
+            return self.error
         s = self.io_status
         return f"the application got {s.Status} with Information {s.Information}"
 
@@ -140,48 +164,101 @@ def EvtIoDefaultRefuse(Queue, Request):
     WdfRequestComplete(Request, STATUS_INVALID_DEVICE_REQUEST)
 
 
-def _machine(io_type: int, read=None, ioctl=None, parallel: bool = False) -> Machine:
-    """A machine whose driver has a device, a default queue and these callbacks."""
-    callbacks = {"EvtIoRead": read, "EvtIoDeviceControl": ioctl}
-    machine = Machine("Toaster", timeline=True)
-    with machine:
-        machine.add_device(queue_driver(io_type, callbacks, parallel=parallel))
-    return machine
+def _device_add(io_type: int, read=None, ioctl=None, parallel: bool = False):
+    """EvtDriverDeviceAdd of a device with *io_type* and a default queue with these callbacks."""
+    return queue_driver(
+        io_type, {"EvtIoRead": read, "EvtIoDeviceControl": ioctl}, parallel=parallel
+    )
 
 
-def _run(machine: Machine, application, buffer: bytearray | None = None) -> Run:
-    """Let *application(app)* make its calls and return its last result; keep any bug check.
+def _run(
+    EvtDriverDeviceAdd, application, buffer: bytearray | None = None, lower_fails: bool = False
+) -> Run:
+    """Boot a machine, add the device, let *application(machine)* make its calls and return its
+    last result; keep a bug check, or an exception that escaped the driver and stopped it.
 
-    *buffer* is the application's buffer whose bytes the run reports.
+    *buffer* is the application's buffer whose bytes the run reports; *lower_fails* makes the
+    lower device fail every request with STATUS_IO_DEVICE_ERROR.
     """
-    run = Run(machine)
+    run = Run(Machine("Toaster", timeline=True))
+    machine = run.machine
     try:
         with machine:
-            run.io_status = application(machine.application())
+            status = machine.add_device(EvtDriverDeviceAdd)
+            if not NT_SUCCESS(status):
+                run.error = f"EvtDriverDeviceAdd returned {status}: no device to send I/O to"
+                return run
+            if lower_fails:
+                machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
+            run.io_status = application(machine)
     except BugCheck as bugcheck:
         run.bugcheck = bugcheck
+    except Exception as error:
+        if not machine.stopped_by:  # not the driver's: a fault of the harness, let it show
+            raise
+        run.error = f"{machine.stopped_by} ({error}); the machine stopped"
     run.data = b"" if buffer is None else bytes(buffer)
     return run
 
 
-def _read(machine: Machine, steps=None) -> Run:
+def _read(EvtDriverDeviceAdd, steps=None, lower_fails: bool = False) -> Run:
     """The application reads READ_LENGTH bytes; then *steps* (driver code after the fact) run."""
     buffer = bytearray(READ_LENGTH)
 
-    def application(app):
-        result = app.ReadFile(buffer)
+    def application(machine):
+        result = machine.application().ReadFile(buffer)
         if steps is not None:
             steps()
         return result
 
-    return _run(machine, application, buffer)
+    return _run(EvtDriverDeviceAdd, application, buffer, lower_fails)
+
+
+DRIVER_MOVES = {
+    "life_cycle": ("buffer", "hold_reference"),
+    "scenario1": ("after_complete",),
+    "scenario2": ("completion_routine",),
+    "scenario3": ("reuse_first",),
+    "scenario4": ("kind", "free_early"),
+    "scenario5": ("reuse",),
+}
+"""For each scenario, the choices that are lines of the package's driver (the rest are settings)."""
+
+
+def routine_names(scenario) -> tuple[str, ...]:
+    """The routines *scenario* takes in the place of the package's: its keyword-only
+    parameters, each named after the KMDF routine it is."""
+    parameters = inspect.signature(scenario).parameters.values()
+    return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
+
+
+def _check_routines(scenario, choices: dict, routines: dict) -> None:
+    """Refuse a routine that is not callable, and a driver move other than its default when any
+    routine is yours: the move is a line of the package's copy, and your routines name each
+    other (your EvtIoRead sets your completion routine), so it would silently not happen."""
+    name = scenario.__name__
+    for routine_name, routine in routines.items():
+        if routine is not None and not callable(routine):
+            kind = type(routine).__name__
+            raise TypeError(f"{name}: {routine_name} must be a function, not {kind}")
+    if not any(routine is not None for routine in routines.values()):
+        return
+    defaults = {p.name: p.default for p in inspect.signature(scenario).parameters.values()}
+    for move in DRIVER_MOVES[name]:
+        if choices[move] != defaults[move]:
+            raise ValueError(
+                f"{name}: {move}={choices[move]!r} changes a line of the package's driver, and "
+                "you passed routines of your own: make that change in your code instead"
+            )
 
 
 # -- lesson 06: a request's memory and the driver's own -----------------------------------------
 BUFFER_SOURCES = ("the request's", "WdfMemoryCreate")
 
 
-def life_cycle(buffer: str = "the request's", hold_reference: bool = False) -> Run:
+def life_cycle(
+    buffer: str = "the request's", hold_reference: bool = False, *, EvtIoRead=None
+) -> Run:
     """The driver answers a read from the request's memory or from its own (lesson 06's lab).
 
     *buffer* "the request's": it copies the data straight into the request's output memory, a
@@ -194,9 +271,14 @@ def life_cycle(buffer: str = "the request's", hold_reference: bool = False) -> R
     ``WdfObjectDelete`` until the last reference goes, and its buffer with it.  On the
     request's memory the reference counts on the request, and completing a request that still
     has one is a bug check (lesson 09).
+
+    *EvtIoRead*: your own, in the place of the package's (then *buffer* and *hold_reference*
+    are in your code).
     """
     if buffer not in BUFFER_SOURCES:
         raise ValueError(f"life_cycle: buffer must be one of {BUFFER_SOURCES}")
+    yours = {"EvtIoRead": EvtIoRead}
+    _check_routines(life_cycle, locals(), yours)
 
     def EvtIoRead(Queue, Request, Length):
         status, outMemory = WdfRequestRetrieveOutputMemory(Request)
@@ -221,16 +303,24 @@ def life_cycle(buffer: str = "the request's", hold_reference: bool = False) -> R
         if hold_reference:
             WdfObjectDereference(memory)
 
-    return _read(_machine(WdfDeviceIoBuffered, read=EvtIoRead))
+    return _read(_device_add(WdfDeviceIoBuffered, read=yours["EvtIoRead"] or EvtIoRead))
 
 
 # -- scenario 1: receive, handle, complete -----------------------------------------------------
-def scenario1(buffering: str = "buffered", after_complete: str = "nothing") -> Run:
+def scenario1(
+    buffering: str = "buffered", after_complete: str = "nothing", *, EvtIoRead=None
+) -> Run:
     """The driver fills the read itself and completes it.
 
-    *after_complete*: "nothing" (right), "memory handle" (call WdfMemoryGetBuffer on the
+    *buffering*: the device's "buffered" or "direct" I/O.  *after_complete* (a move of the
+    package's EvtIoRead): "nothing" (right), "memory handle" (call WdfMemoryGetBuffer on the
     request's memory afterwards) or "buffer pointer" (write through the saved pointer).
+    *EvtIoRead*: your own, in the place of the package's.
     """
+    if buffering not in BUFFERINGS:
+        raise ValueError(f"scenario1: buffering must be one of {tuple(BUFFERINGS)}")
+    yours = {"EvtIoRead": EvtIoRead}
+    _check_routines(scenario1, locals(), yours)
     kept = {}
 
     def EvtIoRead(Queue, Request, Length):
@@ -249,7 +339,7 @@ def scenario1(buffering: str = "buffered", after_complete: str = "nothing") -> R
         elif after_complete == "buffer pointer":
             kept["buffer"].write(b"late")
 
-    return _read(_machine(BUFFERINGS[buffering], read=EvtIoRead), later)
+    return _read(_device_add(BUFFERINGS[buffering], read=yours["EvtIoRead"] or EvtIoRead), later)
 
 
 # -- scenario 2: forward to the I/O target -----------------------------------------------------
@@ -257,12 +347,26 @@ def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
     WdfRequestComplete(Request, CompletionParams.IoStatus.Status)
 
 
-def scenario2(completion_routine: bool = True, lower_fails: bool = False) -> Run:
+DocumentationCompletionRoutine = RequestCompletionRoutine  # (scenario2's parameter hides it)
+
+
+def scenario2(
+    completion_routine: bool = True,
+    lower_fails: bool = False,
+    *,
+    EvtIoRead=None,
+    RequestCompletionRoutine=None,
+) -> Run:
     """The documentation's EvtIoRead: retrieve, format, set the routine, send, complete there.
 
-    *completion_routine* False leaves out WdfRequestSetCompletionRoutine; *lower_fails* makes
-    the lower device fail the read.
+    *completion_routine* False leaves out WdfRequestSetCompletionRoutine (a move of the
+    package's EvtIoRead); *lower_fails* makes the lower device fail the read.  *EvtIoRead*,
+    *RequestCompletionRoutine*: your own (your EvtIoRead names its completion routine itself;
+    the package's EvtIoRead sets the *RequestCompletionRoutine* given, else the package's).
     """
+    yours = {"EvtIoRead": EvtIoRead, "RequestCompletionRoutine": RequestCompletionRoutine}
+    _check_routines(scenario2, locals(), yours)
+    completion = RequestCompletionRoutine or DocumentationCompletionRoutine
 
     def EvtIoRead(Queue, Request, Length):
         ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
@@ -271,26 +375,39 @@ def scenario2(completion_routine: bool = True, lower_fails: bool = False) -> Run
             status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
         if NT_SUCCESS(status):
             if completion_routine:
-                WdfRequestSetCompletionRoutine(Request, RequestCompletionRoutine, WDF_NO_CONTEXT)
+                WdfRequestSetCompletionRoutine(Request, completion, WDF_NO_CONTEXT)
             if WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS):
                 return
             status = WdfRequestGetStatus(Request)
         WdfRequestComplete(Request, status)
 
-    machine = _machine(WdfDeviceIoBuffered, read=EvtIoRead)
-    if lower_fails:
-        machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
-    return _read(machine)
+    driver = _device_add(WdfDeviceIoBuffered, read=yours["EvtIoRead"] or EvtIoRead)
+    return _read(driver, lower_fails=lower_fails)
 
 
 # -- scenario 3: a new request that uses the original request's memory -------------------------
-def scenario3(reuse_first: bool = True, ioctl: bool = False) -> Run:
+def scenario3(
+    reuse_first: bool = True,
+    ioctl: bool = False,
+    *,
+    EvtIoRead=None,
+    EvtIoDeviceControl=None,
+    EvtDriverCreatedRequestCompletion=None,
+) -> Run:
     """The driver sends its own request with the original's memory, then completes the original.
 
     *reuse_first* False leaves out WdfRequestReuse in the completion routine: the target's
     reference on the original's memory is still held (two with *ioctl*, which formats both
-    the input and the output memory).
+    the input and the output memory).  *ioctl*: the application sends an IOCTL instead of a
+    read.  The three routines: your own, in the place of the package's (the package's EvtIo…
+    set the *EvtDriverCreatedRequestCompletion* given, else the package's).
     """
+    yours = {
+        "EvtIoRead": EvtIoRead,
+        "EvtIoDeviceControl": EvtIoDeviceControl,
+        "EvtDriverCreatedRequestCompletion": EvtDriverCreatedRequestCompletion,
+    }
+    _check_routines(scenario3, locals(), yours)
     created = {}
 
     def EvtDriverCreatedRequestCompletion(Request, Target, Params, Context):
@@ -309,11 +426,13 @@ def scenario3(reuse_first: bool = True, ioctl: bool = False) -> Run:
         newRequest = created["request"]
         status = make_format(ioTarget, newRequest)
         if NT_SUCCESS(status):
-            WdfRequestSetCompletionRoutine(newRequest, EvtDriverCreatedRequestCompletion, Request)
+            WdfRequestSetCompletionRoutine(newRequest, completion, Request)
             if WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS):
                 return
             status = WdfRequestGetStatus(newRequest)
         WdfRequestComplete(Request, status)
+
+    completion = yours["EvtDriverCreatedRequestCompletion"] or EvtDriverCreatedRequestCompletion
 
     def EvtIoRead(Queue, Request, Length):
         status, memory = WdfRequestRetrieveOutputMemory(Request)
@@ -341,13 +460,19 @@ def scenario3(reuse_first: bool = True, ioctl: bool = False) -> Run:
             ),
         )
 
-    machine = _machine(WdfDeviceIoBuffered, read=EvtIoRead, ioctl=EvtIoDeviceControl)
-    if not ioctl:
-        return _read(machine)
-    out = bytearray(READ_LENGTH)
-    return _run(
-        machine, lambda app: app.DeviceIoControl(IOCTL_TOASTER_GET_DATA, b"query", out), out
+    driver = _device_add(
+        WdfDeviceIoBuffered,
+        read=yours["EvtIoRead"] or EvtIoRead,
+        ioctl=yours["EvtIoDeviceControl"] or EvtIoDeviceControl,
     )
+    if not ioctl:
+        return _read(driver)
+    out = bytearray(READ_LENGTH)
+
+    def application(machine):
+        return machine.application().DeviceIoControl(IOCTL_TOASTER_GET_DATA, b"query", out)
+
+    return _run(driver, application, out)
 
 
 # -- scenario 4: a new request with new memory -------------------------------------------------
@@ -373,7 +498,9 @@ GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDevice
 GetReadContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(READ_CONTEXT, "GetReadContext")
 
 
-def scenario4(kind: str = "WdfMemoryCreate", free_early: bool = False) -> Run:
+def scenario4(
+    kind: str = "WdfMemoryCreate", free_early: bool = False, *, EvtDriverDeviceAdd=None
+) -> Run:
     """The driver reads from the lower device into a buffer of its own, asynchronously.
 
     *kind* is where the buffer comes from: ``WdfMemoryCreate``, the lookaside list the driver
@@ -386,9 +513,14 @@ def scenario4(kind: str = "WdfMemoryCreate", free_early: bool = False) -> Run:
     reference keeps the buffer alive, so the address the driver kept stays valid until the
     request is deleted), ``ExFreePoolWithTag`` on the preallocated buffer (the bug: the memory
     object and the kept address now point at freed pool, and the lower device writes there).
+
+    *EvtDriverDeviceAdd*: your whole driver, in the place of the package's (it registers its
+    EvtIoRead, which sets its completion routine; *kind* and *free_early* are then your code).
     """
     if kind not in MEMORY_KINDS:
         raise ValueError(f"scenario4: kind must be one of {MEMORY_KINDS}")
+    yours = {"EvtDriverDeviceAdd": EvtDriverDeviceAdd}
+    _check_routines(scenario4, locals(), yours)
     tag = "1buB"
 
     def EvtDriverDeviceAdd(Driver, DeviceInit):
@@ -485,20 +617,28 @@ def scenario4(kind: str = "WdfMemoryCreate", free_early: bool = False) -> Run:
             status = WdfRequestGetStatus(newRequest)
         WdfRequestComplete(DeleteRead(newRequest, read), status)
 
-    machine = Machine("Toaster", timeline=True)
-    with machine:
-        machine.add_device(EvtDriverDeviceAdd)
-    return _read(machine)
+    return _read(yours["EvtDriverDeviceAdd"] or EvtDriverDeviceAdd)
 
 
 # -- scenario 5: one driver-created request, reused ---------------------------------------------
-def scenario5(sends: int = 4, reuse: bool = True, overlap: bool = False) -> Run:
+def scenario5(
+    sends: int = 4,
+    reuse: bool = True,
+    overlap: bool = False,
+    *,
+    EvtDriverDeviceAdd=None,
+    EvtIoRead=None,
+) -> Run:
     """The driver creates one request at start-up and sends it once per application read.
 
-    *reuse* False skips WdfRequestReuse before each new send; *overlap* lets two application
-    reads arrive together on a parallel path, so the second send finds the request still
-    outstanding.
+    *sends*: how many reads the application sends.  *reuse* False skips WdfRequestReuse before
+    each new send (a move of the package's EvtIoRead); *overlap* lets the application's reads
+    arrive together, overlapped (on the package's driver, a parallel queue), so the second send
+    finds the request still outstanding.  *EvtDriverDeviceAdd*: your whole driver (its queue
+    decides whether reads can overlap in it); *EvtIoRead*: yours on the package's device.
     """
+    yours = {"EvtDriverDeviceAdd": EvtDriverDeviceAdd, "EvtIoRead": EvtIoRead}
+    _check_routines(scenario5, locals(), yours)
     shared = {}
 
     def EvtReusedDone(Request, Target, Params, Context):
@@ -521,13 +661,16 @@ def scenario5(sends: int = 4, reuse: bool = True, overlap: bool = False) -> Run:
         if not WdfRequestSend(reused, ioTarget, WDF_NO_SEND_OPTIONS):
             WdfRequestComplete(Request, WdfRequestGetStatus(reused))
 
-    machine = _machine(WdfDeviceIoBuffered, read=EvtIoRead, parallel=overlap)
+    driver = yours["EvtDriverDeviceAdd"] or _device_add(
+        WdfDeviceIoBuffered, read=yours["EvtIoRead"] or EvtIoRead, parallel=overlap
+    )
 
-    def application(app):
+    def application(machine):
+        app = machine.application()
         results = [app.ReadFile(bytearray(READ_LENGTH), overlapped=overlap) for _ in range(sends)]
         if not overlap:
             return results[-1]
         machine.advance(0.01)
         return results[-1].IoStatus
 
-    return _run(machine, application)
+    return _run(driver, application)

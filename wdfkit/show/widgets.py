@@ -10,7 +10,7 @@ import html
 import ipywidgets as W
 from IPython.display import display
 
-from ..course import workload
+from ..course import scenarios, workload
 from ..course.dma_examples import pool_buffer_dma
 from ..ddi.wdfcore import WDF_ALIGN_SIZE_UP
 from ..ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
@@ -517,15 +517,31 @@ class LookasideLab:
 
 
 class ScenarioLab:
-    """Lessons 07-11: choose the driver's moves, run the scenario, see the timeline and outcome.
+    """Lessons 06-11: run a scenario's driver, yours or the package's; see its timeline and outcome.
 
     *scenario* is one of :mod:`wdfkit.course.scenarios`' functions; *choices* maps each keyword
-    to its options (a tuple of values: a dropdown; a bool: a checkbox).
+    to its options (a tuple of values: a dropdown; a bool: a checkbox).  *routines* is where
+    your driver's routines are, looked up by their KMDF names (:func:`scenarios.routine_names`):
+    a notebook passes ``globals()``, the way ``timeit`` takes one, so the lab runs the routines
+    of the last driver cell you ran.  With some found, a "driver" toggle chooses between your
+    driver and the package's.  Your driver runs with the setting choices only: the driver
+    moves (:data:`scenarios.DRIVER_MOVES`) are lines of the package's copy, so their controls
+    are greyed out while yours runs, and you make such a change by editing your cell.  A
+    Python error in your routine stops the run's machine and shows as the outcome.
     """
 
-    def __init__(self, scenario, choices: dict, title: str) -> None:
+    YOURS, PACKAGES = "your driver", "the package's"
+
+    def __init__(self, scenario, choices: dict, title: str, routines=None) -> None:
         self.scenario = scenario
         self.title = title
+        self.routines = {
+            name: (routines or {})[name]
+            for name in scenarios.routine_names(scenario)
+            if callable((routines or {}).get(name))
+        }
+        self.moves = set(scenarios.DRIVER_MOVES[scenario.__name__])
+        self.asked_for_routines = routines is not None
         self.controls = {}
         for name, options in choices.items():
             label = name.replace("_", " ")
@@ -539,23 +555,48 @@ class ScenarioLab:
                     layout=W.Layout(width="max-content"),
                 )
             self.controls[name] = control
-        redraw_on_change(self.controls.values(), self.update)
+        self.driver = W.ToggleButtons(
+            options=[self.YOURS, self.PACKAGES] if self.routines else [self.PACKAGES],
+            description="driver",
+            style={"button_width": "auto"},
+        )
+        redraw_on_change([self.driver, *self.controls.values()], self.update)
         self.out = W.Output()
         self.message = _message()
         self.run = None
         self.update()
-        self.widget = W.VBox([W.HBox(list(self.controls.values())), self.message, self.out])
+        rows = [W.HBox(list(self.controls.values())), self.message, self.out]
+        if self.routines:
+            rows.insert(0, self.driver)
+        self.widget = W.VBox(rows)
         self.widget.add_class("wdfkit-scenario-lab")
 
     def update(self) -> None:
-        """Run the scenario with the chosen moves; redraw the timeline and the outcome."""
-        self.run = self.scenario(**{name: c.value for name, c in self.controls.items()})
+        """Run the scenario with the chosen driver and choices; redraw the timeline and outcome."""
+        yours = self.driver.value == self.YOURS
+        keywords = {}
+        for name, control in self.controls.items():
+            control.disabled = yours and name in self.moves
+            if not control.disabled:
+                keywords[name] = control.value
+        if yours:
+            keywords.update(self.routines)
+            *others, last = self.routines
+            names = f"{', '.join(others)} and {last}" if others else last
+            who = f"Your {names} ran. "
+        elif self.routines:
+            who = "The package's driver ran. "
+        elif self.asked_for_routines:
+            who = "The package's driver ran (run your driver's cells above, then this cell). "
+        else:
+            who = ""  # no driver of yours asked for: the lab is about the package's
+        self.run = self.scenario(**keywords)
         timeline = self.run.machine.snapshot().timeline
         figure = new_figure()
         plots.lifetime_timeline(timeline, self.title, ax=figure.subplots())
         plots.fit_timeline(figure, timeline, self.title)
         self.figure = figure
-        _say(self.message, "Outcome: " + self.run.outcome)
+        _say(self.message, f"{who}Outcome: {self.run.outcome}")
         show_figure(self.out, figure)
 
     def _ipython_display_(self) -> None:
