@@ -49,11 +49,14 @@ def _copy_diagnoses(status, size: int, offset: int, count: int, copy_in: bool) -
             "Zero bytes is not a copy that trivially succeeds: both copy DDIs refuse a count "
             "of 0 with STATUS_INVALID_PARAMETER."
         )
-        for refusal in (STATUS_INVALID_BUFFER_SIZE, STATUS_BUFFER_TOO_SMALL):
-            said[refusal] = (
-                "Zero bytes cannot run past the end; the count itself is refused, as an "
-                "invalid parameter."
-            )
+        said[STATUS_INVALID_BUFFER_SIZE] = (
+            "Zero bytes cannot run past the end of the buffer; the count itself is refused, "
+            "as an invalid parameter."
+        )
+        said[STATUS_BUFFER_TOO_SMALL] = (
+            "No buffer is too small for zero bytes; the copy DDIs refuse the count itself: "
+            "STATUS_INVALID_PARAMETER."
+        )
     elif not fits:
         said[STATUS_SUCCESS] = (
             f"Offset {offset} + {count} bytes = {offset + count} is past the end of the "
@@ -70,11 +73,14 @@ def _copy_diagnoses(status, size: int, offset: int, count: int, copy_in: bool) -
                 "source, and wdfkit, say invalid buffer size.)"
             )
     else:
-        for refusal in (STATUS_INVALID_BUFFER_SIZE, STATUS_BUFFER_TOO_SMALL):
-            said[refusal] = (
-                f"Offset {offset} + {count} bytes = {offset + count} is not past the end of "
-                f"the {size}-byte buffer: a copy may end exactly at the end."
-            )
+        said[STATUS_INVALID_BUFFER_SIZE if copy_in else STATUS_BUFFER_TOO_SMALL] = (
+            f"Offset {offset} + {count} bytes = {offset + count} is not past the end of "
+            f"the {size}-byte buffer: a copy may end exactly at the end."
+        )
+        said[STATUS_BUFFER_TOO_SMALL if copy_in else STATUS_INVALID_BUFFER_SIZE] = (
+            "That is how the other direction refuses a copy past the end; and this copy "
+            "does not run past the end anyway."
+        )
     if count != 0 and status != STATUS_INVALID_PARAMETER:
         said[STATUS_INVALID_PARAMETER] = (
             "STATUS_INVALID_PARAMETER is the answer to a count of zero; this count is not zero."
@@ -231,13 +237,12 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
             "end of the memory is refused whole, before anything is sent.",
         }
     else:
-        fits = (
-            f"BufferOffset {offset} + BufferLength {length} = {offset + length} is not past "
-            f"the end of the {size}-byte buffer: the window fits, and nothing is refused."
-        )
         diagnoses = {
-            (STATUS_INTEGER_OVERFLOW, 0): fits,
-            (STATUS_INVALID_DEVICE_REQUEST, 0): fits,
+            (STATUS_INTEGER_OVERFLOW, 0): f"BufferOffset {offset} + BufferLength {length} = "
+            f"{offset + length} is not past the end of the {size}-byte buffer: nothing "
+            "overflows.",
+            (STATUS_INVALID_DEVICE_REQUEST, 0): "Nothing is refused: the window lies inside "
+            "the buffer, and the default I/O target takes reads.",
         }
         if length:
             diagnoses[(success, size)] = (
