@@ -1,7 +1,10 @@
 """Lessons 00-03's check-yourself problems: seeded variants that differ, a solution read in
 every natural form, each listed wrong answer diagnosed, and no answer given away."""
 
+import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -112,28 +115,18 @@ def test_drawing_a_problem_is_fast(label):
     assert (time.perf_counter() - start) / 5 < 0.2
 
 
-def test_each_lesson_has_a_prediction_with_the_run_to_reveal():
+def test_each_lesson_has_a_prediction_whose_run_is_revealed_only_on_request():
     for lesson in ("00", "01", "02", "03"):
-        predictions = [
-            exercises.make_problem(f"{lesson}-ex{n}", seed)
-            for n in (1, 2, 3)
-            for seed in range(3)
-            if exercises.make_problem(f"{lesson}-ex{n}", seed).prediction
-        ]
+        labels = [f"{lesson}-ex{n}" for n in (1, 2, 3)]
+        predictions = [label for label in labels if exercises.make_problem(label).prediction]
         assert predictions, lesson
-        for problem in predictions:
-            assert (
-                problem.outcome
-                and problem.kind.show(problem.solution).split()[0]
-                in (
-                    problem.outcome.replace("0x0000010D", "0x10D")
-                    .replace("0x000000C2", "0xC2")
-                    .replace("0x000000C4", "0xC4")
-                    .replace("0x000000D5", "0xD5")
-                    .replace("0x00000050", "0x50")
-                )
-                or problem.kind is not BugCheckKind
-            )
+        for label in predictions:
+            for seed in range(5):
+                problem = exercises.make_problem(label, seed)
+                assert problem.outcome, (label, seed)
+                assert problem.outcome not in problem.question
+                assert repr(problem).count("Predict, then answer") == 1
+                assert problem.check(None).startswith("No answer yet: write your prediction")
 
 
 def test_00_ex1_pool_blocks_follow_the_layout_rule():
@@ -265,3 +258,32 @@ def test_03_ex3_the_buffered_ioctl_keeps_its_first_mdl():
             wrong = [w for w, why in problem.diagnoses if "builds one MDL per request" in why]
             assert wrong
     assert found
+
+
+@pytest.mark.parametrize("lesson", ["00", "01", "02", "03"])
+def test_the_committed_notebook_shows_no_solution(lesson):
+    path = next(Path(__file__).parent.parent.joinpath("notebooks").glob(f"{lesson}_*.ipynb"))
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    heads = [i for i, c in enumerate(cells) if "".join(c["source"]).startswith("## ")]
+    start = next(i for i in heads if "".join(cells[i]["source"]).startswith("## Check yourself"))
+    cells = cells[start : next(i for i in heads if i > start)]  # the Check yourself section
+    stored = " ".join(
+        "".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/plain", ""))
+        for cell in cells
+        if cell["cell_type"] == "code"
+        for output in cell["outputs"]
+    )
+    shown = " ".join(stored.split())
+    drawn = re.findall(
+        r'make_problem\("(\d\d-ex\d)", seed=(\d+)\)',
+        stored + " ".join("".join(cell["source"]) for cell in cells),
+    )
+    assert sorted({label for label, _ in drawn}) == [f"{lesson}-ex{n}" for n in (1, 2, 3)]
+    for label, seed in drawn:
+        problem = exercises.make_problem(label, int(seed))
+        assert " ".join(repr(problem).split()) in shown  # the question, as printed
+        assert "Correct" not in shown and "Answer:" not in shown
+        if problem.kind not in (COUNT, HEX):  # a bare number may appear anywhere
+            assert problem.kind.show(problem.solution) not in shown, label
+        if problem.outcome:
+            assert " ".join(problem.outcome.split()) not in shown, label

@@ -166,10 +166,8 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
         for memory in memories:
             WdfObjectDelete(memory)
         left = machine.snapshot().bytes_by_tag().get("MBuf", 0)
-    lines.append(
-        "then WdfObjectDelete(memory1) … WdfObjectDelete(memory"
-        f"{len(kinds)}) (the lookaside list, if any, is kept)."
-    )
+    kept = " (the lookaside list itself stays)" if "lookaside" in kinds else ""
+    lines.append(f"then WdfObjectDelete(memory1) … WdfObjectDelete(memory{len(kinds)}){kept}.")
     diagnoses = {
         0: "Deleting a WdfMemoryCreatePreallocated object frees only the object: the buffer "
         "it wraps belongs to the driver, which frees it with ExFreePoolWithTag.",
