@@ -141,7 +141,7 @@ def _bugcheck_diagnoses(mistake: str, code: int, driver_verifier: bool) -> dict:
     if code != 0x10D and pool_call:
         said[0x10D] = (
             "0x10D is KMDF's own bug check, for a bad handle or a broken framework rule; this "
-            "mistake is in the pool, which the kernel checks."
+            "mistake is caught in the pool, which the kernel checks."
         )
     if code == _C2 and driver_verifier:
         said[_C4] = (
@@ -168,6 +168,10 @@ def _bugcheck_diagnoses(mistake: str, code: int, driver_verifier: bool) -> dict:
             "handle stops the machine, whichever verifier is on."
         )
     if code == 0xD5:
+        said[_C2] = (
+            "0xC2 is a bad call into the pool allocator, such as a second free; here the free "
+            "was right, and it is the touch after it that faults."
+        )
         said[0x50] = (
             "0x50 is a fault on invalid memory in general; the driver's own allocations sit "
             "in Driver Verifier's special pool, which names a touch after the free 0xD5."

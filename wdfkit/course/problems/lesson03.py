@@ -284,9 +284,9 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
         (status, count),
         "Direct I/O (and a direct IOCTL's output) has the I/O manager's MDL of the locked "
         "pages; a buffered system buffer (and every IOCTL's input except METHOD_NEITHER's) "
-        "gets one MDL built by KMDF on the first request for it, kept for the request; neither "
-        "I/O has none, and neither has a buffer the request does not carry: "
-        "STATUS_INVALID_DEVICE_REQUEST.",
+        "gets one MDL built by KMDF on the first request for it, kept for the request. Neither "
+        "I/O has no MDL, and a buffer the request does not carry (a read's input, a write's "
+        "output) has none either: STATUS_INVALID_DEVICE_REQUEST.",
         _mdl_diagnoses(request, which, calls, (status, count), sizes),
         hint="Which buffer does the request carry, and who made an MDL for it?",
         prediction=True,
