@@ -14,7 +14,14 @@ from ...ddi.wdflookaside import WdfLookasideListCreate
 from ...ddi.wdfmemory import WdfMemoryCreate, WdfMemoryGetBuffer
 from ...ddi.wdfobject import WdfObjectDelete
 from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, KeRaiseIrql, RtlZeroMemory
-from ...kernel.bugcheck import BugCheck
+from ...kernel.bugcheck import (
+    BAD_POOL_CALLER,
+    DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
+    DRIVER_VERIFIER_DETECTED_VIOLATION,
+    PAGE_FAULT_IN_NONPAGED_AREA,
+    WDF_VIOLATION,
+    BugCheck,
+)
 from ...kernel.pool import DISPATCH_LEVEL, NonPagedPoolNx, PagedPool
 from ...sim.machine import Machine
 from ..answers import COUNT, HEX, BugCheckKind
@@ -97,7 +104,8 @@ def _paged_at_dispatch(n):
     WdfMemoryCreate(None, PagedPool, "fuBM", n)
 
 
-# (name, run, C the learner reads, the (KMDF Verifier, Driver Verifier) settings that bug-check)
+# name: (its run, the C the learner reads, the (KMDF Verifier, Driver Verifier) settings
+# under which it bug-checks)
 MISTAKES = {
     "double free": (
         _double_free,
@@ -130,49 +138,46 @@ MISTAKES = {
     ),
 }
 
-_C2 = 0xC2
-_C4 = 0xC4
-
 
 def _bugcheck_diagnoses(mistake: str, code: int, driver_verifier: bool) -> dict:
     """What each plausible wrong code means for *mistake*, whose right code is *code*."""
     said = {}
     pool_call = mistake != "handle after delete"
-    if code != 0x10D and pool_call:
-        said[0x10D] = (
+    if code != WDF_VIOLATION and pool_call:
+        said[WDF_VIOLATION] = (
             "0x10D is KMDF's own bug check, for a bad handle or a broken framework rule; this "
             "mistake is caught in the pool, which the kernel checks."
         )
-    if code == _C2 and driver_verifier:
-        said[_C4] = (
+    if code == BAD_POOL_CALLER and driver_verifier:
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
             "Driver Verifier is on, but it does not see this one first: the kernel's own check "
             "of the tag at the free stops the machine with 0xC2 BAD_POOL_CALLER."
         )
-    elif code == _C2:
-        said[_C4] = (
+    elif code == BAD_POOL_CALLER:
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
             "0xC4 is Driver Verifier's code, and Driver Verifier is off on this machine: the "
             "kernel's own pool check stops it with 0xC2 BAD_POOL_CALLER."
         )
-    if code == _C4:
-        said[_C2] = (
+    if code == DRIVER_VERIFIER_DETECTED_VIOLATION:
+        said[BAD_POOL_CALLER] = (
             "0xC2 is the kernel's own pool check; with Driver Verifier on, Driver Verifier sees "
             "the mistake first and stops the machine with 0xC4."
         )
-    if code == 0x10D:
-        said[0x50] = (
+    if code == WDF_VIOLATION:
+        said[PAGE_FAULT_IN_NONPAGED_AREA] = (
             "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, and "
             "KMDF's handle check stops the machine first: 0x10D WDF_VIOLATION."
         )
-        said[_C4] = (
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
             "Driver Verifier watches pool, not framework handles; KMDF's own check of the "
             "handle stops the machine, whichever verifier is on."
         )
-    if code == 0xD5:
-        said[_C2] = (
+    if code == DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL:
+        said[BAD_POOL_CALLER] = (
             "0xC2 is a bad call into the pool allocator, such as a second free; here the free "
             "was right, and it is the touch after it that faults."
         )
-        said[0x50] = (
+        said[PAGE_FAULT_IN_NONPAGED_AREA] = (
             "0x50 is a fault on invalid memory in general; the driver's own allocations sit "
             "in Driver Verifier's special pool, which names a touch after the free 0xD5."
         )
@@ -192,7 +197,7 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     except BugCheck as stopped:
         bugcheck = stopped
     else:
-        raise AssertionError(f"00-ex2: {mistake} did not bug-check")  # MISTAKES lists when
+        raise RuntimeError(f"00-ex2: {mistake} did not bug-check")  # MISTAKES lists when it does
     switches = (
         f"KMDF Verifier {'on' if kmdf_verifier else 'off'}, "
         f"Driver Verifier {'on' if driver_verifier else 'off'}"
