@@ -1,16 +1,39 @@
-"""Lesson 00's check-yourself problems (the simulated machine)."""
+"""Lesson 00's check-yourself problems (the simulated machine, its views, its verifiers).
+
+* ``00-ex1``: how many pool blocks one ``WdfMemoryCreate`` allocates (size, pool type and
+  KMDF Verifier vary).
+* ``00-ex2``, a prediction: which bug check a mistake gives on a machine with each verifier
+  on or off (the mistake and the two switches vary).
+* ``00-ex3``: a handle is not a pointer: turn a handle into the object's address, or back
+  (the object, the other objects before it, and the direction vary).
+"""
 
 import random
 
-from ...ddi.wdfmemory import WdfMemoryCreate
-from ...kernel.pool import NonPagedPoolNx, PagedPool
+from ...ddi.wdflookaside import WdfLookasideListCreate
+from ...ddi.wdfmemory import WdfMemoryCreate, WdfMemoryGetBuffer
+from ...ddi.wdfobject import WdfObjectDelete
+from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, KeRaiseIrql, RtlZeroMemory
+from ...kernel.bugcheck import (
+    BAD_POOL_CALLER,
+    DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
+    DRIVER_VERIFIER_DETECTED_VIOLATION,
+    PAGE_FAULT_IN_NONPAGED_AREA,
+    WDF_VIOLATION,
+    BugCheck,
+)
+from ...kernel.pool import DISPATCH_LEVEL, NonPagedPoolNx, PagedPool
 from ...sim.machine import Machine
-from ..answers import COUNT
+from ..answers import COUNT, HEX, BugCheckKind
 from ..problem import Problem
+
+PAGE_SIZE = 0x1000
+ALL_BITS = 0xFFFF_FFFF_FFFF_FFFF
 
 
 def draw_ex1(label: str, rng: random.Random) -> Problem:
-    size = rng.choice([32, 200, 1000, 4096, 9000])
+    """How many pool blocks one WdfMemoryCreate allocates."""
+    size = rng.choice([32, 200, 1000, 4000, 4096, 9000])
     pool, pool_name = rng.choice([(NonPagedPoolNx, "NonPagedPoolNx"), (PagedPool, "PagedPool")])
     verifier = rng.choice([True, False])  # KMDF Verifier: FxPoolTrackingOn picks the layout
     machine = Machine("Toaster", kmdf_verifier=verifier)
@@ -18,16 +41,244 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
         before = len(machine.snapshot().blocks)
         WdfMemoryCreate(None, pool, "xEyM", size)
         blocks = len(machine.snapshot().blocks) - before
+    reasons = []
+    if verifier:
+        reasons.append("KMDF Verifier's pool tracking is on")
+    if pool == PagedPool:
+        reasons.append("the buffer is paged while the object must be nonpaged")
+    if size >= PAGE_SIZE:
+        reasons.append(f"{size} bytes is a page or more")
+    diagnoses = {0: "Every WdfMemoryCreate allocates at least the memory object itself."}
+    if blocks == 2:
+        diagnoses[1] = (
+            "One block is the embedded layout, the buffer right after the object. Here it "
+            f"cannot be: {' and '.join(reasons)}, so the buffer gets a block of its own."
+        )
+    else:
+        diagnoses[2] = (
+            "Two blocks is the layout for a buffer of a page or more, a paged buffer, or KMDF "
+            "Verifier's pool tracking; none of those holds here, so KMDF embeds the buffer "
+            "right after the object: one block."
+        )
+    diagnoses[3] = "The machine's own blocks (the driver's) were there before the call: count "
+    diagnoses[3] += "only what this call adds, the object and, maybe, a separate buffer."
     return Problem(
         label,
-        f"With KMDF Verifier {'on' if verifier else 'off'}, WdfMemoryCreate(None, {pool_name}, "
-        f"'xEyM', {size}) allocates ? pool block(s).",
+        f"With KMDF Verifier {'on' if verifier else 'off'} (Driver Verifier on), "
+        f"WdfMemoryCreate(None, {pool_name}, 'xEyM', {size}) allocates how many pool blocks?",
         COUNT,
         blocks,
-        "one block when KMDF embeds a small nonpaged buffer after the object, two when the "
+        "One block when KMDF embeds a small nonpaged buffer after the object; two when the "
         "buffer gets a block of its own (a page or more, paged pool, or KMDF Verifier's pool "
         "tracking; Driver Verifier does not change the layout).",
+        diagnoses,
+        hint="Open the lab in Look at it and set the same size, pool and KMDF Verifier.",
     )
 
 
-PROBLEMS = {"00-ex1": draw_ex1}
+def _double_free(n):
+    block = ExAllocatePoolWithTag(NonPagedPoolNx, n, "fuBM")
+    ExFreePoolWithTag(block, "fuBM")
+    ExFreePoolWithTag(block, "fuBM")
+
+
+def _wrong_tag(n):
+    block = ExAllocatePoolWithTag(NonPagedPoolNx, n, "fuBM")
+    ExFreePoolWithTag(block, "gaTS")
+
+
+def _touch_after_free(n):
+    block = ExAllocatePoolWithTag(NonPagedPoolNx, n, "fuBM")
+    ExFreePoolWithTag(block, "fuBM")
+    RtlZeroMemory(block, 8)
+
+
+def _handle_after_delete(n):
+    _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "fuBM", n)
+    WdfObjectDelete(memory)
+    WdfMemoryGetBuffer(memory)
+
+
+def _paged_at_dispatch(n):
+    KeRaiseIrql(DISPATCH_LEVEL)
+    WdfMemoryCreate(None, PagedPool, "fuBM", n)
+
+
+# name: (its run, the C the learner reads, the (KMDF Verifier, Driver Verifier) settings
+# under which it bug-checks)
+MISTAKES = {
+    "double free": (
+        _double_free,
+        "p = ExAllocatePoolWithTag(NonPagedPoolNx, {n}, 'fuBM'); ExFreePoolWithTag(p, 'fuBM'); "
+        "ExFreePoolWithTag(p, 'fuBM');",
+        ((False, False), (True, False), (False, True), (True, True)),
+    ),
+    "wrong tag": (
+        _wrong_tag,
+        "p = ExAllocatePoolWithTag(NonPagedPoolNx, {n}, 'fuBM'); ExFreePoolWithTag(p, 'gaTS');",
+        ((False, False), (True, False), (False, True), (True, True)),
+    ),
+    "touch after free": (
+        _touch_after_free,
+        "p = ExAllocatePoolWithTag(NonPagedPoolNx, {n}, 'fuBM'); ExFreePoolWithTag(p, 'fuBM'); "
+        "RtlZeroMemory(p, 8);",
+        ((False, True), (True, True)),
+    ),
+    "handle after delete": (
+        _handle_after_delete,
+        "WdfMemoryCreate(WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, 'fuBM', {n}, &memory, "
+        "&buffer); WdfObjectDelete(memory); WdfMemoryGetBuffer(memory, &size);",
+        ((False, False), (True, False), (False, True), (True, True)),
+    ),
+    "paged at DISPATCH_LEVEL": (
+        _paged_at_dispatch,
+        "KeRaiseIrql(DISPATCH_LEVEL, &old); WdfMemoryCreate(WDF_NO_OBJECT_ATTRIBUTES, "
+        "PagedPool, 'fuBM', {n}, &memory, &buffer);",
+        ((False, False), (False, True)),
+    ),
+}
+
+
+def _bugcheck_diagnoses(mistake: str, code: int, driver_verifier: bool) -> dict:
+    """What each plausible wrong code means for *mistake*, whose right code is *code*."""
+    said = {}
+    pool_call = mistake != "handle after delete"
+    if code != WDF_VIOLATION and pool_call:
+        said[WDF_VIOLATION] = (
+            "0x10D is KMDF's own bug check, for a bad handle or a broken framework rule; this "
+            "mistake is caught in the pool, which the kernel checks."
+        )
+    if code == BAD_POOL_CALLER and driver_verifier:
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
+            "Driver Verifier is on, but it does not see this one first: the kernel's own check "
+            "of the tag at the free stops the machine with 0xC2 BAD_POOL_CALLER."
+        )
+    elif code == BAD_POOL_CALLER:
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
+            "0xC4 is Driver Verifier's code, and Driver Verifier is off on this machine: the "
+            "kernel's own pool check stops it with 0xC2 BAD_POOL_CALLER."
+        )
+    if code == DRIVER_VERIFIER_DETECTED_VIOLATION:
+        said[BAD_POOL_CALLER] = (
+            "0xC2 is the kernel's own pool check; with Driver Verifier on, Driver Verifier sees "
+            "the mistake first and stops the machine with 0xC4."
+        )
+    if code == WDF_VIOLATION:
+        said[PAGE_FAULT_IN_NONPAGED_AREA] = (
+            "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, and "
+            "KMDF's handle check stops the machine first: 0x10D WDF_VIOLATION."
+        )
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
+            "Driver Verifier watches pool, not framework handles; KMDF's own check of the "
+            "handle stops the machine, whichever verifier is on."
+        )
+    if code == DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL:
+        said[BAD_POOL_CALLER] = (
+            "0xC2 is a bad call into the pool allocator, such as a second free; here the free "
+            "was right, and it is the touch after it that faults."
+        )
+        said[PAGE_FAULT_IN_NONPAGED_AREA] = (
+            "0x50 is a fault on invalid memory in general; the driver's own allocations sit "
+            "in Driver Verifier's special pool, which names a touch after the free 0xD5."
+        )
+    return said
+
+
+def draw_ex2(label: str, rng: random.Random) -> Problem:
+    """A prediction: the bug check one mistake gives, with each verifier on or off."""
+    mistake = rng.choice(sorted(MISTAKES))
+    run, c_text, settings = MISTAKES[mistake]
+    kmdf_verifier, driver_verifier = rng.choice(settings)
+    n = rng.choice([24, 64, 100, 512])
+    machine = Machine("Toaster", kmdf_verifier=kmdf_verifier, driver_verifier=driver_verifier)
+    try:
+        with machine:
+            run(n)
+    except BugCheck as stopped:
+        bugcheck = stopped
+    else:
+        raise RuntimeError(f"00-ex2: {mistake} did not bug-check")  # MISTAKES lists when it does
+    switches = (
+        f"KMDF Verifier {'on' if kmdf_verifier else 'off'}, "
+        f"Driver Verifier {'on' if driver_verifier else 'off'}"
+    )
+    return Problem(
+        label,
+        f"On a machine with {switches}, the driver does this: "
+        f"{c_text.format(n=n)} The machine stops. With which bug-check code?",
+        BugCheckKind(0),
+        bugcheck.code,
+        {
+            "double free": "A second free of the same block: the kernel's pool check says "
+            "0xC2 BAD_POOL_CALLER, but with Driver Verifier on, Driver Verifier sees it first "
+            "and says 0xC4.",
+            "wrong tag": "Freeing with a tag that is not the block's is caught by the kernel's "
+            "own check of the tag, 0xC2 BAD_POOL_CALLER, with or without Driver Verifier.",
+            "touch after free": "Driver Verifier's special pool holds the driver's own "
+            "allocations; touching one after its free is 0xD5.",
+            "handle after delete": "KMDF checks every handle a DDI receives; a deleted "
+            "object's handle is 0x10D WDF_VIOLATION (Arg1 0x5), whatever the verifiers say "
+            "(real KMDF does not check: anything may happen).",
+            "paged at DISPATCH_LEVEL": "With KMDF Verifier off nothing refuses the call at "
+            "DISPATCH_LEVEL, and paged pool may not be allocated there: the kernel says 0xC2, "
+            "Driver Verifier 0xC4 (KMDF Verifier would have refused the call with a status).",
+        }[mistake],
+        _bugcheck_diagnoses(mistake, bugcheck.code, driver_verifier),
+        hint="Read the two-verifier table in The idea again: who checks what.",
+        prediction=True,
+        outcome=bugcheck.blue_screen(),
+    )
+
+
+def draw_ex3(label: str, rng: random.Random) -> Problem:
+    """A handle is the object's address XOR ~0x7: one way or the other."""
+    before = rng.randint(0, 3)
+    kind = rng.choice(["WDFMEMORY", "WDFLOOKASIDE"])
+    to_address = rng.choice([True, False])
+    machine = Machine("Toaster")
+    with machine:
+        for _ in range(before):
+            WdfMemoryCreate(None, NonPagedPoolNx, "gaTS", rng.choice([16, 64, 200]))
+        if kind == "WDFMEMORY":
+            _, handle, _ = WdfMemoryCreate(None, NonPagedPoolNx, "gaTS", 64)
+        else:
+            _, handle = WdfLookasideListCreate(None, 256, NonPagedPoolNx, None, "gaTS")
+        address = machine.objects[handle.value].address
+    value = handle.value
+    flipped_all = "You flipped every bit, the lowest three too: FxHandleValueMask is ~0x7, "
+    flipped_all += "which leaves the lowest three bits as they are."
+    if to_address:
+        question = (
+            f"A driver holds the {kind} handle 0x{value:016X}. At which address does KMDF "
+            "find the object when a DDI receives this handle?"
+        )
+        solution = address
+        diagnoses = {
+            value: "That is the handle itself. A handle is not the object's address: KMDF "
+            "turns it back into one with an XOR.",
+            value ^ ALL_BITS: flipped_all,
+        }
+    else:
+        question = (
+            f"KMDF has just created a {kind} whose object sits at 0x{address:016X}. Which "
+            "handle does the driver get for it?"
+        )
+        solution = value
+        diagnoses = {
+            address: "That is the object's address. The driver never gets it: KMDF hands out "
+            "the address XOR ~0x7.",
+            address ^ ALL_BITS: flipped_all,
+        }
+    return Problem(
+        label,
+        question,
+        HEX,
+        solution,
+        "Handle and address are each other XOR FxHandleValueMask (~0x7): every bit flipped "
+        "except the lowest three, which stay 0 for a plain object (KMDF keeps them for flags).",
+        diagnoses,
+        hint="Lesson 00's Try it does this XOR in a cell: do it on this number.",
+    )
+
+
+PROBLEMS = {"00-ex1": draw_ex1, "00-ex2": draw_ex2, "00-ex3": draw_ex3}

@@ -1,35 +1,171 @@
-"""Lesson 02's check-yourself problems (lookaside lists)."""
+"""Lesson 02's check-yourself problems (lookaside lists).
+
+* ``02-ex1``: a list's Depth after a burst and an idle time (rate and durations vary).
+* ``02-ex2``, a prediction: how many pool allocations a lookaside list saves over
+  ``WdfMemoryCreate`` for a workload (rate, duration, burst or one at a time, Driver Verifier
+  vary).
+* ``02-ex3``: the first seconds of a new list: its misses, and the blocks it holds (burst size,
+  seconds, Driver Verifier vary).
+"""
 
 import random
 
 from .. import workload
-from ..answers import COUNT
+from ..answers import COUNT, Several
 from ..problem import Problem
+
+_LIST = "new WDFLOOKASIDE of 256-byte nonpaged buffers"
+
+
+def _described(phases) -> str:
+    """The workload in words: "100 buffers a second all at once for 3 s, then idle 3 s"."""
+    parts = []
+    for p in phases:
+        if not p.rate:
+            parts.append(f"idle {p.seconds} s")
+            continue
+        how = "all at once" if p.pattern == "burst" else "one at a time"
+        parts.append(f"{p.rate} buffers a second {how} for {p.seconds} s")
+    return ", then ".join(parts)
 
 
 def draw_ex1(label: str, rng: random.Random) -> Problem:
-    phases = [
-        workload.Phase(rng.choice([40, 100, 200, 300]), rng.choice([3, 6, 9])),
-        workload.Phase(0, rng.choice([3, 6])),
-    ]
-    run = workload.run(phases)
-    depth = run.machine.snapshot().balance.lists[0].depth
-    described = ", then ".join(
-        f"{p.rate} buffers per second (burst) for {p.seconds} s"
-        if p.rate
-        else f"idle {p.seconds} s"
-        for p in phases
-    )
+    """Depth after a burst and an idle time."""
+    burst = workload.Phase(rng.choice([40, 100, 200, 300]), rng.choice([3, 6, 9]))
+    phases = [burst, workload.Phase(0, rng.choice([3, 6, 9]))]
+    depth = workload.run(phases).machine.snapshot().balance.lists[0].depth
+    peak = workload.run(phases[:1]).machine.snapshot().balance.lists[0].depth
+    diagnoses = {
+        4: "4 is where Depth starts (and its floor); the scans of the burst raised it, and the "
+        "idle scans take at most 10 off each.",
+        peak: f"{peak} is Depth when the burst ends: the idle scans still run, each sees fewer "
+        "than 75 allocations in its 3 s and takes 10 off.",
+        256: "256 is the ceiling; one scan adds at most 30.",
+    }
+    diagnoses.pop(depth, None)
     return Problem(
         label,
-        f"A new WDFLOOKASIDE (nonpaged, 256-byte buffers, Driver Verifier off; nonpaged lists are "
-        f"re-tuned at t = 3, 6, 9 … s) sees {described}. Its Depth at the end is ?",
+        f"A {_LIST} (Driver Verifier off; nonpaged lists are re-tuned at t = 3, 6, "
+        f"9 … s) sees {_described(phases)}. What is its Depth at the end?",
         COUNT,
         depth,
-        "each scan looks at the last 3 s: under 75 allocations, −10; misses under 5 per "
+        "Each scan looks at the last 3 s: under 75 allocations, −10; misses under 5 per "
         "thousand, −1; otherwise + min(30, misses-per-thousand × (256 − Depth) / 2000 + 5); "
         "never below 4.",
+        diagnoses,
+        hint="Go scan by scan (t = 3, 6, 9 …): count the allocations and misses of the last 3 s.",
     )
 
 
-PROBLEMS = {"02-ex1": draw_ex1}
+def draw_ex2(label: str, rng: random.Random) -> Problem:
+    """A prediction: pool allocations saved by a lookaside list over WdfMemoryCreate."""
+    pattern = rng.choice(["burst", "steady"])
+    rate = rng.choice([10, 30, 60, 100])
+    seconds = rng.choice([1, 2, 4, 7])
+    verifier = rng.choice([False, False, True])
+    phases = [workload.Phase(rate, seconds, pattern)]
+    listed = workload.run(phases, verifier=verifier)
+    plain = workload.run(phases, via="pool", verifier=verifier)
+    saved = plain.pool_allocations - listed.pool_allocations
+    total = rate * seconds
+    later = 4 * (seconds - 1)  # a burst's hits when Depth stays 4: the kept blocks, from second 2
+    if verifier:
+        diagnoses = {
+            total - 1: "That would be right without Driver Verifier. With it on, the driver's "
+            "lists are held at Depth 0: every allocation misses and goes to pool, like "
+            "WdfMemoryCreate.",
+            later: "Without Driver Verifier the kept blocks would be reused; with it on, the "
+            "list is held at Depth 0 and keeps nothing.",
+            total: "Nothing comes from a list that holds nothing: with Driver Verifier on, the "
+            "list is held at Depth 0, so every allocation goes to pool.",
+        }
+    else:
+        diagnoses = {
+            total: "Not every allocation is saved: the first one always misses (the list "
+            "starts empty) and goes to pool.",
+            0: "The list does keep buffers here: Driver Verifier is off, so returned buffers "
+            "stay in the list (up to Depth) and the next allocations take them.",
+        }
+        if pattern == "burst":
+            diagnoses[4 * seconds] = (
+                "The first second finds the list empty: all its allocations miss. Only the "
+                "later seconds reuse the blocks the list kept."
+            )
+            diagnoses[total - 1] = (
+                "That is one buffer at a time, where one kept block serves every allocation. "
+                "All at once, each second reuses only the blocks the list kept (up to Depth)."
+            )
+        else:
+            diagnoses[later] = (
+                "That is a burst's count. One at a time, the block just given back is taken "
+                "by the next allocation: only the very first one misses."
+            )
+    diagnoses.pop(saved, None)
+    return Problem(
+        label,
+        f"Driver Verifier is {'on' if verifier else 'off'}. A driver takes and gives back "
+        f"{_described(phases)}, from a {_LIST} (Depth starts at 4; nonpaged lists are re-tuned at "
+        "t = 3, 6 … s). How many pool allocations does that save, compared with the same "
+        "buffers from WdfMemoryCreate?",
+        COUNT,
+        saved,
+        "WdfMemoryCreate costs one pool allocation per buffer. The list costs one per miss: "
+        "an allocation from an empty list. One at a time, one block kept after the first miss "
+        "serves them all; all at once, only the blocks the list keeps (up to Depth) are reused "
+        "each second. With Driver Verifier on, Depth is 0 and nothing is saved.",
+        diagnoses,
+        hint="Count the misses: a buffer comes from pool only when the list is empty.",
+        prediction=True,
+        outcome=f"WdfMemoryCreate:              {plain.pool_allocations} pool allocations\n"
+        f"WdfMemoryCreateFromLookaside: {listed.pool_allocations} pool allocations "
+        f"(Depth at the end {listed.machine.snapshot().balance.lists[0].depth})",
+    )
+
+
+def draw_ex3(label: str, rng: random.Random) -> Problem:
+    """Misses and held blocks in the first seconds of a new list (no scan yet)."""
+    count = rng.choice([6, 10, 25, 40])
+    seconds = rng.choice([1, 2])
+    verifier = rng.choice([False, False, True])
+    run = workload.run([workload.Phase(count, seconds)], verifier=verifier)
+    kept = run.machine.snapshot().balance.lists[0]
+    solution = (kept.allocate_misses, kept.held)
+    diagnoses = {
+        (count, 4): "In the second second only the 4 kept blocks are reused; the other "
+        f"{count - 4} allocations find the list empty and miss again.",
+        (count * seconds - 4 * (seconds - 1), count): "A returned buffer is kept only while "
+        "the list holds fewer than Depth (4); the others go back to pool (free misses).",
+        (count * seconds, 0): "That is a list held at Depth 0, what Driver Verifier does; here "
+        "it is off, so the list keeps up to Depth (4) returned buffers.",
+    }
+    if verifier:
+        diagnoses = {
+            (count * seconds - 4 * (seconds - 1), 4): "Right without Driver Verifier. With it "
+            "on, the list is held at Depth 0: it keeps nothing, and every allocation misses.",
+            (0, 0): "A new list starts empty: its first allocations find nothing and miss.",
+        }
+        if seconds == 2:
+            diagnoses[(count, 0)] = (
+                "The second second misses too: with Driver Verifier on the list kept nothing "
+                "from the first."
+            )
+    diagnoses.pop(solution, None)
+    return Problem(
+        label,
+        f"Driver Verifier is {'on' if verifier else 'off'}. A {_LIST} (Depth 4, "
+        f"nothing re-tuned before t = 3 s) gets {count} allocations at once, then all "
+        f"{count} buffers back, "
+        + ("once." if seconds == 1 else "and the same again in the next second.")
+        + " How many allocations missed in all, and how many blocks does the list hold at "
+        "the end? Answer (misses, held).",
+        Several(COUNT, COUNT),
+        solution,
+        "An allocation from an empty list misses (pool); a returned buffer stays in the list "
+        "only while it holds fewer than Depth, else it is a free miss (pool). Depth is 4 until "
+        "the first scan, 0 under Driver Verifier.",
+        diagnoses,
+        hint="Walk it through: what does the list hold after the first return?",
+    )
+
+
+PROBLEMS = {"02-ex1": draw_ex1, "02-ex2": draw_ex2, "02-ex3": draw_ex3}

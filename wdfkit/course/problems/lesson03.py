@@ -1,28 +1,297 @@
-"""Lesson 03's check-yourself problems (MDLs)."""
+"""Lesson 03's check-yourself problems (MDLs).
+
+* ``03-ex1``: how many PFNs an MDL holds and how many DMA transfers cut it (offset, length
+  and MaximumLength vary).
+* ``03-ex2``: StartVa and ByteOffset of the MDL ``IoAllocateMdl`` builds for an address (the
+  address's offset from a page-aligned allocation and the length vary).
+* ``03-ex3``, a prediction: what ``WdfRequestRetrieveInputWdmMdl`` /
+  ``WdfRequestRetrieveOutputWdmMdl`` return for a request (buffering method, request kind,
+  sizes, which DDI and the order of the calls vary).
+"""
 
 import random
 
-from ..answers import COUNT, Several
+from ...ddi.wdfdevice import (
+    WdfDeviceCreate,
+    WdfDeviceInitSetIoType,
+    WdfDeviceIoBuffered,
+    WdfDeviceIoDirect,
+    WdfDeviceIoNeither,
+)
+from ...ddi.wdfio import (
+    WDF_IO_QUEUE_CONFIG,
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
+    WdfIoQueueCreate,
+    WdfIoQueueDispatchSequential,
+)
+from ...ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
+from ...ddi.wdfrequest import (
+    WdfRequestComplete,
+    WdfRequestRetrieveInputWdmMdl,
+    WdfRequestRetrieveOutputWdmMdl,
+)
+from ...ddi.wdm import (
+    CTL_CODE,
+    FILE_ANY_ACCESS,
+    FILE_DEVICE_UNKNOWN,
+    METHOD_BUFFERED,
+    METHOD_IN_DIRECT,
+    METHOD_NEITHER,
+    METHOD_OUT_DIRECT,
+    ExAllocatePoolWithTag,
+)
+from ...ddi.wdmmdl import IoAllocateMdl, MmBuildMdlForNonPagedPool
+from ...kernel.mdl import snapshot
+from ...kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER,
+    STATUS_SUCCESS,
+)
+from ...kernel.pool import NonPagedPoolNx
+from ...sim.machine import Machine
+from ..answers import COUNT, HEX, STATUS, Several
 from ..dma_examples import pool_buffer_dma
 from ..problem import Problem
 
+PAGE_SIZE = 0x1000
+
 
 def draw_ex1(label: str, rng: random.Random) -> Problem:
+    """PFNs of a pool buffer's MDL, and the scatter/gather transfers that cut it."""
     offset = rng.choice([0, 0x2A0, 0x800, 0xFF0])
     length = rng.choice([0x10, 0x1000, 0x1800, 0x2800, 0x3010])
     maximum = rng.choice([0x1000, 0x2000])
     run = pool_buffer_dma(offset, length, "scatter/gather", maximum)
+    pfns, transfers = len(run.mdl.pfns), len(run.transfers)
+    diagnoses = {
+        (-(-length // PAGE_SIZE), transfers): "That is BYTES_TO_PAGES(length), the pages the "
+        "length needs from a page boundary; this buffer starts inside a page, so count the "
+        "pages its bytes touch, the partial first and last one included.",
+        (pfns, length // maximum): "The last transfer may be short: the transfers are "
+        "length / MaximumLength rounded up, not down.",
+        (pfns, pfns): "A transfer is not one page: it carries up to MaximumLength bytes, "
+        "whatever pages they sit on.",
+        (pfns, -(-(offset + length) // maximum)): "A transfer carries the buffer's bytes; the "
+        "offset into the first page is not transferred.",
+    }
+    diagnoses.setdefault(
+        (pfns + 1, transfers),
+        "One page too many: the last byte is at va + length − 1; count the pages from the "
+        "first byte's to the last byte's.",
+    )
+    if pfns > 1:
+        diagnoses.setdefault(
+            (pfns - 1, transfers),
+            "One page short: the first page counts even when the buffer starts inside it, and "
+            "the last one even when the buffer ends inside it.",
+        )
+    if length % maximum == 0:
+        diagnoses.setdefault(
+            (pfns, transfers + 1),
+            f"0x{length:X} is a whole number of MaximumLength (0x{maximum:X}) pieces: there is "
+            "no short last transfer.",
+        )
+    diagnoses.pop((pfns, transfers), None)
+    diagnoses = dict(list(diagnoses.items())[:4])  # the likeliest four
     return Problem(
         label,
         f"A buffer starts 0x{offset:X} bytes into a page and is 0x{length:X} bytes long. How "
         f"many PFNs does its MDL hold, and into how many transfers does a scatter/gather DMA "
-        f"enabler with MaximumLength 0x{maximum:X} cut it?",
+        f"enabler with MaximumLength 0x{maximum:X} cut it? Answer (pfns, transfers).",
         Several(COUNT, COUNT),
-        (len(run.mdl.pfns), len(run.transfers)),
+        (pfns, transfers),
         "PFNs = ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, length): count the pages the bytes touch, "
         "including a partial first and last page; transfers = length / MaximumLength, rounded "
         "up (physical scattering changes the elements per transfer, not the transfer count).",
+        diagnoses,
+        hint="Draw the pages: where the first byte falls, where the last one falls.",
     )
 
 
-PROBLEMS = {"03-ex1": draw_ex1}
+def draw_ex2(label: str, rng: random.Random) -> Problem:
+    """StartVa and ByteOffset of the MDL IoAllocateMdl builds for an address."""
+    offset = rng.choice([0x10, 0x2A0, 0x800, 0x1008, 0x1FF0, 0x2C40])
+    length = rng.choice([0x20, 0x400, 0x1800])
+    with Machine("Toaster"):
+        buffer = ExAllocatePoolWithTag(NonPagedPoolNx, 4 * PAGE_SIZE, "afuB")
+        va = buffer + offset
+        mdl = IoAllocateMdl(va, length, False, False, None)
+        MmBuildMdlForNonPagedPool(mdl)
+        fields = snapshot(mdl)
+    start_va, byte_offset = fields.start_va, fields.byte_offset
+    diagnoses = {
+        (int(va), 0): "StartVa is not the buffer's address: it is the start of the page the "
+        "buffer starts in (page-aligned), and ByteOffset says how far into that page.",
+        (int(va), byte_offset): "ByteOffset is right, but StartVa is page-aligned: "
+        "MmGetMdlVirtualAddress = StartVa + ByteOffset gives the buffer's address back.",
+    }
+    if offset >= PAGE_SIZE:
+        diagnoses[(int(buffer), offset)] = (
+            "The MDL knows nothing of the allocation this address came from: StartVa is the "
+            "page the address is in, and ByteOffset (always under 0x1000) the offset in it."
+        )
+        diagnoses[(start_va, offset)] = (
+            "StartVa is right; ByteOffset is the offset inside that page, under 0x1000, not "
+            "the offset from the allocation's start."
+        )
+    return Problem(
+        label,
+        f"ExAllocatePoolWithTag gave the driver the page-aligned buffer 0x{int(buffer):X}. It "
+        f"calls IoAllocateMdl(buffer + 0x{offset:X}, 0x{length:X}, FALSE, FALSE, NULL) and "
+        "MmBuildMdlForNonPagedPool. What are the MDL's StartVa and ByteOffset? Answer "
+        "(StartVa, ByteOffset).",
+        Several(HEX, HEX),
+        (start_va, byte_offset),
+        "StartVa = PAGE_ALIGN(va), the start of the page the buffer starts in; ByteOffset = "
+        "BYTE_OFFSET(va), its offset inside that page (va & 0xFFF). The length does not "
+        "matter to either.",
+        diagnoses,
+        hint="Split the address: the page it is in, and the low three hex digits.",
+    )
+
+
+IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
+IO_TYPES["neither"] = WdfDeviceIoNeither
+METHODS = {
+    "METHOD_BUFFERED": METHOD_BUFFERED,
+    "METHOD_IN_DIRECT": METHOD_IN_DIRECT,
+    "METHOD_OUT_DIRECT": METHOD_OUT_DIRECT,
+    "METHOD_NEITHER": METHOD_NEITHER,
+}
+RETRIEVE = {"Input": WdfRequestRetrieveInputWdmMdl, "Output": WdfRequestRetrieveOutputWdmMdl}
+
+
+def _retrieving_driver(io_type: int, calls: tuple, results: list):
+    """EvtDriverDeviceAdd: a device whose every request is answered by calling the retrieve
+    DDIs named in *calls* ("Input"/"Output"), in that order, into *results*."""
+
+    def EvtIo(Queue, Request, *lengths):
+        for which in calls:
+            status, mdl = RETRIEVE[which](Request)
+            results.append((status, snapshot(mdl).byte_count if NT_SUCCESS(status) else 0))
+        WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceInitSetIoType(DeviceInit, io_type)
+        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
+        config.EvtIoRead = config.EvtIoWrite = config.EvtIoDeviceControl = EvtIo
+        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
+
+    return EvtDriverDeviceAdd
+
+
+def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> dict:
+    """What each plausible wrong (status, ByteCount) means for this request and call."""
+    status, count = solution
+    said = {}
+    refused = (STATUS_INVALID_DEVICE_REQUEST, 0)
+    direction = {"Input": "input", "Output": "output"}[which]
+    if NT_SUCCESS(status):
+        said[refused] = (
+            "There is an MDL here: direct I/O gives the I/O manager's MDL of the locked pages, "
+            "and for a buffered system buffer KMDF builds one when the driver asks."
+        )
+        whole_pages = -(-count // PAGE_SIZE) * PAGE_SIZE
+        said[(STATUS_SUCCESS, whole_pages)] = (
+            "ByteCount is the buffer's length in bytes, not rounded to pages: the pages are "
+            "what the PFN array counts."
+        )
+        other = {"Input": "Output", "Output": "Input"}[which]
+        if sizes[other] != count:
+            said[(STATUS_SUCCESS, sizes[other])] = (
+                f"That is the size of the {other.lower()} buffer; ask which buffer this MDL "
+                "describes."
+            )
+    else:
+        said[(STATUS_INVALID_PARAMETER, 0)] = (
+            "Nothing is wrong with the call itself; the request has no such MDL to give, and "
+            "the retrieve DDIs say so with STATUS_INVALID_DEVICE_REQUEST."
+        )
+        if "neither" in request or "NEITHER" in request:
+            said[(STATUS_SUCCESS, sizes[which])] = (
+                "Neither I/O has no MDL: the driver gets the application's raw addresses, and "
+                "nobody locked or described the pages."
+            )
+        else:
+            said[(STATUS_SUCCESS, sizes[which])] = (
+                f"This request has no {direction} buffer for an MDL to describe: a read has "
+                "only an output buffer, a write only an input buffer."
+            )
+    if "METHOD_BUFFERED" in request and len(calls) == 2 and which == calls[1]:
+        first = calls[0]
+        said[(STATUS_SUCCESS, sizes[which])] = (
+            f"KMDF builds one MDL per request for a buffered request and keeps it: this call "
+            f"got back the MDL the {first.lower()} call built, of its "
+            f"0x{sizes[first]:X} bytes."
+        )
+    said.pop((status, count), None)
+    return said
+
+
+def draw_ex3(label: str, rng: random.Random) -> Problem:
+    """A prediction: the MDL a retrieve DDI returns for one request."""
+    if rng.random() < 0.5:
+        io_name = rng.choice(sorted(IO_TYPES))
+        major = rng.choice(["read", "write"])
+        length = rng.choice([0x200, 0x1800, 0x2400])
+        io_type = IO_TYPES[io_name]
+        request = f"a 0x{length:X}-byte {major} to a {io_name}-I/O device"
+        sizes = {"Input": length, "Output": length}
+        calls = (rng.choice(["Input", "Output"]),)
+        described = ""
+    else:
+        method = rng.choice(sorted(METHODS))
+        io_type, major = WdfDeviceIoBuffered, "ioctl"
+        sizes = {"Input": rng.choice([0x40, 0x100]), "Output": rng.choice([0x800, 0x1800])}
+        first = rng.choice(["Input", "Output"])
+        calls = rng.choice([(first,), (first, {"Input": "Output", "Output": "Input"}[first])])
+        request = f"an IOCTL with {method}"
+        described = f" with 0x{sizes['Input']:X} bytes of input and 0x{sizes['Output']:X} of output"
+    results = []
+    machine = Machine("Toaster")
+    with machine:
+        machine.add_device(_retrieving_driver(io_type, calls, results))
+        app = machine.application()
+        if major == "read":
+            app.ReadFile(bytearray(sizes["Output"]))
+        elif major == "write":
+            app.WriteFile(bytes(sizes["Input"]))
+        else:
+            code = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHODS[method], FILE_ANY_ACCESS)
+            app.DeviceIoControl(code, bytes(sizes["Input"]), bytearray(sizes["Output"]))
+    which = calls[-1]
+    status, count = results[-1]
+    ddi = f"WdfRequestRetrieve{which}WdmMdl"
+    before = (
+        f"first calls WdfRequestRetrieve{calls[0]}WdmMdl, then {ddi}"
+        if len(calls) == 2
+        else f"calls {ddi}"
+    )
+    outcome = "\n".join(
+        f"WdfRequestRetrieve{call}WdmMdl -> {got!r}"
+        + (f", an MDL of 0x{n:X} bytes" if NT_SUCCESS(got) else "")
+        for call, (got, n) in zip(calls, results, strict=True)
+    )
+    return Problem(
+        label,
+        f"The application sends {request}{described}. The driver's callback {before}. What "
+        f"does {ddi} return: its status, and the ByteCount of the MDL it gives (0 when it "
+        "gives none)? Answer (status, ByteCount).",
+        Several(STATUS, HEX),
+        (status, count),
+        "Direct I/O (and a direct IOCTL's output) has the I/O manager's MDL of the locked "
+        "pages; a buffered system buffer (and every IOCTL's input except METHOD_NEITHER's) "
+        "gets one MDL built by KMDF on the first request for it, kept for the request. Neither "
+        "I/O has no MDL, and a buffer the request does not carry (a read's input, a write's "
+        "output) has none either: STATUS_INVALID_DEVICE_REQUEST.",
+        _mdl_diagnoses(request, which, calls, (status, count), sizes),
+        hint="Which buffer does the request carry, and who made an MDL for it?",
+        prediction=True,
+        outcome=outcome,
+    )
+
+
+PROBLEMS = {"03-ex1": draw_ex1, "03-ex2": draw_ex2, "03-ex3": draw_ex3}
