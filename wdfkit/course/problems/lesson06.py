@@ -48,10 +48,16 @@ def _read_once(machine: Machine, EvtIoRead, found: dict) -> None:
         machine.application().ReadFile(bytearray(16))
 
 
-def _live_handles(machine: Machine, handles) -> int:
-    """How many of *handles* are objects that still exist (in any state) on *machine*."""
-    existing = {o.handle for o in machine.snapshot().objects}
-    return sum(int(handle) in existing for handle in handles)
+def _states(machine: Machine, handles) -> list[str]:
+    """What the object tree says of each of *handles*: its state and refs, or that it is gone."""
+    existing = {o.handle: o for o in machine.snapshot().objects}
+    states = []
+    for i, handle in enumerate(handles):
+        found = existing.get(int(handle))
+        states.append(
+            f"m{i}: gone" if found is None else f"m{i}: refs {found.refcnt}  {found.state.name}"
+        )
+    return states
 
 
 PARENTS = ("Request", "Device")
@@ -77,7 +83,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
                 WdfObjectDelete(memory)
             handles.append(memory)
         WdfRequestCompleteWithInformation(Request, status, 0)
-        found["alive"] = _live_handles(found["machine"], handles)
+        found["states"] = _states(found["machine"], handles)
         for (_, move), memory in zip(plan, handles, strict=True):
             if move.startswith("reference"):
                 WdfObjectDereference(memory)
@@ -85,7 +91,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
     machine = Machine("Toaster")
     found["machine"] = machine
     _read_once(machine, EvtIoRead, found)
-    alive = found["alive"]
+    alive = sum(not state.endswith("gone") for state in found["states"])
     lines = []
     for i, (parent, move) in enumerate(plan):
         lines.append(f"attributes.ParentObject = {parent}")
@@ -127,7 +133,10 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
         "WdfObjectDereference.",
         diagnoses={w: why for w, why in diagnoses.items() if w != alive},
         prediction=True,
-        outcome=f"At '# <- here', {alive} of the {len(plan)} memory objects still exist.",
+        outcome="\n".join(
+            [f"At '# <- here', {alive} of the {len(plan)} memory objects still exist:"]
+            + found["states"]
+        ),
     )
 
 
