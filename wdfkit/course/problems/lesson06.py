@@ -20,7 +20,7 @@ from ...ddi.wdfobject import (
     WdfObjectReference,
 )
 from ...ddi.wdfrequest import WdfRequestCompleteWithInformation, WdfRequestRetrieveOutputMemory
-from ...ddi.wdm import ExAllocatePoolWithTag
+from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
 from ..answers import COUNT, Several
@@ -233,7 +233,7 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
                 lines.append(f"b{i} = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, 'fuBP')")
                 lines.append(f"status, m{i} = WdfMemoryCreatePreallocated({given}, b{i}, {size})")
             memories.append(memory)
-            buffers.append(buffer.address)
+            buffers.append(buffer)
         if through_parent:
             WdfObjectDelete(parent)
             lines.append("WdfObjectDelete(parent)")
@@ -241,16 +241,24 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
             for i, memory in enumerate(memories):
                 WdfObjectDelete(memory)
                 lines.append(f"WdfObjectDelete(m{i})")
+        freed = 0  # the driver frees some of its own buffers, now that no object describes them
+        for i, kind in enumerate(kinds):
+            if kind == "WdfMemoryCreatePreallocated" and rng.random() < 0.35:
+                ExFreePoolWithTag(buffers[i], "fuBP")
+                lines.append(f"ExFreePoolWithTag(b{i}, 'fuBP')")
+                freed += 1
         blocks = machine.snapshot().blocks
-    alive = sum(any(b.address <= a < b.address + b.size for b in blocks) for a in buffers)
+    alive = sum(any(b.address <= a.address < b.address + b.size for b in blocks) for a in buffers)
     preallocated = kinds.count("WdfMemoryCreatePreallocated")
     diagnoses = {
-        len(kinds) - preallocated: "Swapped: WdfMemoryCreate's buffer is the object's own "
+        len(kinds) - preallocated - freed: "Swapped: WdfMemoryCreate's buffer is the object's own "
         "(freed with it); a preallocated buffer stays the driver's.",
         0: "A memory object from WdfMemoryCreatePreallocated does not own its buffer: deleting "
         "it leaves the driver's pool block allocated, for the driver to free.",
-        len(kinds): "A memory object from WdfMemoryCreate owns its buffer and frees it when "
-        "the object goes.",
+        len(kinds) - freed: "A memory object from WdfMemoryCreate owns its buffer and frees it "
+        "when the object goes.",
+        preallocated: "The driver freed some of its own buffers itself, with "
+        "ExFreePoolWithTag: those are gone too.",
     }
     return Problem(
         label,

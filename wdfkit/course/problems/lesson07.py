@@ -225,7 +225,8 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
         lines = [
             "status, memory = WdfRequestRetrieveOutputMemory(Request)",
             "if NT_SUCCESS(status):",
-            f"    status = WdfMemoryCopyFromBuffer(memory, {offset}, data, {count})",
+            f"    status = WdfMemoryCopyFromBuffer(memory, {offset}, data, {count})"
+            f"  # data: {count} bytes",
             f"WdfRequestCompleteWithInformation(Request, status, "
             f"{count} if NT_SUCCESS(status) else 0)",
         ]
@@ -269,11 +270,18 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
         + "What status and Information does the application get? Answer (status, information).",
         Several(STATUS, COUNT),
         solution,
-        "A read's output memory is the size of the application's buffer and "
-        "WdfMemoryCopyFromBuffer refuses a copy past its end (STATUS_INVALID_BUFFER_SIZE); a "
-        "write's input memory is read-only (STATUS_ACCESS_VIOLATION) and a write has no output "
-        "memory (STATUS_INVALID_DEVICE_REQUEST). The driver completes with the status it got, "
-        "and 0 bytes when it failed.",
+        {
+            "copy past the end": f"Offset {offset} + {count} bytes runs past the {length}-byte "
+            "output memory (the size of the application's buffer): WdfMemoryCopyFromBuffer "
+            "refuses the whole copy with STATUS_INVALID_BUFFER_SIZE.",
+            "write into a write": "A write request's input memory holds the application's data "
+            "and is read-only: copying into it returns STATUS_ACCESS_VIOLATION.",
+            "output of a write": "A write request has no output buffer: "
+            "WdfRequestRetrieveOutputMemory returns STATUS_INVALID_DEVICE_REQUEST.",
+            "fits": f"Offset {offset} + {count} bytes fits in the {length}-byte output memory: "
+            f"the copy succeeds and the driver reports the {count} bytes it copied.",
+        }[move]
+        + " The driver completes with the status it got, and 0 bytes when it failed.",
         diagnoses={w: why for w, why in diagnoses.items() if w != solution},
         hint="Follow the status through each line: which call returns what, on this request?",
     )
