@@ -21,6 +21,7 @@ from ...ddi.wdfobject import (
 )
 from ...ddi.wdfrequest import WdfRequestCompleteWithInformation, WdfRequestRetrieveOutputMemory
 from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from ...kernel.ntstatus import STATUS_SUCCESS
 from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
 from ..answers import COUNT, Several
@@ -70,7 +71,6 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
     found = {}
 
     def EvtIoRead(Queue, Request, Length):
-        status, outMemory = WdfRequestRetrieveOutputMemory(Request)
         handles = []
         for parent, move in plan:
             attributes = WDF_OBJECT_ATTRIBUTES()
@@ -82,7 +82,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
             if move.endswith("WdfObjectDelete"):
                 WdfObjectDelete(memory)
             handles.append(memory)
-        WdfRequestCompleteWithInformation(Request, status, 0)
+        WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 0)
         found["states"] = _states(found["machine"], handles)
         for (_, move), memory in zip(plan, handles, strict=True):
             if move.startswith("reference"):
@@ -100,7 +100,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
             lines.append(f"WdfObjectReference(m{i})")
         if move.endswith("WdfObjectDelete"):
             lines.append(f"WdfObjectDelete(m{i})")
-    lines.append("WdfRequestCompleteWithInformation(Request, status, 0)")
+    lines.append("WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 0)")
     lines.append("# <- here")
     referenced = [move.startswith("reference") for _, move in plan]
     deleted = [move.endswith("WdfObjectDelete") for _, move in plan]
