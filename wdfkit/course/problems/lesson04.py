@@ -1,45 +1,265 @@
-"""Lesson 04's check-yourself problems (local buffers)."""
+"""Lesson 04's check-yourself problems (local buffers: pool blocks and memory objects)."""
 
 import random
 
+from ...ddi.wdfmemory import WdfMemoryCreate
+from ...ddi.wdfobject import (
+    WDF_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES_INIT,
+    WdfObjectCreate,
+    WdfObjectDelete,
+)
 from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ...kernel.bugcheck import BugCheck
 from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
-from ..answers import COUNT
+from ..answers import COUNT, BugCheckKind
 from ..problem import Problem
 
 
-def draw_ex1(label: str, rng: random.Random) -> Problem:
+def _listing(lines: list[str]) -> str:
+    return "\n    " + "\n    ".join(lines) + "\n"
+
+
+def _attributes(parent):
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+    attributes.ParentObject = parent
+    return attributes
+
+
+def draw_leak_count(label: str, rng: random.Random) -> Problem:
+    """A prediction: allocations and frees, some memory objects, then unload under Verifier."""
     machine = Machine("Toaster", verifier=True)
-    lines, live = [], []
+    lines, live, allocated, objects = [], [], 0, 0
     with machine:
-        for _ in range(rng.randint(4, 7)):
-            if live and rng.random() < 0.4:
+        for _ in range(rng.randint(5, 8)):
+            move = rng.random()
+            if live and move < 0.4:
                 name, p, tag = live.pop(rng.randrange(len(live)))
                 ExFreePoolWithTag(p, tag)
                 lines.append(f"ExFreePoolWithTag({name}, '{tag}')")
+            elif move < 0.6:
+                size = rng.choice([32, 64, 200])
+                name = f"m{len(lines)}"
+                WdfMemoryCreate(None, NonPagedPoolNx, "1gaT", size)
+                objects += 1
+                lines.append(
+                    f"status, {name}, _ = WdfMemoryCreate(None, NonPagedPoolNx, '1gaT', {size})"
+                )
             else:
                 name, tag = f"p{len(lines)}", rng.choice(["1gaT", "2gaT"])
                 size = rng.choice([16, 48, 100, 256])
                 live.append((name, ExAllocatePoolWithTag(NonPagedPoolNx, size, tag), tag))
+                allocated += 1
                 lines.append(f"{name} = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, '{tag}')")
     try:
         machine.unload()
-        outcome = 0
+        leaked, outcome = 0, "The driver unloaded cleanly: no bug check."
     except BugCheck as bugcheck:
-        outcome = bugcheck.parameters[3]
-    listing = "\n    ".join(lines)
+        leaked, outcome = bugcheck.parameters[3], bugcheck.blue_screen()
+    diagnoses = {
+        allocated: "That is every ExAllocatePoolWithTag, freed or not: count only the blocks "
+        "still allocated when the driver unloads.",
+        leaked + objects: "That counts the memory objects too. WdfMemoryCreate's buffer is the "
+        "framework's allocation, and at unload KMDF deletes the driver's objects (their parent "
+        "is the driver) and frees their buffers: Driver Verifier has nothing to report for them.",
+        0: "It does not unload cleanly: a block allocated with ExAllocatePoolWithTag and never "
+        "freed stays allocated, and Driver Verifier checks at unload.",
+    }
     return Problem(
         label,
-        "With Driver Verifier on, the driver runs:\n    "
-        + listing
-        + "\nthen unloads. Parameter 4 of the 0xC4/0x62 bug check (allocations not freed) is ?"
-        " (answer 0 if it unloads cleanly).",
+        "With Driver Verifier on, the driver runs:"
+        + _listing(lines)
+        + "and then unloads, leaving the memory objects it created alone. If that stops the "
+        "machine with 0xC4 / 0x62 (allocations not freed at unload), what is its parameter 4? "
+        "(Answer 0 if the driver unloads cleanly.)",
         COUNT,
-        outcome,
-        "Driver Verifier counts every allocation the driver made itself and did not free.",
+        leaked,
+        "Parameter 4 counts the driver's own pool allocations still outstanding: every "
+        "ExAllocatePoolWithTag without its ExFreePoolWithTag. Memory objects are not among "
+        "them: their parent is the driver, so KMDF deletes them, and frees their buffers, "
+        "when it deletes the driver object at unload.",
+        diagnoses={wrong: why for wrong, why in diagnoses.items() if wrong != leaked},
+        hint="Cross off each block as it is freed; memory objects go with the driver.",
+        prediction=True,
+        outcome=outcome,
     )
 
 
-PROBLEMS = {"04-ex1": draw_ex1}
+def draw_parent_delete(label: str, rng: random.Random) -> Problem:
+    """What WdfObjectDelete on a parent frees: its children, their children, not pool blocks."""
+    machine = Machine("Toaster")
+    lines, buffers = [], []  # buffers: (address, parent path, owner name)
+    with machine:
+        _, session = WdfObjectCreate(None)
+        _, connection = WdfObjectCreate(_attributes(session))
+        lines.append("status, session = WdfObjectCreate(WDF_NO_OBJECT_ATTRIBUTES)")
+        lines.append("attributes.ParentObject = session")
+        lines.append("status, connection = WdfObjectCreate(attributes)")
+        parents = {"session": session, "connection": connection, "the driver": None}
+        chosen = [rng.choice(["session", "connection", "the driver"]) for _ in range(3)]
+        chosen[rng.randrange(3)] = "connection"  # at least one grandchild of the session
+        depth = {"session": 1, "connection": 2, "the driver": 0}
+        for i, parent in enumerate(chosen):
+            size = rng.choice([64, 128, 512])
+            _, memory, buffer = WdfMemoryCreate(
+                _attributes(parents[parent]) if parents[parent] else None,
+                NonPagedPoolNx,
+                "meMS",
+                size,
+            )
+            if parents[parent]:
+                lines.append(f"attributes.ParentObject = {parent}")
+                lines.append(
+                    f"status, m{i}, _ = WdfMemoryCreate(attributes, NonPagedPoolNx, 'meMS', {size})"
+                )
+            else:
+                lines.append(
+                    f"status, m{i}, _ = WdfMemoryCreate(WDF_NO_OBJECT_ATTRIBUTES, "
+                    f"NonPagedPoolNx, 'meMS', {size})"
+                )
+            buffers.append((buffer.address, depth[parent]))
+        for i in range(rng.randint(1, 2)):
+            size = rng.choice([32, 96])
+            block = ExAllocatePoolWithTag(NonPagedPoolNx, size, "lcoL")
+            lines.append(
+                f"p{i} = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, 'lcoL')"
+                "  # kept in the session's context"
+            )
+            buffers.append((block.address, None))
+        deleted = rng.choice(["session", "connection"])
+        WdfObjectDelete(parents[deleted])
+        lines.append(f"WdfObjectDelete({deleted})")
+        blocks = machine.snapshot().blocks
+    alive = sum(
+        any(b.address <= address < b.address + b.size for b in blocks) for address, _ in buffers
+    )
+    level = depth[deleted]
+    memory = [d for _, d in buffers if d is not None]
+    pool = len(buffers) - len(memory)
+    only_direct = pool + sum(d != level for d in memory)
+    diagnoses = {
+        only_direct: "Deleting a parent deletes its whole subtree: a memory object whose parent "
+        "is a child of the deleted object goes too.",
+        alive - pool: "Deleting an object never frees pool the driver took with "
+        "ExAllocatePoolWithTag, even if it keeps the pointer in that object's context: the "
+        "framework does not know about that block. Free it in EvtCleanupCallback.",
+        len(buffers): "WdfObjectDelete on a parent deletes its children too, and a memory "
+        "object created by WdfMemoryCreate frees its buffer when it goes.",
+    }
+    return Problem(
+        label,
+        "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):"
+        + _listing(lines)
+        + "How many of the buffers it created (the memory objects' and the pool blocks) are "
+        "still allocated after the last line?",
+        COUNT,
+        alive,
+        f"WdfObjectDelete({deleted}) deletes it and every object below it in the object tree, "
+        "children and grandchildren; each memory object frees the buffer it owns. The "
+        "driver's memory objects whose parent is elsewhere stay, and so do the pool blocks "
+        "from ExAllocatePoolWithTag: nothing frees those but ExFreePoolWithTag.",
+        diagnoses={wrong: why for wrong, why in diagnoses.items() if wrong != alive},
+        hint="Draw the object tree: the driver, session, connection, and each m under its "
+        "parent. Then cut off the deleted branch.",
+    )
+
+
+MISTAKES = ("alias double free", "field pointer", "swapped tags")
+
+
+def draw_free_mistake(label: str, rng: random.Random) -> Problem:
+    """Which check stops a bad free: the mistake is in the code, Driver Verifier on or off."""
+    verifier = rng.random() < 0.5
+    mistake = rng.choice(MISTAKES)
+    size, offset = rng.choice([64, 128, 256]), rng.choice([8, 16, 32])
+    lines = [
+        f"header = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, 'rdHT')",
+        "names = ExAllocatePoolWithTag(NonPagedPoolNx, 48, 'maNT')",
+    ]
+    if mistake == "alias double free":
+        lines += [
+            "current = header",
+            "ExFreePoolWithTag(header, 'rdHT')",
+            "ExFreePoolWithTag(names, 'maNT')",
+            "ExFreePoolWithTag(current, 'rdHT')",
+        ]
+    elif mistake == "field pointer":
+        lines += [
+            f"payload = header + {offset}  # the bytes after the header fields",
+            "ExFreePoolWithTag(names, 'maNT')",
+            "ExFreePoolWithTag(payload, 'rdHT')",
+        ]
+    else:
+        lines += ["ExFreePoolWithTag(names, 'rdHT')", "ExFreePoolWithTag(header, 'maNT')"]
+    outcomes = {}
+    for on in (True, False):
+        machine = Machine("Toaster", verifier=on)
+        with machine:
+            header = ExAllocatePoolWithTag(NonPagedPoolNx, size, "rdHT")
+            names = ExAllocatePoolWithTag(NonPagedPoolNx, 48, "maNT")
+            try:
+                if mistake == "alias double free":
+                    current = header
+                    ExFreePoolWithTag(header, "rdHT")
+                    ExFreePoolWithTag(names, "maNT")
+                    ExFreePoolWithTag(current, "rdHT")
+                elif mistake == "field pointer":
+                    ExFreePoolWithTag(names, "maNT")
+                    ExFreePoolWithTag(header + offset, "rdHT")
+                else:
+                    ExFreePoolWithTag(names, "rdHT")
+                    ExFreePoolWithTag(header, "maNT")
+            except BugCheck as bugcheck:
+                outcomes[on] = bugcheck
+    caught = outcomes[verifier]
+    solution = (caught.code, caught.parameters[0])
+    other = outcomes[not verifier]
+    other_key = (other.code, other.parameters[0])
+    meaning = {
+        "alias double free": "current is the same address as header, so the last line frees "
+        "header a second time",
+        "field pointer": f"payload is {offset} bytes into the block, not an address the pool "
+        "handed out",
+        "swapped tags": "names is freed with header's tag: the tag in the block's header does "
+        "not match",
+    }[mistake]
+    diagnoses = {
+        (0xC2, 0x0A): "0xC2 / 0x0A is a tag mismatch; the tags here match the blocks they free.",
+        (0xC4, 0x13): "0xC4 / 0x13 is Driver Verifier's double free; no block here is freed twice.",
+        0xD5: "0xD5 (or 0x50) is a page fault from touching freed memory; here nothing is read "
+        "or written: ExFreePoolWithTag itself refuses the call.",
+    }
+    if mistake == "swapped tags":
+        diagnoses[(0xC4, 0x13)] = "No block is freed twice: look at the tags."
+    if mistake == "alias double free":
+        diagnoses[(0xC2, 0x0A)] = "The tags match; look at which address is freed."
+    who = "the kernel alone" if verifier else "Driver Verifier"
+    why = "on, and it checks first" if verifier else "off, and the kernel checks on its own"
+    diagnoses[other_key] = f"That is what {who} reports; here Driver Verifier is {why}."
+    return Problem(
+        label,
+        f"Driver Verifier is {'ON' if verifier else 'OFF'}. The driver runs:"
+        + _listing(lines)
+        + "One line stops the machine. The checks ExFreePoolWithTag makes: a tag that does not "
+        "match the block's is 0xC2 / 0x0A; a block freed twice is 0xC4 / 0x13 with Driver "
+        "Verifier, 0xC2 / 0x07 without; an address the pool never handed out is 0xC4 / 0x10 "
+        "with Driver Verifier, 0xC2 / 0x99 without. Which line is it, and what does the machine "
+        "say? Give the bug check and its parameter 1.",
+        BugCheckKind(1),
+        solution,
+        f"{meaning[0].upper()}{meaning[1:]}. {caught.summary()}: parameter 1 names the check "
+        f"that failed. With Driver Verifier {'off' if verifier else 'on'} the answer would be "
+        f"0x{other.code:X} / 0x{other.parameters[0]:X}.",
+        diagnoses={w: why for w, why in diagnoses.items() if BugCheckKind(1).settle(w) != solution},
+        hint="Find the line that breaks a rule of ExFreePoolWithTag (the address the pool gave, "
+        "with its tag, once), then ask who checks it with Driver Verifier on or off.",
+    )
+
+
+PROBLEMS = {
+    "04-ex1": draw_leak_count,
+    "04-ex2": draw_parent_delete,
+    "04-ex3": draw_free_mistake,
+}

@@ -1,22 +1,294 @@
-"""Lesson 07's check-yourself problems (scenario 1)."""
+"""Lesson 07's check-yourself problems (scenario 1: receive, handle, complete)."""
 
 import random
 
+from ...ddi.wdfdevice import (
+    WdfDeviceCreate,
+    WdfDeviceInitSetIoType,
+    WdfDeviceIoBuffered,
+    WdfDeviceIoDirect,
+)
+from ...ddi.wdfio import (
+    WDF_IO_QUEUE_CONFIG,
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
+    WdfIoQueueCreate,
+    WdfIoQueueDispatchSequential,
+)
+from ...ddi.wdfmemory import WdfMemoryCopyFromBuffer
+from ...ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
+from ...ddi.wdfrequest import (
+    WdfRequestCompleteWithInformation,
+    WdfRequestRetrieveInputMemory,
+    WdfRequestRetrieveOutputMemory,
+)
+from ...kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_ACCESS_VIOLATION,
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_INVALID_BUFFER_SIZE,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_SUCCESS,
+)
+from ...sim.machine import Machine
 from .. import scenarios
-from ..answers import BugCheckKind
+from ..answers import COUNT, STATUS, BugCheckKind, Several
 from ..problem import Problem
 
+IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
 
-def draw_ex1(label: str, rng: random.Random) -> Problem:
-    run = scenarios.scenario1(buffering="direct", after_complete="buffer pointer")
+
+def _listing(lines: list[str]) -> str:
+    return "\n    " + "\n    ".join(lines) + "\n"
+
+
+def _device(io_type: int, **callbacks):
+    """EvtDriverDeviceAdd: a device with *io_type* and a default queue with *callbacks*."""
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceInitSetIoType(DeviceInit, io_type)
+        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
+        for name, callback in callbacks.items():
+            setattr(config, name, callback)
+        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
+
+    return EvtDriverDeviceAdd
+
+
+# The late uses of scenario 1 a problem may draw; buffered + buffer pointer is the Break-it.
+LATE_USES = (
+    ("buffered", "memory handle"),
+    ("direct", "memory handle"),
+    ("direct", "buffer pointer"),
+)
+
+
+def draw_late_use(label: str, rng: random.Random) -> Problem:
+    """A prediction: what stops the machine when scenario 1's driver uses something late."""
+    buffering, late = rng.choice(LATE_USES)
+    run = scenarios.scenario1(buffering=buffering, after_complete=late)
+    bugcheck = run.bugcheck
+    handle = late == "memory handle"
+    kind = BugCheckKind(1) if handle else BugCheckKind(0)
+    what = (
+        "calls WdfMemoryGetBuffer on the output memory handle it retrieved"
+        if handle
+        else "writes 4 bytes through the buffer pointer WdfMemoryGetBuffer gave it"
+    )
+    diagnoses = (
+        {
+            0x50: "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, "
+            "and KMDF's handle check stops the machine first.",
+            (0x10D, 0x6): "Parameter 1 0x6 is a request error (a request completed twice, "
+            "Information too large); a dead handle is 0x5.",
+            (0xC4, 0x62): "0xC4 / 0x62 is a leak at unload; nothing leaked here.",
+        }
+        if handle
+        else {
+            0x10D: "0x10D is KMDF checking a *handle*; here the driver touched the bytes through "
+            "a raw pointer, which no framework call sees: the memory manager does.",
+            0xD5: "0xD5 is freed *special pool*; with direct I/O the pointer is a system-space "
+            "mapping of the application's pages, and completion unmapped it: a page fault in "
+            "an address that maps nothing.",
+            0xC4: "Driver Verifier did not catch a rule here: the processor faulted on an "
+            "address that is no longer mapped.",
+        }
+    )
+    solution = (bugcheck.code, bugcheck.parameters[0])
     return Problem(
         label,
-        "With direct I/O, a driver completes a read, then writes through the buffer pointer it "
-        "kept. Give the bug-check code.",
-        BugCheckKind(0),
-        run.bugcheck,
-        f"The simulator's run ended: {run.outcome}.",
+        f"Predict first, then run it. Scenario 1 with {buffering} I/O: the driver copies 16 "
+        "bytes into the read's output memory and completes the request; afterwards it "
+        f"{what}. What stops the machine? "
+        + ("Give the bug check and its parameter 1." if handle else "Give the bug-check code."),
+        kind,
+        solution,
+        (
+            "Completing the request deleted its memory objects: the handle is dead, and wdfkit "
+            "answers a dead handle with WDF_VIOLATION, Arg1 0x5 (KMDF's own behaviour is "
+            "undefined here)."
+            if handle
+            else "Completing the request unmapped the application's pages from system space "
+            "(direct I/O): the pointer addresses nothing, and the write faults, "
+            "PAGE_FAULT_IN_NONPAGED_AREA with the address in Arg1 and 2 (a write) in Arg2."
+        ),
+        diagnoses=diagnoses,
+        prediction=True,
+        outcome=bugcheck.blue_screen(),
     )
 
 
-PROBLEMS = {"07-ex1": draw_ex1}
+def draw_what_arrives(label: str, rng: random.Random) -> Problem:
+    """What the application's buffer holds: buffered I/O copies back Information bytes only."""
+    buffering = rng.choice(["buffered", "direct"])
+    length = rng.choice([16, 24, 32])
+    offset = rng.choice([0, 4, 8])
+    count = rng.randint(4, length - offset)
+    information = rng.choice([0, count, offset + count, rng.randint(1, length)])
+    information = min(information, length)
+    data = bytes(range(0xA0, 0xA0 + count))
+
+    def EvtIoRead(Queue, Request, Length):
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if NT_SUCCESS(status):
+            status = WdfMemoryCopyFromBuffer(memory, offset, data, count)
+        WdfRequestCompleteWithInformation(Request, status, information)
+
+    machine = Machine("Toaster")
+    buffer = bytearray(b"." * length)
+    with machine:
+        machine.add_device(_device(IO_TYPES[buffering], EvtIoRead=EvtIoRead))
+        result = machine.application().ReadFile(buffer)
+    arrived = sum(buffer[offset + i] == data[i] for i in range(count))
+    solution = (result.Information, arrived)
+    overlap = max(0, min(offset + count, information) - offset)
+    diagnoses = {
+        (information, count): "With buffered I/O the driver wrote into the system buffer, and "
+        "the I/O manager copies only Information bytes of it back to the application.",
+        (information, overlap): "With direct I/O the driver writes the application's own pages: "
+        "every byte it copied is there, whatever Information says.",
+        (length, arrived): "Information is not the size of the application's buffer: it is "
+        "the number the driver passes to WdfRequestCompleteWithInformation.",
+        (count, arrived): "Information is what the driver passes to "
+        "WdfRequestCompleteWithInformation, not the number of bytes it copied.",
+    }
+    return Problem(
+        label,
+        f"The application reads into a {length}-byte buffer filled with '.'. The device uses "
+        f"{buffering} I/O, and its EvtIoRead runs:"
+        + _listing(
+            [
+                "status, memory = WdfRequestRetrieveOutputMemory(Request)",
+                f"status = WdfMemoryCopyFromBuffer(memory, {offset}, data, {count})"
+                f"  # data = 0xA0, 0xA1, …",
+                f"WdfRequestCompleteWithInformation(Request, status, {information})",
+            ]
+        )
+        + "What Information does the application get, and how many of the driver's "
+        f"{count} data bytes are in its buffer? Answer (information, bytes).",
+        Several(COUNT, COUNT),
+        solution,
+        "Information is the driver's word for how many bytes it transferred. With buffered I/O "
+        "the driver fills the I/O manager's system buffer, and completion copies its first "
+        "Information bytes to the application (bytes past that never arrive; bytes before "
+        "the driver's data are whatever the system buffer held). With direct I/O the driver "
+        "writes the application's pages themselves, so all its bytes are there.",
+        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        hint="Ask where the driver's bytes went: a system buffer copied back, or the "
+        "application's own pages.",
+    )
+
+
+def draw_request_rules(label: str, rng: random.Random) -> Problem:
+    """The status and Information a request's memory rules give the application."""
+    move = rng.choice(["copy past the end", "write into a write", "output of a write", "fits"])
+    length = rng.choice([8, 16, 20, 32])
+    offset = rng.choice([0, 4, 8])
+    count = rng.choice([4, 8, 12, 16])
+    write = move in ("write into a write", "output of a write")
+    if move == "copy past the end":
+        count = length - offset + rng.choice([1, 4])
+
+    def EvtIoRead(Queue, Request, Length):
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if NT_SUCCESS(status):
+            status = WdfMemoryCopyFromBuffer(memory, offset, bytes(count), count)
+        WdfRequestCompleteWithInformation(Request, status, count if NT_SUCCESS(status) else 0)
+
+    def EvtIoWrite(Queue, Request, Length):
+        if move == "output of a write":
+            status, memory = WdfRequestRetrieveOutputMemory(Request)
+        else:
+            status, memory = WdfRequestRetrieveInputMemory(Request)
+        if NT_SUCCESS(status):
+            status = WdfMemoryCopyFromBuffer(memory, 0, b"ok", 2)
+        WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+    machine = Machine("Toaster")
+    with machine:
+        machine.add_device(_device(WdfDeviceIoBuffered, EvtIoRead=EvtIoRead, EvtIoWrite=EvtIoWrite))
+        app = machine.application()
+        result = app.WriteFile(bytes(length)) if write else app.ReadFile(bytearray(length))
+    solution = (int(result.Status), result.Information)
+    if write:
+        retrieve = "Output" if move == "output of a write" else "Input"
+        lines = [
+            f"status, memory = WdfRequestRetrieve{retrieve}Memory(Request)",
+            "if NT_SUCCESS(status):",
+            "    status = WdfMemoryCopyFromBuffer(memory, 0, b'ok', 2)",
+            "WdfRequestCompleteWithInformation(Request, status, "
+            "Length if NT_SUCCESS(status) else 0)",
+        ]
+        story = f"The application writes {length} bytes. The driver's EvtIoWrite runs:"
+    else:
+        lines = [
+            "status, memory = WdfRequestRetrieveOutputMemory(Request)",
+            "if NT_SUCCESS(status):",
+            f"    status = WdfMemoryCopyFromBuffer(memory, {offset}, data, {count})"
+            f"  # data: {count} bytes",
+            f"WdfRequestCompleteWithInformation(Request, status, "
+            f"{count} if NT_SUCCESS(status) else 0)",
+        ]
+        story = (
+            f"The application reads into a buffer of {length} bytes. The driver's EvtIoRead runs:"
+        )
+    diagnoses = {
+        "copy past the end": {
+            (STATUS_SUCCESS, length): "WdfMemoryCopyFromBuffer does not copy what fits and drop "
+            f"the rest: offset {offset} + {count} bytes runs past the {length}-byte output "
+            "memory, so it refuses the whole copy.",
+            (STATUS_BUFFER_TOO_SMALL, 0): "Close, but that is not the memory object's answer: "
+            "KMDF checks offset + length against the buffer and returns "
+            "STATUS_INVALID_BUFFER_SIZE.",
+            (STATUS_SUCCESS, count): "The copy did not happen: it would run past the end of the "
+            "output memory, and the driver completes with the status it got.",
+        },
+        "write into a write": {
+            (STATUS_SUCCESS, length): "A write request's input memory is the application's "
+            "data, and it is read-only: copying into it fails.",
+            (STATUS_INVALID_DEVICE_REQUEST, 0): "The input memory exists (the driver got it); "
+            "it is the copy into it that fails: it is read-only.",
+        },
+        "output of a write": {
+            (STATUS_SUCCESS, length): "A write request has no output buffer, so there is no "
+            "output memory to retrieve.",
+            (STATUS_ACCESS_VIOLATION, 0): "That is copying into a write's input memory; here the "
+            "driver asks for output memory, which a write does not have.",
+        },
+        "fits": {
+            (STATUS_INVALID_BUFFER_SIZE, 0): f"Offset {offset} + {count} bytes = "
+            f"{offset + count}: that fits in the {length}-byte output memory.",
+            (STATUS_SUCCESS, length): "Information is what the driver passes to "
+            f"WdfRequestCompleteWithInformation: {count} here, not the buffer's size.",
+        },
+    }[move]
+    return Problem(
+        label,
+        story
+        + _listing(lines)
+        + "What status and Information does the application get? Answer (status, information).",
+        Several(STATUS, COUNT),
+        solution,
+        {
+            "copy past the end": f"Offset {offset} + {count} bytes runs past the {length}-byte "
+            "output memory (the size of the application's buffer): WdfMemoryCopyFromBuffer "
+            "refuses the whole copy with STATUS_INVALID_BUFFER_SIZE.",
+            "write into a write": "A write request's input memory holds the application's data "
+            "and is read-only: copying into it returns STATUS_ACCESS_VIOLATION.",
+            "output of a write": "A write request has no output buffer: "
+            "WdfRequestRetrieveOutputMemory returns STATUS_INVALID_DEVICE_REQUEST.",
+            "fits": f"Offset {offset} + {count} bytes fits in the {length}-byte output memory: "
+            f"the copy succeeds and the driver reports the {count} bytes it copied.",
+        }[move]
+        + " The driver completes with the status it got, and 0 bytes when it failed.",
+        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        hint="Follow the status through each line: which call returns what, on this request?",
+    )
+
+
+PROBLEMS = {
+    "07-ex1": draw_late_use,
+    "07-ex2": draw_what_arrives,
+    "07-ex3": draw_request_rules,
+}
