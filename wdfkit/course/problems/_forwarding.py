@@ -46,17 +46,19 @@ def run(
     latency: float | None = None,
     fail_status: int | None = None,
     verifier: bool = True,
+    timeline: bool = False,
 ) -> Outcome:
     """Load a driver on a fresh machine and let *application(machine, app)* make its calls.
 
     The driver is *EvtDriverDeviceAdd*, or a device with *io_type* and a sequential default
     queue with *EvtIoRead* / *EvtIoDeviceControl*.  *latency* and *fail_status* set the lower
-    device; *verifier* turns both verifiers on or off.  A bug check is kept in the outcome.
+    device; *verifier* turns both verifiers on or off; *timeline* records the lifetimes.
+    A bug check is kept in the outcome.
     """
     if EvtDriverDeviceAdd is None:
         callbacks = {"EvtIoRead": EvtIoRead, "EvtIoDeviceControl": EvtIoDeviceControl}
         EvtDriverDeviceAdd = scenarios.queue_driver(io_type, callbacks)
-    machine = Machine("Toaster", verifier=verifier)
+    machine = Machine("Toaster", verifier=verifier, timeline=timeline)
     with machine:
         machine.add_device(EvtDriverDeviceAdd)
         if latency is not None:
@@ -72,7 +74,8 @@ def run(
 
 
 def reuse(Request, Status: int = STATUS_SUCCESS) -> NTSTATUS:
-    """WdfRequestReuse with WDF_REQUEST_REUSE_PARAMS_INIT(NO_FLAGS, *Status*), as drivers write it."""
+    """WdfRequestReuse with WDF_REQUEST_REUSE_PARAMS_INIT(NO_FLAGS, *Status*), as drivers
+    write it."""
     params = WDF_REQUEST_REUSE_PARAMS()
     WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, Status)
     return WdfRequestReuse(Request, params)

@@ -69,7 +69,9 @@ def forwarding_read(send_options=None):
 def draw_result(label: str, rng: random.Random) -> Problem:
     """Predict the (status, Information) of a forwarded read, the lower device failing or not."""
     length = rng.choice([0, 1, 7, 16, 100, 512])
-    fail = rng.choice([None, None, STATUS_IO_DEVICE_ERROR, STATUS_DEVICE_BUSY, STATUS_NO_SUCH_DEVICE])
+    fail = rng.choice(
+        [None, None, STATUS_IO_DEVICE_ERROR, STATUS_DEVICE_BUSY, STATUS_NO_SUCH_DEVICE]
+    )
     outcome = run(
         lambda machine, app: app.ReadFile(bytearray(length)),
         EvtIoRead=forwarding_read(),
@@ -114,10 +116,10 @@ def draw_result(label: str, rng: random.Random) -> Problem:
         )
     return Problem(
         label,
-        f"Predict first. The application reads {length} byte{'s' if length != 1 else ''} from the lesson's forwarding "
-        "driver (the documentation's EvtIoRead and RequestCompletionRoutine, unchanged). The "
-        f"lower device {lower}. What status and what Information does the application get? "
-        "Answer (status, information).",
+        f"Predict first. The application reads {length} byte{'s' if length != 1 else ''} "
+        "from the lesson's forwarding driver (the documentation's EvtIoRead and "
+        f"RequestCompletionRoutine, unchanged). The lower device {lower}. What status and "
+        "what Information does the application get? Answer (status, information).",
         Several(STATUS, COUNT),
         (int(got.Status), got.Information),
         "A zero-length read is completed by the queue with success before EvtIoRead runs. "
@@ -166,9 +168,9 @@ def draw_timing(label: str, rng: random.Random) -> Problem:
         label,
         f"The lesson's forwarding driver, a lower device that takes {latency_ms} ms per "
         f"transfer, and an application that issues {reads} read{'s' if reads > 1 else ''} of 16 "
-        "bytes, one after the other, each waiting for the last, starting at time 0. At what virtual time (in "
-        f"milliseconds) and at what IRQL does RequestCompletionRoutine run for read {reads}? "
-        "Answer (milliseconds, IRQL).",
+        "bytes, one after the other, each waiting for the last, starting at time 0. At what "
+        "virtual time (in milliseconds) and at what IRQL does RequestCompletionRoutine run "
+        f"for read {reads}? Answer (milliseconds, IRQL).",
         Several(COUNT, COUNT),
         (at_ms, irql),
         "Each read goes down when the one before it has completed, so read k's routine runs "

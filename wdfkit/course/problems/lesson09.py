@@ -44,7 +44,9 @@ def _application(ioctl: bool, length: int = 16):
 
     def application(machine, app):
         if ioctl:
-            return app.DeviceIoControl(scenarios.IOCTL_TOASTER_GET_DATA, b"query", bytearray(length))
+            return app.DeviceIoControl(
+                scenarios.IOCTL_TOASTER_GET_DATA, b"query", bytearray(length)
+            )
         return app.ReadFile(bytearray(length))
 
     return application
@@ -322,13 +324,14 @@ def draw_window(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         f"A device with {'buffered' if buffered else 'direct'} I/O. The application reads "
-        f"{length} bytes. The driver writes {'an' if header == 8 else 'a'} {header}-byte header at the start of the "
-        "request's output memory, then formats its new request with that memory and "
-        f"WDFMEMORY_OFFSET(BufferOffset={header}, BufferLength={length - header}), so that "
-        "the lower device fills the rest. Its completion routine reuses the new request and "
-        f"completes the original with Information = {completes_with}. How many bytes does "
-        "ReadFile report, and how many of the lower device's bytes end up in the "
-        "application's buffer? Answer (information, lower_device_bytes).",
+        f"{length} bytes. The driver writes {'an' if header == 8 else 'a'} {header}-byte "
+        "header at the start of the request's output memory, then formats its new request "
+        f"with that memory and WDFMEMORY_OFFSET(BufferOffset={header}, "
+        f"BufferLength={length - header}), so that the lower device fills the rest. Its "
+        "completion routine reuses the new request and completes the original with "
+        f"Information = {completes_with}. How many bytes does ReadFile report, and how many "
+        "of the lower device's bytes end up in the application's buffer? Answer "
+        "(information, lower_device_bytes).",
         Several(COUNT, COUNT),
         solution,
         "The lower device writes only the window it was shown, and reports that window's "

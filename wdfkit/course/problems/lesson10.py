@@ -204,8 +204,7 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
     where = (
         "WdfMemoryCreate (a new memory object and buffer per read)"
         if kind == "WdfMemoryCreate"
-        else "WdfMemoryCreateFromLookaside, from the one lookaside list it created at device "
-        "add"
+        else "WdfMemoryCreateFromLookaside, from the one lookaside list it created at device add"
     )
     diagnoses = {
         0: "The first read always costs an allocation: a new lookaside list holds no buffers.",
