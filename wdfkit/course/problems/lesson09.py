@@ -33,6 +33,7 @@ from ...ddi.wdfrequest import (
     WdfRequestSetCompletionRoutine,
 )
 from ...kernel.ntstatus import NT_SUCCESS, STATUS_IO_DEVICE_ERROR
+from ...sim.machine import current_machine
 from .. import scenarios
 from ..answers import COUNT, Several
 from ..problem import Problem
@@ -114,7 +115,7 @@ def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
     seen = {}
 
     def send_hook(original, memory):
-        seen["during"] = irp_references(current["machine"], original)
+        seen["during"] = irp_references(current_machine(), original)
 
     def take_extra(target, new, inMemory, outMemory):
         _format(ioctl, formats)(target, new, inMemory, outMemory)
@@ -130,14 +131,8 @@ def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
         )
         WdfObjectDelete(new)
 
-    current = {}
-
-    def application(machine, app):
-        current["machine"] = machine
-        return _application(ioctl)(machine, app)
-
     callbacks = _driver(take_extra, send_hook, completion)
-    outcome = run(application, latency=0.002, **callbacks)
+    outcome = run(_application(ioctl), latency=0.002, **callbacks)
     count = seen["during"]
     memories = 2 if ioctl else 1
     moves = [f"The driver receives {_what(ioctl)}."]
@@ -163,9 +158,12 @@ def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
             "request's own memory is counted on the request's IRP too."
         )
     if ioctl:
-        diagnoses[1 + extra] = (
-            "An IOCTL formats two memory objects, the input and the output, and each holds "
-            "its own reference on the original request."
+        diagnoses.setdefault(
+            1 + extra,
+            (
+                "An IOCTL formats two memory objects, the input and the output, and each holds "
+                "its own reference on the original request."
+            ),
         )
     return Problem(
         label,

@@ -53,7 +53,13 @@ from ...ddi.wdfrequest import (
     WdfRequestSetCompletionRoutine,
 )
 from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
-from ...kernel.ntstatus import NT_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS
+from ...kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INTEGER_OVERFLOW,
+    STATUS_SUCCESS,
+)
 from ...kernel.pool import NonPagedPoolNx
 from ..answers import COUNT, STATUS, Choice, Several
 from ..problem import Problem
@@ -264,12 +270,20 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
             "refuses a window that runs past the end of the memory."
         )
         diagnoses[(STATUS_SUCCESS, length)] = diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)]
+        diagnoses[(STATUS_BUFFER_TOO_SMALL, 0)] = (
+            "The format does refuse it, but not as a small buffer: a window that ends past the "
+            "memory's end fails FxMemoryObject's offset check, which reports an overflow."
+        )
     elif length == 0:
         diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
             "A window of length 0 would mean the whole buffer — but a zero-length read never "
             "reaches EvtIoRead: the queue completes it with success itself."
         )
     else:
+        diagnoses[(STATUS_INTEGER_OVERFLOW, 0)] = (
+            f"WDFMEMORY_OFFSET(0, {length}) ends inside the {BUFFER_SIZE}-byte buffer (at its "
+            "end at most), so the format accepts it and the read goes down."
+        )
         diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
             "The buffer is 64 bytes, but the format's window, WDFMEMORY_OFFSET(0, Length), "
             "shows the lower device only the bytes the application asked for."
@@ -304,10 +318,12 @@ ORDERS = {
 }
 OUTCOMES = Choice(
     {
-        "safe": ("works", "fine", "ok", "no crash", "safe"),
-        "bug check": ("crash", "crashes", "bugcheck", "blue screen", "stops"),
+        "safe": ("works", "fine", "ok", "no crash", "'safe'", '"safe"'),
+        "bug check": ("crash", "crashes", "bugcheck", "blue screen", "'bug check'", '"bug check"'),
     }
 )
+"""The answer to "safe or bug check?"; the quoted spellings read back the echo (Choice.show
+prints the option with its quotes)."""
 
 
 def draw_release_order(label: str, rng: random.Random) -> Problem:
