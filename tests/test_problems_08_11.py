@@ -220,16 +220,18 @@ def test_10_ex2_a_read_longer_than_the_drivers_buffer():
 
 
 def test_10_ex3_which_order_of_letting_go_is_safe():
-    problem = find("10-ex3", "from WdfMemoryCreate", "first deletes the memory object and the")
+    problem = find("10-ex3", "from WdfMemoryCreate,", "first deletes the memory object and the")
     assert problem.solution == "bug check"
     assert "the last one on the memory object" in feedback(problem, "Safe")
-    problem = find("10-ex3", "from preallocated", "first deletes the memory object and the")
+    problem = find(
+        "10-ex3", "behind WdfMemoryCreatePreallocated", "first deletes the memory object and the"
+    )
     assert problem.solution == "safe"
     assert "a preallocated buffer belongs to the driver" in feedback(problem, "crash")
-    problem = find("10-ex3", "from preallocated", "first lets go of the buffer")
+    problem = find("10-ex3", "behind WdfMemoryCreatePreallocated", "first lets go of the buffer")
     assert problem.solution == "bug check"
     assert "no reference keeps pool the driver allocated" in feedback(problem, "ok")
-    problem = find("10-ex3", "from lookaside", "first lets go of the buffer")
+    problem = find("10-ex3", "from its lookaside list", "first lets go of the buffer")
     assert problem.solution == "safe"
     assert "does not free it" in feedback(problem, "bug check")
 

@@ -69,6 +69,11 @@ TAG = "1buB"
 SHOWN_TAG = "Bub1"  # the tag as a pool dump shows it (its bytes in memory order)
 BUFFER_SIZE = 64
 KINDS = ("WdfMemoryCreate", "lookaside", "preallocated")
+FROM = {
+    "WdfMemoryCreate": "WdfMemoryCreate",
+    "lookaside": "its lookaside list (WdfMemoryCreateFromLookaside)",
+    "preallocated": "its own pool (ExAllocatePoolWithTag) behind WdfMemoryCreatePreallocated",
+}
 
 
 class DEVICE_CONTEXT:
@@ -258,7 +263,7 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
     """What the application gets when its read is shorter, as long, or longer than the
     driver's own buffer, which the format's window is laid over."""
     kind = rng.choice(KINDS)
-    length = rng.choice([0, 16, 63, 64, 65, 100, 4096])
+    length = rng.choice([1, 16, 63, 64, 65, 100, 4096])
     outcome = run(_reads(1, length), read_driver(kind))
     got = outcome.result[0]
     solution = (int(got.Status), got.Information)
@@ -274,11 +279,6 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
             "The format does refuse it, but not as a small buffer: a window that ends past the "
             "memory's end fails FxMemoryObject's offset check, which reports an overflow."
         )
-    elif length == 0:
-        diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
-            "A window of length 0 would mean the whole buffer — but a zero-length read never "
-            "reaches EvtIoRead: the queue completes it with success itself."
-        )
     else:
         diagnoses[(STATUS_INTEGER_OVERFLOW, 0)] = (
             f"WDFMEMORY_OFFSET(0, {length}) ends inside the {BUFFER_SIZE}-byte buffer (at its "
@@ -290,16 +290,15 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
         )
     return Problem(
         label,
-        f"The lesson's scenario-4 driver, with buffers from {kind} ({BUFFER_SIZE} bytes "
-        "each), formats its new request with WDFMEMORY_OFFSET(0, Length), Length being the "
-        f"application's read length. The application reads {length} bytes. What status and "
+        f"The lesson's scenario-4 driver, with buffers from {FROM[kind]} ({BUFFER_SIZE} "
+        "bytes each), formats its new request with WDFMEMORY_OFFSET(0, Length), Length being the "
+        f"application's read length. The application reads {length} byte{'s' if length > 1 else ''}. What status and "
         "what Information does it get? Answer (status, information).",
         Several(STATUS, COUNT),
         solution,
         "The window decides what the lower device sees: Length bytes from offset 0. A window "
         "that ends past the buffer's end fails the format with STATUS_INTEGER_OVERFLOW "
-        "(FxMemoryObject's offset check), and EvtIoRead completes the read with it. A "
-        "zero-length read is completed by the queue before EvtIoRead runs.",
+        "(FxMemoryObject's offset check), and EvtIoRead completes the read with it.",
         {k: v for k, v in diagnoses.items() if k != solution},
         hint="Compare the window with the buffer the driver owns.",
         outcome=f"ReadFile returned {got}.\n{outcome.log(3)}",
@@ -356,7 +355,7 @@ def draw_release_order(label: str, rng: random.Random) -> Problem:
         diagnoses = {"safe": why}
     return Problem(
         label,
-        f"The lesson's scenario-4 driver, with buffers from {kind}, Driver Verifier on. Its "
+        f"The lesson's scenario-4 driver, with buffers from {FROM[kind]}, Driver Verifier on. Its "
         f"completion routine {ORDERS[order]}. The application reads 16 bytes. Is that safe, "
         "or does the machine stop with a bug check? Answer 'safe' or 'bug check'.",
         OUTCOMES,
