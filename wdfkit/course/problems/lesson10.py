@@ -292,8 +292,9 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
         label,
         f"The lesson's scenario-4 driver, with buffers from {FROM[kind]} ({BUFFER_SIZE} "
         "bytes each), formats its new request with WDFMEMORY_OFFSET(0, Length), Length being the "
-        f"application's read length. The application reads {length} byte{'s' if length > 1 else ''}. What status and "
-        "what Information does it get? Answer (status, information).",
+        f"application's read length. The application reads {length} "
+        f"byte{'s' if length > 1 else ''}. What status and what Information does it get? "
+        "Answer (status, information).",
         Several(STATUS, COUNT),
         solution,
         "The window decides what the lower device sees: Length bytes from offset 0. A window "
