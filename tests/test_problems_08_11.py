@@ -153,7 +153,7 @@ def test_08_ex3_send_timeout_and_options_without_init():
         problem, ("STATUS_CANCELLED", 3)
     )
     assert "timer fires first" in feedback(problem, (0, 10))
-    problem = find("08-ex3", "(15 ms, relative)", "takes 5 ms")
+    problem = find("08-ex3", "Timeout (WDF_REL_TIMEOUT_IN_MS(15))", "takes 5 ms")
     assert problem.solution == (0xC000000D, 0)
     assert "WDF_REQUEST_SEND_OPTIONS_INIT sets Size" in feedback(problem, (0, 5))
     problem = find("08-ex3", "WDF_REL_TIMEOUT_IN_MS(30)", "takes 20 ms")

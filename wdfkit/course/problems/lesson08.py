@@ -7,6 +7,7 @@ the seed, and reads the answer off the run.
 
 import random
 
+from ...ddi.wdfcore import WDF_REL_TIMEOUT_IN_MS
 from ...ddi.wdfdevice import WdfDeviceGetIoTarget
 from ...ddi.wdfio import WdfIoQueueGetDevice
 from ...ddi.wdfiotarget import WdfIoTargetFormatRequestForRead
@@ -36,9 +37,6 @@ from ...kernel.ntstatus import (
 from ..answers import COUNT, STATUS, Several
 from ..problem import Problem
 from ._forwarding import run, status_text
-
-MS = 10_000
-"""One millisecond in the 100-ns units of WDF_REQUEST_SEND_OPTIONS.Timeout."""
 
 
 def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
@@ -193,10 +191,10 @@ def draw_send_options(label: str, rng: random.Random) -> Problem:
         options = WDF_REQUEST_SEND_OPTIONS()
         if initialized:
             WDF_REQUEST_SEND_OPTIONS_INIT(options, WDF_REQUEST_SEND_OPTION_TIMEOUT)
-            WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(options, -timeout_ms * MS)
+            WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(options, WDF_REL_TIMEOUT_IN_MS(timeout_ms))
         else:  # the fields set by hand, Size left 0
             options.Flags = WDF_REQUEST_SEND_OPTION_TIMEOUT
-            options.Timeout = -timeout_ms * MS
+            options.Timeout = WDF_REL_TIMEOUT_IN_MS(timeout_ms)
         return options
 
     outcome = run(
@@ -211,7 +209,7 @@ def draw_send_options(label: str, rng: random.Random) -> Problem:
         f"WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(&options, WDF_REL_TIMEOUT_IN_MS({timeout_ms}))"
         if initialized
         else "a WDF_REQUEST_SEND_OPTIONS whose Flags (WDF_REQUEST_SEND_OPTION_TIMEOUT) and "
-        f"Timeout ({timeout_ms} ms, relative) it sets by hand, without "
+        f"Timeout (WDF_REL_TIMEOUT_IN_MS({timeout_ms})) it sets by hand, without "
         "WDF_REQUEST_SEND_OPTIONS_INIT"
     )
     diagnoses = {
