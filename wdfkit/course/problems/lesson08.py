@@ -2,7 +2,13 @@
 
 Each problem runs the documentation's forwarding ``EvtIoRead`` (transcribed below as the
 lesson shows it) on a fresh machine, with the lower device and the application drawn from
-the seed, and reads the answer off the run.
+the seed, and reads the answer off the run.  The KMDF behaviour they turn on, from the
+source: ``FxRequest::Complete`` (fxrequest.hpp) sets the status only, so a forwarded IRP
+keeps the Information the lower driver put in it; ``FxIoQueue`` (fxioqueue.cpp) completes a
+zero-length read with STATUS_SUCCESS itself unless the queue allows zero-length requests;
+``FxIoTarget`` (fxiotarget.cpp) turns a send cancelled by its timer into STATUS_IO_TIMEOUT,
+asynchronous or not; WdfRequestSend refuses options of the wrong Size with
+STATUS_INVALID_PARAMETER (fxrequestapi.cpp).
 """
 
 import random

@@ -6,7 +6,13 @@ at device add, or the driver's pool behind WdfMemoryCreatePreallocated), formatt
 WDFMEMORY_OFFSET window of the read's length; the completion routine copies the data out
 through the buffer address kept in the request's context and lets everything go.  What
 varies is the kind, the verifier, the number and length of the reads, and the order in which
-the completion routine lets go.
+the completion routine lets go.  The rules behind them: an owned buffer lives as long as its
+memory object's last reference, and a format holds one until the request is reused,
+reformatted or deleted (FxRequestBase::ContextReleaseAndRestore, fxrequestbase.cpp); a
+preallocated buffer is the driver's (FxMemoryBufferPreallocated never frees it); a window past
+the buffer's end fails the format with STATUS_INTEGER_OVERFLOW
+(IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp); Driver Verifier holds a verified driver's
+lookaside lists at Depth 0.
 """
 
 import random
@@ -277,7 +283,7 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
         diagnoses[(STATUS_SUCCESS, length)] = diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)]
         diagnoses[(STATUS_BUFFER_TOO_SMALL, 0)] = (
             "The format does refuse it, but not as a small buffer: a window that ends past the "
-            "memory's end fails FxMemoryObject's offset check, which reports an overflow."
+            "memory's end fails IFxMemory's offset check, which reports an overflow."
         )
     else:
         diagnoses[(STATUS_INTEGER_OVERFLOW, 0)] = (
@@ -299,7 +305,7 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
         solution,
         "The window decides what the lower device sees: Length bytes from offset 0. A window "
         "that ends past the buffer's end fails the format with STATUS_INTEGER_OVERFLOW "
-        "(FxMemoryObject's offset check), and EvtIoRead completes the read with it.",
+        "(IFxMemory's offset check), and EvtIoRead completes the read with it.",
         {k: v for k, v in diagnoses.items() if k != solution},
         hint="Compare the window with the buffer the driver owns.",
         outcome=f"ReadFile returned {got}.\n{outcome.log(3)}",
