@@ -200,7 +200,8 @@ ROUTINES = {
 def draw_references_at_completion(label: str, rng: random.Random) -> Problem:
     """How many references are left when the routine completes the original (Arg3, or 0)."""
     ioctl = rng.random() < 0.5
-    routine = rng.choice(list(ROUTINES))
+    branches = ["reuse if success", "complete first if success", "delete if failure"]
+    routine = rng.choice([*branches, *branches, "reuse always"])  # mostly a branch
     fail = rng.choice([None, STATUS_IO_DEVICE_ERROR])
 
     def completion(new, params, original, memory):
