@@ -168,13 +168,18 @@ def draw_timing(label: str, rng: random.Random) -> Problem:
             "completion routine runs inside WdfRequestSend, at the IRQL EvtIoRead was called "
             "at (PASSIVE_LEVEL, 0). DISPATCH_LEVEL comes with a DPC, later."
         )
+    sequence = (
+        f"issues {reads} reads of 16 bytes one after the other, starting at time 0, each "
+        "waiting for the one before"
+        if reads > 1
+        else "issues one read of 16 bytes at time 0"
+    )
     return Problem(
         label,
         f"The lesson's forwarding driver, a lower device that takes {latency_ms} ms per "
-        f"transfer, and an application that issues {reads} read{'s' if reads > 1 else ''} of 16 "
-        "bytes, one after the other, each waiting for the last, starting at time 0. At what "
-        "virtual time (in milliseconds) and at what IRQL does RequestCompletionRoutine run "
-        f"for read {reads}? Answer (milliseconds, IRQL).",
+        f"transfer, and an application that {sequence}. At what virtual time (in "
+        "milliseconds) and at what IRQL does RequestCompletionRoutine run for "
+        f"{'read ' + str(reads) if reads > 1 else 'it'}? Answer (milliseconds, IRQL).",
         Several(COUNT, COUNT),
         (at_ms, irql),
         "Each read goes down when the one before it has completed, so read k's routine runs "
