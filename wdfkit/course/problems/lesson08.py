@@ -1,22 +1,271 @@
-"""Lesson 08's check-yourself problems (scenario 2)."""
+"""Lesson 08's check-yourself problems (scenario 2: forward the request to the I/O target).
+
+Each problem runs the documentation's forwarding ``EvtIoRead`` (transcribed below as the
+lesson shows it) on a fresh machine, with the lower device and the application drawn from
+the seed, and reads the answer off the run.  The KMDF behaviour they turn on, from the
+source: ``FxRequest::Complete`` (fxrequest.hpp) sets the status only, so a forwarded IRP
+keeps the Information the lower driver put in it; ``FxIoQueue`` (fxioqueue.cpp) completes a
+zero-length read with STATUS_SUCCESS itself unless the queue allows zero-length requests;
+``FxIoTarget`` (fxiotarget.cpp) turns a send cancelled by its timer into STATUS_IO_TIMEOUT,
+asynchronous or not; WdfRequestSend refuses options of the wrong Size with
+STATUS_INVALID_PARAMETER (fxrequestapi.cpp).
+"""
 
 import random
 
-from .. import scenarios
-from ..answers import STATUS
+from ...ddi.wdfcore import WDF_REL_TIMEOUT_IN_MS
+from ...ddi.wdfdevice import WdfDeviceGetIoTarget
+from ...ddi.wdfio import WdfIoQueueGetDevice
+from ...ddi.wdfiotarget import WdfIoTargetFormatRequestForRead
+from ...ddi.wdfobject import WDF_NO_CONTEXT
+from ...ddi.wdfrequest import (
+    WDF_NO_SEND_OPTIONS,
+    WDF_REQUEST_SEND_OPTION_TIMEOUT,
+    WDF_REQUEST_SEND_OPTIONS,
+    WDF_REQUEST_SEND_OPTIONS_INIT,
+    WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT,
+    WdfRequestComplete,
+    WdfRequestGetStatus,
+    WdfRequestRetrieveOutputMemory,
+    WdfRequestSend,
+    WdfRequestSetCompletionRoutine,
+)
+from ...kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_CANCELLED,
+    STATUS_DEVICE_BUSY,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_IO_DEVICE_ERROR,
+    STATUS_IO_TIMEOUT,
+    STATUS_NO_SUCH_DEVICE,
+    STATUS_SUCCESS,
+)
+from ..answers import COUNT, STATUS, Several
 from ..problem import Problem
+from ._forwarding import run, status_text
 
 
-def draw_ex1(label: str, rng: random.Random) -> Problem:
-    run = scenarios.scenario2(completion_routine=False)
+def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
+    """The documentation's routine: complete the request with the lower device's status."""
+    WdfRequestComplete(Request, CompletionParams.IoStatus.Status)
+
+
+def forwarding_read(send_options=None):
+    """The documentation's EvtIoRead; *send_options()*, if given, makes the options it sends
+    with (else WDF_NO_SEND_OPTIONS)."""
+
+    def EvtIoRead(Queue, Request, Length):
+        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if NT_SUCCESS(status):
+            status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
+        if NT_SUCCESS(status):
+            WdfRequestSetCompletionRoutine(Request, RequestCompletionRoutine, WDF_NO_CONTEXT)
+            options = WDF_NO_SEND_OPTIONS if send_options is None else send_options()
+            if WdfRequestSend(Request, ioTarget, options):
+                return
+            status = WdfRequestGetStatus(Request)
+        WdfRequestComplete(Request, status)  # End:
+
+    return EvtIoRead
+
+
+def draw_result(label: str, rng: random.Random) -> Problem:
+    """Predict the (status, Information) of a forwarded read, the lower device failing or not."""
+    length = rng.choice([0, 1, 7, 16, 100, 512])
+    fail = rng.choice(
+        [None, None, STATUS_IO_DEVICE_ERROR, STATUS_DEVICE_BUSY, STATUS_NO_SUCH_DEVICE]
+    )
+    outcome = run(
+        lambda machine, app: app.ReadFile(bytearray(length)),
+        EvtIoRead=forwarding_read(),
+        fail_status=fail,
+    )
+    got = outcome.result
+    lower = (
+        "succeeds and fills the buffer it is given"
+        if fail is None
+        else f"fails every transfer with {status_text(fail)}"
+    )
+    diagnoses = {}
+    if length == 0:
+        if fail is not None:
+            diagnoses[(fail, 0)] = (
+                "A zero-length read never reaches EvtIoRead: the queue completes it with "
+                "STATUS_SUCCESS itself (KMDF's default, AllowZeroLengthRequests FALSE), so the "
+                "lower device never sees it and cannot fail it."
+            )
+        diagnoses[(STATUS_INVALID_DEVICE_REQUEST, 0)] = (
+            "Reading 0 bytes is not refused: KMDF's queue completes a zero-length read with "
+            "STATUS_SUCCESS before any driver callback runs."
+        )
+    elif fail is not None:
+        diagnoses[(fail, length)] = (
+            "The status is right, but a failed transfer moved no data: the lower device "
+            "reported Information 0 in the IRP, and nothing in the driver changes it."
+        )
+        diagnoses[(STATUS_SUCCESS, length)] = (
+            "The completion routine completes the request with CompletionParams->IoStatus."
+            "Status, the lower device's status: its failure is the application's failure."
+        )
+        diagnoses[(STATUS_INVALID_DEVICE_REQUEST, 0)] = (
+            "That is the Break-it run, where the completion routine was missing; here it is "
+            "set, the request went down, and the lower device's status came back."
+        )
+    else:
+        diagnoses[(STATUS_SUCCESS, 0)] = (
+            "WdfRequestComplete sets no Information, true — but the driver forwarded the "
+            f"application's own IRP, and the lower device set Information = {length} in it "
+            "when it completed it. Completing the request keeps that number."
+        )
     return Problem(
         label,
-        "The forwarding EvtIoRead leaves out WdfRequestSetCompletionRoutine. What status does "
-        "the application get?",
-        STATUS,
-        run.io_status.Status,
-        f"The simulator's run ended: {run.outcome}.",
+        f"Predict first. The application reads {length} byte{'s' if length != 1 else ''} "
+        "from the lesson's forwarding driver (the documentation's EvtIoRead and "
+        f"RequestCompletionRoutine, unchanged). The lower device {lower}. What status and "
+        "what Information does the application get? Answer (status, information).",
+        Several(STATUS, COUNT),
+        (int(got.Status), got.Information),
+        "A zero-length read is completed by the queue with success before EvtIoRead runs. "
+        "Any other read goes down in the application's own IRP: the lower device sets its "
+        "status and Information (0 when it fails), and RequestCompletionRoutine completes "
+        "the request with that status, keeping the Information.",
+        diagnoses,
+        hint="Follow the IRP: who sets its status and its Information, and who changes them?",
+        prediction=True,
+        outcome=f"ReadFile returned {got}.\n{outcome.log(3)}",
     )
 
 
-PROBLEMS = {"08-ex1": draw_ex1}
+def draw_timing(label: str, rng: random.Random) -> Problem:
+    """When and at which IRQL the completion routine of the k-th read runs."""
+    latency_ms = rng.choice([0, 1, 2, 5, 10, 25])
+    reads = rng.randint(1, 4)
+
+    def application(machine, app):
+        for _ in range(reads):
+            app.ReadFile(bytearray(16))
+
+    outcome = run(application, EvtIoRead=forwarding_read(), latency=latency_ms / 1000)
+    routines = [e for e in outcome.machine.snapshot().log if "completion routine for" in e.message]
+    last = routines[reads - 1]
+    at_ms, irql = round(last.seconds * 1000), last.irql
+    diagnoses = {}
+    if latency_ms:
+        diagnoses[(at_ms, 0)] = (
+            "The time is right; the IRQL is not. The lower device finishes later, from a DPC, "
+            "and the completion routine runs inside it, at DISPATCH_LEVEL (2)."
+        )
+        if reads > 1:
+            diagnoses[(latency_ms, 2)] = (
+                "That is the first read's time. The application waits for each read before "
+                f"it issues the next, so read {reads} starts when read {reads - 1} has "
+                f"completed: {latency_ms} ms per read."
+            )
+    else:
+        diagnoses[(0, 2)] = (
+            "With no latency the lower device completes the IRP inside IoCallDriver: the "
+            "completion routine runs inside WdfRequestSend, at the IRQL EvtIoRead was called "
+            "at (PASSIVE_LEVEL, 0). DISPATCH_LEVEL comes with a DPC, later."
+        )
+    sequence = (
+        f"issues {reads} reads of 16 bytes one after the other, starting at time 0, each "
+        "waiting for the one before"
+        if reads > 1
+        else "issues one read of 16 bytes at time 0"
+    )
+    return Problem(
+        label,
+        f"The lesson's forwarding driver, a lower device that takes {latency_ms} ms per "
+        f"transfer, and an application that {sequence}. At what virtual time (in "
+        "milliseconds) and at what IRQL does RequestCompletionRoutine run for "
+        f"{'read ' + str(reads) if reads > 1 else 'it'}? Answer (milliseconds, IRQL).",
+        Several(COUNT, COUNT),
+        (at_ms, irql),
+        "Each read goes down when the one before it has completed, so read k's routine runs "
+        "at k × the latency. A lower device that takes time completes from a DPC, so the "
+        "routine runs at DISPATCH_LEVEL (2); one that completes at once does it inside "
+        "IoCallDriver, so the routine runs inside WdfRequestSend at the caller's IRQL.",
+        diagnoses,
+        hint="Look at the log of the lesson's Try it: the time and IRQL of the routine's line.",
+        outcome=outcome.log(4),
+    )
+
+
+def draw_send_options(label: str, rng: random.Random) -> Problem:
+    """What the application gets when the driver sends with a timeout, or with bad options."""
+    latency_ms = rng.choice([2, 5, 10, 20])
+    timeout_ms = rng.choice([t for t in (1, 3, 8, 15, 30) if t != latency_ms])
+    initialized = rng.random() < 0.75
+
+    def send_options():
+        options = WDF_REQUEST_SEND_OPTIONS()
+        if initialized:
+            WDF_REQUEST_SEND_OPTIONS_INIT(options, WDF_REQUEST_SEND_OPTION_TIMEOUT)
+            WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(options, WDF_REL_TIMEOUT_IN_MS(timeout_ms))
+        else:  # the fields set by hand, Size left 0
+            options.Flags = WDF_REQUEST_SEND_OPTION_TIMEOUT
+            options.Timeout = WDF_REL_TIMEOUT_IN_MS(timeout_ms)
+        return options
+
+    outcome = run(
+        lambda machine, app: (app.ReadFile(bytearray(16)), machine.clock.seconds),
+        EvtIoRead=forwarding_read(send_options),
+        latency=latency_ms / 1000,
+    )
+    got, seconds = outcome.result
+    solution = (int(got.Status), round(seconds * 1000))
+    how = (
+        "WDF_REQUEST_SEND_OPTIONS_INIT(&options, WDF_REQUEST_SEND_OPTION_TIMEOUT) and "
+        f"WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(&options, WDF_REL_TIMEOUT_IN_MS({timeout_ms}))"
+        if initialized
+        else "a WDF_REQUEST_SEND_OPTIONS whose Flags (WDF_REQUEST_SEND_OPTION_TIMEOUT) and "
+        f"Timeout (WDF_REL_TIMEOUT_IN_MS({timeout_ms})) it sets by hand, without "
+        "WDF_REQUEST_SEND_OPTIONS_INIT"
+    )
+    diagnoses = {
+        (STATUS_CANCELLED, timeout_ms): (
+            "The timer did cancel the request, but KMDF reports a request cancelled by its "
+            "send timeout as STATUS_IO_TIMEOUT — for an asynchronous send as for a synchronous "
+            "one."
+        ),
+    }
+    if not initialized:
+        diagnoses[(STATUS_IO_TIMEOUT, timeout_ms)] = (
+            "The options never took effect: WDF_REQUEST_SEND_OPTIONS_INIT sets Size, and with "
+            "Size 0 WdfRequestSend refuses them (FALSE, STATUS_INVALID_PARAMETER); the "
+            "driver's End: path completes the read at once."
+        )
+        diagnoses[(STATUS_SUCCESS, latency_ms)] = diagnoses[(STATUS_IO_TIMEOUT, timeout_ms)]
+    elif timeout_ms < latency_ms:
+        diagnoses[(STATUS_SUCCESS, latency_ms)] = (
+            f"The lower device would finish at {latency_ms} ms, but the send's timer fires "
+            f"first, at {timeout_ms} ms: KMDF cancels the request, and the completion routine "
+            "completes it with the status it got."
+        )
+    else:
+        diagnoses[(STATUS_IO_TIMEOUT, timeout_ms)] = (
+            f"The lower device finished at {latency_ms} ms, before the {timeout_ms} ms timer: "
+            "completing the request stops the timer."
+        )
+    return Problem(
+        label,
+        f"The lesson's forwarding driver sends the read with {how}. The lower device takes "
+        f"{latency_ms} ms. The application reads 16 bytes at time 0. What status does it get, "
+        "and at what virtual time (in milliseconds) is its read completed? Answer (status, "
+        "milliseconds).",
+        Several(STATUS, COUNT),
+        solution,
+        "WdfRequestSend checks the options first: a Size other than sizeof(WDF_REQUEST_SEND_"
+        "OPTIONS) is refused (FALSE, STATUS_INVALID_PARAMETER) and EvtIoRead completes the "
+        "read at once. A timeout shorter than the lower device cancels the request when it "
+        "fires, and KMDF turns that STATUS_CANCELLED into STATUS_IO_TIMEOUT; a longer one "
+        "never fires.",
+        {k: v for k, v in diagnoses.items() if k != solution},
+        hint="Who completes the read, and when: the lower device, the send's timer, or the "
+        "End: path of EvtIoRead?",
+        outcome=f"ReadFile returned {got} at {seconds * 1000:g} ms.\n{outcome.log(3)}",
+    )
+
+
+PROBLEMS = {"08-ex1": draw_result, "08-ex2": draw_timing, "08-ex3": draw_send_options}

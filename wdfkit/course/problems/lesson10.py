@@ -1,22 +1,388 @@
-"""Lesson 10's check-yourself problems (scenario 4)."""
+"""Lesson 10's check-yourself problems (scenario 4: a new request with new memory).
+
+The driver here is the lesson's scenario-4 driver in small: each application read gets a new
+request and a 64-byte buffer of the drawn kind (WdfMemoryCreate, a lookaside list created once
+at device add, or the driver's pool behind WdfMemoryCreatePreallocated), formatted with a
+WDFMEMORY_OFFSET window of the read's length; the completion routine copies the data out
+through the buffer address kept in the request's context and lets everything go.  What
+varies is the kind, the verifier, the number and length of the reads, and the order in which
+the completion routine lets go.  The rules behind them: an owned buffer lives as long as its
+memory object's last reference, and a format holds one until the request is reused,
+reformatted or deleted (FxRequestBase::ContextReleaseAndRestore, fxrequestbase.cpp); a
+preallocated buffer is the driver's (FxMemoryBufferPreallocated never frees it); a window past
+the buffer's end fails the format with STATUS_INTEGER_OVERFLOW
+(IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp); Driver Verifier holds a verified driver's
+lookaside lists at Depth 0.
+"""
 
 import random
 
-from .. import scenarios
-from ..answers import BugCheckKind
+from ...ddi.wdfdevice import (
+    WdfDeviceCreate,
+    WdfDeviceGetIoTarget,
+    WdfDeviceInitSetIoType,
+    WdfDeviceIoBuffered,
+)
+from ...ddi.wdfio import (
+    WDF_IO_QUEUE_CONFIG,
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
+    WdfIoQueueCreate,
+    WdfIoQueueDispatchSequential,
+    WdfIoQueueGetDevice,
+)
+from ...ddi.wdfiotarget import WdfIoTargetFormatRequestForRead
+from ...ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
+from ...ddi.wdfmemory import (
+    WDFMEMORY_OFFSET,
+    WdfMemoryCopyFromBuffer,
+    WdfMemoryCreate,
+    WdfMemoryCreatePreallocated,
+    WdfMemoryGetBuffer,
+)
+from ...ddi.wdfobject import (
+    WDF_DECLARE_CONTEXT_TYPE_WITH_NAME,
+    WDF_NO_CONTEXT,
+    WDF_NO_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_ATTRIBUTES_INIT,
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE,
+    WdfObjectDelete,
+)
+from ...ddi.wdfrequest import (
+    WDF_NO_SEND_OPTIONS,
+    WdfRequestComplete,
+    WdfRequestCompleteWithInformation,
+    WdfRequestCreate,
+    WdfRequestGetStatus,
+    WdfRequestRetrieveOutputMemory,
+    WdfRequestSend,
+    WdfRequestSetCompletionRoutine,
+)
+from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from ...kernel.ntstatus import (
+    NT_SUCCESS,
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INTEGER_OVERFLOW,
+    STATUS_SUCCESS,
+)
+from ...kernel.pool import NonPagedPoolNx
+from ..answers import COUNT, STATUS, Choice, Several
 from ..problem import Problem
+from ._forwarding import run
+
+TAG = "1buB"
+SHOWN_TAG = "Bub1"  # the tag as a pool dump shows it (its bytes in memory order)
+BUFFER_SIZE = 64
+KINDS = ("WdfMemoryCreate", "lookaside", "preallocated")
+FROM = {
+    "WdfMemoryCreate": "WdfMemoryCreate",
+    "lookaside": "its lookaside list (WdfMemoryCreateFromLookaside)",
+    "preallocated": "its own pool (ExAllocatePoolWithTag) behind WdfMemoryCreatePreallocated",
+}
 
 
-def draw_ex1(label: str, rng: random.Random) -> Problem:
-    run = scenarios.scenario4(kind="preallocated", free_early=True)
+class DEVICE_CONTEXT:
+    """The device's lookaside list (kind "lookaside")."""
+
+    ReadLookaside = None
+
+
+class READ_CONTEXT:
+    """Each created request's read: the application's request, the memory, the buffer."""
+
+    Original = None
+    Memory = None
+    Buffer = None
+
+
+GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+GetReadContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(READ_CONTEXT, "GetReadContext")
+
+
+def read_driver(kind: str, order: str = "copy first"):
+    """EvtDriverDeviceAdd of the scenario-4 driver with buffers of *kind*; its completion
+    routine lets go in *order* (see :data:`ORDERS`)."""
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceInitSetIoType(DeviceInit, WdfDeviceIoBuffered)
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DEVICE_CONTEXT)
+        status, device = WdfDeviceCreate(DeviceInit, attributes)
+        if not NT_SUCCESS(status):
+            return status
+        if kind == "lookaside":
+            WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+            attributes.ParentObject = device
+            status, lookaside = WdfLookasideListCreate(
+                attributes, BUFFER_SIZE, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, TAG
+            )
+            if not NT_SUCCESS(status):
+                return status
+            GetDeviceContext(device).ReadLookaside = lookaside
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
+        config.EvtIoRead = EvtIoRead
+        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
+
+    def AllocateReadBuffer(Device, read):
+        if kind == "WdfMemoryCreate":
+            status, read.Memory, read.Buffer = WdfMemoryCreate(
+                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, TAG, BUFFER_SIZE
+            )
+            return status
+        if kind == "lookaside":
+            status, read.Memory = WdfMemoryCreateFromLookaside(
+                GetDeviceContext(Device).ReadLookaside
+            )
+            if NT_SUCCESS(status):
+                read.Buffer, _ = WdfMemoryGetBuffer(read.Memory)
+            return status
+        read.Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, BUFFER_SIZE, TAG)
+        if read.Buffer is None:
+            return STATUS_INSUFFICIENT_RESOURCES
+        status, read.Memory = WdfMemoryCreatePreallocated(
+            WDF_NO_OBJECT_ATTRIBUTES, read.Buffer, BUFFER_SIZE
+        )
+        return status
+
+    def ReleaseBuffer(read):
+        """Let go of the buffer the way its kind is let go of."""
+        WdfObjectDelete(read.Memory)
+        if kind == "preallocated":
+            ExFreePoolWithTag(read.Buffer, TAG)
+
+    def EvtReadDone(Request, Target, Params, Context):
+        read = GetReadContext(Request)
+        original = read.Original
+        status, information = Params.IoStatus.Status, Params.IoStatus.Information
+        status, outMemory = WdfRequestRetrieveOutputMemory(original)
+        if order == "copy first":
+            WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
+            ReleaseBuffer(read)
+            WdfObjectDelete(Request)
+        elif order == "buffer first":
+            ReleaseBuffer(read)
+            WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
+            WdfObjectDelete(Request)
+        else:  # "request first"
+            WdfObjectDelete(read.Memory)
+            WdfObjectDelete(Request)
+            WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
+            if kind == "preallocated":
+                ExFreePoolWithTag(read.Buffer, TAG)
+        WdfRequestCompleteWithInformation(original, status, information)
+
+    def EvtIoRead(Queue, Request, Length):
+        device = WdfIoQueueGetDevice(Queue)
+        ioTarget = WdfDeviceGetIoTarget(device)
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, READ_CONTEXT)
+        status, newRequest = WdfRequestCreate(attributes, ioTarget)
+        if not NT_SUCCESS(status):
+            WdfRequestComplete(Request, status)
+            return
+        read = GetReadContext(newRequest)
+        read.Original = Request
+        status = AllocateReadBuffer(device, read)
+        if NT_SUCCESS(status):
+            window = WDFMEMORY_OFFSET(0, Length)
+            status = WdfIoTargetFormatRequestForRead(
+                ioTarget, newRequest, read.Memory, window, None
+            )
+        if NT_SUCCESS(status):
+            WdfRequestSetCompletionRoutine(newRequest, EvtReadDone, WDF_NO_CONTEXT)
+            if WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS):
+                return
+            status = WdfRequestGetStatus(newRequest)
+        if read.Memory is not None:
+            ReleaseBuffer(read)
+        WdfObjectDelete(newRequest)
+        WdfRequestComplete(Request, status)
+
+    return EvtDriverDeviceAdd
+
+
+def _reads(count: int, length: int = 16):
+    def application(machine, app):
+        return [app.ReadFile(bytearray(length)) for _ in range(count)]
+
+    return application
+
+
+def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
+    """Predict how many pool allocations N reads cost, by buffer kind and Driver Verifier."""
+    kind = rng.choice(["WdfMemoryCreate", "lookaside", "lookaside"])
+    verifier = rng.random() < 0.5
+    reads = rng.randint(3, 8)
+    outcome = run(_reads(reads), read_driver(kind), verifier=verifier)
+    tags = outcome.machine.snapshot().tags
+    allocations = sum(row.allocs for row in tags if row.tag == SHOWN_TAG)
+    where = (
+        "WdfMemoryCreate (a new memory object and buffer per read)"
+        if kind == "WdfMemoryCreate"
+        else "WdfMemoryCreateFromLookaside, from the one lookaside list it created at device add"
+    )
+    diagnoses = {
+        0: "The first read always costs an allocation: a new lookaside list holds no buffers.",
+    }
+    if kind == "WdfMemoryCreate":
+        diagnoses[1] = (
+            "WdfMemoryCreate has no list to keep a buffer in: each read's buffer is a new "
+            "pool block, freed when the driver deletes its memory and request."
+        )
+    elif verifier:
+        diagnoses[1] = (
+            "Driver Verifier holds a verified driver's lookaside lists at Depth 0 (lesson 02): "
+            "every allocation misses and every free goes back to pool, so each read allocates."
+        )
+    else:
+        diagnoses[reads] = (
+            "A lookaside list keeps the buffer the first read gave back (its Depth starts at "
+            "4), so each later read, one at a time, is served from the list, not from pool."
+        )
     return Problem(
         label,
-        "Scenario 4 with a preallocated buffer freed once the request is formatted, before "
-        "WdfRequestSend. Give the bug-check code.",
-        BugCheckKind(0),
-        run.bugcheck,
-        f"The simulator's run ended: {run.outcome}.",
+        f"Predict first. Driver Verifier is {'on' if verifier else 'off'}. The lesson's "
+        f"scenario-4 driver gets each read's 64-byte buffer from {where}, tag '{TAG}'. The "
+        f"application makes {reads} reads of 16 bytes, one after the other. How many pool "
+        f"allocations tagged '{TAG}' do they cost (what !poolused counts as Allocs)?",
+        COUNT,
+        allocations,
+        "WdfMemoryCreate allocates a block per memory object. A lookaside list allocates only "
+        "when it has no free block: with one read at a time, the first read's buffer comes "
+        "back to the list and serves every later read — unless Driver Verifier holds the list "
+        "at Depth 0, when every allocation and free goes to pool.",
+        {k: v for k, v in diagnoses.items() if k != allocations},
+        hint="Does anything keep the first read's buffer for the second?",
+        prediction=True,
+        outcome=f"!poolused, tag {SHOWN_TAG}: "
+        + ", ".join(
+            f"Allocs {row.allocs}, Frees {row.frees}, in use {row.bytes_in_use} bytes"
+            for row in tags
+            if row.tag == SHOWN_TAG
+        ),
     )
 
 
-PROBLEMS = {"10-ex1": draw_ex1}
+def draw_read_length(label: str, rng: random.Random) -> Problem:
+    """What the application gets when its read is shorter, as long, or longer than the
+    driver's own buffer, which the format's window is laid over."""
+    kind = rng.choice(KINDS)
+    length = rng.choice([65, 16, 63, 64, 100, 4096])
+    outcome = run(_reads(1, length), read_driver(kind))
+    got = outcome.result[0]
+    solution = (int(got.Status), got.Information)
+    diagnoses = {}
+    if length > BUFFER_SIZE:
+        diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
+            "The driver does not clip the window to its buffer: it asks for "
+            f"WDFMEMORY_OFFSET(0, {length}) on a {BUFFER_SIZE}-byte buffer, and the format "
+            "refuses a window that runs past the end of the memory."
+        )
+        diagnoses[(STATUS_SUCCESS, length)] = diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)]
+        diagnoses[(STATUS_BUFFER_TOO_SMALL, 0)] = (
+            "The format does refuse it, but not as a small buffer: a window that ends past the "
+            "memory's end fails IFxMemory's offset check, which reports an overflow."
+        )
+    else:
+        diagnoses[(STATUS_INTEGER_OVERFLOW, 0)] = (
+            f"WDFMEMORY_OFFSET(0, {length}) ends inside the {BUFFER_SIZE}-byte buffer (at its "
+            "end at most), so the format accepts it and the read goes down."
+        )
+        diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
+            "The buffer is 64 bytes, but the format's window, WDFMEMORY_OFFSET(0, Length), "
+            "shows the lower device only the bytes the application asked for."
+        )
+    return Problem(
+        label,
+        f"The lesson's scenario-4 driver, with buffers from {FROM[kind]} ({BUFFER_SIZE} "
+        "bytes each), formats its new request with WDFMEMORY_OFFSET(0, Length), Length being the "
+        f"application's read length. The application reads {length} "
+        f"byte{'s' if length > 1 else ''}. What status and what Information does it get? "
+        "Answer (status, information).",
+        Several(STATUS, COUNT),
+        solution,
+        "The window decides what the lower device sees: Length bytes from offset 0. A window "
+        "that ends past the buffer's end fails the format with STATUS_INTEGER_OVERFLOW "
+        "(IFxMemory's offset check), and EvtIoRead completes the read with it.",
+        {k: v for k, v in diagnoses.items() if k != solution},
+        hint="Compare the window with the buffer the driver owns.",
+        outcome=f"ReadFile returned {got}.\n{outcome.log(3)}",
+    )
+
+
+ORDERS = {
+    "copy first": "copies the data into the application's request, then lets go of the "
+    "buffer, then deletes the request",
+    "buffer first": "first lets go of the buffer (WdfObjectDelete of the memory object; for "
+    "the preallocated kind also ExFreePoolWithTag of the buffer), then copies the data out "
+    "through the buffer address it kept, then deletes the request",
+    "request first": "first deletes the memory object and the request (WdfObjectDelete of "
+    "each), then copies the data out through the buffer address it kept (then, for the "
+    "preallocated kind, frees the buffer)",
+}
+OUTCOMES = Choice(
+    {
+        "safe": ("works", "fine", "ok", "no crash", "'safe'", '"safe"'),
+        "bug check": ("crash", "crashes", "bugcheck", "blue screen", "'bug check'", '"bug check"'),
+    }
+)
+"""The answer to "safe or bug check?"; the quoted spellings read back the echo (Choice.show
+prints the option with its quotes)."""
+
+
+def draw_release_order(label: str, rng: random.Random) -> Problem:
+    """Which order of letting go in the completion routine is safe, for a buffer kind."""
+    kind = rng.choice(KINDS)
+    order = rng.choice(
+        ["buffer first", "request first", "buffer first", "request first", "copy first"]
+    )
+    outcome = run(_reads(1), read_driver(kind, order))
+    solution = "bug check" if outcome.bugcheck is not None else "safe"
+    owned = kind != "preallocated"
+    if solution == "safe":
+        why = (
+            "The request still held the format's reference on the memory object, and an "
+            "owned buffer lives as long as its object's last reference: deleting the object "
+            "early does not free it."
+            if owned and order == "buffer first"
+            else "Nothing the driver freed was the buffer: a preallocated buffer belongs to the "
+            "driver, and deleting its memory object and the request leaves it alone."
+            if order == "request first"
+            else "The copy came before anything was let go."
+        )
+        diagnoses = {"bug check": why}
+    else:
+        why = (
+            "Deleting the request dropped the target's reference, the last one on the memory "
+            "object, and an owned buffer goes with its object: the copy read freed pool."
+            if owned
+            else "ExFreePoolWithTag freed the driver's buffer at once — no reference keeps "
+            "pool the driver allocated itself — and the copy then read freed pool."
+        )
+        diagnoses = {"safe": why}
+    return Problem(
+        label,
+        f"The lesson's scenario-4 driver, with buffers from {FROM[kind]}, Driver Verifier on. Its "
+        f"completion routine {ORDERS[order]}. The application reads 16 bytes. Is that safe, "
+        "or does the machine stop with a bug check? Answer 'safe' or 'bug check'.",
+        OUTCOMES,
+        solution,
+        "An owned buffer (WdfMemoryCreate, a lookaside list) lives while its memory object "
+        "has a reference, and the formatted request holds one until it is deleted; a "
+        "preallocated buffer lives until the driver frees it, whatever happens to the object "
+        "and the request.",
+        diagnoses,
+        hint="What keeps the buffer alive at the moment of the copy?",
+        outcome=outcome.bugcheck.blue_screen()
+        if outcome.bugcheck is not None
+        else f"ReadFile returned {outcome.result[0]}.",
+    )
+
+
+PROBLEMS = {
+    "10-ex1": draw_pool_traffic,
+    "10-ex2": draw_read_length,
+    "10-ex3": draw_release_order,
+}
