@@ -307,7 +307,8 @@ class Choice(Kind):
 
     @staticmethod
     def _key(text: str) -> str:
-        return " ".join(str(text).lower().replace("_", " ").split())
+        """Any case, spaces and underscores alike, and quotes dropped (the echo is quoted)."""
+        return " ".join(str(text).strip().strip("'\"").lower().replace("_", " ").split())
 
     def read(self, value):
         if isinstance(value, str) and self._key(value) in self._lookup:

@@ -324,12 +324,11 @@ ORDERS = {
 }
 OUTCOMES = Choice(
     {
-        "safe": ("works", "fine", "ok", "no crash", "'safe'", '"safe"'),
-        "bug check": ("crash", "crashes", "bugcheck", "blue screen", "'bug check'", '"bug check"'),
+        "safe": ("works", "fine", "ok", "no crash"),
+        "bug check": ("crash", "crashes", "bugcheck", "blue screen"),
     }
 )
-"""The answer to "safe or bug check?"; the quoted spellings read back the echo (Choice.show
-prints the option with its quotes)."""
+"""The answer to "safe or bug check?", in the words a learner might use."""
 
 
 def draw_release_order(label: str, rng: random.Random) -> Problem:
