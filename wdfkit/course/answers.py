@@ -116,7 +116,7 @@ class _Count(Kind):
             number = _as_int(value)
         except NotUnderstood:
             number = None
-        if number is None or not -(2**63) <= number < 2**64:  # what a C integer can hold
+        if number is None or not -(2**127) <= number < 2**128:  # room for a sum that overflowed
             raise NotUnderstood(f"a number, e.g. {self.example}")
         return number
 
@@ -138,7 +138,7 @@ class _Hex(_Count):
             number = _as_int(value, hex_digits=True)
         except NotUnderstood:
             number = None
-        if number is None or not -(2**63) <= number < 2**64:  # what a C integer can hold
+        if number is None or not -(2**127) <= number < 2**128:  # room for a sum that overflowed
             raise NotUnderstood(f"a number, e.g. {self.example}")
         return number
 
