@@ -1,0 +1,1153 @@
+"""Lesson 13's exercises: drivers with one buffer or lifetime bug each, to find and fix.
+
+``exercise(label, seed)`` gives one variant of one buggy driver: the story (what the driver is
+for, what its user saw), its C, its Python — the text the learner edits, and the text that runs:
+:attr:`Bug.driver` is built by executing exactly :attr:`Bug.python` in a namespace holding
+``from wdfkit import *`` — the grader's specification the fixed driver must meet, and the
+reason :func:`wdfkit.course.grader.grade` gives for the bug.  The seed picks the variant (which
+line, which request kind, which object) and its numbers (sizes, tags, alignments); the same seed
+always gives the same text.
+
+Every bug is one the lessons 01–12 show on its own; here it sits inside a driver that otherwise
+works, and the learner finds it from what the machine reports (:meth:`Bug.run`), fixes a copy
+and grades it (:meth:`Bug.grade`).  :func:`scoreboard` says what was solved in this Python
+process.  The fixes are not here: tests/test_find_the_bug.py keeps them.
+
+The C of every variant is our own, written the way the WDK's samples are; the Python beside it
+transcribes it DDI for DDI (pure out-parameters come back as a tuple, as everywhere in wdfkit).
+"""
+
+import random
+import textwrap
+from dataclasses import dataclass, field
+
+from ..kernel.bugcheck import BugCheck, MachineHalted
+from ..kernel.lowerdevice import pattern
+from ..kernel.ntstatus import (
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_INVALID_BUFFER_SIZE,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_IO_DEVICE_ERROR,
+    STATUS_PENDING,
+    STATUS_SUCCESS,
+)
+from ..kernel.text import fill
+from ..sim.machine import Machine
+
+IOCTL_FUNCTION = 0x800
+"""The function number of every exercise's IOCTL (CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800,
+METHOD_BUFFERED, FILE_ANY_ACCESS) = 0x222000)."""
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What the application must see, in the grader's terms (see :meth:`Bug.spec`).
+
+    *operations*: the request kinds the application sends; *sizes*: the range of lengths;
+    *expect(op)*: the :class:`~wdfkit.course.grader.Expected` result of one operation."""
+
+    operations: tuple
+    sizes: tuple
+    expect: object
+    ioctl: int | None = None
+    lower_faults: bool = True
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call of the application in :meth:`Bug.run`'s session."""
+
+    kind: str  # "read", "write" or "ioctl"
+    length: int = 0  # bytes to read, or the output length of an IOCTL
+    data: bytes = b""  # bytes to write, or an IOCTL's input
+
+    def describe(self) -> str:
+        if self.kind == "read":
+            return f"ReadFile({self.length} bytes)"
+        if self.kind == "write":
+            return f"WriteFile({len(self.data)} bytes)"
+        return f"DeviceIoControl(in {len(self.data)}, out {self.length} bytes)"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One variant of one bug, as a maker builds it."""
+
+    title: str
+    story: str
+    python: str
+    c: str
+    behaviour: Behaviour
+    reason: str
+    session: tuple  # the Steps Bug.run makes
+    lower_fail: int | None = None  # Bug.run's lower device fails every transfer with this
+
+
+# -- the application's expectations -------------------------------------------------------------
+def _expected(status, information=None, data=None):
+    from .grader import Expected
+
+    return Expected(status=status, information=information, data=data)
+
+
+def _lower_failure(op):
+    """The status the lower device failed *op* with, or None."""
+    return getattr(op, "fail_status", None)
+
+
+def expect_read(op):
+    """A read of n bytes gets the device's pattern: 0x00, 0x01, … (n = 0: KMDF completes it)."""
+    return _expected(STATUS_SUCCESS, op.length, pattern(op.length))
+
+
+def expect_forwarded_read(op):
+    """A read the driver forwards: the lower device's data, or its failure."""
+    failure = _lower_failure(op)
+    if failure is not None and op.length:
+        return _expected(failure, 0)
+    return expect_read(op)
+
+
+def expect_forwarded_write(op):
+    """A write the driver forwards: all of it written, or the lower device's failure."""
+    failure = _lower_failure(op)
+    if failure is not None and op.length:
+        return _expected(failure, 0)
+    return _expected(STATUS_SUCCESS, op.length)
+
+
+def expect_echo_ioctl(op):
+    """IOCTL echo: the input comes back in the output; an empty buffer or an output shorter
+    than the input is STATUS_BUFFER_TOO_SMALL."""
+    data = op.input
+    if not data or op.output_length == 0 or op.output_length < len(data):
+        return _expected(STATUS_BUFFER_TOO_SMALL, 0)
+    return _expected(STATUS_SUCCESS, len(data), data)
+
+
+def expect_forwarded_ioctl(op):
+    """An IOCTL the driver forwards: the lower device fills the output with its pattern; an
+    empty input or output is STATUS_BUFFER_TOO_SMALL."""
+    if not op.input or op.output_length == 0:
+        return _expected(STATUS_BUFFER_TOO_SMALL, 0)
+    failure = _lower_failure(op)
+    if failure is not None:
+        return _expected(failure, 0)
+    return _expected(STATUS_SUCCESS, op.output_length, pattern(op.output_length))
+
+
+def expect_write(op):
+    """A write the driver consumes itself: all of it taken."""
+    return _expected(STATUS_SUCCESS, op.length)
+
+
+# -- the text of a variant: shared pieces -----------------------------------------------------
+def _text(template: str, **values) -> str:
+    """*template* dedented, with each ``$name`` replaced by its value (C has no ``$``)."""
+    text = textwrap.dedent(template).strip("\n") + "\n"
+    for name in sorted(values, key=len, reverse=True):
+        text = text.replace("$" + name, str(values[name]))
+    return text
+
+
+_QUEUE_CALLBACKS_PY = {
+    "read": "    config.EvtIoRead = EvtIoRead\n",
+    "write": "    config.EvtIoWrite = EvtIoWrite\n",
+    "ioctl": "    config.EvtIoDeviceControl = EvtIoDeviceControl\n",
+}
+_QUEUE_CALLBACKS_C = {
+    "read": "    config.EvtIoRead = EvtIoRead;\n",
+    "write": "    config.EvtIoWrite = EvtIoWrite;\n",
+    "ioctl": "    config.EvtIoDeviceControl = EvtIoDeviceControl;\n",
+}
+
+
+def _device_add_py(kinds, io_type="WdfDeviceIoBuffered", context=False, setup="") -> str:
+    """EvtDriverDeviceAdd in Python: the device, its context, *setup*, the default queue."""
+    lines = [
+        "def EvtDriverDeviceAdd(Driver, DeviceInit):",
+        f"    WdfDeviceInitSetIoType(DeviceInit, {io_type})",
+    ]
+    if context:
+        lines += [
+            "    attributes = WDF_OBJECT_ATTRIBUTES()",
+            "    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DEVICE_CONTEXT)",
+            "    status, device = WdfDeviceCreate(DeviceInit, attributes)",
+        ]
+    else:
+        lines.append("    status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)")
+    lines += ["    if not NT_SUCCESS(status):", "        return status"]
+    text = "\n".join(lines) + "\n" + setup
+    text += "    config = WDF_IO_QUEUE_CONFIG()\n"
+    text += "    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)\n"
+    text += "".join(_QUEUE_CALLBACKS_PY[kind] for kind in kinds)
+    text += "    status, queue = WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)\n"
+    return text + "    return status\n"
+
+
+def _device_add_c(kinds, io_type="WdfDeviceIoBuffered", context=False, setup="") -> str:
+    """EvtDriverDeviceAdd in C, the same steps as :func:`_device_add_py`."""
+    text = (
+        "NTSTATUS\nEvtDriverDeviceAdd(\n    _In_ WDFDRIVER Driver,\n"
+        "    _Inout_ PWDFDEVICE_INIT DeviceInit\n    )\n{\n"
+        "    NTSTATUS status;\n    WDFDEVICE device;\n    WDF_IO_QUEUE_CONFIG config;\n"
+        "    WDFQUEUE queue;\n"
+    )
+    if context:
+        text += "    WDF_OBJECT_ATTRIBUTES attributes;\n"
+    text += f"\n    UNREFERENCED_PARAMETER(Driver);\n\n    WdfDeviceInitSetIoType(DeviceInit, {io_type});\n"
+    if context:
+        text += (
+            "    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&attributes, DEVICE_CONTEXT);\n"
+            "    status = WdfDeviceCreate(&DeviceInit, &attributes, &device);\n"
+        )
+    else:
+        text += "    status = WdfDeviceCreate(&DeviceInit, WDF_NO_OBJECT_ATTRIBUTES, &device);\n"
+    text += "    if (!NT_SUCCESS(status)) {\n        return status;\n    }\n" + setup
+    text += "    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(&config, WdfIoQueueDispatchSequential);\n"
+    text += "".join(_QUEUE_CALLBACKS_C[kind] for kind in kinds)
+    text += "    return WdfIoQueueCreate(device, &config, WDF_NO_OBJECT_ATTRIBUTES, &queue);\n}\n"
+    return text
+
+
+_IOCTL_PY = (
+    "IOCTL_SENSOR_$NAME = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)\n"
+)
+_IOCTL_C = (
+    "#define IOCTL_SENSOR_$NAME CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, "
+    "FILE_ANY_ACCESS)\n"
+)
+_STATS_PY = '''
+class DEVICE_CONTEXT:
+    """The device's statistics."""
+
+    Requests = 0  # requests completed
+    Bytes = 0  # bytes they carried
+
+
+GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+'''
+_STATS_C = """
+typedef struct _DEVICE_CONTEXT {
+    ULONG Requests;     // requests completed
+    SIZE_T Bytes;       // bytes they carried
+} DEVICE_CONTEXT, *PDEVICE_CONTEXT;
+
+WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
+"""
+
+
+# -- 13-01: a request's memory used after completion ---------------------------------------------
+def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
+    size = rng.choice((24, 32, 48, 64))
+    if variant == 0:
+        py = _STATS_PY + _text(
+            """
+
+            def EvtIoRead(Queue, Request, Length):
+                status, memory = WdfRequestRetrieveOutputMemory(Request)
+                if not NT_SUCCESS(status):
+                    WdfRequestComplete(Request, status)
+                    return
+                sample = bytes(i & 0xFF for i in range(Length))  # what the sensor measured
+                status = WdfMemoryCopyFromBuffer(memory, 0, sample, Length)
+                WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+                context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+                buffer, bufferSize = WdfMemoryGetBuffer(memory)
+                context.Requests += 1
+                context.Bytes += bufferSize
+
+
+            """
+        ) + _device_add_py(["read"], context=True)
+        c = _STATS_C + _text(
+            """
+
+            VOID
+            EvtIoRead(
+                _In_ WDFQUEUE Queue,
+                _In_ WDFREQUEST Request,
+                _In_ size_t Length
+                )
+            {
+                NTSTATUS status;
+                WDFMEMORY memory;
+                PDEVICE_CONTEXT context;
+                size_t bufferSize;
+
+                status = WdfRequestRetrieveOutputMemory(Request, &memory);
+                if (!NT_SUCCESS(status)) {
+                    WdfRequestComplete(Request, status);
+                    return;
+                }
+                status = WdfMemoryCopyFromBuffer(memory, 0, SensorSample(Length), Length);
+                WdfRequestCompleteWithInformation(Request, status,
+                                                  NT_SUCCESS(status) ? Length : 0);
+                context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+                (VOID) WdfMemoryGetBuffer(memory, &bufferSize);
+                context->Requests++;
+                context->Bytes += bufferSize;
+            }
+
+            """
+        ) + _device_add_c(["read"], context=True)
+        behaviour = Behaviour(("read",), (0, size), expect_read, lower_faults=False)
+        story = (
+            "A sensor driver answers each read with the latest samples and keeps statistics "
+            "of what it delivered. The first read of the test application never came back: "
+            "the machine stopped."
+        )
+        session = (Step("read", 16), Step("read", 16))
+    elif variant == 1:
+        py = _STATS_PY + _text(
+            """
+
+            def EvtReadCompletion(Request, Target, Params, Context):
+                memory = Context  # the read's output memory, passed by EvtIoRead
+                context = GetDeviceContext(WdfIoQueueGetDevice(WdfRequestGetIoQueue(Request)))
+                status = Params.IoStatus.Status
+                WdfRequestCompleteWithInformation(Request, status, Params.IoStatus.Information)
+                buffer, bufferSize = WdfMemoryGetBuffer(memory)
+                context.Requests += 1
+                context.Bytes += bufferSize
+
+
+            def EvtIoRead(Queue, Request, Length):
+                ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+                status, memory = WdfRequestRetrieveOutputMemory(Request)
+                if NT_SUCCESS(status):
+                    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
+                if NT_SUCCESS(status):
+                    WdfRequestSetCompletionRoutine(Request, EvtReadCompletion, memory)
+                    if WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS):
+                        return
+                    status = WdfRequestGetStatus(Request)
+                WdfRequestComplete(Request, status)
+
+
+            """
+        ) + _device_add_py(["read"], context=True)
+        c = _STATS_C + _text(
+            """
+
+            VOID
+            EvtReadCompletion(
+                _In_ WDFREQUEST Request,
+                _In_ WDFIOTARGET Target,
+                _In_ PWDF_REQUEST_COMPLETION_PARAMS Params,
+                _In_ WDFCONTEXT Context
+                )
+            {
+                WDFMEMORY memory = (WDFMEMORY)Context;
+                PDEVICE_CONTEXT context;
+                size_t bufferSize;
+
+                UNREFERENCED_PARAMETER(Target);
+                context = GetDeviceContext(WdfIoQueueGetDevice(WdfRequestGetIoQueue(Request)));
+                WdfRequestCompleteWithInformation(Request, Params->IoStatus.Status,
+                                                  Params->IoStatus.Information);
+                (VOID) WdfMemoryGetBuffer(memory, &bufferSize);
+                context->Requests++;
+                context->Bytes += bufferSize;
+            }
+
+            VOID
+            EvtIoRead(
+                _In_ WDFQUEUE Queue,
+                _In_ WDFREQUEST Request,
+                _In_ size_t Length
+                )
+            {
+                NTSTATUS status;
+                WDFMEMORY memory;
+                WDFIOTARGET ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue));
+
+                UNREFERENCED_PARAMETER(Length);
+                status = WdfRequestRetrieveOutputMemory(Request, &memory);
+                if (NT_SUCCESS(status)) {
+                    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory,
+                                                             NULL, NULL);
+                }
+                if (NT_SUCCESS(status)) {
+                    WdfRequestSetCompletionRoutine(Request, EvtReadCompletion, memory);
+                    if (WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)) {
+                        return;
+                    }
+                    status = WdfRequestGetStatus(Request);
+                }
+                WdfRequestComplete(Request, status);
+            }
+
+            """
+        ) + _device_add_c(["read"], context=True)
+        behaviour = Behaviour(("read",), (0, size), expect_forwarded_read)
+        story = (
+            "A filter driver passes reads down to the device below and counts the bytes that "
+            "went up. With the filter installed, the first read stopped the machine."
+        )
+        session = (Step("read", 16), Step("read", 16))
+    else:
+        py = (
+            _IOCTL_PY.replace("$NAME", "ECHO")
+            + _STATS_PY
+            + _text(
+                """
+
+                def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength,
+                                       IoControlCode):
+                    status, inMemory = WdfRequestRetrieveInputMemory(Request)
+                    if NT_SUCCESS(status):
+                        status, outMemory = WdfRequestRetrieveOutputMemory(Request)
+                    if NT_SUCCESS(status) and OutputBufferLength < InputBufferLength:
+                        status = STATUS_BUFFER_TOO_SMALL
+                    if not NT_SUCCESS(status):
+                        WdfRequestComplete(Request, status)
+                        return
+                    inBuffer, inSize = WdfMemoryGetBuffer(inMemory)
+                    status = WdfMemoryCopyFromBuffer(outMemory, 0, inBuffer, InputBufferLength)
+                    WdfRequestCompleteWithInformation(Request, status, InputBufferLength)
+                    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+                    command = bytearray(1)
+                    WdfMemoryCopyToBuffer(inMemory, 0, command, 1)  # the command byte, for the log
+                    context.Requests += 1
+                    context.Bytes += InputBufferLength
+
+
+                """
+            )
+            + _device_add_py(["ioctl"], context=True)
+        )
+        c = (
+            _IOCTL_C.replace("$NAME", "ECHO")
+            + _STATS_C
+            + _text(
+                """
+
+                VOID
+                EvtIoDeviceControl(
+                    _In_ WDFQUEUE Queue,
+                    _In_ WDFREQUEST Request,
+                    _In_ size_t OutputBufferLength,
+                    _In_ size_t InputBufferLength,
+                    _In_ ULONG IoControlCode
+                    )
+                {
+                    NTSTATUS status;
+                    WDFMEMORY inMemory, outMemory;
+                    PVOID inBuffer;
+                    PDEVICE_CONTEXT context;
+                    UCHAR command;
+
+                    UNREFERENCED_PARAMETER(IoControlCode);
+                    status = WdfRequestRetrieveInputMemory(Request, &inMemory);
+                    if (NT_SUCCESS(status)) {
+                        status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
+                    }
+                    if (NT_SUCCESS(status) && OutputBufferLength < InputBufferLength) {
+                        status = STATUS_BUFFER_TOO_SMALL;
+                    }
+                    if (!NT_SUCCESS(status)) {
+                        WdfRequestComplete(Request, status);
+                        return;
+                    }
+                    inBuffer = WdfMemoryGetBuffer(inMemory, NULL);
+                    status = WdfMemoryCopyFromBuffer(outMemory, 0, inBuffer, InputBufferLength);
+                    WdfRequestCompleteWithInformation(Request, status, InputBufferLength);
+                    context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+                    (VOID) WdfMemoryCopyToBuffer(inMemory, 0, &command, 1); // for the log
+                    context->Requests++;
+                    context->Bytes += InputBufferLength;
+                }
+
+                """
+            )
+            + _device_add_c(["ioctl"], context=True)
+        )
+        behaviour = Behaviour(
+            ("ioctl",), (0, size), expect_echo_ioctl, ioctl=0x222000, lower_faults=False
+        )
+        story = (
+            "A test device echoes every IOCTL's input back in its output, and keeps count. "
+            "The first IOCTL stopped the machine."
+        )
+        session = (Step("ioctl", 16, b"ping"),)
+    return Case(
+        "A request's memory used after completion",
+        story,
+        py,
+        c,
+        behaviour,
+        "bug check 0x10D/0x5",
+        session,
+    )
+
+
+# -- 13-02: WdfRequestReuse missing before the original is completed ------------------------------
+_REUSE_PY = """
+def EvtLowerDone(Request, Target, Params, Context):
+    original = Context  # the application's request, whose memory Request borrowed
+$BEFORE    WdfRequestCompleteWithInformation(
+        original, Params.IoStatus.Status, Params.IoStatus.Information
+    )
+$AFTER    WdfObjectDelete(Request)
+
+
+def SendCopy(Queue, Request, Format):
+    ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+    status, newRequest = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    status = Format(ioTarget, newRequest)
+    if NT_SUCCESS(status):
+        WdfRequestSetCompletionRoutine(newRequest, EvtLowerDone, Request)
+        if WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS):
+            return
+        status = WdfRequestGetStatus(newRequest)
+    WdfObjectDelete(newRequest)
+    WdfRequestComplete(Request, status)
+
+
+"""
+_REUSE_READ_PY = """def EvtIoRead(Queue, Request, Length):
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+
+    def Format(ioTarget, newRequest):
+        return WdfIoTargetFormatRequestForRead(ioTarget, newRequest, memory, None, None)
+
+    SendCopy(Queue, Request, Format)
+
+
+"""
+_REUSE_IOCTL_PY = """def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength,
+                       IoControlCode):
+    status, inMemory = WdfRequestRetrieveInputMemory(Request)
+    if NT_SUCCESS(status):
+        status, outMemory = WdfRequestRetrieveOutputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+
+    def Format(ioTarget, newRequest):
+        return WdfIoTargetFormatRequestForIoctl(
+            ioTarget, newRequest, IoControlCode, inMemory, None, outMemory, None
+        )
+
+    SendCopy(Queue, Request, Format)
+
+
+"""
+_REUSE_PARAMS_PY = """    params = WDF_REQUEST_REUSE_PARAMS()
+    WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+    WdfRequestReuse(Request, params)  # gives back the target's references
+"""
+_REUSE_C = """
+typedef NTSTATUS (*PFN_FORMAT)(WDFIOTARGET IoTarget, WDFREQUEST NewRequest, PVOID Context);
+
+VOID
+EvtLowerDone(
+    _In_ WDFREQUEST Request,
+    _In_ WDFIOTARGET Target,
+    _In_ PWDF_REQUEST_COMPLETION_PARAMS Params,
+    _In_ WDFCONTEXT Context
+    )
+{
+    WDFREQUEST original = (WDFREQUEST)Context; // its memory is what Request borrowed
+    WDF_REQUEST_REUSE_PARAMS params;
+
+    UNREFERENCED_PARAMETER(Target);
+$BEFORE    WdfRequestCompleteWithInformation(original, Params->IoStatus.Status,
+                                      Params->IoStatus.Information);
+$AFTER    WdfObjectDelete(Request);
+}
+
+//
+// Send a request of our own that uses the application's buffers; Format formats it.
+//
+VOID
+SendCopy(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ PFN_FORMAT Format,
+    _In_ PVOID FormatContext
+    )
+{
+    NTSTATUS status;
+    WDFREQUEST newRequest;
+    WDFIOTARGET ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue));
+
+    status = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget, &newRequest);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    status = Format(ioTarget, newRequest, FormatContext);
+    if (NT_SUCCESS(status)) {
+        WdfRequestSetCompletionRoutine(newRequest, EvtLowerDone, Request);
+        if (WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS)) {
+            return;
+        }
+        status = WdfRequestGetStatus(newRequest);
+    }
+    WdfObjectDelete(newRequest);
+    WdfRequestComplete(Request, status);
+}
+
+"""
+_REUSE_READ_C = """NTSTATUS
+FormatRead(
+    _In_ WDFIOTARGET IoTarget,
+    _In_ WDFREQUEST NewRequest,
+    _In_ PVOID Memory
+    )
+{
+    return WdfIoTargetFormatRequestForRead(IoTarget, NewRequest, (WDFMEMORY)Memory,
+                                           NULL, NULL);
+}
+
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+
+    UNREFERENCED_PARAMETER(Length);
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    SendCopy(Queue, Request, FormatRead, memory);
+}
+
+"""
+_REUSE_IOCTL_C = """typedef struct _IOCTL_BUFFERS {
+    ULONG IoControlCode;
+    WDFMEMORY InMemory;
+    WDFMEMORY OutMemory;
+} IOCTL_BUFFERS, *PIOCTL_BUFFERS;
+
+NTSTATUS
+FormatIoctl(
+    _In_ WDFIOTARGET IoTarget,
+    _In_ WDFREQUEST NewRequest,
+    _In_ PVOID Buffers
+    )
+{
+    PIOCTL_BUFFERS b = (PIOCTL_BUFFERS)Buffers;
+
+    return WdfIoTargetFormatRequestForIoctl(IoTarget, NewRequest, b->IoControlCode,
+                                            b->InMemory, NULL, b->OutMemory, NULL);
+}
+
+VOID
+EvtIoDeviceControl(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t OutputBufferLength,
+    _In_ size_t InputBufferLength,
+    _In_ ULONG IoControlCode
+    )
+{
+    NTSTATUS status;
+    IOCTL_BUFFERS buffers;
+
+    UNREFERENCED_PARAMETER(OutputBufferLength);
+    UNREFERENCED_PARAMETER(InputBufferLength);
+    buffers.IoControlCode = IoControlCode;
+    status = WdfRequestRetrieveInputMemory(Request, &buffers.InMemory);
+    if (NT_SUCCESS(status)) {
+        status = WdfRequestRetrieveOutputMemory(Request, &buffers.OutMemory);
+    }
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    SendCopy(Queue, Request, FormatIoctl, &buffers);
+}
+
+"""
+_REUSE_PARAMS_C = """    WDF_REQUEST_REUSE_PARAMS_INIT(&params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+    WdfRequestReuse(Request, &params); // gives back the target's references
+"""
+
+
+def _bug_reuse_missing(variant: int, rng: random.Random) -> Case:
+    size = rng.choice((32, 48, 64, 96))
+    kind = ("read", "ioctl", "read")[variant]
+    after_py = _REUSE_PARAMS_PY if variant == 2 else ""
+    after_c = _REUSE_PARAMS_C if variant == 2 else ""
+    if variant == 1:  # Reuse, but only when the lower device succeeded
+        after_py = "    if NT_SUCCESS(Params.IoStatus.Status):\n" + textwrap.indent(
+            _REUSE_PARAMS_PY, "    "
+        )
+        after_c = "    if (NT_SUCCESS(Params->IoStatus.Status)) {\n" + textwrap.indent(
+            _REUSE_PARAMS_C, "    "
+        ) + "    }\n"
+    py = _REUSE_PY.replace("$BEFORE", "").replace("$AFTER", after_py)
+    c = _REUSE_C.replace("$BEFORE", "").replace("$AFTER", after_c)
+    if kind == "read":
+        py += _REUSE_READ_PY
+        c += _REUSE_READ_C
+        behaviour = Behaviour(("read",), (0, size), expect_forwarded_read)
+        session = (Step("read", 16),)
+    else:
+        py = _IOCTL_PY.replace("$NAME", "QUERY") + py + _REUSE_IOCTL_PY
+        c = _IOCTL_C.replace("$NAME", "QUERY") + c + _REUSE_IOCTL_C
+        behaviour = Behaviour(("ioctl",), (0, size), expect_forwarded_ioctl, ioctl=0x222000)
+        session = (Step("ioctl", 16, b"query"),)
+    py = py.lstrip("\n") + _device_add_py([kind])
+    c = c.lstrip("\n") + _device_add_c([kind])
+    story = (
+        "A filter driver sends each application {0} down in a request of its own that "
+        "borrows the application's buffers, and completes the application's {0} when its "
+        "own request comes back.{1}"
+    ).format(
+        "read" if kind == "read" else "IOCTL",
+        " Test runs on a healthy device pass; the first run on a failing one stopped the machine."
+        if variant == 1
+        else " The first one stopped the machine.",
+    )
+    session_fail = STATUS_IO_DEVICE_ERROR if variant == 1 else None
+    return Case(
+        "The I/O target's references still held at completion",
+        story,
+        py,
+        c,
+        behaviour,
+        "bug check 0x10D/0x3",
+        session,
+        session_fail,
+    )
+
+
+# -- 13-03: a preallocated buffer freed while the I/O is in flight ------------------------------
+_PREALLOCATED_PY = '''
+TAG = "$TAG"
+
+
+class TRANSFER:
+    """The context of each request the driver creates."""
+
+    Original = None  # the application's request
+    Buffer = None  # the driver's pool buffer behind Memory
+    Memory = None  # WDFMEMORY over Buffer (WdfMemoryCreatePreallocated)
+
+
+GetTransfer = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(TRANSFER, "GetTransfer")
+
+
+def EvtTransferDone(Request, Target, Params, Context):
+    transfer = GetTransfer(Request)
+    status, information = Params.IoStatus.Status, Params.IoStatus.Information
+$COPY_OUT    original = transfer.Original
+    WdfObjectDelete(transfer.Memory)
+$FREE_LATE    WdfObjectDelete(Request)
+    WdfRequestCompleteWithInformation(original, status, information if NT_SUCCESS(status) else 0)
+
+
+def $EVT(Queue, Request, Length):
+    ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, TRANSFER)
+    status, newRequest = WdfRequestCreate(attributes, ioTarget)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    transfer = GetTransfer(newRequest)
+    transfer.Original = Request
+    transfer.Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, Length, TAG)
+    if transfer.Buffer is None:
+        WdfObjectDelete(newRequest)
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
+        return
+    status, transfer.Memory = WdfMemoryCreatePreallocated(
+        WDF_NO_OBJECT_ATTRIBUTES, transfer.Buffer, Length
+    )
+$COPY_IN$FREE_AFTER_CREATE    if NT_SUCCESS(status):
+        status = $FORMAT(ioTarget, newRequest, transfer.Memory, None, None)
+$FREE_AFTER_FORMAT    if NT_SUCCESS(status):
+        WdfRequestSetCompletionRoutine(newRequest, EvtTransferDone, WDF_NO_CONTEXT)
+        if WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS):
+$FREE_AFTER_SEND            return
+        status = WdfRequestGetStatus(newRequest)
+    if transfer.Memory is not None:
+        WdfObjectDelete(transfer.Memory)
+$FREE_ON_ERROR    WdfObjectDelete(newRequest)
+    WdfRequestComplete(Request, status)
+
+
+'''
+_PREALLOCATED_C = '''
+#define TAG '$CTAG'
+
+typedef struct _TRANSFER {
+    WDFREQUEST Original;    // the application's request
+    PVOID Buffer;           // the driver's pool buffer behind Memory
+    WDFMEMORY Memory;       // WDFMEMORY over Buffer (WdfMemoryCreatePreallocated)
+} TRANSFER, *PTRANSFER;
+
+WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(TRANSFER, GetTransfer)
+
+VOID
+EvtTransferDone(
+    _In_ WDFREQUEST Request,
+    _In_ WDFIOTARGET Target,
+    _In_ PWDF_REQUEST_COMPLETION_PARAMS Params,
+    _In_ WDFCONTEXT Context
+    )
+{
+    PTRANSFER transfer = GetTransfer(Request);
+    NTSTATUS status = Params->IoStatus.Status;
+    ULONG_PTR information = Params->IoStatus.Information;
+    WDFREQUEST original = transfer->Original;
+
+    UNREFERENCED_PARAMETER(Target);
+    UNREFERENCED_PARAMETER(Context);
+$CCOPY_OUT    WdfObjectDelete(transfer->Memory);
+$CFREE_LATE    WdfObjectDelete(Request);
+    WdfRequestCompleteWithInformation(original, status, NT_SUCCESS(status) ? information : 0);
+}
+
+VOID
+$EVT(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFREQUEST newRequest;
+    PTRANSFER transfer;
+    WDF_OBJECT_ATTRIBUTES attributes;
+    WDFIOTARGET ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue));
+
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&attributes, TRANSFER);
+    status = WdfRequestCreate(&attributes, ioTarget, &newRequest);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    transfer = GetTransfer(newRequest);
+    transfer->Original = Request;
+    transfer->Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, Length, TAG);
+    if (transfer->Buffer == NULL) {
+        WdfObjectDelete(newRequest);
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES);
+        return;
+    }
+    status = WdfMemoryCreatePreallocated(WDF_NO_OBJECT_ATTRIBUTES, transfer->Buffer, Length,
+                                         &transfer->Memory);
+$CCOPY_IN$CFREE_AFTER_CREATE    if (NT_SUCCESS(status)) {
+        status = $FORMAT(ioTarget, newRequest, transfer->Memory, NULL, NULL);
+    }
+$CFREE_AFTER_FORMAT    if (NT_SUCCESS(status)) {
+        WdfRequestSetCompletionRoutine(newRequest, EvtTransferDone, WDF_NO_CONTEXT);
+        if (WdfRequestSend(newRequest, ioTarget, WDF_NO_SEND_OPTIONS)) {
+$CFREE_AFTER_SEND            return;
+        }
+        status = WdfRequestGetStatus(newRequest);
+    }
+    if (transfer->Memory != NULL) {
+        WdfObjectDelete(transfer->Memory);
+    }
+$CFREE_ON_ERROR    WdfObjectDelete(newRequest);
+    WdfRequestComplete(Request, status);
+}
+
+'''
+
+
+def _tag(rng: random.Random, first: str = "B") -> str:
+    """A pool tag, written as C's character literal is (``'1gaT'`` shows as ``Tag1`` in
+    !poolused): *first* and three letters from *rng*, reversed."""
+    shown = first + "".join(rng.choice("abcdefghkmnprstuvwxyz") for _ in range(3))
+    return shown[::-1]
+
+
+def _bug_preallocated_freed(variant: int, rng: random.Random) -> Case:
+    tag = ctag = _tag(rng)
+    size = rng.choice((32, 64, 128))
+    kind = ("read", "write", "read")[variant]
+    free_py = "    ExFreePoolWithTag(transfer.Buffer, TAG)  # $WHY\n"
+    free_c = "    ExFreePoolWithTag(transfer->Buffer, TAG); // $WHY\n"
+    slots = dict.fromkeys(
+        ["FREE_AFTER_CREATE", "FREE_AFTER_FORMAT", "FREE_AFTER_SEND", "FREE_LATE", "FREE_ON_ERROR"],
+        "",
+    )
+    if variant == 1:  # freed as soon as the memory object exists
+        why = "the memory object has it now"
+        slots["FREE_AFTER_CREATE"] = "__FREE__"
+    elif variant == 0:  # freed once the request is formatted
+        why = "formatted: the request has it now"
+        slots["FREE_AFTER_FORMAT"] = "__FREE__"
+    else:  # freed once the request is on its way
+        why = "sent: the device below has it now"
+        slots["FREE_AFTER_SEND"] = "__FREE__"
+        free_py, free_c = "        " + free_py, "        " + free_c
+    py = _PREALLOCATED_PY
+    c = _PREALLOCATED_C
+    for slot, value in slots.items():
+        py = py.replace("$" + slot, value.replace("__FREE__", free_py).replace("$WHY", why))
+        c = c.replace("$C" + slot, value.replace("__FREE__", free_c).replace("$WHY", why))
+    if kind == "read":
+        copy_out_py = (
+            "    if NT_SUCCESS(status):\n"
+            "        status, outMemory = WdfRequestRetrieveOutputMemory(transfer.Original)\n"
+            "    if NT_SUCCESS(status):\n"
+            "        status = WdfMemoryCopyFromBuffer(outMemory, 0, transfer.Buffer, information)\n"
+        )
+        copy_out_c = (
+            "    WDFMEMORY outMemory;\n\n"
+            "    if (NT_SUCCESS(status)) {\n"
+            "        status = WdfRequestRetrieveOutputMemory(original, &outMemory);\n"
+            "    }\n"
+            "    if (NT_SUCCESS(status)) {\n"
+            "        status = WdfMemoryCopyFromBuffer(outMemory, 0, transfer->Buffer,\n"
+            "                                         information);\n"
+            "    }\n"
+        )
+        copy_in_py = copy_in_c = ""
+        fmt, evt = "WdfIoTargetFormatRequestForRead", "EvtIoRead"
+        behaviour = Behaviour(("read",), (0, size), expect_forwarded_read)
+        session = (Step("read", 16),)
+    else:
+        copy_out_py = copy_out_c = ""
+        copy_in_py = (
+            "    if NT_SUCCESS(status):\n"
+            "        status, inMemory = WdfRequestRetrieveInputMemory(Request)\n"
+            "    if NT_SUCCESS(status):\n"
+            "        status = WdfMemoryCopyToBuffer(inMemory, 0, transfer.Buffer, Length)\n"
+        )
+        copy_in_c = (
+            "    if (NT_SUCCESS(status)) {\n"
+            "        status = WdfRequestRetrieveInputMemory(Request, &inMemory);\n"
+            "    }\n"
+            "    if (NT_SUCCESS(status)) {\n"
+            "        status = WdfMemoryCopyToBuffer(inMemory, 0, transfer->Buffer, Length);\n"
+            "    }\n"
+        )
+        fmt, evt = "WdfIoTargetFormatRequestForWrite", "EvtIoWrite"
+        behaviour = Behaviour(("write",), (0, size), expect_forwarded_write)
+        session = (Step("write", 0, b"firmware block 1"),)
+    py = (
+        py.replace("$COPY_OUT", copy_out_py)
+        .replace("$COPY_IN", copy_in_py)
+        .replace("$FORMAT", fmt)
+        .replace("$EVT", evt)
+        .replace("$TAG", tag)
+    )
+    c = (
+        c.replace("$CCOPY_OUT", copy_out_c)
+        .replace("$CCOPY_IN", copy_in_c)
+        .replace("$FORMAT", fmt)
+        .replace("$EVT", evt)
+        .replace("$CTAG", ctag)
+    )
+    if kind == "write":
+        c = c.replace("    WDFREQUEST newRequest;\n", "    WDFREQUEST newRequest;\n    WDFMEMORY inMemory;\n", 1)
+    py = py.lstrip("\n") + _device_add_py([kind])
+    c = c.lstrip("\n") + _device_add_c([kind])
+    story = (
+        "A driver {0} through a buffer of its own: it allocates it from pool, wraps it in a "
+        "memory object and sends its own request to the device below. On the developer's "
+        "machine it seemed to work; with Driver Verifier on, the first {1} stopped the machine "
+        "— in a DPC, not in the driver's code."
+    ).format(
+        "stages every read" if kind == "read" else "stages every write",
+        kind,
+    )
+    return Case(
+        "A preallocated buffer freed while its I/O is in flight",
+        story,
+        py,
+        c,
+        behaviour,
+        "bug check 0xD5",
+        session,
+    )
+
+
+# -- the exercises --------------------------------------------------------------------------------
+VARIANTS = 3
+"""Each bug comes in this many variants; the seed picks one: ``seed % VARIANTS``."""
+
+MAKERS = {
+    "13-01": _bug_handle_after_completion,
+    "13-02": _bug_reuse_missing,
+    "13-03": _bug_preallocated_freed,
+}
+"""The exercises by label, in the lesson's order."""
+
+_solved: dict = {}
+"""What :meth:`Bug.grade` has seen in this Python process: label → (seed, passed)."""
+
+
+def _load(python: str, label: str):
+    """Run *python* as the notebook cell would, in a namespace holding ``from wdfkit import *``;
+    return its EvtDriverDeviceAdd."""
+    namespace: dict = {"__name__": f"findthebug_{label.replace('-', '_')}"}
+    exec("from wdfkit import *", namespace)
+    exec(compile(python, f"<exercise {label}>", "exec"), namespace)
+    return namespace["EvtDriverDeviceAdd"]
+
+
+@dataclass
+class Bug:
+    """One variant of one buggy driver (see the module docstring)."""
+
+    label: str
+    seed: int
+    title: str
+    story: str
+    c: str
+    python: str
+    reason: str
+    behaviour: Behaviour
+    session: tuple
+    lower_fail: int | None = None
+    driver: object = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return fill(f"[{self.label}, seed {self.seed}] {self.title}: {self.story}")
+
+    @property
+    def spec(self):
+        """The grader's specification the fixed driver must meet."""
+        from .grader import Spec
+
+        b = self.behaviour
+        options = {"ioctls": (b.ioctl,)} if b.ioctl is not None else {}
+        return Spec(
+            f"{self.label} seed {self.seed}",
+            operations=b.operations,
+            sizes=b.sizes,
+            expect=b.expect,
+            lower_faults=b.lower_faults,
+            **options,
+        )
+
+    def run(self) -> "Outcome":
+        """One plain run of the buggy driver: the application's session, then unload."""
+        return run_session(self.driver, self.session, self.lower_fail)
+
+    def grade(self, EvtDriverDeviceAdd, seeds=None):
+        """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard."""
+        from .grader import grade
+
+        report = grade(EvtDriverDeviceAdd, self.spec, seeds=seeds)
+        solved = _solved.get(self.label)
+        _solved[self.label] = (self.seed, bool(report) or bool(solved and solved[1]))
+        return report
+
+
+def exercise(label: str, seed: int = 0) -> Bug:
+    """The buggy driver *label* ("13-01" …), variant and numbers picked by *seed* (an int ≥ 0)."""
+    if not isinstance(label, str) or label not in MAKERS:
+        raise ValueError(
+            f"findthebug.exercise: label must be one of {', '.join(MAKERS)}, not {label!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(
+            f"findthebug.exercise: seed must be an int from 0 to 2**32 - 1, not {seed!r}"
+        )
+    case = MAKERS[label](seed % VARIANTS, random.Random(f"{label}/{seed}"))
+    bug = Bug(
+        label,
+        seed,
+        case.title,
+        case.story,
+        case.c,
+        case.python,
+        case.reason,
+        case.behaviour,
+        case.session,
+        case.lower_fail,
+    )
+    bug.driver = _load(case.python, label)
+    return bug
+
+
+def scoreboard() -> str:
+    """What was solved in this Python process, exercise by exercise."""
+    lines = []
+    for label in MAKERS:
+        title = MAKERS[label](0, random.Random(0)).title
+        seen = _solved.get(label)
+        if seen is None:
+            mark = "not tried"
+        elif seen[1]:
+            mark = f"solved (seed {seen[0]})"
+        else:
+            mark = f"tried (seed {seen[0]})"
+        lines.append(f"{label}  {mark:<22} {title}")
+    done = sum(1 for seen in _solved.values() if seen[1])
+    lines.append(f"{done} of {len(MAKERS)} solved")
+    return "\n".join(lines)
+
+
+# -- one plain run --------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What :meth:`Bug.run` saw: each call's result, the bug check or the hang, the log and the
+    timeline of the machine it ran on."""
+
+    machine: Machine
+    results: list
+    bugcheck: BugCheck | None = None
+    problem: str = ""
+
+    def __str__(self) -> str:
+        lines = [f"{what}: {result}" for what, result in self.results]
+        if self.bugcheck is not None:
+            lines.append(self.bugcheck.blue_screen())
+        elif self.problem:
+            lines.append(fill(self.problem, "", "    "))
+        else:
+            lines.append("The driver unloaded cleanly.")
+        lines.append("The framework log, last lines:")
+        lines += self.machine.log_lines()[-8:]
+        timeline = self.machine.timeline
+        if timeline is not None:
+            lines.append("The timeline:")
+            lines.append(timeline.text())
+        return "\n".join(lines)
+
+
+def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
+    """Load the driver on a fresh machine (both verifiers on, timeline on), make *steps*, unload."""
+    machine = Machine("Toaster", timeline=True)
+    outcome = Outcome(machine, [])
+    try:
+        with machine:
+            machine.add_device(EvtDriverDeviceAdd)
+            if lower_fail is not None:
+                machine.lower_device.fail_status = lower_fail
+            app = machine.application()
+            for step in steps:
+                if step.kind == "read":
+                    result = app.ReadFile(bytearray(step.length))
+                elif step.kind == "write":
+                    result = app.WriteFile(step.data)
+                else:
+                    result = app.DeviceIoControl(0x222000, step.data, bytearray(step.length))
+                outcome.results.append((f"the application's {step.describe()}", result))
+                if result.Status == STATUS_PENDING:
+                    outcome.problem = (
+                        f"The application's {step.describe()} never completed: it is still "
+                        "pending, and the device cannot be removed until it is."
+                    )
+                    return outcome
+            machine.unload()
+    except BugCheck as bugcheck:
+        outcome.bugcheck = bugcheck
+    except MachineHalted:
+        outcome.bugcheck = machine.bugcheck
+    return outcome
