@@ -1,0 +1,870 @@
+"""``grade(…)``: run a learner's driver against a seeded, randomized application and judge it.
+
+A seed makes one workload (``random.Random(seed)``): the application opens the device and sends
+batches of reads, writes and IOCTLs — the kinds the :class:`Spec` lists, lengths drawn from its
+range with 0, odd lengths and the largest among them — some synchronous, some overlapped; the
+lower device is fast or slow (its ``latency``) and, where the spec allows, fails a batch
+(``fail_status``); the application cancels what it has outstanding (``CancelIo``), closes its
+handle with I/O outstanding (``CloseHandle``, then opens the device again), and the PnP manager
+removes the device, orderly or by surprise, with I/O outstanding; then the driver is unloaded.
+All of it runs on a fresh :class:`~wdfkit.sim.machine.Machine` with Driver Verifier and KMDF
+Verifier on, as a developer tests a driver.
+
+Per seed the grader checks, in the order things happen:
+
+* no bug check (a leak Driver Verifier finds at unload is one: 0xC4/0x62);
+* every request the application sent is completed, with the status, ``Information`` and data
+  (the bytes the application's buffer holds afterwards) that the spec's ``expect`` gives;
+* nothing is left pending: a synchronous call that never returns, a batch not finished within
+  :data:`BATCH_WAIT` virtual seconds, or a removal or unload that cannot finish (wdfkit's
+  RuntimeError) is "not completed";
+* no framework object left at unload (KMDF Verifier's FxPoolDump list): "leak at unload".
+
+A Python exception from the driver's code stops its machine (Machine.run_callback); the grader
+reports it as "driver raised <name>" and goes no further.  The first failing seed ends the run.
+
+Zero-length reads and writes never reach the driver: KMDF completes them with STATUS_SUCCESS
+and Information 0 when the queue does not set AllowZeroLengthRequests
+(FxIoQueue::DispatchRequestToDriver and FxIoQueue::GetRequest, fxioqueue.cpp), and so does
+wdfkit (FxIoQueue._present); the ready-made specs expect exactly that.  IOCTLs of length 0 do
+reach the driver.
+
+Simplified: one application thread sends everything; the lower device is wdfkit's
+(:mod:`wdfkit.kernel.lowerdevice`: its data is ``pattern(length)``); a batch's lower-device
+behaviour is set before it is sent and holds until all of it is done.
+"""
+
+import random
+import re
+from dataclasses import dataclass, field
+
+from ..kernel.bugcheck import BugCheck, MachineHalted
+from ..kernel.clock import TICKS_PER_SECOND
+from ..kernel.lowerdevice import pattern
+from ..kernel.ntstatus import (
+    NT_SUCCESS,
+    NTSTATUS,
+    STATUS_CANCELLED,
+    STATUS_DEVICE_BUSY,
+    STATUS_IO_DEVICE_ERROR,
+    STATUS_PENDING,
+    STATUS_SUCCESS,
+)
+from ..kernel.text import fill
+from ..sim.machine import STOPPED, Machine
+
+OPERATIONS = ("read", "write", "ioctl")
+"""The kinds of request a workload may send."""
+
+DEFAULT_SEEDS = tuple(range(8))
+"""The seeds ``grade`` runs when it is given none: enough variety, within its time budget."""
+
+BATCH_WAIT = 30.0
+"""Virtual seconds a batch of overlapped requests may take to complete (the lower device's
+slowest latency is 0.05 s; lesson 12's timer holds a read for at most a second)."""
+
+HANG_LIMIT = 60.0
+"""Virtual seconds one synchronous wait (a synchronous call, CancelIo, a removal) may run with
+work still scheduled before the grader calls it a hang (Machine.HANG_LIMIT, for this machine)."""
+
+HANG_ACTIONS = 5_000
+"""Clock actions one synchronous wait may run before the grader calls it a hang
+(Machine.HANG_ACTIONS, for this machine): bounds a driver whose timer never completes."""
+
+LATENCIES = (0.0, 0.0005, 0.002, 0.05)
+"""The lower device's latencies a seed draws from: at once, fast, slow."""
+
+LOWER_FAILURES = (STATUS_IO_DEVICE_ERROR, STATUS_DEVICE_BUSY)
+"""What the lower device fails a batch with, when the spec allows faults."""
+
+SENTINEL = 0xCD
+"""Every byte of an application's buffer before the call: what was not written shows."""
+
+LOG_LINES = 14
+"""How many log lines a failure report shows."""
+
+TIMELINE_ROWS = 16
+"""How many timeline rows a failure report shows (the last ones, up to the failure)."""
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the application must see for one request; a field left None is not checked.
+
+    *status*: an NTSTATUS, or a tuple of them (any one will do).  *information*: the
+    IO_STATUS_BLOCK's Information.  *data*: the bytes the application's buffer must start with
+    after completion (a read's or an IOCTL's output buffer).
+    """
+
+    status: object = None
+    information: int | None = None
+    data: bytes | None = None
+
+    def __post_init__(self) -> None:
+        statuses = self.status if isinstance(self.status, tuple) else (self.status,)
+        for status in statuses:
+            if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
+                raise TypeError(
+                    "Expected: status must be an NTSTATUS, a tuple of them, or None, "
+                    f"not {type(status).__name__}"
+                )
+        if self.information is not None and (
+            isinstance(self.information, bool) or not isinstance(self.information, int)
+        ):
+            raise TypeError("Expected: information must be an int or None")
+        if self.data is not None and not isinstance(self.data, (bytes, bytearray)):
+            raise TypeError("Expected: data must be bytes or None")
+
+    def statuses(self) -> tuple:
+        """The statuses it accepts (empty: any)."""
+        if self.status is None:
+            return ()
+        return self.status if isinstance(self.status, tuple) else (self.status,)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.status is not None:
+            parts.append(" or ".join(_status_text(s) for s in self.statuses()))
+        if self.information is not None:
+            parts.append(f"Information {self.information}")
+        if self.data is not None:
+            parts.append(f"data {_bytes_text(self.data)}")
+        return ", ".join(parts) or "anything"
+
+
+@dataclass
+class Operation:
+    """One request of a workload, as ``expect`` sees it.
+
+    *step* numbers the requests of a seed from 0; *kind* is "read", "write" or "ioctl";
+    *length* the read's length, the write's, or the IOCTL's output length; *input* the bytes a
+    write or an IOCTL sends; *code* the IOCTL's control code (None otherwise); *overlapped*
+    whether the application went on while it was in flight; *latency* and *fail_status* how
+    the lower device behaved while it was in flight (fail_status None: it succeeded);
+    *ended_by* what the application (or the PnP manager) did to it while it was outstanding:
+    "CancelIo", "CloseHandle", "surprise removal", "removal", or None; *cancelled* is True for
+    any of them.
+    """
+
+    step: int
+    kind: str
+    length: int
+    input: bytes = b""
+    code: int | None = None
+    overlapped: bool = False
+    latency: float = 0.0
+    fail_status: NTSTATUS | None = None
+    ended_by: str | None = None
+    sent_at: float = 0.0
+
+    @property
+    def cancelled(self) -> bool:
+        return self.ended_by is not None
+
+    def __str__(self) -> str:
+        if self.kind == "ioctl":
+            what = f"IOCTL 0x{self.code:X}, in {len(self.input)} B, out {self.length} B"
+        else:
+            what = f"{self.kind} of {self.length} B"
+        how = "overlapped" if self.overlapped else "synchronous"
+        lower = f"lower device {_latency_text(self.latency)}"
+        if self.fail_status is not None:
+            lower += f", failing with {self.fail_status.name}"
+        ended = f", then {self.ended_by}" if self.ended_by else ""
+        return f"step {self.step}: {what}, {how}{ended} ({lower})"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the application must see from the driver under test, and what the workload does.
+
+    *name*: one line saying what the driver must do (the report shows it).
+    *expect*: ``expect(op) -> Expected`` (or a tuple of Expected: any one will do) for each
+    :class:`Operation`.
+    *operations*: the kinds of request to send, from ("read", "write", "ioctl").
+    *sizes*: ``(smallest, largest)`` buffer length, both included; 0, odd lengths and the
+    largest are always among those drawn.
+    *ioctl_codes*: the control codes IOCTLs use (needed when "ioctl" is an operation).
+    *lower_faults*: the lower device fails some batches (``fail_status``).
+    *cancels*, *closes*, *removal*: the application cancels outstanding I/O (CancelIo), closes
+    its handle with I/O outstanding, and the device is removed (orderly or surprise) with I/O
+    outstanding.
+    *requests*: about how many requests a seed sends.
+    *call*: how the reproduce line spells this spec (``FORWARD_READS``, ``bug.spec``).
+    """
+
+    name: str
+    expect: object
+    operations: tuple = ("read",)
+    sizes: tuple = (0, 64)
+    ioctl_codes: tuple = ()
+    lower_faults: bool = True
+    cancels: bool = False
+    closes: bool = False
+    removal: bool = False
+    requests: int = 12
+    call: str = "spec"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError("Spec: name must be a non-empty str")
+        if not callable(self.expect):
+            raise TypeError(
+                "Spec: expect must be a function expect(op) -> Expected, "
+                f"not {type(self.expect).__name__}"
+            )
+        operations = tuple(self.operations) if isinstance(self.operations, (tuple, list)) else ()
+        if not operations or any(op not in OPERATIONS for op in operations):
+            raise ValueError(f"Spec: operations must be a non-empty tuple from {OPERATIONS}")
+        object.__setattr__(self, "operations", operations)
+        sizes = self.sizes
+        if (
+            not isinstance(sizes, (tuple, list))
+            or len(sizes) != 2
+            or any(isinstance(s, bool) or not isinstance(s, int) for s in sizes)
+            or not 0 <= sizes[0] <= sizes[1] <= 1 << 20
+        ):
+            raise ValueError(
+                "Spec: sizes must be (smallest, largest), two ints with "
+                f"0 <= smallest <= largest <= {1 << 20}, not {sizes!r}"
+            )
+        object.__setattr__(self, "sizes", tuple(sizes))
+        codes = tuple(self.ioctl_codes) if isinstance(self.ioctl_codes, (tuple, list)) else None
+        if codes is None or any(
+            isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 0xFFFFFFFF for c in codes
+        ):
+            raise ValueError("Spec: ioctl_codes must be a tuple of ULONG control codes")
+        if "ioctl" in operations and not codes:
+            raise ValueError("Spec: an 'ioctl' operation needs ioctl_codes")
+        object.__setattr__(self, "ioctl_codes", codes)
+        for flag in ("lower_faults", "cancels", "closes", "removal"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"Spec: {flag} must be True or False")
+        if (
+            isinstance(self.requests, bool)
+            or not isinstance(self.requests, int)
+            or not 1 <= self.requests <= 1000
+        ):
+            raise ValueError("Spec: requests must be an int from 1 to 1000")
+        if not isinstance(self.call, str) or not self.call:
+            raise TypeError("Spec: call must be a non-empty str")
+
+
+# -- the ready-made specs ------------------------------------------------------------------------
+def _cancel_alternative(op: Operation, expected: Expected):
+    """A cancelled request may have finished first: the normal answer, or STATUS_CANCELLED
+    with Information 0."""
+    if not op.cancelled:
+        return expected
+    return (expected, Expected(STATUS_CANCELLED, 0))
+
+
+def expect_forwarded(op: Operation):
+    """The application sees exactly what the lower device returns (see the module docstring
+    for zero lengths): a read or an IOCTL gets ``pattern(length)`` and Information = length; a
+    write Information = its length; a failing lower device its status with Information 0; a
+    cancelled request STATUS_CANCELLED with Information 0 (or its normal answer, if it won
+    the race)."""
+    if op.kind != "ioctl" and op.length == 0:  # a purge may cancel it before it is presented
+        return _cancel_alternative(op, Expected(STATUS_SUCCESS, 0))
+    if op.fail_status is not None:
+        return _cancel_alternative(op, Expected(op.fail_status, 0))
+    if op.kind == "write":
+        return _cancel_alternative(op, Expected(STATUS_SUCCESS, op.length))
+    return _cancel_alternative(op, Expected(STATUS_SUCCESS, op.length, pattern(op.length)))
+
+
+def forwarding(operations=("read",), ioctl_codes=(), **options) -> Spec:
+    """A spec for a driver that passes each request down (itself, or in a request of its own)
+    and completes it with what the lower device returned (:func:`expect_forwarded`).
+
+    *options* are Spec's other fields; by default the workload cancels, closes with I/O
+    outstanding and removes the device."""
+    kinds = "/".join(operations)
+    options.setdefault(
+        "name", f"{kinds}s forwarded: the application sees what the lower device returns"
+    )
+    for flag in ("cancels", "closes", "removal"):
+        options.setdefault(flag, True)
+    return Spec(
+        expect=expect_forwarded,
+        operations=tuple(operations),
+        ioctl_codes=tuple(ioctl_codes),
+        **options,
+    )
+
+
+FORWARD_READS = forwarding(("read",), call="FORWARD_READS")
+"""Reads forwarded to the lower device: the application gets ``pattern(length)``, the lower
+device's failure status with Information 0, or STATUS_CANCELLED for a cancelled read."""
+
+
+def answering_reads(data: bytes, *, repeat: bool = False, **options) -> Spec:
+    """A spec for a driver that answers every read itself with *data*: as much of it as fits
+    (*repeat*: *data* over and over, filling the read), with Information the count copied.
+
+    A cancelled read may come back STATUS_CANCELLED with Information 0.  *options* are Spec's
+    other fields (the lower device is not involved, so ``lower_faults`` defaults to False)."""
+    if not isinstance(data, (bytes, bytearray)) or not data:
+        raise TypeError("answering_reads: data must be non-empty bytes")
+    data = bytes(data)
+
+    def expect_answered(op: Operation):
+        if op.length == 0:
+            return _cancel_alternative(op, Expected(STATUS_SUCCESS, 0))
+        if repeat:
+            answer = (data * (op.length // len(data) + 1))[: op.length]
+        else:
+            answer = data[: op.length]
+        return _cancel_alternative(op, Expected(STATUS_SUCCESS, len(answer), answer))
+
+    options.setdefault("name", f"reads answered with {_data_text(data)}")
+    options.setdefault("lower_faults", False)
+    return Spec(expect=expect_answered, operations=("read",), **options)
+
+
+def held_reads(data: bytes, call: str = "held_reads(MY_DATA)") -> Spec:
+    """Lesson 12's driver: every read gets as much of *data* as fits, held until a timer
+    completes it, cancelable meanwhile; the application cancels, closes with reads held, and
+    the device is removed with a read held."""
+    return answering_reads(
+        data,
+        name=f"reads held for the timer, answered with {_data_text(bytes(data))}, cancelable",
+        sizes=(0, 40),
+        cancels=True,
+        closes=True,
+        removal=True,
+        requests=8,
+        call=call,
+    )
+
+
+# -- the report ---------------------------------------------------------------------------------
+@dataclass
+class Report:
+    """What ``grade`` found: true when the driver passed on every seed.
+
+    *reason* is None when it passed, else one short string naming the first failure's kind:
+    "bug check 0x10D/0x3" (the parameter 1 only for 0x10D and 0xC4), "leak at unload",
+    "wrong status", "wrong Information", "wrong data", "not completed",
+    "driver raised TypeError", "device add failed", "DriverEntry failed" or
+    "KMDF Verifier break".  *seed* is the first failing seed; *bugcheck* the BugCheck when
+    that was the failure; *operation* the request that went wrong, when one did; *detail*
+    what went wrong, in words; *log* and *timeline* the lines shown; *reproduce* the one
+    line that runs the failing seed again.
+    """
+
+    spec: Spec
+    seeds: tuple
+    seeds_run: tuple = ()
+    requests: int = 0
+    reason: str | None = None
+    seed: int | None = None
+    bugcheck: BugCheck | None = None
+    operation: Operation | None = None
+    detail: str = ""
+    log: tuple = ()
+    timeline: tuple = ()
+    reproduce: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.reason is None
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        seeds = _seeds_text(self.seeds)
+        if self.passed:
+            return fill(
+                f"PASSED: {self.spec.name}. {len(self.seeds_run)} seeds ({seeds}), "
+                f"{self.requests} requests: no bug check, every request completed as expected, "
+                "nothing pending, nothing leaked at unload (Driver Verifier and KMDF Verifier on)."
+            )
+        lines = [
+            fill(f"FAILED: {self.reason}, seed {self.seed}. Spec: {self.spec.name}."),
+            fill(
+                f"Seeds run: {_seeds_text(self.seeds_run)} of {seeds}; seed {self.seed} is the "
+                "first that failed."
+            ),
+            "",
+        ]
+        if self.operation is not None:
+            lines.append(fill(f"Request: {self.operation}", "", "    "))
+        if self.bugcheck is not None:
+            lines.append(self.bugcheck.blue_screen())
+        if self.detail:
+            lines.append(self.detail)
+        lines += ["", "Log (the last lines):"]
+        lines += list(self.log) or ["    (empty)"]
+        lines += ["", "Timeline (what the application and the PnP manager did):"]
+        lines += list(self.timeline)
+        lines += ["", f"Reproduce: {self.reproduce}"]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+
+# -- running a seed -----------------------------------------------------------------------------
+class _Failure(Exception):
+    """A seed failed: *reason* and what to show."""
+
+    def __init__(self, reason: str, detail: str = "", operation: Operation | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+        self.operation = operation
+
+
+class _Sent:
+    """One request in flight: its operation, the application's buffer, its PendingIo."""
+
+    __slots__ = ("op", "buffer", "io", "result", "row")
+
+    def __init__(self, op: Operation, buffer: bytearray) -> None:
+        self.op = op
+        self.buffer = buffer
+        self.io = None
+        self.result = None
+        self.row = -1
+
+
+class _Run:
+    """One seed's workload on one machine."""
+
+    def __init__(self, driver_add, driver_entry, spec: Spec, seed: int) -> None:
+        self.driver_add = driver_add
+        self.driver_entry = driver_entry
+        self.spec = spec
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.machine: Machine | None = None
+        self.timeline: list[str] = []
+        self.requests = 0
+        self.step = 0
+
+    # -- the timeline --------------------------------------------------------------------
+    def note(self, text: str) -> int:
+        seconds = 0.0 if self.machine is None else self.machine.clock.seconds
+        self.timeline.append(f"  {seconds:10.6f}s  {text}")
+        return len(self.timeline) - 1
+
+    def settle(self, sent: _Sent) -> None:
+        """Write the request's result into its timeline row."""
+        if sent.row >= 0 and sent.result is not None:
+            status, information = sent.result
+            self.timeline[sent.row] += f"  -> {_status_text(status)}, {information}"
+
+    # -- the workload --------------------------------------------------------------------
+    def run(self) -> None:
+        self.load()
+        machine, rng, spec = self.machine, self.rng, self.spec
+        with machine:
+            self.handle = machine.application()
+            latency = rng.choice(LATENCIES)
+            batches = max(1, spec.requests // 2)
+            for batch in range(batches):
+                last = batch == batches - 1
+                self.batch(latency, removal=last and spec.removal)
+            if not spec.removal:
+                self.close()
+            self.note("the driver is unloaded")
+            try:
+                machine.unload()
+            except RuntimeError as error:
+                raise _Failure("not completed", fill(f"Unload: {error}", "", "    ")) from None
+        self.check_breaks()
+        if machine.objects:
+            names = ", ".join(repr(obj.handle) for obj in machine.objects.values())
+            raise _Failure(
+                "leak at unload",
+                fill(f"KMDF Verifier: still referenced at unload: {names}", "", "    "),
+            )
+
+    def load(self) -> None:
+        spec_name = "Graded"
+        if self.driver_entry is not None:
+            self.note("DriverEntry")
+        self.machine = Machine(
+            spec_name,
+            verifier=True,
+            kmdf_verifier=True,
+            driver_verifier=True,
+            seed=self.seed,
+            DriverEntry=self.driver_entry,
+        )
+        machine = self.machine
+        machine.HANG_LIMIT = HANG_LIMIT
+        machine.HANG_ACTIONS = HANG_ACTIONS
+        if not NT_SUCCESS(machine.load_status):
+            raise _Failure("DriverEntry failed", f"DriverEntry returned {machine.load_status}")
+        self.note("the PnP manager adds the device")
+        with machine:
+            status = machine.add_device(self.driver_add)
+        if not NT_SUCCESS(status):
+            raise _Failure(
+                "device add failed", f"EvtDriverDeviceAdd (or the start) returned {status}"
+            )
+
+    def batch(self, latency: float, removal: bool) -> None:
+        machine, rng, spec = self.machine, self.rng, self.spec
+        lower = machine.lower_device
+        fail = None
+        if spec.lower_faults and rng.random() < 0.25:
+            fail = rng.choice(LOWER_FAILURES)
+        if lower is not None:
+            lower.latency = latency
+            lower.fail_status = fail
+        count = rng.randint(1, 3)
+        sync_allowed = not removal
+        sent = []
+        for _ in range(count):
+            op = self.operation(latency, fail, overlapped=not sync_allowed or rng.random() < 0.6)
+            item = self.send(op)
+            sent.append(item)
+        outstanding = [s for s in sent if s.io is not None and not s.io.done]
+        ending = None
+        choice = rng.random()
+        if removal:
+            ending = "surprise removal" if rng.random() < 0.5 else "removal"
+        elif spec.cancels and choice < 0.35:
+            ending = "CancelIo"
+        elif spec.closes and 0.35 <= choice < 0.55:
+            ending = "CloseHandle"
+        if ending is not None:
+            if latency and outstanding:
+                machine.advance(latency * rng.choice((0.0, 0.5)))
+            outstanding = [s for s in outstanding if not s.io.done]
+            for item in outstanding:
+                item.op.ended_by = ending
+            self.end(ending, len(outstanding))
+        self.wait(sent)
+        self.check_breaks()
+        for item in sent:
+            self.check(item)
+
+    def check_breaks(self) -> None:
+        """A KMDF Verifier debug break in the log fails the seed: on the developer's machine
+        (a kernel debugger attached) the machine stops in the debugger there."""
+        for _ticks, _irql, text, args in self.machine.log:
+            if "debug break)" in text:
+                line = text % args if args else text
+                if "(no debug break)" not in line:
+                    raise _Failure("KMDF Verifier break", fill(line, "    ", "    "))
+
+    def operation(self, latency, fail, overlapped: bool) -> Operation:
+        rng, spec = self.rng, self.spec
+        kind = rng.choice(spec.operations)
+        op = Operation(
+            self.step,
+            kind,
+            self.length(),
+            overlapped=overlapped,
+            latency=latency,
+            fail_status=fail,
+        )
+        self.step += 1
+        if kind == "write":
+            op.input = rng.randbytes(op.length)
+        elif kind == "ioctl":
+            op.code = rng.choice(spec.ioctl_codes)
+            op.input = rng.randbytes(self.length())
+        return op
+
+    def length(self) -> int:
+        low, high = self.spec.sizes
+        draw = self.rng.random()
+        if draw < 0.15:
+            return low
+        if draw < 0.25:
+            return high
+        return self.rng.randint(low, high)
+
+    def send(self, op: Operation) -> _Sent:
+        machine, handle = self.machine, self.handle
+        self.requests += 1
+        buffer = bytearray([SENTINEL]) * (op.length if op.kind != "write" else 0)
+        item = _Sent(op, buffer)
+        op.sent_at = machine.clock.seconds
+        item.row = self.note(str(op).split(" (lower")[0])
+        if op.kind == "read":
+            result = handle.ReadFile(buffer, overlapped=op.overlapped)
+        elif op.kind == "write":
+            result = handle.WriteFile(op.input, overlapped=op.overlapped)
+        else:
+            result = handle.DeviceIoControl(op.code, op.input, buffer, overlapped=op.overlapped)
+        if op.overlapped:
+            item.io = result
+        else:
+            if result.Status == STATUS_PENDING:
+                item.result = (result.Status, result.Information)
+                self.settle(item)
+                raise _Failure(
+                    "not completed",
+                    fill(
+                        "The synchronous call never returned: the driver did not complete it "
+                        f"({machine.last_hang}).",
+                        "    ",
+                        "    ",
+                    ),
+                    op,
+                )
+            item.result = (result.Status, result.Information)
+            self.settle(item)
+        return item
+
+    def end(self, ending: str, outstanding: int) -> None:
+        machine = self.machine
+        with_io = f" with {outstanding} request(s) outstanding" if outstanding else ""
+        self.note(ending + with_io)
+        if ending == "CancelIo":
+            self.handle.CancelIo()
+        elif ending == "CloseHandle":
+            self.handle.CloseHandle()
+            self.handle = machine.application()
+            self.note("the application opens the device again")
+        else:
+            try:
+                machine.remove_device(surprise=ending == "surprise removal")
+            except RuntimeError as error:
+                raise _Failure("not completed", fill(f"Removal: {error}", "    ", "    ")) from None
+            self.close()
+
+    def close(self) -> None:
+        self.note("CloseHandle")
+        self.handle.CloseHandle()
+
+    def wait(self, sent: list) -> None:
+        machine = self.machine
+        pending = [s for s in sent if s.io is not None]
+
+        def finished() -> bool:
+            return all(s.io.done for s in pending)
+
+        if not finished():
+            machine.wait_for(finished, BATCH_WAIT * TICKS_PER_SECOND, "the grader's batch")
+        for item in pending:
+            if item.io.done:
+                status = item.io.IoStatus
+                item.result = (status.Status, status.Information)
+                self.settle(item)
+        for item in pending:
+            if not item.io.done:
+                raise _Failure(
+                    "not completed",
+                    f"    Still pending {BATCH_WAIT:g} virtual seconds after it was sent: the "
+                    "driver never completed it.",
+                    item.op,
+                )
+
+    def check(self, item: _Sent) -> None:
+        op = item.op
+        expected = self.spec.expect(op)
+        choices = expected if isinstance(expected, tuple) else (expected,)
+        if not choices or not all(isinstance(c, Expected) for c in choices):
+            raise TypeError(
+                f"grade: the spec's expect must return an Expected or a tuple of them, "
+                f"not {expected!r}"
+            )
+        status, information = item.result
+        got_data = bytes(item.buffer)
+        matching = [c for c in choices if not c.statuses() or status in c.statuses()]
+        reason = "wrong status"
+        if matching:
+            reason = "wrong Information"
+            matching = [c for c in matching if c.information in (None, information)]
+        if matching:
+            reason = "wrong data"
+            matching = [c for c in matching if c.data is None or got_data[: len(c.data)] == c.data]
+        if matching:
+            return
+        wanted = " or ".join(f"({c})" if len(choices) > 1 else str(c) for c in choices)
+        got = f"{_status_text(status)}, Information {information}"
+        if op.kind != "write" and any(c.data is not None for c in choices):
+            got += f", data {_bytes_text(got_data)}"
+        detail = fill(f"Expected: {wanted}", "    ", "              ")
+        detail += "\n" + fill(f"Got:      {got}", "    ", "              ")
+        raise _Failure(reason, detail, op)
+
+
+# -- grade ---------------------------------------------------------------------------------------
+def grade(EvtDriverDeviceAdd, spec: Spec, *, DriverEntry=None, seeds=None) -> Report:
+    """Run the driver against *spec*'s workload for each seed; the :class:`Report` is true
+    when it passed on every one (see the module docstring for what is checked).
+
+    *EvtDriverDeviceAdd* is the learner's callback (the PnP manager calls it for one device);
+    None with *DriverEntry* loads a whole driver, whose WDF_DRIVER_CONFIG names it.  *seeds*
+    is an iterable of ints ≥ 0 (default :data:`DEFAULT_SEEDS`); the first failing seed ends
+    the run.
+    """
+    if EvtDriverDeviceAdd is not None and not callable(EvtDriverDeviceAdd):
+        raise TypeError(
+            "grade: EvtDriverDeviceAdd must be a function EvtDriverDeviceAdd(Driver, "
+            f"DeviceInit) or None, not {type(EvtDriverDeviceAdd).__name__}"
+        )
+    if DriverEntry is not None and not callable(DriverEntry):
+        raise TypeError(
+            "grade: DriverEntry must be a function DriverEntry(DriverObject, RegistryPath) "
+            f"or None, not {type(DriverEntry).__name__}"
+        )
+    if EvtDriverDeviceAdd is None and DriverEntry is None:
+        raise ValueError("grade: give EvtDriverDeviceAdd, or None and DriverEntry=")
+    if not isinstance(spec, Spec):
+        raise TypeError(
+            f"grade: spec must be a Spec (e.g. FORWARD_READS), not {type(spec).__name__}"
+        )
+    seeds = _checked_seeds(seeds)
+    report = Report(spec, seeds)
+    run_seeds = []
+    for seed in seeds:
+        run_seeds.append(seed)
+        run = _Run(EvtDriverDeviceAdd, DriverEntry, spec, seed)
+        failure = _run_seed(run)
+        report.requests += run.requests
+        if failure is not None:
+            _fill_failure(report, run, failure, EvtDriverDeviceAdd, DriverEntry)
+            break
+    report.seeds_run = tuple(run_seeds)
+    return report
+
+
+def _run_seed(run: _Run) -> "_Failure | BugCheck | None":
+    """Run one seed; what stopped it, or None."""
+    try:
+        run.run()
+    except _Failure as failure:
+        return failure
+    except (BugCheck, MachineHalted):
+        machine = run.machine
+        if machine is not None and machine.bugcheck is not None:
+            return machine.bugcheck
+        if machine is not None and machine.state == STOPPED:
+            name = machine.stopped_by.split()[0]
+            return _Failure(f"driver raised {name}", fill(f"{machine.stopped_by}", "    ", "    "))
+        raise
+    except Exception as error:
+        machine = run.machine
+        stopped = machine is None or machine.state == STOPPED
+        if stopped and _from_driver(error):
+            name = type(error).__name__
+            return _Failure(f"driver raised {name}", fill(f"{name}: {error}", "    ", "    "))
+        raise
+    return None
+
+
+def _from_driver(error: Exception) -> bool:
+    """The exception escaped one of the driver's callbacks (Machine.run_callback's note)."""
+    return any(
+        note.startswith("wdfkit: this exception escaped")
+        for note in getattr(error, "__notes__", ())
+    )
+
+
+def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
+    machine = run.machine
+    report.seed = run.seed
+    if isinstance(failure, BugCheck):
+        code, first = failure.code, failure.parameters[0]
+        suffix = f"/0x{first:X}" if code in (0x10D, 0xC4) else ""
+        report.reason = f"bug check 0x{code:X}{suffix}"
+        report.bugcheck = failure
+    else:
+        report.reason = failure.reason
+        report.detail = failure.detail
+        report.operation = failure.operation
+    if machine is not None:
+        report.log = tuple(
+            fill(line, "    ", " " * 25) for line in machine.log_lines()[-LOG_LINES:]
+        )
+    if report.bugcheck is not None:
+        bugcheck = report.bugcheck
+        run.note(f"*** bug check 0x{bugcheck.code:X} {bugcheck.name} in {bugcheck.ddi}")
+    elif report.reason.startswith("driver raised") and machine is not None:
+        run.note(f"*** {machine.stopped_by or report.reason}")
+    report.timeline = tuple(
+        fill(_machine_free(line), "", " " * 15) for line in run.timeline[-TIMELINE_ROWS:]
+    )
+    report.detail = _machine_free(report.detail)
+    parts = [getattr(add, "__name__", "EvtDriverDeviceAdd") if add is not None else "None"]
+    parts.append(report.spec.call)
+    if entry is not None:
+        parts.append(f"DriverEntry={getattr(entry, '__name__', 'DriverEntry')}")
+    parts.append(f"seeds=[{run.seed}]")
+    report.reproduce = f"grade({', '.join(parts)})"
+
+
+_MACHINE_NUMBER = re.compile(r"machine #\d+ ")
+
+
+def _machine_free(text: str) -> str:
+    """Text without the process-wide machine number, so that a report reads the same in every
+    run ("machine 'Graded'")."""
+    return _MACHINE_NUMBER.sub("machine ", text)
+
+
+def _checked_seeds(seeds) -> tuple:
+    if seeds is None:
+        return DEFAULT_SEEDS
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(
+            f"grade: seeds must be an iterable of ints (e.g. [17] or range(50)), not "
+            f"{type(seeds).__name__}"
+        )
+    seeds = tuple(seeds)
+    if not seeds:
+        raise ValueError("grade: seeds must name at least one seed")
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"grade: seeds must hold ints, not {type(seed).__name__}")
+        if not 0 <= seed < 1 << 32:
+            raise ValueError(f"grade: each seed must be from 0 to 0xFFFFFFFF, got {seed}")
+    return seeds
+
+
+# -- text helpers --------------------------------------------------------------------------------
+def _status_text(status) -> str:
+    name = getattr(status, "name", None)
+    return name if name else f"0x{int(status):08X}"
+
+
+def _bytes_text(data: bytes, most: int = 12) -> str:
+    if not data:
+        return "(none)"
+    shown = " ".join(f"{b:02x}" for b in data[:most])
+    more = f" … ({len(data)} bytes)" if len(data) > most else ""
+    return shown + more
+
+
+def _data_text(data: bytes) -> str:
+    """Data as a spec's name shows it: Python's bytes literal, cut at 32 bytes."""
+    return repr(data[:32]) + ("…" if len(data) > 32 else "")
+
+
+def _latency_text(latency: float) -> str:
+    return "at once" if latency == 0 else f"after {latency * 1000:g} ms"
+
+
+def _seeds_text(seeds: tuple) -> str:
+    if len(seeds) > 2 and seeds == tuple(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(str(s) for s in seeds)
+
+
+__all__ = [
+    "DEFAULT_SEEDS",
+    "FORWARD_READS",
+    "Expected",
+    "Operation",
+    "Report",
+    "Spec",
+    "answering_reads",
+    "expect_forwarded",
+    "forwarding",
+    "grade",
+    "held_reads",
+]
