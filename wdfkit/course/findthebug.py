@@ -120,7 +120,7 @@ def expect_echo_ioctl(op):
     """IOCTL echo: the input comes back in the output; an empty buffer or an output shorter
     than the input is STATUS_BUFFER_TOO_SMALL."""
     data = op.input
-    if not data or op.output_length == 0 or op.output_length < len(data):
+    if not data or op.length == 0 or op.length < len(data):
         return _expected(STATUS_BUFFER_TOO_SMALL, 0)
     return _expected(STATUS_SUCCESS, len(data), data)
 
@@ -128,12 +128,12 @@ def expect_echo_ioctl(op):
 def expect_forwarded_ioctl(op):
     """An IOCTL the driver forwards: the lower device fills the output with its pattern; an
     empty input or output is STATUS_BUFFER_TOO_SMALL."""
-    if not op.input or op.output_length == 0:
+    if not op.input or op.length == 0:
         return _expected(STATUS_BUFFER_TOO_SMALL, 0)
     failure = _lower_failure(op)
     if failure is not None:
         return _expected(failure, 0)
-    return _expected(STATUS_SUCCESS, op.output_length, pattern(op.output_length))
+    return _expected(STATUS_SUCCESS, op.length, pattern(op.length))
 
 
 def expect_write(op):
@@ -144,7 +144,7 @@ def expect_write(op):
 # -- the text of a variant: shared pieces -----------------------------------------------------
 def _text(template: str, **values) -> str:
     """*template* dedented, with each ``$name`` replaced by its value (C has no ``$``)."""
-    text = textwrap.dedent(template).strip("\n") + "\n"
+    text = textwrap.dedent(template).lstrip("\n")
     for name in sorted(values, key=len, reverse=True):
         text = text.replace("$" + name, str(values[name]))
     return text
@@ -979,13 +979,6 @@ def _bug_preallocated_freed(variant: int, rng: random.Random) -> Case:
 VARIANTS = 3
 """Each bug comes in this many variants; the seed picks one: ``seed % VARIANTS``."""
 
-MAKERS = {
-    "13-01": _bug_handle_after_completion,
-    "13-02": _bug_reuse_missing,
-    "13-03": _bug_preallocated_freed,
-}
-"""The exercises by label, in the lesson's order."""
-
 _solved: dict = {}
 """What :meth:`Bug.grade` has seen in this Python process: label → (seed, passed)."""
 
@@ -1024,14 +1017,14 @@ class Bug:
         from .grader import Spec
 
         b = self.behaviour
-        options = {"ioctls": (b.ioctl,)} if b.ioctl is not None else {}
         return Spec(
-            f"{self.label} seed {self.seed}",
+            f"{self.label} seed {self.seed}: {self.title.lower()}, fixed",
+            b.expect,
             operations=b.operations,
             sizes=b.sizes,
-            expect=b.expect,
+            ioctl_codes=() if b.ioctl is None else (b.ioctl,),
             lower_faults=b.lower_faults,
-            **options,
+            call="bug.spec",
         )
 
     def run(self) -> "Outcome":
@@ -1151,3 +1144,758 @@ def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
     except MachineHalted:
         outcome.bugcheck = machine.bugcheck
     return outcome
+
+
+# -- 13-04 and 13-05: a scratch buffer from pool, freed wrongly or not at all --------------------
+_SCRATCH_READ_PY = """
+def EvtIoRead(Queue, Request, Length):
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    scratch = ExAllocatePoolWithTag(NonPagedPoolNx, Length, $ALLOC_TAG)
+    if scratch is None:
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
+        return
+$CHECK    RtlCopyMemory(scratch, bytes(i & 0xFF for i in range(Length)), Length)  # the sample
+    status = WdfMemoryCopyFromBuffer(memory, 0, scratch, Length)
+    ExFreePoolWithTag(scratch, $FREE_TAG)
+    WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+
+"""
+_SCRATCH_READ_C = """
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+    PUCHAR scratch;
+
+    UNREFERENCED_PARAMETER(Queue);
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    scratch = ExAllocatePoolWithTag(NonPagedPoolNx, Length, $ALLOC_TAG);
+    if (scratch == NULL) {
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES);
+        return;
+    }
+$CHECK    SensorReadSample(scratch, Length);    // 0x00, 0x01, ... from the sensor
+    status = WdfMemoryCopyFromBuffer(memory, 0, scratch, Length);
+    ExFreePoolWithTag(scratch, $FREE_TAG);
+    WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
+}
+
+"""
+_SCRATCH_WRITE_PY = """
+def EvtIoWrite(Queue, Request, Length):
+    status, memory = WdfRequestRetrieveInputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    scratch = ExAllocatePoolWithTag(NonPagedPoolNx, Length, $ALLOC_TAG)
+    if scratch is None:
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
+        return
+$CHECK    status = WdfMemoryCopyToBuffer(memory, 0, scratch, Length)  # the device takes it from here
+    ExFreePoolWithTag(scratch, $FREE_TAG)
+    WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+
+"""
+_SCRATCH_WRITE_C = """
+VOID
+EvtIoWrite(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+    PUCHAR scratch;
+
+    UNREFERENCED_PARAMETER(Queue);
+    status = WdfRequestRetrieveInputMemory(Request, &memory);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    scratch = ExAllocatePoolWithTag(NonPagedPoolNx, Length, $ALLOC_TAG);
+    if (scratch == NULL) {
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES);
+        return;
+    }
+$CHECK    status = WdfMemoryCopyToBuffer(memory, 0, scratch, Length); // the device takes it from here
+    ExFreePoolWithTag(scratch, $FREE_TAG);
+    WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
+}
+
+"""
+_SCRATCH_IOCTL_PY = """
+def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+    status, inMemory = WdfRequestRetrieveInputMemory(Request)
+    if NT_SUCCESS(status):
+        status, outMemory = WdfRequestRetrieveOutputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    scratch = ExAllocatePoolWithTag(NonPagedPoolNx, InputBufferLength, $ALLOC_TAG)
+    if scratch is None:
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
+        return
+$CHECK    status = WdfMemoryCopyToBuffer(inMemory, 0, scratch, InputBufferLength)
+    if NT_SUCCESS(status):
+        status = WdfMemoryCopyFromBuffer(outMemory, 0, scratch, InputBufferLength)
+    ExFreePoolWithTag(scratch, $FREE_TAG)
+    WdfRequestCompleteWithInformation(
+        Request, status, InputBufferLength if NT_SUCCESS(status) else 0
+    )
+
+
+"""
+_SCRATCH_IOCTL_C = """
+VOID
+EvtIoDeviceControl(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t OutputBufferLength,
+    _In_ size_t InputBufferLength,
+    _In_ ULONG IoControlCode
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY inMemory, outMemory;
+    PUCHAR scratch;
+
+    UNREFERENCED_PARAMETER(Queue);
+    UNREFERENCED_PARAMETER(IoControlCode);
+    status = WdfRequestRetrieveInputMemory(Request, &inMemory);
+    if (NT_SUCCESS(status)) {
+        status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
+    }
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    scratch = ExAllocatePoolWithTag(NonPagedPoolNx, InputBufferLength, $ALLOC_TAG);
+    if (scratch == NULL) {
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES);
+        return;
+    }
+$CHECK    status = WdfMemoryCopyToBuffer(inMemory, 0, scratch, InputBufferLength);
+    if (NT_SUCCESS(status)) {
+        status = WdfMemoryCopyFromBuffer(outMemory, 0, scratch, InputBufferLength);
+    }
+    ExFreePoolWithTag(scratch, $FREE_TAG);
+    WdfRequestCompleteWithInformation(Request, status,
+                                      NT_SUCCESS(status) ? InputBufferLength : 0);
+}
+
+"""
+_SCRATCH = {
+    "read": (_SCRATCH_READ_PY, _SCRATCH_READ_C),
+    "write": (_SCRATCH_WRITE_PY, _SCRATCH_WRITE_C),
+    "ioctl": (_SCRATCH_IOCTL_PY, _SCRATCH_IOCTL_C),
+}
+
+
+def _scratch_driver(kind, head_py, head_c, check_py="", check_c="", **tags):
+    """The scratch-buffer driver for *kind*, with its head (tags), a check before the copy and
+    the tags of the allocation and the free."""
+    py, c = _SCRATCH[kind]
+    py = py.replace("$CHECK", check_py)
+    c = c.replace("$CHECK", check_c)
+    for name, (tag_py, tag_c) in tags.items():
+        py, c = py.replace("$" + name, tag_py), c.replace("$" + name, tag_c)
+    if kind == "ioctl":
+        head_py = _IOCTL_PY.replace("$NAME", "ECHO") + head_py
+        head_c = _IOCTL_C.replace("$NAME", "ECHO") + head_c
+    return head_py + py + _device_add_py([kind]), head_c + c + _device_add_c([kind])
+
+
+def _kind_behaviour(kind, size):
+    if kind == "read":
+        return Behaviour(("read",), (0, size), expect_read, lower_faults=False)
+    if kind == "write":
+        return Behaviour(("write",), (0, size), expect_write, lower_faults=False)
+    return Behaviour(("ioctl",), (0, size), expect_echo_ioctl, ioctl=0x222000, lower_faults=False)
+
+
+_KIND_SESSION = {
+    "read": (Step("read", 16),),
+    "write": (Step("write", 0, b"calibration 1"),),
+    "ioctl": (Step("ioctl", 16, b"ping"),),
+}
+
+
+def _bug_wrong_tag(variant: int, rng: random.Random) -> Case:
+    kind = ("read", "write", "ioctl")[variant]
+    size = rng.choice((32, 48, 64))
+    read_tag, write_tag = _tag(rng, "R"), _tag(rng, "W")
+    if variant == 0:  # the free names the other routine's tag
+        head = f'READ_TAG = "{read_tag}"\nWRITE_TAG = "{write_tag}"\n'
+        head_c = f"#define READ_TAG '{read_tag}'\n#define WRITE_TAG '{write_tag}'\n"
+        tags = {"ALLOC_TAG": ("READ_TAG", "READ_TAG"), "FREE_TAG": ("WRITE_TAG", "WRITE_TAG")}
+    elif variant == 1:  # the free spells the tag as !poolused shows it
+        head, head_c = f'WRITE_TAG = "{write_tag}"\n', f"#define WRITE_TAG '{write_tag}'\n"
+        shown = write_tag[::-1]
+        tags = {"ALLOC_TAG": ("WRITE_TAG", "WRITE_TAG"), "FREE_TAG": (f'"{shown}"', f"'{shown}'")}
+    else:  # two tags one letter apart, for two kinds of buffer
+        echo, other = _tag(rng, "E"), None
+        other = echo[:-1] + ("F" if echo[-1] != "F" else "G")
+        head = f'ECHO_TAG = "{echo}"  # echo buffers\nSTAT_TAG = "{other}"  # statistics\n'
+        head_c = f"#define ECHO_TAG '{echo}' // echo buffers\n#define STAT_TAG '{other}' // statistics\n"
+        tags = {"ALLOC_TAG": ("ECHO_TAG", "ECHO_TAG"), "FREE_TAG": ("STAT_TAG", "STAT_TAG")}
+    py, c = _scratch_driver(kind, head + "\n", head_c + "\n", **tags)
+    story = (
+        f"A driver stages every {'IOCTL' if kind == 'ioctl' else kind} through a scratch "
+        "buffer from pool, tagged so that !poolused can tell its buffers apart. The first "
+        f"{'IOCTL' if kind == 'ioctl' else kind} stopped the machine."
+    )
+    return Case(
+        "A pool block freed with the wrong tag",
+        story,
+        py,
+        c,
+        _kind_behaviour(kind, size),
+        "bug check 0xC2",
+        _KIND_SESSION[kind],
+    )
+
+
+def _bug_leak(variant: int, rng: random.Random) -> Case:
+    tag = _tag(rng, "S")
+    size = rng.choice((48, 64, 96))
+    tags = {"ALLOC_TAG": ("SCRATCH_TAG", "SCRATCH_TAG"), "FREE_TAG": ("SCRATCH_TAG", "SCRATCH_TAG")}
+    if variant == 0:  # a read too long is refused after the buffer is taken
+        limit = size // 2 + rng.choice((1, 3, 5))
+        head = f'SCRATCH_TAG = "{tag}"\nMAX_READ = {limit}  # the longest sample the sensor takes\n\n'
+        head_c = f"#define SCRATCH_TAG '{tag}'\n#define MAX_READ {limit} // the longest sample the sensor takes\n\n"
+        check_py = (
+            "    if Length > MAX_READ:\n"
+            "        WdfRequestComplete(Request, STATUS_INVALID_BUFFER_SIZE)\n"
+            "        return\n"
+        )
+        check_c = (
+            "    if (Length > MAX_READ) {\n"
+            "        WdfRequestComplete(Request, STATUS_INVALID_BUFFER_SIZE);\n"
+            "        return;\n"
+            "    }\n"
+        )
+        py, c = _scratch_driver("read", head, head_c, check_py, check_c, **tags)
+
+        def expect(op, limit=limit):
+            if op.length > limit:
+                return _expected(STATUS_INVALID_BUFFER_SIZE, 0)
+            return expect_read(op)
+
+        behaviour = Behaviour(("read",), (0, size), expect, lower_faults=False)
+        session = (Step("read", 8), Step("read", limit + 1), Step("read", 8))
+        story = (
+            f"A sensor driver answers reads of up to {limit} bytes and refuses longer ones. "
+            "Every read got the right answer, and yet unloading the driver stopped the machine."
+        )
+    elif variant == 1:  # an IOCTL whose output is too short is refused after the buffer is taken
+        head = f'SCRATCH_TAG = "{tag}"\n\n'
+        head_c = f"#define SCRATCH_TAG '{tag}'\n\n"
+        check_py = (
+            "    if OutputBufferLength < InputBufferLength:\n"
+            "        WdfRequestComplete(Request, STATUS_BUFFER_TOO_SMALL)\n"
+            "        return\n"
+        )
+        check_c = (
+            "    if (OutputBufferLength < InputBufferLength) {\n"
+            "        WdfRequestComplete(Request, STATUS_BUFFER_TOO_SMALL);\n"
+            "        return;\n"
+            "    }\n"
+        )
+        py, c = _scratch_driver("ioctl", head, head_c, check_py, check_c, **tags)
+        behaviour = _kind_behaviour("ioctl", size)
+        session = (Step("ioctl", 16, b"ping"), Step("ioctl", 2, b"ping"))
+        story = (
+            "A test device echoes each IOCTL's input into its output and refuses an output "
+            "buffer too small for it. Every IOCTL got the right answer, and yet unloading the "
+            "driver stopped the machine."
+        )
+    else:  # a table the device keeps for its whole life, never freed
+        count = rng.choice((64, 128, 256))
+        py = _text(
+            '''
+            TABLE_TAG = "$TAG"
+            TABLE_SIZE = $COUNT  # one byte per calibration step
+
+
+            class DEVICE_CONTEXT:
+                Table = None  # the calibration table, from pool
+
+
+            GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+
+
+            def EvtIoRead(Queue, Request, Length):
+                context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+                status, memory = WdfRequestRetrieveOutputMemory(Request)
+                if NT_SUCCESS(status):
+                    Length = min(Length, TABLE_SIZE)
+                    status = WdfMemoryCopyFromBuffer(memory, 0, context.Table, Length)
+                WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+
+            ''',
+            TAG=tag,
+            COUNT=count,
+        ) + _device_add_py(
+            ["read"],
+            context=True,
+            setup=(
+                "    context = GetDeviceContext(device)\n"
+                "    context.Table = ExAllocatePoolWithTag(NonPagedPoolNx, TABLE_SIZE, TABLE_TAG)\n"
+                "    if context.Table is None:\n"
+                "        return STATUS_INSUFFICIENT_RESOURCES\n"
+                "    RtlCopyMemory(context.Table, bytes(i & 0xFF for i in range(TABLE_SIZE)), "
+                "TABLE_SIZE)\n"
+            ),
+        )
+        c = _text(
+            """
+            #define TABLE_TAG '$TAG'
+            #define TABLE_SIZE $COUNT // one byte per calibration step
+
+            typedef struct _DEVICE_CONTEXT {
+                PUCHAR Table;   // the calibration table, from pool
+            } DEVICE_CONTEXT, *PDEVICE_CONTEXT;
+
+            WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
+
+            VOID
+            EvtIoRead(
+                _In_ WDFQUEUE Queue,
+                _In_ WDFREQUEST Request,
+                _In_ size_t Length
+                )
+            {
+                NTSTATUS status;
+                WDFMEMORY memory;
+                PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+
+                status = WdfRequestRetrieveOutputMemory(Request, &memory);
+                if (NT_SUCCESS(status)) {
+                    Length = min(Length, TABLE_SIZE);
+                    status = WdfMemoryCopyFromBuffer(memory, 0, context->Table, Length);
+                }
+                WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
+            }
+
+            """,
+            TAG=tag,
+            COUNT=count,
+        ) + _device_add_c(
+            ["read"],
+            context=True,
+            setup=(
+                "    context = GetDeviceContext(device);\n"
+                "    context->Table = ExAllocatePoolWithTag(NonPagedPoolNx, TABLE_SIZE, TABLE_TAG);\n"
+                "    if (context->Table == NULL) {\n"
+                "        return STATUS_INSUFFICIENT_RESOURCES;\n"
+                "    }\n"
+                "    LoadCalibration(context->Table, TABLE_SIZE); // 0x00, 0x01, ...\n"
+            ),
+        ).replace("    WDF_OBJECT_ATTRIBUTES attributes;\n", "    WDF_OBJECT_ATTRIBUTES attributes;\n    PDEVICE_CONTEXT context;\n")
+        behaviour = Behaviour(("read",), (0, count), expect_read, lower_faults=False)
+        session = (Step("read", 8), Step("read", 16))
+        story = (
+            "A driver loads its device's calibration table from pool when the device is added, "
+            "and answers reads from it. Every read got the right answer, and yet unloading the "
+            "driver stopped the machine."
+        )
+    return Case(
+        "A leak found only at unload",
+        story,
+        py,
+        c,
+        behaviour,
+        "bug check 0xC4/0x62",
+        session,
+    )
+
+
+
+
+# -- 13-06: a copy whose failure is ignored --------------------------------------------------------
+def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
+    record = rng.choice((16, 24, 32))
+    size = record * 2
+    info = bytes(range(0x40, 0x40 + record))
+    if variant == 0:  # IOCTL: the record goes out whatever the copy said
+        py = _IOCTL_PY.replace("$NAME", "GET_INFO") + _text(
+            '''
+            DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte record
+
+
+            def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength,
+                                   IoControlCode):
+                status, outMemory = WdfRequestRetrieveOutputMemory(Request)
+                if not NT_SUCCESS(status):
+                    WdfRequestComplete(Request, status)
+                    return
+                WdfMemoryCopyFromBuffer(outMemory, 0, DEVICE_INFO, len(DEVICE_INFO))
+                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, len(DEVICE_INFO))
+
+
+            ''',
+            RECORD=record,
+        ) + _device_add_py(["ioctl"])
+        c = _IOCTL_C.replace("$NAME", "GET_INFO") + _text(
+            """
+            static const UCHAR DeviceInfo[$RECORD] = { 0x40, 0x41, /* ... */ }; // the device's record
+
+            VOID
+            EvtIoDeviceControl(
+                _In_ WDFQUEUE Queue,
+                _In_ WDFREQUEST Request,
+                _In_ size_t OutputBufferLength,
+                _In_ size_t InputBufferLength,
+                _In_ ULONG IoControlCode
+                )
+            {
+                NTSTATUS status;
+                WDFMEMORY outMemory;
+
+                UNREFERENCED_PARAMETER(Queue);
+                UNREFERENCED_PARAMETER(OutputBufferLength);
+                UNREFERENCED_PARAMETER(InputBufferLength);
+                UNREFERENCED_PARAMETER(IoControlCode);
+                status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
+                if (!NT_SUCCESS(status)) {
+                    WdfRequestComplete(Request, status);
+                    return;
+                }
+                WdfMemoryCopyFromBuffer(outMemory, 0, (PVOID)DeviceInfo, sizeof(DeviceInfo));
+                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, sizeof(DeviceInfo));
+            }
+
+            """,
+            RECORD=record,
+        ) + _device_add_c(["ioctl"])
+
+        def expect(op, info=info):
+            if op.length == 0:
+                return _expected(STATUS_BUFFER_TOO_SMALL, 0)
+            if op.length < len(info):
+                return _expected(STATUS_INVALID_BUFFER_SIZE, 0)
+            return _expected(STATUS_SUCCESS, len(info), info)
+
+        behaviour = Behaviour(("ioctl",), (0, size), expect, ioctl=0x222000, lower_faults=False)
+        session = (Step("ioctl", record, b""), Step("ioctl", record // 2, b""))
+        reason = "bug check 0x10D/0x6"
+        story = (
+            f"A driver answers IOCTL_SENSOR_GET_INFO with its {record}-byte information record. "
+            "The vendor's tool works; a script that asked with a smaller buffer stopped the machine."
+        )
+    elif variant == 1:  # read: the record is copied only when it fits, yet the read succeeds
+        py = _text(
+            '''
+            DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte record
+
+
+            def EvtIoRead(Queue, Request, Length):
+                status, memory = WdfRequestRetrieveOutputMemory(Request)
+                if not NT_SUCCESS(status):
+                    WdfRequestComplete(Request, status)
+                    return
+                status = WdfMemoryCopyFromBuffer(memory, 0, DEVICE_INFO, len(DEVICE_INFO))
+                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, min(Length, len(DEVICE_INFO)))
+
+
+            ''',
+            RECORD=record,
+        ) + _device_add_py(["read"])
+        c = _text(
+            """
+            static const UCHAR DeviceInfo[$RECORD] = { 0x40, 0x41, /* ... */ }; // the device's record
+
+            VOID
+            EvtIoRead(
+                _In_ WDFQUEUE Queue,
+                _In_ WDFREQUEST Request,
+                _In_ size_t Length
+                )
+            {
+                NTSTATUS status;
+                WDFMEMORY memory;
+
+                UNREFERENCED_PARAMETER(Queue);
+                status = WdfRequestRetrieveOutputMemory(Request, &memory);
+                if (!NT_SUCCESS(status)) {
+                    WdfRequestComplete(Request, status);
+                    return;
+                }
+                status = WdfMemoryCopyFromBuffer(memory, 0, (PVOID)DeviceInfo, sizeof(DeviceInfo));
+                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS,
+                                                  min(Length, sizeof(DeviceInfo)));
+            }
+
+            """,
+            RECORD=record,
+        ) + _device_add_c(["read"])
+
+        def expect(op, info=info):
+            if op.length == 0:
+                return _expected(STATUS_SUCCESS, 0)
+            if op.length < len(info):
+                return _expected(STATUS_INVALID_BUFFER_SIZE, 0)
+            return _expected(STATUS_SUCCESS, len(info), info)
+
+        behaviour = Behaviour(("read",), (0, size), expect, lower_faults=False)
+        session = (Step("read", record), Step("read", record // 2))
+        reason = "wrong status"
+        story = (
+            f"Reading the device gives its {record}-byte information record. A tool that read "
+            f"{record // 2} bytes at a time was told it succeeded — and got bytes that are not "
+            "the record."
+        )
+    else:  # write: the header is taken from a write too short to hold one
+        header = rng.choice((8, 12, 16))
+        size = header * 3
+        py = _text(
+            '''
+            HEADER_SIZE = $HEADER  # every write starts with a header: command, flags, length
+
+
+            class DEVICE_CONTEXT:
+                LastHeader = None  # the header of the last write, for the device's status page
+
+
+            GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+
+
+            def EvtIoWrite(Queue, Request, Length):
+                context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+                status, memory = WdfRequestRetrieveInputMemory(Request)
+                if not NT_SUCCESS(status):
+                    WdfRequestComplete(Request, status)
+                    return
+                header = bytearray(HEADER_SIZE)
+                status = WdfMemoryCopyToBuffer(memory, 0, header, HEADER_SIZE)
+                context.LastHeader = header
+                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length)
+
+
+            ''',
+            HEADER=header,
+        ) + _device_add_py(["write"], context=True)
+        c = _text(
+            """
+            #define HEADER_SIZE $HEADER // every write starts with a header: command, flags, length
+
+            typedef struct _DEVICE_CONTEXT {
+                UCHAR LastHeader[HEADER_SIZE]; // the last write's header, for the status page
+            } DEVICE_CONTEXT, *PDEVICE_CONTEXT;
+
+            WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
+
+            VOID
+            EvtIoWrite(
+                _In_ WDFQUEUE Queue,
+                _In_ WDFREQUEST Request,
+                _In_ size_t Length
+                )
+            {
+                NTSTATUS status;
+                WDFMEMORY memory;
+                PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+
+                status = WdfRequestRetrieveInputMemory(Request, &memory);
+                if (!NT_SUCCESS(status)) {
+                    WdfRequestComplete(Request, status);
+                    return;
+                }
+                status = WdfMemoryCopyToBuffer(memory, 0, context->LastHeader, HEADER_SIZE);
+                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length);
+            }
+
+            """,
+            HEADER=header,
+        ) + _device_add_c(["write"], context=True)
+
+        def expect(op, header=header):
+            if 0 < op.length < header:
+                return _expected(STATUS_BUFFER_TOO_SMALL, 0)
+            return _expected(STATUS_SUCCESS, op.length)
+
+        behaviour = Behaviour(("write",), (0, size), expect, lower_faults=False)
+        session = (Step("write", 0, bytes(header + 4)), Step("write", 0, b"\x01\x02"))
+        reason = "wrong status"
+        story = (
+            f"Every write to this device starts with a {header}-byte header. A buggy tool sent "
+            "a 2-byte write: the driver said it succeeded, and the device's status page showed "
+            "a header nobody wrote."
+        )
+    return Case("A failed copy ignored", story, py, c, behaviour, reason, session)
+
+
+
+
+# -- 13-07: a lookaside list that lives as long as one request -----------------------------------
+def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
+    buffer_size = rng.choice((64, 128, 256))
+    tag = _tag(rng, "L")
+    parent_py = parent_c = "Request"
+    why = "cleaned up with the request"
+    if variant == 2:  # parented to the device, but deleted after every read
+        parent_py = parent_c = "WdfIoQueueGetDevice(Queue)"
+        why = "one list for the device"
+    py = _text(
+        '''
+        SAMPLE_TAG = "$TAG"
+        SAMPLE_SIZE = $SIZE  # the largest sample a read returns
+
+
+        class DEVICE_CONTEXT:
+            Samples = None  # WDFLOOKASIDE of SAMPLE_SIZE-byte buffers
+
+
+        GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+
+
+        def EvtIoRead(Queue, Request, Length):
+            context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+            status, memory = WdfRequestRetrieveOutputMemory(Request)
+            if NT_SUCCESS(status) and context.Samples is None:
+                attributes = WDF_OBJECT_ATTRIBUTES()
+                WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+                attributes.ParentObject = $PARENT  # $WHY
+                status, context.Samples = WdfLookasideListCreate(
+                    attributes, SAMPLE_SIZE, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, SAMPLE_TAG
+                )
+            if NT_SUCCESS(status):
+                status, sample = WdfMemoryCreateFromLookaside(context.Samples)
+            if not NT_SUCCESS(status):
+                WdfRequestComplete(Request, status)
+                return
+            Length = min(Length, SAMPLE_SIZE)
+            WdfMemoryCopyFromBuffer(sample, 0, bytes(i & 0xFF for i in range(Length)), Length)
+            buffer, _ = WdfMemoryGetBuffer(sample)
+            status = WdfMemoryCopyFromBuffer(memory, 0, buffer, Length)
+            WdfObjectDelete(sample)
+            WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+
+        ''',
+        TAG=tag,
+        SIZE=buffer_size,
+        PARENT=parent_py,
+        WHY=why,
+    ) + _device_add_py(["read"], context=True)
+    c = _text(
+        """
+        #define SAMPLE_TAG '$TAG'
+        #define SAMPLE_SIZE $SIZE // the largest sample a read returns
+
+        typedef struct _DEVICE_CONTEXT {
+            WDFLOOKASIDE Samples;   // SAMPLE_SIZE-byte buffers
+        } DEVICE_CONTEXT, *PDEVICE_CONTEXT;
+
+        WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
+
+        VOID
+        EvtIoRead(
+            _In_ WDFQUEUE Queue,
+            _In_ WDFREQUEST Request,
+            _In_ size_t Length
+            )
+        {
+            NTSTATUS status;
+            WDFMEMORY memory, sample;
+            WDF_OBJECT_ATTRIBUTES attributes;
+            PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+
+            status = WdfRequestRetrieveOutputMemory(Request, &memory);
+            if (NT_SUCCESS(status) && context->Samples == NULL) {
+                WDF_OBJECT_ATTRIBUTES_INIT(&attributes);
+                attributes.ParentObject = $PARENT; // $WHY
+                status = WdfLookasideListCreate(&attributes, SAMPLE_SIZE, NonPagedPoolNx,
+                                                WDF_NO_OBJECT_ATTRIBUTES, SAMPLE_TAG,
+                                                &context->Samples);
+            }
+            if (NT_SUCCESS(status)) {
+                status = WdfMemoryCreateFromLookaside(context->Samples, &sample);
+            }
+            if (!NT_SUCCESS(status)) {
+                WdfRequestComplete(Request, status);
+                return;
+            }
+            Length = min(Length, SAMPLE_SIZE);
+            SensorReadSample(WdfMemoryGetBuffer(sample, NULL), Length); // 0x00, 0x01, ...
+            status = WdfMemoryCopyFromBuffer(memory, 0, WdfMemoryGetBuffer(sample, NULL), Length);
+            WdfObjectDelete(sample);
+            WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
+        }
+
+        """,
+        TAG=tag,
+        SIZE=buffer_size,
+        PARENT=parent_c,
+        WHY=why,
+    ) + _device_add_c(["read"], context=True)
+    if variant == 1:  # the handle kept in a global instead of the device context
+        py = py.replace("context.Samples", "Samples").replace(
+            "    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))\n",
+            "    global Samples\n",
+        )
+        py = py.replace(
+            '\n\nclass DEVICE_CONTEXT:\n    Samples = None  # WDFLOOKASIDE of SAMPLE_SIZE-byte buffers\n\n\n'
+            'GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")\n',
+            "Samples = None  # WDFLOOKASIDE of SAMPLE_SIZE-byte buffers\n",
+        ).replace(_device_add_py(["read"], context=True), _device_add_py(["read"]))
+        c = c.replace("context->Samples", "Samples").replace(
+            "    PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));\n", ""
+        )
+        c = c.replace(
+            "typedef struct _DEVICE_CONTEXT {\n    WDFLOOKASIDE Samples;   // SAMPLE_SIZE-byte buffers\n"
+            "} DEVICE_CONTEXT, *PDEVICE_CONTEXT;\n\n"
+            "WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)\n",
+            "WDFLOOKASIDE Samples;   // SAMPLE_SIZE-byte buffers\n",
+        ).replace(_device_add_c(["read"], context=True), _device_add_c(["read"]))
+    if variant == 2:  # done with the list after each read
+        py = py.replace(
+            "    WdfObjectDelete(sample)\n",
+            "    WdfObjectDelete(sample)\n    WdfObjectDelete(context.Samples)  # done with it\n",
+        )
+        c = c.replace(
+            "    WdfObjectDelete(sample);\n",
+            "    WdfObjectDelete(sample);\n    WdfObjectDelete(context->Samples); // done with it\n",
+        )
+    story = (
+        "A sensor driver takes the buffer for each sample from a lookaside list, as lesson 02 "
+        "recommends. The first read worked; the second one stopped the machine."
+    )
+    return Case(
+        "A lookaside list that lives as long as one request",
+        story,
+        py,
+        c,
+        Behaviour(("read",), (0, buffer_size), expect_read, lower_faults=False),
+        "bug check 0x10D/0x5",
+        (Step("read", 16), Step("read", 16)),
+    )
+
+
+MAKERS = {
+    "13-01": _bug_handle_after_completion,
+    "13-02": _bug_reuse_missing,
+    "13-03": _bug_preallocated_freed,
+    "13-04": _bug_wrong_tag,
+    "13-05": _bug_leak,
+    "13-06": _bug_copy_ignored,
+    "13-07": _bug_lookaside_per_request,
+}
+"""The exercises by label, in the lesson's order."""
