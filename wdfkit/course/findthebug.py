@@ -1889,6 +1889,486 @@ def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
     )
 
 
+
+
+# -- 13-08: an MDL used after its request completed ----------------------------------------------
+_MDL_PY = '''
+class DEVICE_CONTEXT:
+    Bytes = 0  # bytes the device has moved
+    LastMdl = None  # the MDL of the last request, for the trace
+
+
+GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+
+
+def $EVT(Queue, Request, Length):
+    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+$BEFORE    status, mdl = $RETRIEVE(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    buffer = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority | MdlMappingNoExecute)
+    if buffer is None:
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
+        return
+$TRANSFER    context.LastMdl = mdl
+    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length)
+$AFTER
+
+'''
+_MDL_C = '''
+typedef struct _DEVICE_CONTEXT {
+    SIZE_T Bytes;   // bytes the device has moved
+    PMDL LastMdl;   // the MDL of the last request, for the trace
+} DEVICE_CONTEXT, *PDEVICE_CONTEXT;
+
+WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
+
+VOID
+$EVT(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    PMDL mdl;
+    PUCHAR buffer;
+    PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+
+$BEFORE    status = $RETRIEVE(Request, &mdl);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    buffer = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority | MdlMappingNoExecute);
+    if (buffer == NULL) {
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES);
+        return;
+    }
+$TRANSFER    context->LastMdl = mdl;
+    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length);
+$AFTER}
+
+'''
+
+
+def _bug_mdl_after_completion(variant: int, rng: random.Random) -> Case:
+    size = rng.choice((0x800, 0x1000, 0x1800))
+    kind = ("write", "read", "read")[variant]
+    if kind == "write":
+        evt, retrieve = "EvtIoWrite", "WdfRequestRetrieveInputWdmMdl"
+        transfer_py = "    DeviceAccept(buffer, Length)  # the device takes the data\n"
+        transfer_c = "    DeviceAccept(buffer, Length); // the device takes the data\n"
+    else:
+        evt, retrieve = "EvtIoRead", "WdfRequestRetrieveOutputWdmMdl"
+        transfer_py = "    RtlCopyMemory(buffer, bytes(i & 0xFF for i in range(Length)), Length)\n"
+        transfer_c = "    SensorReadSample(buffer, Length); // 0x00, 0x01, ...\n"
+    before_py = before_c = after_py = after_c = ""
+    if variant in (0, 1):  # counted after completion
+        accessor = ("MmGetMdlByteCount", "MmGetMdlByteCount")[variant]
+        after_py = f"    context.Bytes += {accessor}(context.LastMdl)\n"
+        after_c = f"    context->Bytes += {accessor}(context->LastMdl);\n"
+    else:  # the previous request's MDL traced when the next request arrives
+        before_py = (
+            "    if context.LastMdl is not None:  # trace where the last transfer went\n"
+            "        context.Bytes += MmGetMdlByteCount(context.LastMdl)\n"
+        )
+        before_c = (
+            "    if (context->LastMdl != NULL) { // trace where the last transfer went\n"
+            "        context->Bytes += MmGetMdlByteCount(context->LastMdl);\n"
+            "    }\n"
+        )
+    py = (
+        _MDL_PY.replace("$EVT", evt)
+        .replace("$RETRIEVE", retrieve)
+        .replace("$TRANSFER", transfer_py)
+        .replace("$BEFORE", before_py)
+        .replace("$AFTER", after_py)
+    )
+    c = (
+        _MDL_C.replace("$EVT", evt)
+        .replace("$RETRIEVE", retrieve)
+        .replace("$TRANSFER", transfer_c)
+        .replace("$BEFORE", before_c)
+        .replace("$AFTER", after_c)
+    )
+    if kind == "write":
+        py = "def DeviceAccept(buffer, length):\n    buffer.read(length)  # the device fetches the bytes\n\n\n" + py
+        behaviour = Behaviour(("write",), (0, size), expect_write, lower_faults=False)
+        session = (Step("write", 0, bytes(0x100)), Step("write", 0, bytes(0x100)))
+    else:
+        behaviour = Behaviour(("read",), (0, size), expect_read, lower_faults=False)
+        session = (Step("read", 0x100), Step("read", 0x100))
+    py = py.lstrip("\n") + _device_add_py([kind], "WdfDeviceIoDirect", context=True)
+    c = c.lstrip("\n") + _device_add_c([kind], "WdfDeviceIoDirect", context=True)
+    story = (
+        f"A driver for a direct-I/O device moves each {kind} through the MDL the I/O manager "
+        "built, and keeps a count of the bytes for its trace. With Driver Verifier on, "
+        f"{'the second' if variant == 2 else 'the first'} {kind} stopped the machine."
+    )
+    return Case(
+        "An MDL used after its request completed",
+        story,
+        py,
+        c,
+        behaviour,
+        "bug check 0x50",
+        session,
+    )
+
+
+
+
+# -- 13-09: a completion routine that expects to run again on a resend ----------------------------
+_CHUNKS_PY = '''
+CHUNK = $CHUNK  # the device below moves at most CHUNK bytes per read
+
+
+class CHUNKED_READ:
+    Original = None  # the application's read
+    Memory = None  # its output memory
+    Length = 0  # bytes it asked for
+    Done = 0  # bytes read so far
+
+
+GetChunkedRead = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(CHUNKED_READ, "GetChunkedRead")
+
+
+def SendNextChunk(Request, ioTarget, read):
+    chunk = min(CHUNK, read.Length - read.Done)
+    window = WDFMEMORY_OFFSET(read.Done, chunk)
+    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, read.Memory, window, read.Done)
+    if NT_SUCCESS(status):
+        if WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS):
+            return STATUS_SUCCESS
+        status = WdfRequestGetStatus(Request)
+    return status
+
+
+def EvtChunkDone(Request, Target, Params, Context):
+    read = GetChunkedRead(Request)
+    status = Params.IoStatus.Status
+    if NT_SUCCESS(status):
+        read.Done += Params.IoStatus.Information
+        if read.Done < read.Length:  # more to read: send the same request again
+            params = WDF_REQUEST_REUSE_PARAMS()
+            WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+$RESEND            WdfRequestReuse(Request, params)
+            status = SendNextChunk(Request, Target, read)
+            if NT_SUCCESS(status):
+                return
+    original, done = read.Original, read.Done
+    WdfObjectDelete(Request)
+    WdfRequestCompleteWithInformation(original, status, done if NT_SUCCESS(status) else 0)
+
+
+def EvtIoRead(Queue, Request, Length):
+    ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, CHUNKED_READ)
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    if NT_SUCCESS(status):
+        status, chunkRequest = WdfRequestCreate(attributes, ioTarget)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    read = GetChunkedRead(chunkRequest)
+    read.Original, read.Memory, read.Length = Request, memory, Length
+    WdfRequestSetCompletionRoutine(chunkRequest, EvtChunkDone, WDF_NO_CONTEXT)
+    status = SendNextChunk(chunkRequest, ioTarget, read)
+    if not NT_SUCCESS(status):
+        WdfObjectDelete(chunkRequest)
+        WdfRequestComplete(Request, status)
+
+
+'''
+_CHUNKS_C = '''
+#define CHUNK $CHUNK // the device below moves at most CHUNK bytes per read
+
+typedef struct _CHUNKED_READ {
+    WDFREQUEST Original;    // the application's read
+    WDFMEMORY Memory;       // its output memory
+    size_t Length;          // bytes it asked for
+    size_t Done;            // bytes read so far
+} CHUNKED_READ, *PCHUNKED_READ;
+
+WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(CHUNKED_READ, GetChunkedRead)
+
+NTSTATUS
+SendNextChunk(
+    _In_ WDFREQUEST Request,
+    _In_ WDFIOTARGET IoTarget,
+    _In_ PCHUNKED_READ Read
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY_OFFSET window;
+    LONGLONG deviceOffset = (LONGLONG)Read->Done;
+
+    window.BufferOffset = Read->Done;
+    window.BufferLength = min(CHUNK, Read->Length - Read->Done);
+    status = WdfIoTargetFormatRequestForRead(IoTarget, Request, Read->Memory, &window,
+                                             &deviceOffset);
+    if (NT_SUCCESS(status)) {
+        if (WdfRequestSend(Request, IoTarget, WDF_NO_SEND_OPTIONS)) {
+            return STATUS_SUCCESS;
+        }
+        status = WdfRequestGetStatus(Request);
+    }
+    return status;
+}
+
+VOID
+EvtChunkDone(
+    _In_ WDFREQUEST Request,
+    _In_ WDFIOTARGET Target,
+    _In_ PWDF_REQUEST_COMPLETION_PARAMS Params,
+    _In_ WDFCONTEXT Context
+    )
+{
+    PCHUNKED_READ read = GetChunkedRead(Request);
+    NTSTATUS status = Params->IoStatus.Status;
+    WDF_REQUEST_REUSE_PARAMS params;
+    WDFREQUEST original;
+    size_t done;
+
+    UNREFERENCED_PARAMETER(Context);
+    if (NT_SUCCESS(status)) {
+        read->Done += Params->IoStatus.Information;
+        if (read->Done < read->Length) { // more to read: send the same request again
+            WDF_REQUEST_REUSE_PARAMS_INIT(&params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+$RESEND            WdfRequestReuse(Request, &params);
+            status = SendNextChunk(Request, Target, read);
+            if (NT_SUCCESS(status)) {
+                return;
+            }
+        }
+    }
+    original = read->Original;
+    done = read->Done;
+    WdfObjectDelete(Request);
+    WdfRequestCompleteWithInformation(original, status, NT_SUCCESS(status) ? done : 0);
+}
+
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+    WDFREQUEST chunkRequest;
+    PCHUNKED_READ read;
+    WDF_OBJECT_ATTRIBUTES attributes;
+    WDFIOTARGET ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue));
+
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&attributes, CHUNKED_READ);
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (NT_SUCCESS(status)) {
+        status = WdfRequestCreate(&attributes, ioTarget, &chunkRequest);
+    }
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    read = GetChunkedRead(chunkRequest);
+    read->Original = Request;
+    read->Memory = memory;
+    read->Length = Length;
+    read->Done = 0;
+    WdfRequestSetCompletionRoutine(chunkRequest, EvtChunkDone, WDF_NO_CONTEXT);
+    status = SendNextChunk(chunkRequest, ioTarget, read);
+    if (!NT_SUCCESS(status)) {
+        WdfObjectDelete(chunkRequest);
+        WdfRequestComplete(Request, status);
+    }
+}
+
+'''
+
+
+def _bug_resend(variant: int, rng: random.Random) -> Case:
+    chunk = (rng.choice((8, 16)), rng.choice((16, 24)), rng.choice((12, 20)))[variant]
+    if variant == 1:  # the routine set again, but before WdfRequestReuse clears it
+        resend_py = "            WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT)\n"
+        resend_c = "            WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT);\n"
+    else:
+        resend_py = resend_c = ""
+    py = _CHUNKS_PY.replace("$CHUNK", str(chunk)).replace("$RESEND", resend_py)
+    c = _CHUNKS_C.replace("$CHUNK", str(chunk)).replace("$RESEND", resend_c)
+    if variant == 2:  # the routine is set once, when the request is created, not per send
+        py = py.replace(
+            "    WdfRequestSetCompletionRoutine(chunkRequest, EvtChunkDone, WDF_NO_CONTEXT)\n"
+            "    status = SendNextChunk(chunkRequest, ioTarget, read)\n",
+            "    status = SendNextChunk(chunkRequest, ioTarget, read)\n",
+        ).replace(
+            "    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, read.Memory, window, read.Done)\n"
+            "    if NT_SUCCESS(status):\n",
+            "    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, read.Memory, window, read.Done)\n"
+            "    if NT_SUCCESS(status) and read.Done == 0:  # the first send sets the routine\n"
+            "        WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT)\n"
+            "    if NT_SUCCESS(status):\n",
+        )
+        c = c.replace(
+            "    WdfRequestSetCompletionRoutine(chunkRequest, EvtChunkDone, WDF_NO_CONTEXT);\n"
+            "    status = SendNextChunk(chunkRequest, ioTarget, read);\n",
+            "    status = SendNextChunk(chunkRequest, ioTarget, read);\n",
+        ).replace(
+            "                                             &deviceOffset);\n"
+            "    if (NT_SUCCESS(status)) {\n        if",
+            "                                             &deviceOffset);\n"
+            "    if (NT_SUCCESS(status) && Read->Done == 0) { // the first send sets the routine\n"
+            "        WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT);\n"
+            "    }\n"
+            "    if (NT_SUCCESS(status)) {\n        if",
+        )
+    py = py.lstrip("\n") + _device_add_py(["read"])
+    c = c.lstrip("\n") + _device_add_c(["read"])
+    story = (
+        f"The device below moves at most {chunk} bytes per read, so the driver reads in "
+        "chunks: one request of its own, sent again for each chunk. Short reads work; a "
+        f"read of {chunk * 2} bytes never came back."
+    )
+    return Case(
+        "A completion routine expected to run again",
+        story,
+        py,
+        c,
+        Behaviour(("read",), (0, chunk * 4), expect_forwarded_read),
+        "not completed",
+        (Step("read", chunk // 2), Step("read", chunk * 2)),
+    )
+
+
+
+
+# -- 13-10: aligned sub-buffers carved from a block with no room to align its base ---------------
+_ALIGN_PY = '''
+ALIGNMENT = $ALIGN  # the device fetches each part on a $ALIGN-byte boundary
+HEADER_SIZE = $HEADER
+TRAILER_SIZE = $TRAILER
+BLOCK_TAG = "$TAG"
+
+
+def EvtIoWrite(Queue, Request, Length):
+    status, inMemory = WdfRequestRetrieveInputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    payloadOffset = WDF_ALIGN_SIZE_UP(HEADER_SIZE, ALIGNMENT)
+    trailerOffset = WDF_ALIGN_SIZE_UP(payloadOffset + Length, ALIGNMENT)
+    total = trailerOffset + TRAILER_SIZE
+    block = ExAllocatePoolWithTag(NonPagedPoolNx, $ALLOC, BLOCK_TAG)
+    if block is None:
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
+        return
+    skew = WDF_ALIGN_SIZE_UP(block.address, ALIGNMENT) - block.address  # to the first boundary
+    status, command = WdfMemoryCreatePreallocated(WDF_NO_OBJECT_ATTRIBUTES, block, $WRAP)
+    if NT_SUCCESS(status):
+        status = WdfMemoryCopyFromBuffer(command, skew, bytes(HEADER_SIZE), HEADER_SIZE)
+    if NT_SUCCESS(status):
+        payload, _ = WdfMemoryGetBuffer(inMemory)
+        status = WdfMemoryCopyFromBuffer(command, skew + payloadOffset, payload, Length)
+    if NT_SUCCESS(status):
+        status = WdfMemoryCopyFromBuffer(command, skew + trailerOffset, bytes(TRAILER_SIZE), TRAILER_SIZE)
+    if command is not None:
+        WdfObjectDelete(command)
+    ExFreePoolWithTag(block, BLOCK_TAG)
+    WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+
+'''
+_ALIGN_C = '''
+#define ALIGNMENT $ALIGN // the device fetches each part on a $ALIGN-byte boundary
+#define HEADER_SIZE $HEADER
+#define TRAILER_SIZE $TRAILER
+#define BLOCK_TAG '$TAG'
+
+VOID
+EvtIoWrite(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY inMemory, command = NULL;
+    size_t payloadOffset, trailerOffset, total, skew;
+    PUCHAR block;
+    static const UCHAR zeros[max(HEADER_SIZE, TRAILER_SIZE)] = { 0 };
+
+    UNREFERENCED_PARAMETER(Queue);
+    status = WdfRequestRetrieveInputMemory(Request, &inMemory);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    payloadOffset = WDF_ALIGN_SIZE_UP(HEADER_SIZE, ALIGNMENT);
+    trailerOffset = WDF_ALIGN_SIZE_UP(payloadOffset + Length, ALIGNMENT);
+    total = trailerOffset + TRAILER_SIZE;
+    block = ExAllocatePoolWithTag(NonPagedPoolNx, $ALLOC, BLOCK_TAG);
+    if (block == NULL) {
+        WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES);
+        return;
+    }
+    skew = WDF_ALIGN_SIZE_UP((ULONG_PTR)block, ALIGNMENT) - (ULONG_PTR)block;
+    status = WdfMemoryCreatePreallocated(WDF_NO_OBJECT_ATTRIBUTES, block, $WRAP, &command);
+    if (NT_SUCCESS(status)) {
+        status = WdfMemoryCopyFromBuffer(command, skew, (PVOID)zeros, HEADER_SIZE);
+    }
+    if (NT_SUCCESS(status)) {
+        status = WdfMemoryCopyFromBuffer(command, skew + payloadOffset,
+                                         WdfMemoryGetBuffer(inMemory, NULL), Length);
+    }
+    if (NT_SUCCESS(status)) {
+        status = WdfMemoryCopyFromBuffer(command, skew + trailerOffset, (PVOID)zeros,
+                                         TRAILER_SIZE);
+    }
+    if (command != NULL) {
+        WdfObjectDelete(command);
+    }
+    ExFreePoolWithTag(block, BLOCK_TAG);
+    WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
+}
+
+'''
+
+
+def _bug_alignment(variant: int, rng: random.Random) -> Case:
+    align = (64, 128, rng.choice((64, 128)))[variant]
+    header, trailer = rng.choice((8, 16, 24)), rng.choice((8, 16))
+    tag = _tag(rng, "C")
+    alloc, wrap = (
+        ("total", "total"),  # no room to move the base
+        ("total", "total"),
+        ("total + ALIGNMENT - 1", "total"),  # room allocated, but the memory object is short
+    )[variant]
+    values = {"ALIGN": align, "HEADER": header, "TRAILER": trailer, "TAG": tag, "ALLOC": alloc, "WRAP": wrap}
+    py, c = _ALIGN_PY, _ALIGN_C
+    for name in sorted(values, key=len, reverse=True):
+        py, c = py.replace("$" + name, str(values[name])), c.replace("$" + name, str(values[name]))
+    py = py.lstrip("\n") + _device_add_py(["write"])
+    c = c.lstrip("\n") + _device_add_c(["write"])
+    story = (
+        f"A driver builds a command block for every write: header, payload and trailer, each "
+        f"starting on a {align}-byte boundary, in one pool allocation wrapped in a memory "
+        "object. On the developer's machine most writes worked; under Driver Verifier every "
+        "write failed."
+    )
+    return Case(
+        "Aligned parts carved from a block with no room to align",
+        story,
+        py,
+        c,
+        Behaviour(("write",), (0, 64), expect_write, lower_faults=False),
+        "wrong status",
+        (Step("write", 0, b"motor speed 1200"),),
+    )
+
+
 MAKERS = {
     "13-01": _bug_handle_after_completion,
     "13-02": _bug_reuse_missing,
@@ -1897,5 +2377,8 @@ MAKERS = {
     "13-05": _bug_leak,
     "13-06": _bug_copy_ignored,
     "13-07": _bug_lookaside_per_request,
+    "13-08": _bug_mdl_after_completion,
+    "13-09": _bug_resend,
+    "13-10": _bug_alignment,
 }
 """The exercises by label, in the lesson's order."""
