@@ -983,7 +983,7 @@ _solved: dict = {}
 """What :meth:`Bug.grade` has seen in this Python process: label → (seed, passed)."""
 
 
-def _load(python: str, label: str):
+def load_driver(python: str, label: str):
     """Run *python* as the notebook cell would, in a namespace holding ``from wdfkit import *``;
     return its EvtDriverDeviceAdd."""
     namespace: dict = {"__name__": f"findthebug_{label.replace('-', '_')}"}
@@ -1041,6 +1041,13 @@ class Bug:
         return report
 
 
+def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None):
+    """``grade(EvtDriverDeviceAdd, bug.spec)`` without counting it on the scoreboard."""
+    from .grader import grade
+
+    return grade(EvtDriverDeviceAdd, bug.spec, seeds=seeds)
+
+
 def exercise(label: str, seed: int = 0) -> Bug:
     """The buggy driver *label* ("13-01" …), variant and numbers picked by *seed* (an int ≥ 0)."""
     if not isinstance(label, str) or label not in MAKERS:
@@ -1064,7 +1071,7 @@ def exercise(label: str, seed: int = 0) -> Bug:
         case.session,
         case.lower_fail,
     )
-    bug.driver = _load(case.python, label)
+    bug.driver = load_driver(case.python, label)
     return bug
 
 
@@ -1321,12 +1328,22 @@ def _scratch_driver(kind, head_py, head_c, check_py="", check_c="", **tags):
     return head_py + py + _device_add_py([kind]), head_c + c + _device_add_c([kind])
 
 
+def expect_staged_echo_ioctl(op):
+    """IOCTL echo through a scratch buffer: as :func:`expect_echo_ioctl`, but an output shorter
+    than the input fails the copy into it: STATUS_INVALID_BUFFER_SIZE."""
+    if op.input and 0 < op.length < len(op.input):
+        return _expected(STATUS_INVALID_BUFFER_SIZE, 0)
+    return expect_echo_ioctl(op)
+
+
 def _kind_behaviour(kind, size):
     if kind == "read":
         return Behaviour(("read",), (0, size), expect_read, lower_faults=False)
     if kind == "write":
         return Behaviour(("write",), (0, size), expect_write, lower_faults=False)
-    return Behaviour(("ioctl",), (0, size), expect_echo_ioctl, ioctl=0x222000, lower_faults=False)
+    return Behaviour(
+        ("ioctl",), (0, size), expect_staged_echo_ioctl, ioctl=0x222000, lower_faults=False
+    )
 
 
 _KIND_SESSION = {
@@ -1418,7 +1435,9 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
             "    }\n"
         )
         py, c = _scratch_driver("ioctl", head, head_c, check_py, check_c, **tags)
-        behaviour = _kind_behaviour("ioctl", size)
+        behaviour = Behaviour(
+            ("ioctl",), (0, size), expect_echo_ioctl, ioctl=0x222000, lower_faults=False
+        )
         session = (Step("ioctl", 16, b"ping"), Step("ioctl", 2, b"ping"))
         story = (
             "A test device echoes each IOCTL's input into its output and refuses an output "
@@ -1745,6 +1764,32 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
 
 
 # -- 13-07: a lookaside list that lives as long as one request -----------------------------------
+def _queue_context_add_py() -> str:
+    """EvtDriverDeviceAdd whose default queue (reads) has a QUEUE_CONTEXT."""
+    return _device_add_py(["read"]).replace(
+        "    status, queue = WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)\n",
+        "    attributes = WDF_OBJECT_ATTRIBUTES()\n"
+        "    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, QUEUE_CONTEXT)\n"
+        "    status, queue = WdfIoQueueCreate(device, config, attributes)\n",
+    )
+
+
+def _queue_context_add_c() -> str:
+    """EvtDriverDeviceAdd in C whose default queue has a QUEUE_CONTEXT."""
+    return (
+        _device_add_c(["read"])
+        .replace(
+            "    WDFQUEUE queue;\n",
+            "    WDFQUEUE queue;\n    WDF_OBJECT_ATTRIBUTES attributes;\n",
+        )
+        .replace(
+            "    return WdfIoQueueCreate(device, &config, WDF_NO_OBJECT_ATTRIBUTES, &queue);\n",
+            "    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&attributes, QUEUE_CONTEXT);\n"
+            "    return WdfIoQueueCreate(device, &config, &attributes, &queue);\n",
+        )
+    )
+
+
 def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
     buffer_size = rng.choice((64, 128, 256))
     tag = _tag(rng, "L")
@@ -1846,25 +1891,19 @@ def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
         PARENT=parent_c,
         WHY=why,
     ) + _device_add_c(["read"], context=True)
-    if variant == 1:  # the handle kept in a global instead of the device context
-        py = py.replace("context.Samples", "Samples").replace(
-            "    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))\n",
-            "    global Samples\n",
+    if variant == 1:  # the handle kept in the queue's context instead of the device's
+        py = (
+            py.replace(_device_add_py(["read"], context=True), _queue_context_add_py())
+            .replace("DEVICE_CONTEXT", "QUEUE_CONTEXT")
+            .replace("GetDeviceContext", "GetQueueContext")
+            .replace("GetQueueContext(WdfIoQueueGetDevice(Queue))", "GetQueueContext(Queue)")
         )
-        py = py.replace(
-            '\n\nclass DEVICE_CONTEXT:\n    Samples = None  # WDFLOOKASIDE of SAMPLE_SIZE-byte buffers\n\n\n'
-            'GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")\n',
-            "Samples = None  # WDFLOOKASIDE of SAMPLE_SIZE-byte buffers\n",
-        ).replace(_device_add_py(["read"], context=True), _device_add_py(["read"]))
-        c = c.replace("context->Samples", "Samples").replace(
-            "    PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));\n", ""
+        c = (
+            c.replace(_device_add_c(["read"], context=True), _queue_context_add_c())
+            .replace("DEVICE_CONTEXT", "QUEUE_CONTEXT")
+            .replace("GetDeviceContext", "GetQueueContext")
+            .replace("GetQueueContext(WdfIoQueueGetDevice(Queue))", "GetQueueContext(Queue)")
         )
-        c = c.replace(
-            "typedef struct _DEVICE_CONTEXT {\n    WDFLOOKASIDE Samples;   // SAMPLE_SIZE-byte buffers\n"
-            "} DEVICE_CONTEXT, *PDEVICE_CONTEXT;\n\n"
-            "WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)\n",
-            "WDFLOOKASIDE Samples;   // SAMPLE_SIZE-byte buffers\n",
-        ).replace(_device_add_c(["read"], context=True), _device_add_c(["read"]))
     if variant == 2:  # done with the list after each read
         py = py.replace(
             "    WdfObjectDelete(sample)\n",

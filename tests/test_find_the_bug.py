@@ -1,0 +1,240 @@
+"""Lesson 13's buggy drivers: each variant fails grade for the reason it names; its fix passes.
+
+The fixes live here, not in the package or the notebook: each is a small edit of the variant's
+own Python text, so the test also checks that the text the learner reads is the text that runs.
+"""
+
+import re
+
+import pytest
+
+from wdfkit.course import findthebug
+from wdfkit.course.findthebug import VARIANTS, exercise
+
+LABELS = list(findthebug.MAKERS)
+CASES = [(label, seed) for label in LABELS for seed in range(VARIANTS)]
+
+
+def _insert_before(text: str, anchor: str, new: str) -> str:
+    assert anchor in text, anchor
+    return text.replace(anchor, new + anchor, 1)
+
+
+REUSE = (
+    "    params = WDF_REQUEST_REUSE_PARAMS()\n"
+    "    WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)\n"
+    "    WdfRequestReuse(Request, params)\n"
+)
+
+
+def fix_01(py: str, variant: int) -> str:
+    """Count from what is still valid: the length, not the completed request's memory."""
+    if variant == 2:
+        return py.replace(
+            "    WdfMemoryCopyToBuffer(inMemory, 0, command, 1)  # the command byte, for the log\n",
+            "",
+        )
+    if variant == 1:
+        return py.replace(
+            "    buffer, bufferSize = WdfMemoryGetBuffer(memory)\n",
+            "    bufferSize = Params.IoStatus.Information\n",
+        )
+    return py.replace("    buffer, bufferSize = WdfMemoryGetBuffer(memory)\n", "    bufferSize = Length\n")
+
+
+def fix_02(py: str, variant: int) -> str:
+    """WdfRequestReuse before the original is completed, on every path."""
+    start = py.index("    WdfRequestCompleteWithInformation(\n        original")
+    end = py.index("    WdfObjectDelete(Request)\n", start)
+    complete = "    WdfRequestCompleteWithInformation(\n        original, Params.IoStatus.Status, Params.IoStatus.Information\n    )\n"
+    return py[:start] + REUSE + complete + py[end:]
+
+
+def fix_03(py: str, variant: int) -> str:
+    """Free the buffer when the transfer is over, not while it is in flight."""
+    py = re.sub(r"\n *ExFreePoolWithTag\(transfer\.Buffer, TAG\)  # [^\n]*", "", py)
+    py = _insert_before(py, "    WdfObjectDelete(Request)\n", "    ExFreePoolWithTag(transfer.Buffer, TAG)\n")
+    return _insert_before(
+        py,
+        "    WdfObjectDelete(newRequest)\n    WdfRequestComplete(Request, status)\n",
+        "    ExFreePoolWithTag(transfer.Buffer, TAG)\n",
+    )
+
+
+def fix_04(py: str, variant: int) -> str:
+    """Free with the tag the block was allocated with."""
+    tag = re.search(r"ExAllocatePoolWithTag\(NonPagedPoolNx, \w+, (\w+)\)", py).group(1)
+    return re.sub(r"ExFreePoolWithTag\(scratch, [^)]+\)", f"ExFreePoolWithTag(scratch, {tag})", py)
+
+
+def fix_05(py: str, variant: int) -> str:
+    """Free on the refusing path too; free the device's table when the device goes."""
+    if variant in (0, 1):
+        status = ("STATUS_INVALID_BUFFER_SIZE", "STATUS_BUFFER_TOO_SMALL")[variant]
+        return _insert_before(
+            py,
+            f"        WdfRequestComplete(Request, {status})\n",
+            "        ExFreePoolWithTag(scratch, SCRATCH_TAG)\n",
+        )
+    py = py.replace(
+        "    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DEVICE_CONTEXT)\n",
+        "    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DEVICE_CONTEXT)\n"
+        "    attributes.EvtCleanupCallback = EvtDeviceCleanup\n",
+    )
+    return _insert_before(
+        py,
+        "def EvtDriverDeviceAdd(",
+        "def EvtDeviceCleanup(Device):\n"
+        "    context = GetDeviceContext(Device)\n"
+        "    if context.Table is not None:\n"
+        "        ExFreePoolWithTag(context.Table, TABLE_TAG)\n\n\n",
+    )
+
+
+def fix_06(py: str, variant: int) -> str:
+    """Look at the copy's status: a failed copy fails the request."""
+    fail = "    if not NT_SUCCESS(status):\n        WdfRequestComplete(Request, status)\n        return\n"
+    if variant == 0:
+        py = py.replace(
+            "    WdfMemoryCopyFromBuffer(outMemory, 0, DEVICE_INFO, len(DEVICE_INFO))\n",
+            "    status = WdfMemoryCopyFromBuffer(outMemory, 0, DEVICE_INFO, len(DEVICE_INFO))\n"
+            + fail,
+        )
+        return py
+    if variant == 1:
+        return py.replace(
+            "    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, min(Length, len(DEVICE_INFO)))\n",
+            fail + "    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, len(DEVICE_INFO))\n",
+        )
+    return py.replace("    context.LastHeader = header\n", fail + "    context.LastHeader = header\n")
+
+
+def fix_07(py: str, variant: int) -> str:
+    """One list for the device's life: parented to the device, never deleted per read."""
+    if variant == 2:
+        return py.replace("    WdfObjectDelete(context.Samples)  # done with it\n", "")
+    return py.replace(
+        "attributes.ParentObject = Request  # cleaned up with the request",
+        "attributes.ParentObject = WdfIoQueueGetDevice(Queue)",
+    )
+
+
+def fix_08(py: str, variant: int) -> str:
+    """Count the bytes while the request (and its MDL) is still the driver's."""
+    py = py.replace(
+        "    if context.LastMdl is not None:  # trace where the last transfer went\n"
+        "        context.Bytes += MmGetMdlByteCount(context.LastMdl)\n",
+        "",
+    )
+    py = py.replace("    context.Bytes += MmGetMdlByteCount(context.LastMdl)\n", "")
+    return py.replace("    context.LastMdl = mdl\n", "    context.Bytes += MmGetMdlByteCount(mdl)\n")
+
+
+def fix_09(py: str, variant: int) -> str:
+    """Set the completion routine again for every send, after WdfRequestReuse."""
+    routine = "            WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT)\n"
+    if variant == 2:
+        return py.replace(" and read.Done == 0:  # the first send sets the routine", ":")
+    py = py.replace(routine, "")
+    return py.replace(
+        "            WdfRequestReuse(Request, params)\n",
+        "            WdfRequestReuse(Request, params)\n" + routine,
+    )
+
+
+def fix_10(py: str, variant: int) -> str:
+    """Allocate (and wrap) ALIGNMENT - 1 bytes more: room to move the base to a boundary."""
+    py = py.replace(
+        "ExAllocatePoolWithTag(NonPagedPoolNx, total, BLOCK_TAG)",
+        "ExAllocatePoolWithTag(NonPagedPoolNx, total + ALIGNMENT - 1, BLOCK_TAG)",
+    )
+    return py.replace(
+        "WDF_NO_OBJECT_ATTRIBUTES, block, total)",
+        "WDF_NO_OBJECT_ATTRIBUTES, block, total + ALIGNMENT - 1)",
+    )
+
+
+FIXES = {f"13-{n:02}": globals()[f"fix_{n:02}"] for n in range(1, 11)}
+
+
+def test_every_exercise_has_a_fix_here():
+    assert sorted(FIXES) == sorted(LABELS)
+    assert len(LABELS) >= 10
+
+
+@pytest.mark.parametrize("label, seed", CASES)
+def test_the_buggy_driver_fails_for_its_reason(label, seed):
+    bug = exercise(label, seed)
+    report = findthebug.grade_quietly(bug, bug.driver)
+    assert not report
+    assert report.reason == bug.reason, str(report)
+
+
+@pytest.mark.parametrize("label, seed", CASES)
+def test_the_fix_passes_fifty_seeds(label, seed):
+    bug = exercise(label, seed)
+    fixed = FIXES[label](bug.python, seed % VARIANTS)
+    assert fixed != bug.python
+    driver = findthebug.load_driver(fixed, label)
+    report = findthebug.grade_quietly(bug, driver, seeds=range(50))
+    assert report, str(report)
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_the_variants_differ(label):
+    texts = {exercise(label, seed).python for seed in range(VARIANTS)}
+    assert len(texts) == VARIANTS
+    c_texts = {exercise(label, seed).c for seed in range(VARIANTS)}
+    assert len(c_texts) == VARIANTS
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_the_same_seed_gives_the_same_text(label):
+    assert exercise(label, 7).python == exercise(label, 7).python
+    assert exercise(label, 7).c == exercise(label, 7).c
+
+
+def test_what_runs_is_the_text():
+    bug = exercise("13-01", 0)
+    assert bug.driver.__code__.co_filename == "<exercise 13-01>"
+    assert "def EvtDriverDeviceAdd" in bug.python
+
+
+@pytest.mark.parametrize(
+    "label, seed, parameter",
+    [
+        ("13-99", 0, "label"),
+        (13, 0, "label"),
+        ("13-01", -1, "seed"),
+        ("13-01", 1.5, "seed"),
+        ("13-01", True, "seed"),
+        ("13-01", "3", "seed"),
+    ],
+)
+def test_bad_input_is_a_value_error(label, seed, parameter):
+    with pytest.raises(ValueError, match=rf"findthebug\.exercise: {parameter}"):
+        exercise(label, seed)
+
+
+def test_run_shows_what_happened():
+    text = str(exercise("13-02", 0).run())
+    assert "0x0000010D WDF_VIOLATION" in text
+    assert "The framework log" in text
+    hang = str(exercise("13-09", 0).run())
+    assert "never completed" in hang
+
+
+def test_scoreboard_counts_what_grade_saw():
+    board = findthebug.scoreboard()
+    assert board.splitlines()[0].startswith("13-01")
+    bug = exercise("13-04", 1)
+    assert not bug.grade(bug.driver)
+    assert "tried (seed 1)" in findthebug.scoreboard()
+    fixed = findthebug.load_driver(fix_04(bug.python, 1), "13-04")
+    assert bug.grade(fixed)
+    assert "solved (seed 1)" in findthebug.scoreboard()
+
+
+def test_str_names_label_seed_and_title():
+    bug = exercise("13-05", 4)
+    assert str(bug).startswith("[13-05, seed 4] A leak found only at unload: ")
