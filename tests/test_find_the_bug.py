@@ -39,21 +39,28 @@ def fix_01(py: str, variant: int) -> str:
             "    buffer, bufferSize = WdfMemoryGetBuffer(memory)\n",
             "    bufferSize = Params.IoStatus.Information\n",
         )
-    return py.replace("    buffer, bufferSize = WdfMemoryGetBuffer(memory)\n", "    bufferSize = Length\n")
+    return py.replace(
+        "    buffer, bufferSize = WdfMemoryGetBuffer(memory)\n", "    bufferSize = Length\n"
+    )
 
 
 def fix_02(py: str, variant: int) -> str:
     """WdfRequestReuse before the original is completed, on every path."""
-    start = py.index("    WdfRequestCompleteWithInformation(\n        original")
+    complete = (
+        "    WdfRequestCompleteWithInformation(original, Params.IoStatus.Status, "
+        "Params.IoStatus.Information)\n"
+    )
+    start = py.index(complete)
     end = py.index("    WdfObjectDelete(Request)\n", start)
-    complete = "    WdfRequestCompleteWithInformation(\n        original, Params.IoStatus.Status, Params.IoStatus.Information\n    )\n"
     return py[:start] + REUSE + complete + py[end:]
 
 
 def fix_03(py: str, variant: int) -> str:
     """Free the buffer when the transfer is over, not while it is in flight."""
     py = re.sub(r"\n *ExFreePoolWithTag\(transfer\.Buffer, TAG\)  # [^\n]*", "", py)
-    py = _insert_before(py, "    WdfObjectDelete(Request)\n", "    ExFreePoolWithTag(transfer.Buffer, TAG)\n")
+    py = _insert_before(
+        py, "    WdfObjectDelete(Request)\n", "    ExFreePoolWithTag(transfer.Buffer, TAG)\n"
+    )
     return _insert_before(
         py,
         "    WdfObjectDelete(newRequest)\n    WdfRequestComplete(Request, status)\n",
@@ -104,9 +111,12 @@ def fix_06(py: str, variant: int) -> str:
     if variant == 1:
         return py.replace(
             "    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, min(Length, len(DEVICE_INFO)))\n",
-            fail + "    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, len(DEVICE_INFO))\n",
+            fail
+            + "    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, len(DEVICE_INFO))\n",
         )
-    return py.replace("    context.LastHeader = header\n", fail + "    context.LastHeader = header\n")
+    return py.replace(
+        "    context.LastHeader = header\n", fail + "    context.LastHeader = header\n"
+    )
 
 
 def fix_07(py: str, variant: int) -> str:
@@ -127,7 +137,9 @@ def fix_08(py: str, variant: int) -> str:
         "",
     )
     py = py.replace("    context.Bytes += MmGetMdlByteCount(context.LastMdl)\n", "")
-    return py.replace("    context.LastMdl = mdl\n", "    context.Bytes += MmGetMdlByteCount(mdl)\n")
+    return py.replace(
+        "    context.LastMdl = mdl\n", "    context.Bytes += MmGetMdlByteCount(mdl)\n"
+    )
 
 
 def fix_09(py: str, variant: int) -> str:
@@ -154,7 +166,28 @@ def fix_10(py: str, variant: int) -> str:
     )
 
 
-FIXES = {f"13-{n:02}": globals()[f"fix_{n:02}"] for n in range(1, 11)}
+def fix_11(py: str, variant: int) -> str:
+    """Whoever completes the held read takes it out of Held; the timer unmarks it first."""
+    take = "    context.Held = None\n"
+    if variant == 0:
+        return py.replace(
+            "    WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)\n",
+            "    WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)\n"
+            "    if context.Held == Request:\n        context.Held = None\n",
+        )
+    unmark = (
+        "    if WdfRequestUnmarkCancelable(Request) == STATUS_CANCELLED:\n"
+        "        return  # the cancel routine has it: it completes it\n"
+    )
+    if variant == 1:
+        return py.replace(
+            take + "    CompleteWithSample(Request)\n",
+            unmark + take + "    CompleteWithSample(Request)\n",
+        )
+    return py.replace(unmark, unmark + take)
+
+
+FIXES = {f"13-{n:02}": globals()[f"fix_{n:02}"] for n in range(1, 12)}
 
 
 def test_every_exercise_has_a_fix_here():

@@ -25,8 +25,8 @@ from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.lowerdevice import pattern
 from ..kernel.ntstatus import (
     STATUS_BUFFER_TOO_SMALL,
+    STATUS_CANCELLED,
     STATUS_INVALID_BUFFER_SIZE,
-    STATUS_INVALID_DEVICE_REQUEST,
     STATUS_IO_DEVICE_ERROR,
     STATUS_PENDING,
     STATUS_SUCCESS,
@@ -51,19 +51,22 @@ class Behaviour:
     expect: object
     ioctl: int | None = None
     lower_faults: bool = True
+    cancels: bool = False  # the application cancels, closes with I/O held; the device is removed
 
 
 @dataclass(frozen=True)
 class Step:
     """One call of the application in :meth:`Bug.run`'s session."""
 
-    kind: str  # "read", "write" or "ioctl"
+    kind: str  # "read", "write", "ioctl", or "cancel": a read the application cancels
     length: int = 0  # bytes to read, or the output length of an IOCTL
     data: bytes = b""  # bytes to write, or an IOCTL's input
 
     def describe(self) -> str:
         if self.kind == "read":
             return f"ReadFile({self.length} bytes)"
+        if self.kind == "cancel":
+            return f"ReadFile({self.length} bytes), cancelled (CancelIo)"
         if self.kind == "write":
             return f"WriteFile({len(self.data)} bytes)"
         return f"DeviceIoControl(in {len(self.data)}, out {self.length} bytes)"
@@ -142,6 +145,27 @@ def expect_write(op):
 
 
 # -- the text of a variant: shared pieces -----------------------------------------------------
+def tidy_python(text: str) -> str:
+    """*text* with the blank lines ruff's formatter puts between top-level statements: two
+    around a top-level def or class, at most two anywhere, none at the start."""
+    out: list[str] = []
+    in_block = False  # inside a top-level def or class
+    for line in text.strip("\n").split("\n"):
+        top = bool(line) and not line[0].isspace()
+        if top and not line.startswith((")", "]", "}")):
+            starts_block = line.startswith(("def ", "class ", "@"))
+            if (starts_block or in_block) and out:
+                while out and out[-1] == "":
+                    out.pop()
+                if not out[-1].startswith("@"):
+                    out += ["", ""]
+            in_block = starts_block
+        if line == "" and len(out) >= 2 and out[-1] == out[-2] == "":
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def _text(template: str, **values) -> str:
     """*template* dedented, with each ``$name`` replaced by its value (C has no ``$``)."""
     text = textwrap.dedent(template).lstrip("\n")
@@ -241,8 +265,10 @@ WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
 def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
     size = rng.choice((24, 32, 48, 64))
     if variant == 0:
-        py = _STATS_PY + _text(
-            """
+        py = (
+            _STATS_PY
+            + _text(
+                """
 
             def EvtIoRead(Queue, Request, Length):
                 status, memory = WdfRequestRetrieveOutputMemory(Request)
@@ -259,9 +285,13 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
 
 
             """
-        ) + _device_add_py(["read"], context=True)
-        c = _STATS_C + _text(
-            """
+            )
+            + _device_add_py(["read"], context=True)
+        )
+        c = (
+            _STATS_C
+            + _text(
+                """
 
             VOID
             EvtIoRead(
@@ -290,7 +320,9 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
             }
 
             """
-        ) + _device_add_c(["read"], context=True)
+            )
+            + _device_add_c(["read"], context=True)
+        )
         behaviour = Behaviour(("read",), (0, size), expect_read, lower_faults=False)
         story = (
             "A sensor driver answers each read with the latest samples and keeps statistics "
@@ -299,8 +331,10 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
         )
         session = (Step("read", 16), Step("read", 16))
     elif variant == 1:
-        py = _STATS_PY + _text(
-            """
+        py = (
+            _STATS_PY
+            + _text(
+                """
 
             def EvtReadCompletion(Request, Target, Params, Context):
                 memory = Context  # the read's output memory, passed by EvtIoRead
@@ -326,9 +360,13 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
 
 
             """
-        ) + _device_add_py(["read"], context=True)
-        c = _STATS_C + _text(
-            """
+            )
+            + _device_add_py(["read"], context=True)
+        )
+        c = (
+            _STATS_C
+            + _text(
+                """
 
             VOID
             EvtReadCompletion(
@@ -379,7 +417,9 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
             }
 
             """
-        ) + _device_add_c(["read"], context=True)
+            )
+            + _device_add_c(["read"], context=True)
+        )
         behaviour = Behaviour(("read",), (0, size), expect_forwarded_read)
         story = (
             "A filter driver passes reads down to the device below and counts the bytes that "
@@ -393,8 +433,7 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
             + _text(
                 """
 
-                def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength,
-                                       IoControlCode):
+                def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
                     status, inMemory = WdfRequestRetrieveInputMemory(Request)
                     if NT_SUCCESS(status):
                         status, outMemory = WdfRequestRetrieveOutputMemory(Request)
@@ -486,9 +525,7 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
 _REUSE_PY = """
 def EvtLowerDone(Request, Target, Params, Context):
     original = Context  # the application's request, whose memory Request borrowed
-$BEFORE    WdfRequestCompleteWithInformation(
-        original, Params.IoStatus.Status, Params.IoStatus.Information
-    )
+$BEFORE    WdfRequestCompleteWithInformation(original, Params.IoStatus.Status, Params.IoStatus.Information)
 $AFTER    WdfObjectDelete(Request)
 
 
@@ -522,8 +559,7 @@ _REUSE_READ_PY = """def EvtIoRead(Queue, Request, Length):
 
 
 """
-_REUSE_IOCTL_PY = """def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength,
-                       IoControlCode):
+_REUSE_IOCTL_PY = """def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
     status, inMemory = WdfRequestRetrieveInputMemory(Request)
     if NT_SUCCESS(status):
         status, outMemory = WdfRequestRetrieveOutputMemory(Request)
@@ -688,9 +724,11 @@ def _bug_reuse_missing(variant: int, rng: random.Random) -> Case:
         after_py = "    if NT_SUCCESS(Params.IoStatus.Status):\n" + textwrap.indent(
             _REUSE_PARAMS_PY, "    "
         )
-        after_c = "    if (NT_SUCCESS(Params->IoStatus.Status)) {\n" + textwrap.indent(
-            _REUSE_PARAMS_C, "    "
-        ) + "    }\n"
+        after_c = (
+            "    if (NT_SUCCESS(Params->IoStatus.Status)) {\n"
+            + textwrap.indent(_REUSE_PARAMS_C, "    ")
+            + "    }\n"
+        )
     py = _REUSE_PY.replace("$BEFORE", "").replace("$AFTER", after_py)
     c = _REUSE_C.replace("$BEFORE", "").replace("$AFTER", after_c)
     if kind == "read":
@@ -785,7 +823,7 @@ $FREE_ON_ERROR    WdfObjectDelete(newRequest)
 
 
 '''
-_PREALLOCATED_C = '''
+_PREALLOCATED_C = """
 #define TAG '$CTAG'
 
 typedef struct _TRANSFER {
@@ -846,7 +884,8 @@ $EVT(
     status = WdfMemoryCreatePreallocated(WDF_NO_OBJECT_ATTRIBUTES, transfer->Buffer, Length,
                                          &transfer->Memory);
 $CCOPY_IN$CFREE_AFTER_CREATE    if (NT_SUCCESS(status)) {
-        status = $FORMAT(ioTarget, newRequest, transfer->Memory, NULL, NULL);
+        status = $FORMAT(ioTarget, newRequest, transfer->Memory,
+                 $PADNULL, NULL);
     }
 $CFREE_AFTER_FORMAT    if (NT_SUCCESS(status)) {
         WdfRequestSetCompletionRoutine(newRequest, EvtTransferDone, WDF_NO_CONTEXT);
@@ -862,7 +901,7 @@ $CFREE_ON_ERROR    WdfObjectDelete(newRequest);
     WdfRequestComplete(Request, status);
 }
 
-'''
+"""
 
 
 def _tag(rng: random.Random, first: str = "B") -> str:
@@ -945,14 +984,19 @@ def _bug_preallocated_freed(variant: int, rng: random.Random) -> Case:
         .replace("$TAG", tag)
     )
     c = (
-        c.replace("$CCOPY_OUT", copy_out_c)
+        c.replace("$PAD", " " * (len(fmt) + 1))
+        .replace("$CCOPY_OUT", copy_out_c)
         .replace("$CCOPY_IN", copy_in_c)
         .replace("$FORMAT", fmt)
         .replace("$EVT", evt)
         .replace("$CTAG", ctag)
     )
     if kind == "write":
-        c = c.replace("    WDFREQUEST newRequest;\n", "    WDFREQUEST newRequest;\n    WDFMEMORY inMemory;\n", 1)
+        c = c.replace(
+            "    WDFREQUEST newRequest;\n",
+            "    WDFREQUEST newRequest;\n    WDFMEMORY inMemory;\n",
+            1,
+        )
     py = py.lstrip("\n") + _device_add_py([kind])
     c = c.lstrip("\n") + _device_add_c([kind])
     story = (
@@ -1024,6 +1068,9 @@ class Bug:
             sizes=b.sizes,
             ioctl_codes=() if b.ioctl is None else (b.ioctl,),
             lower_faults=b.lower_faults,
+            cancels=b.cancels,
+            closes=b.cancels,
+            removal=b.cancels,
             call="bug.spec",
         )
 
@@ -1065,13 +1112,13 @@ def exercise(label: str, seed: int = 0) -> Bug:
         case.title,
         case.story,
         case.c,
-        case.python,
+        tidy_python(case.python),
         case.reason,
         case.behaviour,
         case.session,
         case.lower_fail,
     )
-    bug.driver = load_driver(case.python, label)
+    bug.driver = load_driver(bug.python, label)
     return bug
 
 
@@ -1134,6 +1181,11 @@ def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
             for step in steps:
                 if step.kind == "read":
                     result = app.ReadFile(bytearray(step.length))
+                elif step.kind == "cancel":
+                    io = app.ReadFile(bytearray(step.length), overlapped=True)
+                    machine.advance(0.01)
+                    app.CancelIo()
+                    result = app.GetOverlappedResult(io, True)
                 elif step.kind == "write":
                     result = app.WriteFile(step.data)
                 else:
@@ -1145,6 +1197,7 @@ def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
                         "pending, and the device cannot be removed until it is."
                     )
                     return outcome
+            machine.advance(1.0)  # a second goes by: timers tick, late completions come in
             machine.unload()
     except BugCheck as bugcheck:
         outcome.bugcheck = bugcheck
@@ -1369,7 +1422,9 @@ def _bug_wrong_tag(variant: int, rng: random.Random) -> Case:
         echo, other = _tag(rng, "E"), None
         other = echo[:-1] + ("F" if echo[-1] != "F" else "G")
         head = f'ECHO_TAG = "{echo}"  # echo buffers\nSTAT_TAG = "{other}"  # statistics\n'
-        head_c = f"#define ECHO_TAG '{echo}' // echo buffers\n#define STAT_TAG '{other}' // statistics\n"
+        head_c = (
+            f"#define ECHO_TAG '{echo}' // echo buffers\n#define STAT_TAG '{other}' // statistics\n"
+        )
         tags = {"ALLOC_TAG": ("ECHO_TAG", "ECHO_TAG"), "FREE_TAG": ("STAT_TAG", "STAT_TAG")}
     py, c = _scratch_driver(kind, head + "\n", head_c + "\n", **tags)
     story = (
@@ -1394,7 +1449,9 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
     tags = {"ALLOC_TAG": ("SCRATCH_TAG", "SCRATCH_TAG"), "FREE_TAG": ("SCRATCH_TAG", "SCRATCH_TAG")}
     if variant == 0:  # a read too long is refused after the buffer is taken
         limit = size // 2 + rng.choice((1, 3, 5))
-        head = f'SCRATCH_TAG = "{tag}"\nMAX_READ = {limit}  # the longest sample the sensor takes\n\n'
+        head = (
+            f'SCRATCH_TAG = "{tag}"\nMAX_READ = {limit}  # the longest sample the sensor takes\n\n'
+        )
         head_c = f"#define SCRATCH_TAG '{tag}'\n#define MAX_READ {limit} // the longest sample the sensor takes\n\n"
         check_py = (
             "    if Length > MAX_READ:\n"
@@ -1447,7 +1504,7 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
     else:  # a table the device keeps for its whole life, never freed
         count = rng.choice((64, 128, 256))
         py = _text(
-            '''
+            """
             TABLE_TAG = "$TAG"
             TABLE_SIZE = $COUNT  # one byte per calibration step
 
@@ -1468,7 +1525,7 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
                 WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
 
 
-            ''',
+            """,
             TAG=tag,
             COUNT=count,
         ) + _device_add_py(
@@ -1527,7 +1584,10 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
                 "    }\n"
                 "    LoadCalibration(context->Table, TABLE_SIZE); // 0x00, 0x01, ...\n"
             ),
-        ).replace("    WDF_OBJECT_ATTRIBUTES attributes;\n", "    WDF_OBJECT_ATTRIBUTES attributes;\n    PDEVICE_CONTEXT context;\n")
+        ).replace(
+            "    WDF_OBJECT_ATTRIBUTES attributes;\n",
+            "    WDF_OBJECT_ATTRIBUTES attributes;\n    PDEVICE_CONTEXT context;\n",
+        )
         behaviour = Behaviour(("read",), (0, count), expect_read, lower_faults=False)
         session = (Step("read", 8), Step("read", 16))
         story = (
@@ -1546,21 +1606,20 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
     )
 
 
-
-
 # -- 13-06: a copy whose failure is ignored --------------------------------------------------------
 def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
     record = rng.choice((16, 24, 32))
     size = record * 2
     info = bytes(range(0x40, 0x40 + record))
     if variant == 0:  # IOCTL: the record goes out whatever the copy said
-        py = _IOCTL_PY.replace("$NAME", "GET_INFO") + _text(
-            '''
+        py = (
+            _IOCTL_PY.replace("$NAME", "GET_INFO")
+            + _text(
+                """
             DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte record
 
 
-            def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength,
-                                   IoControlCode):
+            def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
                 status, outMemory = WdfRequestRetrieveOutputMemory(Request)
                 if not NT_SUCCESS(status):
                     WdfRequestComplete(Request, status)
@@ -1569,11 +1628,15 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
                 WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, len(DEVICE_INFO))
 
 
-            ''',
-            RECORD=record,
-        ) + _device_add_py(["ioctl"])
-        c = _IOCTL_C.replace("$NAME", "GET_INFO") + _text(
-            """
+            """,
+                RECORD=record,
+            )
+            + _device_add_py(["ioctl"])
+        )
+        c = (
+            _IOCTL_C.replace("$NAME", "GET_INFO")
+            + _text(
+                """
             static const UCHAR DeviceInfo[$RECORD] = { 0x40, 0x41, /* ... */ }; // the device's record
 
             VOID
@@ -1602,8 +1665,10 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
             }
 
             """,
-            RECORD=record,
-        ) + _device_add_c(["ioctl"])
+                RECORD=record,
+            )
+            + _device_add_c(["ioctl"])
+        )
 
         def expect(op, info=info):
             if op.length == 0:
@@ -1621,7 +1686,7 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         )
     elif variant == 1:  # read: the record is copied only when it fits, yet the read succeeds
         py = _text(
-            '''
+            """
             DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte record
 
 
@@ -1634,7 +1699,7 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
                 WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, min(Length, len(DEVICE_INFO)))
 
 
-            ''',
+            """,
             RECORD=record,
         ) + _device_add_py(["read"])
         c = _text(
@@ -1685,7 +1750,7 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         header = rng.choice((8, 12, 16))
         size = header * 3
         py = _text(
-            '''
+            """
             HEADER_SIZE = $HEADER  # every write starts with a header: command, flags, length
 
 
@@ -1708,7 +1773,7 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
                 WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length)
 
 
-            ''',
+            """,
             HEADER=header,
         ) + _device_add_py(["write"], context=True)
         c = _text(
@@ -1761,8 +1826,6 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
     return Case("A failed copy ignored", story, py, c, behaviour, reason, session)
 
 
-
-
 # -- 13-07: a lookaside list that lives as long as one request -----------------------------------
 def _queue_context_add_py() -> str:
     """EvtDriverDeviceAdd whose default queue (reads) has a QUEUE_CONTEXT."""
@@ -1799,7 +1862,7 @@ def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
         parent_py = parent_c = "WdfIoQueueGetDevice(Queue)"
         why = "one list for the device"
     py = _text(
-        '''
+        """
         SAMPLE_TAG = "$TAG"
         SAMPLE_SIZE = $SIZE  # the largest sample a read returns
 
@@ -1834,7 +1897,7 @@ def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
             WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
 
 
-        ''',
+        """,
         TAG=tag,
         SIZE=buffer_size,
         PARENT=parent_py,
@@ -1928,10 +1991,8 @@ def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
     )
 
 
-
-
 # -- 13-08: an MDL used after its request completed ----------------------------------------------
-_MDL_PY = '''
+_MDL_PY = """
 class DEVICE_CONTEXT:
     Bytes = 0  # bytes the device has moved
     LastMdl = None  # the MDL of the last request, for the trace
@@ -1954,8 +2015,8 @@ $TRANSFER    context.LastMdl = mdl
     WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length)
 $AFTER
 
-'''
-_MDL_C = '''
+"""
+_MDL_C = """
 typedef struct _DEVICE_CONTEXT {
     SIZE_T Bytes;   // bytes the device has moved
     PMDL LastMdl;   // the MDL of the last request, for the trace
@@ -1989,7 +2050,7 @@ $TRANSFER    context->LastMdl = mdl;
     WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length);
 $AFTER}
 
-'''
+"""
 
 
 def _bug_mdl_after_completion(variant: int, rng: random.Random) -> Case:
@@ -2033,7 +2094,10 @@ def _bug_mdl_after_completion(variant: int, rng: random.Random) -> Case:
         .replace("$AFTER", after_c)
     )
     if kind == "write":
-        py = "def DeviceAccept(buffer, length):\n    buffer.read(length)  # the device fetches the bytes\n\n\n" + py
+        py = (
+            "def DeviceAccept(buffer, length):\n    buffer.read(length)  # the device fetches the bytes\n\n\n"
+            + py
+        )
         behaviour = Behaviour(("write",), (0, size), expect_write, lower_faults=False)
         session = (Step("write", 0, bytes(0x100)), Step("write", 0, bytes(0x100)))
     else:
@@ -2057,10 +2121,8 @@ def _bug_mdl_after_completion(variant: int, rng: random.Random) -> Case:
     )
 
 
-
-
 # -- 13-09: a completion routine that expects to run again on a resend ----------------------------
-_CHUNKS_PY = '''
+_CHUNKS_PY = """
 CHUNK = $CHUNK  # the device below moves at most CHUNK bytes per read
 
 
@@ -2121,8 +2183,8 @@ def EvtIoRead(Queue, Request, Length):
         WdfRequestComplete(Request, status)
 
 
-'''
-_CHUNKS_C = '''
+"""
+_CHUNKS_C = """
 #define CHUNK $CHUNK // the device below moves at most CHUNK bytes per read
 
 typedef struct _CHUNKED_READ {
@@ -2226,14 +2288,18 @@ EvtIoRead(
     }
 }
 
-'''
+"""
 
 
 def _bug_resend(variant: int, rng: random.Random) -> Case:
     chunk = (rng.choice((8, 16)), rng.choice((16, 24)), rng.choice((12, 20)))[variant]
     if variant == 1:  # the routine set again, but before WdfRequestReuse clears it
-        resend_py = "            WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT)\n"
-        resend_c = "            WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT);\n"
+        resend_py = (
+            "            WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT)\n"
+        )
+        resend_c = (
+            "            WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT);\n"
+        )
     else:
         resend_py = resend_c = ""
     py = _CHUNKS_PY.replace("$CHUNK", str(chunk)).replace("$RESEND", resend_py)
@@ -2282,10 +2348,8 @@ def _bug_resend(variant: int, rng: random.Random) -> Case:
     )
 
 
-
-
 # -- 13-10: aligned sub-buffers carved from a block with no room to align its base ---------------
-_ALIGN_PY = '''
+_ALIGN_PY = """
 ALIGNMENT = $ALIGN  # the device fetches each part on a $ALIGN-byte boundary
 HEADER_SIZE = $HEADER
 TRAILER_SIZE = $TRAILER
@@ -2312,15 +2376,17 @@ def EvtIoWrite(Queue, Request, Length):
         payload, _ = WdfMemoryGetBuffer(inMemory)
         status = WdfMemoryCopyFromBuffer(command, skew + payloadOffset, payload, Length)
     if NT_SUCCESS(status):
-        status = WdfMemoryCopyFromBuffer(command, skew + trailerOffset, bytes(TRAILER_SIZE), TRAILER_SIZE)
+        status = WdfMemoryCopyFromBuffer(
+            command, skew + trailerOffset, bytes(TRAILER_SIZE), TRAILER_SIZE
+        )
     if command is not None:
         WdfObjectDelete(command)
     ExFreePoolWithTag(block, BLOCK_TAG)
     WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
 
 
-'''
-_ALIGN_C = '''
+"""
+_ALIGN_C = """
 #define ALIGNMENT $ALIGN // the device fetches each part on a $ALIGN-byte boundary
 #define HEADER_SIZE $HEADER
 #define TRAILER_SIZE $TRAILER
@@ -2373,7 +2439,7 @@ EvtIoWrite(
     WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
 }
 
-'''
+"""
 
 
 def _bug_alignment(variant: int, rng: random.Random) -> Case:
@@ -2385,7 +2451,14 @@ def _bug_alignment(variant: int, rng: random.Random) -> Case:
         ("total", "total"),
         ("total + ALIGNMENT - 1", "total"),  # room allocated, but the memory object is short
     )[variant]
-    values = {"ALIGN": align, "HEADER": header, "TRAILER": trailer, "TAG": tag, "ALLOC": alloc, "WRAP": wrap}
+    values = {
+        "ALIGN": align,
+        "HEADER": header,
+        "TRAILER": trailer,
+        "TAG": tag,
+        "ALLOC": alloc,
+        "WRAP": wrap,
+    }
     py, c = _ALIGN_PY, _ALIGN_C
     for name in sorted(values, key=len, reverse=True):
         py, c = py.replace("$" + name, str(values[name])), c.replace("$" + name, str(values[name]))
@@ -2408,6 +2481,250 @@ def _bug_alignment(variant: int, rng: random.Random) -> Case:
     )
 
 
+# -- 13-11: a timer or a cancel routine that completes a request the other one completed ----------
+_HELD_PY = """
+TICK_MS = $TICK  # the sensor's period: a held read completes at the next tick
+
+
+class QUEUE_CONTEXT:
+    Held = None  # the newest read, waiting for the next tick, cancelable meanwhile
+    Timer = None  # WDFTIMER, the queue's child: it runs under the queue's lock
+
+
+GetQueueContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(QUEUE_CONTEXT, "GetQueueContext")
+
+
+def CompleteWithSample(Request):
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    length = 0
+    if NT_SUCCESS(status):
+        buffer, length = WdfMemoryGetBuffer(memory)
+        RtlCopyMemory(buffer, bytes(i & 0xFF for i in range(length)), length)  # the sample
+    WdfRequestCompleteWithInformation(Request, status, length)
+
+
+def EvtRequestCancel(Request):
+    context = GetQueueContext(WdfRequestGetIoQueue(Request))
+    WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)
+$CANCEL_FORGETS
+
+def EvtTimerTick(Timer):
+    context = GetQueueContext(WdfTimerGetParentObject(Timer))
+    Request = context.Held
+    if Request is None:
+        return
+$UNMARK    CompleteWithSample(Request)
+
+
+def EvtIoRead(Queue, Request, Length):
+    context = GetQueueContext(Queue)
+    older = context.Held
+    if older is not None and WdfRequestUnmarkCancelable(older) != STATUS_CANCELLED:
+        CompleteWithSample(older)  # a newer read is here: the older one gets the sample now
+    WdfRequestMarkCancelable(Request, EvtRequestCancel)
+    context.Held = Request
+
+
+def EvtDriverDeviceAdd(Driver, DeviceInit):
+    status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
+    if not NT_SUCCESS(status):
+        return status
+    config = WDF_IO_QUEUE_CONFIG()
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchParallel)
+    config.EvtIoRead = EvtIoRead
+    attributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, QUEUE_CONTEXT)
+    attributes.SynchronizationScope = WdfSynchronizationScopeQueue
+    status, queue = WdfIoQueueCreate(device, config, attributes)
+    if not NT_SUCCESS(status):
+        return status
+    timerConfig = WDF_TIMER_CONFIG()
+    WDF_TIMER_CONFIG_INIT_PERIODIC(timerConfig, EvtTimerTick, TICK_MS)
+    timerAttributes = WDF_OBJECT_ATTRIBUTES()
+    WDF_OBJECT_ATTRIBUTES_INIT(timerAttributes)
+    timerAttributes.ParentObject = queue
+    context = GetQueueContext(queue)
+    status, context.Timer = WdfTimerCreate(timerConfig, timerAttributes)
+    if NT_SUCCESS(status):
+        WdfTimerStart(context.Timer, WDF_REL_TIMEOUT_IN_MS(TICK_MS))
+    return status
+"""
+_HELD_C = """
+#define TICK_MS $TICK // the sensor's period: a held read completes at the next tick
+
+typedef struct _QUEUE_CONTEXT {
+    WDFREQUEST Held;    // the newest read, waiting for the next tick, cancelable meanwhile
+    WDFTIMER Timer;     // the queue's child: it runs under the queue's lock
+} QUEUE_CONTEXT, *PQUEUE_CONTEXT;
+
+WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(QUEUE_CONTEXT, GetQueueContext)
+
+VOID
+CompleteWithSample(
+    _In_ WDFREQUEST Request
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+    size_t length = 0;
+
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (NT_SUCCESS(status)) {
+        SensorReadSample(WdfMemoryGetBuffer(memory, &length), length); // 0x00, 0x01, ...
+    }
+    WdfRequestCompleteWithInformation(Request, status, length);
+}
+
+VOID
+EvtRequestCancel(
+    _In_ WDFREQUEST Request
+    )
+{
+    PQUEUE_CONTEXT context = GetQueueContext(WdfRequestGetIoQueue(Request));
+
+    WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0);
+$CANCEL_FORGETS}
+
+VOID
+EvtTimerTick(
+    _In_ WDFTIMER Timer
+    )
+{
+    PQUEUE_CONTEXT context = GetQueueContext(WdfTimerGetParentObject(Timer));
+    WDFREQUEST request = context->Held;
+
+    if (request == NULL) {
+        return;
+    }
+$UNMARK    CompleteWithSample(request);
+}
+
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    PQUEUE_CONTEXT context = GetQueueContext(Queue);
+    WDFREQUEST older = context->Held;
+
+    UNREFERENCED_PARAMETER(Length);
+    if (older != NULL && WdfRequestUnmarkCancelable(older) != STATUS_CANCELLED) {
+        CompleteWithSample(older); // a newer read is here: the older one gets the sample now
+    }
+    WdfRequestMarkCancelable(Request, EvtRequestCancel);
+    context->Held = Request;
+}
+
+NTSTATUS
+EvtDriverDeviceAdd(
+    _In_ WDFDRIVER Driver,
+    _Inout_ PWDFDEVICE_INIT DeviceInit
+    )
+{
+    NTSTATUS status;
+    WDFDEVICE device;
+    WDFQUEUE queue;
+    WDF_IO_QUEUE_CONFIG config;
+    WDF_OBJECT_ATTRIBUTES attributes, timerAttributes;
+    WDF_TIMER_CONFIG timerConfig;
+    PQUEUE_CONTEXT context;
+
+    UNREFERENCED_PARAMETER(Driver);
+    status = WdfDeviceCreate(&DeviceInit, WDF_NO_OBJECT_ATTRIBUTES, &device);
+    if (!NT_SUCCESS(status)) {
+        return status;
+    }
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(&config, WdfIoQueueDispatchParallel);
+    config.EvtIoRead = EvtIoRead;
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&attributes, QUEUE_CONTEXT);
+    attributes.SynchronizationScope = WdfSynchronizationScopeQueue;
+    status = WdfIoQueueCreate(device, &config, &attributes, &queue);
+    if (!NT_SUCCESS(status)) {
+        return status;
+    }
+    WDF_TIMER_CONFIG_INIT_PERIODIC(&timerConfig, EvtTimerTick, TICK_MS);
+    WDF_OBJECT_ATTRIBUTES_INIT(&timerAttributes);
+    timerAttributes.ParentObject = queue;
+    context = GetQueueContext(queue);
+    status = WdfTimerCreate(&timerConfig, &timerAttributes, &context->Timer);
+    if (NT_SUCCESS(status)) {
+        WdfTimerStart(context->Timer, WDF_REL_TIMEOUT_IN_MS(TICK_MS));
+    }
+    return status;
+}
+"""
+_UNMARK_PY = """    if WdfRequestUnmarkCancelable(Request) == STATUS_CANCELLED:
+        return  # the cancel routine has it: it completes it
+"""
+_UNMARK_C = """    if (WdfRequestUnmarkCancelable(request) == STATUS_CANCELLED) {
+        return; // the cancel routine has it: it completes it
+    }
+"""
+
+
+def expect_held_read(op):
+    """A read held until the next tick: the device's pattern; cancelled, STATUS_CANCELLED."""
+    if op.length == 0:
+        expected = _expected(STATUS_SUCCESS, 0)
+    else:
+        expected = expect_read(op)
+    return (expected, _expected(STATUS_CANCELLED, 0)) if op.cancelled else expected
+
+
+def _bug_held_twice(variant: int, rng: random.Random) -> Case:
+    tick = rng.choice((50, 100, 200))
+    forget_py = "    if context.Held == Request:\n        context.Held = None\n"
+    forget_c = "    if (context->Held == Request) {\n        context->Held = NULL;\n    }\n"
+    take_py, take_c = "    context.Held = None\n", "    context->Held = NULL;\n"
+    unmark_py, unmark_c = _UNMARK_PY + take_py, _UNMARK_C + take_c
+    if variant == 0:  # the cancel routine completes the read but leaves it held
+        forget_py = forget_c = ""
+        reason, session = "bug check 0x10D/0x5", "cancel"
+        story = (
+            "A sensor driver holds each read until the sensor's next tick, and lets the "
+            "application cancel a read it no longer wants. Reads work; the first tick after a "
+            "cancelled read stopped the machine."
+        )
+    elif variant == 1:  # the timer completes the read still cancelable
+        unmark_py, unmark_c = take_py, take_c
+        reason, session = "bug check 0x48", "read"
+        story = (
+            "A sensor driver holds each read until the sensor's next tick, and lets the "
+            "application cancel a read it no longer wants. The first read stopped the machine "
+            "at the tick."
+        )
+    else:  # the timer completes the read but leaves it held
+        unmark_py, unmark_c = _UNMARK_PY, _UNMARK_C
+        reason, session = "bug check 0x10D/0x5", "read"
+        story = (
+            "A sensor driver holds each read until the sensor's next tick, and lets the "
+            "application cancel a read it no longer wants. The first read came back with its "
+            "data; the tick after it stopped the machine."
+        )
+    py = (
+        _HELD_PY.replace("$TICK", str(tick))
+        .replace("$CANCEL_FORGETS", forget_py)
+        .replace("$UNMARK", unmark_py)
+    )
+    c = (
+        _HELD_C.replace("$TICK", str(tick))
+        .replace("$CANCEL_FORGETS", forget_c)
+        .replace("$UNMARK", unmark_c)
+    )
+    steps = (Step("read", 16), Step("cancel", 16)) if session == "cancel" else (Step("read", 16),)
+    return Case(
+        "A held read completed twice",
+        story,
+        py.lstrip("\n"),
+        c.lstrip("\n"),
+        Behaviour(("read",), (0, 48), expect_held_read, lower_faults=False, cancels=True),
+        reason,
+        steps,
+    )
+
+
 MAKERS = {
     "13-01": _bug_handle_after_completion,
     "13-02": _bug_reuse_missing,
@@ -2419,5 +2736,6 @@ MAKERS = {
     "13-08": _bug_mdl_after_completion,
     "13-09": _bug_resend,
     "13-10": _bug_alignment,
+    "13-11": _bug_held_twice,
 }
 """The exercises by label, in the lesson's order."""
