@@ -46,10 +46,7 @@ def fix_01(py: str, variant: int) -> str:
 
 def fix_02(py: str, variant: int) -> str:
     """WdfRequestReuse before the original is completed, on every path."""
-    complete = (
-        "    WdfRequestCompleteWithInformation(original, Params.IoStatus.Status, "
-        "Params.IoStatus.Information)\n"
-    )
+    complete = "    WdfRequestCompleteWithInformation(original, status, information)\n"
     start = py.index(complete)
     end = py.index("    WdfObjectDelete(Request)\n", start)
     return py[:start] + REUSE + complete + py[end:]
@@ -100,7 +97,11 @@ def fix_05(py: str, variant: int) -> str:
 
 def fix_06(py: str, variant: int) -> str:
     """Look at the copy's status: a failed copy fails the request."""
-    fail = "    if not NT_SUCCESS(status):\n        WdfRequestComplete(Request, status)\n        return\n"
+    fail = (
+        "    if not NT_SUCCESS(status):\n"
+        "        WdfRequestComplete(Request, status)\n"
+        "        return\n"
+    )
     if variant == 0:
         py = py.replace(
             "    WdfMemoryCopyFromBuffer(outMemory, 0, DEVICE_INFO, len(DEVICE_INFO))\n",
@@ -110,7 +111,8 @@ def fix_06(py: str, variant: int) -> str:
         return py
     if variant == 1:
         return py.replace(
-            "    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, min(Length, len(DEVICE_INFO)))\n",
+            "    WdfRequestCompleteWithInformation("
+            "Request, STATUS_SUCCESS, min(Length, len(DEVICE_INFO)))\n",
             fail
             + "    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, len(DEVICE_INFO))\n",
         )

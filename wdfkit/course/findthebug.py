@@ -219,7 +219,8 @@ def _device_add_c(kinds, io_type="WdfDeviceIoBuffered", context=False, setup="")
     )
     if context:
         text += "    WDF_OBJECT_ATTRIBUTES attributes;\n"
-    text += f"\n    UNREFERENCED_PARAMETER(Driver);\n\n    WdfDeviceInitSetIoType(DeviceInit, {io_type});\n"
+    text += "\n    UNREFERENCED_PARAMETER(Driver);\n\n"
+    text += f"    WdfDeviceInitSetIoType(DeviceInit, {io_type});\n"
     if context:
         text += (
             "    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&attributes, DEVICE_CONTEXT);\n"
@@ -262,67 +263,201 @@ WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
 
 
 # -- 13-01: a request's memory used after completion ---------------------------------------------
+_HANDLE_AFTER_COMPLETION_1 = """
+def EvtIoRead(Queue, Request, Length):
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    sample = bytes(i & 0xFF for i in range(Length))  # what the sensor measured
+    status = WdfMemoryCopyFromBuffer(memory, 0, sample, Length)
+    WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+    buffer, bufferSize = WdfMemoryGetBuffer(memory)
+    context.Requests += 1
+    context.Bytes += bufferSize
+
+
+"""
+
+
+_HANDLE_AFTER_COMPLETION_2 = """
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+    PDEVICE_CONTEXT context;
+    size_t bufferSize;
+
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    status = WdfMemoryCopyFromBuffer(memory, 0, SensorSample(Length), Length);
+    WdfRequestCompleteWithInformation(Request, status,
+                                      NT_SUCCESS(status) ? Length : 0);
+    context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+    (VOID) WdfMemoryGetBuffer(memory, &bufferSize);
+    context->Requests++;
+    context->Bytes += bufferSize;
+}
+
+"""
+
+
+_HANDLE_AFTER_COMPLETION_3 = """
+def EvtReadCompletion(Request, Target, Params, Context):
+    memory = Context  # the read's output memory, passed by EvtIoRead
+    context = GetDeviceContext(WdfIoQueueGetDevice(WdfRequestGetIoQueue(Request)))
+    status = Params.IoStatus.Status
+    WdfRequestCompleteWithInformation(Request, status, Params.IoStatus.Information)
+    buffer, bufferSize = WdfMemoryGetBuffer(memory)
+    context.Requests += 1
+    context.Bytes += bufferSize
+
+
+def EvtIoRead(Queue, Request, Length):
+    ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    if NT_SUCCESS(status):
+        status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
+    if NT_SUCCESS(status):
+        WdfRequestSetCompletionRoutine(Request, EvtReadCompletion, memory)
+        if WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS):
+            return
+        status = WdfRequestGetStatus(Request)
+    WdfRequestComplete(Request, status)
+
+
+"""
+
+
+_HANDLE_AFTER_COMPLETION_4 = """
+VOID
+EvtReadCompletion(
+    _In_ WDFREQUEST Request,
+    _In_ WDFIOTARGET Target,
+    _In_ PWDF_REQUEST_COMPLETION_PARAMS Params,
+    _In_ WDFCONTEXT Context
+    )
+{
+    WDFMEMORY memory = (WDFMEMORY)Context;
+    PDEVICE_CONTEXT context;
+    size_t bufferSize;
+
+    UNREFERENCED_PARAMETER(Target);
+    context = GetDeviceContext(WdfIoQueueGetDevice(WdfRequestGetIoQueue(Request)));
+    WdfRequestCompleteWithInformation(Request, Params->IoStatus.Status,
+                                      Params->IoStatus.Information);
+    (VOID) WdfMemoryGetBuffer(memory, &bufferSize);
+    context->Requests++;
+    context->Bytes += bufferSize;
+}
+
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+    WDFIOTARGET ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue));
+
+    UNREFERENCED_PARAMETER(Length);
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (NT_SUCCESS(status)) {
+        status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory,
+                                                 NULL, NULL);
+    }
+    if (NT_SUCCESS(status)) {
+        WdfRequestSetCompletionRoutine(Request, EvtReadCompletion, memory);
+        if (WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)) {
+            return;
+        }
+        status = WdfRequestGetStatus(Request);
+    }
+    WdfRequestComplete(Request, status);
+}
+
+"""
+
+
+_HANDLE_AFTER_COMPLETION_5 = """
+def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+    status, inMemory = WdfRequestRetrieveInputMemory(Request)
+    if NT_SUCCESS(status):
+        status, outMemory = WdfRequestRetrieveOutputMemory(Request)
+    if NT_SUCCESS(status) and OutputBufferLength < InputBufferLength:
+        status = STATUS_BUFFER_TOO_SMALL
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    inBuffer, inSize = WdfMemoryGetBuffer(inMemory)
+    status = WdfMemoryCopyFromBuffer(outMemory, 0, inBuffer, InputBufferLength)
+    WdfRequestCompleteWithInformation(Request, status, InputBufferLength)
+    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+    command = bytearray(1)
+    WdfMemoryCopyToBuffer(inMemory, 0, command, 1)  # the command byte, for the log
+    context.Requests += 1
+    context.Bytes += InputBufferLength
+
+
+"""
+
+
+_HANDLE_AFTER_COMPLETION_6 = """
+VOID
+EvtIoDeviceControl(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t OutputBufferLength,
+    _In_ size_t InputBufferLength,
+    _In_ ULONG IoControlCode
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY inMemory, outMemory;
+    PVOID inBuffer;
+    PDEVICE_CONTEXT context;
+    UCHAR command;
+
+    UNREFERENCED_PARAMETER(IoControlCode);
+    status = WdfRequestRetrieveInputMemory(Request, &inMemory);
+    if (NT_SUCCESS(status)) {
+        status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
+    }
+    if (NT_SUCCESS(status) && OutputBufferLength < InputBufferLength) {
+        status = STATUS_BUFFER_TOO_SMALL;
+    }
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    inBuffer = WdfMemoryGetBuffer(inMemory, NULL);
+    status = WdfMemoryCopyFromBuffer(outMemory, 0, inBuffer, InputBufferLength);
+    WdfRequestCompleteWithInformation(Request, status, InputBufferLength);
+    context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+    (VOID) WdfMemoryCopyToBuffer(inMemory, 0, &command, 1); // for the log
+    context->Requests++;
+    context->Bytes += InputBufferLength;
+}
+
+"""
+
+
 def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
     size = rng.choice((24, 32, 48, 64))
     if variant == 0:
-        py = (
-            _STATS_PY
-            + _text(
-                """
-
-            def EvtIoRead(Queue, Request, Length):
-                status, memory = WdfRequestRetrieveOutputMemory(Request)
-                if not NT_SUCCESS(status):
-                    WdfRequestComplete(Request, status)
-                    return
-                sample = bytes(i & 0xFF for i in range(Length))  # what the sensor measured
-                status = WdfMemoryCopyFromBuffer(memory, 0, sample, Length)
-                WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
-                context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
-                buffer, bufferSize = WdfMemoryGetBuffer(memory)
-                context.Requests += 1
-                context.Bytes += bufferSize
-
-
-            """
-            )
-            + _device_add_py(["read"], context=True)
-        )
-        c = (
-            _STATS_C
-            + _text(
-                """
-
-            VOID
-            EvtIoRead(
-                _In_ WDFQUEUE Queue,
-                _In_ WDFREQUEST Request,
-                _In_ size_t Length
-                )
-            {
-                NTSTATUS status;
-                WDFMEMORY memory;
-                PDEVICE_CONTEXT context;
-                size_t bufferSize;
-
-                status = WdfRequestRetrieveOutputMemory(Request, &memory);
-                if (!NT_SUCCESS(status)) {
-                    WdfRequestComplete(Request, status);
-                    return;
-                }
-                status = WdfMemoryCopyFromBuffer(memory, 0, SensorSample(Length), Length);
-                WdfRequestCompleteWithInformation(Request, status,
-                                                  NT_SUCCESS(status) ? Length : 0);
-                context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
-                (VOID) WdfMemoryGetBuffer(memory, &bufferSize);
-                context->Requests++;
-                context->Bytes += bufferSize;
-            }
-
-            """
-            )
-            + _device_add_c(["read"], context=True)
-        )
+        py = _STATS_PY + _text(_HANDLE_AFTER_COMPLETION_1) + _device_add_py(["read"], context=True)
+        c = _STATS_C + _text(_HANDLE_AFTER_COMPLETION_2) + _device_add_c(["read"], context=True)
         behaviour = Behaviour(("read",), (0, size), expect_read, lower_faults=False)
         story = (
             "A sensor driver answers each read with the latest samples and keeps statistics "
@@ -331,95 +466,8 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
         )
         session = (Step("read", 16), Step("read", 16))
     elif variant == 1:
-        py = (
-            _STATS_PY
-            + _text(
-                """
-
-            def EvtReadCompletion(Request, Target, Params, Context):
-                memory = Context  # the read's output memory, passed by EvtIoRead
-                context = GetDeviceContext(WdfIoQueueGetDevice(WdfRequestGetIoQueue(Request)))
-                status = Params.IoStatus.Status
-                WdfRequestCompleteWithInformation(Request, status, Params.IoStatus.Information)
-                buffer, bufferSize = WdfMemoryGetBuffer(memory)
-                context.Requests += 1
-                context.Bytes += bufferSize
-
-
-            def EvtIoRead(Queue, Request, Length):
-                ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
-                status, memory = WdfRequestRetrieveOutputMemory(Request)
-                if NT_SUCCESS(status):
-                    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-                if NT_SUCCESS(status):
-                    WdfRequestSetCompletionRoutine(Request, EvtReadCompletion, memory)
-                    if WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS):
-                        return
-                    status = WdfRequestGetStatus(Request)
-                WdfRequestComplete(Request, status)
-
-
-            """
-            )
-            + _device_add_py(["read"], context=True)
-        )
-        c = (
-            _STATS_C
-            + _text(
-                """
-
-            VOID
-            EvtReadCompletion(
-                _In_ WDFREQUEST Request,
-                _In_ WDFIOTARGET Target,
-                _In_ PWDF_REQUEST_COMPLETION_PARAMS Params,
-                _In_ WDFCONTEXT Context
-                )
-            {
-                WDFMEMORY memory = (WDFMEMORY)Context;
-                PDEVICE_CONTEXT context;
-                size_t bufferSize;
-
-                UNREFERENCED_PARAMETER(Target);
-                context = GetDeviceContext(WdfIoQueueGetDevice(WdfRequestGetIoQueue(Request)));
-                WdfRequestCompleteWithInformation(Request, Params->IoStatus.Status,
-                                                  Params->IoStatus.Information);
-                (VOID) WdfMemoryGetBuffer(memory, &bufferSize);
-                context->Requests++;
-                context->Bytes += bufferSize;
-            }
-
-            VOID
-            EvtIoRead(
-                _In_ WDFQUEUE Queue,
-                _In_ WDFREQUEST Request,
-                _In_ size_t Length
-                )
-            {
-                NTSTATUS status;
-                WDFMEMORY memory;
-                WDFIOTARGET ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue));
-
-                UNREFERENCED_PARAMETER(Length);
-                status = WdfRequestRetrieveOutputMemory(Request, &memory);
-                if (NT_SUCCESS(status)) {
-                    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory,
-                                                             NULL, NULL);
-                }
-                if (NT_SUCCESS(status)) {
-                    WdfRequestSetCompletionRoutine(Request, EvtReadCompletion, memory);
-                    if (WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)) {
-                        return;
-                    }
-                    status = WdfRequestGetStatus(Request);
-                }
-                WdfRequestComplete(Request, status);
-            }
-
-            """
-            )
-            + _device_add_c(["read"], context=True)
-        )
+        py = _STATS_PY + _text(_HANDLE_AFTER_COMPLETION_3) + _device_add_py(["read"], context=True)
+        c = _STATS_C + _text(_HANDLE_AFTER_COMPLETION_4) + _device_add_c(["read"], context=True)
         behaviour = Behaviour(("read",), (0, size), expect_forwarded_read)
         story = (
             "A filter driver passes reads down to the device below and counts the bytes that "
@@ -430,76 +478,13 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
         py = (
             _IOCTL_PY.replace("$NAME", "ECHO")
             + _STATS_PY
-            + _text(
-                """
-
-                def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
-                    status, inMemory = WdfRequestRetrieveInputMemory(Request)
-                    if NT_SUCCESS(status):
-                        status, outMemory = WdfRequestRetrieveOutputMemory(Request)
-                    if NT_SUCCESS(status) and OutputBufferLength < InputBufferLength:
-                        status = STATUS_BUFFER_TOO_SMALL
-                    if not NT_SUCCESS(status):
-                        WdfRequestComplete(Request, status)
-                        return
-                    inBuffer, inSize = WdfMemoryGetBuffer(inMemory)
-                    status = WdfMemoryCopyFromBuffer(outMemory, 0, inBuffer, InputBufferLength)
-                    WdfRequestCompleteWithInformation(Request, status, InputBufferLength)
-                    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
-                    command = bytearray(1)
-                    WdfMemoryCopyToBuffer(inMemory, 0, command, 1)  # the command byte, for the log
-                    context.Requests += 1
-                    context.Bytes += InputBufferLength
-
-
-                """
-            )
+            + _text(_HANDLE_AFTER_COMPLETION_5)
             + _device_add_py(["ioctl"], context=True)
         )
         c = (
             _IOCTL_C.replace("$NAME", "ECHO")
             + _STATS_C
-            + _text(
-                """
-
-                VOID
-                EvtIoDeviceControl(
-                    _In_ WDFQUEUE Queue,
-                    _In_ WDFREQUEST Request,
-                    _In_ size_t OutputBufferLength,
-                    _In_ size_t InputBufferLength,
-                    _In_ ULONG IoControlCode
-                    )
-                {
-                    NTSTATUS status;
-                    WDFMEMORY inMemory, outMemory;
-                    PVOID inBuffer;
-                    PDEVICE_CONTEXT context;
-                    UCHAR command;
-
-                    UNREFERENCED_PARAMETER(IoControlCode);
-                    status = WdfRequestRetrieveInputMemory(Request, &inMemory);
-                    if (NT_SUCCESS(status)) {
-                        status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
-                    }
-                    if (NT_SUCCESS(status) && OutputBufferLength < InputBufferLength) {
-                        status = STATUS_BUFFER_TOO_SMALL;
-                    }
-                    if (!NT_SUCCESS(status)) {
-                        WdfRequestComplete(Request, status);
-                        return;
-                    }
-                    inBuffer = WdfMemoryGetBuffer(inMemory, NULL);
-                    status = WdfMemoryCopyFromBuffer(outMemory, 0, inBuffer, InputBufferLength);
-                    WdfRequestCompleteWithInformation(Request, status, InputBufferLength);
-                    context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
-                    (VOID) WdfMemoryCopyToBuffer(inMemory, 0, &command, 1); // for the log
-                    context->Requests++;
-                    context->Bytes += InputBufferLength;
-                }
-
-                """
-            )
+            + _text(_HANDLE_AFTER_COMPLETION_6)
             + _device_add_c(["ioctl"], context=True)
         )
         behaviour = Behaviour(
@@ -525,7 +510,8 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
 _REUSE_PY = """
 def EvtLowerDone(Request, Target, Params, Context):
     original = Context  # the application's request, whose memory Request borrowed
-$BEFORE    WdfRequestCompleteWithInformation(original, Params.IoStatus.Status, Params.IoStatus.Information)
+    status, information = Params.IoStatus.Status, Params.IoStatus.Information
+$BEFORE    WdfRequestCompleteWithInformation(original, status, information)
 $AFTER    WdfObjectDelete(Request)
 
 
@@ -559,7 +545,8 @@ _REUSE_READ_PY = """def EvtIoRead(Queue, Request, Length):
 
 
 """
-_REUSE_IOCTL_PY = """def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+_REUSE_IOCTL_PY = """\
+def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
     status, inMemory = WdfRequestRetrieveInputMemory(Request)
     if NT_SUCCESS(status):
         status, outMemory = WdfRequestRetrieveOutputMemory(Request)
@@ -710,7 +697,8 @@ EvtIoDeviceControl(
 }
 
 """
-_REUSE_PARAMS_C = """    WDF_REQUEST_REUSE_PARAMS_INIT(&params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+_REUSE_PARAMS_C = """\
+    WDF_REQUEST_REUSE_PARAMS_INIT(&params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
     WdfRequestReuse(Request, &params); // gives back the target's references
 """
 
@@ -721,9 +709,7 @@ def _bug_reuse_missing(variant: int, rng: random.Random) -> Case:
     after_py = _REUSE_PARAMS_PY if variant == 2 else ""
     after_c = _REUSE_PARAMS_C if variant == 2 else ""
     if variant == 1:  # Reuse, but only when the lower device succeeded
-        after_py = "    if NT_SUCCESS(Params.IoStatus.Status):\n" + textwrap.indent(
-            _REUSE_PARAMS_PY, "    "
-        )
+        after_py = "    if NT_SUCCESS(status):\n" + textwrap.indent(_REUSE_PARAMS_PY, "    ")
         after_c = (
             "    if (NT_SUCCESS(Params->IoStatus.Status)) {\n"
             + textwrap.indent(_REUSE_PARAMS_C, "    ")
@@ -1000,13 +986,10 @@ def _bug_preallocated_freed(variant: int, rng: random.Random) -> Case:
     py = py.lstrip("\n") + _device_add_py([kind])
     c = c.lstrip("\n") + _device_add_c([kind])
     story = (
-        "A driver {0} through a buffer of its own: it allocates it from pool, wraps it in a "
-        "memory object and sends its own request to the device below. On the developer's "
-        "machine it seemed to work; with Driver Verifier on, the first {1} stopped the machine "
-        "— in a DPC, not in the driver's code."
-    ).format(
-        "stages every read" if kind == "read" else "stages every write",
-        kind,
+        f"A driver stages every {kind} through a buffer of its own: it allocates it from pool, "
+        "wraps it in a memory object and sends its own request to the device below. On the "
+        f"developer's machine it seemed to work; with Driver Verifier on, the first {kind} "
+        "stopped the machine — in a DPC, not in the driver's code."
     )
     return Case(
         "A preallocated buffer freed while its I/O is in flight",
@@ -1264,7 +1247,7 @@ def EvtIoWrite(Queue, Request, Length):
     if scratch is None:
         WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
         return
-$CHECK    status = WdfMemoryCopyToBuffer(memory, 0, scratch, Length)  # the device takes it from here
+$CHECK    status = WdfMemoryCopyToBuffer(memory, 0, scratch, Length)  # to the device
     ExFreePoolWithTag(scratch, $FREE_TAG)
     WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
 
@@ -1293,7 +1276,7 @@ EvtIoWrite(
         WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES);
         return;
     }
-$CHECK    status = WdfMemoryCopyToBuffer(memory, 0, scratch, Length); // the device takes it from here
+$CHECK    status = WdfMemoryCopyToBuffer(memory, 0, scratch, Length); // to the device
     ExFreePoolWithTag(scratch, $FREE_TAG);
     WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
 }
@@ -1443,6 +1426,62 @@ def _bug_wrong_tag(variant: int, rng: random.Random) -> Case:
     )
 
 
+_LEAK_1 = """
+TABLE_TAG = "$TAG"
+TABLE_SIZE = $COUNT  # one byte per calibration step
+
+
+class DEVICE_CONTEXT:
+    Table = None  # the calibration table, from pool
+
+
+GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+
+
+def EvtIoRead(Queue, Request, Length):
+    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    if NT_SUCCESS(status):
+        Length = min(Length, TABLE_SIZE)
+        status = WdfMemoryCopyFromBuffer(memory, 0, context.Table, Length)
+    WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+
+"""
+
+
+_LEAK_2 = """
+#define TABLE_TAG '$TAG'
+#define TABLE_SIZE $COUNT // one byte per calibration step
+
+typedef struct _DEVICE_CONTEXT {
+    PUCHAR Table;   // the calibration table, from pool
+} DEVICE_CONTEXT, *PDEVICE_CONTEXT;
+
+WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
+
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+    PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (NT_SUCCESS(status)) {
+        Length = min(Length, TABLE_SIZE);
+        status = WdfMemoryCopyFromBuffer(memory, 0, context->Table, Length);
+    }
+    WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
+}
+
+"""
+
+
 def _bug_leak(variant: int, rng: random.Random) -> Case:
     tag = _tag(rng, "S")
     size = rng.choice((48, 64, 96))
@@ -1452,7 +1491,10 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
         head = (
             f'SCRATCH_TAG = "{tag}"\nMAX_READ = {limit}  # the longest sample the sensor takes\n\n'
         )
-        head_c = f"#define SCRATCH_TAG '{tag}'\n#define MAX_READ {limit} // the longest sample the sensor takes\n\n"
+        head_c = (
+            f"#define SCRATCH_TAG '{tag}'\n"
+            f"#define MAX_READ {limit} // the longest sample the sensor takes\n\n"
+        )
         check_py = (
             "    if Length > MAX_READ:\n"
             "        WdfRequestComplete(Request, STATUS_INVALID_BUFFER_SIZE)\n"
@@ -1504,28 +1546,7 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
     else:  # a table the device keeps for its whole life, never freed
         count = rng.choice((64, 128, 256))
         py = _text(
-            """
-            TABLE_TAG = "$TAG"
-            TABLE_SIZE = $COUNT  # one byte per calibration step
-
-
-            class DEVICE_CONTEXT:
-                Table = None  # the calibration table, from pool
-
-
-            GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
-
-
-            def EvtIoRead(Queue, Request, Length):
-                context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
-                status, memory = WdfRequestRetrieveOutputMemory(Request)
-                if NT_SUCCESS(status):
-                    Length = min(Length, TABLE_SIZE)
-                    status = WdfMemoryCopyFromBuffer(memory, 0, context.Table, Length)
-                WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
-
-
-            """,
+            _LEAK_1,
             TAG=tag,
             COUNT=count,
         ) + _device_add_py(
@@ -1541,36 +1562,7 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
             ),
         )
         c = _text(
-            """
-            #define TABLE_TAG '$TAG'
-            #define TABLE_SIZE $COUNT // one byte per calibration step
-
-            typedef struct _DEVICE_CONTEXT {
-                PUCHAR Table;   // the calibration table, from pool
-            } DEVICE_CONTEXT, *PDEVICE_CONTEXT;
-
-            WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
-
-            VOID
-            EvtIoRead(
-                _In_ WDFQUEUE Queue,
-                _In_ WDFREQUEST Request,
-                _In_ size_t Length
-                )
-            {
-                NTSTATUS status;
-                WDFMEMORY memory;
-                PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
-
-                status = WdfRequestRetrieveOutputMemory(Request, &memory);
-                if (NT_SUCCESS(status)) {
-                    Length = min(Length, TABLE_SIZE);
-                    status = WdfMemoryCopyFromBuffer(memory, 0, context->Table, Length);
-                }
-                WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
-            }
-
-            """,
+            _LEAK_2,
             TAG=tag,
             COUNT=count,
         ) + _device_add_c(
@@ -1578,7 +1570,8 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
             context=True,
             setup=(
                 "    context = GetDeviceContext(device);\n"
-                "    context->Table = ExAllocatePoolWithTag(NonPagedPoolNx, TABLE_SIZE, TABLE_TAG);\n"
+                "    context->Table = ExAllocatePoolWithTag(NonPagedPoolNx, TABLE_SIZE,\n"
+                "                                           TABLE_TAG);\n"
                 "    if (context->Table == NULL) {\n"
                 "        return STATUS_INSUFFICIENT_RESOURCES;\n"
                 "    }\n"
@@ -1607,6 +1600,154 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
 
 
 # -- 13-06: a copy whose failure is ignored --------------------------------------------------------
+_COPY_IGNORED_1 = """
+DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte record
+
+
+def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+    status, outMemory = WdfRequestRetrieveOutputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    WdfMemoryCopyFromBuffer(outMemory, 0, DEVICE_INFO, len(DEVICE_INFO))
+    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, len(DEVICE_INFO))
+
+
+"""
+
+
+_COPY_IGNORED_2 = """
+static const UCHAR DeviceInfo[$RECORD] = { 0x40, 0x41, /* ... */ }; // the device's record
+
+VOID
+EvtIoDeviceControl(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t OutputBufferLength,
+    _In_ size_t InputBufferLength,
+    _In_ ULONG IoControlCode
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY outMemory;
+
+    UNREFERENCED_PARAMETER(Queue);
+    UNREFERENCED_PARAMETER(OutputBufferLength);
+    UNREFERENCED_PARAMETER(InputBufferLength);
+    UNREFERENCED_PARAMETER(IoControlCode);
+    status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    WdfMemoryCopyFromBuffer(outMemory, 0, (PVOID)DeviceInfo, sizeof(DeviceInfo));
+    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, sizeof(DeviceInfo));
+}
+
+"""
+
+
+_COPY_IGNORED_3 = """
+DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte record
+
+
+def EvtIoRead(Queue, Request, Length):
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    status = WdfMemoryCopyFromBuffer(memory, 0, DEVICE_INFO, len(DEVICE_INFO))
+    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, min(Length, len(DEVICE_INFO)))
+
+
+"""
+
+
+_COPY_IGNORED_4 = """
+static const UCHAR DeviceInfo[$RECORD] = { 0x40, 0x41, /* ... */ }; // the device's record
+
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+
+    UNREFERENCED_PARAMETER(Queue);
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    status = WdfMemoryCopyFromBuffer(memory, 0, (PVOID)DeviceInfo, sizeof(DeviceInfo));
+    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS,
+                                      min(Length, sizeof(DeviceInfo)));
+}
+
+"""
+
+
+_COPY_IGNORED_5 = """
+HEADER_SIZE = $HEADER  # every write starts with a header: command, flags, length
+
+
+class DEVICE_CONTEXT:
+    LastHeader = None  # the header of the last write, for the device's status page
+
+
+GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+
+
+def EvtIoWrite(Queue, Request, Length):
+    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+    status, memory = WdfRequestRetrieveInputMemory(Request)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    header = bytearray(HEADER_SIZE)
+    status = WdfMemoryCopyToBuffer(memory, 0, header, HEADER_SIZE)
+    context.LastHeader = header
+    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length)
+
+
+"""
+
+
+_COPY_IGNORED_6 = """
+#define HEADER_SIZE $HEADER // every write starts with a header: command, flags, length
+
+typedef struct _DEVICE_CONTEXT {
+    UCHAR LastHeader[HEADER_SIZE]; // the last write's header, for the status page
+} DEVICE_CONTEXT, *PDEVICE_CONTEXT;
+
+WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
+
+VOID
+EvtIoWrite(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory;
+    PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+
+    status = WdfRequestRetrieveInputMemory(Request, &memory);
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    status = WdfMemoryCopyToBuffer(memory, 0, context->LastHeader, HEADER_SIZE);
+    WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length);
+}
+
+"""
+
+
 def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
     record = rng.choice((16, 24, 32))
     size = record * 2
@@ -1615,20 +1756,7 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         py = (
             _IOCTL_PY.replace("$NAME", "GET_INFO")
             + _text(
-                """
-            DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte record
-
-
-            def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
-                status, outMemory = WdfRequestRetrieveOutputMemory(Request)
-                if not NT_SUCCESS(status):
-                    WdfRequestComplete(Request, status)
-                    return
-                WdfMemoryCopyFromBuffer(outMemory, 0, DEVICE_INFO, len(DEVICE_INFO))
-                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, len(DEVICE_INFO))
-
-
-            """,
+                _COPY_IGNORED_1,
                 RECORD=record,
             )
             + _device_add_py(["ioctl"])
@@ -1636,35 +1764,7 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         c = (
             _IOCTL_C.replace("$NAME", "GET_INFO")
             + _text(
-                """
-            static const UCHAR DeviceInfo[$RECORD] = { 0x40, 0x41, /* ... */ }; // the device's record
-
-            VOID
-            EvtIoDeviceControl(
-                _In_ WDFQUEUE Queue,
-                _In_ WDFREQUEST Request,
-                _In_ size_t OutputBufferLength,
-                _In_ size_t InputBufferLength,
-                _In_ ULONG IoControlCode
-                )
-            {
-                NTSTATUS status;
-                WDFMEMORY outMemory;
-
-                UNREFERENCED_PARAMETER(Queue);
-                UNREFERENCED_PARAMETER(OutputBufferLength);
-                UNREFERENCED_PARAMETER(InputBufferLength);
-                UNREFERENCED_PARAMETER(IoControlCode);
-                status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
-                if (!NT_SUCCESS(status)) {
-                    WdfRequestComplete(Request, status);
-                    return;
-                }
-                WdfMemoryCopyFromBuffer(outMemory, 0, (PVOID)DeviceInfo, sizeof(DeviceInfo));
-                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, sizeof(DeviceInfo));
-            }
-
-            """,
+                _COPY_IGNORED_2,
                 RECORD=record,
             )
             + _device_add_c(["ioctl"])
@@ -1682,52 +1782,16 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         reason = "bug check 0x10D/0x6"
         story = (
             f"A driver answers IOCTL_SENSOR_GET_INFO with its {record}-byte information record. "
-            "The vendor's tool works; a script that asked with a smaller buffer stopped the machine."
+            "The vendor's tool works; a script that asked with a smaller buffer stopped the "
+            "machine."
         )
     elif variant == 1:  # read: the record is copied only when it fits, yet the read succeeds
         py = _text(
-            """
-            DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte record
-
-
-            def EvtIoRead(Queue, Request, Length):
-                status, memory = WdfRequestRetrieveOutputMemory(Request)
-                if not NT_SUCCESS(status):
-                    WdfRequestComplete(Request, status)
-                    return
-                status = WdfMemoryCopyFromBuffer(memory, 0, DEVICE_INFO, len(DEVICE_INFO))
-                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, min(Length, len(DEVICE_INFO)))
-
-
-            """,
+            _COPY_IGNORED_3,
             RECORD=record,
         ) + _device_add_py(["read"])
         c = _text(
-            """
-            static const UCHAR DeviceInfo[$RECORD] = { 0x40, 0x41, /* ... */ }; // the device's record
-
-            VOID
-            EvtIoRead(
-                _In_ WDFQUEUE Queue,
-                _In_ WDFREQUEST Request,
-                _In_ size_t Length
-                )
-            {
-                NTSTATUS status;
-                WDFMEMORY memory;
-
-                UNREFERENCED_PARAMETER(Queue);
-                status = WdfRequestRetrieveOutputMemory(Request, &memory);
-                if (!NT_SUCCESS(status)) {
-                    WdfRequestComplete(Request, status);
-                    return;
-                }
-                status = WdfMemoryCopyFromBuffer(memory, 0, (PVOID)DeviceInfo, sizeof(DeviceInfo));
-                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS,
-                                                  min(Length, sizeof(DeviceInfo)));
-            }
-
-            """,
+            _COPY_IGNORED_4,
             RECORD=record,
         ) + _device_add_c(["read"])
 
@@ -1750,63 +1814,11 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         header = rng.choice((8, 12, 16))
         size = header * 3
         py = _text(
-            """
-            HEADER_SIZE = $HEADER  # every write starts with a header: command, flags, length
-
-
-            class DEVICE_CONTEXT:
-                LastHeader = None  # the header of the last write, for the device's status page
-
-
-            GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
-
-
-            def EvtIoWrite(Queue, Request, Length):
-                context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
-                status, memory = WdfRequestRetrieveInputMemory(Request)
-                if not NT_SUCCESS(status):
-                    WdfRequestComplete(Request, status)
-                    return
-                header = bytearray(HEADER_SIZE)
-                status = WdfMemoryCopyToBuffer(memory, 0, header, HEADER_SIZE)
-                context.LastHeader = header
-                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length)
-
-
-            """,
+            _COPY_IGNORED_5,
             HEADER=header,
         ) + _device_add_py(["write"], context=True)
         c = _text(
-            """
-            #define HEADER_SIZE $HEADER // every write starts with a header: command, flags, length
-
-            typedef struct _DEVICE_CONTEXT {
-                UCHAR LastHeader[HEADER_SIZE]; // the last write's header, for the status page
-            } DEVICE_CONTEXT, *PDEVICE_CONTEXT;
-
-            WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
-
-            VOID
-            EvtIoWrite(
-                _In_ WDFQUEUE Queue,
-                _In_ WDFREQUEST Request,
-                _In_ size_t Length
-                )
-            {
-                NTSTATUS status;
-                WDFMEMORY memory;
-                PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
-
-                status = WdfRequestRetrieveInputMemory(Request, &memory);
-                if (!NT_SUCCESS(status)) {
-                    WdfRequestComplete(Request, status);
-                    return;
-                }
-                status = WdfMemoryCopyToBuffer(memory, 0, context->LastHeader, HEADER_SIZE);
-                WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length);
-            }
-
-            """,
+            _COPY_IGNORED_6,
             HEADER=header,
         ) + _device_add_c(["write"], context=True)
 
@@ -1853,6 +1865,91 @@ def _queue_context_add_c() -> str:
     )
 
 
+_LOOKASIDE_PER_REQUEST_1 = """
+SAMPLE_TAG = "$TAG"
+SAMPLE_SIZE = $SIZE  # the largest sample a read returns
+
+
+class DEVICE_CONTEXT:
+    Samples = None  # WDFLOOKASIDE of SAMPLE_SIZE-byte buffers
+
+
+GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
+
+
+def EvtIoRead(Queue, Request, Length):
+    context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
+    status, memory = WdfRequestRetrieveOutputMemory(Request)
+    if NT_SUCCESS(status) and context.Samples is None:
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+        attributes.ParentObject = $PARENT  # $WHY
+        status, context.Samples = WdfLookasideListCreate(
+            attributes, SAMPLE_SIZE, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, SAMPLE_TAG
+        )
+    if NT_SUCCESS(status):
+        status, sample = WdfMemoryCreateFromLookaside(context.Samples)
+    if not NT_SUCCESS(status):
+        WdfRequestComplete(Request, status)
+        return
+    Length = min(Length, SAMPLE_SIZE)
+    WdfMemoryCopyFromBuffer(sample, 0, bytes(i & 0xFF for i in range(Length)), Length)
+    buffer, _ = WdfMemoryGetBuffer(sample)
+    status = WdfMemoryCopyFromBuffer(memory, 0, buffer, Length)
+    WdfObjectDelete(sample)
+    WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
+
+
+"""
+
+
+_LOOKASIDE_PER_REQUEST_2 = """
+#define SAMPLE_TAG '$TAG'
+#define SAMPLE_SIZE $SIZE // the largest sample a read returns
+
+typedef struct _DEVICE_CONTEXT {
+    WDFLOOKASIDE Samples;   // SAMPLE_SIZE-byte buffers
+} DEVICE_CONTEXT, *PDEVICE_CONTEXT;
+
+WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
+
+VOID
+EvtIoRead(
+    _In_ WDFQUEUE Queue,
+    _In_ WDFREQUEST Request,
+    _In_ size_t Length
+    )
+{
+    NTSTATUS status;
+    WDFMEMORY memory, sample;
+    WDF_OBJECT_ATTRIBUTES attributes;
+    PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
+
+    status = WdfRequestRetrieveOutputMemory(Request, &memory);
+    if (NT_SUCCESS(status) && context->Samples == NULL) {
+        WDF_OBJECT_ATTRIBUTES_INIT(&attributes);
+        attributes.ParentObject = $PARENT; // $WHY
+        status = WdfLookasideListCreate(&attributes, SAMPLE_SIZE, NonPagedPoolNx,
+                                        WDF_NO_OBJECT_ATTRIBUTES, SAMPLE_TAG,
+                                        &context->Samples);
+    }
+    if (NT_SUCCESS(status)) {
+        status = WdfMemoryCreateFromLookaside(context->Samples, &sample);
+    }
+    if (!NT_SUCCESS(status)) {
+        WdfRequestComplete(Request, status);
+        return;
+    }
+    Length = min(Length, SAMPLE_SIZE);
+    SensorReadSample(WdfMemoryGetBuffer(sample, NULL), Length); // 0x00, 0x01, ...
+    status = WdfMemoryCopyFromBuffer(memory, 0, WdfMemoryGetBuffer(sample, NULL), Length);
+    WdfObjectDelete(sample);
+    WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
+}
+
+"""
+
+
 def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
     buffer_size = rng.choice((64, 128, 256))
     tag = _tag(rng, "L")
@@ -1862,93 +1959,14 @@ def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
         parent_py = parent_c = "WdfIoQueueGetDevice(Queue)"
         why = "one list for the device"
     py = _text(
-        """
-        SAMPLE_TAG = "$TAG"
-        SAMPLE_SIZE = $SIZE  # the largest sample a read returns
-
-
-        class DEVICE_CONTEXT:
-            Samples = None  # WDFLOOKASIDE of SAMPLE_SIZE-byte buffers
-
-
-        GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
-
-
-        def EvtIoRead(Queue, Request, Length):
-            context = GetDeviceContext(WdfIoQueueGetDevice(Queue))
-            status, memory = WdfRequestRetrieveOutputMemory(Request)
-            if NT_SUCCESS(status) and context.Samples is None:
-                attributes = WDF_OBJECT_ATTRIBUTES()
-                WDF_OBJECT_ATTRIBUTES_INIT(attributes)
-                attributes.ParentObject = $PARENT  # $WHY
-                status, context.Samples = WdfLookasideListCreate(
-                    attributes, SAMPLE_SIZE, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, SAMPLE_TAG
-                )
-            if NT_SUCCESS(status):
-                status, sample = WdfMemoryCreateFromLookaside(context.Samples)
-            if not NT_SUCCESS(status):
-                WdfRequestComplete(Request, status)
-                return
-            Length = min(Length, SAMPLE_SIZE)
-            WdfMemoryCopyFromBuffer(sample, 0, bytes(i & 0xFF for i in range(Length)), Length)
-            buffer, _ = WdfMemoryGetBuffer(sample)
-            status = WdfMemoryCopyFromBuffer(memory, 0, buffer, Length)
-            WdfObjectDelete(sample)
-            WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
-
-
-        """,
+        _LOOKASIDE_PER_REQUEST_1,
         TAG=tag,
         SIZE=buffer_size,
         PARENT=parent_py,
         WHY=why,
     ) + _device_add_py(["read"], context=True)
     c = _text(
-        """
-        #define SAMPLE_TAG '$TAG'
-        #define SAMPLE_SIZE $SIZE // the largest sample a read returns
-
-        typedef struct _DEVICE_CONTEXT {
-            WDFLOOKASIDE Samples;   // SAMPLE_SIZE-byte buffers
-        } DEVICE_CONTEXT, *PDEVICE_CONTEXT;
-
-        WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, GetDeviceContext)
-
-        VOID
-        EvtIoRead(
-            _In_ WDFQUEUE Queue,
-            _In_ WDFREQUEST Request,
-            _In_ size_t Length
-            )
-        {
-            NTSTATUS status;
-            WDFMEMORY memory, sample;
-            WDF_OBJECT_ATTRIBUTES attributes;
-            PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
-
-            status = WdfRequestRetrieveOutputMemory(Request, &memory);
-            if (NT_SUCCESS(status) && context->Samples == NULL) {
-                WDF_OBJECT_ATTRIBUTES_INIT(&attributes);
-                attributes.ParentObject = $PARENT; // $WHY
-                status = WdfLookasideListCreate(&attributes, SAMPLE_SIZE, NonPagedPoolNx,
-                                                WDF_NO_OBJECT_ATTRIBUTES, SAMPLE_TAG,
-                                                &context->Samples);
-            }
-            if (NT_SUCCESS(status)) {
-                status = WdfMemoryCreateFromLookaside(context->Samples, &sample);
-            }
-            if (!NT_SUCCESS(status)) {
-                WdfRequestComplete(Request, status);
-                return;
-            }
-            Length = min(Length, SAMPLE_SIZE);
-            SensorReadSample(WdfMemoryGetBuffer(sample, NULL), Length); // 0x00, 0x01, ...
-            status = WdfMemoryCopyFromBuffer(memory, 0, WdfMemoryGetBuffer(sample, NULL), Length);
-            WdfObjectDelete(sample);
-            WdfRequestCompleteWithInformation(Request, status, NT_SUCCESS(status) ? Length : 0);
-        }
-
-        """,
+        _LOOKASIDE_PER_REQUEST_2,
         TAG=tag,
         SIZE=buffer_size,
         PARENT=parent_c,
@@ -1974,7 +1992,8 @@ def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
         )
         c = c.replace(
             "    WdfObjectDelete(sample);\n",
-            "    WdfObjectDelete(sample);\n    WdfObjectDelete(context->Samples); // done with it\n",
+            "    WdfObjectDelete(sample);\n"
+            "    WdfObjectDelete(context->Samples); // done with it\n",
         )
     story = (
         "A sensor driver takes the buffer for each sample from a lookaside list, as lesson 02 "
@@ -2095,8 +2114,8 @@ def _bug_mdl_after_completion(variant: int, rng: random.Random) -> Case:
     )
     if kind == "write":
         py = (
-            "def DeviceAccept(buffer, length):\n    buffer.read(length)  # the device fetches the bytes\n\n\n"
-            + py
+            "def DeviceAccept(buffer, length):\n"
+            "    buffer.read(length)  # the device fetches the bytes\n\n\n" + py
         )
         behaviour = Behaviour(("write",), (0, size), expect_write, lower_faults=False)
         session = (Step("write", 0, bytes(0x100)), Step("write", 0, bytes(0x100)))
@@ -2310,9 +2329,11 @@ def _bug_resend(variant: int, rng: random.Random) -> Case:
             "    status = SendNextChunk(chunkRequest, ioTarget, read)\n",
             "    status = SendNextChunk(chunkRequest, ioTarget, read)\n",
         ).replace(
-            "    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, read.Memory, window, read.Done)\n"
+            "    status = WdfIoTargetFormatRequestForRead("
+            "ioTarget, Request, read.Memory, window, read.Done)\n"
             "    if NT_SUCCESS(status):\n",
-            "    status = WdfIoTargetFormatRequestForRead(ioTarget, Request, read.Memory, window, read.Done)\n"
+            "    status = WdfIoTargetFormatRequestForRead("
+            "ioTarget, Request, read.Memory, window, read.Done)\n"
             "    if NT_SUCCESS(status) and read.Done == 0:  # the first send sets the routine\n"
             "        WdfRequestSetCompletionRoutine(Request, EvtChunkDone, WDF_NO_CONTEXT)\n"
             "    if NT_SUCCESS(status):\n",
