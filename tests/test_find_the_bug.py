@@ -46,10 +46,15 @@ def fix_01(py: str, variant: int) -> str:
 
 def fix_02(py: str, variant: int) -> str:
     """WdfRequestReuse before the original is completed, on every path."""
+    py = re.sub(
+        r"    if NT_SUCCESS\(status\):\n"
+        r"        params = WDF_REQUEST_REUSE_PARAMS\(\)\n(        .*\n){2}",
+        "",
+        py,
+    )
+    py = re.sub(r"    params = WDF_REQUEST_REUSE_PARAMS\(\)\n(    .*\n){2}", "", py)
     complete = "    WdfRequestCompleteWithInformation(original, status, information)\n"
-    start = py.index(complete)
-    end = py.index("    WdfObjectDelete(Request)\n", start)
-    return py[:start] + REUSE + complete + py[end:]
+    return _insert_before(py, complete, REUSE)
 
 
 def fix_03(py: str, variant: int) -> str:

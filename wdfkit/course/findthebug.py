@@ -145,6 +145,27 @@ def expect_write(op):
 
 
 # -- the text of a variant: shared pieces -----------------------------------------------------
+C_BLOCK_STARTS = ("VOID", "NTSTATUS", "typedef struct", "static ", "#define", "WDF_DECLARE", "//")
+
+
+def tidy_c(text: str) -> str:
+    """*text* with one blank line before each top-level declaration, as the WDK samples lay C
+    out (consecutive #defines and a comment above what it describes stay together)."""
+    out: list[str] = []
+    for line in text.strip("\n").split("\n"):
+        if line.startswith(C_BLOCK_STARTS) and out and out[-1] != "":
+            previous = out[-1]
+            together = previous.startswith("//") or (
+                line.startswith("#define") and previous.startswith("#define")
+            )
+            if not together:
+                out.append("")
+        if line == "" and out and out[-1] == "":
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def tidy_python(text: str) -> str:
     """*text* with the blank lines ruff's formatter puts between top-level statements: two
     around a top-level def or class, at most two anywhere, none at the start."""
@@ -392,6 +413,9 @@ EvtIoRead(
 
 _HANDLE_AFTER_COMPLETION_5 = """
 def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+    if IoControlCode != IOCTL_SENSOR_ECHO:
+        WdfRequestComplete(Request, STATUS_INVALID_DEVICE_REQUEST)
+        return
     status, inMemory = WdfRequestRetrieveInputMemory(Request)
     if NT_SUCCESS(status):
         status, outMemory = WdfRequestRetrieveOutputMemory(Request)
@@ -429,7 +453,10 @@ EvtIoDeviceControl(
     PDEVICE_CONTEXT context;
     UCHAR command;
 
-    UNREFERENCED_PARAMETER(IoControlCode);
+    if (IoControlCode != IOCTL_SENSOR_ECHO) {
+        WdfRequestComplete(Request, STATUS_INVALID_DEVICE_REQUEST);
+        return;
+    }
     status = WdfRequestRetrieveInputMemory(Request, &inMemory);
     if (NT_SUCCESS(status)) {
         status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
@@ -706,25 +733,26 @@ _REUSE_PARAMS_C = """\
 def _bug_reuse_missing(variant: int, rng: random.Random) -> Case:
     size = rng.choice((32, 48, 64, 96))
     kind = ("read", "ioctl", "read")[variant]
-    after_py = _REUSE_PARAMS_PY if variant == 2 else ""
+    before_py = before_c = ""
+    after_py = _REUSE_PARAMS_PY if variant == 2 else ""  # too late: after the completion
     after_c = _REUSE_PARAMS_C if variant == 2 else ""
-    if variant == 1:  # Reuse, but only when the lower device succeeded
-        after_py = "    if NT_SUCCESS(status):\n" + textwrap.indent(_REUSE_PARAMS_PY, "    ")
-        after_c = (
+    if variant == 1:  # in time, but only when the lower device succeeded
+        before_py = "    if NT_SUCCESS(status):\n" + textwrap.indent(_REUSE_PARAMS_PY, "    ")
+        before_c = (
             "    if (NT_SUCCESS(Params->IoStatus.Status)) {\n"
             + textwrap.indent(_REUSE_PARAMS_C, "    ")
             + "    }\n"
         )
-    py = _REUSE_PY.replace("$BEFORE", "").replace("$AFTER", after_py)
-    c = _REUSE_C.replace("$BEFORE", "").replace("$AFTER", after_c)
+    py = _REUSE_PY.replace("$BEFORE", before_py).replace("$AFTER", after_py)
+    c = _REUSE_C.replace("$BEFORE", before_c).replace("$AFTER", after_c)
     if kind == "read":
         py += _REUSE_READ_PY
         c += _REUSE_READ_C
         behaviour = Behaviour(("read",), (0, size), expect_forwarded_read)
         session = (Step("read", 16),)
     else:
-        py = _IOCTL_PY.replace("$NAME", "QUERY") + py + _REUSE_IOCTL_PY
-        c = _IOCTL_C.replace("$NAME", "QUERY") + c + _REUSE_IOCTL_C
+        py += _REUSE_IOCTL_PY
+        c += _REUSE_IOCTL_C
         behaviour = Behaviour(("ioctl",), (0, size), expect_forwarded_ioctl, ioctl=0x222000)
         session = (Step("ioctl", 16, b"query"),)
     py = py.lstrip("\n") + _device_add_py([kind])
@@ -1094,7 +1122,7 @@ def exercise(label: str, seed: int = 0) -> Bug:
         seed,
         case.title,
         case.story,
-        case.c,
+        tidy_c(case.c),
         tidy_python(case.python),
         case.reason,
         case.behaviour,
@@ -1284,6 +1312,9 @@ $CHECK    status = WdfMemoryCopyToBuffer(memory, 0, scratch, Length); // to the 
 """
 _SCRATCH_IOCTL_PY = """
 def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+    if IoControlCode != IOCTL_SENSOR_ECHO:
+        WdfRequestComplete(Request, STATUS_INVALID_DEVICE_REQUEST)
+        return
     status, inMemory = WdfRequestRetrieveInputMemory(Request)
     if NT_SUCCESS(status):
         status, outMemory = WdfRequestRetrieveOutputMemory(Request)
@@ -1319,7 +1350,10 @@ EvtIoDeviceControl(
     PUCHAR scratch;
 
     UNREFERENCED_PARAMETER(Queue);
-    UNREFERENCED_PARAMETER(IoControlCode);
+    if (IoControlCode != IOCTL_SENSOR_ECHO) {
+        WdfRequestComplete(Request, STATUS_INVALID_DEVICE_REQUEST);
+        return;
+    }
     status = WdfRequestRetrieveInputMemory(Request, &inMemory);
     if (NT_SUCCESS(status)) {
         status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
@@ -1605,6 +1639,9 @@ DEVICE_INFO = bytes(range(0x40, 0x40 + $RECORD))  # the device's $RECORD-byte re
 
 
 def EvtIoDeviceControl(Queue, Request, OutputBufferLength, InputBufferLength, IoControlCode):
+    if IoControlCode != IOCTL_SENSOR_GET_INFO:
+        WdfRequestComplete(Request, STATUS_INVALID_DEVICE_REQUEST)
+        return
     status, outMemory = WdfRequestRetrieveOutputMemory(Request)
     if not NT_SUCCESS(status):
         WdfRequestComplete(Request, status)
@@ -1634,7 +1671,10 @@ EvtIoDeviceControl(
     UNREFERENCED_PARAMETER(Queue);
     UNREFERENCED_PARAMETER(OutputBufferLength);
     UNREFERENCED_PARAMETER(InputBufferLength);
-    UNREFERENCED_PARAMETER(IoControlCode);
+    if (IoControlCode != IOCTL_SENSOR_GET_INFO) {
+        WdfRequestComplete(Request, STATUS_INVALID_DEVICE_REQUEST);
+        return;
+    }
     status = WdfRequestRetrieveOutputMemory(Request, &outMemory);
     if (!NT_SUCCESS(status)) {
         WdfRequestComplete(Request, status);
