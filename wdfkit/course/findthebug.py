@@ -757,15 +757,17 @@ def _bug_reuse_missing(variant: int, rng: random.Random) -> Case:
         session = (Step("ioctl", 16, b"query"),)
     py = py.lstrip("\n") + _device_add_py([kind])
     c = c.lstrip("\n") + _device_add_c([kind])
+    what = "read" if kind == "read" else "IOCTL"
+    seen = (
+        "The first one stopped the machine.",
+        "Test runs on a healthy device pass; the first run on a failing one stopped the machine.",
+        "Lesson 09 says to call WdfRequestReuse, and the driver does; still, the first "
+        f"{what} stopped the machine.",
+    )[variant]
     story = (
-        "A filter driver sends each application {0} down in a request of its own that "
-        "borrows the application's buffers, and completes the application's {0} when its "
-        "own request comes back.{1}"
-    ).format(
-        "read" if kind == "read" else "IOCTL",
-        " Test runs on a healthy device pass; the first run on a failing one stopped the machine."
-        if variant == 1
-        else " The first one stopped the machine.",
+        f"A filter driver sends each application {what} down in a request of its own that "
+        f"borrows the application's buffers, and completes the application's {what} when its "
+        f"own request comes back. {seen}"
     )
     session_fail = STATUS_IO_DEVICE_ERROR if variant == 1 else None
     return Case(
@@ -1871,7 +1873,7 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         session = (Step("write", 0, bytes(header + 4)), Step("write", 0, b"\x01\x02"))
         reason = "wrong status"
         story = (
-            f"Every write to this device starts with a {header}-byte header. A buggy tool sent "
+            f"Every write to this device starts with a header of {header} bytes. A buggy tool sent "
             "a 2-byte write: the driver said it succeeded, and the device's status page showed "
             "a header nobody wrote."
         )
@@ -2528,8 +2530,8 @@ def _bug_alignment(variant: int, rng: random.Random) -> Case:
     story = (
         f"A driver builds a command block for every write: header, payload and trailer, each "
         f"starting on a {align}-byte boundary, in one pool allocation wrapped in a memory "
-        "object. On the developer's machine most writes worked; under Driver Verifier every "
-        "write failed."
+        "object. Every write fails with STATUS_INVALID_BUFFER_SIZE, although the driver "
+        "computed the block's size itself."
     )
     return Case(
         "Aligned parts carved from a block with no room to align",
@@ -2745,8 +2747,8 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
         reason, session = "bug check 0x10D/0x5", "cancel"
         story = (
             "A sensor driver holds each read until the sensor's next tick, and lets the "
-            "application cancel a read it no longer wants. Reads work; the first tick after a "
-            "cancelled read stopped the machine."
+            "application cancel a read it no longer wants. Reads work; soon after the "
+            "application cancelled one, the machine stopped."
         )
     elif variant == 1:  # the timer completes the read still cancelable
         unmark_py, unmark_c = take_py, take_c
@@ -2762,7 +2764,7 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
         story = (
             "A sensor driver holds each read until the sensor's next tick, and lets the "
             "application cancel a read it no longer wants. The first read came back with its "
-            "data; the tick after it stopped the machine."
+            "data; then the machine stopped."
         )
     py = (
         _HELD_PY.replace("$TICK", str(tick))
