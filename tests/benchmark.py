@@ -264,6 +264,75 @@ def requests(pair_rate: float) -> None:
     )
 
 
+def own_request_driver():
+    """EvtDriverDeviceAdd of a lesson-13-shaped driver: each read goes down in a request and
+    memory of the driver's own, and the data is copied back into the application's request."""
+    from wdfkit.course import scenarios
+    from wdfkit.ddi.wdfdevice import WdfDeviceGetIoTarget, WdfDeviceIoDirect
+    from wdfkit.ddi.wdfio import WdfIoQueueGetDevice
+    from wdfkit.ddi.wdfiotarget import WdfIoTargetFormatRequestForRead
+    from wdfkit.ddi.wdfmemory import WdfMemoryCopyFromBuffer, WdfMemoryCopyToBuffer
+    from wdfkit.ddi.wdfobject import WDF_OBJECT_ATTRIBUTES, WDF_OBJECT_ATTRIBUTES_INIT
+    from wdfkit.ddi.wdfrequest import (
+        WdfRequestComplete,
+        WdfRequestCompleteWithInformation,
+        WdfRequestCreate,
+        WdfRequestRetrieveOutputMemory,
+        WdfRequestSend,
+        WdfRequestSetCompletionRoutine,
+    )
+
+    def CopyBack(Request, Target, Params, Context):
+        status, information = Params.IoStatus.Status, Params.IoStatus.Information
+        if status == 0 and information:
+            _, outMemory = WdfRequestRetrieveOutputMemory(Context)
+            data = bytearray(information)
+            WdfMemoryCopyToBuffer(Params.Parameters.Read.Buffer, 0, data, information)
+            WdfMemoryCopyFromBuffer(outMemory, 0, bytes(data), information)
+        WdfObjectDelete(Request)
+        WdfRequestCompleteWithInformation(Context, status, information if status == 0 else 0)
+
+    def EvtIoRead(Queue, Request, Length):
+        target = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        _, newRequest = WdfRequestCreate(None, target)
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+        attributes.ParentObject = newRequest
+        _, memory, _ = WdfMemoryCreate(attributes, NonPagedPoolNx, "pwnO", Length)
+        WdfIoTargetFormatRequestForRead(target, newRequest, memory, None, None)
+        WdfRequestSetCompletionRoutine(newRequest, CopyBack, Request)
+        if not WdfRequestSend(newRequest, target, None):
+            WdfObjectDelete(newRequest)
+            WdfRequestComplete(Request, 0xC0000001)
+
+    return scenarios.queue_driver(WdfDeviceIoDirect, {"EvtIoRead": EvtIoRead}, parallel=True)
+
+
+def grading() -> None:
+    """grade() over its default seeds against one plain run of the same driver: one machine
+    (both verifiers on), its device added, one 64-byte read."""
+    from wdfkit.course.grader import DEFAULT_SEEDS, FORWARD_READS, grade
+
+    add = own_request_driver()
+
+    def plain_run(_=None) -> None:
+        machine = Machine(verifier=True)
+        with machine:
+            machine.add_device(add)
+            machine.application().ReadFile(bytearray(64))
+
+    def graded(_=None) -> None:
+        if not grade(add, FORWARD_READS):
+            raise SystemExit("benchmark: the lesson-13-shaped driver failed grade")
+
+    plain = 1 / best_rate(plain_run, 1, repeats=30)
+    seconds = 1 / best_rate(graded, 1, repeats=7)
+    name = f"grade over its {len(DEFAULT_SEEDS)} default seeds (lesson-13 forwarding driver)"
+    detail = f"{seconds * 1000:.1f} ms; one plain run (a machine, one read) {plain * 1000:.2f} ms"
+    guard(name, seconds / plain, 300, "x one plain run", detail)
+    guard(f"{name}, time", seconds, 3, " s", "the issue's budget on a 2-core machine")
+
+
 def memory() -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with Machine():
@@ -327,6 +396,7 @@ def main() -> None:
     pair_rate = pairs()
     lookaside_pairs()
     requests(pair_rate)
+    grading()
     memory()
     widget_interaction()
     nbval_per_lesson()

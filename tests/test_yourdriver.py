@@ -24,10 +24,18 @@ from wdfkit import (
     WdfRequestUnmarkCancelable,
     WdfTimerGetParentObject,
 )
+from wdfkit.course.grader import grade, held_reads
 from wdfkit.course.yourdriver import try_your_driver
 from wdfkit.kernel.text import WIDTH
 
 LESSON = Path(__file__).parent.parent / "notebooks" / "12_your_own_driver.ipynb"
+
+
+def grade_cell() -> str:
+    """The lesson's cell that grades the learner's driver."""
+    cells = json.loads(LESSON.read_text(encoding="utf-8"))["cells"]
+    (source,) = ["".join(c["source"]) for c in cells if "report = grade(" in "".join(c["source"])]
+    return source
 
 
 def skeleton() -> dict:
@@ -159,3 +167,72 @@ def test_show_traceback_raises_the_drivers_exception_with_a_note_for_the_lesson(
     notes = raised.value.__notes__
     assert not any("create a new Machine" in note for note in notes)
     assert any("while the application sent a read (ReadFile)" in note for note in notes)
+
+
+# -- the same driver, graded -----------------------------------------------------------------------
+def graded(ns: dict, seeds=None):
+    """What the lesson's grading cell returns for the driver in *ns*."""
+    namespace = dict(ns)
+    exec(grade_cell().rsplit("\n", 1)[0], namespace)
+    if seeds is not None:
+        return grade(None, held_reads(ns["MY_DATA"]), DriverEntry=ns["MyDriverEntry"], seeds=seeds)
+    return namespace["report"]
+
+
+def test_the_skeleton_as_committed_fails_grade_on_its_first_read():
+    report = graded(skeleton())
+    assert not report
+    assert (report.reason, report.seed) == ("wrong status", 0)
+    text = str(report)
+    assert "Request: step 0: read of " in text
+    assert "Got:      STATUS_INVALID_DEVICE_REQUEST, Information 0" in text
+    assert report.reproduce == (
+        "grade(None, held_reads(MY_DATA), DriverEntry=MyDriverEntry, seeds=[0])"
+    )
+    assert all(len(line) <= WIDTH for line in text.splitlines())
+
+
+def test_the_skeleton_filled_in_passes_grade_for_50_seeds():
+    ns = skeleton()
+    fill_in(ns)
+    assert graded(ns)
+    report = graded(ns, seeds=range(50))
+    assert report, str(report)
+
+
+def test_grade_finds_the_timer_that_forgets_to_unmark():
+    ns = skeleton()
+    fill_in(ns, timer_unmarks=False)
+    report = graded(ns)
+    assert report.reason == "bug check 0x48"
+    assert "*** STOP: 0x00000048 CANCEL_STATE_IN_COMPLETED_IRP" in str(report)
+
+
+def test_grade_finds_a_read_never_completed():
+    ns = skeleton()
+    fill_in(ns)
+    ns["MyEvtTimerFunc"] = lambda Timer: None
+    assert graded(ns).reason == "not completed"
+
+
+def test_grade_finds_a_cancel_routine_that_uses_the_dead_request():
+    ns = skeleton()
+    fill_in(ns)
+
+    def MyEvtRequestCancel(Request):
+        WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)
+        ns["GetMyQueueContext"](WdfRequestGetIoQueue(Request)).Held = None  # after: dead
+
+    ns["MyEvtRequestCancel"] = MyEvtRequestCancel
+    report = graded(ns, seeds=range(50))
+    assert report.reason == "bug check 0x10D/0x5"
+    assert report.bugcheck.ddi == "WdfRequestGetIoQueue"
+
+
+def test_grade_reports_a_python_error_in_the_driver():
+    ns = skeleton()
+    fill_in(ns)
+    wrong_unpacking(ns)
+    report = graded(ns)
+    assert report.reason == "driver raised TypeError"
+    assert "DestinationMemory must be a WDF handle, not tuple" in str(report)

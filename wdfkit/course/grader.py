@@ -18,10 +18,14 @@ Per seed the grader checks, in the order things happen:
 * nothing is left pending: a synchronous call that never returns, a batch not finished within
   :data:`BATCH_WAIT` virtual seconds, or a removal or unload that cannot finish (wdfkit's
   RuntimeError) is "not completed";
-* no framework object left at unload (KMDF Verifier's FxPoolDump list): "leak at unload".
+* no framework object left at unload (KMDF Verifier's FxPoolDump list): "leak at unload";
+* no KMDF Verifier debug break in the log (on a developer's machine, with a kernel debugger
+  attached, the machine stops in the debugger there): "KMDF Verifier break".
 
 A Python exception from the driver's code stops its machine (Machine.run_callback); the grader
-reports it as "driver raised <name>" and goes no further.  The first failing seed ends the run.
+reports it as "driver raised <name>" and goes no further.  A DriverEntry or EvtDriverDeviceAdd
+that fails, and an open the driver refuses, end the seed too.  The first failing seed ends the
+run; the :class:`Report` says why, shows it, and gives the line that runs that seed again.
 
 Zero-length reads and writes never reach the driver: KMDF completes them with STATUS_SUCCESS
 and Information 0 when the queue does not set AllowZeroLengthRequests
@@ -36,7 +40,7 @@ behaviour is set before it is sent and holds until all of it is done.
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.clock import TICKS_PER_SECOND
@@ -51,12 +55,12 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ..kernel.text import fill
-from ..sim.machine import STOPPED, Machine
+from ..sim.machine import RUNNING, STOPPED, Machine
 
 OPERATIONS = ("read", "write", "ioctl")
 """The kinds of request a workload may send."""
 
-DEFAULT_SEEDS = tuple(range(8))
+DEFAULT_SEEDS = tuple(range(16))
 """The seeds ``grade`` runs when it is given none: enough variety, within its time budget."""
 
 BATCH_WAIT = 30.0
@@ -77,8 +81,15 @@ LATENCIES = (0.0, 0.0005, 0.002, 0.05)
 LOWER_FAILURES = (STATUS_IO_DEVICE_ERROR, STATUS_DEVICE_BUSY)
 """What the lower device fails a batch with, when the spec allows faults."""
 
+ENDING_DELAY = 0.7
+"""One of the delays before the application cancels, closes or the device is removed: long
+enough for a one-second timer (lesson 12's) to tick first in some seeds and not in others."""
+
 SENTINEL = 0xCD
 """Every byte of an application's buffer before the call: what was not written shows."""
+
+DRIVER_NAME = "Graded"
+"""The service name the graded driver is loaded under (its default pool tag: 'Grad')."""
 
 LOG_LINES = 14
 """How many log lines a failure report shows."""
@@ -155,23 +166,30 @@ class Operation:
     latency: float = 0.0
     fail_status: NTSTATUS | None = None
     ended_by: str | None = None
-    sent_at: float = 0.0
 
     @property
     def cancelled(self) -> bool:
         return self.ended_by is not None
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, lower: bool = True) -> str:
+        """One line: the step, what was sent, how, what ended it; with *lower*, how the lower
+        device behaved."""
         if self.kind == "ioctl":
             what = f"IOCTL 0x{self.code:X}, in {len(self.input)} B, out {self.length} B"
         else:
             what = f"{self.kind} of {self.length} B"
         how = "overlapped" if self.overlapped else "synchronous"
-        lower = f"lower device {_latency_text(self.latency)}"
-        if self.fail_status is not None:
-            lower += f", failing with {self.fail_status.name}"
         ended = f", then {self.ended_by}" if self.ended_by else ""
-        return f"step {self.step}: {what}, {how}{ended} ({lower})"
+        text = f"step {self.step}: {what}, {how}{ended}"
+        if lower:
+            device = f"lower device {_latency_text(self.latency)}"
+            if self.fail_status is not None:
+                device += f", failing with {self.fail_status.name}"
+            text += f" ({device})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -182,8 +200,8 @@ class Spec:
     *expect*: ``expect(op) -> Expected`` (or a tuple of Expected: any one will do) for each
     :class:`Operation`.
     *operations*: the kinds of request to send, from ("read", "write", "ioctl").
-    *sizes*: ``(smallest, largest)`` buffer length, both included; 0, odd lengths and the
-    largest are always among those drawn.
+    *sizes*: ``(smallest, largest)`` buffer length, both included; the smallest (0 by
+    default), the largest and odd lengths are among those drawn.
     *ioctl_codes*: the control codes IOCTLs use (needed when "ioctl" is an operation).
     *lower_faults*: the lower device fails some batches (``fail_status``).
     *cancels*, *closes*, *removal*: the application cancels outstanding I/O (CancelIo), closes
@@ -280,9 +298,11 @@ def forwarding(operations=("read",), ioctl_codes=(), **options) -> Spec:
 
     *options* are Spec's other fields; by default the workload cancels, closes with I/O
     outstanding and removes the device."""
-    kinds = "/".join(operations)
+    plural = {"read": "reads", "write": "writes", "ioctl": "IOCTLs"}
+    kinds = [plural.get(kind, str(kind)) for kind in operations]
+    kinds = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
     options.setdefault(
-        "name", f"{kinds}s forwarded: the application sees what the lower device returns"
+        "name", f"{kinds} forwarded: the application sees what the lower device returns"
     )
     for flag in ("cancels", "closes", "removal"):
         options.setdefault(flag, True)
@@ -347,7 +367,7 @@ class Report:
     *reason* is None when it passed, else one short string naming the first failure's kind:
     "bug check 0x10D/0x3" (the parameter 1 only for 0x10D and 0xC4), "leak at unload",
     "wrong status", "wrong Information", "wrong data", "not completed",
-    "driver raised TypeError", "device add failed", "DriverEntry failed" or
+    "driver raised TypeError", "device add failed", "DriverEntry failed", "open failed" or
     "KMDF Verifier break".  *seed* is the first failing seed; *bugcheck* the BugCheck when
     that was the failure; *operation* the request that went wrong, when one did; *detail*
     what went wrong, in words; *log* and *timeline* the lines shown; *reproduce* the one
@@ -366,7 +386,6 @@ class Report:
     log: tuple = ()
     timeline: tuple = ()
     reproduce: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -386,13 +405,16 @@ class Report:
         lines = [
             fill(f"FAILED: {self.reason}, seed {self.seed}. Spec: {self.spec.name}."),
             fill(
-                f"Seeds run: {_seeds_text(self.seeds_run)} of {seeds}; seed {self.seed} is the "
-                "first that failed."
+                f"Seeds run: {_seeds_text(self.seeds_run)}; seed {self.seed} failed."
+                if self.seeds_run == self.seeds
+                else f"Seeds run: {_seeds_text(self.seeds_run)} of {seeds}; seed {self.seed} "
+                "is the first that failed (grade stops there)."
             ),
             "",
         ]
         if self.operation is not None:
-            lines.append(fill(f"Request: {self.operation}", "", "    "))
+            request = self.operation.describe(lower=self.spec.lower_faults)
+            lines.append(fill(f"Request: {request}", "", "    "))
         if self.bugcheck is not None:
             lines.append(self.bugcheck.blue_screen())
         if self.detail:
@@ -465,7 +487,7 @@ class _Run:
         self.load()
         machine, rng, spec = self.machine, self.rng, self.spec
         with machine:
-            self.handle = machine.application()
+            self.handle = self.open()
             latency = rng.choice(LATENCIES)
             batches = max(1, spec.requests // 2)
             for batch in range(batches):
@@ -477,38 +499,50 @@ class _Run:
             try:
                 machine.unload()
             except RuntimeError as error:
-                raise _Failure("not completed", fill(f"Unload: {error}", "", "    ")) from None
+                raise _Failure("not completed", fill(f"Unload: {error}", "    ", "    ")) from None
         self.check_breaks()
         if machine.objects:
             names = ", ".join(repr(obj.handle) for obj in machine.objects.values())
             raise _Failure(
                 "leak at unload",
-                fill(f"KMDF Verifier: still referenced at unload: {names}", "", "    "),
+                fill(f"KMDF Verifier: still referenced at unload: {names}", "    ", "    "),
             )
 
     def load(self) -> None:
-        spec_name = "Graded"
+        """Load the driver (its DriverEntry, or a WDFDRIVER the machine makes) with both
+        verifiers on, and let the PnP manager add its device."""
         if self.driver_entry is not None:
             self.note("DriverEntry")
-        self.machine = Machine(
-            spec_name,
-            verifier=True,
-            kmdf_verifier=True,
-            driver_verifier=True,
-            seed=self.seed,
-            DriverEntry=self.driver_entry,
-        )
+        try:
+            self.machine = Machine(
+                DRIVER_NAME,
+                verifier=True,
+                kmdf_verifier=True,
+                seed=self.seed,
+                DriverEntry=self.driver_entry,
+            )
+        except (TypeError, ValueError, RuntimeError) as error:
+            if _from_driver(error):
+                raise
+            # Machine._load: a DriverEntry that returned no NTSTATUS, or success without
+            # WdfDriverCreate
+            raise _Failure("DriverEntry failed", fill(str(error), "    ", "    ")) from None
         machine = self.machine
         machine.HANG_LIMIT = HANG_LIMIT
         machine.HANG_ACTIONS = HANG_ACTIONS
         if not NT_SUCCESS(machine.load_status):
-            raise _Failure("DriverEntry failed", f"DriverEntry returned {machine.load_status}")
+            raise _Failure("DriverEntry failed", f"    DriverEntry returned {machine.load_status}")
+        if self.driver_add is None and machine.driver.device_add is None:
+            raise ValueError(
+                "grade: the driver's WDF_DRIVER_CONFIG names no EvtDriverDeviceAdd; grade runs "
+                "PnP drivers (the PnP manager adds one device), not non-PnP ones"
+            )
         self.note("the PnP manager adds the device")
         with machine:
             status = machine.add_device(self.driver_add)
         if not NT_SUCCESS(status):
             raise _Failure(
-                "device add failed", f"EvtDriverDeviceAdd (or the start) returned {status}"
+                "device add failed", f"    EvtDriverDeviceAdd (or the start) returned {status}"
             )
 
     def batch(self, latency: float, removal: bool) -> None:
@@ -537,15 +571,16 @@ class _Run:
         elif spec.closes and 0.35 <= choice < 0.55:
             ending = "CloseHandle"
         if ending is not None:
-            if latency and outstanding:
-                machine.advance(latency * rng.choice((0.0, 0.5)))
+            if outstanding:  # at once, half-way through the lower device's latency, or later
+                machine.advance(rng.choice((0.0, latency / 2, ENDING_DELAY)))
             outstanding = [s for s in outstanding if not s.io.done]
             for item in outstanding:
                 item.op.ended_by = ending
             self.end(ending, len(outstanding))
-        self.wait(sent)
+        waited = [s for s in sent if s.result is None]
+        self.wait(waited)
         self.check_breaks()
-        for item in sent:
+        for item in waited:
             self.check(item)
 
     def check_breaks(self) -> None:
@@ -590,8 +625,7 @@ class _Run:
         self.requests += 1
         buffer = bytearray([SENTINEL]) * (op.length if op.kind != "write" else 0)
         item = _Sent(op, buffer)
-        op.sent_at = machine.clock.seconds
-        item.row = self.note(str(op).split(" (lower")[0])
+        item.row = self.note(op.describe(lower=False))
         if op.kind == "read":
             result = handle.ReadFile(buffer, overlapped=op.overlapped)
         elif op.kind == "write":
@@ -615,7 +649,13 @@ class _Run:
                     op,
                 )
             item.result = (result.Status, result.Information)
+        if item.result is None and item.io.done:  # completed before the call returned
+            status = item.io.IoStatus
+            item.result = (status.Status, status.Information)
+        if item.result is not None:  # judged now: the log ends where it completed
             self.settle(item)
+            self.check_breaks()
+            self.check(item)
         return item
 
     def end(self, ending: str, outstanding: int) -> None:
@@ -626,7 +666,7 @@ class _Run:
             self.handle.CancelIo()
         elif ending == "CloseHandle":
             self.handle.CloseHandle()
-            self.handle = machine.application()
+            self.handle = self.open()
             self.note("the application opens the device again")
         else:
             try:
@@ -634,6 +674,16 @@ class _Run:
             except RuntimeError as error:
                 raise _Failure("not completed", fill(f"Removal: {error}", "    ", "    ")) from None
             self.close()
+
+    def open(self):
+        """The application opens the device (``machine.application()``): a device that asks
+        for a file object gets IRP_MJ_CREATE, which the driver may fail."""
+        try:
+            return self.machine.application()
+        except RuntimeError as error:
+            if self.machine.state != RUNNING:
+                raise
+            raise _Failure("open failed", fill(str(error), "    ", "    ")) from None
 
     def close(self) -> None:
         self.note("CloseHandle")
@@ -693,7 +743,7 @@ class _Run:
 
 
 # -- grade ---------------------------------------------------------------------------------------
-def grade(EvtDriverDeviceAdd, spec: Spec, *, DriverEntry=None, seeds=None) -> Report:
+def grade(EvtDriverDeviceAdd, spec: Spec, seeds=None, *, DriverEntry=None) -> Report:
     """Run the driver against *spec*'s workload for each seed; the :class:`Report` is true
     when it passed on every one (see the module docstring for what is checked).
 
@@ -739,10 +789,12 @@ def _run_seed(run: _Run) -> "_Failure | BugCheck | None":
         run.run()
     except _Failure as failure:
         return failure
-    except (BugCheck, MachineHalted):
+    except (BugCheck, MachineHalted) as error:
         machine = run.machine
         if machine is not None and machine.bugcheck is not None:
             return machine.bugcheck
+        if isinstance(error, BugCheck):  # while loading: the machine was never handed back
+            return error
         if machine is not None and machine.state == STOPPED:
             name = machine.stopped_by.split()[0]
             return _Failure(f"driver raised {name}", fill(f"{machine.stopped_by}", "    ", "    "))
@@ -778,9 +830,7 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         report.detail = failure.detail
         report.operation = failure.operation
     if machine is not None:
-        report.log = tuple(
-            fill(line, "    ", " " * 25) for line in machine.log_lines()[-LOG_LINES:]
-        )
+        report.log = tuple(fill(line, "    ", " " * 8) for line in machine.log_lines()[-LOG_LINES:])
     if report.bugcheck is not None:
         bugcheck = report.bugcheck
         run.note(f"*** bug check 0x{bugcheck.code:X} {bugcheck.name} in {bugcheck.ddi}")
@@ -832,9 +882,17 @@ def _status_text(status) -> str:
     return name if name else f"0x{int(status):08X}"
 
 
+_TEXT_BYTES = frozenset(range(0x20, 0x7F)) | {0, 9, 10, 13}
+
+
 def _bytes_text(data: bytes, most: int = 12) -> str:
+    """Bytes as a report shows them: text as Python's bytes literal, anything else in hex,
+    the first *most* of them."""
     if not data:
         return "(none)"
+    if _TEXT_BYTES.issuperset(data) and data.count(0) <= 1:
+        more = f"… ({len(data)} bytes)" if len(data) > 2 * most else ""
+        return repr(bytes(data[: 2 * most])) + more
     shown = " ".join(f"{b:02x}" for b in data[:most])
     more = f" … ({len(data)} bytes)" if len(data) > most else ""
     return shown + more
