@@ -44,14 +44,16 @@ class Behaviour:
     """What the application must see, in the grader's terms (see :meth:`Bug.spec`).
 
     *operations*: the request kinds the application sends; *sizes*: the range of lengths;
-    *expect(op)*: the :class:`~wdfkit.course.grader.Expected` result of one operation."""
+    *expect(op)*: the :class:`~wdfkit.course.grader.Expected` result of one operation that
+    nobody cancelled (a cancelled one may also end STATUS_CANCELLED); *ioctl*: the control code
+    of IOCTLs; *lower_faults*: whether the lower device fails some batches (only drivers that
+    use it)."""
 
     operations: tuple
     sizes: tuple
     expect: object
     ioctl: int | None = None
     lower_faults: bool = True
-    cancels: bool = False  # the application cancels, closes with I/O held; the device is removed
 
 
 @dataclass(frozen=True)
@@ -1070,20 +1072,29 @@ class Bug:
 
     @property
     def spec(self):
-        """The grader's specification the fixed driver must meet."""
+        """The grader's specification the fixed driver must meet: the behaviour, under a
+        workload that also cancels, closes its handle with I/O outstanding and removes the
+        device; a request that was cancelled may end STATUS_CANCELLED instead."""
         from .grader import Spec
 
         b = self.behaviour
+
+        def expect(op, expect=b.expect):
+            expected = expect(op)
+            if op.cancelled and not isinstance(expected, tuple):
+                return (expected, _expected(STATUS_CANCELLED, 0))
+            return expected
+
         return Spec(
             f"{self.label} seed {self.seed}: {self.title.lower()}, fixed",
-            b.expect,
+            expect,
             operations=b.operations,
             sizes=b.sizes,
             ioctl_codes=() if b.ioctl is None else (b.ioctl,),
             lower_faults=b.lower_faults,
-            cancels=b.cancels,
-            closes=b.cancels,
-            removal=b.cancels,
+            cancels=True,
+            closes=True,
+            removal=True,
             call="bug.spec",
         )
 
@@ -2727,15 +2738,6 @@ _UNMARK_C = """    if (WdfRequestUnmarkCancelable(request) == STATUS_CANCELLED) 
 """
 
 
-def expect_held_read(op):
-    """A read held until the next tick: the device's pattern; cancelled, STATUS_CANCELLED."""
-    if op.length == 0:
-        expected = _expected(STATUS_SUCCESS, 0)
-    else:
-        expected = expect_read(op)
-    return (expected, _expected(STATUS_CANCELLED, 0)) if op.cancelled else expected
-
-
 def _bug_held_twice(variant: int, rng: random.Random) -> Case:
     tick = rng.choice((50, 100, 200))
     forget_py = "    if context.Held == Request:\n        context.Held = None\n"
@@ -2782,7 +2784,7 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
         story,
         py.lstrip("\n"),
         c.lstrip("\n"),
-        Behaviour(("read",), (0, 48), expect_held_read, lower_faults=False, cancels=True),
+        Behaviour(("read",), (0, 48), expect_read, lower_faults=False),
         reason,
         steps,
     )
