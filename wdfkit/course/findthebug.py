@@ -1034,202 +1034,6 @@ def _bug_preallocated_freed(variant: int, rng: random.Random) -> Case:
     )
 
 
-# -- the exercises --------------------------------------------------------------------------------
-VARIANTS = 3
-"""Each bug comes in this many variants; the seed picks one: ``seed % VARIANTS``."""
-
-_solved: dict = {}
-"""What :meth:`Bug.grade` has seen in this Python process: label → (seed, passed)."""
-
-
-def load_driver(python: str, label: str):
-    """Run *python* as the notebook cell would, in a namespace holding ``from wdfkit import *``;
-    return its EvtDriverDeviceAdd."""
-    namespace: dict = {"__name__": f"findthebug_{label.replace('-', '_')}"}
-    exec("from wdfkit import *", namespace)
-    exec(compile(python, f"<exercise {label}>", "exec"), namespace)
-    return namespace["EvtDriverDeviceAdd"]
-
-
-@dataclass
-class Bug:
-    """One variant of one buggy driver (see the module docstring)."""
-
-    label: str
-    seed: int
-    title: str
-    story: str
-    c: str
-    python: str
-    reason: str
-    behaviour: Behaviour
-    session: tuple
-    lower_fail: int | None = None
-    driver: object = field(default=None, repr=False)
-
-    def __str__(self) -> str:
-        return fill(f"[{self.label}, seed {self.seed}] {self.title}: {self.story}")
-
-    @property
-    def spec(self):
-        """The grader's specification the fixed driver must meet: the behaviour, under a
-        workload that also cancels, closes its handle with I/O outstanding and removes the
-        device; a request that was cancelled may end STATUS_CANCELLED instead."""
-        from .grader import Spec
-
-        b = self.behaviour
-
-        def expect(op, expect=b.expect):
-            expected = expect(op)
-            if op.cancelled and not isinstance(expected, tuple):
-                return (expected, _expected(STATUS_CANCELLED, 0))
-            return expected
-
-        return Spec(
-            f"{self.label} seed {self.seed}: {self.title.lower()}, fixed",
-            expect,
-            operations=b.operations,
-            sizes=b.sizes,
-            ioctl_codes=() if b.ioctl is None else (b.ioctl,),
-            lower_faults=b.lower_faults,
-            cancels=True,
-            closes=True,
-            removal=True,
-            call="bug.spec",
-        )
-
-    def run(self) -> "Outcome":
-        """One plain run of the buggy driver: the application's session, then unload."""
-        return run_session(self.driver, self.session, self.lower_fail)
-
-    def grade(self, EvtDriverDeviceAdd, seeds=None):
-        """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard."""
-        from .grader import grade
-
-        report = grade(EvtDriverDeviceAdd, self.spec, seeds=seeds)
-        solved = _solved.get(self.label)
-        _solved[self.label] = (self.seed, bool(report) or bool(solved and solved[1]))
-        return report
-
-
-def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None):
-    """``grade(EvtDriverDeviceAdd, bug.spec)`` without counting it on the scoreboard."""
-    from .grader import grade
-
-    return grade(EvtDriverDeviceAdd, bug.spec, seeds=seeds)
-
-
-def exercise(label: str, seed: int = 0) -> Bug:
-    """The buggy driver *label* ("13-01" …), variant and numbers picked by *seed* (an int ≥ 0)."""
-    if not isinstance(label, str) or label not in MAKERS:
-        raise ValueError(
-            f"findthebug.exercise: label must be one of {', '.join(MAKERS)}, not {label!r}"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ValueError(
-            f"findthebug.exercise: seed must be an int from 0 to 2**32 - 1, not {seed!r}"
-        )
-    case = MAKERS[label](seed % VARIANTS, random.Random(f"{label}/{seed}"))
-    bug = Bug(
-        label,
-        seed,
-        case.title,
-        case.story,
-        tidy_c(case.c),
-        tidy_python(case.python),
-        case.reason,
-        case.behaviour,
-        case.session,
-        case.lower_fail,
-    )
-    bug.driver = load_driver(bug.python, label)
-    return bug
-
-
-def scoreboard() -> str:
-    """What was solved in this Python process, exercise by exercise."""
-    lines = []
-    for label in MAKERS:
-        title = MAKERS[label](0, random.Random(0)).title
-        seen = _solved.get(label)
-        if seen is None:
-            mark = "not tried"
-        elif seen[1]:
-            mark = f"solved (seed {seen[0]})"
-        else:
-            mark = f"tried (seed {seen[0]})"
-        lines.append(f"{label}  {mark:<22} {title}")
-    done = sum(1 for seen in _solved.values() if seen[1])
-    lines.append(f"{done} of {len(MAKERS)} solved")
-    return "\n".join(lines)
-
-
-# -- one plain run --------------------------------------------------------------------------------
-@dataclass
-class Outcome:
-    """What :meth:`Bug.run` saw: each call's result, the bug check or the hang, the log and the
-    timeline of the machine it ran on."""
-
-    machine: Machine
-    results: list
-    bugcheck: BugCheck | None = None
-    problem: str = ""
-
-    def __str__(self) -> str:
-        lines = [f"{what}: {result}" for what, result in self.results]
-        if self.bugcheck is not None:
-            lines.append(self.bugcheck.blue_screen())
-        elif self.problem:
-            lines.append(fill(self.problem, "", "    "))
-        else:
-            lines.append("The driver unloaded cleanly.")
-        lines.append("The framework log, last lines:")
-        lines += self.machine.log_lines()[-8:]
-        timeline = self.machine.timeline
-        if timeline is not None:
-            lines.append("The timeline:")
-            lines.append(timeline.text())
-        return "\n".join(lines)
-
-
-def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
-    """Load the driver on a fresh machine (both verifiers on, timeline on), make *steps*, unload."""
-    machine = Machine("Toaster", timeline=True)
-    outcome = Outcome(machine, [])
-    try:
-        with machine:
-            machine.add_device(EvtDriverDeviceAdd)
-            if lower_fail is not None:
-                machine.lower_device.fail_status = lower_fail
-            app = machine.application()
-            for step in steps:
-                if step.kind == "read":
-                    result = app.ReadFile(bytearray(step.length))
-                elif step.kind == "cancel":
-                    io = app.ReadFile(bytearray(step.length), overlapped=True)
-                    machine.advance(0.01)
-                    app.CancelIo()
-                    result = app.GetOverlappedResult(io, True)
-                elif step.kind == "write":
-                    result = app.WriteFile(step.data)
-                else:
-                    result = app.DeviceIoControl(0x222000, step.data, bytearray(step.length))
-                outcome.results.append((f"the application's {step.describe()}", result))
-                if result.Status == STATUS_PENDING:
-                    outcome.problem = (
-                        f"The application's {step.describe()} never completed: it is still "
-                        "pending, and the device cannot be removed until it is."
-                    )
-                    return outcome
-            machine.advance(1.0)  # a second goes by: timers tick, late completions come in
-            machine.unload()
-    except BugCheck as bugcheck:
-        outcome.bugcheck = bugcheck
-    except MachineHalted:
-        outcome.bugcheck = machine.bugcheck
-    return outcome
-
-
 # -- 13-04 and 13-05: a scratch buffer from pool, freed wrongly or not at all --------------------
 _SCRATCH_READ_PY = """
 def EvtIoRead(Queue, Request, Length):
@@ -2788,6 +2592,215 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
         reason,
         steps,
     )
+
+
+# -- the exercises --------------------------------------------------------------------------------
+VARIANTS = 3
+"""Each bug comes in this many variants; the seed picks one: ``seed % VARIANTS``."""
+
+_solved: dict = {}
+"""What :meth:`Bug.grade` has seen in this Python process: label → (seed, passed)."""
+
+
+def load_driver(python: str, label: str):
+    """Run *python* as the notebook cell would, in a namespace holding ``from wdfkit import *``;
+    return its EvtDriverDeviceAdd."""
+    namespace: dict = {"__name__": f"findthebug_{label.replace('-', '_')}"}
+    exec("from wdfkit import *", namespace)
+    exec(compile(python, f"<exercise {label}>", "exec"), namespace)
+    return namespace["EvtDriverDeviceAdd"]
+
+
+@dataclass
+class Bug:
+    """One variant of one buggy driver (see the module docstring)."""
+
+    label: str
+    seed: int
+    title: str
+    story: str
+    c: str
+    python: str
+    reason: str
+    behaviour: Behaviour
+    session: tuple
+    lower_fail: int | None = None
+    driver: object = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return fill(f"[{self.label}, seed {self.seed}] {self.title}: {self.story}")
+
+    @property
+    def spec(self):
+        """The grader's specification the fixed driver must meet: the behaviour, under a
+        workload that also cancels, closes its handle with I/O outstanding and removes the
+        device; a request that was cancelled may end STATUS_CANCELLED instead."""
+        from .grader import Spec
+
+        b = self.behaviour
+
+        def expect(op, expect=b.expect):
+            expected = expect(op)
+            if op.cancelled and not isinstance(expected, tuple):
+                return (expected, _expected(STATUS_CANCELLED, 0))
+            return expected
+
+        return Spec(
+            f"exercise {self.label} (seed {self.seed}), fixed: {self.title}",
+            expect,
+            operations=b.operations,
+            sizes=b.sizes,
+            ioctl_codes=() if b.ioctl is None else (b.ioctl,),
+            lower_faults=b.lower_faults,
+            cancels=True,
+            closes=True,
+            removal=True,
+            call="bug.spec",
+        )
+
+    def run(self) -> "Outcome":
+        """One plain run of the buggy driver: the application's session, then unload."""
+        return run_session(self.driver, self.session, self.lower_fail)
+
+    def grade(self, EvtDriverDeviceAdd, seeds=None):
+        """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard."""
+        from .grader import grade
+
+        report = grade(EvtDriverDeviceAdd, self.spec, seeds=seeds)
+        solved = _solved.get(self.label)
+        _solved[self.label] = (self.seed, bool(report) or bool(solved and solved[1]))
+        return report
+
+
+def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None):
+    """``grade(EvtDriverDeviceAdd, bug.spec)`` without counting it on the scoreboard."""
+    from .grader import grade
+
+    return grade(EvtDriverDeviceAdd, bug.spec, seeds=seeds)
+
+
+def exercise(label: str, seed: int = 0) -> Bug:
+    """The buggy driver *label* ("13-01" …), variant and numbers picked by *seed* (an int ≥ 0)."""
+    if not isinstance(label, str) or label not in MAKERS:
+        raise ValueError(
+            f"findthebug.exercise: label must be one of {', '.join(MAKERS)}, not {label!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(
+            f"findthebug.exercise: seed must be an int from 0 to 2**32 - 1, not {seed!r}"
+        )
+    case = MAKERS[label](seed % VARIANTS, random.Random(f"{label}/{seed}"))
+    bug = Bug(
+        label,
+        seed,
+        case.title,
+        case.story,
+        tidy_c(case.c),
+        tidy_python(case.python),
+        case.reason,
+        case.behaviour,
+        case.session,
+        case.lower_fail,
+    )
+    bug.driver = load_driver(bug.python, label)
+    return bug
+
+
+def scoreboard() -> str:
+    """What was solved in this Python process, exercise by exercise."""
+    lines = []
+    for label in MAKERS:
+        title = MAKERS[label](0, random.Random(0)).title
+        seen = _solved.get(label)
+        if seen is None:
+            mark = "not tried"
+        elif seen[1]:
+            mark = f"solved (seed {seen[0]})"
+        else:
+            mark = f"tried (seed {seen[0]})"
+        lines.append(f"{label}  {mark:<22} {title}")
+    done = sum(1 for seen in _solved.values() if seen[1])
+    lines.append(f"{done} of {len(MAKERS)} solved")
+    return "\n".join(lines)
+
+
+TIMELINE_ROWS = 16
+"""How many rows of the timeline :class:`Outcome` shows: the last ones, up to the end."""
+
+
+# -- one plain run --------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What :meth:`Bug.run` saw: each call's result, the bug check or the hang, the log and the
+    timeline of the machine it ran on."""
+
+    machine: Machine
+    results: list
+    bugcheck: BugCheck | None = None
+    problem: str = ""
+    step: str = ""  # what was going on when the run ended ("" once the driver unloaded)
+
+    def __str__(self) -> str:
+        lines = [fill(f"{what}: {result}", "", "    ") for what, result in self.results]
+        if self.bugcheck is not None:
+            lines.append(fill(f"The machine stopped while {self.step}:", "", "    "))
+            lines.append(self.bugcheck.blue_screen())
+        elif self.problem:
+            lines.append(fill(self.problem, "", "    "))
+        else:
+            lines.append("The driver unloaded cleanly.")
+        lines.append("The framework log, last lines:")
+        lines += [fill(line, "", " " * 21) for line in self.machine.log_lines()[-8:]]
+        header, *rows = self.machine.timeline.text().splitlines()
+        shown = rows[-TIMELINE_ROWS:]
+        earlier = (
+            f" ({len(rows) - len(shown)} earlier rows left out)" if len(shown) < len(rows) else ""
+        )
+        lines += [f"The timeline, last rows{earlier}:", header]
+        lines += [fill(row, "", " " * 8) for row in shown]
+        return "\n".join(lines)
+
+
+def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
+    """Load the driver on a fresh machine (both verifiers on, timeline on), make *steps*, unload."""
+    machine = Machine("Toaster", timeline=True)
+    outcome = Outcome(machine, [])
+    try:
+        with machine:
+            machine.add_device(EvtDriverDeviceAdd)
+            if lower_fail is not None:
+                machine.lower_device.fail_status = lower_fail
+            app = machine.application()
+            for step in steps:
+                outcome.step = f"the application's {step.describe()}"
+                if step.kind == "read":
+                    result = app.ReadFile(bytearray(step.length))
+                elif step.kind == "cancel":
+                    io = app.ReadFile(bytearray(step.length), overlapped=True)
+                    machine.advance(0.01)
+                    app.CancelIo()
+                    result = app.GetOverlappedResult(io, True)
+                elif step.kind == "write":
+                    result = app.WriteFile(step.data)
+                else:
+                    result = app.DeviceIoControl(0x222000, step.data, bytearray(step.length))
+                outcome.results.append((outcome.step, result))
+                if result.Status == STATUS_PENDING:
+                    outcome.problem = (
+                        f"{outcome.step} never completed: it is still pending, and the device "
+                        "cannot be removed until it is."
+                    )
+                    return outcome
+            outcome.step = "a second went by"
+            machine.advance(1.0)  # timers tick, late completions come in
+            outcome.step = "the driver was unloaded"
+            machine.unload()
+            outcome.step = ""
+    except BugCheck as bugcheck:
+        outcome.bugcheck = bugcheck
+    except MachineHalted:
+        outcome.bugcheck = machine.bugcheck
+    return outcome
 
 
 MAKERS = {
