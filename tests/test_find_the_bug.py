@@ -4,7 +4,9 @@ The fixes live here, not in the package or the notebook: each is a small edit of
 own Python text, so the test also checks that the text the learner reads is the text that runs.
 """
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -278,3 +280,37 @@ def test_scoreboard_counts_what_grade_saw():
 def test_str_names_label_seed_and_title():
     bug = exercise("13-05", 4)
     assert str(bug).startswith("[13-05, seed 4] A leak found only at unload: ")
+
+
+LESSON = Path(__file__).parent.parent / "notebooks" / "13_find_the_bug.ipynb"
+EXERCISE_CELL = re.compile(r'bug(\d+) = findthebug\.exercise\("(13-\d\d)", seed=(\d+)\)')
+
+
+def _lesson_exercises():
+    """(label, seed, driver cell source, grade cell outputs) for each exercise of lesson 13."""
+    cells = json.loads(LESSON.read_text(encoding="utf-8"))["cells"]
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    found = []
+    for index, cell in enumerate(code):
+        match = EXERCISE_CELL.search("".join(cell["source"]))
+        if match:
+            number, label, seed = match.groups()
+            driver, run, graded = code[index + 1 : index + 4]
+            assert "".join(run["source"]) == f"print(bug{number}.run())"
+            assert "".join(graded["source"]) == f"print(bug{number}.grade(EvtDriverDeviceAdd))"
+            output = "".join("".join(o.get("text", "")) for o in graded["outputs"])
+            found.append((label, int(seed), "".join(driver["source"]), output))
+    return found
+
+
+def test_the_lesson_has_every_exercise_once():
+    assert sorted(label for label, *_ in _lesson_exercises()) == LABELS
+
+
+@pytest.mark.parametrize("label, seed, driver, output", _lesson_exercises())
+def test_the_lesson_holds_the_broken_driver_and_shows_it_failing(label, seed, driver, output):
+    """The editable cell is the variant's text exactly, and the stored grade output shows it
+    failing for its reason: no fix in the committed notebook."""
+    bug = exercise(label, seed)
+    assert driver + "\n" == bug.python
+    assert output.startswith(f"FAILED: {bug.reason}, seed ")

@@ -2750,7 +2750,7 @@ class Outcome:
         else:
             lines.append("The driver unloaded cleanly.")
         lines.append("The framework log, last lines:")
-        lines += [fill(line, "", " " * 21) for line in self.machine.log_lines()[-8:]]
+        lines += [fill(line, "", " " * 4) for line in self.machine.log_lines()[-8:]]
         header, *rows = self.machine.timeline.text().splitlines()
         shown = rows[-TIMELINE_ROWS:]
         earlier = (
