@@ -314,3 +314,31 @@ def test_the_lesson_holds_the_broken_driver_and_shows_it_failing(label, seed, dr
     bug = exercise(label, seed)
     assert driver + "\n" == bug.python
     assert output.startswith(f"FAILED: {bug.reason}, seed ")
+
+
+@pytest.mark.parametrize("label, seed", CASES)
+def test_a_plain_run_shows_the_failure_grade_names(label, seed):
+    bug = exercise(label, seed)
+    outcome = bug.run()
+    if bug.reason.startswith("bug check "):
+        code = int(bug.reason.split()[2].split("/")[0], 16)
+        assert outcome.bugcheck is not None and outcome.bugcheck.code == code, str(outcome)
+    elif bug.reason == "not completed":
+        assert "never completed" in outcome.outcome
+    else:
+        assert outcome.bugcheck is None and f"got the {bug.reason}" in outcome.outcome
+    lines = str(outcome).splitlines()
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_the_lab_runs_any_exercise_and_seed():
+    from wdfkit.show import widgets
+
+    lab = widgets.ScenarioLab(
+        findthebug.run_exercise, {"label": tuple(LABELS), "seed": (0, 1, 2)}, "Find the bug"
+    )
+    assert "0x10D WDF_VIOLATION (0x5" in lab.message.value
+    lab.controls["label"].value = "13-09"
+    assert "never completed" in lab.message.value
+    lab.controls["label"].value = "13-05"
+    assert lab.run.bugcheck.code == 0xC4 and "unloaded" in lab.message.value

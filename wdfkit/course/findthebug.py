@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.lowerdevice import pattern
 from ..kernel.ntstatus import (
+    NTSTATUS,
     STATUS_BUFFER_TOO_SMALL,
     STATUS_CANCELLED,
     STATUS_INVALID_BUFFER_SIZE,
@@ -34,9 +35,9 @@ from ..kernel.ntstatus import (
 from ..kernel.text import fill
 from ..sim.machine import Machine
 
-IOCTL_FUNCTION = 0x800
-"""The function number of every exercise's IOCTL (CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800,
-METHOD_BUFFERED, FILE_ANY_ACCESS) = 0x222000)."""
+IOCTL_CODE = 0x222000
+"""Every exercise's IOCTL: CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED,
+FILE_ANY_ACCESS)."""
 
 
 @dataclass(frozen=True)
@@ -517,7 +518,7 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
             + _device_add_c(["ioctl"], context=True)
         )
         behaviour = Behaviour(
-            ("ioctl",), (0, size), expect_echo_ioctl, ioctl=0x222000, lower_faults=False
+            ("ioctl",), (0, size), expect_echo_ioctl, ioctl=IOCTL_CODE, lower_faults=False
         )
         story = (
             "A test device echoes every IOCTL's input back in its output, and keeps count. "
@@ -755,7 +756,7 @@ def _bug_reuse_missing(variant: int, rng: random.Random) -> Case:
     else:
         py += _REUSE_IOCTL_PY
         c += _REUSE_IOCTL_C
-        behaviour = Behaviour(("ioctl",), (0, size), expect_forwarded_ioctl, ioctl=0x222000)
+        behaviour = Behaviour(("ioctl",), (0, size), expect_forwarded_ioctl, ioctl=IOCTL_CODE)
         session = (Step("ioctl", 16, b"query"),)
     py = py.lstrip("\n") + _device_add_py([kind])
     c = c.lstrip("\n") + _device_add_c([kind])
@@ -1229,7 +1230,7 @@ def _kind_behaviour(kind, size):
     if kind == "write":
         return Behaviour(("write",), (0, size), expect_write, lower_faults=False)
     return Behaviour(
-        ("ioctl",), (0, size), expect_staged_echo_ioctl, ioctl=0x222000, lower_faults=False
+        ("ioctl",), (0, size), expect_staged_echo_ioctl, ioctl=IOCTL_CODE, lower_faults=False
     )
 
 
@@ -1386,7 +1387,7 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
         )
         py, c = _scratch_driver("ioctl", head, head_c, check_py, check_c, **tags)
         behaviour = Behaviour(
-            ("ioctl",), (0, size), expect_echo_ioctl, ioctl=0x222000, lower_faults=False
+            ("ioctl",), (0, size), expect_echo_ioctl, ioctl=IOCTL_CODE, lower_faults=False
         )
         session = (Step("ioctl", 16, b"ping"), Step("ioctl", 2, b"ping"))
         story = (
@@ -1634,7 +1635,7 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
                 return _expected(STATUS_INVALID_BUFFER_SIZE, 0)
             return _expected(STATUS_SUCCESS, len(info), info)
 
-        behaviour = Behaviour(("ioctl",), (0, size), expect, ioctl=0x222000, lower_faults=False)
+        behaviour = Behaviour(("ioctl",), (0, size), expect, ioctl=IOCTL_CODE, lower_faults=False)
         session = (Step("ioctl", record, b""), Step("ioctl", record // 2, b""))
         reason = "bug check 0x10D/0x6"
         story = (
@@ -2660,7 +2661,7 @@ class Bug:
 
     def run(self) -> "Outcome":
         """One plain run of the buggy driver: the application's session, then unload."""
-        return run_session(self.driver, self.session, self.lower_fail)
+        return run_session(self.driver, self.session, self.behaviour, self.lower_fail)
 
     def grade(self, EvtDriverDeviceAdd, seeds=None):
         """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard."""
@@ -2706,6 +2707,11 @@ def exercise(label: str, seed: int = 0) -> Bug:
     return bug
 
 
+def run_exercise(label: str = "13-01", seed: int = 0) -> "Outcome":
+    """``exercise(label, seed).run()``: one plain run of that broken driver (lesson 13's lab)."""
+    return exercise(label, seed).run()
+
+
 def scoreboard() -> str:
     """What was solved in this Python process, exercise by exercise."""
     lines = []
@@ -2740,6 +2746,15 @@ class Outcome:
     problem: str = ""
     step: str = ""  # what was going on when the run ended ("" once the driver unloaded)
 
+    @property
+    def outcome(self) -> str:
+        """One line: how the run ended (what a lab shows under its timeline)."""
+        if self.bugcheck is not None:
+            return f"bug check {self.bugcheck.summary()} while {self.step}"
+        if self.problem:
+            return self.problem
+        return "the driver unloaded cleanly"
+
     def __str__(self) -> str:
         lines = [fill(f"{what}: {result}", "", "    ") for what, result in self.results]
         if self.bugcheck is not None:
@@ -2761,8 +2776,40 @@ class Outcome:
         return "\n".join(lines)
 
 
-def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
-    """Load the driver on a fresh machine (both verifiers on, timeline on), make *steps*, unload."""
+def _send(machine, app, step):
+    """Make *step*'s call; return its IO_STATUS_BLOCK and the bytes of its output buffer."""
+    buffer = bytearray(step.length)
+    if step.kind == "read":
+        result = app.ReadFile(buffer)
+    elif step.kind == "cancel":
+        io = app.ReadFile(buffer, overlapped=True)
+        machine.advance(0.01)
+        app.CancelIo()
+        result = app.GetOverlappedResult(io, True)
+    elif step.kind == "write":
+        result = app.WriteFile(step.data)
+    else:
+        result = app.DeviceIoControl(IOCTL_CODE, step.data, buffer)
+    return result, bytes(buffer)
+
+
+def _wrong(expected, result, data: bytes) -> str:
+    """What in *result* (and the output *data*) the Expected *expected* does not allow, or ""."""
+    statuses = expected.statuses()
+    if statuses and result.Status not in statuses:
+        return "status"
+    if expected.information is not None and result.Information != expected.information:
+        return "Information"
+    if expected.data is not None and data[: len(expected.data)] != expected.data:
+        return "data"
+    return ""
+
+
+def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None) -> Outcome:
+    """Load the driver on a fresh machine (both verifiers on, timeline on), make *steps*, check
+    each answer against *behaviour*, let a second go by, unload."""
+    from .grader import Operation
+
     machine = Machine("Toaster", timeline=True)
     outcome = Outcome(machine, [])
     try:
@@ -2771,19 +2818,9 @@ def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
             if lower_fail is not None:
                 machine.lower_device.fail_status = lower_fail
             app = machine.application()
-            for step in steps:
+            for number, step in enumerate(steps):
                 outcome.step = f"the application's {step.describe()}"
-                if step.kind == "read":
-                    result = app.ReadFile(bytearray(step.length))
-                elif step.kind == "cancel":
-                    io = app.ReadFile(bytearray(step.length), overlapped=True)
-                    machine.advance(0.01)
-                    app.CancelIo()
-                    result = app.GetOverlappedResult(io, True)
-                elif step.kind == "write":
-                    result = app.WriteFile(step.data)
-                else:
-                    result = app.DeviceIoControl(0x222000, step.data, bytearray(step.length))
+                result, data = _send(machine, app, step)
                 outcome.results.append((outcome.step, result))
                 if result.Status == STATUS_PENDING:
                     outcome.problem = (
@@ -2791,6 +2828,24 @@ def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
                         "cannot be removed until it is."
                     )
                     return outcome
+                kind = "read" if step.kind == "cancel" else step.kind
+                operation = Operation(
+                    number,
+                    kind,
+                    len(step.data) if kind == "write" else step.length,
+                    step.data,
+                    IOCTL_CODE if kind == "ioctl" else None,
+                    fail_status=None if lower_fail is None else NTSTATUS(lower_fail),
+                    ended_by="CancelIo" if step.kind == "cancel" else None,
+                )
+                expected = behaviour.expect(operation)
+                choices = expected if isinstance(expected, tuple) else (expected,)
+                if step.kind != "cancel" and all(_wrong(e, result, data) for e in choices):
+                    what = _wrong(choices[0], result, data)
+                    outcome.problem = (
+                        f"{outcome.step} got the wrong {what}: {result.Status}, Information "
+                        f"{result.Information}; the application expects {choices[0]}."
+                    )
             outcome.step = "a second went by"
             machine.advance(1.0)  # timers tick, late completions come in
             outcome.step = "the driver was unloaded"
@@ -2802,6 +2857,8 @@ def run_session(EvtDriverDeviceAdd, steps, lower_fail=None) -> Outcome:
         outcome.bugcheck = machine.bugcheck
     return outcome
 
+
+__all__ = ["Bug", "Outcome", "exercise", "run_exercise", "scoreboard"]
 
 MAKERS = {
     "13-01": _bug_handle_after_completion,
