@@ -963,7 +963,6 @@ def _bug_preallocated_freed(variant: int, rng: random.Random) -> Case:
             "        status = WdfMemoryCopyFromBuffer(outMemory, 0, transfer.Buffer, information)\n"
         )
         copy_out_c = (
-            "    WDFMEMORY outMemory;\n\n"
             "    if (NT_SUCCESS(status)) {\n"
             "        status = WdfRequestRetrieveOutputMemory(original, &outMemory);\n"
             "    }\n"
@@ -1015,6 +1014,11 @@ def _bug_preallocated_freed(variant: int, rng: random.Random) -> Case:
             "    WDFREQUEST newRequest;\n",
             "    WDFREQUEST newRequest;\n    WDFMEMORY inMemory;\n",
             1,
+        )
+    else:
+        c = c.replace(
+            "    WDFREQUEST original = transfer->Original;\n",
+            "    WDFREQUEST original = transfer->Original;\n    WDFMEMORY outMemory;\n",
         )
     py = py.lstrip("\n") + _device_add_py([kind])
     c = c.lstrip("\n") + _device_add_c([kind])
