@@ -2660,7 +2660,7 @@ class Bug:
             cancels=True,
             closes=True,
             removal=True,
-            call="bug.spec",
+            call=f'findthebug.exercise("{self.label}", seed={self.seed}).spec',
         )
 
     def run(self) -> "Outcome":
