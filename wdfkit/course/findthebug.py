@@ -15,6 +15,28 @@ process.  The fixes are not here: tests/test_find_the_bug.py keeps them.
 
 The C of every variant is our own, written the way the WDK's samples are; the Python beside it
 transcribes it DDI for DDI (pure out-parameters come back as a tuple, as everywhere in wdfkit).
+
+The bugs, and what catches them (the behaviour is the simulation's, cited where it is modelled):
+
+=====  ===================================================  ====================================
+13-01  a request's memory used after completion             0x10D/0x5 (fx/handles.py)
+13-02  the target's references held when the original       0x10D/0x3 (FxRequest::Complete's
+       completes: WdfRequestReuse missing, late, or only     check, fx/request.py)
+       on success
+13-03  a preallocated buffer freed while the lower device   0xD5 in the lower device's DPC
+       still uses it                                        (kernel/pool.py, special pool)
+13-04  pool freed with another tag                          0xC2/0xA (kernel/pool.py)
+13-05  pool not freed on a refusing path, or never          0xC4/0x62 at unload (sim/machine.py)
+13-06  a failed copy ignored                                0x10D/0x6 (Information past the
+                                                            buffer) or a wrong status
+13-07  a lookaside list with a request's lifetime (or       0x10D/0x5 at the next read
+       deleted after each read)
+13-08  an MDL used after its request completed              0x50 (the I/O manager's MDL, freed)
+13-09  a resent request without its completion routine      the original never completes
+       (KMDF clears the routine after it runs)
+13-10  aligned parts in a block with no room to align       a wrong status (the copy refused)
+13-11  a held read completed twice, or still cancelable     0x10D/0x5 or 0x48
+=====  ===================================================  ====================================
 """
 
 import random
