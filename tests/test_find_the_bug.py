@@ -222,12 +222,17 @@ def test_the_fix_passes_fifty_seeds(label, seed):
     assert report, str(report)
 
 
+def _shape(text: str) -> str:
+    """*text* with its numbers and pool tags masked: what is left differs between variants only
+    where a line, a request kind or an object does."""
+    return re.sub(r"\d+", "N", re.sub(r"[\"'][A-Za-z]{4}[\"']", "TAG", text))
+
+
 @pytest.mark.parametrize("label", LABELS)
-def test_the_variants_differ(label):
-    texts = {exercise(label, seed).python for seed in range(VARIANTS)}
-    assert len(texts) == VARIANTS
-    c_texts = {exercise(label, seed).c for seed in range(VARIANTS)}
-    assert len(c_texts) == VARIANTS
+def test_the_variants_differ_in_more_than_numbers(label):
+    bugs = [exercise(label, seed) for seed in range(VARIANTS)]
+    assert len({_shape(bug.python) for bug in bugs}) == VARIANTS
+    assert len({_shape(bug.c) for bug in bugs}) == VARIANTS
 
 
 @pytest.mark.parametrize("label", LABELS)

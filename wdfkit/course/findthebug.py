@@ -2257,7 +2257,7 @@ def _bug_resend(variant: int, rng: random.Random) -> Case:
 _ALIGN_PY = """
 ALIGNMENT = $ALIGN  # the device fetches each part on a $ALIGN-byte boundary
 HEADER_SIZE = $HEADER
-TRAILER_SIZE = $TRAILER
+STATUS_SIZE = $STATUS
 BLOCK_TAG = "$TAG"
 
 
@@ -2266,10 +2266,7 @@ def EvtIoWrite(Queue, Request, Length):
     if not NT_SUCCESS(status):
         WdfRequestComplete(Request, status)
         return
-    payloadOffset = WDF_ALIGN_SIZE_UP(HEADER_SIZE, ALIGNMENT)
-    trailerOffset = WDF_ALIGN_SIZE_UP(payloadOffset + Length, ALIGNMENT)
-    total = trailerOffset + TRAILER_SIZE
-    block = ExAllocatePoolWithTag(NonPagedPoolNx, $ALLOC, BLOCK_TAG)
+$LAYOUT    block = ExAllocatePoolWithTag(NonPagedPoolNx, $ALLOC, BLOCK_TAG)
     if block is None:
         WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES)
         return
@@ -2282,7 +2279,7 @@ def EvtIoWrite(Queue, Request, Length):
         status = WdfMemoryCopyFromBuffer(command, skew + payloadOffset, payload, Length)
     if NT_SUCCESS(status):
         status = WdfMemoryCopyFromBuffer(
-            command, skew + trailerOffset, bytes(TRAILER_SIZE), TRAILER_SIZE
+            command, skew + statusOffset, bytes(STATUS_SIZE), STATUS_SIZE
         )
     if command is not None:
         WdfObjectDelete(command)
@@ -2294,7 +2291,7 @@ def EvtIoWrite(Queue, Request, Length):
 _ALIGN_C = """
 #define ALIGNMENT $ALIGN // the device fetches each part on a $ALIGN-byte boundary
 #define HEADER_SIZE $HEADER
-#define TRAILER_SIZE $TRAILER
+#define STATUS_SIZE $STATUS
 #define BLOCK_TAG '$TAG'
 
 VOID
@@ -2306,9 +2303,9 @@ EvtIoWrite(
 {
     NTSTATUS status;
     WDFMEMORY inMemory, command = NULL;
-    size_t payloadOffset, trailerOffset, total, skew;
+    size_t payloadOffset, statusOffset, total, skew;
     PUCHAR block;
-    static const UCHAR zeros[max(HEADER_SIZE, TRAILER_SIZE)] = { 0 };
+    static const UCHAR zeros[max(HEADER_SIZE, STATUS_SIZE)] = { 0 };
 
     UNREFERENCED_PARAMETER(Queue);
     status = WdfRequestRetrieveInputMemory(Request, &inMemory);
@@ -2316,10 +2313,7 @@ EvtIoWrite(
         WdfRequestComplete(Request, status);
         return;
     }
-    payloadOffset = WDF_ALIGN_SIZE_UP(HEADER_SIZE, ALIGNMENT);
-    trailerOffset = WDF_ALIGN_SIZE_UP(payloadOffset + Length, ALIGNMENT);
-    total = trailerOffset + TRAILER_SIZE;
-    block = ExAllocatePoolWithTag(NonPagedPoolNx, $ALLOC, BLOCK_TAG);
+$CLAYOUT    block = ExAllocatePoolWithTag(NonPagedPoolNx, $ALLOC, BLOCK_TAG);
     if (block == NULL) {
         WdfRequestComplete(Request, STATUS_INSUFFICIENT_RESOURCES);
         return;
@@ -2334,8 +2328,8 @@ EvtIoWrite(
                                          WdfMemoryGetBuffer(inMemory, NULL), Length);
     }
     if (NT_SUCCESS(status)) {
-        status = WdfMemoryCopyFromBuffer(command, skew + trailerOffset, (PVOID)zeros,
-                                         TRAILER_SIZE);
+        status = WdfMemoryCopyFromBuffer(command, skew + statusOffset, (PVOID)zeros,
+                                         STATUS_SIZE);
     }
     if (command != NULL) {
         WdfObjectDelete(command);
@@ -2347,9 +2341,21 @@ EvtIoWrite(
 """
 
 
+_LAYOUTS_PY = (
+    "    payloadOffset = WDF_ALIGN_SIZE_UP(HEADER_SIZE, ALIGNMENT)\n"
+    "    statusOffset = WDF_ALIGN_SIZE_UP(payloadOffset + Length, ALIGNMENT)\n"
+    "    total = statusOffset + STATUS_SIZE\n",
+    "    statusOffset = WDF_ALIGN_SIZE_UP(HEADER_SIZE, ALIGNMENT)\n"
+    "    payloadOffset = WDF_ALIGN_SIZE_UP(statusOffset + STATUS_SIZE, ALIGNMENT)\n"
+    "    total = payloadOffset + Length\n",
+)
+"""Where the parts go: header, payload, status block (0) or header, status block, payload (1)."""
+_LAYOUTS_C = tuple(layout.replace("\n", ";\n") for layout in _LAYOUTS_PY)
+
+
 def _bug_alignment(variant: int, rng: random.Random) -> Case:
     align = (64, 128, rng.choice((64, 128)))[variant]
-    header, trailer = rng.choice((8, 16, 24)), rng.choice((8, 16))
+    header, status = rng.choice((8, 16, 24)), rng.choice((8, 16))
     tag = _tag(rng, "C")
     alloc, wrap = (
         ("total", "total"),  # no room to move the base
@@ -2359,7 +2365,9 @@ def _bug_alignment(variant: int, rng: random.Random) -> Case:
     values = {
         "ALIGN": align,
         "HEADER": header,
-        "TRAILER": trailer,
+        "STATUS": status,
+        "CLAYOUT": _LAYOUTS_C[variant == 1],
+        "LAYOUT": _LAYOUTS_PY[variant == 1],
         "TAG": tag,
         "ALLOC": alloc,
         "WRAP": wrap,
@@ -2370,10 +2378,10 @@ def _bug_alignment(variant: int, rng: random.Random) -> Case:
     py = py.lstrip("\n") + _device_add_py(["write"])
     c = c.lstrip("\n") + _device_add_c(["write"])
     story = (
-        f"A driver builds a command block for every write: header, payload and trailer, each "
-        f"starting on a {align}-byte boundary, in one pool allocation wrapped in a memory "
-        "object. Every write fails with STATUS_INVALID_BUFFER_SIZE, although the driver "
-        "computed the block's size itself."
+        "A driver builds a command block for every write: a header, the payload and a status "
+        f"block the device fills in, each starting on a {align}-byte boundary, in one pool "
+        "allocation wrapped in a memory object. Every write fails with "
+        "STATUS_INVALID_BUFFER_SIZE, although the driver computed the block's size itself."
     )
     return Case(
         "Aligned parts carved from a block with no room to align",
