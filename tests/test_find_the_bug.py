@@ -271,20 +271,28 @@ def test_run_shows_what_happened():
     assert "never completed" in hang
 
 
-def test_scoreboard_counts_what_grade_saw():
+def test_scoreboard_counts_what_grade_saw(monkeypatch):
+    monkeypatch.setattr(findthebug, "_graded", {})
     board = findthebug.scoreboard()
-    assert board.splitlines()[0].startswith("13-01")
+    assert board.splitlines()[0].startswith("13-01  not tried")
+    assert repr(board) == str(board)  # a cell's last expression shows the text itself
     bug = exercise("13-04", 1)
     assert not bug.grade(bug.driver)
-    assert "tried (seed 1)" in findthebug.scoreboard()
+    assert "13-04  tried (seed 1)" in findthebug.scoreboard()
     fixed = findthebug.load_driver(fix_04(bug.python, 1), "13-04")
+    assert bug.grade(fixed, seeds=[0])  # a pass on chosen seeds is not yet a solve
+    assert "13-04  tried (seed 1)" in findthebug.scoreboard()
     assert bug.grade(fixed)
-    assert "solved (seed 1)" in findthebug.scoreboard()
+    other = exercise("13-04", 4)
+    assert not other.grade(other.driver)
+    board = findthebug.scoreboard()
+    assert "13-04  solved (seed 1)" in board and board.endswith("1 of 11 solved")
 
 
 def test_str_names_label_seed_and_title():
     bug = exercise("13-05", 4)
     assert str(bug).startswith("[13-05, seed 4] A leak found only at unload: ")
+    assert repr(bug) == "<findthebug.exercise('13-05', seed=4): A leak found only at unload>"
 
 
 LESSON = Path(__file__).parent.parent / "notebooks" / "13_find_the_bug.ipynb"

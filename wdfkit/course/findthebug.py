@@ -2633,8 +2633,8 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
 VARIANTS = 3
 """Each bug comes in this many variants; the seed picks one: ``seed % VARIANTS``."""
 
-_solved: dict = {}
-"""What :meth:`Bug.grade` has seen in this Python process: label → (seed, passed)."""
+_graded: dict = {}
+"""What :meth:`Bug.grade` has seen in this Python process: label → {seed: passed once}."""
 
 
 def load_driver(python: str, label: str):
@@ -2664,6 +2664,9 @@ class Bug:
 
     def __str__(self) -> str:
         return fill(f"[{self.label}, seed {self.seed}] {self.title}: {self.story}")
+
+    def __repr__(self) -> str:
+        return f"<findthebug.exercise({self.label!r}, seed={self.seed}): {self.title}>"
 
     @property
     def spec(self):
@@ -2698,12 +2701,14 @@ class Bug:
         return run_session(self.driver, self.session, self.behaviour, self.lower_fail)
 
     def grade(self, EvtDriverDeviceAdd, seeds=None):
-        """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard."""
+        """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard (a
+        pass only over the default seeds: a few chosen *seeds* are for finding a failure)."""
         from .grader import grade
 
         report = grade(EvtDriverDeviceAdd, self.spec, seeds=seeds)
-        solved = _solved.get(self.label)
-        _solved[self.label] = (self.seed, bool(report) or bool(solved and solved[1]))
+        passed = bool(report) and seeds is None
+        seeds_seen = _graded.setdefault(self.label, {})
+        seeds_seen[self.seed] = seeds_seen.get(self.seed, False) or passed
         return report
 
 
@@ -2746,22 +2751,35 @@ def run_exercise(label: str = "13-01", seed: int = 0) -> "Outcome":
     return exercise(label, seed).run()
 
 
-def scoreboard() -> str:
-    """What was solved in this Python process, exercise by exercise."""
+class Scoreboard(str):
+    """The scoreboard's text; shown as it is when it is a cell's last expression."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _seeds(seeds) -> str:
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, sorted(seeds)))
+
+
+def scoreboard() -> Scoreboard:
+    """What was graded in this Python process, exercise by exercise: *solved* (the seeds whose
+    variant passed), *tried* (graded, never passed) or *not tried*."""
     lines = []
     for label in MAKERS:
         title = MAKERS[label](0, random.Random(0)).title
-        seen = _solved.get(label)
-        if seen is None:
-            mark = "not tried"
-        elif seen[1]:
-            mark = f"solved (seed {seen[0]})"
+        seen = _graded.get(label, {})
+        solved = [seed for seed, passed in seen.items() if passed]
+        if solved:
+            mark = f"solved ({_seeds(solved)})"
+        elif seen:
+            mark = f"tried ({_seeds(seen)})"
         else:
-            mark = f"tried (seed {seen[0]})"
+            mark = "not tried"
         lines.append(f"{label}  {mark:<22} {title}")
-    done = sum(1 for seen in _solved.values() if seen[1])
+    done = sum(1 for seen in _graded.values() if any(seen.values()))
     lines.append(f"{done} of {len(MAKERS)} solved")
-    return "\n".join(lines)
+    return Scoreboard("\n".join(lines))
 
 
 TIMELINE_ROWS = 16
