@@ -170,7 +170,16 @@ def expect_write(op):
 
 
 # -- the text of a variant: shared pieces -----------------------------------------------------
-C_BLOCK_STARTS = ("VOID", "NTSTATUS", "typedef struct", "static ", "#define", "WDF_DECLARE", "//")
+C_BLOCK_STARTS = (
+    "VOID",
+    "NTSTATUS",
+    "typedef ",
+    "static ",
+    "#define",
+    "WDF_DECLARE",
+    "EVT_WDF",
+    "//",
+)
 
 
 def tidy_c(text: str) -> str:
@@ -1618,6 +1627,7 @@ EvtIoWrite(
 {
     NTSTATUS status;
     WDFMEMORY memory;
+    UCHAR header[HEADER_SIZE];
     PDEVICE_CONTEXT context = GetDeviceContext(WdfIoQueueGetDevice(Queue));
 
     status = WdfRequestRetrieveInputMemory(Request, &memory);
@@ -1625,7 +1635,8 @@ EvtIoWrite(
         WdfRequestComplete(Request, status);
         return;
     }
-    status = WdfMemoryCopyToBuffer(memory, 0, context->LastHeader, HEADER_SIZE);
+    status = WdfMemoryCopyToBuffer(memory, 0, header, HEADER_SIZE);
+    RtlCopyMemory(context->LastHeader, header, HEADER_SIZE);
     WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, Length);
 }
 
@@ -2098,6 +2109,8 @@ typedef struct _CHUNKED_READ {
 } CHUNKED_READ, *PCHUNKED_READ;
 
 WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(CHUNKED_READ, GetChunkedRead)
+
+EVT_WDF_REQUEST_COMPLETION_ROUTINE EvtChunkDone;
 
 NTSTATUS
 SendNextChunk(
