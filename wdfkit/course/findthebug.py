@@ -1,0 +1,309 @@
+"""Lesson 13's exercises: drivers with one buffer or lifetime bug each, to find and fix.
+
+``exercise(label, seed)`` gives one variant of one buggy driver: the story (what the driver is
+for, what its user saw), its C, its Python — the text the learner edits, and the text that runs:
+:attr:`Bug.driver` is built by executing exactly :attr:`Bug.python` in a namespace holding
+``from wdfkit import *`` — the grader's specification the fixed driver must meet, and the
+reason :func:`wdfkit.course.grader.grade` gives for the bug.  The seed picks the variant (which
+line, which request kind, which object) and its numbers (sizes, tags, alignments); the same seed
+always gives the same text.
+
+Every bug is one the lessons 01–12 show on its own; here it sits inside a driver that otherwise
+works, and the learner finds it from what the machine reports (:meth:`Bug.run`), fixes a copy
+and grades it (:meth:`Bug.grade`).  :func:`scoreboard` says what was solved in this Python
+process.  The fixes are not here: tests/test_find_the_bug.py keeps them.
+
+The drivers themselves, their C and what each must do are in :mod:`wdfkit.course.buggydrivers`.
+"""
+
+import random
+from dataclasses import dataclass, field
+
+from ..kernel.bugcheck import BugCheck, MachineHalted
+from ..kernel.ntstatus import NTSTATUS, STATUS_CANCELLED, STATUS_PENDING
+from ..kernel.text import fill
+from ..sim.machine import Machine
+from .buggydrivers import IOCTL_CODE, MAKERS, Behaviour, expected_result, tidy_c, tidy_python
+
+# -- the exercises --------------------------------------------------------------------------------
+VARIANTS = 3
+"""Each bug comes in this many variants; the seed picks one: ``seed % VARIANTS``."""
+
+_graded: dict = {}
+"""What :meth:`Bug.grade` has seen in this Python process: label → {seed: passed once}."""
+
+
+def load_driver(python: str, label: str):
+    """Run *python* as the notebook cell would, in a namespace holding ``from wdfkit import *``;
+    return its EvtDriverDeviceAdd."""
+    namespace: dict = {"__name__": f"findthebug_{label.replace('-', '_')}"}
+    exec("from wdfkit import *", namespace)
+    exec(compile(python, f"<exercise {label}>", "exec"), namespace)
+    return namespace["EvtDriverDeviceAdd"]
+
+
+@dataclass
+class Bug:
+    """One variant of one buggy driver (see the module docstring)."""
+
+    label: str
+    seed: int
+    title: str
+    story: str
+    c: str
+    python: str
+    reason: str
+    behaviour: Behaviour
+    session: tuple
+    lower_fail: int | None = None
+    driver: object = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return fill(f"[{self.label}, seed {self.seed}] {self.title}: {self.story}")
+
+    def __repr__(self) -> str:
+        return f"<findthebug.exercise({self.label!r}, seed={self.seed}): {self.title}>"
+
+    @property
+    def spec(self):
+        """The grader's specification the fixed driver must meet: the behaviour, under a
+        workload that also cancels, closes its handle with I/O outstanding and removes the
+        device; a request that was cancelled may end STATUS_CANCELLED instead."""
+        from .grader import Spec
+
+        b = self.behaviour
+
+        def expect(op, expect=b.expect):
+            expected = expect(op)
+            if op.cancelled and not isinstance(expected, tuple):
+                return (expected, expected_result(STATUS_CANCELLED, 0))
+            return expected
+
+        return Spec(
+            f"exercise {self.label} (seed {self.seed}), fixed: {self.title}",
+            expect,
+            operations=b.operations,
+            sizes=b.sizes,
+            ioctl_codes=() if b.ioctl is None else (b.ioctl,),
+            lower_faults=b.lower_faults,
+            cancels=True,
+            closes=True,
+            removal=True,
+            call=f'findthebug.exercise("{self.label}", seed={self.seed}).spec',
+        )
+
+    def run(self) -> "Outcome":
+        """One plain run of the buggy driver: the application's session, then unload."""
+        return run_session(self.driver, self.session, self.behaviour, self.lower_fail)
+
+    def grade(self, EvtDriverDeviceAdd, seeds=None):
+        """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard (a
+        pass only over the default seeds: a few chosen *seeds* are for finding a failure)."""
+        from .grader import grade
+
+        report = grade(EvtDriverDeviceAdd, self.spec, seeds=seeds)
+        passed = bool(report) and seeds is None
+        seeds_seen = _graded.setdefault(self.label, {})
+        seeds_seen[self.seed] = seeds_seen.get(self.seed, False) or passed
+        return report
+
+
+def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None):
+    """``grade(EvtDriverDeviceAdd, bug.spec)`` without counting it on the scoreboard."""
+    from .grader import grade
+
+    return grade(EvtDriverDeviceAdd, bug.spec, seeds=seeds)
+
+
+def exercise(label: str, seed: int = 0) -> Bug:
+    """The buggy driver *label* ("13-01" …), variant and numbers picked by *seed* (an int ≥ 0)."""
+    if not isinstance(label, str) or label not in MAKERS:
+        raise ValueError(
+            f"findthebug.exercise: label must be one of {', '.join(MAKERS)}, not {label!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(
+            f"findthebug.exercise: seed must be an int from 0 to 2**32 - 1, not {seed!r}"
+        )
+    case = MAKERS[label](seed % VARIANTS, random.Random(f"{label}/{seed}"))
+    bug = Bug(
+        label,
+        seed,
+        case.title,
+        case.story,
+        tidy_c(case.c),
+        tidy_python(case.python),
+        case.reason,
+        case.behaviour,
+        case.session,
+        case.lower_fail,
+    )
+    bug.driver = load_driver(bug.python, label)
+    return bug
+
+
+def run_exercise(label: str = "13-01", seed: int = 0) -> "Outcome":
+    """``exercise(label, seed).run()``: one plain run of that broken driver (lesson 13's lab)."""
+    return exercise(label, seed).run()
+
+
+class Scoreboard(str):
+    """The scoreboard's text; shown as it is when it is a cell's last expression."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _seeds(seeds) -> str:
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, sorted(seeds)))
+
+
+def scoreboard() -> Scoreboard:
+    """What was graded in this Python process, exercise by exercise: *solved* (the seeds whose
+    variant passed), *tried* (graded, never passed) or *not tried*."""
+    lines = []
+    for label in MAKERS:
+        title = MAKERS[label](0, random.Random(0)).title
+        seen = _graded.get(label, {})
+        solved = [seed for seed, passed in seen.items() if passed]
+        if solved:
+            mark = f"solved ({_seeds(solved)})"
+        elif seen:
+            mark = f"tried ({_seeds(seen)})"
+        else:
+            mark = "not tried"
+        lines.append(f"{label}  {mark:<22} {title}")
+    done = sum(1 for seen in _graded.values() if any(seen.values()))
+    lines.append(f"{done} of {len(MAKERS)} solved")
+    return Scoreboard("\n".join(lines))
+
+
+TIMELINE_ROWS = 16
+"""How many rows of the timeline :class:`Outcome` shows: the last ones, up to the end."""
+
+
+# -- one plain run --------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What :meth:`Bug.run` saw: each call's result, the bug check or the hang, the log and the
+    timeline of the machine it ran on."""
+
+    machine: Machine
+    results: list
+    bugcheck: BugCheck | None = None
+    problem: str = ""
+    step: str = ""  # what was going on when the run ended ("" once the driver unloaded)
+
+    @property
+    def outcome(self) -> str:
+        """One line: how the run ended (what a lab shows under its timeline)."""
+        if self.bugcheck is not None:
+            return f"bug check {self.bugcheck.summary()} while {self.step}"
+        if self.problem:
+            return self.problem
+        return "the driver unloaded cleanly"
+
+    def __str__(self) -> str:
+        lines = [fill(f"{what}: {result}", "", "    ") for what, result in self.results]
+        if self.bugcheck is not None:
+            lines.append(fill(f"The machine stopped while {self.step}:", "", "    "))
+            lines.append(self.bugcheck.blue_screen())
+        elif self.problem:
+            lines.append(fill(self.problem, "", "    "))
+        else:
+            lines.append("The driver unloaded cleanly.")
+        lines.append("The framework log, last lines:")
+        lines += [fill(line, "", " " * 4) for line in self.machine.log_lines()[-8:]]
+        header, *rows = self.machine.timeline.text().splitlines()
+        shown = rows[-TIMELINE_ROWS:]
+        earlier = (
+            f" ({len(rows) - len(shown)} earlier rows left out)" if len(shown) < len(rows) else ""
+        )
+        lines += [f"The timeline, last rows{earlier}:", header]
+        lines += [fill(row, "", " " * 8) for row in shown]
+        return "\n".join(lines)
+
+
+def _send(machine, app, step):
+    """Make *step*'s call; return its IO_STATUS_BLOCK and the bytes of its output buffer."""
+    buffer = bytearray(step.length)
+    if step.kind == "read":
+        result = app.ReadFile(buffer)
+    elif step.kind == "cancel":
+        io = app.ReadFile(buffer, overlapped=True)
+        machine.advance(0.01)
+        app.CancelIo()
+        result = app.GetOverlappedResult(io, True)
+    elif step.kind == "write":
+        result = app.WriteFile(step.data)
+    else:
+        result = app.DeviceIoControl(IOCTL_CODE, step.data, buffer)
+    return result, bytes(buffer)
+
+
+def _wrong(expected, result, data: bytes) -> str:
+    """What in *result* (and the output *data*) the Expected *expected* does not allow, or ""."""
+    statuses = expected.statuses()
+    if statuses and result.Status not in statuses:
+        return "status"
+    if expected.information is not None and result.Information != expected.information:
+        return "Information"
+    if expected.data is not None and data[: len(expected.data)] != expected.data:
+        return "data"
+    return ""
+
+
+def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None) -> Outcome:
+    """Load the driver on a fresh machine (both verifiers on, timeline on), make *steps*, check
+    each answer against *behaviour*, let a second go by, unload."""
+    from .grader import Operation
+
+    machine = Machine("Toaster", timeline=True)
+    outcome = Outcome(machine, [])
+    try:
+        with machine:
+            machine.add_device(EvtDriverDeviceAdd)
+            if lower_fail is not None:
+                machine.lower_device.fail_status = lower_fail
+            app = machine.application()
+            for number, step in enumerate(steps):
+                outcome.step = f"the application's {step.describe()}"
+                result, data = _send(machine, app, step)
+                outcome.results.append((outcome.step, result))
+                if result.Status == STATUS_PENDING:
+                    outcome.problem = (
+                        f"{outcome.step} never completed: it is still pending, and the device "
+                        "cannot be removed until it is."
+                    )
+                    return outcome
+                kind = "read" if step.kind == "cancel" else step.kind
+                operation = Operation(
+                    number,
+                    kind,
+                    len(step.data) if kind == "write" else step.length,
+                    step.data,
+                    IOCTL_CODE if kind == "ioctl" else None,
+                    fail_status=None if lower_fail is None else NTSTATUS(lower_fail),
+                    ended_by="CancelIo" if step.kind == "cancel" else None,
+                )
+                expected = behaviour.expect(operation)
+                choices = expected if isinstance(expected, tuple) else (expected,)
+                if step.kind != "cancel" and all(_wrong(e, result, data) for e in choices):
+                    what = _wrong(choices[0], result, data)
+                    outcome.problem = (
+                        f"{outcome.step} got the wrong {what}: {result.Status}, Information "
+                        f"{result.Information}; the application expects {choices[0]}."
+                    )
+            outcome.step = "a second went by"
+            machine.advance(1.0)  # timers tick, late completions come in
+            outcome.step = "the driver was unloaded"
+            machine.unload()
+            outcome.step = ""
+    except BugCheck as bugcheck:
+        outcome.bugcheck = bugcheck
+    except MachineHalted:
+        outcome.bugcheck = machine.bugcheck
+    return outcome
+
+
+__all__ = ["Bug", "Outcome", "exercise", "run_exercise", "scoreboard"]
