@@ -540,7 +540,7 @@ class ScenarioLab:
             for name in scenarios.routine_names(scenario)
             if callable((routines or {}).get(name))
         }
-        self.moves = set(scenarios.DRIVER_MOVES[scenario.__name__])
+        self.moves = set(scenarios.DRIVER_MOVES.get(scenario.__name__, ()))  # none: all settings
         self.asked_for_routines = routines is not None
         self.controls = {}
         for name, options in choices.items():
