@@ -21,6 +21,20 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "build" / "screenshots"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
+
+# Lessons 06-11's labs run the learner's driver cells (the last ones run): a driver move is
+# a line of the package's copy, so its control is enabled once the lab runs the package's.
+def checkbox(label: str) -> str:
+    return f".wdfkit-scenario-lab .widget-checkbox:has-text('{label}') input"
+
+
+def dropdown(label: str) -> str:
+    return f".wdfkit-scenario-lab .widget-dropdown:has(label:text-is('{label}')) select"
+
+
+DRIVER = dropdown("driver")  # your driver or the package's
+
+
 # What to do with each lesson's widget, and the label text that proves it reacted.
 INTERACTIONS = {
     "02_lookaside_lists.ipynb": (
@@ -40,32 +54,13 @@ INTERACTIONS = {
         "click",
         "ExAllocatePoolWithTag ->",
     ),
-    "06_buffer_life_cycle.ipynb": (
-        ".wdfkit-scenario-lab select",
-        "select:WdfMemoryCreate",
-        "Outcome:",
-    ),
-    "07_scenario1_complete.ipynb": (".wdfkit-scenario-lab select", "select:direct", "Outcome:"),
-    "08_scenario2_forward.ipynb": (
-        ".wdfkit-scenario-lab input[type=checkbox]",
-        "check",
-        "STATUS_INVALID_DEVICE_REQUEST",
-    ),
-    "09_scenario3_existing_memory.ipynb": (
-        ".wdfkit-scenario-lab input[type=checkbox]",
-        "check",
-        "bug check 0x10D",
-    ),
-    "10_scenario4_new_memory.ipynb": (
-        ".wdfkit-scenario-lab select",
-        "select:preallocated",
-        "Outcome:",
-    ),
-    "11_scenario5_reuse_request.ipynb": (
-        ".wdfkit-scenario-lab input[type=checkbox]",
-        "check",
-        "Outcome:",
-    ),
+    "06_buffer_life_cycle.ipynb": (DRIVER, "choose:the package's", "The package's driver ran"),
+    "07_scenario1_complete.ipynb": (dropdown("buffering"), "select:direct", "Outcome:"),
+    "08_scenario2_forward.ipynb": (checkbox("lower fails"), "check", "STATUS_IO_DEVICE_ERROR"),
+    "09_scenario3_existing_memory.ipynb": (checkbox("ioctl"), "check", "Outcome:"),
+    "10_scenario4_new_memory.ipynb": (DRIVER, "choose:the package's", "The package's driver ran"),
+    "11_scenario5_reuse_request.ipynb": (checkbox("overlap"), "check", "Outcome:"),
+    "13_find_the_bug.ipynb": (dropdown("label"), "select:13-09", "never completed"),
     "05_aligning_buffers.ipynb": (
         ".wdfkit-alignment-lab select",
         "select:64",
@@ -89,7 +84,17 @@ MORE = {
         (".wdfkit-lookaside-lab button:has-text('New machine')", "click", "New machine with one"),
     ],
     # (the lab opens at 4 sends, its tallest: the checks as it opens cover that; one send here)
-    "11_scenario5_reuse_request.ipynb": [(".wdfkit-scenario-lab select", "select:1", "Outcome:")],
+    "11_scenario5_reuse_request.ipynb": [(dropdown("sends"), "select:1", "Outcome:")],
+    "06_buffer_life_cycle.ipynb": [(dropdown("buffer"), "select:WdfMemoryCreate", "Outcome:")],
+    "08_scenario2_forward.ipynb": [
+        (DRIVER, "choose:the package's", "The package's driver ran"),
+        (checkbox("completion routine"), "check", "STATUS_INVALID_DEVICE_REQUEST"),
+    ],
+    "09_scenario3_existing_memory.ipynb": [
+        (DRIVER, "choose:the package's", "The package's driver ran"),
+        (checkbox("reuse first"), "check", "bug check 0x10D"),
+    ],
+    "10_scenario4_new_memory.ipynb": [(dropdown("kind"), "select:preallocated", "Outcome:")],
 }
 
 LAB_HEIGHT_MAX = 650  # px: a lab and the notebook's toolbar fit in a 900 px window
@@ -209,7 +214,10 @@ def expected_errors(path: Path) -> int:
 
 
 def act(page, panel, lab_class: str, move: tuple[str, str, str]) -> None:
-    """Make one *move* (selector, action, text a label shows after it); wait for the redraw."""
+    """Make one *move* (selector, action, text a label shows after it); wait for the redraw.
+
+    *action*: "click", "check", "select:<option>", or "choose:<option>" (a selection after which
+    the label must say *expected* but the picture may be the same)."""
     selector, action, expected = move
     control = panel.locator(selector).first
     control.scroll_into_view_if_needed()
@@ -222,6 +230,8 @@ def act(page, panel, lab_class: str, move: tuple[str, str, str]) -> None:
         control.select_option(action.split(":", 1)[1])
     message = panel.locator(f"{lab_class} :is(.widget-label, .widget-html)", has_text=expected)
     message.first.wait_for(timeout=30_000)
+    if action.startswith("choose:"):  # a choice whose run may draw the same picture (the
+        return  # learner's driver and the package's are the same until the learner edits one)
     page.wait_for_function(  # the plot is redrawn, not only the label
         "([selector, old]) => { const img = document.querySelector(selector);"
         " return img !== null && img.src !== old; }",
@@ -290,7 +300,31 @@ def test_lesson_runs_and_widget_reacts(lab, browser, path):
             panel.locator(lab_class).first.screenshot(path=str(SHOTS / f"{path.stem}-lab.png"))
         check_looks(page, lab_class, f"after {move[0]} {move[1]}")
     reveal_first_problem(page, panel, path)
+    if path.name == "13_find_the_bug.ipynb":
+        fix_and_grade(page, panel)
     page.close()
+
+
+def fix_and_grade(page, panel) -> None:
+    """Lesson 13 as a learner does it: fix exercise 13-04's driver in its cell (free with the
+    allocation's tag), run it, the plain run and the grade cell; the grade now passes."""
+    from test_find_the_bug import fix_04
+
+    from wdfkit.course import findthebug
+
+    bug = findthebug.exercise("13-04", seed=0)
+    wrong = "ExFreePoolWithTag(scratch, WRITE_TAG)"  # in the Python cell (the C has a ';')
+    driver = panel.locator(f".jp-CodeCell:has(.jp-InputArea:has-text('{wrong}\n'))").first
+    driver.scroll_into_view_if_needed()
+    driver.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(fix_04(bug.python, 0))  # typed as one edit: no auto-indent
+    for _ in range(3):  # the driver cell, the plain run, the grade
+        page.keyboard.press("Shift+Enter")
+    graded = panel.locator(".jp-CodeCell", has_text="print(bug4.grade(EvtDriverDeviceAdd))")
+    graded.locator(".jp-OutputArea-output", has_text="PASSED").first.wait_for(timeout=60_000)
+    graded.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "13_find_the_bug-graded.png"))
 
 
 def reveal_first_problem(page, panel, path: Path) -> None:

@@ -2254,7 +2254,7 @@ def _bug_resend(variant: int, rng: random.Random) -> Case:
         c,
         Behaviour(("read",), (0, chunk * 4), expect_forwarded_read),
         "not completed",
-        (Step("read", chunk // 2), Step("read", chunk * 2)),
+        (Step("read", chunk * 2),),  # (one read: the lab's picture of it fits the window)
     )
 
 

@@ -523,7 +523,7 @@ class ScenarioLab:
     to its options (a tuple of values: a dropdown; a bool: a checkbox).  *routines* is where
     your driver's routines are, looked up by their KMDF names (:func:`scenarios.routine_names`):
     a notebook passes ``globals()``, the way ``timeit`` takes one, so the lab runs the routines
-    of the last driver cell you ran.  With some found, a "driver" toggle chooses between your
+    of the last driver cell you ran.  With some found, a "driver" choice is between your
     driver and the package's.  Your driver runs with the setting choices only: the driver
     moves (:data:`scenarios.DRIVER_MOVES`) are lines of the package's copy, so their controls
     are greyed out while yours runs, and you make such a change by editing your cell.  A
@@ -555,20 +555,20 @@ class ScenarioLab:
                     layout=W.Layout(width="max-content"),
                 )
             self.controls[name] = control
-        self.driver = W.ToggleButtons(
+        self.driver = W.Dropdown(
             options=[self.YOURS, self.PACKAGES] if self.routines else [self.PACKAGES],
             description="driver",
-            style={"button_width": "auto"},
+            layout=W.Layout(width="max-content"),
         )
         redraw_on_change([self.driver, *self.controls.values()], self.update)
         self.out = W.Output()
         self.message = _message()
         self.run = None
         self.update()
-        rows = [W.HBox(list(self.controls.values())), self.message, self.out]
-        if self.routines:
-            rows.insert(0, self.driver)
-        self.widget = W.VBox(rows)
+        controls = list(self.controls.values())
+        if self.routines:  # one row: the driver, then its settings (the lab's height counts)
+            controls.insert(0, self.driver)
+        self.widget = W.VBox([W.HBox(controls), self.message, self.out])
         self.widget.add_class("wdfkit-scenario-lab")
 
     def update(self) -> None:
