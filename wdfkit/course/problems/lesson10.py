@@ -224,7 +224,9 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
         else "WdfMemoryCreateFromLookaside, from the one lookaside list it created at device add"
     )
     diagnoses = {
-        0: "The first read always costs an allocation: a new lookaside list holds no buffers.",
+        0: "The first read always costs an allocation: a new lookaside list holds no buffers."
+        if kind == "lookaside"
+        else "Every WdfMemoryCreate allocates its buffer from pool: the first read costs one.",
     }
     if kind == "WdfMemoryCreate":
         diagnoses[1] = (
