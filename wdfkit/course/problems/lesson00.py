@@ -204,8 +204,9 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     )
     return Problem(
         label,
-        f"On a machine with {switches}, the driver does this: "
-        f"{c_text.format(n=n)} The machine stops. With which bug-check code?",
+        f"On a machine with {switches}, the driver does this:\n    "
+        + c_text.format(n=n).replace("; ", ";\n    ")
+        + "\nThe machine stops. With which bug-check code?",
         BugCheckKind(0),
         bugcheck.code,
         {
