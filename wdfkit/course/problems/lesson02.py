@@ -71,7 +71,7 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     later = 4 * (seconds - 1)  # a burst's hits when Depth stays 4: the kept blocks, from second 2
     if verifier:
         at_depth_0 = (
-            "With Driver Verifier on, the driver's lists are held at Depth 0: every "
+            "With Driver Verifier on, lookaside lists are held at Depth 0: every "
             "allocation misses and goes to pool, like WdfMemoryCreate."
         )
         diagnoses = {

@@ -11,8 +11,9 @@ memory object's last reference, and a format holds one until the request is reus
 reformatted or deleted (FxRequestBase::ContextReleaseAndRestore, fxrequestbase.cpp); a
 preallocated buffer is the driver's (FxMemoryBufferPreallocated never frees it); a window past
 the buffer's end fails the format with STATUS_INTEGER_OVERFLOW
-(IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp); Driver Verifier holds a verified driver's
-lookaside lists at Depth 0.
+(IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp); Driver Verifier holds lookaside lists at
+Depth 0 (ExMinimumLookasideDepth 0; whether for every list or only a verified driver's is not
+confirmed, so the problems do not say).
 """
 
 import random
@@ -235,7 +236,7 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
         )
     elif verifier:
         diagnoses[1] = (
-            "Driver Verifier holds a verified driver's lookaside lists at Depth 0 (lesson 02): "
+            "With Driver Verifier on, lookaside lists are held at Depth 0 (lesson 02): "
             "every allocation misses and every free goes back to pool, so each read allocates."
         )
     else:
