@@ -148,21 +148,22 @@ def test_00_ex2_names_the_checker_of_each_mistake():
         code = problem.solution[0]
         seen.add(code)
         assert problem.prediction and problem.outcome.startswith(f"*** STOP: 0x{code:08X}")
-        if "WdfObjectDelete(memory); WdfMemoryGetBuffer" in problem.question:
+        code_text = problem.question.replace(";\n    ", "; ")  # the C, one statement a line
+        if "WdfObjectDelete(memory); WdfMemoryGetBuffer" in code_text:
             assert code == 0x10D
             assert "here the dead thing was a *handle*" in said(problem.check(0x50))
             assert "watches pool, not framework handles" in said(problem.check("0xC4"))
-        elif "ExFreePoolWithTag(p, 'fuBM'); ExFreePoolWithTag(p, 'fuBM')" in problem.question:
+        elif "ExFreePoolWithTag(p, 'fuBM'); ExFreePoolWithTag(p, 'fuBM')" in code_text:
             on = "Driver Verifier on" in problem.question
             assert code == (0xC4 if on else 0xC2)
             wrong = 0xC2 if on else 0xC4
             assert ("sees the mistake first" if on else "Driver Verifier is off") in said(
                 problem.check(wrong)
             )
-        elif "RtlZeroMemory(p, 8)" in problem.question:
+        elif "RtlZeroMemory(p, 8)" in code_text:
             assert code == 0xD5
             assert "special pool" in said(problem.check((0x50, 0x1234)))
-        elif "'gaTS')" in problem.question:
+        elif "'gaTS')" in code_text:
             assert code == 0xC2
     assert seen == {0x10D, 0xC2, 0xC4, 0xD5}
 

@@ -186,7 +186,7 @@ def test_09_ex2_references_left_when_the_original_is_completed():
 
 
 def test_09_ex3_header_and_window_in_the_application_buffer():
-    forgets_header = "Information = Params->IoStatus.Information. How many"
+    forgets_header = "Information = the saved IoStatus.Information. How many"
     problem = find("09-ex3", "buffered I/O", "reads 16 bytes", "an 8-byte header", forgets_header)
     assert problem.solution == (8, 0)  # only the header is copied back
     assert "copies back only Information bytes" in feedback(problem, (8, 8))

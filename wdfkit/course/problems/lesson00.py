@@ -166,10 +166,10 @@ def _bugcheck_diagnoses(mistake: str, code: int, driver_verifier: bool) -> dict:
     if code == WDF_VIOLATION:
         said[PAGE_FAULT_IN_NONPAGED_AREA] = (
             "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, and "
-            "KMDF's handle check stops the machine first: 0x10D WDF_VIOLATION."
+            "wdfkit's handle check stops the machine first: 0x10D WDF_VIOLATION."
         )
         said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
-            "Driver Verifier watches pool, not framework handles; KMDF's own check of the "
+            "Driver Verifier watches pool, not framework handles; wdfkit's check of the "
             "handle stops the machine, whichever verifier is on."
         )
     if code == DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL:
@@ -204,8 +204,9 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     )
     return Problem(
         label,
-        f"On a machine with {switches}, the driver does this: "
-        f"{c_text.format(n=n)} The machine stops. With which bug-check code?",
+        f"On a machine with {switches}, the driver does this:\n    "
+        + c_text.format(n=n).replace("; ", ";\n    ")
+        + "\nThe machine stops. With which bug-check code?",
         BugCheckKind(0),
         bugcheck.code,
         {
@@ -216,9 +217,10 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
             "own check of the tag, 0xC2 BAD_POOL_CALLER, with or without Driver Verifier.",
             "touch after free": "Driver Verifier's special pool holds the driver's own "
             "allocations; touching one after its free is 0xD5.",
-            "handle after delete": "KMDF checks every handle a DDI receives; a deleted "
-            "object's handle is 0x10D WDF_VIOLATION (Arg1 0x5), whatever the verifiers say "
-            "(real KMDF does not check: anything may happen).",
+            "handle after delete": "wdfkit checks every handle a DDI receives and stops on "
+            "a deleted object's handle with 0x10D WDF_VIOLATION (Arg1 0x5, an invalid "
+            "handle), whichever verifier is on. Real KMDF does not check that the object is "
+            "still alive: it reads the freed object, so anything may happen.",
             "paged at DISPATCH_LEVEL": "With KMDF Verifier off nothing refuses the call at "
             "DISPATCH_LEVEL, and paged pool may not be allocated there: the kernel says 0xC2, "
             "Driver Verifier 0xC4 (KMDF Verifier would have refused the call with a status).",

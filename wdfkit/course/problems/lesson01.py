@@ -67,10 +67,11 @@ def _copy_diagnoses(status, size: int, offset: int, count: int, copy_in: bool) -
             "That is the refusal of the other direction: a copy *into* the object that does "
             "not fit is STATUS_INVALID_BUFFER_SIZE, one *out of* it STATUS_BUFFER_TOO_SMALL."
         )
-        if copy_in:
+        if copy_in and offset < size:
             said[other] += (
-                " (The documentation of WdfMemoryCopyFromBuffer says too small; the KMDF "
-                "source, and wdfkit, say invalid buffer size.)"
+                " (For a count that runs past the end from a valid offset, the documentation "
+                "of WdfMemoryCopyFromBuffer says too small; the KMDF source, and wdfkit, say "
+                "invalid buffer size.)"
             )
     else:
         said[STATUS_INVALID_BUFFER_SIZE if copy_in else STATUS_BUFFER_TOO_SMALL] = (
@@ -139,7 +140,7 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
             )
             lines.append(
                 f"WdfLookasideListCreate(WDF_NO_OBJECT_ATTRIBUTES, {lookaside_size}, "
-                f"NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, '{TAG}', &lookaside);"
+                f"NonPagedPoolNx,\n        WDF_NO_OBJECT_ATTRIBUTES, '{TAG}', &lookaside);"
             )
         for n, kind in enumerate(kinds, 1):
             size = rng.choice([16, 32, 64, 100, 512])
@@ -166,8 +167,8 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
         for memory in memories:
             WdfObjectDelete(memory)
         left = machine.snapshot().bytes_by_tag().get("MBuf", 0)
-    kept = " (the lookaside list itself stays)" if "lookaside" in kinds else ""
-    lines.append(f"then WdfObjectDelete(memory1) … WdfObjectDelete(memory{len(kinds)}){kept}.")
+    kept = "The lookaside list itself stays. " if "lookaside" in kinds else ""
+    lines += [f"WdfObjectDelete(memory{n});" for n in range(1, len(kinds) + 1)]
     diagnoses = {
         0: "Deleting a WdfMemoryCreatePreallocated object frees only the object: the buffer "
         "it wraps belongs to the driver, which frees it with ExFreePoolWithTag.",
@@ -180,9 +181,10 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     diagnoses.pop(left, None)
     return Problem(
         label,
-        "On a machine with both verifiers on, the driver runs: "
-        + " ".join(lines)
-        + f" How many bytes tagged '{TAG}' (pool views: 'MBuf') are still allocated now?",
+        "On a machine with both verifiers on, the driver runs:\n    "
+        + "\n    ".join(line.replace("); ", ");\n    ") for line in lines)
+        + f"\n{kept}How many bytes tagged '{TAG}' (pool views: 'MBuf') "
+        "are still allocated now?",
         COUNT,
         left,
         "Only the preallocated buffers are left: WdfMemoryCreatePreallocated points at a "

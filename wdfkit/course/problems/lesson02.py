@@ -70,12 +70,23 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     total = rate * seconds
     later = 4 * (seconds - 1)  # a burst's hits when Depth stays 4: the kept blocks, from second 2
     if verifier:
+        at_depth_0 = (
+            "With Driver Verifier on, lookaside lists are held at Depth 0: every "
+            "allocation misses and goes to pool, like WdfMemoryCreate."
+        )
         diagnoses = {
-            total - 1: "That would be right without Driver Verifier. With it on, the driver's "
-            "lists are held at Depth 0: every allocation misses and goes to pool, like "
-            "WdfMemoryCreate.",
-            later: "Without Driver Verifier the kept blocks would be reused; with it on, the "
-            "list is held at Depth 0 and keeps nothing.",
+            total - 1: (
+                "That would be right without Driver Verifier. "
+                if pattern == "steady"
+                else "That is what one buffer at a time would save without Driver Verifier. "
+            )
+            + at_depth_0,
+            later: (
+                "Without Driver Verifier the list would reuse its kept blocks. "
+                if pattern == "burst"
+                else "That is a burst's count without Driver Verifier. "
+            )
+            + at_depth_0,
             total: "Nothing comes from a list that holds nothing: with Driver Verifier on, the "
             "list is held at Depth 0, so every allocation goes to pool.",
         }

@@ -242,11 +242,13 @@ def draw_free_mistake(label: str, rng: random.Random) -> Problem:
         label,
         f"Driver Verifier is {'ON' if verifier else 'OFF'}. The driver runs:"
         + _listing(lines)
-        + "One line stops the machine. The checks ExFreePoolWithTag makes: a tag that does not "
-        "match the block's is 0xC2 / 0x0A; a block freed twice is 0xC4 / 0x13 with Driver "
-        "Verifier, 0xC2 / 0x07 without; an address the pool never handed out is 0xC4 / 0x10 "
-        "with Driver Verifier, 0xC2 / 0x99 without. Which line is it, and what does the machine "
-        "say? Give the bug check and its parameter 1.",
+        + "One line stops the machine. ExFreePoolWithTag checks three things:\n"
+        "    a tag that does not match the block's: 0xC2 / 0x0A;\n"
+        "    a block freed twice: 0xC4 / 0x13 with Driver Verifier, 0xC2 / 0x07 without;\n"
+        "    an address the pool never handed out: 0xC4 / 0x10 with Driver Verifier,\n"
+        "    0xC2 / 0x99 without.\n"
+        "Find the line that stops the machine. Which bug check does it give, and with which "
+        "parameter 1?",
         BugCheckKind(1),
         solution,
         f"{meaning[0].upper()}{meaning[1:]}. {caught.summary()}: parameter 1 names the check "

@@ -79,7 +79,7 @@ def draw_late_use(label: str, rng: random.Random) -> Problem:
     diagnoses = (
         {
             0x50: "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, "
-            "and KMDF's handle check stops the machine first.",
+            "and wdfkit's handle check stops the machine first.",
             (0x10D, 0x6): "Parameter 1 0x6 is a request error (a request completed twice, "
             "Information too large); a dead handle is 0x5.",
             (0xC4, 0x62): "0xC4 / 0x62 is a leak at unload; nothing leaked here.",

@@ -223,11 +223,20 @@ def draw_send_options(label: str, rng: random.Random) -> Problem:
         f"Timeout (WDF_REL_TIMEOUT_IN_MS({timeout_ms})) it sets by hand, without "
         "WDF_REQUEST_SEND_OPTIONS_INIT"
     )
+    fires = initialized and timeout_ms < latency_ms
     diagnoses = {
         (STATUS_CANCELLED, timeout_ms): (
             "The timer did cancel the request, but KMDF reports a request cancelled by its "
             "send timeout as STATUS_IO_TIMEOUT — for an asynchronous send as for a synchronous "
             "one."
+            if fires
+            else "No timer cancelled anything here"
+            + (
+                f": the lower device finished at {latency_ms} ms, before the {timeout_ms} ms "
+                "timeout."
+                if initialized
+                else ": WdfRequestSend refused the options before anything was sent."
+            )
         ),
     }
     if not initialized:

@@ -125,10 +125,9 @@ def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
     def completion(new, params, original, memory):
         if extra:
             WdfObjectDereference(memory)
-        reuse(new)
-        WdfRequestCompleteWithInformation(
-            original, params.IoStatus.Status, params.IoStatus.Information
-        )
+        status, information = params.IoStatus.Status, params.IoStatus.Information
+        reuse(new)  # WdfRequestReuse clears Params too (InitCompletionParams): read it first
+        WdfRequestCompleteWithInformation(original, status, information)
         WdfObjectDelete(new)
 
     callbacks = _driver(take_extra, send_hook, completion)
@@ -277,9 +276,10 @@ def draw_window(label: str, rng: random.Random) -> Problem:
         WdfIoTargetFormatRequestForRead(target, new, outMemory, tail, None)
 
     def completion(new, params, original, memory):
-        reuse(new)
+        status = params.IoStatus.Status
         information = params.IoStatus.Information + (header if adds_header else 0)
-        WdfRequestCompleteWithInformation(original, params.IoStatus.Status, information)
+        reuse(new)  # WdfRequestReuse clears Params too (InitCompletionParams): read it first
+        WdfRequestCompleteWithInformation(original, status, information)
         WdfObjectDelete(new)
 
     buffer = bytearray(b"\xee" * length)  # what the application's buffer held before
@@ -291,9 +291,9 @@ def draw_window(label: str, rng: random.Random) -> Problem:
     information = outcome.result.Information
     lower_bytes = sum(1 for i in range(header, length) if buffer[i] == i - header)
     completes_with = (
-        "Params->IoStatus.Information + the header's length"
+        "the saved IoStatus.Information + the header's length"
         if adds_header
-        else "Params->IoStatus.Information"
+        else "the saved IoStatus.Information"
     )
     shown_all = length - header
     diagnoses = {}
@@ -327,8 +327,9 @@ def draw_window(label: str, rng: random.Random) -> Problem:
         "header at the start of the request's output memory, then formats its new request "
         f"with that memory and WDFMEMORY_OFFSET(BufferOffset={header}, "
         f"BufferLength={length - header}), so that the lower device fills the rest. Its "
-        "completion routine reuses the new request and completes the original with "
-        f"Information = {completes_with}. How many bytes does ReadFile report, and how many "
+        "completion routine saves Params->IoStatus, reuses the new request and completes the "
+        f"original with Information = {completes_with}. How many bytes does ReadFile report, "
+        "and how many "
         "of the lower device's bytes end up in the application's buffer? Answer "
         "(information, lower_device_bytes).",
         Several(COUNT, COUNT),

@@ -11,8 +11,9 @@ memory object's last reference, and a format holds one until the request is reus
 reformatted or deleted (FxRequestBase::ContextReleaseAndRestore, fxrequestbase.cpp); a
 preallocated buffer is the driver's (FxMemoryBufferPreallocated never frees it); a window past
 the buffer's end fails the format with STATUS_INTEGER_OVERFLOW
-(IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp); Driver Verifier holds a verified driver's
-lookaside lists at Depth 0.
+(IFxMemory::ValidateMemoryOffsets, ifxmemory.hpp); Driver Verifier holds lookaside lists at
+Depth 0 (ExMinimumLookasideDepth 0; whether for every list or only a verified driver's is not
+confirmed, so the problems do not say).
 """
 
 import random
@@ -224,7 +225,9 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
         else "WdfMemoryCreateFromLookaside, from the one lookaside list it created at device add"
     )
     diagnoses = {
-        0: "The first read always costs an allocation: a new lookaside list holds no buffers.",
+        0: "The first read always costs an allocation: a new lookaside list holds no buffers."
+        if kind == "lookaside"
+        else "Every WdfMemoryCreate allocates its buffer from pool: the first read costs one.",
     }
     if kind == "WdfMemoryCreate":
         diagnoses[1] = (
@@ -233,7 +236,7 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
         )
     elif verifier:
         diagnoses[1] = (
-            "Driver Verifier holds a verified driver's lookaside lists at Depth 0 (lesson 02): "
+            "With Driver Verifier on, lookaside lists are held at Depth 0 (lesson 02): "
             "every allocation misses and every free goes back to pool, so each read allocates."
         )
     else:

@@ -256,7 +256,7 @@ def draw_reused_status(label: str, rng: random.Random) -> Problem:
     )
     got = outcome.result[asked - 1].Status
     source = {
-        "params": "Params->IoStatus.Status",
+        "params": "Params->IoStatus.Status, saved before WdfRequestReuse",
         "before reuse": "WdfRequestGetStatus of the reused request, read before WdfRequestReuse",
         "after reuse": "WdfRequestGetStatus of the reused request, read after WdfRequestReuse",
     }[status_from]
@@ -265,8 +265,8 @@ def draw_reused_status(label: str, rng: random.Random) -> Problem:
     if status_from == "after reuse":
         diagnoses[lower_status] = (
             "That was the send's status — until WdfRequestReuse set the request's status to "
-            f"the one in WDF_REQUEST_REUSE_PARAMS, {status_text(reuse_status)}. The lower "
-            "device's status survives only in Params->IoStatus."
+            f"the one in WDF_REQUEST_REUSE_PARAMS, {status_text(reuse_status)}. To keep the "
+            "lower device's status, save it (from Params->IoStatus) before WdfRequestReuse."
         )
     else:
         diagnoses[reuse_status] = (
@@ -290,7 +290,8 @@ def draw_reused_status(label: str, rng: random.Random) -> Problem:
         int(got),
         "WdfRequestReuse puts the status given in WDF_REQUEST_REUSE_PARAMS into the request "
         "(FxRequest::Reuse), so WdfRequestGetStatus after it returns that, whatever the send "
-        "ended with; before it, and in Params->IoStatus.Status, is the lower device's status.",
+        "ended with. Before it, WdfRequestGetStatus and Params->IoStatus.Status both give the "
+        "lower device's status (WdfRequestReuse clears Params too, so save it first).",
         {k: v for k, v in diagnoses.items() if k != int(got)},
         hint="When does the request's status stop being the send's status?",
         outcome=", ".join(

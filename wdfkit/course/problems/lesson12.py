@@ -76,6 +76,20 @@ def draw_echo_write_read(label: str, rng: random.Random) -> Problem:
         )
         waited = round(machine.clock.seconds - issued)
     kept = min(written, asked)
+    if written > samples.MAX_WRITE_LENGTH:
+        refused = (
+            f"EchoEvtIoWrite refused the {written}-byte write (more than MAX_WRITE_LENGTH) with "
+            "STATUS_BUFFER_OVERFLOW and kept nothing: the read finds no buffer and completes "
+            "at once with 0 bytes."
+        )
+        diagnoses = {(kept, 0): refused, (kept, 2): refused, (written, 0): refused}
+    else:
+        diagnoses = {
+            (kept, 0): "The read does not come back at once: the driver holds it for the "
+            "timer, which ticks one period (2 s) after it completed the write.",
+            (written, 2): "The read gets no more than its own buffer holds.",
+            (0, 0): "The driver kept the write: the read gets its bytes at the next tick.",
+        }
     return Problem(
         label,
         f"The echo driver keeps a write of at most MAX_WRITE_LENGTH "
@@ -90,15 +104,7 @@ def draw_echo_write_read(label: str, rng: random.Random) -> Problem:
         "with STATUS_BUFFER_OVERFLOW and keeps nothing, so the read finds no buffer and "
         "completes at once with 0 bytes; otherwise the read gets min(written, buffer size) "
         "bytes and is held until the next tick, one period (2 s) after the write's.",
-        diagnoses={
-            (kept, 0): "The read does not come back at once: the driver holds it for the "
-            "timer, which ticks one period (2 s) after it completed the write.",
-            (kept, 2): "A write longer than MAX_WRITE_LENGTH is refused (STATUS_BUFFER_"
-            "OVERFLOW) and the driver keeps nothing: the read finds no buffer.",
-            (written, 2 if written <= samples.MAX_WRITE_LENGTH else 0): "The read gets no "
-            "more than its own buffer holds.",
-            (0, 0): "The driver kept the write: the read gets its bytes at the next tick.",
-        },
+        diagnoses=diagnoses,
         prediction=True,
         outcome=f"The write: {written} bytes. The read: {read.Status}, "
         f"{read.Information} bytes, {waited} s after it was issued.",
