@@ -91,7 +91,7 @@ def test_a_pair_says_which_half_is_wrong_and_a_swap():
     assert "The first is right; the second is not." in said(problem.check((0, 0x10D)))
     problem = exercises.Problem("xx-ex4", "?", Several(COUNT, COUNT), (3, 1), "")
     assert "in the wrong order" in said(problem.check((1, 3)))
-    assert "Off by one" in said(problem.check((3, 2)))
+    assert "Close: one off." in said(problem.check((3, 2)))
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def test_each_lesson_has_a_prediction_whose_run_is_revealed_only_on_request():
                 problem = exercises.make_problem(label, seed)
                 assert problem.outcome, (label, seed)
                 assert problem.outcome not in problem.question
-                assert repr(problem).count("Predict, then answer") == 1
+                assert repr(problem).count("Your prediction:") == 1
                 assert problem.check(None).startswith("No answer yet: write your prediction")
 
 

@@ -104,7 +104,7 @@ def test_each_lesson_has_a_prediction_that_shows_what_the_simulator_did(lesson):
     ]
     assert predictions
     for problem in predictions:
-        assert problem.outcome and "Predict" in repr(problem)
+        assert problem.outcome and "Your prediction:" in repr(problem)
         assert problem.check(None).startswith("No answer yet: write your prediction")
 
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from wdfkit.course import exercises
-from wdfkit.course.answers import COUNT, STATUS, Choice, Several
+from wdfkit.course.answers import COUNT, IRQL, STATUS, Choice, Several
 from wdfkit.kernel.ntstatus import NTSTATUS
 
 LABELS = [f"{lesson:02d}-ex{n}" for lesson in (8, 9, 10, 11) for n in (1, 2, 3)]
@@ -30,6 +30,17 @@ def forms(kind, value) -> list:
         if not status.name.startswith("0x"):
             shown += [status.name, status.name.lower()]
         return shown
+    if kind is IRQL:
+        name = IRQL.NAMES[value]
+        short = name.removesuffix("_LEVEL")
+        return [value, str(value), name, name.lower(), short, kind.show(value)]
+            value,
+            str(value),
+            name,
+            name.lower(),
+            name.removesuffix("_LEVEL"),
+            kind.show(value),
+        ]
     if isinstance(kind, Choice):
         spellings = kind.options[value]
         return [value, value.upper(), f" {value.title()} ", *spellings]

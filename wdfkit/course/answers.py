@@ -39,6 +39,26 @@ def _is_number(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def as_typed(answer) -> str:
+    """The learner's answer as typed, cut to a line; an object of another type by its type."""
+    if not isinstance(answer, (str, int, float, tuple, list)):
+        return f"a {type(answer).__name__}"
+    try:
+        text = repr(answer)
+    except ValueError:  # an int with more digits than Python converts to text
+        return "your answer (it holds a number too long to print)"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one(value, kind: "Kind") -> None:
+    """Refuse several values where the problem asks for one, saying so."""
+    if isinstance(value, (tuple, list)):
+        raise NotUnderstood(
+            f"{kind.description}: this problem asks for one value, not {len(value)}, "
+            f"e.g. {kind.example}"
+        )
+
+
 def _as_int(value, hex_digits: bool = False) -> int:
     """An int from an int, an integral float, or a string in decimal or 0x-hex.
 
@@ -112,6 +132,7 @@ class _Count(Kind):
     example = "3"
 
     def read(self, value):
+        _one(value, self)
         try:
             number = _as_int(value)
         except NotUnderstood:
@@ -125,7 +146,7 @@ class _Count(Kind):
 
     def diagnose(self, answer, solution) -> str | None:
         if abs(answer - solution) == 1:
-            return "Off by one: count again where the first and the last one fall."
+            return "Close: one off."
         return "Too many." if answer > solution else "Too few."
 
 
@@ -134,6 +155,7 @@ class _Hex(_Count):
     example = "0x1F40"
 
     def read(self, value):
+        _one(value, self)
         try:
             number = _as_int(value, hex_digits=True)
         except NotUnderstood:
@@ -147,7 +169,7 @@ class _Hex(_Count):
 
     def diagnose(self, answer, solution) -> str | None:
         if answer == solution - 1 or answer == solution + 1:
-            return "Off by one."
+            return "Close: one off."
         return None
 
 
@@ -156,6 +178,7 @@ class _Status(Kind):
     example = "0xC0000001"
 
     def read(self, value):
+        _one(value, self)
         if _is_number(value) and -(2**31) <= value < 2**32:  # a LONG or a ULONG, as C has it
             return NTSTATUS(value)
         if isinstance(value, str):
@@ -189,9 +212,42 @@ class _Status(Kind):
         return None
 
 
+class _Irql(Kind):
+    description = "an IRQL (its number or its name)"
+    example = "APC_LEVEL"
+    NAMES = {0: "PASSIVE_LEVEL", 1: "APC_LEVEL", 2: "DISPATCH_LEVEL"}
+
+    def read(self, value):
+        _one(value, self)
+        if isinstance(value, str):
+            word = (value.split() or [""])[0].upper()  # (the echo adds " (2)")
+            for number, name in self.NAMES.items():
+                if word in (name, name.removesuffix("_LEVEL")):
+                    return number
+        try:
+            number = _as_int(value)
+        except NotUnderstood:
+            number = None
+        if number is None or not 0 <= number <= 15:  # x64 IRQLs: PASSIVE_LEVEL to HIGH_LEVEL (15)
+            raise NotUnderstood(f"{self.description}, e.g. {self.example} or 1")
+        return number
+
+    def show(self, value) -> str:
+        name = self.NAMES.get(value)
+        return f"{name} ({value})" if name else str(value)
+
+    def diagnose(self, answer, solution) -> str | None:
+        if solution == 2 and answer < 2:
+            return "A DPC runs at DISPATCH_LEVEL, and so does what it calls."
+        if solution == 0 and answer > 0:
+            return "Nothing raised the IRQL here: the caller's thread runs at PASSIVE_LEVEL."
+        return None
+
+
 COUNT = _Count()
 HEX = _Hex()
 STATUS = _Status()
+IRQL = _Irql()
 
 _BUGCHECK_BY_NAME = {name: code for code, name in BUGCHECK_NAMES.items()}
 
@@ -331,7 +387,15 @@ class Several(Kind):
         parts = _items(value)
         if len(parts) != len(self.kinds):
             raise NotUnderstood(f"{len(self.kinds)} values, e.g. {self.example}")
-        return tuple(kind.read(part) for kind, part in zip(self.kinds, parts, strict=True))
+        values = []
+        for number, (kind, part) in enumerate(zip(self.kinds, parts, strict=True), 1):
+            try:
+                values.append(kind.read(part))
+            except NotUnderstood as problem:
+                raise NotUnderstood(
+                    f"{self.description}: value {number}, {as_typed(part)}, is not {problem}"
+                ) from None
+        return tuple(values)
 
     def settle(self, value):
         parts = _items(value)

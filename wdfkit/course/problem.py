@@ -6,7 +6,7 @@
 from dataclasses import dataclass, field
 
 from ..kernel.text import fill
-from .answers import Kind, NotUnderstood
+from .answers import Kind, NotUnderstood, as_typed
 
 
 @dataclass
@@ -40,11 +40,11 @@ class Problem:
         self.diagnoses = [(w, why) for w, why in settled if not self.kind.same(w, self.solution)]
 
     def __repr__(self) -> str:
-        prompt = "Predict, then answer" if self.prediction else "Answer"
+        prompt = "Your prediction" if self.prediction else "Your answer"
         return "\n".join(
             [
                 fill(f"[{self.label}, seed {self.seed}] {self.question}"),
-                fill(f"{prompt} with {self.kind.description}, e.g. {self.kind.example}."),
+                fill(f"{prompt}: {self.kind.description}, e.g. {self.kind.example}."),
             ]
         )
 
@@ -56,7 +56,7 @@ class Problem:
         try:
             given = self.kind.read(answer)
         except NotUnderstood as problem:
-            return fill(f"I cannot read {_quoted(answer)} as {problem}.")
+            return fill(f"I cannot read {as_typed(answer)} as {problem}.")
         shown = self.kind.show(given)
         if self.kind.same(given, self.solution):
             return fill(f"Correct: {shown}. {self.explanation}")
@@ -74,14 +74,3 @@ class Problem:
     def answer(self) -> str:
         """The solution and why: the learner asks for it (the reveal button calls this)."""
         return fill(f"Answer: {self.kind.show(self.solution)}. {self.explanation}")
-
-
-def _quoted(answer) -> str:
-    """The learner's answer as typed, cut to a line; an object of another type by its type."""
-    if not isinstance(answer, (str, int, float, tuple, list)):
-        return f"a {type(answer).__name__}"
-    try:
-        text = repr(answer)
-    except ValueError:  # an int with more digits than Python converts to text
-        return "your answer (it holds a number too long to print)"
-    return text if len(text) <= 60 else text[:57] + "..."

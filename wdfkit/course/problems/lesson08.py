@@ -40,7 +40,7 @@ from ...kernel.ntstatus import (
     STATUS_NO_SUCH_DEVICE,
     STATUS_SUCCESS,
 )
-from ..answers import COUNT, STATUS, Several
+from ..answers import COUNT, IRQL, STATUS, Several
 from ..problem import Problem
 from ._forwarding import run, status_text
 
@@ -180,7 +180,7 @@ def draw_timing(label: str, rng: random.Random) -> Problem:
         f"transfer, and an application that {sequence}. At what virtual time (in "
         "milliseconds) and at what IRQL does RequestCompletionRoutine run for "
         f"{'read ' + str(reads) if reads > 1 else 'it'}? Answer (milliseconds, IRQL).",
-        Several(COUNT, COUNT),
+        Several(COUNT, IRQL),
         (at_ms, irql),
         "Each read goes down when the one before it has completed, so read k's routine runs "
         "at k × the latency. A lower device that takes time completes from a DPC, so the "
