@@ -34,13 +34,6 @@ def forms(kind, value) -> list:
         name = IRQL.NAMES[value]
         short = name.removesuffix("_LEVEL")
         return [value, str(value), name, name.lower(), short, kind.show(value)]
-            value,
-            str(value),
-            name,
-            name.lower(),
-            name.removesuffix("_LEVEL"),
-            kind.show(value),
-        ]
     if isinstance(kind, Choice):
         spellings = kind.options[value]
         return [value, value.upper(), f" {value.title()} ", *spellings]
