@@ -193,7 +193,7 @@ def test_lesson_03s_dma_driver_programs_the_device_as_the_packages_does():
 
 
 # -- the lab runs them ---------------------------------------------------------------------------
-def test_the_lab_runs_the_routines_it_is_given_and_greys_the_moves_out():
+def test_the_lab_runs_the_routines_it_is_given_and_hides_the_moves():
     from wdfkit.show import widgets
 
     def EvtIoRead(Queue, Request, Length):
@@ -208,11 +208,12 @@ def test_the_lab_runs_the_routines_it_is_given_and_greys_the_moves_out():
     assert lab.routines == {"EvtIoRead": EvtIoRead}
     assert lab.message.value.startswith("Your EvtIoRead ran. Outcome: the application got ")
     assert "STATUS_DEVICE_BUSY" in lab.message.value
-    assert lab.controls["after_complete"].disabled and not lab.controls["buffering"].disabled
+    shown = {name: c.layout.display != "none" for name, c in lab.controls.items()}
+    assert shown == {"buffering": True, "after_complete": False}
     lab.controls["buffering"].value = "direct"  # a setting: your driver runs again
     assert lab.run.io_status.Status == STATUS_DEVICE_BUSY
     lab.driver.value = widgets.ScenarioLab.PACKAGES  # the package's, with its moves
-    assert not lab.controls["after_complete"].disabled
+    assert lab.controls["after_complete"].layout.display != "none"
     lab.controls["after_complete"].value = "buffer pointer"
     assert lab.message.value.startswith("The package's driver ran. Outcome: bug check 0x50")
     plt.close("all")

@@ -526,7 +526,8 @@ class ScenarioLab:
     of the last driver cell you ran.  With some found, a "driver" choice is between your
     driver and the package's.  Your driver runs with the setting choices only: the driver
     moves (:data:`scenarios.DRIVER_MOVES`) are lines of the package's copy, so their controls
-    are greyed out while yours runs, and you make such a change by editing your cell.  A
+    are hidden while yours runs (a greyed, ticked box would contradict the code you edited),
+    and you make such a change by editing your cell.  A
     Python error in your routine stops the run's machine and shows as the outcome.
     """
 
@@ -576,8 +577,9 @@ class ScenarioLab:
         yours = self.driver.value == self.YOURS
         keywords = {}
         for name, control in self.controls.items():
-            control.disabled = yours and name in self.moves
-            if not control.disabled:
+            hidden = yours and name in self.moves  # a line of the package's copy, not of yours
+            control.layout.display = "none" if hidden else None
+            if not hidden:
                 keywords[name] = control.value
         if yours:
             keywords.update(self.routines)
