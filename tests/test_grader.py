@@ -50,6 +50,7 @@ from wdfkit.course import grade as reexported_grade
 from wdfkit.course.grader import (
     DEFAULT_SEEDS,
     FORWARD_READS,
+    IDLE_SECONDS,
     Expected,
     Operation,
     Spec,
@@ -418,6 +419,57 @@ def test_the_workload_of_different_seeds_differs():
         assert event in joined
     assert "removal with" in joined and "surprise removal with" in joined
     assert re.search(r"read of \d*[13579] B", joined)
+
+
+class RecordingRun(_Run):
+    """A seed's run that also records, in order, each batch (what ended it, or "batch") and
+    each idle period ("idle")."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.events: list[str] = []
+
+    def batch(self, latency, removal):
+        ending = super().batch(latency, removal)
+        self.events.append(ending or "batch")
+        return ending
+
+    def idle(self) -> None:
+        self.events.append("idle")
+        super().idle()
+
+
+@pytest.mark.parametrize("removal", [True, False])
+def test_the_application_is_idle_after_a_cancel_or_close_and_before_the_end(removal):
+    spec = forwarding(("read",), removal=removal)
+    chosen = 0  # idle periods no rule asks for
+    for seed in range(12):
+        run = RecordingRun(ForwardEvtDriverDeviceAdd, None, spec, seed)
+        run.run()
+        events = run.events
+        at_the_end = len(events) - (2 if removal else 1)  # the idle period the end asks for
+        for index, event in enumerate(events[:-1]):
+            if event in ("CancelIo", "CloseHandle"):
+                assert events[index + 1] == "idle"
+            elif event == "batch" and events[index + 1] == "idle" and index + 1 != at_the_end:
+                chosen += 1
+        if removal:  # idle after the batch before the removal's batch, none after the removal
+            assert events[-2:] in (["idle", "removal"], ["idle", "surprise removal"])
+        else:  # idle after the last batch, then the handle is closed and the driver unloaded
+            assert events[-1] == "idle"
+            assert [row.split("s  ", 1)[1] for row in run.timeline[-2:]] == [
+                "CloseHandle",
+                "the driver is unloaded",
+            ]
+        for index, row in enumerate(run.timeline):
+            idle = re.fullmatch(r"\s*([\d.]+)s  the application is idle for ([\d.]+) s", row)
+            if idle:  # as long as it says, with nothing sent meanwhile
+                start, seconds = float(idle[1]), float(idle[2])
+                assert IDLE_SECONDS[0] <= seconds <= IDLE_SECONDS[1]
+                after = float(run.timeline[index + 1].split("s  ", 1)[0])
+                assert after >= start + seconds - 1e-6
+        assert events.count("idle") == sum(1 for row in run.timeline if "is idle for" in row)
+    assert chosen > 0
 
 
 def test_expect_sees_each_operation_as_it_was():

@@ -229,6 +229,88 @@ def test_grade_finds_a_cancel_routine_that_uses_the_dead_request():
     assert report.bugcheck.ddi == "WdfRequestGetIoQueue"
 
 
+def cancel_leaves_it_held(ns: dict) -> None:
+    """MyEvtRequestCancel completes the read but leaves it in Held: the line
+    ``GetMyQueueContext(WdfRequestGetIoQueue(Request)).Held = None`` left out."""
+
+    def MyEvtRequestCancel(Request):
+        WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)
+
+    ns["MyEvtRequestCancel"] = MyEvtRequestCancel
+
+
+def timer_leaves_it_held(ns: dict) -> None:
+    """MyEvtTimerFunc unmarks and completes the read but leaves it in Held."""
+
+    def MyEvtTimerFunc(Timer):
+        Request = ns["GetMyQueueContext"](WdfTimerGetParentObject(Timer)).Held
+        if Request is not None and WdfRequestUnmarkCancelable(Request) != STATUS_CANCELLED:
+            WdfRequestComplete(Request, STATUS_SUCCESS)
+
+    ns["MyEvtTimerFunc"] = MyEvtTimerFunc
+
+
+def timer_does_not_unmark(ns: dict) -> None:
+    """MyEvtTimerFunc completes the read while it is still cancelable."""
+    fill_in(ns, timer_unmarks=False)
+
+
+def cancel_does_not_complete(ns: dict) -> None:
+    """MyEvtRequestCancel forgets the read (Held = None) but never completes it."""
+
+    def MyEvtRequestCancel(Request):
+        ns["GetMyQueueContext"](WdfRequestGetIoQueue(Request)).Held = None
+
+    ns["MyEvtRequestCancel"] = MyEvtRequestCancel
+
+
+@pytest.mark.parametrize(
+    "mutation, reason, ddi",
+    [
+        (cancel_leaves_it_held, "bug check 0x10D/0x5", "WdfRequestUnmarkCancelable"),
+        (timer_leaves_it_held, "bug check 0x10D/0x5", "WdfRequestUnmarkCancelable"),
+        (timer_does_not_unmark, "bug check 0x48", "WdfRequestComplete"),
+    ],
+)
+def test_grade_fails_one_line_wrong_with_the_bug_check_try_your_driver_shows(mutation, reason, ddi):
+    ns = skeleton()
+    fill_in(ns)
+    mutation(ns)
+    report = graded(ns)
+    assert not report
+    assert (report.reason, report.bugcheck.ddi) == (reason, ddi), str(report)
+    assert report.seed in range(16)
+    tried = " ".join(try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"]).split())
+    code = reason.split()[-1].split("/")[0]
+    assert f"the machine stopped with bug check {code} " in tried
+    assert f" in {ddi}: " in tried
+
+
+@pytest.mark.parametrize("mutation", [cancel_leaves_it_held, timer_leaves_it_held])
+def test_a_request_kept_after_completion_is_found_while_the_application_is_idle(mutation):
+    """No new read replaces the dead one in Held while the application sends nothing: the
+    timer's next tick unmarks a request that no longer exists."""
+    ns = skeleton()
+    fill_in(ns)
+    mutation(ns)
+    report = graded(ns)
+    assert "the application is idle for" in report.timeline[-2]
+    assert "*** bug check 0x10D WDF_VIOLATION in WdfRequestUnmarkCancelable" in report.timeline[-1]
+    assert "WDF_INVALID_HANDLE: Request WDFREQUEST" in str(report)
+    assert report.reproduce.endswith(f"seeds=[{report.seed}])")
+    again = graded(ns, seeds=[report.seed])  # the reproduce line: the same failure
+    assert (again.reason, again.timeline) == (report.reason, report.timeline)
+
+
+def test_grade_finds_a_cancel_routine_that_never_completes():
+    ns = skeleton()
+    fill_in(ns)
+    cancel_does_not_complete(ns)
+    report = graded(ns)
+    assert report.reason == "not completed"
+    assert report.operation.ended_by == "CancelIo"
+
+
 def test_grade_reports_a_python_error_in_the_driver():
     ns = skeleton()
     fill_in(ns)

@@ -7,6 +7,15 @@ lower device is fast or slow (its ``latency``) and, where the spec allows, fails
 (``fail_status``); the application cancels what it has outstanding (``CancelIo``), closes its
 handle with I/O outstanding (``CloseHandle``, then opens the device again), and the PnP manager
 removes the device, orderly or by surprise, with I/O outstanding; then the driver is unloaded.
+Between batches the application is sometimes idle for :data:`IDLE_SECONDS` (1.5 to 2.5 virtual
+seconds, longer than a one-second timer's period, so a driver's timer ticks with no new request
+in the driver): always after a batch it ended with CancelIo or CloseHandle, always before the
+removal (after the batch before it) or, without one, before the handle is closed and the driver
+unloaded, and after any other batch with the chance :data:`IDLE_CHANCE` (not after the removal:
+the driver is unloaded next).  That is what finds a driver that keeps a request it has completed
+(a cancel routine that completes a held request but leaves it where the timer looks): the timer's
+next tick uses the dead handle, 0x10D/0x5.  Without idle time the next batch's first request
+would take the dead one's place before the timer ticked, and the bug would go unseen.
 All of it runs on a fresh :class:`~wdfkit.sim.machine.Machine` with Driver Verifier and KMDF
 Verifier on, as a developer tests a driver.
 
@@ -80,6 +89,14 @@ LATENCIES = (0.0, 0.0005, 0.002, 0.05)
 
 LOWER_FAILURES = (STATUS_IO_DEVICE_ERROR, STATUS_DEVICE_BUSY)
 """What the lower device fails a batch with, when the spec allows faults."""
+
+IDLE_SECONDS = (1.5, 2.5)
+"""How long the application stays idle between batches, drawn uniformly (to the millisecond):
+more than one period of lesson 12's one-second timer, less than two and a half."""
+
+IDLE_CHANCE = 0.3
+"""The chance that the application is idle after a batch that no rule makes it idle after
+(see the module docstring)."""
 
 ENDING_DELAY = 0.7
 """One of the delays before the application cancels, closes or the device is removed: long
@@ -345,8 +362,9 @@ def answering_reads(data: bytes, *, repeat: bool = False, **options) -> Spec:
 
 def held_reads(data: bytes, call: str = "held_reads(MY_DATA)") -> Spec:
     """Lesson 12's driver: every read gets as much of *data* as fits, held until a timer
-    completes it, cancelable meanwhile; the application cancels, closes with reads held, and
-    the device is removed with a read held."""
+    completes it, cancelable meanwhile; the application cancels, closes with reads held, is
+    idle for more than a timer period after each (the timer ticks with no new read), and the
+    device is removed with a read held."""
     return answering_reads(
         data,
         name=f"reads held for the timer, answered with {_data_text(bytes(data))}, cancelable",
@@ -465,6 +483,9 @@ class _Run:
         self.spec = spec
         self.seed = seed
         self.rng = random.Random(seed)
+        # the idle periods draw from a stream of their own, so that they change neither which
+        # requests a seed sends nor how
+        self.idle_rng = random.Random(f"idle {seed}")
         self.machine: Machine | None = None
         self.timeline: list[str] = []
         self.requests = 0
@@ -492,7 +513,17 @@ class _Run:
             batches = max(1, spec.requests // 2)
             for batch in range(batches):
                 last = batch == batches - 1
-                self.batch(latency, removal=last and spec.removal)
+                removing = last and spec.removal
+                ending = self.batch(latency, removal=removing)
+                if removing:
+                    continue
+                if (
+                    ending in ("CancelIo", "CloseHandle")
+                    or (last and not spec.removal)
+                    or (spec.removal and batch == batches - 2)
+                    or self.idle_rng.random() < IDLE_CHANCE
+                ):
+                    self.idle()
             if not spec.removal:
                 self.close()
             self.note("the driver is unloaded")
@@ -545,7 +576,17 @@ class _Run:
                 "device add failed", f"    EvtDriverDeviceAdd (or the start) returned {status}"
             )
 
-    def batch(self, latency: float, removal: bool) -> None:
+    def idle(self) -> None:
+        """The application sends nothing for a while (:data:`IDLE_SECONDS`): the driver's
+        timers and DPCs run with no new request arriving."""
+        seconds = round(self.idle_rng.uniform(*IDLE_SECONDS), 3)
+        self.note(f"the application is idle for {seconds:g} s")
+        self.machine.advance(seconds)
+        self.check_breaks()
+
+    def batch(self, latency: float, removal: bool) -> "str | None":
+        """Send 1 to 3 requests, perhaps end them (CancelIo, CloseHandle or, with *removal*,
+        the device's removal), wait for all of them and check each; what ended them, or None."""
         machine, rng, spec = self.machine, self.rng, self.spec
         lower = machine.lower_device
         fail = None
@@ -582,6 +623,7 @@ class _Run:
         self.check_breaks()
         for item in waited:
             self.check(item)
+        return ending
 
     def check_breaks(self) -> None:
         """A KMDF Verifier debug break in the log fails the seed: on the developer's machine
