@@ -130,11 +130,13 @@ class Kind:
 class _Count(Kind):
     description = "a number"
     example = "3"
+    hex_digits = False
+    """Whether bare hex digits (``1f40``, as WinDbg prints numbers) read as hex."""
 
     def read(self, value):
         _one(value, self)
         try:
-            number = _as_int(value)
+            number = _as_int(value, self.hex_digits)
         except NotUnderstood:
             number = None
         if number is None or not -(2**127) <= number < 2**128:  # room for a sum that overflowed
@@ -151,26 +153,18 @@ class _Count(Kind):
 
 
 class _Hex(_Count):
+    """An address, a size or a code: read with bare hex digits, shown in hex; no "too many"
+    (an address is not a count)."""
+
     description = "a number (hex is fine)"
     example = "0x1F40"
-
-    def read(self, value):
-        _one(value, self)
-        try:
-            number = _as_int(value, hex_digits=True)
-        except NotUnderstood:
-            number = None
-        if number is None or not -(2**127) <= number < 2**128:  # room for a sum that overflowed
-            raise NotUnderstood(f"a number, e.g. {self.example}")
-        return number
+    hex_digits = True
 
     def show(self, value) -> str:
         return f"0x{value:X}" if value >= 0 else f"-0x{-value:X}"
 
     def diagnose(self, answer, solution) -> str | None:
-        if answer == solution - 1 or answer == solution + 1:
-            return "Close: one off."
-        return None
+        return "Close: one off." if abs(answer - solution) == 1 else None
 
 
 class _Status(Kind):

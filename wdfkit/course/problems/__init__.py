@@ -5,36 +5,9 @@ Each ``lessonNN`` module draws its lesson's problems; a maker takes the label an
 read off a run of the simulator.
 """
 
-from . import (
-    lesson00,
-    lesson01,
-    lesson02,
-    lesson03,
-    lesson04,
-    lesson05,
-    lesson06,
-    lesson07,
-    lesson08,
-    lesson09,
-    lesson10,
-    lesson11,
-    lesson12,
-)
+import importlib
 
-PROBLEMS = {}
-for _lesson in (
-    lesson00,
-    lesson01,
-    lesson02,
-    lesson03,
-    lesson04,
-    lesson05,
-    lesson06,
-    lesson07,
-    lesson08,
-    lesson09,
-    lesson10,
-    lesson11,
-    lesson12,
-):
-    PROBLEMS.update(_lesson.PROBLEMS)
+LESSONS = tuple(importlib.import_module(f"{__name__}.lesson{n:02d}") for n in range(13))
+"""The modules lesson00 … lesson12, in lesson order."""
+
+PROBLEMS = {label: maker for lesson in LESSONS for label, maker in lesson.PROBLEMS.items()}
