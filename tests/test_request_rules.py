@@ -252,6 +252,108 @@ def test_refused_set_new_irp_reuse_has_released_the_format_and_cleared_the_routi
     }
 
 
+# -- WdfRequestReuse and a reformat clear the routine's Params -------------------------------------
+def params_seen(Params):
+    io, read = Params.IoStatus, Params.Parameters.Read
+    return (Params.Size, Params.Type, io.Status, io.Information, read.Buffer, read.Length)
+
+
+def test_reuse_in_the_completion_routine_clears_the_params_it_was_handed():
+    """FxRequest::Reuse (core/fxrequest.cpp) calls m_RequestContext->ReleaseAndRestore, which
+    ends with InitCompletionParams (core/fxrequestcontext.cpp, inc/private/common/
+    fxrequestcontext.hpp): WDF_REQUEST_COMPLETION_PARAMS_INIT on m_CompletionParams, then
+    Type = WdfRequestTypeNoFormat.  CompleteSubmitted (core/fxrequestbase.cpp) handed the routine
+    a pointer to that same structure, so after WdfRequestReuse the routine's Params say
+    STATUS_SUCCESS and 0, not the lower device's status; values saved before are intact."""
+    machine, target, request, memory = target_and_request()
+    machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        seen["saved"] = (Params.IoStatus.Status, Params.IoStatus.Information)
+        seen["before"] = params_seen(Params)
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+        assert WdfRequestReuse(Request, params) == STATUS_SUCCESS
+        seen["after"] = params_seen(Params)
+
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    WdfRequestSetCompletionRoutine(request, done, None)
+    assert WdfRequestSend(request, target, None) is True
+    machine.advance(1)
+    assert seen["saved"] == (STATUS_IO_DEVICE_ERROR, 0)
+    assert seen["before"] == (0x48, IRP_MJ_READ, STATUS_IO_DEVICE_ERROR, 0, memory, 0)
+    assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+
+
+def test_a_successful_reads_information_is_cleared_by_reuse_too():
+    """The whole structure is zeroed (InitCompletionParams): IoStatus.Information and the
+    Parameters.Read length a successful read reported are 0 after WdfRequestReuse."""
+    machine, target, request, memory = target_and_request()
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        seen["before"] = params_seen(Params)
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_CANCELLED)
+        WdfRequestReuse(Request, params)
+        seen["after"] = params_seen(Params)
+        seen["status"] = WdfRequestGetStatus(Request)
+
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    WdfRequestSetCompletionRoutine(request, done, None)
+    WdfRequestSend(request, target, None)
+    machine.advance(1)
+    assert seen["before"] == (0x48, IRP_MJ_READ, STATUS_SUCCESS, 8, memory, 8)
+    assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+    assert seen["status"] == STATUS_CANCELLED  # the IRP's status is the reuse's, not the Params'
+
+
+def test_a_reformat_in_the_completion_routine_clears_the_params_too():
+    """A new WdfIoTargetFormatRequest… goes through ContextReleaseAndRestore
+    (inc/private/common/fxrequestbase.hpp) to the same ReleaseAndRestore: the routine's Params
+    are reset before the request is even sent again."""
+    machine, target, request, memory = target_and_request()
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        WdfIoTargetFormatRequestForRead(Target, Request, memory, None, None)
+        seen["after"] = params_seen(Params)
+
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    WdfRequestSetCompletionRoutine(request, done, None)
+    WdfRequestSend(request, target, None)
+    machine.advance(1)
+    assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+
+
+def test_reuse_leaves_the_params_of_a_request_sent_with_no_context():
+    """A queue request sent after WdfRequestFormatRequestUsingCurrentType has no request
+    context: CompleteSubmittedNoContext (core/fxrequestbase.cpp) hands the routine params of its
+    own, and FxRequest::Reuse has no m_RequestContext to ReleaseAndRestore — they keep the
+    lower device's status."""
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+        WdfRequestReuse(Request, params)
+        seen["after"] = params_seen(Params)
+        WdfRequestComplete(Request, Params.IoStatus.Status)
+
+    def EvtIoRead(Queue, Request, Length):
+        target = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        WdfRequestFormatRequestUsingCurrentType(Request)
+        WdfRequestSetCompletionRoutine(Request, done, None)
+        assert WdfRequestSend(Request, target, None)
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
+    result = machine.application().ReadFile(bytearray(8))
+    assert result.Status == STATUS_IO_DEVICE_ERROR
+    assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_IO_DEVICE_ERROR, 0, None, 0)
+
+
 # -- zero-length METHOD_NEITHER from user mode -----------------------------------------------------
 def test_zero_length_user_method_neither_is_buffer_too_small():
     """FxRequest::GetMemoryObject and GetDeviceControlOutputMemoryObject (core/fxrequest.cpp)

@@ -46,7 +46,7 @@ from ..sim.events import Event
 from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject, attributes_parent
-from .request import FxRequest
+from .request import FxRequest, WdfRequestTypeNoFormat
 
 # WDF_IO_TARGET_STATE (wdfiotarget.h; a driver's names are in wdfkit.ddi.wdfiotarget).
 STARTED, STOPPED, CLOSED_FOR_QUERY_REMOVE, CLOSED, DELETED = 1, 2, 3, 4, 5
@@ -103,9 +103,6 @@ class WDF_REQUEST_COMPLETION_PARAMS:
     Parameters: WDF_REQUEST_COMPLETION_PARAMS_UNION = field(
         default_factory=WDF_REQUEST_COMPLETION_PARAMS_UNION
     )
-
-
-WdfRequestTypeNoFormat = 0xFF  # WDF_REQUEST_TYPE (wdfrequest.h): sent without a target format
 
 
 def completion_params(request, status, information) -> WDF_REQUEST_COMPLETION_PARAMS:
@@ -303,7 +300,7 @@ class FxIoTarget(FxObject):
         """~FxSyncRequest and the end of FxIoTargetSendIo: release the format's references,
         take the stack context away, clear the routine; the FxSyncRequest itself goes."""
         request.release_context()
-        request.context = None
+        request.context = request.completion_params = None
         request.completion_routine = request.completion_context = None
         if stack_request:
             request.release()
@@ -393,7 +390,9 @@ class FxIoTarget(FxObject):
         request.transfer = None
         request.clear_formatted()
         request.irp.IoStatus = IO_STATUS_BLOCK(status, information)
-        params = request.completion_params = completion_params(request, status, information)
+        params = completion_params(request, status, information)
+        if request.context is not None:  # &m_RequestContext->m_CompletionParams
+            request.completion_params = params
         routine, context = request.clear_completion_routine()
         events = machine.events
         if events.listeners:
