@@ -309,22 +309,32 @@ def test_a_successful_reads_information_is_cleared_by_reuse_too():
     assert seen["status"] == STATUS_CANCELLED  # the IRP's status is the reuse's, not the Params'
 
 
-def test_a_reformat_in_the_completion_routine_clears_the_params_too():
-    """A new WdfIoTargetFormatRequest… goes through ContextReleaseAndRestore
-    (inc/private/common/fxrequestbase.hpp) to the same ReleaseAndRestore: the routine's Params
-    are reset before the request is even sent again."""
+def test_a_reformat_in_the_completion_routine_resets_the_params_to_the_new_format():
+    """A new WdfIoTargetFormatRequest… goes through FxRequestBase::ValidateTarget
+    (core/fxrequestbase.cpp) → ContextReleaseAndRestore to the same ReleaseAndRestore, and the
+    format then fills the same m_CompletionParams again (FxIoTarget::FormatIoRequest keeps an
+    FX_RCT_IO context, targets/general/km/fxiotargetkm.cpp; FormatWriteParams,
+    core/fxrequestcontext.cpp): the routine's Params show the new Type and buffer, and a zero
+    IoStatus and length, before the request is even sent again."""
     machine, target, request, memory = target_and_request()
+    status, other, _ = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 4)
     seen = {}
 
     def done(Request, Target, Params, Context):
-        WdfIoTargetFormatRequestForRead(Target, Request, memory, None, None)
-        seen["after"] = params_seen(Params)
+        seen["before"] = params_seen(Params)
+        offset = WDFMEMORY_OFFSET(BufferOffset=1, BufferLength=2)
+        WdfIoTargetFormatRequestForWrite(Target, Request, other, offset, None)
+        write = Params.Parameters.Write
+        seen["after"] = (Params.Type, Params.IoStatus.Status, Params.IoStatus.Information)
+        seen["write"] = (write.Buffer, write.Length, write.Offset)
 
     WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
     WdfRequestSetCompletionRoutine(request, done, None)
     WdfRequestSend(request, target, None)
     machine.advance(1)
-    assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+    assert seen["before"] == (0x48, IRP_MJ_READ, STATUS_SUCCESS, 8, memory, 8)
+    assert seen["after"] == (IRP_MJ_WRITE, STATUS_SUCCESS, 0)
+    assert seen["write"] == (other, 0, 1)
 
 
 def test_reuse_leaves_the_params_of_a_request_sent_with_no_context():

@@ -46,7 +46,7 @@ from ..sim.events import Event
 from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject, attributes_parent
-from .request import FxRequest, WdfRequestTypeNoFormat
+from .request import FxRequest, WdfRequestTypeNoFormat, format_completion_params
 
 # WDF_IO_TARGET_STATE (wdfiotarget.h; a driver's names are in wdfkit.ddi.wdfiotarget).
 STARTED, STOPPED, CLOSED_FOR_QUERY_REMOVE, CLOSED, DELETED = 1, 2, 3, 4, 5
@@ -112,33 +112,18 @@ def completion_params(request, status, information) -> WDF_REQUEST_COMPLETION_PA
     (FxIoContext::CopyParameters fills the length); a context whose references were released
     since (InitCompletionParams) is back to NoFormat, with only that length."""
     fmt = request.context
-    if fmt is None or request.context_cleared:
-        params = WDF_REQUEST_COMPLETION_PARAMS(Type=WdfRequestTypeNoFormat)
-        params.IoStatus = IO_STATUS_BLOCK(status, information)
-        if fmt is not None:
-            if fmt.major == IRP_MJ_READ:
-                params.Parameters.Read.Length = information
-            elif fmt.major == IRP_MJ_WRITE:
-                params.Parameters.Write.Length = information
-            else:
-                params.Parameters.Ioctl.Output.Length = information
-        return params
-    params = WDF_REQUEST_COMPLETION_PARAMS(Type=fmt.major)
+    params = WDF_REQUEST_COMPLETION_PARAMS(Type=WdfRequestTypeNoFormat)
     params.IoStatus = IO_STATUS_BLOCK(status, information)
+    if fmt is None:
+        return params
+    if not request.context_cleared:
+        format_completion_params(params, fmt)
     if fmt.major == IRP_MJ_READ:
-        params.Parameters.Read = WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE(
-            fmt.output_memory, information, fmt.output_offset
-        )
+        params.Parameters.Read.Length = information
     elif fmt.major == IRP_MJ_WRITE:
-        params.Parameters.Write = WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE(
-            fmt.input_memory, information, fmt.input_offset
-        )
+        params.Parameters.Write.Length = information
     else:
-        ioctl = params.Parameters.Ioctl
-        ioctl.IoControlCode = fmt.ioctl_code
-        ioctl.Input.Buffer, ioctl.Input.Offset = fmt.input_memory, fmt.input_offset
-        ioctl.Output.Buffer, ioctl.Output.Offset = fmt.output_memory, fmt.output_offset
-        ioctl.Output.Length = information
+        params.Parameters.Ioctl.Output.Length = information
     return params
 
 

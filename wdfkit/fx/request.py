@@ -108,6 +108,24 @@ class Format:
     output_offset: int = 0
 
 
+def format_completion_params(params, fmt: Format) -> None:
+    """What a format writes into the context's completion params: the Type, and each buffer's
+    WDFMEMORY and offset (FxRequestContext::FormatReadParams / FormatWriteParams,
+    fxrequestcontext.cpp; the IOCTL fields in FxIoTargetFormatIoctl, fxiotargetapi.cpp).  The
+    lengths and IoStatus are left for the completion (CopyParameters, CopyStatus)."""
+    params.Type = fmt.major
+    parameters = params.Parameters
+    if fmt.major == IRP_MJ_READ:
+        parameters.Read.Buffer, parameters.Read.Offset = fmt.output_memory, fmt.output_offset
+    elif fmt.major == IRP_MJ_WRITE:
+        parameters.Write.Buffer, parameters.Write.Offset = fmt.input_memory, fmt.input_offset
+    else:
+        ioctl = parameters.Ioctl
+        ioctl.IoControlCode = fmt.ioctl_code
+        ioctl.Input.Buffer, ioctl.Input.Offset = fmt.input_memory, fmt.input_offset
+        ioctl.Output.Buffer, ioctl.Output.Offset = fmt.output_memory, fmt.output_offset
+
+
 class FxRequestMemory(FxMemoryObject):
     """A request's embedded input or output WDFMEMORY: no count of its own, dies at completion.
 
@@ -451,6 +469,8 @@ class FxRequest(FxObject):
             out_offset,
         )
         self.context_cleared = False
+        if self.completion_params is not None:  # the same context (FX_RCT_IO), formatted again
+            format_completion_params(self.completion_params, self.context)
         self.set_formatted()
         if self.queue is None:
             self.irp.major = major
@@ -537,6 +557,8 @@ class FxRequest(FxObject):
         Parameters zero) and sets ``Type = WdfRequestTypeNoFormat``.  So a routine that calls
         WdfRequestReuse and then reads ``Params->IoStatus`` reads STATUS_SUCCESS and 0, not the
         lower device's status (toastmon's completion routine warns of it): save them first.
+        A new format reaches them the same way (ValidateTarget → ContextReleaseAndRestore, then
+        the format fills in Type and buffers again: :func:`format_completion_params`).
         Params of a request with no context (CompleteSubmittedNoContext's, on the stack) are
         not reached."""
         if self.context is not None:
