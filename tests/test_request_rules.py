@@ -364,6 +364,108 @@ def test_reuse_leaves_the_params_of_a_request_sent_with_no_context():
     assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_IO_DEVICE_ERROR, 0, None, 0)
 
 
+# -- WdfRequestGetCompletionParams ---------------------------------------------------------------
+def got(Request, size=None):
+    """WdfRequestGetCompletionParams into a fresh, initialised structure."""
+    params = WDF_REQUEST_COMPLETION_PARAMS()
+    WDF_REQUEST_COMPLETION_PARAMS_INIT(params)
+    if size is not None:
+        params.Size = size
+    WdfRequestGetCompletionParams(Request, params)
+    return params
+
+
+def test_get_completion_params_is_a_copy_and_reuse_empties_the_context_not_the_copy():
+    """WdfRequestGetCompletionParams (core/fxrequestapi.cpp) → FxRequest::CopyCompletionParams
+    (inc/private/common/fxrequest.hpp) copies m_RequestContext->m_CompletionParams: in the
+    routine it equals the routine's Params; a copy taken before WdfRequestReuse keeps the lower
+    device's status, one taken after has InitCompletionParams's zeroes and NoFormat."""
+    machine, target, request, memory = target_and_request()
+    machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        copy = got(Request)
+        seen["copy"] = params_seen(copy)
+        seen["routine's"] = params_seen(Params)
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+        WdfRequestReuse(Request, params)
+        seen["copy after reuse"] = params_seen(copy)
+        seen["got after reuse"] = params_seen(got(Request))
+
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    before = got(request)  # formatted, not yet sent: the format's Type and buffer
+    assert params_seen(before) == (0x48, IRP_MJ_READ, STATUS_SUCCESS, 0, memory, 0)
+    WdfRequestSetCompletionRoutine(request, done, None)
+    WdfRequestSend(request, target, None)
+    machine.advance(1)
+    failed = (0x48, IRP_MJ_READ, STATUS_IO_DEVICE_ERROR, 0, memory, 0)
+    assert seen["copy"] == seen["routine's"] == failed
+    assert seen["copy after reuse"] == failed
+    assert seen["got after reuse"] == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+
+
+def test_get_completion_params_of_an_ioctl_after_it_completed():
+    """The copy carries the IOCTL fields (FxIoTargetFormatIoctl, targets/general/
+    fxiotargetapi.cpp) and the output length CopyParameters filled in."""
+    machine, target, request, memory = target_and_request()
+    status, inMemory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 4)
+    WdfIoTargetFormatRequestForIoctl(target, request, 0x222000, inMemory, None, memory, None)
+    WdfRequestSend(request, target, None)
+    machine.advance(1)
+    params = got(request)
+    ioctl = params.Parameters.Ioctl
+    assert (params.Type, params.IoStatus.Status) == (IRP_MJ_DEVICE_CONTROL, STATUS_SUCCESS)
+    assert (ioctl.IoControlCode, ioctl.Input.Buffer, ioctl.Output.Buffer) == (
+        0x222000,
+        inMemory,
+        memory,
+    )
+    assert ioctl.Output.Length == params.IoStatus.Information
+
+
+def test_get_completion_params_without_a_context_initialises_params():
+    """A request no WdfIoTargetFormatRequest… formatted has no m_RequestContext:
+    CopyCompletionParams traces, breaks under Verifier and runs
+    WDF_REQUEST_COMPLETION_PARAMS_INIT on Params."""
+    machine, target, request, memory = target_and_request()
+    params = WDF_REQUEST_COMPLETION_PARAMS(Type=IRP_MJ_READ)
+    params.IoStatus = IO_STATUS_BLOCK(STATUS_IO_DEVICE_ERROR, 5)
+    WdfRequestGetCompletionParams(request, params)
+    assert params_seen(params) == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+    assert "will not return valid information" in "\n".join(machine.log_lines())
+
+
+def test_get_completion_params_with_a_wrong_size_fills_nothing():
+    """WdfRequestGetCompletionParams checks Params->Size first: a wrong one is a debug break
+    and nothing is copied."""
+    machine, target, request, memory = target_and_request()
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    params = got(request, size=0)
+    assert (params.Size, params.Type) == (0, WdfRequestTypeNoFormat)
+    assert "Params Size 0x0, expected 0x48" in "\n".join(machine.log_lines())
+
+
+def test_get_completion_params_bad_arguments():
+    """FxPointerNotNull: NULL Params is 0x10D / WDF_REQUIRED_PARAMETER_IS_NULL (0x4); a handle
+    that is not a WDFREQUEST is 0x10D / 0x5 (FxObjectHandleGetPtrAndGlobals); a value that is
+    not the structure is a TypeError naming the DDI."""
+    machine, target, request, memory = target_and_request()
+    with pytest.raises(TypeError, match="WdfRequestGetCompletionParams: Params"):
+        WdfRequestGetCompletionParams(request, {})
+    with pytest.raises(TypeError, match="WDF_REQUEST_COMPLETION_PARAMS_INIT: Params"):
+        WDF_REQUEST_COMPLETION_PARAMS_INIT(WDF_REQUEST_REUSE_PARAMS())
+    with pytest.raises(BugCheck):
+        WdfRequestGetCompletionParams(request, None)
+    assert (machine.bugcheck.code, machine.bugcheck.parameters[0]) == (0x10D, 0x4)
+    machine, target, request, memory = target_and_request()
+    params = WDF_REQUEST_COMPLETION_PARAMS()
+    with pytest.raises(BugCheck):
+        WdfRequestGetCompletionParams(memory, params)  # a WDFMEMORY, not a WDFREQUEST
+    assert (machine.bugcheck.code, machine.bugcheck.parameters[0]) == (0x10D, 0x5)
+
+
 # -- zero-length METHOD_NEITHER from user mode -----------------------------------------------------
 def test_zero_length_user_method_neither_is_buffer_too_small():
     """FxRequest::GetMemoryObject and GetDeviceControlOutputMemoryObject (core/fxrequest.cpp)

@@ -22,7 +22,7 @@ Simplified: no stack-location counting, no purge, no query-remove; a timed-out r
 cancelled at its deadline.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..kernel.bugcheck import (
     WDF_REQUEST_FATAL_ERROR,
@@ -125,6 +125,41 @@ def completion_params(request, status, information) -> WDF_REQUEST_COMPLETION_PA
     else:
         params.Parameters.Ioctl.Output.Length = information
     return params
+
+
+def context_completion_params(request) -> WDF_REQUEST_COMPLETION_PARAMS | None:
+    """The request context's m_CompletionParams as they stand (None: the request has no
+    context): what the last completion routine was handed, as ReleaseAndRestore and later
+    formats have left it; before any completion, the format's Type and buffers (or, once
+    released, InitCompletionParams's zeroes and NoFormat) with a zero IoStatus."""
+    if request.context is None:
+        return None
+    if request.completion_params is not None:
+        return request.completion_params
+    params = WDF_REQUEST_COMPLETION_PARAMS(
+        Type=WdfRequestTypeNoFormat, IoStatus=IO_STATUS_BLOCK(STATUS_SUCCESS, 0)
+    )
+    if not request.context_cleared:
+        format_completion_params(params, request.context)
+    return params
+
+
+def copy_completion_params(target, source) -> None:
+    """RtlCopyMemory of one WDF_REQUEST_COMPLETION_PARAMS over another: *target* shares
+    nothing with *source* afterwards."""
+    p, ioctl = source.Parameters, source.Parameters.Ioctl
+    target.__init__(
+        source.Size,
+        source.Type,
+        IO_STATUS_BLOCK(source.IoStatus.Status, source.IoStatus.Information),
+        WDF_REQUEST_COMPLETION_PARAMS_UNION(
+            replace(p.Read),
+            replace(p.Write),
+            WDF_REQUEST_COMPLETION_PARAMS_IOCTL(
+                ioctl.IoControlCode, replace(ioctl.Input), replace(ioctl.Output)
+            ),
+        ),
+    )
 
 
 class FxIoTarget(FxObject):
