@@ -252,6 +252,220 @@ def test_refused_set_new_irp_reuse_has_released_the_format_and_cleared_the_routi
     }
 
 
+# -- WdfRequestReuse and a reformat clear the routine's Params -------------------------------------
+def params_seen(Params):
+    io, read = Params.IoStatus, Params.Parameters.Read
+    return (Params.Size, Params.Type, io.Status, io.Information, read.Buffer, read.Length)
+
+
+def test_reuse_in_the_completion_routine_clears_the_params_it_was_handed():
+    """FxRequest::Reuse (core/fxrequest.cpp) calls m_RequestContext->ReleaseAndRestore, which
+    ends with InitCompletionParams (core/fxrequestcontext.cpp, inc/private/common/
+    fxrequestcontext.hpp): WDF_REQUEST_COMPLETION_PARAMS_INIT on m_CompletionParams, then
+    Type = WdfRequestTypeNoFormat.  CompleteSubmitted (core/fxrequestbase.cpp) handed the routine
+    a pointer to that same structure, so after WdfRequestReuse the routine's Params say
+    STATUS_SUCCESS and 0, not the lower device's status; values saved before are intact."""
+    machine, target, request, memory = target_and_request()
+    machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        seen["saved"] = (Params.IoStatus.Status, Params.IoStatus.Information)
+        seen["before"] = params_seen(Params)
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+        assert WdfRequestReuse(Request, params) == STATUS_SUCCESS
+        seen["after"] = params_seen(Params)
+
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    WdfRequestSetCompletionRoutine(request, done, None)
+    assert WdfRequestSend(request, target, None) is True
+    machine.advance(1)
+    assert seen["saved"] == (STATUS_IO_DEVICE_ERROR, 0)
+    assert seen["before"] == (0x48, IRP_MJ_READ, STATUS_IO_DEVICE_ERROR, 0, memory, 0)
+    assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+
+
+def test_a_successful_reads_information_is_cleared_by_reuse_too():
+    """The whole structure is zeroed (InitCompletionParams): IoStatus.Information and the
+    Parameters.Read length a successful read reported are 0 after WdfRequestReuse."""
+    machine, target, request, memory = target_and_request()
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        seen["before"] = params_seen(Params)
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_CANCELLED)
+        WdfRequestReuse(Request, params)
+        seen["after"] = params_seen(Params)
+        seen["status"] = WdfRequestGetStatus(Request)
+
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    WdfRequestSetCompletionRoutine(request, done, None)
+    WdfRequestSend(request, target, None)
+    machine.advance(1)
+    assert seen["before"] == (0x48, IRP_MJ_READ, STATUS_SUCCESS, 8, memory, 8)
+    assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+    assert seen["status"] == STATUS_CANCELLED  # the IRP's status is the reuse's, not the Params'
+
+
+def test_a_reformat_in_the_completion_routine_resets_the_params_to_the_new_format():
+    """A new WdfIoTargetFormatRequest… goes through FxRequestBase::ValidateTarget
+    (core/fxrequestbase.cpp) → ContextReleaseAndRestore to the same ReleaseAndRestore, and the
+    format then fills the same m_CompletionParams again (FxIoTarget::FormatIoRequest keeps an
+    FX_RCT_IO context, targets/general/km/fxiotargetkm.cpp; FormatWriteParams,
+    core/fxrequestcontext.cpp): the routine's Params show the new Type and buffer, and a zero
+    IoStatus and length, before the request is even sent again."""
+    machine, target, request, memory = target_and_request()
+    status, other, _ = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 4)
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        seen["before"] = params_seen(Params)
+        offset = WDFMEMORY_OFFSET(BufferOffset=1, BufferLength=2)
+        WdfIoTargetFormatRequestForWrite(Target, Request, other, offset, None)
+        write = Params.Parameters.Write
+        seen["after"] = (Params.Type, Params.IoStatus.Status, Params.IoStatus.Information)
+        seen["write"] = (write.Buffer, write.Length, write.Offset)
+
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    WdfRequestSetCompletionRoutine(request, done, None)
+    WdfRequestSend(request, target, None)
+    machine.advance(1)
+    assert seen["before"] == (0x48, IRP_MJ_READ, STATUS_SUCCESS, 8, memory, 8)
+    assert seen["after"] == (IRP_MJ_WRITE, STATUS_SUCCESS, 0)
+    assert seen["write"] == (other, 0, 1)
+
+
+def test_reuse_leaves_the_params_of_a_request_sent_with_no_context():
+    """A queue request sent after WdfRequestFormatRequestUsingCurrentType has no request
+    context: CompleteSubmittedNoContext (core/fxrequestbase.cpp) hands the routine params of its
+    own, and FxRequest::Reuse has no m_RequestContext to ReleaseAndRestore — they keep the
+    lower device's status."""
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+        WdfRequestReuse(Request, params)
+        seen["after"] = params_seen(Params)
+        WdfRequestComplete(Request, Params.IoStatus.Status)
+
+    def EvtIoRead(Queue, Request, Length):
+        target = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        WdfRequestFormatRequestUsingCurrentType(Request)
+        WdfRequestSetCompletionRoutine(Request, done, None)
+        assert WdfRequestSend(Request, target, None)
+
+    machine = driver(EvtIoRead=EvtIoRead)
+    machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
+    result = machine.application().ReadFile(bytearray(8))
+    assert result.Status == STATUS_IO_DEVICE_ERROR
+    assert seen["after"] == (0x48, WdfRequestTypeNoFormat, STATUS_IO_DEVICE_ERROR, 0, None, 0)
+
+
+# -- WdfRequestGetCompletionParams ---------------------------------------------------------------
+def got(Request, size=None):
+    """WdfRequestGetCompletionParams into a fresh, initialised structure."""
+    params = WDF_REQUEST_COMPLETION_PARAMS()
+    WDF_REQUEST_COMPLETION_PARAMS_INIT(params)
+    if size is not None:
+        params.Size = size
+    WdfRequestGetCompletionParams(Request, params)
+    return params
+
+
+def test_get_completion_params_is_a_copy_and_reuse_empties_the_context_not_the_copy():
+    """WdfRequestGetCompletionParams (core/fxrequestapi.cpp) → FxRequest::CopyCompletionParams
+    (inc/private/common/fxrequest.hpp) copies m_RequestContext->m_CompletionParams: in the
+    routine it equals the routine's Params; a copy taken before WdfRequestReuse keeps the lower
+    device's status, one taken after has InitCompletionParams's zeroes and NoFormat."""
+    machine, target, request, memory = target_and_request()
+    machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
+    seen = {}
+
+    def done(Request, Target, Params, Context):
+        copy = got(Request)
+        seen["copy"] = params_seen(copy)
+        seen["routine's"] = params_seen(Params)
+        params = WDF_REQUEST_REUSE_PARAMS()
+        WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
+        WdfRequestReuse(Request, params)
+        seen["copy after reuse"] = params_seen(copy)
+        seen["got after reuse"] = params_seen(got(Request))
+
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    before = got(request)  # formatted, not yet sent: the format's Type and buffer
+    assert params_seen(before) == (0x48, IRP_MJ_READ, STATUS_SUCCESS, 0, memory, 0)
+    WdfRequestSetCompletionRoutine(request, done, None)
+    WdfRequestSend(request, target, None)
+    machine.advance(1)
+    failed = (0x48, IRP_MJ_READ, STATUS_IO_DEVICE_ERROR, 0, memory, 0)
+    assert seen["copy"] == seen["routine's"] == failed
+    assert seen["copy after reuse"] == failed
+    assert seen["got after reuse"] == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+
+
+def test_get_completion_params_of_an_ioctl_after_it_completed():
+    """The copy carries the IOCTL fields (FxIoTargetFormatIoctl, targets/general/
+    fxiotargetapi.cpp) and the output length CopyParameters filled in."""
+    machine, target, request, memory = target_and_request()
+    status, inMemory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "tseT", 4)
+    WdfIoTargetFormatRequestForIoctl(target, request, 0x222000, inMemory, None, memory, None)
+    WdfRequestSend(request, target, None)
+    machine.advance(1)
+    params = got(request)
+    ioctl = params.Parameters.Ioctl
+    assert (params.Type, params.IoStatus.Status) == (IRP_MJ_DEVICE_CONTROL, STATUS_SUCCESS)
+    assert (ioctl.IoControlCode, ioctl.Input.Buffer, ioctl.Output.Buffer) == (
+        0x222000,
+        inMemory,
+        memory,
+    )
+    assert ioctl.Output.Length == params.IoStatus.Information
+
+
+def test_get_completion_params_without_a_context_initialises_params():
+    """A request no WdfIoTargetFormatRequest… formatted has no m_RequestContext:
+    CopyCompletionParams traces, breaks under Verifier and runs
+    WDF_REQUEST_COMPLETION_PARAMS_INIT on Params."""
+    machine, target, request, memory = target_and_request()
+    params = WDF_REQUEST_COMPLETION_PARAMS(Type=IRP_MJ_READ)
+    params.IoStatus = IO_STATUS_BLOCK(STATUS_IO_DEVICE_ERROR, 5)
+    WdfRequestGetCompletionParams(request, params)
+    assert params_seen(params) == (0x48, WdfRequestTypeNoFormat, STATUS_SUCCESS, 0, None, 0)
+    assert "will not return valid information" in "\n".join(machine.log_lines())
+
+
+def test_get_completion_params_with_a_wrong_size_fills_nothing():
+    """WdfRequestGetCompletionParams checks Params->Size first: a wrong one is a debug break
+    and nothing is copied."""
+    machine, target, request, memory = target_and_request()
+    WdfIoTargetFormatRequestForRead(target, request, memory, None, None)
+    params = got(request, size=0)
+    assert (params.Size, params.Type) == (0, WdfRequestTypeNoFormat)
+    assert "Params Size 0x0, expected 0x48" in "\n".join(machine.log_lines())
+
+
+def test_get_completion_params_bad_arguments():
+    """FxPointerNotNull: NULL Params is 0x10D / WDF_REQUIRED_PARAMETER_IS_NULL (0x4); a handle
+    that is not a WDFREQUEST is 0x10D / 0x5 (FxObjectHandleGetPtrAndGlobals); a value that is
+    not the structure is a TypeError naming the DDI."""
+    machine, target, request, memory = target_and_request()
+    with pytest.raises(TypeError, match="WdfRequestGetCompletionParams: Params"):
+        WdfRequestGetCompletionParams(request, {})
+    with pytest.raises(TypeError, match="WDF_REQUEST_COMPLETION_PARAMS_INIT: Params"):
+        WDF_REQUEST_COMPLETION_PARAMS_INIT(WDF_REQUEST_REUSE_PARAMS())
+    with pytest.raises(BugCheck):
+        WdfRequestGetCompletionParams(request, None)
+    assert (machine.bugcheck.code, machine.bugcheck.parameters[0]) == (0x10D, 0x4)
+    machine, target, request, memory = target_and_request()
+    params = WDF_REQUEST_COMPLETION_PARAMS()
+    with pytest.raises(BugCheck):
+        WdfRequestGetCompletionParams(memory, params)  # a WDFMEMORY, not a WDFREQUEST
+    assert (machine.bugcheck.code, machine.bugcheck.parameters[0]) == (0x10D, 0x5)
+
+
 # -- zero-length METHOD_NEITHER from user mode -----------------------------------------------------
 def test_zero_length_user_method_neither_is_buffer_too_small():
     """FxRequest::GetMemoryObject and GetDeviceControlOutputMemoryObject (core/fxrequest.cpp)

@@ -632,11 +632,12 @@ EvtLowerDone(
     )
 {
     WDFREQUEST original = (WDFREQUEST)Context; // its memory is what Request borrowed
+    NTSTATUS status = Params->IoStatus.Status;  // saved: WdfRequestReuse clears *Params
+    ULONG_PTR information = Params->IoStatus.Information;
     WDF_REQUEST_REUSE_PARAMS params;
 
     UNREFERENCED_PARAMETER(Target);
-$BEFORE    WdfRequestCompleteWithInformation(original, Params->IoStatus.Status,
-                                      Params->IoStatus.Information);
+$BEFORE    WdfRequestCompleteWithInformation(original, status, information);
 $AFTER    WdfObjectDelete(Request);
 }
 
@@ -765,9 +766,7 @@ def _bug_reuse_missing(variant: int, rng: random.Random) -> Case:
     if variant == 1:  # in time, but only when the lower device succeeded
         before_py = "    if NT_SUCCESS(status):\n" + textwrap.indent(_REUSE_PARAMS_PY, "    ")
         before_c = (
-            "    if (NT_SUCCESS(Params->IoStatus.Status)) {\n"
-            + textwrap.indent(_REUSE_PARAMS_C, "    ")
-            + "    }\n"
+            "    if (NT_SUCCESS(status)) {\n" + textwrap.indent(_REUSE_PARAMS_C, "    ") + "    }\n"
         )
     py = _REUSE_PY.replace("$BEFORE", before_py).replace("$AFTER", after_py)
     c = _REUSE_C.replace("$BEFORE", before_c).replace("$AFTER", after_c)

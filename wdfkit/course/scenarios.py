@@ -412,12 +412,12 @@ def scenario3(
 
     def EvtDriverCreatedRequestCompletion(Request, Target, Params, Context):
         original = Context
-        if reuse_first:
+        status, information = Params.IoStatus.Status, Params.IoStatus.Information
+        if reuse_first:  # WdfRequestReuse zeroes Params too: they were saved first
             params = WDF_REQUEST_REUSE_PARAMS()
             WDF_REQUEST_REUSE_PARAMS_INIT(params, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS)
             WdfRequestReuse(Request, params)
-        information = Params.IoStatus.Information
-        WdfRequestCompleteWithInformation(original, Params.IoStatus.Status, information)
+        WdfRequestCompleteWithInformation(original, status, information)
 
     def send_copy(Queue, Request, make_format):
         ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))

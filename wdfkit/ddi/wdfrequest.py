@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 
 from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_IO_TARGET, FX_TYPE_QUEUE, FX_TYPE_REQUEST, WDFHANDLE, get_object
-from ..fx.iotarget import WDF_REQUEST_COMPLETION_PARAMS, WdfRequestTypeNoFormat
+from ..fx.iotarget import (
+    WDF_REQUEST_COMPLETION_PARAMS,
+    WdfRequestTypeNoFormat,
+    context_completion_params,
+    copy_completion_params,
+)
 from ..fx.object import attributes_parent
 from ..fx.queue import (
     STOP_ACTION_PURGE,
@@ -27,6 +32,7 @@ from ..fx.verifier import check_irql, null_bugcheck, validate_object_attributes
 from ..kernel.irp import (
     DO_BUFFERED_IO,
     DO_DIRECT_IO,
+    IO_STATUS_BLOCK,
     IOCTL_MAJORS,
     IRP_MJ_DEVICE_CONTROL,
     IRP_MJ_INTERNAL_DEVICE_CONTROL,
@@ -53,6 +59,8 @@ from .wdfobject import WDF_OBJECT_ATTRIBUTES, attributes_arg
 __all__ = [
     "WDF_NO_SEND_OPTIONS",
     "WDF_REQUEST_COMPLETION_PARAMS",
+    "WDF_REQUEST_COMPLETION_PARAMS_INIT",
+    "WDF_REQUEST_COMPLETION_PARAMS_SIZE",
     "WDF_REQUEST_PARAMETERS",
     "WDF_REQUEST_PARAMETERS_INIT",
     "WDF_REQUEST_REUSE_MUST_COMPLETE",
@@ -72,6 +80,7 @@ __all__ = [
     "WdfRequestCreate",
     "WdfRequestFormatRequestUsingCurrentType",
     "WdfRequestForwardToIoQueue",
+    "WdfRequestGetCompletionParams",
     "WdfRequestGetFileObject",
     "WdfRequestGetInformation",
     "WdfRequestGetIoQueue",
@@ -570,6 +579,66 @@ def WdfRequestReuse(machine, Request: WDFHANDLE, ReuseParams: WDF_REQUEST_REUSE_
     if new_irp and request.queue is None:
         raise ValueError(named("wdfkit does not simulate supplying a new IRP"))
     return request.reuse(ReuseParams.Status, new_irp)
+
+
+WDF_REQUEST_COMPLETION_PARAMS_SIZE = 0x48  # sizeof(WDF_REQUEST_COMPLETION_PARAMS), x64
+
+
+@macro
+def WDF_REQUEST_COMPLETION_PARAMS_INIT(Params: WDF_REQUEST_COMPLETION_PARAMS) -> None:
+    """Zero *Params*, set Size and ``Type = WdfRequestTypeNoFormat`` (wdfrequest.h)."""
+    ft.struct_arg("Params", Params, WDF_REQUEST_COMPLETION_PARAMS)
+    Params.__init__(
+        Size=WDF_REQUEST_COMPLETION_PARAMS_SIZE,
+        Type=WdfRequestTypeNoFormat,
+        IoStatus=IO_STATUS_BLOCK(STATUS_SUCCESS, 0),
+    )
+
+
+@ddi
+def WdfRequestGetCompletionParams(
+    machine, Request: WDFHANDLE, Params: WDF_REQUEST_COMPLETION_PARAMS
+) -> None:
+    """Copy the request's completion params into *Params* (initialised with
+    WDF_REQUEST_COMPLETION_PARAMS_INIT).
+
+    A copy of the request context's own structure as it stands: after a send completed, what
+    the completion routine was handed; after WdfRequestReuse, zeroes with ``Type =
+    WdfRequestTypeNoFormat`` (ReleaseAndRestore → InitCompletionParams), after a new format its
+    Type and buffers.  Being a copy, *Params* keeps its values when the request is reused
+    later.  A request with no context (no WdfIoTargetFormatRequest… has formatted it) gets
+    *Params* zeroed by WDF_REQUEST_COMPLETION_PARAMS_INIT, with a debug break under KMDF
+    Verifier; a wrong Size fills nothing (a debug break).
+    Bug checks: 0x10D/0x5 for a bad Request, 0x10D/0x4 for NULL Params.
+    Fidelity: fxrequestapi.cpp (WdfRequestGetCompletionParams), fxrequest.hpp
+    (FxRequest::CopyCompletionParams), fxrequestcontext.cpp (ReleaseAndRestore).
+    """
+    request = _request(machine, Request)
+    if Params is None:
+        raise null_bugcheck(machine, "Params")
+    if not isinstance(Params, WDF_REQUEST_COMPLETION_PARAMS):
+        raise TypeError(named("Params must be a WDF_REQUEST_COMPLETION_PARAMS"))
+    verifier = "Verifier " if machine.kmdf_verifier else "no "
+    if Params.Size != WDF_REQUEST_COMPLETION_PARAMS_SIZE:
+        machine.trace(
+            "%s: Params Size %#x, expected %#x (%sdebug break)",
+            call.ddi,
+            Params.Size,
+            WDF_REQUEST_COMPLETION_PARAMS_SIZE,
+            verifier,
+        )
+        return
+    source = context_completion_params(request)
+    if source is None:
+        machine.trace(
+            "%s will not return valid information if the request is not formatted using "
+            "WdfIoTargetFormat… DDIs (%sdebug break)",
+            call.ddi,
+            verifier,
+        )
+        WDF_REQUEST_COMPLETION_PARAMS_INIT(Params)
+        return
+    copy_completion_params(Params, source)
 
 
 @ddi

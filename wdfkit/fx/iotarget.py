@@ -22,7 +22,7 @@ Simplified: no stack-location counting, no purge, no query-remove; a timed-out r
 cancelled at its deadline.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..kernel.bugcheck import (
     WDF_REQUEST_FATAL_ERROR,
@@ -46,7 +46,7 @@ from ..sim.events import Event
 from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
 from .object import FxObject, attributes_parent
-from .request import FxRequest
+from .request import FxRequest, WdfRequestTypeNoFormat, format_completion_params
 
 # WDF_IO_TARGET_STATE (wdfiotarget.h; a driver's names are in wdfkit.ddi.wdfiotarget).
 STARTED, STOPPED, CLOSED_FOR_QUERY_REMOVE, CLOSED, DELETED = 1, 2, 3, 4, 5
@@ -105,9 +105,6 @@ class WDF_REQUEST_COMPLETION_PARAMS:
     )
 
 
-WdfRequestTypeNoFormat = 0xFF  # WDF_REQUEST_TYPE (wdfrequest.h): sent without a target format
-
-
 def completion_params(request, status, information) -> WDF_REQUEST_COMPLETION_PARAMS:
     """What CompleteSubmitted hands the routine (fxrequestbase.cpp).  With no request context
     (never formatted by a target, e.g. FormatRequestUsingCurrentType): CompleteSubmittedNoContext's
@@ -115,34 +112,54 @@ def completion_params(request, status, information) -> WDF_REQUEST_COMPLETION_PA
     (FxIoContext::CopyParameters fills the length); a context whose references were released
     since (InitCompletionParams) is back to NoFormat, with only that length."""
     fmt = request.context
-    if fmt is None or request.context_cleared:
-        params = WDF_REQUEST_COMPLETION_PARAMS(Type=WdfRequestTypeNoFormat)
-        params.IoStatus = IO_STATUS_BLOCK(status, information)
-        if fmt is not None:
-            if fmt.major == IRP_MJ_READ:
-                params.Parameters.Read.Length = information
-            elif fmt.major == IRP_MJ_WRITE:
-                params.Parameters.Write.Length = information
-            else:
-                params.Parameters.Ioctl.Output.Length = information
-        return params
-    params = WDF_REQUEST_COMPLETION_PARAMS(Type=fmt.major)
+    params = WDF_REQUEST_COMPLETION_PARAMS(Type=WdfRequestTypeNoFormat)
     params.IoStatus = IO_STATUS_BLOCK(status, information)
+    if fmt is None:
+        return params
+    if not request.context_cleared:
+        format_completion_params(params, fmt)
     if fmt.major == IRP_MJ_READ:
-        params.Parameters.Read = WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE(
-            fmt.output_memory, information, fmt.output_offset
-        )
+        params.Parameters.Read.Length = information
     elif fmt.major == IRP_MJ_WRITE:
-        params.Parameters.Write = WDF_REQUEST_COMPLETION_PARAMS_READ_WRITE(
-            fmt.input_memory, information, fmt.input_offset
-        )
+        params.Parameters.Write.Length = information
     else:
-        ioctl = params.Parameters.Ioctl
-        ioctl.IoControlCode = fmt.ioctl_code
-        ioctl.Input.Buffer, ioctl.Input.Offset = fmt.input_memory, fmt.input_offset
-        ioctl.Output.Buffer, ioctl.Output.Offset = fmt.output_memory, fmt.output_offset
-        ioctl.Output.Length = information
+        params.Parameters.Ioctl.Output.Length = information
     return params
+
+
+def context_completion_params(request) -> WDF_REQUEST_COMPLETION_PARAMS | None:
+    """The request context's m_CompletionParams as they stand (None: the request has no
+    context): what the last completion routine was handed, as ReleaseAndRestore and later
+    formats have left it; before any completion, the format's Type and buffers (or, once
+    released, InitCompletionParams's zeroes and NoFormat) with a zero IoStatus."""
+    if request.context is None:
+        return None
+    if request.completion_params is not None:
+        return request.completion_params
+    params = WDF_REQUEST_COMPLETION_PARAMS(
+        Type=WdfRequestTypeNoFormat, IoStatus=IO_STATUS_BLOCK(STATUS_SUCCESS, 0)
+    )
+    if not request.context_cleared:
+        format_completion_params(params, request.context)
+    return params
+
+
+def copy_completion_params(target, source) -> None:
+    """RtlCopyMemory of one WDF_REQUEST_COMPLETION_PARAMS over another: *target* shares
+    nothing with *source* afterwards."""
+    p, ioctl = source.Parameters, source.Parameters.Ioctl
+    target.__init__(
+        source.Size,
+        source.Type,
+        IO_STATUS_BLOCK(source.IoStatus.Status, source.IoStatus.Information),
+        WDF_REQUEST_COMPLETION_PARAMS_UNION(
+            replace(p.Read),
+            replace(p.Write),
+            WDF_REQUEST_COMPLETION_PARAMS_IOCTL(
+                ioctl.IoControlCode, replace(ioctl.Input), replace(ioctl.Output)
+            ),
+        ),
+    )
 
 
 class FxIoTarget(FxObject):
@@ -303,7 +320,7 @@ class FxIoTarget(FxObject):
         """~FxSyncRequest and the end of FxIoTargetSendIo: release the format's references,
         take the stack context away, clear the routine; the FxSyncRequest itself goes."""
         request.release_context()
-        request.context = None
+        request.context = request.completion_params = None
         request.completion_routine = request.completion_context = None
         if stack_request:
             request.release()
@@ -393,7 +410,9 @@ class FxIoTarget(FxObject):
         request.transfer = None
         request.clear_formatted()
         request.irp.IoStatus = IO_STATUS_BLOCK(status, information)
-        params = request.completion_params = completion_params(request, status, information)
+        params = completion_params(request, status, information)
+        if request.context is not None:  # &m_RequestContext->m_CompletionParams
+            request.completion_params = params
         routine, context = request.clear_completion_routine()
         events = machine.events
         if events.listeners:

@@ -44,6 +44,7 @@ from ..kernel.bugcheck import (
 from ..kernel.irp import (
     DO_BUFFERED_IO,
     DO_DIRECT_IO,
+    IO_STATUS_BLOCK,
     IOCTL_MAJORS,
     IRP_MJ_DEVICE_CONTROL,
     IRP_MJ_READ,
@@ -80,6 +81,8 @@ from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, WDFHANDLE, to_offs
 from .memory import FxMemoryObject
 from .object import FxObject, FxObjectStateDestroyed
 
+WdfRequestTypeNoFormat = 0xFF  # WDF_REQUEST_TYPE (wdfrequest.h): sent without a target format
+
 FACILITY_DRIVER_FRAMEWORK = 0x20  # ntstatus.h: the facility of every STATUS_WDF_… value
 
 # Parameter 3 of 0x10D/0x6/0x4 points at a WDF_REQUEST_FATAL_ERROR_INFORMATION_LENGTH_MISMATCH_DATA,
@@ -103,6 +106,24 @@ class Format:
     input_offset: int = 0
     output_memory: object = None
     output_offset: int = 0
+
+
+def format_completion_params(params, fmt: Format) -> None:
+    """What a format writes into the context's completion params: the Type, and each buffer's
+    WDFMEMORY and offset (FxRequestContext::FormatReadParams / FormatWriteParams,
+    fxrequestcontext.cpp; the IOCTL fields in FxIoTargetFormatIoctl, fxiotargetapi.cpp).  The
+    lengths and IoStatus are left for the completion (CopyParameters, CopyStatus)."""
+    params.Type = fmt.major
+    parameters = params.Parameters
+    if fmt.major == IRP_MJ_READ:
+        parameters.Read.Buffer, parameters.Read.Offset = fmt.output_memory, fmt.output_offset
+    elif fmt.major == IRP_MJ_WRITE:
+        parameters.Write.Buffer, parameters.Write.Offset = fmt.input_memory, fmt.input_offset
+    else:
+        ioctl = parameters.Ioctl
+        ioctl.IoControlCode = fmt.ioctl_code
+        ioctl.Input.Buffer, ioctl.Input.Offset = fmt.input_memory, fmt.input_offset
+        ioctl.Output.Buffer, ioctl.Output.Offset = fmt.output_memory, fmt.output_offset
 
 
 class FxRequestMemory(FxMemoryObject):
@@ -216,6 +237,8 @@ class FxRequest(FxObject):
         self.completion_routine = None
         self.completion_context = None
         self.completion_params = None
+        """The context's m_CompletionParams: the WDF_REQUEST_COMPLETION_PARAMS the last completion
+        routine was handed, while the request has a context; ReleaseAndRestore resets it."""
         self.transfer = None  # the transfer in flight on (or queued in) a target, if sent
         self.completed = False
         self.owned = queue is not None  # the driver owns it (a presented queue request)
@@ -446,6 +469,8 @@ class FxRequest(FxObject):
             out_offset,
         )
         self.context_cleared = False
+        if self.completion_params is not None:  # the same context (FX_RCT_IO), formatted again
+            format_completion_params(self.completion_params, self.context)
         self.set_formatted()
         if self.queue is None:
             self.irp.major = major
@@ -523,11 +548,28 @@ class FxRequest(FxObject):
         reset the context's completion params (InitCompletionParams).  Through
         ContextReleaseAndRestore (a new format, a synchronous send's cleanup) it also clears
         the formatted mark; FxRequest::Reuse calls ReleaseAndRestore directly
-        (*clear_formatted* False)."""
+        (*clear_formatted* False).
+
+        The params reset are the very WDF_REQUEST_COMPLETION_PARAMS the completion routine was
+        handed: CompleteSubmitted (fxrequestbase.cpp) passes ``&m_RequestContext->
+        m_CompletionParams``, and InitCompletionParams (fxrequestcontext.hpp) zeroes that
+        structure in place (WDF_REQUEST_COMPLETION_PARAMS_INIT: Size set, IoStatus and
+        Parameters zero) and sets ``Type = WdfRequestTypeNoFormat``.  So a routine that calls
+        WdfRequestReuse and then reads ``Params->IoStatus`` reads STATUS_SUCCESS and 0, not the
+        lower device's status (toastmon's completion routine warns of it): save them first.
+        A new format reaches them the same way (ValidateTarget → ContextReleaseAndRestore, then
+        the format fills in Type and buffers again: :func:`format_completion_params`).
+        Params of a request with no context (CompleteSubmittedNoContext's, on the stack) are
+        not reached."""
         if self.context is not None:
             self.context_cleared = True
             if clear_formatted:
                 self.clear_formatted()
+            params = self.completion_params
+            if params is not None:  # InitCompletionParams, in place
+                params.__init__(
+                    Type=WdfRequestTypeNoFormat, IoStatus=IO_STATUS_BLOCK(STATUS_SUCCESS, 0)
+                )
         refs, self.refs = self.refs, []
         events = self.machine.events
         for memory in refs:
@@ -543,7 +585,7 @@ class FxRequest(FxObject):
         leaves the request with nothing of its earlier format and, once ~FxSyncRequest has run,
         no context."""
         self.release_context(clear_formatted=False)
-        self.context = None
+        self.context = self.completion_params = None
 
     def dispose(self) -> None:
         self.release_context()  # deleting a request releases its format's references (≥ 1.11)
