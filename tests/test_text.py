@@ -28,6 +28,14 @@ def test_fill_keeps_a_bug_check_code_with_its_name():
     assert all(len(line) <= WIDTH for line in lines)
 
 
+def test_fill_never_splits_bug_check():
+    summary = "0x10D WDF_VIOLATION (0x5, 0x3D75BFFFF7B8, 0x1, 0xFFFFC28A40000840) in WdfObjectDelete"
+    for pad in range(0, 60, 7):
+        text = f"[  0.000123s IRQL 0] {'x' * pad} *** BUG CHECK {summary}"
+        lines = fill(text, "", " " * 21).splitlines()
+        assert any("*** BUG CHECK 0x10D WDF_VIOLATION" in line for line in lines), lines
+
+
 def test_fill_leaves_short_lines_and_their_breaks_alone():
     assert fill("STATUS_SUCCESS (0x00000000)") == "STATUS_SUCCESS (0x00000000)"
     text = "A driver calls\n    ExAllocatePoolWithTag(NonPagedPoolNx, 277, 'nlAS')\nand gets it."

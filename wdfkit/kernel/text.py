@@ -17,6 +17,8 @@ _NUMBER_AFTER_NAME = re.compile(r" (?=\(?0x)")
 handle stay on one line."""
 _NAME_AFTER_CODE = re.compile(r"(\b0x[0-9A-Fa-f]+) (?=[A-Z][A-Z0-9_]{2,}\b)")
 """A space between a code and its name: ``0x10D WDF_VIOLATION`` stays on one line."""
+_PHRASE = re.compile(r"(?:\*\*\* )?BUG CHECK\b")
+"""Words that name one thing together: ``*** BUG CHECK`` is never split across lines."""
 
 
 def fill(text: str, first: str = "", rest: str = "") -> str:
@@ -24,9 +26,10 @@ def fill(text: str, first: str = "", rest: str = "") -> str:
     before the others.  Words are never cut, a line break already in *text* is kept, and a
     number stays on the line of the name before it (``STATUS_SUCCESS (0x00000000)``,
     ``WDFLOOKASIDE 0x00003d75bffffb18``) and a code on the line of its name
-    (``0x10D WDF_VIOLATION (0x5, …)``)."""
+    (``0x10D WDF_VIOLATION (0x5, …)``), and ``*** BUG CHECK`` stays whole."""
     lines = []
     glued = _NAME_AFTER_CODE.sub(rf"\1{_GLUE}", _NUMBER_AFTER_NAME.sub(_GLUE, text))
+    glued = _PHRASE.sub(lambda phrase: phrase[0].replace(" ", _GLUE), glued)
     for index, line in enumerate(glued.split("\n")):
         wrapped = textwrap.fill(
             line,
