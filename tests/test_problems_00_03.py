@@ -234,8 +234,9 @@ def test_02_ex2_and_ex3_driver_verifier_keeps_nothing():
         first = exercises.make_problem("02-ex3", seed)
         if "Driver Verifier is on" in first.question:
             assert first.solution[1] == 0
-            assert any("what does it do to a lookaside list's Depth" in why
-                       for _, why in first.diagnoses)
+            assert any(
+                "what does it do to a lookaside list's Depth" in why for _, why in first.diagnoses
+            )
         else:
             assert first.solution[1] == 4  # Depth 4 until the first scan
 

@@ -311,7 +311,7 @@ def test_no_diagnosis_names_the_answer():
             kinds = problem.kind.kinds if isinstance(problem.kind, Several) else [problem.kind]
             values = problem.solution if isinstance(problem.kind, Several) else [problem.solution]
             names = set()
-            for kind, value in zip(kinds, values):
+            for kind, value in zip(kinds, values, strict=True):
                 names.update(re.findall(r"STATUS_\w+|0x[0-9A-F]+ [A-Z_]{3,}", kind.show(value)))
             names = {name for name in names if name not in said(problem.question)}
             for _, why in problem.diagnoses:

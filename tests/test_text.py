@@ -29,7 +29,7 @@ def test_fill_keeps_a_bug_check_code_with_its_name():
 
 
 def test_fill_never_splits_bug_check():
-    summary = "0x10D WDF_VIOLATION (0x5, 0x3D75BFFFF7B8, 0x1, 0xFFFFC28A40000840) in WdfObjectDelete"
+    summary = "0x10D WDF_VIOLATION (0x5, 0x3D75BFFFF7B8, 0x1, 0xFFFFC28A40000840) in WdfFoo"
     for pad in range(0, 60, 7):
         text = f"[  0.000123s IRQL 0] {'x' * pad} *** BUG CHECK {summary}"
         lines = fill(text, "", " " * 21).splitlines()

@@ -221,7 +221,6 @@ def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> d
                 "only an output buffer, a write only an input buffer."
             )
     if "METHOD_BUFFERED" in request and len(calls) == 2 and which == calls[1]:
-        first = calls[0]
         said[(STATUS_SUCCESS, sizes[which])] = (
             "KMDF builds one MDL per request for a buffered request and keeps it: ask which "
             "call built it, and for which buffer."
