@@ -28,6 +28,25 @@ def test_fill_keeps_a_bug_check_code_with_its_name():
     assert all(len(line) <= WIDTH for line in lines)
 
 
+def test_fill_never_splits_bug_check():
+    summary = "0x10D WDF_VIOLATION (0x5, 0x3D75BFFFF7B8, 0x1, 0xFFFFC28A40000840) in WdfFoo"
+    for pad in range(0, 60, 7):
+        text = f"[  0.000123s IRQL 0] {'x' * pad} *** BUG CHECK {summary}"
+        lines = fill(text, "", " " * 21).splitlines()
+        assert any("*** BUG CHECK 0x10D WDF_VIOLATION" in line for line in lines), lines
+        assert all(len(line) <= WIDTH for line in lines), lines
+
+
+def test_fill_keeps_a_list_of_numbers_whole_unless_it_is_wider_than_a_line():
+    pair = "e.g. (0xC0000001, 0x1F40)."
+    lines = fill("x " * 45 + pair).splitlines()
+    assert lines[-1] == pair
+    params = "(" + ", ".join(["0xFFFFC28A40000E90"] * 6) + ")"
+    lines = fill("*** BUG CHECK 0x48 CANCEL_STATE_IN_COMPLETED_IRP " + params).splitlines()
+    assert lines[0].startswith("*** BUG CHECK 0x48 CANCEL_STATE_IN_COMPLETED_IRP (0xFFFF")
+    assert all(len(line) <= WIDTH for line in lines)
+
+
 def test_fill_leaves_short_lines_and_their_breaks_alone():
     assert fill("STATUS_SUCCESS (0x00000000)") == "STATUS_SUCCESS (0x00000000)"
     text = "A driver calls\n    ExAllocatePoolWithTag(NonPagedPoolNx, 277, 'nlAS')\nand gets it."

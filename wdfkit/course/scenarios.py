@@ -103,6 +103,7 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ..kernel.pool import NonPagedPoolNx
+from ..kernel.text import fill
 from ..sim.machine import Machine
 
 IOCTL_TOASTER_GET_DATA = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
@@ -122,9 +123,9 @@ class Run:
 
     @property
     def outcome(self) -> str:
-        """One line: how the run ended."""
+        """One sentence: how the run ended (wrapped, as everything printed, at 100 columns)."""
         if self.bugcheck is not None:
-            return f"bug check {self.bugcheck.summary()} in {self.bugcheck.ddi}"
+            return fill(f"bug check {self.bugcheck.summary()} in {self.bugcheck.ddi}")
         if self.error:
             return self.error
         s = self.io_status

@@ -12,29 +12,49 @@ WIDTH = 100
 """The widest printed line: what a notebook cell shows at 1400 px without wrapping."""
 
 _GLUE = "\x00"
-_NUMBER_AFTER_NAME = re.compile(r" (?=\(?0x)")
+_SOFT_GLUE = "\x01"
+"""Glue that gives way when what it holds together would not fit in WIDTH."""
+_NUMBER_AFTER_NAME = re.compile(r"(?<!,) (?=\(?0x)")
 """A space before a number (``0x…`` or ``(0x…)``): a status and its code, a type and its
 handle stay on one line."""
+_NUMBER_IN_LIST = re.compile(r"(?<=,) (?=\(?0x)")
+"""A space after a comma before a number (``(0xC0000001, 0x1F40)``, a bug check's
+parameters): kept whole when it fits, broken when it alone is wider than a line."""
 _NAME_AFTER_CODE = re.compile(r"(\b0x[0-9A-Fa-f]+) (?=[A-Z][A-Z0-9_]{2,}\b)")
 """A space between a code and its name: ``0x10D WDF_VIOLATION`` stays on one line."""
+_PHRASE = re.compile(r"(?:\*\*\* )?BUG CHECK\b")
+"""Words that name one thing together: ``*** BUG CHECK`` is never split across lines."""
 
 
 def fill(text: str, first: str = "", rest: str = "") -> str:
     """*text* in lines of at most WIDTH characters, *first* before its first line and *rest*
     before the others.  Words are never cut, a line break already in *text* is kept, and a
     number stays on the line of the name before it (``STATUS_SUCCESS (0x00000000)``,
-    ``WDFLOOKASIDE 0x00003d75bffffb18``) and a code on the line of its name
-    (``0x10D WDF_VIOLATION (0x5, …)``)."""
+    ``WDFLOOKASIDE 0x00003d75bffffb18``), a code on the line of its name
+    (``0x10D WDF_VIOLATION (0x5, …)``), ``*** BUG CHECK`` with the code after it, and a list
+    of numbers on one line unless it alone is wider than a line."""
     lines = []
     glued = _NAME_AFTER_CODE.sub(rf"\1{_GLUE}", _NUMBER_AFTER_NAME.sub(_GLUE, text))
+    glued = _PHRASE.sub(lambda phrase: phrase[0].replace(" ", _GLUE), glued)
+    glued = _NUMBER_IN_LIST.sub(_SOFT_GLUE, glued)
     for index, line in enumerate(glued.split("\n")):
+        indent = first if index == 0 else rest
         wrapped = textwrap.fill(
             line,
             WIDTH,
-            initial_indent=first if index == 0 else rest,
+            initial_indent=indent,
             subsequent_indent=rest,
             break_long_words=False,
             break_on_hyphens=False,
         )
-        lines.append(wrapped.replace(_GLUE, " "))
+        if any(len(part) > WIDTH for part in wrapped.split("\n")):
+            wrapped = textwrap.fill(
+                line.replace(_SOFT_GLUE, " "),
+                WIDTH,
+                initial_indent=indent,
+                subsequent_indent=rest,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        lines.append(wrapped.replace(_GLUE, " ").replace(_SOFT_GLUE, " "))
     return "\n".join(lines)

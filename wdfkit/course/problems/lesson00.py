@@ -51,14 +51,13 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
     diagnoses = {0: "Every WdfMemoryCreate allocates at least the memory object itself."}
     if blocks == 2:
         diagnoses[1] = (
-            "One block is the embedded layout, the buffer right after the object. Here it "
-            f"cannot be: {' and '.join(reasons)}, so the buffer gets a block of its own."
+            "One block is the embedded layout, the buffer right after the object, which KMDF "
+            f"uses only when nothing rules it out. Here something does: {' and '.join(reasons)}."
         )
     else:
         diagnoses[2] = (
             "Two blocks is the layout for a buffer of a page or more, a paged buffer, or KMDF "
-            "Verifier's pool tracking; none of those holds here, so KMDF embeds the buffer "
-            "right after the object: one block."
+            "Verifier's pool tracking. Check the call and the machine against that list."
         )
     diagnoses[3] = "The machine's own blocks (the driver's) were there before the call: count "
     diagnoses[3] += "only what this call adds, the object and, maybe, a separate buffer."
@@ -150,23 +149,25 @@ def _bugcheck_diagnoses(mistake: str, code: int, driver_verifier: bool) -> dict:
         )
     if code == BAD_POOL_CALLER and driver_verifier:
         said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
-            "Driver Verifier is on, but it does not see this one first: the kernel's own check "
-            "of the tag at the free stops the machine with 0xC2 BAD_POOL_CALLER."
+            "Driver Verifier is on, but it does not see this one first: the kernel checks the "
+            "tag at the free itself, before any verifier. Which code does the kernel's pool "
+            "check use?"
         )
     elif code == BAD_POOL_CALLER:
         said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
-            "0xC4 is Driver Verifier's code, and Driver Verifier is off on this machine: the "
-            "kernel's own pool check stops it with 0xC2 BAD_POOL_CALLER."
+            "0xC4 is Driver Verifier's code, and Driver Verifier is off on this machine: "
+            "something else checks pool calls. Which code does the kernel's own check use?"
         )
     if code == DRIVER_VERIFIER_DETECTED_VIOLATION:
         said[BAD_POOL_CALLER] = (
             "0xC2 is the kernel's own pool check; with Driver Verifier on, Driver Verifier sees "
-            "the mistake first and stops the machine with 0xC4."
+            "this mistake first, and it stops the machine with a code of its own."
         )
     if code == WDF_VIOLATION:
         said[PAGE_FAULT_IN_NONPAGED_AREA] = (
             "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, and "
-            "wdfkit's handle check stops the machine first: 0x10D WDF_VIOLATION."
+            "wdfkit checks every handle a DDI gets before it touches memory. Which bug check "
+            "is the framework's own?"
         )
         said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
             "Driver Verifier watches pool, not framework handles; wdfkit's check of the "
@@ -178,8 +179,9 @@ def _bugcheck_diagnoses(mistake: str, code: int, driver_verifier: bool) -> dict:
             "was right, and it is the touch after it that faults."
         )
         said[PAGE_FAULT_IN_NONPAGED_AREA] = (
-            "0x50 is a fault on invalid memory in general; the driver's own allocations sit "
-            "in Driver Verifier's special pool, which names a touch after the free 0xD5."
+            "0x50 is a fault on invalid memory in general; with Driver Verifier on, the "
+            "driver's own allocations sit in its special pool, which has a more precise code "
+            "for a touch after the free."
         )
     return said
 

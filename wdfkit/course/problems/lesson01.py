@@ -46,16 +46,16 @@ def _copy_diagnoses(status, size: int, offset: int, count: int, copy_in: bool) -
     said = {}
     if count == 0:
         said[STATUS_SUCCESS] = (
-            "Zero bytes is not a copy that trivially succeeds: both copy DDIs refuse a count "
-            "of 0 with STATUS_INVALID_PARAMETER."
+            "Zero bytes is not a copy that trivially succeeds: both copy DDIs check the count "
+            "before they look at the buffer. What does a count of 0 get?"
         )
         said[STATUS_INVALID_BUFFER_SIZE] = (
             "Zero bytes cannot run past the end of the buffer; the count itself is refused, "
             "as an invalid parameter."
         )
         said[STATUS_BUFFER_TOO_SMALL] = (
-            "No buffer is too small for zero bytes; the copy DDIs refuse the count itself: "
-            "STATUS_INVALID_PARAMETER."
+            "No buffer is too small for zero bytes; it is the count itself that the copy DDIs "
+            "look at first."
         )
     elif not fits:
         said[STATUS_SUCCESS] = (
@@ -64,14 +64,14 @@ def _copy_diagnoses(status, size: int, offset: int, count: int, copy_in: bool) -
         )
         other = STATUS_BUFFER_TOO_SMALL if copy_in else STATUS_INVALID_BUFFER_SIZE
         said[other] = (
-            "That is the refusal of the other direction: a copy *into* the object that does "
-            "not fit is STATUS_INVALID_BUFFER_SIZE, one *out of* it STATUS_BUFFER_TOO_SMALL."
+            "That is how the other direction refuses a copy that does not fit: the two copy "
+            "DDIs use different statuses. Check which way this copy goes."
         )
         if copy_in and offset < size:
             said[other] += (
-                " (For a count that runs past the end from a valid offset, the documentation "
-                "of WdfMemoryCopyFromBuffer says too small; the KMDF source, and wdfkit, say "
-                "invalid buffer size.)"
+                " (Careful: for a count that runs past the end from a valid offset, the "
+                "documentation of WdfMemoryCopyFromBuffer and the KMDF source disagree; wdfkit "
+                "follows the source.)"
             )
     else:
         said[STATUS_INVALID_BUFFER_SIZE if copy_in else STATUS_BUFFER_TOO_SMALL] = (
@@ -226,10 +226,10 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
     success = int(STATUS_SUCCESS)
     if offset + length > size:
         diagnoses = {
-            (STATUS_INVALID_DEVICE_REQUEST, 0): "The documentation lists "
-            "STATUS_INVALID_DEVICE_REQUEST for a window past the end; the KMDF source "
-            "(IFxMemory::ValidateMemoryOffsets) returns STATUS_INTEGER_OVERFLOW, and wdfkit "
-            "follows it.",
+            (STATUS_INVALID_DEVICE_REQUEST, 0): "That is what the documentation lists for a "
+            "window past the end; the KMDF source (IFxMemory::ValidateMemoryOffsets) returns "
+            "another status, and wdfkit follows the source. Run a window past the end in "
+            "Try it and read the status.",
             (STATUS_BUFFER_TOO_SMALL, 0): "That is WdfMemoryCopyToBuffer's refusal; an I/O "
             "target checks a descriptor's window itself, and a window past the end is an "
             "overflow.",

@@ -71,8 +71,8 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     later = 4 * (seconds - 1)  # a burst's hits when Depth stays 4: the kept blocks, from second 2
     if verifier:
         at_depth_0 = (
-            "With Driver Verifier on, lookaside lists are held at Depth 0: every "
-            "allocation misses and goes to pool, like WdfMemoryCreate."
+            "Driver Verifier is on here: look at what it does to a lookaside list's Depth "
+            "(the lesson's Driver Verifier paragraph), and at what a list of that Depth keeps."
         )
         diagnoses = {
             total - 1: (
@@ -87,8 +87,9 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
                 else "That is a burst's count without Driver Verifier. "
             )
             + at_depth_0,
-            total: "Nothing comes from a list that holds nothing: with Driver Verifier on, the "
-            "list is held at Depth 0, so every allocation goes to pool.",
+            total: "That would mean no allocation ever reached pool, yet even a list that "
+            "keeps buffers misses while it is empty; and Driver Verifier is on: what does it do "
+            "to the list's Depth?",
         }
     else:
         diagnoses = {
@@ -142,23 +143,24 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
     kept = run.machine.snapshot().balance.lists[0]
     solution = (kept.allocate_misses, kept.held)
     diagnoses = {
-        (count, 4): "In the second second only the 4 kept blocks are reused; the other "
-        f"{count - 4} allocations find the list empty and miss again.",
+        (count, 4): "That counts the first second's misses only. The second second starts "
+        "with the blocks the list kept: how many of its allocations do they serve, and what "
+        "happens to the others?",
         (count * seconds - 4 * (seconds - 1), count): "A returned buffer is kept only while "
         "the list holds fewer than Depth (4); the others go back to pool (free misses).",
-        (count * seconds, 0): "That is a list held at Depth 0, what Driver Verifier does; here "
-        "it is off, so the list keeps up to Depth (4) returned buffers.",
+        (count * seconds, 0): "That is a list that keeps nothing, held at Depth 0 as Driver "
+        "Verifier holds it; here Driver Verifier is off.",
     }
     if verifier:
         diagnoses = {
-            (count * seconds - 4 * (seconds - 1), 4): "Right without Driver Verifier. With it "
-            "on, the list is held at Depth 0: it keeps nothing, and every allocation misses.",
+            (count * seconds - 4 * (seconds - 1), 4): "That would be right without Driver "
+            "Verifier. It is on here: what does it do to a lookaside list's Depth?",
             (0, 0): "A new list starts empty: its first allocations find nothing and miss.",
         }
         if seconds == 2:
             diagnoses[(count, 0)] = (
-                "The second second misses too: with Driver Verifier on the list kept nothing "
-                "from the first."
+                "That counts the first second only; the second second finds the list as the "
+                "first left it. What did it keep, with Driver Verifier on?"
             )
     diagnoses.pop(solution, None)
     return Problem(

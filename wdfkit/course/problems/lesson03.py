@@ -207,8 +207,8 @@ def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> d
             )
     else:
         said[(STATUS_INVALID_PARAMETER, 0)] = (
-            "Nothing is wrong with the call itself; the request has no such MDL to give, and "
-            "the retrieve DDIs say so with STATUS_INVALID_DEVICE_REQUEST."
+            "Nothing is wrong with the call itself; the request has no such MDL to give. "
+            "Which status do the retrieve DDIs give for a buffer the request does not have?"
         )
         if "neither" in request or "NEITHER" in request:
             said[(STATUS_SUCCESS, sizes[which])] = (
@@ -221,11 +221,9 @@ def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> d
                 "only an output buffer, a write only an input buffer."
             )
     if "METHOD_BUFFERED" in request and len(calls) == 2 and which == calls[1]:
-        first = calls[0]
         said[(STATUS_SUCCESS, sizes[which])] = (
-            f"KMDF builds one MDL per request for a buffered request and keeps it: this call "
-            f"got back the MDL the {first.lower()} call built, of its "
-            f"0x{sizes[first]:X} bytes."
+            "KMDF builds one MDL per request for a buffered request and keeps it: ask which "
+            "call built it, and for which buffer."
         )
     said.pop((status, count), None)
     return said

@@ -81,7 +81,8 @@ def draw_late_use(label: str, rng: random.Random) -> Problem:
             0x50: "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, "
             "and wdfkit's handle check stops the machine first.",
             (0x10D, 0x6): "Parameter 1 0x6 is a request error (a request completed twice, "
-            "Information too large); a dead handle is 0x5.",
+            "Information too large); the dead thing here is a handle, which WDF_VIOLATION "
+            "reports with a parameter 1 of its own (lesson 00 shows it).",
             (0xC4, 0x62): "0xC4 / 0x62 is a leak at unload; nothing leaked here.",
         }
         if handle
@@ -238,9 +239,8 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
             (STATUS_SUCCESS, length): "WdfMemoryCopyFromBuffer does not copy what fits and drop "
             f"the rest: offset {offset} + {count} bytes runs past the {length}-byte output "
             "memory, so it refuses the whole copy.",
-            (STATUS_BUFFER_TOO_SMALL, 0): "Close, but that is not the memory object's answer: "
-            "KMDF checks offset + length against the buffer and returns "
-            "STATUS_INVALID_BUFFER_SIZE.",
+            (STATUS_BUFFER_TOO_SMALL, 0): "Close, but that is how the other copy DDI refuses "
+            "(out of the memory object); this copy goes into it. Lesson 01 shows both.",
             (STATUS_SUCCESS, count): "The copy did not happen: it would run past the end of the "
             "output memory, and the driver completes with the status it got.",
         },
@@ -260,7 +260,7 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
             (STATUS_INVALID_BUFFER_SIZE, 0): f"Offset {offset} + {count} bytes = "
             f"{offset + count}: that fits in the {length}-byte output memory.",
             (STATUS_SUCCESS, length): "Information is what the driver passes to "
-            f"WdfRequestCompleteWithInformation: {count} here, not the buffer's size.",
+            "WdfRequestCompleteWithInformation, not the buffer's size.",
         },
     }[move]
     return Problem(

@@ -91,32 +91,33 @@ def draw_result(label: str, rng: random.Random) -> Problem:
     if length == 0:
         if fail is not None:
             diagnoses[(fail, 0)] = (
-                "A zero-length read never reaches EvtIoRead: the queue completes it with "
-                "STATUS_SUCCESS itself (KMDF's default, AllowZeroLengthRequests FALSE), so the "
-                "lower device never sees it and cannot fail it."
+                "A zero-length read never reaches EvtIoRead: KMDF's queue completes it itself "
+                "(AllowZeroLengthRequests is FALSE by default), so the lower device never sees "
+                "it and cannot fail it. With which status does the queue complete it?"
             )
         diagnoses[(STATUS_INVALID_DEVICE_REQUEST, 0)] = (
-            "Reading 0 bytes is not refused: KMDF's queue completes a zero-length read with "
-            "STATUS_SUCCESS before any driver callback runs."
+            "Reading 0 bytes is not refused as a bad request: KMDF's queue completes a "
+            "zero-length read itself, before any driver callback runs. With which status?"
         )
     elif fail is not None:
         diagnoses[(fail, length)] = (
-            "The status is right, but a failed transfer moved no data: the lower device "
-            "reported Information 0 in the IRP, and nothing in the driver changes it."
+            "The status is right. Information is what the lower device put in the IRP, and "
+            "nothing in the driver changes it: how many bytes does a failed transfer move?"
         )
         diagnoses[(STATUS_SUCCESS, length)] = (
-            "The completion routine completes the request with CompletionParams->IoStatus."
-            "Status, the lower device's status: its failure is the application's failure."
+            "That is what a lower device that succeeds gives. Read RequestCompletionRoutine: "
+            "which status does it complete the request with?"
         )
         diagnoses[(STATUS_INVALID_DEVICE_REQUEST, 0)] = (
             "That is the Break-it run, where the completion routine was missing; here it is "
-            "set, the request went down, and the lower device's status came back."
+            "set and the request goes down. What does the lower device say, and what does the "
+            "routine do with it?"
         )
     else:
         diagnoses[(STATUS_SUCCESS, 0)] = (
             "WdfRequestComplete sets no Information, true — but the driver forwarded the "
-            f"application's own IRP, and the lower device set Information = {length} in it "
-            "when it completed it. Completing the request keeps that number."
+            "application's own IRP, and the lower device sets Information in it when it "
+            "completes it. Does completing the request change that number?"
         )
     return Problem(
         label,
@@ -153,20 +154,20 @@ def draw_timing(label: str, rng: random.Random) -> Problem:
     diagnoses = {}
     if latency_ms:
         diagnoses[(at_ms, 0)] = (
-            "The time is right; the IRQL is not. The lower device finishes later, from a DPC, "
-            "and the completion routine runs inside it, at DISPATCH_LEVEL (2)."
+            "The time is right; the IRQL is not. A lower device that takes time finishes "
+            "from a DPC, and the completion routine runs inside it: at which IRQL do DPCs "
+            "run? The log of Try it shows it."
         )
         if reads > 1:
             diagnoses[(latency_ms, 2)] = (
                 "That is the first read's time. The application waits for each read before "
-                f"it issues the next, so read {reads} starts when read {reads - 1} has "
-                f"completed: {latency_ms} ms per read."
+                f"it issues the next: when does read {reads} start?"
             )
     else:
         diagnoses[(0, 2)] = (
             "With no latency the lower device completes the IRP inside IoCallDriver: the "
-            "completion routine runs inside WdfRequestSend, at the IRQL EvtIoRead was called "
-            "at (PASSIVE_LEVEL, 0). DISPATCH_LEVEL comes with a DPC, later."
+            "completion routine runs inside WdfRequestSend, on EvtIoRead's own call. "
+            "DISPATCH_LEVEL comes with a DPC, later; at which IRQL was EvtIoRead called?"
         )
     sequence = (
         f"issues {reads} reads of 16 bytes one after the other, starting at time 0, each "
@@ -226,36 +227,33 @@ def draw_send_options(label: str, rng: random.Random) -> Problem:
     fires = initialized and timeout_ms < latency_ms
     diagnoses = {
         (STATUS_CANCELLED, timeout_ms): (
-            "The timer did cancel the request, but KMDF reports a request cancelled by its "
-            "send timeout as STATUS_IO_TIMEOUT — for an asynchronous send as for a synchronous "
-            "one."
+            "The timer does cancel the request, but the I/O target reports a request its own "
+            "timer cancelled with another status (Try it's send options)."
             if fires
-            else "No timer cancelled anything here"
+            else "That is a send whose timer fired"
             + (
-                f": the lower device finished at {latency_ms} ms, before the {timeout_ms} ms "
-                "timeout."
+                ": compare the lower device's time with the timeout."
                 if initialized
-                else ": WdfRequestSend refused the options before anything was sent."
+                else ". Did WdfRequestSend accept these options at all?"
             )
         ),
     }
     if not initialized:
         diagnoses[(STATUS_IO_TIMEOUT, timeout_ms)] = (
-            "The options never took effect: WDF_REQUEST_SEND_OPTIONS_INIT sets Size, and with "
-            "Size 0 WdfRequestSend refuses them (FALSE, STATUS_INVALID_PARAMETER); the "
-            "driver's End: path completes the read at once."
+            "That assumes the options took effect, but the driver filled them in without "
+            "WDF_REQUEST_SEND_OPTIONS_INIT. What does WdfRequestSend check first, and what "
+            "does the driver's End: path do when the send fails?"
         )
         diagnoses[(STATUS_SUCCESS, latency_ms)] = diagnoses[(STATUS_IO_TIMEOUT, timeout_ms)]
     elif timeout_ms < latency_ms:
         diagnoses[(STATUS_SUCCESS, latency_ms)] = (
-            f"The lower device would finish at {latency_ms} ms, but the send's timer fires "
-            f"first, at {timeout_ms} ms: KMDF cancels the request, and the completion routine "
-            "completes it with the status it got."
+            "That is what the lower device alone would give; compare its time with the "
+            "send's timeout. What does the I/O target do when the timer fires first?"
         )
     else:
         diagnoses[(STATUS_IO_TIMEOUT, timeout_ms)] = (
-            f"The lower device finished at {latency_ms} ms, before the {timeout_ms} ms timer: "
-            "completing the request stops the timer."
+            "That is a timer that fires; compare the lower device's time with the timeout. "
+            "Completing the request stops the timer."
         )
     return Problem(
         label,

@@ -148,20 +148,22 @@ def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
     }
     if formats == 2:
         diagnoses[memories * 2 + extra] = (
-            "A format first releases what the previous format took (ValidateTarget → "
-            "ContextReleaseAndRestore), so formatting twice holds no more than once."
+            "That counts both formats' references as if both stayed. What does a format do "
+            "first with what the previous format took (ValidateTarget → "
+            "ContextReleaseAndRestore)?"
         )
     if extra:
         diagnoses[memories] = (
-            "The format's references are there — and one more: WdfObjectReference on a "
-            "request's own memory is counted on the request's IRP too."
+            "That counts the format's references only. The driver also calls "
+            "WdfObjectReference on the original's memory: is that counted on the request's "
+            "IRP too?"
         )
     if ioctl:
         diagnoses.setdefault(
             1 + extra,
             (
-                "An IOCTL formats two memory objects, the input and the output, and each holds "
-                "its own reference on the original request."
+                "Count the memory objects an IOCTL's format stores (it has an input and an "
+                "output buffer): each holds its own reference on the original request."
             ),
         )
     return Problem(
@@ -229,18 +231,19 @@ def draw_references_at_completion(label: str, rng: random.Random) -> Problem:
     diagnoses = {}
     if held:
         diagnoses[0] = (
-            "Follow the routine's branch for this run: on this path nothing released the "
-            "format's references before the original was completed, so WdfRequestComplete "
-            "found them (0x10D/0x3, the count in Arg3)."
+            "0 means nothing held the original's memory when it was completed. Follow the "
+            "routine's branch for this lower device: does anything on it release the format's "
+            "references before WdfRequestComplete?"
         )
         diagnoses[3 - held] = (
-            "Count the memory objects the format stored: a read stores one (the output), an "
-            "IOCTL two (input and output)."
+            "Count the memory objects the format stored for this request (a read and an IOCTL "
+            "differ): each holds one reference until something releases it."
         )
     else:
         diagnoses[memories] = (
-            "On this path the references were gone in time: WdfRequestReuse and "
-            "WdfObjectDelete of the new request both release what its format took."
+            "That is what the format took. Follow the routine's branch for this lower device: "
+            "what does it call on the new request before it completes the original, and what "
+            "does that call release?"
         )
     return Problem(
         label,
@@ -311,13 +314,14 @@ def draw_window(label: str, rng: random.Random) -> Problem:
         )
     if adds_header:
         diagnoses[(length - header, lower_bytes)] = (
-            "The lower device reports the window it filled, Length − header; the driver adds "
-            "the header it wrote itself, so Information counts the whole buffer."
+            "That is the lower device's count, the window it filled. Read the driver's "
+            "completion again: what does it add to the saved Information?"
         )
     else:
         diagnoses[(length, lower_bytes)] = (
-            "The lower device reports only the bytes it was shown, Length − header; the "
-            "driver passes that on without adding the header it wrote itself."
+            "Information is not the read's length: the lower device reports only the bytes it "
+            "was shown, and the driver completes with the number it saved. Does it add the "
+            "header?"
         )
     solution = (information, lower_bytes)
     return Problem(

@@ -65,6 +65,7 @@ from ...kernel.ntstatus import (
     STATUS_BUFFER_TOO_SMALL,
     STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INTEGER_OVERFLOW,
+    STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
 from ...kernel.pool import NonPagedPoolNx
@@ -231,18 +232,20 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
     }
     if kind == "WdfMemoryCreate":
         diagnoses[1] = (
-            "WdfMemoryCreate has no list to keep a buffer in: each read's buffer is a new "
-            "pool block, freed when the driver deletes its memory and request."
+            "One allocation in all means something kept the first read's buffer for the "
+            "next. Does WdfMemoryCreate keep anything once the driver deletes its memory?"
         )
     elif verifier:
         diagnoses[1] = (
-            "With Driver Verifier on, lookaside lists are held at Depth 0 (lesson 02): "
-            "every allocation misses and every free goes back to pool, so each read allocates."
+            "One allocation in all means the list kept the first read's buffer for the "
+            "next. Driver Verifier is on: what does it do to a lookaside list's Depth "
+            "(lesson 02)?"
         )
     else:
         diagnoses[reads] = (
-            "A lookaside list keeps the buffer the first read gave back (its Depth starts at "
-            "4), so each later read, one at a time, is served from the list, not from pool."
+            "One allocation per read is what a source that keeps nothing costs. A lookaside "
+            "list with Driver Verifier off: what does it do with the buffer a read gives back "
+            "(lesson 02)?"
         )
     return Problem(
         label,
@@ -280,18 +283,23 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
     if length > BUFFER_SIZE:
         diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
             "The driver does not clip the window to its buffer: it asks for "
-            f"WDFMEMORY_OFFSET(0, {length}) on a {BUFFER_SIZE}-byte buffer, and the format "
-            "refuses a window that runs past the end of the memory."
+            f"WDFMEMORY_OFFSET(0, {length}) on a {BUFFER_SIZE}-byte buffer. What does a "
+            "format do with a window that runs past the end of the memory (lesson 01)?"
         )
         diagnoses[(STATUS_SUCCESS, length)] = diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)]
         diagnoses[(STATUS_BUFFER_TOO_SMALL, 0)] = (
             "The format does refuse it, but not as a small buffer: a window that ends past the "
-            "memory's end fails IFxMemory's offset check, which reports an overflow."
+            "memory's end fails IFxMemory's offset check. Lesson 01 shows its status."
+        )
+        diagnoses[(STATUS_INVALID_PARAMETER, 0)] = (
+            "The format does refuse it, but not as a bad parameter: the window itself is "
+            "well formed, it only ends past the memory's end. Lesson 01 runs such a window "
+            "and shows its status."
         )
     else:
         diagnoses[(STATUS_INTEGER_OVERFLOW, 0)] = (
-            f"WDFMEMORY_OFFSET(0, {length}) ends inside the {BUFFER_SIZE}-byte buffer (at its "
-            "end at most), so the format accepts it and the read goes down."
+            f"That is the refusal of a window past the end; WDFMEMORY_OFFSET(0, {length}) "
+            f"ends inside the {BUFFER_SIZE}-byte buffer (at its end at most)."
         )
         diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
             "The buffer is 64 bytes, but the format's window, WDFMEMORY_OFFSET(0, Length), "
@@ -310,7 +318,8 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
         "that ends past the buffer's end fails the format with STATUS_INTEGER_OVERFLOW "
         "(IFxMemory's offset check), and EvtIoRead completes the read with it.",
         {k: v for k, v in diagnoses.items() if k != solution},
-        hint="Compare the window with the buffer the driver owns.",
+        hint="Compare the window with the buffer the driver owns; lesson 01 shows what a "
+        "format does with a window past the memory's end.",
         outcome=f"ReadFile returned {got}.\n{outcome.log(3)}",
     )
 
@@ -345,23 +354,23 @@ def draw_release_order(label: str, rng: random.Random) -> Problem:
     owned = kind != "preallocated"
     if solution == "safe":
         why = (
-            "The request still held the format's reference on the memory object, and an "
-            "owned buffer lives as long as its object's last reference: deleting the object "
-            "early does not free it."
+            "Deleting the memory object first is not the whole story: at the copy, what else "
+            "still held a reference on it, and how long does an owned buffer live?"
             if owned and order == "buffer first"
-            else "Nothing the driver freed was the buffer: a preallocated buffer belongs to the "
-            "driver, and deleting its memory object and the request leaves it alone."
+            else "What did the driver free before the copy: the buffer itself, or only the "
+            "objects around it? Who owns a preallocated buffer?"
             if order == "request first"
-            else "The copy came before anything was let go."
+            else "Look at the order: what had the driver let go of when the copy ran?"
         )
         diagnoses = {"bug check": why}
     else:
         why = (
-            "Deleting the request dropped the target's reference, the last one on the memory "
-            "object, and an owned buffer goes with its object: the copy read freed pool."
+            "Follow the references: once the driver has deleted the request, what still "
+            "holds the memory object, and what happens to an owned buffer when its object's "
+            "last reference goes?"
             if owned
-            else "ExFreePoolWithTag freed the driver's buffer at once — no reference keeps "
-            "pool the driver allocated itself — and the copy then read freed pool."
+            else "Does any reference keep pool the driver allocated itself? Look at what "
+            "ExFreePoolWithTag does, and when the copy runs after it."
         )
         diagnoses = {"safe": why}
     return Problem(

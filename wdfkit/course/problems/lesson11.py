@@ -124,26 +124,27 @@ def draw_repeated_moves(label: str, rng: random.Random) -> Problem:
     pending = sum(1 for s in statuses if s == STATUS_PENDING)
     solution = (succeeded, pending)
     diagnoses = {
-        (reads, 0): "Something the first send had is gone by the second: completing a send "
-        "clears the completion routine, and (with KMDF Verifier) the request's formatted "
-        "mark; WdfRequestReuse clears the routine too.",
+        (reads, 0): "Something the first send had is gone by the second. What do a "
+        "completed send and WdfRequestReuse clear (with KMDF Verifier on), and does this "
+        "driver redo it before each send?",
     }
     if move == "routine once":
         diagnoses[(1, 0)] = (
-            "The later sends are not refused: they go down and the lower device completes "
-            "them — but no completion routine is left to run, so nothing ever completes the "
-            "application's read, and the sequential queue holds the rest behind it."
+            "That has the later reads completed, but with a failure. Are the later sends "
+            "refused? They are formatted. Is a completion routine still set at the second "
+            "send, and if not, who completes the application's read?"
         )
     elif move == "format once":
         diagnoses[(1, reads - 1)] = (
-            "Nothing is left pending: WdfRequestSend refuses the unformatted request at once "
-            "(FALSE, STATUS_REQUEST_NOT_ACCEPTED under KMDF Verifier), and EvtIoRead completes "
-            "each read with that status."
+            "That leaves the later reads pending, as a send with no completion routine would; "
+            "this driver sets its routine before every send but formats only once. With KMDF "
+            "Verifier on, what does WdfRequestSend do with a request no longer formatted?"
         )
     else:
         diagnoses[(1, reads - 1)] = (
-            "WdfRequestReuse clears the routine and the format's references, but this driver "
-            "formats the request and sets the routine again before every send."
+            "That is a second send missing something the first had. List what WdfRequestReuse "
+            "and a completed send clear, and check it against what this driver does before "
+            "each send."
         )
     return Problem(
         label,
@@ -194,19 +195,20 @@ def draw_releases(label: str, rng: random.Random) -> Problem:
     diagnoses = {}
     if where == "in routine":
         diagnoses[(reads - 1, 1)] = (
-            "Reusing in the completion routine releases each send's reference right after it "
-            "completes — the last one too, so none is left when the reads are done."
+            "That leaves the last send's reference held, as a driver that reuses before the "
+            "next send does. This one reuses in the completion routine: when does that "
+            "run, for each send?"
         )
     else:
         diagnoses[(reads, 0)] = (
-            "The last send's reference is still held: the target keeps it until the request "
-            "is reused, reformatted or deleted, and the next of those comes only with the "
-            "next read."
+            "That releases every send's reference, the last one too. The target keeps a "
+            "reference until the request is reused, reformatted or deleted: after the last "
+            "read, has any of those happened yet?"
         )
         if where == "never":
             diagnoses[(0, reads)] = (
-                "Without WdfRequestReuse the references do not pile up: each format first "
-                "releases what the previous one took."
+                "That lets every reference pile up. Without WdfRequestReuse, what does each "
+                "format do first with what the previous one took?"
             )
     return Problem(
         label,
@@ -264,14 +266,14 @@ def draw_reused_status(label: str, rng: random.Random) -> Problem:
     diagnoses = {}
     if status_from == "after reuse":
         diagnoses[lower_status] = (
-            "That was the send's status — until WdfRequestReuse set the request's status to "
-            f"the one in WDF_REQUEST_REUSE_PARAMS, {status_text(reuse_status)}. To keep the "
-            "lower device's status, save it (from Params->IoStatus) before WdfRequestReuse."
+            "That is the send's status, but the driver reads the status after "
+            "WdfRequestReuse. What does WdfRequestReuse do to the request's status, and with "
+            "what from WDF_REQUEST_REUSE_PARAMS?"
         )
     else:
         diagnoses[reuse_status] = (
-            "The status is read before WdfRequestReuse resets it, so it is still the send's: "
-            "the lower device's status for this read."
+            "That is the status WdfRequestReuse puts in the request, but the driver reads it "
+            "before WdfRequestReuse runs. What is the request's status at that point?"
         )
     if asked != failing:
         diagnoses[fail] = (

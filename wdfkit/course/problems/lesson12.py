@@ -51,8 +51,9 @@ def draw_echo_cancel(label: str, rng: random.Random) -> Problem:
         diagnoses={
             (reads, 0): "CancelIo came before every read had its tick: the reads still held "
             "or waiting are cancelled, not completed with data.",
-            (0, reads): f"{cancel_at} s is time for {ticks} tick(s) after the write's: each "
-            "completes the read the driver holds.",
+            (0, reads): "That has every read cancelled, as if no tick came before CancelIo. "
+            "The timer ticks every 2 s after the write's: how many ticks fit before CancelIo, "
+            "and what does each one do?",
             (ticks + 1, reads - ticks - 1): "The read the driver holds when CancelIo comes is "
             "cancelled through EvtRequestCancel; only a tick completes a read with data.",
         },
@@ -78,17 +79,17 @@ def draw_echo_write_read(label: str, rng: random.Random) -> Problem:
     kept = min(written, asked)
     if written > samples.MAX_WRITE_LENGTH:
         refused = (
-            f"EchoEvtIoWrite refused the {written}-byte write (more than MAX_WRITE_LENGTH) with "
-            "STATUS_BUFFER_OVERFLOW and kept nothing: the read finds no buffer and completes "
-            "at once with 0 bytes."
+            "That assumes the driver kept the write. Compare its length with "
+            "MAX_WRITE_LENGTH: what does EchoEvtIoWrite do with a write that long, and what "
+            "does the read find then?"
         )
         diagnoses = {(kept, 0): refused, (kept, 2): refused, (written, 0): refused}
     else:
         diagnoses = {
             (kept, 0): "The read does not come back at once: the driver holds it for the "
-            "timer, which ticks one period (2 s) after it completed the write.",
+            "timer. When does the timer tick next, counted from the write's tick?",
             (written, 2): "The read gets no more than its own buffer holds.",
-            (0, 0): "The driver kept the write: the read gets its bytes at the next tick.",
+            (0, 0): "That is a read that finds no buffer; the driver kept this write.",
         }
     return Problem(
         label,
@@ -133,13 +134,14 @@ def draw_nonpnp_ioctl(label: str, rng: random.Random) -> Problem:
         "three report min(output size, 38), the driver's string with its NUL.",
         diagnoses={
             (0, min(size, 38)): "For METHOD_IN_DIRECT the output buffer carries data to the "
-            "driver; it reports how much it took from it: the whole buffer.",
-            (0, size): "The driver writes its 38-byte string (with its NUL): Information is "
-            "what it wrote, no more than the buffer holds.",
+            "driver; it reports how much it took from it, not what it wrote.",
+            (0, size): "Information is what the driver wrote, not the buffer's size: how "
+            "long is its string (with its NUL), and does it fit?",
             (0, 0): "The driver writes its string into the output buffer, and Information "
             "counts the bytes it wrote."
             if size
-            else "With no output buffer the driver cannot answer: it refuses the IOCTL.",
+            else "With no output buffer the driver has nowhere to answer: look at what it "
+            "does when a buffer is missing.",
             (0xC000000D, 0): "The driver refuses only a missing input or output buffer.",
         },
         prediction=True,
