@@ -47,6 +47,8 @@ def as_typed(answer) -> str:
         text = repr(answer)
     except ValueError:  # an int with more digits than Python converts to text
         return "your answer (it holds a number too long to print)"
+    except RecursionError:  # lists in lists, thousands deep
+        return "your answer (it is nested too deeply to print)"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -81,6 +83,11 @@ def _as_int(value, hex_digits: bool = False) -> int:
     raise NotUnderstood
 
 
+_LITERAL_LIMIT = 400
+"""The longest text read as a Python literal (``"((0x10D, 5), 3)"``): no answer is longer, and
+Python's parser exhausts its stack on a few thousand nested brackets or signs."""
+
+
 def _items(value) -> list:
     """The parts of a several-part answer: a tuple or list, or a string ``"a, b"``,
     ``"(a, b)"``, ``"a/b"``."""
@@ -88,7 +95,7 @@ def _items(value) -> list:
         return list(value)
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] in "([":
+        if text[:1] in "([" and len(text) <= _LITERAL_LIMIT:
             try:
                 parsed = ast.literal_eval(text)
             except (ValueError, SyntaxError):
@@ -279,9 +286,14 @@ class BugCheckKind(Kind):
         return self._in_range(numbers)
 
     def _in_range(self, numbers: tuple) -> tuple:
-        """*numbers* if they can be a bug check: a 32-bit code and 64-bit parameters."""
+        """*numbers* if they can be a bug check: a 32-bit code and at most four 64-bit
+        parameters (KeBugCheckEx's BugCheckParameter1 to 4)."""
         code, *parameters = numbers
-        if not 0 < code < 2**32 or not all(0 <= p < 2**64 for p in parameters):
+        if (
+            not 0 < code < 2**32
+            or len(parameters) > 4
+            or not all(0 <= p < 2**64 for p in parameters)
+        ):
             raise NotUnderstood(f"{self.description}, e.g. {self.example}")
         return numbers
 
@@ -411,9 +423,8 @@ class Several(Kind):
         ]
         ordinals = ("first", "second", "third", "fourth", "fifth")
         if len(wrong) == len(self.kinds):
-            if len(self.kinds) == 2 and all(
-                k.same(a, s) for k, a, s in zip(self.kinds, answer, reversed(solution), strict=True)
-            ):
+            # compared as read: each kind's own `same` expects a value of its own kind
+            if len(self.kinds) == 2 and tuple(answer) == tuple(reversed(solution)):
                 return "Both values are there, in the wrong order."
             return None
         right = [ordinals[i] for i in range(len(self.kinds)) if i not in wrong]
