@@ -50,6 +50,8 @@ def test_unknown_label_and_bad_seed_are_named():
         exercises.make_problem(LABELS[0], -1)
     with pytest.raises(ValueError, match="make_problem: seed"):
         exercises.make_problem(LABELS[0], "3")
+    with pytest.raises(ValueError, match="make_problem: unknown label"):
+        exercises.make_problem(["00-ex1"])  # was TypeError: unhashable type: 'list'
 
 
 def test_a_listed_wrong_answer_gets_its_diagnosis_and_others_the_kinds():
