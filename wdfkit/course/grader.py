@@ -47,6 +47,7 @@ Simplified: one application thread sends everything; the lower device is wdfkit'
 behaviour is set before it is sent and holds until all of it is done.
 """
 
+import itertools
 import random
 import re
 from dataclasses import dataclass
@@ -113,6 +114,12 @@ LOG_LINES = 14
 
 TIMELINE_ROWS = 16
 """How many timeline rows a failure report shows (the last ones, up to the failure)."""
+
+LEAKS_SHOWN = 8
+"""How many leaked objects a "leak at unload" report names (a driver may leak thousands)."""
+
+MOST_SEEDS = 10_000
+"""The most seeds one ``grade`` call runs (a simple driver takes a few milliseconds a seed)."""
 
 
 @dataclass(frozen=True)
@@ -533,11 +540,7 @@ class _Run:
                 raise _Failure("not completed", fill(f"Unload: {error}", "    ", "    ")) from None
         self.check_breaks()
         if machine.objects:
-            names = ", ".join(repr(obj.handle) for obj in machine.objects.values())
-            raise _Failure(
-                "leak at unload",
-                fill(f"KMDF Verifier: still referenced at unload: {names}", "    ", "    "),
-            )
+            raise _Failure("leak at unload", _leaked_text(list(machine.objects.values())))
 
     def load(self) -> None:
         """Load the driver (its DriverEntry, or a WDFDRIVER the machine makes) with both
@@ -663,38 +666,41 @@ class _Run:
         return self.rng.randint(low, high)
 
     def send(self, op: Operation) -> _Sent:
-        machine, handle = self.machine, self.handle
+        """Send *op*; a synchronous call waits for it here, as the application's thread would.
+
+        Every call goes out overlapped and a synchronous one is waited for at once (what
+        ReadFile on a handle without FILE_FLAG_OVERLAPPED does, wdfkit.kernel.iomanager), so
+        that the grader sees whether it completed: a driver that completes a request with
+        STATUS_PENDING gets "wrong status", not "never returned"."""
         self.requests += 1
         buffer = bytearray([SENTINEL]) * (op.length if op.kind != "write" else 0)
         item = _Sent(op, buffer)
         item.row = self.note(op.describe(lower=False))
+        handle = self.handle
         if op.kind == "read":
-            result = handle.ReadFile(buffer, overlapped=op.overlapped)
+            item.io = handle.ReadFile(buffer, overlapped=True)
         elif op.kind == "write":
-            result = handle.WriteFile(op.input, overlapped=op.overlapped)
+            item.io = handle.WriteFile(op.input, overlapped=True)
         else:
-            result = handle.DeviceIoControl(op.code, op.input, buffer, overlapped=op.overlapped)
-        if op.overlapped:
-            item.io = result
-        else:
-            if result.Status == STATUS_PENDING:
-                item.result = (result.Status, result.Information)
+            item.io = handle.DeviceIoControl(op.code, op.input, buffer, overlapped=True)
+        if not op.overlapped:
+            item.io.wait()
+            if not item.io.done:
+                item.result = (STATUS_PENDING, 0)
                 self.settle(item)
                 raise _Failure(
                     "not completed",
                     fill(
                         "The synchronous call never returned: the driver did not complete it "
-                        f"({machine.last_hang}).",
+                        f"({self.machine.last_hang}).",
                         "    ",
                         "    ",
                     ),
                     op,
                 )
-            item.result = (result.Status, result.Information)
-        if item.result is None and item.io.done:  # completed before the call returned
+        if item.io.done:  # judged now: the log ends where it completed
             status = item.io.IoStatus
             item.result = (status.Status, status.Information)
-        if item.result is not None:  # judged now: the log ends where it completed
             self.settle(item)
             self.check_breaks()
             self.check(item)
@@ -890,6 +896,15 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
     report.reproduce = f"grade({', '.join(parts)})"
 
 
+def _leaked_text(leaked: list) -> str:
+    """The objects still referenced at unload, as KMDF Verifier's FxPoolDump lists them
+    (wdfpool.cpp): the first :data:`LEAKS_SHOWN` by handle, then how many more."""
+    names = ", ".join(repr(obj.handle) for obj in leaked[:LEAKS_SHOWN])
+    if len(leaked) > LEAKS_SHOWN:
+        names += f" and {len(leaked) - LEAKS_SHOWN} more"
+    return fill(f"KMDF Verifier: still referenced at unload: {names}", "    ", "    ")
+
+
 _MACHINE_NUMBER = re.compile(r"machine #\d+ ")
 
 
@@ -907,9 +922,11 @@ def _checked_seeds(seeds) -> tuple:
             f"grade: seeds must be an iterable of ints (e.g. [17] or range(50)), not "
             f"{type(seeds).__name__}"
         )
-    seeds = tuple(seeds)
+    seeds = tuple(itertools.islice(seeds, MOST_SEEDS + 1))  # an endless iterable stops here
     if not seeds:
         raise ValueError("grade: seeds must name at least one seed")
+    if len(seeds) > MOST_SEEDS:
+        raise ValueError(f"grade: seeds must name at most {MOST_SEEDS} seeds")
     for seed in seeds:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"grade: seeds must hold ints, not {type(seed).__name__}")
