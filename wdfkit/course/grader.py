@@ -156,6 +156,17 @@ class Expected:
             return ()
         return self.status if isinstance(self.status, tuple) else (self.status,)
 
+    def mismatch(self, status, information: int, data: bytes) -> str:
+        """The first of a completed request's *status*, *information* and output *data* that
+        this does not allow: "status", "Information" or "data"; "" when it allows all three."""
+        if self.statuses() and status not in self.statuses():
+            return "status"
+        if self.information is not None and information != self.information:
+            return "Information"
+        if self.data is not None and data[: len(self.data)] != self.data:
+            return "data"
+        return ""
+
     def __str__(self) -> str:
         parts = []
         if self.status is not None:
@@ -771,16 +782,11 @@ class _Run:
             )
         status, information = item.result
         got_data = bytes(item.buffer)
-        matching = [c for c in choices if not c.statuses() or status in c.statuses()]
-        reason = "wrong status"
-        if matching:
-            reason = "wrong Information"
-            matching = [c for c in matching if c.information in (None, information)]
-        if matching:
-            reason = "wrong data"
-            matching = [c for c in matching if c.data is None or got_data[: len(c.data)] == c.data]
-        if matching:
+        mismatches = [c.mismatch(status, information, got_data) for c in choices]
+        if "" in mismatches:
             return
+        # the choice that matched furthest names the failure: status, then Information, data
+        reason = "wrong " + max(mismatches, key=("status", "Information", "data").index)
         wanted = " or ".join(f"({c})" if len(choices) > 1 else str(c) for c in choices)
         got = f"{_status_text(status)}, Information {information}"
         if op.kind != "write" and any(c.data is not None for c in choices):
