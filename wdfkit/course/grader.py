@@ -505,17 +505,20 @@ class _Run:
         # requests a seed sends nor how
         self.idle_rng = random.Random(f"idle {seed}")
         self.machine: Machine | None = None
+        self.handle = None
+        """The application's open handle to the device (it opens it again after CloseHandle)."""
         self.timeline: list[str] = []
         self.requests = 0
         self.step = 0
 
     # -- the timeline --------------------------------------------------------------------
     def note(self, text: str) -> int:
+        """Add a timeline row, stamped with the virtual time; its index."""
         seconds = 0.0 if self.machine is None else self.machine.clock.seconds
         self.timeline.append(f"  {seconds:10.6f}s  {text}")
         return len(self.timeline) - 1
 
-    def settle(self, sent: _Sent) -> None:
+    def note_result(self, sent: _Sent) -> None:
         """Write the request's result into its timeline row."""
         if sent.row >= 0 and sent.result is not None:
             status, information = sent.result
@@ -523,24 +526,19 @@ class _Run:
 
     # -- the workload --------------------------------------------------------------------
     def run(self) -> None:
+        """Load, open, send the batches (idle between some), end with a removal or a close,
+        unload; then the checks at unload."""
         self.load()
-        machine, rng, spec = self.machine, self.rng, self.spec
+        machine, spec = self.machine, self.spec
         with machine:
             self.handle = self.open()
-            latency = rng.choice(LATENCIES)
+            latency = self.rng.choice(LATENCIES)
             batches = max(1, spec.requests // 2)
             for batch in range(batches):
                 last = batch == batches - 1
                 removing = last and spec.removal
                 ending = self.batch(latency, removal=removing)
-                if removing:
-                    continue
-                if (
-                    ending in ("CancelIo", "CloseHandle")
-                    or (last and not spec.removal)
-                    or (spec.removal and batch == batches - 2)
-                    or self.idle_rng.random() < IDLE_CHANCE
-                ):
+                if not removing and self.idle_after(batch, batches, ending):
                     self.idle()
             if not spec.removal:
                 self.close()
@@ -589,6 +587,18 @@ class _Run:
             raise _Failure(
                 "device add failed", f"    EvtDriverDeviceAdd (or the start) returned {status}"
             )
+
+    def idle_after(self, batch: int, batches: int, ending: "str | None") -> bool:
+        """Whether the application is idle after *batch* (of *batches*; the removal's batch is
+        never asked), which *ending* ended: the rules of the module docstring, else by chance
+        (:data:`IDLE_CHANCE`, drawn only when no rule decides)."""
+        spec = self.spec
+        return (
+            ending in ("CancelIo", "CloseHandle")
+            or (batch == batches - 1 and not spec.removal)
+            or (spec.removal and batch == batches - 2)
+            or self.idle_rng.random() < IDLE_CHANCE
+        )
 
     def idle(self) -> None:
         """The application sends nothing for a while (:data:`IDLE_SECONDS`): the driver's
@@ -698,7 +708,7 @@ class _Run:
             item.io.wait()
             if not item.io.done:
                 item.result = (STATUS_PENDING, 0)
-                self.settle(item)
+                self.note_result(item)
                 raise _Failure(
                     "not completed",
                     fill(
@@ -712,7 +722,7 @@ class _Run:
         if item.io.done:  # judged now: the log ends where it completed
             status = item.io.IoStatus
             item.result = (status.Status, status.Information)
-            self.settle(item)
+            self.note_result(item)
             self.check_breaks()
             self.check(item)
         return item
@@ -761,7 +771,7 @@ class _Run:
             if item.io.done:
                 status = item.io.IoStatus
                 item.result = (status.Status, status.Information)
-                self.settle(item)
+                self.note_result(item)
         for item in pending:
             if not item.io.done:
                 raise _Failure(
@@ -872,6 +882,9 @@ def _from_driver(error: Exception) -> bool:
 
 
 def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
+    """Fill *report* from the first failing seed's *run*: the reason and what stopped it, the
+    log's and the timeline's last lines (without the process-wide machine number), and the
+    line that runs the seed again."""
     machine = run.machine
     report.seed = run.seed
     if isinstance(failure, BugCheck):
@@ -894,12 +907,18 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         fill(_machine_free(line), "", " " * 15) for line in run.timeline[-TIMELINE_ROWS:]
     )
     report.detail = _machine_free(report.detail)
+    report.reproduce = _reproduce_line(add, report.spec, entry, run.seed)
+
+
+def _reproduce_line(add, spec: Spec, entry, seed: int) -> str:
+    """The call that runs *seed* again: ``grade(MyEvtDriverDeviceAdd, FORWARD_READS,
+    seeds=[3])``, with ``DriverEntry=`` when the whole driver was graded."""
     parts = [getattr(add, "__name__", "EvtDriverDeviceAdd") if add is not None else "None"]
-    parts.append(report.spec.call)
+    parts.append(spec.call)
     if entry is not None:
         parts.append(f"DriverEntry={getattr(entry, '__name__', 'DriverEntry')}")
-    parts.append(f"seeds=[{run.seed}]")
-    report.reproduce = f"grade({', '.join(parts)})"
+    parts.append(f"seeds=[{seed}]")
+    return f"grade({', '.join(parts)})"
 
 
 def _leaked_text(leaked: list) -> str:
