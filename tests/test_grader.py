@@ -667,3 +667,26 @@ def test_endless_or_too_many_seeds_are_refused_naming_grade():
     for seeds in (itertools.count(), range(MOST_SEEDS + 1)):
         with pytest.raises(ValueError, match=f"grade: seeds must name at most {MOST_SEEDS}"):
             grade(ForwardEvtDriverDeviceAdd, FORWARD_READS, seeds=seeds)
+
+
+def CompletesTwiceThenLogsMuchCompletion(Request, Target, Params, Context):
+    CompletesTwiceCompletion(Request, Target, Params, Context)
+    for _ in range(300):  # 300 log lines: more than the framework log's ring holds
+        _, memory, _ = WdfMemoryCreate(WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "ysoN", 8)
+        WdfObjectDelete(memory)
+
+
+def CompletesTwiceThenLogsMuchEvtIoRead(Queue, Request, Length):
+    ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+    _, memory = WdfRequestRetrieveOutputMemory(Request)
+    WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
+    WdfRequestSetCompletionRoutine(Request, CompletesTwiceThenLogsMuchCompletion, WDF_NO_CONTEXT)
+    WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)
+
+
+def test_a_verifier_break_pushed_out_of_the_log_ring_still_fails_the_driver():
+    """The grader looked for breaks in the 200-line log only: a driver that completed twice
+    and then created 300 objects passed."""
+    report = grade(reads(CompletesTwiceThenLogsMuchEvtIoRead), FORWARD_READS, seeds=[0])
+    assert report.reason == "KMDF Verifier break", str(report)
+    assert "is already completed and cannot be completed" in report.detail
