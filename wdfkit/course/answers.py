@@ -406,7 +406,7 @@ class Several(Kind):
     def settle(self, value):
         parts = _items(value)
         if len(parts) != len(self.kinds):
-            raise ValueError(f"Several.settle: {value!r} has not {len(self.kinds)} parts")
+            raise ValueError(f"Several.settle: {value!r} does not have {len(self.kinds)} parts")
         return tuple(kind.settle(part) for kind, part in zip(self.kinds, parts, strict=True))
 
     def show(self, value) -> str:

@@ -30,7 +30,9 @@ The bugs, and what catches them (the behaviour is the simulation's, cited where 
        deleted after each read)
 13-08  an MDL used after its request completed              0x50 (the I/O manager's MDL, freed)
 13-09  a resent request without its completion routine      the original never completes
-       (KMDF clears the routine after it runs)
+       (KMDF clears the routine as it calls it:
+       FxRequestBase::CompleteSubmitted in
+       fxrequestbase.cpp)
 13-10  aligned parts in a block with no room to align       a wrong status (the copy refused)
 13-11  a held read completed twice, or still cancelable     0x10D/0x5 or 0x48
 =====  ===================================================  ====================================

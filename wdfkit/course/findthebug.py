@@ -1,10 +1,11 @@
 """Lesson 13's exercises: drivers with one buffer or lifetime bug each, to find and fix.
 
-``exercise(label, seed)`` gives one variant of one buggy driver: the story (what the driver is
-for, what its user saw), its C, its Python — the text the learner edits, and the text that runs:
-:attr:`Bug.driver` is built by executing exactly :attr:`Bug.python` in a namespace holding
-``from wdfkit import *`` — the grader's specification the fixed driver must meet, and the
-reason :func:`wdfkit.course.grader.grade` gives for the bug.  The seed picks the variant (which
+``exercise(label, seed)`` gives one variant of one buggy driver, a :class:`Bug`: the story (what
+the driver is for, what its user saw); its C; its Python, which is both the text the learner
+edits and the text that runs (:attr:`Bug.driver` is built by executing exactly :attr:`Bug.python`
+in a namespace holding ``from wdfkit import *``); the grader's specification the fixed driver
+must meet (:attr:`Bug.spec`); and the reason :func:`wdfkit.course.grader.grade` gives for the
+bug.  The seed picks the variant (which
 line, which request kind, which object) and its numbers (sizes, tags, alignments); the same seed
 always gives the same text.
 
@@ -29,6 +30,9 @@ from .grader import Expected, Operation, Report, Spec, grade
 # -- the exercises --------------------------------------------------------------------------------
 VARIANTS = 3
 """Each bug comes in this many variants; the seed picks one: ``seed % VARIANTS``."""
+
+TIMELINE_ROWS = 16
+"""How many rows of the timeline :class:`Outcome` shows: the last ones, up to the end."""
 
 _graded: dict = {}
 """What :meth:`Bug.grade` has seen in this Python process: label → {seed: passed once}."""
@@ -171,10 +175,6 @@ def scoreboard() -> Scoreboard:
     done = sum(1 for seen in _graded.values() if any(seen.values()))
     lines.append(f"{done} of {len(MAKERS)} solved")
     return Scoreboard("\n".join(lines))
-
-
-TIMELINE_ROWS = 16
-"""How many rows of the timeline :class:`Outcome` shows: the last ones, up to the end."""
 
 
 # -- one plain run --------------------------------------------------------------------------------
