@@ -200,12 +200,17 @@ def WrongInformationCompletion(Request, Target, Params, Context):
     WdfRequestCompleteWithInformation(Request, Params.IoStatus.Status, 0)
 
 
-def WrongInformationEvtIoRead(Queue, Request, Length):
+def SendReadWith(Queue, Request, completion):
+    """Send the read down with *completion* as its completion routine (no status checked)."""
     ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
     _, memory = WdfRequestRetrieveOutputMemory(Request)
     WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-    WdfRequestSetCompletionRoutine(Request, WrongInformationCompletion, WDF_NO_CONTEXT)
+    WdfRequestSetCompletionRoutine(Request, completion, WDF_NO_CONTEXT)
     WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)
+
+
+def WrongInformationEvtIoRead(Queue, Request, Length):
+    SendReadWith(Queue, Request, WrongInformationCompletion)
 
 
 def NeverCompletesEvtIoRead(Queue, Request, Length):
@@ -240,11 +245,7 @@ def CompletesTwiceCompletion(Request, Target, Params, Context):
 
 
 def CompletesTwiceEvtIoRead(Queue, Request, Length):
-    ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
-    _, memory = WdfRequestRetrieveOutputMemory(Request)
-    WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-    WdfRequestSetCompletionRoutine(Request, CompletesTwiceCompletion, WDF_NO_CONTEXT)
-    WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)
+    SendReadWith(Queue, Request, CompletesTwiceCompletion)
 
 
 def MemoryAfterCompletionEvtIoRead(Queue, Request, Length):
@@ -677,11 +678,7 @@ def CompletesTwiceThenLogsMuchCompletion(Request, Target, Params, Context):
 
 
 def CompletesTwiceThenLogsMuchEvtIoRead(Queue, Request, Length):
-    ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
-    _, memory = WdfRequestRetrieveOutputMemory(Request)
-    WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-    WdfRequestSetCompletionRoutine(Request, CompletesTwiceThenLogsMuchCompletion, WDF_NO_CONTEXT)
-    WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)
+    SendReadWith(Queue, Request, CompletesTwiceThenLogsMuchCompletion)
 
 
 def test_a_verifier_break_pushed_out_of_the_log_ring_still_fails_the_driver():
