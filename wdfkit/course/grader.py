@@ -711,10 +711,10 @@ class _Run:
     def send(self, op: Operation) -> _Sent:
         """Send *op*; a synchronous call waits for it here, as the application's thread would.
 
-        Every call goes out overlapped and a synchronous one is waited for at once (what
-        ReadFile on a handle without FILE_FLAG_OVERLAPPED does, wdfkit.kernel.iomanager), so
-        that the grader sees whether it completed: a driver that completes a request with
-        STATUS_PENDING gets "wrong status", not "never returned"."""
+        Every call goes out overlapped and a synchronous one is waited for at once, which is
+        what FileHandle._send does for a call without *overlapped* (wdfkit.kernel.iomanager);
+        the PendingIo then tells the grader whether it completed, so that a driver that
+        completes a request with STATUS_PENDING gets "wrong status", not "never returned"."""
         self.requests += 1
         buffer = bytearray([SENTINEL]) * (op.length if op.kind != "write" else 0)
         item = _Sent(op, buffer)
