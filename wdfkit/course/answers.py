@@ -52,7 +52,7 @@ def as_typed(answer) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _one(value, kind: "Kind") -> None:
+def _refuse_several(value, kind: "Kind") -> None:
     """Refuse several values where the problem asks for one, saying so."""
     if isinstance(value, (tuple, list)):
         raise NotUnderstood(
@@ -88,7 +88,7 @@ _LITERAL_LIMIT = 400
 Python's parser exhausts its stack on a few thousand nested brackets or signs."""
 
 
-def _items(value) -> list:
+def _parts(value) -> list:
     """The parts of a several-part answer: a tuple or list, or a string ``"a, b"``,
     ``"(a, b)"``, ``"a/b"``."""
     if isinstance(value, (tuple, list)):
@@ -141,7 +141,7 @@ class _Count(Kind):
     """Whether bare hex digits (``1f40``, as WinDbg prints numbers) read as hex."""
 
     def read(self, value):
-        _one(value, self)
+        _refuse_several(value, self)
         try:
             number = _as_int(value, self.hex_digits)
         except NotUnderstood:
@@ -179,7 +179,7 @@ class _Status(Kind):
     example = "0xC0000001"
 
     def read(self, value):
-        _one(value, self)
+        _refuse_several(value, self)
         if _is_number(value) and -(2**31) <= value < 2**32:  # a LONG or a ULONG, as C has it
             return NTSTATUS(value)
         if isinstance(value, str):
@@ -219,7 +219,7 @@ class _Irql(Kind):
     NAMES = {0: "PASSIVE_LEVEL", 1: "APC_LEVEL", 2: "DISPATCH_LEVEL"}
 
     def read(self, value):
-        _one(value, self)
+        _refuse_several(value, self)
         if isinstance(value, str):
             word = (value.split() or [""])[0].upper()  # (the echo adds " (2)")
             for number, name in self.NAMES.items():
@@ -274,7 +274,7 @@ class BugCheckKind(Kind):
             return (value.code, *value.parameters)
         if isinstance(value, str) and not value.strip().startswith(("(", "[")):
             return self._read_text(value)
-        parts = _items(value)
+        parts = _parts(value)
         if parts and isinstance(parts[0], str) and parts[0].strip().upper() in _BUGCHECK_BY_NAME:
             parts[0] = _BUGCHECK_BY_NAME[parts[0].strip().upper()]
         try:
@@ -390,7 +390,7 @@ class Several(Kind):
         self.example = "(" + ", ".join(k.example for k in kinds) + ")"
 
     def read(self, value):
-        parts = _items(value)
+        parts = _parts(value)
         if len(parts) != len(self.kinds):
             raise NotUnderstood(f"{len(self.kinds)} values, e.g. {self.example}")
         values = []
@@ -404,7 +404,7 @@ class Several(Kind):
         return tuple(values)
 
     def settle(self, value):
-        parts = _items(value)
+        parts = _parts(value)
         if len(parts) != len(self.kinds):
             raise ValueError(f"Several.settle: {value!r} does not have {len(self.kinds)} parts")
         return tuple(kind.settle(part) for kind, part in zip(self.kinds, parts, strict=True))

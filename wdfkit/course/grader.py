@@ -681,6 +681,8 @@ class _Run:
             raise _Failure("KMDF Verifier break", fill(line, "    ", "    "))
 
     def operation(self, latency, fail, overlapped: bool) -> Operation:
+        """The next request, drawn from the seed: its kind, its length and, for a write or an
+        IOCTL, its input bytes (and the IOCTL's code)."""
         rng, spec = self.rng, self.spec
         kind = rng.choice(spec.operations)
         op = Operation(
@@ -700,6 +702,8 @@ class _Run:
         return op
 
     def length(self) -> int:
+        """A buffer length from the spec's sizes: the smallest with chance 0.15, the largest
+        with 0.10, else any of them."""
         low, high = self.spec.sizes
         draw = self.rng.random()
         if draw < 0.15:
@@ -750,6 +754,8 @@ class _Run:
         return item
 
     def end(self, ending: str, outstanding: int) -> None:
+        """End a batch with *outstanding* requests in flight: CancelIo, CloseHandle (and open
+        again), or the device's removal (orderly or surprise; then the handle is closed)."""
         machine = self.machine
         with_io = f" with {outstanding} request(s) outstanding" if outstanding else ""
         self.note(ending + with_io)
@@ -777,10 +783,13 @@ class _Run:
             raise _Failure("open failed", fill(str(error), "    ", "    ")) from None
 
     def close(self) -> None:
+        """The application closes its handle."""
         self.note("CloseHandle")
         self.handle.CloseHandle()
 
     def wait(self, sent: list) -> None:
+        """Wait up to :data:`BATCH_WAIT` virtual seconds for the overlapped requests in *sent*;
+        "not completed" names the first one still pending."""
         machine = self.machine
         pending = [s for s in sent if s.io is not None]
 
@@ -804,6 +813,9 @@ class _Run:
                 )
 
     def check(self, item: _Sent) -> None:
+        """Judge a completed request against the answers the spec's ``expect`` allows: one
+        that matches none fails, named by how far the closest matched ("wrong status", then
+        "wrong Information", then "wrong data")."""
         op = item.op
         expected = self.spec.expect(op)
         choices = expected if isinstance(expected, tuple) else (expected,)
