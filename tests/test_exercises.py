@@ -50,6 +50,8 @@ def test_unknown_label_and_bad_seed_are_named():
         exercises.make_problem(LABELS[0], -1)
     with pytest.raises(ValueError, match="make_problem: seed"):
         exercises.make_problem(LABELS[0], "3")
+    with pytest.raises(ValueError, match="make_problem: unknown label"):
+        exercises.make_problem(["00-ex1"])  # was TypeError: unhashable type: 'list'
 
 
 def test_a_listed_wrong_answer_gets_its_diagnosis_and_others_the_kinds():
@@ -122,3 +124,43 @@ def test_anything_a_learner_types_gets_a_short_answer(kind, solution):
         feedback = problem.check(answer)
         assert len(feedback) < 400 and " at 0x" not in feedback, feedback
         assert not feedback.startswith("Correct"), answer
+
+
+def nested(depth: int) -> list:
+    """A list in a list … *depth* deep: repr() of it exhausts Python's stack."""
+    answer: list = []
+    for _ in range(depth):
+        answer = [answer]
+    return answer
+
+
+@pytest.mark.parametrize(
+    "kind, solution",
+    [(COUNT, 3), (Several(COUNT, COUNT), (1, 2)), (BugCheckKind(1), (0x10D, 5))],
+)
+def test_an_answer_too_deep_for_python_gets_a_sentence_not_a_recursion_error(kind, solution):
+    """as_typed once let repr()'s RecursionError, and ast.literal_eval's on a crafted string,
+    escape check()."""
+    problem = exercises.Problem("xx-ex6", "?", kind, solution, "why.")
+    for answer in (nested(100_000), "(" + "-" * 100_000 + "1)", "(" + "1+" * 5000 + "1)"):
+        feedback = problem.check(answer)
+        assert feedback.startswith("I cannot read") and len(feedback) < 400, feedback
+
+
+def test_a_bug_check_has_at_most_four_parameters():
+    """A list of a million numbers was read as a bug check with a million parameters and
+    echoed back in full (14 MB of feedback)."""
+    problem = exercises.Problem("xx-ex7", "?", BugCheckKind(1), (0x10D, 5), "why.")
+    assert problem.check((0x10D, 5, 0, 0, 0)).startswith("Correct")
+    for answer in ((0x10D, 5, 0, 0, 0, 0), [1] * 1_000_000):
+        feedback = problem.check(answer)
+        assert feedback.startswith("I cannot read") and len(feedback) < 400, feedback
+
+
+def test_a_pair_of_different_kinds_both_wrong_gets_feedback_not_a_type_error():
+    """The wrong-order check compared a bug check with a status through the bug check's
+    own comparison, which took len() of an int."""
+    problem = exercises.Problem("xx-ex8", "?", Several(BugCheckKind(), STATUS), (0x50, 0), "w.")
+    assert said(problem.check((0x10D, 0xC0000001))).startswith("Not quite: you answered")
+    problem = exercises.Problem("xx-ex9", "?", Several(STATUS, COUNT), (0, 5), "w.")
+    assert "in the wrong order" in said(problem.check((5, 0)))

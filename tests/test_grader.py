@@ -5,6 +5,7 @@ that sends the application's own request down, one that sends a request and memo
 and copies the data back (the lesson-13 shape), and one broken copy of them per failure kind.
 """
 
+import itertools
 import re
 
 import pytest
@@ -17,6 +18,7 @@ from wdfkit import (
     NT_SUCCESS,
     STATUS_CANCELLED,
     STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_PENDING,
     STATUS_SUCCESS,
     WDF_NO_CONTEXT,
     WDF_NO_OBJECT_ATTRIBUTES,
@@ -51,6 +53,7 @@ from wdfkit.course.grader import (
     DEFAULT_SEEDS,
     FORWARD_READS,
     IDLE_SECONDS,
+    MOST_SEEDS,
     Expected,
     Operation,
     Spec,
@@ -197,12 +200,17 @@ def WrongInformationCompletion(Request, Target, Params, Context):
     WdfRequestCompleteWithInformation(Request, Params.IoStatus.Status, 0)
 
 
-def WrongInformationEvtIoRead(Queue, Request, Length):
+def SendReadWith(Queue, Request, completion):
+    """Send the read down with *completion* as its completion routine (no status checked)."""
     ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
     _, memory = WdfRequestRetrieveOutputMemory(Request)
     WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-    WdfRequestSetCompletionRoutine(Request, WrongInformationCompletion, WDF_NO_CONTEXT)
+    WdfRequestSetCompletionRoutine(Request, completion, WDF_NO_CONTEXT)
     WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)
+
+
+def WrongInformationEvtIoRead(Queue, Request, Length):
+    SendReadWith(Queue, Request, WrongInformationCompletion)
 
 
 def NeverCompletesEvtIoRead(Queue, Request, Length):
@@ -237,11 +245,7 @@ def CompletesTwiceCompletion(Request, Target, Params, Context):
 
 
 def CompletesTwiceEvtIoRead(Queue, Request, Length):
-    ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
-    _, memory = WdfRequestRetrieveOutputMemory(Request)
-    WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-    WdfRequestSetCompletionRoutine(Request, CompletesTwiceCompletion, WDF_NO_CONTEXT)
-    WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS)
+    SendReadWith(Queue, Request, CompletesTwiceCompletion)
 
 
 def MemoryAfterCompletionEvtIoRead(Queue, Request, Length):
@@ -623,3 +627,63 @@ def test_a_non_pnp_driver_is_refused_naming_grade():
 
     with pytest.raises(ValueError, match="grade: the driver's WDF_DRIVER_CONFIG names no"):
         grade(None, FORWARD_READS, DriverEntry=samples.NonPnpDriverEntry)
+
+
+# -- odd drivers and odd arguments: a short, true report ------------------------------------------
+def PendingStatusEvtIoRead(Queue, Request, Length):
+    WdfRequestComplete(Request, STATUS_PENDING)  # completed, with a status that says it is not
+
+
+def test_a_request_completed_with_status_pending_is_a_wrong_status_not_a_hang():
+    """A synchronous read the driver completed with STATUS_PENDING was reported as "never
+    returned: the driver did not complete it ()" (the I/O status alone cannot tell)."""
+    driver = reads(PendingStatusEvtIoRead, parallel=False)
+    synchronous = 0
+    for seed in range(4):
+        report = grade(driver, FORWARD_READS, seeds=[seed])
+        assert report.reason == "wrong status", str(report)
+        assert "Got:      STATUS_PENDING" in report.detail
+        synchronous += not report.operation.overlapped
+    assert synchronous  # seed 2 starts with a synchronous read
+
+
+def ThousandsLeakedEvtIoRead(Queue, Request, Length):
+    for _ in range(500):
+        _, memory, _ = WdfMemoryCreate(WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "kaeL", 16)
+        WdfObjectReference(memory)  # never dereferenced: still referenced at unload
+        WdfObjectDelete(memory)
+    ForwardEvtIoRead(Queue, Request, Length)
+
+
+def test_a_leak_of_thousands_of_objects_names_a_few_and_counts_the_rest():
+    """Every leaked handle was listed: 750,000 characters of report for 3,000 objects."""
+    report = grade(reads(ThousandsLeakedEvtIoRead), FORWARD_READS, seeds=[0])
+    assert report.reason == "leak at unload", str(report)
+    assert re.search(r"WDFMEMORY 0x[0-9a-f]+ and \d+ more", " ".join(report.detail.split()))
+    assert len(report.detail) < 1000 and len(str(report)) < 6000
+
+
+def test_endless_or_too_many_seeds_are_refused_naming_grade():
+    """tuple(seeds) of itertools.count() never returned."""
+    for seeds in (itertools.count(), range(MOST_SEEDS + 1)):
+        with pytest.raises(ValueError, match=f"grade: seeds must name at most {MOST_SEEDS}"):
+            grade(ForwardEvtDriverDeviceAdd, FORWARD_READS, seeds=seeds)
+
+
+def CompletesTwiceThenLogsMuchCompletion(Request, Target, Params, Context):
+    CompletesTwiceCompletion(Request, Target, Params, Context)
+    for _ in range(300):  # 300 log lines: more than the framework log's ring holds
+        _, memory, _ = WdfMemoryCreate(WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "ysoN", 8)
+        WdfObjectDelete(memory)
+
+
+def CompletesTwiceThenLogsMuchEvtIoRead(Queue, Request, Length):
+    SendReadWith(Queue, Request, CompletesTwiceThenLogsMuchCompletion)
+
+
+def test_a_verifier_break_pushed_out_of_the_log_ring_still_fails_the_driver():
+    """The grader looked for breaks in the 200-line log only: a driver that completed twice
+    and then created 300 objects passed."""
+    report = grade(reads(CompletesTwiceThenLogsMuchEvtIoRead), FORWARD_READS, seeds=[0])
+    assert report.reason == "KMDF Verifier break", str(report)
+    assert "is already completed and cannot be completed" in report.detail

@@ -1,5 +1,7 @@
 """The reveal buttons show nothing until pressed, then the run's outcome or the answer."""
 
+import pytest
+
 from wdfkit.course import exercises
 from wdfkit.course.answers import COUNT
 from wdfkit.show.reveal import Reveal, reveal
@@ -31,3 +33,8 @@ def test_a_problem_without_a_run_has_only_the_answer_button():
     assert [b.description for b in shown.widget.children[0].children] == ["Show the answer"]
     shown.answer_button.click()
     assert "three &lt;b&gt;." in shown.text.value  # the text is escaped, not HTML
+
+
+def test_something_else_than_a_problem_is_a_type_error_naming_reveal():
+    with pytest.raises(TypeError, match="reveal: problem must be a Problem"):
+        reveal("12-ex1")

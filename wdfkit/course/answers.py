@@ -47,10 +47,12 @@ def as_typed(answer) -> str:
         text = repr(answer)
     except ValueError:  # an int with more digits than Python converts to text
         return "your answer (it holds a number too long to print)"
+    except RecursionError:  # lists in lists, thousands deep
+        return "your answer (it is nested too deeply to print)"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _one(value, kind: "Kind") -> None:
+def _refuse_several(value, kind: "Kind") -> None:
     """Refuse several values where the problem asks for one, saying so."""
     if isinstance(value, (tuple, list)):
         raise NotUnderstood(
@@ -81,14 +83,19 @@ def _as_int(value, hex_digits: bool = False) -> int:
     raise NotUnderstood
 
 
-def _items(value) -> list:
+_LITERAL_LIMIT = 400
+"""The longest text read as a Python literal (``"((0x10D, 5), 3)"``): no answer is longer, and
+Python's parser exhausts its stack on a few thousand nested brackets or signs."""
+
+
+def _parts(value) -> list:
     """The parts of a several-part answer: a tuple or list, or a string ``"a, b"``,
     ``"(a, b)"``, ``"a/b"``."""
     if isinstance(value, (tuple, list)):
         return list(value)
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] in "([":
+        if text[:1] in "([" and len(text) <= _LITERAL_LIMIT:
             try:
                 parsed = ast.literal_eval(text)
             except (ValueError, SyntaxError):
@@ -134,7 +141,7 @@ class _Count(Kind):
     """Whether bare hex digits (``1f40``, as WinDbg prints numbers) read as hex."""
 
     def read(self, value):
-        _one(value, self)
+        _refuse_several(value, self)
         try:
             number = _as_int(value, self.hex_digits)
         except NotUnderstood:
@@ -172,7 +179,7 @@ class _Status(Kind):
     example = "0xC0000001"
 
     def read(self, value):
-        _one(value, self)
+        _refuse_several(value, self)
         if _is_number(value) and -(2**31) <= value < 2**32:  # a LONG or a ULONG, as C has it
             return NTSTATUS(value)
         if isinstance(value, str):
@@ -212,7 +219,7 @@ class _Irql(Kind):
     NAMES = {0: "PASSIVE_LEVEL", 1: "APC_LEVEL", 2: "DISPATCH_LEVEL"}
 
     def read(self, value):
-        _one(value, self)
+        _refuse_several(value, self)
         if isinstance(value, str):
             word = (value.split() or [""])[0].upper()  # (the echo adds " (2)")
             for number, name in self.NAMES.items():
@@ -267,7 +274,7 @@ class BugCheckKind(Kind):
             return (value.code, *value.parameters)
         if isinstance(value, str) and not value.strip().startswith(("(", "[")):
             return self._read_text(value)
-        parts = _items(value)
+        parts = _parts(value)
         if parts and isinstance(parts[0], str) and parts[0].strip().upper() in _BUGCHECK_BY_NAME:
             parts[0] = _BUGCHECK_BY_NAME[parts[0].strip().upper()]
         try:
@@ -279,9 +286,14 @@ class BugCheckKind(Kind):
         return self._in_range(numbers)
 
     def _in_range(self, numbers: tuple) -> tuple:
-        """*numbers* if they can be a bug check: a 32-bit code and 64-bit parameters."""
+        """*numbers* if they can be a bug check: a 32-bit code and at most four 64-bit
+        parameters (KeBugCheckEx's BugCheckParameter1 to 4)."""
         code, *parameters = numbers
-        if not 0 < code < 2**32 or not all(0 <= p < 2**64 for p in parameters):
+        if (
+            not 0 < code < 2**32
+            or len(parameters) > 4
+            or not all(0 <= p < 2**64 for p in parameters)
+        ):
             raise NotUnderstood(f"{self.description}, e.g. {self.example}")
         return numbers
 
@@ -378,7 +390,7 @@ class Several(Kind):
         self.example = "(" + ", ".join(k.example for k in kinds) + ")"
 
     def read(self, value):
-        parts = _items(value)
+        parts = _parts(value)
         if len(parts) != len(self.kinds):
             raise NotUnderstood(f"{len(self.kinds)} values, e.g. {self.example}")
         values = []
@@ -392,9 +404,9 @@ class Several(Kind):
         return tuple(values)
 
     def settle(self, value):
-        parts = _items(value)
+        parts = _parts(value)
         if len(parts) != len(self.kinds):
-            raise ValueError(f"Several.settle: {value!r} has not {len(self.kinds)} parts")
+            raise ValueError(f"Several.settle: {value!r} does not have {len(self.kinds)} parts")
         return tuple(kind.settle(part) for kind, part in zip(self.kinds, parts, strict=True))
 
     def show(self, value) -> str:
@@ -411,9 +423,8 @@ class Several(Kind):
         ]
         ordinals = ("first", "second", "third", "fourth", "fifth")
         if len(wrong) == len(self.kinds):
-            if len(self.kinds) == 2 and all(
-                k.same(a, s) for k, a, s in zip(self.kinds, answer, reversed(solution), strict=True)
-            ):
+            # compared as read: each kind's own `same` expects a value of its own kind
+            if len(self.kinds) == 2 and tuple(answer) == tuple(reversed(solution)):
                 return "Both values are there, in the wrong order."
             return None
         right = [ordinals[i] for i in range(len(self.kinds)) if i not in wrong]

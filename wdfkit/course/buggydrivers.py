@@ -30,7 +30,9 @@ The bugs, and what catches them (the behaviour is the simulation's, cited where 
        deleted after each read)
 13-08  an MDL used after its request completed              0x50 (the I/O manager's MDL, freed)
 13-09  a resent request without its completion routine      the original never completes
-       (KMDF clears the routine after it runs)
+       (KMDF clears the routine as it calls it:
+       FxRequestBase::CompleteSubmitted in
+       fxrequestbase.cpp)
 13-10  aligned parts in a block with no room to align       a wrong status (the copy refused)
 13-11  a held read completed twice, or still cancelable     0x10D/0x5 or 0x48
 =====  ===================================================  ====================================
@@ -47,6 +49,7 @@ from ..kernel.ntstatus import (
     STATUS_IO_DEVICE_ERROR,
     STATUS_SUCCESS,
 )
+from .grader import Expected
 
 IOCTL_CODE = 0x222000
 """Every exercise's IOCTL: CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED,
@@ -104,36 +107,25 @@ class Case:
 
 
 # -- the application's expectations -------------------------------------------------------------
-def expected_result(status, information=None, data=None):
-    from .grader import Expected
-
-    return Expected(status=status, information=information, data=data)
-
-
-def _lower_failure(op):
-    """The status the lower device failed *op* with, or None."""
-    return getattr(op, "fail_status", None)
-
-
 def expect_read(op):
     """A read of n bytes gets the device's pattern: 0x00, 0x01, … (n = 0: KMDF completes it)."""
-    return expected_result(STATUS_SUCCESS, op.length, pattern(op.length))
+    return Expected(STATUS_SUCCESS, op.length, pattern(op.length))
 
 
 def expect_forwarded_read(op):
     """A read the driver forwards: the lower device's data, or its failure."""
-    failure = _lower_failure(op)
+    failure = op.fail_status
     if failure is not None and op.length:
-        return expected_result(failure, 0)
+        return Expected(failure, 0)
     return expect_read(op)
 
 
 def expect_forwarded_write(op):
     """A write the driver forwards: all of it written, or the lower device's failure."""
-    failure = _lower_failure(op)
+    failure = op.fail_status
     if failure is not None and op.length:
-        return expected_result(failure, 0)
-    return expected_result(STATUS_SUCCESS, op.length)
+        return Expected(failure, 0)
+    return Expected(STATUS_SUCCESS, op.length)
 
 
 def expect_echo_ioctl(op):
@@ -141,24 +133,24 @@ def expect_echo_ioctl(op):
     than the input is STATUS_BUFFER_TOO_SMALL."""
     data = op.input
     if not data or op.length == 0 or op.length < len(data):
-        return expected_result(STATUS_BUFFER_TOO_SMALL, 0)
-    return expected_result(STATUS_SUCCESS, len(data), data)
+        return Expected(STATUS_BUFFER_TOO_SMALL, 0)
+    return Expected(STATUS_SUCCESS, len(data), data)
 
 
 def expect_forwarded_ioctl(op):
     """An IOCTL the driver forwards: the lower device fills the output with its pattern; an
     empty input or output is STATUS_BUFFER_TOO_SMALL."""
     if not op.input or op.length == 0:
-        return expected_result(STATUS_BUFFER_TOO_SMALL, 0)
-    failure = _lower_failure(op)
+        return Expected(STATUS_BUFFER_TOO_SMALL, 0)
+    failure = op.fail_status
     if failure is not None:
-        return expected_result(failure, 0)
-    return expected_result(STATUS_SUCCESS, op.length, pattern(op.length))
+        return Expected(failure, 0)
+    return Expected(STATUS_SUCCESS, op.length, pattern(op.length))
 
 
 def expect_write(op):
     """A write the driver consumes itself: all of it taken."""
-    return expected_result(STATUS_SUCCESS, op.length)
+    return Expected(STATUS_SUCCESS, op.length)
 
 
 # -- the text of a variant: shared pieces -----------------------------------------------------
@@ -1246,7 +1238,7 @@ def expect_staged_echo_ioctl(op):
     """IOCTL echo through a scratch buffer: as :func:`expect_echo_ioctl`, but an output shorter
     than the input fails the copy into it: STATUS_INVALID_BUFFER_SIZE."""
     if op.input and 0 < op.length < len(op.input):
-        return expected_result(STATUS_INVALID_BUFFER_SIZE, 0)
+        return Expected(STATUS_INVALID_BUFFER_SIZE, 0)
     return expect_echo_ioctl(op)
 
 
@@ -1388,7 +1380,7 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
 
         def expect(op, limit=limit):
             if op.length > limit:
-                return expected_result(STATUS_INVALID_BUFFER_SIZE, 0)
+                return Expected(STATUS_INVALID_BUFFER_SIZE, 0)
             return expect_read(op)
 
         behaviour = Behaviour(("read",), (0, size), expect, lower_faults=False)
@@ -1658,10 +1650,10 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
 
         def expect(op, info=info):
             if op.length == 0:
-                return expected_result(STATUS_BUFFER_TOO_SMALL, 0)
+                return Expected(STATUS_BUFFER_TOO_SMALL, 0)
             if op.length < len(info):
-                return expected_result(STATUS_INVALID_BUFFER_SIZE, 0)
-            return expected_result(STATUS_SUCCESS, len(info), info)
+                return Expected(STATUS_INVALID_BUFFER_SIZE, 0)
+            return Expected(STATUS_SUCCESS, len(info), info)
 
         behaviour = Behaviour(("ioctl",), (0, size), expect, ioctl=IOCTL_CODE, lower_faults=False)
         session = (Step("ioctl", record, b""), Step("ioctl", record // 2, b""))
@@ -1683,10 +1675,10 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
 
         def expect(op, info=info):
             if op.length == 0:
-                return expected_result(STATUS_SUCCESS, 0)
+                return Expected(STATUS_SUCCESS, 0)
             if op.length < len(info):
-                return expected_result(STATUS_INVALID_BUFFER_SIZE, 0)
-            return expected_result(STATUS_SUCCESS, len(info), info)
+                return Expected(STATUS_INVALID_BUFFER_SIZE, 0)
+            return Expected(STATUS_SUCCESS, len(info), info)
 
         behaviour = Behaviour(("read",), (0, size), expect, lower_faults=False)
         session = (Step("read", record), Step("read", record // 2))
@@ -1710,8 +1702,8 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
 
         def expect(op, header=header):
             if 0 < op.length < header:
-                return expected_result(STATUS_BUFFER_TOO_SMALL, 0)
-            return expected_result(STATUS_SUCCESS, op.length)
+                return Expected(STATUS_BUFFER_TOO_SMALL, 0)
+            return Expected(STATUS_SUCCESS, op.length)
 
         behaviour = Behaviour(("write",), (0, size), expect, lower_faults=False)
         session = (Step("write", 0, bytes(header + 4)), Step("write", 0, b"\x01\x02"))
@@ -2654,7 +2646,6 @@ __all__ = [
     "Behaviour",
     "Case",
     "Step",
-    "expected_result",
     "tidy_c",
     "tidy_python",
 ]

@@ -18,13 +18,13 @@ __all__ = ["Problem", "labels", "make_problem"]
 
 
 def labels() -> list[str]:
-    """Every problem's label, in lesson order."""
-    return sorted(PROBLEMS)
+    """Every problem's label, in lesson order (the order the lesson modules list them)."""
+    return list(PROBLEMS)
 
 
 def make_problem(label: str, seed: int = 0) -> Problem:
     """The problem *label* (``"00-ex1"`` … ``"12-ex3"``) drawn with *seed*."""
-    if label not in PROBLEMS:
+    if not isinstance(label, str) or label not in PROBLEMS:
         raise ValueError(f"make_problem: unknown label {label!r}; choose from {labels()}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"make_problem: seed must be an int >= 0, not {seed!r}")

@@ -1,10 +1,11 @@
 """Lesson 13's exercises: drivers with one buffer or lifetime bug each, to find and fix.
 
-``exercise(label, seed)`` gives one variant of one buggy driver: the story (what the driver is
-for, what its user saw), its C, its Python — the text the learner edits, and the text that runs:
-:attr:`Bug.driver` is built by executing exactly :attr:`Bug.python` in a namespace holding
-``from wdfkit import *`` — the grader's specification the fixed driver must meet, and the
-reason :func:`wdfkit.course.grader.grade` gives for the bug.  The seed picks the variant (which
+``exercise(label, seed)`` gives one variant of one buggy driver, a :class:`Bug`: the story (what
+the driver is for, what its user saw); its C; its Python, which is both the text the learner
+edits and the text that runs (:attr:`Bug.driver` is built by executing exactly :attr:`Bug.python`
+in a namespace holding ``from wdfkit import *``); the grader's specification the fixed driver
+must meet (:attr:`Bug.spec`); and the reason :func:`wdfkit.course.grader.grade` gives for the
+bug.  The seed picks the variant (which
 line, which request kind, which object) and its numbers (sizes, tags, alignments); the same seed
 always gives the same text.
 
@@ -23,11 +24,15 @@ from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.ntstatus import NTSTATUS, STATUS_CANCELLED, STATUS_PENDING
 from ..kernel.text import fill
 from ..sim.machine import Machine
-from .buggydrivers import IOCTL_CODE, MAKERS, Behaviour, expected_result, tidy_c, tidy_python
+from .buggydrivers import IOCTL_CODE, MAKERS, Behaviour, tidy_c, tidy_python
+from .grader import Expected, Operation, Report, Spec, grade
 
 # -- the exercises --------------------------------------------------------------------------------
 VARIANTS = 3
 """Each bug comes in this many variants; the seed picks one: ``seed % VARIANTS``."""
+
+TIMELINE_ROWS = 16
+"""How many rows of the timeline :class:`Outcome` shows: the last ones, up to the end."""
 
 _graded: dict = {}
 """What :meth:`Bug.grade` has seen in this Python process: label → {seed: passed once}."""
@@ -69,14 +74,12 @@ class Bug:
         """The grader's specification the fixed driver must meet: the behaviour, under a
         workload that also cancels, closes its handle with I/O outstanding and removes the
         device; a request that was cancelled may end STATUS_CANCELLED instead."""
-        from .grader import Spec
-
         b = self.behaviour
 
         def expect(op, expect=b.expect):
             expected = expect(op)
             if op.cancelled and not isinstance(expected, tuple):
-                return (expected, expected_result(STATUS_CANCELLED, 0))
+                return (expected, Expected(STATUS_CANCELLED, 0))
             return expected
 
         return Spec(
@@ -96,22 +99,18 @@ class Bug:
         """One plain run of the buggy driver: the application's session, then unload."""
         return run_session(self.driver, self.session, self.behaviour, self.lower_fail)
 
-    def grade(self, EvtDriverDeviceAdd, seeds=None):
+    def grade(self, EvtDriverDeviceAdd, seeds=None) -> Report:
         """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard (a
         pass only over the default seeds: a few chosen *seeds* are for finding a failure)."""
-        from .grader import grade
-
-        report = grade(EvtDriverDeviceAdd, self.spec, seeds=seeds)
+        report = grade_quietly(self, EvtDriverDeviceAdd, seeds)
         passed = bool(report) and seeds is None
         seeds_seen = _graded.setdefault(self.label, {})
         seeds_seen[self.seed] = seeds_seen.get(self.seed, False) or passed
         return report
 
 
-def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None):
+def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None) -> Report:
     """``grade(EvtDriverDeviceAdd, bug.spec)`` without counting it on the scoreboard."""
-    from .grader import grade
-
     return grade(EvtDriverDeviceAdd, bug.spec, seeds=seeds)
 
 
@@ -178,10 +177,6 @@ def scoreboard() -> Scoreboard:
     return Scoreboard("\n".join(lines))
 
 
-TIMELINE_ROWS = 16
-"""How many rows of the timeline :class:`Outcome` shows: the last ones, up to the end."""
-
-
 # -- one plain run --------------------------------------------------------------------------------
 @dataclass
 class Outcome:
@@ -241,23 +236,9 @@ def _send(machine, app, step):
     return result, bytes(buffer)
 
 
-def _wrong(expected, result, data: bytes) -> str:
-    """What in *result* (and the output *data*) the Expected *expected* does not allow, or ""."""
-    statuses = expected.statuses()
-    if statuses and result.Status not in statuses:
-        return "status"
-    if expected.information is not None and result.Information != expected.information:
-        return "Information"
-    if expected.data is not None and data[: len(expected.data)] != expected.data:
-        return "data"
-    return ""
-
-
 def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None) -> Outcome:
     """Load the driver on a fresh machine (both verifiers on, timeline on), make *steps*, check
     each answer against *behaviour*, let a second go by, unload."""
-    from .grader import Operation
-
     machine = Machine("Toaster", timeline=True)
     outcome = Outcome(machine, [])
     try:
@@ -288,8 +269,9 @@ def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None
                 )
                 expected = behaviour.expect(operation)
                 choices = expected if isinstance(expected, tuple) else (expected,)
-                if step.kind != "cancel" and all(_wrong(e, result, data) for e in choices):
-                    what = _wrong(choices[0], result, data)
+                wrong = [e.mismatch(result.Status, result.Information, data) for e in choices]
+                if step.kind != "cancel" and all(wrong):
+                    what = wrong[0]
                     outcome.problem = (
                         f"{outcome.step} got the wrong {what}: {result.Status}, Information "
                         f"{result.Information}; the application expects {choices[0]}."

@@ -47,8 +47,10 @@ Simplified: one application thread sends everything; the lower device is wdfkit'
 behaviour is set before it is sent and holds until all of it is done.
 """
 
+import itertools
 import random
 import re
+from collections import deque
 from dataclasses import dataclass
 
 from ..kernel.bugcheck import BugCheck, MachineHalted
@@ -114,6 +116,12 @@ LOG_LINES = 14
 TIMELINE_ROWS = 16
 """How many timeline rows a failure report shows (the last ones, up to the failure)."""
 
+LEAKS_SHOWN = 8
+"""How many leaked objects a "leak at unload" report names (a driver may leak thousands)."""
+
+MOST_SEEDS = 10_000
+"""The most seeds one ``grade`` call runs (a simple driver takes a few milliseconds a seed)."""
+
 
 @dataclass(frozen=True)
 class Expected:
@@ -148,6 +156,17 @@ class Expected:
         if self.status is None:
             return ()
         return self.status if isinstance(self.status, tuple) else (self.status,)
+
+    def mismatch(self, status, information: int, data: bytes) -> str:
+        """The first of a completed request's *status*, *information* and output *data* that
+        this does not allow: "status", "Information" or "data"; "" when it allows all three."""
+        if self.statuses() and status not in self.statuses():
+            return "status"
+        if self.information is not None and information != self.information:
+            return "Information"
+        if self.data is not None and data[: len(self.data)] != self.data:
+            return "data"
+        return ""
 
     def __str__(self) -> str:
         parts = []
@@ -461,6 +480,28 @@ class _Failure(Exception):
         self.operation = operation
 
 
+class _WatchedLog(deque):
+    """A graded machine's framework log, which keeps the first KMDF Verifier debug break
+    written to it: the log is a ring of Machine's *log_size* lines, and a driver that logs
+    much after the break (objects created in a loop) would push it out before the grader
+    looks."""
+
+    def __init__(self, log: deque) -> None:
+        super().__init__(maxlen=log.maxlen)
+        self.first_break: str | None = None
+        """The first debug break's line, formatted; None while there is none."""
+        for entry in log:
+            self.append(entry)
+
+    def append(self, entry: tuple) -> None:
+        super().append(entry)
+        _ticks, _irql, text, args = entry
+        if self.first_break is None and "debug break)" in text:
+            line = text % args if args else text
+            if "(no debug break)" not in line:
+                self.first_break = line
+
+
 class _Sent:
     """One request in flight: its operation, the application's buffer, its PendingIo."""
 
@@ -487,17 +528,20 @@ class _Run:
         # requests a seed sends nor how
         self.idle_rng = random.Random(f"idle {seed}")
         self.machine: Machine | None = None
+        self.handle = None
+        """The application's open handle to the device (it opens it again after CloseHandle)."""
         self.timeline: list[str] = []
         self.requests = 0
         self.step = 0
 
     # -- the timeline --------------------------------------------------------------------
     def note(self, text: str) -> int:
+        """Add a timeline row, stamped with the virtual time; its index."""
         seconds = 0.0 if self.machine is None else self.machine.clock.seconds
         self.timeline.append(f"  {seconds:10.6f}s  {text}")
         return len(self.timeline) - 1
 
-    def settle(self, sent: _Sent) -> None:
+    def note_result(self, sent: _Sent) -> None:
         """Write the request's result into its timeline row."""
         if sent.row >= 0 and sent.result is not None:
             status, information = sent.result
@@ -505,24 +549,19 @@ class _Run:
 
     # -- the workload --------------------------------------------------------------------
     def run(self) -> None:
+        """Load, open, send the batches (idle between some), end with a removal or a close,
+        unload; then the checks at unload."""
         self.load()
-        machine, rng, spec = self.machine, self.rng, self.spec
+        machine, spec = self.machine, self.spec
         with machine:
             self.handle = self.open()
-            latency = rng.choice(LATENCIES)
+            latency = self.rng.choice(LATENCIES)
             batches = max(1, spec.requests // 2)
             for batch in range(batches):
                 last = batch == batches - 1
                 removing = last and spec.removal
                 ending = self.batch(latency, removal=removing)
-                if removing:
-                    continue
-                if (
-                    ending in ("CancelIo", "CloseHandle")
-                    or (last and not spec.removal)
-                    or (spec.removal and batch == batches - 2)
-                    or self.idle_rng.random() < IDLE_CHANCE
-                ):
+                if not removing and self.idle_after(batch, batches, ending):
                     self.idle()
             if not spec.removal:
                 self.close()
@@ -533,11 +572,7 @@ class _Run:
                 raise _Failure("not completed", fill(f"Unload: {error}", "    ", "    ")) from None
         self.check_breaks()
         if machine.objects:
-            names = ", ".join(repr(obj.handle) for obj in machine.objects.values())
-            raise _Failure(
-                "leak at unload",
-                fill(f"KMDF Verifier: still referenced at unload: {names}", "    ", "    "),
-            )
+            raise _Failure("leak at unload", _leaked_text(list(machine.objects.values())))
 
     def load(self) -> None:
         """Load the driver (its DriverEntry, or a WDFDRIVER the machine makes) with both
@@ -559,6 +594,7 @@ class _Run:
             # WdfDriverCreate
             raise _Failure("DriverEntry failed", fill(str(error), "    ", "    ")) from None
         machine = self.machine
+        machine.log = _WatchedLog(machine.log)
         machine.HANG_LIMIT = HANG_LIMIT
         machine.HANG_ACTIONS = HANG_ACTIONS
         if not NT_SUCCESS(machine.load_status):
@@ -575,6 +611,18 @@ class _Run:
             raise _Failure(
                 "device add failed", f"    EvtDriverDeviceAdd (or the start) returned {status}"
             )
+
+    def idle_after(self, batch: int, batches: int, ending: "str | None") -> bool:
+        """Whether the application is idle after *batch* (of *batches*; the removal's batch is
+        never asked), which *ending* ended: the rules of the module docstring, else by chance
+        (:data:`IDLE_CHANCE`, drawn only when no rule decides)."""
+        spec = self.spec
+        return (
+            ending in ("CancelIo", "CloseHandle")
+            or (batch == batches - 1 and not spec.removal)
+            or (spec.removal and batch == batches - 2)
+            or self.idle_rng.random() < IDLE_CHANCE
+        )
 
     def idle(self) -> None:
         """The application sends nothing for a while (:data:`IDLE_SECONDS`): the driver's
@@ -628,13 +676,13 @@ class _Run:
     def check_breaks(self) -> None:
         """A KMDF Verifier debug break in the log fails the seed: on the developer's machine
         (a kernel debugger attached) the machine stops in the debugger there."""
-        for _ticks, _irql, text, args in self.machine.log:
-            if "debug break)" in text:
-                line = text % args if args else text
-                if "(no debug break)" not in line:
-                    raise _Failure("KMDF Verifier break", fill(line, "    ", "    "))
+        line = self.machine.log.first_break
+        if line is not None:
+            raise _Failure("KMDF Verifier break", fill(line, "    ", "    "))
 
     def operation(self, latency, fail, overlapped: bool) -> Operation:
+        """The next request, drawn from the seed: its kind, its length and, for a write or an
+        IOCTL, its input bytes (and the IOCTL's code)."""
         rng, spec = self.rng, self.spec
         kind = rng.choice(spec.operations)
         op = Operation(
@@ -654,6 +702,8 @@ class _Run:
         return op
 
     def length(self) -> int:
+        """A buffer length from the spec's sizes: the smallest with chance 0.15, the largest
+        with 0.10, else any of them."""
         low, high = self.spec.sizes
         draw = self.rng.random()
         if draw < 0.15:
@@ -663,44 +713,49 @@ class _Run:
         return self.rng.randint(low, high)
 
     def send(self, op: Operation) -> _Sent:
-        machine, handle = self.machine, self.handle
+        """Send *op*; a synchronous call waits for it here, as the application's thread would.
+
+        Every call goes out overlapped and a synchronous one is waited for at once, which is
+        what FileHandle._send does for a call without *overlapped* (wdfkit.kernel.iomanager);
+        the PendingIo then tells the grader whether it completed, so that a driver that
+        completes a request with STATUS_PENDING gets "wrong status", not "never returned"."""
         self.requests += 1
         buffer = bytearray([SENTINEL]) * (op.length if op.kind != "write" else 0)
         item = _Sent(op, buffer)
         item.row = self.note(op.describe(lower=False))
+        handle = self.handle
         if op.kind == "read":
-            result = handle.ReadFile(buffer, overlapped=op.overlapped)
+            item.io = handle.ReadFile(buffer, overlapped=True)
         elif op.kind == "write":
-            result = handle.WriteFile(op.input, overlapped=op.overlapped)
+            item.io = handle.WriteFile(op.input, overlapped=True)
         else:
-            result = handle.DeviceIoControl(op.code, op.input, buffer, overlapped=op.overlapped)
-        if op.overlapped:
-            item.io = result
-        else:
-            if result.Status == STATUS_PENDING:
-                item.result = (result.Status, result.Information)
-                self.settle(item)
+            item.io = handle.DeviceIoControl(op.code, op.input, buffer, overlapped=True)
+        if not op.overlapped:
+            item.io.wait()
+            if not item.io.done:
+                item.result = (STATUS_PENDING, 0)
+                self.note_result(item)
                 raise _Failure(
                     "not completed",
                     fill(
                         "The synchronous call never returned: the driver did not complete it "
-                        f"({machine.last_hang}).",
+                        f"({self.machine.last_hang}).",
                         "    ",
                         "    ",
                     ),
                     op,
                 )
-            item.result = (result.Status, result.Information)
-        if item.result is None and item.io.done:  # completed before the call returned
+        if item.io.done:  # judged now: the log ends where it completed
             status = item.io.IoStatus
             item.result = (status.Status, status.Information)
-        if item.result is not None:  # judged now: the log ends where it completed
-            self.settle(item)
+            self.note_result(item)
             self.check_breaks()
             self.check(item)
         return item
 
     def end(self, ending: str, outstanding: int) -> None:
+        """End a batch with *outstanding* requests in flight: CancelIo, CloseHandle (and open
+        again), or the device's removal (orderly or surprise; then the handle is closed)."""
         machine = self.machine
         with_io = f" with {outstanding} request(s) outstanding" if outstanding else ""
         self.note(ending + with_io)
@@ -728,10 +783,13 @@ class _Run:
             raise _Failure("open failed", fill(str(error), "    ", "    ")) from None
 
     def close(self) -> None:
+        """The application closes its handle."""
         self.note("CloseHandle")
         self.handle.CloseHandle()
 
     def wait(self, sent: list) -> None:
+        """Wait up to :data:`BATCH_WAIT` virtual seconds for the overlapped requests in *sent*;
+        "not completed" names the first one still pending."""
         machine = self.machine
         pending = [s for s in sent if s.io is not None]
 
@@ -744,7 +802,7 @@ class _Run:
             if item.io.done:
                 status = item.io.IoStatus
                 item.result = (status.Status, status.Information)
-                self.settle(item)
+                self.note_result(item)
         for item in pending:
             if not item.io.done:
                 raise _Failure(
@@ -755,6 +813,9 @@ class _Run:
                 )
 
     def check(self, item: _Sent) -> None:
+        """Judge a completed request against the answers the spec's ``expect`` allows: one
+        that matches none fails, named by how far the closest matched ("wrong status", then
+        "wrong Information", then "wrong data")."""
         op = item.op
         expected = self.spec.expect(op)
         choices = expected if isinstance(expected, tuple) else (expected,)
@@ -765,16 +826,11 @@ class _Run:
             )
         status, information = item.result
         got_data = bytes(item.buffer)
-        matching = [c for c in choices if not c.statuses() or status in c.statuses()]
-        reason = "wrong status"
-        if matching:
-            reason = "wrong Information"
-            matching = [c for c in matching if c.information in (None, information)]
-        if matching:
-            reason = "wrong data"
-            matching = [c for c in matching if c.data is None or got_data[: len(c.data)] == c.data]
-        if matching:
+        mismatches = [c.mismatch(status, information, got_data) for c in choices]
+        if "" in mismatches:
             return
+        # the choice that matched furthest names the failure: status, then Information, data
+        reason = "wrong " + max(mismatches, key=("status", "Information", "data").index)
         wanted = " or ".join(f"({c})" if len(choices) > 1 else str(c) for c in choices)
         got = f"{_status_text(status)}, Information {information}"
         if op.kind != "write" and any(c.data is not None for c in choices):
@@ -860,6 +916,9 @@ def _from_driver(error: Exception) -> bool:
 
 
 def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
+    """Fill *report* from the first failing seed's *run*: the reason and what stopped it, the
+    log's and the timeline's last lines (without the process-wide machine number), and the
+    line that runs the seed again."""
     machine = run.machine
     report.seed = run.seed
     if isinstance(failure, BugCheck):
@@ -882,12 +941,27 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         fill(_machine_free(line), "", " " * 15) for line in run.timeline[-TIMELINE_ROWS:]
     )
     report.detail = _machine_free(report.detail)
+    report.reproduce = _reproduce_line(add, report.spec, entry, run.seed)
+
+
+def _reproduce_line(add, spec: Spec, entry, seed: int) -> str:
+    """The call that runs *seed* again: ``grade(MyEvtDriverDeviceAdd, FORWARD_READS,
+    seeds=[3])``, with ``DriverEntry=`` when the whole driver was graded."""
     parts = [getattr(add, "__name__", "EvtDriverDeviceAdd") if add is not None else "None"]
-    parts.append(report.spec.call)
+    parts.append(spec.call)
     if entry is not None:
         parts.append(f"DriverEntry={getattr(entry, '__name__', 'DriverEntry')}")
-    parts.append(f"seeds=[{run.seed}]")
-    report.reproduce = f"grade({', '.join(parts)})"
+    parts.append(f"seeds=[{seed}]")
+    return f"grade({', '.join(parts)})"
+
+
+def _leaked_text(leaked: list) -> str:
+    """The objects still referenced at unload, as KMDF Verifier's FxPoolDump lists them
+    (wdfpool.cpp): the first :data:`LEAKS_SHOWN` by handle, then how many more."""
+    names = ", ".join(repr(obj.handle) for obj in leaked[:LEAKS_SHOWN])
+    if len(leaked) > LEAKS_SHOWN:
+        names += f" and {len(leaked) - LEAKS_SHOWN} more"
+    return fill(f"KMDF Verifier: still referenced at unload: {names}", "    ", "    ")
 
 
 _MACHINE_NUMBER = re.compile(r"machine #\d+ ")
@@ -907,9 +981,11 @@ def _checked_seeds(seeds) -> tuple:
             f"grade: seeds must be an iterable of ints (e.g. [17] or range(50)), not "
             f"{type(seeds).__name__}"
         )
-    seeds = tuple(seeds)
+    seeds = tuple(itertools.islice(seeds, MOST_SEEDS + 1))  # an endless iterable stops here
     if not seeds:
         raise ValueError("grade: seeds must name at least one seed")
+    if len(seeds) > MOST_SEEDS:
+        raise ValueError(f"grade: seeds must name at most {MOST_SEEDS} seeds")
     for seed in seeds:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"grade: seeds must hold ints, not {type(seed).__name__}")

@@ -14,12 +14,13 @@ class Problem:
     """A question with its computed solution and what to say to each answer.
 
     *kind* reads the learner's answer (:mod:`wdfkit.course.answers`); *solution* may be given
-    in any form the kind reads and is kept canonical.  *diagnoses* maps wrong answers (any
-    form) to what each one means — "0x50 is what a dead pointer gives; here the dead thing
-    was a handle" — and drops one that this variant makes right; *hint* is said to any other
-    wrong answer.  A *prediction* is answered
-    before running anything; its *outcome* is what the simulator showed when the maker ran
-    it, revealed by the learner's "Run it".
+    in any form the kind reads and is kept canonical.  *diagnoses* is given as a dict from
+    wrong answers (any form) to what each one means — "0x50 is what a dead pointer gives;
+    here the dead thing was a handle" — and kept as a list of (canonical wrong answer, why)
+    pairs, without one that this variant makes right; *hint* is said to any other wrong
+    answer.  A *prediction* is answered before running anything; its *outcome* is what the
+    simulator showed when the maker ran it, revealed by the learner's "Run it".  *seed* is
+    the seed :func:`~wdfkit.course.exercises.make_problem` drew it with (the question shows it).
     """
 
     label: str

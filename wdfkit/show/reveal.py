@@ -11,6 +11,8 @@ import html
 import ipywidgets as W
 from IPython.display import display
 
+from ..course.problem import Problem
+
 __all__ = ["Reveal", "reveal"]
 
 
@@ -18,7 +20,12 @@ class Reveal:
     """The two buttons of *problem* and the text they show; ``run_it()`` and ``show_answer()``
     are what the buttons call (tests call them directly)."""
 
-    def __init__(self, problem) -> None:
+    def __init__(self, problem: Problem) -> None:
+        if not isinstance(problem, Problem):
+            raise TypeError(
+                "reveal: problem must be a Problem (make_problem(label, seed)), "
+                f"not {type(problem).__name__}"
+            )
         self.problem = problem
         self.text = W.HTML(layout=W.Layout(width="100%"))
         buttons = []
@@ -52,6 +59,6 @@ class Reveal:
         display(self.widget)
 
 
-def reveal(problem) -> Reveal:
+def reveal(problem: Problem) -> Reveal:
     """Buttons that show, when pressed, what *problem*'s run did and its answer."""
     return Reveal(problem)
