@@ -10,7 +10,7 @@ from typing import Any
 
 from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, FxHandleFlagIsOffset, get_object
-from ..fx.object import FxUserObject, attributes_parent
+from ..fx.object import FX_CONTEXT_HEADER_SIZE, FxUserObject, attributes_parent
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
@@ -354,9 +354,6 @@ def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
     if not isinstance(ContextType, type):  # C: the macro takes a type name, or won't compile
         raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
-
-
-FX_CONTEXT_HEADER_SIZE = 0x30  # fxhandle.h: FxContextHeader up to its 16-byte-aligned Context
 
 
 @ddi
