@@ -59,7 +59,7 @@ def test_reading_a_context_after_its_object_is_deleted_is_0x50(machine):
     transfer.Buffer = 0x1234
     WdfObjectDelete(obj)
     with pytest.raises(BugCheck) as info:
-        transfer.Buffer
+        _ = transfer.Buffer
     assert info.value.code == PAGE_FAULT_IN_NONPAGED_AREA  # the framework's pool, not special
     assert info.value.parameters == (address, 0, 0, 0)
     assert machine.bugcheck is info.value  # the machine stopped there
@@ -80,7 +80,7 @@ def test_a_context_class_with_slots_is_checked_too(machine):
     WdfObjectDelete(obj)
     assert isinstance(context, SLOTTED)  # asking its class reads no field
     with pytest.raises(BugCheck) as info:
-        context.value
+        _ = context.value
     assert info.value.code == PAGE_FAULT_IN_NONPAGED_AREA
 
 
@@ -111,7 +111,7 @@ def test_cleanup_and_destroy_callbacks_may_use_the_context(machine):
     WdfObjectDelete(obj)
     assert seen == ["cleaned"] and machine.bugcheck is None
     with pytest.raises(BugCheck):
-        transfer.Buffer
+        _ = transfer.Buffer
 
 
 def test_a_referenced_objects_context_lives_until_the_last_reference(machine):
@@ -123,7 +123,7 @@ def test_a_referenced_objects_context_lives_until_the_last_reference(machine):
     assert transfer.Buffer == 5
     WdfObjectDereference(obj)
     with pytest.raises(BugCheck) as info:
-        transfer.Buffer
+        _ = transfer.Buffer
     assert info.value.parameters[0] == address
 
 
@@ -137,7 +137,7 @@ def test_an_added_context_dies_in_its_own_header_block_after_its_destroy_callbac
     WdfObjectDelete(obj)
     assert seen == [3]
     with pytest.raises(BugCheck) as info:
-        added.count
+        _ = added.count
     assert info.value.parameters[0] == header.address + 0x30  # after its FxContextHeader
 
 
@@ -171,5 +171,5 @@ def test_a_sent_request_deleted_in_its_completion_routine_keeps_its_context_unti
         result = machine.application().ReadFile(bytearray(8))
         assert result.Status == STATUS_SUCCESS and machine.bugcheck is None
         with pytest.raises(BugCheck) as info:
-            kept[0].Buffer
+            _ = kept[0].Buffer
         assert info.value.code == PAGE_FAULT_IN_NONPAGED_AREA
