@@ -24,7 +24,7 @@ the type's own Dispose already did stays done (an I/O target is closed by FxIoTa
 memory objects and lookaside lists have no Dispose), and a second ``WdfObjectDelete`` is
 ignored.  When the last reference goes the object is destroyed and freed; its handle is then
 stale — undefined in KMDF (fxhandle.h, FxObjectHandleGetPtr: no handle table), 0x10D/0x5 in
-wdfkit.
+wdfkit — and its contexts, which live in its memory, are freed pool (:func:`free_context`).
 
 Every object is created in two halves, as KMDF's ``*api.cpp`` do it: *constructed* (its pool
 allocated and the C++ object built there) and then *committed* (``FxObject::Commit``: the
