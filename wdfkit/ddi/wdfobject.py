@@ -10,7 +10,7 @@ from typing import Any
 
 from ..fx.call import call, named
 from ..fx.handles import FX_TYPE_OBJECT, WDFHANDLE, FxHandleFlagIsOffset, get_object
-from ..fx.object import FxUserObject, attributes_parent
+from ..fx.object import FX_CONTEXT_HEADER_SIZE, FxUserObject, attributes_parent
 from ..fx.verifier import (
     FX_VALIDATE_OPTION_EXECUTION_LEVEL_ALLOWED,
     FX_VALIDATE_OPTION_PARENT_NOT_ALLOWED,
@@ -136,7 +136,10 @@ def WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(ContextType: type, CastingFunction: str):
 
     In C this macro defines the type-info structure and an accessor such as
     ``GetDeviceContext(handle)``; here it returns the accessor.  The context is a fresh
-    ``ContextType()`` per object (C zero-fills it), alive exactly as long as the object.
+    ``ContextType()`` per object (C zero-fills it), alive exactly as long as the object's
+    memory: until its last reference is gone and its EvtDestroyCallback has run.  A context
+    kept past that is freed pool: reading or writing a field is a page fault
+    (wdfkit.fx.object.free_context).
     """
     if not isinstance(ContextType, type):
         raise TypeError(named("ContextType must be a class"))
@@ -349,14 +352,16 @@ def WdfObjectDereference(machine, Handle: WDFHANDLE) -> None:
 
 @ddi
 def WdfObjectGetTypedContext(machine, Handle: WDFHANDLE, ContextType: type):
-    """The object's context of *ContextType*, or None if it was created without one."""
+    """The object's context of *ContextType*, or None if it was created without one.
+
+    The context is in the object's own allocation: once the object is freed, a context the
+    driver kept faults when touched (0x50; wdfkit.fx.object.free_context), and the handle
+    itself is stale (0x10D/0x5).
+    """
     obj = get_object(machine, Handle, FX_TYPE_OBJECT, "Handle")
     if not isinstance(ContextType, type):  # C: the macro takes a type name, or won't compile
         raise TypeError(named(f"ContextType must be a class, not {type(ContextType).__name__}"))
     return obj.contexts.get(WDF_GET_CONTEXT_TYPE_INFO(ContextType).ContextName)
-
-
-FX_CONTEXT_HEADER_SIZE = 0x30  # fxhandle.h: FxContextHeader up to its 16-byte-aligned Context
 
 
 @ddi

@@ -12,7 +12,7 @@ in wdfkit.kernel and wdfkit.fx.dma, and re-exported here under their wdm.h names
 page macros are in wdfkit.ddi.wdmmdl, lookaside lists in wdfkit.ddi.wdmlookaside.
 """
 
-from ..fx.call import named
+from ..fx.call import call, named
 from ..fx.dma import PHYSICAL_ADDRESS, SCATTER_GATHER_ELEMENT, SCATTER_GATHER_LIST
 from ..kernel.bugcheck import IRQL_NOT_GREATER_OR_EQUAL, BugCheck
 from ..kernel.irp import (
@@ -37,6 +37,7 @@ from ..kernel.pool import (
     DRIVER,
     PASSIVE_LEVEL,
     POOL_NX_ALLOCATION,
+    POOL_TYPE_NAMES,
     NonPagedPool,
     NonPagedPoolCacheAligned,
     NonPagedPoolExecute,
@@ -44,6 +45,7 @@ from ..kernel.pool import (
     NonPagedPoolNxCacheAligned,
     PagedPool,
     PagedPoolCacheAligned,
+    tag_text,
 )
 from ._entry import ddi, irql_value, macro, pointer, pool_tag, size_t, ulong
 
@@ -135,13 +137,22 @@ POOL_FLAG_NON_PAGED_EXECUTE = 0x80
 POOL_FLAG_PAGED = 0x100
 
 
-def _allocate(machine, pool_type: int, size: int, tag: int, zero: bool):
+def _allocate(machine, pool_type: int, size: int, tag: int, zero: bool, shown: str):
+    """The driver's own allocation (special pool under Driver Verifier), logged as the DDI
+    *shown* it called with its first argument as the log prints it: the address it got
+    (or NULL), the size and the tag as ``!pool`` prints them, so a later 0xD5's Arg1 can be
+    matched to the block.  (KMDF's own pool use is not logged here: it is the framework's.)"""
     block = machine.pool.allocate(
         pool_type, size, tag, DRIVER, caller=machine.return_address, special=True
     )
     if block is None:
-        machine.trace(f"pool allocation of {size:#x} bytes failed: NULL")
+        machine.trace(
+            "%s(%s, %#x, '%s') -> NULL: the pool is exhausted", call.ddi, shown, size, tag_text(tag)
+        )
         return None
+    machine.trace(
+        "%s(%s, %#x, '%s') -> 0x%016X", call.ddi, shown, size, tag_text(tag), block.address
+    )
     if zero and size:
         machine.pool.fill(block.address, size, 0, check=False)  # shared zero pages: no host cost
     return PVOID(block.address, machine)
@@ -166,7 +177,8 @@ def ExAllocatePoolWithTag(machine, PoolType: int, NumberOfBytes: int, Tag) -> PV
     pool_type = ulong("PoolType", PoolType)
     size = size_t("NumberOfBytes", NumberOfBytes)
     tag = pool_tag("Tag", Tag)
-    return _allocate(machine, pool_type, size, tag, zero=False)
+    shown = POOL_TYPE_NAMES.get(pool_type, f"{pool_type:#x}")
+    return _allocate(machine, pool_type, size, tag, zero=False, shown=shown)
 
 
 @ddi
@@ -188,7 +200,8 @@ def ExAllocatePool2(machine, Flags: int, NumberOfBytes: int, Tag) -> PVOID | Non
     if len(chosen) != 1:
         machine.trace(named("Flags must name exactly one pool: NULL"))
         return None
-    return _allocate(machine, chosen[0], size, tag, zero=not flags & POOL_FLAG_UNINITIALIZED)
+    zero = not flags & POOL_FLAG_UNINITIALIZED
+    return _allocate(machine, chosen[0], size, tag, zero=zero, shown=f"{flags:#x}")
 
 
 @ddi
@@ -201,14 +214,18 @@ def ExFreePoolWithTag(machine, P: PVOID, Tag) -> None:
     """
     p = pointer("P", P, machine)
     tag = pool_tag("Tag", Tag)
-    machine.pool.free(0 if p is None else p.address, tag)
+    address = 0 if p is None else p.address
+    machine.trace("%s(0x%016X, '%s')", call.ddi, address, tag_text(tag))  # before its checks
+    machine.pool.free(address, tag)
 
 
 @ddi
 def ExFreePool(machine, P: PVOID) -> None:
     """Free pool without checking its tag (prefer ExFreePoolWithTag)."""
     p = pointer("P", P, machine)
-    machine.pool.free(0 if p is None else p.address, None)
+    address = 0 if p is None else p.address
+    machine.trace("%s(0x%016X)", call.ddi, address)
+    machine.pool.free(address, None)
 
 
 @ddi

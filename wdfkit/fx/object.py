@@ -24,7 +24,7 @@ the type's own Dispose already did stays done (an I/O target is closed by FxIoTa
 memory objects and lookaside lists have no Dispose), and a second ``WdfObjectDelete`` is
 ignored.  When the last reference goes the object is destroyed and freed; its handle is then
 stale — undefined in KMDF (fxhandle.h, FxObjectHandleGetPtr: no handle table), 0x10D/0x5 in
-wdfkit.
+wdfkit — and its contexts, which live in its memory, are freed pool (:func:`free_context`).
 
 Every object is created in two halves, as KMDF's ``*api.cpp`` do it: *constructed* (its pool
 allocated and the C++ object built there) and then *committed* (``FxObject::Commit``: the
@@ -289,6 +289,8 @@ class FxObject:
         if self.destroy_callback is not None:
             self.machine.trace("EvtDestroyCallback(%r)", self.handle)
             self.machine.run_callback("EvtDestroyCallback", self.destroy_callback, self.handle)
+        if self.contexts:  # after every EvtDestroyCallback: their memory goes with the object
+            self._free_contexts()
         if self.added_contexts:
             self._destroy_added_contexts(cleanup_pending)
         self.on_destroy()
@@ -332,10 +334,23 @@ class FxObject:
                     self.added_contexts = []
                 context = self.contexts[info.ContextName] = info.ContextType()
                 callbacks = attributes.EvtCleanupCallback, attributes.EvtDestroyCallback
-                self.added_contexts.append(AddedContext(*callbacks, block))
+                self.added_contexts.append(AddedContext(*callbacks, block, context))
                 return STATUS_SUCCESS, context
         machine.pool.free(block.address, block.tag)
         return status, context
+
+    def _free_contexts(self) -> None:
+        """The object's contexts die with its memory: once the destructor has run every
+        EvtDestroyCallback, touching a field of one is a use of freed memory (see
+        :func:`free_context`).  The context from the creation attributes lives in the object's
+        own block; each one WdfObjectAllocateContext added, in its header's block."""
+        pool, added = self.machine.pool, self.added_contexts
+        for context in self.contexts.values():
+            address = next(
+                (a.block.address + FX_CONTEXT_HEADER_SIZE for a in added if a.context is context),
+                self.block.address,
+            )
+            free_context(context, pool, address)
 
     def _destroy_added_contexts(self, cleanup_pending: bool) -> None:
         """The destructor's walk of the added context headers (fxobjectstatemachine.cpp): each
@@ -378,14 +393,108 @@ class FxObject:
 
 
 class AddedContext:
-    """A context header WdfObjectAllocateContext added: its callbacks and its pool block."""
+    """A context header WdfObjectAllocateContext added: its callbacks, its pool block and the
+    context that follows the header in that block."""
 
-    __slots__ = ("cleanup", "destroy", "block")
+    __slots__ = ("cleanup", "destroy", "block", "context")
 
-    def __init__(self, cleanup, destroy, block) -> None:
+    def __init__(self, cleanup, destroy, block, context) -> None:
         self.cleanup = cleanup
         self.destroy = destroy
         self.block = block
+        self.context = context
+
+
+FX_CONTEXT_HEADER_SIZE = 0x30  # fxhandle.h: FxContextHeader up to its 16-byte-aligned Context
+CONTEXT_FIELD_SIZE = 8  # what one access to a context field reads or writes: a pointer's worth
+_FREED_AT = "_wdf_freed_at_"  # where a freed context keeps (pool, address): see free_context
+
+
+def free_context(context, pool, address: int) -> None:
+    """Make *context* (a driver's context instance) freed memory at *address*.
+
+    In KMDF a context is not an allocation of its own: FxObjectHandleAllocCommon
+    (handleapi.cpp) makes one pool allocation for the object, an FxContextHeader right after
+    it (FxObject::GetContextHeader, fxobject.hpp: ``this + m_ObjectSize``) and the context in
+    that header; WdfObjectAllocateContext's contexts get a header of their own
+    (FxObjectAllocateContext) chained to the first.  FxObject::ProcessDestroy
+    (fxobjectstatemachine.cpp) calls every header's EvtCleanupCallback (if not called yet) and
+    EvtDestroyCallback, which may still use the context, and then the destructor and
+    FxObject::operator delete (fxobject.cpp: FxPoolFree) free the whole allocation.  A
+    pointer the driver kept (``transfer = GetTransfer(Request)``) then points into freed
+    pool — after WdfObjectDelete, or after the last WdfObjectDereference of a deleted object.
+
+    So every later read or write of a field of *context* is an access to freed pool, judged
+    by the pool as any other: ``pool.check_access`` faults when the page is unmapped or, with
+    Driver Verifier on, because the block is freed.  That is 0x50
+    PAGE_FAULT_IN_NONPAGED_AREA, never 0xD5: KMDF allocates objects and context headers
+    itself (FxPoolAllocate → MxMemory::MxAllocatePoolWithTag inside Wdf01000.sys, wdfpool.cpp
+    FxPoolAllocator), and Driver Verifier's special pool serves only the verified driver's own
+    ExAllocatePool calls; wdfkit's object blocks are the framework's, not special.  With the
+    page still mapped and Driver Verifier off the access goes through and sees the stale
+    values, as a real machine may not notice either.
+
+    Simplified: wdfkit's object block does not reserve the context's bytes, so a context from
+    the creation attributes faults at its object's address (an added context, at its own
+    header's end); Arg1 names the context, not the field.  The context's class is swapped for
+    a subclass that checks each attribute access (nothing is checked before the object is
+    freed); a class whose instances cannot change class (a built-in type) is not checked.
+    """
+    freed_type = _freed_type(type(context))
+    try:
+        context.__class__ = freed_type
+    except TypeError:  # a built-in or C type: its layout is not ours to change
+        return
+    try:
+        object.__setattr__(context, _FREED_AT, (pool, address))
+    except AttributeError:  # __slots__ without a __dict__: a class of its own keeps the place
+        namespace = {"__slots__": (), _FREED_AT: (pool, address)}
+        own = type(freed_type.__name__, (freed_type,), namespace)
+        object.__setattr__(context, "__class__", own)
+
+
+_FREED_TYPES: dict[type, type] = {}
+_UNCHECKED = frozenset(("__class__", _FREED_AT))  # isinstance asks for __class__: not a field
+
+
+def _freed_type(kind: type) -> type:
+    """The subclass of *kind* a freed context becomes (one per context type, same name)."""
+    if getattr(kind, "_wdf_freed_", False):
+        return kind
+    freed = _FREED_TYPES.get(kind)
+    if freed is None:
+        namespace = {
+            "__slots__": (),
+            "_wdf_freed_": True,
+            "__getattribute__": _freed_getattribute,
+            "__setattr__": _freed_setattr,
+            "__delattr__": _freed_delattr,
+            "__module__": kind.__module__,
+            "__qualname__": kind.__qualname__,
+        }
+        freed = _FREED_TYPES[kind] = type(kind.__name__, (kind,), namespace)
+    return freed
+
+
+def _touch_freed(context, write: bool) -> None:
+    pool, address = object.__getattribute__(context, _FREED_AT)
+    pool.check_access(address, CONTEXT_FIELD_SIZE, write)
+
+
+def _freed_getattribute(self, name: str):
+    if name not in _UNCHECKED:
+        _touch_freed(self, write=False)
+    return object.__getattribute__(self, name)
+
+
+def _freed_setattr(self, name: str, value) -> None:
+    _touch_freed(self, write=True)
+    object.__setattr__(self, name, value)
+
+
+def _freed_delattr(self, name: str) -> None:
+    _touch_freed(self, write=True)
+    object.__delattr__(self, name)
 
 
 def attributes_parent(machine, attributes) -> FxObject | None:

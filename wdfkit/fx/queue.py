@@ -238,6 +238,7 @@ class FxIoQueue(FxObject):
     TYPE = FX_TYPE_QUEUE
     HANDLE_NAME = "WDFQUEUE"
     OBJECT_SIZE = 0x2A0
+    off_logged = False  # "is powered off" is in the log since the queue last powered on
 
     def __init__(self, machine, block, device, config, level: int, scope: int):
         FxObject.__init__(self, machine, block)
@@ -468,7 +469,9 @@ class FxIoQueue(FxObject):
                 return _AGAIN if acknowledged else _DONE  # awaiting the driver
             if self._dispatching == 1:
                 self.power_state = POWER_OFF
-                self.machine.trace("%r is powered off", self.handle)
+                if not self.off_logged:  # a removal's purge after a power-down: said already
+                    self.off_logged = True
+                    self.machine.trace("%r is powered off", self.handle)
                 return _AGAIN
             return _AGAIN if acknowledged else _DONE
         if state is POWER_RESTART_NOTIFYING:
@@ -480,6 +483,7 @@ class FxIoQueue(FxObject):
                 self._invoke("EvtIoResume", self.config.EvtIoResume, self.handle, request.handle)
             return _AGAIN
         self.power_state = POWER_ON  # POWER_RESTART_NOTIFIED
+        self.off_logged = False
         return _DONE
 
     def _process_acknowledged(self, request: FxRequest) -> None:
@@ -544,19 +548,22 @@ class FxIoQueue(FxObject):
             if not config.AllowZeroLengthRequests:
                 request.complete(STATUS_SUCCESS, 0)
                 return
-        callback, args, name = None, (), ""
+        callback, args, name, shown = None, (), "", ""  # shown: the args as the log prints them
         if major == IRP_MJ_READ:
             callback, args, name = config.EvtIoRead, (irp.length,), "EvtIoRead"
+            shown = f", {irp.length}"
         elif major == IRP_MJ_WRITE:
             callback, args, name = config.EvtIoWrite, (irp.length,), "EvtIoWrite"
-        elif major == IRP_MJ_DEVICE_CONTROL:
-            callback, name = config.EvtIoDeviceControl, "EvtIoDeviceControl"
+            shown = f", {irp.length}"
+        elif major == IRP_MJ_DEVICE_CONTROL or major == IRP_MJ_INTERNAL_DEVICE_CONTROL:
+            if major == IRP_MJ_DEVICE_CONTROL:
+                callback, name = config.EvtIoDeviceControl, "EvtIoDeviceControl"
+            else:
+                callback, name = config.EvtIoInternalDeviceControl, "EvtIoInternalDeviceControl"
             args = (irp.output_length, irp.input_length, irp.ioctl_code)
-        elif major == IRP_MJ_INTERNAL_DEVICE_CONTROL:
-            callback, name = config.EvtIoInternalDeviceControl, "EvtIoInternalDeviceControl"
-            args = (irp.output_length, irp.input_length, irp.ioctl_code)
+            shown = f", {irp.output_length}, {irp.input_length}, {irp.ioctl_code:#x}"  # as CTL_CODE
         if callback is None and config.EvtIoDefault is not None:
-            callback, args, name = config.EvtIoDefault, (), "EvtIoDefault"
+            callback, args, name, shown = config.EvtIoDefault, (), "EvtIoDefault", ""
         if callback is None:
             request.complete(STATUS_INVALID_DEVICE_REQUEST, 0)
             return
@@ -568,7 +575,7 @@ class FxIoQueue(FxObject):
                 getattr(callback, "__name__", "callback"),
                 self.handle,
                 request.handle,
-                "".join(f", {a}" for a in args),
+                shown,
             )
             machine.run_callback(name, callback, self.handle, request.handle, *args)
         finally:

@@ -77,6 +77,7 @@ from ..kernel.ntstatus import (
 from ..kernel.pool import FRAMEWORK
 from ..sim.events import Event
 from ..sim.snapshot import RequestBuffer, RequestDetail, RequestMemoryDetail
+from .call import call
 from .handles import FX_TYPE_REQUEST, FX_TYPE_REQUEST_MEMORY, WDFHANDLE, to_offset_handle
 from .memory import FxMemoryObject
 from .object import FxObject, FxObjectStateDestroyed
@@ -637,7 +638,10 @@ class FxRequest(FxObject):
         if events.listeners:
             events.emit(Event.REQUEST_COMPLETED, self.handle)
         self._free_allocated_mdl()
-        machine.trace("WdfRequestComplete(%r, %s)", self.handle, status)
+        if call.ddi == "WdfRequestCompleteWithInformation":  # the DDI the driver called
+            machine.trace("%s(%r, %s, %d)", call.ddi, self.handle, status, information)
+        else:  # WdfRequestComplete, or the framework completing it on its own
+            machine.trace("WdfRequestComplete(%r, %s)", self.handle, status)
         irp.complete(status, information)
         self._leave_queue()
 
