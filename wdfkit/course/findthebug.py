@@ -16,6 +16,8 @@ process.  The fixes are not here: tests/test_find_the_bug.py keeps them.
 The drivers themselves, their C and what each must do are in :mod:`wdfkit.course.buggydrivers`.
 """
 
+import ast
+import dis
 import random
 from dataclasses import dataclass, field
 
@@ -98,14 +100,95 @@ class Bug:
 
     def grade(self, EvtDriverDeviceAdd, seeds=None):
         """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard (a
-        pass only over the default seeds: a few chosen *seeds* are for finding a failure)."""
+        pass only over the default seeds: a few chosen *seeds* are for finding a failure).
+
+        The report warns at its top when the driver graded is not this exercise's
+        (:func:`foreign_names`): in a notebook, the names ``EvtDriverDeviceAdd``, ``EvtIoRead``
+        … are those of the driver cell run last, which may be another exercise's."""
         from .grader import grade
 
         report = grade(EvtDriverDeviceAdd, self.spec, seeds=seeds)
+        foreign = foreign_names(self, report.callbacks)
+        if foreign:
+            report.warning = (
+                f"WARNING: this may not be the driver of exercise {self.label}, seed "
+                f"{self.seed}: {', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not "
+                "in its Python. Did you run this exercise's driver cell last (and %load "
+                "its Python after changing the seed)?"
+            )
         passed = bool(report) and seeds is None
         seeds_seen = _graded.setdefault(self.label, {})
         seeds_seen[self.seed] = seeds_seen.get(self.seed, False) or passed
         return report
+
+
+def _defined_names(python: str) -> set:
+    """The names a driver's text defines at its top level: functions, classes, assignments."""
+    names = set()
+    for node in ast.parse(python).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        names.add(name.id)
+    return names
+
+
+def _globals_used(code) -> set:
+    """The global names a function's code (and the functions nested in it) looks up."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            names |= _globals_used(const)
+    return names
+
+
+_OTHERS_DEFINE: dict = {}
+"""label → the names the other exercises' drivers (every variant) define and this one's do
+not: a graded driver that uses one is another exercise's."""
+
+
+def _others_define(label: str) -> set:
+    if label not in _OTHERS_DEFINE:
+        by_label = {
+            other: set().union(
+                *(
+                    _defined_names(tidy_python(MAKERS[other](v, random.Random(0)).python))
+                    for v in range(VARIANTS)
+                )
+            )
+            for other in MAKERS
+        }
+        for one in MAKERS:
+            others = set().union(*(names for other, names in by_label.items() if other != one))
+            _OTHERS_DEFINE[one] = others - by_label[one]
+    return _OTHERS_DEFINE[label]
+
+
+_ADDED_IN_A_FIX = frozenset({"EvtIoStop", "EvtIoResume", "EvtIoCanceledOnQueue"})
+"""Callbacks a learner's fix may add that the exercise's driver does not have."""
+
+
+def foreign_names(bug: Bug, callbacks) -> list:
+    """The names that say *callbacks* (the graded driver's ``(role, function)`` pairs,
+    ``Report.callbacks``) are not *bug*'s driver: a callback whose name *bug*'s Python does
+    not define (one a fix may add aside: :data:`_ADDED_IN_A_FIX`), or a global a callback uses
+    that only other exercises' drivers define.  A learner's own new helper is neither (a
+    warning, not a verdict: the grade stands)."""
+    defined = _defined_names(bug.python)
+    others = _others_define(bug.label)
+    foreign = []
+    for role, function in callbacks:
+        name = "" if role in _ADDED_IN_A_FIX else getattr(function, "__name__", "")
+        code = getattr(function, "__code__", None)
+        used = _globals_used(code) if code is not None else set()
+        for candidate in [name, *sorted(used & others)]:
+            if candidate and candidate not in defined and candidate not in foreign:
+                foreign.append(candidate)
+    return foreign
 
 
 def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None):
@@ -219,7 +302,7 @@ class Outcome:
         earlier = (
             f" ({len(rows) - len(shown)} earlier rows left out)" if len(shown) < len(rows) else ""
         )
-        lines += [f"The timeline, last rows{earlier}:", header]
+        lines += [f"The timeline of objects, last rows{earlier}:", header]
         lines += [fill(row, "", " " * 8) for row in shown]
         return "\n".join(lines)
 
@@ -294,7 +377,7 @@ def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None
                         f"{outcome.step} got the wrong {what}: {result.Status}, Information "
                         f"{result.Information}; the application expects {choices[0]}."
                     )
-            outcome.step = "a second went by"
+            outcome.step = "the application waited a second after its last call"
             machine.advance(1.0)  # timers tick, late completions come in
             outcome.step = "the driver was unloaded"
             machine.unload()
@@ -306,4 +389,4 @@ def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None
     return outcome
 
 
-__all__ = ["Bug", "Outcome", "exercise", "run_exercise", "scoreboard"]
+__all__ = ["Bug", "Outcome", "exercise", "foreign_names", "run_exercise", "scoreboard"]
