@@ -670,4 +670,4 @@ def test_the_report_says_what_it_left_out_and_keeps_it_all():
     text = " ".join(str(report).split())
     assert f"Log, the last lines ({len(lines) - LOG_LINES} earlier left out; full_log()" in text
     left_out = len(report.actions) - TIMELINE_ROWS
-    assert f"(and the PnP manager's) ({left_out} earlier left out; full_actions()" in text
+    assert f"application's actions, the last ({left_out} earlier left out; full_actions()" in text

@@ -506,8 +506,11 @@ class Report:
         lines += ["", fill(f"Log{more if left_out else ''}:", "", "    ")]
         lines += list(self.log) or ["    (empty)"]
         left_out = len(self.actions) - len(self.timeline)
-        more = f" ({left_out} earlier left out; full_actions() gives all)" if left_out > 0 else ""
-        lines += ["", fill(f"The application's actions (and the PnP manager's){more}:", "", "    ")]
+        more = f", the last ({left_out} earlier left out; full_actions() gives all)"
+        actions = "The application's actions" + (
+            more if left_out > 0 else " (and the PnP manager's)"
+        )
+        lines += ["", fill(f"{actions}:", "", "    ")]
         lines += list(self.timeline)
         lines += ["", f"Reproduce: {self.reproduce}"]
         return "\n".join(lines)
