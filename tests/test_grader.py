@@ -602,6 +602,7 @@ def test_a_driver_entry_that_raises_is_a_driver_exception():
     report = grade(None, FORWARD_READS, DriverEntry=MyDriverEntry)
     assert report.reason == "driver raised NameError"
     assert "undefined_name" in str(report)
+    assert "\nGraded: MyDriverEntry (DriverEntry).\n" in str(report)  # what it was given
 
 
 def test_a_device_add_that_fails_is_reported():
@@ -613,6 +614,7 @@ def test_a_device_add_that_fails_is_reported():
     report = grade(MyEvtDriverDeviceAdd, FORWARD_READS, [5])
     assert (report.reason, report.seed) == ("device add failed", 5)
     assert report.reproduce == "grade(MyEvtDriverDeviceAdd, FORWARD_READS, seeds=[5])"
+    assert "\nGraded: MyEvtDriverDeviceAdd (EvtDriverDeviceAdd).\n" in str(report)
 
 
 def test_a_device_that_refuses_every_open_is_reported():

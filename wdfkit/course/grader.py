@@ -456,7 +456,7 @@ class Report:
     def graded(self) -> str:
         """One line: the driver graded, by the names of its functions."""
         if not self.callbacks:
-            return "Graded: (the driver's callbacks were not known: it failed before its device)"
+            return "Graded: (unknown: no seed got as far as adding the device)"
         entry, *rest = self.callbacks
         text = f"Graded: {_callback_text(*entry)}"
         if rest:
@@ -978,7 +978,9 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         report.reason = failure.reason
         report.detail = failure.detail
         report.operation = failure.operation
-    report.callbacks = run.callbacks
+    given = [("DriverEntry", entry)] if entry is not None else []
+    given += [("EvtDriverDeviceAdd", add)] if add is not None else []
+    report.callbacks = run.callbacks or report.callbacks or tuple(given)
     report.machine = machine
     if machine is not None:
         report.log = tuple(fill(line, "    ", " " * 8) for line in machine.log_lines()[-LOG_LINES:])
