@@ -409,3 +409,30 @@ def test_the_plain_run_says_the_application_waited_a_second():
     outcome = exercise("13-11", 0).run()
     assert outcome.step == "the application waited a second after its last call"
     assert "The timeline of objects, last rows" in str(outcome)
+
+
+@pytest.mark.parametrize("label, seed", CASES)
+def test_every_other_exercises_driver_is_told_apart(label, seed):
+    bug = exercise(label, seed)
+    for other, variant in CASES:
+        if other != label:
+            callbacks = _graded_callbacks(exercise(other, variant).driver)
+            assert findthebug.foreign_names(bug, callbacks) or (
+                findthebug.shared_calls(bug, callbacks) < findthebug.SHARED_CALLS
+            ), (other, variant)
+
+
+@pytest.mark.parametrize("label, seed", CASES)
+def test_the_exercises_own_driver_shares_its_calls(label, seed):
+    bug = exercise(label, seed)
+    fixed = findthebug.load_driver(FIXES[label](bug.python, seed % VARIANTS), label)
+    assert findthebug.shared_calls(bug, _graded_callbacks(bug.driver)) == 1.0
+    assert findthebug.shared_calls(bug, _graded_callbacks(fixed)) > 0.85
+
+
+def test_a_look_alike_driver_of_another_exercise_warns_too():
+    bug = exercise("13-07", 0)
+    report = bug.grade(exercise("13-01", 0).driver, seeds=[0])
+    assert "its callbacks call few of the routines this exercise's callbacks call" in " ".join(
+        report.warning.split()
+    )

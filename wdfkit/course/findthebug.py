@@ -110,10 +110,15 @@ class Bug:
         report = grade(EvtDriverDeviceAdd, self.spec, seeds=seeds)
         foreign = foreign_names(self, report.callbacks)
         if foreign:
+            why = f"{', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not in its Python"
+        elif report.callbacks and shared_calls(self, report.callbacks) < SHARED_CALLS:
+            why = "its callbacks call few of the routines this exercise's callbacks call"
+        else:
+            why = ""
+        if why:
             report.warning = (
                 f"WARNING: this may not be the driver of exercise {self.label}, seed "
-                f"{self.seed}: {', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not "
-                "in its Python. Did you run this exercise's driver cell last (and %load "
+                f"{self.seed}: {why}. Did you run this exercise's driver cell last (and %load "
                 "its Python after changing the seed)?"
             )
         passed = bool(report) and seeds is None
@@ -189,6 +194,36 @@ def foreign_names(bug: Bug, callbacks) -> list:
             if candidate and candidate not in defined and candidate not in foreign:
                 foreign.append(candidate)
     return foreign
+
+
+SHARED_CALLS = 0.6
+"""Below this share of common names (the globals the callbacks use: DDIs, helpers, constants;
+shared ÷ all, over both drivers) the graded driver is taken for another one.  An exercise's
+own driver, broken or with a fix of a few lines, shares more than 0.85 with itself; two
+exercises' drivers whose names all look alike share at most 0.55."""
+
+
+def _callbacks_globals(callbacks) -> set:
+    """The globals the callbacks (not EvtDriverDeviceAdd: every exercise's sets up alike) use."""
+    used = set()
+    for role, function in callbacks:
+        code = getattr(function, "__code__", None)
+        if role != "EvtDriverDeviceAdd" and code is not None:
+            used |= _globals_used(code)
+    return used
+
+
+def shared_calls(bug: Bug, callbacks) -> float:
+    """The share of names *callbacks* (``Report.callbacks``) and *bug*'s own driver's callbacks
+    have in common: 1.0 alike, 0.0 nothing in common (see :data:`SHARED_CALLS`)."""
+    from .grader import _callbacks
+
+    machine = Machine("Exercise")
+    with machine:
+        machine.add_device(bug.driver)
+    own = _callbacks_globals(_callbacks(machine, bug.driver, None))
+    graded = _callbacks_globals(callbacks)
+    return len(own & graded) / len(own | graded) if own | graded else 1.0
 
 
 def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None):
@@ -389,4 +424,13 @@ def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None
     return outcome
 
 
-__all__ = ["Bug", "Outcome", "exercise", "foreign_names", "run_exercise", "scoreboard"]
+__all__ = [
+    "SHARED_CALLS",
+    "Bug",
+    "Outcome",
+    "exercise",
+    "foreign_names",
+    "run_exercise",
+    "scoreboard",
+    "shared_calls",
+]
