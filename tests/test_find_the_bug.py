@@ -355,3 +355,84 @@ def test_the_lab_runs_any_exercise_and_seed():
     assert "never completed" in lab.message.value
     lab.controls["label"].value = "13-05"
     assert lab.run.bugcheck.code == 0xC4 and "unloaded" in lab.message.value
+
+
+def test_the_lab_shows_each_exercise_by_its_title():
+    from wdfkit.show import widgets
+
+    titles = tuple((f"{label} · {exercise(label).title}", label) for label in LABELS)
+    lab = widgets.ScenarioLab(
+        findthebug.run_exercise, {"label": titles, "seed": (0, 1, 2)}, "Find the bug"
+    )
+    assert lab.controls["label"].label == "13-01 · A request's memory used after completion"
+    lab.controls["label"].value = "13-05"
+    assert lab.run.bugcheck.code == 0xC4
+
+
+def _graded_callbacks(driver) -> tuple:
+    from wdfkit.course.grader import driver_callbacks
+    from wdfkit.sim.machine import Machine
+
+    machine = Machine("Graded", verifier=True)
+    with machine:
+        machine.add_device(driver)
+    return driver_callbacks(machine, driver, None)
+
+
+@pytest.mark.parametrize("label, seed", CASES)
+def test_no_warning_for_the_exercises_own_driver_broken_or_fixed(label, seed):
+    bug = exercise(label, seed)
+    assert findthebug.foreign_names(bug, _graded_callbacks(bug.driver)) == []
+    fixed = findthebug.load_driver(FIXES[label](bug.python, seed % VARIANTS), label)
+    assert findthebug.foreign_names(bug, _graded_callbacks(fixed)) == []
+
+
+def test_grading_another_exercises_driver_warns_at_the_top():
+    bug7, bug1 = exercise("13-07", 0), exercise("13-10", 0)
+    report = bug7.grade(bug1.driver, seeds=[0])
+    text = str(report)
+    assert text.startswith("WARNING: this may not be the driver of exercise 13-07, seed 0: ")
+    assert "Did you run this exercise's driver cell last" in " ".join(text.split())
+    assert "EvtIoWrite" in report.warning
+    assert "\nGraded: EvtDriverDeviceAdd, which set up EvtIoWrite.\n" in text
+    # another variant of the same exercise, its Python not loaded after the seed changed
+    other = exercise("13-06", 2)
+    assert "EvtIoDeviceControl" in other.grade(exercise("13-06", 0).driver, seeds=[0]).warning
+
+
+def test_a_held_read_with_two_owners_and_the_short_write_status_are_told():
+    assert exercise("13-11", 1).title == "A held read with two owners"
+    assert "must fail with STATUS_BUFFER_TOO_SMALL" in " ".join(str(exercise("13-06", 2)).split())
+
+
+def test_the_plain_run_says_the_application_waited_a_second():
+    outcome = exercise("13-11", 0).run()
+    assert outcome.step == "the application waited a second after its last call"
+    assert "The timeline of objects, last rows" in str(outcome)
+
+
+@pytest.mark.parametrize("label, seed", CASES)
+def test_every_other_exercises_driver_is_told_apart(label, seed):
+    bug = exercise(label, seed)
+    for other, variant in CASES:
+        if other != label:
+            callbacks = _graded_callbacks(exercise(other, variant).driver)
+            assert findthebug.foreign_names(bug, callbacks) or (
+                findthebug.shared_calls(bug, callbacks) < findthebug.SHARED_CALLS
+            ), (other, variant)
+
+
+@pytest.mark.parametrize("label, seed", CASES)
+def test_the_exercises_own_driver_shares_its_calls(label, seed):
+    bug = exercise(label, seed)
+    fixed = findthebug.load_driver(FIXES[label](bug.python, seed % VARIANTS), label)
+    assert findthebug.shared_calls(bug, _graded_callbacks(bug.driver)) == 1.0
+    assert findthebug.shared_calls(bug, _graded_callbacks(fixed)) > 0.85
+
+
+def test_a_look_alike_driver_of_another_exercise_warns_too():
+    bug = exercise("13-07", 0)
+    report = bug.grade(exercise("13-01", 0).driver, seeds=[0])
+    assert "its callbacks call few of the routines this exercise's callbacks call" in " ".join(
+        report.warning.split()
+    )

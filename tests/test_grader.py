@@ -53,7 +53,9 @@ from wdfkit.course.grader import (
     DEFAULT_SEEDS,
     FORWARD_READS,
     IDLE_SECONDS,
+    LOG_LINES,
     MOST_SEEDS,
+    TIMELINE_ROWS,
     Expected,
     Operation,
     Spec,
@@ -365,7 +367,24 @@ def test_a_driver_exception_is_a_failure_with_its_message_not_a_crash():
 def test_a_request_never_completed_does_not_hang_and_says_so():
     report = grade(NeverCompletesAdd, FORWARD_READS, seeds=range(20))
     assert report.reason == "not completed"
-    assert "The synchronous call never returned" in str(report) or "Still pending" in str(report)
+    text = str(report)
+    assert (
+        "The synchronous call never returned" in text
+        or "Still pending" in text
+        or ("The driver holds this request" in text)
+    )
+
+
+def test_not_completed_names_the_request_the_driver_holds_not_one_queued_behind_it():
+    # seed 0: step 0 (overlapped) is presented and never completed; step 1, a synchronous read,
+    # waits in the queue behind it: the report names step 0
+    report = grade(NeverCompletesAdd, FORWARD_READS, seeds=[0])
+    assert report.reason == "not completed"
+    assert report.operation.step == 0 and report.operation.overlapped
+    text = " ".join(str(report).split())
+    assert "Request: step 0: read of 38 B, overlapped" in text
+    assert "The driver holds this request (presented to it) and never completed it." in text
+    assert "Step 1, a synchronous call sent after it, waits behind it" in text
 
 
 def test_the_report_has_the_seed_log_timeline_and_reproduce_line():
@@ -373,8 +392,8 @@ def test_the_report_has_the_seed_log_timeline_and_reproduce_line():
     assert report.seed == 17 and report.seeds_run == (17,)
     text = str(report)
     assert "seed 17" in text
-    assert "\nLog (the last lines):\n    [  0.0" in text
-    assert "\nTimeline (what the application and the PnP manager did):\n" in text
+    assert "\nLog:\n    [  0.0" in text
+    assert "\nThe application's actions (and the PnP manager's):\n" in text
     assert "the PnP manager adds the device" in text
     assert text.endswith("Reproduce: grade(EvtDriverDeviceAdd, FORWARD_READS, seeds=[17])")
     assert repr(report) == text
@@ -587,6 +606,7 @@ def test_a_driver_entry_that_raises_is_a_driver_exception():
     report = grade(None, FORWARD_READS, DriverEntry=MyDriverEntry)
     assert report.reason == "driver raised NameError"
     assert "undefined_name" in str(report)
+    assert "\nGraded: MyDriverEntry (DriverEntry).\n" in str(report)  # what it was given
 
 
 def test_a_device_add_that_fails_is_reported():
@@ -598,6 +618,7 @@ def test_a_device_add_that_fails_is_reported():
     report = grade(MyEvtDriverDeviceAdd, FORWARD_READS, [5])
     assert (report.reason, report.seed) == ("device add failed", 5)
     assert report.reproduce == "grade(MyEvtDriverDeviceAdd, FORWARD_READS, seeds=[5])"
+    assert "\nGraded: MyEvtDriverDeviceAdd (EvtDriverDeviceAdd).\n" in str(report)
 
 
 def test_a_device_that_refuses_every_open_is_reported():
@@ -687,3 +708,32 @@ def test_a_verifier_break_pushed_out_of_the_log_ring_still_fails_the_driver():
     report = grade(reads(CompletesTwiceThenLogsMuchEvtIoRead), FORWARD_READS, seeds=[0])
     assert report.reason == "KMDF Verifier break", str(report)
     assert "is already completed and cannot be completed" in report.detail
+
+
+def test_the_report_names_the_driver_it_graded():
+    passed = grade(AnswerEvtDriverDeviceAdd, answering_reads(GREETING), seeds=[0])
+    assert passed.callbacks == (
+        ("EvtDriverDeviceAdd", AnswerEvtDriverDeviceAdd),
+        ("EvtIoRead", AnswerEvtIoRead),
+    )
+    assert str(passed).endswith(
+        "\nGraded: EvtDriverDeviceAdd, which set up AnswerEvtIoRead (EvtIoRead)."
+    )
+    assert passed.machine is None and passed.warning == ""
+    failed = grade(WrongStatusAdd, FORWARD_READS, seeds=[0])
+    assert "\nGraded: EvtDriverDeviceAdd, which set up WrongStatusEvtIoRead (EvtIoRead).\n" in (
+        str(failed)
+    )
+
+
+def test_the_report_says_what_it_left_out_and_keeps_it_all():
+    report = grade(LeakingAdd, FORWARD_READS, seeds=[0])
+    assert report.reason == "bug check 0xC4/0x62"
+    lines = report.machine.log_lines()
+    assert report.full_log() == "\n".join(lines) and len(lines) > LOG_LINES
+    assert len(report.actions) > len(report.timeline) == TIMELINE_ROWS
+    assert report.full_actions().splitlines()[0].endswith("the PnP manager adds the device")
+    text = " ".join(str(report).split())
+    assert f"Log, the last lines ({len(lines) - LOG_LINES} earlier left out; full_log()" in text
+    left_out = len(report.actions) - TIMELINE_ROWS
+    assert f"application's actions, the last ({left_out} earlier left out; full_actions()" in text

@@ -34,7 +34,8 @@ The bugs, and what catches them (the behaviour is the simulation's, cited where 
        FxRequestBase::CompleteSubmitted in
        fxrequestbase.cpp)
 13-10  aligned parts in a block with no room to align       a wrong status (the copy refused)
-13-11  a held read completed twice, or still cancelable     0x10D/0x5 or 0x48
+13-11  a held read with two owners: completed twice, or     0x10D/0x5 or 0x48
+       completed still cancelable
 =====  ===================================================  ====================================
 """
 
@@ -1711,7 +1712,8 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         story = (
             f"Every write to this device starts with a header of {header} bytes. A buggy tool sent "
             "a 2-byte write: the driver said it succeeded, and the device's status page showed "
-            "a header nobody wrote."
+            "a header nobody wrote. A write too short for its header must fail with "
+            "STATUS_BUFFER_TOO_SMALL (a write of 0 bytes never reaches the driver)."
         )
     return Case("A failed copy ignored", story, py, c, behaviour, reason, session)
 
@@ -2615,7 +2617,7 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
     )
     steps = (Step("read", 16), Step("cancel", 16)) if session == "cancel" else (Step("read", 16),)
     return Case(
-        "A held read completed twice",
+        "A held read with two owners",
         story,
         py.lstrip("\n"),
         c.lstrip("\n"),

@@ -17,6 +17,8 @@ process.  The fixes are not here: tests/test_find_the_bug.py keeps them.
 The drivers themselves, their C and what each must do are in :mod:`wdfkit.course.buggydrivers`.
 """
 
+import ast
+import dis
 import random
 from dataclasses import dataclass, field
 
@@ -25,7 +27,7 @@ from ..kernel.ntstatus import NTSTATUS, STATUS_CANCELLED, STATUS_PENDING
 from ..kernel.text import fill
 from ..sim.machine import Machine
 from .buggydrivers import IOCTL_CODE, MAKERS, Behaviour, tidy_c, tidy_python
-from .grader import Expected, Operation, Report, Spec, grade
+from .grader import Expected, Operation, Report, Spec, driver_callbacks, grade
 
 # -- the exercises --------------------------------------------------------------------------------
 VARIANTS = 3
@@ -101,12 +103,126 @@ class Bug:
 
     def grade(self, EvtDriverDeviceAdd, seeds=None) -> Report:
         """``grade(EvtDriverDeviceAdd, self.spec)``; the verdict counts on the scoreboard (a
-        pass only over the default seeds: a few chosen *seeds* are for finding a failure)."""
+        pass only over the default seeds: a few chosen *seeds* are for finding a failure).
+
+        The report warns at its top when the driver graded is not this exercise's
+        (:func:`foreign_names`): in a notebook, the names ``EvtDriverDeviceAdd``, ``EvtIoRead``
+        … are those of the driver cell run last, which may be another exercise's."""
         report = grade_quietly(self, EvtDriverDeviceAdd, seeds)
+        foreign = foreign_names(self, report.callbacks)
+        if foreign:
+            why = f"{', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not in its Python"
+        elif report.callbacks and shared_calls(self, report.callbacks) < SHARED_CALLS:
+            why = "its callbacks call few of the routines this exercise's callbacks call"
+        else:
+            why = ""
+        if why:
+            report.warning = (
+                f"WARNING: this may not be the driver of exercise {self.label}, seed "
+                f"{self.seed}: {why}. Did you run this exercise's driver cell last (and %load "
+                "its Python after changing the seed)?"
+            )
         passed = bool(report) and seeds is None
         seeds_seen = _graded.setdefault(self.label, {})
         seeds_seen[self.seed] = seeds_seen.get(self.seed, False) or passed
         return report
+
+
+def _defined_names(python: str) -> set:
+    """The names a driver's text defines at its top level: functions, classes, assignments."""
+    names = set()
+    for node in ast.parse(python).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        names.add(name.id)
+    return names
+
+
+def _globals_used(code) -> set:
+    """The global names a function's code (and the functions nested in it) looks up."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            names |= _globals_used(const)
+    return names
+
+
+_OTHERS_DEFINE: dict = {}
+"""label → the names the other exercises' drivers (every variant) define and this one's do
+not: a graded driver that uses one is another exercise's."""
+
+
+def _others_define(label: str) -> set:
+    if label not in _OTHERS_DEFINE:
+        by_label = {
+            other: set().union(
+                *(
+                    _defined_names(tidy_python(MAKERS[other](v, random.Random(0)).python))
+                    for v in range(VARIANTS)
+                )
+            )
+            for other in MAKERS
+        }
+        for one in MAKERS:
+            others = set().union(*(names for other, names in by_label.items() if other != one))
+            _OTHERS_DEFINE[one] = others - by_label[one]
+    return _OTHERS_DEFINE[label]
+
+
+_ADDED_IN_A_FIX = frozenset({"EvtIoStop", "EvtIoResume", "EvtIoCanceledOnQueue"})
+"""Callbacks a learner's fix may add that the exercise's driver does not have."""
+
+
+def foreign_names(bug: Bug, callbacks) -> list:
+    """The names that say *callbacks* (the graded driver's ``(role, function)`` pairs,
+    ``Report.callbacks``) are not *bug*'s driver: a callback whose name *bug*'s Python does
+    not define (one a fix may add aside: :data:`_ADDED_IN_A_FIX`), or a global a callback uses
+    that only other exercises' drivers define.  A learner's own new helper is neither (a
+    warning, not a verdict: the grade stands)."""
+    defined = _defined_names(bug.python)
+    others = _others_define(bug.label)
+    foreign = []
+    for role, function in callbacks:
+        name = "" if role in _ADDED_IN_A_FIX else getattr(function, "__name__", "")
+        code = getattr(function, "__code__", None)
+        used = _globals_used(code) if code is not None else set()
+        for candidate in [name, *sorted(used & others)]:
+            if candidate and candidate not in defined and candidate not in foreign:
+                foreign.append(candidate)
+    return foreign
+
+
+SHARED_CALLS = 0.6
+"""Below this share of common names (the globals the callbacks use: DDIs, helpers, constants;
+shared ÷ all, over both drivers) the graded driver is taken for another one.  An exercise's
+own driver, broken or with a fix of a few lines, shares more than 0.85 with itself; two
+exercises' drivers whose names all look alike share at most 0.55."""
+
+
+def _callbacks_globals(callbacks) -> set:
+    """The globals the callbacks (not EvtDriverDeviceAdd: every exercise's sets up alike) use."""
+    used = set()
+    for role, function in callbacks:
+        code = getattr(function, "__code__", None)
+        if role != "EvtDriverDeviceAdd" and code is not None:
+            used |= _globals_used(code)
+    return used
+
+
+def shared_calls(bug: Bug, callbacks) -> float:
+    """The share of names *callbacks* (``Report.callbacks``) and *bug*'s own driver's callbacks
+    have in common: 1.0 alike, 0.0 nothing in common (see :data:`SHARED_CALLS`)."""
+    machine = Machine("Exercise")
+    with machine:
+        machine.add_device(bug.driver)
+    own = _callbacks_globals(driver_callbacks(machine, bug.driver, None))
+    graded = _callbacks_globals(callbacks)
+    return len(own & graded) / len(own | graded) if own | graded else 1.0
 
 
 def grade_quietly(bug: Bug, EvtDriverDeviceAdd, seeds=None) -> Report:
@@ -214,7 +330,7 @@ class Outcome:
         earlier = (
             f" ({len(rows) - len(shown)} earlier rows left out)" if len(shown) < len(rows) else ""
         )
-        lines += [f"The timeline, last rows{earlier}:", header]
+        lines += [f"The timeline of objects, last rows{earlier}:", header]
         lines += [fill(row, "", " " * 8) for row in shown]
         return "\n".join(lines)
 
@@ -276,7 +392,7 @@ def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None
                         f"{outcome.step} got the wrong {what}: {result.Status}, Information "
                         f"{result.Information}; the application expects {choices[0]}."
                     )
-            outcome.step = "a second went by"
+            outcome.step = "the application waited a second after its last call"
             machine.advance(1.0)  # timers tick, late completions come in
             outcome.step = "the driver was unloaded"
             machine.unload()
@@ -288,4 +404,13 @@ def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None
     return outcome
 
 
-__all__ = ["Bug", "Outcome", "exercise", "run_exercise", "scoreboard"]
+__all__ = [
+    "SHARED_CALLS",
+    "Bug",
+    "Outcome",
+    "exercise",
+    "foreign_names",
+    "run_exercise",
+    "scoreboard",
+    "shared_calls",
+]

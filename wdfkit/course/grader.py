@@ -42,6 +42,12 @@ and Information 0 when the queue does not set AllowZeroLengthRequests
 wdfkit (FxIoQueue._present); the ready-made specs expect exactly that.  IOCTLs of length 0 do
 reach the driver.
 
+What grade cannot test: it never makes a DDI fail (no failed format, send or allocation), so a
+driver's paths for those failures never run; and the simulator serializes what Windows runs at
+the same time (a cancel that arrives while the timer holds the queue's lock:
+WdfRequestUnmarkCancelable never returns STATUS_CANCELLED there), so such races never happen.
+A PASSED is evidence, not proof: read your error paths yourself.
+
 Simplified: one application thread sends everything; the lower device is wdfkit's
 (:mod:`wdfkit.kernel.lowerdevice`: its data is ``pattern(length)``); a batch's lower-device
 behaviour is set before it is sent and holds until all of it is done.
@@ -51,7 +57,7 @@ import itertools
 import random
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.clock import TICKS_PER_SECOND
@@ -111,10 +117,23 @@ DRIVER_NAME = "Graded"
 """The service name the graded driver is loaded under (its default pool tag: 'Grad')."""
 
 LOG_LINES = 14
-"""How many log lines a failure report shows."""
+"""How many log lines a failure report shows (the last ones; ``Report.full_log()`` has all)."""
 
 TIMELINE_ROWS = 16
-"""How many timeline rows a failure report shows (the last ones, up to the failure)."""
+"""How many of the application's actions a failure report shows (the last ones, up to the
+failure; ``Report.full_actions()`` has all)."""
+
+QUEUE_CALLBACKS = (
+    "EvtIoDefault",
+    "EvtIoRead",
+    "EvtIoWrite",
+    "EvtIoDeviceControl",
+    "EvtIoInternalDeviceControl",
+    "EvtIoStop",
+    "EvtIoResume",
+    "EvtIoCanceledOnQueue",
+)
+"""The WDF_IO_QUEUE_CONFIG callbacks a report names, in the structure's order."""
 
 LEAKS_SHOWN = 8
 """How many leaked objects a "leak at unload" report names (a driver may leak thousands)."""
@@ -407,8 +426,16 @@ class Report:
     "driver raised TypeError", "device add failed", "DriverEntry failed", "open failed" or
     "KMDF Verifier break".  *seed* is the first failing seed; *bugcheck* the BugCheck when
     that was the failure; *operation* the request that went wrong, when one did; *detail*
-    what went wrong, in words; *log* and *timeline* the lines shown; *reproduce* the one
-    line that runs the failing seed again.
+    what went wrong, in words; *log* and *timeline* the lines shown: the framework log's last
+    lines and the last of the application's (and the PnP manager's) actions; *reproduce* the
+    one line that runs the failing seed again.
+
+    *callbacks* names the driver graded: ``(role, function)`` pairs, its EvtDriverDeviceAdd
+    (or DriverEntry) and the callbacks its queues and timers were given, read from the machine
+    after the device was added.  *warning*, when not empty, heads the report (an exercise's
+    ``grade`` sets it when the callbacks are not that exercise's).  *machine* is the failing
+    seed's machine (None when it passed): :meth:`full_log` and :meth:`full_actions` show
+    what the report leaves out.
     """
 
     spec: Spec
@@ -423,24 +450,60 @@ class Report:
     log: tuple = ()
     timeline: tuple = ()
     reproduce: str = ""
+    callbacks: tuple = ()
+    warning: str = ""
+    actions: tuple = field(default=(), repr=False)
+    machine: Machine | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
         return self.reason is None
+
+    def full_log(self) -> str:
+        """Every line of the failing seed's framework log (the report shows the last ones)."""
+        if self.machine is None:
+            return "(no failing seed: nothing to show)"
+        return "\n".join(self.machine.log_lines())
+
+    def full_actions(self) -> str:
+        """Every action of the failing seed's application and PnP manager, with its time
+        (the report shows the last ones)."""
+        if not self.actions:
+            return "(no failing seed: nothing to show)"
+        return "\n".join(self.actions)
+
+    def graded(self) -> str:
+        """One line: the driver graded, by the names of its functions."""
+        if not self.callbacks:
+            return "Graded: (unknown: no seed got as far as adding the device)"
+        entry, *rest = self.callbacks
+        text = f"Graded: {_callback_text(*entry)}"
+        if rest:
+            text += ", which set up " + ", ".join(_callback_text(*pair) for pair in rest)
+        return text + "."
 
     def __bool__(self) -> bool:
         return self.passed
 
     def __str__(self) -> str:
         seeds = _seeds_text(self.seeds)
+        head = [fill(self.warning), ""] if self.warning else []
         if self.passed:
-            return fill(
-                f"PASSED: {self.spec.name}. {len(self.seeds_run)} seeds ({seeds}), "
-                f"{self.requests} requests: no bug check, every request completed as expected, "
-                "nothing pending, nothing leaked at unload (Driver Verifier and KMDF Verifier on)."
+            return "\n".join(
+                head
+                + [
+                    fill(
+                        f"PASSED: {self.spec.name}. {len(self.seeds_run)} seeds ({seeds}), "
+                        f"{self.requests} requests: no bug check, every request completed as "
+                        "expected, nothing pending, nothing leaked at unload (Driver Verifier "
+                        "and KMDF Verifier on)."
+                    ),
+                    fill(self.graded(), "", "    "),
+                ]
             )
-        lines = [
+        lines = head + [
             fill(f"FAILED: {self.reason}, seed {self.seed}. Spec: {self.spec.name}."),
+            fill(self.graded(), "", "    "),
             fill(
                 f"Seeds run: {_seeds_text(self.seeds_run)}; seed {self.seed} failed."
                 if self.seeds_run == self.seeds
@@ -456,9 +519,17 @@ class Report:
             lines.append(self.bugcheck.blue_screen())
         if self.detail:
             lines.append(self.detail)
-        lines += ["", "Log (the last lines):"]
+        total = len(self.machine.log_lines()) if self.machine is not None else len(self.log)
+        left_out = total - len(self.log)
+        more = f", the last lines ({left_out} earlier left out; full_log() gives all)"
+        lines += ["", fill(f"Log{more if left_out else ''}:", "", "    ")]
         lines += list(self.log) or ["    (empty)"]
-        lines += ["", "Timeline (what the application and the PnP manager did):"]
+        left_out = len(self.actions) - len(self.timeline)
+        more = f", the last ({left_out} earlier left out; full_actions() gives all)"
+        actions = "The application's actions" + (
+            more if left_out > 0 else " (and the PnP manager's)"
+        )
+        lines += ["", fill(f"{actions}:", "", "    ")]
         lines += list(self.timeline)
         lines += ["", f"Reproduce: {self.reproduce}"]
         return "\n".join(lines)
@@ -531,6 +602,8 @@ class _Run:
         self.handle = None
         """The application's open handle to the device (it opens it again after CloseHandle)."""
         self.timeline: list[str] = []
+        self.callbacks: tuple = ()
+        self.in_flight: list[_Sent] = []  # requests sent and not seen done yet
         self.requests = 0
         self.step = 0
 
@@ -607,6 +680,7 @@ class _Run:
         self.note("the PnP manager adds the device")
         with machine:
             status = machine.add_device(self.driver_add)
+        self.callbacks = driver_callbacks(machine, self.driver_add, self.driver_entry)
         if not NT_SUCCESS(status):
             raise _Failure(
                 "device add failed", f"    EvtDriverDeviceAdd (or the start) returned {status}"
@@ -730,20 +804,35 @@ class _Run:
             item.io = handle.WriteFile(op.input, overlapped=True)
         else:
             item.io = handle.DeviceIoControl(op.code, op.input, buffer, overlapped=True)
+        self.in_flight = [s for s in self.in_flight if not s.io.done] + [item]
         if not op.overlapped:
             item.io.wait()
             if not item.io.done:
                 item.result = (STATUS_PENDING, 0)
                 self.note_result(item)
+                held = self.held_by_driver(self.in_flight)
+                if held is None or held is item:
+                    where = "the driver holds it (presented to it)" if held else "the driver"
+                    raise _Failure(
+                        "not completed",
+                        fill(
+                            f"The synchronous call never returned: {where} did not complete "
+                            f"it ({self.machine.last_hang}).",
+                            "    ",
+                            "    ",
+                        ),
+                        op,
+                    )
                 raise _Failure(
                     "not completed",
                     fill(
-                        "The synchronous call never returned: the driver did not complete it "
-                        f"({self.machine.last_hang}).",
+                        f"The driver holds this request (presented to it) and never completed "
+                        f"it. Step {op.step}, a synchronous call sent after it, waits behind "
+                        f"it and never returned ({self.machine.last_hang}).",
                         "    ",
                         "    ",
                     ),
-                    op,
+                    held.op,
                 )
         if item.io.done:  # judged now: the log ends where it completed
             status = item.io.IoStatus
@@ -803,14 +892,32 @@ class _Run:
                 status = item.io.IoStatus
                 item.result = (status.Status, status.Information)
                 self.note_result(item)
-        for item in pending:
-            if not item.io.done:
-                raise _Failure(
-                    "not completed",
-                    f"    Still pending {BATCH_WAIT:g} virtual seconds after it was sent: the "
-                    "driver never completed it.",
-                    item.op,
-                )
+        stuck = [item for item in pending if not item.io.done]
+        if stuck:
+            held = self.held_by_driver(stuck)
+            where = (
+                "the driver holds it (presented to it) and never completed it"
+                if held is not None
+                else "the driver never completed it"
+            )
+            raise _Failure(
+                "not completed",
+                fill(
+                    f"Still pending {BATCH_WAIT:g} virtual seconds after it was sent: {where}.",
+                    "    ",
+                    "    ",
+                ),
+                (held or stuck[0]).op,
+            )
+
+    def held_by_driver(self, items: list) -> "_Sent | None":
+        """The first of *items* (overlapped, not done) whose request a queue presented to the
+        driver and the driver has not completed: the one to blame for what waits behind it."""
+        for item in items:
+            if item.io is not None and not item.io.done:
+                if self.machine.describe_irp(item.io.irp).endswith("owned by the driver)"):
+                    return item
+        return None
 
     def check(self, item: _Sent) -> None:
         """Judge a completed request against the answers the spec's ``expect`` allows: one
@@ -874,6 +981,7 @@ def grade(EvtDriverDeviceAdd, spec: Spec, seeds=None, *, DriverEntry=None) -> Re
         run = _Run(EvtDriverDeviceAdd, DriverEntry, spec, seed)
         failure = _run_seed(run)
         report.requests += run.requests
+        report.callbacks = run.callbacks or report.callbacks
         if failure is not None:
             _fill_failure(report, run, failure, EvtDriverDeviceAdd, DriverEntry)
             break
@@ -930,6 +1038,10 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         report.reason = failure.reason
         report.detail = failure.detail
         report.operation = failure.operation
+    given = [("DriverEntry", entry)] if entry is not None else []
+    given += [("EvtDriverDeviceAdd", add)] if add is not None else []
+    report.callbacks = run.callbacks or report.callbacks or tuple(given)
+    report.machine = machine
     if machine is not None:
         report.log = tuple(fill(line, "    ", " " * 8) for line in machine.log_lines()[-LOG_LINES:])
     if report.bugcheck is not None:
@@ -937,9 +1049,8 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         run.note(f"*** bug check 0x{bugcheck.code:X} {bugcheck.name} in {bugcheck.ddi}")
     elif report.reason.startswith("driver raised") and machine is not None:
         run.note(f"*** {machine.stopped_by or report.reason}")
-    report.timeline = tuple(
-        fill(_machine_free(line), "", " " * 15) for line in run.timeline[-TIMELINE_ROWS:]
-    )
+    report.actions = tuple(fill(_machine_free(line), "", " " * 15) for line in run.timeline)
+    report.timeline = report.actions[-TIMELINE_ROWS:]
     report.detail = _machine_free(report.detail)
     report.reproduce = _reproduce_line(add, report.spec, entry, run.seed)
 
@@ -962,6 +1073,28 @@ def _leaked_text(leaked: list) -> str:
     if len(leaked) > LEAKS_SHOWN:
         names += f" and {len(leaked) - LEAKS_SHOWN} more"
     return fill(f"KMDF Verifier: still referenced at unload: {names}", "    ", "    ")
+
+
+def driver_callbacks(machine: Machine, add, entry) -> tuple:
+    """The driver graded, by its functions: ``(role, function)`` pairs — its DriverEntry or
+    EvtDriverDeviceAdd, then the callbacks each of its queues (WDF_IO_QUEUE_CONFIG) and timers
+    (WDF_TIMER_CONFIG's EvtTimerFunc) holds, in the order the objects were created."""
+    pairs = []
+    if entry is not None:
+        pairs.append(("DriverEntry", entry))
+    add = add if add is not None else getattr(machine.driver, "device_add", None)
+    if add is not None:
+        pairs.append(("EvtDriverDeviceAdd", add))
+    for obj in machine.objects.values():
+        if obj.HANDLE_NAME == "WDFQUEUE":
+            for role in QUEUE_CALLBACKS:
+                function = getattr(obj.config, role, None)
+                if function is not None and (role, function) not in pairs:
+                    pairs.append((role, function))
+        elif obj.HANDLE_NAME == "WDFTIMER" and obj.callback is not None:
+            if ("EvtTimerFunc", obj.callback) not in pairs:
+                pairs.append(("EvtTimerFunc", obj.callback))
+    return tuple(pairs)
 
 
 _MACHINE_NUMBER = re.compile(r"machine #\d+ ")
@@ -1021,6 +1154,13 @@ def _data_text(data: bytes) -> str:
     return repr(data[:32]) + ("…" if len(data) > 32 else "")
 
 
+def _callback_text(role: str, function) -> str:
+    """A callback as a report names it: its function's name, and the role it has when the
+    name does not say it ("EvtIoReadWithoutRoutine (EvtIoRead)")."""
+    name = getattr(function, "__name__", None) or repr(function)
+    return name if name == role else f"{name} ({role})"
+
+
 def _latency_text(latency: float) -> str:
     return "at once" if latency == 0 else f"after {latency * 1000:g} ms"
 
@@ -1039,6 +1179,7 @@ __all__ = [
     "Report",
     "Spec",
     "answering_reads",
+    "driver_callbacks",
     "expect_forwarded",
     "forwarding",
     "grade",
