@@ -60,7 +60,11 @@ INTERACTIONS = {
     "09_scenario3_existing_memory.ipynb": (checkbox("ioctl"), "check", "Outcome:"),
     "10_scenario4_new_memory.ipynb": (DRIVER, "choose:the package's", "The package's driver ran"),
     "11_scenario5_reuse_request.ipynb": (checkbox("overlap"), "check", "Outcome:"),
-    "13_find_the_bug.ipynb": (dropdown("label"), "select:13-09", "never completed"),
+    "13_find_the_bug.ipynb": (
+        dropdown("label"),
+        "select:13-09 · A completion routine expected to run again",
+        "never completed",
+    ),
     "05_aligning_buffers.ipynb": (
         ".wdfkit-alignment-lab select",
         "select:64",
@@ -115,6 +119,7 @@ MEASURE = """(selector) => {
   }
   const context = document.createElement('canvas').getContext('2d');
   for (const select of lab.querySelectorAll('select')) {
+    if (select.offsetParent === null) continue;  // a control the lab hides just now
     const style = getComputedStyle(select);
     context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
     const room = select.clientWidth - parseFloat(style.paddingLeft)
@@ -313,8 +318,9 @@ def fix_and_grade(page, panel) -> None:
     from wdfkit.course import findthebug
 
     bug = findthebug.exercise("13-04", seed=0)
-    wrong = "ExFreePoolWithTag(scratch, WRITE_TAG)"  # in the Python cell (the C has a ';')
-    driver = panel.locator(f".jp-CodeCell:has(.jp-InputArea:has-text('{wrong}\n'))").first
+    wrong = "ExFreePoolWithTag(scratch, WRITE_TAG)"  # in the driver cell's input (the C is output)
+    inputs = page.locator(".jp-InputArea", has_text=wrong)
+    driver = panel.locator(".jp-CodeCell", has=inputs).first
     driver.scroll_into_view_if_needed()
     driver.locator(".cm-content").click()
     page.keyboard.press("Control+a")
