@@ -12,19 +12,10 @@
 import random
 
 from ...ddi.wdfdevice import (
-    WdfDeviceCreate,
-    WdfDeviceInitSetIoType,
     WdfDeviceIoBuffered,
     WdfDeviceIoDirect,
     WdfDeviceIoNeither,
 )
-from ...ddi.wdfio import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchSequential,
-)
-from ...ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
 from ...ddi.wdfrequest import (
     WdfRequestComplete,
     WdfRequestRetrieveInputWdmMdl,
@@ -50,6 +41,7 @@ from ...kernel.ntstatus import (
 )
 from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
+from .. import scenarios
 from ..answers import COUNT, HEX, STATUS, Several
 from ..dma_examples import pool_buffer_dma
 from ..problem import Problem
@@ -172,15 +164,8 @@ def _retrieving_driver(io_type: int, calls: tuple, results: list):
             results.append((status, snapshot(mdl).byte_count if NT_SUCCESS(status) else 0))
         WdfRequestComplete(Request, STATUS_SUCCESS)
 
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, io_type)
-        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        config.EvtIoRead = config.EvtIoWrite = config.EvtIoDeviceControl = EvtIo
-        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
-
-    return EvtDriverDeviceAdd
+    callbacks = {"EvtIoRead": EvtIo, "EvtIoWrite": EvtIo, "EvtIoDeviceControl": EvtIo}
+    return scenarios.queue_driver(io_type, callbacks)
 
 
 def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> dict:

@@ -2,16 +2,9 @@
 
 import random
 
-from ...ddi.wdfdevice import WdfDeviceCreate, WdfDeviceInitSetIoType, WdfDeviceIoBuffered
-from ...ddi.wdfio import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchSequential,
-)
+from ...ddi.wdfdevice import WdfDeviceIoBuffered
 from ...ddi.wdfmemory import WdfMemoryCreate, WdfMemoryCreatePreallocated
 from ...ddi.wdfobject import (
-    WDF_NO_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES_INIT,
     WdfObjectCreate,
@@ -24,6 +17,7 @@ from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ...kernel.ntstatus import STATUS_SUCCESS
 from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
+from .. import scenarios
 from ..answers import COUNT, Several
 from ..problem import Problem
 
@@ -36,14 +30,12 @@ def _read_once(machine: Machine, EvtIoRead, found: dict) -> None:
     """Load on *machine* a buffered-I/O device whose default queue calls *EvtIoRead* (the
     device's handle goes to ``found["device"]``), and let the application read 16 bytes."""
 
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, WdfDeviceIoBuffered)
-        status, found["device"] = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        config.EvtIoRead = EvtIoRead
-        return WdfIoQueueCreate(found["device"], config, WDF_NO_OBJECT_ATTRIBUTES)[0]
+    def keep_device(device) -> None:
+        found["device"] = device
 
+    EvtDriverDeviceAdd = scenarios.queue_driver(
+        WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}, setup=keep_device
+    )
     with machine:
         machine.add_device(EvtDriverDeviceAdd)
         machine.application().ReadFile(bytearray(16))

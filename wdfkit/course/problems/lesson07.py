@@ -3,19 +3,10 @@
 import random
 
 from ...ddi.wdfdevice import (
-    WdfDeviceCreate,
-    WdfDeviceInitSetIoType,
     WdfDeviceIoBuffered,
     WdfDeviceIoDirect,
 )
-from ...ddi.wdfio import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchSequential,
-)
 from ...ddi.wdfmemory import WdfMemoryCopyFromBuffer
-from ...ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
 from ...ddi.wdfrequest import (
     WdfRequestCompleteWithInformation,
     WdfRequestRetrieveInputMemory,
@@ -39,21 +30,6 @@ IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
 
 def _listing(lines: list[str]) -> str:
     return "\n    " + "\n    ".join(lines) + "\n"
-
-
-def _device(io_type: int, **callbacks):
-    """EvtDriverDeviceAdd: a device with *io_type* and a default queue with *callbacks*."""
-
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, io_type)
-        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        for name, callback in callbacks.items():
-            setattr(config, name, callback)
-        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
-
-    return EvtDriverDeviceAdd
 
 
 # The late uses of scenario 1 a problem may draw; buffered + buffer pointer is the Break-it.
@@ -139,7 +115,7 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
     machine = Machine("Toaster")
     buffer = bytearray(b"." * length)
     with machine:
-        machine.add_device(_device(IO_TYPES[buffering], EvtIoRead=EvtIoRead))
+        machine.add_device(scenarios.queue_driver(IO_TYPES[buffering], {"EvtIoRead": EvtIoRead}))
         result = machine.application().ReadFile(buffer)
     arrived = sum(buffer[offset + i] == data[i] for i in range(count))
     solution = (result.Information, arrived)
@@ -208,7 +184,11 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
 
     machine = Machine("Toaster")
     with machine:
-        machine.add_device(_device(WdfDeviceIoBuffered, EvtIoRead=EvtIoRead, EvtIoWrite=EvtIoWrite))
+        machine.add_device(
+            scenarios.queue_driver(
+                WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead, "EvtIoWrite": EvtIoWrite}
+            )
+        )
         app = machine.application()
         result = app.WriteFile(bytes(length)) if write else app.ReadFile(bytearray(length))
     solution = (int(result.Status), result.Information)
