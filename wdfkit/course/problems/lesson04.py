@@ -15,10 +15,7 @@ from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
 from ..answers import COUNT, BugCheckKind
 from ..problem import Problem
-
-
-def _listing(lines: list[str]) -> str:
-    return "\n    " + "\n    ".join(lines) + "\n"
+from ._listing import listing
 
 
 def _attributes(parent):
@@ -70,7 +67,7 @@ def draw_leak_count(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         "With Driver Verifier on, the driver runs:"
-        + _listing(lines)
+        + listing(lines)
         + "and then unloads, leaving the memory objects it created alone. If that stops the "
         "machine with 0xC4 / 0x62 (allocations not freed at unload), what is its parameter 4? "
         "(Answer 0 if the driver unloads cleanly.)",
@@ -151,7 +148,7 @@ def draw_parent_delete(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):"
-        + _listing(lines)
+        + listing(lines)
         + "How many of the buffers it created (the memory objects' and the pool blocks) are "
         "still allocated after the last line?",
         COUNT,
@@ -241,7 +238,7 @@ def draw_free_mistake(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         f"Driver Verifier is {'ON' if verifier else 'OFF'}. The driver runs:"
-        + _listing(lines)
+        + listing(lines)
         + "One line stops the machine. ExFreePoolWithTag checks three things:\n"
         "    a tag that does not match the block's: 0xC2 / 0x0A;\n"
         "    a block freed twice: 0xC4 / 0x13 with Driver Verifier, 0xC2 / 0x07 without;\n"

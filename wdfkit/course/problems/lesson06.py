@@ -20,10 +20,7 @@ from ...sim.machine import Machine
 from .. import scenarios
 from ..answers import COUNT, Several
 from ..problem import Problem
-
-
-def _listing(lines: list[str]) -> str:
-    return "\n    " + "\n    ".join(lines) + "\n"
+from ._listing import listing
 
 
 def _read_once(machine: Machine, EvtIoRead, found: dict) -> None:
@@ -112,7 +109,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
         label,
         "Predict first, then run it. Inside EvtIoRead (attributes set up with "
         "WDF_OBJECT_ATTRIBUTES_INIT; Device is the driver's device) the driver runs:"
-        + _listing(lines)
+        + listing(lines)
         + "Each WdfObjectReference is undone by a WdfObjectDereference only after this point. "
         "At '# <- here', how many of the memory objects m0, m1, … still exist (alive, or "
         "deleted but still referenced)?",
@@ -175,7 +172,7 @@ def draw_irp_references(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         "In EvtIoRead of a buffered read, the driver runs:"
-        + _listing(lines)
+        + listing(lines)
         + "At '# <- here', what does the object tree show for the request: its refs, and its "
         "IRP references? Answer (refs, IRP references).",
         Several(COUNT, COUNT),
@@ -255,7 +252,7 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):"
-        + _listing(lines)
+        + listing(lines)
         + "After the last line, how many of the buffers b0 … b3 are still allocated?",
         COUNT,
         alive,

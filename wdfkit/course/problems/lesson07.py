@@ -24,12 +24,9 @@ from ...sim.machine import Machine
 from .. import scenarios
 from ..answers import COUNT, STATUS, BugCheckKind, Several
 from ..problem import Problem
+from ._listing import listing
 
 IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
-
-
-def _listing(lines: list[str]) -> str:
-    return "\n    " + "\n    ".join(lines) + "\n"
 
 
 # The late uses of scenario 1 a problem may draw; buffered + buffer pointer is the Break-it.
@@ -134,7 +131,7 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
         label,
         f"The application reads into a {length}-byte buffer filled with '.'. The device uses "
         f"{buffering} I/O, and its EvtIoRead runs:"
-        + _listing(
+        + listing(
             [
                 "status, memory = WdfRequestRetrieveOutputMemory(Request)",
                 f"status = WdfMemoryCopyFromBuffer(memory, {offset}, data, {count})"
@@ -246,7 +243,7 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         story
-        + _listing(lines)
+        + listing(lines)
         + "What status and Information does the application get? Answer (status, information).",
         Several(STATUS, COUNT),
         solution,
