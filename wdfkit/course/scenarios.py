@@ -345,6 +345,7 @@ def scenario1(
 
 # -- scenario 2: forward to the I/O target -----------------------------------------------------
 def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
+    """The documentation's routine: complete the request with the lower device's status."""
     WdfRequestComplete(Request, CompletionParams.IoStatus.Status)
 
 

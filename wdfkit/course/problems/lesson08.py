@@ -42,12 +42,8 @@ from ...kernel.ntstatus import (
 )
 from ..answers import COUNT, IRQL, STATUS, Several
 from ..problem import Problem
+from ..scenarios import RequestCompletionRoutine
 from ._forwarding import run, status_text
-
-
-def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
-    """The documentation's routine: complete the request with the lower device's status."""
-    WdfRequestComplete(Request, CompletionParams.IoStatus.Status)
 
 
 def forwarding_read(send_options=None):
