@@ -84,7 +84,7 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
             f"0x{length:X} is a whole number of MaximumLength (0x{maximum:X}) pieces: there is "
             "no short last transfer.",
         )
-    diagnoses.pop((pfns, transfers), None)
+    diagnoses.pop((pfns, transfers), None)  # before the cut: keep four wrong answers
     diagnoses = dict(list(diagnoses.items())[:4])  # the likeliest four
     return Problem(
         label,
@@ -210,7 +210,6 @@ def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> d
             "KMDF builds one MDL per request for a buffered request and keeps it: ask which "
             "call built it, and for which buffer."
         )
-    said.pop((status, count), None)
     return said
 
 

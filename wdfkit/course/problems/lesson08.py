@@ -264,7 +264,7 @@ def draw_send_options(label: str, rng: random.Random) -> Problem:
         "read at once. A timeout shorter than the lower device cancels the request when it "
         "fires, and KMDF turns that STATUS_CANCELLED into STATUS_IO_TIMEOUT; a longer one "
         "never fires.",
-        {k: v for k, v in diagnoses.items() if k != solution},
+        diagnoses,
         hint="Who completes the read, and when: the lower device, the send's timer, or the "
         "End: path of EvtIoRead?",
         outcome=f"ReadFile returned {got} at {seconds * 1000:g} ms.\n{outcome.log(3)}",

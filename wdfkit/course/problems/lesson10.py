@@ -259,7 +259,7 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
         "when it has no free block: with one read at a time, the first read's buffer comes "
         "back to the list and serves every later read — unless Driver Verifier holds the list "
         "at Depth 0, when every allocation and free goes to pool.",
-        {k: v for k, v in diagnoses.items() if k != allocations},
+        diagnoses,
         hint="Does anything keep the first read's buffer for the second?",
         prediction=True,
         outcome=f"!poolused, tag {SHOWN_TAG}: "
@@ -317,7 +317,7 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
         "The window decides what the lower device sees: Length bytes from offset 0. A window "
         "that ends past the buffer's end fails the format with STATUS_INTEGER_OVERFLOW "
         "(IFxMemory's offset check), and EvtIoRead completes the read with it.",
-        {k: v for k, v in diagnoses.items() if k != solution},
+        diagnoses,
         hint="Compare the window with the buffer the driver owns; lesson 01 shows what a "
         "format does with a window past the memory's end.",
         outcome=f"ReadFile returned {got}.\n{outcome.log(3)}",
