@@ -13,8 +13,6 @@ import random
 
 from ...ddi.wdfdevice import (
     WdfDeviceIoBuffered,
-    WdfDeviceIoDirect,
-    WdfDeviceIoNeither,
 )
 from ...ddi.wdfrequest import (
     WdfRequestComplete,
@@ -25,10 +23,6 @@ from ...ddi.wdm import (
     CTL_CODE,
     FILE_ANY_ACCESS,
     FILE_DEVICE_UNKNOWN,
-    METHOD_BUFFERED,
-    METHOD_IN_DIRECT,
-    METHOD_NEITHER,
-    METHOD_OUT_DIRECT,
     ExAllocatePoolWithTag,
 )
 from ...ddi.wdmmdl import IoAllocateMdl, MmBuildMdlForNonPagedPool
@@ -43,7 +37,7 @@ from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
 from .. import scenarios
 from ..answers import COUNT, HEX, STATUS, Several
-from ..dma_examples import pool_buffer_dma
+from ..dma_examples import IO_TYPES, METHODS, pool_buffer_dma
 from ..problem import Problem
 
 PAGE_SIZE = 0x1000
@@ -143,14 +137,6 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     )
 
 
-IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
-IO_TYPES["neither"] = WdfDeviceIoNeither
-METHODS = {
-    "METHOD_BUFFERED": METHOD_BUFFERED,
-    "METHOD_IN_DIRECT": METHOD_IN_DIRECT,
-    "METHOD_OUT_DIRECT": METHOD_OUT_DIRECT,
-    "METHOD_NEITHER": METHOD_NEITHER,
-}
 RETRIEVE = {"Input": WdfRequestRetrieveInputWdmMdl, "Output": WdfRequestRetrieveOutputWdmMdl}
 
 
