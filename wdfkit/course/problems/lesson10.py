@@ -83,7 +83,7 @@ def read_driver(kind: str, order: str = "copy first"):
         read = scenarios.GetReadContext(Request)
         original = read.Original
         status, information = Params.IoStatus.Status, Params.IoStatus.Information
-        status, outMemory = WdfRequestRetrieveOutputMemory(original)
+        _, outMemory = WdfRequestRetrieveOutputMemory(original)  # status stays the lower one
         if order == "copy first":
             WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
             ReleaseBuffer(read)
