@@ -662,7 +662,7 @@ def scenario5(
         if "request" not in shared:
             status, shared["request"] = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
             status, shared["memory"], _ = WdfMemoryCreate(
-                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "1buB", 64
+                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, READ_TAG, READ_BUFFER_SIZE
             )
         reused = shared["request"]
         if reuse:

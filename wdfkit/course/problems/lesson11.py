@@ -36,6 +36,7 @@ from ...kernel.ntstatus import (
     STATUS_UNSUCCESSFUL,
 )
 from ...kernel.pool import NonPagedPoolNx
+from .. import scenarios
 from ..answers import COUNT, STATUS, Several
 from ..problem import Problem
 from ._forwarding import reuse, run, status_text
@@ -73,7 +74,10 @@ def reusing_driver(
         if first:
             status, shared["request"] = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
             status, shared["memory"], _ = WdfMemoryCreate(
-                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "1buB", 64
+                WDF_NO_OBJECT_ATTRIBUTES,
+                NonPagedPoolNx,
+                scenarios.READ_TAG,
+                scenarios.READ_BUFFER_SIZE,
             )
         reused = shared["request"]
         shared["original"] = Request
