@@ -77,7 +77,7 @@ def draw_leak_count(label: str, rng: random.Random) -> Problem:
         "ExAllocatePoolWithTag without its ExFreePoolWithTag. Memory objects are not among "
         "them: their parent is the driver, so KMDF deletes them, and frees their buffers, "
         "when it deletes the driver object at unload.",
-        diagnoses={wrong: why for wrong, why in diagnoses.items() if wrong != leaked},
+        diagnoses=diagnoses,
         hint="Cross off each block as it is freed; memory objects go with the driver.",
         prediction=True,
         outcome=outcome,
@@ -157,7 +157,7 @@ def draw_parent_delete(label: str, rng: random.Random) -> Problem:
         "children and grandchildren; each memory object frees the buffer it owns. The "
         "driver's memory objects whose parent is elsewhere stay, and so do the pool blocks "
         "from ExAllocatePoolWithTag: nothing frees those but ExFreePoolWithTag.",
-        diagnoses={wrong: why for wrong, why in diagnoses.items() if wrong != alive},
+        diagnoses=diagnoses,
         hint="Draw the object tree: the driver, session, connection, and each m under its "
         "parent. Then cut off the deleted branch.",
     )
@@ -251,7 +251,7 @@ def draw_free_mistake(label: str, rng: random.Random) -> Problem:
         f"{meaning[0].upper()}{meaning[1:]}. {caught.summary()}: parameter 1 names the check "
         f"that failed. With Driver Verifier {'off' if verifier else 'on'} the answer would be "
         f"0x{other.code:X} / 0x{other.parameters[0]:X}.",
-        diagnoses={w: why for w, why in diagnoses.items() if BugCheckKind(1).settle(w) != solution},
+        diagnoses=diagnoses,
         hint="Find the line that breaks a rule of ExFreePoolWithTag (the address the pool gave, "
         "with its tag, once), then ask who checks it with Driver Verifier on or off.",
     )

@@ -120,7 +120,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
         "parent is the request; those parented to the device stay until the device goes. A "
         "WdfObjectReference keeps a deleted object (and the buffer it owns) until its "
         "WdfObjectDereference.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != alive},
+        diagnoses=diagnoses,
         prediction=True,
         outcome="\n".join(
             [f"At '# <- here', {alive} of the {len(plan)} memory objects still exist:"]
@@ -181,7 +181,7 @@ def draw_irp_references(label: str, rng: random.Random) -> Problem:
         "output memory is part of the request and has no count of its own: a reference on it "
         "is counted on the request as an IRP reference, and WdfObjectDereference(memory) "
         "gives it back. The driver must give them all back before completing the request.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        diagnoses=diagnoses,
         hint="Count the two kinds of reference apart: on Request, and on memory.",
     )
 
@@ -259,7 +259,7 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
         "Whether a buffer dies with its memory object depends on who owns it: WdfMemoryCreate "
         "allocates a buffer the object owns and frees with it; WdfMemoryCreatePreallocated "
         "only describes a buffer the driver owns, which stays until ExFreePoolWithTag.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != alive},
+        diagnoses=diagnoses,
         hint="For each buffer, ask who allocated it: the framework, or the driver itself.",
     )
 

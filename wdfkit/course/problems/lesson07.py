@@ -148,7 +148,7 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
         "Information bytes to the application (bytes past that never arrive; bytes before "
         "the driver's data are whatever the system buffer held). With direct I/O the driver "
         "writes the application's pages themselves, so all its bytes are there.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        diagnoses=diagnoses,
         hint="Ask where the driver's bytes went: a system buffer copied back, or the "
         "application's own pages.",
     )
@@ -259,7 +259,7 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
             f"the copy succeeds and the driver reports the {count} bytes it copied.",
         }[move]
         + " The driver completes with the status it got, and 0 bytes when it failed.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        diagnoses=diagnoses,
         hint="Follow the status through each line: which call returns what, on this request?",
     )
 
