@@ -352,6 +352,29 @@ def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
 DocumentationCompletionRoutine = RequestCompletionRoutine  # (scenario2's parameter hides it)
 
 
+def forwarding_read(completion=RequestCompletionRoutine, send_options=None):
+    """The documentation's EvtIoRead: retrieve the output memory, format the request for a
+    read from the device's default I/O target, set *completion* as its completion routine
+    (None: none is set), send it with *send_options()* (None: WDF_NO_SEND_OPTIONS), and
+    complete it at once, with the status, when any step fails."""
+
+    def EvtIoRead(Queue, Request, Length):
+        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if NT_SUCCESS(status):
+            status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
+        if NT_SUCCESS(status):
+            if completion is not None:
+                WdfRequestSetCompletionRoutine(Request, completion, WDF_NO_CONTEXT)
+            options = WDF_NO_SEND_OPTIONS if send_options is None else send_options()
+            if WdfRequestSend(Request, ioTarget, options):
+                return
+            status = WdfRequestGetStatus(Request)
+        WdfRequestComplete(Request, status)  # End:
+
+    return EvtIoRead
+
+
 def scenario2(
     completion_routine: bool = True,
     lower_fails: bool = False,
@@ -370,19 +393,7 @@ def scenario2(
     _check_routines(scenario2, locals(), yours)
     completion = RequestCompletionRoutine or DocumentationCompletionRoutine
 
-    def EvtIoRead(Queue, Request, Length):
-        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
-        status, memory = WdfRequestRetrieveOutputMemory(Request)
-        if NT_SUCCESS(status):
-            status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-        if NT_SUCCESS(status):
-            if completion_routine:
-                WdfRequestSetCompletionRoutine(Request, completion, WDF_NO_CONTEXT)
-            if WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS):
-                return
-            status = WdfRequestGetStatus(Request)
-        WdfRequestComplete(Request, status)
-
+    EvtIoRead = forwarding_read(completion if completion_routine else None)
     driver = _device_add(WdfDeviceIoBuffered, read=yours["EvtIoRead"] or EvtIoRead)
     return _read(driver, lower_fails=lower_fails)
 
