@@ -4,7 +4,6 @@ import random
 
 from ...ddi.wdfdevice import (
     WdfDeviceIoBuffered,
-    WdfDeviceIoDirect,
 )
 from ...ddi.wdfmemory import WdfMemoryCopyFromBuffer
 from ...ddi.wdfrequest import (
@@ -25,9 +24,6 @@ from .. import scenarios
 from ..answers import COUNT, STATUS, BugCheckKind, Several
 from ..problem import Problem
 from ._listing import listing
-
-IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
-
 
 # The late uses of scenario 1 a problem may draw; buffered + buffer pointer is the Break-it.
 LATE_USES = (
@@ -112,7 +108,9 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
     machine = Machine("Toaster")
     buffer = bytearray(b"." * length)
     with machine:
-        machine.add_device(scenarios.queue_driver(IO_TYPES[buffering], {"EvtIoRead": EvtIoRead}))
+        machine.add_device(
+            scenarios.queue_driver(scenarios.BUFFERINGS[buffering], {"EvtIoRead": EvtIoRead})
+        )
         result = machine.application().ReadFile(buffer)
     arrived = sum(buffer[offset + i] == data[i] for i in range(count))
     solution = (result.Information, arrived)
