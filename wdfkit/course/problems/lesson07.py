@@ -2,9 +2,7 @@
 
 import random
 
-from ...ddi.wdfdevice import (
-    WdfDeviceIoBuffered,
-)
+from ...ddi.wdfdevice import WdfDeviceIoBuffered
 from ...ddi.wdfmemory import WdfMemoryCopyFromBuffer
 from ...ddi.wdfrequest import (
     WdfRequestCompleteWithInformation,
