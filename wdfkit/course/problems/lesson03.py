@@ -11,9 +11,7 @@
 
 import random
 
-from ...ddi.wdfdevice import (
-    WdfDeviceIoBuffered,
-)
+from ...ddi.wdfdevice import WdfDeviceIoBuffered
 from ...ddi.wdfrequest import (
     WdfRequestComplete,
     WdfRequestRetrieveInputWdmMdl,

@@ -18,12 +18,8 @@ confirmed, so the problems do not say).
 
 import random
 
-from ...ddi.wdfdevice import (
-    WdfDeviceGetIoTarget,
-)
-from ...ddi.wdfio import (
-    WdfIoQueueGetDevice,
-)
+from ...ddi.wdfdevice import WdfDeviceGetIoTarget
+from ...ddi.wdfio import WdfIoQueueGetDevice
 from ...ddi.wdfiotarget import WdfIoTargetFormatRequestForRead
 from ...ddi.wdfmemory import (
     WDFMEMORY_OFFSET,
