@@ -141,6 +141,20 @@ def test_an_added_context_dies_in_its_own_header_block_after_its_destroy_callbac
     assert info.value.parameters[0] == header.address + 0x30  # after its FxContextHeader
 
 
+def test_an_added_contexts_destroy_callback_may_use_the_objects_first_context(machine):
+    """ProcessDestroy calls every header's callbacks before it frees any header or the object."""
+    seen = []
+
+    def destroy(Object):
+        seen.append((GetTransfer(Object).Buffer, GetAdded(Object).count))
+
+    obj, _ = object_with_transfer(machine)
+    WdfObjectAllocateContext(obj, attributes_with(ADDED, destroy=destroy))
+    GetTransfer(obj).Buffer, GetAdded(obj).count = 0x1234, 3
+    WdfObjectDelete(obj)
+    assert seen == [(0x1234, 3)] and machine.bugcheck is None
+
+
 def test_a_sent_request_deleted_in_its_completion_routine_keeps_its_context_until_it_returns():
     """CompleteSubmitted releases the target's reference after the routine: deleting the
     request inside it frees nothing yet (fxrequestbase.cpp), so the context is still usable

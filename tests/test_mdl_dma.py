@@ -205,7 +205,7 @@ def _transaction(profile=WdfDmaProfileScatterGather64, maximum=0x2000):
     holder = {}
 
     def setup(device):
-        holder["transaction"] = dma_examples._enabler(device, profile, maximum)
+        holder["transaction"] = dma_examples._dma_transaction(device, profile, maximum)
         holder["device"] = device
 
     machine = boot("Toaster")
@@ -341,7 +341,8 @@ def test_dma_from_a_direct_io_write_and_direction_checks():
         WdfRequestComplete(Request, STATUS_SUCCESS)
 
     def setup(device):
-        seen["transaction"] = dma_examples._enabler(device, WdfDmaProfileScatterGather64, 0x1000)
+        profile = WdfDmaProfileScatterGather64
+        seen["transaction"] = dma_examples._dma_transaction(device, profile, 0x1000)
 
     machine = boot("Toaster")
     machine.add_device(scenarios.queue_driver(WdfDeviceIoDirect, {"EvtIoRead": EvtIoRead}, setup))

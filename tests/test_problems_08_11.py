@@ -8,7 +8,9 @@ import pytest
 
 from wdfkit.course import exercises
 from wdfkit.course.answers import COUNT, IRQL, STATUS, Choice, Several
-from wdfkit.kernel.ntstatus import NTSTATUS
+from wdfkit.course.problems._forwarding import run
+from wdfkit.course.problems.lesson10 import read_driver
+from wdfkit.kernel.ntstatus import NTSTATUS, STATUS_IO_DEVICE_ERROR
 
 LABELS = [f"{lesson:02d}-ex{n}" for lesson in (8, 9, 10, 11) for n in (1, 2, 3)]
 SEEDS = range(20)
@@ -316,3 +318,16 @@ def test_no_diagnosis_names_the_answer():
             names = {name for name in names if name not in said(problem.question)}
             for _, why in problem.diagnoses:
                 assert not [name for name in names if name in why], (label, seed, why)
+
+
+@pytest.mark.parametrize("kind", ["WdfMemoryCreate", "lookaside", "preallocated"])
+def test_lesson10s_driver_completes_a_failed_lower_read_with_the_lower_status(kind):
+    """Its completion routine once overwrote the lower device's status with that of
+    WdfRequestRetrieveOutputMemory, so a failed read reached the application as a success."""
+
+    def application(machine, app):
+        return app.ReadFile(bytearray(16))
+
+    outcome = run(application, read_driver(kind), fail_status=STATUS_IO_DEVICE_ERROR)
+    assert outcome.bugcheck is None
+    assert (outcome.result.Status, outcome.result.Information) == (STATUS_IO_DEVICE_ERROR, 0)

@@ -128,7 +128,10 @@ class DmaRun:
     bugcheck: BugCheck | None = None
 
 
-def _enabler(device, profile: int, maximum_length: int):
+def _dma_transaction(device, profile: int, maximum_length: int):
+    """A DMA transaction on a new enabler of *device* with *profile* and *maximum_length*
+    (WdfDmaEnablerCreate, then WdfDmaTransactionCreate), as a driver makes both when it
+    adds its device."""
     config = WDF_DMA_ENABLER_CONFIG()
     WDF_DMA_ENABLER_CONFIG_INIT(config, profile, maximum_length)
     status, enabler = WdfDmaEnablerCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)
@@ -202,7 +205,7 @@ def dma_write(
         WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DMA_CONTEXT)
         WdfObjectAllocateContext(device, attributes)
         dma = GetDmaContext(device)
-        dma.Transaction = _enabler(device, PROFILES[profile], maximum_length)
+        dma.Transaction = _dma_transaction(device, PROFILES[profile], maximum_length)
         dma.Registers, dma.Completions = run.transfers, run.statuses
         contexts.append(dma)
 
@@ -233,7 +236,7 @@ def pool_buffer_dma(
         return True
 
     def setup(device):
-        holder["transaction"] = _enabler(device, PROFILES[profile], maximum_length)
+        holder["transaction"] = _dma_transaction(device, PROFILES[profile], maximum_length)
 
     with run.machine as machine:
         machine.add_device(queue_driver(WdfDeviceIoDirect, {}, setup))

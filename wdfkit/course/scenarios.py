@@ -345,10 +345,34 @@ def scenario1(
 
 # -- scenario 2: forward to the I/O target -----------------------------------------------------
 def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
+    """The documentation's routine: complete the request with the lower device's status."""
     WdfRequestComplete(Request, CompletionParams.IoStatus.Status)
 
 
 DocumentationCompletionRoutine = RequestCompletionRoutine  # (scenario2's parameter hides it)
+
+
+def forwarding_read(completion=RequestCompletionRoutine, send_options=None):
+    """The documentation's EvtIoRead: retrieve the output memory, format the request for a
+    read from the device's default I/O target, set *completion* as its completion routine
+    (None: none is set), send it with *send_options()* (None: WDF_NO_SEND_OPTIONS), and
+    complete it at once, with the status, when any step fails."""
+
+    def EvtIoRead(Queue, Request, Length):
+        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
+        status, memory = WdfRequestRetrieveOutputMemory(Request)
+        if NT_SUCCESS(status):
+            status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
+        if NT_SUCCESS(status):
+            if completion is not None:
+                WdfRequestSetCompletionRoutine(Request, completion, WDF_NO_CONTEXT)
+            options = WDF_NO_SEND_OPTIONS if send_options is None else send_options()
+            if WdfRequestSend(Request, ioTarget, options):
+                return
+            status = WdfRequestGetStatus(Request)
+        WdfRequestComplete(Request, status)  # End:
+
+    return EvtIoRead
 
 
 def scenario2(
@@ -369,19 +393,7 @@ def scenario2(
     _check_routines(scenario2, locals(), yours)
     completion = RequestCompletionRoutine or DocumentationCompletionRoutine
 
-    def EvtIoRead(Queue, Request, Length):
-        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
-        status, memory = WdfRequestRetrieveOutputMemory(Request)
-        if NT_SUCCESS(status):
-            status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-        if NT_SUCCESS(status):
-            if completion_routine:
-                WdfRequestSetCompletionRoutine(Request, completion, WDF_NO_CONTEXT)
-            if WdfRequestSend(Request, ioTarget, WDF_NO_SEND_OPTIONS):
-                return
-            status = WdfRequestGetStatus(Request)
-        WdfRequestComplete(Request, status)
-
+    EvtIoRead = forwarding_read(completion if completion_routine else None)
     driver = _device_add(WdfDeviceIoBuffered, read=yours["EvtIoRead"] or EvtIoRead)
     return _read(driver, lower_fails=lower_fails)
 
@@ -479,6 +491,7 @@ def scenario3(
 # -- scenario 4: a new request with new memory -------------------------------------------------
 MEMORY_KINDS = ("WdfMemoryCreate", "lookaside", "preallocated")
 READ_BUFFER_SIZE = 64  # the driver's read buffers: room for any read up to 64 bytes
+READ_TAG = "1buB"  # the tag of the driver's read buffers (pool views: 'Bub1')
 
 
 class DEVICE_CONTEXT:
@@ -497,6 +510,60 @@ class READ_CONTEXT:
 
 GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
 GetReadContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(READ_CONTEXT, "GetReadContext")
+
+
+def read_buffer_driver(kind: str, EvtIoRead):
+    """EvtDriverDeviceAdd of scenario 4's device: buffered I/O with a :class:`DEVICE_CONTEXT`;
+    for *kind* "lookaside", the list its read buffers come from, created once here and
+    parented to the device (so it goes with it); a sequential default queue with
+    *EvtIoRead*."""
+
+    def EvtDriverDeviceAdd(Driver, DeviceInit):
+        WdfDeviceInitSetIoType(DeviceInit, WdfDeviceIoBuffered)
+        attributes = WDF_OBJECT_ATTRIBUTES()
+        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DEVICE_CONTEXT)
+        status, device = WdfDeviceCreate(DeviceInit, attributes)
+        if not NT_SUCCESS(status):
+            return status
+        if kind == "lookaside":  # one list for the device's life, not one per read
+            WDF_OBJECT_ATTRIBUTES_INIT(attributes)
+            attributes.ParentObject = device
+            status, lookaside = WdfLookasideListCreate(
+                attributes, READ_BUFFER_SIZE, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, READ_TAG
+            )
+            if not NT_SUCCESS(status):
+                return status
+            GetDeviceContext(device).ReadLookaside = lookaside
+        config = WDF_IO_QUEUE_CONFIG()
+        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
+        config.EvtIoRead = EvtIoRead
+        status, queue = WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)
+        return status
+
+    return EvtDriverDeviceAdd
+
+
+def allocate_read_buffer(kind: str, Device, read: READ_CONTEXT):
+    """Give *read* a READ_BUFFER_SIZE buffer and a memory object for it, from *kind*; the
+    status (STATUS_INSUFFICIENT_RESOURCES when the driver's own pool allocation fails)."""
+    if kind == "WdfMemoryCreate":
+        status, read.Memory, read.Buffer = WdfMemoryCreate(
+            WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, READ_TAG, READ_BUFFER_SIZE
+        )
+        return status
+    if kind == "lookaside":
+        lookaside = GetDeviceContext(Device).ReadLookaside
+        status, read.Memory = WdfMemoryCreateFromLookaside(lookaside)
+        if NT_SUCCESS(status):
+            read.Buffer, _ = WdfMemoryGetBuffer(read.Memory)
+        return status
+    read.Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, READ_BUFFER_SIZE, READ_TAG)
+    if read.Buffer is None:
+        return STATUS_INSUFFICIENT_RESOURCES
+    status, read.Memory = WdfMemoryCreatePreallocated(
+        WDF_NO_OBJECT_ATTRIBUTES, read.Buffer, READ_BUFFER_SIZE
+    )
+    return status
 
 
 def scenario4(
@@ -522,50 +589,6 @@ def scenario4(
         raise ValueError(f"scenario4: kind must be one of {MEMORY_KINDS}")
     yours = {"EvtDriverDeviceAdd": EvtDriverDeviceAdd}
     _check_routines(scenario4, locals(), yours)
-    tag = "1buB"
-
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, WdfDeviceIoBuffered)
-        attributes = WDF_OBJECT_ATTRIBUTES()
-        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DEVICE_CONTEXT)
-        status, device = WdfDeviceCreate(DeviceInit, attributes)
-        if not NT_SUCCESS(status):
-            return status
-        if kind == "lookaside":  # one list for the device's life, not one per read
-            WDF_OBJECT_ATTRIBUTES_INIT(attributes)
-            attributes.ParentObject = device
-            status, lookaside = WdfLookasideListCreate(
-                attributes, READ_BUFFER_SIZE, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, tag
-            )
-            if not NT_SUCCESS(status):
-                return status
-            GetDeviceContext(device).ReadLookaside = lookaside
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        config.EvtIoRead = EvtIoRead
-        status, queue = WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)
-        return status
-
-    def AllocateReadBuffer(Device, read):
-        """Give *read* a buffer and a memory object for it, from *kind*."""
-        if kind == "WdfMemoryCreate":
-            status, read.Memory, read.Buffer = WdfMemoryCreate(
-                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, tag, READ_BUFFER_SIZE
-            )
-            return status
-        if kind == "lookaside":
-            lookaside = GetDeviceContext(Device).ReadLookaside
-            status, read.Memory = WdfMemoryCreateFromLookaside(lookaside)
-            if NT_SUCCESS(status):
-                read.Buffer, _ = WdfMemoryGetBuffer(read.Memory)
-            return status
-        read.Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, READ_BUFFER_SIZE, tag)
-        if read.Buffer is None:
-            return STATUS_INSUFFICIENT_RESOURCES
-        status, read.Memory = WdfMemoryCreatePreallocated(
-            WDF_NO_OBJECT_ATTRIBUTES, read.Buffer, READ_BUFFER_SIZE
-        )
-        return status
 
     def DeleteRead(Request, read):
         """Delete the created request and what its *read* holds; return the original request."""
@@ -573,7 +596,7 @@ def scenario4(
         if read.Memory is not None:
             WdfObjectDelete(read.Memory)
         if kind == "preallocated" and read.Buffer is not None:
-            ExFreePoolWithTag(read.Buffer, tag)  # the driver's pool: the driver frees it
+            ExFreePoolWithTag(read.Buffer, READ_TAG)  # the driver's pool: the driver frees it
         WdfObjectDelete(Request)  # drops the format's reference: an owned buffer is freed
         return original
 
@@ -600,7 +623,7 @@ def scenario4(
             return
         read = GetReadContext(newRequest)
         read.Original = Request
-        status = AllocateReadBuffer(device, read)
+        status = allocate_read_buffer(kind, device, read)
         if NT_SUCCESS(status):
             window = WDFMEMORY_OFFSET(0, Length)  # read no more than the application asked for
             status = WdfIoTargetFormatRequestForRead(
@@ -608,7 +631,7 @@ def scenario4(
             )
         if NT_SUCCESS(status):
             if free_early and kind == "preallocated":
-                ExFreePoolWithTag(read.Buffer, tag)  # the bug: the memory object points at it
+                ExFreePoolWithTag(read.Buffer, READ_TAG)  # the bug: the memory object points at it
             elif free_early:
                 WdfObjectDelete(read.Memory)  # the format's reference keeps the buffer
                 read.Memory = None
@@ -618,7 +641,7 @@ def scenario4(
             status = WdfRequestGetStatus(newRequest)
         WdfRequestComplete(DeleteRead(newRequest, read), status)
 
-    return _read(yours["EvtDriverDeviceAdd"] or EvtDriverDeviceAdd)
+    return _read(yours["EvtDriverDeviceAdd"] or read_buffer_driver(kind, EvtIoRead))
 
 
 # -- scenario 5: one driver-created request, reused ---------------------------------------------
@@ -650,7 +673,7 @@ def scenario5(
         if "request" not in shared:
             status, shared["request"] = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
             status, shared["memory"], _ = WdfMemoryCreate(
-                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "1buB", 64
+                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, READ_TAG, READ_BUFFER_SIZE
             )
         reused = shared["request"]
         if reuse:

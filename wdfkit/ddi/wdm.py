@@ -137,21 +137,26 @@ POOL_FLAG_NON_PAGED_EXECUTE = 0x80
 POOL_FLAG_PAGED = 0x100
 
 
-def _allocate(machine, pool_type: int, size: int, tag: int, zero: bool, shown: str):
-    """The driver's own allocation (special pool under Driver Verifier), logged as the DDI
-    *shown* it called with its first argument as the log prints it: the address it got
-    (or NULL), the size and the tag as ``!pool`` prints them, so a later 0xD5's Arg1 can be
-    matched to the block.  (KMDF's own pool use is not logged here: it is the framework's.)"""
+def _allocate(machine, pool_type: int, size: int, tag: int, zero: bool, first_argument: str):
+    """The driver's own allocation (special pool under Driver Verifier), logged as a call of
+    the DDI it made: *first_argument* as the log shows it (the pool type's name, or
+    ExAllocatePool2's flags), the size, the tag as ``!pool`` prints it, and the address it got
+    (or NULL), so a later 0xD5's Arg1 can be matched to the block.  (KMDF's own pool use is
+    not logged here: it is the framework's.)"""
     block = machine.pool.allocate(
         pool_type, size, tag, DRIVER, caller=machine.return_address, special=True
     )
     if block is None:
         machine.trace(
-            "%s(%s, %#x, '%s') -> NULL: the pool is exhausted", call.ddi, shown, size, tag_text(tag)
+            "%s(%s, %#x, '%s') -> NULL: the pool is exhausted",
+            call.ddi,
+            first_argument,
+            size,
+            tag_text(tag),
         )
         return None
     machine.trace(
-        "%s(%s, %#x, '%s') -> 0x%016X", call.ddi, shown, size, tag_text(tag), block.address
+        "%s(%s, %#x, '%s') -> 0x%016X", call.ddi, first_argument, size, tag_text(tag), block.address
     )
     if zero and size:
         machine.pool.fill(block.address, size, 0, check=False)  # shared zero pages: no host cost
@@ -177,8 +182,8 @@ def ExAllocatePoolWithTag(machine, PoolType: int, NumberOfBytes: int, Tag) -> PV
     pool_type = ulong("PoolType", PoolType)
     size = size_t("NumberOfBytes", NumberOfBytes)
     tag = pool_tag("Tag", Tag)
-    shown = POOL_TYPE_NAMES.get(pool_type, f"{pool_type:#x}")
-    return _allocate(machine, pool_type, size, tag, zero=False, shown=shown)
+    pool_name = POOL_TYPE_NAMES.get(pool_type, f"{pool_type:#x}")
+    return _allocate(machine, pool_type, size, tag, zero=False, first_argument=pool_name)
 
 
 @ddi
@@ -201,7 +206,7 @@ def ExAllocatePool2(machine, Flags: int, NumberOfBytes: int, Tag) -> PVOID | Non
         machine.trace(named("Flags must name exactly one pool: NULL"))
         return None
     zero = not flags & POOL_FLAG_UNINITIALIZED
-    return _allocate(machine, chosen[0], size, tag, zero=zero, shown=f"{flags:#x}")
+    return _allocate(machine, chosen[0], size, tag, zero=zero, first_argument=f"{flags:#x}")
 
 
 @ddi

@@ -289,10 +289,8 @@ class FxObject:
         if self.destroy_callback is not None:
             self.machine.trace("EvtDestroyCallback(%r)", self.handle)
             self.machine.run_callback("EvtDestroyCallback", self.destroy_callback, self.handle)
-        if self.contexts:  # after every EvtDestroyCallback: their memory goes with the object
-            self._free_contexts()
-        if self.added_contexts:
-            self._destroy_added_contexts(cleanup_pending)
+        if self.contexts:  # an added context is in contexts too
+            self._destroy_contexts(cleanup_pending)
         self.on_destroy()
         self._set_state(FxObjectStateDestroyed)
         if self.machine.objects.pop(self.handle.value, None) is not None:  # it was committed
@@ -339,30 +337,28 @@ class FxObject:
         machine.pool.free(block.address, block.tag)
         return status, context
 
-    def _free_contexts(self) -> None:
-        """The object's contexts die with its memory: once the destructor has run every
-        EvtDestroyCallback, touching a field of one is a use of freed memory (see
-        :func:`free_context`).  The context from the creation attributes lives in the object's
-        own block; each one WdfObjectAllocateContext added, in its header's block."""
-        pool, added = self.machine.pool, self.added_contexts
+    def _destroy_contexts(self, cleanup_pending: bool) -> None:
+        """The rest of FxObject::ProcessDestroy's walk of the context headers
+        (fxobjectstatemachine.cpp), the object's own header's callbacks having run: each added
+        header's EvtCleanupCallback (if no dispose ran it) and EvtDestroyCallback, which may
+        still use any context; then every context dies with its memory (touching a field of
+        one is a use of freed memory, see :func:`free_context`) and each added header's block
+        is freed.  The context from the creation attributes lives in the object's own block,
+        which :meth:`free_storage` frees; each added one, after its header in its own block."""
+        machine, added = self.machine, self.added_contexts
+        for header in added:
+            if cleanup_pending and header.cleanup is not None:
+                machine.run_callback("EvtCleanupCallback", header.cleanup, self.handle)
+            if header.destroy is not None:
+                machine.run_callback("EvtDestroyCallback", header.destroy, self.handle)
         for context in self.contexts.values():
             address = next(
-                (a.block.address + FX_CONTEXT_HEADER_SIZE for a in added if a.context is context),
+                (h.block.address + FX_CONTEXT_HEADER_SIZE for h in added if h.context is context),
                 self.block.address,
             )
-            free_context(context, pool, address)
-
-    def _destroy_added_contexts(self, cleanup_pending: bool) -> None:
-        """The destructor's walk of the added context headers (fxobjectstatemachine.cpp): each
-        one's cleanup if no dispose ran it, then its destroy; then their blocks are freed."""
-        machine = self.machine
-        for added in self.added_contexts:
-            if cleanup_pending and added.cleanup is not None:
-                machine.run_callback("EvtCleanupCallback", added.cleanup, self.handle)
-            if added.destroy is not None:
-                machine.run_callback("EvtDestroyCallback", added.destroy, self.handle)
-        for added in self.added_contexts:
-            machine.pool.free(added.block.address, added.block.tag)
+            free_context(context, machine.pool, address)
+        for header in added:
+            machine.pool.free(header.block.address, header.block.tag)
         self.added_contexts = ()
 
     def free_storage(self) -> None:

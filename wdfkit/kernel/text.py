@@ -12,6 +12,7 @@ WIDTH = 100
 """The widest printed line: what a notebook cell shows at 1400 px without wrapping."""
 
 _GLUE = "\x00"
+"""Glue: a space that never breaks (it holds a name and its number together)."""
 _SOFT_GLUE = "\x01"
 """Glue that gives way when what it holds together would not fit in WIDTH."""
 _NUMBER_AFTER_NAME = re.compile(r"(?<!,) (?=\(?0x)")
@@ -33,28 +34,27 @@ def fill(text: str, first: str = "", rest: str = "") -> str:
     ``WDFLOOKASIDE 0x00003d75bffffb18``), a code on the line of its name
     (``0x10D WDF_VIOLATION (0x5, …)``), ``*** BUG CHECK`` with the code after it, and a list
     of numbers on one line unless it alone is wider than a line."""
-    lines = []
     glued = _NAME_AFTER_CODE.sub(rf"\1{_GLUE}", _NUMBER_AFTER_NAME.sub(_GLUE, text))
     glued = _PHRASE.sub(lambda phrase: phrase[0].replace(" ", _GLUE), glued)
     glued = _NUMBER_IN_LIST.sub(_SOFT_GLUE, glued)
+    lines = []
     for index, line in enumerate(glued.split("\n")):
         indent = first if index == 0 else rest
-        wrapped = textwrap.fill(
-            line,
-            WIDTH,
-            initial_indent=indent,
-            subsequent_indent=rest,
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
+        wrapped = _wrap(line, indent, rest)
         if any(len(part) > WIDTH for part in wrapped.split("\n")):
-            wrapped = textwrap.fill(
-                line.replace(_SOFT_GLUE, " "),
-                WIDTH,
-                initial_indent=indent,
-                subsequent_indent=rest,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
+            wrapped = _wrap(line.replace(_SOFT_GLUE, " "), indent, rest)
         lines.append(wrapped.replace(_GLUE, " ").replace(_SOFT_GLUE, " "))
     return "\n".join(lines)
+
+
+def _wrap(line: str, first: str, rest: str) -> str:
+    """*line* (no line break in it) wrapped at WIDTH between words, never inside one;
+    the glue characters count as parts of a word."""
+    return textwrap.fill(
+        line,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )

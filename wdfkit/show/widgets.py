@@ -536,26 +536,15 @@ class ScenarioLab:
     def __init__(self, scenario, choices: dict, title: str, routines=None) -> None:
         self.scenario = scenario
         self.title = title
+        found = routines or {}
         self.routines = {
-            name: (routines or {})[name]
+            name: found[name]
             for name in scenarios.routine_names(scenario)
-            if callable((routines or {}).get(name))
+            if callable(found.get(name))
         }
         self.moves = set(scenarios.DRIVER_MOVES.get(scenario.__name__, ()))  # none: all settings
         self.asked_for_routines = routines is not None
-        self.controls = {}
-        for name, options in choices.items():
-            label = name.replace("_", " ")
-            if isinstance(options, bool):
-                control = W.Checkbox(value=options, description=label, indent=False)
-            else:
-                control = W.Dropdown(
-                    options=list(options),
-                    description=label,
-                    style={"description_width": "initial"},  # the whole name: "after complete"
-                    layout=W.Layout(width="max-content"),
-                )
-            self.controls[name] = control
+        self.controls = {name: _choice_control(name, options) for name, options in choices.items()}
         self.driver = W.Dropdown(
             options=[self.YOURS, self.PACKAGES] if self.routines else [self.PACKAGES],
             description="driver",
@@ -583,23 +572,41 @@ class ScenarioLab:
                 keywords[name] = control.value
         if yours:
             keywords.update(self.routines)
-            *others, last = self.routines
-            names = f"{', '.join(others)} and {last}" if others else last
-            who = f"Your {names} ran. "
-        elif self.routines:
-            who = "The package's driver ran. "
-        elif self.asked_for_routines:
-            who = "The package's driver ran (run your driver's cells above, then this cell). "
-        else:
-            who = ""  # no driver of yours asked for: the lab is about the package's
         self.run = self.scenario(**keywords)
         timeline = self.run.machine.snapshot().timeline
         figure = new_figure()
         plots.lifetime_timeline(timeline, self.title, ax=figure.subplots())
         plots.fit_timeline(figure, timeline, self.title)
         self.figure = figure
-        _say(self.message, f"{who}Outcome: {self.run.outcome}")
+        _say(self.message, f"{self._who_ran(yours)}Outcome: {self.run.outcome}")
         show_figure(self.out, figure)
+
+    def _who_ran(self, yours: bool) -> str:
+        """The message's first sentence: whose driver ran (nothing when the lab never asked
+        for a driver of yours: it is about the package's)."""
+        if yours:
+            *others, last = self.routines
+            names = f"{', '.join(others)} and {last}" if others else last
+            return f"Your {names} ran. "
+        if self.routines:
+            return "The package's driver ran. "
+        if self.asked_for_routines:
+            return "The package's driver ran (run your driver's cells above, then this cell). "
+        return ""
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+
+def _choice_control(name: str, options) -> W.Widget:
+    """The control for one of a lab's choices: a checkbox for a bool, else a dropdown of the
+    options, labelled with the keyword's words."""
+    label = name.replace("_", " ")
+    if isinstance(options, bool):
+        return W.Checkbox(value=options, description=label, indent=False)
+    return W.Dropdown(
+        options=list(options),
+        description=label,
+        style={"description_width": "initial"},  # the whole name: "after complete"
+        layout=W.Layout(width="max-content"),
+    )

@@ -2,9 +2,10 @@
 requests to its lower device, and how a run is told back to the learner.
 
 The drivers themselves live in each lesson's module, written DDI for DDI as the lessons'
-drivers are; this module only starts them, lets the application make its calls, keeps a bug
-check (a run that stops the machine is an answer, not an error) and reads the run's results
-off the machine's public snapshot.
+drivers are (what is the lesson's own scenario driver comes from
+:mod:`wdfkit.course.scenarios`); this module only starts them, lets the application make its
+calls, keeps a bug check (a run that stops the machine is an answer, not an error) and reads
+the run's results off the machine's public snapshot.
 """
 
 from ...ddi.wdfdevice import WdfDeviceIoBuffered

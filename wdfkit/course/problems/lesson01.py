@@ -178,7 +178,6 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
         owned_by_framework: "The other way round: the framework owns the buffers it "
         "allocated (freed with their objects); the driver owns the preallocated ones.",
     }
-    diagnoses.pop(left, None)
     return Problem(
         label,
         "On a machine with both verifiers on, the driver runs:\n    "
@@ -258,7 +257,6 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
             diagnoses[(success, size)] = (
                 "BufferLength 0 means from BufferOffset to the end, not the whole buffer."
             )
-    diagnoses.pop((int(status), read), None)
     return Problem(
         label,
         f"The driver has a memory object with a {size}-byte buffer and reads from its "

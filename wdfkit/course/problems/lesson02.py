@@ -42,7 +42,6 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
         "than 75 allocations in its 3 s and takes 10 off.",
         256: "256 is the ceiling; one scan adds at most 30.",
     }
-    diagnoses.pop(depth, None)
     return Problem(
         label,
         f"A {_LIST} (Driver Verifier off; nonpaged lists are re-tuned at t = 3, 6, "
@@ -112,7 +111,6 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
                 "That is a burst's count. One at a time, the block just given back is taken "
                 "by the next allocation: only the very first one misses."
             )
-    diagnoses.pop(saved, None)
     return Problem(
         label,
         f"Driver Verifier is {'on' if verifier else 'off'}. A driver takes and gives back "
@@ -162,7 +160,6 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
                 "That counts the first second only; the second second finds the list as the "
                 "first left it. What did it keep, with Driver Verifier on?"
             )
-    diagnoses.pop(solution, None)
     return Problem(
         label,
         f"Driver Verifier is {'on' if verifier else 'off'}. A {_LIST} (Depth 4, "

@@ -11,20 +11,7 @@
 
 import random
 
-from ...ddi.wdfdevice import (
-    WdfDeviceCreate,
-    WdfDeviceInitSetIoType,
-    WdfDeviceIoBuffered,
-    WdfDeviceIoDirect,
-    WdfDeviceIoNeither,
-)
-from ...ddi.wdfio import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchSequential,
-)
-from ...ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
+from ...ddi.wdfdevice import WdfDeviceIoBuffered
 from ...ddi.wdfrequest import (
     WdfRequestComplete,
     WdfRequestRetrieveInputWdmMdl,
@@ -34,10 +21,6 @@ from ...ddi.wdm import (
     CTL_CODE,
     FILE_ANY_ACCESS,
     FILE_DEVICE_UNKNOWN,
-    METHOD_BUFFERED,
-    METHOD_IN_DIRECT,
-    METHOD_NEITHER,
-    METHOD_OUT_DIRECT,
     ExAllocatePoolWithTag,
 )
 from ...ddi.wdmmdl import IoAllocateMdl, MmBuildMdlForNonPagedPool
@@ -50,8 +33,9 @@ from ...kernel.ntstatus import (
 )
 from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
+from .. import scenarios
 from ..answers import COUNT, HEX, STATUS, Several
-from ..dma_examples import pool_buffer_dma
+from ..dma_examples import IO_TYPES, METHODS, pool_buffer_dma
 from ..problem import Problem
 
 PAGE_SIZE = 0x1000
@@ -92,7 +76,7 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
             f"0x{length:X} is a whole number of MaximumLength (0x{maximum:X}) pieces: there is "
             "no short last transfer.",
         )
-    diagnoses.pop((pfns, transfers), None)
+    diagnoses.pop((pfns, transfers), None)  # before the cut: keep four wrong answers
     diagnoses = dict(list(diagnoses.items())[:4])  # the likeliest four
     return Problem(
         label,
@@ -151,14 +135,6 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     )
 
 
-IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
-IO_TYPES["neither"] = WdfDeviceIoNeither
-METHODS = {
-    "METHOD_BUFFERED": METHOD_BUFFERED,
-    "METHOD_IN_DIRECT": METHOD_IN_DIRECT,
-    "METHOD_OUT_DIRECT": METHOD_OUT_DIRECT,
-    "METHOD_NEITHER": METHOD_NEITHER,
-}
 RETRIEVE = {"Input": WdfRequestRetrieveInputWdmMdl, "Output": WdfRequestRetrieveOutputWdmMdl}
 
 
@@ -172,15 +148,8 @@ def _retrieving_driver(io_type: int, calls: tuple, results: list):
             results.append((status, snapshot(mdl).byte_count if NT_SUCCESS(status) else 0))
         WdfRequestComplete(Request, STATUS_SUCCESS)
 
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, io_type)
-        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        config.EvtIoRead = config.EvtIoWrite = config.EvtIoDeviceControl = EvtIo
-        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
-
-    return EvtDriverDeviceAdd
+    callbacks = {"EvtIoRead": EvtIo, "EvtIoWrite": EvtIo, "EvtIoDeviceControl": EvtIo}
+    return scenarios.queue_driver(io_type, callbacks)
 
 
 def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> dict:
@@ -225,7 +194,6 @@ def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> d
             "KMDF builds one MDL per request for a buffered request and keeps it: ask which "
             "call built it, and for which buffer."
         )
-    said.pop((status, count), None)
     return said
 
 

@@ -15,10 +15,7 @@ from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
 from ..answers import COUNT, BugCheckKind
 from ..problem import Problem
-
-
-def _listing(lines: list[str]) -> str:
-    return "\n    " + "\n    ".join(lines) + "\n"
+from ._listing import listing
 
 
 def _attributes(parent):
@@ -70,7 +67,7 @@ def draw_leak_count(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         "With Driver Verifier on, the driver runs:"
-        + _listing(lines)
+        + listing(lines)
         + "and then unloads, leaving the memory objects it created alone. If that stops the "
         "machine with 0xC4 / 0x62 (allocations not freed at unload), what is its parameter 4? "
         "(Answer 0 if the driver unloads cleanly.)",
@@ -80,7 +77,7 @@ def draw_leak_count(label: str, rng: random.Random) -> Problem:
         "ExAllocatePoolWithTag without its ExFreePoolWithTag. Memory objects are not among "
         "them: their parent is the driver, so KMDF deletes them, and frees their buffers, "
         "when it deletes the driver object at unload.",
-        diagnoses={wrong: why for wrong, why in diagnoses.items() if wrong != leaked},
+        diagnoses=diagnoses,
         hint="Cross off each block as it is freed; memory objects go with the driver.",
         prediction=True,
         outcome=outcome,
@@ -151,7 +148,7 @@ def draw_parent_delete(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):"
-        + _listing(lines)
+        + listing(lines)
         + "How many of the buffers it created (the memory objects' and the pool blocks) are "
         "still allocated after the last line?",
         COUNT,
@@ -160,7 +157,7 @@ def draw_parent_delete(label: str, rng: random.Random) -> Problem:
         "children and grandchildren; each memory object frees the buffer it owns. The "
         "driver's memory objects whose parent is elsewhere stay, and so do the pool blocks "
         "from ExAllocatePoolWithTag: nothing frees those but ExFreePoolWithTag.",
-        diagnoses={wrong: why for wrong, why in diagnoses.items() if wrong != alive},
+        diagnoses=diagnoses,
         hint="Draw the object tree: the driver, session, connection, and each m under its "
         "parent. Then cut off the deleted branch.",
     )
@@ -241,7 +238,7 @@ def draw_free_mistake(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         f"Driver Verifier is {'ON' if verifier else 'OFF'}. The driver runs:"
-        + _listing(lines)
+        + listing(lines)
         + "One line stops the machine. ExFreePoolWithTag checks three things:\n"
         "    a tag that does not match the block's: 0xC2 / 0x0A;\n"
         "    a block freed twice: 0xC4 / 0x13 with Driver Verifier, 0xC2 / 0x07 without;\n"
@@ -254,7 +251,7 @@ def draw_free_mistake(label: str, rng: random.Random) -> Problem:
         f"{meaning[0].upper()}{meaning[1:]}. {caught.summary()}: parameter 1 names the check "
         f"that failed. With Driver Verifier {'off' if verifier else 'on'} the answer would be "
         f"0x{other.code:X} / 0x{other.parameters[0]:X}.",
-        diagnoses={w: why for w, why in diagnoses.items() if BugCheckKind(1).settle(w) != solution},
+        diagnoses=diagnoses,
         hint="Find the line that breaks a rule of ExFreePoolWithTag (the address the pool gave, "
         "with its tag, once), then ask who checks it with Driver Verifier on or off.",
     )

@@ -45,7 +45,7 @@ def draw_aligned_start(label: str, rng: random.Random) -> Problem:
         "start = WDF_ALIGN_SIZE_UP(address, AlignTo), skipped = start - address (at most "
         "AlignTo - 1, which is why the driver asked for that many extra bytes). The driver "
         "frees the address the pool gave, not the aligned one.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != (base, base - address)},
+        diagnoses=diagnoses,
     )
 
 
@@ -85,7 +85,7 @@ def draw_carving(label: str, rng: random.Random) -> Problem:
         f"Offsets {', '.join(map(str, offsets))}: each is WDF_ALIGN_SIZE_UP(cursor, {align}) "
         f"where the buffer before it ended; the last ends at {cursor}, and "
         f"WDF_ALIGN_SIZE_UP({cursor}, {align}) = {total} bytes are allocated.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        diagnoses=diagnoses,
         hint="Write the cursor down after each buffer and round it up before the next.",
     )
 
@@ -132,7 +132,7 @@ def draw_align_values(label: str, rng: random.Random) -> Problem:
             if up < length
             else f": 0x{up:X}."
         ),
-        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        diagnoses=diagnoses,
         prediction=True,
         outcome=outcome,
     )

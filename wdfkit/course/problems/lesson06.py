@@ -2,16 +2,9 @@
 
 import random
 
-from ...ddi.wdfdevice import WdfDeviceCreate, WdfDeviceInitSetIoType, WdfDeviceIoBuffered
-from ...ddi.wdfio import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchSequential,
-)
+from ...ddi.wdfdevice import WdfDeviceIoBuffered
 from ...ddi.wdfmemory import WdfMemoryCreate, WdfMemoryCreatePreallocated
 from ...ddi.wdfobject import (
-    WDF_NO_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES_INIT,
     WdfObjectCreate,
@@ -24,26 +17,22 @@ from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ...kernel.ntstatus import STATUS_SUCCESS
 from ...kernel.pool import NonPagedPoolNx
 from ...sim.machine import Machine
+from .. import scenarios
 from ..answers import COUNT, Several
 from ..problem import Problem
-
-
-def _listing(lines: list[str]) -> str:
-    return "\n    " + "\n    ".join(lines) + "\n"
+from ._listing import listing
 
 
 def _read_once(machine: Machine, EvtIoRead, found: dict) -> None:
     """Load on *machine* a buffered-I/O device whose default queue calls *EvtIoRead* (the
     device's handle goes to ``found["device"]``), and let the application read 16 bytes."""
 
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, WdfDeviceIoBuffered)
-        status, found["device"] = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        config.EvtIoRead = EvtIoRead
-        return WdfIoQueueCreate(found["device"], config, WDF_NO_OBJECT_ATTRIBUTES)[0]
+    def keep_device(device) -> None:
+        found["device"] = device
 
+    EvtDriverDeviceAdd = scenarios.queue_driver(
+        WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead}, setup=keep_device
+    )
     with machine:
         machine.add_device(EvtDriverDeviceAdd)
         machine.application().ReadFile(bytearray(16))
@@ -120,7 +109,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
         label,
         "Predict first, then run it. Inside EvtIoRead (attributes set up with "
         "WDF_OBJECT_ATTRIBUTES_INIT; Device is the driver's device) the driver runs:"
-        + _listing(lines)
+        + listing(lines)
         + "Each WdfObjectReference is undone by a WdfObjectDereference only after this point. "
         "At '# <- here', how many of the memory objects m0, m1, … still exist (alive, or "
         "deleted but still referenced)?",
@@ -131,7 +120,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
         "parent is the request; those parented to the device stay until the device goes. A "
         "WdfObjectReference keeps a deleted object (and the buffer it owns) until its "
         "WdfObjectDereference.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != alive},
+        diagnoses=diagnoses,
         prediction=True,
         outcome="\n".join(
             [f"At '# <- here', {alive} of the {len(plan)} memory objects still exist:"]
@@ -183,7 +172,7 @@ def draw_irp_references(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         "In EvtIoRead of a buffered read, the driver runs:"
-        + _listing(lines)
+        + listing(lines)
         + "At '# <- here', what does the object tree show for the request: its refs, and its "
         "IRP references? Answer (refs, IRP references).",
         Several(COUNT, COUNT),
@@ -192,7 +181,7 @@ def draw_irp_references(label: str, rng: random.Random) -> Problem:
         "output memory is part of the request and has no count of its own: a reference on it "
         "is counted on the request as an IRP reference, and WdfObjectDereference(memory) "
         "gives it back. The driver must give them all back before completing the request.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        diagnoses=diagnoses,
         hint="Count the two kinds of reference apart: on Request, and on memory.",
     )
 
@@ -263,14 +252,14 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):"
-        + _listing(lines)
+        + listing(lines)
         + "After the last line, how many of the buffers b0 … b3 are still allocated?",
         COUNT,
         alive,
         "Whether a buffer dies with its memory object depends on who owns it: WdfMemoryCreate "
         "allocates a buffer the object owns and frees with it; WdfMemoryCreatePreallocated "
         "only describes a buffer the driver owns, which stays until ExFreePoolWithTag.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != alive},
+        diagnoses=diagnoses,
         hint="For each buffer, ask who allocated it: the framework, or the driver itself.",
     )
 

@@ -2,20 +2,8 @@
 
 import random
 
-from ...ddi.wdfdevice import (
-    WdfDeviceCreate,
-    WdfDeviceInitSetIoType,
-    WdfDeviceIoBuffered,
-    WdfDeviceIoDirect,
-)
-from ...ddi.wdfio import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchSequential,
-)
+from ...ddi.wdfdevice import WdfDeviceIoBuffered
 from ...ddi.wdfmemory import WdfMemoryCopyFromBuffer
-from ...ddi.wdfobject import WDF_NO_OBJECT_ATTRIBUTES
 from ...ddi.wdfrequest import (
     WdfRequestCompleteWithInformation,
     WdfRequestRetrieveInputMemory,
@@ -33,28 +21,7 @@ from ...sim.machine import Machine
 from .. import scenarios
 from ..answers import COUNT, STATUS, BugCheckKind, Several
 from ..problem import Problem
-
-IO_TYPES = {"buffered": WdfDeviceIoBuffered, "direct": WdfDeviceIoDirect}
-
-
-def _listing(lines: list[str]) -> str:
-    return "\n    " + "\n    ".join(lines) + "\n"
-
-
-def _device(io_type: int, **callbacks):
-    """EvtDriverDeviceAdd: a device with *io_type* and a default queue with *callbacks*."""
-
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, io_type)
-        status, device = WdfDeviceCreate(DeviceInit, WDF_NO_OBJECT_ATTRIBUTES)
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        for name, callback in callbacks.items():
-            setattr(config, name, callback)
-        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
-
-    return EvtDriverDeviceAdd
-
+from ._listing import listing
 
 # The late uses of scenario 1 a problem may draw; buffered + buffer pointer is the Break-it.
 LATE_USES = (
@@ -139,7 +106,9 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
     machine = Machine("Toaster")
     buffer = bytearray(b"." * length)
     with machine:
-        machine.add_device(_device(IO_TYPES[buffering], EvtIoRead=EvtIoRead))
+        machine.add_device(
+            scenarios.queue_driver(scenarios.BUFFERINGS[buffering], {"EvtIoRead": EvtIoRead})
+        )
         result = machine.application().ReadFile(buffer)
     arrived = sum(buffer[offset + i] == data[i] for i in range(count))
     solution = (result.Information, arrived)
@@ -158,7 +127,7 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
         label,
         f"The application reads into a {length}-byte buffer filled with '.'. The device uses "
         f"{buffering} I/O, and its EvtIoRead runs:"
-        + _listing(
+        + listing(
             [
                 "status, memory = WdfRequestRetrieveOutputMemory(Request)",
                 f"status = WdfMemoryCopyFromBuffer(memory, {offset}, data, {count})"
@@ -175,7 +144,7 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
         "Information bytes to the application (bytes past that never arrive; bytes before "
         "the driver's data are whatever the system buffer held). With direct I/O the driver "
         "writes the application's pages themselves, so all its bytes are there.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        diagnoses=diagnoses,
         hint="Ask where the driver's bytes went: a system buffer copied back, or the "
         "application's own pages.",
     )
@@ -208,7 +177,11 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
 
     machine = Machine("Toaster")
     with machine:
-        machine.add_device(_device(WdfDeviceIoBuffered, EvtIoRead=EvtIoRead, EvtIoWrite=EvtIoWrite))
+        machine.add_device(
+            scenarios.queue_driver(
+                WdfDeviceIoBuffered, {"EvtIoRead": EvtIoRead, "EvtIoWrite": EvtIoWrite}
+            )
+        )
         app = machine.application()
         result = app.WriteFile(bytes(length)) if write else app.ReadFile(bytearray(length))
     solution = (int(result.Status), result.Information)
@@ -266,7 +239,7 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
     return Problem(
         label,
         story
-        + _listing(lines)
+        + listing(lines)
         + "What status and Information does the application get? Answer (status, information).",
         Several(STATUS, COUNT),
         solution,
@@ -282,7 +255,7 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
             f"the copy succeeds and the driver reports the {count} bytes it copied.",
         }[move]
         + " The driver completes with the status it got, and 0 bytes when it failed.",
-        diagnoses={w: why for w, why in diagnoses.items() if w != solution},
+        diagnoses=diagnoses,
         hint="Follow the status through each line: which call returns what, on this request?",
     )
 

@@ -14,24 +14,13 @@ STATUS_INVALID_PARAMETER (fxrequestapi.cpp).
 import random
 
 from ...ddi.wdfcore import WDF_REL_TIMEOUT_IN_MS
-from ...ddi.wdfdevice import WdfDeviceGetIoTarget
-from ...ddi.wdfio import WdfIoQueueGetDevice
-from ...ddi.wdfiotarget import WdfIoTargetFormatRequestForRead
-from ...ddi.wdfobject import WDF_NO_CONTEXT
 from ...ddi.wdfrequest import (
-    WDF_NO_SEND_OPTIONS,
     WDF_REQUEST_SEND_OPTION_TIMEOUT,
     WDF_REQUEST_SEND_OPTIONS,
     WDF_REQUEST_SEND_OPTIONS_INIT,
     WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT,
-    WdfRequestComplete,
-    WdfRequestGetStatus,
-    WdfRequestRetrieveOutputMemory,
-    WdfRequestSend,
-    WdfRequestSetCompletionRoutine,
 )
 from ...kernel.ntstatus import (
-    NT_SUCCESS,
     STATUS_CANCELLED,
     STATUS_DEVICE_BUSY,
     STATUS_INVALID_DEVICE_REQUEST,
@@ -40,34 +29,10 @@ from ...kernel.ntstatus import (
     STATUS_NO_SUCH_DEVICE,
     STATUS_SUCCESS,
 )
+from .. import scenarios
 from ..answers import COUNT, IRQL, STATUS, Several
 from ..problem import Problem
 from ._forwarding import run, status_text
-
-
-def RequestCompletionRoutine(Request, Target, CompletionParams, Context):
-    """The documentation's routine: complete the request with the lower device's status."""
-    WdfRequestComplete(Request, CompletionParams.IoStatus.Status)
-
-
-def forwarding_read(send_options=None):
-    """The documentation's EvtIoRead; *send_options()*, if given, makes the options it sends
-    with (else WDF_NO_SEND_OPTIONS)."""
-
-    def EvtIoRead(Queue, Request, Length):
-        ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
-        status, memory = WdfRequestRetrieveOutputMemory(Request)
-        if NT_SUCCESS(status):
-            status = WdfIoTargetFormatRequestForRead(ioTarget, Request, memory, None, None)
-        if NT_SUCCESS(status):
-            WdfRequestSetCompletionRoutine(Request, RequestCompletionRoutine, WDF_NO_CONTEXT)
-            options = WDF_NO_SEND_OPTIONS if send_options is None else send_options()
-            if WdfRequestSend(Request, ioTarget, options):
-                return
-            status = WdfRequestGetStatus(Request)
-        WdfRequestComplete(Request, status)  # End:
-
-    return EvtIoRead
 
 
 def draw_result(label: str, rng: random.Random) -> Problem:
@@ -78,7 +43,7 @@ def draw_result(label: str, rng: random.Random) -> Problem:
     )
     outcome = run(
         lambda machine, app: app.ReadFile(bytearray(length)),
-        EvtIoRead=forwarding_read(),
+        EvtIoRead=scenarios.forwarding_read(),
         fail_status=fail,
     )
     got = outcome.result
@@ -147,7 +112,7 @@ def draw_timing(label: str, rng: random.Random) -> Problem:
         for _ in range(reads):
             app.ReadFile(bytearray(16))
 
-    outcome = run(application, EvtIoRead=forwarding_read(), latency=latency_ms / 1000)
+    outcome = run(application, EvtIoRead=scenarios.forwarding_read(), latency=latency_ms / 1000)
     routines = [e for e in outcome.machine.snapshot().log if "completion routine for" in e.message]
     last = routines[reads - 1]
     at_ms, irql = round(last.seconds * 1000), last.irql
@@ -211,7 +176,7 @@ def draw_send_options(label: str, rng: random.Random) -> Problem:
 
     outcome = run(
         lambda machine, app: (app.ReadFile(bytearray(16)), machine.clock.seconds),
-        EvtIoRead=forwarding_read(send_options),
+        EvtIoRead=scenarios.forwarding_read(send_options=send_options),
         latency=latency_ms / 1000,
     )
     got, seconds = outcome.result
@@ -268,7 +233,7 @@ def draw_send_options(label: str, rng: random.Random) -> Problem:
         "read at once. A timeout shorter than the lower device cancels the request when it "
         "fires, and KMDF turns that STATUS_CANCELLED into STATUS_IO_TIMEOUT; a longer one "
         "never fires.",
-        {k: v for k, v in diagnoses.items() if k != solution},
+        diagnoses,
         hint="Who completes the read, and when: the lower device, the send's timer, or the "
         "End: path of EvtIoRead?",
         outcome=f"ReadFile returned {got} at {seconds * 1000:g} ms.\n{outcome.log(3)}",

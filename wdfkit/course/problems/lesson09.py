@@ -177,7 +177,7 @@ def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
         "an IOCTL's input and output — and a reformat first releases the previous ones. A "
         "WdfObjectReference on a request's memory is counted on the request as well. The "
         "send and the lower device's completion release nothing.",
-        {k: v for k, v in diagnoses.items() if k != count},
+        diagnoses,
         hint="Count what holds the original's memory: each format's references, and the "
         "driver's own.",
         prediction=True,
@@ -257,7 +257,7 @@ def draw_references_at_completion(label: str, rng: random.Random) -> Problem:
         "for an IOCTL) until the new request is reused, reformatted or deleted; the lower "
         "device completing it releases nothing. Completing the original with any left is "
         "0x10D/0x3 with their count in Arg3.",
-        {k: v for k, v in diagnoses.items() if k != held},
+        diagnoses,
         hint="Which branch of the routine runs for this lower device, and does it release "
         "the format's references before completing the original?",
         outcome=outcome.bugcheck.blue_screen()
@@ -342,7 +342,7 @@ def draw_window(label: str, rng: random.Random) -> Problem:
         "length. With buffered I/O it writes into the system buffer and the I/O manager "
         "copies back Information bytes from its start; with direct I/O it writes into the "
         "application's own pages, so all of it is there.",
-        {k: v for k, v in diagnoses.items() if k != solution},
+        diagnoses,
         hint="Which memory does the lower device write — the system buffer or the "
         "application's pages — and what does Information decide?",
         outcome=f"ReadFile returned {outcome.result}; the application's buffer: "

@@ -18,34 +18,16 @@ confirmed, so the problems do not say).
 
 import random
 
-from ...ddi.wdfdevice import (
-    WdfDeviceCreate,
-    WdfDeviceGetIoTarget,
-    WdfDeviceInitSetIoType,
-    WdfDeviceIoBuffered,
-)
-from ...ddi.wdfio import (
-    WDF_IO_QUEUE_CONFIG,
-    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WdfIoQueueCreate,
-    WdfIoQueueDispatchSequential,
-    WdfIoQueueGetDevice,
-)
+from ...ddi.wdfdevice import WdfDeviceGetIoTarget
+from ...ddi.wdfio import WdfIoQueueGetDevice
 from ...ddi.wdfiotarget import WdfIoTargetFormatRequestForRead
-from ...ddi.wdflookaside import WdfLookasideListCreate, WdfMemoryCreateFromLookaside
 from ...ddi.wdfmemory import (
     WDFMEMORY_OFFSET,
     WdfMemoryCopyFromBuffer,
-    WdfMemoryCreate,
-    WdfMemoryCreatePreallocated,
-    WdfMemoryGetBuffer,
 )
 from ...ddi.wdfobject import (
-    WDF_DECLARE_CONTEXT_TYPE_WITH_NAME,
     WDF_NO_CONTEXT,
-    WDF_NO_OBJECT_ATTRIBUTES,
     WDF_OBJECT_ATTRIBUTES,
-    WDF_OBJECT_ATTRIBUTES_INIT,
     WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE,
     WdfObjectDelete,
 )
@@ -59,24 +41,23 @@ from ...ddi.wdfrequest import (
     WdfRequestSend,
     WdfRequestSetCompletionRoutine,
 )
-from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
+from ...ddi.wdm import ExFreePoolWithTag
 from ...kernel.ntstatus import (
     NT_SUCCESS,
     STATUS_BUFFER_TOO_SMALL,
-    STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INTEGER_OVERFLOW,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
-from ...kernel.pool import NonPagedPoolNx
+from .. import scenarios
 from ..answers import COUNT, STATUS, Choice, Several
 from ..problem import Problem
 from ._forwarding import run
 
-TAG = "1buB"
+TAG = scenarios.READ_TAG
 SHOWN_TAG = "Bub1"  # the tag as a pool dump shows it (its bytes in memory order)
-BUFFER_SIZE = 64
-KINDS = ("WdfMemoryCreate", "lookaside", "preallocated")
+BUFFER_SIZE = scenarios.READ_BUFFER_SIZE
+KINDS = scenarios.MEMORY_KINDS
 FROM = {
     "WdfMemoryCreate": "WdfMemoryCreate",
     "lookaside": "its lookaside list (WdfMemoryCreateFromLookaside)",
@@ -84,69 +65,9 @@ FROM = {
 }
 
 
-class DEVICE_CONTEXT:
-    """The device's lookaside list (kind "lookaside")."""
-
-    ReadLookaside = None
-
-
-class READ_CONTEXT:
-    """Each created request's read: the application's request, the memory, the buffer."""
-
-    Original = None
-    Memory = None
-    Buffer = None
-
-
-GetDeviceContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(DEVICE_CONTEXT, "GetDeviceContext")
-GetReadContext = WDF_DECLARE_CONTEXT_TYPE_WITH_NAME(READ_CONTEXT, "GetReadContext")
-
-
 def read_driver(kind: str, order: str = "copy first"):
     """EvtDriverDeviceAdd of the scenario-4 driver with buffers of *kind*; its completion
     routine lets go in *order* (see :data:`ORDERS`)."""
-
-    def EvtDriverDeviceAdd(Driver, DeviceInit):
-        WdfDeviceInitSetIoType(DeviceInit, WdfDeviceIoBuffered)
-        attributes = WDF_OBJECT_ATTRIBUTES()
-        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, DEVICE_CONTEXT)
-        status, device = WdfDeviceCreate(DeviceInit, attributes)
-        if not NT_SUCCESS(status):
-            return status
-        if kind == "lookaside":
-            WDF_OBJECT_ATTRIBUTES_INIT(attributes)
-            attributes.ParentObject = device
-            status, lookaside = WdfLookasideListCreate(
-                attributes, BUFFER_SIZE, NonPagedPoolNx, WDF_NO_OBJECT_ATTRIBUTES, TAG
-            )
-            if not NT_SUCCESS(status):
-                return status
-            GetDeviceContext(device).ReadLookaside = lookaside
-        config = WDF_IO_QUEUE_CONFIG()
-        WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(config, WdfIoQueueDispatchSequential)
-        config.EvtIoRead = EvtIoRead
-        return WdfIoQueueCreate(device, config, WDF_NO_OBJECT_ATTRIBUTES)[0]
-
-    def AllocateReadBuffer(Device, read):
-        if kind == "WdfMemoryCreate":
-            status, read.Memory, read.Buffer = WdfMemoryCreate(
-                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, TAG, BUFFER_SIZE
-            )
-            return status
-        if kind == "lookaside":
-            status, read.Memory = WdfMemoryCreateFromLookaside(
-                GetDeviceContext(Device).ReadLookaside
-            )
-            if NT_SUCCESS(status):
-                read.Buffer, _ = WdfMemoryGetBuffer(read.Memory)
-            return status
-        read.Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, BUFFER_SIZE, TAG)
-        if read.Buffer is None:
-            return STATUS_INSUFFICIENT_RESOURCES
-        status, read.Memory = WdfMemoryCreatePreallocated(
-            WDF_NO_OBJECT_ATTRIBUTES, read.Buffer, BUFFER_SIZE
-        )
-        return status
 
     def ReleaseBuffer(read):
         """Let go of the buffer the way its kind is let go of."""
@@ -155,10 +76,10 @@ def read_driver(kind: str, order: str = "copy first"):
             ExFreePoolWithTag(read.Buffer, TAG)
 
     def EvtReadDone(Request, Target, Params, Context):
-        read = GetReadContext(Request)
+        read = scenarios.GetReadContext(Request)
         original = read.Original
         status, information = Params.IoStatus.Status, Params.IoStatus.Information
-        status, outMemory = WdfRequestRetrieveOutputMemory(original)
+        _, outMemory = WdfRequestRetrieveOutputMemory(original)  # status stays the lower one
         if order == "copy first":
             WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
             ReleaseBuffer(read)
@@ -179,14 +100,14 @@ def read_driver(kind: str, order: str = "copy first"):
         device = WdfIoQueueGetDevice(Queue)
         ioTarget = WdfDeviceGetIoTarget(device)
         attributes = WDF_OBJECT_ATTRIBUTES()
-        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, READ_CONTEXT)
+        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(attributes, scenarios.READ_CONTEXT)
         status, newRequest = WdfRequestCreate(attributes, ioTarget)
         if not NT_SUCCESS(status):
             WdfRequestComplete(Request, status)
             return
-        read = GetReadContext(newRequest)
+        read = scenarios.GetReadContext(newRequest)
         read.Original = Request
-        status = AllocateReadBuffer(device, read)
+        status = scenarios.allocate_read_buffer(kind, device, read)
         if NT_SUCCESS(status):
             window = WDFMEMORY_OFFSET(0, Length)
             status = WdfIoTargetFormatRequestForRead(
@@ -202,7 +123,7 @@ def read_driver(kind: str, order: str = "copy first"):
         WdfObjectDelete(newRequest)
         WdfRequestComplete(Request, status)
 
-    return EvtDriverDeviceAdd
+    return scenarios.read_buffer_driver(kind, EvtIoRead)
 
 
 def _reads(count: int, length: int = 16):
@@ -259,7 +180,7 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
         "when it has no free block: with one read at a time, the first read's buffer comes "
         "back to the list and serves every later read — unless Driver Verifier holds the list "
         "at Depth 0, when every allocation and free goes to pool.",
-        {k: v for k, v in diagnoses.items() if k != allocations},
+        diagnoses,
         hint="Does anything keep the first read's buffer for the second?",
         prediction=True,
         outcome=f"!poolused, tag {SHOWN_TAG}: "
@@ -317,7 +238,7 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
         "The window decides what the lower device sees: Length bytes from offset 0. A window "
         "that ends past the buffer's end fails the format with STATUS_INTEGER_OVERFLOW "
         "(IFxMemory's offset check), and EvtIoRead completes the read with it.",
-        {k: v for k, v in diagnoses.items() if k != solution},
+        diagnoses,
         hint="Compare the window with the buffer the driver owns; lesson 01 shows what a "
         "format does with a window past the memory's end.",
         outcome=f"ReadFile returned {got}.\n{outcome.log(3)}",

@@ -36,6 +36,7 @@ from ...kernel.ntstatus import (
     STATUS_UNSUCCESSFUL,
 )
 from ...kernel.pool import NonPagedPoolNx
+from .. import scenarios
 from ..answers import COUNT, STATUS, Several
 from ..problem import Problem
 from ._forwarding import reuse, run, status_text
@@ -73,7 +74,10 @@ def reusing_driver(
         if first:
             status, shared["request"] = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
             status, shared["memory"], _ = WdfMemoryCreate(
-                WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "1buB", 64
+                WDF_NO_OBJECT_ATTRIBUTES,
+                NonPagedPoolNx,
+                scenarios.READ_TAG,
+                scenarios.READ_BUFFER_SIZE,
             )
         reused = shared["request"]
         shared["original"] = Request
@@ -160,7 +164,7 @@ def draw_repeated_moves(label: str, rng: random.Random) -> Problem:
         "send is refused (STATUS_REQUEST_NOT_ACCEPTED) and the driver completes the read with "
         "it. A send without a routine completes below with nobody told: the read stays "
         "pending, and the sequential queue holds the others behind it.",
-        {k: v for k, v in diagnoses.items() if k != solution},
+        diagnoses,
         hint="After the first send completes, what does the request still have: a routine, "
         "a format?",
         prediction=True,
@@ -223,7 +227,7 @@ def draw_releases(label: str, rng: random.Random) -> Problem:
         "next format releases it. Reusing before the send releases the previous send's "
         "reference, so the last one stays until the next read (or the request's deletion); "
         "reusing in the completion routine releases each one as soon as its send is done.",
-        {k: v for k, v in diagnoses.items() if k != solution},
+        diagnoses,
         hint="Pair each format with the call that releases it; which format has no partner yet?",
         outcome=f"After the {reads} reads the memory object holds {held} reference(s) for the "
         "target.",
@@ -294,7 +298,7 @@ def draw_reused_status(label: str, rng: random.Random) -> Problem:
         "(FxRequest::Reuse), so WdfRequestGetStatus after it returns that, whatever the send "
         "ended with. Before it, WdfRequestGetStatus and Params->IoStatus.Status both give the "
         "lower device's status (WdfRequestReuse clears Params too, so save it first).",
-        {k: v for k, v in diagnoses.items() if k != int(got)},
+        diagnoses,
         hint="When does the request's status stop being the send's status?",
         outcome=", ".join(
             f"read {n}: {status_text(r.Status)}" for n, r in enumerate(outcome.result, 1)
