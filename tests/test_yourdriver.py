@@ -115,15 +115,21 @@ def test_a_read_held_but_never_completed_is_reported_not_hung():
     assert "the timer completes the held read. Instead, it is still pending (TODO 4)" in report
 
 
-def test_a_bug_check_names_the_step_the_ddi_and_its_meaning():
-    ns = skeleton()
-    fill_in(ns)
+def cancel_uses_the_dead_request(ns: dict) -> None:
+    """Give the filled-in skeleton a cancel routine that completes the held read and only then
+    clears Held through the request: a use of the dead request (0x10D/0x5)."""
 
     def MyEvtRequestCancel(Request):
         WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)
         ns["GetMyQueueContext"](WdfRequestGetIoQueue(Request)).Held = None  # after: dead
 
     ns["MyEvtRequestCancel"] = MyEvtRequestCancel
+
+
+def test_a_bug_check_names_the_step_the_ddi_and_its_meaning():
+    ns = skeleton()
+    fill_in(ns)
+    cancel_uses_the_dead_request(ns)
     report = try_your_driver(ns["MyDriverEntry"], ns["GUID_DEVINTERFACE_MINE"])
     last = " ".join(report.split("ok  ")[-1].split())
     assert last.startswith("the timer completes the held read with data (16 bytes) Not done yet: ")
@@ -218,12 +224,7 @@ def test_grade_finds_a_read_never_completed():
 def test_grade_finds_a_cancel_routine_that_uses_the_dead_request():
     ns = skeleton()
     fill_in(ns)
-
-    def MyEvtRequestCancel(Request):
-        WdfRequestCompleteWithInformation(Request, STATUS_CANCELLED, 0)
-        ns["GetMyQueueContext"](WdfRequestGetIoQueue(Request)).Held = None  # after: dead
-
-    ns["MyEvtRequestCancel"] = MyEvtRequestCancel
+    cancel_uses_the_dead_request(ns)
     report = graded(ns, seeds=range(50))
     assert report.reason == "bug check 0x10D/0x5"
     assert report.bugcheck.ddi == "WdfRequestGetIoQueue"
