@@ -18,7 +18,7 @@ spec = importlib.util.spec_from_file_location("lab_script", SCRIPT)
 lab = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(lab)
 
-TEST_TOOLS = ("pytest", "hypothesis", "ruff", "playwright", "import-linter", "nbval")
+TEST_TOOLS = ("pytest", "hypothesis", "ruff", "playwright", "import-linter", "nbval", "babel")
 
 
 def test_the_environments_python_on_windows_and_elsewhere():

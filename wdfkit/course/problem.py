@@ -6,6 +6,7 @@
 from dataclasses import dataclass, field
 
 from ..kernel.text import fill
+from ..language import _
 from .answers import Kind, NotUnderstood, as_typed
 
 
@@ -29,7 +30,7 @@ class Problem:
     solution: object
     explanation: str
     diagnoses: dict = field(default_factory=dict)
-    hint: str = "Run the calls again and look closely."
+    hint: str = ""
     prediction: bool = False
     outcome: str | None = None
     seed: int = 0
@@ -41,37 +42,52 @@ class Problem:
         self.diagnoses = [(w, why) for w, why in settled if not self.kind.same(w, self.solution)]
 
     def __repr__(self) -> str:
-        prompt = "Your prediction" if self.prediction else "Your answer"
+        heading = _("[{label}, seed {seed}] {question}").format(
+            label=self.label, seed=self.seed, question=self.question
+        )
+        form = (
+            _("Your prediction: {form}, e.g. {example}.")
+            if self.prediction
+            else _("Your answer: {form}, e.g. {example}.")
+        )
         return "\n".join(
             [
-                fill(f"[{self.label}, seed {self.seed}] {self.question}"),
-                fill(f"{prompt}: {self.kind.description}, e.g. {self.kind.example}."),
+                fill(heading),
+                fill(form.format(form=self.kind.description, example=self.kind.example)),
             ]
         )
 
     def check(self, answer) -> str:
         """Feedback on *answer*: right, what this wrong answer means, or what was expected."""
         if answer is None:
-            what = "prediction" if self.prediction else "answer"
-            return fill(f"No answer yet: write your {what} in place of None and run the cell.")
+            if self.prediction:
+                return fill(
+                    _("No answer yet: write your prediction in place of None and run the cell.")
+                )
+            return fill(_("No answer yet: write your answer in place of None and run the cell."))
         try:
             given = self.kind.read(answer)
         except NotUnderstood as problem:
-            return fill(f"I cannot read {as_typed(answer)} as {problem}.")
+            return fill(
+                _("I cannot read {answer} as {wanted}.").format(
+                    answer=as_typed(answer), wanted=problem
+                )
+            )
         shown = self.kind.show(given)
         if self.kind.same(given, self.solution):
-            return fill(f"Correct: {shown}. {self.explanation}")
+            return fill(_("Correct: {shown}.").format(shown=shown) + " " + self.explanation)
+        not_quite = _("Not quite: you answered {shown}.").format(shown=shown)
         for wrong, why in self.diagnoses:
             if self.kind.same(given, wrong):
-                return fill(f"Not quite: you answered {shown}. {why}")
+                return fill(not_quite + " " + why)
         general = self.kind.diagnose(given, self.solution)
-        advice = (
-            "Press Run it to see what the simulator did."
-            if self.prediction and self.outcome
-            else self.hint
-        )
-        return fill(" ".join(filter(None, [f"Not quite: you answered {shown}.", general, advice])))
+        if self.prediction and self.outcome:
+            advice = _("Press Run it to see what the simulator did.")
+        else:
+            advice = self.hint or _("Run the calls again and look closely.")
+        return fill(" ".join(filter(None, [not_quite, general, advice])))
 
     def answer(self) -> str:
         """The solution and why: the learner asks for it (the reveal button calls this)."""
-        return fill(f"Answer: {self.kind.show(self.solution)}. {self.explanation}")
+        shown = self.kind.show(self.solution)
+        return fill(_("Answer: {shown}.").format(shown=shown) + " " + self.explanation)
