@@ -1,7 +1,7 @@
 """Printed text fits a notebook cell: wdfkit.kernel.text.fill and the views that use it."""
 
 from wdfkit import Machine, NonPagedPoolNx, WdfLookasideListCreate, WdfMemoryCreateFromLookaside
-from wdfkit.kernel.text import WIDTH, fill
+from wdfkit.kernel.text import WIDTH, fill, width
 from wdfkit.show import views
 
 
@@ -65,3 +65,31 @@ def test_object_tree_puts_wide_details_on_the_next_line():
     assert lines[at].endswith("refs 1  Created")
     assert lines[at + 1].strip().startswith("[lookaside, owns buffer")
     assert repr(lookaside) in " ".join(lines[at + 1 : at + 3])
+
+
+def test_fill_measures_chinese_as_two_columns_and_breaks_between_characters():
+    text = (
+        "不对：你的答案是 0x50。死掉的不是指针而是句柄：请求完成之后，WdfMemoryGetBuffer 拿到的是"
+        "一个已经失效的 WDFMEMORY 句柄，KMDF Verifier 以 0x10D WDF_VIOLATION 停机。"
+    ) * 3
+    lines = fill(text, "    ", "    ").splitlines()
+    assert len(lines) > 3
+    assert all(width(line) <= WIDTH for line in lines)
+    assert max(width(line) for line in lines) >= WIDTH - 2  # lines are filled, not cut short
+    assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
+    assert all(line.strip() for line in lines)
+    assert any("0x10D WDF_VIOLATION" in line for line in lines)
+
+
+def test_fill_never_begins_a_line_with_a_closing_mark_or_ends_one_with_an_opening_mark():
+    for pad in range(0, 12):
+        text = "字" * pad + "（一句括号里的话，还有逗号。）" * 12
+        lines = fill(text).splitlines()
+        assert all(width(line) <= WIDTH for line in lines)
+        assert not any(line[0] in "，。）：；" for line in lines[1:]), lines
+        assert not any(line[-1] == "（" for line in lines), lines
+
+
+def test_width_counts_chinese_twice():
+    assert width("abc") == 3
+    assert width("中文 ok") == 7

@@ -1,12 +1,18 @@
-"""Printed text no wider than a notebook cell: lines of at most 100 characters.
+"""Printed text no wider than a notebook cell: lines of at most 100 columns.
 
 JupyterLab shows about 100 characters of a cell's output at 1400 px; a longer line wraps
 wherever the browser chooses, often inside a word.  Everything the simulator prints for the
 learner (bug checks, log lines, views, problem texts) goes through :func:`fill`.
+
+Chinese text is measured as a terminal measures it: a Chinese character (East Asian Wide or
+Fullwidth) takes two columns.  Chinese has no spaces between words, so a line may break
+between any two Chinese characters — but never before a closing mark (，。：） …) or after
+an opening one (（“ …), the usual Chinese line-breaking rule.
 """
 
 import re
 import textwrap
+import unicodedata
 
 WIDTH = 100
 """The widest printed line: what a notebook cell shows at 1400 px without wrapping."""
@@ -40,10 +46,69 @@ def fill(text: str, first: str = "", rest: str = "") -> str:
     lines = []
     for index, line in enumerate(glued.split("\n")):
         indent = first if index == 0 else rest
-        wrapped = _wrap(line, indent, rest)
-        if any(len(part) > WIDTH for part in wrapped.split("\n")):
-            wrapped = _wrap(line.replace(_SOFT_GLUE, " "), indent, rest)
+        wrap = _wrap_wide if any(_is_wide(char) for char in line) else _wrap
+        wrapped = wrap(line, indent, rest)
+        if any(width(part) > WIDTH for part in wrapped.split("\n")):
+            wrapped = wrap(line.replace(_SOFT_GLUE, " "), indent, rest)
         lines.append(wrapped.replace(_GLUE, " ").replace(_SOFT_GLUE, " "))
+    return "\n".join(lines)
+
+
+def width(text: str) -> int:
+    """The columns *text* takes in a notebook's output: two for each Chinese character."""
+    return sum(2 if _is_wide(char) else 1 for char in text)
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+_CLOSING = set("，。、：；？！）》」』】〉…—%％”’,.:;?!)]}")
+"""Marks that never begin a line: they stay with what is before them."""
+_OPENING = set("（《「『【〈“‘([{")
+"""Marks that never end a line: they stay with what follows them."""
+
+
+def _pieces(line: str) -> list[tuple[str, str]]:
+    """*line* cut where it may break: (space before, piece) pairs.  A piece is one Chinese
+    character or a run of other characters, with any closing marks after it and opening
+    marks before it; the space before is what separates it from the piece before (kept
+    inside a line, dropped at a break)."""
+    pieces: list[tuple[str, str]] = []
+    space, current = "", ""
+    for char in line:
+        if char in (_GLUE, _SOFT_GLUE) and current and _is_wide(current[-1]):
+            char = " "  # glue holds a name to its number; after Chinese it is a plain space
+        if char == " ":
+            if current:
+                pieces.append((space, current))
+                space, current = "", ""
+            space += char
+        elif char in _CLOSING or (current and current[-1] in _OPENING):
+            current += char
+        elif _is_wide(char) or (current and _is_wide(current[-1])):
+            if current:
+                pieces.append((space, current))
+                space = ""
+            current = char
+        else:
+            current += char
+    if current:
+        pieces.append((space, current))
+    return pieces
+
+
+def _wrap_wide(line: str, first: str, rest: str) -> str:
+    """*line* with Chinese in it, wrapped at WIDTH columns between pieces (:func:`_pieces`)."""
+    lines, current = [], first
+    fresh = True  # nothing but the indent on the current line yet
+    for space, piece in _pieces(line.strip(" ")):
+        if not fresh and width(current) + width(space) + width(piece) > WIDTH:
+            lines.append(current.rstrip(" "))
+            current, fresh = rest, True
+        current += piece if fresh else space + piece
+        fresh = False
+    lines.append(current.rstrip(" "))
     return "\n".join(lines)
 
 
