@@ -1,0 +1,148 @@
+"""The Chinese edition stays whole and in step with the English (issue 19).
+
+The package's messages: every one marked in the code has a Chinese translation with the same
+fields, and the compiled catalog is the one the .po gives.  The lessons: every English lesson
+has its Chinese one, each Chinese Markdown cell translates the English cell as it is now, and
+each Chinese code cell is its English cell but for comments.
+"""
+
+import ast
+import importlib.util
+import json
+import re
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from wdfkit import language
+from wdfkit.language import UntranslatedWarning, _, in_language, use_language
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+catalog = _tool("catalog")
+zh_notebooks = _tool("zh_notebooks")
+
+
+def test_every_marked_message_has_a_chinese_translation_with_the_same_fields():
+    extracted = {message.id for message in catalog.extracted() if message.id}
+    template = {message.id for message in catalog.read(catalog.TEMPLATE) if message.id}
+    assert extracted == template, (
+        "wdfkit/locale/wdfkit.pot is not what the code marks: run "
+        f"`python tools/catalog.py extract update` (new: {sorted(extracted - template)[:5]}, "
+        f"gone: {sorted(template - extracted)[:5]})"
+    )
+    problems = catalog.problems("zh_CN")
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_the_compiled_catalog_is_the_one_its_po_gives():
+    po = catalog.po_path("zh_CN")
+    assert po.with_suffix(".mo").read_bytes() == catalog.compiled(catalog.read(po, "zh_CN")), (
+        "wdfkit.mo is out of date: run `python tools/catalog.py compile`"
+    )
+
+
+def _binds_underscore(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ExceptHandler) and node.name == "_":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.arg) and node.arg == "_":
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_module_that_translates_binds_the_name_underscore():
+    """``for _ in …`` in a function that also calls ``_()`` makes ``_`` a local there: the
+    call then fails, but only on the path that reaches it."""
+    found = []
+    for path in sorted((ROOT / "wdfkit").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports = any(
+            isinstance(node, ast.ImportFrom)
+            and (node.module or "").endswith("language")
+            and any(alias.name == "_" for alias in node.names)
+            for node in ast.walk(tree)
+        )
+        if imports:
+            found += [f"{path.relative_to(ROOT)}:{line}" for line in _binds_underscore(tree)]
+    assert not found, f"these bind _ in a module that translates with _(): {found}"
+
+
+def test_language_setting_and_its_bad_input():
+    assert language.current() == "en"
+    with in_language("zh_CN"):
+        assert language.current() == "zh_CN"
+        assert _("Correct: {shown}.") == "正确：{shown}。"
+    assert language.current() == "en"
+    assert _("Correct: {shown}.") == "Correct: {shown}."
+    with pytest.raises(ValueError, match="use_language: code must be one of 'en', 'zh_CN'"):
+        use_language("zh-TW")
+    with pytest.raises(TypeError, match="use_language: code must be a str"):
+        use_language(None)
+    assert language.current() == "en"
+
+
+def test_a_message_without_translation_is_shown_in_english_with_a_warning():
+    with in_language("zh_CN"), pytest.warns(UntranslatedWarning, match="no 简体中文 translation"):
+        assert _("A sentence no catalog has.") == "A sentence no catalog has."
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _("A sentence no catalog has.") == "A sentence no catalog has."  # English: none
+
+
+ENGLISH_LESSONS = zh_notebooks.english_lessons()
+
+
+def _prose(markdown: str) -> str:
+    """*markdown* without its code blocks, code spans and link targets."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    text = re.sub(r"`[^`]*`", "", text)
+    return re.sub(r"\]\([^)]*\)", "]", text)
+
+
+def test_every_english_lesson_has_its_chinese_lesson_and_no_chinese_lesson_is_alone():
+    chinese = sorted(path.name for path in zh_notebooks.CHINESE.glob("*.ipynb"))
+    assert chinese == [path.name for path in ENGLISH_LESSONS]
+
+
+@pytest.mark.parametrize("english", ENGLISH_LESSONS, ids=lambda path: path.stem)
+def test_the_chinese_lesson_is_in_step_with_the_english(english):
+    problems = zh_notebooks.out_of_step(english)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("english", ENGLISH_LESSONS, ids=lambda path: path.stem)
+def test_the_chinese_lesson_chooses_its_language_once_before_any_other_code(english):
+    cells = json.loads(zh_notebooks.chinese_for(english).read_text(encoding="utf-8"))["cells"]
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    assert code[0]["id"] == zh_notebooks.LANGUAGE_CELL_ID
+    assert zh_notebooks.source(code[0]) == zh_notebooks.LANGUAGE_CELL
+    assert sum("use_language" in zh_notebooks.source(cell) for cell in code) == 1
+
+
+@pytest.mark.parametrize("english", ENGLISH_LESSONS, ids=lambda path: path.stem)
+def test_the_chinese_lesson_reads_in_chinese_and_its_outputs_miss_no_translation(english):
+    cells = json.loads(zh_notebooks.chinese_for(english).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        text = zh_notebooks.source(cell)
+        if cell["cell_type"] == "markdown" and re.search(r"[A-Za-z]{3,} [a-z]{2,}", _prose(text)):
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in text), (
+                f"{english.name}: Markdown cell {cell['id']} has no Chinese in it"
+            )
+        for output in cell.get("outputs", []):
+            shown = json.dumps(output, ensure_ascii=False)
+            assert "UntranslatedWarning" not in shown, f"{english.name} cell {cell['id']}"
