@@ -19,7 +19,17 @@ from nbclient import NotebookClient
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_PLACEHOLDER = "An interactive lab: run this cell (Shift+Enter) to open it."
 REVEAL_PLACEHOLDER = "Buttons that run it and show the answer: run this cell (Shift+Enter)."
+CHINESE_PLACEHOLDERS = {
+    WIDGET_PLACEHOLDER: "交互实验：运行这个单元格（Shift+Enter）即可打开。",
+    REVEAL_PLACEHOLDER: "“运行看看”和“显示答案”两个按钮：运行这个单元格（Shift+Enter）即可出现。",
+}
+"""What a Chinese lesson (notebooks/zh-CN/) stores in place of a widget."""
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def placeholder(path: Path, english: str) -> str:
+    """The stored text for a widget cell of the notebook at *path*, in its language."""
+    return CHINESE_PLACEHOLDERS[english] if "zh-CN" in path.parts else english
 
 
 def notebook_client(nb, directory: Path, timeout: int, **options) -> NotebookClient:
@@ -51,9 +61,8 @@ def execute(path: Path) -> None:
         for output in cell.get("outputs", []):
             if WIDGET_VIEW in output.get("data", {}):
                 reveal = "reveal" in cell.metadata.get("tags", [])
-                output["data"] = {
-                    "text/plain": REVEAL_PLACEHOLDER if reveal else WIDGET_PLACEHOLDER
-                }
+                english = REVEAL_PLACEHOLDER if reveal else WIDGET_PLACEHOLDER
+                output["data"] = {"text/plain": placeholder(path, english)}
     nbformat.write(nb, path)
     print(f"executed {path}")
 
