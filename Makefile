@@ -26,7 +26,7 @@ lint: $(TOOLS)   ## ruff, and the import contracts of pyproject.toml (the layers
 	$(BIN)/lint-imports
 
 notebooks: $(TOOLS)   ## re-execute every notebook and store its outputs (deterministic)
-	$(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb
+	$(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb notebooks/zh-CN/*.ipynb
 
 browser-test: $(TOOLS)   ## open every lesson in JupyterLab in headless Chromium
 	$(BIN)/pytest tests/browser -o addopts="-p no:cacheprovider" -v
