@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "build" / "screenshots"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CHINESE = sorted((ROOT / "notebooks" / "zh-CN").glob("*.ipynb"))
 
 
 # Lessons 06-11's labs run the learner's driver cells (the last ones run): a driver move is
@@ -149,8 +150,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
-    for nb in NOTEBOOKS:
-        shutil.copy(nb, work / nb.name)  # never let the browser save over the committed files
+    (work / "zh-CN").mkdir()
+    for nb in NOTEBOOKS + CHINESE:  # (copies: never let the browser save over committed files)
+        shutil.copy(nb, work / nb.relative_to(ROOT / "notebooks"))
     settings = work / "settings"
     settings.mkdir()
     shutil.copy(ROOT / "binder" / "overrides.json", settings / "overrides.json")
@@ -267,12 +269,9 @@ def check_looks(page, lab_class: str, when: str) -> None:
     assert looks["shrunk"] == [], f"{when}: {looks['shrunk']}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_lesson_runs_and_widget_reacts(lab, browser, path):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    # The learner's window: 1400 x 900, with the file browser open beside the notebook.
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{lab}/lab/tree/{path.name}?reset")
+def open_and_run_all(page, lab: str, name: str, shot: str) -> None:
+    """Open lesson *name* (a path under notebooks/), clear its outputs, run every cell."""
+    page.goto(f"{lab}/lab/tree/{name}?reset")
     accept_kernel_dialog(page)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
     page.click(".lm-MenuBar-itemLabel:text-is('Edit')")
@@ -286,7 +285,15 @@ def test_lesson_runs_and_widget_reacts(lab, browser, path):
             timeout=420_000,  # a cold first kernel on a loaded CI machine is slow
         )
     finally:  # (where it stopped, if it did)
-        page.screenshot(path=str(SHOTS / f"{path.stem}-ran.png"))
+        page.screenshot(path=str(SHOTS / f"{shot}-ran.png"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_runs_and_widget_reacts(lab, browser, path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    # The learner's window: 1400 x 900, with the file browser open beside the notebook.
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    open_and_run_all(page, lab, path.name, path.stem)
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     texts = [t[:120] for t in errors.all_inner_texts()]
@@ -356,3 +363,76 @@ def reveal_first_problem(page, panel, path: Path) -> None:
     page.screenshot(path=str(SHOTS / f"{path.stem}-reveal.png"))
     looks = page.evaluate(MEASURE, ".jp-NotebookPanel:not(.lm-mod-hidden) .wdfkit-reveal")
     assert looks["cut"] == [], f"{path.name}: reveal text cut off: {looks['cut']}"
+
+
+# Characters drawn as the font's "missing glyph" box (tofu): each Chinese character the page
+# shows is drawn in its element's own font and compared, pixel for pixel, with a character no
+# font has (U+10FFFD, private use); the same picture means the font had no glyph for it.
+TOFU = """(selector) => {
+  const root = document.querySelector(selector);
+  const canvas = document.createElement('canvas');
+  canvas.width = 48; canvas.height = 48;
+  const context = canvas.getContext('2d', {willReadFrequently: true});
+  const draw = (font, text) => {
+    context.clearRect(0, 0, 48, 48);
+    context.font = font; context.textBaseline = 'top';
+    context.fillText(text, 4, 4);
+    return context.getImageData(0, 0, 48, 48).data.join(',');
+  };
+  const missing = new Set(); const seen = new Set();
+  const rootFont = `32px ${getComputedStyle(root).fontFamily}`;
+  // the check itself: another character no font has is seen as a box
+  const sees = draw(rootFont, String.fromCodePoint(0x10FFFC))
+    === draw(rootFont, String.fromCodePoint(0x10FFFD));
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const style = getComputedStyle(node.parentElement);
+    const font = `32px ${style.fontFamily}`;
+    const box = draw(font, String.fromCodePoint(0x10FFFD));
+    for (const ch of node.textContent) {
+      if (!/[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/.test(ch)) continue;
+      const key = font + ch;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (draw(font, ch) === box) missing.add(ch);
+    }
+  }
+  return {checked: seen.size, missing: [...missing].join(''), sees: sees};
+}"""
+
+
+@pytest.mark.parametrize("path", CHINESE, ids=lambda p: f"zh-CN/{p.name}")
+def test_chinese_lesson_runs_shows_every_glyph_and_its_lab_fits(lab, browser, path):
+    """A Chinese lesson runs clean in the browser; no character of it is drawn as a box (a
+    missing glyph in the page's fonts; a plot's missing glyph is matplotlib's warning, an error
+    output here); its lab opens whole and fits; its first problem's buttons are Chinese."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    open_and_run_all(page, lab, f"zh-CN/{path.name}", f"zh-CN-{path.stem}")
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    errors = panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    texts = [t[:120] for t in errors.all_inner_texts()]
+    assert errors.count() <= expected_errors(path), f"unexpected error output: {texts}"
+    lab_class = INTERACTIONS[path.name][0].split()[0]
+    panel.locator(lab_class).first.scroll_into_view_if_needed()
+    panel.locator(f"{lab_class} .widget-output img").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / f"zh-CN-{path.stem}-lab.png"))
+    check_looks(page, lab_class, "as it opens")
+    labels = panel.locator(lab_class).first.inner_text()
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in labels), f"the lab's labels: {labels!r}"
+    if panel.locator(".wdfkit-reveal").count():
+        box = panel.locator(".wdfkit-reveal").first
+        box.scroll_into_view_if_needed()
+        box.locator("button:has-text('显示答案')").click()
+        page.wait_for_function(
+            "(s) => document.querySelector(s).innerText.includes('答案：')",
+            arg=".jp-NotebookPanel:not(.lm-mod-hidden) .wdfkit-reveal .widget-html-content",
+            timeout=30_000,
+        )
+        page.screenshot(path=str(SHOTS / f"zh-CN-{path.stem}-reveal.png"))
+    glyphs = page.evaluate(TOFU, ".jp-NotebookPanel:not(.lm-mod-hidden)")
+    assert glyphs["sees"], "the check cannot tell a missing glyph (two boxes drawn unlike)"
+    assert glyphs["checked"] > 50, glyphs  # the lesson's Chinese was there to check
+    assert glyphs["missing"] == "", f"drawn as boxes (no font has them): {glyphs['missing']}"
+    page.close()
