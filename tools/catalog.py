@@ -138,25 +138,30 @@ def problems(language: str) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
+    """Run the commands in order; ``merge`` takes the .po files that follow it."""
     if not argv:
         raise SystemExit(__doc__)
-    command, rest = argv[0], argv[1:]
-    if command == "merge":
-        merge(rest)
-        return
-    for command in argv:
-        if command == "extract":
-            extract()
-        elif command == "update":
-            update()
-        elif command == "compile":
-            compile_all()
-        elif command == "check":
-            for language in LANGUAGES:
-                for line in problems(language):
-                    print(f"{language}: {line}")
+    commands = {"extract": extract, "update": update, "compile": compile_all, "check": check}
+    index = 0
+    while index < len(argv):
+        command = argv[index]
+        index += 1
+        if command == "merge":
+            sources = []
+            while index < len(argv) and argv[index].endswith(".po"):
+                sources.append(argv[index])
+                index += 1
+            merge(sources)
+        elif command in commands:
+            commands[command]()
         else:
             raise SystemExit(f"unknown command {command!r}\n{__doc__}")
+
+
+def check() -> None:
+    for language in LANGUAGES:
+        for line in problems(language):
+            print(f"{language}: {line}")
 
 
 if __name__ == "__main__":

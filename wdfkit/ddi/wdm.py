@@ -47,6 +47,7 @@ from ..kernel.pool import (
     PagedPoolCacheAligned,
     tag_text,
 )
+from ..language import _
 from ._entry import ddi, irql_value, macro, pointer, pool_tag, size_t, ulong
 
 __all__ = [
@@ -255,7 +256,7 @@ def KeRaiseIrql(machine, NewIrql: int) -> int:
         raise BugCheck(
             IRQL_NOT_GREATER_OR_EQUAL,
             (old, new, 0, 0),
-            "KeRaiseIrql was asked for an IRQL lower than the current one.",
+            _("KeRaiseIrql was asked for an IRQL lower than the current one."),
         )
     machine.irql = new
     return old

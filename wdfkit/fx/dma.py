@@ -26,6 +26,7 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ..kernel.pool import PAGE_SHIFT, PAGE_SIZE
+from ..language import _
 from ..sim.snapshot import DmaEnablerDetail, DmaTransactionDetail, DmaTransactionState
 from .handles import FX_TYPE_DMA_ENABLER, FX_TYPE_DMA_TRANSACTION
 from .object import FxObject
@@ -132,8 +133,10 @@ class FxDmaTransaction(FxObject):
                 self.dma_state,
                 self.machine.driver_globals,
             ),
-            f"WDF_DMA_FATAL_ERROR: {self.handle!r} is in state FxDmaTransactionState"
-            f"{DmaTransactionState(self.dma_state).name}, where this call is not allowed.",
+            _(
+                "WDF_DMA_FATAL_ERROR: {handle} is in state FxDmaTransactionState{state}, where "
+                "this call is not allowed."
+            ).format(handle=repr(self.handle), state=DmaTransactionState(self.dma_state).name),
         )
 
     def initialize(self, program_dma, direction: int, mdl, offset: int, length: int):

@@ -33,6 +33,7 @@ Simplified, where KMDF is undefined (it keeps no handle table and checks no stat
 
 from ..kernel.bugcheck import WDF_INVALID_HANDLE, WDF_VIOLATION, BugCheck
 from ..kernel.pointer import SIZE_T_MAX
+from ..language import _
 from .call import foreign, named
 
 FxHandleFlagIsOffset = 0x1
@@ -111,7 +112,9 @@ def invalid_handle(machine, value: int, expected_type: int, why: str) -> BugChec
     return BugCheck(
         WDF_VIOLATION,
         (WDF_INVALID_HANDLE, value, expected_type, machine.driver_globals),
-        f"WDF_INVALID_HANDLE: {why} (expected object type 0x{expected_type:X}).",
+        _("WDF_INVALID_HANDLE: {why} (expected object type 0x{expected_type:X}).").format(
+            why=why, expected_type=expected_type
+        ),
     )
 
 
@@ -128,7 +131,7 @@ def get_object(machine, handle, expected_type: int, param: str):
         ):
             return obj
     if handle is None:
-        raise invalid_handle(machine, 0, expected_type, f"{param} is NULL")
+        raise invalid_handle(machine, 0, expected_type, _("{param} is NULL").format(param=param))
     if not isinstance(handle, WDFHANDLE):
         raise TypeError(named(f"{param} must be a WDF handle, not {type(handle).__name__}"))
     if handle.machine is not machine:
@@ -139,20 +142,24 @@ def get_object(machine, handle, expected_type: int, param: str):
     if obj is None:
         if machine.objects.get((value ^ FxHandleFlagIsOffset) & ~_IGNORED_FLAGS) is not None:
             if value & FxHandleFlagIsOffset:
-                why = "FxHandleFlagIsOffset set on a plain object's handle"
+                why = _("{param} {handle} has FxHandleFlagIsOffset set on a plain object's handle")
             else:
-                why = "FxHandleFlagIsOffset cleared on an offset handle"
-            raise invalid_handle(
-                machine, value, expected_type, f"{param} {handle!r} has {why} (bit 0)"
-            )
+                why = _("{param} {handle} has FxHandleFlagIsOffset cleared on an offset handle")
+            why = why.format(param=param, handle=repr(handle)) + " (bit 0)"
+            raise invalid_handle(machine, value, expected_type, why)
         raise invalid_handle(
             machine,
             value,
             expected_type,
-            f"{param} {handle!r} names an object that no longer exists",
+            _("{param} {handle} names an object that no longer exists").format(
+                param=param, handle=repr(handle)
+            ),
         )
     if not obj.answers(expected_type):
         raise invalid_handle(
-            machine, handle.value, expected_type, f"{param} {handle!r} is the wrong type"
+            machine,
+            handle.value,
+            expected_type,
+            _("{param} {handle} is the wrong type").format(param=param, handle=repr(handle)),
         )
     return obj

@@ -42,6 +42,7 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ..kernel.pool import APC_LEVEL
+from ..language import _
 from ..sim.events import Event
 from ..sim.snapshot import IoTargetDetail, IoTargetState
 from .handles import FX_TYPE_IO_TARGET
@@ -336,7 +337,9 @@ class FxIoTarget(FxObject):
                     request.handle.value,
                     self.machine.driver_globals,
                 ),
-                f"REQUEST_ALREADY_SENT: {request.handle!r} is still outstanding on a target.",
+                _("REQUEST_ALREADY_SENT: {handle} is still outstanding on a target.").format(
+                    handle=repr(request.handle)
+                ),
             )
         machine = self.machine
         forget = bool(flags & SEND_AND_FORGET)

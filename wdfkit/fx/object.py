@@ -49,6 +49,7 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ..kernel.pool import FRAMEWORK, NonPagedPoolNx
+from ..language import _
 from ..sim.events import Event
 from ..sim.snapshot import BlockHolds, ObjectDetail
 from .handles import (
@@ -202,7 +203,10 @@ class FxObject:
         faults on the write (0x50); without it, the stale handle gets wdfkit's 0x10D/0x5."""
         self.machine.pool.check_access(self.address, 8, write=True)
         raise invalid_handle(
-            self.machine, self.handle.value, self.TYPE, f"{self.handle!r} was already freed"
+            self.machine,
+            self.handle.value,
+            self.TYPE,
+            _("{handle} was already freed").format(handle=repr(self.handle)),
         )
 
     def release(self, tag=None) -> None:
@@ -223,9 +227,11 @@ class FxObject:
                 raise BugCheck(
                     WDF_VIOLATION,
                     (WDF_OBJECT_ERROR, self.handle.value, self.address, machine.driver_globals),
-                    f"WDF_OBJECT_ERROR: the reference count of {self.handle!r} reached zero "
-                    "while it still had a parent: a WdfObjectDereference without a matching "
-                    "WdfObjectReference.",
+                    _(
+                        "WDF_OBJECT_ERROR: the reference count of {handle} reached zero while it "
+                        "still had a parent: a WdfObjectDereference without a matching "
+                        "WdfObjectReference."
+                    ).format(handle=repr(self.handle)),
                 )
             self._destroy()
 

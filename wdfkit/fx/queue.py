@@ -61,6 +61,7 @@ from ..kernel.ntstatus import (
     STATUS_WDF_PAUSED,
 )
 from ..kernel.pool import PASSIVE_LEVEL
+from ..language import _
 from ..sim.events import Event
 from ..sim.snapshot import QueueDetail, QueueDispatch
 from .handles import FX_TYPE_QUEUE
@@ -719,8 +720,10 @@ class FxIoQueue(FxObject):
                 0,
                 self.machine.driver_globals,
             ),
-            f"WDF_QUEUE_FATAL_ERROR: {self.handle!r} refused a stop or purge ({status}): one "
-            "with a completion callback was already under way.",
+            _(
+                "WDF_QUEUE_FATAL_ERROR: {handle} refused a stop or purge ({status}): one with a "
+                "completion callback was already under way."
+            ).format(handle=repr(self.handle), status=status),
         )
 
     def retrieve_next(self):

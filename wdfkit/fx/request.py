@@ -75,6 +75,7 @@ from ..kernel.ntstatus import (
     STATUS_WDF_REQUEST_INVALID_STATE,
 )
 from ..kernel.pool import FRAMEWORK
+from ..language import _
 from ..sim.events import Event
 from ..sim.snapshot import RequestBuffer, RequestDetail, RequestMemoryDetail
 from .call import call
@@ -628,9 +629,11 @@ class FxRequest(FxObject):
                     self.irp_refs,
                     machine.driver_globals,
                 ),
-                f"WDF_VERIFIER_FATAL_ERROR: {self.handle!r} was completed while "
-                f"{self.irp_refs} reference(s) on its memory were still held (an I/O target's "
-                "reference from a format, or a WdfObjectReference).",
+                _(
+                    "WDF_VERIFIER_FATAL_ERROR: {handle} was completed while {count} reference(s) "
+                    "on its memory were still held (an I/O target's reference from a format, or "
+                    "a WdfObjectReference)."
+                ).format(handle=repr(self.handle), count=self.irp_refs),
             )
         for memory in self.memories.values():  # embedded in the request: they die first
             memory.invalidate()
@@ -683,8 +686,10 @@ class FxRequest(FxObject):
                     self.address + LENGTH_MISMATCH_DATA_OFFSET,
                     self.machine.driver_globals,
                 ),
-                f"INFORMATION_LENGTH_MISMATCH: {self.handle!r} completed with Information "
-                f"{information}, more than the {length}-byte buffer.",
+                _(
+                    "INFORMATION_LENGTH_MISMATCH: {handle} completed with Information "
+                    "{information}, more than the {length}-byte buffer."
+                ).format(handle=repr(self.handle), information=information, length=length),
             )
 
     def forget(self) -> None:

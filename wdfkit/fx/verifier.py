@@ -20,6 +20,7 @@ from ..kernel.ntstatus import (
     STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED,
     STATUS_WDF_SYNCHRONIZATION_SCOPE_INVALID,
 )
+from ..language import _
 from .call import call
 
 WDF_OBJECT_ATTRIBUTES_SIZE = 0x38  # sizeof(WDF_OBJECT_ATTRIBUTES) on x64
@@ -91,7 +92,9 @@ def null_bugcheck(machine, what: str) -> BugCheck:
     return BugCheck(
         WDF_VIOLATION,
         (WDF_REQUIRED_PARAMETER_IS_NULL, 0, machine.return_address, machine.driver_globals),
-        f"WDF_REQUIRED_PARAMETER_IS_NULL: {what} is NULL but the DDI requires it.",
+        _("WDF_REQUIRED_PARAMETER_IS_NULL: {what} is NULL but the DDI requires it.").format(
+            what=what
+        ),
     )
 
 

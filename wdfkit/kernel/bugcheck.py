@@ -10,6 +10,7 @@ Simplified: only the codes the course meets; parameters that hold code addresses
 simulated driver image's addresses.
 """
 
+from ..language import _
 from .pointer import SIZE_T_MAX
 from .text import fill
 
@@ -102,7 +103,8 @@ class BugCheck(Exception):
             called = self.ddi.isidentifier() and not self.ddi.startswith("Evt")
             lines.append(f"    {'while calling' if called else 'in'} {self.ddi}")
         lines.append(fill(self.meaning, "    ", "    "))
-        lines.append("    This simulated machine has stopped; create a new Machine to go on.")
+        stopped = _("This simulated machine has stopped; create a new Machine to go on.")
+        lines.append(fill(stopped, "    ", "    "))
         return "\n".join(lines)
 
 

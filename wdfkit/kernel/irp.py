@@ -34,6 +34,7 @@ label what the I/O manager allocates.
 import enum
 from dataclasses import dataclass
 
+from ..language import _
 from ..sim.events import Event
 from . import mdl as mdls
 from .bugcheck import CANCEL_STATE_IN_COMPLETED_IRP, MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck
@@ -381,14 +382,19 @@ class Irp:
             raise BugCheck(
                 MULTIPLE_IRP_COMPLETE_REQUESTS,
                 (self.address, 0, 0, 0),
-                "An IRP was completed twice: the second IoCompleteRequest found it already done.",
+                _(
+                    "An IRP was completed twice: the second IoCompleteRequest found it "
+                    "already done."
+                ),
             )
         if self.CancelRoutine is not None:
             raise BugCheck(
                 CANCEL_STATE_IN_COMPLETED_IRP,
                 (self.address, 0, 0, 0),
-                "An IRP was completed with its cancel routine still set: whoever held it had to "
-                "clear the routine (IoSetCancelRoutine(Irp, NULL)) before completing it.",
+                _(
+                    "An IRP was completed with its cancel routine still set: whoever held it had "
+                    "to clear the routine (IoSetCancelRoutine(Irp, NULL)) before completing it."
+                ),
             )
         self.completed = True
         self.IoStatus.Status = NTSTATUS(status)

@@ -27,6 +27,7 @@ import random
 import struct
 from dataclasses import dataclass
 
+from ..language import _
 from .bugcheck import (
     BAD_POOL_CALLER,
     DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
@@ -265,23 +266,23 @@ class Pool:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
                     (0x01, irql, pool_type, size),
-                    "The driver allocated paged pool at IRQL > APC_LEVEL.",
+                    _("The driver allocated paged pool at IRQL > APC_LEVEL."),
                 )
             raise BugCheck(
                 BAD_POOL_CALLER,
                 (0x08, irql, pool_type, size),
-                "The driver allocated paged pool at IRQL > APC_LEVEL.",
+                _("The driver allocated paged pool at IRQL > APC_LEVEL."),
             )
         if size == 0:
             raise BugCheck(
                 DRIVER_VERIFIER_DETECTED_VIOLATION,
                 (0x00, irql, pool_type, 0),
-                "The driver asked for a zero-byte pool allocation.",
+                _("The driver asked for a zero-byte pool allocation."),
             )
         raise BugCheck(
             BAD_POOL_CALLER,
             (0x9B, pool_type, size, caller),
-            "The driver allocated pool with a tag of 0.",
+            _("The driver allocated pool with a tag of 0."),
         )
 
     def _leave_page(self, page: int) -> None:
@@ -318,23 +319,23 @@ class Pool:
                     raise BugCheck(
                         DRIVER_VERIFIER_DETECTED_VIOLATION,
                         (0x13, 0, address - POOL_HEADER_SIZE, header),
-                        "The driver freed pool that was already freed.",
+                        _("The driver freed pool that was already freed."),
                     )
                 raise BugCheck(
                     BAD_POOL_CALLER,
                     (0x07, 0, header, address),
-                    "The driver freed pool that was already freed.",
+                    _("The driver freed pool that was already freed."),
                 )
             if self.driver_verifier:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
                     (0x10, address, 0, 0),
-                    "The driver freed an address that no allocation returned.",
+                    _("The driver freed an address that no allocation returned."),
                 )
             raise BugCheck(
                 BAD_POOL_CALLER,
                 (0x99, address, 0, 0),
-                "The driver freed an address that no allocation returned.",
+                _("The driver freed an address that no allocation returned."),
             )
         irql = self._irql()
         if block.paged and irql > APC_LEVEL:
@@ -342,18 +343,20 @@ class Pool:
                 raise BugCheck(
                     DRIVER_VERIFIER_DETECTED_VIOLATION,
                     (0x11, irql, block.pool_type, address),
-                    "The driver freed paged pool at IRQL > APC_LEVEL.",
+                    _("The driver freed paged pool at IRQL > APC_LEVEL."),
                 )
             raise BugCheck(
                 BAD_POOL_CALLER,
                 (0x09, irql, block.pool_type, address),
-                "The driver freed paged pool at IRQL > APC_LEVEL.",
+                _("The driver freed paged pool at IRQL > APC_LEVEL."),
             )
         raise BugCheck(
             BAD_POOL_CALLER,
             (0x0A, address, block.tag, tag),
-            f"ExFreePoolWithTag was given tag '{tag_text(tag)}', "
-            f"but the block was allocated with tag '{tag_text(block.tag)}'.",
+            _(
+                "ExFreePoolWithTag was given tag '{given}', but the block was allocated with "
+                "tag '{allocated}'."
+            ).format(given=tag_text(tag), allocated=tag_text(block.tag)),
         )
 
     def _release(self, block: PoolBlock) -> None:
@@ -493,15 +496,18 @@ class Pool:
             bugcheck = BugCheck(
                 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
                 (address, 1 if write else 0, 0, 0),
-                "Driver Verifier's special pool caught an access to pool the driver had "
-                "already freed.",
+                _(
+                    "Driver Verifier's special pool caught an access to pool the driver had "
+                    "already freed."
+                ),
             )
         else:
             bugcheck = BugCheck(
                 PAGE_FAULT_IN_NONPAGED_AREA,
                 (address, 2 if write else 0, 0, 0),
-                "The driver touched memory that is not valid: "
-                + ("pool that was already freed." if block is not None else "an unmapped address."),
+                _("The driver touched memory that is not valid: pool that was already freed.")
+                if block is not None
+                else _("The driver touched memory that is not valid: an unmapped address."),
             )
         if self.on_fault is not None:
             self.on_fault(bugcheck)

@@ -53,6 +53,7 @@ through a system mapping of locked pages reach the caller's buffer when the page
 import bisect
 from contextlib import contextmanager
 
+from ..language import _
 from .bugcheck import DRIVER_IRQL_NOT_LESS_OR_EQUAL, KMODE_EXCEPTION_NOT_HANDLED, BugCheck
 from .ntstatus import STATUS_ACCESS_VIOLATION, STATUS_SUCCESS
 from .pool import DISPATCH_LEVEL, PAGE_SHIFT
@@ -255,18 +256,23 @@ def _user_fault(address: int, write: bool, irql: int, instruction: int) -> BugCh
         return BugCheck(
             DRIVER_IRQL_NOT_LESS_OR_EQUAL,
             (address, irql, 1 if write else 0, instruction),
-            "The driver touched a user-mode address at DISPATCH_LEVEL: user memory is pageable, "
-            "and outside the requestor's own thread the address is not even the requestor's.\n"
-            "    Arg1: the address. Arg2: the IRQL. Arg3: 0 read, 1 write. "
-            "Arg4: the faulting instruction.",
+            _(
+                "The driver touched a user-mode address at DISPATCH_LEVEL: user memory is "
+                "pageable, and outside the requestor's own thread the address is not even the "
+                "requestor's.\n"
+                "    Arg1: the address. Arg2: the IRQL. Arg3: 0 read, 1 write. "
+                "Arg4: the faulting instruction."
+            ),
         )
     return BugCheck(
         KMODE_EXCEPTION_NOT_HANDLED,
         (STATUS_ACCESS_VIOLATION, instruction, 1 if write else 0, address),
-        "The driver touched a user-mode address that is not valid in the current process, and "
-        "nothing handled the access violation: a requestor's buffer is reachable only in the "
-        "requestor's context (EvtIoInCallerContext), only while its I/O is outstanding, and "
-        "read-only if the caller's buffer is.\n"
-        "    Arg1: the exception, STATUS_ACCESS_VIOLATION. Arg2: the faulting instruction. "
-        "Arg3: 0 read, 1 write. Arg4: the address.",
+        _(
+            "The driver touched a user-mode address that is not valid in the current process, "
+            "and nothing handled the access violation: a requestor's buffer is reachable only in "
+            "the requestor's context (EvtIoInCallerContext), only while its I/O is outstanding, "
+            "and read-only if the caller's buffer is.\n"
+            "    Arg1: the exception, STATUS_ACCESS_VIOLATION. Arg2: the faulting instruction. "
+            "Arg3: 0 read, 1 write. Arg4: the address."
+        ),
     )

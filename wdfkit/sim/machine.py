@@ -53,6 +53,7 @@ from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, STATUS_SUCCESS
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
 from ..kernel.usermode import UserMemory
+from ..language import _
 from .events import Event, EventHub
 from .snapshot import (
     BlockHolds,
@@ -820,9 +821,12 @@ class Machine:
             bugcheck = BugCheck(
                 DRIVER_VERIFIER_DETECTED_VIOLATION,
                 (0x62, DRIVER_NAME_ADDRESS, 0, len(leaks)),
-                f"The driver is unloading without freeing its pool: {len(leaks)} "
-                f"allocation(s) ({paged} paged, {len(leaks) - paged} nonpaged).\n"
-                "    Arg2: the driver's name. Arg3: reserved (Driver Verifier's own data; 0 here).",
+                _(
+                    "The driver is unloading without freeing its pool: {count} allocation(s) "
+                    "({paged} paged, {nonpaged} nonpaged).\n"
+                    "    Arg2: the driver's name. Arg3: reserved (Driver Verifier's own data; "
+                    "0 here)."
+                ).format(count=len(leaks), paged=paged, nonpaged=len(leaks) - paged),
             )
             self.crash(bugcheck, "driver unload")
             raise bugcheck
