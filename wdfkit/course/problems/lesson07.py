@@ -17,6 +17,7 @@ from ...kernel.ntstatus import (
     STATUS_INVALID_DEVICE_REQUEST,
     STATUS_SUCCESS,
 )
+from ...language import N_, _
 from ...sim.machine import Machine
 from .. import scenarios
 from ..answers import COUNT, STATUS, BugCheckKind, Several
@@ -29,6 +30,8 @@ LATE_USES = (
     ("direct", "memory handle"),
     ("direct", "buffer pointer"),
 )
+IO = {"buffered": N_("buffered I/O"), "direct": N_("direct I/O")}
+"""A device's buffering as a question names it: "with buffered I/O"."""
 
 
 def draw_late_use(label: str, rng: random.Random) -> Problem:
@@ -38,48 +41,76 @@ def draw_late_use(label: str, rng: random.Random) -> Problem:
     bugcheck = run.bugcheck
     handle = late == "memory handle"
     kind = BugCheckKind(1) if handle else BugCheckKind(0)
-    what = (
-        "calls WdfMemoryGetBuffer on the output memory handle it retrieved"
+    story = (
+        _(
+            "Scenario 1 with {io}: the driver copies 16 bytes into the read's output memory "
+            "and completes the request; afterwards it calls WdfMemoryGetBuffer on the output "
+            "memory handle it retrieved."
+        )
         if handle
-        else "writes 4 bytes through the buffer pointer WdfMemoryGetBuffer gave it"
-    )
+        else _(
+            "Scenario 1 with {io}: the driver copies 16 bytes into the read's output memory "
+            "and completes the request; afterwards it writes 4 bytes through the buffer "
+            "pointer WdfMemoryGetBuffer gave it."
+        )
+    ).format(io=_(IO[buffering]))
     diagnoses = (
         {
-            0x50: "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, "
-            "and wdfkit's handle check stops the machine first.",
-            (0x10D, 0x6): "Parameter 1 0x6 is a request error (a request completed twice, "
-            "Information too large); the dead thing here is a handle, which WDF_VIOLATION "
-            "reports with a parameter 1 of its own (lesson 00 shows it).",
-            (0xC4, 0x62): "0xC4 / 0x62 is a leak at unload; nothing leaked here.",
+            0x50: _(
+                "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, "
+                "and wdfkit's handle check stops the machine first."
+            ),
+            (0x10D, 0x6): _(
+                "Parameter 1 0x6 is a request error (a request completed twice, "
+                "Information too large); the dead thing here is a handle, which WDF_VIOLATION "
+                "reports with a parameter 1 of its own (lesson 00 shows it)."
+            ),
+            (0xC4, 0x62): _("0xC4 / 0x62 is a leak at unload; nothing leaked here."),
         }
         if handle
         else {
-            0x10D: "0x10D is KMDF checking a *handle*; here the driver touched the bytes through "
-            "a raw pointer, which no framework call sees: the memory manager does.",
-            0xD5: "0xD5 is freed *special pool*; with direct I/O the pointer is a system-space "
-            "mapping of the application's pages, and completion unmapped it: a page fault in "
-            "an address that maps nothing.",
-            0xC4: "Driver Verifier did not catch a rule here: the processor faulted on an "
-            "address that is no longer mapped.",
+            0x10D: _(
+                "0x10D is KMDF checking a *handle*; here the driver touched the bytes through "
+                "a raw pointer, which no framework call sees: the memory manager does."
+            ),
+            0xD5: _(
+                "0xD5 is freed *special pool*; with direct I/O the pointer is a system-space "
+                "mapping of the application's pages, and completion unmapped it: a page fault "
+                "in an address that maps nothing."
+            ),
+            0xC4: _(
+                "Driver Verifier did not catch a rule here: the processor faulted on an "
+                "address that is no longer mapped."
+            ),
         }
     )
     solution = (bugcheck.code, bugcheck.parameters[0])
     return Problem(
         label,
-        f"Predict first, then run it. Scenario 1 with {buffering} I/O: the driver copies 16 "
-        "bytes into the read's output memory and completes the request; afterwards it "
-        f"{what}. What stops the machine? "
-        + ("Give the bug check and its parameter 1." if handle else "Give the bug-check code."),
+        " ".join(
+            [
+                _("Predict first, then run it."),
+                story,
+                _("What stops the machine?"),
+                _("Give the bug check and its parameter 1.")
+                if handle
+                else _("Give the bug-check code."),
+            ]
+        ),
         kind,
         solution,
         (
-            "Completing the request deleted its memory objects: the handle is dead, and wdfkit "
-            "answers a dead handle with WDF_VIOLATION, Arg1 0x5 (KMDF's own behaviour is "
-            "undefined here)."
+            _(
+                "Completing the request deleted its memory objects: the handle is dead, and "
+                "wdfkit answers a dead handle with WDF_VIOLATION, Arg1 0x5 (KMDF's own "
+                "behaviour is undefined here)."
+            )
             if handle
-            else "Completing the request unmapped the application's pages from system space "
-            "(direct I/O): the pointer addresses nothing, and the write faults, "
-            "PAGE_FAULT_IN_NONPAGED_AREA with the address in Arg1 and 2 (a write) in Arg2."
+            else _(
+                "Completing the request unmapped the application's pages from system space "
+                "(direct I/O): the pointer addresses nothing, and the write faults, "
+                "PAGE_FAULT_IN_NONPAGED_AREA with the address in Arg1 and 2 (a write) in Arg2."
+            )
         ),
         diagnoses=diagnoses,
         prediction=True,
@@ -114,19 +145,29 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
     solution = (result.Information, arrived)
     overlap = max(0, min(offset + count, information) - offset)
     diagnoses = {
-        (information, count): "With buffered I/O the driver wrote into the system buffer, and "
-        "the I/O manager copies only Information bytes of it back to the application.",
-        (information, overlap): "With direct I/O the driver writes the application's own pages: "
-        "every byte it copied is there, whatever Information says.",
-        (length, arrived): "Information is not the size of the application's buffer: it is "
-        "the number the driver passes to WdfRequestCompleteWithInformation.",
-        (count, arrived): "Information is what the driver passes to "
-        "WdfRequestCompleteWithInformation, not the number of bytes it copied.",
+        (information, count): _(
+            "With buffered I/O the driver wrote into the system buffer, and the I/O manager "
+            "copies only Information bytes of it back to the application."
+        ),
+        (information, overlap): _(
+            "With direct I/O the driver writes the application's own pages: every byte it "
+            "copied is there, whatever Information says."
+        ),
+        (length, arrived): _(
+            "Information is not the size of the application's buffer: it is the number the "
+            "driver passes to WdfRequestCompleteWithInformation."
+        ),
+        (count, arrived): _(
+            "Information is what the driver passes to WdfRequestCompleteWithInformation, not "
+            "the number of bytes it copied."
+        ),
     }
     return Problem(
         label,
-        f"The application reads into a {length}-byte buffer filled with '.'. The device uses "
-        f"{buffering} I/O, and its EvtIoRead runs:"
+        _(
+            "The application reads into a {length}-byte buffer filled with '.'. The device "
+            "uses {io}, and its EvtIoRead runs:"
+        ).format(length=length, io=_(IO[buffering]))
         + listing(
             [
                 "status, memory = WdfRequestRetrieveOutputMemory(Request)",
@@ -135,18 +176,24 @@ def draw_what_arrives(label: str, rng: random.Random) -> Problem:
                 f"WdfRequestCompleteWithInformation(Request, status, {information})",
             ]
         )
-        + "What Information does the application get, and how many of the driver's "
-        f"{count} data bytes are in its buffer? Answer (information, bytes).",
+        + _(
+            "What Information does the application get, and how many of the driver's {count} "
+            "data bytes are in its buffer? Answer (information, bytes)."
+        ).format(count=count),
         Several(COUNT, COUNT),
         solution,
-        "Information is the driver's word for how many bytes it transferred. With buffered I/O "
-        "the driver fills the I/O manager's system buffer, and completion copies its first "
-        "Information bytes to the application (bytes past that never arrive; bytes before "
-        "the driver's data are whatever the system buffer held). With direct I/O the driver "
-        "writes the application's pages themselves, so all its bytes are there.",
+        _(
+            "Information is the driver's word for how many bytes it transferred. With buffered "
+            "I/O the driver fills the I/O manager's system buffer, and completion copies its "
+            "first Information bytes to the application (bytes past that never arrive; bytes "
+            "before the driver's data are whatever the system buffer held). With direct I/O "
+            "the driver writes the application's pages themselves, so all its bytes are there."
+        ),
         diagnoses=diagnoses,
-        hint="Ask where the driver's bytes went: a system buffer copied back, or the "
-        "application's own pages.",
+        hint=_(
+            "Ask where the driver's bytes went: a system buffer copied back, or the "
+            "application's own pages."
+        ),
     )
 
 
@@ -194,69 +241,99 @@ def draw_request_rules(label: str, rng: random.Random) -> Problem:
             "WdfRequestCompleteWithInformation(Request, status, "
             "Length if NT_SUCCESS(status) else 0)",
         ]
-        story = f"The application writes {length} bytes. The driver's EvtIoWrite runs:"
+        story = _("The application writes {length} bytes. The driver's EvtIoWrite runs:").format(
+            length=length
+        )
     else:
         lines = [
             "status, memory = WdfRequestRetrieveOutputMemory(Request)",
             "if NT_SUCCESS(status):",
             f"    status = WdfMemoryCopyFromBuffer(memory, {offset}, data, {count})"
-            f"  # data: {count} bytes",
+            "  # " + _("data: {count} bytes").format(count=count),
             f"WdfRequestCompleteWithInformation(Request, status, "
             f"{count} if NT_SUCCESS(status) else 0)",
         ]
-        story = (
-            f"The application reads into a buffer of {length} bytes. The driver's EvtIoRead runs:"
+        story = _(
+            "The application reads into a buffer of {length} bytes. The driver's EvtIoRead runs:"
+        ).format(length=length)
+    sizes = {"offset": offset, "count": count, "length": length, "total": offset + count}
+    if move == "copy past the end":
+        diagnoses = {
+            (STATUS_SUCCESS, length): _(
+                "WdfMemoryCopyFromBuffer does not copy what fits and drop the rest: offset "
+                "{offset} + {count} bytes runs past the {length}-byte output memory, so it "
+                "refuses the whole copy."
+            ).format(**sizes),
+            (STATUS_BUFFER_TOO_SMALL, 0): _(
+                "Close, but that is how the other copy DDI refuses (out of the memory object); "
+                "this copy goes into it. Lesson 01 shows both."
+            ),
+            (STATUS_SUCCESS, count): _(
+                "The copy did not happen: it would run past the end of the output memory, and "
+                "the driver completes with the status it got."
+            ),
+        }
+        explanation = _(
+            "Offset {offset} + {count} bytes runs past the {length}-byte output memory (the "
+            "size of the application's buffer): WdfMemoryCopyFromBuffer refuses the whole copy "
+            "with STATUS_INVALID_BUFFER_SIZE."
+        ).format(**sizes)
+    elif move == "write into a write":
+        diagnoses = {
+            (STATUS_SUCCESS, length): _(
+                "A write request's input memory is the application's data, and it is "
+                "read-only: copying into it fails."
+            ),
+            (STATUS_INVALID_DEVICE_REQUEST, 0): _(
+                "The input memory exists (the driver got it); it is the copy into it that "
+                "fails: it is read-only."
+            ),
+        }
+        explanation = _(
+            "A write request's input memory holds the application's data and is read-only: "
+            "copying into it returns STATUS_ACCESS_VIOLATION."
         )
-    diagnoses = {
-        "copy past the end": {
-            (STATUS_SUCCESS, length): "WdfMemoryCopyFromBuffer does not copy what fits and drop "
-            f"the rest: offset {offset} + {count} bytes runs past the {length}-byte output "
-            "memory, so it refuses the whole copy.",
-            (STATUS_BUFFER_TOO_SMALL, 0): "Close, but that is how the other copy DDI refuses "
-            "(out of the memory object); this copy goes into it. Lesson 01 shows both.",
-            (STATUS_SUCCESS, count): "The copy did not happen: it would run past the end of the "
-            "output memory, and the driver completes with the status it got.",
-        },
-        "write into a write": {
-            (STATUS_SUCCESS, length): "A write request's input memory is the application's "
-            "data, and it is read-only: copying into it fails.",
-            (STATUS_INVALID_DEVICE_REQUEST, 0): "The input memory exists (the driver got it); "
-            "it is the copy into it that fails: it is read-only.",
-        },
-        "output of a write": {
-            (STATUS_SUCCESS, length): "A write request has no output buffer, so there is no "
-            "output memory to retrieve.",
-            (STATUS_ACCESS_VIOLATION, 0): "That is copying into a write's input memory; here the "
-            "driver asks for output memory, which a write does not have.",
-        },
-        "fits": {
-            (STATUS_INVALID_BUFFER_SIZE, 0): f"Offset {offset} + {count} bytes = "
-            f"{offset + count}: that fits in the {length}-byte output memory.",
-            (STATUS_SUCCESS, length): "Information is what the driver passes to "
-            "WdfRequestCompleteWithInformation, not the buffer's size.",
-        },
-    }[move]
+    elif move == "output of a write":
+        diagnoses = {
+            (STATUS_SUCCESS, length): _(
+                "A write request has no output buffer, so there is no output memory to retrieve."
+            ),
+            (STATUS_ACCESS_VIOLATION, 0): _(
+                "That is copying into a write's input memory; here the driver asks for output "
+                "memory, which a write does not have."
+            ),
+        }
+        explanation = _(
+            "A write request has no output buffer: WdfRequestRetrieveOutputMemory returns "
+            "STATUS_INVALID_DEVICE_REQUEST."
+        )
+    else:  # "fits"
+        diagnoses = {
+            (STATUS_INVALID_BUFFER_SIZE, 0): _(
+                "Offset {offset} + {count} bytes = {total}: that fits in the {length}-byte "
+                "output memory."
+            ).format(**sizes),
+            (STATUS_SUCCESS, length): _(
+                "Information is what the driver passes to WdfRequestCompleteWithInformation, "
+                "not the buffer's size."
+            ),
+        }
+        explanation = _(
+            "Offset {offset} + {count} bytes fits in the {length}-byte output memory: the copy "
+            "succeeds and the driver reports the {count} bytes it copied."
+        ).format(**sizes)
     return Problem(
         label,
         story
         + listing(lines)
-        + "What status and Information does the application get? Answer (status, information).",
+        + _("What status and Information does the application get? Answer (status, information)."),
         Several(STATUS, COUNT),
         solution,
-        {
-            "copy past the end": f"Offset {offset} + {count} bytes runs past the {length}-byte "
-            "output memory (the size of the application's buffer): WdfMemoryCopyFromBuffer "
-            "refuses the whole copy with STATUS_INVALID_BUFFER_SIZE.",
-            "write into a write": "A write request's input memory holds the application's data "
-            "and is read-only: copying into it returns STATUS_ACCESS_VIOLATION.",
-            "output of a write": "A write request has no output buffer: "
-            "WdfRequestRetrieveOutputMemory returns STATUS_INVALID_DEVICE_REQUEST.",
-            "fits": f"Offset {offset} + {count} bytes fits in the {length}-byte output memory: "
-            f"the copy succeeds and the driver reports the {count} bytes it copied.",
-        }[move]
-        + " The driver completes with the status it got, and 0 bytes when it failed.",
+        explanation
+        + " "
+        + _("The driver completes with the status it got, and 0 bytes when it failed."),
         diagnoses=diagnoses,
-        hint="Follow the status through each line: which call returns what, on this request?",
+        hint=_("Follow the status through each line: which call returns what, on this request?"),
     )
 
 

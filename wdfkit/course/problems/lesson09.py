@@ -33,6 +33,7 @@ from ...ddi.wdfrequest import (
     WdfRequestSetCompletionRoutine,
 )
 from ...kernel.ntstatus import NT_SUCCESS, STATUS_IO_DEVICE_ERROR
+from ...language import N_, _
 from ...sim.machine import current_machine
 from .. import scenarios
 from ..answers import COUNT, Several
@@ -87,7 +88,7 @@ def _format(ioctl: bool, times: int):
     """Format the new request *times* times with the original's memory."""
 
     def format_new(target, new, inMemory, outMemory):
-        for _ in range(times):
+        for _time in range(times):
             if ioctl:
                 WdfIoTargetFormatRequestForIoctl(
                     target, new, scenarios.IOCTL_TOASTER_GET_DATA, inMemory, None, outMemory, None
@@ -98,13 +99,18 @@ def _format(ioctl: bool, times: int):
     return format_new
 
 
-def _what(ioctl: bool) -> str:
-    return (
+WHAT = {
+    True: N_(
         "IOCTL_TOASTER_GET_DATA (5 bytes in, 16 out), which it formats with both the input "
         "and the output memory (WdfIoTargetFormatRequestForIoctl)"
-        if ioctl
-        else "a 16-byte read, which it formats with the output memory"
-    )
+    ),
+    False: N_("a 16-byte read, which it formats with the output memory"),
+}
+"""What the driver receives, an IOCTL or a read, and the memory it formats its new request with."""
+
+
+def _what(ioctl: bool) -> str:
+    return _(WHAT[ioctl])
 
 
 def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
@@ -134,26 +140,30 @@ def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
     outcome = run(_application(ioctl), latency=0.002, **callbacks)
     count = seen["during"]
     memories = 2 if ioctl else 1
-    moves = [f"The driver receives {_what(ioctl)}."]
+    moves = [_("The driver receives {what}.").format(what=_what(ioctl))]
     if formats == 2:
-        moves.append("It formats its new request twice in a row with the same memory.")
+        moves.append(_("It formats its new request twice in a row with the same memory."))
     if extra:
         moves.append(
-            "Before sending, it also calls WdfObjectReference on the original's output memory "
-            "(and WdfObjectDereference in the completion routine)."
+            _(
+                "Before sending, it also calls WdfObjectReference on the original's output "
+                "memory (and WdfObjectDereference in the completion routine)."
+            )
         )
     diagnoses = {
-        0: "The lower device has not finished yet, and even when it has, the target keeps the "
-        "format's reference until the new request is reused, reformatted or deleted.",
+        0: _(
+            "The lower device has not finished yet, and even when it has, the target keeps the "
+            "format's reference until the new request is reused, reformatted or deleted."
+        ),
     }
     if formats == 2:
-        diagnoses[memories * 2 + extra] = (
+        diagnoses[memories * 2 + extra] = _(
             "That counts both formats' references as if both stayed. What does a format do "
             "first with what the previous format took (ValidateTarget → "
             "ContextReleaseAndRestore)?"
         )
     if extra:
-        diagnoses[memories] = (
+        diagnoses[memories] = _(
             "That counts the format's references only. The driver also calls "
             "WdfObjectReference on the original's memory: is that counted on the request's "
             "IRP too?"
@@ -161,41 +171,60 @@ def draw_references_in_flight(label: str, rng: random.Random) -> Problem:
     if ioctl:
         diagnoses.setdefault(
             1 + extra,
-            (
+            _(
                 "Count the memory objects an IOCTL's format stores (it has an input and an "
                 "output buffer): each holds its own reference on the original request."
             ),
         )
     return Problem(
         label,
-        "Predict first. " + " ".join(moves) + " While the new request is at the lower device "
-        "(it takes 2 ms), how many references does the original request's IRP hold for its "
-        "memory objects?",
+        " ".join(
+            [
+                _("Predict first."),
+                *moves,
+                _(
+                    "While the new request is at the lower device (it takes 2 ms), how many "
+                    "references does the original request's IRP hold for its memory objects?"
+                ),
+            ]
+        ),
         COUNT,
         count,
-        "A format takes one reference per memory object it stores — one for a read, two for "
-        "an IOCTL's input and output — and a reformat first releases the previous ones. A "
-        "WdfObjectReference on a request's memory is counted on the request as well. The "
-        "send and the lower device's completion release nothing.",
+        _(
+            "A format takes one reference per memory object it stores — one for a read, two "
+            "for an IOCTL's input and output — and a reformat first releases the previous "
+            "ones. A WdfObjectReference on a request's memory is counted on the request as "
+            "well. The send and the lower device's completion release nothing."
+        ),
         diagnoses,
-        hint="Count what holds the original's memory: each format's references, and the "
-        "driver's own.",
+        hint=_(
+            "Count what holds the original's memory: each format's references, and the "
+            "driver's own."
+        ),
         prediction=True,
-        outcome=f"During the send the original request held {count} reference(s); "
-        f"the application got {outcome.result}.",
+        outcome=_(
+            "During the send the original request held {count} reference(s); the application "
+            "got {result}."
+        ).format(count=count, result=outcome.result),
     )
 
 
 ROUTINES = {
-    "reuse if success": "calls WdfRequestReuse on the new request only when the lower "
-    "device's status is a success, then completes the original",
-    "complete first if success": "on success completes the original first and then calls "
-    "WdfRequestReuse; on failure calls WdfRequestReuse first, then completes the original",
-    "reuse always": "calls WdfRequestReuse on the new request, then completes the original",
-    "delete if failure": "on failure deletes the new request (WdfObjectDelete) before "
-    "completing the original; on success just completes the original, keeping the new "
-    "request for later",
+    "reuse if success": N_(
+        "calls WdfRequestReuse on the new request only when the lower device's status is a "
+        "success, then completes the original"
+    ),
+    "complete first if success": N_(
+        "on success completes the original first and then calls WdfRequestReuse; on failure "
+        "calls WdfRequestReuse first, then completes the original"
+    ),
+    "reuse always": N_("calls WdfRequestReuse on the new request, then completes the original"),
+    "delete if failure": N_(
+        "on failure deletes the new request (WdfObjectDelete) before completing the original; "
+        "on success just completes the original, keeping the new request for later"
+    ),
 }
+"""What the completion routine does, after "its completion routine"."""
 
 
 def draw_references_at_completion(label: str, rng: random.Random) -> Problem:
@@ -227,42 +256,62 @@ def draw_references_at_completion(label: str, rng: random.Random) -> Problem:
     )
     held = outcome.bugcheck.parameters[2] if outcome.bugcheck is not None else 0
     memories = 2 if ioctl else 1
-    lower = "succeeds" if fail is None else f"fails the transfer with {status_text(fail)}"
+    lower = (
+        _("The lower device succeeds.")
+        if fail is None
+        else _("The lower device fails the transfer with {status}.").format(
+            status=status_text(fail)
+        )
+    )
     diagnoses = {}
     if held:
-        diagnoses[0] = (
+        diagnoses[0] = _(
             "0 means nothing held the original's memory when it was completed. Follow the "
             "routine's branch for this lower device: does anything on it release the format's "
             "references before WdfRequestComplete?"
         )
-        diagnoses[3 - held] = (
+        diagnoses[3 - held] = _(
             "Count the memory objects the format stored for this request (a read and an IOCTL "
             "differ): each holds one reference until something releases it."
         )
     else:
-        diagnoses[memories] = (
+        diagnoses[memories] = _(
             "That is what the format took. Follow the routine's branch for this lower device: "
             "what does it call on the new request before it completes the original, and what "
             "does that call release?"
         )
     return Problem(
         label,
-        f"The driver receives {_what(ioctl)}, sends its new request, and its completion "
-        f"routine {ROUTINES[routine]}. The lower device {lower}. When the original is "
-        "completed, how many references on its memory are still held? (That is Arg3 of the "
-        "blue screen if the machine stops; answer 0 if it does not stop.)",
+        " ".join(
+            [
+                _(
+                    "The driver receives {what}, sends its new request, and its completion "
+                    "routine {routine}."
+                ).format(what=_what(ioctl), routine=_(ROUTINES[routine])),
+                lower,
+                _(
+                    "When the original is completed, how many references on its memory are "
+                    "still held? (That is Arg3 of the blue screen if the machine stops; answer 0 "
+                    "if it does not stop.)"
+                ),
+            ]
+        ),
         COUNT,
         held,
-        "The target keeps the format's references (one per memory object: 1 for a read, 2 "
-        "for an IOCTL) until the new request is reused, reformatted or deleted; the lower "
-        "device completing it releases nothing. Completing the original with any left is "
-        "0x10D/0x3 with their count in Arg3.",
+        _(
+            "The target keeps the format's references (one per memory object: 1 for a read, 2 "
+            "for an IOCTL) until the new request is reused, reformatted or deleted; the lower "
+            "device completing it releases nothing. Completing the original with any left is "
+            "0x10D/0x3 with their count in Arg3."
+        ),
         diagnoses,
-        hint="Which branch of the routine runs for this lower device, and does it release "
-        "the format's references before completing the original?",
+        hint=_(
+            "Which branch of the routine runs for this lower device, and does it release the "
+            "format's references before completing the original?"
+        ),
         outcome=outcome.bugcheck.blue_screen()
         if outcome.bugcheck is not None
-        else f"The application got {outcome.result}.",
+        else _("The application got {result}.").format(result=outcome.result),
     )
 
 
@@ -294,59 +343,89 @@ def draw_window(label: str, rng: random.Random) -> Problem:
     information = outcome.result.Information
     lower_bytes = sum(1 for i in range(header, length) if buffer[i] == i - header)
     completes_with = (
-        "the saved IoStatus.Information + the header's length"
+        _(
+            "Its completion routine saves Params->IoStatus, reuses the new request and "
+            "completes the original with Information = the saved IoStatus.Information + the "
+            "header's length."
+        )
         if adds_header
-        else "the saved IoStatus.Information"
+        else _(
+            "Its completion routine saves Params->IoStatus, reuses the new request and "
+            "completes the original with Information = the saved IoStatus.Information."
+        )
     )
     shown_all = length - header
     diagnoses = {}
     if buffered:
-        diagnoses[(information, shown_all)] = (
+        diagnoses[(information, shown_all)] = _(
             "The lower device did write all its bytes — into the system buffer. With buffered "
             "I/O the I/O manager copies back only Information bytes, from the start of the "
             "system buffer, into the application's buffer."
         )
     else:
-        diagnoses[(information, max(0, information - header))] = (
+        diagnoses[(information, max(0, information - header))] = _(
             "With direct I/O there is no copy back: the lower device wrote straight into the "
             "application's pages (through the MDL), so everything it wrote is there whatever "
             "Information says."
         )
     if adds_header:
-        diagnoses[(length - header, lower_bytes)] = (
+        diagnoses[(length - header, lower_bytes)] = _(
             "That is the lower device's count, the window it filled. Read the driver's "
             "completion again: what does it add to the saved Information?"
         )
     else:
-        diagnoses[(length, lower_bytes)] = (
+        diagnoses[(length, lower_bytes)] = _(
             "Information is not the read's length: the lower device reports only the bytes it "
             "was shown, and the driver completes with the number it saved. Does it add the "
             "header?"
         )
     solution = (information, lower_bytes)
+    writes = (
+        _(
+            "The driver writes an {header}-byte header at the start of the request's output "
+            "memory, then formats its new request with that memory and "
+            "WDFMEMORY_OFFSET(BufferOffset={header}, BufferLength={rest}), so that the lower "
+            "device fills the rest."
+        )
+        if header == 8
+        else _(
+            "The driver writes a {header}-byte header at the start of the request's output "
+            "memory, then formats its new request with that memory and "
+            "WDFMEMORY_OFFSET(BufferOffset={header}, BufferLength={rest}), so that the lower "
+            "device fills the rest."
+        )
+    ).format(header=header, rest=length - header)
     return Problem(
         label,
-        f"A device with {'buffered' if buffered else 'direct'} I/O. The application reads "
-        f"{length} bytes. The driver writes {'an' if header == 8 else 'a'} {header}-byte "
-        "header at the start of the request's output memory, then formats its new request "
-        f"with that memory and WDFMEMORY_OFFSET(BufferOffset={header}, "
-        f"BufferLength={length - header}), so that the lower device fills the rest. Its "
-        "completion routine saves Params->IoStatus, reuses the new request and completes the "
-        f"original with Information = {completes_with}. How many bytes does ReadFile report, "
-        "and how many "
-        "of the lower device's bytes end up in the application's buffer? Answer "
-        "(information, lower_device_bytes).",
+        " ".join(
+            [
+                _("A device with buffered I/O.") if buffered else _("A device with direct I/O."),
+                _("The application reads {length} bytes.").format(length=length),
+                writes,
+                completes_with,
+                _(
+                    "How many bytes does ReadFile report, and how many of the lower device's "
+                    "bytes end up in the application's buffer? Answer (information, "
+                    "lower_device_bytes)."
+                ),
+            ]
+        ),
         Several(COUNT, COUNT),
         solution,
-        "The lower device writes only the window it was shown, and reports that window's "
-        "length. With buffered I/O it writes into the system buffer and the I/O manager "
-        "copies back Information bytes from its start; with direct I/O it writes into the "
-        "application's own pages, so all of it is there.",
+        _(
+            "The lower device writes only the window it was shown, and reports that window's "
+            "length. With buffered I/O it writes into the system buffer and the I/O manager "
+            "copies back Information bytes from its start; with direct I/O it writes into the "
+            "application's own pages, so all of it is there."
+        ),
         diagnoses,
-        hint="Which memory does the lower device write — the system buffer or the "
-        "application's pages — and what does Information decide?",
-        outcome=f"ReadFile returned {outcome.result}; the application's buffer: "
-        f"{bytes(buffer).hex(' ')}",
+        hint=_(
+            "Which memory does the lower device write — the system buffer or the "
+            "application's pages — and what does Information decide?"
+        ),
+        outcome=_("ReadFile returned {result}; the application's buffer: {contents}").format(
+            result=outcome.result, contents=bytes(buffer).hex(" ")
+        ),
     )
 
 

@@ -49,6 +49,7 @@ from ...kernel.ntstatus import (
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
+from ...language import N_, _
 from .. import scenarios
 from ..answers import COUNT, STATUS, Choice, Several
 from ..problem import Problem
@@ -60,9 +61,16 @@ BUFFER_SIZE = scenarios.READ_BUFFER_SIZE
 KINDS = scenarios.MEMORY_KINDS
 FROM = {
     "WdfMemoryCreate": "WdfMemoryCreate",
-    "lookaside": "its lookaside list (WdfMemoryCreateFromLookaside)",
-    "preallocated": "its own pool (ExAllocatePoolWithTag) behind WdfMemoryCreatePreallocated",
+    "lookaside": N_("its lookaside list (WdfMemoryCreateFromLookaside)"),
+    "preallocated": N_("its own pool (ExAllocatePoolWithTag) behind WdfMemoryCreatePreallocated"),
 }
+"""Where the driver's buffers come from, after "with buffers from" (a DDI's name alone is
+not translated)."""
+
+
+def _source(kind: str) -> str:
+    """Where buffers of *kind* come from, in the learner's language."""
+    return FROM[kind] if kind == "WdfMemoryCreate" else _(FROM[kind])
 
 
 def read_driver(kind: str, order: str = "copy first"):
@@ -79,7 +87,7 @@ def read_driver(kind: str, order: str = "copy first"):
         read = scenarios.GetReadContext(Request)
         original = read.Original
         status, information = Params.IoStatus.Status, Params.IoStatus.Information
-        _, outMemory = WdfRequestRetrieveOutputMemory(original)  # status stays the lower one
+        _status, outMemory = WdfRequestRetrieveOutputMemory(original)  # status stays the lower one
         if order == "copy first":
             WdfMemoryCopyFromBuffer(outMemory, 0, read.Buffer, information)
             ReleaseBuffer(read)
@@ -128,7 +136,7 @@ def read_driver(kind: str, order: str = "copy first"):
 
 def _reads(count: int, length: int = 16):
     def application(machine, app):
-        return [app.ReadFile(bytearray(length)) for _ in range(count)]
+        return [app.ReadFile(bytearray(length)) for _read in range(count)]
 
     return application
 
@@ -142,52 +150,69 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
     tags = outcome.machine.snapshot().tags
     allocations = sum(row.allocs for row in tags if row.tag == SHOWN_TAG)
     where = (
-        "WdfMemoryCreate (a new memory object and buffer per read)"
+        _("WdfMemoryCreate (a new memory object and buffer per read)")
         if kind == "WdfMemoryCreate"
-        else "WdfMemoryCreateFromLookaside, from the one lookaside list it created at device add"
+        else _("WdfMemoryCreateFromLookaside, from the one lookaside list it created at device add")
     )
     diagnoses = {
-        0: "The first read always costs an allocation: a new lookaside list holds no buffers."
+        0: _("The first read always costs an allocation: a new lookaside list holds no buffers.")
         if kind == "lookaside"
-        else "Every WdfMemoryCreate allocates its buffer from pool: the first read costs one.",
+        else _("Every WdfMemoryCreate allocates its buffer from pool: the first read costs one."),
     }
     if kind == "WdfMemoryCreate":
-        diagnoses[1] = (
+        diagnoses[1] = _(
             "One allocation in all means something kept the first read's buffer for the "
             "next. Does WdfMemoryCreate keep anything once the driver deletes its memory?"
         )
     elif verifier:
-        diagnoses[1] = (
+        diagnoses[1] = _(
             "One allocation in all means the list kept the first read's buffer for the "
             "next. Driver Verifier is on: what does it do to a lookaside list's Depth "
             "(lesson 02)?"
         )
     else:
-        diagnoses[reads] = (
+        diagnoses[reads] = _(
             "One allocation per read is what a source that keeps nothing costs. A lookaside "
             "list with Driver Verifier off: what does it do with the buffer a read gives back "
             "(lesson 02)?"
         )
     return Problem(
         label,
-        f"Predict first. Driver Verifier is {'on' if verifier else 'off'}. The lesson's "
-        f"scenario-4 driver gets each read's 64-byte buffer from {where}, tag '{TAG}'. The "
-        f"application makes {reads} reads of 16 bytes, one after the other. How many pool "
-        f"allocations tagged '{TAG}' do they cost (what !poolused counts as Allocs)?",
+        " ".join(
+            [
+                _("Predict first."),
+                _("Driver Verifier is on.") if verifier else _("Driver Verifier is off."),
+                _(
+                    "The lesson's scenario-4 driver gets each read's 64-byte buffer from "
+                    "{where}, tag '{tag}'."
+                ).format(where=where, tag=TAG),
+                _(
+                    "The application makes {reads} reads of 16 bytes, one after the other. How "
+                    "many pool allocations tagged '{tag}' do they cost (what !poolused counts "
+                    "as Allocs)?"
+                ).format(reads=reads, tag=TAG),
+            ]
+        ),
         COUNT,
         allocations,
-        "WdfMemoryCreate allocates a block per memory object. A lookaside list allocates only "
-        "when it has no free block: with one read at a time, the first read's buffer comes "
-        "back to the list and serves every later read — unless Driver Verifier holds the list "
-        "at Depth 0, when every allocation and free goes to pool.",
+        _(
+            "WdfMemoryCreate allocates a block per memory object. A lookaside list allocates "
+            "only when it has no free block: with one read at a time, the first read's buffer "
+            "comes back to the list and serves every later read — unless Driver Verifier holds "
+            "the list at Depth 0, when every allocation and free goes to pool."
+        ),
         diagnoses,
-        hint="Does anything keep the first read's buffer for the second?",
+        hint=_("Does anything keep the first read's buffer for the second?"),
         prediction=True,
-        outcome=f"!poolused, tag {SHOWN_TAG}: "
-        + ", ".join(
-            f"Allocs {row.allocs}, Frees {row.frees}, in use {row.bytes_in_use} bytes"
-            for row in tags
-            if row.tag == SHOWN_TAG
+        outcome=_("!poolused, tag {tag}: {rows}").format(
+            tag=SHOWN_TAG,
+            rows=", ".join(
+                _("Allocs {allocs}, Frees {frees}, in use {size} bytes").format(
+                    allocs=row.allocs, frees=row.frees, size=row.bytes_in_use
+                )
+                for row in tags
+                if row.tag == SHOWN_TAG
+            ),
         ),
     )
 
@@ -202,66 +227,89 @@ def draw_read_length(label: str, rng: random.Random) -> Problem:
     solution = (int(got.Status), got.Information)
     diagnoses = {}
     if length > BUFFER_SIZE:
-        diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
+        diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = _(
             "The driver does not clip the window to its buffer: it asks for "
-            f"WDFMEMORY_OFFSET(0, {length}) on a {BUFFER_SIZE}-byte buffer. What does a "
-            "format do with a window that runs past the end of the memory (lesson 01)?"
-        )
+            "WDFMEMORY_OFFSET(0, {length}) on a {size}-byte buffer. What does a format do with "
+            "a window that runs past the end of the memory (lesson 01)?"
+        ).format(length=length, size=BUFFER_SIZE)
         diagnoses[(STATUS_SUCCESS, length)] = diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)]
-        diagnoses[(STATUS_BUFFER_TOO_SMALL, 0)] = (
+        diagnoses[(STATUS_BUFFER_TOO_SMALL, 0)] = _(
             "The format does refuse it, but not as a small buffer: a window that ends past the "
             "memory's end fails IFxMemory's offset check. Lesson 01 shows its status."
         )
-        diagnoses[(STATUS_INVALID_PARAMETER, 0)] = (
+        diagnoses[(STATUS_INVALID_PARAMETER, 0)] = _(
             "The format does refuse it, but not as a bad parameter: the window itself is "
             "well formed, it only ends past the memory's end. Lesson 01 runs such a window "
             "and shows its status."
         )
     else:
-        diagnoses[(STATUS_INTEGER_OVERFLOW, 0)] = (
-            f"That is the refusal of a window past the end; WDFMEMORY_OFFSET(0, {length}) "
-            f"ends inside the {BUFFER_SIZE}-byte buffer (at its end at most)."
-        )
-        diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = (
+        diagnoses[(STATUS_INTEGER_OVERFLOW, 0)] = _(
+            "That is the refusal of a window past the end; WDFMEMORY_OFFSET(0, {length}) ends "
+            "inside the {size}-byte buffer (at its end at most)."
+        ).format(length=length, size=BUFFER_SIZE)
+        diagnoses[(STATUS_SUCCESS, BUFFER_SIZE)] = _(
             "The buffer is 64 bytes, but the format's window, WDFMEMORY_OFFSET(0, Length), "
             "shows the lower device only the bytes the application asked for."
         )
     return Problem(
         label,
-        f"The lesson's scenario-4 driver, with buffers from {FROM[kind]} ({BUFFER_SIZE} "
-        "bytes each), formats its new request with WDFMEMORY_OFFSET(0, Length), Length being the "
-        f"application's read length. The application reads {length} "
-        f"byte{'s' if length > 1 else ''}. What status and what Information does it get? "
-        "Answer (status, information).",
+        " ".join(
+            [
+                _(
+                    "The lesson's scenario-4 driver, with buffers from {source} ({size} bytes "
+                    "each), formats its new request with WDFMEMORY_OFFSET(0, Length), Length "
+                    "being the application's read length."
+                ).format(source=_source(kind), size=BUFFER_SIZE),
+                (
+                    _("The application reads {length} bytes.")
+                    if length > 1
+                    else _("The application reads {length} byte.")
+                ).format(length=length),
+                _("What status and what Information does it get? Answer (status, information)."),
+            ]
+        ),
         Several(STATUS, COUNT),
         solution,
-        "The window decides what the lower device sees: Length bytes from offset 0. A window "
-        "that ends past the buffer's end fails the format with STATUS_INTEGER_OVERFLOW "
-        "(IFxMemory's offset check), and EvtIoRead completes the read with it.",
+        _(
+            "The window decides what the lower device sees: Length bytes from offset 0. A "
+            "window that ends past the buffer's end fails the format with "
+            "STATUS_INTEGER_OVERFLOW (IFxMemory's offset check), and EvtIoRead completes the "
+            "read with it."
+        ),
         diagnoses,
-        hint="Compare the window with the buffer the driver owns; lesson 01 shows what a "
-        "format does with a window past the memory's end.",
-        outcome=f"ReadFile returned {got}.\n{outcome.log(3)}",
+        hint=_(
+            "Compare the window with the buffer the driver owns; lesson 01 shows what a format "
+            "does with a window past the memory's end."
+        ),
+        outcome=_("ReadFile returned {result}.").format(result=got) + "\n" + outcome.log(3),
     )
 
 
 ORDERS = {
-    "copy first": "copies the data into the application's request, then lets go of the "
-    "buffer, then deletes the request",
-    "buffer first": "first lets go of the buffer (WdfObjectDelete of the memory object; for "
-    "the preallocated kind also ExFreePoolWithTag of the buffer), then copies the data out "
-    "through the buffer address it kept, then deletes the request",
-    "request first": "first deletes the memory object and the request (WdfObjectDelete of "
-    "each), then copies the data out through the buffer address it kept (then, for the "
-    "preallocated kind, frees the buffer)",
+    "copy first": N_(
+        "copies the data into the application's request, then lets go of the buffer, then "
+        "deletes the request"
+    ),
+    "buffer first": N_(
+        "first lets go of the buffer (WdfObjectDelete of the memory object; for the "
+        "preallocated kind also ExFreePoolWithTag of the buffer), then copies the data out "
+        "through the buffer address it kept, then deletes the request"
+    ),
+    "request first": N_(
+        "first deletes the memory object and the request (WdfObjectDelete of each), then "
+        "copies the data out through the buffer address it kept (then, for the preallocated "
+        "kind, frees the buffer)"
+    ),
 }
+"""What the completion routine does, in order, after "Its completion routine"."""
 OUTCOMES = Choice(
     {
-        "safe": ("works", "fine", "ok", "no crash"),
-        "bug check": ("crash", "crashes", "bugcheck", "blue screen"),
+        "safe": ("works", "fine", "ok", "no crash", "安全", "不会蓝屏"),
+        "bug check": ("crash", "crashes", "bugcheck", "blue screen", "蓝屏", "错误检查"),
     }
 )
-"""The answer to "safe or bug check?", in the words a learner might use."""
+"""The answer to "safe or bug check?", in the words a learner might use (in English or
+Chinese)."""
 
 
 def draw_release_order(label: str, rng: random.Random) -> Problem:
@@ -275,41 +323,61 @@ def draw_release_order(label: str, rng: random.Random) -> Problem:
     owned = kind != "preallocated"
     if solution == "safe":
         why = (
-            "Deleting the memory object first is not the whole story: at the copy, what else "
-            "still held a reference on it, and how long does an owned buffer live?"
+            _(
+                "Deleting the memory object first is not the whole story: at the copy, what "
+                "else still held a reference on it, and how long does an owned buffer live?"
+            )
             if owned and order == "buffer first"
-            else "What did the driver free before the copy: the buffer itself, or only the "
-            "objects around it? Who owns a preallocated buffer?"
+            else _(
+                "What did the driver free before the copy: the buffer itself, or only the "
+                "objects around it? Who owns a preallocated buffer?"
+            )
             if order == "request first"
-            else "Look at the order: what had the driver let go of when the copy ran?"
+            else _("Look at the order: what had the driver let go of when the copy ran?")
         )
         diagnoses = {"bug check": why}
     else:
         why = (
-            "Follow the references: once the driver has deleted the request, what still "
-            "holds the memory object, and what happens to an owned buffer when its object's "
-            "last reference goes?"
+            _(
+                "Follow the references: once the driver has deleted the request, what still "
+                "holds the memory object, and what happens to an owned buffer when its "
+                "object's last reference goes?"
+            )
             if owned
-            else "Does any reference keep pool the driver allocated itself? Look at what "
-            "ExFreePoolWithTag does, and when the copy runs after it."
+            else _(
+                "Does any reference keep pool the driver allocated itself? Look at what "
+                "ExFreePoolWithTag does, and when the copy runs after it."
+            )
         )
         diagnoses = {"safe": why}
     return Problem(
         label,
-        f"The lesson's scenario-4 driver, with buffers from {FROM[kind]}, Driver Verifier on. Its "
-        f"completion routine {ORDERS[order]}. The application reads 16 bytes. Is that safe, "
-        "or does the machine stop with a bug check? Answer 'safe' or 'bug check'.",
+        " ".join(
+            [
+                _(
+                    "The lesson's scenario-4 driver, with buffers from {source}, Driver "
+                    "Verifier on."
+                ).format(source=_source(kind)),
+                _("Its completion routine {order}.").format(order=_(ORDERS[order])),
+                _(
+                    "The application reads 16 bytes. Is that safe, or does the machine stop "
+                    "with a bug check? Answer 'safe' or 'bug check'."
+                ),
+            ]
+        ),
         OUTCOMES,
         solution,
-        "An owned buffer (WdfMemoryCreate, a lookaside list) lives while its memory object "
-        "has a reference, and the formatted request holds one until it is deleted; a "
-        "preallocated buffer lives until the driver frees it, whatever happens to the object "
-        "and the request.",
+        _(
+            "An owned buffer (WdfMemoryCreate, a lookaside list) lives while its memory object "
+            "has a reference, and the formatted request holds one until it is deleted; a "
+            "preallocated buffer lives until the driver frees it, whatever happens to the "
+            "object and the request."
+        ),
         diagnoses,
-        hint="What keeps the buffer alive at the moment of the copy?",
+        hint=_("What keeps the buffer alive at the moment of the copy?"),
         outcome=outcome.bugcheck.blue_screen()
         if outcome.bugcheck is not None
-        else f"ReadFile returned {outcome.result[0]}.",
+        else _("ReadFile returned {result}.").format(result=outcome.result[0]),
     )
 
 

@@ -36,6 +36,7 @@ from ...kernel.ntstatus import (
     STATUS_UNSUCCESSFUL,
 )
 from ...kernel.pool import NonPagedPoolNx
+from ...language import N_, _
 from .. import scenarios
 from ..answers import COUNT, STATUS, Several
 from ..problem import Problem
@@ -73,7 +74,7 @@ def reusing_driver(
         first = "request" not in shared
         if first:
             status, shared["request"] = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
-            status, shared["memory"], _ = WdfMemoryCreate(
+            status, shared["memory"], _buffer = WdfMemoryCreate(
                 WDF_NO_OBJECT_ATTRIBUTES,
                 NonPagedPoolNx,
                 scenarios.READ_TAG,
@@ -97,7 +98,7 @@ def _overlapped_reads(count: int):
     """The application issues *count* overlapped reads at once and waits 1 s."""
 
     def application(machine, app):
-        pending = [app.ReadFile(bytearray(16), overlapped=True) for _ in range(count)]
+        pending = [app.ReadFile(bytearray(16), overlapped=True) for _read in range(count)]
         machine.advance(1.0)
         return [io.IoStatus for io in pending]
 
@@ -110,12 +111,17 @@ MOVES = {
     "format once": ("reuse", "routine"),
 }
 MOVE_TEXT = {
-    "all": "calls WdfRequestReuse, formats it and sets its completion routine",
-    "routine once": "calls WdfRequestReuse and formats it (the completion routine was set "
-    "once, before the first send)",
-    "format once": "calls WdfRequestReuse and sets its completion routine (the request was "
-    "formatted once, before the first send)",
+    "all": N_("calls WdfRequestReuse, formats it and sets its completion routine"),
+    "routine once": N_(
+        "calls WdfRequestReuse and formats it (the completion routine was set once, before the "
+        "first send)"
+    ),
+    "format once": N_(
+        "calls WdfRequestReuse and sets its completion routine (the request was formatted "
+        "once, before the first send)"
+    ),
 }
+"""What the driver does before each send of its request, after "before each send of it,"."""
 
 
 def draw_repeated_moves(label: str, rng: random.Random) -> Problem:
@@ -128,57 +134,71 @@ def draw_repeated_moves(label: str, rng: random.Random) -> Problem:
     pending = sum(1 for s in statuses if s == STATUS_PENDING)
     solution = (succeeded, pending)
     diagnoses = {
-        (reads, 0): "Something the first send had is gone by the second. What do a "
-        "completed send and WdfRequestReuse clear (with KMDF Verifier on), and does this "
-        "driver redo it before each send?",
+        (reads, 0): _(
+            "Something the first send had is gone by the second. What do a completed send and "
+            "WdfRequestReuse clear (with KMDF Verifier on), and does this driver redo it "
+            "before each send?"
+        ),
     }
     if move == "routine once":
-        diagnoses[(1, 0)] = (
+        diagnoses[(1, 0)] = _(
             "That has the later reads completed, but with a failure. Are the later sends "
             "refused? They are formatted. Is a completion routine still set at the second "
             "send, and if not, who completes the application's read?"
         )
     elif move == "format once":
-        diagnoses[(1, reads - 1)] = (
+        diagnoses[(1, reads - 1)] = _(
             "That leaves the later reads pending, as a send with no completion routine would; "
             "this driver sets its routine before every send but formats only once. With KMDF "
             "Verifier on, what does WdfRequestSend do with a request no longer formatted?"
         )
     else:
-        diagnoses[(1, reads - 1)] = (
+        diagnoses[(1, reads - 1)] = _(
             "That is a second send missing something the first had. List what WdfRequestReuse "
             "and a completed send clear, and check it against what this driver does before "
             "each send."
         )
     return Problem(
         label,
-        "Predict first. KMDF Verifier is on. The driver creates one request at its first read "
-        f"and, before each send of it, {MOVE_TEXT[move]}. Its queue is sequential. The "
-        f"application issues {reads} overlapped reads at once and waits a second. How many "
-        "reads complete with success, and how many are still pending? Answer (succeeded, "
-        "pending).",
+        _("Predict first.")
+        + " "
+        + _(
+            "KMDF Verifier is on. The driver creates one request at its first read and, before "
+            "each send of it, {moves}. Its queue is sequential. The application issues {reads} "
+            "overlapped reads at once and waits a second. How many reads complete with "
+            "success, and how many are still pending? Answer (succeeded, pending)."
+        ).format(moves=_(MOVE_TEXT[move]), reads=reads),
         Several(COUNT, COUNT),
         solution,
-        "WdfRequestReuse clears the completion routine, and completing a send clears it "
-        "too; with KMDF Verifier completion also clears the formatted mark, so an unformatted "
-        "send is refused (STATUS_REQUEST_NOT_ACCEPTED) and the driver completes the read with "
-        "it. A send without a routine completes below with nobody told: the read stays "
-        "pending, and the sequential queue holds the others behind it.",
+        _(
+            "WdfRequestReuse clears the completion routine, and completing a send clears it "
+            "too; with KMDF Verifier completion also clears the formatted mark, so an "
+            "unformatted send is refused (STATUS_REQUEST_NOT_ACCEPTED) and the driver "
+            "completes the read with it. A send without a routine completes below with nobody "
+            "told: the read stays pending, and the sequential queue holds the others behind it."
+        ),
         diagnoses,
-        hint="After the first send completes, what does the request still have: a routine, "
-        "a format?",
+        hint=_(
+            "After the first send completes, what does the request still have: a routine, a format?"
+        ),
         prediction=True,
-        outcome="The reads: " + ", ".join(status_text(s) for s in statuses) + ".",
+        outcome=_("The reads: {statuses}.").format(
+            statuses=", ".join(status_text(s) for s in statuses)
+        ),
     )
 
 
 WHERE = {
-    "before send": "calls WdfRequestReuse before each send, in EvtIoRead (as the lesson's "
-    "driver does)",
-    "in routine": "calls WdfRequestReuse in its completion routine, before completing the "
-    "application's read (as the Toaster sample's toastmon does)",
-    "never": "never calls WdfRequestReuse (it formats the request again before each send)",
+    "before send": N_(
+        "calls WdfRequestReuse before each send, in EvtIoRead (as the lesson's driver does)"
+    ),
+    "in routine": N_(
+        "calls WdfRequestReuse in its completion routine, before completing the application's "
+        "read (as the Toaster sample's toastmon does)"
+    ),
+    "never": N_("never calls WdfRequestReuse (it formats the request again before each send)"),
 }
+"""Where the driver calls WdfRequestReuse, after "once per read, and"."""
 
 
 def draw_releases(label: str, rng: random.Random) -> Problem:
@@ -187,7 +207,7 @@ def draw_releases(label: str, rng: random.Random) -> Problem:
     reads = rng.randint(2, 7)
     every_send = ("format", "routine") if where == "never" else ("reuse", "format", "routine")
     outcome = run(
-        lambda machine, app: [app.ReadFile(bytearray(16)) for _ in range(reads)],
+        lambda machine, app: [app.ReadFile(bytearray(16)) for _read in range(reads)],
         EvtIoRead=reusing_driver(every_send, reuse_in_routine=where == "in routine"),
         timeline=True,
     )
@@ -198,39 +218,44 @@ def draw_releases(label: str, rng: random.Random) -> Problem:
     solution = (released, held)
     diagnoses = {}
     if where == "in routine":
-        diagnoses[(reads - 1, 1)] = (
+        diagnoses[(reads - 1, 1)] = _(
             "That leaves the last send's reference held, as a driver that reuses before the "
             "next send does. This one reuses in the completion routine: when does that "
             "run, for each send?"
         )
     else:
-        diagnoses[(reads, 0)] = (
+        diagnoses[(reads, 0)] = _(
             "That releases every send's reference, the last one too. The target keeps a "
             "reference until the request is reused, reformatted or deleted: after the last "
             "read, has any of those happened yet?"
         )
         if where == "never":
-            diagnoses[(0, reads)] = (
+            diagnoses[(0, reads)] = _(
                 "That lets every reference pile up. Without WdfRequestReuse, what does each "
                 "format do first with what the previous one took?"
             )
     return Problem(
         label,
-        f"The driver sends its one created request, formatted with its own 64-byte memory "
-        f"object, once per read, and {WHERE[where]}. The application makes {reads} reads, one "
-        "after the other. Over those reads, how many times is the target's reference on the "
-        "memory released, and how many such references are still held when the last read "
-        "has completed? Answer (released, still_held).",
+        _(
+            "The driver sends its one created request, formatted with its own 64-byte memory "
+            "object, once per read, and {where}. The application makes {reads} reads, one "
+            "after the other. Over those reads, how many times is the target's reference on "
+            "the memory released, and how many such references are still held when the last "
+            "read has completed? Answer (released, still_held)."
+        ).format(where=_(WHERE[where]), reads=reads),
         Several(COUNT, COUNT),
         solution,
-        "Each format takes one reference on the memory for the target; WdfRequestReuse or the "
-        "next format releases it. Reusing before the send releases the previous send's "
-        "reference, so the last one stays until the next read (or the request's deletion); "
-        "reusing in the completion routine releases each one as soon as its send is done.",
+        _(
+            "Each format takes one reference on the memory for the target; WdfRequestReuse or "
+            "the next format releases it. Reusing before the send releases the previous send's "
+            "reference, so the last one stays until the next read (or the request's deletion); "
+            "reusing in the completion routine releases each one as soon as its send is done."
+        ),
         diagnoses,
-        hint="Pair each format with the call that releases it; which format has no partner yet?",
-        outcome=f"After the {reads} reads the memory object holds {held} reference(s) for the "
-        "target.",
+        hint=_("Pair each format with the call that releases it; which format has no partner yet?"),
+        outcome=_(
+            "After the {reads} reads the memory object holds {held} reference(s) for the target."
+        ).format(reads=reads, held=held),
     )
 
 
@@ -262,46 +287,61 @@ def draw_reused_status(label: str, rng: random.Random) -> Problem:
     )
     got = outcome.result[asked - 1].Status
     source = {
-        "params": "Params->IoStatus.Status, saved before WdfRequestReuse",
-        "before reuse": "WdfRequestGetStatus of the reused request, read before WdfRequestReuse",
-        "after reuse": "WdfRequestGetStatus of the reused request, read after WdfRequestReuse",
+        "params": N_("Params->IoStatus.Status, saved before WdfRequestReuse"),
+        "before reuse": N_(
+            "WdfRequestGetStatus of the reused request, read before WdfRequestReuse"
+        ),
+        "after reuse": N_("WdfRequestGetStatus of the reused request, read after WdfRequestReuse"),
     }[status_from]
     lower_status = fail if asked == failing else STATUS_SUCCESS
     diagnoses = {}
     if status_from == "after reuse":
-        diagnoses[lower_status] = (
+        diagnoses[lower_status] = _(
             "That is the send's status, but the driver reads the status after "
             "WdfRequestReuse. What does WdfRequestReuse do to the request's status, and with "
             "what from WDF_REQUEST_REUSE_PARAMS?"
         )
     else:
-        diagnoses[reuse_status] = (
+        diagnoses[reuse_status] = _(
             "That is the status WdfRequestReuse puts in the request, but the driver reads it "
             "before WdfRequestReuse runs. What is the request's status at that point?"
         )
     if asked != failing:
-        diagnoses[fail] = (
-            f"The lower device failed read {failing}, not read {asked}: each send's status is "
+        diagnoses[fail] = _(
+            "The lower device failed read {failing}, not read {asked}: each send's status is "
             "its own."
-        )
+        ).format(failing=failing, asked=asked)
     return Problem(
         label,
-        "The driver's completion routine calls WdfRequestReuse on its one created request "
-        f"with WDF_REQUEST_REUSE_PARAMS_INIT(&params, WDF_REQUEST_REUSE_NO_FLAGS, "
-        f"{_name(reuse_status)}), then completes the application's read with the "
-        f"status from {source}. The application makes {reads} reads, one after the other; "
-        f"the lower device fails read {failing} with {status_text(fail)} and succeeds the "
-        f"others. What status does read {asked} get?",
+        _(
+            "The driver's completion routine calls WdfRequestReuse on its one created request "
+            "with {init}, then completes the application's read with the status from {source}. "
+            "The application makes {reads} reads, one after the other; the lower device fails "
+            "read {failing} with {status} and succeeds the others. What status does read "
+            "{asked} get?"
+        ).format(
+            init="WDF_REQUEST_REUSE_PARAMS_INIT(&params, WDF_REQUEST_REUSE_NO_FLAGS, "
+            f"{_name(reuse_status)})",
+            source=_(source),
+            reads=reads,
+            failing=failing,
+            status=status_text(fail),
+            asked=asked,
+        ),
         STATUS,
         int(got),
-        "WdfRequestReuse puts the status given in WDF_REQUEST_REUSE_PARAMS into the request "
-        "(FxRequest::Reuse), so WdfRequestGetStatus after it returns that, whatever the send "
-        "ended with. Before it, WdfRequestGetStatus and Params->IoStatus.Status both give the "
-        "lower device's status (WdfRequestReuse clears Params too, so save it first).",
+        _(
+            "WdfRequestReuse puts the status given in WDF_REQUEST_REUSE_PARAMS into the "
+            "request (FxRequest::Reuse), so WdfRequestGetStatus after it returns that, "
+            "whatever the send ended with. Before it, WdfRequestGetStatus and "
+            "Params->IoStatus.Status both give the lower device's status (WdfRequestReuse "
+            "clears Params too, so save it first)."
+        ),
         diagnoses,
-        hint="When does the request's status stop being the send's status?",
+        hint=_("When does the request's status stop being the send's status?"),
         outcome=", ".join(
-            f"read {n}: {status_text(r.Status)}" for n, r in enumerate(outcome.result, 1)
+            _("read {number}: {status}").format(number=n, status=status_text(r.Status))
+            for n, r in enumerate(outcome.result, 1)
         ),
     )
 
