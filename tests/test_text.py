@@ -93,3 +93,14 @@ def test_fill_never_begins_a_line_with_a_closing_mark_or_ends_one_with_an_openin
 def test_width_counts_chinese_twice():
     assert width("abc") == 3
     assert width("中文 ok") == 7
+
+
+def test_fill_spaces_chinese_as_chinese_is_written():
+    """Sentences joined with a space: none after a full-width mark; a space between a Chinese
+    character and a Latin letter or digit."""
+    assert fill("先预测，再运行。 场景 1，共3块。 理解为a number") == (
+        "先预测，再运行。场景 1，共 3 块。理解为 a number"
+    )
+    assert fill("（这是 0x10D）里面") == "（这是 0x10D）里面"
+    english = "First predict, then run it. Scenario 1: 3 blocks."
+    assert fill(english) == english

@@ -7,7 +7,10 @@ learner (bug checks, log lines, views, problem texts) goes through :func:`fill`.
 Chinese text is measured as a terminal measures it: a Chinese character (East Asian Wide or
 Fullwidth) takes two columns.  Chinese has no spaces between words, so a line may break
 between any two Chinese characters — but never before a closing mark (，。：） …) or after
-an opening one (（“ …), the usual Chinese line-breaking rule.
+an opening one (（“ …), the usual Chinese line-breaking rule.  Sentences are made one by one
+and joined with a space, as English joins them; in Chinese a full-width mark carries its own
+space, so the space after one is dropped, and a Chinese character gets a space beside a Latin
+letter or digit (``共 3 块``), as technical Chinese is written.
 """
 
 import re
@@ -98,11 +101,25 @@ def _pieces(line: str) -> list[tuple[str, str]]:
     return pieces
 
 
+def _spacing(before: str, space: str, after: str) -> str:
+    """The space between a piece ending in *before* and the next starting with *after*."""
+    if _is_wide(before) and not before.isalnum():  # a full-width mark: its own space
+        return ""
+    if not space and (
+        (_is_wide(before) and after.isascii() and after.isalnum())
+        or (before.isascii() and before.isalnum() and _is_wide(after) and after.isalnum())
+    ):
+        return " "
+    return space
+
+
 def _wrap_wide(line: str, first: str, rest: str) -> str:
     """*line* with Chinese in it, wrapped at WIDTH columns between pieces (:func:`_pieces`)."""
     lines, current = [], first
     fresh = True  # nothing but the indent on the current line yet
     for space, piece in _pieces(line.strip(" ")):
+        if not fresh:
+            space = _spacing(current[-1], space, piece[0])
         if not fresh and width(current) + width(space) + width(piece) > WIDTH:
             lines.append(current.rstrip(" "))
             current, fresh = rest, True
