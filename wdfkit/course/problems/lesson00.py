@@ -53,7 +53,7 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
     if blocks == 2:
         both = reasons[0]
         for reason in reasons[1:]:
-            both = _("{first} and {second}").format(first=both, second=reason)
+            both = _("{reason} and {other_reason}").format(reason=both, other_reason=reason)
         diagnoses[1] = _(
             "One block is the embedded layout, the buffer right after the object, which KMDF "
             "uses only when nothing rules it out. Here something does: {reasons}."
