@@ -29,6 +29,7 @@ import re
 
 from ..kernel.bugcheck import BUGCHECK_NAMES, BugCheck
 from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, status_named
+from ..language import N_, _
 
 
 class NotUnderstood(ValueError):
@@ -42,13 +43,13 @@ def _is_number(value) -> bool:
 def as_typed(answer) -> str:
     """The learner's answer as typed, cut to a line; an object of another type by its type."""
     if not isinstance(answer, (str, int, float, tuple, list)):
-        return f"a {type(answer).__name__}"
+        return _("a {type}").format(type=type(answer).__name__)
     try:
         text = repr(answer)
     except ValueError:  # an int with more digits than Python converts to text
-        return "your answer (it holds a number too long to print)"
+        return _("your answer (it holds a number too long to print)")
     except RecursionError:  # lists in lists, thousands deep
-        return "your answer (it is nested too deeply to print)"
+        return _("your answer (it is nested too deeply to print)")
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -56,8 +57,9 @@ def _refuse_several(value, kind: "Kind") -> None:
     """Refuse several values where the problem asks for one, saying so."""
     if isinstance(value, (tuple, list)):
         raise NotUnderstood(
-            f"{kind.description}: this problem asks for one value, not {len(value)}, "
-            f"e.g. {kind.example}"
+            _("{description}: this problem asks for one value, not {count}, e.g. {example}").format(
+                description=kind.description, count=len(value), example=kind.example
+            )
         )
 
 
@@ -107,11 +109,26 @@ def _parts(value) -> list:
     return [value]
 
 
-class Kind:
-    """One kind of answer: how it is read, shown, and what a wrong one usually means."""
+def _for_example(description: str, example: str) -> str:
+    """What NotUnderstood says: *description* (translated), then an example."""
+    return _("{description}, e.g. {example}").format(description=description, example=example)
 
-    description = "an answer"
+
+class Kind:
+    """One kind of answer: how it is read, shown, and what a wrong one usually means.
+
+    Its :attr:`description` is words, in the learner's language when it is read (a subclass
+    marks its own with ``N_`` in ``_description``); its :attr:`example` is what the learner
+    types, the same in every language.
+    """
+
+    _description = N_("an answer")
     example = ""
+
+    @property
+    def description(self) -> str:
+        """What this kind of answer is, in words: "a number"."""
+        return _(self._description)
 
     def read(self, value):
         """The canonical form of *value*; NotUnderstood when it is not of this kind."""
@@ -135,7 +152,7 @@ class Kind:
 
 
 class _Count(Kind):
-    description = "a number"
+    _description = N_("a number")
     example = "3"
     hex_digits = False
     """Whether bare hex digits (``1f40``, as WinDbg prints numbers) read as hex."""
@@ -147,7 +164,7 @@ class _Count(Kind):
         except NotUnderstood:
             number = None
         if number is None or not -(2**127) <= number < 2**128:  # room for a sum that overflowed
-            raise NotUnderstood(f"a number, e.g. {self.example}")
+            raise NotUnderstood(_for_example(_("a number"), self.example))
         return number
 
     def show(self, value) -> str:
@@ -155,15 +172,15 @@ class _Count(Kind):
 
     def diagnose(self, answer, solution) -> str | None:
         if abs(answer - solution) == 1:
-            return "Close: one off."
-        return "Too many." if answer > solution else "Too few."
+            return _("Close: one off.")
+        return _("Too many.") if answer > solution else _("Too few.")
 
 
 class _Hex(_Count):
     """An address, a size or a code: read with bare hex digits, shown in hex; no "too many"
     (an address is not a count)."""
 
-    description = "a number (hex is fine)"
+    _description = N_("a number (hex is fine)")
     example = "0x1F40"
     hex_digits = True
 
@@ -171,11 +188,11 @@ class _Hex(_Count):
         return f"0x{value:X}" if value >= 0 else f"-0x{-value:X}"
 
     def diagnose(self, answer, solution) -> str | None:
-        return "Close: one off." if abs(answer - solution) == 1 else None
+        return _("Close: one off.") if abs(answer - solution) == 1 else None
 
 
 class _Status(Kind):
-    description = "an NTSTATUS (its number or its name)"
+    _description = N_("an NTSTATUS (its number or its name)")
     example = "0xC0000001"
 
     def read(self, value):
@@ -194,7 +211,9 @@ class _Status(Kind):
                 number = None
             if number is not None and -(2**31) <= number < 2**32:
                 return NTSTATUS(number)
-        raise NotUnderstood(f"an NTSTATUS, e.g. {self.example} or STATUS_UNSUCCESSFUL")
+        raise NotUnderstood(
+            _("an NTSTATUS, e.g. {example} or STATUS_UNSUCCESSFUL").format(example=self.example)
+        )
 
     def show(self, value) -> str:
         status = NTSTATUS(value)
@@ -202,19 +221,19 @@ class _Status(Kind):
 
     def diagnose(self, answer, solution) -> str | None:
         if 0 < answer < 0x1000:
-            return (
-                f"0x{answer:X} looks like a bug-check code; the application gets an NTSTATUS "
+            return _(
+                "0x{answer:X} looks like a bug-check code; the application gets an NTSTATUS "
                 "(0xC… for an error)."
-            )
+            ).format(answer=answer)
         if NT_SUCCESS(answer) and not NT_SUCCESS(solution):
-            return "It did not succeed: the request came back with an error status."
+            return _("It did not succeed: the request came back with an error status.")
         if NT_SUCCESS(solution) and not NT_SUCCESS(answer):
-            return "Nothing failed this time: the status is a success."
+            return _("Nothing failed this time: the status is a success.")
         return None
 
 
 class _Irql(Kind):
-    description = "an IRQL (its number or its name)"
+    _description = N_("an IRQL (its number or its name)")
     example = "APC_LEVEL"
     NAMES = {0: "PASSIVE_LEVEL", 1: "APC_LEVEL", 2: "DISPATCH_LEVEL"}
 
@@ -230,7 +249,11 @@ class _Irql(Kind):
         except NotUnderstood:
             number = None
         if number is None or not 0 <= number <= 15:  # x64 IRQLs: PASSIVE_LEVEL to HIGH_LEVEL (15)
-            raise NotUnderstood(f"{self.description}, e.g. {self.example} or 1")
+            raise NotUnderstood(
+                _("{description}, e.g. {example} or 1").format(
+                    description=self.description, example=self.example
+                )
+            )
         return number
 
     def show(self, value) -> str:
@@ -239,9 +262,9 @@ class _Irql(Kind):
 
     def diagnose(self, answer, solution) -> str | None:
         if solution == 2 and answer < 2:
-            return "A DPC runs at DISPATCH_LEVEL, and so does what it calls."
+            return _("A DPC runs at DISPATCH_LEVEL, and so does what it calls.")
         if solution == 0 and answer > 0:
-            return "Nothing raised the IRQL here: the caller's thread runs at PASSIVE_LEVEL."
+            return _("Nothing raised the IRQL here: the caller's thread runs at PASSIVE_LEVEL.")
         return None
 
 
@@ -263,11 +286,20 @@ class BugCheckKind(Kind):
         if parameters not in range(5):
             raise ValueError("BugCheckKind: parameters must be 0 to 4")
         self.parameters = parameters
-        wanted = ("", " with its parameter 1", " with its parameters 1 and 2")
-        wanted += (" with its parameters 1 to 3", " with all four parameters")
-        self.description = f"a bug-check code{wanted[parameters]}"
         example = ["0xAB", "0x7", "0x0", "0x2", "0x1"][: 1 + parameters]
         self.example = example[0] if not parameters else "(" + ", ".join(example) + ")"
+
+    _DESCRIPTIONS = (
+        N_("a bug-check code"),
+        N_("a bug-check code with its parameter 1"),
+        N_("a bug-check code with its parameters 1 and 2"),
+        N_("a bug-check code with its parameters 1 to 3"),
+        N_("a bug-check code with all four parameters"),
+    )
+
+    @property
+    def description(self) -> str:
+        return _(self._DESCRIPTIONS[self.parameters])
 
     def read(self, value):
         if isinstance(value, BugCheck):
@@ -282,7 +314,7 @@ class BugCheckKind(Kind):
                 raise NotUnderstood
             numbers = tuple(_as_int(part, hex_digits=True) for part in parts)
         except NotUnderstood:
-            raise NotUnderstood(f"{self.description}, e.g. {self.example}") from None
+            raise NotUnderstood(_for_example(self.description, self.example)) from None
         return self._in_range(numbers)
 
     def _in_range(self, numbers: tuple) -> tuple:
@@ -294,7 +326,7 @@ class BugCheckKind(Kind):
             or len(parameters) > 4
             or not all(0 <= p < 2**64 for p in parameters)
         ):
-            raise NotUnderstood(f"{self.description}, e.g. {self.example}")
+            raise NotUnderstood(_for_example(self.description, self.example))
         return numbers
 
     def _read_text(self, text: str) -> tuple:
@@ -310,9 +342,9 @@ class BugCheckKind(Kind):
             try:
                 numbers.append(_as_int(word, hex_digits=True))
             except NotUnderstood:
-                raise NotUnderstood(f"{self.description}, e.g. {self.example}") from None
+                raise NotUnderstood(_for_example(self.description, self.example)) from None
         if code is None and not numbers:
-            raise NotUnderstood(f"{self.description}, e.g. {self.example}")
+            raise NotUnderstood(_for_example(self.description, self.example))
         if code is not None and (not numbers or numbers[0] != code):
             numbers.insert(0, code)
         return self._in_range(tuple(numbers))
@@ -337,17 +369,20 @@ class BugCheckKind(Kind):
     def diagnose(self, answer, solution) -> str | None:
         code = answer[0]
         if code >= 0x40000000:
-            return (
-                f"0x{code:X} is an NTSTATUS, a value a call returns; a bug check stops the "
+            return _(
+                "0x{code:X} is an NTSTATUS, a value a call returns; a bug check stops the "
                 "machine and has a small code (0x10D, 0xC4, 0x50 …)."
-            )
+            ).format(code=code)
         if code == solution[0] and len(answer) < len(solution):
-            return (
-                f"The code is right; give its parameter{'s' if self.parameters > 1 else ''} "
-                f"too: {self.example}."
+            if self.parameters > 1:
+                return _("The code is right; give its parameters too: {example}.").format(
+                    example=self.example
+                )
+            return _("The code is right; give its parameter too: {example}.").format(
+                example=self.example
             )
         if code == solution[0]:
-            return (
+            return _(
                 "The code is right, a parameter is not: for WDF_VIOLATION Arg1 names the rule "
                 "broken (0x5 a bad handle, 0x6 a request error, 0x3 a verifier error), for "
                 "0xC4 Arg1 names what Driver Verifier caught."
@@ -356,16 +391,24 @@ class BugCheckKind(Kind):
 
 
 class Choice(Kind):
-    """One of *options*: ``{canonical: (other spellings, …)}``; any case, spaces trimmed."""
+    """One of *options*: ``{canonical: (other spellings, …)}``; any case, spaces trimmed.
+
+    The spellings may be words of any language the course speaks: a Chinese learner may
+    answer ``"安全"`` where ``"安全"`` is listed among ``"safe"``'s spellings; the answer is
+    shown back as its canonical (English) name, as the problem's question names it.
+    """
 
     def __init__(self, options: dict) -> None:
         self.options = options
-        self.description = "one of " + ", ".join(repr(o) for o in options)
         self.example = repr(next(iter(options)))
         self._lookup = {}
         for canonical, spellings in options.items():
             for spelling in (canonical, *spellings):
                 self._lookup[self._key(spelling)] = canonical
+
+    @property
+    def description(self) -> str:
+        return _("one of {options}").format(options=", ".join(repr(o) for o in self.options))
 
     @staticmethod
     def _key(text: str) -> str:
@@ -386,20 +429,32 @@ class Several(Kind):
 
     def __init__(self, *kinds: Kind) -> None:
         self.kinds = kinds
-        self.description = "(" + ", ".join(k.description for k in kinds) + ")"
         self.example = "(" + ", ".join(k.example for k in kinds) + ")"
+
+    @property
+    def description(self) -> str:
+        return "(" + ", ".join(k.description for k in self.kinds) + ")"
 
     def read(self, value):
         parts = _parts(value)
         if len(parts) != len(self.kinds):
-            raise NotUnderstood(f"{len(self.kinds)} values, e.g. {self.example}")
+            raise NotUnderstood(
+                _("{count} values, e.g. {example}").format(
+                    count=len(self.kinds), example=self.example
+                )
+            )
         values = []
         for number, (kind, part) in enumerate(zip(self.kinds, parts, strict=True), 1):
             try:
                 values.append(kind.read(part))
             except NotUnderstood as problem:
                 raise NotUnderstood(
-                    f"{self.description}: value {number}, {as_typed(part)}, is not {problem}"
+                    _("{description}: value {number}, {answer}, is not {wanted}").format(
+                        description=self.description,
+                        number=number,
+                        answer=as_typed(part),
+                        wanted=problem,
+                    )
                 ) from None
         return tuple(values)
 
@@ -421,15 +476,24 @@ class Several(Kind):
             for i, (k, a, s) in enumerate(zip(self.kinds, answer, solution, strict=True))
             if not k.same(a, s)
         ]
-        ordinals = ("first", "second", "third", "fourth", "fifth")
         if len(wrong) == len(self.kinds):
             # compared as read: each kind's own `same` expects a value of its own kind
             if len(self.kinds) == 2 and tuple(answer) == tuple(reversed(solution)):
-                return "Both values are there, in the wrong order."
+                return _("Both values are there, in the wrong order.")
             return None
-        right = [ordinals[i] for i in range(len(self.kinds)) if i not in wrong]
+        right = [_(_ORDINALS[i]) for i in range(len(self.kinds)) if i not in wrong]
         i = wrong[0]
         more = self.kinds[i].diagnose(answer[i], solution[i])
-        text = f"The {' and '.join(right)} {'is' if len(right) == 1 else 'are'} right; "
-        text += f"the {ordinals[i]} is not."
+        both = right[0]
+        for ordinal in right[1:]:
+            both = _("{first} and {second}").format(first=both, second=ordinal)
+        text = (
+            _("The {right} is right; the {wrong} is not.")
+            if len(right) == 1
+            else _("The {right} are right; the {wrong} is not.")
+        ).format(right=both, wrong=_(_ORDINALS[i]))
         return f"{text} {more}" if more else text
+
+
+_ORDINALS = (N_("first"), N_("second"), N_("third"), N_("fourth"), N_("fifth"))
+# Which value of a several-part answer: "The first is right; the second is not."

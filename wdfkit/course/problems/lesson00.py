@@ -23,6 +23,7 @@ from ...kernel.bugcheck import (
     BugCheck,
 )
 from ...kernel.pool import DISPATCH_LEVEL, NonPagedPoolNx, PagedPool
+from ...language import N_, _
 from ...sim.machine import Machine
 from ..answers import COUNT, HEX, BugCheckKind
 from ..problem import Problem
@@ -43,35 +44,49 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
         blocks = len(machine.snapshot().blocks) - before
     reasons = []
     if verifier:
-        reasons.append("KMDF Verifier's pool tracking is on")
+        reasons.append(_("KMDF Verifier's pool tracking is on"))
     if pool == PagedPool:
-        reasons.append("the buffer is paged while the object must be nonpaged")
+        reasons.append(_("the buffer is paged while the object must be nonpaged"))
     if size >= PAGE_SIZE:
-        reasons.append(f"{size} bytes is a page or more")
-    diagnoses = {0: "Every WdfMemoryCreate allocates at least the memory object itself."}
+        reasons.append(_("{size} bytes is a page or more").format(size=size))
+    diagnoses = {0: _("Every WdfMemoryCreate allocates at least the memory object itself.")}
     if blocks == 2:
-        diagnoses[1] = (
+        both = reasons[0]
+        for reason in reasons[1:]:
+            both = _("{reason} and {other_reason}").format(reason=both, other_reason=reason)
+        diagnoses[1] = _(
             "One block is the embedded layout, the buffer right after the object, which KMDF "
-            f"uses only when nothing rules it out. Here something does: {' and '.join(reasons)}."
-        )
+            "uses only when nothing rules it out. Here something does: {reasons}."
+        ).format(reasons=both)
     else:
-        diagnoses[2] = (
+        diagnoses[2] = _(
             "Two blocks is the layout for a buffer of a page or more, a paged buffer, or KMDF "
             "Verifier's pool tracking. Check the call and the machine against that list."
         )
-    diagnoses[3] = "The machine's own blocks (the driver's) were there before the call: count "
-    diagnoses[3] += "only what this call adds, the object and, maybe, a separate buffer."
+    diagnoses[3] = _(
+        "The machine's own blocks (the driver's) were there before the call: count "
+        "only what this call adds, the object and, maybe, a separate buffer."
+    )
+    call = f"WdfMemoryCreate(None, {pool_name}, 'xEyM', {size})"
     return Problem(
         label,
-        f"With KMDF Verifier {'on' if verifier else 'off'} (Driver Verifier on), "
-        f"WdfMemoryCreate(None, {pool_name}, 'xEyM', {size}) allocates how many pool blocks?",
+        (
+            _("With KMDF Verifier on (Driver Verifier on), {call} allocates how many pool blocks?")
+            if verifier
+            else _(
+                "With KMDF Verifier off (Driver Verifier on), {call} allocates how many pool "
+                "blocks?"
+            )
+        ).format(call=call),
         COUNT,
         blocks,
-        "One block when KMDF embeds a small nonpaged buffer after the object; two when the "
-        "buffer gets a block of its own (a page or more, paged pool, or KMDF Verifier's pool "
-        "tracking; Driver Verifier does not change the layout).",
+        _(
+            "One block when KMDF embeds a small nonpaged buffer after the object; two when the "
+            "buffer gets a block of its own (a page or more, paged pool, or KMDF Verifier's pool "
+            "tracking; Driver Verifier does not change the layout)."
+        ),
         diagnoses,
-        hint="Open the lab in Look at it and set the same size, pool and KMDF Verifier.",
+        hint=_("Open the lab in Look at it and set the same size, pool and KMDF Verifier."),
     )
 
 
@@ -93,7 +108,7 @@ def _touch_after_free(n):
 
 
 def _handle_after_delete(n):
-    _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, "fuBM", n)
+    _status, memory, _buffer = WdfMemoryCreate(None, NonPagedPoolNx, "fuBM", n)
     WdfObjectDelete(memory)
     WdfMemoryGetBuffer(memory)
 
@@ -143,42 +158,42 @@ def _bugcheck_diagnoses(mistake: str, code: int, driver_verifier: bool) -> dict:
     said = {}
     pool_call = mistake != "handle after delete"
     if code != WDF_VIOLATION and pool_call:
-        said[WDF_VIOLATION] = (
+        said[WDF_VIOLATION] = _(
             "0x10D is KMDF's own bug check, for a bad handle or a broken framework rule; this "
             "mistake is caught in the pool, which the kernel checks."
         )
     if code == BAD_POOL_CALLER and driver_verifier:
-        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = _(
             "Driver Verifier is on, but it does not see this one first: the kernel checks the "
             "tag at the free itself, before any verifier. Which code does the kernel's pool "
             "check use?"
         )
     elif code == BAD_POOL_CALLER:
-        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = _(
             "0xC4 is Driver Verifier's code, and Driver Verifier is off on this machine: "
             "something else checks pool calls. Which code does the kernel's own check use?"
         )
     if code == DRIVER_VERIFIER_DETECTED_VIOLATION:
-        said[BAD_POOL_CALLER] = (
+        said[BAD_POOL_CALLER] = _(
             "0xC2 is the kernel's own pool check; with Driver Verifier on, Driver Verifier sees "
             "this mistake first, and it stops the machine with a code of its own."
         )
     if code == WDF_VIOLATION:
-        said[PAGE_FAULT_IN_NONPAGED_AREA] = (
+        said[PAGE_FAULT_IN_NONPAGED_AREA] = _(
             "0x50 is what a dead *pointer* gives; here the dead thing was a *handle*, and "
             "wdfkit checks every handle a DDI gets before it touches memory. Which bug check "
             "is the framework's own?"
         )
-        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = (
+        said[DRIVER_VERIFIER_DETECTED_VIOLATION] = _(
             "Driver Verifier watches pool, not framework handles; wdfkit's check of the "
             "handle stops the machine, whichever verifier is on."
         )
     if code == DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL:
-        said[BAD_POOL_CALLER] = (
+        said[BAD_POOL_CALLER] = _(
             "0xC2 is a bad call into the pool allocator, such as a second free; here the free "
             "was right, and it is the touch after it that faults."
         )
-        said[PAGE_FAULT_IN_NONPAGED_AREA] = (
+        said[PAGE_FAULT_IN_NONPAGED_AREA] = _(
             "0x50 is a fault on invalid memory in general; with Driver Verifier on, the "
             "driver's own allocations sit in its special pool, which has a more precise code "
             "for a touch after the free."
@@ -200,38 +215,56 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
         bugcheck = stopped
     else:
         raise RuntimeError(f"00-ex2: {mistake} did not bug-check")  # MISTAKES lists when it does
-    switches = (
-        f"KMDF Verifier {'on' if kmdf_verifier else 'off'}, "
-        f"Driver Verifier {'on' if driver_verifier else 'off'}"
-    )
+    code = "\n    " + c_text.format(n=n).replace("; ", ";\n    ") + "\n"
     return Problem(
         label,
-        f"On a machine with {switches}, the driver does this:\n    "
-        + c_text.format(n=n).replace("; ", ";\n    ")
-        + "\nThe machine stops. With which bug-check code?",
+        _(
+            "On a machine with {kmdf_verifier}, {driver_verifier}, the driver does this:{code}"
+            "The machine stops. With which bug-check code?"
+        ).format(
+            kmdf_verifier=_("KMDF Verifier on") if kmdf_verifier else _("KMDF Verifier off"),
+            driver_verifier=_("Driver Verifier on")
+            if driver_verifier
+            else _("Driver Verifier off"),
+            code=code,
+        ),
         BugCheckKind(0),
         bugcheck.code,
-        {
-            "double free": "A second free of the same block: the kernel's pool check says "
-            "0xC2 BAD_POOL_CALLER, but with Driver Verifier on, Driver Verifier sees it first "
-            "and says 0xC4.",
-            "wrong tag": "Freeing with a tag that is not the block's is caught by the kernel's "
-            "own check of the tag, 0xC2 BAD_POOL_CALLER, with or without Driver Verifier.",
-            "touch after free": "Driver Verifier's special pool holds the driver's own "
-            "allocations; touching one after its free is 0xD5.",
-            "handle after delete": "wdfkit checks every handle a DDI receives and stops on "
-            "a deleted object's handle with 0x10D WDF_VIOLATION (Arg1 0x5, an invalid "
-            "handle), whichever verifier is on. Real KMDF does not check that the object is "
-            "still alive: it reads the freed object, so anything may happen.",
-            "paged at DISPATCH_LEVEL": "With KMDF Verifier off nothing refuses the call at "
-            "DISPATCH_LEVEL, and paged pool may not be allocated there: the kernel says 0xC2, "
-            "Driver Verifier 0xC4 (KMDF Verifier would have refused the call with a status).",
-        }[mistake],
+        _(EXPLANATIONS[mistake]),
         _bugcheck_diagnoses(mistake, bugcheck.code, driver_verifier),
-        hint="Read the two-verifier table in The idea again: who checks what.",
+        hint=_("Read the two-verifier table in The idea again: who checks what."),
         prediction=True,
         outcome=bugcheck.blue_screen(),
     )
+
+
+EXPLANATIONS = {
+    "double free": N_(
+        "A second free of the same block: the kernel's pool check says "
+        "0xC2 BAD_POOL_CALLER, but with Driver Verifier on, Driver Verifier sees it first "
+        "and says 0xC4."
+    ),
+    "wrong tag": N_(
+        "Freeing with a tag that is not the block's is caught by the kernel's "
+        "own check of the tag, 0xC2 BAD_POOL_CALLER, with or without Driver Verifier."
+    ),
+    "touch after free": N_(
+        "Driver Verifier's special pool holds the driver's own "
+        "allocations; touching one after its free is 0xD5."
+    ),
+    "handle after delete": N_(
+        "wdfkit checks every handle a DDI receives and stops on "
+        "a deleted object's handle with 0x10D WDF_VIOLATION (Arg1 0x5, an invalid "
+        "handle), whichever verifier is on. Real KMDF does not check that the object is "
+        "still alive: it reads the freed object, so anything may happen."
+    ),
+    "paged at DISPATCH_LEVEL": N_(
+        "With KMDF Verifier off nothing refuses the call at "
+        "DISPATCH_LEVEL, and paged pool may not be allocated there: the kernel says 0xC2, "
+        "Driver Verifier 0xC4 (KMDF Verifier would have refused the call with a status)."
+    ),
+}
+"""What the right bug check of each of MISTAKES means (translated where it is shown)."""
 
 
 def draw_ex3(label: str, rng: random.Random) -> Problem:
@@ -241,36 +274,42 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
     to_address = rng.choice([True, False])
     machine = Machine("Toaster")
     with machine:
-        for _ in range(before):
+        for _round in range(before):
             WdfMemoryCreate(None, NonPagedPoolNx, "gaTS", rng.choice([16, 64, 200]))
         if kind == "WDFMEMORY":
-            _, handle, _ = WdfMemoryCreate(None, NonPagedPoolNx, "gaTS", 64)
+            _status, handle, _buffer = WdfMemoryCreate(None, NonPagedPoolNx, "gaTS", 64)
         else:
-            _, handle = WdfLookasideListCreate(None, 256, NonPagedPoolNx, None, "gaTS")
+            _status, handle = WdfLookasideListCreate(None, 256, NonPagedPoolNx, None, "gaTS")
         address = machine.objects[handle.value].address
     value = handle.value
-    flipped_all = "You flipped every bit, the lowest three too: FxHandleValueMask is ~0x7, "
-    flipped_all += "which leaves the lowest three bits as they are."
+    flipped_all = _(
+        "You flipped every bit, the lowest three too: FxHandleValueMask is ~0x7, "
+        "which leaves the lowest three bits as they are."
+    )
     if to_address:
-        question = (
-            f"A driver holds the {kind} handle 0x{value:016X}. At which address does KMDF "
+        question = _(
+            "A driver holds the {kind} handle 0x{value:016X}. At which address does KMDF "
             "find the object when a DDI receives this handle?"
-        )
+        ).format(kind=kind, value=value)
         solution = address
         diagnoses = {
-            value: "That is the handle itself. A handle is not the object's address: KMDF "
-            "turns it back into one with an XOR.",
+            value: _(
+                "That is the handle itself. A handle is not the object's address: KMDF "
+                "turns it back into one with an XOR."
+            ),
             value ^ ALL_BITS: flipped_all,
         }
     else:
-        question = (
-            f"KMDF has just created a {kind} whose object sits at 0x{address:016X}. Which "
+        question = _(
+            "KMDF has just created a {kind} whose object sits at 0x{address:016X}. Which "
             "handle does the driver get for it?"
-        )
+        ).format(kind=kind, address=address)
         solution = value
         diagnoses = {
-            address: "That is the object's address. The driver never gets it: KMDF hands out "
-            "the address XOR ~0x7.",
+            address: _(
+                "That is the object's address. The driver never gets it: KMDF hands out "
+                "the address XOR ~0x7."
+            ),
             address ^ ALL_BITS: flipped_all,
         }
     return Problem(
@@ -278,10 +317,12 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
         question,
         HEX,
         solution,
-        "Handle and address are each other XOR FxHandleValueMask (~0x7): every bit flipped "
-        "except the lowest three, which stay 0 for a plain object (KMDF keeps them for flags).",
+        _(
+            "Handle and address are each other XOR FxHandleValueMask (~0x7): every bit flipped "
+            "except the lowest three, which stay 0 for a plain object (KMDF keeps them for flags)."
+        ),
         diagnoses,
-        hint="Lesson 00's Try it does this XOR in a cell: do it on this number.",
+        hint=_("Lesson 00's Try it does this XOR in a cell: do it on this number."),
     )
 
 

@@ -33,6 +33,7 @@ from ...kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ...kernel.pool import NonPagedPoolNx
+from ...language import _
 from ...sim.machine import Machine
 from ..answers import COUNT, STATUS, Several
 from ..problem import Problem
@@ -45,45 +46,45 @@ def _copy_diagnoses(status, size: int, offset: int, count: int, copy_in: bool) -
     fits = offset + count <= size
     said = {}
     if count == 0:
-        said[STATUS_SUCCESS] = (
+        said[STATUS_SUCCESS] = _(
             "Zero bytes is not a copy that trivially succeeds: both copy DDIs check the count "
             "before they look at the buffer. What does a count of 0 get?"
         )
-        said[STATUS_INVALID_BUFFER_SIZE] = (
+        said[STATUS_INVALID_BUFFER_SIZE] = _(
             "Zero bytes cannot run past the end of the buffer; the count itself is refused, "
             "as an invalid parameter."
         )
-        said[STATUS_BUFFER_TOO_SMALL] = (
+        said[STATUS_BUFFER_TOO_SMALL] = _(
             "No buffer is too small for zero bytes; it is the count itself that the copy DDIs "
             "look at first."
         )
     elif not fits:
-        said[STATUS_SUCCESS] = (
-            f"Offset {offset} + {count} bytes = {offset + count} is past the end of the "
-            f"{size}-byte buffer, and the copy is refused whole, not cut short."
-        )
+        said[STATUS_SUCCESS] = _(
+            "Offset {offset} + {count} bytes = {end} is past the end of the "
+            "{size}-byte buffer, and the copy is refused whole, not cut short."
+        ).format(offset=offset, count=count, end=offset + count, size=size)
         other = STATUS_BUFFER_TOO_SMALL if copy_in else STATUS_INVALID_BUFFER_SIZE
-        said[other] = (
+        said[other] = _(
             "That is how the other direction refuses a copy that does not fit: the two copy "
             "DDIs use different statuses. Check which way this copy goes."
         )
         if copy_in and offset < size:
-            said[other] += (
-                " (Careful: for a count that runs past the end from a valid offset, the "
+            said[other] += " " + _(
+                "(Careful: for a count that runs past the end from a valid offset, the "
                 "documentation of WdfMemoryCopyFromBuffer and the KMDF source disagree; wdfkit "
                 "follows the source.)"
             )
     else:
-        said[STATUS_INVALID_BUFFER_SIZE if copy_in else STATUS_BUFFER_TOO_SMALL] = (
-            f"Offset {offset} + {count} bytes = {offset + count} is not past the end of "
-            f"the {size}-byte buffer: a copy may end exactly at the end."
-        )
-        said[STATUS_BUFFER_TOO_SMALL if copy_in else STATUS_INVALID_BUFFER_SIZE] = (
+        said[STATUS_INVALID_BUFFER_SIZE if copy_in else STATUS_BUFFER_TOO_SMALL] = _(
+            "Offset {offset} + {count} bytes = {end} is not past the end of "
+            "the {size}-byte buffer: a copy may end exactly at the end."
+        ).format(offset=offset, count=count, end=offset + count, size=size)
+        said[STATUS_BUFFER_TOO_SMALL if copy_in else STATUS_INVALID_BUFFER_SIZE] = _(
             "That is how the other direction refuses a copy past the end; and this copy "
             "does not run past the end anyway."
         )
     if count != 0 and status != STATUS_INVALID_PARAMETER:
-        said[STATUS_INVALID_PARAMETER] = (
+        said[STATUS_INVALID_PARAMETER] = _(
             "STATUS_INVALID_PARAMETER is the answer to a count of zero; this count is not zero."
         )
     return said
@@ -97,7 +98,7 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
     copy_in = rng.choice([True, False])
     ddi = "WdfMemoryCopyFromBuffer" if copy_in else "WdfMemoryCopyToBuffer"
     with Machine("Toaster"):
-        _, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, "xEyM", size)
+        _status, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, "xEyM", size)
         RtlFillMemory(buffer, size, ord("."))
         local = bytearray(b"#" * size)
         if copy_in:
@@ -106,21 +107,29 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
             status = WdfMemoryCopyToBuffer(memory, offset, local, count)
         after = buffer.read(size) if copy_in else bytes(local)
     changed = after.count(b"#") if copy_in else after.count(b".")
-    moved = "into the object's buffer" if copy_in else "into localArray"
+    moved = (
+        _("bytes copied into the object's buffer: {count}")
+        if copy_in
+        else _("bytes copied into localArray: {count}")
+    ).format(count=changed)
+    call = f"{ddi}(memory, {offset}, localArray, {count})"
     return Problem(
         label,
-        f"A memory object has a {size}-byte buffer; localArray is a {size}-byte local "
-        f"array. What status does {ddi}(memory, {offset}, localArray, {count}) return?",
+        _(
+            "A memory object has a {size}-byte buffer; localArray is a {size}-byte local "
+            "array. What status does {call} return?"
+        ).format(size=size, call=call),
         STATUS,
         status,
-        "A count of zero is STATUS_INVALID_PARAMETER; a copy that would run past the end is "
-        "refused whole: STATUS_INVALID_BUFFER_SIZE into the object (WdfMemoryCopyFromBuffer), "
-        "STATUS_BUFFER_TOO_SMALL out of it (WdfMemoryCopyToBuffer); anything else is copied.",
+        _(
+            "A count of zero is STATUS_INVALID_PARAMETER; a copy that would run past the end is "
+            "refused whole: STATUS_INVALID_BUFFER_SIZE into the object (WdfMemoryCopyFromBuffer), "
+            "STATUS_BUFFER_TOO_SMALL out of it (WdfMemoryCopyToBuffer); anything else is copied."
+        ),
         _copy_diagnoses(status, size, offset, count, copy_in),
-        hint="Add the offset and the count, and compare with the buffer's size.",
+        hint=_("Add the offset and the count, and compare with the buffer's size."),
         prediction=True,
-        outcome=f"{ddi}(memory, {offset}, localArray, {count}) -> {status!r}\n"
-        f"bytes copied {moved}: {changed}",
+        outcome=f"{call} -> {status!r}\n{moved}",
     )
 
 
@@ -135,7 +144,7 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
     with machine:
         lookaside_size = rng.choice([128, 256])
         if "lookaside" in kinds:
-            _, lookaside = WdfLookasideListCreate(
+            _status, lookaside = WdfLookasideListCreate(
                 WDF_NO_OBJECT_ATTRIBUTES, lookaside_size, NonPagedPoolNx, None, TAG
             )
             lines.append(
@@ -167,31 +176,41 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
         for memory in memories:
             WdfObjectDelete(memory)
         left = machine.snapshot().bytes_by_tag().get("MBuf", 0)
-    kept = "The lookaside list itself stays. " if "lookaside" in kinds else ""
     lines += [f"WdfObjectDelete(memory{n});" for n in range(1, len(kinds) + 1)]
     diagnoses = {
-        0: "Deleting a WdfMemoryCreatePreallocated object frees only the object: the buffer "
-        "it wraps belongs to the driver, which frees it with ExFreePoolWithTag.",
-        owned_by_driver + owned_by_framework: "The buffers of WdfMemoryCreate and of a "
-        "lookaside list belong to their memory objects: they went when the objects did (a "
-        "lookaside buffer back to its list, which, with Driver Verifier on, hands it to pool).",
-        owned_by_framework: "The other way round: the framework owns the buffers it "
-        "allocated (freed with their objects); the driver owns the preallocated ones.",
+        0: _(
+            "Deleting a WdfMemoryCreatePreallocated object frees only the object: the buffer "
+            "it wraps belongs to the driver, which frees it with ExFreePoolWithTag."
+        ),
+        owned_by_driver + owned_by_framework: _(
+            "The buffers of WdfMemoryCreate and of a "
+            "lookaside list belong to their memory objects: they went when the objects did (a "
+            "lookaside buffer back to its list, which, with Driver Verifier on, hands it to pool)."
+        ),
+        owned_by_framework: _(
+            "The other way round: the framework owns the buffers it "
+            "allocated (freed with their objects); the driver owns the preallocated ones."
+        ),
     }
+    code = "\n    " + "\n    ".join(line.replace("); ", ");\n    ") for line in lines) + "\n"
+    asked = _("How many bytes tagged '{tag}' (pool views: 'MBuf') are still allocated now?")
+    if "lookaside" in kinds:
+        asked = _("The lookaside list itself stays.") + " " + asked
     return Problem(
         label,
-        "On a machine with both verifiers on, the driver runs:\n    "
-        + "\n    ".join(line.replace("); ", ");\n    ") for line in lines)
-        + f"\n{kept}How many bytes tagged '{TAG}' (pool views: 'MBuf') "
-        "are still allocated now?",
+        _("On a machine with both verifiers on, the driver runs:{code}{question}").format(
+            code=code, question=asked.format(tag=TAG)
+        ),
         COUNT,
         left,
-        "Only the preallocated buffers are left: WdfMemoryCreatePreallocated points at a "
-        "buffer the driver owns, while WdfMemoryCreate's buffer and a lookaside buffer belong "
-        "to the memory object and go when it is deleted (the lookaside one to its list, which "
-        "under Driver Verifier, at Depth 0, frees it to pool).",
+        _(
+            "Only the preallocated buffers are left: WdfMemoryCreatePreallocated points at a "
+            "buffer the driver owns, while WdfMemoryCreate's buffer and a lookaside buffer belong "
+            "to the memory object and go when it is deleted (the lookaside one to its list, which "
+            "under Driver Verifier, at Depth 0, frees it to pool)."
+        ),
         diagnoses,
-        hint="For each creation DDI, ask who allocated the buffer: that one frees it.",
+        hint=_("For each creation DDI, ask who allocated the buffer: that one frees it."),
     )
 
 
@@ -217,7 +236,7 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
         devices = []
         machine.add_device(_read_device(devices))
         target = WdfDeviceGetIoTarget(devices[0])
-        _, memory, _ = WdfMemoryCreate(None, NonPagedPoolNx, TAG, size)
+        _status, memory, _buffer = WdfMemoryCreate(None, NonPagedPoolNx, TAG, size)
         descriptor = WDF_MEMORY_DESCRIPTOR()
         window = WDFMEMORY_OFFSET(BufferOffset=offset, BufferLength=length)
         WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(descriptor, memory, window)
@@ -225,55 +244,71 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
     success = int(STATUS_SUCCESS)
     if offset + length > size:
         diagnoses = {
-            (STATUS_INVALID_DEVICE_REQUEST, 0): "That is what the documentation lists for a "
-            "window past the end; the KMDF source (IFxMemory::ValidateMemoryOffsets) returns "
-            "another status, and wdfkit follows the source. Run a window past the end in "
-            "Try it and read the status.",
-            (STATUS_BUFFER_TOO_SMALL, 0): "That is WdfMemoryCopyToBuffer's refusal; an I/O "
-            "target checks a descriptor's window itself, and a window past the end is an "
-            "overflow.",
-            (success, size - offset): "The window is not cut down to fit: a window past the "
-            "end of the memory is refused whole, before anything is sent.",
+            (STATUS_INVALID_DEVICE_REQUEST, 0): _(
+                "That is what the documentation lists for a "
+                "window past the end; the KMDF source (IFxMemory::ValidateMemoryOffsets) returns "
+                "another status, and wdfkit follows the source. Run a window past the end in "
+                "Try it and read the status."
+            ),
+            (STATUS_BUFFER_TOO_SMALL, 0): _(
+                "That is WdfMemoryCopyToBuffer's refusal; an I/O "
+                "target checks a descriptor's window itself, and a window past the end is an "
+                "overflow."
+            ),
+            (success, size - offset): _(
+                "The window is not cut down to fit: a window past the "
+                "end of the memory is refused whole, before anything is sent."
+            ),
         }
     else:
         diagnoses = {
-            (STATUS_INTEGER_OVERFLOW, 0): f"BufferOffset {offset} + BufferLength {length} = "
-            f"{offset + length} is not past the end of the {size}-byte buffer: nothing "
-            "overflows.",
-            (STATUS_INVALID_DEVICE_REQUEST, 0): "Nothing is refused: the window lies inside "
-            "the buffer, and the default I/O target takes reads.",
+            (STATUS_INTEGER_OVERFLOW, 0): _(
+                "BufferOffset {offset} + BufferLength {length} = "
+                "{end} is not past the end of the {size}-byte buffer: nothing "
+                "overflows."
+            ).format(offset=offset, length=length, end=offset + length, size=size),
+            (STATUS_INVALID_DEVICE_REQUEST, 0): _(
+                "Nothing is refused: the window lies inside "
+                "the buffer, and the default I/O target takes reads."
+            ),
         }
         if length:
-            diagnoses[(success, size)] = (
+            diagnoses[(success, size)] = _(
                 "The read fills only the window, BufferLength bytes from BufferOffset, not the "
                 "whole buffer."
             )
     if length == 0:
-        diagnoses[(success, 0)] = (
+        diagnoses[(success, 0)] = _(
             "BufferLength 0 does not mean zero bytes: it means from BufferOffset to the end "
             "of the memory object's buffer."
         )
         if offset:
-            diagnoses[(success, size)] = (
+            diagnoses[(success, size)] = _(
                 "BufferLength 0 means from BufferOffset to the end, not the whole buffer."
             )
     return Problem(
         label,
-        f"The driver has a memory object with a {size}-byte buffer and reads from its "
-        "device's default I/O target (the lower driver fills whatever it is given): "
-        f"WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(&desc, memory, &offsets) with offsets.BufferOffset "
-        f"= {offset} and offsets.BufferLength = {length}, then WdfIoTargetSendReadSynchronously"
-        "(target, NULL, &desc, NULL, NULL, &bytesRead). What status does it return, and what "
-        "bytesRead? Answer (status, bytesRead). (A BufferLength of 0 stands for 'from "
-        "BufferOffset to the end of the buffer'.)",
+        _(
+            "The driver has a memory object with a {size}-byte buffer and reads from its "
+            "device's default I/O target (the lower driver fills whatever it is given): "
+            "WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(&desc, memory, &offsets) with offsets.BufferOffset "
+            "= {offset} and offsets.BufferLength = {length}, then WdfIoTargetSendReadSynchronously"
+            "(target, NULL, &desc, NULL, NULL, &bytesRead). What status does it return, and what "
+            "bytesRead? Answer (status, bytesRead). (A BufferLength of 0 stands for 'from "
+            "BufferOffset to the end of the buffer'.)"
+        ).format(size=size, offset=offset, length=length),
         Several(STATUS, COUNT),
         (status, read),
-        "The window must lie inside the memory: BufferOffset + BufferLength past its end is "
-        "STATUS_INTEGER_OVERFLOW and nothing is sent; BufferLength 0 means 'from the offset to "
-        "the end'; otherwise the lower driver fills exactly the window.",
+        _(
+            "The window must lie inside the memory: BufferOffset + BufferLength past its end is "
+            "STATUS_INTEGER_OVERFLOW and nothing is sent; BufferLength 0 means 'from the offset to "
+            "the end'; otherwise the lower driver fills exactly the window."
+        ),
         diagnoses,
-        hint="Compare BufferOffset + BufferLength with the buffer's size; remember what a "
-        "BufferLength of 0 means.",
+        hint=_(
+            "Compare BufferOffset + BufferLength with the buffer's size; remember what a "
+            "BufferLength of 0 means."
+        ),
     )
 
 

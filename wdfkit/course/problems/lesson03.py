@@ -32,6 +32,7 @@ from ...kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ...kernel.pool import NonPagedPoolNx
+from ...language import N_, _
 from ...sim.machine import Machine
 from .. import scenarios
 from ..answers import COUNT, HEX, STATUS, Several
@@ -49,47 +50,65 @@ def draw_ex1(label: str, rng: random.Random) -> Problem:
     run = pool_buffer_dma(offset, length, "scatter/gather", maximum)
     pfns, transfers = len(run.mdl.pfns), len(run.transfers)
     diagnoses = {
-        (-(-length // PAGE_SIZE), transfers): "That is BYTES_TO_PAGES(length), the pages the "
-        "length needs from a page boundary; this buffer starts inside a page, so count the "
-        "pages its bytes touch, the partial first and last one included.",
-        (pfns, length // maximum): "The last transfer may be short: the transfers are "
-        "length / MaximumLength rounded up, not down.",
-        (pfns, pfns): "A transfer is not one page: it carries up to MaximumLength bytes, "
-        "whatever pages they sit on.",
-        (pfns, -(-(offset + length) // maximum)): "A transfer carries the buffer's bytes; the "
-        "offset into the first page is not transferred.",
+        (-(-length // PAGE_SIZE), transfers): _(
+            "That is BYTES_TO_PAGES(length), the pages the "
+            "length needs from a page boundary; this buffer starts inside a page, so count the "
+            "pages its bytes touch, the partial first and last one included."
+        ),
+        (pfns, length // maximum): _(
+            "The last transfer may be short: the transfers are "
+            "length / MaximumLength rounded up, not down."
+        ),
+        (pfns, pfns): _(
+            "A transfer is not one page: it carries up to MaximumLength bytes, "
+            "whatever pages they sit on."
+        ),
+        (pfns, -(-(offset + length) // maximum)): _(
+            "A transfer carries the buffer's bytes; the "
+            "offset into the first page is not transferred."
+        ),
     }
     diagnoses.setdefault(
         (pfns + 1, transfers),
-        "One page too many: the last byte is at va + length − 1; count the pages from the "
-        "first byte's to the last byte's.",
+        _(
+            "One page too many: the last byte is at va + length − 1; count the pages from the "
+            "first byte's to the last byte's."
+        ),
     )
     if pfns > 1:
         diagnoses.setdefault(
             (pfns - 1, transfers),
-            "One page short: the first page counts even when the buffer starts inside it, and "
-            "the last one even when the buffer ends inside it.",
+            _(
+                "One page short: the first page counts even when the buffer starts inside it, "
+                "and the last one even when the buffer ends inside it."
+            ),
         )
     if length % maximum == 0:
         diagnoses.setdefault(
             (pfns, transfers + 1),
-            f"0x{length:X} is a whole number of MaximumLength (0x{maximum:X}) pieces: there is "
-            "no short last transfer.",
+            _(
+                "0x{length:X} is a whole number of MaximumLength (0x{maximum:X}) pieces: there "
+                "is no short last transfer."
+            ).format(length=length, maximum=maximum),
         )
     diagnoses.pop((pfns, transfers), None)  # before the cut: keep four wrong answers
     diagnoses = dict(list(diagnoses.items())[:4])  # the likeliest four
     return Problem(
         label,
-        f"A buffer starts 0x{offset:X} bytes into a page and is 0x{length:X} bytes long. How "
-        f"many PFNs does its MDL hold, and into how many transfers does a scatter/gather DMA "
-        f"enabler with MaximumLength 0x{maximum:X} cut it? Answer (pfns, transfers).",
+        _(
+            "A buffer starts 0x{offset:X} bytes into a page and is 0x{length:X} bytes long. How "
+            "many PFNs does its MDL hold, and into how many transfers does a scatter/gather DMA "
+            "enabler with MaximumLength 0x{maximum:X} cut it? Answer (pfns, transfers)."
+        ).format(offset=offset, length=length, maximum=maximum),
         Several(COUNT, COUNT),
         (pfns, transfers),
-        "PFNs = ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, length): count the pages the bytes touch, "
-        "including a partial first and last page; transfers = length / MaximumLength, rounded "
-        "up (physical scattering changes the elements per transfer, not the transfer count).",
+        _(
+            "PFNs = ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, length): count the pages the bytes touch, "
+            "including a partial first and last page; transfers = length / MaximumLength, rounded "
+            "up (physical scattering changes the elements per transfer, not the transfer count)."
+        ),
         diagnoses,
-        hint="Draw the pages: where the first byte falls, where the last one falls.",
+        hint=_("Draw the pages: where the first byte falls, where the last one falls."),
     )
 
 
@@ -105,35 +124,53 @@ def draw_ex2(label: str, rng: random.Random) -> Problem:
         fields = snapshot(mdl)
     start_va, byte_offset = fields.start_va, fields.byte_offset
     diagnoses = {
-        (int(va), 0): "StartVa is not the buffer's address: it is the start of the page the "
-        "buffer starts in (page-aligned), and ByteOffset says how far into that page.",
-        (int(va), byte_offset): "ByteOffset is right, but StartVa is page-aligned: "
-        "MmGetMdlVirtualAddress = StartVa + ByteOffset gives the buffer's address back.",
+        (int(va), 0): _(
+            "StartVa is not the buffer's address: it is the start of the page the "
+            "buffer starts in (page-aligned), and ByteOffset says how far into that page."
+        ),
+        (int(va), byte_offset): _(
+            "ByteOffset is right, but StartVa is page-aligned: "
+            "MmGetMdlVirtualAddress = StartVa + ByteOffset gives the buffer's address back."
+        ),
     }
     if offset >= PAGE_SIZE:
-        diagnoses[(int(buffer), offset)] = (
+        diagnoses[(int(buffer), offset)] = _(
             "The MDL knows nothing of the allocation this address came from: StartVa is the "
             "page the address is in, and ByteOffset (always under 0x1000) the offset in it."
         )
-        diagnoses[(start_va, offset)] = (
+        diagnoses[(start_va, offset)] = _(
             "StartVa is right; ByteOffset is the offset inside that page, under 0x1000, not "
             "the offset from the allocation's start."
         )
     return Problem(
         label,
-        f"ExAllocatePoolWithTag gave the driver the page-aligned buffer 0x{int(buffer):X}. It "
-        f"calls IoAllocateMdl(buffer + 0x{offset:X}, 0x{length:X}, FALSE, FALSE, NULL) and "
-        "MmBuildMdlForNonPagedPool. What are the MDL's StartVa and ByteOffset? Answer "
-        "(StartVa, ByteOffset).",
+        _(
+            "ExAllocatePoolWithTag gave the driver the page-aligned buffer 0x{buffer:X}. It "
+            "calls IoAllocateMdl(buffer + 0x{offset:X}, 0x{length:X}, FALSE, FALSE, NULL) and "
+            "MmBuildMdlForNonPagedPool. What are the MDL's StartVa and ByteOffset? Answer "
+            "(StartVa, ByteOffset)."
+        ).format(buffer=int(buffer), offset=offset, length=length),
         Several(HEX, HEX),
         (start_va, byte_offset),
-        "StartVa = PAGE_ALIGN(va), the start of the page the buffer starts in; ByteOffset = "
-        "BYTE_OFFSET(va), its offset inside that page (va & 0xFFF). The length does not "
-        "matter to either.",
+        _(
+            "StartVa = PAGE_ALIGN(va), the start of the page the buffer starts in; ByteOffset = "
+            "BYTE_OFFSET(va), its offset inside that page (va & 0xFFF). The length does not "
+            "matter to either."
+        ),
         diagnoses,
-        hint="Split the address: the page it is in, and the low three hex digits.",
+        hint=_("Split the address: the page it is in, and the low three hex digits."),
     )
 
+
+SENDS = {
+    ("read", "buffered"): N_("a 0x{length:X}-byte read to a buffered-I/O device"),
+    ("read", "direct"): N_("a 0x{length:X}-byte read to a direct-I/O device"),
+    ("read", "neither"): N_("a 0x{length:X}-byte read to a neither-I/O device"),
+    ("write", "buffered"): N_("a 0x{length:X}-byte write to a buffered-I/O device"),
+    ("write", "direct"): N_("a 0x{length:X}-byte write to a direct-I/O device"),
+    ("write", "neither"): N_("a 0x{length:X}-byte write to a neither-I/O device"),
+}
+"""What the application sends, in words: a read or a write, to a device of each I/O type."""
 
 RETRIEVE = {"Input": WdfRequestRetrieveInputWdmMdl, "Output": WdfRequestRetrieveOutputWdmMdl}
 
@@ -157,40 +194,49 @@ def _mdl_diagnoses(request: str, which: str, calls: tuple, solution, sizes) -> d
     status, count = solution
     said = {}
     refused = (STATUS_INVALID_DEVICE_REQUEST, 0)
-    direction = {"Input": "input", "Output": "output"}[which]
     if NT_SUCCESS(status):
-        said[refused] = (
+        said[refused] = _(
             "There is an MDL here: direct I/O gives the I/O manager's MDL of the locked pages, "
             "and for a buffered system buffer KMDF builds one when the driver asks."
         )
         whole_pages = -(-count // PAGE_SIZE) * PAGE_SIZE
-        said[(STATUS_SUCCESS, whole_pages)] = (
+        said[(STATUS_SUCCESS, whole_pages)] = _(
             "ByteCount is the buffer's length in bytes, not rounded to pages: the pages are "
             "what the PFN array counts."
         )
         other = {"Input": "Output", "Output": "Input"}[which]
         if sizes[other] != count:
             said[(STATUS_SUCCESS, sizes[other])] = (
-                f"That is the size of the {other.lower()} buffer; ask which buffer this MDL "
-                "describes."
+                _("That is the size of the input buffer; ask which buffer this MDL describes.")
+                if other == "Input"
+                else _(
+                    "That is the size of the output buffer; ask which buffer this MDL describes."
+                )
             )
     else:
-        said[(STATUS_INVALID_PARAMETER, 0)] = (
+        said[(STATUS_INVALID_PARAMETER, 0)] = _(
             "Nothing is wrong with the call itself; the request has no such MDL to give. "
             "Which status do the retrieve DDIs give for a buffer the request does not have?"
         )
         if "neither" in request or "NEITHER" in request:
-            said[(STATUS_SUCCESS, sizes[which])] = (
+            said[(STATUS_SUCCESS, sizes[which])] = _(
                 "Neither I/O has no MDL: the driver gets the application's raw addresses, and "
                 "nobody locked or described the pages."
             )
         else:
             said[(STATUS_SUCCESS, sizes[which])] = (
-                f"This request has no {direction} buffer for an MDL to describe: a read has "
-                "only an output buffer, a write only an input buffer."
+                _(
+                    "This request has no input buffer for an MDL to describe: a read has "
+                    "only an output buffer, a write only an input buffer."
+                )
+                if which == "Input"
+                else _(
+                    "This request has no output buffer for an MDL to describe: a read has "
+                    "only an output buffer, a write only an input buffer."
+                )
             )
     if "METHOD_BUFFERED" in request and len(calls) == 2 and which == calls[1]:
-        said[(STATUS_SUCCESS, sizes[which])] = (
+        said[(STATUS_SUCCESS, sizes[which])] = _(
             "KMDF builds one MDL per request for a buffered request and keeps it: ask which "
             "call built it, and for which buffer."
         )
@@ -205,9 +251,9 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
         length = rng.choice([0x200, 0x1800, 0x2400])
         io_type = IO_TYPES[io_name]
         request = f"a 0x{length:X}-byte {major} to a {io_name}-I/O device"
+        request_text = _(SENDS[(major, io_name)]).format(length=length)
         sizes = {"Input": length, "Output": length}
         calls = (rng.choice(["Input", "Output"]),)
-        described = ""
     else:
         method = rng.choice(sorted(METHODS))
         io_type, major = WdfDeviceIoBuffered, "ioctl"
@@ -215,7 +261,9 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
         first = rng.choice(["Input", "Output"])
         calls = rng.choice([(first,), (first, {"Input": "Output", "Output": "Input"}[first])])
         request = f"an IOCTL with {method}"
-        described = f" with 0x{sizes['Input']:X} bytes of input and 0x{sizes['Output']:X} of output"
+        request_text = _(
+            "an IOCTL with {method} with 0x{input:X} bytes of input and 0x{output:X} of output"
+        ).format(method=method, input=sizes["Input"], output=sizes["Output"])
     results = []
     machine = Machine("Toaster")
     with machine:
@@ -232,29 +280,38 @@ def draw_ex3(label: str, rng: random.Random) -> Problem:
     status, count = results[-1]
     ddi = f"WdfRequestRetrieve{which}WdmMdl"
     before = (
-        f"first calls WdfRequestRetrieve{calls[0]}WdmMdl, then {ddi}"
+        _("first calls {first}, then {then}").format(
+            first=f"WdfRequestRetrieve{calls[0]}WdmMdl", then=ddi
+        )
         if len(calls) == 2
-        else f"calls {ddi}"
+        else _("calls {ddi}").format(ddi=ddi)
     )
     outcome = "\n".join(
-        f"WdfRequestRetrieve{call}WdmMdl -> {got!r}"
-        + (f", an MDL of 0x{n:X} bytes" if NT_SUCCESS(got) else "")
+        _("{call} -> {status}, an MDL of 0x{count:X} bytes").format(
+            call=f"WdfRequestRetrieve{call}WdmMdl", status=repr(got), count=n
+        )
+        if NT_SUCCESS(got)
+        else f"WdfRequestRetrieve{call}WdmMdl -> {got!r}"
         for call, (got, n) in zip(calls, results, strict=True)
     )
     return Problem(
         label,
-        f"The application sends {request}{described}. The driver's callback {before}. What "
-        f"does {ddi} return: its status, and the ByteCount of the MDL it gives (0 when it "
-        "gives none)? Answer (status, ByteCount).",
+        _(
+            "The application sends {request}. The driver's callback {calls}. What "
+            "does {ddi} return: its status, and the ByteCount of the MDL it gives (0 when it "
+            "gives none)? Answer (status, ByteCount)."
+        ).format(request=request_text, calls=before, ddi=ddi),
         Several(STATUS, HEX),
         (status, count),
-        "Direct I/O (and a direct IOCTL's output) has the I/O manager's MDL of the locked "
-        "pages; a buffered system buffer (and every IOCTL's input except METHOD_NEITHER's) "
-        "gets one MDL built by KMDF on the first request for it, kept for the request. Neither "
-        "I/O has no MDL, and a buffer the request does not carry (a read's input, a write's "
-        "output) has none either: STATUS_INVALID_DEVICE_REQUEST.",
+        _(
+            "Direct I/O (and a direct IOCTL's output) has the I/O manager's MDL of the locked "
+            "pages; a buffered system buffer (and every IOCTL's input except METHOD_NEITHER's) "
+            "gets one MDL built by KMDF on the first request for it, kept for the request. "
+            "Neither I/O has no MDL, and a buffer the request does not carry (a read's input, a "
+            "write's output) has none either: STATUS_INVALID_DEVICE_REQUEST."
+        ),
         _mdl_diagnoses(request, which, calls, (status, count), sizes),
-        hint="Which buffer does the request carry, and who made an MDL for it?",
+        hint=_("Which buffer does the request carry, and who made an MDL for it?"),
         prediction=True,
         outcome=outcome,
     )

@@ -12,6 +12,7 @@ from ...ddi.wdfobject import (
 from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ...kernel.bugcheck import BugCheck
 from ...kernel.pool import NonPagedPoolNx
+from ...language import _
 from ...sim.machine import Machine
 from ..answers import COUNT, BugCheckKind
 from ..problem import Problem
@@ -30,7 +31,7 @@ def draw_leak_count(label: str, rng: random.Random) -> Problem:
     machine = Machine("Toaster", verifier=True)
     lines, live, allocated, objects = [], [], 0, 0
     with machine:
-        for _ in range(rng.randint(5, 8)):
+        for _round in range(rng.randint(5, 8)):
             move = rng.random()
             if live and move < 0.4:
                 name, p, tag = live.pop(rng.randrange(len(live)))
@@ -52,33 +53,43 @@ def draw_leak_count(label: str, rng: random.Random) -> Problem:
                 lines.append(f"{name} = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, '{tag}')")
     try:
         machine.unload()
-        leaked, outcome = 0, "The driver unloaded cleanly: no bug check."
+        leaked, outcome = 0, _("The driver unloaded cleanly: no bug check.")
     except BugCheck as bugcheck:
         leaked, outcome = bugcheck.parameters[3], bugcheck.blue_screen()
     diagnoses = {
-        allocated: "That is every ExAllocatePoolWithTag, freed or not: count only the blocks "
-        "still allocated when the driver unloads.",
-        leaked + objects: "That counts the memory objects too. WdfMemoryCreate's buffer is the "
-        "framework's allocation, and at unload KMDF deletes the driver's objects (their parent "
-        "is the driver) and frees their buffers: Driver Verifier has nothing to report for them.",
-        0: "It does not unload cleanly: a block allocated with ExAllocatePoolWithTag and never "
-        "freed stays allocated, and Driver Verifier checks at unload.",
+        allocated: _(
+            "That is every ExAllocatePoolWithTag, freed or not: count only the blocks "
+            "still allocated when the driver unloads."
+        ),
+        leaked + objects: _(
+            "That counts the memory objects too. WdfMemoryCreate's buffer is the "
+            "framework's allocation, and at unload KMDF deletes the driver's objects (their "
+            "parent is the driver) and frees their buffers: Driver Verifier has nothing to "
+            "report for them."
+        ),
+        0: _(
+            "It does not unload cleanly: a block allocated with ExAllocatePoolWithTag and never "
+            "freed stays allocated, and Driver Verifier checks at unload."
+        ),
     }
     return Problem(
         label,
-        "With Driver Verifier on, the driver runs:"
-        + listing(lines)
-        + "and then unloads, leaving the memory objects it created alone. If that stops the "
-        "machine with 0xC4 / 0x62 (allocations not freed at unload), what is its parameter 4? "
-        "(Answer 0 if the driver unloads cleanly.)",
+        _(
+            "With Driver Verifier on, the driver runs:{code}"
+            "and then unloads, leaving the memory objects it created alone. If that stops the "
+            "machine with 0xC4 / 0x62 (allocations not freed at unload), what is its parameter "
+            "4? (Answer 0 if the driver unloads cleanly.)"
+        ).format(code=listing(lines)),
         COUNT,
         leaked,
-        "Parameter 4 counts the driver's own pool allocations still outstanding: every "
-        "ExAllocatePoolWithTag without its ExFreePoolWithTag. Memory objects are not among "
-        "them: their parent is the driver, so KMDF deletes them, and frees their buffers, "
-        "when it deletes the driver object at unload.",
+        _(
+            "Parameter 4 counts the driver's own pool allocations still outstanding: every "
+            "ExAllocatePoolWithTag without its ExFreePoolWithTag. Memory objects are not among "
+            "them: their parent is the driver, so KMDF deletes them, and frees their buffers, "
+            "when it deletes the driver object at unload."
+        ),
         diagnoses=diagnoses,
-        hint="Cross off each block as it is freed; memory objects go with the driver.",
+        hint=_("Cross off each block as it is freed; memory objects go with the driver."),
         prediction=True,
         outcome=outcome,
     )
@@ -89,18 +100,18 @@ def draw_parent_delete(label: str, rng: random.Random) -> Problem:
     machine = Machine("Toaster")
     lines, buffers = [], []  # buffers: (address, parent path, owner name)
     with machine:
-        _, session = WdfObjectCreate(None)
-        _, connection = WdfObjectCreate(_attributes(session))
+        _status, session = WdfObjectCreate(None)
+        _status, connection = WdfObjectCreate(_attributes(session))
         lines.append("status, session = WdfObjectCreate(WDF_NO_OBJECT_ATTRIBUTES)")
         lines.append("attributes.ParentObject = session")
         lines.append("status, connection = WdfObjectCreate(attributes)")
         parents = {"session": session, "connection": connection, "the driver": None}
-        chosen = [rng.choice(["session", "connection", "the driver"]) for _ in range(3)]
+        chosen = [rng.choice(["session", "connection", "the driver"]) for _round in range(3)]
         chosen[rng.randrange(3)] = "connection"  # at least one grandchild of the session
         depth = {"session": 1, "connection": 2, "the driver": 0}
         for i, parent in enumerate(chosen):
             size = rng.choice([64, 128, 512])
-            _, memory, buffer = WdfMemoryCreate(
+            _status, memory, buffer = WdfMemoryCreate(
                 _attributes(parents[parent]) if parents[parent] else None,
                 NonPagedPoolNx,
                 "meMS",
@@ -121,8 +132,8 @@ def draw_parent_delete(label: str, rng: random.Random) -> Problem:
             size = rng.choice([32, 96])
             block = ExAllocatePoolWithTag(NonPagedPoolNx, size, "lcoL")
             lines.append(
-                f"p{i} = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, 'lcoL')"
-                "  # kept in the session's context"
+                f"p{i} = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, 'lcoL')  # "
+                + _("kept in the session's context")
             )
             buffers.append((block.address, None))
         deleted = rng.choice(["session", "connection"])
@@ -130,36 +141,48 @@ def draw_parent_delete(label: str, rng: random.Random) -> Problem:
         lines.append(f"WdfObjectDelete({deleted})")
         blocks = machine.snapshot().blocks
     alive = sum(
-        any(b.address <= address < b.address + b.size for b in blocks) for address, _ in buffers
+        any(b.address <= address < b.address + b.size for b in blocks)
+        for address, _depth in buffers
     )
     level = depth[deleted]
-    memory = [d for _, d in buffers if d is not None]
+    memory = [d for _address, d in buffers if d is not None]
     pool = len(buffers) - len(memory)
     only_direct = pool + sum(d != level for d in memory)
     diagnoses = {
-        only_direct: "Deleting a parent deletes its whole subtree: a memory object whose parent "
-        "is a child of the deleted object goes too.",
-        alive - pool: "Deleting an object never frees pool the driver took with "
-        "ExAllocatePoolWithTag, even if it keeps the pointer in that object's context: the "
-        "framework does not know about that block. Free it in EvtCleanupCallback.",
-        len(buffers): "WdfObjectDelete on a parent deletes its children too, and a memory "
-        "object created by WdfMemoryCreate frees its buffer when it goes.",
+        only_direct: _(
+            "Deleting a parent deletes its whole subtree: a memory object whose parent "
+            "is a child of the deleted object goes too."
+        ),
+        alive - pool: _(
+            "Deleting an object never frees pool the driver took with "
+            "ExAllocatePoolWithTag, even if it keeps the pointer in that object's context: the "
+            "framework does not know about that block. Free it in EvtCleanupCallback."
+        ),
+        len(buffers): _(
+            "WdfObjectDelete on a parent deletes its children too, and a memory "
+            "object created by WdfMemoryCreate frees its buffer when it goes."
+        ),
     }
     return Problem(
         label,
-        "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):"
-        + listing(lines)
-        + "How many of the buffers it created (the memory objects' and the pool blocks) are "
-        "still allocated after the last line?",
+        _(
+            "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):{code}"
+            "How many of the buffers it created (the memory objects' and the pool blocks) are "
+            "still allocated after the last line?"
+        ).format(code=listing(lines)),
         COUNT,
         alive,
-        f"WdfObjectDelete({deleted}) deletes it and every object below it in the object tree, "
-        "children and grandchildren; each memory object frees the buffer it owns. The "
-        "driver's memory objects whose parent is elsewhere stay, and so do the pool blocks "
-        "from ExAllocatePoolWithTag: nothing frees those but ExFreePoolWithTag.",
+        _(
+            "WdfObjectDelete({deleted}) deletes it and every object below it in the object "
+            "tree, children and grandchildren; each memory object frees the buffer it owns. The "
+            "driver's memory objects whose parent is elsewhere stay, and so do the pool blocks "
+            "from ExAllocatePoolWithTag: nothing frees those but ExFreePoolWithTag."
+        ).format(deleted=deleted),
         diagnoses=diagnoses,
-        hint="Draw the object tree: the driver, session, connection, and each m under its "
-        "parent. Then cut off the deleted branch.",
+        hint=_(
+            "Draw the object tree: the driver, session, connection, and each m under its "
+            "parent. Then cut off the deleted branch."
+        ),
     )
 
 
@@ -184,7 +207,7 @@ def draw_free_mistake(label: str, rng: random.Random) -> Problem:
         ]
     elif mistake == "field pointer":
         lines += [
-            f"payload = header + {offset}  # the bytes after the header fields",
+            f"payload = header + {offset}  # " + _("the bytes after the header fields"),
             "ExFreePoolWithTag(names, 'maNT')",
             "ExFreePoolWithTag(payload, 'rdHT')",
         ]
@@ -215,45 +238,79 @@ def draw_free_mistake(label: str, rng: random.Random) -> Problem:
     other = outcomes[not verifier]
     other_key = (other.code, other.parameters[0])
     meaning = {
-        "alias double free": "current is the same address as header, so the last line frees "
-        "header a second time",
-        "field pointer": f"payload is {offset} bytes into the block, not an address the pool "
-        "handed out",
-        "swapped tags": "names is freed with header's tag: the tag in the block's header does "
-        "not match",
-    }[mistake]
+        "alias double free": _(
+            "Current is the same address as header, so the last line frees header a second time"
+        ),
+        "field pointer": _(
+            "Payload is {offset} bytes into the block, not an address the pool handed out"
+        ),
+        "swapped tags": _(
+            "Names is freed with header's tag: the tag in the block's header does not match"
+        ),
+    }[mistake].format(offset=offset)
     diagnoses = {
-        (0xC2, 0x0A): "0xC2 / 0x0A is a tag mismatch; the tags here match the blocks they free.",
-        (0xC4, 0x13): "0xC4 / 0x13 is Driver Verifier's double free; no block here is freed twice.",
-        0xD5: "0xD5 (or 0x50) is a page fault from touching freed memory; here nothing is read "
-        "or written: ExFreePoolWithTag itself refuses the call.",
+        (0xC2, 0x0A): _("0xC2 / 0x0A is a tag mismatch; the tags here match the blocks they free."),
+        (0xC4, 0x13): _(
+            "0xC4 / 0x13 is Driver Verifier's double free; no block here is freed twice."
+        ),
+        0xD5: _(
+            "0xD5 (or 0x50) is a page fault from touching freed memory; here nothing is read "
+            "or written: ExFreePoolWithTag itself refuses the call."
+        ),
     }
     if mistake == "swapped tags":
-        diagnoses[(0xC4, 0x13)] = "No block is freed twice: look at the tags."
+        diagnoses[(0xC4, 0x13)] = _("No block is freed twice: look at the tags.")
     if mistake == "alias double free":
-        diagnoses[(0xC2, 0x0A)] = "The tags match; look at which address is freed."
-    who = "the kernel alone" if verifier else "Driver Verifier"
-    why = "on, and it checks first" if verifier else "off, and the kernel checks on its own"
-    diagnoses[other_key] = f"That is what {who} reports; here Driver Verifier is {why}."
+        diagnoses[(0xC2, 0x0A)] = _("The tags match; look at which address is freed.")
+    diagnoses[other_key] = (
+        _("That is what the kernel alone reports; here Driver Verifier is on, and it checks first.")
+        if verifier
+        else _(
+            "That is what Driver Verifier reports; here Driver Verifier is off, and the kernel "
+            "checks on its own."
+        )
+    )
+    would_be = (
+        _(
+            "{meaning}. {summary}: parameter 1 names the check that failed. With Driver "
+            "Verifier off the answer would be 0x{code:X} / 0x{parameter:X}."
+        )
+        if verifier
+        else _(
+            "{meaning}. {summary}: parameter 1 names the check that failed. With Driver "
+            "Verifier on the answer would be 0x{code:X} / 0x{parameter:X}."
+        )
+    )
     return Problem(
         label,
-        f"Driver Verifier is {'ON' if verifier else 'OFF'}. The driver runs:"
+        (
+            _("Driver Verifier is ON. The driver runs:")
+            if verifier
+            else _("Driver Verifier is OFF. The driver runs:")
+        )
         + listing(lines)
-        + "One line stops the machine. ExFreePoolWithTag checks three things:\n"
-        "    a tag that does not match the block's: 0xC2 / 0x0A;\n"
-        "    a block freed twice: 0xC4 / 0x13 with Driver Verifier, 0xC2 / 0x07 without;\n"
-        "    an address the pool never handed out: 0xC4 / 0x10 with Driver Verifier,\n"
-        "    0xC2 / 0x99 without.\n"
-        "Find the line that stops the machine. Which bug check does it give, and with which "
-        "parameter 1?",
+        + _(
+            "One line stops the machine. ExFreePoolWithTag checks three things:\n"
+            "    a tag that does not match the block's: 0xC2 / 0x0A;\n"
+            "    a block freed twice: 0xC4 / 0x13 with Driver Verifier, 0xC2 / 0x07 without;\n"
+            "    an address the pool never handed out: 0xC4 / 0x10 with Driver Verifier,\n"
+            "    0xC2 / 0x99 without.\n"
+            "Find the line that stops the machine. Which bug check does it give, and with which "
+            "parameter 1?"
+        ),
         BugCheckKind(1),
         solution,
-        f"{meaning[0].upper()}{meaning[1:]}. {caught.summary()}: parameter 1 names the check "
-        f"that failed. With Driver Verifier {'off' if verifier else 'on'} the answer would be "
-        f"0x{other.code:X} / 0x{other.parameters[0]:X}.",
+        would_be.format(
+            meaning=meaning,
+            summary=caught.summary(),
+            code=other.code,
+            parameter=other.parameters[0],
+        ),
         diagnoses=diagnoses,
-        hint="Find the line that breaks a rule of ExFreePoolWithTag (the address the pool gave, "
-        "with its tag, once), then ask who checks it with Driver Verifier on or off.",
+        hint=_(
+            "Find the line that breaks a rule of ExFreePoolWithTag (the address the pool gave, "
+            "with its tag, once), then ask who checks it with Driver Verifier on or off."
+        ),
     )
 
 

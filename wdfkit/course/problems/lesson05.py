@@ -5,6 +5,7 @@ import random
 from ...ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
 from ...ddi.wdm import ExAllocatePoolWithTag
 from ...kernel.pool import NonPagedPoolNx
+from ...language import _
 from ...sim.machine import Machine
 from ..answers import COUNT, HEX, Several
 from ..problem import Problem
@@ -18,33 +19,45 @@ def draw_aligned_start(label: str, rng: random.Random) -> Problem:
     length = rng.randint(20, 300)
     machine = Machine("Toaster", verifier=True)
     with machine:
-        for _ in range(rng.randint(0, 5)):  # earlier allocations move the pool's cursor
+        for _round in range(rng.randint(0, 5)):  # earlier allocations move the pool's cursor
             ExAllocatePoolWithTag(NonPagedPoolNx, rng.choice([16, 40, 100]), "rehO")
         block = ExAllocatePoolWithTag(NonPagedPoolNx, length + align - 1, "nlAS")
     address = block.address
     base = WDF_ALIGN_SIZE_UP(address, align)
     down = WDF_ALIGN_SIZE_DOWN(address, align)
     diagnoses = {
-        (down, address - down): "That rounds the address down: the start would lie before "
-        "the block the pool gave. Round up, into the extra bytes.",
-        (base, align - (address % align)): "The skip is start - address; when the pool's "
-        "address is already a multiple of AlignTo, nothing is skipped.",
-        (base, align - 1): f"AlignTo - 1 = {align - 1} is the most the driver can skip, why it "
-        "asked for that many extra bytes; it skips only start - address.",
-        (address, 0): "The pool's address is a multiple of 16, not necessarily of "
-        f"{align}: check address % {align}.",
+        (down, address - down): _(
+            "That rounds the address down: the start would lie before "
+            "the block the pool gave. Round up, into the extra bytes."
+        ),
+        (base, align - (address % align)): _(
+            "The skip is start - address; when the pool's "
+            "address is already a multiple of AlignTo, nothing is skipped."
+        ),
+        (base, align - 1): _(
+            "AlignTo - 1 = {most} is the most the driver can skip, why it "
+            "asked for that many extra bytes; it skips only start - address."
+        ).format(most=align - 1),
+        (address, 0): _(
+            "The pool's address is a multiple of 16, not necessarily of "
+            "{align}: check address % {align}."
+        ).format(align=align),
     }
     return Problem(
         label,
-        f"A driver needs {length} bytes starting on a multiple of {align}. It calls\n"
-        f"    ExAllocatePoolWithTag(NonPagedPoolNx, {length} + {align} - 1, 'nlAS')\n"
-        f"and gets 0x{address:X}. At what address do its aligned bytes start, and how\n"
-        "many bytes does it skip before them? Answer (start, skipped).",
+        _(
+            "A driver needs {length} bytes starting on a multiple of {align}. It calls\n"
+            "    ExAllocatePoolWithTag(NonPagedPoolNx, {length} + {align} - 1, 'nlAS')\n"
+            "and gets 0x{address:X}. At what address do its aligned bytes start, and how\n"
+            "many bytes does it skip before them? Answer (start, skipped)."
+        ).format(length=length, align=align, address=address),
         Several(HEX, HEX),
         (base, base - address),
-        "start = WDF_ALIGN_SIZE_UP(address, AlignTo), skipped = start - address (at most "
-        "AlignTo - 1, which is why the driver asked for that many extra bytes). The driver "
-        "frees the address the pool gave, not the aligned one.",
+        _(
+            "start = WDF_ALIGN_SIZE_UP(address, AlignTo), skipped = start - address (at most "
+            "AlignTo - 1, which is why the driver asked for that many extra bytes). The driver "
+            "frees the address the pool gave, not the aligned one."
+        ),
         diagnoses=diagnoses,
     )
 
@@ -52,7 +65,7 @@ def draw_aligned_start(label: str, rng: random.Random) -> Problem:
 def draw_carving(label: str, rng: random.Random) -> Problem:
     """Offsets of several aligned buffers carved from one block, and the total to allocate."""
     align = rng.choice([8, 16, 32, 64])
-    sizes = [rng.choice([3, 7, 12, 20, 24, 33, 50, 64, 100]) for _ in range(rng.randint(3, 4))]
+    sizes = [rng.choice([3, 7, 12, 20, 24, 33, 50, 64, 100]) for _round in range(rng.randint(3, 4))]
     sizes[0] = rng.choice([3, 7, 12, 20, 33, 50])  # never a multiple of AlignTo: padding follows
     offsets, cursor = [], 0
     for size in sizes:
@@ -63,30 +76,42 @@ def draw_carving(label: str, rng: random.Random) -> Problem:
     last = len(sizes) - 1
     plain = sum(sizes[:last])
     diagnoses = {
-        (plain, sum(sizes)): "Those are the sizes added up, with no padding: each buffer "
-        f"starts at the next multiple of {align} after the one before it ends.",
-        (offsets[last], cursor): "The offset is right; the total is rounded up too "
-        f"(total = WDF_ALIGN_SIZE_UP(cursor, {align})), as the lesson's code does.",
-        (offsets[last - 1], total): "That is where the buffer before the last one starts; "
-        "the last one starts after it, at the next multiple.",
-        (offsets[last], offsets[last] + sizes[last]): "The offset is right; the total is "
-        "where the last buffer ends, rounded up to the alignment.",
+        (plain, sum(sizes)): _(
+            "Those are the sizes added up, with no padding: each buffer "
+            "starts at the next multiple of {align} after the one before it ends."
+        ).format(align=align),
+        (offsets[last], cursor): _(
+            "The offset is right; the total is rounded up too "
+            "(total = WDF_ALIGN_SIZE_UP(cursor, {align})), as the lesson's code does."
+        ).format(align=align),
+        (offsets[last - 1], total): _(
+            "That is where the buffer before the last one starts; "
+            "the last one starts after it, at the next multiple."
+        ),
+        (offsets[last], offsets[last] + sizes[last]): _(
+            "The offset is right; the total is "
+            "where the last buffer ends, rounded up to the alignment."
+        ),
     }
     solution = (offsets[last], total)
     return Problem(
         label,
-        f"A driver carves {len(sizes)} buffers of {', '.join(map(str, sizes))} bytes, in that "
-        f"order, from one pool block, each starting on a multiple of {align} from the block's "
-        "start, as the lesson's loop does (round the cursor up, place the buffer, add its "
-        "size; at the end round the total up). At what offset does the last buffer start, "
-        "and how many bytes does the driver allocate? Answer (offset, total).",
+        _(
+            "A driver carves {count} buffers of {sizes} bytes, in that "
+            "order, from one pool block, each starting on a multiple of {align} from the block's "
+            "start, as the lesson's loop does (round the cursor up, place the buffer, add its "
+            "size; at the end round the total up). At what offset does the last buffer start, "
+            "and how many bytes does the driver allocate? Answer (offset, total)."
+        ).format(count=len(sizes), sizes=", ".join(map(str, sizes)), align=align),
         Several(COUNT, COUNT),
         solution,
-        f"Offsets {', '.join(map(str, offsets))}: each is WDF_ALIGN_SIZE_UP(cursor, {align}) "
-        f"where the buffer before it ended; the last ends at {cursor}, and "
-        f"WDF_ALIGN_SIZE_UP({cursor}, {align}) = {total} bytes are allocated.",
+        _(
+            "Offsets {offsets}: each is WDF_ALIGN_SIZE_UP(cursor, {align}) "
+            "where the buffer before it ended; the last ends at {cursor}, and "
+            "WDF_ALIGN_SIZE_UP({cursor}, {align}) = {total} bytes are allocated."
+        ).format(offsets=", ".join(map(str, offsets)), align=align, cursor=cursor, total=total),
         diagnoses=diagnoses,
-        hint="Write the cursor down after each buffer and round it up before the next.",
+        hint=_("Write the cursor down after each buffer and round it up before the next."),
     )
 
 
@@ -102,36 +127,45 @@ def draw_align_values(label: str, rng: random.Random) -> Problem:
         f"WDF_ALIGN_SIZE_UP(0x{length:X}, {align}) = 0x{up:X}\n"
         f"WDF_ALIGN_SIZE_DOWN(0x{length:X}, {align}) = 0x{down:X}\n"
         + (
-            "UP < Length: the size_t sum wrapped, and the driver must fail the request."
+            _("UP < Length: the size_t sum wrapped, and the driver must fail the request.")
             if up < length
-            else "UP >= Length: no overflow."
+            else _("UP >= Length: no overflow.")
         )
     )
     diagnoses = {
-        (down, up): "Swapped: UP is the larger (unless it wraps), DOWN the smaller.",
-        ((length + align - 1) % 2**64, down): "UP adds AlignTo - 1 and then clears the low "
-        "bits: Length + AlignTo - 1 is only the first half.",
+        (down, up): _("Swapped: UP is the larger (unless it wraps), DOWN the smaller."),
+        ((length + align - 1) % 2**64, down): _(
+            "UP adds AlignTo - 1 and then clears the low "
+            "bits: Length + AlignTo - 1 is only the first half."
+        ),
     }
     if up < length:
-        diagnoses[(down + align, down)] = (
+        diagnoses[(down + align, down)] = _(
             "On paper that is the next multiple, but it does not fit in 64 bits: size_t "
             "arithmetic wraps around, and UP comes out smaller than Length."
         )
     solution = (up, down)
+    explained = (
+        _(
+            "DOWN clears the low bits: 0x{length:X} & ~0x{mask:X} = 0x{down:X}. UP is "
+            "DOWN(Length + 0x{mask:X}), computed in 64-bit size_t, which wrapped past 2**64: "
+            "the result is smaller than Length, the overflow the driver must check for."
+        )
+        if up < length
+        else _(
+            "DOWN clears the low bits: 0x{length:X} & ~0x{mask:X} = 0x{down:X}. UP is "
+            "DOWN(Length + 0x{mask:X}), computed in 64-bit size_t: 0x{up:X}."
+        )
+    )
     return Problem(
         label,
-        f"Predict first, then run it: on x64, what do WDF_ALIGN_SIZE_UP(0x{length:X}, {align}) "
-        f"and WDF_ALIGN_SIZE_DOWN(0x{length:X}, {align}) return? Answer (up, down).",
+        _(
+            "Predict first, then run it: on x64, what do WDF_ALIGN_SIZE_UP(0x{length:X}, "
+            "{align}) and WDF_ALIGN_SIZE_DOWN(0x{length:X}, {align}) return? Answer (up, down)."
+        ).format(length=length, align=align),
         Several(HEX, HEX),
         solution,
-        f"DOWN clears the low bits: 0x{length:X} & ~0x{align - 1:X} = 0x{down:X}. UP is "
-        f"DOWN(Length + 0x{align - 1:X}), computed in 64-bit size_t"
-        + (
-            ", which wrapped past 2**64: the result is smaller than Length, the overflow the "
-            "driver must check for."
-            if up < length
-            else f": 0x{up:X}."
-        ),
+        explained.format(length=length, mask=align - 1, down=down, up=up),
         diagnoses=diagnoses,
         prediction=True,
         outcome=outcome,

@@ -16,6 +16,7 @@ from ...ddi.wdfrequest import WdfRequestCompleteWithInformation, WdfRequestRetri
 from ...ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag
 from ...kernel.ntstatus import STATUS_SUCCESS
 from ...kernel.pool import NonPagedPoolNx
+from ...language import _
 from ...sim.machine import Machine
 from .. import scenarios
 from ..answers import COUNT, Several
@@ -38,14 +39,17 @@ def _read_once(machine: Machine, EvtIoRead, found: dict) -> None:
         machine.application().ReadFile(bytearray(16))
 
 
-def _states(machine: Machine, handles) -> list[str]:
-    """What the object tree says of each of *handles*: its state and refs, or that it is gone."""
+def _states(machine: Machine, handles) -> list[tuple[str, bool]]:
+    """What the object tree says of each of *handles*: its state and refs, or that it is gone;
+    with whether it still exists."""
     existing = {o.handle: o for o in machine.snapshot().objects}
     states = []
     for i, handle in enumerate(handles):
         found = existing.get(int(handle))
         states.append(
-            f"m{i}: gone" if found is None else f"m{i}: refs {found.refcnt}  {found.state.name}"
+            (_("m{index}: gone").format(index=i), False)
+            if found is None
+            else (f"m{i}: refs {found.refcnt}  {found.state.name}", True)
         )
     return states
 
@@ -56,7 +60,7 @@ MOVES = ("nothing", "WdfObjectDelete", "reference, WdfObjectDelete", "reference"
 
 def draw_survivors(label: str, rng: random.Random) -> Problem:
     """A prediction: which of the driver's memory objects outlive the request's completion."""
-    plan = [(rng.choice(PARENTS), rng.choice(MOVES)) for _ in range(rng.randint(3, 5))]
+    plan = [(rng.choice(PARENTS), rng.choice(MOVES)) for _round in range(rng.randint(3, 5))]
     found = {}
 
     def EvtIoRead(Queue, Request, Length):
@@ -65,7 +69,7 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
             attributes = WDF_OBJECT_ATTRIBUTES()
             WDF_OBJECT_ATTRIBUTES_INIT(attributes)
             attributes.ParentObject = Request if parent == "Request" else found["device"]
-            _, memory, _ = WdfMemoryCreate(attributes, NonPagedPoolNx, "1buB", 64)
+            _status, memory, _buffer = WdfMemoryCreate(attributes, NonPagedPoolNx, "1buB", 64)
             if move.startswith("reference"):
                 WdfObjectReference(memory)
             if move.endswith("WdfObjectDelete"):
@@ -73,14 +77,14 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
             handles.append(memory)
         WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 0)
         found["states"] = _states(found["machine"], handles)
-        for (_, move), memory in zip(plan, handles, strict=True):
+        for (_parent, move), memory in zip(plan, handles, strict=True):
             if move.startswith("reference"):
                 WdfObjectDereference(memory)
 
     machine = Machine("Toaster")
     found["machine"] = machine
     _read_once(machine, EvtIoRead, found)
-    alive = sum(not state.endswith("gone") for state in found["states"])
+    alive = sum(exists for _line, exists in found["states"])
     lines = []
     for i, (parent, move) in enumerate(plan):
         lines.append(f"attributes.ParentObject = {parent}")
@@ -91,40 +95,53 @@ def draw_survivors(label: str, rng: random.Random) -> Problem:
             lines.append(f"WdfObjectDelete(m{i})")
     lines.append("WdfRequestCompleteWithInformation(Request, STATUS_SUCCESS, 0)")
     lines.append("# <- here")
-    referenced = [move.startswith("reference") for _, move in plan]
-    deleted = [move.endswith("WdfObjectDelete") for _, move in plan]
-    parents = [parent for parent, _ in plan]
+    referenced = [move.startswith("reference") for _parent, move in plan]
+    deleted = [move.endswith("WdfObjectDelete") for _parent, move in plan]
+    parents = [parent for parent, _move in plan]
     ignore_parents = sum(not d or r for d, r in zip(deleted, referenced, strict=True))
     ignore_references = sum(p == "Device" and not d for p, d in zip(parents, deleted, strict=True))
     diagnoses = {
-        ignore_parents: "A memory object whose parent is the request is deleted with it: "
-        "completing the request deletes its children, unless a reference still holds one.",
-        ignore_references: "WdfObjectDelete (or the parent's deletion) drops the object's own "
-        "reference, but an object someone has referenced lives until the last "
-        "WdfObjectDereference: a referenced object is still there.",
-        len(plan): "Some are gone: a deleted object without extra references dies at once, "
-        "and the request's children die when it is completed.",
+        ignore_parents: _(
+            "A memory object whose parent is the request is deleted with it: "
+            "completing the request deletes its children, unless a reference still holds one."
+        ),
+        ignore_references: _(
+            "WdfObjectDelete (or the parent's deletion) drops the object's own "
+            "reference, but an object someone has referenced lives until the last "
+            "WdfObjectDereference: a referenced object is still there."
+        ),
+        len(plan): _(
+            "Some are gone: a deleted object without extra references dies at once, "
+            "and the request's children die when it is completed."
+        ),
     }
     return Problem(
         label,
-        "Predict first, then run it. Inside EvtIoRead (attributes set up with "
-        "WDF_OBJECT_ATTRIBUTES_INIT; Device is the driver's device) the driver runs:"
-        + listing(lines)
-        + "Each WdfObjectReference is undone by a WdfObjectDereference only after this point. "
-        "At '# <- here', how many of the memory objects m0, m1, … still exist (alive, or "
-        "deleted but still referenced)?",
+        _(
+            "Predict first, then run it. Inside EvtIoRead (attributes set up with "
+            "WDF_OBJECT_ATTRIBUTES_INIT; Device is the driver's device) the driver runs:{code}"
+            "Each WdfObjectReference is undone by a WdfObjectDereference only after this point. "
+            "At '# <- here', how many of the memory objects m0, m1, … still exist (alive, or "
+            "deleted but still referenced)?"
+        ).format(code=listing(lines)),
         COUNT,
         alive,
-        "An object dies when it has been deleted, by WdfObjectDelete or with its parent, and "
-        "its last reference is gone. Completing the request deletes the memory objects whose "
-        "parent is the request; those parented to the device stay until the device goes. A "
-        "WdfObjectReference keeps a deleted object (and the buffer it owns) until its "
-        "WdfObjectDereference.",
+        _(
+            "An object dies when it has been deleted, by WdfObjectDelete or with its parent, and "
+            "its last reference is gone. Completing the request deletes the memory objects whose "
+            "parent is the request; those parented to the device stay until the device goes. A "
+            "WdfObjectReference keeps a deleted object (and the buffer it owns) until its "
+            "WdfObjectDereference."
+        ),
         diagnoses=diagnoses,
         prediction=True,
         outcome="\n".join(
-            [f"At '# <- here', {alive} of the {len(plan)} memory objects still exist:"]
-            + found["states"]
+            [
+                _("At '# <- here', {alive} of the {count} memory objects still exist:").format(
+                    alive=alive, count=len(plan)
+                )
+            ]
+            + [line for line, _exists in found["states"]]
         ),
     )
 
@@ -142,13 +159,13 @@ def draw_irp_references(label: str, rng: random.Random) -> Problem:
         status, memory = WdfRequestRetrieveOutputMemory(Request)
         for what in order:
             WdfObjectReference(memory if what == "memory" else Request)
-        for _ in range(released):
+        for _round in range(released):
             WdfObjectDereference(memory)
         request = next(o for o in machine.snapshot().objects if o.type_name == "WDFREQUEST")
         seen["counts"] = (request.refcnt, request.detail.irp_refs)
-        for _ in range(on_memory - released):
+        for _round in range(on_memory - released):
             WdfObjectDereference(memory)
-        for _ in range(on_request):
+        for _round in range(on_request):
             WdfObjectDereference(Request)
         WdfRequestCompleteWithInformation(Request, status, 0)
 
@@ -161,35 +178,44 @@ def draw_irp_references(label: str, rng: random.Random) -> Problem:
     lines.append("# <- here")
     solution = (refs, irp_refs)
     diagnoses = {
-        (refs + irp_refs, irp_refs): "A reference on the request's memory does not raise the "
-        "request's own count: it is counted apart, as an IRP reference.",
-        (refs, irp_refs + on_request): "Only references on the memory handle are IRP "
-        "references; WdfObjectReference(Request) raises the request's own count.",
-        (refs - 1, irp_refs): "The request's count starts at 1 (the framework's own reference) "
-        "before the driver adds any.",
-        (refs, on_memory): "Each WdfObjectDereference(memory) takes one IRP reference back.",
+        (refs + irp_refs, irp_refs): _(
+            "A reference on the request's memory does not raise the "
+            "request's own count: it is counted apart, as an IRP reference."
+        ),
+        (refs, irp_refs + on_request): _(
+            "Only references on the memory handle are IRP "
+            "references; WdfObjectReference(Request) raises the request's own count."
+        ),
+        (refs - 1, irp_refs): _(
+            "The request's count starts at 1 (the framework's own reference) "
+            "before the driver adds any."
+        ),
+        (refs, on_memory): _("Each WdfObjectDereference(memory) takes one IRP reference back."),
     }
     return Problem(
         label,
-        "In EvtIoRead of a buffered read, the driver runs:"
-        + listing(lines)
-        + "At '# <- here', what does the object tree show for the request: its refs, and its "
-        "IRP references? Answer (refs, IRP references).",
+        _(
+            "In EvtIoRead of a buffered read, the driver runs:{code}"
+            "At '# <- here', what does the object tree show for the request: its refs, and its "
+            "IRP references? Answer (refs, IRP references)."
+        ).format(code=listing(lines)),
         Several(COUNT, COUNT),
         solution,
-        "The request starts with refs 1 and each WdfObjectReference(Request) adds one. Its "
-        "output memory is part of the request and has no count of its own: a reference on it "
-        "is counted on the request as an IRP reference, and WdfObjectDereference(memory) "
-        "gives it back. The driver must give them all back before completing the request.",
+        _(
+            "The request starts with refs 1 and each WdfObjectReference(Request) adds one. Its "
+            "output memory is part of the request and has no count of its own: a reference on "
+            "it is counted on the request as an IRP reference, and WdfObjectDereference(memory) "
+            "gives it back. The driver must give them all back before completing the request."
+        ),
         diagnoses=diagnoses,
-        hint="Count the two kinds of reference apart: on Request, and on memory.",
+        hint=_("Count the two kinds of reference apart: on Request, and on memory."),
     )
 
 
 def draw_owners(label: str, rng: random.Random) -> Problem:
     """Which buffers die with their memory objects: owned (WdfMemoryCreate) or not
     (WdfMemoryCreatePreallocated over the driver's own pool)."""
-    kinds = [rng.choice(["WdfMemoryCreate", "WdfMemoryCreatePreallocated"]) for _ in range(4)]
+    kinds = [rng.choice(["WdfMemoryCreate", "WdfMemoryCreatePreallocated"]) for _round in range(4)]
     kinds[rng.randrange(4)] = "WdfMemoryCreatePreallocated"
     through_parent = rng.random() < 0.5
     machine = Machine("Toaster")
@@ -197,7 +223,7 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
     with machine:
         parent = None
         if through_parent:
-            _, parent = WdfObjectCreate(None)
+            _status, parent = WdfObjectCreate(None)
             lines.append("status, parent = WdfObjectCreate(WDF_NO_OBJECT_ATTRIBUTES)")
             lines.append("attributes.ParentObject = parent")
         attributes = WDF_OBJECT_ATTRIBUTES()
@@ -208,7 +234,7 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
         for i, kind in enumerate(kinds):
             size = rng.choice([40, 64, 200])
             if kind == "WdfMemoryCreate":
-                _, memory, buffer = WdfMemoryCreate(
+                _status, memory, buffer = WdfMemoryCreate(
                     attributes if through_parent else None, NonPagedPoolNx, "1buB", size
                 )
                 lines.append(
@@ -216,7 +242,7 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
                 )
             else:
                 buffer = ExAllocatePoolWithTag(NonPagedPoolNx, size, "fuBP")
-                _, memory = WdfMemoryCreatePreallocated(
+                _status, memory = WdfMemoryCreatePreallocated(
                     attributes if through_parent else None, buffer, size
                 )
                 lines.append(f"b{i} = ExAllocatePoolWithTag(NonPagedPoolNx, {size}, 'fuBP')")
@@ -240,27 +266,38 @@ def draw_owners(label: str, rng: random.Random) -> Problem:
     alive = sum(any(b.address <= a.address < b.address + b.size for b in blocks) for a in buffers)
     preallocated = kinds.count("WdfMemoryCreatePreallocated")
     diagnoses = {
-        len(kinds) - preallocated - freed: "Swapped: WdfMemoryCreate's buffer is the object's own "
-        "(freed with it); a preallocated buffer stays the driver's.",
-        0: "A memory object from WdfMemoryCreatePreallocated does not own its buffer: deleting "
-        "it leaves the driver's pool block allocated, for the driver to free.",
-        len(kinds) - freed: "A memory object from WdfMemoryCreate owns its buffer and frees it "
-        "when the object goes.",
-        preallocated: "The driver freed some of its own buffers itself, with "
-        "ExFreePoolWithTag: those are gone too.",
+        len(kinds) - preallocated - freed: _(
+            "Swapped: WdfMemoryCreate's buffer is the object's own "
+            "(freed with it); a preallocated buffer stays the driver's."
+        ),
+        0: _(
+            "A memory object from WdfMemoryCreatePreallocated does not own its buffer: deleting "
+            "it leaves the driver's pool block allocated, for the driver to free."
+        ),
+        len(kinds) - freed: _(
+            "A memory object from WdfMemoryCreate owns its buffer and frees it "
+            "when the object goes."
+        ),
+        preallocated: _(
+            "The driver freed some of its own buffers itself, with "
+            "ExFreePoolWithTag: those are gone too."
+        ),
     }
     return Problem(
         label,
-        "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):"
-        + listing(lines)
-        + "After the last line, how many of the buffers b0 … b3 are still allocated?",
+        _(
+            "A driver runs (attributes set up with WDF_OBJECT_ATTRIBUTES_INIT):{code}"
+            "After the last line, how many of the buffers b0 … b3 are still allocated?"
+        ).format(code=listing(lines)),
         COUNT,
         alive,
-        "Whether a buffer dies with its memory object depends on who owns it: WdfMemoryCreate "
-        "allocates a buffer the object owns and frees with it; WdfMemoryCreatePreallocated "
-        "only describes a buffer the driver owns, which stays until ExFreePoolWithTag.",
+        _(
+            "Whether a buffer dies with its memory object depends on who owns it: WdfMemoryCreate "
+            "allocates a buffer the object owns and frees with it; WdfMemoryCreatePreallocated "
+            "only describes a buffer the driver owns, which stays until ExFreePoolWithTag."
+        ),
         diagnoses=diagnoses,
-        hint="For each buffer, ask who allocated it: the framework, or the driver itself.",
+        hint=_("For each buffer, ask who allocated it: the framework, or the driver itself."),
     )
 
 
