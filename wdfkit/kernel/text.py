@@ -115,9 +115,11 @@ def _spacing(before: str, space: str, after: str) -> str:
 
 def _wrap_wide(line: str, first: str, rest: str) -> str:
     """*line* with Chinese in it, wrapped at WIDTH columns between pieces (:func:`_pieces`)."""
-    lines, current = [], first
+    text = line.strip(" ")
+    lead = line[: len(line) - len(line.lstrip(" "))] if text else ""
+    lines, current = [], first + lead  # (a paragraph's own indent stays, as textwrap keeps it)
     fresh = True  # nothing but the indent on the current line yet
-    for space, piece in _pieces(line.strip(" ")):
+    for space, piece in _pieces(text):
         if not fresh:
             space = _spacing(current[-1], space, piece[0])
         if not fresh and width(current) + width(space) + width(piece) > WIDTH:
