@@ -257,7 +257,7 @@ class Expected:
             parts.append(_("Information {information}").format(information=self.information))
         if self.data is not None:
             parts.append(_("data {data}").format(data=_bytes_text(self.data)))
-        return _listed(parts) if parts else _("anything")
+        return _listed(parts) or _("anything")
 
 
 @dataclass
@@ -1283,10 +1283,10 @@ def _bytes_text(data: bytes, most: int = 12) -> str:
     if not data:
         return _("(none)")
     if _TEXT_BYTES.issuperset(data) and data.count(0) <= 1:
-        more = "…" + _("({count} bytes)").format(count=len(data)) if len(data) > 2 * most else ""
+        more = _("… ({count} bytes)").format(count=len(data)) if len(data) > 2 * most else ""
         return repr(bytes(data[: 2 * most])) + more
     shown = " ".join(f"{b:02x}" for b in data[:most])
-    more = " … " + _("({count} bytes)").format(count=len(data)) if len(data) > most else ""
+    more = " " + _("… ({count} bytes)").format(count=len(data)) if len(data) > most else ""
     return shown + more
 
 
