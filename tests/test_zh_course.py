@@ -117,6 +117,12 @@ def test_a_failing_grade_reads_in_chinese_and_fails_the_same_way(driver, spec):
     if english.operation is not None:
         assert f"第{english.operation.step}步" in squeezed(text)
     assert "FAILED" not in text and "Seeds run" not in text
+    # the application's actions keep their time column, as in English
+    assert [_indent(row) for row in english.timeline] == [_indent(row) for row in chinese.timeline]
+
+
+def _indent(row: str) -> int:
+    return len(row) - len(row.lstrip(" "))
 
 
 # -- find the bug ----------------------------------------------------------------------------------

@@ -1189,10 +1189,18 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         run.note(f"*** bug check 0x{bugcheck.code:X} {bugcheck.name} in {bugcheck.ddi}")
     elif report.reason.startswith("driver raised") and machine is not None:
         run.note(f"*** {machine.stopped_by or report.reason}")
-    report.actions = tuple(fill(_machine_free(line), "", " " * 15) for line in run.timeline)
+    report.actions = tuple(_timeline_row(_machine_free(line)) for line in run.timeline)
     report.timeline = report.actions[-TIMELINE_ROWS:]
     report.detail = _machine_free(report.detail)
     report.reproduce = _reproduce_line(add, report.spec, entry, run.seed)
+
+
+def _timeline_row(line: str) -> str:
+    """A timeline row filled for the report: its time right-aligned, its text wrapped under it.
+    The row's leading spaces are given to fill as its first indent, so that a row in Chinese
+    keeps them as an English one does."""
+    text = line.lstrip(" ")
+    return fill(text, line[: len(line) - len(text)], " " * 15)
 
 
 def _reproduce_line(add, spec: Spec, entry, seed: int) -> str:
