@@ -50,6 +50,7 @@ from ..kernel.ntstatus import (
     STATUS_IO_DEVICE_ERROR,
     STATUS_SUCCESS,
 )
+from ..language import _
 from .grader import Expected
 
 IOCTL_CODE = 0x222000
@@ -85,12 +86,14 @@ class Step:
 
     def describe(self) -> str:
         if self.kind == "read":
-            return f"ReadFile({self.length} bytes)"
+            return _("ReadFile({length} bytes)").format(length=self.length)
         if self.kind == "cancel":
-            return f"ReadFile({self.length} bytes), cancelled (CancelIo)"
+            return _("ReadFile({length} bytes), cancelled (CancelIo)").format(length=self.length)
         if self.kind == "write":
-            return f"WriteFile({len(self.data)} bytes)"
-        return f"DeviceIoControl(in {len(self.data)}, out {self.length} bytes)"
+            return _("WriteFile({length} bytes)").format(length=len(self.data))
+        return _("DeviceIoControl(in {input}, out {output} bytes)").format(
+            input=len(self.data), output=self.length
+        )
 
 
 @dataclass(frozen=True)
@@ -505,7 +508,7 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
         py = _STATS_PY + _text(_HANDLE_AFTER_COMPLETION_1) + _device_add_py(["read"], context=True)
         c = _STATS_C + _text(_HANDLE_AFTER_COMPLETION_2) + _device_add_c(["read"], context=True)
         behaviour = Behaviour(("read",), (0, size), expect_read, lower_faults=False)
-        story = (
+        story = _(
             "A sensor driver answers each read with the latest samples and keeps statistics "
             "of what it delivered. The first read of the test application never came back: "
             "the machine stopped."
@@ -515,7 +518,7 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
         py = _STATS_PY + _text(_HANDLE_AFTER_COMPLETION_3) + _device_add_py(["read"], context=True)
         c = _STATS_C + _text(_HANDLE_AFTER_COMPLETION_4) + _device_add_c(["read"], context=True)
         behaviour = Behaviour(("read",), (0, size), expect_forwarded_read)
-        story = (
+        story = _(
             "A filter driver passes reads down to the device below and counts the bytes that "
             "went up. With the filter installed, the first read stopped the machine."
         )
@@ -536,13 +539,13 @@ def _bug_handle_after_completion(variant: int, rng: random.Random) -> Case:
         behaviour = Behaviour(
             ("ioctl",), (0, size), expect_echo_ioctl, ioctl=IOCTL_CODE, lower_faults=False
         )
-        story = (
+        story = _(
             "A test device echoes every IOCTL's input back in its output, and keeps count. "
             "The first IOCTL stopped the machine."
         )
         session = (Step("ioctl", 16, b"ping"),)
     return Case(
-        "A request's memory used after completion",
+        _("A request's memory used after completion"),
         story,
         py,
         c,
@@ -775,21 +778,29 @@ def _bug_reuse_missing(variant: int, rng: random.Random) -> Case:
         session = (Step("ioctl", 16, b"query"),)
     py = py.lstrip("\n") + _device_add_py([kind])
     c = c.lstrip("\n") + _device_add_c([kind])
-    what = "read" if kind == "read" else "IOCTL"
-    seen = (
-        "The first one stopped the machine.",
-        "Test runs on a healthy device pass; the first run on a failing one stopped the machine.",
-        "Lesson 09 says to call WdfRequestReuse, and the driver does; still, the first "
-        f"{what} stopped the machine.",
-    )[variant]
-    story = (
-        f"A filter driver sends each application {what} down in a request of its own that "
-        f"borrows the application's buffers, and completes the application's {what} when its "
-        f"own request comes back. {seen}"
-    )
+    if variant == 0:
+        story = _(
+            "A filter driver sends each application read down in a request of its own that "
+            "borrows the application's buffers, and completes the application's read when its "
+            "own request comes back. The first one stopped the machine."
+        )
+    elif variant == 1:
+        story = _(
+            "A filter driver sends each application IOCTL down in a request of its own that "
+            "borrows the application's buffers, and completes the application's IOCTL when its "
+            "own request comes back. Test runs on a healthy device pass; the first run on a "
+            "failing one stopped the machine."
+        )
+    else:
+        story = _(
+            "A filter driver sends each application read down in a request of its own that "
+            "borrows the application's buffers, and completes the application's read when its "
+            "own request comes back. Lesson 09 says to call WdfRequestReuse, and the driver "
+            "does; still, the first read stopped the machine."
+        )
     session_fail = STATUS_IO_DEVICE_ERROR if variant == 1 else None
     return Case(
-        "The I/O target's references still held at completion",
+        _("The I/O target's references still held at completion"),
         story,
         py,
         c,
@@ -941,7 +952,7 @@ $CFREE_ON_ERROR    WdfObjectDelete(newRequest);
 def _tag(rng: random.Random, first: str = "B") -> str:
     """A pool tag, written as C's character literal is (``'1gaT'`` shows as ``Tag1`` in
     !poolused): *first* and three letters from *rng*, reversed."""
-    shown = first + "".join(rng.choice("abcdefghkmnprstuvwxyz") for _ in range(3))
+    shown = first + "".join(rng.choice("abcdefghkmnprstuvwxyz") for _letter in range(3))
     return shown[::-1]
 
 
@@ -1037,14 +1048,22 @@ def _bug_preallocated_freed(variant: int, rng: random.Random) -> Case:
         )
     py = py.lstrip("\n") + _device_add_py([kind])
     c = c.lstrip("\n") + _device_add_c([kind])
-    story = (
-        f"A driver stages every {kind} through a buffer of its own: it allocates it from pool, "
-        "wraps it in a memory object and sends its own request to the device below. On the "
-        f"developer's machine it seemed to work; with Driver Verifier on, the first {kind} "
-        "stopped the machine — in a DPC, not in the driver's code."
-    )
+    if kind == "read":
+        story = _(
+            "A driver stages every read through a buffer of its own: it allocates it from pool, "
+            "wraps it in a memory object and sends its own request to the device below. On the "
+            "developer's machine it seemed to work; with Driver Verifier on, the first read "
+            "stopped the machine — in a DPC, not in the driver's code."
+        )
+    else:
+        story = _(
+            "A driver stages every write through a buffer of its own: it allocates it from "
+            "pool, wraps it in a memory object and sends its own request to the device below. "
+            "On the developer's machine it seemed to work; with Driver Verifier on, the first "
+            "write stopped the machine — in a DPC, not in the driver's code."
+        )
     return Case(
-        "A preallocated buffer freed while its I/O is in flight",
+        _("A preallocated buffer freed while its I/O is in flight"),
         story,
         py,
         c,
@@ -1281,13 +1300,22 @@ def _bug_wrong_tag(variant: int, rng: random.Random) -> Case:
         )
         tags = {"ALLOC_TAG": ("ECHO_TAG", "ECHO_TAG"), "FREE_TAG": ("STAT_TAG", "STAT_TAG")}
     py, c = _scratch_driver(kind, head + "\n", head_c + "\n", **tags)
-    story = (
-        f"A driver stages every {'IOCTL' if kind == 'ioctl' else kind} through a scratch "
-        "buffer from pool, tagged so that !poolused can tell its buffers apart. The first "
-        f"{'IOCTL' if kind == 'ioctl' else kind} stopped the machine."
-    )
+    story = {
+        "read": _(
+            "A driver stages every read through a scratch buffer from pool, tagged so that "
+            "!poolused can tell its buffers apart. The first read stopped the machine."
+        ),
+        "write": _(
+            "A driver stages every write through a scratch buffer from pool, tagged so that "
+            "!poolused can tell its buffers apart. The first write stopped the machine."
+        ),
+        "ioctl": _(
+            "A driver stages every IOCTL through a scratch buffer from pool, tagged so that "
+            "!poolused can tell its buffers apart. The first IOCTL stopped the machine."
+        ),
+    }[kind]
     return Case(
-        "A pool block freed with the wrong tag",
+        _("A pool block freed with the wrong tag"),
         story,
         py,
         c,
@@ -1386,10 +1414,10 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
 
         behaviour = Behaviour(("read",), (0, size), expect, lower_faults=False)
         session = (Step("read", 8), Step("read", limit + 1), Step("read", 8))
-        story = (
-            f"A sensor driver answers reads of up to {limit} bytes and refuses longer ones. "
+        story = _(
+            "A sensor driver answers reads of up to {limit} bytes and refuses longer ones. "
             "Every read got the right answer, and yet unloading the driver stopped the machine."
-        )
+        ).format(limit=limit)
     elif variant == 1:  # an IOCTL whose output is too short is refused after the buffer is taken
         head = f'SCRATCH_TAG = "{tag}"\n\n'
         head_c = f"#define SCRATCH_TAG '{tag}'\n\n"
@@ -1409,7 +1437,7 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
             ("ioctl",), (0, size), expect_echo_ioctl, ioctl=IOCTL_CODE, lower_faults=False
         )
         session = (Step("ioctl", 16, b"ping"), Step("ioctl", 2, b"ping"))
-        story = (
+        story = _(
             "A test device echoes each IOCTL's input into its output and refuses an output "
             "buffer too small for it. Every IOCTL got the right answer, and yet unloading the "
             "driver stopped the machine."
@@ -1454,13 +1482,13 @@ def _bug_leak(variant: int, rng: random.Random) -> Case:
         )
         behaviour = Behaviour(("read",), (0, count), expect_read, lower_faults=False)
         session = (Step("read", 8), Step("read", 16))
-        story = (
+        story = _(
             "A driver loads its device's calibration table from pool when the device is added, "
             "and answers reads from it. Every read got the right answer, and yet unloading the "
             "driver stopped the machine."
         )
     return Case(
-        "A leak found only at unload",
+        _("A leak found only at unload"),
         story,
         py,
         c,
@@ -1659,11 +1687,11 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         behaviour = Behaviour(("ioctl",), (0, size), expect, ioctl=IOCTL_CODE, lower_faults=False)
         session = (Step("ioctl", record, b""), Step("ioctl", record // 2, b""))
         reason = "bug check 0x10D/0x6"
-        story = (
-            f"A driver answers IOCTL_SENSOR_GET_INFO with its {record}-byte information record. "
+        story = _(
+            "A driver answers IOCTL_SENSOR_GET_INFO with its {record}-byte information record. "
             "The vendor's tool works; a script that asked with a smaller buffer stopped the "
             "machine."
-        )
+        ).format(record=record)
     elif variant == 1:  # read: the record is copied only when it fits, yet the read succeeds
         py = _text(
             _COPY_IGNORED_3,
@@ -1684,11 +1712,11 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         behaviour = Behaviour(("read",), (0, size), expect, lower_faults=False)
         session = (Step("read", record), Step("read", record // 2))
         reason = "wrong status"
-        story = (
-            f"Reading the device gives its {record}-byte information record. A tool that read "
-            f"{record // 2} bytes at a time was told it succeeded — and got bytes that are not "
-            "the record."
-        )
+        story = _(
+            "Reading the device gives its {record}-byte information record. A tool that read "
+            "{half} bytes at a time was told it succeeded — and got bytes that are not the "
+            "record."
+        ).format(record=record, half=record // 2)
     else:  # write: the header is taken from a write too short to hold one
         header = rng.choice((8, 12, 16))
         size = header * 3
@@ -1709,13 +1737,13 @@ def _bug_copy_ignored(variant: int, rng: random.Random) -> Case:
         behaviour = Behaviour(("write",), (0, size), expect, lower_faults=False)
         session = (Step("write", 0, bytes(header + 4)), Step("write", 0, b"\x01\x02"))
         reason = "wrong status"
-        story = (
-            f"Every write to this device starts with a header of {header} bytes. A buggy tool sent "
-            "a 2-byte write: the driver said it succeeded, and the device's status page showed "
-            "a header nobody wrote. A write too short for its header must fail with "
+        story = _(
+            "Every write to this device starts with a header of {header} bytes. A buggy tool "
+            "sent a 2-byte write: the driver said it succeeded, and the device's status page "
+            "showed a header nobody wrote. A write too short for its header must fail with "
             "STATUS_BUFFER_TOO_SMALL (a write of 0 bytes never reaches the driver)."
-        )
-    return Case("A failed copy ignored", story, py, c, behaviour, reason, session)
+        ).format(header=header)
+    return Case(_("A failed copy ignored"), story, py, c, behaviour, reason, session)
 
 
 # -- 13-07: a lookaside list that lives as long as one request -----------------------------------
@@ -1875,12 +1903,12 @@ def _bug_lookaside_per_request(variant: int, rng: random.Random) -> Case:
             "    WdfObjectDelete(sample);\n"
             "    WdfObjectDelete(context->Samples); // done with it\n",
         )
-    story = (
+    story = _(
         "A sensor driver takes the buffer for each sample from a lookaside list, as lesson 02 "
         "recommends. The first read worked; the second one stopped the machine."
     )
     return Case(
-        "A lookaside list that lives as long as one request",
+        _("A lookaside list that lives as long as one request"),
         story,
         py,
         c,
@@ -2004,13 +2032,26 @@ def _bug_mdl_after_completion(variant: int, rng: random.Random) -> Case:
         session = (Step("read", 0x100), Step("read", 0x100))
     py = py.lstrip("\n") + _device_add_py([kind], "WdfDeviceIoDirect", context=True)
     c = c.lstrip("\n") + _device_add_c([kind], "WdfDeviceIoDirect", context=True)
-    story = (
-        f"A driver for a direct-I/O device moves each {kind} through the MDL the I/O manager "
-        "built, and keeps a count of the bytes for its trace. With Driver Verifier on, "
-        f"{'the second' if variant == 2 else 'the first'} {kind} stopped the machine."
-    )
+    if kind == "write":
+        story = _(
+            "A driver for a direct-I/O device moves each write through the MDL the I/O manager "
+            "built, and keeps a count of the bytes for its trace. With Driver Verifier on, the "
+            "first write stopped the machine."
+        )
+    elif variant == 2:
+        story = _(
+            "A driver for a direct-I/O device moves each read through the MDL the I/O manager "
+            "built, and keeps a count of the bytes for its trace. With Driver Verifier on, the "
+            "second read stopped the machine."
+        )
+    else:
+        story = _(
+            "A driver for a direct-I/O device moves each read through the MDL the I/O manager "
+            "built, and keeps a count of the bytes for its trace. With Driver Verifier on, the "
+            "first read stopped the machine."
+        )
     return Case(
-        "An MDL used after its request completed",
+        _("An MDL used after its request completed"),
         story,
         py,
         c,
@@ -2235,13 +2276,13 @@ def _bug_resend(variant: int, rng: random.Random) -> Case:
         )
     py = py.lstrip("\n") + _device_add_py(["read"])
     c = c.lstrip("\n") + _device_add_c(["read"])
-    story = (
-        f"The device below moves at most {chunk} bytes per read, so the driver reads in "
+    story = _(
+        "The device below moves at most {chunk} bytes per read, so the driver reads in "
         "chunks: one request of its own, sent again for each chunk. Short reads work; a "
-        f"read of {chunk * 2} bytes never came back."
-    )
+        "read of {length} bytes never came back."
+    ).format(chunk=chunk, length=chunk * 2)
     return Case(
-        "A completion routine expected to run again",
+        _("A completion routine expected to run again"),
         story,
         py,
         c,
@@ -2375,14 +2416,14 @@ def _bug_alignment(variant: int, rng: random.Random) -> Case:
         py, c = py.replace("$" + name, str(values[name])), c.replace("$" + name, str(values[name]))
     py = py.lstrip("\n") + _device_add_py(["write"])
     c = c.lstrip("\n") + _device_add_c(["write"])
-    story = (
+    story = _(
         "A driver builds a command block for every write: a header, the payload and a status "
-        f"block the device fills in, each starting on a {align}-byte boundary, in one pool "
+        "block the device fills in, each starting on a {align}-byte boundary, in one pool "
         "allocation wrapped in a memory object. Every write fails with "
         "STATUS_INVALID_BUFFER_SIZE, although the driver computed the block's size itself."
-    )
+    ).format(align=align)
     return Case(
-        "Aligned parts carved from a block with no room to align",
+        _("Aligned parts carved from a block with no room to align"),
         story,
         py,
         c,
@@ -2584,7 +2625,7 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
     if variant == 0:  # the cancel routine completes the read but leaves it held
         forget_py = forget_c = ""
         reason, session = "bug check 0x10D/0x5", "cancel"
-        story = (
+        story = _(
             "A sensor driver holds each read until the sensor's next tick, and lets the "
             "application cancel a read it no longer wants. Reads work; soon after the "
             "application cancelled one, the machine stopped."
@@ -2592,7 +2633,7 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
     elif variant == 1:  # the timer completes the read still cancelable
         unmark_py, unmark_c = take_py, take_c
         reason, session = "bug check 0x48", "read"
-        story = (
+        story = _(
             "A sensor driver holds each read until the sensor's next tick, and lets the "
             "application cancel a read it no longer wants. The first read stopped the machine "
             "at the tick."
@@ -2600,7 +2641,7 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
     else:  # the timer completes the read but leaves it held
         unmark_py, unmark_c = _UNMARK_PY, _UNMARK_C
         reason, session = "bug check 0x10D/0x5", "read"
-        story = (
+        story = _(
             "A sensor driver holds each read until the sensor's next tick, and lets the "
             "application cancel a read it no longer wants. The first read came back with its "
             "data; then the machine stopped."
@@ -2617,7 +2658,7 @@ def _bug_held_twice(variant: int, rng: random.Random) -> Case:
     )
     steps = (Step("read", 16), Step("cancel", 16)) if session == "cancel" else (Step("read", 16),)
     return Case(
-        "A held read with two owners",
+        _("A held read with two owners"),
         story,
         py.lstrip("\n"),
         c.lstrip("\n"),

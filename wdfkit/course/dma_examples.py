@@ -56,6 +56,7 @@ from ..kernel.bugcheck import BugCheck
 from ..kernel.mdl import snapshot
 from ..kernel.ntstatus import NT_SUCCESS, STATUS_SUCCESS
 from ..kernel.pool import NonPagedPoolNx
+from ..language import N_, _
 from ..sim.machine import Machine
 from .scenarios import queue_driver
 
@@ -74,9 +75,20 @@ def _describe(status, mdl) -> str:
     if not NT_SUCCESS(status):
         return status.name
     s = snapshot(mdl)
-    return (
-        f"MDL, 0x{s.byte_count:X} bytes, {len(s.pfns)} page(s), {' | '.join(s.flag_names) or '0'}"
+    return _("MDL, 0x{count:X} bytes, {pages} page(s), {flags}").format(
+        count=s.byte_count, pages=len(s.pfns), flags=" | ".join(s.flag_names) or "0"
     )
+
+
+_REQUESTS = {
+    ("buffered", "read"): N_("buffered I/O, read"),
+    ("buffered", "write"): N_("buffered I/O, write"),
+    ("direct", "read"): N_("direct I/O, read"),
+    ("direct", "write"): N_("direct I/O, write"),
+    ("neither", "read"): N_("neither I/O, read"),
+    ("neither", "write"): N_("neither I/O, write"),
+}
+"""A row of :func:`retrieve_mdl_table`: the device's buffering method and the request."""
 
 
 def retrieve_mdl_table(length: int = 0x1800) -> list[tuple[str, str, str]]:
@@ -94,7 +106,7 @@ def retrieve_mdl_table(length: int = 0x1800) -> list[tuple[str, str, str]]:
 
     for io_name, io_type in IO_TYPES.items():
         for major in ("read", "write"):
-            label = f"{io_name} I/O, {major}"
+            label = _(_REQUESTS[io_name, major])
             callbacks = {"EvtIoRead": record(label), "EvtIoWrite": record(label)}
             machine = Machine("Toaster")
             with machine:

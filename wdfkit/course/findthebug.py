@@ -20,11 +20,13 @@ The drivers themselves, their C and what each must do are in :mod:`wdfkit.course
 import ast
 import dis
 import random
+import unicodedata
 from dataclasses import dataclass, field
 
 from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.ntstatus import NTSTATUS, STATUS_CANCELLED, STATUS_PENDING
 from ..kernel.text import fill
+from ..language import N_, _
 from ..sim.machine import Machine
 from .buggydrivers import IOCTL_CODE, MAKERS, Behaviour, tidy_c, tidy_python
 from .grader import Expected, Operation, Report, Spec, driver_callbacks, grade
@@ -66,7 +68,11 @@ class Bug:
     driver: object = field(default=None, repr=False)
 
     def __str__(self) -> str:
-        return fill(f"[{self.label}, seed {self.seed}] {self.title}: {self.story}")
+        return fill(
+            _("[{label}, seed {seed}] {title}: {story}").format(
+                label=self.label, seed=self.seed, title=self.title, story=self.story
+            )
+        )
 
     def __repr__(self) -> str:
         return f"<findthebug.exercise({self.label!r}, seed={self.seed}): {self.title}>"
@@ -85,7 +91,9 @@ class Bug:
             return expected
 
         return Spec(
-            f"exercise {self.label} (seed {self.seed}), fixed: {self.title}",
+            _("exercise {label} (seed {seed}), fixed: {title}").format(
+                label=self.label, seed=self.seed, title=self.title
+            ),
             expect,
             operations=b.operations,
             sizes=b.sizes,
@@ -110,18 +118,20 @@ class Bug:
         … are those of the driver cell run last, which may be another exercise's."""
         report = grade_quietly(self, EvtDriverDeviceAdd, seeds)
         foreign = foreign_names(self, report.callbacks)
-        if foreign:
-            why = f"{', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} not in its Python"
+        if len(foreign) == 1:
+            why = _("{name} is not in its Python").format(name=foreign[0])
+        elif foreign:
+            why = _("{names} are not in its Python").format(names=", ".join(foreign))
         elif report.callbacks and shared_calls(self, report.callbacks) < SHARED_CALLS:
-            why = "its callbacks call few of the routines this exercise's callbacks call"
+            why = _("its callbacks call few of the routines this exercise's callbacks call")
         else:
             why = ""
         if why:
-            report.warning = (
-                f"WARNING: this may not be the driver of exercise {self.label}, seed "
-                f"{self.seed}: {why}. Did you run this exercise's driver cell last (and %load "
-                "its Python after changing the seed)?"
-            )
+            report.warning = _(
+                "WARNING: this may not be the driver of exercise {label}, seed {seed}: {why}. "
+                "Did you run this exercise's driver cell last (and %load its Python after "
+                "changing the seed)?"
+            ).format(label=self.label, seed=self.seed, why=why)
         passed = bool(report) and seeds is None
         seeds_seen = _graded.setdefault(self.label, {})
         seeds_seen[self.seed] = seeds_seen.get(self.seed, False) or passed
@@ -270,7 +280,13 @@ class Scoreboard(str):
 
 
 def _seeds(seeds) -> str:
-    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, sorted(seeds)))
+    numbers = ", ".join(map(str, sorted(seeds)))
+    return (_("seed {seeds}") if len(seeds) == 1 else _("seeds {seeds}")).format(seeds=numbers)
+
+
+def _columns(text: str) -> int:
+    """How many columns *text* takes in a notebook's output: a wide (CJK) character two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def scoreboard() -> Scoreboard:
@@ -282,14 +298,15 @@ def scoreboard() -> Scoreboard:
         seen = _graded.get(label, {})
         solved = [seed for seed, passed in seen.items() if passed]
         if solved:
-            mark = f"solved ({_seeds(solved)})"
+            mark = _("solved ({seeds})").format(seeds=_seeds(solved))
         elif seen:
-            mark = f"tried ({_seeds(seen)})"
+            mark = _("tried ({seeds})").format(seeds=_seeds(seen))
         else:
-            mark = "not tried"
-        lines.append(f"{label}  {mark:<22} {title}")
+            mark = _("not tried")
+        mark += " " * max(0, 22 - _columns(mark))
+        lines.append(f"{label}  {mark} {title}")
     done = sum(1 for seen in _graded.values() if any(seen.values()))
-    lines.append(f"{done} of {len(MAKERS)} solved")
+    lines.append(_("{done} of {total} solved").format(done=done, total=len(MAKERS)))
     return Scoreboard("\n".join(lines))
 
 
@@ -309,28 +326,35 @@ class Outcome:
     def outcome(self) -> str:
         """One line: how the run ended (what a lab shows under its timeline)."""
         if self.bugcheck is not None:
-            return f"bug check {self.bugcheck.summary()} while {self.step}"
+            return _("bug check {summary} while {step}").format(
+                summary=self.bugcheck.summary(), step=self.step
+            )
         if self.problem:
             return self.problem
-        return "the driver unloaded cleanly"
+        return _("the driver unloaded cleanly")
 
     def __str__(self) -> str:
-        lines = [fill(f"{what}: {result}", "", "    ") for what, result in self.results]
+        lines = [
+            fill(_("{call}: {result}").format(call=what, result=result), "", "    ")
+            for what, result in self.results
+        ]
         if self.bugcheck is not None:
-            lines.append(fill(f"The machine stopped while {self.step}:", "", "    "))
+            stopped = _("The machine stopped while {step}:").format(step=self.step)
+            lines.append(fill(stopped, "", "    "))
             lines.append(self.bugcheck.blue_screen())
         elif self.problem:
             lines.append(fill(self.problem, "", "    "))
         else:
-            lines.append("The driver unloaded cleanly.")
-        lines.append("The framework log, last lines:")
+            lines.append(_("The driver unloaded cleanly."))
+        lines.append(_("The framework log, last lines:"))
         lines += [fill(line, "", " " * 4) for line in self.machine.log_lines()[-8:]]
         header, *rows = self.machine.timeline.text().splitlines()
         shown = rows[-TIMELINE_ROWS:]
-        earlier = (
-            f" ({len(rows) - len(shown)} earlier rows left out)" if len(shown) < len(rows) else ""
-        )
-        lines += [f"The timeline of objects, last rows{earlier}:", header]
+        if len(shown) < len(rows):
+            title = _("The timeline of objects, last rows ({count} earlier rows left out):")
+        else:
+            title = _("The timeline of objects, last rows:")
+        lines += [title.format(count=len(rows) - len(shown)), header]
         lines += [fill(row, "", " " * 8) for row in shown]
         return "\n".join(lines)
 
@@ -352,6 +376,23 @@ def _send(machine, app, step):
     return result, bytes(buffer)
 
 
+_WRONG = {
+    "status": N_(
+        "{step} got the wrong status: {status}, Information {information}; the application "
+        "expects {expected}."
+    ),
+    "Information": N_(
+        "{step} got the wrong Information: {status}, Information {information}; the "
+        "application expects {expected}."
+    ),
+    "data": N_(
+        "{step} got the wrong data: {status}, Information {information}; the application "
+        "expects {expected}."
+    ),
+}
+"""What a plain run says of an answer the application does not expect, by what is wrong."""
+
+
 def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None) -> Outcome:
     """Load the driver on a fresh machine (both verifiers on, timeline on), make *steps*, check
     each answer against *behaviour*, let a second go by, unload."""
@@ -364,14 +405,14 @@ def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None
                 machine.lower_device.fail_status = lower_fail
             app = machine.application()
             for number, step in enumerate(steps):
-                outcome.step = f"the application's {step.describe()}"
+                outcome.step = _("the application's {call}").format(call=step.describe())
                 result, data = _send(machine, app, step)
                 outcome.results.append((outcome.step, result))
                 if result.Status == STATUS_PENDING:
-                    outcome.problem = (
-                        f"{outcome.step} never completed: it is still pending, and the device "
-                        "cannot be removed until it is."
-                    )
+                    outcome.problem = _(
+                        "{step} never completed: it is still pending, and the device cannot be "
+                        "removed until it is."
+                    ).format(step=outcome.step)
                     return outcome
                 kind = "read" if step.kind == "cancel" else step.kind
                 operation = Operation(
@@ -387,14 +428,15 @@ def run_session(EvtDriverDeviceAdd, steps, behaviour: Behaviour, lower_fail=None
                 choices = expected if isinstance(expected, tuple) else (expected,)
                 wrong = [e.mismatch(result.Status, result.Information, data) for e in choices]
                 if step.kind != "cancel" and all(wrong):
-                    what = wrong[0]
-                    outcome.problem = (
-                        f"{outcome.step} got the wrong {what}: {result.Status}, Information "
-                        f"{result.Information}; the application expects {choices[0]}."
+                    outcome.problem = _(_WRONG[wrong[0]]).format(
+                        step=outcome.step,
+                        status=result.Status,
+                        information=result.Information,
+                        expected=choices[0],
                     )
-            outcome.step = "the application waited a second after its last call"
+            outcome.step = _("the application waited a second after its last call")
             machine.advance(1.0)  # timers tick, late completions come in
-            outcome.step = "the driver was unloaded"
+            outcome.step = _("the driver was unloaded")
             machine.unload()
             outcome.step = ""
     except BugCheck as bugcheck:

@@ -72,6 +72,7 @@ from ..kernel.ntstatus import (
     STATUS_SUCCESS,
 )
 from ..kernel.text import fill
+from ..language import N_, _
 from ..sim.machine import RUNNING, STOPPED, Machine
 
 OPERATIONS = ("read", "write", "ioctl")
@@ -141,6 +142,67 @@ LEAKS_SHOWN = 8
 MOST_SEEDS = 10_000
 """The most seeds one ``grade`` call runs (a simple driver takes a few milliseconds a seed)."""
 
+_KIND_OF = {"read": N_("read of {length} B"), "write": N_("write of {length} B")}
+"""An Operation's read or write, as a report describes it."""
+
+_PLURALS = {"read": N_("reads"), "write": N_("writes"), "ioctl": N_("IOCTLs")}
+"""The kinds of request, as a spec's name counts them."""
+
+_ENDINGS = {"surprise removal": N_("surprise removal"), "removal": N_("removal")}
+"""What ended a batch, in words (CancelIo and CloseHandle are named by their API)."""
+
+_REASONS = {
+    "leak at unload": N_("leak at unload"),
+    "wrong status": N_("wrong status"),
+    "wrong Information": N_("wrong Information"),
+    "wrong data": N_("wrong data"),
+    "not completed": N_("not completed"),
+    "device add failed": N_("device add failed"),
+    "DriverEntry failed": N_("DriverEntry failed"),
+    "open failed": N_("open failed"),
+    "KMDF Verifier break": N_("KMDF Verifier break"),
+}
+"""The reasons a report names, in words (:attr:`Report.reason` keeps the English one)."""
+
+
+def _ending_text(ending: str) -> str:
+    return _(_ENDINGS[ending]) if ending in _ENDINGS else ending
+
+
+def reason_text(reason: str) -> str:
+    """*reason* (a :attr:`Report.reason`, kept in English for programs to compare) as the
+    report says it, in the learner's language."""
+    if reason in _REASONS:
+        return _(_REASONS[reason])
+    if reason.startswith("bug check "):
+        return _("bug check {code}").format(code=reason[len("bug check ") :])
+    if reason.startswith("driver raised "):
+        return _("driver raised {name}").format(name=reason[len("driver raised ") :])
+    return reason
+
+
+def _listed(items: list) -> str:
+    """*items* as a list in a sentence: "a, b, c"."""
+    text = items[0] if items else ""
+    for item in items[1:]:
+        text = _("{list}, {item}").format(list=text, item=item)
+    return text
+
+
+def _either(items: list) -> str:
+    """*items* as alternatives: "a or b or c"."""
+    text = items[0] if items else ""
+    for item in items[1:]:
+        text = _("{first} or {second}").format(first=text, second=item)
+    return text
+
+
+def _both(items: list) -> str:
+    """*items* all together: "a", "a and b", "a, b and c"."""
+    if len(items) == 1:
+        return items[0]
+    return _("{list} and {item}").format(list=_listed(items[:-1]), item=items[-1])
+
 
 @dataclass(frozen=True)
 class Expected:
@@ -190,12 +252,12 @@ class Expected:
     def __str__(self) -> str:
         parts = []
         if self.status is not None:
-            parts.append(" or ".join(_status_text(s) for s in self.statuses()))
+            parts.append(_either([_status_text(s) for s in self.statuses()]))
         if self.information is not None:
-            parts.append(f"Information {self.information}")
+            parts.append(_("Information {information}").format(information=self.information))
         if self.data is not None:
-            parts.append(f"data {_bytes_text(self.data)}")
-        return ", ".join(parts) or "anything"
+            parts.append(_("data {data}").format(data=_bytes_text(self.data)))
+        return _listed(parts) or _("anything")
 
 
 @dataclass
@@ -233,17 +295,27 @@ class Operation:
         """One line: the step, what was sent, how, what ended it; with *lower*, how the lower
         device behaved."""
         if self.kind == "ioctl":
-            what = f"IOCTL 0x{self.code:X}, in {len(self.input)} B, out {self.length} B"
+            what = _("IOCTL 0x{code:X}, in {input} B, out {output} B").format(
+                code=self.code, input=len(self.input), output=self.length
+            )
+        elif self.kind in _KIND_OF:
+            what = _(_KIND_OF[self.kind]).format(length=self.length)
         else:
             what = f"{self.kind} of {self.length} B"
-        how = "overlapped" if self.overlapped else "synchronous"
-        ended = f", then {self.ended_by}" if self.ended_by else ""
-        text = f"step {self.step}: {what}, {how}{ended}"
+        how = _("overlapped") if self.overlapped else _("synchronous")
+        text = _("step {step}: {what}, {how}").format(step=self.step, what=what, how=how)
+        if self.ended_by:
+            text = _("{request}, then {ending}").format(
+                request=text, ending=_ending_text(self.ended_by)
+            )
         if lower:
-            device = f"lower device {_latency_text(self.latency)}"
+            latency = _latency_text(self.latency)
             if self.fail_status is not None:
-                device += f", failing with {self.fail_status.name}"
-            text += f" ({device})"
+                text = _("{request} (lower device {latency}, failing with {status})").format(
+                    request=text, latency=latency, status=self.fail_status.name
+                )
+            else:
+                text = _("{request} (lower device {latency})").format(request=text, latency=latency)
         return text
 
 
@@ -264,6 +336,8 @@ class Spec:
     outstanding.
     *requests*: about how many requests a seed sends.
     *call*: how the reproduce line spells this spec (``FORWARD_READS``, ``bug.spec``).
+    *describe*: ``describe() -> str``, the name in the learner's language of the moment (the
+    ready-made specs give it; without it a report shows *name*).
     """
 
     name: str
@@ -277,10 +351,18 @@ class Spec:
     removal: bool = False
     requests: int = 12
     call: str = "spec"
+    describe: object = field(default=None, repr=False, compare=False)
+
+    def title(self) -> str:
+        """The name as a report shows it: in the learner's language for a ready-made spec
+        (*describe* says it), else *name* as given."""
+        return self.describe() if self.describe is not None else self.name
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise TypeError("Spec: name must be a non-empty str")
+        if self.describe is not None and not callable(self.describe):
+            raise TypeError("Spec: describe must be a function describe() -> str, or None")
         if not callable(self.expect):
             raise TypeError(
                 "Spec: expect must be a function expect(op) -> Expected, "
@@ -353,17 +435,21 @@ def forwarding(operations=("read",), ioctl_codes=(), **options) -> Spec:
 
     *options* are Spec's other fields; by default the workload cancels, closes with I/O
     outstanding and removes the device."""
-    plural = {"read": "reads", "write": "writes", "ioctl": "IOCTLs"}
-    kinds = [plural.get(kind, str(kind)) for kind in operations]
-    kinds = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
-    options.setdefault(
-        "name", f"{kinds} forwarded: the application sees what the lower device returns"
-    )
+    operations = tuple(operations)
+
+    def describe() -> str:
+        kinds = [_(_PLURALS[kind]) if kind in _PLURALS else str(kind) for kind in operations]
+        return _("{kinds} forwarded: the application sees what the lower device returns").format(
+            kinds=_both(kinds)
+        )
+
+    if "name" not in options:
+        options["name"], options["describe"] = describe(), describe
     for flag in ("cancels", "closes", "removal"):
         options.setdefault(flag, True)
     return Spec(
         expect=expect_forwarded,
-        operations=tuple(operations),
+        operations=operations,
         ioctl_codes=tuple(ioctl_codes),
         **options,
     )
@@ -393,7 +479,12 @@ def answering_reads(data: bytes, *, repeat: bool = False, **options) -> Spec:
             answer = data[: op.length]
         return _cancel_alternative(op, Expected(STATUS_SUCCESS, len(answer), answer))
 
-    options.setdefault("name", f"reads answered with {_data_text(data)}")
+    if "name" not in options:
+
+        def describe() -> str:
+            return _("reads answered with {data}").format(data=_data_text(data))
+
+        options["name"], options["describe"] = describe(), describe
     options.setdefault("lower_faults", False)
     return Spec(expect=expect_answered, operations=("read",), **options)
 
@@ -403,9 +494,16 @@ def held_reads(data: bytes, call: str = "held_reads(MY_DATA)") -> Spec:
     completes it, cancelable meanwhile; the application cancels, closes with reads held, is
     idle for more than a timer period after each (the timer ticks with no new read), and the
     device is removed with a read held."""
+
+    def describe() -> str:
+        return _("reads held for the timer, answered with {data}, cancelable").format(
+            data=_data_text(bytes(data))
+        )
+
     return answering_reads(
         data,
-        name=f"reads held for the timer, answered with {_data_text(bytes(data))}, cancelable",
+        name=describe(),
+        describe=describe,
         sizes=(0, 40),
         cancels=True,
         closes=True,
@@ -462,25 +560,27 @@ class Report:
     def full_log(self) -> str:
         """Every line of the failing seed's framework log (the report shows the last ones)."""
         if self.machine is None:
-            return "(no failing seed: nothing to show)"
+            return _("(no failing seed: nothing to show)")
         return "\n".join(self.machine.log_lines())
 
     def full_actions(self) -> str:
         """Every action of the failing seed's application and PnP manager, with its time
         (the report shows the last ones)."""
         if not self.actions:
-            return "(no failing seed: nothing to show)"
+            return _("(no failing seed: nothing to show)")
         return "\n".join(self.actions)
 
     def graded(self) -> str:
         """One line: the driver graded, by the names of its functions."""
         if not self.callbacks:
-            return "Graded: (unknown: no seed got as far as adding the device)"
+            return _("Graded: (unknown: no seed got as far as adding the device)")
         entry, *rest = self.callbacks
-        text = f"Graded: {_callback_text(*entry)}"
         if rest:
-            text += ", which set up " + ", ".join(_callback_text(*pair) for pair in rest)
-        return text + "."
+            return _("Graded: {entry}, which set up {callbacks}.").format(
+                entry=_callback_text(*entry),
+                callbacks=_listed([_callback_text(*pair) for pair in rest]),
+            )
+        return _("Graded: {entry}.").format(entry=_callback_text(*entry))
 
     def __bool__(self) -> bool:
         return self.passed
@@ -493,45 +593,65 @@ class Report:
                 head
                 + [
                     fill(
-                        f"PASSED: {self.spec.name}. {len(self.seeds_run)} seeds ({seeds}), "
-                        f"{self.requests} requests: no bug check, every request completed as "
-                        "expected, nothing pending, nothing leaked at unload (Driver Verifier "
-                        "and KMDF Verifier on)."
+                        _(
+                            "PASSED: {name}. {count} seeds ({seeds}), {requests} requests: no "
+                            "bug check, every request completed as expected, nothing pending, "
+                            "nothing leaked at unload (Driver Verifier and KMDF Verifier on)."
+                        ).format(
+                            name=self.spec.title(),
+                            count=len(self.seeds_run),
+                            seeds=seeds,
+                            requests=self.requests,
+                        )
                     ),
                     fill(self.graded(), "", "    "),
                 ]
             )
+        if self.seeds_run == self.seeds:
+            seeds_line = _("Seeds run: {run}; seed {seed} failed.").format(
+                run=_seeds_text(self.seeds_run), seed=self.seed
+            )
+        else:
+            seeds_line = _(
+                "Seeds run: {run} of {seeds}; seed {seed} is the first that failed (grade stops "
+                "there)."
+            ).format(run=_seeds_text(self.seeds_run), seeds=seeds, seed=self.seed)
         lines = head + [
-            fill(f"FAILED: {self.reason}, seed {self.seed}. Spec: {self.spec.name}."),
-            fill(self.graded(), "", "    "),
             fill(
-                f"Seeds run: {_seeds_text(self.seeds_run)}; seed {self.seed} failed."
-                if self.seeds_run == self.seeds
-                else f"Seeds run: {_seeds_text(self.seeds_run)} of {seeds}; seed {self.seed} "
-                "is the first that failed (grade stops there)."
+                _("FAILED: {reason}, seed {seed}. Spec: {name}.").format(
+                    reason=reason_text(self.reason), seed=self.seed, name=self.spec.title()
+                )
             ),
+            fill(self.graded(), "", "    "),
+            fill(seeds_line),
             "",
         ]
         if self.operation is not None:
             request = self.operation.describe(lower=self.spec.lower_faults)
-            lines.append(fill(f"Request: {request}", "", "    "))
+            lines.append(fill(_("Request: {request}").format(request=request), "", "    "))
         if self.bugcheck is not None:
             lines.append(self.bugcheck.blue_screen())
         if self.detail:
             lines.append(self.detail)
         total = len(self.machine.log_lines()) if self.machine is not None else len(self.log)
         left_out = total - len(self.log)
-        more = f", the last lines ({left_out} earlier left out; full_log() gives all)"
-        lines += ["", fill(f"Log{more if left_out else ''}:", "", "    ")]
-        lines += list(self.log) or ["    (empty)"]
+        if left_out:
+            log = _("Log, the last lines ({count} earlier left out; full_log() gives all):")
+        else:
+            log = _("Log:")
+        lines += ["", fill(log.format(count=left_out), "", "    ")]
+        lines += list(self.log) or ["    " + _("(empty)")]
         left_out = len(self.actions) - len(self.timeline)
-        more = f", the last ({left_out} earlier left out; full_actions() gives all)"
-        actions = "The application's actions" + (
-            more if left_out > 0 else " (and the PnP manager's)"
-        )
-        lines += ["", fill(f"{actions}:", "", "    ")]
+        if left_out > 0:
+            actions = _(
+                "The application's actions, the last ({count} earlier left out; full_actions() "
+                "gives all):"
+            )
+        else:
+            actions = _("The application's actions (and the PnP manager's):")
+        lines += ["", fill(actions.format(count=left_out), "", "    ")]
         lines += list(self.timeline)
-        lines += ["", f"Reproduce: {self.reproduce}"]
+        lines += ["", _("Reproduce: {call}").format(call=self.reproduce)]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -638,11 +758,13 @@ class _Run:
                     self.idle()
             if not spec.removal:
                 self.close()
-            self.note("the driver is unloaded")
+            self.note(_("the driver is unloaded"))
             try:
                 machine.unload()
             except RuntimeError as error:
-                raise _Failure("not completed", fill(f"Unload: {error}", "    ", "    ")) from None
+                raise _Failure(
+                    "not completed", fill(_("Unload: {error}").format(error=error), "    ", "    ")
+                ) from None
         self.check_breaks()
         if machine.objects:
             raise _Failure("leak at unload", _leaked_text(list(machine.objects.values())))
@@ -671,19 +793,24 @@ class _Run:
         machine.HANG_LIMIT = HANG_LIMIT
         machine.HANG_ACTIONS = HANG_ACTIONS
         if not NT_SUCCESS(machine.load_status):
-            raise _Failure("DriverEntry failed", f"    DriverEntry returned {machine.load_status}")
+            raise _Failure(
+                "DriverEntry failed",
+                "    " + _("DriverEntry returned {status}").format(status=machine.load_status),
+            )
         if self.driver_add is None and machine.driver.device_add is None:
             raise ValueError(
                 "grade: the driver's WDF_DRIVER_CONFIG names no EvtDriverDeviceAdd; grade runs "
                 "PnP drivers (the PnP manager adds one device), not non-PnP ones"
             )
-        self.note("the PnP manager adds the device")
+        self.note(_("the PnP manager adds the device"))
         with machine:
             status = machine.add_device(self.driver_add)
         self.callbacks = driver_callbacks(machine, self.driver_add, self.driver_entry)
         if not NT_SUCCESS(status):
             raise _Failure(
-                "device add failed", f"    EvtDriverDeviceAdd (or the start) returned {status}"
+                "device add failed",
+                "    "
+                + _("EvtDriverDeviceAdd (or the start) returned {status}").format(status=status),
             )
 
     def idle_after(self, batch: int, batches: int, ending: "str | None") -> bool:
@@ -702,7 +829,7 @@ class _Run:
         """The application sends nothing for a while (:data:`IDLE_SECONDS`): the driver's
         timers and DPCs run with no new request arriving."""
         seconds = round(self.idle_rng.uniform(*IDLE_SECONDS), 3)
-        self.note(f"the application is idle for {seconds:g} s")
+        self.note(_("the application is idle for {seconds:g} s").format(seconds=seconds))
         self.machine.advance(seconds)
         self.check_breaks()
 
@@ -720,7 +847,7 @@ class _Run:
         count = rng.randint(1, 3)
         sync_allowed = not removal
         sent = []
-        for _ in range(count):
+        for _request in range(count):
             op = self.operation(latency, fail, overlapped=not sync_allowed or rng.random() < 0.6)
             item = self.send(op)
             sent.append(item)
@@ -812,28 +939,27 @@ class _Run:
                 self.note_result(item)
                 held = self.held_by_driver(self.in_flight)
                 if held is None or held is item:
-                    where = "the driver holds it (presented to it)" if held else "the driver"
+                    if held:
+                        text = _(
+                            "The synchronous call never returned: the driver holds it (presented "
+                            "to it) did not complete it ({hang})."
+                        )
+                    else:
+                        text = _(
+                            "The synchronous call never returned: the driver did not complete it "
+                            "({hang})."
+                        )
                     raise _Failure(
                         "not completed",
-                        fill(
-                            f"The synchronous call never returned: {where} did not complete "
-                            f"it ({self.machine.last_hang}).",
-                            "    ",
-                            "    ",
-                        ),
+                        fill(text.format(hang=self.machine.last_hang), "    ", "    "),
                         op,
                     )
-                raise _Failure(
-                    "not completed",
-                    fill(
-                        f"The driver holds this request (presented to it) and never completed "
-                        f"it. Step {op.step}, a synchronous call sent after it, waits behind "
-                        f"it and never returned ({self.machine.last_hang}).",
-                        "    ",
-                        "    ",
-                    ),
-                    held.op,
-                )
+                text = _(
+                    "The driver holds this request (presented to it) and never completed it. "
+                    "Step {step}, a synchronous call sent after it, waits behind it and never "
+                    "returned ({hang})."
+                ).format(step=op.step, hang=self.machine.last_hang)
+                raise _Failure("not completed", fill(text, "    ", "    "), held.op)
         if item.io.done:  # judged now: the log ends where it completed
             status = item.io.IoStatus
             item.result = (status.Status, status.Information)
@@ -846,19 +972,27 @@ class _Run:
         """End a batch with *outstanding* requests in flight: CancelIo, CloseHandle (and open
         again), or the device's removal (orderly or surprise; then the handle is closed)."""
         machine = self.machine
-        with_io = f" with {outstanding} request(s) outstanding" if outstanding else ""
-        self.note(ending + with_io)
+        if outstanding:
+            self.note(
+                _("{ending} with {count} request(s) outstanding").format(
+                    ending=_ending_text(ending), count=outstanding
+                )
+            )
+        else:
+            self.note(_ending_text(ending))
         if ending == "CancelIo":
             self.handle.CancelIo()
         elif ending == "CloseHandle":
             self.handle.CloseHandle()
             self.handle = self.open()
-            self.note("the application opens the device again")
+            self.note(_("the application opens the device again"))
         else:
             try:
                 machine.remove_device(surprise=ending == "surprise removal")
             except RuntimeError as error:
-                raise _Failure("not completed", fill(f"Removal: {error}", "    ", "    ")) from None
+                raise _Failure(
+                    "not completed", fill(_("Removal: {error}").format(error=error), "    ", "    ")
+                ) from None
             self.close()
 
     def open(self):
@@ -895,18 +1029,19 @@ class _Run:
         stuck = [item for item in pending if not item.io.done]
         if stuck:
             held = self.held_by_driver(stuck)
-            where = (
-                "the driver holds it (presented to it) and never completed it"
-                if held is not None
-                else "the driver never completed it"
-            )
+            if held is not None:
+                text = _(
+                    "Still pending {seconds:g} virtual seconds after it was sent: the driver holds "
+                    "it (presented to it) and never completed it."
+                )
+            else:
+                text = _(
+                    "Still pending {seconds:g} virtual seconds after it was sent: the driver never "
+                    "completed it."
+                )
             raise _Failure(
                 "not completed",
-                fill(
-                    f"Still pending {BATCH_WAIT:g} virtual seconds after it was sent: {where}.",
-                    "    ",
-                    "    ",
-                ),
+                fill(text.format(seconds=BATCH_WAIT), "    ", "    "),
                 (held or stuck[0]).op,
             )
 
@@ -938,12 +1073,17 @@ class _Run:
             return
         # the choice that matched furthest names the failure: status, then Information, data
         reason = "wrong " + max(mismatches, key=("status", "Information", "data").index)
-        wanted = " or ".join(f"({c})" if len(choices) > 1 else str(c) for c in choices)
-        got = f"{_status_text(status)}, Information {information}"
+        wanted = _either([f"({c})" if len(choices) > 1 else str(c) for c in choices])
+        got = [
+            _status_text(status),
+            _("Information {information}").format(information=information),
+        ]
         if op.kind != "write" and any(c.data is not None for c in choices):
-            got += f", data {_bytes_text(got_data)}"
-        detail = fill(f"Expected: {wanted}", "    ", "              ")
-        detail += "\n" + fill(f"Got:      {got}", "    ", "              ")
+            got.append(_("data {data}").format(data=_bytes_text(got_data)))
+        detail = fill(_("Expected: {wanted}").format(wanted=wanted), "    ", "              ")
+        detail += "\n" + fill(
+            _("Got:      {got}").format(got=_listed(got)), "    ", "              "
+        )
         raise _Failure(reason, detail, op)
 
 
@@ -1049,10 +1189,18 @@ def _fill_failure(report: Report, run: _Run, failure, add, entry) -> None:
         run.note(f"*** bug check 0x{bugcheck.code:X} {bugcheck.name} in {bugcheck.ddi}")
     elif report.reason.startswith("driver raised") and machine is not None:
         run.note(f"*** {machine.stopped_by or report.reason}")
-    report.actions = tuple(fill(_machine_free(line), "", " " * 15) for line in run.timeline)
+    report.actions = tuple(_timeline_row(_machine_free(line)) for line in run.timeline)
     report.timeline = report.actions[-TIMELINE_ROWS:]
     report.detail = _machine_free(report.detail)
     report.reproduce = _reproduce_line(add, report.spec, entry, run.seed)
+
+
+def _timeline_row(line: str) -> str:
+    """A timeline row filled for the report: its time right-aligned, its text wrapped under it.
+    The row's leading spaces are given to fill as its first indent, so that a row in Chinese
+    keeps them as an English one does."""
+    text = line.lstrip(" ")
+    return fill(text, line[: len(line) - len(text)], " " * 15)
 
 
 def _reproduce_line(add, spec: Spec, entry, seed: int) -> str:
@@ -1071,8 +1219,9 @@ def _leaked_text(leaked: list) -> str:
     (wdfpool.cpp): the first :data:`LEAKS_SHOWN` by handle, then how many more."""
     names = ", ".join(repr(obj.handle) for obj in leaked[:LEAKS_SHOWN])
     if len(leaked) > LEAKS_SHOWN:
-        names += f" and {len(leaked) - LEAKS_SHOWN} more"
-    return fill(f"KMDF Verifier: still referenced at unload: {names}", "    ", "    ")
+        names = _("{names} and {count} more").format(names=names, count=len(leaked) - LEAKS_SHOWN)
+    text = _("KMDF Verifier: still referenced at unload: {names}").format(names=names)
+    return fill(text, "    ", "    ")
 
 
 def driver_callbacks(machine: Machine, add, entry) -> tuple:
@@ -1140,12 +1289,12 @@ def _bytes_text(data: bytes, most: int = 12) -> str:
     """Bytes as a report shows them: text as Python's bytes literal, anything else in hex,
     the first *most* of them."""
     if not data:
-        return "(none)"
+        return _("(none)")
     if _TEXT_BYTES.issuperset(data) and data.count(0) <= 1:
-        more = f"… ({len(data)} bytes)" if len(data) > 2 * most else ""
+        more = _("… ({count} bytes)").format(count=len(data)) if len(data) > 2 * most else ""
         return repr(bytes(data[: 2 * most])) + more
     shown = " ".join(f"{b:02x}" for b in data[:most])
-    more = f" … ({len(data)} bytes)" if len(data) > most else ""
+    more = " " + _("… ({count} bytes)").format(count=len(data)) if len(data) > most else ""
     return shown + more
 
 
@@ -1162,7 +1311,9 @@ def _callback_text(role: str, function) -> str:
 
 
 def _latency_text(latency: float) -> str:
-    return "at once" if latency == 0 else f"after {latency * 1000:g} ms"
+    if latency == 0:
+        return _("at once")
+    return _("after {milliseconds:g} ms").format(milliseconds=latency * 1000)
 
 
 def _seeds_text(seeds: tuple) -> str:

@@ -104,6 +104,7 @@ from ..kernel.ntstatus import (
 )
 from ..kernel.pool import NonPagedPoolNx
 from ..kernel.text import fill
+from ..language import _
 from ..sim.machine import Machine
 
 IOCTL_TOASTER_GET_DATA = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
@@ -125,11 +126,17 @@ class Run:
     def outcome(self) -> str:
         """One sentence: how the run ended (wrapped, as everything printed, at 100 columns)."""
         if self.bugcheck is not None:
-            return fill(f"bug check {self.bugcheck.summary()} in {self.bugcheck.ddi}")
+            return fill(
+                _("bug check {summary} in {ddi}").format(
+                    summary=self.bugcheck.summary(), ddi=self.bugcheck.ddi
+                )
+            )
         if self.error:
             return self.error
         s = self.io_status
-        return f"the application got {s.Status} with Information {s.Information}"
+        return _("the application got {status} with Information {information}").format(
+            status=s.Status, information=s.Information
+        )
 
 
 def queue_driver(io_type: int, callbacks: dict, setup=None, parallel: bool = False):
@@ -187,7 +194,9 @@ def _run(
         with machine:
             status = machine.add_device(EvtDriverDeviceAdd)
             if not NT_SUCCESS(status):
-                run.error = f"EvtDriverDeviceAdd returned {status}: no device to send I/O to"
+                run.error = _(
+                    "EvtDriverDeviceAdd returned {status}: no device to send I/O to"
+                ).format(status=status)
                 return run
             if lower_fails:
                 machine.lower_device.fail_status = STATUS_IO_DEVICE_ERROR
@@ -197,7 +206,9 @@ def _run(
     except Exception as error:
         if not machine.stopped_by:  # not the driver's: a fault of the harness, let it show
             raise
-        run.error = f"{machine.stopped_by} ({error}); the machine stopped"
+        run.error = _("{stopped_by} ({error}); the machine stopped").format(
+            stopped_by=machine.stopped_by, error=error
+        )
     run.data = b"" if buffer is None else bytes(buffer)
     return run
 
@@ -284,7 +295,7 @@ def life_cycle(
     def EvtIoRead(Queue, Request, Length):
         status, outMemory = WdfRequestRetrieveOutputMemory(Request)
         if NT_SUCCESS(status) and buffer == "WdfMemoryCreate":
-            status, memory, _ = WdfMemoryCreate(
+            status, memory, _buffer = WdfMemoryCreate(
                 WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, "1buB", Length
             )
         else:
@@ -297,7 +308,7 @@ def life_cycle(
         data = bytes(range(0xA0, 0xA0 + Length))  # what the device "read"
         status = WdfMemoryCopyFromBuffer(memory, 0, data, Length)
         if memory != outMemory:  # the driver's own: copy it over, then delete it
-            local, _ = WdfMemoryGetBuffer(memory)
+            local, _length = WdfMemoryGetBuffer(memory)
             status = WdfMemoryCopyFromBuffer(outMemory, 0, local, Length)
             WdfObjectDelete(memory)
         WdfRequestCompleteWithInformation(Request, status, Length if NT_SUCCESS(status) else 0)
@@ -555,7 +566,7 @@ def allocate_read_buffer(kind: str, Device, read: READ_CONTEXT):
         lookaside = GetDeviceContext(Device).ReadLookaside
         status, read.Memory = WdfMemoryCreateFromLookaside(lookaside)
         if NT_SUCCESS(status):
-            read.Buffer, _ = WdfMemoryGetBuffer(read.Memory)
+            read.Buffer, _length = WdfMemoryGetBuffer(read.Memory)
         return status
     read.Buffer = ExAllocatePoolWithTag(NonPagedPoolNx, READ_BUFFER_SIZE, READ_TAG)
     if read.Buffer is None:
@@ -672,7 +683,7 @@ def scenario5(
         ioTarget = WdfDeviceGetIoTarget(WdfIoQueueGetDevice(Queue))
         if "request" not in shared:
             status, shared["request"] = WdfRequestCreate(WDF_NO_OBJECT_ATTRIBUTES, ioTarget)
-            status, shared["memory"], _ = WdfMemoryCreate(
+            status, shared["memory"], _buffer = WdfMemoryCreate(
                 WDF_NO_OBJECT_ATTRIBUTES, NonPagedPoolNx, READ_TAG, READ_BUFFER_SIZE
             )
         reused = shared["request"]
@@ -691,7 +702,9 @@ def scenario5(
 
     def application(machine):
         app = machine.application()
-        results = [app.ReadFile(bytearray(READ_LENGTH), overlapped=overlap) for _ in range(sends)]
+        results = [
+            app.ReadFile(bytearray(READ_LENGTH), overlapped=overlap) for _send in range(sends)
+        ]
         if not overlap:
             return results[-1]
         machine.advance(0.01)

@@ -13,6 +13,7 @@ steps).
 from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.ntstatus import STATUS_CANCELLED, STATUS_SUCCESS
 from ..kernel.text import fill
+from ..language import _
 from ..sim.machine import Machine
 
 SETTLE = 0.3
@@ -30,81 +31,94 @@ def _steps(DriverEntry, InterfaceGuid, doing: dict):
     Before each action it writes into *doing* what is running ("the application cancelled its
     reads (CancelIo)") and the machine, so that :func:`try_your_driver` can say where a bug
     check or an exception from the driver happened."""
-    doing["step"] = "the driver loaded (DriverEntry)"
+    doing["step"] = _("the driver loaded (DriverEntry)")
     machine = Machine("mine", DriverEntry=DriverEntry)
     doing["machine"] = machine
     with machine:
-        doing["step"] = "the PnP manager added the device (EvtDriverDeviceAdd)"
+        doing["step"] = _("the PnP manager added the device (EvtDriverDeviceAdd)")
         status = machine.add_device()
         if status != STATUS_SUCCESS:
-            yield "the PnP manager adds the device", f"EvtDriverDeviceAdd returned {status}"
+            yield (
+                _("the PnP manager adds the device"),
+                _("EvtDriverDeviceAdd returned {status}").format(status=status),
+            )
             return
-        yield "the PnP manager adds the device", None
-        doing["step"] = "the application opened the device's interface (CreateFile)"
+        yield _("the PnP manager adds the device"), None
+        doing["step"] = _("the application opened the device's interface (CreateFile)")
         app = machine.process()
         paths = app.CM_Get_Device_Interface_List(InterfaceGuid)
         if not paths:
-            yield "the application finds the interface", "no interface of that GUID"
+            yield _("the application finds the interface"), _("no interface of that GUID")
             return
-        _, hDevice = app.CreateFile(paths[0], overlapped=True)
-        yield "the application finds the interface and opens it", None
+        _status, hDevice = app.CreateFile(paths[0], overlapped=True)
+        yield _("the application finds the interface and opens it"), None
 
-        doing["step"] = "the application sent a read (ReadFile)"
+        doing["step"] = _("the application sent a read (ReadFile)")
         read = hDevice.ReadFile(bytearray(16), overlapped=True)
         machine.advance(SETTLE)
+        held = _("a read is held by the driver, not completed at once")
         if read.done:
             yield (
-                "a read is held by the driver, not completed at once",
-                (
-                    f"it came back at once with {read.IoStatus.Status.name} — "
-                    "MyEvtIoRead still completes it (TODO 1 and 2)"
-                ),
+                held,
+                _(
+                    "it came back at once with {status} — MyEvtIoRead still completes it "
+                    "(TODO 1 and 2)"
+                ).format(status=read.IoStatus.Status.name),
             )
             return
-        yield "a read is held by the driver, not completed at once", None
-        doing["step"] = "the timer ticked with a read held (MyEvtTimerFunc)"
+        yield held, None
+        doing["step"] = _("the timer ticked with a read held (MyEvtTimerFunc)")
         machine.advance(PATIENCE)
         result = read.IoStatus
         if not read.done:
-            yield "the timer completes the held read", "it is still pending (TODO 4)"
+            yield _("the timer completes the held read"), _("it is still pending (TODO 4)")
             return
         if result.Status != STATUS_SUCCESS or result.Information == 0:
-            yield "the timer completes the held read", f"it got {result} (TODO 1, TODO 4)"
-            return
-        yield f"the timer completes the held read with data ({result.Information} bytes)", None
-
-        doing["step"] = "the application sent a second read (ReadFile)"
-        read = hDevice.ReadFile(bytearray(16), overlapped=True)
-        machine.advance(SETTLE)
-        doing["step"] = "the application cancelled its reads (CancelIo)"
-        hDevice.CancelIo()
-        if not read.done or read.IoStatus.Status != STATUS_CANCELLED:
             yield (
-                "CancelIo cancels the held read at once",
-                (
-                    f"it is {read.IoStatus.Status.name} — is it cancelable (TODO 2) and does "
-                    "MyEvtRequestCancel complete it (TODO 3)?"
-                ),
+                _("the timer completes the held read"),
+                _("it got {result} (TODO 1, TODO 4)").format(result=result),
             )
             return
-        yield "CancelIo cancels the held read at once", None
-        doing["step"] = "the timer ticked after the read was cancelled (MyEvtTimerFunc)"
-        machine.advance(PATIENCE)  # the timer must leave the cancelled read alone
-        yield "the next ticks leave the cancelled read alone", None
+        yield (
+            _("the timer completes the held read with data ({count} bytes)").format(
+                count=result.Information
+            ),
+            None,
+        )
 
-        doing["step"] = "the application sent a third read (ReadFile)"
+        doing["step"] = _("the application sent a second read (ReadFile)")
         read = hDevice.ReadFile(bytearray(16), overlapped=True)
         machine.advance(SETTLE)
-        doing["step"] = "the PnP manager removed the device with a read held"
+        doing["step"] = _("the application cancelled its reads (CancelIo)")
+        hDevice.CancelIo()
+        cancels = _("CancelIo cancels the held read at once")
+        if not read.done or read.IoStatus.Status != STATUS_CANCELLED:
+            yield (
+                cancels,
+                _(
+                    "it is {status} — is it cancelable (TODO 2) and does MyEvtRequestCancel "
+                    "complete it (TODO 3)?"
+                ).format(status=read.IoStatus.Status.name),
+            )
+            return
+        yield cancels, None
+        doing["step"] = _("the timer ticked after the read was cancelled (MyEvtTimerFunc)")
+        machine.advance(PATIENCE)  # the timer must leave the cancelled read alone
+        yield _("the next ticks leave the cancelled read alone"), None
+
+        doing["step"] = _("the application sent a third read (ReadFile)")
+        read = hDevice.ReadFile(bytearray(16), overlapped=True)
+        machine.advance(SETTLE)
+        doing["step"] = _("the PnP manager removed the device with a read held")
         machine.remove_device()
         if not read.done:
-            yield "removing the device finishes the held read", "it is still pending"
+            yield _("removing the device finishes the held read"), _("it is still pending")
             return
-        yield "removing the device finishes the held read", None
-        doing["step"] = "the application closed its handle and the driver unloaded"
+        yield _("removing the device finishes the held read"), None
+        doing["step"] = _("the application closed its handle and the driver unloaded")
         hDevice.CloseHandle()
         machine.unload()
-        yield "the driver unloads with no pool left behind", None
+        yield _("the driver unloads with no pool left behind"), None
 
 
 def _first_sentence(text: str) -> str:
@@ -116,12 +130,17 @@ def _first_sentence(text: str) -> str:
 
 def _bugcheck_report(step: str, bugcheck: BugCheck) -> str:
     """Where the machine stopped, in which DDI, and what the bug check means."""
-    where = f" in {bugcheck.ddi}" if bugcheck.ddi else ""
     meaning = _first_sentence(bugcheck.meaning)
-    return (
-        f"Not done yet: while {step}, the machine stopped with bug check "
-        f"{bugcheck.summary()}{where}: {meaning}"
-    )
+    if bugcheck.ddi:
+        text = _(
+            "Not done yet: while {step}, the machine stopped with bug check {summary} in "
+            "{ddi}: {meaning}"
+        )
+    else:
+        text = _(
+            "Not done yet: while {step}, the machine stopped with bug check {summary}: {meaning}"
+        )
+    return text.format(step=step, summary=bugcheck.summary(), ddi=bugcheck.ddi, meaning=meaning)
 
 
 def try_your_driver(DriverEntry, InterfaceGuid, show_traceback: bool = False) -> str:
@@ -133,14 +152,17 @@ def try_your_driver(DriverEntry, InterfaceGuid, show_traceback: bool = False) ->
     driver's code as "Not done yet: <step>: <type>: <message>".  With *show_traceback* true
     such an exception is raised instead, with its traceback into the driver's code."""
     lines = []
-    doing: dict = {"step": "the checker started", "machine": None}
+    doing: dict = {"step": _("the checker started"), "machine": None}
     try:
         for step, problem in _steps(DriverEntry, InterfaceGuid, doing):
             if problem is not None:
-                end = "" if problem.endswith("?") else "."
-                lines.append(fill(f"Not done yet: {step}. Instead, {problem}{end}", "", "    "))
+                if problem.endswith(("?", "？")):
+                    text = _("Not done yet: {step}. Instead, {problem}")
+                else:
+                    text = _("Not done yet: {step}. Instead, {problem}.")
+                lines.append(fill(text.format(step=step, problem=problem), "", "    "))
                 return "\n".join(lines)
-            lines.append(f"ok  {step}")
+            lines.append(_("ok  {step}").format(step=step))
     except BugCheck as bugcheck:
         lines.append(fill(_bugcheck_report(doing["step"], bugcheck), "", "    "))
         return "\n".join(lines)
@@ -149,7 +171,9 @@ def try_your_driver(DriverEntry, InterfaceGuid, show_traceback: bool = False) ->
         if machine is not None and machine.bugcheck is not None:
             stopped = _bugcheck_report(doing["step"], machine.bugcheck)
         else:
-            stopped = f"Not done yet: while {doing['step']}, {halted}"
+            stopped = _("Not done yet: while {step}, {halted}").format(
+                step=doing["step"], halted=halted
+            )
         lines.append(fill(stopped, "", "    "))
         return "\n".join(lines)
     except Exception as error:
@@ -159,18 +183,20 @@ def try_your_driver(DriverEntry, InterfaceGuid, show_traceback: bool = False) ->
             notes = getattr(error, "__notes__", [])
             notes[:] = [note for note in notes if not note.startswith("wdfkit:")]
             error.add_note(
-                f"wdfkit: this exception escaped your driver while {doing['step']}; fix it "
-                "and run the cell again (try_your_driver loads the driver on a new machine)."
+                "wdfkit: "
+                + _(
+                    "this exception escaped your driver while {step}; fix it and run the cell "
+                    "again (try_your_driver loads the driver on a new machine)."
+                ).format(step=doing["step"])
             )
             raise
-        stopped = (
-            f"Not done yet: {doing['step']}: {type(error).__name__}: {error} "
-            "(to see the traceback, call try_your_driver(MyDriverEntry, "
-            "GUID_DEVINTERFACE_MINE, show_traceback=True))"
-        )
+        stopped = _(
+            "Not done yet: {step}: {error} (to see the traceback, call "
+            "try_your_driver(MyDriverEntry, GUID_DEVINTERFACE_MINE, show_traceback=True))"
+        ).format(step=doing["step"], error=f"{type(error).__name__}: {error}")
         lines.append(fill(stopped, "", "    "))
         return "\n".join(lines)
-    lines.append("All done: your driver holds, completes and cancels reads as Windows expects.")
+    lines.append(_("All done: your driver holds, completes and cancels reads as Windows expects."))
     return "\n".join(lines)
 
 
