@@ -951,14 +951,14 @@ class _Run:
                         )
                     raise _Failure(
                         "not completed",
-                        fill(text.format(hang=self.machine.last_hang), "    ", "    "),
+                        fill(text.format(hang=self.machine.hang_reason()), "    ", "    "),
                         op,
                     )
                 text = _(
                     "The driver holds this request (presented to it) and never completed it. "
                     "Step {step}, a synchronous call sent after it, waits behind it and never "
                     "returned ({hang})."
-                ).format(step=op.step, hang=self.machine.last_hang)
+                ).format(step=op.step, hang=self.machine.hang_reason())
                 raise _Failure("not completed", fill(text, "    ", "    "), held.op)
         if item.io.done:  # judged now: the log ends where it completed
             status = item.io.IoStatus

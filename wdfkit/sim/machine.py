@@ -53,7 +53,7 @@ from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, STATUS_SUCCESS
 from ..kernel.physical import PhysicalMemory
 from ..kernel.pool import DRIVER, FRAMEWORK, NonPagedPoolNx, Pool, is_paged, tag_text
 from ..kernel.usermode import UserMemory
-from ..language import _
+from ..language import N_, _
 from .events import Event, EventHub
 from .snapshot import (
     BlockHolds,
@@ -154,6 +154,17 @@ class DriverCode:
     def __exit__(self, *exc) -> bool:
         _leave(self.machine)
         return False
+
+
+NOTHING_COMPLETES = N_(
+    "nothing scheduled on the virtual clock could complete it (after {waited:g} virtual "
+    "seconds): on Windows this thread would wait for ever"
+)
+GAVE_UP = N_(
+    "wdfkit gave up after {waited:g} virtual seconds (its cap: {limit:g} s or {actions} clock "
+    "actions) with work still scheduled that never completed it (on Windows it waits for ever)"
+)
+"""Why an endless wait gave up (:meth:`Machine.wait_for`)."""
 
 
 class Machine:
@@ -460,7 +471,14 @@ class Machine:
     driver whose periodic timer never completes the request from busying the host."""
 
     last_hang: str = ""
-    """Why the last endless wait gave up (see :meth:`wait_for`), for the callers' messages."""
+    """Why the last endless wait gave up (see :meth:`wait_for`), in English, as the log says it
+    and for programmers' errors; :meth:`hang_reason` says it to the learner."""
+    _hang: tuple[str, dict] = ("", {})
+
+    def hang_reason(self) -> str:
+        """Why the last endless wait gave up, in the learner's language."""
+        message, fields = self._hang
+        return _(message).format(**fields)
 
     def wait_for(self, finished, timeout_ticks: int | None, who) -> bool:
         """Run virtual time until *finished()*; True if it held, False if the wait gave up.
@@ -497,16 +515,11 @@ class Machine:
         if timeout_ticks is None:
             waited = (clock.ticks - started) / TICKS_PER_SECOND
             if clock.pending_work == 0:
-                self.last_hang = (
-                    f"nothing scheduled on the virtual clock could complete it (after {waited:g} "
-                    "virtual seconds): on Windows this thread would wait for ever"
-                )
+                self._hang = (NOTHING_COMPLETES, {"waited": waited})
             else:
-                self.last_hang = (
-                    f"wdfkit gave up after {waited:g} virtual seconds (its cap: "
-                    f"{self.HANG_LIMIT:g} s or {self.HANG_ACTIONS} clock actions) with work "
-                    "still scheduled that never completed it (on Windows it waits for ever)"
-                )
+                limits = {"limit": self.HANG_LIMIT, "actions": self.HANG_ACTIONS}
+                self._hang = (GAVE_UP, {"waited": waited, **limits})
+            self.last_hang = self._hang[0].format(**self._hang[1])
             self.trace("%s is still waiting: %s", who() if callable(who) else who, self.last_hang)
         return False
 
