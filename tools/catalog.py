@@ -78,6 +78,8 @@ def read(path: Path, language: str | None = None) -> Catalog:
 
 
 def compiled(catalog: Catalog) -> bytes:
+    """The .mo of *catalog*, the same bytes every time (its header's dates fixed)."""
+    catalog.creation_date = catalog.revision_date = FIXED_DATE
     out = io.BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
     return out.getvalue()
