@@ -267,6 +267,7 @@ class EchoLab:
         self.out = W.Output()
         self.run = None
         self.shown = None  # the timeline last drawn
+        self.figure = None  # and its figure
         self.update()
         self.widget = W.VBox([W.HBox(self.controls), self.message, self.out])
         self.widget.add_class("wdfkit-echo-lab")
@@ -301,6 +302,7 @@ class EchoLab:
         mark_times(ax, self.run, self.shown)
         figure.set_size_inches(plots.TIMELINE_WIDTH, LAB_HEIGHT)  # the notebook column at 1400 px
         figure.tight_layout()
+        self.figure = figure
         self.message.value = _("Outcome: {outcome}").format(outcome=self.run.summary())
         lines = [self.run.time_line(), *self.run.outcome_lines()]
         show_figure(self.out, figure, "\n".join(fill(line, "", "    ") for line in lines))

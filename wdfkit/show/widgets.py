@@ -423,7 +423,7 @@ class MdlLab:
         self.offset = W.IntSlider(0x2A0, 0, 0xFF0, description="ByteOffset", **hexadecimal)
         self.length = W.IntSlider(0x2800, 0x10, 0x4000, description="ByteCount", **hexadecimal)
         self.profile = W.Dropdown(
-            options=_options(["scatter/gather", "packet"]),
+            options=_options([N_("scatter/gather"), N_("packet")]),
             description=_("DMA profile"),
             style=wide,
         )
@@ -489,7 +489,7 @@ class LookasideLab:
             for p in defaults
         ]
         self.pattern = W.Dropdown(
-            options=_options(["burst", "steady"]), description=_("pattern"), **_wide()
+            options=_options([N_("burst"), N_("steady")]), description=_("pattern"), **_wide()
         )
         redraw_on_change([*self.rates, *self.durations, self.pattern], self.simulate)
         self.buttons = {
