@@ -4,16 +4,37 @@
     python tools/catalog.py update    # each language's .po gets the new messages (empty) and
                                       # loses the ones no code uses any more
     python tools/catalog.py merge FILE.po ...   # take translations from other .po files
+                                                # (chained: extract update merge A.po compile)
     python tools/catalog.py compile   # each .po -> its .mo, which wdfkit.language reads
     python tools/catalog.py check     # what tests/test_translations.py checks, as a list
 
 Run ``extract update`` after changing a message in the code, translate the new entries in
 ``wdfkit/locale/zh_CN/LC_MESSAGES/wdfkit.po``, then ``compile``.  The files are written the
 same way every time (no dates), so a diff shows only what changed.
+
+Messages come from two places:
+
+* the package: every ``_("...")`` and ``N_("...")`` in ``wdfkit`` (Babel's extractor);
+* the English lessons (``notebooks/[0-9][0-9]_*.ipynb``): the words a lesson hands to a show
+  function that translates them when it shows them (the package cannot mark them: they are
+  in the notebook, and the Chinese lesson runs the same code).  Which arguments those are is
+  :data:`SHOWN_ARGUMENTS`: a ``title`` of a plot or lab, and a lab's ``choices`` (each keyword,
+  with its underscores as spaces, and each option that is a string; an option given as a
+  (label, value) pair shows its label as it is, so is not taken).  Each code cell is parsed
+  (IPython ``%``/``!`` lines blanked); a call ``plots.<function>(...)`` or
+  ``widgets.<class>(...)`` (the name a lesson imports from ``wdfkit.show``) is matched to the
+  function's parameters, and an argument is taken when it is a string constant, a tuple, list
+  or dict of them, a name the notebook bound to such a constant (``title = "..."``), or a
+  module constant of the package (``scenarios.MEMORY_KINDS``).  Their location is
+  ``notebooks/<file>``.
 """
 
+import ast
 import datetime
+import importlib
+import inspect
 import io
+import json
 import re
 import sys
 from pathlib import Path
@@ -25,6 +46,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "wdfkit"
+NOTEBOOKS = ROOT / "notebooks"
 LOCALE = PACKAGE / "locale"
 TEMPLATE = LOCALE / "wdfkit.pot"
 LANGUAGES = ["zh_CN"]
@@ -49,8 +71,22 @@ def _catalog(**kwargs) -> Catalog:
     )
 
 
+SHOWN_ARGUMENTS = {
+    ("plots", "pool_map"): {"title": "text"},
+    ("plots", "lookaside_timeline"): {"title": "text"},
+    ("plots", "lifetime_timeline"): {"title": "text"},
+    ("plots", "fit_timeline"): {"title": "text"},
+    ("plots", "mdl_pages"): {"title": "text"},
+    ("widgets", "ScenarioLab"): {"title": "text", "choices": "choices"},
+}
+"""(module of wdfkit.show, function) -> {parameter: how its argument is shown}: the arguments a
+lesson gives in English and the function translates when it shows them ("text": the string;
+"choices": a lab's choices, see the module's docstring)."""
+
+
 def extracted() -> Catalog:
-    """Every message the package marks, with the files and lines that use it."""
+    """Every message the package marks, and every one the English lessons hand to a show
+    function that translates it, with the files (and lines, or cells) that use it."""
     template = _catalog()
     found = extract_from_dir(
         str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=()
@@ -59,7 +95,129 @@ def extracted() -> Catalog:
         if isinstance(message, tuple):
             raise SystemExit(f"{filename}:{lineno}: only _() and N_() are used, not plurals")
         template.add(message, locations=[(f"wdfkit/{filename}", lineno)])
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for message, cell in notebook_messages(path):
+            template.add(message, locations=[(f"notebooks/{path.name}", cell)])
     return template
+
+
+class _Unknown:
+    """An argument whose value cannot be known without running the notebook."""
+
+
+UNKNOWN = _Unknown()
+
+
+def _code_cells(path: Path):
+    """(index, parsed code) of each code cell of the notebook at *path* that Python parses,
+    its IPython ``%`` and ``!`` lines blanked."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        lines = "".join(cell["source"]).splitlines()
+        source = "\n".join("" if line.lstrip()[:1] in ("%", "!") else line for line in lines)
+        try:
+            yield index, ast.parse(source)
+        except SyntaxError:  # (a cell a lesson means to fail)
+            continue
+
+
+def _module_constant(module: str, name: str):
+    """The value of the top-level ``name = <literal>`` in the package's *module* (dotted)."""
+    path = ROOT.joinpath(*module.split(".")).with_suffix(".py")
+    if not path.is_file():
+        return UNKNOWN
+    value = UNKNOWN
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                value = UNKNOWN
+    return value
+
+
+def _value(node, names: dict, modules: dict):
+    """What *node* evaluates to when that is known without running anything: a constant, a
+    tuple, list or dict of values (UNKNOWN where a part is not known), a name the notebook
+    bound to a constant, or a constant of a package module the notebook imported."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple | ast.List):
+        return tuple(_value(item, names, modules) for item in node.elts)
+    if isinstance(node, ast.Dict):
+        return {
+            _value(key, names, modules): _value(item, names, modules)
+            for key, item in zip(node.keys, node.values, strict=True)
+            if key is not None
+        }
+    if isinstance(node, ast.Name):
+        return names.get(node.id, UNKNOWN)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        module = modules.get(node.value.id)
+        return UNKNOWN if module is None else _module_constant(module, node.attr)
+    return UNKNOWN
+
+
+def _shown(how: str, value) -> list[str]:
+    """The messages a show function makes of an argument *value* it shows as *how* says."""
+    if how == "text":
+        return [value] if isinstance(value, str) and value else []
+    found = []  # "choices": {keyword: options or a bool}
+    for keyword, options in value.items() if isinstance(value, dict) else ():
+        if isinstance(keyword, str):
+            found.append(keyword.replace("_", " "))
+        if isinstance(options, tuple):
+            found += [option for option in options if isinstance(option, str) and option]
+    return found
+
+
+def _function(module: str, name: str):
+    """The show function *module*.*name* of this tree's package (for its parameters)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return getattr(importlib.import_module(f"wdfkit.show.{module}"), name)
+
+
+def notebook_messages(path: Path) -> list[tuple[str, int]]:
+    """(message, cell index) for each string the notebook at *path* hands to a show function
+    that translates it (:data:`SHOWN_ARGUMENTS`)."""
+    names: dict = {}  # notebook name -> the constant it was last bound to
+    modules: dict = {}  # notebook name -> the package module it names ("wdfkit.course.x")
+    found = []
+    for index, tree in _code_cells(path):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wdfkit"):
+                for alias in node.names:
+                    modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        for statement in tree.body:  # (the cell's top-level bindings, in order)
+            if isinstance(statement, ast.Assign):
+                value = _value(statement.value, names, modules)
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        names[target.id] = value
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and modules.get(node.func.value.id, "").startswith("wdfkit.show.")
+            ):
+                continue
+            module = modules[node.func.value.id].removeprefix("wdfkit.show.")
+            shown = SHOWN_ARGUMENTS.get((module, node.func.attr))
+            if shown is None:
+                continue
+            signature = inspect.signature(_function(module, node.func.attr))
+            keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
+            bound = signature.bind_partial(*node.args, **keywords).arguments
+            for parameter, how in shown.items():
+                if parameter in bound:
+                    value = _value(bound[parameter], names, modules)
+                    found += [(message, index) for message in _shown(how, value)]
+    return found
 
 
 def _write(catalog: Catalog, path: Path) -> None:

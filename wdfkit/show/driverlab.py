@@ -17,6 +17,7 @@ from IPython.display import display
 from ..course import samples
 from ..kernel.ntstatus import STATUS_CANCELLED, STATUS_SUCCESS
 from ..kernel.text import fill
+from ..language import N_, _
 from ..sim.machine import Machine
 from ..sim.snapshot import LifetimeKind, TimelineSnapshot
 from ..sim.timeline import short
@@ -31,7 +32,8 @@ FIRST_TICK = 0.1
 """Virtual seconds after the device starts at which the echo timer first ticks (the 100 ms due
 time of EchoEvtDeviceSelfManagedIoStart); after it, one tick every TIMER_PERIOD ms."""
 
-TITLE = "The echo driver's requests (the write, then the reads)"
+TITLE = N_("The echo driver's requests (the write, then the reads)")
+"""The lab's plot title, in English (translated where it is shown)."""
 
 LAB_HEIGHT = 4.4
 """The lab's plot, in inches (100 dpi): with its controls and outcome text under 650 px."""
@@ -79,40 +81,64 @@ class EchoRun:
         return ticks
 
     def time_marks(self) -> list[tuple[float, str]]:
-        """Each tick, the CancelIo and the removal, with its virtual time, in time order."""
+        """Each tick, the CancelIo and the removal, with its virtual time, in time order (the
+        words in English: :func:`mark_word` shows one in the learner's language)."""
         marks = [(at, "tick") for at in self.ticks()] + list(self.actions)
         return sorted(marks, key=lambda mark: mark[0])
 
     def time_line(self) -> str:
         """The virtual times the plot's steps happened at, in one printed line."""
-        marks = ", ".join(f"{text} at {at:.1f} s" for at, text in self.time_marks())
-        return f"Virtual time (seconds after the reads were issued): {marks}."
+        marks = _(", ").join(
+            _("{what} at {seconds:.1f} s").format(what=mark_word(text), seconds=at)
+            for at, text in self.time_marks()
+        )
+        return _("Virtual time (seconds after the reads were issued): {marks}.").format(marks=marks)
 
     def outcome_lines(self) -> list[str]:
         """One line per read: its status, its bytes, and when it was done (seconds after the
         reads were issued)."""
+        line = _(
+            "read {number}: {status}, {count} bytes, done {seconds:.1f} s after the reads were "
+            "issued"
+        )
         return [
-            f"read {number}: {io.IoStatus.Status.name}, {io.IoStatus.Information} bytes, "
-            f"done {at - self.started:.1f} s after the reads were issued"
+            line.format(
+                number=number,
+                status=io.IoStatus.Status.name,
+                count=io.IoStatus.Information,
+                seconds=at - self.started,
+            )
             for number, (io, at) in enumerate(zip(self.reads, self.done_at, strict=True), 1)
         ]
 
     def summary(self) -> str:
         """How many reads the timer completed and how many were cancelled."""
         statuses = [io.IoStatus.Status for io in self.reads]
-        return (
-            f"{_reads(statuses.count(STATUS_SUCCESS))} returned data, "
-            f"{statuses.count(STATUS_CANCELLED)} {_were(statuses.count(STATUS_CANCELLED))} "
-            "cancelled"
+        returned, cancelled = statuses.count(STATUS_SUCCESS), statuses.count(STATUS_CANCELLED)
+        if returned == 1:
+            data = _("{count} read returned data")
+        else:
+            data = _("{count} reads returned data")
+        if cancelled == 1:
+            gone = _("{count} was cancelled")
+        else:
+            gone = _("{count} were cancelled")
+        return _("{returned}, {cancelled}").format(
+            returned=data.format(count=returned), cancelled=gone.format(count=cancelled)
         )
 
 
-def _reads(count: int) -> str:
-    return f"{count} read" if count == 1 else f"{count} reads"
+MARK_WORDS = {
+    "tick": N_("tick"),
+    "removal asked": N_("removal asked"),
+    "removal finished": N_("removal finished"),
+}
+"""The words of :meth:`EchoRun.time_marks` that are translated (``CancelIo`` is an API)."""
 
 
-def _were(count: int) -> str:
-    return "was" if count == 1 else "were"
+def mark_word(text: str) -> str:
+    """A time mark's *text* ("tick", "CancelIo", ...) as the learner reads it."""
+    return _(MARK_WORDS[text]) if text in MARK_WORDS else text
 
 
 def echo_run(reads: int = 3, cancel_at=None, remove_at=None) -> EchoRun:
@@ -126,10 +152,10 @@ def echo_run(reads: int = 3, cancel_at=None, remove_at=None) -> EchoRun:
         machine.add_device()
         app = machine.process()
         path = app.CM_Get_Device_Interface_List(samples.GUID_DEVINTERFACE_ECHO)[0]
-        _, hDevice = app.CreateFile(path, overlapped=True)
+        _status, hDevice = app.CreateFile(path, overlapped=True)
         hDevice.GetOverlappedResult(hDevice.WriteFile(b"echo, echo, echo", overlapped=True), True)
         started = machine.clock.seconds
-        pending = [hDevice.ReadFile(bytearray(16), overlapped=True) for _ in range(reads)]
+        pending = [hDevice.ReadFile(bytearray(16), overlapped=True) for _read in range(reads)]
         done_at = [None] * reads
         actions = sorted(
             (at, name)
@@ -182,7 +208,8 @@ def requests_only(timeline: TimelineSnapshot) -> TimelineSnapshot:
 def row_names(run: EchoRun) -> list[str]:
     """The lab's line names: "write" and "read 1", "read 2", ... over each request's handle."""
     handles = requests_only(run.machine.snapshot().timeline).lines
-    names = ["write"] + [f"read {number}" for number in range(1, len(run.reads) + 1)]
+    reads = [_("read {number}").format(number=number) for number in range(1, len(run.reads) + 1)]
+    names = [_("write"), *reads]
     return [f"{name}\n{short(handle)}" for name, handle in zip(names, handles, strict=True)]
 
 
@@ -193,42 +220,46 @@ def mark_times(ax, run: EchoRun, timeline: TimelineSnapshot) -> None:
     for seconds, text in run.time_marks():
         steps = [e.step for e in timeline.events if e.seconds - run.started >= seconds - 1e-9]
         step = (steps[0] if steps else timeline.events[-1].step + 1) - 0.5
-        at_step.setdefault(step, []).append(f"{text} {seconds:.1f} s")
+        at_step.setdefault(step, []).append(f"{mark_word(text)} {seconds:.1f} s")
     for step, texts in at_step.items():
         ax.axvline(step, color="#555555", linestyle="--", linewidth=1)
-        ax.text(
-            step,
-            1.0,
-            " " + ", ".join(texts),
-            transform=ax.get_xaxis_transform(),
-            fontsize=8,
-            va="top",
-            ha="left",
-            color="#333333",
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},  # the line stops short
-        )
+        with plots.fonts():
+            ax.text(
+                step,
+                1.0,
+                " " + _(", ").join(texts),
+                transform=ax.get_xaxis_transform(),
+                fontsize=8,
+                va="top",
+                ha="left",
+                color="#333333",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},  # the line stops short
+            )
 
 
 class EchoLab:
     """Lesson 12: how many reads the application keeps outstanding, when it calls CancelIo,
     when the device is removed; the requests' lifetimes and each read's outcome redrawn."""
 
-    NEVER = "never"
+    NEVER = N_("never")
     CANCEL_CHOICES = (NEVER, "0.5 s", "2.5 s", "4.5 s")
     REMOVE_CHOICES = (NEVER, "1.0 s", "3.0 s")
-    """The dropdowns' options are their labels (a None value would show as an empty
-    dropdown): :meth:`seconds` turns one into the virtual time echo_run takes."""
+    """The dropdowns' values are their English labels (a None value would show as an empty
+    dropdown): :meth:`seconds` turns one into the virtual time echo_run takes.  In Chinese the
+    options are (label, value) pairs, "never" translated."""
 
     def __init__(self) -> None:
         style = {"description_width": "initial"}
         self.reads = W.IntSlider(
-            value=3, min=1, max=4, description="outstanding reads", style=style
+            value=3, min=1, max=4, description=_("outstanding reads"), style=style
         )
         self.cancel_at = W.Dropdown(
-            options=self.CANCEL_CHOICES, description="CancelIo at", style=style
+            options=self._options(self.CANCEL_CHOICES), description=_("CancelIo at"), style=style
         )
         self.remove_at = W.Dropdown(
-            options=self.REMOVE_CHOICES, description="remove device at", style=style
+            options=self._options(self.REMOVE_CHOICES),
+            description=_("remove device at"),
+            style=style,
         )
         self.controls = [self.reads, self.cancel_at, self.remove_at]
         redraw_on_change(self.controls, self.update)
@@ -236,9 +267,17 @@ class EchoLab:
         self.out = W.Output()
         self.run = None
         self.shown = None  # the timeline last drawn
+        self.figure = None  # and its figure
         self.update()
         self.widget = W.VBox([W.HBox(self.controls), self.message, self.out])
         self.widget.add_class("wdfkit-echo-lab")
+
+    @classmethod
+    def _options(cls, choices) -> tuple:
+        """*choices* as a dropdown's options: themselves in English, else (label, value)."""
+        if _(cls.NEVER) == cls.NEVER:
+            return choices
+        return tuple((_(choice) if choice == cls.NEVER else choice, choice) for choice in choices)
 
     @classmethod
     def seconds(cls, choice: str) -> float | None:
@@ -251,17 +290,20 @@ class EchoLab:
             self.reads.value, self.seconds(self.cancel_at.value), self.seconds(self.remove_at.value)
         )
         self.shown = requests_only(self.run.machine.snapshot().timeline)
-        figure = new_figure()
-        ax = figure.subplots()
+        with plots.fonts():
+            figure = new_figure()
+            ax = figure.subplots()
         plots.lifetime_timeline(self.shown, TITLE, ax=ax)
         # Only requests are drawn: the title names their colour alone (the plot's own title
         # lists every kind a full timeline can hold).
-        ax.set_title(f"{TITLE}: the bars are requests (blue)", fontsize=9)
+        title = _("{title}: the bars are requests (blue)").format(title=_(TITLE))
+        ax.set_title(title, fontsize=9)
         ax.set_yticklabels(row_names(self.run), fontsize=8)
         mark_times(ax, self.run, self.shown)
         figure.set_size_inches(plots.TIMELINE_WIDTH, LAB_HEIGHT)  # the notebook column at 1400 px
         figure.tight_layout()
-        self.message.value = "Outcome: " + self.run.summary()
+        self.figure = figure
+        self.message.value = _("Outcome: {outcome}").format(outcome=self.run.summary())
         lines = [self.run.time_line(), *self.run.outcome_lines()]
         show_figure(self.out, figure, "\n".join(fill(line, "", "    ") for line in lines))
 
@@ -269,4 +311,13 @@ class EchoLab:
         display(self.widget)
 
 
-__all__ = ["EchoLab", "EchoRun", "echo_run", "mark_times", "replaced", "requests_only", "row_names"]
+__all__ = [
+    "EchoLab",
+    "EchoRun",
+    "echo_run",
+    "mark_times",
+    "mark_word",
+    "replaced",
+    "requests_only",
+    "row_names",
+]

@@ -5,9 +5,21 @@ through pyplot so that a notebook cell can end with ``plt.show()``.  Given ``ax=
 redraws into that (cleared) axes instead, keeping its figure's layout: how the widget labs
 redraw quickly.  matplotlib is imported only when a plot is drawn, so ``import wdfkit`` stays
 fast.
+
+Every word a figure shows is in the learner's language (:mod:`wdfkit.language`), and so is a
+title handed in by a lesson: each ``title`` parameter is English, the message the catalog
+translates, and the function shows ``_(title)``.  (``tools/catalog.py`` takes those titles
+from the English notebooks' calls.)  In Chinese the figures draw with a CJK font (Noto Sans CJK,
+Debian's ``fonts-noto-cjk``), chosen by :func:`fonts` when a figure's text is made; English
+figures are drawn exactly as before.
 """
 
+import functools
+import unicodedata
+from contextlib import contextmanager
+
 from ..kernel.pool import NONPAGED_BASE, PAGE_SHIFT, PAGE_SIZE, PAGED_BASE
+from ..language import N_, _, current
 from ..sim.snapshot import (
     BlockHolds,
     BlockSnapshot,
@@ -25,6 +37,88 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP")
+"""The fonts that draw Chinese, the first one found: Debian's ``fonts-noto-cjk`` holds both
+(a matplotlib before 3.10 sees only the first face of its collection, the JP one, whose
+glyphs cover Simplified Chinese too)."""
+
+CJK_MONOSPACE_FONTS = ("Noto Sans Mono CJK SC", "Noto Sans Mono CJK JP")
+CJK_PACKAGE = "fonts-noto-cjk"
+
+
+@functools.cache
+def _cjk_families() -> tuple[list[str], list[str]]:
+    """(sans-serif, monospace) font families for Chinese text: matplotlib's own DejaVu fonts
+    for Latin letters and digits (as in English figures), a Noto CJK font for the rest.
+
+    Raises RuntimeError, naming the Debian package to install, when no CJK font is found:
+    the figures would show empty boxes for every Chinese character."""
+    from matplotlib import font_manager
+
+    def found(names):
+        for name in names:
+            try:
+                font_manager.findfont(
+                    font_manager.FontProperties(family=name), fallback_to_default=False
+                )
+            except ValueError:
+                continue
+            return name
+        return None
+
+    sans = found(CJK_FONTS)
+    if sans is None:
+        raise RuntimeError(
+            _(
+                "The Chinese figures need a CJK font (Noto Sans CJK), and matplotlib finds none "
+                "on this machine. Install the Debian package {package} (apt-get install "
+                "{package}; on Binder it is in binder/apt.txt), then restart the kernel."
+            ).format(package=CJK_PACKAGE)
+        )
+    mono = found(CJK_MONOSPACE_FONTS) or sans
+    return ["DejaVu Sans", sans], ["DejaVu Sans Mono", mono]
+
+
+@contextmanager
+def fonts():
+    """Within the ``with``, text made in a figure draws in the learner's language: in Chinese,
+    with a CJK font after DejaVu Sans (matplotlib takes each glyph from the first font that has
+    it); in English, nothing changes.
+
+    A text keeps the fonts it was made with, so a figure (or a lab's axes) made inside draws
+    right wherever it is drawn, ``plt.show()`` included.
+    """
+    if current() == "en":
+        yield
+        return
+    import matplotlib
+
+    sans, _mono = _cjk_families()
+    with matplotlib.rc_context({"font.family": sans}):
+        yield
+
+
+def _monospace():
+    """The family for monospaced text: in Chinese, with the CJK font after DejaVu Sans Mono."""
+    return "monospace" if current() == "en" else _cjk_families()[1]
+
+
+def _in_fonts(function):
+    """*function* draws its texts with :func:`fonts`."""
+
+    @functools.wraps(function)
+    def drawn(*args, **kwargs):
+        with fonts():
+            return function(*args, **kwargs)
+
+    return drawn
+
+
+def _width(text: str) -> int:
+    """*text*'s width in Latin characters: a CJK character (wide or fullwidth) counts two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _axes(ax, figsize: tuple[float, float]):
@@ -69,11 +163,11 @@ def _draw_tree(ax, snap: MachineSnapshot, title: str, height: int) -> None:
             x,
             y,
             f"{obj.type_name}\n0x{obj.handle:016x}\n"
-            + ("embedded" if obj.refcnt is None else f"refs {obj.refcnt}"),
+            + (_("embedded") if obj.refcnt is None else _("refs {count}").format(count=obj.refcnt)),
             ha="left",
             va="center",
             fontsize=8,
-            family="monospace",
+            family=_monospace(),
             bbox={
                 "boxstyle": "round",
                 "facecolor": "#f2d7d5" if deleted else "#d6eaf8",
@@ -91,23 +185,25 @@ def _draw_tree(ax, snap: MachineSnapshot, title: str, height: int) -> None:
     ax.set_xlim(-0.2, max([o.depth for o in rows] + [0]) + 1.6)
     ax.set_ylim(-max(height, 1) + 0.3, 0.7)
     ax.set_title(title)
-    ax.set_xlabel("depth below WDFDRIVER (parent → child)")
+    ax.set_xlabel(_("depth below WDFDRIVER (parent → child)"))
     ax.set_yticks([])
     ax.set_xticks(range(max([o.depth for o in rows] + [0]) + 1))
 
 
+@_in_fonts
 def tree_before_after(before: MachineSnapshot, after: MachineSnapshot, action: str):
     """The object tree before and after *action* (e.g. deleting a parent), side by side."""
     plt = _plt()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     height = max(len(before.objects), len(after.objects))
-    _draw_tree(left, before, "Before", height)
-    _draw_tree(right, after, f"After {action}", height)
-    fig.suptitle("Framework objects: the parent/child tree (red = deleted but still referenced)")
+    _draw_tree(left, before, _("Before"), height)
+    _draw_tree(right, after, _("After {action}").format(action=action), height)
+    fig.suptitle(_("Framework objects: the parent/child tree (red = deleted but still referenced)"))
     fig.tight_layout()
     return fig
 
 
+@_in_fonts
 def pool_by_tag(
     history: list[tuple[str, MachineSnapshot]],
     tags: list[str] | None = None,
@@ -117,7 +213,7 @@ def pool_by_tag(
     """Bytes of pool in use per tag after each step of a sequence of calls (the *last* ones)."""
     first = max(len(history) - last, 0) if last else 0
     steps = range(first, len(history))
-    all_tags = sorted({r.tag for _, snap in history for r in snap.tags})
+    all_tags = sorted({r.tag for _label, snap in history for r in snap.tags})
     shown = [t for t in all_tags if tags is None or t in tags]
     palette = all_tags if tags is None else tags  # a chosen tag keeps its colour as others come
     fig, ax, new = _axes(ax, (9, 4))
@@ -135,20 +231,31 @@ def pool_by_tag(
     ax.set_xticklabels(
         [f"{i}: {history[i][0]}" for i in steps], rotation=30, ha="right", fontsize=8
     )
-    ax.set_xlabel("step (DDI call)")
-    ax.set_ylabel("pool in use (bytes)")
-    shown_steps = f" (the last {len(steps)} of {len(history)})" if first else ""
-    ax.set_title(f"Pool in use by tag, after each call{shown_steps}")
+    ax.set_xlabel(_("step (DDI call)"))
+    ax.set_ylabel(_("pool in use (bytes)"))
+    if first:
+        title = _("Pool in use by tag, after each call (the last {shown} of {total})")
+    else:
+        title = _("Pool in use by tag, after each call")
+    ax.set_title(title.format(shown=len(steps), total=len(history)))
     ax.grid(True, alpha=0.3)
     if shown:
         # Outside the axes, on the right: a tag's line may run anywhere inside.
-        ax.legend(title="pool tag", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+        ax.legend(title=_("pool tag"), fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     else:  # nothing to draw: say what will appear, not a y axis around zero bytes
-        which = ", ".join(f"'{tag}'" for tag in tags) if tags else "any tag"
+        if tags:
+            which = ", ".join(f"'{tag}'" for tag in tags)
+            nothing = _("No pool in use under {tags} yet.").format(tags=which)
+        else:
+            nothing = _("No pool in use under any tag yet.")
         _say_empty(
             ax,
-            f"No pool in use under {which} yet.\nEach call you make adds a step here: "
-            "click ExAllocatePoolWithTag or WdfMemoryCreate.",
+            nothing
+            + "\n"
+            + _(
+                "Each call you make adds a step here: "
+                "click ExAllocatePoolWithTag or WdfMemoryCreate."
+            ),
         )
     ax.yaxis.set_visible(bool(shown))
     fig = _finish(fig, ax, new)
@@ -166,6 +273,7 @@ def _padding(ax, start: int, end: int) -> None:
         )
 
 
+@_in_fonts
 def buffer_layout(
     total: int, pieces: list[tuple[str, int, int]], alignment: int, ax=None, base: int = 0
 ):
@@ -192,9 +300,11 @@ def buffer_layout(
             linewidth=2.5 if off_line else 1,
             height=0.5,
         )
-        where = f"{size} B @ +{offset}" + (f"\nmisaligned by {off_line}" if off_line else "")
+        where = f"{size} B @ +{offset}"
+        if off_line:
+            where += "\n" + _("misaligned by {count}").format(count=off_line)
         text = f"{name}\n{where}"
-        inches = max(len(line) for line in text.splitlines()) * 0.6 * 8 / 72 + 0.1
+        inches = max(_width(line) for line in text.splitlines()) * 0.6 * 8 / 72 + 0.1
         middle = offset + size / 2
         if inches <= size * inches_per_byte:  # it fits in its bar
             ax.text(middle, 0, text, ha="center", va="center", fontsize=8)
@@ -217,37 +327,56 @@ def buffer_layout(
     _padding(ax, cursor, total)
     for boundary in range((-base) % alignment, total + 1, alignment):
         ax.axvline(boundary, color="#7f8c8d", linewidth=0.6, linestyle=":")
-    used = sum(size for _, _, size in pieces)
+    used = sum(size for _name, _offset, size in pieces)
     ax.set_xlim(0, max(total, 1))
     ax.set_ylim(-1, 1)  # room below and above the bars for labels that do not fit in them
     ax.set_yticks([])
-    start = f"address 0x{base:X}" if base else "the allocation's start"
-    ax.set_xlabel(
-        f"offset from {start}; dotted lines at addresses that are multiples of {alignment}"
-    )
-    verdict = f"{misaligned} misaligned" if misaligned else "all aligned"
+    if base:
+        where = _(
+            "offset from address 0x{base:X}; dotted lines at addresses that are multiples of "
+            "{alignment}"
+        )
+    else:
+        where = _(
+            "offset from the allocation's start; dotted lines at addresses that are multiples "
+            "of {alignment}"
+        )
+    ax.set_xlabel(where.format(base=base, alignment=alignment))
+    if misaligned:
+        verdict = _("{count} misaligned").format(count=misaligned)
+    else:
+        verdict = _("all aligned")
     ax.set_title(
-        f"{len(pieces)} buffers carved from one {total}-byte allocation for AlignTo {alignment}: "
-        f"{total - used} bytes of padding (hatched), {verdict}",
+        _(
+            "{count} buffers carved from one {total}-byte allocation for AlignTo {alignment}: "
+            "{padding} bytes of padding (hatched), {verdict}"
+        ).format(
+            count=len(pieces),
+            total=total,
+            alignment=alignment,
+            padding=total - used,
+            verdict=verdict,
+        ),
         fontsize=10,
     )
     return _finish(fig, ax, new)
 
 
-def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
+@_in_fonts
+def pool_map(snap: MachineSnapshot, title: str = N_("Pool blocks"), ax=None):
     """Live pool blocks at their offset in their pool (a row for nonpaged pool, another for
     paged pool when it has any), coloured by tag and named by what they hold."""
     blocks = list(snap.blocks)
     tags = sorted({b.tag for b in blocks})
-    pools = [("nonpaged pool", NONPAGED_BASE, False)]
+    pools = [(_("nonpaged pool"), NONPAGED_BASE, False)]
     if any(b.paged for b in blocks):
-        pools.append(("paged pool", PAGED_BASE, True))
+        pools.append((_("paged pool"), PAGED_BASE, True))
     fig, ax, new = _axes(ax, (9.6, 2.6))
     ends = [b.address + b.size - (PAGED_BASE if b.paged else NONPAGED_BASE) for b in blocks]
     span = max(ends, default=PAGE_SIZE)
     inches_per_byte = ax.get_position().width * fig.get_figwidth() / (span * 1.05)
     outside = {}  # row -> where the names written outside its bars end (bytes)
-    for row, (_, base, paged) in enumerate(pools):
+    for row, (_name, base, paged) in enumerate(pools):
         for b in sorted((b for b in blocks if b.paged == paged), key=lambda b: b.address):
             left, colour = b.address - base, _colour(tags, b.tag)
             ax.barh(row, b.size, left=left, color=colour, edgecolor="black", label=f"'{b.tag}'")
@@ -258,19 +387,19 @@ def pool_map(snap: MachineSnapshot, title: str = "Pool blocks", ax=None):
         ax.legend(
             unique.values(),
             unique.keys(),
-            title="tag",
+            title=_("tag"),
             fontsize=8,
             loc="upper left",
             bbox_to_anchor=(1.01, 1.0),
         )
-    ax.set_yticks(range(len(pools)), [name for name, _, _ in pools], fontsize=8)
+    ax.set_yticks(range(len(pools)), [name for name, _base, _paged in pools], fontsize=8)
     # Room above the first row (below a second) for the names of blocks too narrow to hold them.
     last = len(pools) - 1
     ax.set_ylim(last + (1.0 if last and last in outside else 0.6), -1.0 if 0 in outside else -0.6)
     ax.set_xlim(0, span * 1.05)
-    starts = ", ".join(f"{name} 0x{base:016X}" for name, base, _ in pools)
-    ax.set_xlabel(f"offset in the pool (bytes from its start: {starts})")
-    ax.set_title(title)
+    starts = ", ".join(f"{name} 0x{base:016X}" for name, base, _paged in pools)
+    ax.set_xlabel(_("offset in the pool (bytes from its start: {starts})").format(starts=starts))
+    ax.set_title(_(title))
     return _finish(fig, ax, new)
 
 
@@ -278,13 +407,13 @@ def _holds_text(block: BlockSnapshot) -> str:
     """What *block* holds, in words for the pool map ("" when no framework object says)."""
     match block.holds:
         case BlockHolds.DRIVER_GLOBALS:
-            return "driver\nglobals"
+            return _("driver\nglobals")
         case BlockHolds.OBJECT:
             return block.object_type
         case BlockHolds.OBJECT_AND_BUFFER:
-            return f"{block.object_type}\n+ buffer"
+            return _("{object}\n+ buffer").format(object=block.object_type)
         case BlockHolds.BUFFER:
-            return "buffer"
+            return _("buffer")
     return ""
 
 
@@ -301,7 +430,7 @@ def _name_block(
     if not text:
         return
     lines = text.splitlines()
-    text_inches = max(len(line) for line in lines) * 0.7 * 7 / 72  # 7 pt bold characters
+    text_inches = max(_width(line) for line in lines) * 0.7 * 7 / 72  # 7 pt bold characters
     width = block.size * inches_per_byte
     if text_inches + 0.15 <= width or width >= 0.12 * len(lines):
         ax.text(
@@ -332,7 +461,8 @@ def _name_block(
     )
 
 
-def lookaside_timeline(history, title: str = "A lookaside list, second by second", axes=None):
+@_in_fonts
+def lookaside_timeline(history, title: str = N_("A lookaside list, second by second"), axes=None):
     """One list's seconds: Depth, the pool blocks it holds idle and the most the driver had in
     use at once; below, allocations, misses (new pool blocks) and free misses (blocks freed).
 
@@ -361,10 +491,11 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
         else:
             ax.step(edges, values, where="post", label=label, color=colour)
 
-    series(top, [r.held for r in rows], "blocks held by the list (idle, still pool)", "#a1c9f4")
+    held = [r.held for r in rows]
+    series(top, held, _("blocks held by the list (idle, still pool)"), "#a1c9f4")
     series(top, [r.depth for r in rows], "Depth", "#c44e52", fill=False)
     in_use = [r.peak_in_use for r in rows]
-    series(top, in_use, "blocks in use by the driver (most at once)", "#2d3436", fill=False)
+    series(top, in_use, _("blocks in use by the driver (most at once)"), "#2d3436", fill=False)
     scans = [r.second for r in rows if r.scanned]
     if scans:
         top.vlines(
@@ -375,16 +506,17 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
             colors="#7f8c8d",
             linewidth=0.6,
             linestyles=":",
-            label="the balance-set manager re-tunes Depth",
+            label=_("the balance-set manager re-tunes Depth"),
         )
-    top.set_ylabel("blocks")
-    top.set_title(title)
+    top.set_ylabel(_("blocks"))
+    top.set_title(_(title))
     top.legend(fontsize=8, loc="upper left", ncol=2)
-    series(bottom, [r.allocates for r in rows], "allocations", "#55a868")
-    series(bottom, [r.misses for r in rows], "misses: allocated from pool", "#dd8452")
-    series(bottom, [-r.free_misses for r in rows], "free misses: freed to pool (−)", "#8172b3")
-    bottom.set_ylabel("calls per second")
-    bottom.set_xlabel("virtual time (s)")
+    series(bottom, [r.allocates for r in rows], _("allocations"), "#55a868")
+    series(bottom, [r.misses for r in rows], _("misses: allocated from pool"), "#dd8452")
+    frees = [-r.free_misses for r in rows]
+    series(bottom, frees, _("free misses: freed to pool (−)"), "#8172b3")
+    bottom.set_ylabel(_("calls per second"))
+    bottom.set_xlabel(_("virtual time (s)"))
     bottom.legend(fontsize=8, loc="lower right", ncol=3)
     for ax in axes:
         ax.grid(True, alpha=0.3)
@@ -402,14 +534,15 @@ def lookaside_timeline(history, title: str = "A lookaside list, second by second
     top.yaxis.set_visible(bool(rows))
     bottom.yaxis.set_visible(calls)
     if not rows:  # before the first tick
-        _say_empty(top, "No second recorded yet: the list's counters are sampled at each tick.")
+        _say_empty(top, _("No second recorded yet: the list's counters are sampled at each tick."))
         for ax in axes:
             ax.set_xlim(0, 1, auto=None)  # (auto=None: the next redraw rescales)
     if not calls:
         _say_empty(
             bottom,
-            "No allocations yet: each second's allocations, misses and free misses appear "
-            "here.\nClick WdfMemoryCreateFromLookaside, then advance 1 s.",
+            _("No allocations yet: each second's allocations, misses and free misses appear here.")
+            + "\n"
+            + _("Click WdfMemoryCreateFromLookaside, then advance 1 s."),
         )
     for ax, drawn in ((top, rows), (bottom, calls)):
         if not drawn:
@@ -456,7 +589,7 @@ def _mark_name(text: str) -> str:
 def _line_name(label: str) -> str:
     """A line's name for the y axis: past 22 characters, broken at the space nearest its middle."""
     name = short(label)
-    if len(name) <= _LINE_LABEL_CHARS or " " not in name:
+    if _width(name) <= _LINE_LABEL_CHARS or " " not in name:
         return name
     spaces = [i for i, c in enumerate(name) if c == " "]
     cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
@@ -464,7 +597,7 @@ def _line_name(label: str) -> str:
 
 
 def _text_inches(text: str) -> float:
-    return (len(text) + 1) * _CHAR_IN
+    return (_width(text) + 1) * _CHAR_IN
 
 
 def _timeline_layout(timeline):
@@ -479,7 +612,7 @@ def _timeline_layout(timeline):
     """
     last = _timeline_last_step(timeline)
     widest = max(
-        (len(part) for label in timeline.lines for part in _line_name(label).split("\n")),
+        (_width(part) for label in timeline.lines for part in _line_name(label).split("\n")),
         default=10,
     )
     axes_inches = TIMELINE_WIDTH - 0.45 - 0.07 * widest  # the figure less the line names
@@ -498,13 +631,13 @@ def _timeline_layout(timeline):
     # "still alive": each needs end + width * (steps per inch), where the steps per inch
     # themselves grow with the axis' right end R: steps/inch = (R + 0.5) / axes_inches.
     right = last + 1.5
-    wanted = [(last + 0.5, _text_inches(" still alive"))]
+    wanted = [(last + 0.5, _text_inches(" " + _("still alive")))]
     wanted += [(row.end, _text_inches(text) + 0.07) for row, text in beside]
     for end, inches in wanted:
         share = inches / axes_inches
         right = max(right, (end + 0.5 * share) / (1 - share))
     steps_per_inch = (right + 0.5) / axes_inches
-    levels: list[list[float]] = [[] for _ in timeline.lines]  # per line: where each level ends
+    levels: list[list[float]] = [[] for _line in timeline.lines]  # per line: where each level ends
     placed, named = [], set()  # (line, level, step, text); (line, what) already named
     marks = [
         (row.line, step, _mark_name(text), text)
@@ -542,7 +675,7 @@ def _timeline_last_step(timeline) -> float:
     return max(len(timeline.events) - 1, 1)
 
 
-def fit_timeline(fig, timeline, title: str = "Who lives how long") -> None:
+def fit_timeline(fig, timeline, title: str = N_("Who lives how long")) -> None:
     """Size *fig*, holding one lifetime timeline titled *title*, to what that timeline needs.
 
     The y axis counts inches (the label levels are laid out in inches), so the axes get exactly
@@ -573,17 +706,20 @@ def _y_span(lines_height: float) -> float:
     return max(lines_height, 1.2) + 0.35
 
 
-_KIND_KEY = "blue request, green memory object, orange buffer, purple target's reference"
+_KIND_KEY = N_("blue request, green memory object, orange buffer, purple target's reference")
 
 
 def _timeline_title(title: str) -> str:
-    """*title* and what the colours mean: on one line when that is short enough."""
-    return (
-        f"{title}: {_KIND_KEY}" if len(title) + len(_KIND_KEY) <= 100 else f"{title}\n{_KIND_KEY}"
-    )
+    """*title* (English: it is translated here) and what the colours mean: on one line when
+    that is short enough."""
+    title, key = _(title), _(_KIND_KEY)
+    if _width(title) + _width(key) <= 100:
+        return _("{title}: {key}").format(title=title, key=key)
+    return f"{title}\n{key}"
 
 
-def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
+@_in_fonts
+def lifetime_timeline(timeline, title: str = N_("Who lives how long"), ax=None):
     """One line per request, memory object, buffer and target reference, with a bar for each
     of its lifetimes (a reference taken again at each format has several).
 
@@ -605,12 +741,13 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
         colour = KIND_COLOURS[row.kind]
         ax.barh(y, end - row.start, left=row.start, height=_BAR_IN, color=colour, alpha=0.35)
         ax.plot([row.start], [y], marker="o", color=colour, markersize=5)
-        for step, _ in row.marks:
+        for step, _text in row.marks:
             ax.plot([step], [y], marker="|", color=colour, markersize=10)
         if row.end is not None:
             ax.plot([row.end], [y], marker="x", color=colour, markersize=7)
         elif timeline.crash_step is None:  # (at a crash, the red line's label says it once)
-            ax.text(end, y, " still alive", fontsize=_TEXT_PT, va="center", style="italic")
+            alive = " " + _("still alive")
+            ax.text(end, y, alive, fontsize=_TEXT_PT, va="center", style="italic")
     for step, line, text in ends_beside:
         ax.annotate(  # 5 points right of the x, however wide a step is
             text,
@@ -627,8 +764,10 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
         ax.text(
             timeline.crash_step,
             -0.08,
-            f"0x{timeline.crash_code:X} {timeline.crash_name}: "
-            "bars reaching this line were alive  ",
+            _("0x{code:X} {name}: bars reaching this line were alive").format(
+                code=timeline.crash_code, name=timeline.crash_name
+            )
+            + "  ",
             color="#c0392b",
             fontsize=_TEXT_PT,
             ha="right",
@@ -638,8 +777,10 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
     ax.set_xlim(-0.5, right)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(
-        "step (events in the order they happened); bars: alive (o created, | DDI call or event, "
-        "x ended)",
+        _(
+            "step (events in the order they happened); bars: alive (o created, | DDI call or "
+            "event, x ended)"
+        ),
         fontsize=9,
     )
     ax.set_title(heading, fontsize=9)
@@ -649,6 +790,7 @@ def lifetime_timeline(timeline, title: str = "Who lives how long", ax=None):
     return fig
 
 
+@_in_fonts
 def copy_map(
     size: int, offset: int, count: int, contents: bytes, outcome: str, ddi: str = "copy", ax=None
 ):
@@ -683,14 +825,22 @@ def copy_map(
             Rectangle((offset, -0.08), count, 1.16, fill=False, edgecolor=colour, linewidth=2.5)
         )
     ax.axvline(size, color="black", linewidth=1.5)
-    ax.text(size, 1.25, " end of buffer", fontsize=8, va="bottom")
+    ax.text(size, 1.25, " " + _("end of buffer"), fontsize=8, va="bottom")
     ax.set_xlim(0, max(end, size + 3) + 0.5)  # room for the "end of buffer" label
     ax.set_ylim(-0.3, 1.6)
     ax.set_yticks([])
     ax.set_xticks(range(0, end + 1, 4 if end > 24 else 2))
-    ax.set_xlabel("offset in the memory object's buffer (bytes); hatched: past its end")
-    window = f"bytes {offset} to {offset + count - 1}" if count else "0 bytes"
-    ax.set_title(f"{ddi} at offset {offset}, {window} (outlined): {outcome}", fontsize=10)
+    ax.set_xlabel(_("offset in the memory object's buffer (bytes); hatched: past its end"))
+    if count:
+        window = _("bytes {first} to {last}").format(first=offset, last=offset + count - 1)
+    else:
+        window = _("0 bytes")
+    ax.set_title(
+        _("{ddi} at offset {offset}, {window} (outlined): {outcome}").format(
+            ddi=ddi, offset=offset, window=window, outcome=outcome
+        ),
+        fontsize=10,
+    )
     return _finish(fig, ax, new)
 
 
@@ -731,6 +881,7 @@ def _draw_transfers(ax, transfers, frames: dict[int, float], y: float) -> None:
                 )  # fmt: skip
 
 
+@_in_fonts
 def mdl_pages(snap, transfers=None, title: str | None = None, ax=None):
     """An MDL drawn over its pages: the buffer in its virtual pages (top), each page's frame
     in physical memory (bottom), StartVa, ByteOffset, ByteCount and the PFNs labelled.
@@ -781,18 +932,28 @@ def mdl_pages(snap, transfers=None, title: str | None = None, ax=None):
             )
         )  # fmt: skip
     _draw_transfers(ax, transfers or [], frames, bottom + 0.15)
-    ax.text(-0.1, top + 0.4, "virtual\npages", ha="right", va="center", fontsize=8)
-    ax.text(-0.1, bottom + 0.4, "physical\nframes", ha="right", va="center", fontsize=8)
+    ax.text(-0.1, top + 0.4, _("virtual\npages"), ha="right", va="center", fontsize=8)
+    ax.text(-0.1, bottom + 0.4, _("physical\nframes"), ha="right", va="center", fontsize=8)
     ax.set_xlim(-0.9, width + 0.1)
     ax.set_ylim(-0.6, top + 1.3)
     ax.set_yticks([])
-    ax.set_xlabel("pages (each 4 KB): virtual pages in address order, frames in PFN order")
+    ax.set_xlabel(_("pages (each 4 KB): virtual pages in address order, frames in PFN order"))
     if title is None:
-        title = (
-            f"MDL: StartVa 0x{snap.start_va:X}, ByteOffset 0x{snap.byte_offset:X}, "
-            f"ByteCount 0x{snap.byte_count:X} -> {pages} page(s), {len(frames)} frame(s)"
+        title = _(
+            "MDL: StartVa 0x{start_va:X}, ByteOffset 0x{byte_offset:X}, "
+            "ByteCount 0x{byte_count:X} -> {pages} page(s), {frames} frame(s)"
+        ).format(
+            start_va=snap.start_va,
+            byte_offset=snap.byte_offset,
+            byte_count=snap.byte_count,
+            pages=pages,
+            frames=len(frames),
         )
         if transfers:
-            title += f"\n{len(transfers)} DMA transfer(s), coloured; Tn.e = transfer n, element e"
+            title += "\n" + _(
+                "{count} DMA transfer(s), coloured; Tn.e = transfer n, element e"
+            ).format(count=len(transfers))
+    else:
+        title = _(title)
     ax.set_title(title, fontsize=10)
     return _finish(fig, ax, new)

@@ -12,6 +12,7 @@ import ipywidgets as W
 from IPython.display import display
 
 from ..course.problem import Problem
+from ..language import _
 
 __all__ = ["Reveal", "reveal"]
 
@@ -30,10 +31,12 @@ class Reveal:
         self.text = W.HTML(layout=W.Layout(width="100%"))
         buttons = []
         if problem.outcome:
-            self.run_button = W.Button(description="Run it", layout=W.Layout(width="auto"))
+            self.run_button = W.Button(description=_("Run it"), layout=W.Layout(width="auto"))
             self.run_button.on_click(lambda _b: self.run_it())
             buttons.append(self.run_button)
-        self.answer_button = W.Button(description="Show the answer", layout=W.Layout(width="auto"))
+        self.answer_button = W.Button(
+            description=_("Show the answer"), layout=W.Layout(width="auto")
+        )
         self.answer_button.on_click(lambda _b: self.show_answer())
         buttons.append(self.answer_button)
         self.widget = W.VBox([W.HBox(buttons), self.text])
@@ -41,13 +44,17 @@ class Reveal:
 
     def run_it(self) -> None:
         """Show what the simulator did when it ran the problem's calls."""
+        heading = _("[{label}, seed {seed}] The simulator:")
         self._show(
-            f"[{self.problem.label}, seed {self.problem.seed}] The simulator:", self.problem.outcome
+            heading.format(label=self.problem.label, seed=self.problem.seed), self.problem.outcome
         )
 
     def show_answer(self) -> None:
         """Show the solution and why."""
-        self._show(f"[{self.problem.label}, seed {self.problem.seed}]", self.problem.answer())
+        heading = _("[{label}, seed {seed}]")
+        self._show(
+            heading.format(label=self.problem.label, seed=self.problem.seed), self.problem.answer()
+        )
 
     def _show(self, heading: str, body: str) -> None:
         self.text.value = (

@@ -3,6 +3,13 @@
 The logic lives in plain methods (``allocate()``, ``update()``…) that pytest drives without a
 browser; the ipywidgets controls only call them.  Each lab owns its own simulated machine and
 one figure that it redraws in place and shows as a PNG (no pyplot state, one render per change).
+
+Every label, button and message is in the learner's language (:mod:`wdfkit.language`), chosen
+when the lab is made; what the simulated Windows says (statuses, handles, the log) stays
+English.  A dropdown passes on the same (English) values in every language: in Chinese its
+options are (label, value) pairs.  A lesson's words handed to :class:`ScenarioLab` — its title,
+its choices' keywords and their string options — are English too, translated when shown
+(``tools/catalog.py`` takes them from the English notebooks for the catalog).
 """
 
 import html
@@ -24,6 +31,7 @@ from ..ddi.wdfobject import (
 from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pool import PAGE_SIZE, NonPagedPoolNx, PagedPool
+from ..language import N_, _, current
 from ..sim.machine import Machine
 from ..sim.snapshot import MachineState
 from . import plots, views
@@ -42,9 +50,28 @@ def _axes(
 
     One axes, or with *rows* > 1 that many stacked axes sharing the x axis.
     """
-    figure = new_figure(figsize)
-    figure.subplots_adjust(left=left, right=right, top=top, bottom=bottom, hspace=0.12)
-    return figure.subplots(rows, 1, sharex=True)
+    with plots.fonts():  # (the axes' title and labels are made here: in the CJK font too)
+        figure = new_figure(figsize)
+        figure.subplots_adjust(left=left, right=right, top=top, bottom=bottom, hspace=0.12)
+        return figure.subplots(rows, 1, sharex=True)
+
+
+def _options(values) -> list:
+    """A dropdown's options for *values*, each shown in the learner's language: the values
+    themselves when every label is its value (always in English), else (label, value) pairs,
+    so the value passed on is the same in every language."""
+    values = list(values)
+    labels = [_(value) if isinstance(value, str) else str(value) for value in values]
+    if labels == [str(value) for value in values]:
+        return values
+    return list(zip(labels, values, strict=True))
+
+
+def _wide() -> dict:
+    """A control's keyword for its description's width: in Chinese, as wide as its words (the
+    default column of 80 px cuts a label of more than five CJK characters); in English,
+    nothing (the default)."""
+    return {} if current() == "en" else {"style": {"description_width": "initial"}}
 
 
 def _buttons(actions: dict) -> list:
@@ -73,15 +100,17 @@ class PoolLab:
 
     def __init__(self, verifier: bool = True) -> None:
         self.verifier = verifier
-        self.tag = W.Dropdown(options=["1gaT", "2gaT"], description="Tag")
-        self.size = W.IntSlider(value=64, min=16, max=1024, step=16, description="Bytes")
+        self.tag = W.Dropdown(options=["1gaT", "2gaT"], description=_("Tag"), **_wide())
+        self.size = W.IntSlider(
+            value=64, min=16, max=1024, step=16, description=_("Bytes"), **_wide()
+        )
         self.buttons = {
             "ExAllocatePoolWithTag": self.allocate,
-            "ExFreePoolWithTag (last)": self.free_last,
-            "WdfMemoryCreate (child of session)": self.create_child,
+            _("ExFreePoolWithTag (last)"): self.free_last,
+            _("WdfMemoryCreate (child of session)"): self.create_child,
             "WdfObjectDelete(session)": self.delete_parent,
-            "Unload driver": self.unload,
-            "New machine": self.reset,
+            _("Unload driver"): self.unload,
+            _("New machine"): self.reset,
         }
         controls = _buttons(self.buttons)
         self.message = _message()
@@ -103,17 +132,17 @@ class PoolLab:
         """A fresh machine with one general object, "session", to parent memory objects."""
         self.machine = Machine("Toaster", verifier=self.verifier)
         with self.machine:
-            _, self.session = WdfObjectCreate(None)
+            _status, self.session = WdfObjectCreate(None)
         self.allocations: list = []
         self.figure = None
-        self.history = [("boot", self.machine.snapshot())]
-        _say(self.message, "New machine: driver Toaster loaded, one WDFOBJECT 'session'.")
+        self.history = [(_("boot"), self.machine.snapshot())]
+        _say(self.message, _("New machine: driver Toaster loaded, one WDFOBJECT 'session'."))
         self.redraw()
 
     def _step(self, label: str, action) -> None:
         state = self.history[-1][1].state  # (the snapshot after the last step)
         if state is not MachineState.RUNNING:
-            _say(self.message, f"The machine is {state.value}: press 'New machine'.")
+            _say(self.message, _(STOPPED_MESSAGES[state]))
             return
         try:
             with self.machine:
@@ -130,36 +159,47 @@ class PoolLab:
             self.allocations.append((p, self.tag.value))
             return f"ExAllocatePoolWithTag -> {p!r}"
 
-        self._step(f"alloc {self.size.value} '{self.tag.value[::-1]}'", action)
+        label = _("alloc {size} '{tag}'").format(size=self.size.value, tag=self.tag.value[::-1])
+        self._step(label, action)
 
     def free_last(self) -> None:
         if not self.allocations:
-            _say(self.message, "Nothing allocated to free.")
+            _say(self.message, _("Nothing allocated to free."))
             return
         p, tag = self.allocations.pop()
-        self._step(f"free '{tag[::-1]}'", lambda: ExFreePoolWithTag(p, tag))
+        self._step(_("free '{tag}'").format(tag=tag[::-1]), lambda: ExFreePoolWithTag(p, tag))
 
     def create_child(self) -> None:
         def action():
             attributes = WDF_OBJECT_ATTRIBUTES()
             WDF_OBJECT_ATTRIBUTES_INIT(attributes)
             attributes.ParentObject = self.session
-            status, memory, _ = WdfMemoryCreate(attributes, NonPagedPoolNx, "meMS", self.size.value)
+            status, memory, _buffer = WdfMemoryCreate(
+                attributes, NonPagedPoolNx, "meMS", self.size.value
+            )
             return f"WdfMemoryCreate -> {status!r}, {memory!r}"
 
         self._step("WdfMemoryCreate", action)
 
     def delete_parent(self) -> None:
-        self._step("delete session", lambda: WdfObjectDelete(self.session))
+        self._step(_("delete session"), lambda: WdfObjectDelete(self.session))
 
     def unload(self) -> None:
-        self._step("unload", lambda: self.machine.unload() or "Driver unloaded cleanly.")
+        self._step(_("unload"), lambda: self.machine.unload() or _("Driver unloaded cleanly."))
 
     def redraw(self) -> None:
         self.figure = plots.pool_by_tag(self.history, ["Tag1", "Tag2", "SMem"], self.ax, last=8)
         show_figure(
             self.out, self.figure, views.pool_usage(self.machine, tags=["Tag1", "Tag2", "SMem"])
         )
+
+
+STOPPED_MESSAGES = {
+    MachineState.CRASHED: N_("The machine is crashed: press 'New machine'."),
+    MachineState.UNLOADED: N_("The machine is unloaded: press 'New machine'."),
+    MachineState.STOPPED: N_("The machine is stopped: press 'New machine'."),
+}
+"""What the pool lab says to a click on a machine that no longer runs DDIs."""
 
 
 def carve(sizes: list[int], alignment: int) -> tuple[int, list[tuple[str, int, int]]]:
@@ -177,10 +217,11 @@ def carve(sizes: list[int], alignment: int) -> tuple[int, list[tuple[str, int, i
 
 
 ALIGN_BASES = {
-    "as the pool gave it": "pool",
-    "over-allocate by AlignTo − 1, align the base up": "align up",
-    "allocate a page or more": "page",
+    N_("as the pool gave it"): "pool",
+    N_("over-allocate by AlignTo − 1, align the base up"): "align up",
+    N_("allocate a page or more"): "page",
 }
+"""The alignment lab's recipes for the block's base: label (translated when shown) -> value."""
 
 
 class AlignmentLab:
@@ -195,14 +236,20 @@ class AlignmentLab:
 
     def __init__(self) -> None:
         self.sizes = [
-            W.IntSlider(value=v, min=1, max=200, description=f"buf{i} bytes")
+            W.IntSlider(
+                value=v,
+                min=1,
+                max=200,
+                description=_("buf{number} bytes").format(number=i),
+                **_wide(),
+            )
             for i, v in enumerate((20, 50, 7))
         ]
         self.alignment = W.Dropdown(options=[8, 16, 32, 64], value=16, description="AlignTo")
         self.base = W.Dropdown(
-            options=list(ALIGN_BASES.items()),
+            options=[(_(label), value) for label, value in ALIGN_BASES.items()],
             value="pool",
-            description="base",
+            description=_("base"),
             layout=W.Layout(width="max-content"),  # the longest recipe, whole
         )
         self.summary = _message()
@@ -229,19 +276,31 @@ class AlignmentLab:
         self.start = self.block
         if self.base.value == "align up":
             self.start = WDF_ALIGN_SIZE_UP(self.block, alignment)
-        self.addresses = [self.start + offset for _, offset, _ in self.pieces]
+        offsets = [offset for _name, offset, _size in self.pieces]
+        self.addresses = [self.start + offset for offset in offsets]
         self.misaligned = [
             name
-            for (name, _, _), a in zip(self.pieces, self.addresses, strict=True)
+            for (name, _offset, _size), a in zip(self.pieces, self.addresses, strict=True)
             if a % alignment
         ]
-        used = sum(size for _, _, size in self.pieces)
-        verdict = f"MISALIGNED: {', '.join(self.misaligned)}" if self.misaligned else "all aligned"
+        used = sum(size for _name, _offset, size in self.pieces)
+        if self.misaligned:
+            verdict = _("MISALIGNED: {names}").format(names=", ".join(self.misaligned))
+        else:
+            verdict = _("all aligned")
         _say(
             self.summary,
-            f"pool gave 0x{self.block:X} ({size} bytes), carving from 0x{self.start:X}; "
-            f"offsets {[offset for _, offset, _ in self.pieces]}, padding {self.total - used} "
-            f"bytes; {verdict}",
+            _(
+                "pool gave 0x{block:X} ({size} bytes), carving from 0x{start:X}; "
+                "offsets {offsets}, padding {padding} bytes; {verdict}"
+            ).format(
+                block=self.block,
+                size=size,
+                start=self.start,
+                offsets=offsets,
+                padding=self.total - used,
+                verdict=verdict,
+            ),
         )
         self.figure = plots.buffer_layout(
             self.total, self.pieces, alignment, self.ax, base=self.start
@@ -270,7 +329,7 @@ class MemoryCreateLab:
             options=[("NonPagedPoolNx", NonPagedPoolNx), ("PagedPool", PagedPool)],
             description="PoolType",
         )
-        self.verifier = W.Checkbox(value=True, description="KMDF Verifier on")
+        self.verifier = W.Checkbox(value=True, description=_("KMDF Verifier on"))
         self.summary = _message()
         self.out = W.Output()
         self.ax = _axes((9.6, 2.6), bottom=0.2, right=0.88, left=0.11)  # room for "nonpaged pool"
@@ -282,17 +341,22 @@ class MemoryCreateLab:
     def update(self) -> None:
         machine = Machine("Toaster", kmdf_verifier=self.verifier.value)  # its pool tracking
         with machine:
-            _, memory, buffer = WdfMemoryCreate(None, self.pool.value, "gaTS", self.size.value)
+            _status, memory, buffer = WdfMemoryCreate(
+                None, self.pool.value, "gaTS", self.size.value
+            )
         self.snapshot = machine.snapshot()
         described = next(o for o in self.snapshot.objects if o.handle == memory.value)
         self.kind = described.detail.kind.value
         blocks = [b for b in self.snapshot.blocks if b.tag in ("STag", "Toas")][1:]
         _say(
             self.summary,
-            f"KMDF chose '{self.kind}': {len(blocks)} pool block(s) for this memory object; "
-            f"buffer at {buffer!r}",
+            _(
+                "KMDF chose '{kind}': {count} pool block(s) for this memory object; "
+                "buffer at {buffer}"
+            ).format(kind=self.kind, count=len(blocks), buffer=repr(buffer)),
         )
-        self.figure = plots.pool_map(self.snapshot, "Pool after one WdfMemoryCreate", self.ax)
+        title = N_("Pool after one WdfMemoryCreate")  # (pool_map translates it)
+        self.figure = plots.pool_map(self.snapshot, title, self.ax)
         show_figure(self.out, self.figure)
 
 
@@ -307,8 +371,8 @@ class CopyLab:
         self.ddi = W.Dropdown(
             options=["WdfMemoryCopyFromBuffer", "WdfMemoryCopyToBuffer"], description="DDI"
         )
-        self.offset = W.IntSlider(value=4, min=0, max=24, description="offset")
-        self.count = W.IntSlider(value=8, min=0, max=24, description="bytes")
+        self.offset = W.IntSlider(value=4, min=0, max=24, description=_("offset"), **_wide())
+        self.count = W.IntSlider(value=8, min=0, max=24, description=_("bytes"), **_wide())
         self.message = _message()
         self.out = W.Output()
         self.ax = _axes((9.6, 2.4), bottom=0.25, top=0.85)
@@ -321,7 +385,7 @@ class CopyLab:
     def copy(cls, ddi: str, offset: int, count: int):
         """Run *ddi* on a fresh 16-byte memory object: (status, buffer after, local array)."""
         with Machine("Toaster"):
-            _, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, "ypoC", cls.SIZE)
+            _status, memory, buffer = WdfMemoryCreate(None, NonPagedPoolNx, "ypoC", cls.SIZE)
             RtlCopyMemory(buffer, cls.INITIAL, cls.SIZE)
             local = bytearray(b"." * 24)
             if ddi == "WdfMemoryCopyFromBuffer":
@@ -333,12 +397,16 @@ class CopyLab:
     def update(self) -> None:
         ddi, offset, count = self.ddi.value, self.offset.value, self.count.value
         self.status, self.contents, local = self.copy(ddi, offset, count)
-        done = "copied" if self.status == 0 else "nothing copied"
+        done = _("copied") if self.status == 0 else _("nothing copied")
         if ddi == "WdfMemoryCopyToBuffer":
-            done += f"; the local array holds {local.decode()!r}"
+            done = _("{done}; the local array holds {local}").format(
+                done=done, local=repr(local.decode())
+            )
         _say(
             self.message,
-            f"Outcome: {ddi}(offset {offset}, {count} bytes) -> {self.status!r}: {done}",
+            _("Outcome: {ddi}(offset {offset}, {count} bytes) -> {status}: {done}").format(
+                ddi=ddi, offset=offset, count=count, status=repr(self.status), done=done
+            ),
         )
         self.figure = plots.copy_map(
             self.SIZE, offset, count, self.contents, repr(self.status), ddi, self.ax
@@ -355,7 +423,9 @@ class MdlLab:
         self.offset = W.IntSlider(0x2A0, 0, 0xFF0, description="ByteOffset", **hexadecimal)
         self.length = W.IntSlider(0x2800, 0x10, 0x4000, description="ByteCount", **hexadecimal)
         self.profile = W.Dropdown(
-            options=["scatter/gather", "packet"], description="DMA profile", style=wide
+            options=_options([N_("scatter/gather"), N_("packet")]),
+            description=_("DMA profile"),
+            style=wide,
         )
         self.maximum = W.Dropdown(
             options=[("0x1000", 0x1000), ("0x2000", 0x2000), ("0x4000", 0x4000)],
@@ -382,9 +452,17 @@ class MdlLab:
         elements = sum(sg.NumberOfElements for sg in run.transfers)
         _say(
             self.message,
-            f"Outcome: ByteOffset 0x{mdl.byte_offset:X}, ByteCount 0x{mdl.byte_count:X} -> "
-            f"{len(mdl.pfns)} page(s), {len(mdl.pfns)} PFN(s); DMA: {len(run.transfers)} "
-            f"transfer(s), {elements} scatter/gather element(s)",
+            _(
+                "Outcome: ByteOffset 0x{byte_offset:X}, ByteCount 0x{byte_count:X} -> "
+                "{pages} page(s), {pages} PFN(s); DMA: {transfers} transfer(s), {elements} "
+                "scatter/gather element(s)"
+            ).format(
+                byte_offset=mdl.byte_offset,
+                byte_count=mdl.byte_count,
+                pages=len(mdl.pfns),
+                transfers=len(run.transfers),
+                elements=elements,
+            ),
         )
         self.figure = plots.mdl_pages(mdl, run.transfers, ax=self.ax)
         show_figure(self.out, self.figure)
@@ -396,20 +474,30 @@ class LookasideLab:
     def __init__(self) -> None:
         defaults = workload.EXAMPLE_A
         self.rates = [
-            W.IntSlider(value=p.rate, min=0, max=600, step=10, description=f"phase {i + 1} /s")
+            W.IntSlider(
+                value=p.rate,
+                min=0,
+                max=600,
+                step=10,
+                description=_("phase {number} /s").format(number=i + 1),
+                **_wide(),
+            )
             for i, p in enumerate(defaults)
         ]
         self.durations = [
-            W.IntSlider(value=p.seconds, min=1, max=30, description="seconds") for p in defaults
+            W.IntSlider(value=p.seconds, min=1, max=30, description=_("seconds"), **_wide())
+            for p in defaults
         ]
-        self.pattern = W.Dropdown(options=["burst", "steady"], description="pattern")
+        self.pattern = W.Dropdown(
+            options=_options([N_("burst"), N_("steady")]), description=_("pattern"), **_wide()
+        )
         redraw_on_change([*self.rates, *self.durations, self.pattern], self.simulate)
         self.buttons = {
             "WdfMemoryCreateFromLookaside": self.take,
-            "WdfObjectDelete (last)": self.give_back,
-            "advance 1 s": lambda: self.advance(1),
-            "advance 3 s": lambda: self.advance(3),
-            "New machine": self.reset,
+            _("WdfObjectDelete (last)"): self.give_back,
+            _("advance {seconds} s").format(seconds=1): lambda: self.advance(1),
+            _("advance {seconds} s").format(seconds=3): lambda: self.advance(3),
+            _("New machine"): self.reset,
         }
         controls = _buttons(self.buttons)
         self.summary = _message()  # what the last change or click did
@@ -430,14 +518,16 @@ class LookasideLab:
             [
                 W.HBox(
                     [
-                        W.HTML("<b>Workload designer</b> (re-runs the whole workload):&nbsp;"),
+                        W.HTML(
+                            _("<b>Workload designer</b> (re-runs the whole workload):") + "&nbsp;"
+                        ),
                         self.pattern,
                     ],
                     layout=wrap,
                 ),
                 *rows,
                 W.HBox(
-                    [W.HTML("<b>Or press the DDIs</b>:&nbsp;"), *controls],
+                    [W.HTML(_("<b>Or press the DDIs</b>:") + "&nbsp;"), *controls],
                     layout=wrap,
                 ),
                 self.summary,
@@ -463,21 +553,23 @@ class LookasideLab:
         pool_only = sum(p.rate * p.seconds for p in self.phases())
         _say(
             self.summary,
-            f"Your workload: pool allocations {run.pool_allocations} (plain WdfMemoryCreate: "
-            f"{pool_only}), pool frees {run.pool_frees}",
+            _(
+                "Your workload: pool allocations {allocations} (plain WdfMemoryCreate: "
+                "{pool_only}), pool frees {frees}"
+            ).format(allocations=run.pool_allocations, pool_only=pool_only, frees=run.pool_frees),
         )
-        self._draw(run.machine, "Your workload")
+        self._draw(run.machine, N_("Your workload"))
 
     # -- the DDI buttons ------------------------------------------------------------------
     def reset(self, redraw: bool = True) -> None:
         self.machine = Machine("Toaster", verifier=False)
         with self.machine:
-            _, self.lookaside = WdfLookasideListCreate(
+            _status, self.lookaside = WdfLookasideListCreate(
                 None, workload.BUFFER_SIZE, NonPagedPoolNx, None, workload.TAG
             )
         self.memories: list = []
         if redraw:
-            self._manual("New machine with one WDFLOOKASIDE (256-byte buffers, tag 'Look').")
+            self._manual(_("New machine with one WDFLOOKASIDE (256-byte buffers, tag 'Look')."))
 
     def take(self) -> None:
         with self.machine:
@@ -487,29 +579,40 @@ class LookasideLab:
 
     def give_back(self) -> None:
         if not self.memories:
-            self._manual("No memory object to delete.")
+            self._manual(_("No memory object to delete."))
             return
         with self.machine:
             WdfObjectDelete(self.memories.pop())
-        self._manual("WdfObjectDelete: the buffer went back to the list (or to pool at Depth).")
+        self._manual(_("WdfObjectDelete: the buffer went back to the list (or to pool at Depth)."))
 
     def advance(self, seconds: int) -> None:
         self.machine.advance(seconds)
-        self._manual(f"advanced {seconds} s")
+        self._manual(_("advanced {seconds} s").format(seconds=seconds))
 
     def _manual(self, what: str) -> None:
         _say(self.summary, what)
-        self._draw(self.machine, "Your DDI calls")
+        self._draw(self.machine, N_("Your DDI calls"))
 
     def _draw(self, machine, title: str) -> None:
-        """Show the list's counters now (second line) and its seconds so far (the plot)."""
+        """Show the list's counters now (second line) and its seconds so far (the plot titled
+        *title*, in English: lookaside_timeline translates it)."""
         balance = machine.snapshot().balance
         lst = balance.lists[0]
         _say(
             self.counters,
-            f"t={balance.seconds} s: Depth {lst.depth}, held {lst.held}, "
-            f"in use {lst.in_use}, allocations {lst.total_allocates}, misses "
-            f"{lst.allocate_misses}, frees {lst.total_frees}, free misses {lst.free_misses}",
+            _(
+                "t={seconds} s: Depth {depth}, held {held}, in use {in_use}, allocations "
+                "{allocations}, misses {misses}, frees {frees}, free misses {free_misses}"
+            ).format(
+                seconds=balance.seconds,
+                depth=lst.depth,
+                held=lst.held,
+                in_use=lst.in_use,
+                allocations=lst.total_allocates,
+                misses=lst.allocate_misses,
+                frees=lst.total_frees,
+                free_misses=lst.free_misses,
+            ),
         )
         rows = balance.seconds_of(lst.name)
         self.figure = plots.lookaside_timeline(rows, title, axes=self.axes)
@@ -529,9 +632,13 @@ class ScenarioLab:
     are hidden while yours runs (a greyed, ticked box would contradict the code you edited),
     and you make such a change by editing your cell.  A
     Python error in your routine stops the run's machine and shows as the outcome.
+
+    *title* and the words of *choices* (each keyword, with its underscores as spaces, and each
+    option that is a string) are English, shown translated (:func:`_choice_control`); an
+    option given as a (label, value) pair shows its label as it is.
     """
 
-    YOURS, PACKAGES = "your driver", "the package's"
+    YOURS, PACKAGES = N_("your driver"), N_("the package's")
 
     def __init__(self, scenario, choices: dict, title: str, routines=None) -> None:
         self.scenario = scenario
@@ -546,9 +653,10 @@ class ScenarioLab:
         self.asked_for_routines = routines is not None
         self.controls = {name: _choice_control(name, options) for name, options in choices.items()}
         self.driver = W.Dropdown(
-            options=[self.YOURS, self.PACKAGES] if self.routines else [self.PACKAGES],
-            description="driver",
+            options=_options([self.YOURS, self.PACKAGES] if self.routines else [self.PACKAGES]),
+            description=_("driver"),
             layout=W.Layout(width="max-content"),
+            **_wide(),
         )
         redraw_on_change([self.driver, *self.controls.values()], self.update)
         self.out = W.Output()
@@ -574,11 +682,14 @@ class ScenarioLab:
             keywords.update(self.routines)
         self.run = self.scenario(**keywords)
         timeline = self.run.machine.snapshot().timeline
-        figure = new_figure()
-        plots.lifetime_timeline(timeline, self.title, ax=figure.subplots())
+        with plots.fonts():
+            figure = new_figure()
+            plots.lifetime_timeline(timeline, self.title, ax=figure.subplots())
         plots.fit_timeline(figure, timeline, self.title)
         self.figure = figure
-        _say(self.message, f"{self._who_ran(yours)}Outcome: {self.run.outcome}")
+        who = self._who_ran(yours)
+        outcome = _("Outcome: {outcome}").format(outcome=self.run.outcome)
+        _say(self.message, f"{who} {outcome}" if who else outcome)
         show_figure(self.out, figure)
 
     def _who_ran(self, yours: bool) -> str:
@@ -586,12 +697,15 @@ class ScenarioLab:
         for a driver of yours: it is about the package's)."""
         if yours:
             *others, last = self.routines
-            names = f"{', '.join(others)} and {last}" if others else last
-            return f"Your {names} ran. "
+            if others:
+                return _("Your {names} and {last} ran.").format(
+                    names=_(", ").join(others), last=last
+                )
+            return _("Your {name} ran.").format(name=last)
         if self.routines:
-            return "The package's driver ran. "
+            return _("The package's driver ran.")
         if self.asked_for_routines:
-            return "The package's driver ran (run your driver's cells above, then this cell). "
+            return _("The package's driver ran (run your driver's cells above, then this cell).")
         return ""
 
     def _ipython_display_(self) -> None:
@@ -600,12 +714,15 @@ class ScenarioLab:
 
 def _choice_control(name: str, options) -> W.Widget:
     """The control for one of a lab's choices: a checkbox for a bool, else a dropdown of the
-    options, labelled with the keyword's words."""
-    label = name.replace("_", " ")
+    options, labelled with the keyword's words, translated (``after_complete``: the message
+    "after complete").  String options show translated; (label, value) pairs, as given."""
+    label = _(name.replace("_", " "))
     if isinstance(options, bool):
         return W.Checkbox(value=options, description=label, indent=False)
+    options = list(options)
+    pairs = all(isinstance(option, tuple | list) and len(option) == 2 for option in options)
     return W.Dropdown(
-        options=list(options),
+        options=options if pairs else _options(options),
         description=label,
         style={"description_width": "initial"},  # the whole name: "after complete"
         layout=W.Layout(width="max-content"),
