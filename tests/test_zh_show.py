@@ -166,7 +166,7 @@ def test_every_lab_speaks_chinese_and_passes_english_values_on(chinese):
     for lab in labs:
         png(lab.figure)
         chinese_words(lab.figure)
-    assert memory.verifier.description == "启用 KMDF Verifier"
+    assert memory.verifier.description == "KMDF Verifier 开启"
     assert memory.summary.value.startswith("KMDF 选择了 'pool'：这个内存对象占用 2 个内存池块")
     assert copy.offset.description == "偏移量" and copy.message.value.startswith("结果：")
     assert "Depth 109，持有 169" in lookaside.counters.value
