@@ -1,7 +1,7 @@
 """Printed text fits a notebook cell: wdfkit.kernel.text.fill and the views that use it."""
 
 from wdfkit import Machine, NonPagedPoolNx, WdfLookasideListCreate, WdfMemoryCreateFromLookaside
-from wdfkit.kernel.text import WIDTH, fill, width
+from wdfkit.kernel.text import WIDTH, fill, spaced, width
 from wdfkit.show import views
 
 
@@ -104,3 +104,13 @@ def test_fill_spaces_chinese_as_chinese_is_written():
     assert fill("（这是 0x10D）里面") == "（这是 0x10D）里面"
     english = "First predict, then run it. Scenario 1: 3 blocks."
     assert fill(english) == english
+
+
+def test_spaced_spaces_chinese_without_wrapping():
+    long = "你的 EvtIoRead 运行了。 结果：应用程序得到 STATUS_SUCCESS，共16字节。" * 4
+    assert "\n" not in spaced(long)
+    assert (
+        spaced("你的 EvtIoRead 运行了。 结果：共16字节")
+        == "你的 EvtIoRead 运行了。结果：共 16 字节"
+    )
+    assert spaced("Your EvtIoRead ran.  Outcome: 16") == "Your EvtIoRead ran.  Outcome: 16"

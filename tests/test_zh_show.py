@@ -255,7 +255,7 @@ def test_your_driver_and_the_packages_are_named_in_chinese(chinese):
     )
     assert [label for label, _value in lab.driver._options_full] == ["你的驱动程序", "本包自带的"]
     assert lab.driver.value == widgets.ScenarioLab.YOURS == "your driver"
-    assert lab.message.value.startswith("你的 EvtIoRead 运行了。 结果：")
+    assert lab.message.value.startswith("你的 EvtIoRead 运行了。结果：")
     lab.driver.value = widgets.ScenarioLab.PACKAGES
     assert lab.message.value.startswith("运行的是本包自带的驱动程序。 结果：")
 

@@ -113,6 +113,21 @@ def _spacing(before: str, space: str, after: str) -> str:
     return space
 
 
+def spaced(text: str) -> str:
+    """*text* spaced as Chinese is written (see the module's docstring), not wrapped: for a
+    line a browser wraps itself, such as a lab's message."""
+    lines = []
+    for line in text.split("\n"):
+        if any(_is_wide(char) for char in line):
+            lead = line[: len(line) - len(line.lstrip(" "))]
+            joined = ""
+            for space, piece in _pieces(line.strip(" ")):
+                joined += (_spacing(joined[-1], space, piece[0]) if joined else "") + piece
+            line = lead + joined
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def _wrap_wide(line: str, first: str, rest: str) -> str:
     """*line* with Chinese in it, wrapped at WIDTH columns between pieces (:func:`_pieces`)."""
     text = line.strip(" ")

@@ -31,6 +31,7 @@ from ..ddi.wdfobject import (
 from ..ddi.wdm import ExAllocatePoolWithTag, ExFreePoolWithTag, RtlCopyMemory
 from ..kernel.bugcheck import BugCheck
 from ..kernel.pool import PAGE_SIZE, NonPagedPoolNx, PagedPool
+from ..kernel.text import spaced
 from ..language import N_, _, current
 from ..sim.machine import Machine
 from ..sim.snapshot import MachineState
@@ -92,7 +93,7 @@ def _message() -> W.HTML:
 
 def _say(message: W.HTML, text: str) -> None:
     """Put plain *text* in *message* (escaped; a newline breaks the line)."""
-    message.value = html.escape(text, quote=False).replace("\n", "<br>")
+    message.value = html.escape(spaced(text), quote=False).replace("\n", "<br>")
 
 
 class PoolLab:
