@@ -257,7 +257,7 @@ def test_your_driver_and_the_packages_are_named_in_chinese(chinese):
     assert lab.driver.value == widgets.ScenarioLab.YOURS == "your driver"
     assert lab.message.value.startswith("你的 EvtIoRead 运行了。结果：")
     lab.driver.value = widgets.ScenarioLab.PACKAGES
-    assert lab.message.value.startswith("运行的是本包自带的驱动程序。 结果：")
+    assert lab.message.value.startswith("运行的是本包自带的驱动程序。结果：")
 
 
 def test_reveal_buttons_and_headings_are_chinese(chinese):
