@@ -159,11 +159,14 @@ def empty_axes_png(_=None) -> None:
     figure.savefig(io.BytesIO(), format="png")
 
 
-def widget_interaction() -> None:
-    """A slider move / button click: the callback, the redraw and the PNG it sends."""
+def widget_interaction(language: str = "en") -> None:
+    """A slider move / button click: the callback, the redraw and the PNG it sends; in Chinese
+    the labels come from the catalog and the plots draw with a CJK font as well."""
+    from wdfkit.language import in_language
     from wdfkit.show.widgets import AlignmentLab, LookasideLab, PoolLab
 
-    with contextlib.redirect_stdout(io.StringIO()):  # outside a kernel, Output prints here
+    said = "" if language == "en" else f" ({language})"
+    with contextlib.redirect_stdout(io.StringIO()), in_language(language):
         alignment = AlignmentLab()
         slider = median_ms(lambda i: setattr(alignment.sizes[0], "value", 20 + i))
         pool = PoolLab()
@@ -176,15 +179,21 @@ def widget_interaction() -> None:
     floor = median_ms(empty_axes_png)
     detail = f"floor (empty axes to PNG) {floor:.0f} ms"
     guard(
-        "AlignmentLab slider + redraw",
+        f"AlignmentLab slider + redraw{said}",
         slider / floor,
         2,
         "x the floor",
         f"{slider:.0f} ms; {detail}",
     )
-    guard("PoolLab button + redraw", button / floor, 2, "x the floor", f"{button:.0f} ms; {detail}")
     guard(
-        f"LookasideLab: re-simulate {seconds} s and redraw",
+        f"PoolLab button + redraw{said}",
+        button / floor,
+        2,
+        "x the floor",
+        f"{button:.0f} ms; {detail}",
+    )
+    guard(
+        f"LookasideLab: re-simulate {seconds} s and redraw{said}",
         lookaside / floor,
         4,
         "x the floor",
@@ -358,12 +367,14 @@ def nbval_per_lesson() -> None:
         empty = Path(folder) / "empty.ipynb"
         empty.write_text(json.dumps(_empty_notebook()))
         floor = min(seconds(empty) for _ in range(2))
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    width = max(len(notebook.name) for notebook in notebooks)
-    for notebook in notebooks:
+    folder = ROOT / "notebooks"
+    notebooks = sorted(folder.glob("*.ipynb")) + sorted(folder.glob("zh-CN/*.ipynb"))
+    names = [str(notebook.relative_to(folder)) for notebook in notebooks]
+    width = max(len(name) for name in names)
+    for notebook, name in zip(notebooks, names, strict=True):
         taken = seconds(notebook)
         guard(  # a ratio, as every guard here: seconds over the floor grew with a slower machine
-            f"nbval {notebook.name:{width}}",
+            f"nbval {name:{width}}",
             taken / floor,
             1.6,
             "x the floor",
@@ -391,11 +402,16 @@ def _empty_notebook() -> dict:
     }
 
 
-def answer_checking() -> None:
+def answer_checking(language: str = "en") -> None:
     """Checking an answer reads it and compares: no simulation, so it must feel instant."""
     from wdfkit.course import exercises
+    from wdfkit.language import in_language
 
-    problems = [exercises.make_problem(label, 1) for label in exercises.labels()]
+    with in_language(language):
+        _check_answers(language, [exercises.make_problem(label, 1) for label in exercises.labels()])
+
+
+def _check_answers(language: str, problems: list) -> None:
     answers = [None, "nonsense", 7, "0xC0000010", "(0x10D, 5)", "STATUS_CANCELLED"]
     slowest = 0.0
     for problem in problems:
@@ -407,7 +423,7 @@ def answer_checking() -> None:
                 best = min(best, time.perf_counter() - start)
             slowest = max(slowest, best)
     guard(
-        "checking an answer",
+        "checking an answer" + ("" if language == "en" else f" ({language})"),
         slowest * 1000,
         50,
         " ms",
@@ -424,7 +440,9 @@ def main() -> None:
     grading()
     memory()
     widget_interaction()
+    widget_interaction("zh_CN")
     answer_checking()
+    answer_checking("zh_CN")
     nbval_per_lesson()
     if FAILED:
         raise SystemExit(f"{len(FAILED)} guard(s) failed: {'; '.join(FAILED)}")
