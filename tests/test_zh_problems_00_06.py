@@ -163,3 +163,12 @@ def test_a_listing_keeps_its_indent_in_chinese(strict):
             for line in text.split("\n"):
                 if "PoolWithTag(" in line or " / 0x" in line:
                     assert line.startswith("    "), line
+
+
+def test_an_answer_typed_with_a_chinese_input_method_is_read():
+    """A Chinese IME types full-width commas and brackets; the answer means the same."""
+    with in_language("zh_CN"):
+        problem = exercises.make_problem("05-ex2", seed=0)
+        first, second = problem.solution
+        for typed in (f"{first}，{second}", f"（{first}，{second}）", f"{first}、{second}"):
+            assert problem.check(typed).startswith("正确："), typed

@@ -26,6 +26,7 @@ answer is instant.
 
 import ast
 import re
+import unicodedata
 
 from ..kernel.bugcheck import BUGCHECK_NAMES, BugCheck
 from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, status_named
@@ -88,6 +89,15 @@ def _as_int(value, hex_digits: bool = False) -> int:
 _LITERAL_LIMIT = 400
 """The longest text read as a Python literal (``"((0x10D, 5), 3)"``): no answer is longer, and
 Python's parser exhausts its stack on a few thousand nested brackets or signs."""
+
+
+def half_width(answer):
+    """*answer* with a Chinese input method's full-width forms made ASCII: ``"6，4"`` is
+    ``"6,4"``, ``"（0x10D，5）"`` is ``"(0x10D,5)"``, ``"０x５０"`` is ``"0x50"`` (NFKC), and the
+    enumeration comma ``、`` a comma.  Anything but a string is returned as it is."""
+    if not isinstance(answer, str):
+        return answer
+    return unicodedata.normalize("NFKC", answer).replace("、", ",")
 
 
 def _parts(value) -> list:

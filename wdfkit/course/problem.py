@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..kernel.text import fill
 from ..language import _
-from .answers import Kind, NotUnderstood, as_typed
+from .answers import Kind, NotUnderstood, as_typed, half_width
 
 
 @dataclass
@@ -66,7 +66,7 @@ class Problem:
                 )
             return fill(_("No answer yet: write your answer in place of None and run the cell."))
         try:
-            given = self.kind.read(answer)
+            given = self.kind.read(half_width(answer))
         except NotUnderstood as problem:
             return fill(
                 _("I cannot read {answer} as {wanted}.").format(
