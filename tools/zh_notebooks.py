@@ -32,7 +32,7 @@ CHINESE = ENGLISH / "zh-CN"
 LANGUAGE_CELL_ID = "zh-language"
 LANGUAGE_CELL = (
     "# 选择语言：本课程包给出的题目、反馈、实验标签和图表标题都用中文。\n"
-    "# 日志、对象视图和蓝屏与 WinDbg 一样保持英文。\n"
+    "# 日志、对象视图、蓝屏的代码和参数与 WinDbg 一样保持英文；蓝屏下方的解释是中文。\n"
     "from wdfkit.language import use_language\n"
     "\n"
     'use_language("zh_CN")'
