@@ -233,7 +233,7 @@ def test_a_scenario_lab_translates_the_words_its_lesson_hands_it(chinese):
         {"buffer": scenarios.BUFFER_SOURCES, "hold_reference": False},
         "Lesson 06: the request's memory or the driver's own",
     )
-    assert six.controls["hold_reference"].description == "保持引用"
+    assert six.controls["hold_reference"].description == "持有引用"
     assert [label for label, _value in six.controls["buffer"]._options_full] == [
         "请求的内存",
         "WdfMemoryCreate",
