@@ -83,7 +83,7 @@ def test_every_plot_of_the_lessons_draws_in_chinese(chinese):
     figure = plots.pool_map(machine.snapshot(), title)
     assert (
         figure.axes[0].get_title()
-        == "一次 64 字节的 WdfMemoryCreate 之后的内存池（启用 KMDF Verifier）"
+        == "一次 64 字节的 WdfMemoryCreate 之后的内存池（KMDF Verifier 开启）"
     )
     assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == ["非分页池"]
 
@@ -204,7 +204,7 @@ def test_every_lab_speaks_chinese_and_passes_english_values_on(chinese):
     assert echo.run.time_line() == "虚拟时间（读请求发出后的秒数）：CancelIo（0.5 秒）。"
     assert (
         echo.run.outcome_lines()[0]
-        == "读请求 1：STATUS_CANCELLED，0 字节，在读请求发出后 0.5 秒完成"
+        == "第 1 个读请求：STATUS_CANCELLED，0 字节，在读请求发出后 0.5 秒完成"
     )
 
 
@@ -233,7 +233,7 @@ def test_a_scenario_lab_translates_the_words_its_lesson_hands_it(chinese):
         {"buffer": scenarios.BUFFER_SOURCES, "hold_reference": False},
         "Lesson 06: the request's memory or the driver's own",
     )
-    assert six.controls["hold_reference"].description == "保持引用"
+    assert six.controls["hold_reference"].description == "持有引用"
     assert [label for label, _value in six.controls["buffer"]._options_full] == [
         "请求的内存",
         "WdfMemoryCreate",
