@@ -942,7 +942,7 @@ class _Run:
                     if held:
                         text = _(
                             "The synchronous call never returned: the driver holds it (presented "
-                            "to it) did not complete it ({hang})."
+                            "to it) and did not complete it ({hang})."
                         )
                     else:
                         text = _(
