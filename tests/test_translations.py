@@ -146,3 +146,52 @@ def test_the_chinese_lesson_reads_in_chinese_and_its_outputs_miss_no_translation
         for output in cell.get("outputs", []):
             shown = json.dumps(output, ensure_ascii=False)
             assert "UntranslatedWarning" not in shown, f"{english.name} cell {cell['id']}"
+
+
+def _pair_in(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """A copy of lesson 07 in both languages, in *tmp_path*, where the tool looks."""
+    english = tmp_path / "notebooks"
+    (english / "zh-CN").mkdir(parents=True)
+    name = "07_scenario1_complete.ipynb"
+    for folder in (english, english / "zh-CN"):
+        source = zh_notebooks.ENGLISH / folder.relative_to(english) / name
+        (folder / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(zh_notebooks, "ROOT", tmp_path)
+    monkeypatch.setattr(zh_notebooks, "ENGLISH", english)
+    monkeypatch.setattr(zh_notebooks, "CHINESE", english / "zh-CN")
+    return english / name, english / "zh-CN" / name
+
+
+def _edit_cell(path: Path, kind: str, change) -> str:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in notebook["cells"] if c["cell_type"] == kind and c["id"] != "zh-language")
+    cell["source"] = change(zh_notebooks.source(cell))
+    path.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
+    return cell["id"]
+
+
+def test_an_english_cell_changed_after_its_translation_is_named_with_its_translation(
+    tmp_path, monkeypatch
+):
+    english, chinese = _pair_in(tmp_path, monkeypatch)
+    assert zh_notebooks.out_of_step(english) == []
+    cell = _edit_cell(english, "markdown", lambda text: text + "\nOne more sentence.")
+    (problem,) = zh_notebooks.out_of_step(english)
+    assert f"zh-CN/{english.name} cell {cell} translates {english.name} cell {cell}" in problem
+    assert "which has changed since" in problem
+
+
+def test_a_chinese_code_cell_may_differ_in_its_comments_only(tmp_path, monkeypatch):
+    english, chinese = _pair_in(tmp_path, monkeypatch)
+    _edit_cell(chinese, "code", lambda text: text + "\n# 只是一条注释")
+    assert zh_notebooks.out_of_step(english) == []
+    cell = _edit_cell(chinese, "code", lambda text: text + "\nprint('中文')")
+    (problem,) = zh_notebooks.out_of_step(english)
+    assert f"code cell {cell} differs from {english.name} cell {cell}" in problem
+
+
+def test_an_english_lesson_without_its_chinese_one_is_named(tmp_path, monkeypatch):
+    english, chinese = _pair_in(tmp_path, monkeypatch)
+    chinese.unlink()
+    (problem,) = zh_notebooks.out_of_step(english)
+    assert "has no Chinese lesson" in problem and english.name in problem
