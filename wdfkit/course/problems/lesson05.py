@@ -5,7 +5,7 @@ import random
 from ...ddi.wdfcore import WDF_ALIGN_SIZE_DOWN, WDF_ALIGN_SIZE_UP
 from ...ddi.wdm import ExAllocatePoolWithTag
 from ...kernel.pool import NonPagedPoolNx
-from ...language import _, listed
+from ...language import _
 from ...sim.machine import Machine
 from ..answers import COUNT, HEX, Several
 from ..problem import Problem
@@ -102,14 +102,14 @@ def draw_carving(label: str, rng: random.Random) -> Problem:
             "start, as the lesson's loop does (round the cursor up, place the buffer, add its "
             "size; at the end round the total up). At what offset does the last buffer start, "
             "and how many bytes does the driver allocate? Answer (offset, total)."
-        ).format(count=len(sizes), sizes=listed(map(str, sizes)), align=align),
+        ).format(count=len(sizes), sizes=", ".join(map(str, sizes)), align=align),
         Several(COUNT, COUNT),
         solution,
         _(
             "Offsets {offsets}: each is WDF_ALIGN_SIZE_UP(cursor, {align}) "
             "where the buffer before it ended; the last ends at {cursor}, and "
             "WDF_ALIGN_SIZE_UP({cursor}, {align}) = {total} bytes are allocated."
-        ).format(offsets=listed(map(str, offsets)), align=align, cursor=cursor, total=total),
+        ).format(offsets=", ".join(map(str, offsets)), align=align, cursor=cursor, total=total),
         diagnoses=diagnoses,
         hint=_("Write the cursor down after each buffer and round it up before the next."),
     )
