@@ -71,7 +71,7 @@ from ..kernel.ntstatus import (
     STATUS_PENDING,
     STATUS_SUCCESS,
 )
-from ..kernel.text import fill
+from ..kernel.text import fill, width
 from ..language import N_, _, both, either, listed
 from ..sim.machine import RUNNING, STOPPED, Machine
 
@@ -1057,11 +1057,21 @@ class _Run:
         ]
         if op.kind != "write" and any(c.data is not None for c in choices):
             got.append(_("data {data}").format(data=_bytes_text(got_data)))
-        detail = fill(_("Expected: {wanted}").format(wanted=wanted), "    ", "              ")
-        detail += "\n" + fill(
-            _("Got:      {got}").format(got=listed(got)), "    ", "              "
-        )
+        detail = _labelled(_("Expected: {wanted}"), wanted)
+        detail += "\n" + _labelled(_("Got:      {got}"), listed(got))
         raise _Failure(reason, detail, op)
+
+
+def _labelled(template: str, value: str) -> str:
+    """A report's "Expected:" or "Got:" line: *template* (one field, the value, after its
+    label) indented four spaces, the value's wrapped lines under its first character.  The
+    label is padded in the catalog so that the two values line up; a Chinese label's padding
+    after its full-width colon is dropped as fill drops it."""
+    label = template[: template.index("{")]
+    if any(width(char) == 2 for char in label):
+        label = label.rstrip(" ")
+    under = "    " + " " * width(label)
+    return "    " + label + fill(value, under, under)[len(under) :]
 
 
 # -- grade ---------------------------------------------------------------------------------------
