@@ -285,3 +285,21 @@ def test_a_scenario_outcome_reads_in_chinese_with_english_names(run, words):
     for word in words:
         assert word in chinese
     assert english != chinese
+
+
+def test_the_expected_and_got_values_wrap_under_themselves_in_both_languages():
+    """A wrong-status report's "Got:" line is long enough to wrap; its wrapped part starts
+    under the value in English (the label padded to ten columns) and in Chinese (the label
+    three wide characters, its padding dropped by fill)."""
+    english = str(grade(test_grader.WrongStatusAdd, FORWARD_READS, seeds=range(6)))
+    chinese = str(
+        in_chinese(lambda: grade(test_grader.WrongStatusAdd, FORWARD_READS, seeds=range(6)))
+    )
+    for text, label in ((english, "    Got:      "), (chinese, "    实际：")):
+        lines = text.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith(label))
+        wrapped = lines[start + 1]
+        assert wrapped.strip() and not wrapped.startswith(label), text
+        assert columns(wrapped) - columns(wrapped.lstrip(" ")) == columns(label), wrapped
+        value = lines[start][len(label) :]
+        assert not value.startswith(" "), lines[start]  # the value right after the label

@@ -78,7 +78,8 @@ def test_every_text_of_the_problem_is_chinese_and_fits(strict, label):
 
 @pytest.mark.parametrize("label", LABELS)
 def test_an_undiagnosed_wrong_answer_gets_chinese_advice(strict, label):
-    """An answer no diagnosis names gets the kind's general advice and the hint, in Chinese."""
+    """An answer no diagnosis names gets the kind's general advice and the hint (a prediction
+    with an outcome: the "Run it" advice instead), in Chinese."""
     for seed in SEEDS:
         problem = exercises.make_problem(label, seed)
         solution = problem.solution
@@ -91,6 +92,13 @@ def test_an_undiagnosed_wrong_answer_gets_chinese_advice(strict, label):
             wrong = solution + 0x1000
         feedback = chinese(problem.check(wrong))
         assert feedback.startswith("不对"), feedback
+        if any(bare(why) in bare(feedback) for _wrong, why in problem.diagnoses):
+            continue  # this variant diagnoses the made-up wrong answer
+        if problem.prediction and problem.outcome:
+            assert "运行看看" in feedback, feedback
+        else:
+            assert CJK.search(problem.hint), problem.hint
+            assert bare(problem.hint) in bare(feedback), (problem.hint, feedback)
 
 
 @pytest.mark.parametrize("label", LABELS)

@@ -14,7 +14,7 @@ import pytest
 from wdfkit.course import exercises
 from wdfkit.course.problems import lesson07, lesson09, lesson10, lesson11
 from wdfkit.kernel.text import WIDTH
-from wdfkit.language import UntranslatedWarning, _, in_language
+from wdfkit.language import UntranslatedWarning, _, both, either, in_language, listed
 
 LABELS = [f"{lesson:02d}-ex{n}" for lesson in range(7, 13) for n in (1, 2, 3)]
 SEEDS = range(6)
@@ -124,3 +124,37 @@ def test_safe_or_bug_check_may_be_answered_in_chinese():
     assert lesson10.OUTCOMES.read("安全") == "safe"
     assert lesson10.OUTCOMES.read("蓝屏") == "bug check"
     assert lesson10.OUTCOMES.read("错误检查") == "bug check"
+
+
+def test_a_problem_without_a_hint_of_its_own_has_the_general_one_in_its_language():
+    """12-ex1 gives no hint: its hint is the general advice, as the problem is made (English
+    as before, Chinese in a Chinese lesson), and an undiagnosed wrong answer hears it."""
+    english = exercises.make_problem("12-ex1", 0)
+    assert english.hint == "Run the calls again and look closely."
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UntranslatedWarning)
+        with in_language("zh_CN"):
+            chinese = exercises.make_problem("12-ex1", 0)
+            chinese.prediction = False  # else the advice is to press Run it
+            feedback = chinese.check((99, 99))
+    assert CJK.search(chinese.hint) and chinese.hint != english.hint
+    assert said(chinese.hint).replace(" ", "") in said(feedback).replace(" ", ""), feedback
+
+
+def test_a_list_is_joined_one_way_in_each_language():
+    """listed/either/both are the course's one way to join a list: English commas, "or",
+    "and"; the catalog's separators in Chinese (the problems' outcomes use them too)."""
+    assert listed(["a", "b", "c"]) == "a, b, c"
+    assert either(["a", "b", "c"]) == "a or b or c"
+    assert both(["a", "b", "c"]) == "a, b and c"
+    assert (listed([]), both([]), both(["a"])) == ("", "", "a")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UntranslatedWarning)
+        with in_language("zh_CN"):
+            assert listed(["甲", "乙", "丙"]) == _("{list}, {item}").format(
+                list=_("{list}, {item}").format(list="甲", item="乙"), item="丙"
+            )
+            assert "," not in listed(["甲", "乙"])
+            outcome = exercises.make_problem("11-ex3", 0).outcome
+    assert ", " not in outcome, outcome  # read 1: …，read 2: … with the Chinese comma
+    assert outcome.count("：") == 3, outcome

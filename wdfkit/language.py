@@ -30,7 +30,18 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "N_", "UntranslatedWarning", "_", "current", "in_language", "use_language"]
+__all__ = [
+    "LANGUAGES",
+    "N_",
+    "UntranslatedWarning",
+    "_",
+    "both",
+    "current",
+    "either",
+    "in_language",
+    "listed",
+    "use_language",
+]
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 """The languages the course is written in: code → its own name."""
@@ -111,3 +122,31 @@ def N_(message: str) -> str:  # noqa: N802 (the name gettext's tools look for)
     """Mark *message* for the catalog without translating it: a constant kept at import
     time and translated with :func:`_` where it is shown."""
     return message
+
+
+def listed(items) -> str:
+    """*items* (texts) as a list inside a sentence, in the language now in use: "a, b, c"
+    ("a，b，c" in Chinese); "" for none.  The one place the course joins a list, so that every
+    list a learner reads uses the same separator."""
+    items = list(items)
+    text = items[0] if items else ""
+    for item in items[1:]:
+        text = _("{list}, {item}").format(list=text, item=item)
+    return text
+
+
+def either(items) -> str:
+    """*items* as alternatives: "a or b or c"."""
+    items = list(items)
+    text = items[0] if items else ""
+    for item in items[1:]:
+        text = _("{first} or {second}").format(first=text, second=item)
+    return text
+
+
+def both(items) -> str:
+    """*items* all together: "a", "a and b", "a, b and c"."""
+    items = list(items)
+    if len(items) <= 1:
+        return items[0] if items else ""
+    return _("{list} and {item}").format(list=listed(items[:-1]), item=items[-1])

@@ -30,7 +30,7 @@ import unicodedata
 
 from ..kernel.bugcheck import BUGCHECK_NAMES, BugCheck
 from ..kernel.ntstatus import NT_SUCCESS, NTSTATUS, status_named
-from ..language import N_, _
+from ..language import N_, _, both
 
 
 class NotUnderstood(ValueError):
@@ -494,14 +494,11 @@ class Several(Kind):
         right = [_(_ORDINALS[i]) for i in range(len(self.kinds)) if i not in wrong]
         i = wrong[0]
         more = self.kinds[i].diagnose(answer[i], solution[i])
-        both = right[0]
-        for ordinal in right[1:]:
-            both = _("{first} and {second}").format(first=both, second=ordinal)
         text = (
             _("The {right} is right; the {wrong} is not.")
             if len(right) == 1
             else _("The {right} are right; the {wrong} is not.")
-        ).format(right=both, wrong=_(_ORDINALS[i]))
+        ).format(right=both(right), wrong=_(_ORDINALS[i]))
         return f"{text} {more}" if more else text
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.ntstatus import NTSTATUS, STATUS_CANCELLED, STATUS_PENDING
 from ..kernel.text import fill
-from ..language import N_, _
+from ..language import N_, _, listed
 from ..sim.machine import Machine
 from .buggydrivers import IOCTL_CODE, MAKERS, Behaviour, tidy_c, tidy_python
 from .grader import Expected, Operation, Report, Spec, driver_callbacks, grade
@@ -121,7 +121,7 @@ class Bug:
         if len(foreign) == 1:
             why = _("{name} is not in its Python").format(name=foreign[0])
         elif foreign:
-            why = _("{names} are not in its Python").format(names=", ".join(foreign))
+            why = _("{names} are not in its Python").format(names=listed(foreign))
         elif report.callbacks and shared_calls(self, report.callbacks) < SHARED_CALLS:
             why = _("its callbacks call few of the routines this exercise's callbacks call")
         else:

@@ -71,8 +71,8 @@ from ..kernel.ntstatus import (
     STATUS_PENDING,
     STATUS_SUCCESS,
 )
-from ..kernel.text import fill
-from ..language import N_, _
+from ..kernel.text import fill, width
+from ..language import N_, _, both, either, listed
 from ..sim.machine import RUNNING, STOPPED, Machine
 
 OPERATIONS = ("read", "write", "ioctl")
@@ -181,29 +181,6 @@ def reason_text(reason: str) -> str:
     return reason
 
 
-def _listed(items: list) -> str:
-    """*items* as a list in a sentence: "a, b, c"."""
-    text = items[0] if items else ""
-    for item in items[1:]:
-        text = _("{list}, {item}").format(list=text, item=item)
-    return text
-
-
-def _either(items: list) -> str:
-    """*items* as alternatives: "a or b or c"."""
-    text = items[0] if items else ""
-    for item in items[1:]:
-        text = _("{first} or {second}").format(first=text, second=item)
-    return text
-
-
-def _both(items: list) -> str:
-    """*items* all together: "a", "a and b", "a, b and c"."""
-    if len(items) == 1:
-        return items[0]
-    return _("{list} and {item}").format(list=_listed(items[:-1]), item=items[-1])
-
-
 @dataclass(frozen=True)
 class Expected:
     """What the application must see for one request; a field left None is not checked.
@@ -252,12 +229,12 @@ class Expected:
     def __str__(self) -> str:
         parts = []
         if self.status is not None:
-            parts.append(_either([_status_text(s) for s in self.statuses()]))
+            parts.append(either([_status_text(s) for s in self.statuses()]))
         if self.information is not None:
             parts.append(_("Information {information}").format(information=self.information))
         if self.data is not None:
             parts.append(_("data {data}").format(data=_bytes_text(self.data)))
-        return _listed(parts) or _("anything")
+        return listed(parts) or _("anything")
 
 
 @dataclass
@@ -440,7 +417,7 @@ def forwarding(operations=("read",), ioctl_codes=(), **options) -> Spec:
     def describe() -> str:
         kinds = [_(_PLURALS[kind]) if kind in _PLURALS else str(kind) for kind in operations]
         return _("{kinds} forwarded: the application sees what the lower device returns").format(
-            kinds=_both(kinds)
+            kinds=both(kinds)
         )
 
     if "name" not in options:
@@ -578,7 +555,7 @@ class Report:
         if rest:
             return _("Graded: {entry}, which set up {callbacks}.").format(
                 entry=_callback_text(*entry),
-                callbacks=_listed([_callback_text(*pair) for pair in rest]),
+                callbacks=listed([_callback_text(*pair) for pair in rest]),
             )
         return _("Graded: {entry}.").format(entry=_callback_text(*entry))
 
@@ -1073,18 +1050,28 @@ class _Run:
             return
         # the choice that matched furthest names the failure: status, then Information, data
         reason = "wrong " + max(mismatches, key=("status", "Information", "data").index)
-        wanted = _either([f"({c})" if len(choices) > 1 else str(c) for c in choices])
+        wanted = either([f"({c})" if len(choices) > 1 else str(c) for c in choices])
         got = [
             _status_text(status),
             _("Information {information}").format(information=information),
         ]
         if op.kind != "write" and any(c.data is not None for c in choices):
             got.append(_("data {data}").format(data=_bytes_text(got_data)))
-        detail = fill(_("Expected: {wanted}").format(wanted=wanted), "    ", "              ")
-        detail += "\n" + fill(
-            _("Got:      {got}").format(got=_listed(got)), "    ", "              "
-        )
+        detail = _labelled(_("Expected: {wanted}"), wanted)
+        detail += "\n" + _labelled(_("Got:      {got}"), listed(got))
         raise _Failure(reason, detail, op)
+
+
+def _labelled(template: str, value: str) -> str:
+    """A report's "Expected:" or "Got:" line: *template* (one field, the value, after its
+    label) indented four spaces, the value's wrapped lines under its first character.  The
+    label is padded in the catalog so that the two values line up; a Chinese label's padding
+    after its full-width colon is dropped as fill drops it."""
+    label = template[: template.index("{")]
+    if any(width(char) == 2 for char in label):
+        label = label.rstrip(" ")
+    under = "    " + " " * width(label)
+    return "    " + label + fill(value, under, under)[len(under) :]
 
 
 # -- grade ---------------------------------------------------------------------------------------

@@ -19,9 +19,10 @@ class Problem:
     wrong answers (any form) to what each one means — "0x50 is what a dead pointer gives;
     here the dead thing was a handle" — and kept as a list of (canonical wrong answer, why)
     pairs, without one that this variant makes right; *hint* is said to any other wrong
-    answer.  A *prediction* is answered before running anything; its *outcome* is what the
-    simulator showed when the maker ran it, revealed by the learner's "Run it".  *seed* is
-    the seed :func:`~wdfkit.course.exercises.make_problem` drew it with (the question shows it).
+    answer (by default: run the calls again and look closely).  A *prediction* is answered
+    before running anything; its *outcome* is what the simulator showed when the maker ran
+    it, revealed by the learner's "Run it".  *seed* is the seed
+    :func:`~wdfkit.course.exercises.make_problem` drew it with (the question shows it).
     """
 
     label: str
@@ -36,6 +37,8 @@ class Problem:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        # the general advice, in the language of the moment the problem is made (not imported)
+        self.hint = self.hint or _("Run the calls again and look closely.")
         self.solution = self.kind.settle(self.solution)
         settled = [(self.kind.settle(wrong), why) for wrong, why in self.diagnoses.items()]
         # A variant may make a usual mistake the right answer: that diagnosis is dropped.
@@ -84,7 +87,7 @@ class Problem:
         if self.prediction and self.outcome:
             advice = _("Press Run it to see what the simulator did.")
         else:
-            advice = self.hint or _("Run the calls again and look closely.")
+            advice = self.hint
         return fill(" ".join(filter(None, [not_quite, general, advice])))
 
     def answer(self) -> str:

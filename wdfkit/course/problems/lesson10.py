@@ -49,7 +49,7 @@ from ...kernel.ntstatus import (
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
 )
-from ...language import N_, _
+from ...language import N_, _, listed
 from .. import scenarios
 from ..answers import COUNT, STATUS, Choice, Several
 from ..problem import Problem
@@ -206,7 +206,7 @@ def draw_pool_traffic(label: str, rng: random.Random) -> Problem:
         prediction=True,
         outcome=_("!poolused, tag {tag}: {rows}").format(
             tag=SHOWN_TAG,
-            rows=", ".join(
+            rows=listed(
                 _("Allocs {allocs}, Frees {frees}, in use {size} bytes").format(
                     allocs=row.allocs, frees=row.frees, size=row.bytes_in_use
                 )

@@ -36,7 +36,7 @@ from ...kernel.ntstatus import (
     STATUS_UNSUCCESSFUL,
 )
 from ...kernel.pool import NonPagedPoolNx
-from ...language import N_, _
+from ...language import N_, _, listed
 from .. import scenarios
 from ..answers import COUNT, STATUS, Several
 from ..problem import Problem
@@ -183,7 +183,7 @@ def draw_repeated_moves(label: str, rng: random.Random) -> Problem:
         ),
         prediction=True,
         outcome=_("The reads: {statuses}.").format(
-            statuses=", ".join(status_text(s) for s in statuses)
+            statuses=listed(status_text(s) for s in statuses)
         ),
     )
 
@@ -339,7 +339,7 @@ def draw_reused_status(label: str, rng: random.Random) -> Problem:
         ),
         diagnoses,
         hint=_("When does the request's status stop being the send's status?"),
-        outcome=", ".join(
+        outcome=listed(
             _("read {number}: {status}").format(number=n, status=status_text(r.Status))
             for n, r in enumerate(outcome.result, 1)
         ),
