@@ -235,11 +235,26 @@ def read(path: Path, language: str | None = None) -> Catalog:
         return read_po(source, locale=language)
 
 
+class _WithoutGenerator:
+    """*catalog* as write_mo reads it, its header without the ``Generated-By: Babel <version>``
+    line Babel always adds: the .mo must not change with the Babel that compiles it."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.charset = catalog.charset
+
+    def __iter__(self):
+        header, *messages = self.catalog
+        header.string = re.sub(r"^Generated-By: [^\n]*\n?", "", header.string, flags=re.M)
+        return iter([header, *messages])
+
+
 def compiled(catalog: Catalog) -> bytes:
-    """The .mo of *catalog*, the same bytes every time (its header's dates fixed)."""
+    """The .mo of *catalog*, the same bytes every time and with every Babel (its header's
+    dates fixed, Babel's version left out)."""
     catalog.creation_date = catalog.revision_date = FIXED_DATE
     out = io.BytesIO()
-    write_mo(out, catalog, use_fuzzy=False)
+    write_mo(out, _WithoutGenerator(catalog), use_fuzzy=False)
     return out.getvalue()
 
 
