@@ -156,3 +156,37 @@ def test_the_compiled_catalog_does_not_depend_on_the_babel_that_compiles_it(monk
     monkeypatch.setattr(babel.messages.catalog, "VERSION", "9.99.0")
     assert catalog.compiled(catalog.read(po, "zh_CN")) == made
     assert b"Generated-By" not in made and b"Babel" not in made
+
+
+def test_catalog_takes_the_shown_words_from_notebook_code_however_it_is_written(tmp_path):
+    """Odd code in a lesson neither stops the extraction nor hides a title from it."""
+    cells = [
+        "from wdfkit.show import plots, widgets\n%matplotlib inline",
+        "plots.pool_map(snap, 'Too many', None, 4, 5)",  # fails when run: nothing to take
+        "plots.pool_map(*args, title='After a starred argument')",
+        "x = !ls\nplots.pool_map(snap, title='After a shell line')",
+        "%%capture\nplots.pool_map(snap, title='In a cell magic')",
+        "size = (4096\n% 512)\nplots.pool_map(snap, title='After a modulo line')",
+        "import wdfkit.show.plots as drawn\ndrawn.pool_map(snap, title='Imported as a module')",
+        "from wdfkit.show.plots import pool_map\npool_map(snap, title='Imported as a function')",
+        "plots.pool_map(snap, title=f'{x} not known')",
+        "def later():\n    plots.mdl_pages(snap, title='Inside a function')",
+        "plots.pool_map(snap, title='Broken' +)",  # a cell a lesson means to fail
+    ]
+    notebook = {
+        "cells": [{"cell_type": "code", "source": code, "metadata": {}} for code in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "odd.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    assert catalog.notebook_messages(path) == [
+        ("After a starred argument", 2),
+        ("After a shell line", 3),
+        ("In a cell magic", 4),
+        ("After a modulo line", 5),
+        ("Imported as a module", 6),
+        ("Imported as a function", 7),
+        ("Inside a function", 9),
+    ]
