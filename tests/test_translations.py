@@ -190,3 +190,30 @@ def test_catalog_takes_the_shown_words_from_notebook_code_however_it_is_written(
         ("Imported as a function", 7),
         ("Inside a function", 9),
     ]
+
+
+def test_building_a_chinese_lesson_from_its_export_gives_the_lesson_again(tmp_path, monkeypatch):
+    """export --zh, then build: the same cells (outputs aside); a cell the English lesson lacks
+    is refused, not dropped."""
+    committed = zh_notebooks.read(zh_notebooks.lesson("05", zh_notebooks.CHINESE))
+    text = zh_notebooks.export("05", chinese=True)
+    monkeypatch.setattr(zh_notebooks, "CHINESE", tmp_path)
+    built = zh_notebooks.read(zh_notebooks.build("05", text))
+
+    def cells(notebook):
+        return [(c["id"], c["cell_type"], zh_notebooks.source(c)) for c in notebook["cells"]]
+
+    assert cells(built) == cells(committed)
+    extra = text + "\n%%%% zh-extra markdown\n多出来的一段。\n"
+    with pytest.raises(SystemExit, match="zh-extra"):
+        zh_notebooks.build("05", extra)
+
+
+def test_catalog_check_fails_when_it_lists_a_problem(monkeypatch, capsys):
+    catalog.check()  # the committed catalog: nothing to list, status 0
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(catalog, "problems", lambda language: ["untranslated: 'Tag'"])
+    with pytest.raises(SystemExit) as stopped:
+        catalog.check()
+    assert stopped.value.code == 1
+    assert capsys.readouterr().out == "zh_CN: untranslated: 'Tag'\n"
