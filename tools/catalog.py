@@ -7,6 +7,7 @@
                                                 # (chained: extract update merge A.po compile)
     python tools/catalog.py compile   # each .po -> its .mo, which wdfkit.language reads
     python tools/catalog.py check     # what tests/test_translations.py checks, as a list
+                                      # (exit status 1 when it lists anything)
 
 Run ``extract update`` after changing a message in the code, translate the new entries in
 ``wdfkit/locale/zh_CN/LC_MESSAGES/wdfkit.po``, then ``compile``.  The files are written the
@@ -365,9 +366,12 @@ def main(argv: list[str]) -> None:
 
 
 def check() -> None:
-    for language in LANGUAGES:
-        for line in problems(language):
-            print(f"{language}: {line}")
+    """Print what is wrong with each catalog; exit with status 1 when anything is."""
+    found = [f"{language}: {line}" for language in LANGUAGES for line in problems(language)]
+    for line in found:
+        print(line)
+    if found:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
