@@ -217,3 +217,16 @@ def test_catalog_check_fails_when_it_lists_a_problem(monkeypatch, capsys):
         catalog.check()
     assert stopped.value.code == 1
     assert capsys.readouterr().out == "zh_CN: untranslated: 'Tag'\n"
+
+
+def test_the_wheel_carries_every_compiled_catalog():
+    """Binder installs with ``pip install --no-deps .``: the .mo files must be package data
+    (verified once by building the wheel; this keeps pyproject's pattern matching them)."""
+    tomllib = pytest.importorskip("tomllib")  # (Python 3.11+)
+
+    with (ROOT / "pyproject.toml").open("rb") as project:
+        patterns = tomllib.load(project)["tool"]["setuptools"]["package-data"]["wdfkit"]
+    carried = {path for pattern in patterns for path in (ROOT / "wdfkit").glob(pattern)}
+    for code in language.LANGUAGES:
+        if code != "en":
+            assert language.LOCALE_DIR / code / "LC_MESSAGES" / "wdfkit.mo" in carried, code
