@@ -230,3 +230,10 @@ def test_the_wheel_carries_every_compiled_catalog():
     for code in language.LANGUAGES:
         if code != "en":
             assert language.LOCALE_DIR / code / "LC_MESSAGES" / "wdfkit.mo" in carried, code
+
+
+def test_an_untranslated_message_is_reported_where_the_code_made_it():
+    with in_language("zh_CN"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _("Another sentence no catalog has.")
+    assert [Path(warning.filename).name for warning in caught] == [Path(__file__).name]
