@@ -114,3 +114,17 @@ def test_spaced_spaces_chinese_without_wrapping():
         == "你的 EvtIoRead 运行了。结果：共 16 字节"
     )
     assert spaced("Your EvtIoRead ran.  Outcome: 16") == "Your EvtIoRead ran.  Outcome: 16"
+
+
+def test_fill_keeps_a_run_of_spaces_after_a_full_width_mark_that_lines_up_columns():
+    """The grader's "Expected:"/"Got:" pair: the translation lines its values up under each
+    other and under the continuation indent; only a single joining space is dropped."""
+    expected = fill("预期：    STATUS_SUCCESS (0x00000000)", "    ", "              ")
+    values = "STATUS_INVALID_PARAMETER (0xC000000D)，" * 4
+    got = fill("实际：    " + values, "    ", "              ")
+    assert expected == "    预期：    STATUS_SUCCESS (0x00000000)"
+    lines = got.splitlines()
+    assert lines[0].startswith("    实际：    STATUS_INVALID_PARAMETER")
+    assert width("    实际：    ") == len("              ")  # the value column of every line
+    assert all(line.startswith("              STATUS") for line in lines[1:]), lines
+    assert spaced("预期：    0x5") == "预期：    0x5" and spaced("预期： 0x5") == "预期：0x5"

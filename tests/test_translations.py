@@ -195,3 +195,94 @@ def test_an_english_lesson_without_its_chinese_one_is_named(tmp_path, monkeypatc
     chinese.unlink()
     (problem,) = zh_notebooks.out_of_step(english)
     assert "has no Chinese lesson" in problem and english.name in problem
+
+
+def test_the_compiled_catalog_does_not_depend_on_the_babel_that_compiles_it(monkeypatch):
+    import babel.messages.catalog
+
+    po = catalog.po_path("zh_CN")
+    made = catalog.compiled(catalog.read(po, "zh_CN"))
+    monkeypatch.setattr(babel.messages.catalog, "VERSION", "9.99.0")
+    assert catalog.compiled(catalog.read(po, "zh_CN")) == made
+    assert b"Generated-By" not in made and b"Babel" not in made
+
+
+def test_catalog_takes_the_shown_words_from_notebook_code_however_it_is_written(tmp_path):
+    """Odd code in a lesson neither stops the extraction nor hides a title from it."""
+    cells = [
+        "from wdfkit.show import plots, widgets\n%matplotlib inline",
+        "plots.pool_map(snap, 'Too many', None, 4, 5)",  # fails when run: nothing to take
+        "plots.pool_map(*args, title='After a starred argument')",
+        "x = !ls\nplots.pool_map(snap, title='After a shell line')",
+        "%%capture\nplots.pool_map(snap, title='In a cell magic')",
+        "size = (4096\n% 512)\nplots.pool_map(snap, title='After a modulo line')",
+        "import wdfkit.show.plots as drawn\ndrawn.pool_map(snap, title='Imported as a module')",
+        "from wdfkit.show.plots import pool_map\npool_map(snap, title='Imported as a function')",
+        "plots.pool_map(snap, title=f'{x} not known')",
+        "def later():\n    plots.mdl_pages(snap, title='Inside a function')",
+        "plots.pool_map(snap, title='Broken' +)",  # a cell a lesson means to fail
+    ]
+    notebook = {
+        "cells": [{"cell_type": "code", "source": code, "metadata": {}} for code in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "odd.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    assert catalog.notebook_messages(path) == [
+        ("After a starred argument", 2),
+        ("After a shell line", 3),
+        ("In a cell magic", 4),
+        ("After a modulo line", 5),
+        ("Imported as a module", 6),
+        ("Imported as a function", 7),
+        ("Inside a function", 9),
+    ]
+
+
+def test_building_a_chinese_lesson_from_its_export_gives_the_lesson_again(tmp_path, monkeypatch):
+    """export --zh, then build: the same cells (outputs aside); a cell the English lesson lacks
+    is refused, not dropped."""
+    committed = zh_notebooks.read(zh_notebooks.lesson("05", zh_notebooks.CHINESE))
+    text = zh_notebooks.export("05", chinese=True)
+    monkeypatch.setattr(zh_notebooks, "CHINESE", tmp_path)
+    built = zh_notebooks.read(zh_notebooks.build("05", text))
+
+    def cells(notebook):
+        return [(c["id"], c["cell_type"], zh_notebooks.source(c)) for c in notebook["cells"]]
+
+    assert cells(built) == cells(committed)
+    extra = text + "\n%%%% zh-extra markdown\n多出来的一段。\n"
+    with pytest.raises(SystemExit, match="zh-extra"):
+        zh_notebooks.build("05", extra)
+
+
+def test_catalog_check_fails_when_it_lists_a_problem(monkeypatch, capsys):
+    catalog.check()  # the committed catalog: nothing to list, status 0
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(catalog, "problems", lambda language: ["untranslated: 'Tag'"])
+    with pytest.raises(SystemExit) as stopped:
+        catalog.check()
+    assert stopped.value.code == 1
+    assert capsys.readouterr().out == "zh_CN: untranslated: 'Tag'\n"
+
+
+def test_the_wheel_carries_every_compiled_catalog():
+    """Binder installs with ``pip install --no-deps .``: the .mo files must be package data
+    (verified once by building the wheel; this keeps pyproject's pattern matching them)."""
+    tomllib = pytest.importorskip("tomllib")  # (Python 3.11+)
+
+    with (ROOT / "pyproject.toml").open("rb") as project:
+        patterns = tomllib.load(project)["tool"]["setuptools"]["package-data"]["wdfkit"]
+    carried = {path for pattern in patterns for path in (ROOT / "wdfkit").glob(pattern)}
+    for code in language.LANGUAGES:
+        if code != "en":
+            assert language.LOCALE_DIR / code / "LC_MESSAGES" / "wdfkit.mo" in carried, code
+
+
+def test_an_untranslated_message_is_reported_where_the_code_made_it():
+    with in_language("zh_CN"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _("Another sentence no catalog has.")
+    assert [Path(warning.filename).name for warning in caught] == [Path(__file__).name]

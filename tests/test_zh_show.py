@@ -271,8 +271,8 @@ def test_reveal_buttons_and_headings_are_chinese(chinese):
 
 
 def test_cjk_characters_count_twice_in_text_widths():
-    assert plots._width("Scenario") == 8
-    assert plots._width("场景 1：") == 2 + 2 + 1 + 1 + 2
+    assert plots.columns("Scenario") == 8
+    assert plots.columns("场景 1：") == 2 + 2 + 1 + 1 + 2
     assert plots._text_inches("场景") == plots._text_inches("abcd")
 
 
@@ -320,4 +320,27 @@ def test_the_lab_controls_are_plain_widgets_in_english():
     lab = widgets.MdlLab()
     assert lab.profile.options == ("scatter/gather", "packet")
     assert isinstance(lab.profile, W.Dropdown) and lab.profile.style.description_width == "initial"
+    plt.close("all")
+
+
+def test_a_cjk_font_installed_after_matplotlibs_font_cache_was_built_is_found(monkeypatch):
+    """A fresh machine: matplotlib built its font cache, then fonts-noto-cjk was installed.
+    fonts() adds the system's CJK font files itself, no restart or cache deletion needed."""
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    stale = [font for font in manager.ttflist if "CJK" not in font.name]
+    monkeypatch.setattr(manager, "ttflist", stale)  # (restored, with its cache, afterwards)
+    manager._findfont_cached.cache_clear()
+    plots._cjk_families.cache_clear()
+    try:
+        sans, mono = plots._cjk_families()
+        assert sans == ["DejaVu Sans", "Noto Sans CJK SC"]
+        assert mono == ["DejaVu Sans Mono", "Noto Sans Mono CJK SC"]
+        with in_language("zh_CN"):
+            figure = plots.pool_map(Machine("Toaster").snapshot())
+            figure.canvas.draw()
+    finally:
+        plots._cjk_families.cache_clear()
+        manager._findfont_cached.cache_clear()
     plt.close("all")

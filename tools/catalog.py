@@ -7,6 +7,7 @@
                                                 # (chained: extract update merge A.po compile)
     python tools/catalog.py compile   # each .po -> its .mo, which wdfkit.language reads
     python tools/catalog.py check     # what tests/test_translations.py checks, as a list
+                                      # (exit status 1 when it lists anything)
 
 Run ``extract update`` after changing a message in the code, translate the new entries in
 ``wdfkit/locale/zh_CN/LC_MESSAGES/wdfkit.po``, then ``compile``.  The files are written the
@@ -21,12 +22,12 @@ Messages come from two places:
   :data:`SHOWN_ARGUMENTS`: a ``title`` of a plot or lab, and a lab's ``choices`` (each keyword,
   with its underscores as spaces, and each option that is a string; an option given as a
   (label, value) pair shows its label as it is, so is not taken).  Each code cell is parsed
-  (IPython ``%``/``!`` lines blanked); a call ``plots.<function>(...)`` or
-  ``widgets.<class>(...)`` (the name a lesson imports from ``wdfkit.show``) is matched to the
-  function's parameters, and an argument is taken when it is a string constant, a tuple, list
-  or dict of them, a name the notebook bound to such a constant (``title = "..."``), or a
-  module constant of the package (``scenarios.MEMORY_KINDS``).  Their location is
-  ``notebooks/<file>``.
+  as IPython reads it; a call of a show function (``plots.pool_map(...)``,
+  ``widgets.ScenarioLab(...)``, however the lesson imported it) is matched to the function's
+  parameters (a call they do not fit is left: it fails when run), and an argument is taken
+  when it is a string constant, a tuple, list or dict of them, a name the notebook bound to
+  such a constant (``title = "..."``), or a module constant of the package
+  (``scenarios.MEMORY_KINDS``).  Their location is ``notebooks/<file>``.
 """
 
 import ast
@@ -110,15 +111,21 @@ UNKNOWN = _Unknown()
 
 def _code_cells(path: Path):
     """(index, parsed code) of each code cell of the notebook at *path* that Python parses,
-    its IPython ``%`` and ``!`` lines blanked."""
+    read as IPython reads it: ``%`` and ``!`` lines made calls (a line that only continues an
+    expression with ``%``, the modulo, stays as it is), and a ``%%`` cell magic's body read as
+    the cell's code."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    ipython = TransformerManager()
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     for index, cell in enumerate(cells):
         if cell["cell_type"] != "code":
             continue
-        lines = "".join(cell["source"]).splitlines()
-        source = "\n".join("" if line.lstrip()[:1] in ("%", "!") else line for line in lines)
+        source = "".join(cell["source"])
+        if source.startswith("%%"):
+            source = source.partition("\n")[2]
         try:
-            yield index, ast.parse(source)
+            yield index, ast.parse(ipython.transform_cell(source))
         except SyntaxError:  # (a cell a lesson means to fail)
             continue
 
@@ -155,10 +162,21 @@ def _value(node, names: dict, modules: dict):
         }
     if isinstance(node, ast.Name):
         return names.get(node.id, UNKNOWN)
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        module = modules.get(node.value.id)
+    if isinstance(node, ast.Attribute):
+        module = _dotted(node.value, modules)
         return UNKNOWN if module is None else _module_constant(module, node.attr)
     return UNKNOWN
+
+
+def _dotted(node, modules: dict) -> str | None:
+    """The package's dotted name *node* stands for (``plots.pool_map`` after ``from
+    wdfkit.show import plots``: ``wdfkit.show.plots.pool_map``), or None."""
+    if isinstance(node, ast.Name):
+        return modules.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value, modules)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
 
 
 def _shown(how: str, value) -> list[str]:
@@ -183,15 +201,20 @@ def _function(module: str, name: str):
 
 def notebook_messages(path: Path) -> list[tuple[str, int]]:
     """(message, cell index) for each string the notebook at *path* hands to a show function
-    that translates it (:data:`SHOWN_ARGUMENTS`)."""
+    that translates it (:data:`SHOWN_ARGUMENTS`), however the notebook imported it."""
     names: dict = {}  # notebook name -> the constant it was last bound to
-    modules: dict = {}  # notebook name -> the package module it names ("wdfkit.course.x")
+    modules: dict = {}  # notebook name -> what of the package it names ("wdfkit.course.x")
     found = []
     for index, tree in _code_cells(path):
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wdfkit"):
                 for alias in node.names:
                     modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("wdfkit"):
+                        top = alias.name if alias.asname else alias.name.partition(".")[0]
+                        modules[alias.asname or top] = top
         for statement in tree.body:  # (the cell's top-level bindings, in order)
             if isinstance(statement, ast.Assign):
                 value = _value(statement.value, names, modules)
@@ -199,24 +222,33 @@ def notebook_messages(path: Path) -> list[tuple[str, int]]:
                     if isinstance(target, ast.Name):
                         names[target.id] = value
         for node in ast.walk(tree):
-            if not (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and modules.get(node.func.value.id, "").startswith("wdfkit.show.")
-            ):
-                continue
-            module = modules[node.func.value.id].removeprefix("wdfkit.show.")
-            shown = SHOWN_ARGUMENTS.get((module, node.func.attr))
-            if shown is None:
-                continue
-            signature = inspect.signature(_function(module, node.func.attr))
-            keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
-            bound = signature.bind_partial(*node.args, **keywords).arguments
-            for parameter, how in shown.items():
-                if parameter in bound:
-                    value = _value(bound[parameter], names, modules)
-                    found += [(message, index) for message in _shown(how, value)]
+            if isinstance(node, ast.Call):
+                found += [(message, index) for message in _call_messages(node, names, modules)]
+    return found
+
+
+def _call_messages(call: ast.Call, names: dict, modules: dict) -> list[str]:
+    """The messages *call* hands to a show function that translates them; none when it calls
+    something else, or when its arguments do not fit the function (it would fail when run)."""
+    module, _dot, function = (_dotted(call.func, modules) or "").rpartition(".")
+    shown = SHOWN_ARGUMENTS.get((module.removeprefix("wdfkit.show."), function))
+    if shown is None or not module.startswith("wdfkit.show."):
+        return []
+    signature = inspect.signature(_function(module.removeprefix("wdfkit.show."), function))
+    positional = []
+    for argument in call.args:
+        if isinstance(argument, ast.Starred):  # (where the ones after it go is not known)
+            break
+        positional.append(argument)
+    keywords = {k.arg: k.value for k in call.keywords if k.arg is not None}
+    try:
+        bound = signature.bind_partial(*positional, **keywords).arguments
+    except TypeError:
+        return []
+    found = []
+    for parameter, how in shown.items():
+        if parameter in bound:
+            found += _shown(how, _value(bound[parameter], names, modules))
     return found
 
 
@@ -235,11 +267,26 @@ def read(path: Path, language: str | None = None) -> Catalog:
         return read_po(source, locale=language)
 
 
+class _WithoutGenerator:
+    """*catalog* as write_mo reads it, its header without the ``Generated-By: Babel <version>``
+    line Babel always adds: the .mo must not change with the Babel that compiles it."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.charset = catalog.charset
+
+    def __iter__(self):
+        header, *messages = self.catalog
+        header.string = re.sub(r"^Generated-By: [^\n]*\n?", "", header.string, flags=re.M)
+        return iter([header, *messages])
+
+
 def compiled(catalog: Catalog) -> bytes:
-    """The .mo of *catalog*, the same bytes every time (its header's dates fixed)."""
+    """The .mo of *catalog*, the same bytes every time and with every Babel (its header's
+    dates fixed, Babel's version left out)."""
     catalog.creation_date = catalog.revision_date = FIXED_DATE
     out = io.BytesIO()
-    write_mo(out, catalog, use_fuzzy=False)
+    write_mo(out, _WithoutGenerator(catalog), use_fuzzy=False)
     return out.getvalue()
 
 
@@ -319,9 +366,12 @@ def main(argv: list[str]) -> None:
 
 
 def check() -> None:
-    for language in LANGUAGES:
-        for line in problems(language):
-            print(f"{language}: {line}")
+    """Print what is wrong with each catalog; exit with status 1 when anything is."""
+    found = [f"{language}: {line}" for language in LANGUAGES for line in problems(language)]
+    for line in found:
+        print(line)
+    if found:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

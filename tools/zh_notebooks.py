@@ -117,6 +117,11 @@ def build(number: str, text: str) -> Path:
     english_path = lesson(number)
     english = read(english_path)
     translated = parse(text)
+    unknown = sorted(set(translated) - {cell["id"] for cell in english["cells"]})
+    if unknown:  # (a cell the text file adds would be lost without a word)
+        raise SystemExit(
+            f"{english_path.name}: the text file has cells the English lesson lacks: {unknown}"
+        )
     notebook = copy.deepcopy(english)
     cells = []
     for cell in notebook["cells"]:

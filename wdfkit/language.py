@@ -112,8 +112,8 @@ class _Untranslated(_gettext.NullTranslations):
         self.language = language
 
     def gettext(self, message: str) -> str:
-        warnings.warn(
-            f"no {self.language} translation for {message!r}", UntranslatedWarning, stacklevel=3
+        warnings.warn(  # (stacklevel: past gettext and _(), at the code that made the message)
+            f"no {self.language} translation for {message!r}", UntranslatedWarning, stacklevel=4
         )
         return message
 

@@ -9,8 +9,9 @@ Fullwidth) takes two columns.  Chinese has no spaces between words, so a line ma
 between any two Chinese characters — but never before a closing mark (，。：） …) or after
 an opening one (（“ …), the usual Chinese line-breaking rule.  Sentences are made one by one
 and joined with a space, as English joins them; in Chinese a full-width mark carries its own
-space, so the space after one is dropped, and a Chinese character gets a space beside a Latin
-letter or digit (``共 3 块``), as technical Chinese is written.
+space, so the one space after one is dropped (a run of spaces lines up columns and stays), and
+a Chinese character gets a space beside a Latin letter or digit (``共 3 块``), as technical
+Chinese is written.
 """
 
 import re
@@ -102,8 +103,11 @@ def _pieces(line: str) -> list[tuple[str, str]]:
 
 
 def _spacing(before: str, space: str, after: str) -> str:
-    """The space between a piece ending in *before* and the next starting with *after*."""
-    if _is_wide(before) and not before.isalnum():  # a full-width mark: its own space
+    """The space between a piece ending in *before* and the next starting with *after*.
+
+    A full-width mark carries its own space, so the one space that joins sentences is dropped
+    after it; a run of spaces is kept: it lines up columns (``预期：    {wanted}``)."""
+    if _is_wide(before) and not before.isalnum() and len(space) <= 1:
         return ""
     if not space and (
         (_is_wide(before) and after.isascii() and after.isalnum())

@@ -15,10 +15,11 @@ figures are drawn exactly as before.
 """
 
 import functools
-import unicodedata
 from contextlib import contextmanager
+from pathlib import Path
 
 from ..kernel.pool import NONPAGED_BASE, PAGE_SHIFT, PAGE_SIZE, PAGED_BASE
+from ..kernel.text import width as columns
 from ..language import N_, _, current
 from ..sim.snapshot import (
     BlockHolds,
@@ -53,14 +54,19 @@ def _cjk_families() -> tuple[list[str], list[str]]:
     """(sans-serif, monospace) font families for Chinese text: matplotlib's own DejaVu fonts
     for Latin letters and digits (as in English figures), a Noto CJK font for the rest.
 
-    Raises RuntimeError, naming the Debian package to install, when no CJK font is found:
-    the figures would show empty boxes for every Chinese character."""
+    matplotlib knows the fonts its cache listed when it was built; a CJK font installed after
+    that (the cache built first, then ``apt-get install fonts-noto-cjk``) is added from the
+    system's font files here.  Raises RuntimeError, naming the Debian package to install, when
+    no CJK font is found even so: the figures would show empty boxes for every Chinese
+    character."""
     from matplotlib import font_manager
+
+    manager = font_manager.fontManager  # (the one instance every backend draws with)
 
     def found(names):
         for name in names:
             try:
-                font_manager.findfont(
+                manager.findfont(
                     font_manager.FontProperties(family=name), fallback_to_default=False
                 )
             except ValueError:
@@ -69,6 +75,12 @@ def _cjk_families() -> tuple[list[str], list[str]]:
         return None
 
     sans = found(CJK_FONTS)
+    if sans is None:  # perhaps installed after matplotlib's font cache was built
+        known = {font.fname for font in manager.ttflist}
+        for path in sorted(font_manager.findSystemFonts()):
+            if "CJK" in Path(path).name and path not in known:
+                manager.addfont(path)
+        sans = found(CJK_FONTS)
     if sans is None:
         raise RuntimeError(
             _(
@@ -114,11 +126,6 @@ def _in_fonts(function):
             return function(*args, **kwargs)
 
     return drawn
-
-
-def _width(text: str) -> int:
-    """*text*'s width in Latin characters: a CJK character (wide or fullwidth) counts two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _axes(ax, figsize: tuple[float, float]):
@@ -304,7 +311,7 @@ def buffer_layout(
         if off_line:
             where += "\n" + _("misaligned by {count}").format(count=off_line)
         text = f"{name}\n{where}"
-        inches = max(_width(line) for line in text.splitlines()) * 0.6 * 8 / 72 + 0.1
+        inches = max(columns(line) for line in text.splitlines()) * 0.6 * 8 / 72 + 0.1
         middle = offset + size / 2
         if inches <= size * inches_per_byte:  # it fits in its bar
             ax.text(middle, 0, text, ha="center", va="center", fontsize=8)
@@ -430,7 +437,7 @@ def _name_block(
     if not text:
         return
     lines = text.splitlines()
-    text_inches = max(_width(line) for line in lines) * 0.7 * 7 / 72  # 7 pt bold characters
+    text_inches = max(columns(line) for line in lines) * 0.7 * 7 / 72  # 7 pt bold characters
     width = block.size * inches_per_byte
     if text_inches + 0.15 <= width or width >= 0.12 * len(lines):
         ax.text(
@@ -589,7 +596,7 @@ def _mark_name(text: str) -> str:
 def _line_name(label: str) -> str:
     """A line's name for the y axis: past 22 characters, broken at the space nearest its middle."""
     name = short(label)
-    if _width(name) <= _LINE_LABEL_CHARS or " " not in name:
+    if columns(name) <= _LINE_LABEL_CHARS or " " not in name:
         return name
     spaces = [i for i, c in enumerate(name) if c == " "]
     cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
@@ -597,7 +604,7 @@ def _line_name(label: str) -> str:
 
 
 def _text_inches(text: str) -> float:
-    return (_width(text) + 1) * _CHAR_IN
+    return (columns(text) + 1) * _CHAR_IN
 
 
 def _timeline_layout(timeline):
@@ -612,7 +619,7 @@ def _timeline_layout(timeline):
     """
     last = _timeline_last_step(timeline)
     widest = max(
-        (_width(part) for label in timeline.lines for part in _line_name(label).split("\n")),
+        (columns(part) for label in timeline.lines for part in _line_name(label).split("\n")),
         default=10,
     )
     axes_inches = TIMELINE_WIDTH - 0.45 - 0.07 * widest  # the figure less the line names
@@ -713,7 +720,7 @@ def _timeline_title(title: str) -> str:
     """*title* (English: it is translated here) and what the colours mean: on one line when
     that is short enough."""
     title, key = _(title), _(_KIND_KEY)
-    if _width(title) + _width(key) <= 100:
+    if columns(title) + columns(key) <= 100:
         return _("{title}: {key}").format(title=title, key=key)
     return f"{title}\n{key}"
 

@@ -160,11 +160,12 @@ NOTHING_COMPLETES = N_(
     "nothing scheduled on the virtual clock could complete it (after {waited:g} virtual "
     "seconds): on Windows this thread would wait for ever"
 )
+"""Why an endless wait gave up when nothing scheduled was left (:meth:`Machine.wait_for`)."""
 GAVE_UP = N_(
     "wdfkit gave up after {waited:g} virtual seconds (its cap: {limit:g} s or {actions} clock "
     "actions) with work still scheduled that never completed it (on Windows it waits for ever)"
 )
-"""Why an endless wait gave up (:meth:`Machine.wait_for`)."""
+"""Why an endless wait gave up at wdfkit's cap, work still scheduled (:meth:`Machine.wait_for`)."""
 
 
 class Machine:
@@ -474,6 +475,7 @@ class Machine:
     """Why the last endless wait gave up (see :meth:`wait_for`), in English, as the log says it
     and for programmers' errors; :meth:`hang_reason` says it to the learner."""
     _hang: tuple[str, dict] = ("", {})
+    """That reason as its English message and its fields: :meth:`hang_reason` translates it."""
 
     def hang_reason(self) -> str:
         """Why the last endless wait gave up, in the learner's language."""
