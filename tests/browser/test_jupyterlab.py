@@ -252,9 +252,15 @@ def accept_kernel_dialog(page) -> None:
     starting the notebook's own (python3); accept its proposal, as a learner would."""
     dialog = ".jp-Dialog:has-text('Select Kernel')"
     idle = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
-    page.wait_for_selector(f"{idle}, {dialog}", timeout=90_000)  # whichever comes first
-    if page.locator(dialog).count():
-        page.locator(dialog).locator(".jp-Dialog-button.jp-mod-accept").click()
+    for _attempt in range(3):  # the dialog may come after the indicator first says idle
+        page.wait_for_selector(f"{idle}, {dialog}", timeout=90_000)  # whichever comes first
+        if not page.locator(dialog).count():
+            page.wait_for_timeout(1_500)
+        if page.locator(dialog).count():
+            page.locator(dialog).locator(".jp-Dialog-button.jp-mod-accept").click()
+            page.locator(dialog).wait_for(state="detached", timeout=30_000)
+            continue
+        return
 
 
 def check_looks(page, lab_class: str, when: str) -> None:
