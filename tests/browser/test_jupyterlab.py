@@ -346,6 +346,17 @@ def fix_and_grade(page, panel) -> None:
     page.screenshot(path=str(SHOTS / "13_find_the_bug-graded.png"))
 
 
+def show_the_answer(page, box, button: str, answer: str, shot: str) -> None:
+    """Press the reveal box's *button*; wait until it shows the *answer* line; screenshot."""
+    box.locator(f"button:has-text('{button}')").click()
+    page.wait_for_function(
+        "([s, answer]) => document.querySelector(s).innerText.includes(answer)",
+        arg=[".jp-NotebookPanel:not(.lm-mod-hidden) .wdfkit-reveal .widget-html-content", answer],
+        timeout=30_000,
+    )
+    page.screenshot(path=str(SHOTS / f"{shot}-reveal.png"))
+
+
 def reveal_first_problem(page, panel, path: Path) -> None:
     """The first problem's buttons: nothing shown before a press; Run it (when the problem has
     one) shows what the simulator did, Show the answer the answer, wrapped inside the cell."""
@@ -360,13 +371,7 @@ def reveal_first_problem(page, panel, path: Path) -> None:
         run_it.click()
         box.locator("pre").first.wait_for(timeout=30_000)
         assert "The simulator:" in text.inner_text()
-    box.locator("button:has-text('Show the answer')").click()
-    page.wait_for_function(
-        "(s) => document.querySelector(s).innerText.includes('Answer:')",
-        arg=".jp-NotebookPanel:not(.lm-mod-hidden) .wdfkit-reveal .widget-html-content",
-        timeout=30_000,
-    )
-    page.screenshot(path=str(SHOTS / f"{path.stem}-reveal.png"))
+    show_the_answer(page, box, "Show the answer", "Answer:", path.stem)
     looks = page.evaluate(MEASURE, ".jp-NotebookPanel:not(.lm-mod-hidden) .wdfkit-reveal")
     assert looks["cut"] == [], f"{path.name}: reveal text cut off: {looks['cut']}"
 
@@ -430,13 +435,7 @@ def test_chinese_lesson_runs_shows_every_glyph_and_its_lab_fits(lab, browser, pa
     if panel.locator(".wdfkit-reveal").count():
         box = panel.locator(".wdfkit-reveal").first
         box.scroll_into_view_if_needed()
-        box.locator("button:has-text('显示答案')").click()
-        page.wait_for_function(
-            "(s) => document.querySelector(s).innerText.includes('答案：')",
-            arg=".jp-NotebookPanel:not(.lm-mod-hidden) .wdfkit-reveal .widget-html-content",
-            timeout=30_000,
-        )
-        page.screenshot(path=str(SHOTS / f"zh-CN-{path.stem}-reveal.png"))
+        show_the_answer(page, box, "显示答案", "答案：", f"zh-CN-{path.stem}")
     glyphs = page.evaluate(TOFU, ".jp-NotebookPanel:not(.lm-mod-hidden)")
     assert glyphs["sees"], "the check cannot tell a missing glyph (two boxes drawn unlike)"
     assert glyphs["checked"] > 50, glyphs  # the lesson's Chinese was there to check
