@@ -10,7 +10,6 @@ in both languages: passed or failed, the same failing seed, the same bug check.
 
 import random
 import re
-import unicodedata
 import warnings
 
 import pytest
@@ -22,16 +21,11 @@ from wdfkit.course import findthebug, scenarios
 from wdfkit.course.buggydrivers import MAKERS
 from wdfkit.course.grader import FORWARD_READS, forwarding, grade, held_reads
 from wdfkit.course.yourdriver import try_your_driver
-from wdfkit.kernel.text import WIDTH
+from wdfkit.kernel.text import WIDTH, width
 from wdfkit.language import UntranslatedWarning, in_language
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LABELS = tuple(MAKERS)
-
-
-def columns(line: str) -> int:
-    """How wide *line* shows in a cell: a wide (Chinese) character takes two columns."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
 def in_chinese(make):
@@ -49,7 +43,7 @@ def squeezed(text: str) -> str:
 
 def assert_chinese_text(text: str) -> None:
     assert CJK.search(text), text
-    wide = [line for line in text.splitlines() if columns(line) > WIDTH]
+    wide = [line for line in text.splitlines() if width(line) > WIDTH]
     assert not wide, "\n".join(wide)
 
 
@@ -189,7 +183,7 @@ def test_the_foreign_driver_warning_reads_in_chinese():
     assert_chinese_text(in_chinese(lambda: str(chinese)))
 
 
-def test_the_scoreboard_reads_in_chinese_and_keeps_its_columns(monkeypatch):
+def test_the_scoreboard_reads_in_chinese_and_keeps_its_width(monkeypatch):
     monkeypatch.setattr(findthebug, "_graded", {"13-01": {0: True, 3: False}, "13-02": {1: False}})
     english = str(findthebug.scoreboard())
     text = in_chinese(lambda: str(findthebug.scoreboard()))
@@ -201,7 +195,7 @@ def test_the_scoreboard_reads_in_chinese_and_keeps_its_columns(monkeypatch):
     assert "1" in lines[-1] and "11" in lines[-1]
     # every title starts in the same column, as in English
     starts = {
-        columns(line[: line.index(title)]) for line, title in zip(lines, _titles(), strict=False)
+        width(line[: line.index(title)]) for line, title in zip(lines, _titles(), strict=False)
     }
     english_starts = {
         line.index(title) for line, title in zip(english.splitlines(), _titles("en"), strict=False)
@@ -300,6 +294,6 @@ def test_the_expected_and_got_values_wrap_under_themselves_in_both_languages():
         start = next(i for i, line in enumerate(lines) if line.startswith(label))
         wrapped = lines[start + 1]
         assert wrapped.strip() and not wrapped.startswith(label), text
-        assert columns(wrapped) - columns(wrapped.lstrip(" ")) == columns(label), wrapped
+        assert width(wrapped) - width(wrapped.lstrip(" ")) == width(label), wrapped
         value = lines[start][len(label) :]
         assert not value.startswith(" "), lines[start]  # the value right after the label

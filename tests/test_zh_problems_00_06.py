@@ -6,24 +6,18 @@ These need the compiled catalog with the P2 fragment merged (``tools/catalog.py 
 """
 
 import re
-import unicodedata
 import warnings
 
 import pytest
 
 from wdfkit.course import exercises
 from wdfkit.course.answers import COUNT, HEX, STATUS, BugCheckKind, Choice, Several
-from wdfkit.kernel.text import WIDTH
+from wdfkit.kernel.text import WIDTH, width
 from wdfkit.language import UntranslatedWarning, in_language
 
 LABELS = [label for label in exercises.labels() if label[:2] <= "06"]
 SEEDS = range(6)
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def columns(line: str) -> int:
-    """How many columns *line* takes in a notebook cell: a wide (CJK) character two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
 def bare(text: str) -> str:
@@ -36,7 +30,7 @@ def chinese(text: str) -> str:
     """*text*, checked to be Chinese and to fit a cell; returned for more checks."""
     assert CJK.search(text), text
     for line in text.split("\n"):
-        assert columns(line) <= WIDTH, f"{columns(line)} columns: {line}"
+        assert width(line) <= WIDTH, f"{width(line)} columns: {line}"
     return text
 
 

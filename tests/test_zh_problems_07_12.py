@@ -6,14 +6,13 @@ locale-parts/P3.po once merged.
 """
 
 import re
-import unicodedata
 import warnings
 
 import pytest
 
 from wdfkit.course import exercises
 from wdfkit.course.problems import lesson07, lesson09, lesson10, lesson11
-from wdfkit.kernel.text import WIDTH
+from wdfkit.kernel.text import WIDTH, width
 from wdfkit.language import UntranslatedWarning, _, both, either, in_language, listed
 
 LABELS = [f"{lesson:02d}-ex{n}" for lesson in range(7, 13) for n in (1, 2, 3)]
@@ -28,11 +27,6 @@ NUMBER = re.compile(r"\d+")
 def said(text: str) -> str:
     """Text with its line breaks undone (fill wraps it)."""
     return " ".join(text.split())
-
-
-def columns(line: str) -> int:
-    """The columns *line* takes in a notebook cell: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
 def in_chinese(label: str, seed: int):
@@ -60,7 +54,7 @@ def test_every_text_is_chinese_and_fits_a_cell(label):
         for text in shown:
             assert CJK.search(text), (seed, text)
             for line in text.split("\n"):
-                assert columns(line) <= WIDTH, (seed, columns(line), line)
+                assert width(line) <= WIDTH, (seed, width(line), line)
         solution = problem.kind.show(problem.solution)
         assert solution in said(problem.answer()), (seed, problem.answer())
         assert solution in said(shown[2]), (seed, shown[2])

@@ -128,20 +128,12 @@ def listed(items) -> str:
     """*items* (texts) as a list inside a sentence, in the language now in use: "a, b, c"
     ("a，b，c" in Chinese); "" for none.  The one place the course joins a list, so that every
     list a learner reads uses the same separator."""
-    items = list(items)
-    text = items[0] if items else ""
-    for item in items[1:]:
-        text = _("{list}, {item}").format(list=text, item=item)
-    return text
+    return _folded(items, N_("{list}, {item}"), "list", "item")
 
 
 def either(items) -> str:
     """*items* as alternatives: "a or b or c"."""
-    items = list(items)
-    text = items[0] if items else ""
-    for item in items[1:]:
-        text = _("{first} or {second}").format(first=text, second=item)
-    return text
+    return _folded(items, N_("{first} or {second}"), "first", "second")
 
 
 def both(items) -> str:
@@ -150,3 +142,13 @@ def both(items) -> str:
     if len(items) <= 1:
         return items[0] if items else ""
     return _("{list} and {item}").format(list=listed(items[:-1]), item=items[-1])
+
+
+def _folded(items, joiner: str, before: str, after: str) -> str:
+    """*items* joined left to right by the message *joiner*, translated, whose fields *before*
+    and *after* take the text so far and the next item; "" for none."""
+    items = list(items)
+    text = items[0] if items else ""
+    for item in items[1:]:
+        text = _(joiner).format(**{before: text, after: item})
+    return text

@@ -20,12 +20,11 @@ The drivers themselves, their C and what each must do are in :mod:`wdfkit.course
 import ast
 import dis
 import random
-import unicodedata
 from dataclasses import dataclass, field
 
 from ..kernel.bugcheck import BugCheck, MachineHalted
 from ..kernel.ntstatus import NTSTATUS, STATUS_CANCELLED, STATUS_PENDING
-from ..kernel.text import fill
+from ..kernel.text import fill, width
 from ..language import N_, _, listed
 from ..sim.machine import Machine
 from .buggydrivers import IOCTL_CODE, MAKERS, Behaviour, tidy_c, tidy_python
@@ -284,11 +283,6 @@ def _seeds(seeds) -> str:
     return (_("seed {seeds}") if len(seeds) == 1 else _("seeds {seeds}")).format(seeds=numbers)
 
 
-def _columns(text: str) -> int:
-    """How many columns *text* takes in a notebook's output: a wide (CJK) character two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def scoreboard() -> Scoreboard:
     """What was graded in this Python process, exercise by exercise: *solved* (the seeds whose
     variant passed), *tried* (graded, never passed) or *not tried*."""
@@ -303,7 +297,7 @@ def scoreboard() -> Scoreboard:
             mark = _("tried ({seeds})").format(seeds=_seeds(seen))
         else:
             mark = _("not tried")
-        mark += " " * max(0, 22 - _columns(mark))
+        mark += " " * max(0, 22 - width(mark))
         lines.append(f"{label}  {mark} {title}")
     done = sum(1 for seen in _graded.values() if any(seen.values()))
     lines.append(_("{done} of {total} solved").format(done=done, total=len(MAKERS)))
